@@ -1,3 +1,16 @@
 //! borderline: maps where personal data is stored and flows, and flags GDPR Chapter V transfers without a safeguard.
+//!
+//! The pipeline runs one way: [`discover`] → [`extract`] → [`model`] → [`evaluate`] → [`report`].
+//! See ARCHITECTURE.md for the invariants of each stage.
 
+pub mod checks;
+pub mod config;
 pub mod date;
+pub mod discover;
+pub mod evaluate;
+pub mod extract;
+pub mod finding;
+pub mod model;
+pub mod rules;
+pub mod scan;
+pub mod source;

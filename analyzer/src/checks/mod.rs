@@ -1,0 +1,158 @@
+//! The checks: one file per rule, registered in [`CHECKS`]. Each file's `//!` comment is the rule's
+//! user documentation (`borderline explain RULE`, SARIF rule help).
+
+mod adequacy_scope_not_met;
+mod derogation_for_systematic_transfer;
+mod expired_safeguard;
+mod input_error;
+mod missing_tia;
+mod special_category_transfer;
+mod transfer_without_safeguard;
+mod unapproved_mechanism;
+mod unknown_data_category;
+mod unknown_location;
+mod unresolved_reference;
+mod unused_waiver;
+
+use crate::evaluate::transfer::{Context, Transfer};
+use crate::finding::Finding;
+use crate::model::facts::Severity;
+
+/// A rule: its stable name, default severity, one-line summary, documentation and implementation.
+#[derive(Debug)]
+pub struct Check {
+    pub name: &'static str,
+    pub default_severity: Severity,
+    pub summary: &'static str,
+    /// The check file's source; [`Check::documentation`] extracts its `//!` comment.
+    source: &'static str,
+    pub run: fn(&Context<'_>, &mut Vec<Finding>),
+}
+
+impl Check {
+    /// The rule's documentation in Markdown, from the `//!` comment at the top of its file.
+    pub fn documentation(&self) -> String {
+        self.source
+            .lines()
+            .take_while(|line| line.starts_with("//!"))
+            .map(|line| line.strip_prefix("//! ").or_else(|| line.strip_prefix("//!")).unwrap_or(line))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string()
+    }
+
+    /// One section of the documentation (`What it flags`, `How to fix`, ...), without its heading.
+    pub fn section(&self, heading: &str) -> Option<String> {
+        let docs = self.documentation();
+        let marker = format!("## {heading}");
+        let start = docs.find(&marker)? + marker.len();
+        let rest = &docs[start..];
+        let end = rest.find("\n## ").unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    }
+}
+
+macro_rules! check {
+    ($module:ident, $name:literal, $severity:expr, $summary:literal) => {
+        Check {
+            name: $name,
+            default_severity: $severity,
+            summary: $summary,
+            source: include_str!(concat!(stringify!($module), ".rs")),
+            run: $module::run,
+        }
+    };
+}
+
+/// Every rule borderline checks, in the order of SPEC §6 (with borderline's additions last).
+pub static CHECKS: &[Check] = &[
+    check!(transfer_without_safeguard, "transfer-without-safeguard", Severity::Error, "a transfer or onward transfer with no adequacy decision and no safeguard"),
+    check!(adequacy_scope_not_met, "adequacy-scope-not-met", Severity::Error, "adequate country, but the recipient is outside the decision's scope"),
+    check!(expired_safeguard, "expired-safeguard", Severity::Error, "a safeguard, adequacy decision or waiver not valid on the evaluation date"),
+    check!(unapproved_mechanism, "unapproved-mechanism", Severity::Error, "a safeguard whose mechanism the policy does not approve"),
+    check!(special_category_transfer, "special-category-transfer", Severity::Error, "Art. 9/10 data leaves the EEA and the policy denies it"),
+    check!(missing_tia, "missing-tia", Severity::Warning, "an SCC or BCR transfer without a transfer impact assessment"),
+    check!(derogation_for_systematic_transfer, "derogation-for-systematic-transfer", Severity::Warning, "a configured, repeating flow relies on an Art. 49 derogation"),
+    check!(unknown_location, "unknown-location", Severity::Warning, "a node that receives personal data has no known location"),
+    check!(unresolved_reference, "unresolved-reference", Severity::Warning, "an annotation or manifest entry names a node that does not exist"),
+    check!(input_error, "input-error", Severity::Warning, "a file could not be read or parsed"),
+    check!(unknown_data_category, "unknown-data-category", Severity::Warning, "a data category that is not in the taxonomy"),
+    check!(unused_waiver, "unused-waiver", Severity::Warning, "a waiver that matches no finding"),
+];
+
+/// Looks a rule up by name.
+pub fn check(name: &str) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.name == name)
+}
+
+/// The default severity of a rule (warning for names borderline does not know).
+pub fn default_severity(name: &str) -> Severity {
+    check(name).map(|c| c.default_severity).unwrap_or(Severity::Warning)
+}
+
+/// A finding about a transfer, with its nodes, countries, data, path and related locations filled in.
+pub(crate) fn transfer_finding(ctx: &Context<'_>, transfer: &Transfer, rule: &'static str, message: String) -> Finding {
+    let mut finding = Finding::new(rule, default_severity(rule), message).at(transfer.span);
+    finding.from = transfer.from.clone();
+    finding.to = Some(transfer.to.clone());
+    finding.from_country = transfer
+        .from
+        .as_deref()
+        .and_then(|id| ctx.node(id))
+        .and_then(|n| n.resolved.country_field());
+    finding.to_country = ctx.node(&transfer.to).and_then(|n| n.resolved.country_field());
+    finding.data = transfer.data.iter().map(|d| d.key.clone()).collect();
+    finding.data_path = transfer.path.clone();
+    if let Some(flow) = transfer.flow.map(|i| &ctx.model.flows[i]) {
+        finding.inferred = flow.inferred;
+        if flow.to_span.is_some() && flow.to_span != flow.span {
+            finding = finding.related(flow.to_span, format!("`{}` is named here", transfer.to));
+        }
+    }
+    if let Some(destination) = ctx.node(&transfer.to) {
+        let place = match &destination.location {
+            Some(location) => format!(
+                "`{}` is located in {} ({})",
+                destination.id,
+                destination.resolved.display(),
+                location.location
+            ),
+            None => format!("`{}` is located in {}", destination.id, destination.resolved.display()),
+        };
+        let location_span = destination.location.as_ref().and_then(|l| l.span).or(destination.span);
+        if location_span != transfer.span {
+            finding = finding.related(location_span, place);
+        }
+    }
+    finding
+}
+
+/// The text naming a transfer in messages: `checkout -> acme-analytics (US)`.
+pub(crate) fn describe(transfer: &Transfer) -> String {
+    let kind = if transfer.onward { "onward transfer" } else { "transfer" };
+    match &transfer.from {
+        Some(from) => format!("{kind} {from} -> {} ({})", transfer.to, transfer.third_countries.join(", ")),
+        None => format!("{kind} to store `{}` in {}", transfer.to, transfer.third_countries.join(", ")),
+    }
+}
+
+/// Data categories for a message: `user.contact.email, user.name` or `unspecified personal data`.
+pub(crate) fn data_phrase(transfer: &Transfer) -> String {
+    if transfer.data.is_empty() {
+        "unspecified (so treated as personal) data".into()
+    } else {
+        transfer.data.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Findings for the extraction and model diagnostics of one rule.
+pub(crate) fn diagnostic_findings(ctx: &Context<'_>, rule: &'static str, findings: &mut Vec<Finding>) {
+    for diagnostic in ctx.model.diagnostics.iter().filter(|d| d.rule == rule) {
+        let mut finding = Finding::new(rule, diagnostic.severity, diagnostic.message.clone()).at(diagnostic.span);
+        finding.path = diagnostic.path.clone();
+        findings.push(finding);
+    }
+}
+
+pub(crate) use unused_waiver::finding as unused_waiver_finding;

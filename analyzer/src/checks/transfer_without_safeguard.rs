@@ -1,0 +1,57 @@
+//! # transfer-without-safeguard
+//!
+//! ## What it flags
+//! A flow that takes personal data of people in the EEA to a country outside the EEA (a
+//! *transfer*), or on from one third country to another country or organisation (an *onward
+//! transfer*), when the destination has no adequacy decision in force on the evaluation date and
+//! the flow (or its recipient) declares no valid safeguard. A store that holds personal data outside
+//! the EEA is a transfer to its hosting provider. A flow whose data categories are unknown counts
+//! as carrying personal data unless its destination says `personal_data = false`.
+//!
+//! ## Why it matters
+//! GDPR Art. 44 allows transfers only under Chapter V: an adequacy decision (Art. 45), an
+//! appropriate safeguard (Art. 46, BCRs under Art. 47), or a derogation (Art. 49). A transfer with
+//! none of these is unlawful; fines reach 4 % of worldwide turnover (Art. 83(5)(c)).
+//!
+//! ## Example
+//! ```toml
+//! [[node]]
+//! id = "support-desk"
+//! kind = "vendor"
+//! location = "IN"
+//!
+//! [[flow]]
+//! from = "checkout"          # in aws:eu-west-1
+//! to = "support-desk"        # India: no adequacy decision
+//! data = ["user.contact.email"]
+//! ```
+//!
+//! ## How to fix
+//! Sign the Commission's standard contractual clauses (Decision 2021/914, the module that fits the
+//! roles) with the recipient, do a transfer impact assessment, and declare them on the flow:
+//! `safeguard = { mechanism = "scc", version = "2021/914", module = 2, signed = "2025-05-01", tia = "docs/tia/support.md" }`.
+//! Or keep the data in the EEA: choose the recipient's EU region or endpoint.
+//!
+//! ## References
+//! GDPR Art. 44-49; EDPB Guidelines 05/2021 on the interplay between Art. 3 and Chapter V;
+//! EDPB Recommendations 01/2020 on supplementary measures.
+
+use super::{data_phrase, describe, transfer_finding};
+use crate::evaluate::transfer::{Context, Verdict};
+use crate::finding::Finding;
+
+pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+    for transfer in &ctx.transfers {
+        let Verdict::NoBasis { reason } = &transfer.verdict else { continue };
+        let message = format!("{} carries {} with no Chapter V safeguard: {reason}", describe(transfer), data_phrase(transfer));
+        let mut finding = transfer_finding(ctx, transfer, "transfer-without-safeguard", message);
+        if let Some((safeguard, _)) = &transfer.safeguard {
+            finding = finding.related(safeguard.span, "the safeguard declared here is not a valid transfer tool");
+        }
+        finding = finding.help(format!(
+            "sign SCC 2021/914 (module 2 for a processor, 1 for a controller) with `{}` and record a TIA, or move the data to an EEA region or endpoint",
+            transfer.to
+        ));
+        findings.push(finding);
+    }
+}

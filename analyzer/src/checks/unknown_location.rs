@@ -1,0 +1,73 @@
+//! # unknown-location
+//!
+//! ## What it flags
+//! A node that receives personal data (the destination of a personal-data flow, or a store that
+//! declares personal data) whose location borderline cannot place in a country: no location is
+//! declared or configured, the location is `unknown`, a Terraform value such as `var.region` has no
+//! value, or a region is not in the rule data. The severity is `policy.unknown_location`
+//! (`warning` by default; `error`, `note` or `off`).
+//!
+//! ## Why it matters
+//! A transfer check is only as good as its locations: an unknown location might be a transfer.
+//! Rather than pass silently, borderline asks for the fact it is missing.
+//!
+//! ## Example
+//! ```toml
+//! [[node]]
+//! id = "events-queue"
+//! kind = "store"            # no location
+//! ```
+//!
+//! ## How to fix
+//! Declare the node's `location` in `borderline.toml` (`"aws:eu-central-1"`, `"DE"`, `"EEA"`), or
+//! give the Terraform variable a default or a `.tfvars` value. For a new cloud region, add it to the
+//! rule data with `--rules DIR`.
+//!
+//! ## References
+//! GDPR Art. 30(1)(e) (records must name the third countries); EDPB Recommendations 01/2020 step 1
+//! ("know your transfers").
+
+use crate::evaluate::transfer::{Context, carries_personal_data, effective_data};
+use crate::finding::Finding;
+use crate::model::ResolvedLocation;
+use crate::model::facts::NodeKind;
+use std::collections::BTreeMap;
+
+pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+    let Some(severity) = ctx.policy().unknown_location else { return };
+    // For each receiving node, the first flow that brings it personal data, to show where it comes from.
+    let mut receivers: BTreeMap<&str, Option<usize>> = BTreeMap::new();
+    for (index, flow) in ctx.model.flows.iter().enumerate() {
+        let Some(destination) = ctx.node(&flow.to) else { continue };
+        if carries_personal_data(&effective_data(ctx.model, index), destination, ctx.rules) {
+            receivers.entry(destination.id.as_str()).or_insert(Some(index));
+        }
+    }
+    for node in &ctx.model.nodes {
+        if node.kind == NodeKind::Store && !node.data.is_empty() && carries_personal_data(&node.data, node, ctx.rules) {
+            receivers.entry(node.id.as_str()).or_insert(None);
+        }
+    }
+    for (id, flow_index) in receivers {
+        let Some(node) = ctx.node(id) else { continue };
+        let ResolvedLocation::Unknown { reason } = &node.resolved else { continue };
+        let span = node.location.as_ref().and_then(|l| l.span).or(node.span);
+        let mut finding = Finding::new(
+            "unknown-location",
+            severity,
+            format!("`{id}` receives personal data, but its location is unknown: {reason}"),
+        )
+        .at(span);
+        finding.to = Some(id.to_string());
+        finding.inferred = node.inferred;
+        if let Some(flow) = flow_index.map(|i| &ctx.model.flows[i]) {
+            finding.from = Some(flow.from.clone());
+            finding = finding.related(flow.span, format!("personal data flows to `{id}` here"));
+        }
+        if let Some(policy_span) = ctx.policy().spans.get("unknown_location") {
+            finding = finding.related(Some(*policy_span), "the policy sets this severity");
+        }
+        finding = finding.help(format!("declare `location` for `{id}` in borderline.toml (e.g. \"aws:eu-central-1\", \"DE\" or \"EEA\")"));
+        findings.push(finding);
+    }
+}

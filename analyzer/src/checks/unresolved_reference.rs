@@ -1,0 +1,32 @@
+//! # unresolved-reference
+//!
+//! ## What it flags
+//! A flow, waiver or code annotation that names a node that exists nowhere: not in
+//! `borderline.toml`, not in code annotations, not in infrastructure. Also a flow whose source
+//! cannot be told because its file belongs to no node. The flow is left out of the map; the rest
+//! of the scan goes on.
+//!
+//! ## Why it matters
+//! A misspelt node id silently drops a flow from every check: the transfer it describes would
+//! never be judged. borderline says so instead, and suggests the closest existing id.
+//!
+//! ## Example
+//! ```toml
+//! [[flow]]
+//! from = "checkout"
+//! to = "acme-analytic"     # the node is `acme-analytics`
+//! ```
+//!
+//! ## How to fix
+//! Correct the id, or declare the node (`[[node]]` in borderline.toml, or a `store`/`service`
+//! annotation).
+//!
+//! ## References
+//! GDPR Art. 30 (records must be complete).
+
+use crate::evaluate::transfer::Context;
+use crate::finding::Finding;
+
+pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+    super::diagnostic_findings(ctx, "unresolved-reference", findings);
+}

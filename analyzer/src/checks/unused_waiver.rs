@@ -1,0 +1,52 @@
+//! # unused-waiver
+//!
+//! ## What it flags
+//! A `[[waiver]]` in `borderline.toml` that matches no finding: the problem it waived is fixed, or
+//! its `rule`, `from` or `to` does not match what borderline reports.
+//!
+//! ## Why it matters
+//! A stale waiver is a loaded gun: if the flow comes back, or a new one matches it, it is silently
+//! accepted. Removing waivers that no longer apply keeps the register honest.
+//!
+//! ## Example
+//! ```toml
+//! [[waiver]]
+//! rule = "transfer-without-safeguard"
+//! from = "checkout"
+//! to = "old-vendor"        # no such transfer any more
+//! reason = "PRIV-88"
+//! expires = "2027-03-31"
+//! ```
+//!
+//! ## How to fix
+//! Delete the waiver, or correct its `rule`, `from` and `to`.
+//!
+//! ## References
+//! None: this is about borderline's configuration.
+
+use crate::config::Waiver;
+use crate::evaluate::transfer::Context;
+use crate::finding::Finding;
+
+// Waivers are matched against the findings of every other check, so this rule is evaluated
+// while waivers are applied; `finding` builds its result.
+pub(super) fn run(_ctx: &Context<'_>, _findings: &mut Vec<Finding>) {}
+
+/// The finding for a waiver that matched nothing.
+pub(crate) fn finding(waiver: &Waiver) -> Finding {
+    let mut finding = Finding::new(
+        "unused-waiver",
+        super::default_severity("unused-waiver"),
+        format!(
+            "this waiver of `{}`{}{} matches no finding",
+            waiver.rule,
+            waiver.from.as_ref().map(|f| format!(" from `{}`", f.id)).unwrap_or_default(),
+            waiver.to.as_ref().map(|t| format!(" to `{}`", t.id)).unwrap_or_default()
+        ),
+    )
+    .at(waiver.span)
+    .help("remove the waiver, or correct its `rule`, `from` and `to`");
+    finding.from = waiver.from.as_ref().map(|f| f.id.clone());
+    finding.to = waiver.to.as_ref().map(|t| t.id.clone());
+    finding
+}

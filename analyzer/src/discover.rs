@@ -1,0 +1,122 @@
+//! Discovery: walks the scanned repository safely and reads the files extractors want.
+//!
+//! The repository is hostile input: symlinks are never followed (so nothing outside the root is
+//! read), only regular files are opened (never FIFOs or devices), sizes are capped, and what is
+//! skipped is said, never silently dropped.
+
+use crate::model::facts::{ExtractionDiagnostic, Severity};
+use camino::{Utf8Path, Utf8PathBuf};
+use std::io::Read;
+use std::path::Path;
+
+/// Files larger than this are skipped with a note: real configuration and annotated sources are far smaller.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A file read from the repository.
+#[derive(Debug)]
+pub struct DiscoveredFile {
+    pub path: Utf8PathBuf,
+    pub text: String,
+}
+
+/// What discovery found, sorted by path.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<DiscoveredFile>,
+    pub diagnostics: Vec<ExtractionDiagnostic>,
+}
+
+/// Walks `root`, honouring `.gitignore` and `exclude` globs, and reads files for which `wanted` is true.
+pub fn discover(root: &Path, exclude: &[String], wanted: &(dyn Fn(&Utf8Path) -> bool + Sync)) -> Discovery {
+    let mut excludes = globset::GlobSetBuilder::new();
+    for pattern in exclude {
+        if let Ok(glob) = globset::Glob::new(pattern) {
+            excludes.add(glob);
+        }
+        // `dir` also excludes everything below it.
+        if let Ok(glob) = globset::Glob::new(&format!("{}/**", pattern.trim_end_matches('/'))) {
+            excludes.add(glob);
+        }
+    }
+    let excludes = excludes.build().unwrap_or_else(|_| globset::GlobSet::empty());
+    let walker = ignore::WalkBuilder::new(root)
+        .follow_links(false)
+        .hidden(false)
+        .require_git(false)
+        .git_global(false)
+        .filter_entry(|entry| {
+            let name = entry.file_name();
+            !(name == ".git" || name == "target" || name == "node_modules")
+        })
+        .build();
+    let mut discovery = Discovery::default();
+    let mut candidates = Vec::new();
+    for entry in walker {
+        let Ok(entry) = entry else { continue };
+        // Symlinks, FIFOs, sockets and devices are never opened.
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(root) else { continue };
+        let Some(relative) = Utf8Path::from_path(relative).map(|p| Utf8PathBuf::from(p.as_str().replace('\\', "/"))) else {
+            discovery.diagnostics.push(skipped(None, "a file name that is not UTF-8 was skipped".into(), Severity::Note));
+            continue;
+        };
+        if excludes.is_match(relative.as_str()) || !wanted(&relative) {
+            continue;
+        }
+        candidates.push((relative, entry.into_path()));
+    }
+    candidates.sort();
+    for (relative, absolute) in candidates {
+        match read_bounded(&absolute) {
+            Ok(Some(text)) => discovery.files.push(DiscoveredFile { path: relative, text }),
+            Ok(None) => discovery.diagnostics.push(skipped(
+                Some(relative.to_string()),
+                format!("{relative}: skipped, larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)),
+                Severity::Warning,
+            )),
+            Err(ReadError::NotUtf8) => discovery.diagnostics.push(skipped(
+                Some(relative.to_string()),
+                format!("{relative}: skipped, not UTF-8 text"),
+                Severity::Note,
+            )),
+            Err(ReadError::Io(error)) => discovery.diagnostics.push(skipped(
+                Some(relative.to_string()),
+                format!("{relative}: could not be read: {error}"),
+                Severity::Warning,
+            )),
+        }
+    }
+    discovery
+}
+
+fn skipped(path: Option<String>, message: String, severity: Severity) -> ExtractionDiagnostic {
+    ExtractionDiagnostic {
+        rule: "input-error",
+        severity,
+        message,
+        span: None,
+        path,
+    }
+}
+
+enum ReadError {
+    NotUtf8,
+    Io(std::io::Error),
+}
+
+/// Reads at most `MAX_FILE_BYTES`; `None` when the file is larger. A UTF-8 BOM is dropped.
+fn read_bounded(path: &Path) -> Result<Option<String>, ReadError> {
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Ok(None);
+    }
+    let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+    match String::from_utf8(bytes[start..].to_vec()) {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => Err(ReadError::NotUtf8),
+    }
+}

@@ -1,0 +1,139 @@
+//! Evaluation: runs every check over the model, applies waivers, fingerprints and sorts findings.
+
+pub mod transfer;
+
+use crate::checks::{CHECKS, unused_waiver_finding};
+use crate::date::Date;
+use crate::finding::{Finding, fnv1a};
+use crate::model::Model;
+use crate::rules::RuleSet;
+use std::collections::BTreeMap;
+use transfer::{Context, Transfer};
+
+/// The result of evaluating a model on a date.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// Sorted by (file, position, rule).
+    pub findings: Vec<Finding>,
+    /// Findings a valid waiver suppressed, with the waiver's reason.
+    pub waived: Vec<(Finding, String)>,
+    pub transfers: Vec<Transfer>,
+    pub date: Date,
+}
+
+/// Runs the checks, applies waivers, and sorts the findings deterministically.
+pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
+    let ctx = Context::new(model, rules, date);
+    let mut findings = Vec::new();
+    for check in CHECKS {
+        (check.run)(&ctx, &mut findings);
+    }
+    let (mut findings, mut waived) = apply_waivers(&ctx, findings);
+    fingerprint(model, &mut findings);
+    let mut waived_findings: Vec<Finding> = waived.iter().map(|(f, _)| f.clone()).collect();
+    fingerprint(model, &mut waived_findings);
+    for ((finding, _), fingerprinted) in waived.iter_mut().zip(waived_findings) {
+        *finding = fingerprinted;
+    }
+    sort(model, &mut findings);
+    waived.sort_by(|a, b| a.0.fingerprint.cmp(&b.0.fingerprint));
+    Evaluation {
+        findings,
+        waived,
+        transfers: ctx.transfers,
+        date,
+    }
+}
+
+fn apply_waivers(ctx: &Context<'_>, findings: Vec<Finding>) -> (Vec<Finding>, Vec<(Finding, String)>) {
+    let mut kept = Vec::new();
+    let mut waived = Vec::new();
+    let mut used = vec![false; ctx.model.waivers.len()];
+    let mut extra = Vec::new();
+    for (index, waiver) in ctx.model.waivers.iter().enumerate() {
+        for reference in [&waiver.from, &waiver.to].into_iter().flatten() {
+            if ctx.node(&reference.id).is_none() {
+                let suggestion = crate::model::closest_id(&reference.id, ctx.model.nodes.iter().map(|n| n.id.as_str()))
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+                extra.push(
+                    Finding::new(
+                        "unresolved-reference",
+                        crate::checks::default_severity("unresolved-reference"),
+                        format!("this waiver names `{}`, but no node has that id{suggestion}", reference.id),
+                    )
+                    .at(reference.span.or(waiver.span)),
+                );
+                used[index] = true;
+            }
+        }
+        if waiver.expires < ctx.date {
+            let mut finding = Finding::new(
+                "expired-safeguard",
+                crate::checks::default_severity("expired-safeguard"),
+                format!("this waiver of `{}` expired on {} (reason: {}); the findings it waived are reported again", waiver.rule, waiver.expires, waiver.reason),
+            )
+            .at(waiver.span)
+            .help("fix the finding, or renew the waiver with a new `expires` date and reason");
+            finding.from = waiver.from.as_ref().map(|f| f.id.clone());
+            finding.to = waiver.to.as_ref().map(|t| t.id.clone());
+            extra.push(finding);
+            used[index] = true;
+        }
+    }
+    'findings: for finding in findings {
+        for (index, waiver) in ctx.model.waivers.iter().enumerate() {
+            let matches = waiver.rule == finding.rule
+                && waiver.from.as_ref().is_none_or(|f| Some(&f.id) == finding.from.as_ref())
+                && waiver.to.as_ref().is_none_or(|t| Some(&t.id) == finding.to.as_ref());
+            if matches && waiver.expires >= ctx.date {
+                used[index] = true;
+                waived.push((finding, waiver.reason.clone()));
+                continue 'findings;
+            }
+            if matches {
+                used[index] = true;
+            }
+        }
+        kept.push(finding);
+    }
+    for (index, waiver) in ctx.model.waivers.iter().enumerate() {
+        if !used[index] {
+            extra.push(unused_waiver_finding(waiver));
+        }
+    }
+    kept.extend(extra);
+    (kept, waived)
+}
+
+/// Gives every finding a fingerprint from its rule, nodes and data; repeats get an occurrence number.
+fn fingerprint(model: &Model, findings: &mut [Finding]) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    // Occurrence numbers follow a position-free order, so moving lines does not renumber them.
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    let source = |f: &Finding| {
+        let file = f.span.and_then(|s| model.files.get(s.file)).map(|file| file.path.as_str());
+        f.fingerprint_source(file)
+    };
+    order.sort_by_key(|&i| (source(&findings[i]), findings[i].message.clone()));
+    for index in order {
+        let base = source(&findings[index]);
+        let count = seen.entry(base.clone()).or_insert(0);
+        let text = if *count == 0 { base } else { format!("{base}#{count}") };
+        *count += 1;
+        findings[index].fingerprint = format!("{:016x}", fnv1a(&text));
+    }
+}
+
+/// Sorts by (file, position, rule, fingerprint): the same input always gives the same order.
+pub fn sort(model: &Model, findings: &mut [Finding]) {
+    findings.sort_by_cached_key(|f| {
+        let path = f
+            .span
+            .and_then(|s| model.files.get(s.file))
+            .map(|file| file.path.to_string())
+            .or_else(|| f.path.clone())
+            .unwrap_or_default();
+        (path, f.span.map(|s| (s.start, s.end)), f.rule, f.fingerprint.clone())
+    });
+}

@@ -1,0 +1,494 @@
+//! Transfers: which flows take home data out of the EEA, and the Chapter V basis each one has.
+//!
+//! This is the one place that reads adequacy decisions, mechanisms and the policy together; the
+//! checks only turn its verdicts into findings.
+
+use crate::config::{Policy, SpecialCategoryPolicy};
+use crate::date::Date;
+use crate::model::facts::{DataRef, MechanismKind, Safeguard};
+use crate::model::{Model, Node};
+use crate::rules::{ConditionKind, RuleSet};
+use crate::source::Span;
+use std::collections::{BTreeSet, VecDeque};
+
+/// Where the safeguard a transfer relies on was declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SafeguardSource {
+    Flow,
+    Recipient,
+}
+
+/// The Chapter V basis of a transfer, or why there is none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every destination country has an adequacy decision in force whose scope the recipient meets.
+    Adequate { decisions: Vec<String> },
+    /// A valid, approved Art. 46/47 safeguard or an Art. 49 derogation.
+    Safeguarded { mechanism: MechanismKind },
+    /// No adequacy and no valid safeguard.
+    NoBasis { reason: String },
+    /// An adequacy decision exists, but the recipient is outside its scope.
+    ScopeNotMet { country: String, decision: String, condition: String },
+    /// The safeguard or adequacy decision relied on is not valid on the evaluation date.
+    Expired { what: String, span: Option<Span> },
+    /// The policy does not approve the mechanism relied on.
+    Unapproved { mechanism: MechanismKind, span: Option<Span> },
+}
+
+/// A transfer or onward transfer, with its assessment.
+#[derive(Clone, Debug)]
+pub struct Transfer {
+    /// Index into `model.flows`; `None` for a store that holds data outside the EEA with no flow into it.
+    pub flow: Option<usize>,
+    pub from: Option<String>,
+    pub to: String,
+    pub onward: bool,
+    /// Destination countries outside the EEA.
+    pub third_countries: Vec<String>,
+    /// The categories it carries (the flow's own, else what its source holds); empty when unknown.
+    pub data: Vec<DataRef>,
+    /// Art. 9/10 categories among `data`, with their article.
+    pub special: Vec<(String, String)>,
+    pub span: Option<Span>,
+    pub verdict: Verdict,
+    pub safeguard: Option<(Safeguard, SafeguardSource)>,
+    /// Scope conditions the verdict assumes but cannot check, and unverified rule data it relies on.
+    pub assumptions: Vec<String>,
+    pub missing_tia: bool,
+    pub derogation: Option<String>,
+    /// Node ids from the first EEA node to the recipient.
+    pub path: Vec<String>,
+}
+
+/// Everything a check needs.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub rules: &'a RuleSet,
+    pub date: Date,
+    pub transfers: Vec<Transfer>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(model: &'a Model, rules: &'a RuleSet, date: Date) -> Context<'a> {
+        let transfers = find_transfers(model, rules, date);
+        Context {
+            model,
+            rules,
+            date,
+            transfers,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.model.policy
+    }
+
+    pub fn node(&self, id: &str) -> Option<&'a Node> {
+        self.model.node(id)
+    }
+}
+
+/// True when the flow's data is personal: unknown categories count as personal unless the destination says otherwise.
+pub fn carries_personal_data(data: &[DataRef], destination: &Node, rules: &RuleSet) -> bool {
+    if destination.receives_no_personal_data() {
+        return false;
+    }
+    data.is_empty() || data.iter().any(|d| rules.is_personal_category(&d.key))
+}
+
+/// The categories a flow carries: its own, or else everything its source holds.
+pub fn effective_data(model: &Model, flow_index: usize) -> Vec<DataRef> {
+    let flow = &model.flows[flow_index];
+    if !flow.data.is_empty() {
+        return flow.data.clone();
+    }
+    model.node(&flow.from).map(|n| n.data.clone()).unwrap_or_default()
+}
+
+fn special_categories(data: &[DataRef], rules: &RuleSet) -> Vec<(String, String)> {
+    let mut special: Vec<(String, String)> = data
+        .iter()
+        .filter_map(|d| rules.special_category(&d.key).map(|s| (d.key.clone(), s.article.clone())))
+        .collect();
+    special.sort();
+    special.dedup();
+    special
+}
+
+fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
+    let holds_home_data = nodes_holding_home_data(model, rules);
+    let mut transfers = Vec::new();
+    let mut has_personal_inflow: BTreeSet<&str> = BTreeSet::new();
+    for (index, flow) in model.flows.iter().enumerate() {
+        let (Some(source), Some(destination)) = (model.node(&flow.from), model.node(&flow.to)) else {
+            continue;
+        };
+        let data = effective_data(model, index);
+        if !carries_personal_data(&data, destination, rules) {
+            continue;
+        }
+        has_personal_inflow.insert(destination.id.as_str());
+        if !destination.resolved.is_known() || destination.resolved.inside_eea(rules) {
+            continue;
+        }
+        let third_countries = destination.resolved.third_countries(rules);
+        if third_countries.is_empty() {
+            continue;
+        }
+        let source_in_home = source.resolved.inside_eea(rules) || !source.resolved.is_known();
+        let onward = if source_in_home {
+            false
+        } else if holds_home_data.contains(source.id.as_str()) {
+            let same_countries = source.resolved.third_countries(rules) == third_countries;
+            let other_organisation = destination.kind == crate::model::facts::NodeKind::Vendor;
+            if same_countries && !other_organisation {
+                continue;
+            }
+            true
+        } else {
+            continue;
+        };
+        let safeguard = flow
+            .safeguard
+            .clone()
+            .map(|s| (s, SafeguardSource::Flow))
+            .or_else(|| destination.safeguard.clone().map(|s| (s, SafeguardSource::Recipient)));
+        let mut transfer = Transfer {
+            flow: Some(index),
+            from: Some(source.id.clone()),
+            to: destination.id.clone(),
+            onward,
+            special: special_categories(&data, rules),
+            data,
+            span: flow.span,
+            verdict: Verdict::NoBasis { reason: String::new() },
+            safeguard,
+            third_countries,
+            assumptions: Vec::new(),
+            missing_tia: false,
+            derogation: None,
+            path: path_to(model, rules, &source.id, &destination.id),
+        };
+        assess(&mut transfer, destination, &model.policy, rules, date);
+        transfers.push(transfer);
+    }
+    // A store that holds personal data outside the EEA, with no flow into it, is itself a transfer
+    // to its hosting provider: the organisation put the data there.
+    for node in &model.nodes {
+        if node.kind != crate::model::facts::NodeKind::Store
+            || node.data.is_empty()
+            || has_personal_inflow.contains(node.id.as_str())
+            || !carries_personal_data(&node.data, node, rules)
+            || !node.resolved.is_known()
+            || node.resolved.inside_eea(rules)
+        {
+            continue;
+        }
+        let mut transfer = Transfer {
+            flow: None,
+            from: None,
+            to: node.id.clone(),
+            onward: false,
+            third_countries: node.resolved.third_countries(rules),
+            special: special_categories(&node.data, rules),
+            data: node.data.clone(),
+            span: node.location.as_ref().and_then(|l| l.span).or(node.span),
+            verdict: Verdict::NoBasis { reason: String::new() },
+            safeguard: node.safeguard.clone().map(|s| (s, SafeguardSource::Recipient)),
+            assumptions: Vec::new(),
+            missing_tia: false,
+            derogation: None,
+            path: vec![node.id.clone()],
+        };
+        assess(&mut transfer, node, &model.policy, rules, date);
+        transfers.push(transfer);
+    }
+    transfers
+}
+
+/// Nodes that may hold personal data of the home jurisdiction: those in the EEA or of unknown
+/// location, stores that declare personal data, and everything personal flows reach from them.
+fn nodes_holding_home_data<'m>(model: &'m Model, rules: &RuleSet) -> BTreeSet<&'m str> {
+    let mut holding: BTreeSet<&str> = BTreeSet::new();
+    let mut queue: VecDeque<&str> = VecDeque::new();
+    for node in &model.nodes {
+        let home = node.resolved.inside_eea(rules) || !node.resolved.is_known() || !node.data.is_empty();
+        if home && holding.insert(node.id.as_str()) {
+            queue.push_back(node.id.as_str());
+        }
+    }
+    while let Some(id) = queue.pop_front() {
+        let Some(&index) = model.node_index.get(id) else { continue };
+        for edge in model.graph.edges(model.graph_index[index]) {
+            let flow = &model.flows[*edge.weight()];
+            let Some(destination) = model.node(&flow.to) else { continue };
+            if carries_personal_data(&flow.data, destination, rules) && holding.insert(destination.id.as_str()) {
+                queue.push_back(destination.id.as_str());
+            }
+        }
+    }
+    holding
+}
+
+/// The shortest path of flows from a node in the EEA (or of unknown location) to `to` through `from`.
+fn path_to(model: &Model, rules: &RuleSet, from: &str, to: &str) -> Vec<String> {
+    let mut path = vec![from.to_string()];
+    let mut current = from.to_string();
+    let mut seen = BTreeSet::from([from.to_string()]);
+    // Walk backwards along incoming flows until a home node; the graph is small and this is bounded by `seen`.
+    while let Some(node) = model.node(&current) {
+        if node.resolved.inside_eea(rules) || !node.resolved.is_known() {
+            break;
+        }
+        let Some(&index) = model.node_index.get(&current) else { break };
+        let previous = model
+            .graph
+            .edges_directed(model.graph_index[index], petgraph::Direction::Incoming)
+            .map(|edge| model.flows[*edge.weight()].from.clone())
+            .filter(|id| !seen.contains(id))
+            .min();
+        match previous {
+            Some(id) => {
+                seen.insert(id.clone());
+                path.insert(0, id.clone());
+                current = id;
+            }
+            None => break,
+        }
+    }
+    path.push(to.to_string());
+    path
+}
+
+/// What adequacy says about one destination country.
+enum AdequacyStatus {
+    Covered { decision: String, assumptions: Vec<String> },
+    ScopeNotMet { decision: String, condition: String },
+    Expired { decision: String, expired: String },
+    Distrusted,
+    NotApproved,
+    None,
+}
+
+fn adequacy_for(country: &str, recipient: &Node, policy: &Policy, rules: &RuleSet, date: Date) -> AdequacyStatus {
+    if policy.distrust_adequacy.iter().any(|c| c == country) {
+        return AdequacyStatus::Distrusted;
+    }
+    let decisions = rules.adequacy_decisions(country);
+    if decisions.is_empty() {
+        return AdequacyStatus::None;
+    }
+    let in_force: Vec<_> = decisions.iter().filter(|d| d.in_force_on(date)).collect();
+    if in_force.is_empty() {
+        return match decisions.iter().find(|d| d.expires.is_some_and(|e| e < date)) {
+            Some(expired) => AdequacyStatus::Expired {
+                decision: expired.instrument.clone(),
+                expired: expired.expires.map(|e| e.to_string()).unwrap_or_default(),
+            },
+            None => AdequacyStatus::None,
+        };
+    }
+    if !policy.approved_mechanisms.contains(&MechanismKind::Adequacy) {
+        return AdequacyStatus::NotApproved;
+    }
+    let mut first_failure = None;
+    for decision in in_force {
+        let mut assumptions = Vec::new();
+        let mut unmet = None;
+        if !decision.confidence.is_verified() {
+            assumptions.push(format!("{} is unverified rule data", decision.instrument));
+        }
+        for condition in &decision.conditions {
+            match &condition.kind {
+                ConditionKind::Certification(name) => match recipient.has_certification(name) {
+                    Some(certification) if !certification.verified => assumptions.push(format!(
+                        "`{}` holds `{name}` according to unverified rule data ({})",
+                        recipient.id, certification.source
+                    )),
+                    Some(_) => {}
+                    None => unmet = Some(condition.description.clone()),
+                },
+                ConditionKind::Assumed => assumptions.push(condition.description.clone()),
+            }
+        }
+        match unmet {
+            None => {
+                return AdequacyStatus::Covered {
+                    decision: decision.instrument.clone(),
+                    assumptions,
+                };
+            }
+            Some(condition) => {
+                first_failure.get_or_insert(AdequacyStatus::ScopeNotMet {
+                    decision: decision.instrument.clone(),
+                    condition,
+                });
+            }
+        }
+    }
+    first_failure.unwrap_or(AdequacyStatus::None)
+}
+
+fn assess(transfer: &mut Transfer, recipient: &Node, policy: &Policy, rules: &RuleSet, date: Date) {
+    let statuses: Vec<(String, AdequacyStatus)> = transfer
+        .third_countries
+        .iter()
+        .map(|country| (country.clone(), adequacy_for(country, recipient, policy, rules, date)))
+        .collect();
+    if statuses.iter().all(|(_, s)| matches!(s, AdequacyStatus::Covered { .. })) {
+        let mut decisions = Vec::new();
+        for (_, status) in statuses {
+            if let AdequacyStatus::Covered { decision, assumptions } = status {
+                decisions.push(decision);
+                transfer.assumptions.extend(assumptions);
+            }
+        }
+        decisions.dedup();
+        transfer.verdict = Verdict::Adequate { decisions };
+        return;
+    }
+    if let Some((safeguard, _)) = transfer.safeguard.clone()
+        && safeguard.mechanism != MechanismKind::Adequacy
+    {
+        transfer.verdict = assess_safeguard(transfer, &safeguard, policy, rules, date);
+        return;
+    }
+    let adequacy_span = transfer.safeguard.as_ref().and_then(|(s, _)| s.span);
+    let mut verdict = None;
+    for (country, status) in &statuses {
+        let candidate = match status {
+            AdequacyStatus::ScopeNotMet { decision, condition } => Some((
+                0,
+                Verdict::ScopeNotMet {
+                    country: country.clone(),
+                    decision: decision.clone(),
+                    condition: condition.clone(),
+                },
+            )),
+            AdequacyStatus::Expired { decision, expired } => Some((
+                1,
+                Verdict::Expired {
+                    what: format!("the adequacy decision for {country} ({decision}) expired on {expired}"),
+                    span: adequacy_span,
+                },
+            )),
+            AdequacyStatus::NotApproved => Some((
+                2,
+                Verdict::Unapproved {
+                    mechanism: MechanismKind::Adequacy,
+                    span: adequacy_span,
+                },
+            )),
+            AdequacyStatus::Distrusted => Some((
+                3,
+                Verdict::NoBasis {
+                    reason: format!("the policy does not rely on the adequacy decision for {country} (`distrust_adequacy`)"),
+                },
+            )),
+            AdequacyStatus::None => Some((
+                4,
+                Verdict::NoBasis {
+                    reason: format!("{country} has no adequacy decision in force on {date}"),
+                },
+            )),
+            AdequacyStatus::Covered { .. } => None,
+        };
+        if let Some((rank, candidate)) = candidate
+            && verdict.as_ref().is_none_or(|(best, _)| rank < *best)
+        {
+            verdict = Some((rank, candidate));
+        }
+    }
+    transfer.verdict = verdict
+        .map(|(_, v)| v)
+        .unwrap_or(Verdict::NoBasis { reason: "no adequacy decision and no safeguard".into() });
+}
+
+fn assess_safeguard(transfer: &mut Transfer, safeguard: &Safeguard, policy: &Policy, rules: &RuleSet, date: Date) -> Verdict {
+    let kind = safeguard.mechanism;
+    if !policy.approved_mechanisms.contains(&kind) {
+        return Verdict::Unapproved {
+            mechanism: kind,
+            span: safeguard.span,
+        };
+    }
+    let mechanism = rules.mechanism(kind.as_str());
+    if let (Some(mechanism), Some(version_id)) = (mechanism, safeguard.version.as_deref())
+        && let Some(version) = mechanism.versions.iter().find(|v| v.id == version_id)
+    {
+        if !version.transfer_tool {
+            return Verdict::NoBasis {
+                reason: format!(
+                    "{} is not a transfer tool{}",
+                    version.instrument,
+                    version.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+                ),
+            };
+        }
+        if let Some(signed_before) = version.signed_before
+            && safeguard.signed.is_none_or(|signed| signed >= signed_before)
+        {
+            return Verdict::Expired {
+                what: format!(
+                    "{} could only be used for contracts signed before {signed_before}{}",
+                    version.instrument,
+                    safeguard.signed.map(|s| format!("; this one was signed {s}")).unwrap_or_else(|| "; no signing date is given".into())
+                ),
+                span: safeguard.span,
+            };
+        }
+        if let Some(valid_until) = version.valid_until
+            && date > valid_until
+        {
+            return Verdict::Expired {
+                what: format!("{} stopped being a valid safeguard after {valid_until}", version.instrument),
+                span: safeguard.span,
+            };
+        }
+        if let Some(valid_from) = version.valid_from
+            && date < valid_from
+        {
+            return Verdict::Expired {
+                what: format!("{} is usable only from {valid_from}", version.instrument),
+                span: safeguard.span,
+            };
+        }
+    }
+    if let Some(expires) = safeguard.expires
+        && date > expires
+    {
+        return Verdict::Expired {
+            what: format!("the {} safeguard expired on {expires}", kind.as_str()),
+            span: safeguard.span,
+        };
+    }
+    if let Some(signed) = safeguard.signed
+        && signed > date
+    {
+        return Verdict::Expired {
+            what: format!("the {} safeguard is signed {signed}, after the evaluation date {date}", kind.as_str()),
+            span: safeguard.span,
+        };
+    }
+    if mechanism.is_some_and(|m| m.requires_reference) && safeguard.reference.is_none() {
+        return Verdict::NoBasis {
+            reason: format!(
+                "{} need a supervisory authority's authorisation: give its `reference`",
+                mechanism.map(|m| m.name.as_str()).unwrap_or(kind.as_str())
+            ),
+        };
+    }
+    if kind == MechanismKind::Derogation {
+        transfer.derogation = safeguard.derogation.clone();
+    }
+    if policy.require_tia && mechanism.is_some_and(|m| m.requires_tia) && safeguard.tia.is_none() {
+        transfer.missing_tia = true;
+    }
+    Verdict::Safeguarded { mechanism: kind }
+}
+
+/// True when Art. 9/10 data in this transfer breaks the policy.
+pub fn special_categories_denied(transfer: &Transfer, policy: &Policy) -> bool {
+    !transfer.special.is_empty() && policy.special_categories == SpecialCategoryPolicy::Deny
+}

@@ -1,0 +1,115 @@
+//! Extraction: one module per input format turns files into [`Facts`]. Extraction never fails:
+//! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
+
+use crate::model::facts::Facts;
+use crate::rules::RuleSet;
+use crate::source::SourceFile;
+use camino::Utf8Path;
+use rayon::prelude::*;
+
+/// What every extractor may consult besides its files.
+#[derive(Debug)]
+pub struct ExtractContext<'a> {
+    pub rules: &'a RuleSet,
+    pub owners: &'a Owners,
+}
+
+/// Which node a file belongs to, from the manifest's `paths` (longest match wins).
+#[derive(Debug, Default, Clone)]
+pub struct Owners {
+    entries: Vec<(String, Option<globset::GlobMatcher>, String)>,
+}
+
+impl Owners {
+    /// `paths` entries of nodes: `(node id, path prefix or glob)`.
+    pub fn new(entries: impl IntoIterator<Item = (String, String)>) -> Owners {
+        let mut list: Vec<(String, Option<globset::GlobMatcher>, String)> = entries
+            .into_iter()
+            .map(|(node, path)| {
+                let path = path.trim_start_matches("./").trim_end_matches('/').to_string();
+                let glob = if path.contains(['*', '?', '[', '{']) {
+                    globset::Glob::new(&path).ok().map(|g| g.compile_matcher())
+                } else {
+                    None
+                };
+                (path, glob, node)
+            })
+            .collect();
+        list.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)).then(a.2.cmp(&b.2)));
+        Owners { entries: list }
+    }
+
+    /// The node a file belongs to, if any node's `paths` covers it.
+    pub fn owner_of(&self, path: &Utf8Path) -> Option<&str> {
+        let path = path.as_str();
+        self.entries
+            .iter()
+            .find(|(prefix, glob, _)| match glob {
+                Some(glob) => glob.is_match(path),
+                None => path == prefix || (path.starts_with(prefix.as_str()) && path.as_bytes().get(prefix.len()) == Some(&b'/')) || prefix.is_empty(),
+            })
+            .map(|(_, _, node)| node.as_str())
+    }
+}
+
+/// One input format.
+pub trait Extractor: Sync + Send {
+    /// A short name for progress and errors (`terraform`, `kubernetes`, ...).
+    fn name(&self) -> &'static str;
+    /// Whether this extractor reads the file at `path` (relative to the root).
+    fn claims(&self, path: &Utf8Path) -> bool;
+    /// Reads every claimed file at once, so that formats spanning files (Terraform modules and
+    /// tfvars) can resolve across them. Per-file formats use [`per_file`].
+    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts;
+}
+
+/// Runs `extract_one` on each file in parallel and merges the results in file order.
+pub fn per_file<F>(files: &[&SourceFile], extract_one: F) -> Facts
+where
+    F: Fn(&SourceFile) -> Facts + Sync + Send,
+{
+    let results: Vec<Facts> = files.par_iter().map(|file| extract_one(file)).collect();
+    let mut facts = Facts::default();
+    for result in results {
+        facts.extend(result);
+    }
+    facts
+}
+
+/// Every extractor, in a fixed order.
+pub fn extractors() -> Vec<Box<dyn Extractor>> {
+    Vec::new()
+}
+
+/// Runs every extractor over the files it claims.
+pub fn extract_all(files: &[SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+    let extractors = extractors();
+    let mut facts = Facts::default();
+    for extractor in &extractors {
+        let claimed: Vec<&SourceFile> = files.iter().filter(|f| extractor.claims(&f.path)).collect();
+        if claimed.is_empty() {
+            continue;
+        }
+        facts.extend(extractor.extract(&claimed, ctx));
+    }
+    facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Owners;
+    use camino::Utf8Path;
+
+    #[test]
+    fn longest_path_owns_the_file() {
+        let owners = Owners::new([
+            ("platform".to_string(), "services".to_string()),
+            ("checkout".to_string(), "services/checkout/".to_string()),
+            ("jobs".to_string(), "jobs/**/*.py".to_string()),
+        ]);
+        assert_eq!(owners.owner_of(Utf8Path::new("services/checkout/src/main.rs")), Some("checkout"));
+        assert_eq!(owners.owner_of(Utf8Path::new("services/checkoutx/main.rs")), Some("platform"));
+        assert_eq!(owners.owner_of(Utf8Path::new("jobs/nightly/export.py")), Some("jobs"));
+        assert_eq!(owners.owner_of(Utf8Path::new("README.md")), None);
+    }
+}

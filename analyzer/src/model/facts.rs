@@ -1,0 +1,325 @@
+//! Facts: what extractors read from one input (manifest, code, infrastructure), before merging.
+//!
+//! Extraction never fails: an extractor returns the facts it could read plus diagnostics for
+//! what it could not. Every fact carries the span it came from.
+
+use crate::date::Date;
+use crate::source::Span;
+
+/// What kind of thing a node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeKind {
+    /// Code the organisation runs.
+    Service,
+    /// A database, bucket, queue or cache the organisation owns.
+    Store,
+    /// Another organisation that receives data (SaaS, partner).
+    Vendor,
+    /// A client application (browser, mobile app).
+    Client,
+}
+
+impl NodeKind {
+    pub const ALL: [(&'static str, NodeKind); 4] = [
+        ("service", NodeKind::Service),
+        ("store", NodeKind::Store),
+        ("vendor", NodeKind::Vendor),
+        ("client", NodeKind::Client),
+    ];
+
+    pub fn parse(text: &str) -> Option<NodeKind> {
+        NodeKind::ALL
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, kind)| *kind)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Service => "service",
+            NodeKind::Store => "store",
+            NodeKind::Vendor => "vendor",
+            NodeKind::Client => "client",
+        }
+    }
+}
+
+/// A location as written (SPEC §2): a country, a bloc, a provider region, or unknown.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Location {
+    /// ISO 3166-1 alpha-2 code (or an international organisation id such as `EPORG`), upper case.
+    Country(String),
+    /// `EU` or `EEA`: somewhere inside the bloc.
+    Bloc(String),
+    /// A cloud region keyed by provider, e.g. `aws:eu-west-1`.
+    Region { provider: String, region: String },
+    /// Stated as unknown, or could not be resolved from its source.
+    Unknown,
+}
+
+impl Location {
+    /// Parses the written form. Whether a country or region exists is checked against rule data later.
+    pub fn parse(text: &str) -> Location {
+        let trimmed = text.trim();
+        if trimmed.eq_ignore_ascii_case("unknown") || trimmed.is_empty() {
+            return Location::Unknown;
+        }
+        if let Some((provider, region)) = trimmed.split_once(':') {
+            return Location::Region {
+                provider: provider.trim().to_ascii_lowercase(),
+                region: region.trim().to_string(),
+            };
+        }
+        let upper = trimmed.to_ascii_uppercase();
+        if upper == "EU" || upper == "EEA" {
+            Location::Bloc(upper)
+        } else {
+            Location::Country(upper)
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Country(code) | Location::Bloc(code) => f.write_str(code),
+            Location::Region { provider, region } => write!(f, "{provider}:{region}"),
+            Location::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+/// A location together with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocatedAt {
+    pub location: Location,
+    pub span: Option<Span>,
+    /// Why the location is unknown, when an extractor could not resolve it (e.g. `var.region` has no value).
+    pub unresolved_reason: Option<String>,
+}
+
+/// The transfer tools of GDPR Chapter V that a safeguard may name (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MechanismKind {
+    Adequacy,
+    Scc,
+    Bcr,
+    CodeOfConduct,
+    Certification,
+    AdHocClauses,
+    Derogation,
+}
+
+impl MechanismKind {
+    pub const ALL: [(&'static str, MechanismKind); 7] = [
+        ("adequacy", MechanismKind::Adequacy),
+        ("scc", MechanismKind::Scc),
+        ("bcr", MechanismKind::Bcr),
+        ("code-of-conduct", MechanismKind::CodeOfConduct),
+        ("certification", MechanismKind::Certification),
+        ("ad-hoc-clauses", MechanismKind::AdHocClauses),
+        ("derogation", MechanismKind::Derogation),
+    ];
+
+    pub fn parse(text: &str) -> Option<MechanismKind> {
+        MechanismKind::ALL
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, kind)| *kind)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        MechanismKind::ALL
+            .iter()
+            .find(|(_, kind)| *kind == self)
+            .map(|(name, _)| *name)
+            .unwrap_or("scc")
+    }
+
+    pub fn allowed_values() -> String {
+        MechanismKind::ALL
+            .iter()
+            .map(|(name, _)| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A declared transfer tool, on a flow or on a recipient node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Safeguard {
+    pub mechanism: MechanismKind,
+    pub version: Option<String>,
+    pub module: Option<u8>,
+    pub reference: Option<String>,
+    pub signed: Option<Date>,
+    pub expires: Option<Date>,
+    pub tia: Option<String>,
+    pub derogation: Option<String>,
+    pub span: Option<Span>,
+}
+
+/// A data category named in a fact, with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DataRef {
+    pub key: String,
+    pub span: Option<Span>,
+}
+
+/// Where a fact came from, for provenance in outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Manifest,
+    RustAttribute,
+    CommentTag,
+    Terraform,
+    Kubernetes,
+    Compose,
+    Env,
+    AppConfig,
+    Inference,
+    RuleData,
+}
+
+/// A node as one source describes it. Several facts with the same id merge into one node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeFact {
+    pub id: String,
+    pub kind: Option<NodeKind>,
+    pub label: Option<String>,
+    pub location: Option<LocatedAt>,
+    /// Paths (prefixes or globs, relative to the root) of code and configs that belong to this node.
+    pub paths: Vec<String>,
+    pub data: Vec<DataRef>,
+    pub domains: Vec<String>,
+    pub certifications: Vec<String>,
+    pub personal_data: Option<bool>,
+    pub safeguard: Option<Safeguard>,
+    /// The hosting provider (`aws`, `gcp`, ...), when the node is hosted by one.
+    pub provider: Option<String>,
+    pub span: Option<Span>,
+    pub origin: Origin,
+    /// Guessed rather than declared (e.g. from field names); never an error on its own.
+    pub inferred: bool,
+}
+
+impl NodeFact {
+    pub fn new(id: impl Into<String>, origin: Origin) -> NodeFact {
+        NodeFact {
+            id: id.into(),
+            kind: None,
+            label: None,
+            location: None,
+            paths: Vec::new(),
+            data: Vec::new(),
+            domains: Vec::new(),
+            certifications: Vec::new(),
+            personal_data: None,
+            safeguard: None,
+            provider: None,
+            span: None,
+            origin,
+            inferred: false,
+        }
+    }
+}
+
+/// A reference to a node by id, with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NodeRef {
+    pub id: String,
+    pub span: Option<Span>,
+}
+
+/// Where a flow goes: a node by id, or an endpoint (URL or host) that resolution maps to a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowTarget {
+    Node(NodeRef),
+    /// A hostname (lower case, no port) found in a URL, env value or config; resolved through
+    /// manifest `domains`, rule-data vendors and cloud endpoint patterns.
+    Host { host: String, span: Option<Span> },
+}
+
+/// A flow as one source describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowFact {
+    /// `None`: the node the file belongs to (resolved when the model is built).
+    pub from: Option<NodeRef>,
+    pub to: FlowTarget,
+    pub data: Vec<DataRef>,
+    pub purpose: Option<String>,
+    pub safeguard: Option<Safeguard>,
+    /// The span of the line or entry that creates the flow.
+    pub span: Option<Span>,
+    pub origin: Origin,
+    pub inferred: bool,
+}
+
+/// Severity of a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "note" => Some(Severity::Note),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// What an extractor could not read, or a reference it could not resolve. Becomes a finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtractionDiagnostic {
+    /// A rule name: `input-error`, `unresolved-reference`, or `inferred-data` for notes.
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub span: Option<Span>,
+    /// The file concerned when there is no span (a file too large to read, say).
+    pub path: Option<String>,
+}
+
+/// Everything extractors found. Merged by the model in a deterministic order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub nodes: Vec<NodeFact>,
+    pub flows: Vec<FlowFact>,
+    pub diagnostics: Vec<ExtractionDiagnostic>,
+}
+
+impl Facts {
+    pub fn extend(&mut self, other: Facts) {
+        self.nodes.extend(other.nodes);
+        self.flows.extend(other.flows);
+        self.diagnostics.extend(other.diagnostics);
+    }
+
+    pub fn input_error(&mut self, span: Option<Span>, path: Option<String>, message: impl Into<String>) {
+        self.diagnostics.push(ExtractionDiagnostic {
+            rule: "input-error",
+            severity: Severity::Warning,
+            message: message.into(),
+            span,
+            path,
+        });
+    }
+}

@@ -1,0 +1,378 @@
+//! The model: facts from extractors merged into nodes and flows, with resolved locations, in a petgraph graph.
+//!
+//! The model does no I/O. Building it never fails: a flow that names a node that does not exist
+//! becomes an `unresolved-reference` diagnostic and is left out of the graph.
+
+pub mod endpoint;
+pub mod facts;
+pub mod location;
+
+use crate::config::{Policy, Waiver};
+use crate::rules::RuleSet;
+use crate::source::{Files, Span};
+use facts::{
+    DataRef, ExtractionDiagnostic, Facts, FlowTarget, LocatedAt, NodeFact, NodeKind, Origin,
+    Safeguard, Severity,
+};
+pub use location::{JurisdictionStatus, ResolvedLocation};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A certification a recipient holds, and who says so.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Certification {
+    pub name: String,
+    /// `declared` (manifest or annotation) or the rule-data file that says so.
+    pub source: String,
+    /// False when the rule data marks the fact as unverified (confidence K or U).
+    pub verified: bool,
+}
+
+/// A node of the data map: a service, store, vendor or client.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub id: String,
+    pub kind: NodeKind,
+    pub label: Option<String>,
+    pub location: Option<LocatedAt>,
+    pub resolved: ResolvedLocation,
+    pub data: Vec<DataRef>,
+    pub domains: Vec<String>,
+    pub certifications: Vec<Certification>,
+    pub personal_data: Option<bool>,
+    pub safeguard: Option<Safeguard>,
+    pub provider: Option<String>,
+    pub paths: Vec<String>,
+    pub span: Option<Span>,
+    pub origins: BTreeSet<Origin>,
+    pub inferred: bool,
+}
+
+impl Node {
+    pub fn has_certification(&self, name: &str) -> Option<&Certification> {
+        self.certifications.iter().find(|c| c.name == name)
+    }
+
+    /// Declares the data it receives not to be personal.
+    pub fn receives_no_personal_data(&self) -> bool {
+        self.personal_data == Some(false)
+    }
+}
+
+/// A flow of data from one node to another.
+#[derive(Clone, Debug)]
+pub struct Flow {
+    pub from: String,
+    pub to: String,
+    pub data: Vec<DataRef>,
+    pub purpose: Option<String>,
+    pub safeguard: Option<Safeguard>,
+    /// Where the flow is written (annotation, manifest entry, config line).
+    pub span: Option<Span>,
+    /// Where the destination is named (a URL, a `to = ...`).
+    pub to_span: Option<Span>,
+    pub origin: Origin,
+    pub inferred: bool,
+}
+
+/// Everything the checks need: nodes, flows, graph, policy, waivers, rule data and the date.
+#[derive(Debug)]
+pub struct Model {
+    pub files: Files,
+    /// Sorted by id.
+    pub nodes: Vec<Node>,
+    /// Sorted by (from, to, span).
+    pub flows: Vec<Flow>,
+    pub graph: DiGraph<usize, usize>,
+    pub node_index: BTreeMap<String, usize>,
+    pub graph_index: Vec<NodeIndex>,
+    pub policy: Policy,
+    pub waivers: Vec<Waiver>,
+    pub diagnostics: Vec<ExtractionDiagnostic>,
+    pub project_name: Option<String>,
+}
+
+impl Model {
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.node_index.get(id).map(|index| &self.nodes[*index])
+    }
+
+    /// Flows into a node, by index into `flows`.
+    pub fn incoming(&self, id: &str) -> Vec<usize> {
+        self.flows
+            .iter()
+            .enumerate()
+            .filter(|(_, flow)| flow.to == id)
+            .map(|(index, _)| index)
+            .collect()
+    }
+}
+
+/// What the model is built from.
+#[derive(Debug)]
+pub struct ModelInput {
+    pub files: Files,
+    pub manifest_facts: Facts,
+    pub extracted: Facts,
+    pub policy: Policy,
+    pub waivers: Vec<Waiver>,
+    pub project_name: Option<String>,
+}
+
+/// Merges facts into nodes and flows, resolves locations, endpoints and references.
+pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
+    let mut diagnostics = Vec::new();
+    diagnostics.extend(input.manifest_facts.diagnostics.iter().cloned());
+    diagnostics.extend(input.extracted.diagnostics.iter().cloned());
+
+    // Manifest facts come first so that what a person declared wins over what was read or guessed.
+    let mut node_facts: Vec<NodeFact> = input.manifest_facts.nodes.clone();
+    let mut extracted_nodes = input.extracted.nodes.clone();
+    extracted_nodes.sort_by(|a, b| (a.inferred, &a.id, a.span).cmp(&(b.inferred, &b.id, b.span)));
+    node_facts.extend(extracted_nodes);
+
+    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    for fact in node_facts {
+        merge_node(&mut nodes, fact, rules);
+    }
+
+    let mut flow_facts = input.manifest_facts.flows.clone();
+    flow_facts.extend(input.extracted.flows.iter().cloned());
+
+    let mut flows = Vec::new();
+    for fact in flow_facts {
+        let Some(from) = fact.from.clone() else {
+            diagnostics.push(ExtractionDiagnostic {
+                rule: "unresolved-reference",
+                severity: Severity::Warning,
+                message: "cannot tell which node this flow leaves from: the file belongs to no node; add `from=...` or list the file under a node's `paths` in borderline.toml".into(),
+                span: fact.span,
+                path: None,
+            });
+            continue;
+        };
+        let (to_id, to_span) = match &fact.to {
+            FlowTarget::Node(reference) => (reference.id.clone(), reference.span),
+            FlowTarget::Host { host, span } => {
+                match endpoint::resolve_host(host, &nodes, rules) {
+                    endpoint::HostResolution::Node(id) => (id, *span),
+                    endpoint::HostResolution::New(node) => {
+                        let id = node.id.clone();
+                        let mut node = *node;
+                        if node.span.is_none() {
+                            node.span = *span;
+                        }
+                        merge_node(&mut nodes, node, rules);
+                        (id, *span)
+                    }
+                    // A host that means nothing to borderline (an internal name, localhost) is not a flow.
+                    endpoint::HostResolution::Unknown => continue,
+                }
+            }
+        };
+        let mut missing = false;
+        if !nodes.contains_key(&from.id) {
+            diagnostics.push(unresolved(&from.id, from.span.or(fact.span), &nodes));
+            missing = true;
+        }
+        if !nodes.contains_key(&to_id) {
+            diagnostics.push(unresolved(&to_id, to_span.or(fact.span), &nodes));
+            missing = true;
+        }
+        if missing {
+            continue;
+        }
+        flows.push(Flow {
+            from: from.id,
+            to: to_id,
+            data: fact.data,
+            purpose: fact.purpose,
+            safeguard: fact.safeguard,
+            span: fact.span,
+            to_span,
+            origin: fact.origin,
+            inferred: fact.inferred,
+        });
+    }
+    flows.sort_by(|a, b| (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred)));
+
+    // Unknown data categories are warned once per place, with the closest taxonomy key.
+    let mut category_refs: Vec<&DataRef> = nodes.values().flat_map(|n| n.data.iter()).collect();
+    category_refs.extend(flows.iter().flat_map(|f| f.data.iter()));
+    for data in category_refs {
+        if rules.category(&data.key).is_none() {
+            let hint = match rules.closest_category(&data.key) {
+                Some(closest) => format!("; did you mean `{closest}`?"),
+                None => String::new(),
+            };
+            diagnostics.push(ExtractionDiagnostic {
+                rule: "unknown-data-category",
+                severity: Severity::Warning,
+                message: format!("`{}` is not a data category of the Fides taxonomy{hint}", data.key),
+                span: data.span,
+                path: None,
+            });
+        }
+    }
+
+    let mut nodes: Vec<Node> = nodes.into_values().collect();
+    for node in &mut nodes {
+        node.certifications.sort();
+        node.certifications.dedup_by(|a, b| a.name == b.name);
+    }
+    let node_index: BTreeMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+    let mut graph = DiGraph::with_capacity(nodes.len(), flows.len());
+    let graph_index: Vec<NodeIndex> = (0..nodes.len()).map(|i| graph.add_node(i)).collect();
+    for (index, flow) in flows.iter().enumerate() {
+        if let (Some(from), Some(to)) = (node_index.get(&flow.from), node_index.get(&flow.to)) {
+            graph.add_edge(graph_index[*from], graph_index[*to], index);
+        }
+    }
+    diagnostics.sort_by(|a, b| (a.span, &a.path, a.rule, &a.message).cmp(&(b.span, &b.path, b.rule, &b.message)));
+    diagnostics.dedup();
+
+    Model {
+        files: input.files,
+        nodes,
+        flows,
+        graph,
+        node_index,
+        graph_index,
+        policy: input.policy,
+        waivers: input.waivers,
+        diagnostics,
+        project_name: input.project_name,
+    }
+}
+
+fn unresolved(id: &str, span: Option<Span>, nodes: &BTreeMap<String, Node>) -> ExtractionDiagnostic {
+    let suggestion = closest_id(id, nodes.keys().map(String::as_str))
+        .map(|closest| format!("; did you mean `{closest}`?"))
+        .unwrap_or_default();
+    ExtractionDiagnostic {
+        rule: "unresolved-reference",
+        severity: Severity::Warning,
+        message: format!("no node named `{id}` exists{suggestion}"),
+        span,
+        path: None,
+    }
+}
+
+/// The closest of `candidates` by edit distance, if it is close enough to be a typo.
+pub fn closest_id<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (edit_distance(id, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len().max(id.len()) / 3).max(1))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b_chars: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b_chars.len() + 1];
+        for (j, cb) in b_chars.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b_chars.len()]
+}
+
+/// Folds one fact into the node of the same id; earlier facts win for single values.
+fn merge_node(nodes: &mut BTreeMap<String, Node>, fact: NodeFact, rules: &RuleSet) {
+    let provider_certifications = |provider: &Option<String>| -> Vec<Certification> {
+        provider
+            .as_deref()
+            .and_then(|p| rules.provider(p))
+            .map(|p| {
+                p.certifications
+                    .iter()
+                    .map(|name| Certification {
+                        name: name.clone(),
+                        source: format!("rules/providers.toml ({})", p.id),
+                        verified: p.confidence.is_verified(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let declared = |fact: &NodeFact| -> Vec<Certification> {
+        fact.certifications
+            .iter()
+            .map(|name| Certification {
+                name: name.clone(),
+                source: if fact.origin == Origin::RuleData { "rule data".into() } else { "declared".into() },
+                verified: true,
+            })
+            .collect()
+    };
+    match nodes.get_mut(&fact.id) {
+        None => {
+            let provider = fact
+                .provider
+                .clone()
+                .or_else(|| location::provider_of(fact.location.as_ref(), rules));
+            let mut certifications = declared(&fact);
+            certifications.extend(provider_certifications(&provider));
+            let node = Node {
+                id: fact.id.clone(),
+                kind: fact.kind.unwrap_or(NodeKind::Service),
+                label: fact.label,
+                resolved: location::resolve(fact.location.as_ref(), rules),
+                location: fact.location,
+                data: fact.data,
+                domains: fact.domains,
+                certifications,
+                personal_data: fact.personal_data,
+                safeguard: fact.safeguard,
+                provider,
+                paths: fact.paths,
+                span: fact.span,
+                origins: BTreeSet::from([fact.origin]),
+                inferred: fact.inferred,
+            };
+            nodes.insert(fact.id, node);
+        }
+        Some(node) => {
+            if node.location.is_none() && fact.location.is_some() {
+                node.resolved = location::resolve(fact.location.as_ref(), rules);
+                node.location = fact.location.clone();
+            }
+            if node.provider.is_none() {
+                node.provider = fact
+                    .provider
+                    .clone()
+                    .or_else(|| location::provider_of(fact.location.as_ref(), rules));
+                let extra = provider_certifications(&node.provider);
+                node.certifications.extend(extra);
+            }
+            node.certifications.extend(declared(&fact));
+            node.label = node.label.take().or(fact.label);
+            if node.span.is_none() {
+                node.span = fact.span;
+            }
+            node.personal_data = node.personal_data.or(fact.personal_data);
+            if node.safeguard.is_none() {
+                node.safeguard = fact.safeguard;
+            }
+            for data in fact.data {
+                if !node.data.iter().any(|d| d.key == data.key) {
+                    node.data.push(data);
+                }
+            }
+            for domain in fact.domains {
+                if !node.domains.contains(&domain) {
+                    node.domains.push(domain);
+                }
+            }
+            node.paths.extend(fact.paths);
+            node.origins.insert(fact.origin);
+            // A declared fact makes the node declared, whatever was guessed before.
+            node.inferred = node.inferred && fact.inferred;
+        }
+    }
+}

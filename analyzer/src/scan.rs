@@ -1,0 +1,124 @@
+//! The pipeline, one direction: discover -> extract -> model -> evaluate. Reporting is the caller's.
+
+use crate::config::{ConfigError, Manifest, parse_manifest};
+use crate::date::Date;
+use crate::discover::discover;
+use crate::evaluate::{Evaluation, evaluate};
+use crate::extract::{ExtractContext, Owners, extract_all, extractors};
+use crate::model::{Model, ModelInput, build};
+use crate::rules::RuleSet;
+use crate::source::Files;
+use camino::Utf8PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The manifest's default name, at the root of the scanned repository.
+pub const MANIFEST_NAME: &str = "borderline.toml";
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub root: PathBuf,
+    /// `--config`; `None` means `ROOT/borderline.toml` if it exists.
+    pub config: Option<PathBuf>,
+    pub date: Date,
+}
+
+/// Why a scan could not be done at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Manifest(Vec<ConfigError>),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// A finished scan.
+#[derive(Debug)]
+pub struct Scan {
+    pub model: Model,
+    pub evaluation: Evaluation,
+}
+
+/// Scans a repository.
+pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
+    let root = &options.root;
+    if !root.is_dir() {
+        return Err(ScanError::Io {
+            path: root.display().to_string(),
+            message: "not a directory".into(),
+        });
+    }
+    let (manifest_path, manifest_display, explicit) = match &options.config {
+        Some(path) => (path.clone(), display_path(root, path), true),
+        None => (root.join(MANIFEST_NAME), Utf8PathBuf::from(MANIFEST_NAME), false),
+    };
+    let manifest_text = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => Some(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !explicit => None,
+        Err(error) => {
+            return Err(ScanError::Io {
+                path: manifest_display.to_string(),
+                message: format!("cannot read the manifest: {error}"),
+            });
+        }
+    };
+
+    // The manifest is parsed first: its `exclude` globs and `paths` shape what is read.
+    let mut preliminary = Files::new();
+    let manifest = match &manifest_text {
+        Some(text) => {
+            let id = preliminary.add(manifest_display.clone(), Arc::from(text.as_str()));
+            let file = preliminary.get(id).ok_or_else(|| ScanError::Io {
+                path: manifest_display.to_string(),
+                message: "internal: manifest not registered".into(),
+            })?;
+            parse_manifest(file, rules).map_err(ScanError::Manifest)?
+        }
+        None => Manifest::default(),
+    };
+
+    let extractors = extractors();
+    let wanted = |path: &camino::Utf8Path| path != manifest_display && extractors.iter().any(|e| e.claims(path));
+    let discovery = discover(root, &manifest.exclude, &wanted);
+
+    // File ids: the manifest is 0 (its spans were made against it), then every file in path order.
+    let mut files = Files::new();
+    if let Some(text) = &manifest_text {
+        files.add(manifest_display.clone(), Arc::from(text.as_str()));
+    }
+    for file in discovery.files {
+        files.add(file.path, Arc::from(file.text));
+    }
+    let owners = Owners::new(
+        manifest
+            .facts
+            .nodes
+            .iter()
+            .flat_map(|node| node.paths.iter().map(move |path| (node.id.clone(), path.clone()))),
+    );
+    let ctx = ExtractContext { rules, owners: &owners };
+    let sources: Vec<_> = files.iter().skip(usize::from(manifest_text.is_some())).cloned().collect();
+    let mut extracted = extract_all(&sources, &ctx);
+    extracted.diagnostics.extend(discovery.diagnostics);
+
+    let model = build(
+        ModelInput {
+            files,
+            manifest_facts: manifest.facts,
+            extracted,
+            policy: manifest.policy,
+            waivers: manifest.waivers,
+            project_name: manifest.project_name,
+        },
+        rules,
+    );
+    let evaluation = evaluate(&model, rules, options.date);
+    Ok(Scan { model, evaluation })
+}
+
+/// A path for messages: relative to the root when it is inside it.
+fn display_path(root: &Path, path: &Path) -> Utf8PathBuf {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    Utf8PathBuf::from(shown.to_string_lossy().replace('\\', "/"))
+}
