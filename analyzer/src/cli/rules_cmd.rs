@@ -30,8 +30,7 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                 .map(|c| serde_json::json!({"rule": c.name, "severity": c.default_severity.as_str(), "summary": c.summary}))
                 .collect();
             let decisions: Vec<_> = rules
-                .jurisdictions()
-                .flat_map(|j| rules.adequacy_decisions(&j.code))
+                .all_adequacy_decisions()
                 .map(|d| serde_json::json!({
                     "id": d.id, "jurisdiction": d.jurisdiction, "instrument": d.instrument,
                     "adopted": d.adopted.to_string(), "expires": d.expires.map(|e| e.to_string()),
@@ -60,7 +59,7 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                 writeln!(out, "  {:<28} source: {}", "", file.source)?;
             }
             writeln!(out, "\nAdequacy decisions on {date}")?;
-            let mut decisions: Vec<_> = rules.jurisdictions().flat_map(|j| rules.adequacy_decisions(&j.code)).collect();
+            let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
             decisions.sort_by(|a, b| a.jurisdiction.cmp(&b.jurisdiction).then(a.adopted.cmp(&b.adopted)));
             for decision in decisions {
                 let status = if decision.in_force_on(date) { "in force" } else if decision.adopted > date { "not yet adopted" } else { "expired" };

@@ -370,7 +370,8 @@ impl Layer {
             file,
             title: "Fides data categories (fideslang, CC-BY-4.0)".to_string(),
             version: "fideslang 40394c46".to_string(),
-            as_of: None,
+            // The day the copy in rules/ was taken from that commit (see data-categories.NOTICE).
+            as_of: Date::new(2026, 11, 29),
             source: "ethyca/fideslang data_files/data_categories.csv".to_string(),
             confidence: Some(Confidence::C),
             records: count,
