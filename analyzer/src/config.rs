@@ -23,7 +23,11 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -135,11 +139,16 @@ struct Reader<'a> {
     errors: Vec<ConfigError>,
 }
 
-type Entry<'i> = (&'i Spanned<toml::de::DeString<'i>>, &'i Spanned<DeValue<'i>>);
+type Entry<'i> = (
+    &'i Spanned<toml::de::DeString<'i>>,
+    &'i Spanned<DeValue<'i>>,
+);
 
 impl<'a> Reader<'a> {
     fn error_at(&mut self, offset: usize, message: impl Into<String>) {
-        let position = self.file.line_column(u32::try_from(offset).unwrap_or(u32::MAX));
+        let position = self
+            .file
+            .line_column(u32::try_from(offset).unwrap_or(u32::MAX));
         self.errors.push(ConfigError {
             file: self.file.path.to_string(),
             line: position.line,
@@ -160,10 +169,17 @@ impl<'a> Reader<'a> {
     fn known_keys(&mut self, table: &DeTable<'_>, context: &str, allowed: &[&str]) {
         for (key, _) in table.iter() {
             if !allowed.contains(&key.get_ref().as_ref()) {
-                let list = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                let list = allowed
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.error(
                     key,
-                    format!("unknown key `{}` in {context}; expected one of {list}", key.get_ref()),
+                    format!(
+                        "unknown key `{}` in {context}; expected one of {list}",
+                        key.get_ref()
+                    ),
                 );
             }
         }
@@ -177,7 +193,10 @@ impl<'a> Reader<'a> {
         match value.get_ref() {
             DeValue::String(text) => Some(Spanned::new(value.span(), text.to_string())),
             other => {
-                self.error(value, format!("`{key}` must be a string, found {}", type_name(other)));
+                self.error(
+                    value,
+                    format!("`{key}` must be a string, found {}", type_name(other)),
+                );
                 None
             }
         }
@@ -187,7 +206,10 @@ impl<'a> Reader<'a> {
         match value.get_ref() {
             DeValue::Boolean(flag) => Some(*flag),
             other => {
-                self.error(value, format!("`{key}` must be true or false, found {}", type_name(other)));
+                self.error(
+                    value,
+                    format!("`{key}` must be true or false, found {}", type_name(other)),
+                );
                 None
             }
         }
@@ -202,7 +224,13 @@ impl<'a> Reader<'a> {
                 .filter_map(|item| self.string(item, key))
                 .collect(),
             other => {
-                self.error(value, format!("`{key}` must be a list of strings, found {}", type_name(other)));
+                self.error(
+                    value,
+                    format!(
+                        "`{key}` must be a list of strings, found {}",
+                        type_name(other)
+                    ),
+                );
                 Vec::new()
             }
         }
@@ -213,7 +241,10 @@ impl<'a> Reader<'a> {
             DeValue::Datetime(datetime) => match Date::from_toml(datetime) {
                 Some(date) => Some(date),
                 None => {
-                    self.error(value, format!("`{key}` must be a date (YYYY-MM-DD) without a time"));
+                    self.error(
+                        value,
+                        format!("`{key}` must be a date (YYYY-MM-DD) without a time"),
+                    );
                     None
                 }
             },
@@ -225,7 +256,13 @@ impl<'a> Reader<'a> {
                 }
             },
             other => {
-                self.error(value, format!("`{key}` must be a date (YYYY-MM-DD), found {}", type_name(other)));
+                self.error(
+                    value,
+                    format!(
+                        "`{key}` must be a date (YYYY-MM-DD), found {}",
+                        type_name(other)
+                    ),
+                );
                 None
             }
         }
@@ -235,27 +272,43 @@ impl<'a> Reader<'a> {
         match value.get_ref() {
             DeValue::Table(table) => Some(table),
             other => {
-                self.error(value, format!("`{key}` must be a table, found {}", type_name(other)));
+                self.error(
+                    value,
+                    format!("`{key}` must be a table, found {}", type_name(other)),
+                );
                 None
             }
         }
     }
 
     /// `[[node]]`-style arrays of tables.
-    fn tables<'i>(&mut self, value: &'i Spanned<DeValue<'i>>, key: &str) -> Vec<(&'i DeTable<'i>, std::ops::Range<usize>)> {
+    fn tables<'i>(
+        &mut self,
+        value: &'i Spanned<DeValue<'i>>,
+        key: &str,
+    ) -> Vec<(&'i DeTable<'i>, std::ops::Range<usize>)> {
         match value.get_ref() {
             DeValue::Array(items) => items
                 .iter()
                 .filter_map(|item| match item.get_ref() {
                     DeValue::Table(table) => Some((table, item.span())),
                     other => {
-                        self.error(item, format!("`{key}` entries must be tables, found {}", type_name(other)));
+                        self.error(
+                            item,
+                            format!("`{key}` entries must be tables, found {}", type_name(other)),
+                        );
                         None
                     }
                 })
                 .collect(),
             other => {
-                self.error(value, format!("`{key}` must be an array of tables (`[[{key}]]`), found {}", type_name(other)));
+                self.error(
+                    value,
+                    format!(
+                        "`{key}` must be an array of tables (`[[{key}]]`), found {}",
+                        type_name(other)
+                    ),
+                );
                 Vec::new()
             }
         }
@@ -266,7 +319,11 @@ impl<'a> Reader<'a> {
             file_span: Some(self.file.span(0..self.file.text.len().min(1))),
             ..Manifest::default()
         };
-        self.known_keys(root, "borderline.toml", &["project", "policy", "scan", "node", "flow", "waiver"]);
+        self.known_keys(
+            root,
+            "borderline.toml",
+            &["project", "policy", "scan", "node", "flow", "waiver"],
+        );
         for (key, value) in Self::entries(root) {
             match key.get_ref().as_ref() {
                 "project" => {
@@ -285,7 +342,10 @@ impl<'a> Reader<'a> {
                         if let Some(exclude) = table.get("exclude") {
                             for glob in self.strings(exclude, "exclude") {
                                 if let Err(error) = globset::Glob::new(glob.get_ref()) {
-                                    self.error(&glob, format!("`exclude`: not a valid glob: {error}"));
+                                    self.error(
+                                        &glob,
+                                        format!("`exclude`: not a valid glob: {error}"),
+                                    );
                                 } else {
                                     manifest.exclude.push(glob.into_inner());
                                 }
@@ -331,7 +391,10 @@ impl<'a> Reader<'a> {
         }
         for (span, id) in duplicates {
             let offset = span.map(|s| s.start as usize).unwrap_or(0);
-            self.error_at(offset, format!("node `{id}` is declared twice; each `[[node]]` id must be unique"));
+            self.error_at(
+                offset,
+                format!("node `{id}` is declared twice; each `[[node]]` id must be unique"),
+            );
         }
     }
 
@@ -356,7 +419,14 @@ impl<'a> Reader<'a> {
         self.known_keys(
             table,
             "[policy]",
-            &["approved_mechanisms", "require_tia", "special_categories", "unknown_location", "distrust_adequacy", "fail_on"],
+            &[
+                "approved_mechanisms",
+                "require_tia",
+                "special_categories",
+                "unknown_location",
+                "distrust_adequacy",
+                "fail_on",
+            ],
         );
         for (key, value) in Self::entries(table) {
             let name = key.get_ref().as_ref();
@@ -369,7 +439,10 @@ impl<'a> Reader<'a> {
                 "fail_on" => "fail_on",
                 _ => continue,
             };
-            policy.spans.insert(static_name, self.file.span(key.span().start..value.span().end));
+            policy.spans.insert(
+                static_name,
+                self.file.span(key.span().start..value.span().end),
+            );
             match static_name {
                 "approved_mechanisms" => {
                     policy.approved_mechanisms = self
@@ -432,7 +505,11 @@ impl<'a> Reader<'a> {
         if kind.is_none() {
             self.error(
                 text,
-                format!("`{}` is not a transfer mechanism; expected one of {}", text.get_ref(), MechanismKind::allowed_values()),
+                format!(
+                    "`{}` is not a transfer mechanism; expected one of {}",
+                    text.get_ref(),
+                    MechanismKind::allowed_values()
+                ),
             );
         }
         kind
@@ -458,7 +535,12 @@ impl<'a> Reader<'a> {
             }
             Location::Region { provider, region } => {
                 if self.rules.provider(provider).is_none() {
-                    let known = self.rules.providers().map(|p| format!("`{}`", p.id)).collect::<Vec<_>>().join(", ");
+                    let known = self
+                        .rules
+                        .providers()
+                        .map(|p| format!("`{}`", p.id))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     self.error(&text, format!("`location`: `{provider}` is not a cloud provider in the rule data; expected one of {known}"));
                     return None;
                 }
@@ -489,7 +571,19 @@ impl<'a> Reader<'a> {
         self.known_keys(
             table,
             "[[node]]",
-            &["id", "kind", "location", "paths", "data", "domains", "certifications", "personal_data", "safeguard", "label", "provider"],
+            &[
+                "id",
+                "kind",
+                "location",
+                "paths",
+                "data",
+                "domains",
+                "certifications",
+                "personal_data",
+                "safeguard",
+                "label",
+                "provider",
+            ],
         );
         let Some(id_value) = table.get("id") else {
             self.error_at(range.start, "`[[node]]` needs an `id`");
@@ -517,11 +611,23 @@ impl<'a> Reader<'a> {
                     if let Some(text) = self.string(value, "provider") {
                         match self.rules.provider(text.get_ref()) {
                             Some(provider) => node.provider = Some(provider.id.clone()),
-                            None => self.error(&text, format!("`provider`: `{}` is not a hosting provider in the rule data", text.get_ref())),
+                            None => self.error(
+                                &text,
+                                format!(
+                                    "`provider`: `{}` is not a hosting provider in the rule data",
+                                    text.get_ref()
+                                ),
+                            ),
                         }
                     }
                 }
-                "paths" => node.paths = self.strings(value, "paths").into_iter().map(Spanned::into_inner).collect(),
+                "paths" => {
+                    node.paths = self
+                        .strings(value, "paths")
+                        .into_iter()
+                        .map(Spanned::into_inner)
+                        .collect()
+                }
                 "data" => node.data = self.data(value),
                 "domains" => {
                     node.domains = self
@@ -558,24 +664,37 @@ impl<'a> Reader<'a> {
     }
 
     fn flow(&mut self, table: &DeTable<'_>, range: std::ops::Range<usize>) -> Option<FlowFact> {
-        self.known_keys(table, "[[flow]]", &["from", "to", "data", "purpose", "safeguard"]);
+        self.known_keys(
+            table,
+            "[[flow]]",
+            &["from", "to", "data", "purpose", "safeguard"],
+        );
         let from = match table.get("from") {
             Some(value) => Some(self.node_ref(value, "from")?),
             None => {
-                self.error_at(range.start, "`[[flow]]` needs `from` (the node the data leaves)");
+                self.error_at(
+                    range.start,
+                    "`[[flow]]` needs `from` (the node the data leaves)",
+                );
                 return None;
             }
         };
         let to = match table.get("to") {
             Some(value) => self.node_ref(value, "to")?,
             None => {
-                self.error_at(range.start, "`[[flow]]` needs `to` (the node that receives the data)");
+                self.error_at(
+                    range.start,
+                    "`[[flow]]` needs `to` (the node that receives the data)",
+                );
                 return None;
             }
         };
         let mut flow = FlowFact {
             from,
-            span: to.span.map(|to_span| Span { start: self.file.span(range.clone()).start, ..to_span }),
+            span: to.span.map(|to_span| Span {
+                start: self.file.span(range.clone()).start,
+                ..to_span
+            }),
             to: FlowTarget::Node(to),
             data: Vec::new(),
             purpose: None,
@@ -604,10 +723,25 @@ impl<'a> Reader<'a> {
         self.known_keys(
             table,
             "safeguard",
-            &["mechanism", "version", "module", "reference", "signed", "expires", "tia", "derogation"],
+            &[
+                "mechanism",
+                "version",
+                "module",
+                "reference",
+                "signed",
+                "expires",
+                "tia",
+                "derogation",
+            ],
         );
         let Some(mechanism_value) = table.get("mechanism") else {
-            self.error(value, format!("a safeguard needs `mechanism`; expected one of {}", MechanismKind::allowed_values()));
+            self.error(
+                value,
+                format!(
+                    "a safeguard needs `mechanism`; expected one of {}",
+                    MechanismKind::allowed_values()
+                ),
+            );
             return None;
         };
         let mechanism = self.string(mechanism_value, "mechanism")?;
@@ -676,20 +810,44 @@ impl<'a> Reader<'a> {
             }
         }
         if kind == MechanismKind::Derogation && table.get("derogation").is_none() {
-            let allowed = self.rules.derogations().map(|d| format!("`{}`", d.id)).collect::<Vec<_>>().join(", ");
-            self.error(value, format!("`mechanism = \"derogation\"` needs `derogation`, one of {allowed}"));
+            let allowed = self
+                .rules
+                .derogations()
+                .map(|d| format!("`{}`", d.id))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.error(
+                value,
+                format!("`mechanism = \"derogation\"` needs `derogation`, one of {allowed}"),
+            );
         }
         Some(safeguard)
     }
 
     fn waiver(&mut self, table: &DeTable<'_>, range: std::ops::Range<usize>) -> Option<Waiver> {
-        self.known_keys(table, "[[waiver]]", &["rule", "from", "to", "reason", "expires"]);
+        self.known_keys(
+            table,
+            "[[waiver]]",
+            &["rule", "from", "to", "reason", "expires"],
+        );
         let mut complete = true;
         let rule = match table.get("rule").and_then(|v| self.string(v, "rule")) {
-            Some(rule) if WAIVABLE_RULES.contains(&rule.get_ref().as_str()) => Some(rule.into_inner()),
+            Some(rule) if WAIVABLE_RULES.contains(&rule.get_ref().as_str()) => {
+                Some(rule.into_inner())
+            }
             Some(rule) => {
-                let allowed = WAIVABLE_RULES.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ");
-                self.error(&rule, format!("`rule` = `{}` is not a rule borderline checks; expected one of {allowed}", rule.get_ref()));
+                let allowed = WAIVABLE_RULES
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.error(
+                    &rule,
+                    format!(
+                        "`rule` = `{}` is not a rule borderline checks; expected one of {allowed}",
+                        rule.get_ref()
+                    ),
+                );
                 None
             }
             None => {
@@ -700,19 +858,28 @@ impl<'a> Reader<'a> {
         let reason = table.get("reason").and_then(|v| self.string(v, "reason"));
         match &reason {
             Some(text) if text.get_ref().trim().is_empty() => {
-                self.error(text, "a waiver's `reason` must say why the finding is accepted");
+                self.error(
+                    text,
+                    "a waiver's `reason` must say why the finding is accepted",
+                );
                 complete = false;
             }
             Some(_) => {}
             None => {
-                self.error_at(range.start, "`[[waiver]]` needs `reason`: why the finding is accepted, e.g. a ticket");
+                self.error_at(
+                    range.start,
+                    "`[[waiver]]` needs `reason`: why the finding is accepted, e.g. a ticket",
+                );
                 complete = false;
             }
         }
         let expires = match table.get("expires") {
             Some(value) => self.date(value, "expires"),
             None => {
-                self.error_at(range.start, "`[[waiver]]` needs `expires` (YYYY-MM-DD): waivers do not last forever");
+                self.error_at(
+                    range.start,
+                    "`[[waiver]]` needs `expires` (YYYY-MM-DD): waivers do not last forever",
+                );
                 None
             }
         };

@@ -27,7 +27,11 @@ pub struct Discovery {
 }
 
 /// Walks `root`, honouring `.gitignore` and `exclude` globs, and reads files for which `wanted` is true.
-pub fn discover(root: &Path, exclude: &[String], wanted: &(dyn Fn(&Utf8Path) -> bool + Sync)) -> Discovery {
+pub fn discover(
+    root: &Path,
+    exclude: &[String],
+    wanted: &(dyn Fn(&Utf8Path) -> bool + Sync),
+) -> Discovery {
     let mut excludes = globset::GlobSetBuilder::new();
     for pattern in exclude {
         if let Ok(glob) = globset::Glob::new(pattern) {
@@ -38,7 +42,9 @@ pub fn discover(root: &Path, exclude: &[String], wanted: &(dyn Fn(&Utf8Path) -> 
             excludes.add(glob);
         }
     }
-    let excludes = excludes.build().unwrap_or_else(|_| globset::GlobSet::empty());
+    let excludes = excludes
+        .build()
+        .unwrap_or_else(|_| globset::GlobSet::empty());
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(false)
         .hidden(false)
@@ -57,9 +63,17 @@ pub fn discover(root: &Path, exclude: &[String], wanted: &(dyn Fn(&Utf8Path) -> 
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let Ok(relative) = entry.path().strip_prefix(root) else { continue };
-        let Some(relative) = Utf8Path::from_path(relative).map(|p| Utf8PathBuf::from(p.as_str().replace('\\', "/"))) else {
-            discovery.diagnostics.push(skipped(None, "a file name that is not UTF-8 was skipped".into(), Severity::Note));
+        let Ok(relative) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let Some(relative) =
+            Utf8Path::from_path(relative).map(|p| Utf8PathBuf::from(p.as_str().replace('\\', "/")))
+        else {
+            discovery.diagnostics.push(skipped(
+                None,
+                "a file name that is not UTF-8 was skipped".into(),
+                Severity::Note,
+            ));
             continue;
         };
         if excludes.is_match(relative.as_str()) || !wanted(&relative) {
@@ -70,10 +84,16 @@ pub fn discover(root: &Path, exclude: &[String], wanted: &(dyn Fn(&Utf8Path) -> 
     candidates.sort();
     for (relative, absolute) in candidates {
         match read_bounded(&absolute) {
-            Ok(Some(text)) => discovery.files.push(DiscoveredFile { path: relative, text }),
+            Ok(Some(text)) => discovery.files.push(DiscoveredFile {
+                path: relative,
+                text,
+            }),
             Ok(None) => discovery.diagnostics.push(skipped(
                 Some(relative.to_string()),
-                format!("{relative}: skipped, larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)),
+                format!(
+                    "{relative}: skipped, larger than {} MiB",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
                 Severity::Warning,
             )),
             Err(ReadError::NotUtf8) => discovery.diagnostics.push(skipped(
@@ -110,11 +130,17 @@ enum ReadError {
 fn read_bounded(path: &Path) -> Result<Option<String>, ReadError> {
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Ok(None);
     }
-    let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+    let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
     match String::from_utf8(bytes[start..].to_vec()) {
         Ok(text) => Ok(Some(text)),
         Err(_) => Err(ReadError::NotUtf8),

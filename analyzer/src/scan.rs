@@ -51,7 +51,11 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
     }
     let (manifest_path, manifest_display, explicit) = match &options.config {
         Some(path) => (path.clone(), display_path(root, path), true),
-        None => (root.join(MANIFEST_NAME), Utf8PathBuf::from(MANIFEST_NAME), false),
+        None => (
+            root.join(MANIFEST_NAME),
+            Utf8PathBuf::from(MANIFEST_NAME),
+            false,
+        ),
     };
     let manifest_text = match std::fs::read_to_string(&manifest_path) {
         Ok(text) => Some(text),
@@ -79,7 +83,9 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
     };
 
     let extractors = extractors();
-    let wanted = |path: &camino::Utf8Path| path != manifest_display && extractors.iter().any(|e| e.claims(path));
+    let wanted = |path: &camino::Utf8Path| {
+        path != manifest_display && extractors.iter().any(|e| e.claims(path))
+    };
     let discovery = discover(root, &manifest.exclude, &wanted);
 
     // File ids: the manifest is 0 (its spans were made against it), then every file in path order.
@@ -90,15 +96,20 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
     for file in discovery.files {
         files.add(file.path, Arc::from(file.text));
     }
-    let owners = Owners::new(
-        manifest
-            .facts
-            .nodes
+    let owners = Owners::new(manifest.facts.nodes.iter().flat_map(|node| {
+        node.paths
             .iter()
-            .flat_map(|node| node.paths.iter().map(move |path| (node.id.clone(), path.clone()))),
-    );
-    let ctx = ExtractContext { rules, owners: &owners };
-    let sources: Vec<_> = files.iter().skip(usize::from(manifest_text.is_some())).cloned().collect();
+            .map(move |path| (node.id.clone(), path.clone()))
+    }));
+    let ctx = ExtractContext {
+        rules,
+        owners: &owners,
+    };
+    let sources: Vec<_> = files
+        .iter()
+        .skip(usize::from(manifest_text.is_some()))
+        .cloned()
+        .collect();
     let mut extracted = extract_all(&sources, &ctx);
     extracted.diagnostics.extend(discovery.diagnostics);
 

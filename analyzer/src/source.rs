@@ -74,11 +74,12 @@ impl SourceFile {
             .map(|next| (*next as usize).saturating_sub(1))
             .unwrap_or(self.text.len());
         let end = end.max(start);
-        let trimmed_end = if self.text.as_bytes().get(end.wrapping_sub(1)) == Some(&b'\r') && end > start {
-            end - 1
-        } else {
-            end
-        };
+        let trimmed_end =
+            if self.text.as_bytes().get(end.wrapping_sub(1)) == Some(&b'\r') && end > start {
+                end - 1
+            } else {
+                end
+            };
         Span::new(self.id, start..trimmed_end)
     }
 

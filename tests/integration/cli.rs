@@ -2,8 +2,15 @@
 
 use crate::support::{FIXTURE_DATE, borderline, fixtures_dir, stderr, stdout};
 
-fn demo_args<'a>(format: &'a str) -> Vec<&'a str> {
-    vec!["scan", "fixtures/demo", "--date", FIXTURE_DATE, "--format", format]
+fn demo_args(format: &str) -> Vec<&str> {
+    vec![
+        "scan",
+        "fixtures/demo",
+        "--date",
+        FIXTURE_DATE,
+        "--format",
+        format,
+    ]
 }
 
 fn root() -> std::path::PathBuf {
@@ -20,8 +27,18 @@ fn exit_code_1_when_errors_are_found() {
 fn exit_code_0_for_a_repository_with_only_lawful_transfers() {
     let case = fixtures_dir().join("rules/transfer-without-safeguard/quiet");
     let output = borderline(&case, &["scan", ".", "--date", FIXTURE_DATE]);
-    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
-    assert!(stdout(&output).contains("0 errors, 0 warnings, 0 notes"), "{}", stdout(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("0 errors, 0 warnings, 0 notes"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -30,9 +47,22 @@ fn fail_on_sets_the_threshold() {
     let case = fixtures_dir().join("rules/missing-tia/fires");
     let default = borderline(&case, &["scan", "--date", FIXTURE_DATE]);
     assert_eq!(default.status.code(), Some(0), "{}", stdout(&default));
-    let strict = borderline(&case, &["scan", "--date", FIXTURE_DATE, "--fail-on", "warning"]);
+    let strict = borderline(
+        &case,
+        &["scan", "--date", FIXTURE_DATE, "--fail-on", "warning"],
+    );
     assert_eq!(strict.status.code(), Some(1));
-    let never = borderline(&root(), &["scan", "fixtures/demo", "--date", FIXTURE_DATE, "--fail-on", "never"]);
+    let never = borderline(
+        &root(),
+        &[
+            "scan",
+            "fixtures/demo",
+            "--date",
+            FIXTURE_DATE,
+            "--fail-on",
+            "never",
+        ],
+    );
     assert_eq!(never.status.code(), Some(0));
 }
 
@@ -76,18 +106,33 @@ safeguard = { mechanism = "scc", version = "2021/999", signed = "2024-13-01", mo
 #[test]
 fn a_toml_syntax_error_is_exit_2_at_its_position() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("borderline.toml"), "[[node]]\nid = \"web\nlocation = \"DE\"\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("borderline.toml"),
+        "[[node]]\nid = \"web\nlocation = \"DE\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let output = borderline(dir.path(), &["scan"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("borderline.toml:2:"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("borderline.toml:2:"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn bad_command_line_input_is_exit_2() {
     let bad_date = borderline(&root(), &["scan", "fixtures/demo", "--date", "2026-02-30"]);
     assert_eq!(bad_date.status.code(), Some(2));
-    assert!(stderr(&bad_date).contains("2026-02-30"), "{}", stderr(&bad_date));
-    let missing_config = borderline(&root(), &["scan", "fixtures/demo", "--config", "no/such.toml"]);
+    assert!(
+        stderr(&bad_date).contains("2026-02-30"),
+        "{}",
+        stderr(&bad_date)
+    );
+    let missing_config = borderline(
+        &root(),
+        &["scan", "fixtures/demo", "--config", "no/such.toml"],
+    );
     assert_eq!(missing_config.status.code(), Some(2));
     let missing_root = borderline(&root(), &["scan", "no/such/dir"]);
     assert_eq!(missing_root.status.code(), Some(2));
@@ -108,7 +153,11 @@ fn invalid_rule_data_is_exit_2_at_file_line_column() {
     let rules = dir.path().to_string_lossy().into_owned();
     let output = borderline(&root(), &["scan", "fixtures/demo", "--rules", &rules]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("regions/aws.toml:11:"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("regions/aws.toml:11:"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -123,24 +172,78 @@ fn rule_data_overrides_change_verdicts() {
     .unwrap_or_else(|e| panic!("{e}"));
     let case = fixtures_dir().join("rules/unknown-location/fires");
     let rules = dir.path().to_string_lossy().into_owned();
-    let before = stdout(&borderline(&case, &["scan", "--date", FIXTURE_DATE, "--format", "json"]));
-    let after = stdout(&borderline(&case, &["scan", "--date", FIXTURE_DATE, "--format", "json", "--rules", &rules]));
+    let before = stdout(&borderline(
+        &case,
+        &["scan", "--date", FIXTURE_DATE, "--format", "json"],
+    ));
+    let after = stdout(&borderline(
+        &case,
+        &[
+            "scan",
+            "--date",
+            FIXTURE_DATE,
+            "--format",
+            "json",
+            "--rules",
+            &rules,
+        ],
+    ));
     assert!(before.contains("region `xx-north-9` of `aws` is not in the rule data"));
     assert!(!after.contains("region `xx-north-9`"), "{after}");
 }
 
 #[test]
 fn json_output_is_byte_identical_across_runs_and_jobs() {
-    let first = borderline(&root(), &["scan", "fixtures/demo", "--date", FIXTURE_DATE, "--format", "json", "--jobs", "1"]);
-    let second = borderline(&root(), &["scan", "fixtures/demo", "--date", FIXTURE_DATE, "--format", "json", "--jobs", "4"]);
+    let first = borderline(
+        &root(),
+        &[
+            "scan",
+            "fixtures/demo",
+            "--date",
+            FIXTURE_DATE,
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+        ],
+    );
+    let second = borderline(
+        &root(),
+        &[
+            "scan",
+            "fixtures/demo",
+            "--date",
+            FIXTURE_DATE,
+            "--format",
+            "json",
+            "--jobs",
+            "4",
+        ],
+    );
     assert_eq!(first.stdout, second.stdout);
-    let value: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let value: serde_json::Value =
+        serde_json::from_slice(&first.stdout).unwrap_or_else(|e| panic!("{e}"));
     for key in ["version", "findings", "nodes", "flows"] {
         assert!(value.get(key).is_some(), "JSON lacks `{key}`");
     }
     let finding = &value["findings"][0];
-    for key in ["rule", "severity", "message", "from", "to", "from_country", "to_country", "data", "location", "related", "fingerprint"] {
-        assert!(finding.get(key).is_some(), "a finding lacks `{key}`: {finding}");
+    for key in [
+        "rule",
+        "severity",
+        "message",
+        "from",
+        "to",
+        "from_country",
+        "to_country",
+        "data",
+        "location",
+        "related",
+        "fingerprint",
+    ] {
+        assert!(
+            finding.get(key).is_some(),
+            "a finding lacks `{key}`: {finding}"
+        );
     }
 }
 
@@ -148,8 +251,14 @@ fn json_output_is_byte_identical_across_runs_and_jobs() {
 fn the_evaluation_date_changes_verdicts() {
     // On 2023-01-01 the old SCCs had just expired; in 2022 they were still valid for an old contract.
     let case = fixtures_dir().join("rules/expired-safeguard/fires");
-    let before = stdout(&borderline(&case, &["scan", "--date", "2022-06-01", "--format", "json"]));
-    let after = stdout(&borderline(&case, &["scan", "--date", "2023-01-01", "--format", "json"]));
+    let before = stdout(&borderline(
+        &case,
+        &["scan", "--date", "2022-06-01", "--format", "json"],
+    ));
+    let after = stdout(&borderline(
+        &case,
+        &["scan", "--date", "2023-01-01", "--format", "json"],
+    ));
     let count = |text: &str| text.matches("stopped being a valid safeguard").count();
     assert_eq!(count(&before), 0, "{before}");
     assert_eq!(count(&after), 1, "{after}");
@@ -160,7 +269,10 @@ fn explain_prints_the_rule_documentation() {
     let output = borderline(&root(), &["explain", "adequacy-scope-not-met"]);
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
-    assert!(text.contains("## How to fix") && text.contains("2023/1795"), "{text}");
+    assert!(
+        text.contains("## How to fix") && text.contains("2023/1795"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -170,7 +282,10 @@ fn rules_lists_checks_data_files_and_decisions_in_force() {
     let text = stdout(&output);
     assert!(text.contains("transfer-without-safeguard"));
     assert!(text.contains("rules/adequacy.toml"));
-    assert!(text.contains("Implementing Decision (EU) 2026/179") && text.contains("not yet adopted"), "{text}");
+    assert!(
+        text.contains("Implementing Decision (EU) 2026/179") && text.contains("not yet adopted"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -183,4 +298,13 @@ fn demo_text_output_snapshot() {
 fn demo_json_output_snapshot() {
     let output = borderline(&root(), &demo_args("json"));
     insta::assert_snapshot!("demo_json", stdout(&output));
+}
+
+#[test]
+fn generated_rule_docs_are_up_to_date() {
+    let committed = std::fs::read_to_string(root().join("docs/rules.md")).unwrap_or_default();
+    assert!(
+        committed == borderline::checks::rules_markdown(),
+        "docs/rules.md is out of date: run `cargo xtask codegen`"
+    );
 }

@@ -9,7 +9,10 @@ use std::process::Output;
 pub const FIXTURE_DATE: &str = "2026-11-29";
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 pub fn fixtures_dir() -> PathBuf {

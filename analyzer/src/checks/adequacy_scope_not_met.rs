@@ -35,7 +35,14 @@ use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
-        let Verdict::ScopeNotMet { country, decision, condition } = &transfer.verdict else { continue };
+        let Verdict::ScopeNotMet {
+            country,
+            decision,
+            condition,
+        } = &transfer.verdict
+        else {
+            continue;
+        };
         let message = format!(
             "{} carries {}: {country} is adequate only within the scope of {decision}, and `{}` is outside it: {condition}",
             describe(transfer),
@@ -44,9 +51,15 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         );
         let mut finding = transfer_finding(ctx, transfer, "adequacy-scope-not-met", message);
         let help = if country == "US" {
-            format!("if `{}` is on the Data Privacy Framework List, declare `certifications = [\"dpf\"]` on its node; otherwise sign SCC 2021/914 with it and record a TIA", transfer.to)
+            format!(
+                "if `{}` is on the Data Privacy Framework List, declare `certifications = [\"dpf\"]` on its node; otherwise sign SCC 2021/914 with it and record a TIA",
+                transfer.to
+            )
         } else {
-            format!("show that `{}` is within the scope of {decision}, or sign SCC 2021/914 with it and record a TIA", transfer.to)
+            format!(
+                "show that `{}` is within the scope of {decision}, or sign SCC 2021/914 with it and record a TIA",
+                transfer.to
+            )
         };
         finding = finding.help(help);
         findings.push(finding);

@@ -29,7 +29,9 @@ use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
-        let Some(derogation) = &transfer.derogation else { continue };
+        let Some(derogation) = &transfer.derogation else {
+            continue;
+        };
         if !matches!(transfer.verdict, Verdict::Safeguarded { .. }) {
             continue;
         }
@@ -42,13 +44,16 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             "{} is a configured, repeating flow that relies on the `{derogation}` derogation{article}; Art. 49 is for occasional transfers",
             describe(transfer)
         );
-        let mut finding = transfer_finding(ctx, transfer, "derogation-for-systematic-transfer", message);
+        let mut finding =
+            transfer_finding(ctx, transfer, "derogation-for-systematic-transfer", message);
         if let Some((safeguard, _)) = &transfer.safeguard
             && safeguard.span != transfer.span
         {
             finding = finding.related(safeguard.span, "the derogation is declared here");
         }
-        finding = finding.help("put SCC 2021/914 with a TIA in place for this flow, or document why it is occasional");
+        finding = finding.help(
+            "put SCC 2021/914 with a TIA in place for this flow, or document why it is occasional",
+        );
         findings.push(finding);
     }
 }

@@ -32,8 +32,14 @@ use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
-        let Verdict::Expired { what, span } = &transfer.verdict else { continue };
-        let message = format!("{} relies on a safeguard that is not valid on {}: {what}", describe(transfer), ctx.date);
+        let Verdict::Expired { what, span } = &transfer.verdict else {
+            continue;
+        };
+        let message = format!(
+            "{} relies on a safeguard that is not valid on {}: {what}",
+            describe(transfer),
+            ctx.date
+        );
         let mut finding = transfer_finding(ctx, transfer, "expired-safeguard", message);
         if span.is_some() && *span != transfer.span {
             finding = finding.related(*span, "the safeguard is declared here");

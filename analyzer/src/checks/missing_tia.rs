@@ -31,8 +31,15 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         if !transfer.missing_tia || !matches!(transfer.verdict, Verdict::Safeguarded { .. }) {
             continue;
         }
-        let mechanism = transfer.safeguard.as_ref().map(|(s, _)| s.mechanism.as_str()).unwrap_or("scc");
-        let message = format!("{} relies on `{mechanism}` without a transfer impact assessment", describe(transfer));
+        let mechanism = transfer
+            .safeguard
+            .as_ref()
+            .map(|(s, _)| s.mechanism.as_str())
+            .unwrap_or("scc");
+        let message = format!(
+            "{} relies on `{mechanism}` without a transfer impact assessment",
+            describe(transfer)
+        );
         let mut finding = transfer_finding(ctx, transfer, "missing-tia", message);
         if let Some((safeguard, _)) = &transfer.safeguard
             && safeguard.span != transfer.span

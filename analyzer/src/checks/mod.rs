@@ -35,7 +35,11 @@ impl Check {
         self.source
             .lines()
             .take_while(|line| line.starts_with("//!"))
-            .map(|line| line.strip_prefix("//! ").or_else(|| line.strip_prefix("//!")).unwrap_or(line))
+            .map(|line| {
+                line.strip_prefix("//! ")
+                    .or_else(|| line.strip_prefix("//!"))
+                    .unwrap_or(line)
+            })
             .collect::<Vec<_>>()
             .join("\n")
             .trim()
@@ -67,18 +71,78 @@ macro_rules! check {
 
 /// Every rule borderline checks, in the order of SPEC §6 (with borderline's additions last).
 pub static CHECKS: &[Check] = &[
-    check!(transfer_without_safeguard, "transfer-without-safeguard", Severity::Error, "a transfer or onward transfer with no adequacy decision and no safeguard"),
-    check!(adequacy_scope_not_met, "adequacy-scope-not-met", Severity::Error, "adequate country, but the recipient is outside the decision's scope"),
-    check!(expired_safeguard, "expired-safeguard", Severity::Error, "a safeguard, adequacy decision or waiver not valid on the evaluation date"),
-    check!(unapproved_mechanism, "unapproved-mechanism", Severity::Error, "a safeguard whose mechanism the policy does not approve"),
-    check!(special_category_transfer, "special-category-transfer", Severity::Error, "Art. 9/10 data leaves the EEA and the policy denies it"),
-    check!(missing_tia, "missing-tia", Severity::Warning, "an SCC or BCR transfer without a transfer impact assessment"),
-    check!(derogation_for_systematic_transfer, "derogation-for-systematic-transfer", Severity::Warning, "a configured, repeating flow relies on an Art. 49 derogation"),
-    check!(unknown_location, "unknown-location", Severity::Warning, "a node that receives personal data has no known location"),
-    check!(unresolved_reference, "unresolved-reference", Severity::Warning, "an annotation or manifest entry names a node that does not exist"),
-    check!(input_error, "input-error", Severity::Warning, "a file could not be read or parsed"),
-    check!(unknown_data_category, "unknown-data-category", Severity::Warning, "a data category that is not in the taxonomy"),
-    check!(unused_waiver, "unused-waiver", Severity::Warning, "a waiver that matches no finding"),
+    check!(
+        transfer_without_safeguard,
+        "transfer-without-safeguard",
+        Severity::Error,
+        "a transfer or onward transfer with no adequacy decision and no safeguard"
+    ),
+    check!(
+        adequacy_scope_not_met,
+        "adequacy-scope-not-met",
+        Severity::Error,
+        "adequate country, but the recipient is outside the decision's scope"
+    ),
+    check!(
+        expired_safeguard,
+        "expired-safeguard",
+        Severity::Error,
+        "a safeguard, adequacy decision or waiver not valid on the evaluation date"
+    ),
+    check!(
+        unapproved_mechanism,
+        "unapproved-mechanism",
+        Severity::Error,
+        "a safeguard whose mechanism the policy does not approve"
+    ),
+    check!(
+        special_category_transfer,
+        "special-category-transfer",
+        Severity::Error,
+        "Art. 9/10 data leaves the EEA and the policy denies it"
+    ),
+    check!(
+        missing_tia,
+        "missing-tia",
+        Severity::Warning,
+        "an SCC or BCR transfer without a transfer impact assessment"
+    ),
+    check!(
+        derogation_for_systematic_transfer,
+        "derogation-for-systematic-transfer",
+        Severity::Warning,
+        "a configured, repeating flow relies on an Art. 49 derogation"
+    ),
+    check!(
+        unknown_location,
+        "unknown-location",
+        Severity::Warning,
+        "a node that receives personal data has no known location"
+    ),
+    check!(
+        unresolved_reference,
+        "unresolved-reference",
+        Severity::Warning,
+        "an annotation or manifest entry names a node that does not exist"
+    ),
+    check!(
+        input_error,
+        "input-error",
+        Severity::Warning,
+        "a file could not be read or parsed"
+    ),
+    check!(
+        unknown_data_category,
+        "unknown-data-category",
+        Severity::Warning,
+        "a data category that is not in the taxonomy"
+    ),
+    check!(
+        unused_waiver,
+        "unused-waiver",
+        Severity::Warning,
+        "a waiver that matches no finding"
+    ),
 ];
 
 /// Looks a rule up by name.
@@ -88,11 +152,18 @@ pub fn check(name: &str) -> Option<&'static Check> {
 
 /// The default severity of a rule (warning for names borderline does not know).
 pub fn default_severity(name: &str) -> Severity {
-    check(name).map(|c| c.default_severity).unwrap_or(Severity::Warning)
+    check(name)
+        .map(|c| c.default_severity)
+        .unwrap_or(Severity::Warning)
 }
 
 /// A finding about a transfer, with its nodes, countries, data, path and related locations filled in.
-pub(crate) fn transfer_finding(ctx: &Context<'_>, transfer: &Transfer, rule: &'static str, message: String) -> Finding {
+pub(crate) fn transfer_finding(
+    ctx: &Context<'_>,
+    transfer: &Transfer,
+    rule: &'static str,
+    message: String,
+) -> Finding {
     let mut finding = Finding::new(rule, default_severity(rule), message).at(transfer.span);
     finding.from = transfer.from.clone();
     finding.to = Some(transfer.to.clone());
@@ -101,7 +172,9 @@ pub(crate) fn transfer_finding(ctx: &Context<'_>, transfer: &Transfer, rule: &'s
         .as_deref()
         .and_then(|id| ctx.node(id))
         .and_then(|n| n.resolved.country_field());
-    finding.to_country = ctx.node(&transfer.to).and_then(|n| n.resolved.country_field());
+    finding.to_country = ctx
+        .node(&transfer.to)
+        .and_then(|n| n.resolved.country_field());
     finding.data = transfer.data.iter().map(|d| d.key.clone()).collect();
     finding.data_path = transfer.path.clone();
     if let Some(flow) = transfer.flow.map(|i| &ctx.model.flows[i]) {
@@ -114,11 +187,18 @@ pub(crate) fn transfer_finding(ctx: &Context<'_>, transfer: &Transfer, rule: &'s
         let shown = destination.resolved.display();
         let place = match &destination.location {
             Some(location) if location.location.to_string() != shown => {
-                format!("`{}` is located in {shown} ({})", destination.id, location.location)
+                format!(
+                    "`{}` is located in {shown} ({})",
+                    destination.id, location.location
+                )
             }
             _ => format!("`{}` is located in {shown}", destination.id),
         };
-        let location_span = destination.location.as_ref().and_then(|l| l.span).or(destination.span);
+        let location_span = destination
+            .location
+            .as_ref()
+            .and_then(|l| l.span)
+            .or(destination.span);
         if location_span != transfer.span {
             finding = finding.related(location_span, place);
         }
@@ -128,10 +208,22 @@ pub(crate) fn transfer_finding(ctx: &Context<'_>, transfer: &Transfer, rule: &'s
 
 /// The text naming a transfer in messages: `checkout -> acme-analytics (US)`.
 pub(crate) fn describe(transfer: &Transfer) -> String {
-    let kind = if transfer.onward { "onward transfer" } else { "transfer" };
+    let kind = if transfer.onward {
+        "onward transfer"
+    } else {
+        "transfer"
+    };
     match &transfer.from {
-        Some(from) => format!("{kind} {from} -> {} ({})", transfer.to, transfer.third_countries.join(", ")),
-        None => format!("{kind} to store `{}` in {}", transfer.to, transfer.third_countries.join(", ")),
+        Some(from) => format!(
+            "{kind} {from} -> {} ({})",
+            transfer.to,
+            transfer.third_countries.join(", ")
+        ),
+        None => format!(
+            "{kind} to store `{}` in {}",
+            transfer.to,
+            transfer.third_countries.join(", ")
+        ),
     }
 }
 
@@ -140,17 +232,63 @@ pub(crate) fn data_phrase(transfer: &Transfer) -> String {
     if transfer.data.is_empty() {
         "unspecified (so treated as personal) data".into()
     } else {
-        transfer.data.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(", ")
+        transfer
+            .data
+            .iter()
+            .map(|d| d.key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
 /// Findings for the extraction and model diagnostics of one rule.
-pub(crate) fn diagnostic_findings(ctx: &Context<'_>, rule: &'static str, findings: &mut Vec<Finding>) {
+pub(crate) fn diagnostic_findings(
+    ctx: &Context<'_>,
+    rule: &'static str,
+    findings: &mut Vec<Finding>,
+) {
     for diagnostic in ctx.model.diagnostics.iter().filter(|d| d.rule == rule) {
-        let mut finding = Finding::new(rule, diagnostic.severity, diagnostic.message.clone()).at(diagnostic.span);
+        let mut finding =
+            Finding::new(rule, diagnostic.severity, diagnostic.message.clone()).at(diagnostic.span);
         finding.path = diagnostic.path.clone();
         findings.push(finding);
     }
 }
 
 pub(crate) use unused_waiver::finding as unused_waiver_finding;
+
+/// The reference page of every rule (`docs/rules.md`), generated from the checks' documentation.
+pub fn rules_markdown() -> String {
+    let mut out = String::from(
+        "<!-- Generated by `cargo xtask codegen` from analyzer/src/checks/*.rs; do not edit by hand. -->\n\n# Rules\n\n| rule | default severity | flags |\n|---|---|---|\n",
+    );
+    for check in CHECKS {
+        out.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} |\n",
+            check.name,
+            check.name,
+            check.default_severity.as_str(),
+            check.summary
+        ));
+    }
+    for check in CHECKS {
+        out.push('\n');
+        // Headings move down one level so the page has a single `#` title.
+        let mut in_code = false;
+        for line in check.documentation().lines() {
+            if line.starts_with("```") {
+                in_code = !in_code;
+            }
+            if line.starts_with('#') && !in_code {
+                out.push('#');
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "\nDefault severity: `{}`.\n",
+            check.default_severity.as_str()
+        ));
+    }
+    out
+}

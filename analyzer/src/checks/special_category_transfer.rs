@@ -43,7 +43,10 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             .map(|(key, article)| format!("{key} (Art. {article})"))
             .collect::<Vec<_>>()
             .join(", ");
-        let message = format!("{} carries special-category data {special}, which the policy keeps inside the EEA", describe(transfer));
+        let message = format!(
+            "{} carries special-category data {special}, which the policy keeps inside the EEA",
+            describe(transfer)
+        );
         let mut finding = transfer_finding(ctx, transfer, "special-category-transfer", message);
         if let Some(policy_span) = ctx.policy().spans.get("special_categories") {
             finding = finding.related(Some(*policy_span), "the policy on special categories");

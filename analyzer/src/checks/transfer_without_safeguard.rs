@@ -42,11 +42,20 @@ use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
-        let Verdict::NoBasis { reason } = &transfer.verdict else { continue };
-        let message = format!("{} carries {} with no Chapter V safeguard: {reason}", describe(transfer), data_phrase(transfer));
+        let Verdict::NoBasis { reason } = &transfer.verdict else {
+            continue;
+        };
+        let message = format!(
+            "{} carries {} with no Chapter V safeguard: {reason}",
+            describe(transfer),
+            data_phrase(transfer)
+        );
         let mut finding = transfer_finding(ctx, transfer, "transfer-without-safeguard", message);
         if let Some((safeguard, _)) = &transfer.safeguard {
-            finding = finding.related(safeguard.span, "the safeguard declared here is not a valid transfer tool");
+            finding = finding.related(
+                safeguard.span,
+                "the safeguard declared here is not a valid transfer tool",
+            );
         }
         finding = finding.help(format!(
             "sign SCC 2021/914 (module 2 for a processor, 1 for a controller) with `{}` and record a TIA, or move the data to an EEA region or endpoint",

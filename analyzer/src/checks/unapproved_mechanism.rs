@@ -35,7 +35,9 @@ use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
-        let Verdict::Unapproved { mechanism, span } = &transfer.verdict else { continue };
+        let Verdict::Unapproved { mechanism, span } = &transfer.verdict else {
+            continue;
+        };
         let approved = ctx
             .policy()
             .approved_mechanisms
@@ -47,7 +49,11 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             "{} relies on `{}`, which the policy does not approve (approved: {})",
             describe(transfer),
             mechanism.as_str(),
-            if approved.is_empty() { "none".into() } else { approved }
+            if approved.is_empty() {
+                "none".into()
+            } else {
+                approved
+            }
         );
         let mut finding = transfer_finding(ctx, transfer, "unapproved-mechanism", message);
         if span.is_some() && *span != transfer.span {

@@ -34,23 +34,34 @@ use crate::model::facts::NodeKind;
 use std::collections::BTreeMap;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-    let Some(severity) = ctx.policy().unknown_location else { return };
+    let Some(severity) = ctx.policy().unknown_location else {
+        return;
+    };
     // For each receiving node, the first flow that brings it personal data, to show where it comes from.
     let mut receivers: BTreeMap<&str, Option<usize>> = BTreeMap::new();
     for (index, flow) in ctx.model.flows.iter().enumerate() {
-        let Some(destination) = ctx.node(&flow.to) else { continue };
+        let Some(destination) = ctx.node(&flow.to) else {
+            continue;
+        };
         if carries_personal_data(&effective_data(ctx.model, index), destination, ctx.rules) {
-            receivers.entry(destination.id.as_str()).or_insert(Some(index));
+            receivers
+                .entry(destination.id.as_str())
+                .or_insert(Some(index));
         }
     }
     for node in &ctx.model.nodes {
-        if node.kind == NodeKind::Store && !node.data.is_empty() && carries_personal_data(&node.data, node, ctx.rules) {
+        if node.kind == NodeKind::Store
+            && !node.data.is_empty()
+            && carries_personal_data(&node.data, node, ctx.rules)
+        {
             receivers.entry(node.id.as_str()).or_insert(None);
         }
     }
     for (id, flow_index) in receivers {
         let Some(node) = ctx.node(id) else { continue };
-        let ResolvedLocation::Unknown { reason } = &node.resolved else { continue };
+        let ResolvedLocation::Unknown { reason } = &node.resolved else {
+            continue;
+        };
         let span = node.location.as_ref().and_then(|l| l.span).or(node.span);
         let mut finding = Finding::new(
             "unknown-location",

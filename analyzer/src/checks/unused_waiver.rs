@@ -40,8 +40,16 @@ pub(crate) fn finding(waiver: &Waiver) -> Finding {
         format!(
             "this waiver of `{}`{}{} matches no finding",
             waiver.rule,
-            waiver.from.as_ref().map(|f| format!(" from `{}`", f.id)).unwrap_or_default(),
-            waiver.to.as_ref().map(|t| format!(" to `{}`", t.id)).unwrap_or_default()
+            waiver
+                .from
+                .as_ref()
+                .map(|f| format!(" from `{}`", f.id))
+                .unwrap_or_default(),
+            waiver
+                .to
+                .as_ref()
+                .map(|t| format!(" to `{}`", t.id))
+                .unwrap_or_default()
         ),
     )
     .at(waiver.span)

@@ -73,7 +73,11 @@ pub fn run() -> i32 {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            return if error.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_OK
+            };
         }
     };
     let result = match cli.command {
@@ -119,11 +123,15 @@ pub fn configure_jobs(common: &CommonArgs) -> anyhow::Result<()> {
 /// Writes output to `-o FILE` or standard output.
 pub fn write_output(common: &CommonArgs, text: &str) -> anyhow::Result<()> {
     match &common.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
         None => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`borderline scan | head`) is not an error worth a message.
-            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),

@@ -51,27 +51,62 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
             let mut out = String::new();
             writeln!(out, "Checks")?;
             for check in CHECKS {
-                writeln!(out, "  {:<36} {:<8} {}", check.name, check.default_severity.as_str(), check.summary)?;
+                writeln!(
+                    out,
+                    "  {:<36} {:<8} {}",
+                    check.name,
+                    check.default_severity.as_str(),
+                    check.summary
+                )?;
             }
-            writeln!(out, "\nRule data (built in{})", if args.common.rules.is_some() { ", with --rules overrides" } else { "" })?;
+            writeln!(
+                out,
+                "\nRule data (built in{})",
+                if args.common.rules.is_some() {
+                    ", with --rules overrides"
+                } else {
+                    ""
+                }
+            )?;
             for file in rules.files() {
-                writeln!(out, "  {:<28} v{:<12} as of {}  {} records  {}", file.file, file.version, file.as_of, file.records, file.title)?;
+                writeln!(
+                    out,
+                    "  {:<28} v{:<12} as of {}  {} records  {}",
+                    file.file, file.version, file.as_of, file.records, file.title
+                )?;
                 writeln!(out, "  {:<28} source: {}", "", file.source)?;
             }
             writeln!(out, "\nAdequacy decisions on {date}")?;
             let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
-            decisions.sort_by(|a, b| a.jurisdiction.cmp(&b.jurisdiction).then(a.adopted.cmp(&b.adopted)));
+            decisions.sort_by(|a, b| {
+                a.jurisdiction
+                    .cmp(&b.jurisdiction)
+                    .then(a.adopted.cmp(&b.adopted))
+            });
             for decision in decisions {
-                let status = if decision.in_force_on(date) { "in force" } else if decision.adopted > date { "not yet adopted" } else { "expired" };
+                let status = if decision.in_force_on(date) {
+                    "in force"
+                } else if decision.adopted > date {
+                    "not yet adopted"
+                } else {
+                    "expired"
+                };
                 writeln!(
                     out,
                     "  {:<6} {:<52} adopted {}{}  {}{}",
                     decision.jurisdiction,
                     decision.instrument,
                     decision.adopted,
-                    decision.expires.map(|e| format!(", expires {e}")).unwrap_or_default(),
+                    decision
+                        .expires
+                        .map(|e| format!(", expires {e}"))
+                        .unwrap_or_default(),
                     status,
-                    if decision.confidence.is_verified() { "" } else { " (unverified)" }
+                    if decision.confidence.is_verified() {
+                        ""
+                    } else {
+                        " (unverified)"
+                    }
                 )?;
             }
             out

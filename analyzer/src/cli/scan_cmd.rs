@@ -1,6 +1,9 @@
 //! `borderline scan`: findings, and the exit code that gates CI.
 
-use super::{CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, configure_jobs, load_rules, use_color, write_output};
+use super::{
+    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, configure_jobs, load_rules, use_color,
+    write_output,
+};
 use borderline::date::Date;
 use borderline::model::facts::Severity;
 use borderline::report;
@@ -63,7 +66,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     };
     let (model, evaluation) = (&scanned.model, &scanned.evaluation);
     let text = match args.format {
-        ScanFormat::Text => report::text::render(&model.files, &evaluation.findings, evaluation.waived.len(), use_color(&args.common)),
+        ScanFormat::Text => report::text::render(
+            &model.files,
+            &evaluation.findings,
+            evaluation.waived.len(),
+            use_color(&args.common),
+        ),
         ScanFormat::Json => report::json::render(model, evaluation, &rules),
     };
     write_output(&args.common, &text)?;

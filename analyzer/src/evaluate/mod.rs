@@ -45,7 +45,10 @@ pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
     }
 }
 
-fn apply_waivers(ctx: &Context<'_>, findings: Vec<Finding>) -> (Vec<Finding>, Vec<(Finding, String)>) {
+fn apply_waivers(
+    ctx: &Context<'_>,
+    findings: Vec<Finding>,
+) -> (Vec<Finding>, Vec<(Finding, String)>) {
     let mut kept = Vec::new();
     let mut waived = Vec::new();
     let mut used = vec![false; ctx.model.waivers.len()];
@@ -53,14 +56,20 @@ fn apply_waivers(ctx: &Context<'_>, findings: Vec<Finding>) -> (Vec<Finding>, Ve
     for (index, waiver) in ctx.model.waivers.iter().enumerate() {
         for reference in [&waiver.from, &waiver.to].into_iter().flatten() {
             if ctx.node(&reference.id).is_none() {
-                let suggestion = crate::model::closest_id(&reference.id, ctx.model.nodes.iter().map(|n| n.id.as_str()))
-                    .map(|c| format!("; did you mean `{c}`?"))
-                    .unwrap_or_default();
+                let suggestion = crate::model::closest_id(
+                    &reference.id,
+                    ctx.model.nodes.iter().map(|n| n.id.as_str()),
+                )
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
                 extra.push(
                     Finding::new(
                         "unresolved-reference",
                         crate::checks::default_severity("unresolved-reference"),
-                        format!("this waiver names `{}`, but no node has that id{suggestion}", reference.id),
+                        format!(
+                            "this waiver names `{}`, but no node has that id{suggestion}",
+                            reference.id
+                        ),
                     )
                     .at(reference.span.or(waiver.span)),
                 );
@@ -84,8 +93,14 @@ fn apply_waivers(ctx: &Context<'_>, findings: Vec<Finding>) -> (Vec<Finding>, Ve
     'findings: for finding in findings {
         for (index, waiver) in ctx.model.waivers.iter().enumerate() {
             let matches = waiver.rule == finding.rule
-                && waiver.from.as_ref().is_none_or(|f| Some(&f.id) == finding.from.as_ref())
-                && waiver.to.as_ref().is_none_or(|t| Some(&t.id) == finding.to.as_ref());
+                && waiver
+                    .from
+                    .as_ref()
+                    .is_none_or(|f| Some(&f.id) == finding.from.as_ref())
+                && waiver
+                    .to
+                    .as_ref()
+                    .is_none_or(|t| Some(&t.id) == finding.to.as_ref());
             if matches && waiver.expires >= ctx.date {
                 used[index] = true;
                 waived.push((finding, waiver.reason.clone()));
@@ -112,14 +127,21 @@ fn fingerprint(model: &Model, findings: &mut [Finding]) {
     // Occurrence numbers follow a position-free order, so moving lines does not renumber them.
     let mut order: Vec<usize> = (0..findings.len()).collect();
     let source = |f: &Finding| {
-        let file = f.span.and_then(|s| model.files.get(s.file)).map(|file| file.path.as_str());
+        let file = f
+            .span
+            .and_then(|s| model.files.get(s.file))
+            .map(|file| file.path.as_str());
         f.fingerprint_source(file)
     };
     order.sort_by_key(|&i| (source(&findings[i]), findings[i].message.clone()));
     for index in order {
         let base = source(&findings[index]);
         let count = seen.entry(base.clone()).or_insert(0);
-        let text = if *count == 0 { base } else { format!("{base}#{count}") };
+        let text = if *count == 0 {
+            base
+        } else {
+            format!("{base}#{count}")
+        };
         *count += 1;
         findings[index].fingerprint = format!("{:016x}", fnv1a(&text));
     }
@@ -134,6 +156,11 @@ pub fn sort(model: &Model, findings: &mut [Finding]) {
             .map(|file| file.path.to_string())
             .or_else(|| f.path.clone())
             .unwrap_or_default();
-        (path, f.span.map(|s| (s.start, s.end)), f.rule, f.fingerprint.clone())
+        (
+            path,
+            f.span.map(|s| (s.start, s.end)),
+            f.rule,
+            f.fingerprint.clone(),
+        )
     });
 }

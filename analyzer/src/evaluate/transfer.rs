@@ -28,11 +28,18 @@ pub enum Verdict {
     /// No adequacy and no valid safeguard.
     NoBasis { reason: String },
     /// An adequacy decision exists, but the recipient is outside its scope.
-    ScopeNotMet { country: String, decision: String, condition: String },
+    ScopeNotMet {
+        country: String,
+        decision: String,
+        condition: String,
+    },
     /// The safeguard or adequacy decision relied on is not valid on the evaluation date.
     Expired { what: String, span: Option<Span> },
     /// The policy does not approve the mechanism relied on.
-    Unapproved { mechanism: MechanismKind, span: Option<Span> },
+    Unapproved {
+        mechanism: MechanismKind,
+        span: Option<Span>,
+    },
 }
 
 /// A transfer or onward transfer, with its assessment.
@@ -103,13 +110,20 @@ pub fn effective_data(model: &Model, flow_index: usize) -> Vec<DataRef> {
     if !flow.data.is_empty() {
         return flow.data.clone();
     }
-    model.node(&flow.from).map(|n| n.data.clone()).unwrap_or_default()
+    model
+        .node(&flow.from)
+        .map(|n| n.data.clone())
+        .unwrap_or_default()
 }
 
 fn special_categories(data: &[DataRef], rules: &RuleSet) -> Vec<(String, String)> {
     let mut special: Vec<(String, String)> = data
         .iter()
-        .filter_map(|d| rules.special_category(&d.key).map(|s| (d.key.clone(), s.article.to_string())))
+        .filter_map(|d| {
+            rules
+                .special_category(&d.key)
+                .map(|s| (d.key.clone(), s.article.to_string()))
+        })
         .collect();
     special.sort();
     special.dedup();
@@ -121,7 +135,8 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
     let mut transfers = Vec::new();
     let mut has_personal_inflow: BTreeSet<&str> = BTreeSet::new();
     for (index, flow) in model.flows.iter().enumerate() {
-        let (Some(source), Some(destination)) = (model.node(&flow.from), model.node(&flow.to)) else {
+        let (Some(source), Some(destination)) = (model.node(&flow.from), model.node(&flow.to))
+        else {
             continue;
         };
         let data = effective_data(model, index);
@@ -153,7 +168,12 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             .safeguard
             .clone()
             .map(|s| (s, SafeguardSource::Flow))
-            .or_else(|| destination.safeguard.clone().map(|s| (s, SafeguardSource::Recipient)));
+            .or_else(|| {
+                destination
+                    .safeguard
+                    .clone()
+                    .map(|s| (s, SafeguardSource::Recipient))
+            });
         let mut transfer = Transfer {
             flow: Some(index),
             from: Some(source.id.clone()),
@@ -162,7 +182,9 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             special: special_categories(&data, rules),
             data,
             span: flow.span,
-            verdict: Verdict::NoBasis { reason: String::new() },
+            verdict: Verdict::NoBasis {
+                reason: String::new(),
+            },
             safeguard,
             third_countries,
             assumptions: Vec::new(),
@@ -194,8 +216,13 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             special: special_categories(&node.data, rules),
             data: node.data.clone(),
             span: node.location.as_ref().and_then(|l| l.span).or(node.span),
-            verdict: Verdict::NoBasis { reason: String::new() },
-            safeguard: node.safeguard.clone().map(|s| (s, SafeguardSource::Recipient)),
+            verdict: Verdict::NoBasis {
+                reason: String::new(),
+            },
+            safeguard: node
+                .safeguard
+                .clone()
+                .map(|s| (s, SafeguardSource::Recipient)),
             assumptions: Vec::new(),
             missing_tia: false,
             derogation: None,
@@ -213,17 +240,24 @@ fn nodes_holding_home_data<'m>(model: &'m Model, rules: &RuleSet) -> BTreeSet<&'
     let mut holding: BTreeSet<&str> = BTreeSet::new();
     let mut queue: VecDeque<&str> = VecDeque::new();
     for node in &model.nodes {
-        let home = node.resolved.inside_eea(rules) || !node.resolved.is_known() || !node.data.is_empty();
+        let home =
+            node.resolved.inside_eea(rules) || !node.resolved.is_known() || !node.data.is_empty();
         if home && holding.insert(node.id.as_str()) {
             queue.push_back(node.id.as_str());
         }
     }
     while let Some(id) = queue.pop_front() {
-        let Some(&index) = model.node_index.get(id) else { continue };
+        let Some(&index) = model.node_index.get(id) else {
+            continue;
+        };
         for edge in model.graph.edges(model.graph_index[index]) {
             let flow = &model.flows[*edge.weight()];
-            let Some(destination) = model.node(&flow.to) else { continue };
-            if carries_personal_data(&flow.data, destination, rules) && holding.insert(destination.id.as_str()) {
+            let Some(destination) = model.node(&flow.to) else {
+                continue;
+            };
+            if carries_personal_data(&flow.data, destination, rules)
+                && holding.insert(destination.id.as_str())
+            {
                 queue.push_back(destination.id.as_str());
             }
         }
@@ -241,7 +275,9 @@ fn path_to(model: &Model, rules: &RuleSet, from: &str, to: &str) -> Vec<String> 
         if node.resolved.inside_eea(rules) || !node.resolved.is_known() {
             break;
         }
-        let Some(&index) = model.node_index.get(&current) else { break };
+        let Some(&index) = model.node_index.get(&current) else {
+            break;
+        };
         let previous = model
             .graph
             .edges_directed(model.graph_index[index], petgraph::Direction::Incoming)
@@ -263,26 +299,48 @@ fn path_to(model: &Model, rules: &RuleSet, from: &str, to: &str) -> Vec<String> 
 
 /// What adequacy says about one destination country.
 enum AdequacyStatus {
-    Covered { decision: String, assumptions: Vec<String> },
-    ScopeNotMet { decision: String, condition: String },
-    Expired { decision: String, expired: String },
+    Covered {
+        decision: String,
+        assumptions: Vec<String>,
+    },
+    ScopeNotMet {
+        decision: String,
+        condition: String,
+    },
+    Expired {
+        decision: String,
+        expired: String,
+    },
     Distrusted,
     NotApproved,
     None,
 }
 
-fn adequacy_for(country: &str, recipient: &Node, policy: &Policy, rules: &RuleSet, date: Date) -> AdequacyStatus {
+fn adequacy_for(
+    country: &str,
+    recipient: &Node,
+    policy: &Policy,
+    rules: &RuleSet,
+    date: Date,
+) -> AdequacyStatus {
     if policy.distrust_adequacy.iter().any(|c| c == country) {
         return AdequacyStatus::Distrusted;
     }
     // Only GDPR decisions: the UK's law-enforcement decision (LED) is no basis for these transfers.
-    let decisions: Vec<_> = rules.adequacy_decisions(country).into_iter().filter(|d| d.is_gdpr()).collect();
+    let decisions: Vec<_> = rules
+        .adequacy_decisions(country)
+        .into_iter()
+        .filter(|d| d.is_gdpr())
+        .collect();
     if decisions.is_empty() {
         return AdequacyStatus::None;
     }
     let in_force: Vec<_> = decisions.iter().filter(|d| d.in_force_on(date)).collect();
     if in_force.is_empty() {
-        return match decisions.iter().find(|d| d.expires.is_some_and(|e| e < date)) {
+        return match decisions
+            .iter()
+            .find(|d| d.expires.is_some_and(|e| e < date))
+        {
             Some(expired) => AdequacyStatus::Expired {
                 decision: expired.instrument.clone(),
                 expired: expired.expires.map(|e| e.to_string()).unwrap_or_default(),
@@ -290,7 +348,10 @@ fn adequacy_for(country: &str, recipient: &Node, policy: &Policy, rules: &RuleSe
             None => AdequacyStatus::None,
         };
     }
-    if !policy.approved_mechanisms.contains(&MechanismKind::Adequacy) {
+    if !policy
+        .approved_mechanisms
+        .contains(&MechanismKind::Adequacy)
+    {
         return AdequacyStatus::NotApproved;
     }
     let mut first_failure = None;
@@ -335,12 +396,24 @@ fn assess(transfer: &mut Transfer, recipient: &Node, policy: &Policy, rules: &Ru
     let statuses: Vec<(String, AdequacyStatus)> = transfer
         .third_countries
         .iter()
-        .map(|country| (country.clone(), adequacy_for(country, recipient, policy, rules, date)))
+        .map(|country| {
+            (
+                country.clone(),
+                adequacy_for(country, recipient, policy, rules, date),
+            )
+        })
         .collect();
-    if statuses.iter().all(|(_, s)| matches!(s, AdequacyStatus::Covered { .. })) {
+    if statuses
+        .iter()
+        .all(|(_, s)| matches!(s, AdequacyStatus::Covered { .. }))
+    {
         let mut decisions = Vec::new();
         for (_, status) in statuses {
-            if let AdequacyStatus::Covered { decision, assumptions } = status {
+            if let AdequacyStatus::Covered {
+                decision,
+                assumptions,
+            } = status
+            {
                 decisions.push(decision);
                 transfer.assumptions.extend(assumptions);
             }
@@ -359,7 +432,10 @@ fn assess(transfer: &mut Transfer, recipient: &Node, policy: &Policy, rules: &Ru
     let mut verdict = None;
     for (country, status) in &statuses {
         let candidate = match status {
-            AdequacyStatus::ScopeNotMet { decision, condition } => Some((
+            AdequacyStatus::ScopeNotMet {
+                decision,
+                condition,
+            } => Some((
                 0,
                 Verdict::ScopeNotMet {
                     country: country.clone(),
@@ -370,7 +446,9 @@ fn assess(transfer: &mut Transfer, recipient: &Node, policy: &Policy, rules: &Ru
             AdequacyStatus::Expired { decision, expired } => Some((
                 1,
                 Verdict::Expired {
-                    what: format!("the adequacy decision for {country} ({decision}) expired on {expired}"),
+                    what: format!(
+                        "the adequacy decision for {country} ({decision}) expired on {expired}"
+                    ),
                     span: adequacy_span,
                 },
             )),
@@ -384,7 +462,9 @@ fn assess(transfer: &mut Transfer, recipient: &Node, policy: &Policy, rules: &Ru
             AdequacyStatus::Distrusted => Some((
                 3,
                 Verdict::NoBasis {
-                    reason: format!("the policy does not rely on the adequacy decision for {country} (`distrust_adequacy`)"),
+                    reason: format!(
+                        "the policy does not rely on the adequacy decision for {country} (`distrust_adequacy`)"
+                    ),
                 },
             )),
             AdequacyStatus::None => Some((
@@ -401,12 +481,18 @@ fn assess(transfer: &mut Transfer, recipient: &Node, policy: &Policy, rules: &Ru
             verdict = Some((rank, candidate));
         }
     }
-    transfer.verdict = verdict
-        .map(|(_, v)| v)
-        .unwrap_or(Verdict::NoBasis { reason: "no adequacy decision and no safeguard".into() });
+    transfer.verdict = verdict.map(|(_, v)| v).unwrap_or(Verdict::NoBasis {
+        reason: "no adequacy decision and no safeguard".into(),
+    });
 }
 
-fn assess_safeguard(transfer: &mut Transfer, safeguard: &Safeguard, policy: &Policy, rules: &RuleSet, date: Date) -> Verdict {
+fn assess_safeguard(
+    transfer: &mut Transfer,
+    safeguard: &Safeguard,
+    policy: &Policy,
+    rules: &RuleSet,
+    date: Date,
+) -> Verdict {
     let kind = safeguard.mechanism;
     if !policy.approved_mechanisms.contains(&kind) {
         return Verdict::Unapproved {
@@ -423,18 +509,27 @@ fn assess_safeguard(transfer: &mut Transfer, safeguard: &Safeguard, policy: &Pol
                 reason: format!(
                     "{} is not a transfer tool{}",
                     version.instrument,
-                    version.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+                    version
+                        .note
+                        .as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
                 ),
             };
         }
         if let Some(signed_before) = version.signed_before
-            && safeguard.signed.is_none_or(|signed| signed >= signed_before)
+            && safeguard
+                .signed
+                .is_none_or(|signed| signed >= signed_before)
         {
             return Verdict::Expired {
                 what: format!(
                     "{} could only be used for contracts signed before {signed_before}{}",
                     version.instrument,
-                    safeguard.signed.map(|s| format!("; this one was signed {s}")).unwrap_or_else(|| "; no signing date is given".into())
+                    safeguard
+                        .signed
+                        .map(|s| format!("; this one was signed {s}"))
+                        .unwrap_or_else(|| "; no signing date is given".into())
                 ),
                 span: safeguard.span,
             };
@@ -443,7 +538,10 @@ fn assess_safeguard(transfer: &mut Transfer, safeguard: &Safeguard, policy: &Pol
             && date > valid_until
         {
             return Verdict::Expired {
-                what: format!("{} stopped being a valid safeguard after {valid_until}", version.instrument),
+                what: format!(
+                    "{} stopped being a valid safeguard after {valid_until}",
+                    version.instrument
+                ),
                 span: safeguard.span,
             };
         }
@@ -468,7 +566,10 @@ fn assess_safeguard(transfer: &mut Transfer, safeguard: &Safeguard, policy: &Pol
         && signed > date
     {
         return Verdict::Expired {
-            what: format!("the {} safeguard is signed {signed}, after the evaluation date {date}", kind.as_str()),
+            what: format!(
+                "the {} safeguard is signed {signed}, after the evaluation date {date}",
+                kind.as_str()
+            ),
             span: safeguard.span,
         };
     }

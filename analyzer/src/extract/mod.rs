@@ -26,7 +26,10 @@ impl Owners {
         let mut list: Vec<(String, Option<globset::GlobMatcher>, String)> = entries
             .into_iter()
             .map(|(node, path)| {
-                let path = path.trim_start_matches("./").trim_end_matches('/').to_string();
+                let path = path
+                    .trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_string();
                 let glob = if path.contains(['*', '?', '[', '{']) {
                     globset::Glob::new(&path).ok().map(|g| g.compile_matcher())
                 } else {
@@ -35,7 +38,12 @@ impl Owners {
                 (path, glob, node)
             })
             .collect();
-        list.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)).then(a.2.cmp(&b.2)));
+        list.sort_by(|a, b| {
+            b.0.len()
+                .cmp(&a.0.len())
+                .then(a.0.cmp(&b.0))
+                .then(a.2.cmp(&b.2))
+        });
         Owners { entries: list }
     }
 
@@ -46,7 +54,12 @@ impl Owners {
             .iter()
             .find(|(prefix, glob, _)| match glob {
                 Some(glob) => glob.is_match(path),
-                None => path == prefix || (path.starts_with(prefix.as_str()) && path.as_bytes().get(prefix.len()) == Some(&b'/')) || prefix.is_empty(),
+                None => {
+                    path == prefix
+                        || (path.starts_with(prefix.as_str())
+                            && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+                        || prefix.is_empty()
+                }
             })
             .map(|(_, _, node)| node.as_str())
     }
@@ -86,7 +99,8 @@ pub fn extract_all(files: &[SourceFile], ctx: &ExtractContext<'_>) -> Facts {
     let extractors = extractors();
     let mut facts = Facts::default();
     for extractor in &extractors {
-        let claimed: Vec<&SourceFile> = files.iter().filter(|f| extractor.claims(&f.path)).collect();
+        let claimed: Vec<&SourceFile> =
+            files.iter().filter(|f| extractor.claims(&f.path)).collect();
         if claimed.is_empty() {
             continue;
         }
@@ -107,9 +121,18 @@ mod tests {
             ("checkout".to_string(), "services/checkout/".to_string()),
             ("jobs".to_string(), "jobs/**/*.py".to_string()),
         ]);
-        assert_eq!(owners.owner_of(Utf8Path::new("services/checkout/src/main.rs")), Some("checkout"));
-        assert_eq!(owners.owner_of(Utf8Path::new("services/checkoutx/main.rs")), Some("platform"));
-        assert_eq!(owners.owner_of(Utf8Path::new("jobs/nightly/export.py")), Some("jobs"));
+        assert_eq!(
+            owners.owner_of(Utf8Path::new("services/checkout/src/main.rs")),
+            Some("checkout")
+        );
+        assert_eq!(
+            owners.owner_of(Utf8Path::new("services/checkoutx/main.rs")),
+            Some("platform")
+        );
+        assert_eq!(
+            owners.owner_of(Utf8Path::new("jobs/nightly/export.py")),
+            Some("jobs")
+        );
         assert_eq!(owners.owner_of(Utf8Path::new("README.md")), None);
     }
 }

@@ -24,7 +24,11 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     match pattern.strip_prefix("*.") {
-        Some(suffix) => host.len() > suffix.len() && host.ends_with(suffix) && host.as_bytes()[host.len() - suffix.len() - 1] == b'.',
+        Some(suffix) => {
+            host.len() > suffix.len()
+                && host.ends_with(suffix)
+                && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+        }
         None => host == pattern,
     }
 }
@@ -37,7 +41,13 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
         .values()
         .flat_map(|node| node.domains.iter().map(move |domain| (node, domain)))
         .filter(|(_, domain)| host_matches(domain, &host))
-        .max_by_key(|(node, domain)| (!domain.starts_with("*."), domain.len(), std::cmp::Reverse(node.id.clone())));
+        .max_by_key(|(node, domain)| {
+            (
+                !domain.starts_with("*."),
+                domain.len(),
+                std::cmp::Reverse(node.id.clone()),
+            )
+        });
     if let Some((node, _)) = declared {
         return HostResolution::Node(node.id.clone());
     }
@@ -68,8 +78,13 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
                 Location::Unknown
             },
             span: None,
-            unresolved_reason: (countries.len() != 1)
-                .then(|| format!("{} may process data in {}", vendor.name, countries.join(", "))),
+            unresolved_reason: (countries.len() != 1).then(|| {
+                format!(
+                    "{} may process data in {}",
+                    vendor.name,
+                    countries.join(", ")
+                )
+            }),
         });
         node.certifications = vendor.certifications.clone();
         node.domains = vec![host.clone()];

@@ -240,7 +240,10 @@ pub enum FlowTarget {
     Node(NodeRef),
     /// A hostname (lower case, no port) found in a URL, env value or config; resolved through
     /// manifest `domains`, rule-data vendors and cloud endpoint patterns.
-    Host { host: String, span: Option<Span> },
+    Host {
+        host: String,
+        span: Option<Span>,
+    },
 }
 
 /// A flow as one source describes it.
@@ -313,7 +316,12 @@ impl Facts {
         self.diagnostics.extend(other.diagnostics);
     }
 
-    pub fn input_error(&mut self, span: Option<Span>, path: Option<String>, message: impl Into<String>) {
+    pub fn input_error(
+        &mut self,
+        span: Option<Span>,
+        path: Option<String>,
+        message: impl Into<String>,
+    ) {
         self.diagnostics.push(ExtractionDiagnostic {
             rule: "input-error",
             severity: Severity::Warning,

@@ -43,7 +43,9 @@ impl ResolvedLocation {
     pub fn inside_eea(&self, rules: &RuleSet) -> bool {
         match self {
             ResolvedLocation::Bloc(_) => true,
-            ResolvedLocation::Countries { countries, .. } => countries.iter().all(|c| rules.is_eea(c)),
+            ResolvedLocation::Countries { countries, .. } => {
+                countries.iter().all(|c| rules.is_eea(c))
+            }
             ResolvedLocation::Unknown { .. } => false,
         }
     }
@@ -86,9 +88,10 @@ impl JurisdictionStatus {
         if location.inside_eea(rules) {
             return JurisdictionStatus::Eea;
         }
-        let all_adequate = location.third_countries(rules).iter().all(|country| {
-            !rules.adequacy_in_force(country, date).is_empty()
-        });
+        let all_adequate = location
+            .third_countries(rules)
+            .iter()
+            .all(|country| !rules.adequacy_in_force(country, date).is_empty());
         if all_adequate {
             JurisdictionStatus::Adequate
         } else {
@@ -138,7 +141,9 @@ pub fn resolve(location: Option<&LocatedAt>, rules: &RuleSet) -> ResolvedLocatio
                 verified: found.confidence.is_verified(),
             },
             None => ResolvedLocation::Unknown {
-                reason: format!("region `{region}` of `{provider}` is not in the rule data (rules/regions/)"),
+                reason: format!(
+                    "region `{region}` of `{provider}` is not in the rule data (rules/regions/)"
+                ),
             },
         },
     }

@@ -194,7 +194,9 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             inferred: fact.inferred,
         });
     }
-    flows.sort_by(|a, b| (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred)));
+    flows.sort_by(|a, b| {
+        (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred))
+    });
 
     // Unknown data categories are warned once per place, with the closest taxonomy key.
     let mut category_refs: Vec<&DataRef> = nodes.values().flat_map(|n| n.data.iter()).collect();
@@ -208,7 +210,10 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             diagnostics.push(ExtractionDiagnostic {
                 rule: "unknown-data-category",
                 severity: Severity::Warning,
-                message: format!("`{}` is not a data category of the Fides taxonomy{hint}", data.key),
+                message: format!(
+                    "`{}` is not a data category of the Fides taxonomy{hint}",
+                    data.key
+                ),
                 span: data.span,
                 path: None,
             });
@@ -220,7 +225,11 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         node.certifications.sort();
         node.certifications.dedup_by(|a, b| a.name == b.name);
     }
-    let node_index: BTreeMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+    let node_index: BTreeMap<String, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i))
+        .collect();
     let mut graph = DiGraph::with_capacity(nodes.len(), flows.len());
     let graph_index: Vec<NodeIndex> = (0..nodes.len()).map(|i| graph.add_node(i)).collect();
     for (index, flow) in flows.iter().enumerate() {
@@ -228,7 +237,9 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             graph.add_edge(graph_index[*from], graph_index[*to], index);
         }
     }
-    diagnostics.sort_by(|a, b| (a.span, &a.path, a.rule, &a.message).cmp(&(b.span, &b.path, b.rule, &b.message)));
+    diagnostics.sort_by(|a, b| {
+        (a.span, &a.path, a.rule, &a.message).cmp(&(b.span, &b.path, b.rule, &b.message))
+    });
     diagnostics.dedup();
 
     Model {
@@ -245,7 +256,11 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     }
 }
 
-fn unresolved(id: &str, span: Option<Span>, nodes: &BTreeMap<String, Node>) -> ExtractionDiagnostic {
+fn unresolved(
+    id: &str,
+    span: Option<Span>,
+    nodes: &BTreeMap<String, Node>,
+) -> ExtractionDiagnostic {
     let suggestion = closest_id(id, nodes.keys().map(String::as_str))
         .map(|closest| format!("; did you mean `{closest}`?"))
         .unwrap_or_default();
@@ -305,7 +320,11 @@ fn merge_node(nodes: &mut BTreeMap<String, Node>, fact: NodeFact, rules: &RuleSe
             .iter()
             .map(|name| Certification {
                 name: name.clone(),
-                source: if fact.origin == Origin::RuleData { "rule data".into() } else { "declared".into() },
+                source: if fact.origin == Origin::RuleData {
+                    "rule data".into()
+                } else {
+                    "declared".into()
+                },
                 verified: true,
             })
             .collect()

@@ -201,7 +201,13 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
                 inferred: flow.inferred,
                 transfer: match transfer {
                     None => "none",
-                    Some(t) if basis(&t.verdict).is_some() && !t.missing_tia && t.derogation.is_none() => "lawful",
+                    Some(t)
+                        if basis(&t.verdict).is_some()
+                            && !t.missing_tia
+                            && t.derogation.is_none() =>
+                    {
+                        "lawful"
+                    }
                     Some(_) => "finding",
                 },
                 basis: transfer.and_then(|t| basis(&t.verdict)),
@@ -219,7 +225,8 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
         nodes,
         flows,
     };
-    let mut out = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut out =
+        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
 }
