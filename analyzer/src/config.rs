@@ -689,12 +689,11 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
+        // The flow's own span is its `from = ...` value: the line a reader looks at first.
+        let span = table.get("from").map(|value| self.file.span(value.span()));
         let mut flow = FlowFact {
             from,
-            span: to.span.map(|to_span| Span {
-                start: self.file.span(range.clone()).start,
-                ..to_span
-            }),
+            span,
             to: FlowTarget::Node(to),
             data: Vec::new(),
             purpose: None,
@@ -702,10 +701,6 @@ impl<'a> Reader<'a> {
             origin: Origin::Manifest,
             inferred: false,
         };
-        // The flow's own span: the `from = ...` line, where a reader looks first.
-        if let Some(value) = table.get("from") {
-            flow.span = Some(self.file.span(value.span()));
-        }
         if let Some(value) = table.get("data") {
             flow.data = self.data(value);
         }

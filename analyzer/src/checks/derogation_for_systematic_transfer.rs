@@ -9,7 +9,8 @@
 //! Derogations are for occasional, non-repetitive transfers and must be read restrictively (EDPB
 //! Guidelines 2/2018). A transfer built into a service is systematic by nature; relying on a
 //! derogation for it is the exception becoming the rule. The compelling-legitimate-interests
-//! derogation also requires informing the supervisory authority and the data subjects.
+//! derogation also requires informing the supervisory authority and the data subjects, and is
+//! never available for repetitive transfers: relying on it for a configured flow is an error.
 //!
 //! ## Example
 //! ```toml
@@ -46,6 +47,11 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         );
         let mut finding =
             transfer_finding(ctx, transfer, "derogation-for-systematic-transfer", message);
+        // Art. 49(1) second subparagraph: compelling legitimate interests only for transfers that
+        // are not repetitive, so a configured flow can never meet it.
+        if derogation == "compelling-legitimate-interests" {
+            finding.severity = crate::model::facts::Severity::Error;
+        }
         if let Some((safeguard, _)) = &transfer.safeguard
             && safeguard.span != transfer.span
         {

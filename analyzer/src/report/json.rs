@@ -99,6 +99,8 @@ struct JsonFlow<'a> {
     /// `none` (not a transfer), `lawful` or `finding`.
     transfer: &'static str,
     basis: Option<String>,
+    /// What the verdict assumes but cannot check (scope conditions, unverified rule data).
+    assumptions: Vec<&'a str>,
     location: Option<Position>,
 }
 
@@ -211,6 +213,9 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
                     Some(_) => "finding",
                 },
                 basis: transfer.and_then(|t| basis(&t.verdict)),
+                assumptions: transfer
+                    .map(|t| t.assumptions.iter().map(String::as_str).collect())
+                    .unwrap_or_default(),
                 location: position(&model.files, flow.span, None),
             }
         })
