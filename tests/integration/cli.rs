@@ -308,3 +308,42 @@ fn generated_rule_docs_are_up_to_date() {
         "docs/rules.md is out of date: run `cargo xtask codegen`"
     );
 }
+
+#[test]
+fn fingerprints_survive_moved_lines_and_reordered_entries() {
+    let fingerprints = |dir: &std::path::Path| -> Vec<String> {
+        let output = borderline(
+            dir,
+            &["scan", ".", "--date", FIXTURE_DATE, "--format", "json"],
+        );
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let mut list: Vec<String> = value["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}", f["rule"], f["fingerprint"]))
+            .collect();
+        list.sort();
+        list
+    };
+    let original = std::fs::read_to_string(fixtures_dir().join("demo/borderline.toml")).unwrap();
+    // Blank lines and comments before every entry, and the flows in reverse order.
+    let (head, flows) = original.split_once("# --- flows").unwrap();
+    let mut entries: Vec<&str> = flows.split("[[flow]]").skip(1).collect();
+    entries.reverse();
+    let mut moved = head.replace("[[node]]", "\n\n# moved\n[[node]]");
+    moved.push_str("# --- flows, reordered\n");
+    for entry in entries {
+        let entry = entry.split("[[waiver]]").next().unwrap_or(entry);
+        moved.push_str("\n\n[[flow]]");
+        moved.push_str(entry);
+    }
+    moved.push_str("\n[[waiver]]");
+    moved.push_str(original.split("[[waiver]]").nth(1).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::copy_dir(&fixtures_dir().join("demo"), dir.path());
+    std::fs::write(dir.path().join("borderline.toml"), &moved).unwrap();
+    let before = fingerprints(&fixtures_dir().join("demo"));
+    assert!(before.len() >= 5, "{before:?}");
+    assert_eq!(before, fingerprints(dir.path()));
+}
