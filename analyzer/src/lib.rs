@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod extract;
 pub mod finding;
 pub mod model;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;

@@ -37,7 +37,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
         let Verdict::ScopeNotMet { country, decision, condition } = &transfer.verdict else { continue };
         let message = format!(
-            "{} carries {}: {country} is adequate only within the scope of {decision}, and `{}` is outside it ({condition})",
+            "{} carries {}: {country} is adequate only within the scope of {decision}, and `{}` is outside it: {condition}",
             describe(transfer),
             data_phrase(transfer),
             transfer.to

@@ -111,14 +111,12 @@ pub(crate) fn transfer_finding(ctx: &Context<'_>, transfer: &Transfer, rule: &'s
         }
     }
     if let Some(destination) = ctx.node(&transfer.to) {
+        let shown = destination.resolved.display();
         let place = match &destination.location {
-            Some(location) => format!(
-                "`{}` is located in {} ({})",
-                destination.id,
-                destination.resolved.display(),
-                location.location
-            ),
-            None => format!("`{}` is located in {}", destination.id, destination.resolved.display()),
+            Some(location) if location.location.to_string() != shown => {
+                format!("`{}` is located in {shown} ({})", destination.id, location.location)
+            }
+            _ => format!("`{}` is located in {shown}", destination.id),
         };
         let location_span = destination.location.as_ref().and_then(|l| l.span).or(destination.span);
         if location_span != transfer.span {

@@ -109,7 +109,7 @@ pub fn effective_data(model: &Model, flow_index: usize) -> Vec<DataRef> {
 fn special_categories(data: &[DataRef], rules: &RuleSet) -> Vec<(String, String)> {
     let mut special: Vec<(String, String)> = data
         .iter()
-        .filter_map(|d| rules.special_category(&d.key).map(|s| (d.key.clone(), s.article.clone())))
+        .filter_map(|d| rules.special_category(&d.key).map(|s| (d.key.clone(), s.article.to_string())))
         .collect();
     special.sort();
     special.dedup();
@@ -275,7 +275,8 @@ fn adequacy_for(country: &str, recipient: &Node, policy: &Policy, rules: &RuleSe
     if policy.distrust_adequacy.iter().any(|c| c == country) {
         return AdequacyStatus::Distrusted;
     }
-    let decisions = rules.adequacy_decisions(country);
+    // Only GDPR decisions: the UK's law-enforcement decision (LED) is no basis for these transfers.
+    let decisions: Vec<_> = rules.adequacy_decisions(country).into_iter().filter(|d| d.is_gdpr()).collect();
     if decisions.is_empty() {
         return AdequacyStatus::None;
     }

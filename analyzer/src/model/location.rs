@@ -87,10 +87,7 @@ impl JurisdictionStatus {
             return JurisdictionStatus::Eea;
         }
         let all_adequate = location.third_countries(rules).iter().all(|country| {
-            rules
-                .adequacy_decisions(country)
-                .iter()
-                .any(|decision| decision.in_force_on(date))
+            !rules.adequacy_in_force(country, date).is_empty()
         });
         if all_adequate {
             JurisdictionStatus::Adequate

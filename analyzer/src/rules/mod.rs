@@ -1,72 +1,409 @@
-//! TEMPORARY shim with the rule-data API; replaced by the real loader from the `rules` branch.
-#![allow(dead_code, unused_variables, missing_debug_implementations)]
-use crate::date::Date;
+//! Rule data: jurisdictions, adequacy decisions, mechanisms, cloud regions, vendors and data categories, loaded from `rules/`.
+//!
+//! Legal facts live in the TOML files under `rules/` (embedded at build time,
+//! overridable with `--rules DIR`); this module only reads, validates and
+//! indexes them. See `rules/README.md` for the schema.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Confidence { C, C2, K, U }
-impl Confidence { pub fn is_verified(&self) -> bool { matches!(self, Confidence::C | Confidence::C2) } }
+mod csv;
+mod load;
+mod model;
+mod raw;
+#[cfg(test)]
+mod tests;
 
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Jurisdiction { pub code: String, pub name: String, pub confidence: Confidence, pub source: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Region { pub provider: String, pub id: String, pub name: String, pub countries: Vec<String>, pub multi_region: bool, pub confidence: Confidence, pub source: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Provider { pub id: String, pub name: String, pub legal_entity: String, pub country: String, pub certifications: Vec<String>, pub confidence: Confidence, pub source: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub enum ConditionKind { Certification(String), Assumed }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ScopeCondition { pub kind: ConditionKind, pub description: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AdequacyDecision { pub id: String, pub jurisdiction: String, pub instrument: String, pub adopted: Date, pub expires: Option<Date>, pub scope: String, pub conditions: Vec<ScopeCondition>, pub litigation: Option<String>, pub confidence: Confidence, pub source: String }
-impl AdequacyDecision { pub fn in_force_on(&self, date: Date) -> bool { self.adopted <= date && self.expires.is_none_or(|e| date <= e) } }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MechanismVersion { pub id: String, pub instrument: String, pub transfer_tool: bool, pub valid_from: Option<Date>, pub signed_before: Option<Date>, pub valid_until: Option<Date>, pub modules: Vec<u8>, pub note: Option<String> }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Mechanism { pub id: String, pub name: String, pub article: String, pub requires_tia: bool, pub requires_reference: bool, pub versions: Vec<MechanismVersion>, pub source: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Derogation { pub id: String, pub article: String, pub name: String, pub occasional_only: bool, pub note: Option<String>, pub source: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Category { pub key: String, pub name: String, pub parent: Option<String> }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SpecialCategory { pub category: String, pub article: String, pub kind: String }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Endpoint { pub host: String, pub countries: Vec<String>, pub note: Option<String> }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Vendor { pub id: String, pub name: String, pub legal_entity: String, pub country: String, pub certifications: Vec<String>, pub domains: Vec<String>, pub endpoints: Vec<Endpoint>, pub confidence: Confidence, pub source: String }
+pub use model::*;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A problem in a rule file, at a 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct RuleDataError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for RuleDataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// Everything `load` builds, before indexing.
+pub(crate) struct Parts {
+    pub files: Vec<RuleFileMeta>,
+    pub jurisdictions: Vec<Jurisdiction>,
+    pub adequacy: Vec<AdequacyDecision>,
+    pub mechanisms: Vec<Mechanism>,
+    pub derogations: Vec<Derogation>,
+    pub providers: Vec<Provider>,
+    pub regions: Vec<Region>,
+    pub categories: Vec<Category>,
+    pub special: Vec<SpecialCategory>,
+    pub non_personal: Vec<NonPersonalCategory>,
+    pub vendors: Vec<Vendor>,
+}
+
+/// The rule data in force, validated and indexed.
 #[derive(Debug, Clone)]
-pub struct VendorMatch<'a> { pub vendor: &'a Vendor, pub endpoint: Option<&'a Endpoint>, pub countries: Vec<String> }
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RuleFileMeta { pub file: String, pub title: String, pub version: String, pub as_of: Date, pub source: String, pub records: usize }
-#[derive(Debug, Clone)]
-pub struct RuleDataError { pub file: String, pub line: usize, pub column: usize, pub message: String }
-#[derive(Debug, Clone, Default)]
-pub struct RuleSet { j: Vec<Jurisdiction>, r: Vec<Region>, p: Vec<Provider>, a: Vec<AdequacyDecision>, m: Vec<Mechanism>, d: Vec<Derogation>, c: Vec<Category>, s: Vec<SpecialCategory>, v: Vec<Vendor>, f: Vec<RuleFileMeta> }
+pub struct RuleSet {
+    files: Vec<RuleFileMeta>,
+    jurisdictions: Vec<Jurisdiction>,
+    /// Upper-case code or alias -> index in `jurisdictions`.
+    jurisdiction_index: BTreeMap<String, usize>,
+    adequacy: Vec<AdequacyDecision>,
+    mechanisms: Vec<Mechanism>,
+    derogations: Vec<Derogation>,
+    providers: Vec<Provider>,
+    /// Lower-case id or alias -> index in `providers`.
+    provider_index: BTreeMap<String, usize>,
+    regions: Vec<Region>,
+    /// (provider id, lower-case region id) -> index in `regions`.
+    region_index: BTreeMap<(String, String), usize>,
+    categories: Vec<Category>,
+    category_index: BTreeMap<String, usize>,
+    special: Vec<SpecialCategory>,
+    non_personal: Vec<NonPersonalCategory>,
+    vendors: Vec<Vendor>,
+}
+
 impl RuleSet {
-    pub fn builtin() -> Result<RuleSet, Vec<RuleDataError>> { Ok(RuleSet::default()) }
-    pub fn load(dir: Option<&std::path::Path>) -> Result<RuleSet, Vec<RuleDataError>> { Ok(RuleSet::default()) }
-    pub fn jurisdiction(&self, code: &str) -> Option<&Jurisdiction> { self.j.iter().find(|j| j.code.eq_ignore_ascii_case(code)) }
-    pub fn is_eea(&self, code: &str) -> bool { false }
-    pub fn jurisdictions(&self) -> impl Iterator<Item=&Jurisdiction> { self.j.iter() }
-    pub fn eea_countries(&self) -> Vec<&str> { vec![] }
-    pub fn eu_countries(&self) -> Vec<&str> { vec![] }
-    pub fn region(&self, provider: &str, region: &str) -> Option<&Region> { None }
-    pub fn regions(&self) -> impl Iterator<Item=&Region> { self.r.iter() }
-    pub fn region_anywhere(&self, region: &str) -> Vec<&Region> { vec![] }
-    pub fn provider(&self, id: &str) -> Option<&Provider> { None }
-    pub fn providers(&self) -> impl Iterator<Item=&Provider> { self.p.iter() }
-    pub fn adequacy_decisions(&self, j: &str) -> Vec<&AdequacyDecision> { vec![] }
-    pub fn mechanism(&self, id: &str) -> Option<&Mechanism> { None }
-    pub fn mechanisms(&self) -> impl Iterator<Item=&Mechanism> { self.m.iter() }
-    pub fn derogation(&self, id: &str) -> Option<&Derogation> { None }
-    pub fn derogations(&self) -> impl Iterator<Item=&Derogation> { self.d.iter() }
-    pub fn category(&self, key: &str) -> Option<&Category> { None }
-    pub fn categories(&self) -> impl Iterator<Item=&Category> { self.c.iter() }
-    pub fn special_category(&self, key: &str) -> Option<&SpecialCategory> { None }
-    pub fn special_descendants(&self, key: &str) -> Vec<&SpecialCategory> { vec![] }
-    pub fn is_personal_category(&self, key: &str) -> bool { true }
-    pub fn closest_category(&self, unknown: &str) -> Option<&str> { None }
-    pub fn vendor(&self, id: &str) -> Option<&Vendor> { None }
-    pub fn vendors(&self) -> impl Iterator<Item=&Vendor> { self.v.iter() }
-    pub fn vendor_for_host(&self, host: &str) -> Option<VendorMatch<'_>> { None }
-    pub fn files(&self) -> &[RuleFileMeta] { &self.f }
+    /// The data compiled into the binary.
+    pub fn builtin() -> Result<RuleSet, Vec<RuleDataError>> {
+        load::load(None)
+    }
+
+    /// The built-in data with `override_dir` merged over it by key.
+    pub fn load(override_dir: Option<&std::path::Path>) -> Result<RuleSet, Vec<RuleDataError>> {
+        load::load(override_dir)
+    }
+
+    pub(crate) fn from_parts(parts: Parts) -> RuleSet {
+        let mut jurisdiction_index = BTreeMap::new();
+        for (i, j) in parts.jurisdictions.iter().enumerate() {
+            jurisdiction_index.insert(j.code.to_ascii_uppercase(), i);
+        }
+        for (i, j) in parts.jurisdictions.iter().enumerate() {
+            for alias in &j.aliases {
+                jurisdiction_index
+                    .entry(alias.to_ascii_uppercase())
+                    .or_insert(i);
+            }
+        }
+        let mut provider_index = BTreeMap::new();
+        for (i, p) in parts.providers.iter().enumerate() {
+            provider_index.insert(p.id.clone(), i);
+        }
+        for (i, p) in parts.providers.iter().enumerate() {
+            for alias in &p.aliases {
+                provider_index.entry(alias.clone()).or_insert(i);
+            }
+        }
+        let region_index = parts
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.provider.clone(), r.id.to_ascii_lowercase()), i))
+            .collect();
+        let category_index = parts
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.key.clone(), i))
+            .collect();
+        RuleSet {
+            files: parts.files,
+            jurisdictions: parts.jurisdictions,
+            jurisdiction_index,
+            adequacy: parts.adequacy,
+            mechanisms: parts.mechanisms,
+            derogations: parts.derogations,
+            providers: parts.providers,
+            provider_index,
+            regions: parts.regions,
+            region_index,
+            categories: parts.categories,
+            category_index,
+            special: parts.special,
+            non_personal: parts.non_personal,
+            vendors: parts.vendors,
+        }
+    }
+
+    /// A jurisdiction by code or alias (`EL` -> `GR`), case-insensitive.
+    pub fn jurisdiction(&self, code: &str) -> Option<&Jurisdiction> {
+        let index = self
+            .jurisdiction_index
+            .get(&code.trim().to_ascii_uppercase())?;
+        self.jurisdictions.get(*index)
+    }
+
+    /// In the EU or the EEA (territories outside them, such as FO or GL, are not).
+    pub fn is_eea(&self, code: &str) -> bool {
+        self.jurisdiction(code).is_some_and(Jurisdiction::is_eea)
+    }
+
+    pub fn jurisdictions(&self) -> impl Iterator<Item = &Jurisdiction> {
+        self.jurisdictions.iter()
+    }
+
+    /// EU member states and IS, LI, NO (not their territories), sorted.
+    pub fn eea_countries(&self) -> Vec<&str> {
+        self.member_states(|bloc| matches!(bloc, Bloc::Eu | Bloc::Eea))
+    }
+
+    /// The EU member states (not their territories), sorted.
+    pub fn eu_countries(&self) -> Vec<&str> {
+        self.member_states(|bloc| bloc == Bloc::Eu)
+    }
+
+    fn member_states(&self, wanted: impl Fn(Bloc) -> bool) -> Vec<&str> {
+        let mut codes: Vec<&str> = self
+            .jurisdictions
+            .iter()
+            .filter(|j| wanted(j.bloc) && j.part_of.is_none())
+            .map(|j| j.code.as_str())
+            .collect();
+        codes.sort_unstable();
+        codes
+    }
+
+    /// A region of a provider (aliases resolved: `google`, `azurerm`), id case-insensitive.
+    pub fn region(&self, provider: &str, region: &str) -> Option<&Region> {
+        let provider = self.provider(provider)?;
+        let index = self
+            .region_index
+            .get(&(provider.id.clone(), region.trim().to_ascii_lowercase()))?;
+        self.regions.get(*index)
+    }
+
+    pub fn regions(&self) -> impl Iterator<Item = &Region> {
+        self.regions.iter()
+    }
+
+    /// Every provider's region with this id, for bare region names; callers must handle collisions.
+    pub fn region_anywhere(&self, region: &str) -> Vec<&Region> {
+        let wanted = region.trim().to_ascii_lowercase();
+        self.regions
+            .iter()
+            .filter(|r| r.id.to_ascii_lowercase() == wanted)
+            .collect()
+    }
+
+    /// A provider by id or alias, case-insensitive.
+    pub fn provider(&self, id_or_alias: &str) -> Option<&Provider> {
+        let index = self
+            .provider_index
+            .get(&id_or_alias.trim().to_ascii_lowercase())?;
+        self.providers.get(*index)
+    }
+
+    pub fn providers(&self) -> impl Iterator<Item = &Provider> {
+        self.providers.iter()
+    }
+
+    /// Every decision for a jurisdiction (aliases resolved), whatever its date or legal basis.
+    pub fn adequacy_decisions(&self, jurisdiction: &str) -> Vec<&AdequacyDecision> {
+        let Some(code) = self.jurisdiction(jurisdiction).map(|j| j.code.as_str()) else {
+            return Vec::new();
+        };
+        self.adequacy
+            .iter()
+            .filter(|d| d.jurisdiction == code)
+            .collect()
+    }
+
+    /// The GDPR adequacy decisions for a jurisdiction in force on `date`.
+    pub fn adequacy_in_force(
+        &self,
+        jurisdiction: &str,
+        date: crate::date::Date,
+    ) -> Vec<&AdequacyDecision> {
+        self.adequacy_decisions(jurisdiction)
+            .into_iter()
+            .filter(|d| d.is_gdpr() && d.in_force_on(date))
+            .collect()
+    }
+
+    pub fn all_adequacy_decisions(&self) -> impl Iterator<Item = &AdequacyDecision> {
+        self.adequacy.iter()
+    }
+
+    pub fn mechanism(&self, id: &str) -> Option<&Mechanism> {
+        let wanted = id.trim().to_ascii_lowercase();
+        self.mechanisms.iter().find(|m| m.id == wanted)
+    }
+
+    pub fn mechanisms(&self) -> impl Iterator<Item = &Mechanism> {
+        self.mechanisms.iter()
+    }
+
+    pub fn derogation(&self, id: &str) -> Option<&Derogation> {
+        let wanted = id.trim().to_ascii_lowercase();
+        self.derogations.iter().find(|d| d.id == wanted)
+    }
+
+    pub fn derogations(&self) -> impl Iterator<Item = &Derogation> {
+        self.derogations.iter()
+    }
+
+    /// A category of the taxonomy or an extension, by exact key.
+    pub fn category(&self, key: &str) -> Option<&Category> {
+        self.categories.get(*self.category_index.get(key.trim())?)
+    }
+
+    pub fn categories(&self) -> impl Iterator<Item = &Category> {
+        self.categories.iter()
+    }
+
+    /// The most specific listed special category that is `key` or one of its ancestors.
+    pub fn special_category(&self, key: &str) -> Option<&SpecialCategory> {
+        let key = key.trim();
+        self.special
+            .iter()
+            .filter(|s| is_same_or_under(key, &s.category))
+            .max_by_key(|s| s.category.len())
+    }
+
+    /// Listed special categories strictly under `key` (e.g. `user` covers `user.health_and_medical`).
+    pub fn special_descendants(&self, key: &str) -> Vec<&SpecialCategory> {
+        let key = key.trim();
+        self.special
+            .iter()
+            .filter(|s| s.category != key && is_same_or_under(&s.category, key))
+            .collect()
+    }
+
+    pub fn special_categories(&self) -> impl Iterator<Item = &SpecialCategory> {
+        self.special.iter()
+    }
+
+    /// False for keys under a non-personal root (`system.*`); unknown keys count as personal.
+    pub fn is_personal_category(&self, key: &str) -> bool {
+        let key = key.trim();
+        !self
+            .non_personal
+            .iter()
+            .any(|n| is_same_or_under(key, &n.key))
+    }
+
+    /// A known key to suggest for an unknown one: the nearest by edit distance, else the longest known ancestor.
+    pub fn closest_category(&self, unknown: &str) -> Option<&str> {
+        let unknown = unknown.trim();
+        let best = self
+            .categories
+            .iter()
+            .map(|c| {
+                (
+                    edit_distance(unknown, &c.key),
+                    std::cmp::Reverse(common_prefix(unknown, &c.key)),
+                    c,
+                )
+            })
+            .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        if let Some((distance, _, category)) = best {
+            // A third of the length allows typos and a changed word part, not a different key.
+            if distance <= (unknown.len() / 3).max(2) {
+                return Some(category.key.as_str());
+            }
+        }
+        self.categories
+            .iter()
+            .filter(|c| unknown.starts_with(&format!("{}.", c.key)))
+            .max_by_key(|c| c.key.len())
+            .map(|c| c.key.as_str())
+    }
+
+    pub fn vendor(&self, id: &str) -> Option<&Vendor> {
+        let wanted = id.trim().to_ascii_lowercase();
+        self.vendors.iter().find(|v| v.id == wanted)
+    }
+
+    pub fn vendors(&self) -> impl Iterator<Item = &Vendor> {
+        self.vendors.iter()
+    }
+
+    /// The vendor a host name belongs to: the most specific pattern wins (longest literal
+    /// part, then an exact name over a wildcard, then an endpoint over a plain domain).
+    pub fn vendor_for_host(&self, host: &str) -> Option<VendorMatch<'_>> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        let mut candidates: Vec<((usize, bool, bool), VendorMatch<'_>)> = Vec::new();
+        for vendor in &self.vendors {
+            for domain in &vendor.domains {
+                if let Some((length, exact)) = host_matches(&host, domain) {
+                    let found = VendorMatch {
+                        vendor,
+                        endpoint: None,
+                        countries: vendor.default_countries.clone(),
+                    };
+                    candidates.push(((length, exact, false), found));
+                }
+            }
+            for endpoint in &vendor.endpoints {
+                if let Some((length, exact)) = host_matches(&host, &endpoint.host) {
+                    let found = VendorMatch {
+                        vendor,
+                        endpoint: Some(endpoint),
+                        countries: endpoint.countries.clone(),
+                    };
+                    candidates.push(((length, exact, true), found));
+                }
+            }
+        }
+        // The first of equally specific candidates wins, so the order of vendors.toml breaks ties.
+        let mut best: Option<((usize, bool, bool), VendorMatch<'_>)> = None;
+        for (score, found) in candidates {
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, found));
+            }
+        }
+        best.map(|(_, found)| found)
+    }
+
+    /// The rule files in force, built-in first, then overrides.
+    pub fn files(&self) -> &[RuleFileMeta] {
+        &self.files
+    }
+}
+
+/// `key` equals `ancestor` or sits under it in the dotted hierarchy.
+fn is_same_or_under(key: &str, ancestor: &str) -> bool {
+    key == ancestor
+        || (key.starts_with(ancestor) && key.as_bytes().get(ancestor.len()) == Some(&b'.'))
+}
+
+/// Matches `host` against `example.com` or `*.example.com` (`*` is any non-empty prefix);
+/// returns the length of the literal part and whether it was exact.
+fn host_matches(host: &str, pattern: &str) -> Option<(usize, bool)> {
+    match pattern.strip_prefix('*') {
+        Some(suffix) => {
+            (host.len() > suffix.len() && host.ends_with(suffix)).then_some((suffix.len(), false))
+        }
+        None => (host == pattern).then_some((pattern.len(), true)),
+    }
+}
+
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }

@@ -1,0 +1,140 @@
+//! Command-line interface (clap, derive style). Exit codes: 0 clean, 1 findings at or above the
+//! threshold, 2 borderline could not do its job.
+
+mod explain;
+mod rules_cmd;
+mod scan_cmd;
+
+use borderline::date::Date;
+use borderline::rules::RuleSet;
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Exit code when nothing is at or above the threshold.
+pub const EXIT_OK: i32 = 0;
+/// Exit code when findings are at or above the threshold.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code when borderline could not do its job.
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "borderline",
+    version,
+    about = "Maps where personal data is stored and flows, and stops GDPR Chapter V transfers without a safeguard",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan a repository and report findings; the exit code gates CI.
+    Scan(scan_cmd::ScanArgs),
+    /// Explain a rule (`borderline explain transfer-without-safeguard`).
+    Explain(explain::ExplainArgs),
+    /// Print the checks and the rule data in force, with versions and dates.
+    Rules(rules_cmd::RulesArgs),
+}
+
+/// Options every command that reads a repository or rule data takes.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// The manifest (default: PATH/borderline.toml, if it exists).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Rule data that overrides or extends the built-in data (files named as in rules/).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub rules: Option<PathBuf>,
+    /// Evaluation date: validity of adequacy decisions, contracts and waivers depends on it.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, global = true)]
+    pub date: Option<Date>,
+    /// Write the output to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE", global = true)]
+    pub output: Option<PathBuf>,
+    /// Worker threads for extraction (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N", global = true)]
+    pub jobs: Option<usize>,
+    /// Print nothing on standard error except errors.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).map_err(|e| e.to_string())
+}
+
+/// Runs the command line and returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => scan_cmd::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Loads rule data (built-in, merged with `--rules DIR`), with every error at file:line:col.
+pub fn load_rules(common: &CommonArgs) -> anyhow::Result<RuleSet> {
+    RuleSet::load(common.rules.as_deref()).map_err(|errors| {
+        let listed = errors
+            .iter()
+            .map(|e| format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message))
+            .collect::<Vec<_>>()
+            .join("\n");
+        anyhow::anyhow!("invalid rule data:\n{listed}")
+    })
+}
+
+/// Sets the size of the worker pool once.
+pub fn configure_jobs(common: &CommonArgs) -> anyhow::Result<()> {
+    if let Some(jobs) = common.jobs {
+        if jobs == 0 {
+            anyhow::bail!("--jobs must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {jobs} worker threads: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Writes output to `-o FILE` or standard output.
+pub fn write_output(common: &CommonArgs, text: &str) -> anyhow::Result<()> {
+    match &common.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`borderline scan | head`) is not an error worth a message.
+            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
+            }
+        }
+    }
+}
+
+/// Colour only on a terminal, never with `NO_COLOR` or when writing to a file.
+pub fn use_color(common: &CommonArgs) -> bool {
+    common.output.is_none()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
+}

@@ -1,0 +1,82 @@
+//! `borderline rules`: the checks and the rule data in force, with versions and dates.
+
+use super::{CommonArgs, EXIT_OK, load_rules, write_output};
+use borderline::checks::CHECKS;
+use borderline::date::Date;
+use clap::{Args, ValueEnum};
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RulesFormat,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
+    let rules = load_rules(&args.common)?;
+    let date = args.common.date.unwrap_or_else(Date::today);
+    let text = match args.format {
+        RulesFormat::Json => {
+            let checks: Vec<_> = CHECKS
+                .iter()
+                .map(|c| serde_json::json!({"rule": c.name, "severity": c.default_severity.as_str(), "summary": c.summary}))
+                .collect();
+            let decisions: Vec<_> = rules
+                .all_adequacy_decisions()
+                .map(|d| serde_json::json!({
+                    "id": d.id, "jurisdiction": d.jurisdiction, "instrument": d.instrument,
+                    "adopted": d.adopted.to_string(), "expires": d.expires.map(|e| e.to_string()),
+                    "in_force": d.in_force_on(date), "verified": d.confidence.is_verified(),
+                }))
+                .collect();
+            let value = serde_json::json!({
+                "evaluation_date": date.to_string(),
+                "checks": checks,
+                "rule_data": rules.files(),
+                "adequacy": decisions,
+            });
+            let mut out = serde_json::to_string_pretty(&value)?;
+            out.push('\n');
+            out
+        }
+        RulesFormat::Text => {
+            let mut out = String::new();
+            writeln!(out, "Checks")?;
+            for check in CHECKS {
+                writeln!(out, "  {:<36} {:<8} {}", check.name, check.default_severity.as_str(), check.summary)?;
+            }
+            writeln!(out, "\nRule data (built in{})", if args.common.rules.is_some() { ", with --rules overrides" } else { "" })?;
+            for file in rules.files() {
+                writeln!(out, "  {:<28} v{:<12} as of {}  {} records  {}", file.file, file.version, file.as_of, file.records, file.title)?;
+                writeln!(out, "  {:<28} source: {}", "", file.source)?;
+            }
+            writeln!(out, "\nAdequacy decisions on {date}")?;
+            let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
+            decisions.sort_by(|a, b| a.jurisdiction.cmp(&b.jurisdiction).then(a.adopted.cmp(&b.adopted)));
+            for decision in decisions {
+                let status = if decision.in_force_on(date) { "in force" } else if decision.adopted > date { "not yet adopted" } else { "expired" };
+                writeln!(
+                    out,
+                    "  {:<6} {:<52} adopted {}{}  {}{}",
+                    decision.jurisdiction,
+                    decision.instrument,
+                    decision.adopted,
+                    decision.expires.map(|e| format!(", expires {e}")).unwrap_or_default(),
+                    status,
+                    if decision.confidence.is_verified() { "" } else { " (unverified)" }
+                )?;
+            }
+            out
+        }
+    };
+    write_output(&args.common, &text)?;
+    Ok(EXIT_OK)
+}

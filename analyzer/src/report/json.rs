@@ -1,0 +1,225 @@
+//! The JSON report (SPEC §7): findings, nodes and flows, with positions relative to the scanned root.
+
+use super::{Position, Summary, position};
+use crate::evaluate::Evaluation;
+use crate::evaluate::transfer::Verdict;
+use crate::finding::Finding;
+use crate::model::{JurisdictionStatus, Model};
+use crate::rules::RuleSet;
+use serde::Serialize;
+
+/// The version of the JSON shape; bumped when a field changes meaning or disappears.
+pub const JSON_FORMAT_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: &'static str,
+    borderline: &'static str,
+    evaluation_date: String,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    waived: Vec<JsonWaived<'a>>,
+    nodes: Vec<JsonNode<'a>>,
+    flows: Vec<JsonFlow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonRelated {
+    #[serde(flatten)]
+    position: Option<Position>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    from_country: Option<&'a str>,
+    to_country: Option<&'a str>,
+    data: &'a [String],
+    location: Option<Position>,
+    related: Vec<JsonRelated>,
+    help: Option<&'a str>,
+    data_path: &'a [String],
+    inferred: bool,
+    known: bool,
+    fingerprint: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonWaived<'a> {
+    rule: &'a str,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    reason: &'a str,
+    fingerprint: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonNode<'a> {
+    id: &'a str,
+    kind: &'a str,
+    label: Option<&'a str>,
+    location: Option<String>,
+    countries: Option<String>,
+    jurisdiction: JurisdictionStatus,
+    provider: Option<&'a str>,
+    certifications: Vec<&'a str>,
+    data: Vec<&'a str>,
+    personal_data: Option<bool>,
+    inferred: bool,
+    origins: Vec<crate::model::facts::Origin>,
+    defined_at: Option<Position>,
+}
+
+#[derive(Serialize)]
+struct JsonSafeguard<'a> {
+    mechanism: &'a str,
+    version: Option<&'a str>,
+    module: Option<u8>,
+    reference: Option<&'a str>,
+    signed: Option<String>,
+    expires: Option<String>,
+    tia: Option<&'a str>,
+    derogation: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonFlow<'a> {
+    from: &'a str,
+    to: &'a str,
+    data: Vec<&'a str>,
+    purpose: Option<&'a str>,
+    safeguard: Option<JsonSafeguard<'a>>,
+    origin: crate::model::facts::Origin,
+    inferred: bool,
+    /// `none` (not a transfer), `lawful` or `finding`.
+    transfer: &'static str,
+    basis: Option<String>,
+    location: Option<Position>,
+}
+
+/// Converts a finding's related locations for JSON.
+pub fn related(model: &Model, finding: &Finding) -> Vec<JsonRelated> {
+    finding
+        .related
+        .iter()
+        .map(|r| JsonRelated {
+            position: position(&model.files, r.span, None),
+            message: r.message.clone(),
+        })
+        .collect()
+}
+
+/// The basis of a lawful transfer in words, or `None` for a transfer with a finding.
+pub fn basis(verdict: &Verdict) -> Option<String> {
+    match verdict {
+        Verdict::Adequate { decisions } => Some(format!("adequacy ({})", decisions.join("; "))),
+        Verdict::Safeguarded { mechanism } => Some(mechanism.as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// Renders the JSON report, pretty-printed, ending in a newline.
+pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String {
+    let findings = evaluation
+        .findings
+        .iter()
+        .map(|f| JsonFinding {
+            rule: f.rule,
+            severity: f.severity.as_str(),
+            message: &f.message,
+            from: f.from.as_deref(),
+            to: f.to.as_deref(),
+            from_country: f.from_country.as_deref(),
+            to_country: f.to_country.as_deref(),
+            data: &f.data,
+            location: position(&model.files, f.span, f.path.as_deref()),
+            related: related(model, f),
+            help: f.help.as_deref(),
+            data_path: &f.data_path,
+            inferred: f.inferred,
+            known: f.known,
+            fingerprint: &f.fingerprint,
+        })
+        .collect();
+    let waived = evaluation
+        .waived
+        .iter()
+        .map(|(f, reason)| JsonWaived {
+            rule: f.rule,
+            from: f.from.as_deref(),
+            to: f.to.as_deref(),
+            reason,
+            fingerprint: &f.fingerprint,
+        })
+        .collect();
+    let nodes = model
+        .nodes
+        .iter()
+        .map(|n| JsonNode {
+            id: &n.id,
+            kind: n.kind.as_str(),
+            label: n.label.as_deref(),
+            location: n.location.as_ref().map(|l| l.location.to_string()),
+            countries: n.resolved.country_field(),
+            jurisdiction: JurisdictionStatus::of(&n.resolved, rules, evaluation.date),
+            provider: n.provider.as_deref(),
+            certifications: n.certifications.iter().map(|c| c.name.as_str()).collect(),
+            data: n.data.iter().map(|d| d.key.as_str()).collect(),
+            personal_data: n.personal_data,
+            inferred: n.inferred,
+            origins: n.origins.iter().copied().collect(),
+            defined_at: position(&model.files, n.span, None),
+        })
+        .collect();
+    let flows = model
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(index, flow)| {
+            let transfer = evaluation.transfers.iter().find(|t| t.flow == Some(index));
+            JsonFlow {
+                from: &flow.from,
+                to: &flow.to,
+                data: flow.data.iter().map(|d| d.key.as_str()).collect(),
+                purpose: flow.purpose.as_deref(),
+                safeguard: flow.safeguard.as_ref().map(|s| JsonSafeguard {
+                    mechanism: s.mechanism.as_str(),
+                    version: s.version.as_deref(),
+                    module: s.module,
+                    reference: s.reference.as_deref(),
+                    signed: s.signed.map(|d| d.to_string()),
+                    expires: s.expires.map(|d| d.to_string()),
+                    tia: s.tia.as_deref(),
+                    derogation: s.derogation.as_deref(),
+                }),
+                origin: flow.origin,
+                inferred: flow.inferred,
+                transfer: match transfer {
+                    None => "none",
+                    Some(t) if basis(&t.verdict).is_some() && !t.missing_tia && t.derogation.is_none() => "lawful",
+                    Some(_) => "finding",
+                },
+                basis: transfer.and_then(|t| basis(&t.verdict)),
+                location: position(&model.files, flow.span, None),
+            }
+        })
+        .collect();
+    let report = Report {
+        version: JSON_FORMAT_VERSION,
+        borderline: env!("CARGO_PKG_VERSION"),
+        evaluation_date: evaluation.date.to_string(),
+        summary: Summary::of(&evaluation.findings, evaluation.waived.len()),
+        findings,
+        waived,
+        nodes,
+        flows,
+    };
+    let mut out = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    out.push('\n');
+    out
+}

@@ -1,0 +1,350 @@
+//! The public record types of the rule data: what the evaluator and `borderline rules` read.
+
+use crate::date::Date;
+use serde::{Deserialize, Serialize};
+
+/// How well a record is established (see `rules/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Confidence {
+    /// Confirmed from the cited primary source.
+    C,
+    /// Confirmed from a secondary source.
+    C2,
+    /// Background knowledge, not re-read.
+    K,
+    /// Unconfirmed.
+    U,
+}
+
+impl Confidence {
+    /// `C` and `C2` are verified; verdicts that rest on `K` or `U` must say so.
+    pub fn is_verified(self) -> bool {
+        matches!(self, Confidence::C | Confidence::C2)
+    }
+}
+
+/// Where a jurisdiction stands for Chapter V.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bloc {
+    Eu,
+    Eea,
+    Third,
+    InternationalOrganisation,
+}
+
+/// A country or territory (ISO 3166-1 alpha-2) or an international organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Jurisdiction {
+    pub code: String,
+    pub name: String,
+    pub bloc: Bloc,
+    /// The member state (or state) a territory belongs to, e.g. `FI` for `AX`.
+    pub part_of: Option<String>,
+    pub aliases: Vec<String>,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+impl Jurisdiction {
+    /// Inside the EU or the EEA, where Chapter V does not apply.
+    pub fn is_eea(&self) -> bool {
+        matches!(self.bloc, Bloc::Eu | Bloc::Eea)
+    }
+}
+
+/// The legal basis an adequacy decision was adopted under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    /// Art. 25(6) Directive 95/46, kept in force by Art. 45(9) GDPR.
+    #[serde(rename = "dir95_art25_6")]
+    Dir95Art25_6,
+    #[serde(rename = "gdpr_art45")]
+    GdprArt45,
+    /// Law Enforcement Directive, Art. 36 Directive 2016/680: not a GDPR transfer basis.
+    #[serde(rename = "led_art36")]
+    LedArt36,
+}
+
+/// What a scope condition asks of the recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum ConditionKind {
+    /// The recipient must hold this certification (e.g. `dpf`).
+    Certification(String),
+    /// Not checkable from a repository; reported with every verdict relying on it.
+    Assumed,
+}
+
+/// A limit on the scope of an adequacy decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeCondition {
+    pub kind: ConditionKind,
+    pub description: String,
+}
+
+/// One adequacy decision (Art. 45 GDPR or its predecessors).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdequacyDecision {
+    pub id: String,
+    pub jurisdiction: String,
+    pub instrument: String,
+    pub legal_basis: LegalBasis,
+    pub adopted: Date,
+    /// The confidence of the adoption date when weaker than the record's.
+    pub adopted_confidence: Confidence,
+    /// The first day the decision no longer applies.
+    pub expires: Option<Date>,
+    /// Expected review date; approximate where the note says so.
+    pub next_review: Option<Date>,
+    pub scope: String,
+    pub conditions: Vec<ScopeCondition>,
+    pub litigation: Option<String>,
+    /// When EEA/EFTA states (IS, LI, NO) can rely on it; `None` means unknown or pending.
+    pub eea_effective: Option<Date>,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+impl AdequacyDecision {
+    /// In force on `date`: adopted on or before it and not yet expired.
+    pub fn in_force_on(&self, date: Date) -> bool {
+        self.adopted <= date && self.expires.is_none_or(|expires| date < expires)
+    }
+
+    /// A basis for GDPR transfers (the LED decision for the UK is not).
+    pub fn is_gdpr(&self) -> bool {
+        !matches!(self.legal_basis, LegalBasis::LedArt36)
+    }
+
+    /// The certification the recipient must hold, if any (e.g. `dpf`).
+    pub fn required_certifications(&self) -> Vec<&str> {
+        self.conditions
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ConditionKind::Certification(value) => Some(value.as_str()),
+                ConditionKind::Assumed => None,
+            })
+            .collect()
+    }
+}
+
+/// An Art. 45-47 transfer mechanism.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mechanism {
+    pub id: String,
+    pub name: String,
+    pub article: String,
+    pub requires_tia: bool,
+    pub requires_reference: bool,
+    pub approved_by_default: bool,
+    pub versions: Vec<MechanismVersion>,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+impl Mechanism {
+    /// A version by id (`2021/914`); also accepts the `/EC`, `/EU` and `(EU) ` spellings.
+    pub fn version(&self, id: &str) -> Option<&MechanismVersion> {
+        let wanted = normalise_instrument_id(id);
+        self.versions
+            .iter()
+            .find(|v| normalise_instrument_id(&v.id) == wanted)
+    }
+}
+
+/// `(EU) 2021/914`, `2010/87/EU` and `2001/497/ec` all name the same decision.
+fn normalise_instrument_id(id: &str) -> String {
+    let lower = id.trim().to_ascii_lowercase();
+    let without_prefix = lower.trim_start_matches("(eu)").trim();
+    without_prefix
+        .trim_end_matches("/eu")
+        .trim_end_matches("/ec")
+        .to_string()
+}
+
+/// A version of a mechanism (an SCC decision).
+#[derive(Debug, Clone, Serialize)]
+pub struct MechanismVersion {
+    pub id: String,
+    pub instrument: String,
+    /// `false`: not a Chapter V tool at all (2021/915).
+    pub transfer_tool: bool,
+    pub valid_from: Option<Date>,
+    /// Only contracts signed before this day may use it.
+    pub signed_before: Option<Date>,
+    /// The last day it counts as a safeguard.
+    pub valid_until: Option<Date>,
+    pub modules: Vec<u8>,
+    pub note: Option<String>,
+    pub confidence: Confidence,
+}
+
+impl MechanismVersion {
+    /// Usable on `date` for a contract signed on `signed` (if known).
+    pub fn valid_on(&self, date: Date, signed: Option<Date>) -> bool {
+        self.transfer_tool
+            && self.valid_from.is_none_or(|from| from <= date)
+            && self.valid_until.is_none_or(|until| date <= until)
+            && match (self.signed_before, signed) {
+                (Some(limit), Some(signed)) => signed < limit,
+                (Some(_), None) => false,
+                (None, _) => true,
+            }
+    }
+}
+
+/// An Art. 49 derogation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Derogation {
+    pub id: String,
+    pub article: String,
+    pub name: String,
+    pub occasional_only: bool,
+    pub public_authority_may_use: bool,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+/// A hosting provider that owns cloud regions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provider {
+    pub id: String,
+    pub name: String,
+    pub legal_entity: String,
+    pub country: String,
+    pub certifications: Vec<String>,
+    /// How well the certification list is established (DPF status of the big three is `K`).
+    pub certifications_confidence: Confidence,
+    pub aliases: Vec<String>,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+/// A cloud region, keyed by (provider, id).
+#[derive(Debug, Clone, Serialize)]
+pub struct Region {
+    pub provider: String,
+    pub id: String,
+    pub name: String,
+    /// One country, or every country a multi-region may place data in.
+    pub countries: Vec<String>,
+    pub multi_region: bool,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+/// Where a data category comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CategoryOrigin {
+    /// The Fides taxonomy in `data-categories.csv`.
+    Taxonomy,
+    /// Added by borderline in `categories.toml`.
+    Extension,
+}
+
+/// A data category (Fides key).
+#[derive(Debug, Clone, Serialize)]
+pub struct Category {
+    pub key: String,
+    pub name: String,
+    /// `None` for the roots (`user`, `system`).
+    pub parent: Option<String>,
+    pub origin: CategoryOrigin,
+    pub deprecated_in: Option<String>,
+    pub replaced_by: Option<String>,
+}
+
+/// The Art. 9 or Art. 10 category a key falls under.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpecialCategory {
+    pub category: String,
+    /// `9` or `10`.
+    pub article: u8,
+    pub kind: String,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+/// A top-level category that is not personal data (`system`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NonPersonalCategory {
+    pub key: String,
+    pub note: Option<String>,
+}
+
+/// A SaaS recipient.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vendor {
+    pub id: String,
+    pub name: String,
+    pub legal_entity: String,
+    pub country: String,
+    /// Where hosts that match no endpoint put data (default: `[country]`).
+    pub default_countries: Vec<String>,
+    pub certifications: Vec<String>,
+    pub certifications_confidence: Confidence,
+    /// `example.com` (exact) or `*.example.com` (any subdomain).
+    pub domains: Vec<String>,
+    pub endpoints: Vec<Endpoint>,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+/// A residency host of a vendor.
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    pub host: String,
+    /// Empty: residency host whose country is not documented (an unknown location).
+    pub countries: Vec<String>,
+    pub note: Option<String>,
+}
+
+/// The vendor a host belongs to, and where that host puts data.
+#[derive(Debug, Clone, Serialize)]
+pub struct VendorMatch<'a> {
+    pub vendor: &'a Vendor,
+    pub endpoint: Option<&'a Endpoint>,
+    /// Empty when the endpoint's country is not documented.
+    pub countries: Vec<String>,
+}
+
+/// Where a rule file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleFileOrigin {
+    Builtin,
+    Override,
+}
+
+/// The `[meta]` of one rule file, for `borderline rules`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleFileMeta {
+    pub file: String,
+    pub origin: RuleFileOrigin,
+    pub title: String,
+    pub version: String,
+    pub as_of: Date,
+    pub source: String,
+    pub confidence: Option<Confidence>,
+    /// Records this file contributes before merging.
+    pub records: usize,
+}

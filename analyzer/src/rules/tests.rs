@@ -1,0 +1,399 @@
+//! Tests of the built-in rule data and of loading overrides.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use crate::date::Date;
+
+fn rules() -> RuleSet {
+    match RuleSet::builtin() {
+        Ok(rules) => rules,
+        Err(errors) => {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            panic!("built-in rule data has errors:\n{}", text.join("\n"))
+        }
+    }
+}
+
+fn date(text: &str) -> Date {
+    Date::parse(text).unwrap()
+}
+
+#[test]
+fn builtin_loads_without_errors() {
+    let rules = rules();
+    assert!(rules.jurisdictions().count() >= 249);
+    assert!(rules.files().len() >= 12);
+}
+
+#[test]
+fn eu_and_eea_counts() {
+    let rules = rules();
+    assert_eq!(rules.eu_countries().len(), 27);
+    assert_eq!(rules.eea_countries().len(), 30);
+    assert!(rules.is_eea("no") && rules.is_eea("EL") && rules.is_eea("AX"));
+    assert!(
+        !rules.is_eea("FO") && !rules.is_eea("GL") && !rules.is_eea("CH") && !rules.is_eea("SJ")
+    );
+    assert_eq!(
+        rules.jurisdiction("el").map(|j| j.code.as_str()),
+        Some("GR")
+    );
+    assert_eq!(
+        rules.jurisdiction("EPORG").map(|j| j.bloc),
+        Some(Bloc::InternationalOrganisation)
+    );
+}
+
+#[test]
+fn regions_resolve_by_provider() {
+    let rules = rules();
+    assert_eq!(
+        rules.region("aws", "eu-west-1").unwrap().countries,
+        vec!["IE"]
+    );
+    assert_eq!(
+        rules.region("alibaba", "EU-WEST-1").unwrap().countries,
+        vec!["GB"]
+    );
+    let us = rules.region("gcp", "us").unwrap();
+    assert!(us.multi_region);
+    assert_eq!(us.countries, vec!["US"]);
+    assert_eq!(
+        rules.region("google", "europe-west3").unwrap().countries,
+        vec!["DE"]
+    );
+    assert_eq!(
+        rules.region("azurerm", "westeurope").unwrap().countries,
+        vec!["NL"]
+    );
+    assert_eq!(
+        rules.region("gcp", "EUR3").unwrap().countries,
+        vec!["BE", "NL", "FI"]
+    );
+    assert!(rules.region_anywhere("eu-west-1").len() >= 2);
+    assert!(rules.region("aws", "eu-isoe-west-1").is_none());
+}
+
+#[test]
+fn adequacy_decisions_and_dates() {
+    let rules = rules();
+    let us = rules.adequacy_decisions("US");
+    assert_eq!(us.len(), 1);
+    assert!(
+        us[0]
+            .conditions
+            .iter()
+            .any(|c| c.kind == ConditionKind::Certification("dpf".into()))
+    );
+    assert!(
+        us[0]
+            .litigation
+            .as_deref()
+            .unwrap_or("")
+            .contains("C-703/25 P")
+    );
+    let br = rules.adequacy_decisions("BR");
+    assert!(!br[0].in_force_on(date("2026-01-25")));
+    assert!(br[0].in_force_on(date("2026-01-26")));
+    assert!(br[0].eea_effective.is_none());
+    let gb: Vec<_> = rules
+        .adequacy_decisions("UK")
+        .into_iter()
+        .filter(|d| d.is_gdpr())
+        .collect();
+    assert_eq!(gb.len(), 1);
+    assert_eq!(gb[0].expires, Some(date("2031-12-27")));
+    assert!(gb[0].in_force_on(date("2031-12-26")) && !gb[0].in_force_on(date("2031-12-27")));
+    assert_eq!(rules.adequacy_in_force("GB", date("2026-11-29")).len(), 1);
+    for code in [
+        "CH", "CA", "AR", "GG", "IM", "JE", "FO", "AD", "IL", "UY", "NZ", "JP", "KR", "EPORG",
+    ] {
+        assert_eq!(rules.adequacy_decisions(code).len(), 1, "{code}");
+    }
+    assert_eq!(rules.adequacy_decisions("KR")[0].conditions.len(), 3);
+}
+
+#[test]
+fn mechanisms_and_derogations() {
+    let rules = rules();
+    let scc = rules.mechanism("scc").unwrap();
+    assert!(scc.requires_tia);
+    let current = scc.version("2021/914").unwrap();
+    assert_eq!(current.modules, vec![1, 2, 3, 4]);
+    assert!(current.valid_on(date("2026-11-29"), Some(date("2024-03-01"))));
+    let old = scc.version("2010/87/EU").unwrap();
+    assert!(!old.valid_on(date("2023-01-01"), Some(date("2020-01-01"))));
+    assert!(old.valid_on(date("2022-12-27"), Some(date("2020-01-01"))));
+    assert!(!scc.version("2021/915").unwrap().transfer_tool);
+    assert!(rules.mechanism("bcr").unwrap().requires_tia);
+    assert!(
+        rules
+            .mechanism("ad-hoc-clauses")
+            .unwrap()
+            .requires_reference
+    );
+    let ids = [
+        "explicit-consent",
+        "contract",
+        "public-interest",
+        "legal-claims",
+        "vital-interests",
+        "public-register",
+        "compelling-legitimate-interests",
+    ];
+    assert_eq!(rules.derogations().count(), ids.len());
+    for id in ids {
+        assert!(rules.derogation(id).is_some(), "{id}");
+    }
+    assert!(
+        rules
+            .derogation("compelling-legitimate-interests")
+            .unwrap()
+            .occasional_only
+    );
+}
+
+#[test]
+fn providers_and_unverified_certifications() {
+    let rules = rules();
+    let gcp = rules.provider("google").unwrap();
+    assert_eq!(gcp.id, "gcp");
+    assert_eq!(gcp.certifications, vec!["dpf"]);
+    assert!(!gcp.certifications_confidence.is_verified());
+    assert_eq!(rules.provider("microsoft").unwrap().id, "azure");
+    assert_eq!(rules.provider("hetzner").unwrap().country, "DE");
+}
+
+#[test]
+fn categories_and_special_categories() {
+    let rules = rules();
+    assert_eq!(
+        rules
+            .special_category("user.health_and_medical.genetic")
+            .unwrap()
+            .kind,
+        "genetic"
+    );
+    assert_eq!(
+        rules
+            .special_category("user.health_and_medical.record_id")
+            .unwrap()
+            .kind,
+        "health"
+    );
+    assert_eq!(
+        rules
+            .special_category("user.criminal_history")
+            .unwrap()
+            .article,
+        10
+    );
+    assert!(rules.special_category("user.contact.email").is_none());
+    assert!(rules.special_category("user.demographic").is_none());
+    let under_user = rules.special_descendants("user");
+    assert!(
+        under_user
+            .iter()
+            .any(|s| s.category == "user.health_and_medical")
+    );
+    assert!(rules.special_descendants("user.demographic").len() >= 5);
+    let union = rules
+        .category("user.demographic.trade_union_membership")
+        .unwrap();
+    assert_eq!(union.origin, CategoryOrigin::Extension);
+    assert!(
+        rules
+            .special_category("user.demographic.trade_union_membership")
+            .is_some()
+    );
+    assert!(!rules.is_personal_category("system.operations"));
+    assert!(rules.is_personal_category("user.contact.email"));
+    assert!(rules.is_personal_category("systematic.thing"));
+    assert_eq!(
+        rules.closest_category("user.contact.emial"),
+        Some("user.contact.email")
+    );
+    assert_eq!(
+        rules.closest_category("user.contact.email.work_address_field"),
+        Some("user.contact.email")
+    );
+}
+
+#[test]
+fn vendors_by_host() {
+    let rules = rules();
+    assert!(rules.vendors().count() >= 40);
+    let sentry = rules.vendor_for_host("o123.ingest.de.sentry.io").unwrap();
+    assert_eq!(sentry.vendor.id, "sentry");
+    assert_eq!(sentry.countries, vec!["DE"]);
+    assert_eq!(
+        rules
+            .vendor_for_host("o123.ingest.sentry.io")
+            .unwrap()
+            .countries,
+        vec!["US"]
+    );
+    let mixpanel = rules.vendor_for_host("api.mixpanel.com").unwrap();
+    assert_eq!(mixpanel.vendor.id, "mixpanel");
+    assert_eq!(mixpanel.countries, vec!["US"]);
+    // EU residency without a documented country: an unknown location, never the US default.
+    let eu = rules.vendor_for_host("api-eu.mixpanel.com").unwrap();
+    assert!(eu.endpoint.is_some() && eu.countries.is_empty());
+    assert_eq!(
+        rules
+            .vendor_for_host("API.DATADOGHQ.EU.")
+            .unwrap()
+            .countries,
+        vec!["DE"]
+    );
+    assert_eq!(
+        rules
+            .vendor_for_host("ap1.datadoghq.com")
+            .unwrap()
+            .countries,
+        vec!["JP"]
+    );
+    assert_eq!(
+        rules
+            .vendor_for_host("events.eu1.segmentapis.com")
+            .unwrap()
+            .countries,
+        vec!["IE"]
+    );
+    assert!(rules.vendor_for_host("notsentry.io").is_none());
+    assert!(
+        rules
+            .vendor("amplitude")
+            .unwrap()
+            .certifications
+            .contains(&"dpf".to_string())
+    );
+    assert!(rules.vendor("datadog").unwrap().certifications.is_empty());
+}
+
+const META: &str = "[meta]\ntitle = \"t\"\nversion = \"1\"\nas_of = 2026-11-29\nsource = \"test\"\nconfidence = \"C\"\n";
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn bad_override_reports_every_error_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "regions/aws.toml",
+        &format!(
+            "{META}\n[[region]]\nprovider = \"aws\"\nid = \"xx-north-1\"\nname = \"Nowhere\"\ncountries = [\"XX\"]\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "vendors.toml",
+        &format!(
+            "{META}\n[[vendor]]\nid = \"acme\"\nname = \"Acme\"\nlegal_entity = \"Acme\"\ncountry = \"US\"\nhomepage = \"x\"\n"
+        ),
+    );
+    write(dir.path(), "typo.toml", "");
+    let errors = RuleSet::load(Some(dir.path())).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let joined = text.join("\n");
+    assert_eq!(errors.len(), 3, "{joined}");
+    // META is 6 lines, then a blank line: the region starts on line 8.
+    let region = errors
+        .iter()
+        .find(|e| e.file.ends_with("aws.toml"))
+        .unwrap();
+    assert_eq!((region.line, region.column), (12, 14), "{joined}");
+    assert!(region.message.contains("XX"));
+    let vendor = errors
+        .iter()
+        .find(|e| e.file.ends_with("vendors.toml"))
+        .unwrap();
+    assert_eq!((vendor.line, vendor.column), (13, 1), "{joined}");
+    assert!(vendor.message.contains("homepage"), "{joined}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.file.ends_with("typo.toml") && e.message.contains("unknown rule file"))
+    );
+}
+
+#[test]
+fn override_adds_a_region_and_replaces_a_vendor() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "regions/aws.toml",
+        &format!(
+            "{META}\n[[region]]\nprovider = \"aws\"\nid = \"eu-west-4\"\nname = \"Europe (Test)\"\ncountries = [\"IE\"]\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "vendors.toml",
+        &format!(
+            "{META}\n[[vendor]]\nid = \"sentry\"\nname = \"Sentry self-hosted\"\nlegal_entity = \"Us\"\ncountry = \"DE\"\ndomains = [\"sentry.io\", \"*.sentry.io\"]\n"
+        ),
+    );
+    let rules = RuleSet::load(Some(dir.path())).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        rules.region("aws", "eu-west-4").unwrap().countries,
+        vec!["IE"]
+    );
+    assert_eq!(
+        rules.region("aws", "eu-west-1").unwrap().countries,
+        vec!["IE"]
+    );
+    let sentry = rules.vendor("sentry").unwrap();
+    assert_eq!(sentry.name, "Sentry self-hosted");
+    assert!(sentry.endpoints.is_empty());
+    assert_eq!(
+        rules
+            .vendor_for_host("o1.ingest.de.sentry.io")
+            .unwrap()
+            .countries,
+        vec!["DE"]
+    );
+    assert!(rules.vendors().count() >= 40);
+    assert!(
+        rules
+            .files()
+            .iter()
+            .any(|f| f.origin == RuleFileOrigin::Override)
+    );
+}
+
+#[test]
+fn duplicate_keys_and_bad_dates_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "adequacy.toml",
+        &format!(
+            "{META}\n[[decision]]\nid = \"x\"\njurisdiction = \"ZZ\"\ninstrument = \"i\"\nlegal_basis = \"gdpr_art45\"\nadopted = 2026-01-26\nexpires = 2020-01-01\nscope = \"s\"\n\n[[decision]]\nid = \"x\"\njurisdiction = \"BR\"\ninstrument = \"i\"\nlegal_basis = \"gdpr_art45\"\nadopted = 2026-01-26\nscope = \"s\"\n"
+        ),
+    );
+    let errors = RuleSet::load(Some(dir.path())).unwrap_err();
+    let joined: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("duplicate decision")),
+        "{joined:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.message.contains("ZZ")),
+        "{joined:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("not after adopted")),
+        "{joined:?}"
+    );
+}

@@ -1,0 +1,161 @@
+//! Every fixture is scanned and its findings compared with the inline `expect: rule` comments, both
+//! ways: nothing missing, nothing extra. Each rule has a fixture where it fires and one where it
+//! must stay quiet (`fixtures/rules/<rule>/{fires,quiet}`).
+
+use crate::support::{FIXTURE_DATE, fixtures_dir};
+use borderline::checks::CHECKS;
+use borderline::date::Date;
+use borderline::rules::RuleSet;
+use borderline::scan::{ScanOptions, scan};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// (file relative to the case, line, rule) -> count.
+type Expectations = BTreeMap<(String, u32, String), usize>;
+
+/// Directories that are one case each: `fixtures/<name>/` and `fixtures/rules/<rule>/<fires|quiet>/`.
+fn cases() -> Vec<PathBuf> {
+    let mut cases = Vec::new();
+    let Ok(entries) = std::fs::read_dir(fixtures_dir()) else { return cases };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "rules") {
+            for rule in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                for case in std::fs::read_dir(rule.path()).into_iter().flatten().flatten() {
+                    if case.path().is_dir() {
+                        cases.push(case.path());
+                    }
+                }
+            }
+        } else {
+            cases.push(path);
+        }
+    }
+    cases.sort();
+    cases
+}
+
+fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() && path.file_name().is_some_and(|n| n != "target") {
+            text_files(&path, out);
+        } else if kind.is_file() {
+            out.push(path);
+        }
+    }
+}
+
+/// Reads `expect: a, b` from comments (`#`, `//`, `--`, `/*`, `<!--`), on the line they sit on.
+fn expectations(case: &Path) -> Expectations {
+    let mut expected = Expectations::new();
+    let mut files = Vec::new();
+    text_files(case, &mut files);
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let relative = file.strip_prefix(case).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        for (index, line) in text.lines().enumerate() {
+            for marker in ["# expect:", "// expect:", "-- expect:", "/* expect:", "<!-- expect:"] {
+                let Some(position) = line.find(marker) else { continue };
+                let rest = &line[position + marker.len()..];
+                for rule in rest.split([',', ' ']).map(str::trim).filter(|r| !r.is_empty()) {
+                    let rule: String = rule.chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+                    if !rule.is_empty() {
+                        *expected.entry((relative.clone(), index as u32 + 1, rule)).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    expected
+}
+
+/// The evaluation date of a case: `# fixture-date: YYYY-MM-DD` in its borderline.toml, else the fixed date.
+fn case_date(case: &Path) -> Date {
+    let text = std::fs::read_to_string(case.join("borderline.toml")).unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("# fixture-date:"))
+        .and_then(|d| Date::parse(d.trim()).ok())
+        .unwrap_or_else(|| Date::parse(FIXTURE_DATE).unwrap_or(Date { year: 2026, month: 11, day: 29 }))
+}
+
+fn actual(case: &Path, rules: &RuleSet) -> Expectations {
+    let options = ScanOptions {
+        root: case.to_path_buf(),
+        config: None,
+        date: case_date(case),
+    };
+    let scanned = scan(&options, rules).unwrap_or_else(|e| panic!("{}: scan failed: {e}", case.display()));
+    let mut found = Expectations::new();
+    for finding in &scanned.evaluation.findings {
+        let (file, line) = match finding.span.and_then(|s| scanned.model.files.resolve(s)) {
+            Some((path, position)) => (path.to_string(), position.line),
+            None => (finding.path.clone().unwrap_or_default(), 1),
+        };
+        *found.entry((file, line, finding.rule.to_string())).or_default() += 1;
+    }
+    found
+}
+
+fn describe(entries: &Expectations) -> String {
+    entries
+        .iter()
+        .map(|((file, line, rule), count)| format!("    {file}:{line}: {rule}{}", if *count > 1 { format!(" (x{count})") } else { String::new() }))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_fixture_matches_its_inline_expectations() {
+    let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("built-in rule data is invalid: {e:?}"));
+    let cases = cases();
+    assert!(cases.len() >= 20, "expected the fixture corpus, found {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let expected = expectations(case);
+        let found = actual(case, &rules);
+        if expected != found {
+            let missing: Expectations = expected.iter().filter(|(k, v)| found.get(*k) != Some(v)).map(|(k, v)| (k.clone(), *v)).collect();
+            let extra: Expectations = found.iter().filter(|(k, v)| expected.get(*k) != Some(v)).map(|(k, v)| (k.clone(), *v)).collect();
+            failures.push(format!(
+                "{}:\n  expected but not found:\n{}\n  found but not expected:\n{}",
+                case.strip_prefix(fixtures_dir()).unwrap_or(case).display(),
+                describe(&missing),
+                describe(&extra)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "fixtures disagree with their expectations:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_has_a_fixture_that_fires_and_one_that_stays_quiet() {
+    let rules_dir = fixtures_dir().join("rules");
+    let mut problems = Vec::new();
+    for check in CHECKS {
+        let fires = rules_dir.join(check.name).join("fires");
+        let quiet = rules_dir.join(check.name).join("quiet");
+        let fired = expectations(&fires).keys().any(|(_, _, rule)| rule == check.name);
+        if !fired {
+            problems.push(format!("{}: no `expect: {}` in {}", check.name, check.name, fires.display()));
+        }
+        if !quiet.is_dir() {
+            problems.push(format!("{}: no quiet fixture at {}", check.name, quiet.display()));
+        } else if expectations(&quiet).keys().any(|(_, _, rule)| rule == check.name) {
+            problems.push(format!("{}: the quiet fixture expects the rule to fire", check.name));
+        }
+        let docs = check.documentation();
+        for heading in ["What it flags", "Why it matters", "Example", "How to fix", "References"] {
+            if check.section(heading).is_none_or(|s| s.is_empty()) {
+                problems.push(format!("{}: documentation lacks `## {heading}`", check.name));
+            }
+        }
+        assert!(docs.starts_with(&format!("# {}", check.name)), "{}: docs must start with its name", check.name);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

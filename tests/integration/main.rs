@@ -1,0 +1,5 @@
+//! Integration tests, one binary: fixtures with inline expectations, CLI behaviour, snapshots.
+
+mod cli;
+mod fixtures;
+mod support;
