@@ -44,6 +44,7 @@ fn parse(text: &str) -> Result<BTreeMap<String, String>, toml::de::Error> {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 

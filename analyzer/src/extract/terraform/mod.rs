@@ -13,6 +13,7 @@ mod eval;
 mod module;
 mod resources;
 #[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 
 use super::{ExtractContext, Extractor};
