@@ -7,6 +7,8 @@ use crate::source::SourceFile;
 use camino::Utf8Path;
 use rayon::prelude::*;
 
+pub mod terraform;
+
 /// What every extractor may consult besides its files.
 #[derive(Debug)]
 pub struct ExtractContext<'a> {
@@ -91,7 +93,7 @@ where
 
 /// Every extractor, in a fixed order.
 pub fn extractors() -> Vec<Box<dyn Extractor>> {
-    Vec::new()
+    vec![Box::new(terraform::Terraform)]
 }
 
 /// Runs every extractor over the files it claims.
