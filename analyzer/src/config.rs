@@ -649,9 +649,7 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
         }
-        if node.kind.is_none() {
-            node.kind = Some(NodeKind::Service);
-        }
+        // No `kind`: the node may describe a store found in infrastructure; the model decides.
         Some(node)
     }
 

@@ -132,8 +132,9 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     node_facts.extend(extracted_nodes);
 
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    let mut kind_defaulted: BTreeSet<String> = BTreeSet::new();
     for fact in node_facts {
-        merge_node(&mut nodes, fact, rules);
+        merge_node(&mut nodes, &mut kind_defaulted, fact, rules);
     }
 
     let mut flow_facts = input.manifest_facts.flows.clone();
@@ -162,7 +163,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                         if node.span.is_none() {
                             node.span = *span;
                         }
-                        merge_node(&mut nodes, node, rules);
+                        merge_node(&mut nodes, &mut kind_defaulted, node, rules);
                         (id, *span)
                     }
                     // A host that means nothing to borderline (an internal name, localhost) is not a flow.
@@ -298,7 +299,15 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Folds one fact into the node of the same id; earlier facts win for single values.
-fn merge_node(nodes: &mut BTreeMap<String, Node>, fact: NodeFact, rules: &RuleSet) {
+///
+/// A node whose first fact gave no kind is a service until a later fact says otherwise (a manifest
+/// entry that only adds `data` to a Terraform bucket must not turn the bucket into a service).
+fn merge_node(
+    nodes: &mut BTreeMap<String, Node>,
+    kind_defaulted: &mut BTreeSet<String>,
+    fact: NodeFact,
+    rules: &RuleSet,
+) {
     let provider_certifications = |provider: &Option<String>| -> Vec<Certification> {
         provider
             .as_deref()
@@ -337,6 +346,9 @@ fn merge_node(nodes: &mut BTreeMap<String, Node>, fact: NodeFact, rules: &RuleSe
                 .or_else(|| location::provider_of(fact.location.as_ref(), rules));
             let mut certifications = declared(&fact);
             certifications.extend(provider_certifications(&provider));
+            if fact.kind.is_none() {
+                kind_defaulted.insert(fact.id.clone());
+            }
             let node = Node {
                 id: fact.id.clone(),
                 kind: fact.kind.unwrap_or(NodeKind::Service),
@@ -357,6 +369,11 @@ fn merge_node(nodes: &mut BTreeMap<String, Node>, fact: NodeFact, rules: &RuleSe
             nodes.insert(fact.id, node);
         }
         Some(node) => {
+            if let Some(kind) = fact.kind
+                && kind_defaulted.remove(&fact.id)
+            {
+                node.kind = kind;
+            }
             if node.location.is_none() && fact.location.is_some() {
                 node.resolved = location::resolve(fact.location.as_ref(), rules);
                 node.location = fact.location.clone();
