@@ -6,4 +6,5 @@
 mod cli;
 mod fixtures;
 mod properties;
+mod safety;
 mod support;

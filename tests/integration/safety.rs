@@ -1,0 +1,132 @@
+//! The scanned repository is hostile: symlinks out of the root, FIFOs, huge and non-UTF-8 files
+//! must neither leak, hang nor stop the scan.
+
+use crate::support::{FIXTURE_DATE, borderline, stdout};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const BUCKET_TF: &str = "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nresource \"aws_s3_bucket\" \"inside\" {\n  bucket = \"inside\"\n}\n";
+
+fn scan_json(dir: &Path) -> serde_json::Value {
+    let output = borderline(
+        dir,
+        &["scan", ".", "--date", FIXTURE_DATE, "--format", "json"],
+    );
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn node_ids(report: &serde_json::Value) -> Vec<String> {
+    report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn symlinks_out_of_the_root_and_loops_are_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.tf"),
+        "resource \"aws_s3_bucket\" \"outside_secret\" {\n  bucket = \"x\"\n}\n",
+    )
+    .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("main.tf"), BUCKET_TF).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.tf"),
+        repo.path().join("linked.tf"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("linked-dir")).unwrap();
+    std::os::unix::fs::symlink(repo.path(), repo.path().join("loop")).unwrap();
+    let report = scan_json(repo.path());
+    let ids = node_ids(&report);
+    assert!(ids.contains(&"aws_s3_bucket.inside".to_string()), "{ids:?}");
+    assert!(
+        !ids.iter().any(|id| id.contains("outside_secret")),
+        "{ids:?}"
+    );
+    // Paths in the output are relative to the root: nothing of the machine's layout leaks.
+    let text = report.to_string();
+    assert!(!text.contains(&outside.path().display().to_string()));
+    assert!(!text.contains(&repo.path().display().to_string()));
+}
+
+#[test]
+fn fifos_are_never_opened() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("main.tf"), BUCKET_TF).unwrap();
+    let fifo = repo.path().join("pipe.tf");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Opening a FIFO with no writer blocks forever: finishing at all shows it was skipped.
+    let started = Instant::now();
+    let report = scan_json(repo.path());
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
+}
+
+#[test]
+fn huge_and_non_utf8_files_are_skipped_with_a_finding_and_the_rest_is_scanned() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("main.tf"), BUCKET_TF).unwrap();
+    let mut huge = String::from("# generated\n");
+    while huge.len() <= 5 * 1024 * 1024 {
+        huge.push_str(
+            "locals {\n  padding = \"0123456789abcdef0123456789abcdef0123456789abcdef\"\n}\n",
+        );
+    }
+    std::fs::write(repo.path().join("huge.tf"), huge).unwrap();
+    std::fs::write(
+        repo.path().join("latin1.tf"),
+        b"# Gr\xfc\xdfe\nresource \"aws_s3_bucket\" \"x\" {}\n",
+    )
+    .unwrap();
+    let report = scan_json(repo.path());
+    let findings = report["findings"].as_array().unwrap();
+    let input_errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f["rule"] == "input-error")
+        .map(|f| format!("{} {}", f["location"]["file"], f["message"]))
+        .collect();
+    assert!(
+        input_errors
+            .iter()
+            .any(|m| m.contains("huge.tf") && m.contains("larger than")),
+        "{input_errors:?}"
+    );
+    assert!(
+        input_errors
+            .iter()
+            .any(|m| m.contains("latin1.tf") && m.contains("not UTF-8")),
+        "{input_errors:?}"
+    );
+    assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
+}
+
+#[test]
+fn control_characters_from_the_repository_never_reach_the_terminal() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("borderline.toml"),
+        "[[node]]\nid = \"web\"\nlocation = \"DE\"\n\n[[flow]]\nfrom = \"web\"\nto = \"evil\\u001b[31mred\\u001b]8;;http://x\\u0007\"\n",
+    )
+    .unwrap();
+    let output = borderline(repo.path(), &["scan", "."]);
+    let text = stdout(&output);
+    assert!(text.contains("unresolved-reference"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+}
