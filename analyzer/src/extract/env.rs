@@ -8,7 +8,7 @@
 //! placeholders, not configuration, and are not read. App configs are walked whole, with spans.
 
 use super::compose::{self, flow_to_host};
-use super::urls::hosts_in_value;
+use super::urls::{hosts_in_value, site_host};
 use super::yaml::{YamlNode, YamlValue, endpoint_strings, parse_document};
 use super::{ExtractContext, Extractor};
 use crate::model::facts::{Facts, NodeFact, NodeKind, Origin};
@@ -177,27 +177,6 @@ pub fn parse_entries(text: &str, colon: bool) -> Vec<EnvEntry> {
         });
     }
     entries
-}
-
-/// Vendor keys whose value is a site, not a host: `DD_SITE=datadoghq.eu` is the intake `api.datadoghq.eu`.
-fn site_host(key: &str, value: &str) -> Option<String> {
-    let key = key.to_ascii_uppercase();
-    let value = value
-        .trim()
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_ascii_lowercase();
-    if (key == "DD_SITE" || key.ends_with("_DD_SITE") || key == "DATADOG_SITE")
-        && !value.is_empty()
-        && !value.contains('$')
-    {
-        return Some(if value.starts_with("api.") {
-            value
-        } else {
-            format!("api.{value}")
-        });
-    }
-    None
 }
 
 fn extract_env_file(

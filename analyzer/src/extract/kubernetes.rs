@@ -8,7 +8,7 @@
 //! services, public names become host flows. Helm `values.yaml` files are walked whole: their
 //! URL-valued keys are host flows from the chart (named in the sibling `Chart.yaml`).
 
-use super::urls::{HostCandidate, hosts_in_value, is_public_name, is_quiet_host};
+use super::urls::{HostCandidate, is_public_name, is_quiet_host};
 use super::yaml::{YamlNode, endpoint_strings, parse_documents};
 use super::{ExtractContext, Extractor};
 use crate::model::facts::Facts;
@@ -381,7 +381,7 @@ fn emit_workload(
     let mut seen = BTreeSet::new();
     for (key, value_file, value) in values {
         let Some(text) = value.as_str() else { continue };
-        for candidate in hosts_in_value(key, text) {
+        for candidate in super::urls::candidates(key, text) {
             if key.is_empty() && !candidate.from_url {
                 continue;
             }
@@ -630,7 +630,7 @@ fn emit_values(
     let mut seen = BTreeSet::new();
     endpoint_strings(document, ctx.rules, &mut |key, value| {
         let Some(text) = value.as_str() else { return };
-        for candidate in hosts_in_value(key, text) {
+        for candidate in super::urls::candidates(key, text) {
             let span = value.span(file);
             if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
                 && seen.insert((span, candidate.host.clone()))

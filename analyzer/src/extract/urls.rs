@@ -148,6 +148,39 @@ pub fn hosts_in_value(key: &str, value: &str) -> Vec<HostCandidate> {
     found
 }
 
+/// Vendor keys whose value is a site, not a host: `DD_SITE=datadoghq.eu` is the intake `api.datadoghq.eu`.
+pub fn site_host(key: &str, value: &str) -> Option<String> {
+    let key = key.to_ascii_uppercase();
+    let value = value
+        .trim()
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    if (key == "DD_SITE" || key.ends_with("_DD_SITE") || key == "DATADOG_SITE")
+        && !value.is_empty()
+        && !value.contains('$')
+    {
+        return Some(if value.starts_with("api.") {
+            value
+        } else {
+            format!("api.{value}")
+        });
+    }
+    None
+}
+
+/// The hosts a key/value pair names: a vendor site key expanded to its intake host, else [`hosts_in_value`].
+pub fn candidates(key: &str, value: &str) -> Vec<HostCandidate> {
+    match site_host(key, value) {
+        Some(host) => vec![HostCandidate {
+            host,
+            from_url: true,
+            range: 0..value.len(),
+        }],
+        None => hosts_in_value(key, value),
+    }
+}
+
 /// Lower-cases and validates `host[:port]`; `None` for templates, IP literals and junk.
 fn clean_host(text: &str) -> Option<String> {
     if text.contains(['$', '{', '}', '%', '(', ')', '*', '<', '>', '[', ']']) {
@@ -311,6 +344,19 @@ fn is_file_extension(top: &str) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vendor_sites() {
+        assert_eq!(
+            site_host("DD_SITE", "datadoghq.eu").as_deref(),
+            Some("api.datadoghq.eu")
+        );
+        assert_eq!(
+            site_host("DD_SITE", "us5.datadoghq.com").as_deref(),
+            Some("api.us5.datadoghq.com")
+        );
+        assert_eq!(site_host("SITE", "datadoghq.eu"), None);
+    }
 
     fn hosts(key: &str, value: &str) -> Vec<String> {
         hosts_in_value(key, value)
