@@ -1,6 +1,12 @@
 //! Extraction: one module per input format turns files into [`Facts`]. Extraction never fails:
 //! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
 
+pub mod compose;
+pub mod env;
+pub mod kubernetes;
+pub mod urls;
+pub mod yaml;
+
 use crate::model::facts::Facts;
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
@@ -93,7 +99,12 @@ where
 
 /// Every extractor, in a fixed order.
 pub fn extractors() -> Vec<Box<dyn Extractor>> {
-    vec![Box::new(terraform::Terraform)]
+    vec![
+        Box::new(terraform::Terraform),
+        Box::new(kubernetes::KubernetesExtractor),
+        Box::new(compose::ComposeExtractor),
+        Box::new(env::EnvExtractor),
+    ]
 }
 
 /// Runs every extractor over the files it claims.

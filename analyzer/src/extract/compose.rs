@@ -1,0 +1,403 @@
+//! docker-compose files: services, their environment, and logs shipped to CloudWatch.
+//!
+//! Each service is a service node. `environment` (map or list form, through `x-` anchors and
+//! `<<` merge keys, which the YAML parser resolves with spans at the use site) is searched for
+//! endpoints: another service's name is a flow between services, a public host a host flow.
+//! `depends_on` orders start-up and carries no data, so it makes no flow. `logging` with the
+//! `awslogs` driver ships every log line, which carries personal data by default, to CloudWatch
+//! Logs in `awslogs-region`: a store of AWS in that region. `env_file` files are read by the env
+//! extractor, which knows which services reference them (see [`env_file_references`]).
+
+use super::kubernetes::{LOCATION_ANNOTATION, region_location};
+use super::urls::{hosts_in_value, is_public_name, is_quiet_host};
+use super::yaml::{YamlNode, YamlValue, parse_document};
+use super::{ExtractContext, Extractor, Owners, per_file};
+use crate::model::facts::{
+    Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+};
+use crate::source::{SourceFile, Span};
+use camino::{Utf8Path, Utf8PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Reads `docker-compose*.yml` and `compose*.yaml` files.
+#[derive(Debug, Default)]
+pub struct ComposeExtractor;
+
+/// True for the file names docker compose reads.
+pub fn is_compose_file(path: &Utf8Path) -> bool {
+    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
+    (name.starts_with("docker-compose") || name.starts_with("compose"))
+        && (name.ends_with(".yml") || name.ends_with(".yaml"))
+}
+
+impl Extractor for ComposeExtractor {
+    fn name(&self) -> &'static str {
+        "compose"
+    }
+
+    fn claims(&self, path: &Utf8Path) -> bool {
+        is_compose_file(path)
+    }
+
+    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        per_file(files, |file| {
+            let mut facts = Facts::default();
+            if let Some(document) = parse_document(file, &mut facts) {
+                extract_compose(file, &document, ctx, &mut facts);
+            }
+            facts
+        })
+    }
+}
+
+/// A service of a compose file, with the node id it becomes.
+#[derive(Debug)]
+pub struct ComposeService<'a> {
+    pub id: String,
+    pub name: &'a YamlNode,
+    pub body: &'a YamlNode,
+}
+
+/// The services of a compose document. A node whose `paths` claim the file names its service
+/// when the file defines only one; otherwise each service keeps its own name.
+pub fn services<'a>(
+    file: &SourceFile,
+    document: &'a YamlNode,
+    owners: &Owners,
+) -> Vec<ComposeService<'a>> {
+    let entries = document
+        .get("services")
+        .map(YamlNode::entries)
+        .unwrap_or_default();
+    let owner = owners.owner_of(&file.path).filter(|_| entries.len() == 1);
+    let mut found: Vec<ComposeService<'a>> = entries
+        .iter()
+        .filter_map(|(name, body)| {
+            let text = name.as_str()?;
+            Some(ComposeService {
+                id: owner.unwrap_or(text).to_string(),
+                name,
+                body,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    found
+}
+
+/// Which `.env` files each service reads through `env_file`, as paths relative to the root.
+pub fn env_file_references(
+    file: &SourceFile,
+    document: &YamlNode,
+    owners: &Owners,
+) -> Vec<(String, Utf8PathBuf)> {
+    let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+    let mut references = Vec::new();
+    for service in services(file, document, owners) {
+        let Some(env_file) = service.body.get("env_file") else {
+            continue;
+        };
+        let items: Vec<&YamlNode> = match &env_file.value {
+            YamlValue::Seq(items) => items.iter().collect(),
+            _ => vec![env_file],
+        };
+        for item in items {
+            let path = item
+                .as_str()
+                .or_else(|| item.get("path").and_then(YamlNode::as_str));
+            if let Some(path) = path {
+                references.push((service.id.clone(), normalize(&directory.join(path))));
+            }
+        }
+    }
+    references
+}
+
+/// Resolves `.` and `..` without touching the file system (the path may not exist).
+pub fn normalize(path: &Utf8Path) -> Utf8PathBuf {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.as_str().split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    Utf8PathBuf::from(parts.join("/"))
+}
+
+/// Every name another container can reach a service by: its key, `container_name`, `hostname`, network aliases.
+pub fn service_names(services: &[ComposeService<'_>]) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for service in services {
+        if let Some(name) = service.name.as_str() {
+            names.insert(name.to_string(), service.id.clone());
+        }
+        for key in ["container_name", "hostname"] {
+            if let Some(alias) = service.body.get(key).and_then(YamlNode::as_str) {
+                names.insert(alias.to_string(), service.id.clone());
+            }
+        }
+        for (_, network) in service
+            .body
+            .get("networks")
+            .map(YamlNode::entries)
+            .unwrap_or_default()
+        {
+            for alias in network
+                .get("aliases")
+                .map(YamlNode::as_seq)
+                .unwrap_or_default()
+            {
+                if let Some(alias) = alias.as_str() {
+                    names.insert(alias.to_string(), service.id.clone());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// A flow from `from` to a host named in a value: a service of the same project, a public host, or nothing.
+pub fn flow_to_host(
+    from: &str,
+    host: &str,
+    span: Span,
+    names: &BTreeMap<String, String>,
+    origin: Origin,
+) -> Option<FlowFact> {
+    let to = match names.get(host) {
+        Some(id) if id == from => return None,
+        Some(id) => FlowTarget::Node(NodeRef {
+            id: id.clone(),
+            span: Some(span),
+        }),
+        None if !is_public_name(host) || is_quiet_host(host) => return None,
+        None => FlowTarget::Host {
+            host: host.to_string(),
+            span: Some(span),
+        },
+    };
+    Some(FlowFact {
+        from: Some(NodeRef {
+            id: from.to_string(),
+            span: None,
+        }),
+        to,
+        data: Vec::new(),
+        purpose: None,
+        safeguard: None,
+        span: Some(span),
+        origin,
+        inferred: false,
+    })
+}
+
+/// `environment` in either form: `KEY: value` entries, or `KEY=value` strings.
+fn environment(service: &YamlNode) -> Vec<(String, String, &YamlNode)> {
+    let Some(environment) = service.get("environment") else {
+        return Vec::new();
+    };
+    match &environment.value {
+        YamlValue::Map(entries) => entries
+            .iter()
+            .filter_map(|(key, value)| {
+                Some((
+                    key.as_str()?.to_string(),
+                    value.as_str()?.to_string(),
+                    value,
+                ))
+            })
+            .collect(),
+        YamlValue::Seq(items) => items
+            .iter()
+            .filter_map(|item| {
+                let (key, value) = item.as_str()?.split_once('=')?;
+                Some((key.trim().to_string(), value.to_string(), item))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn extract_compose(
+    file: &SourceFile,
+    document: &YamlNode,
+    ctx: &ExtractContext<'_>,
+    facts: &mut Facts,
+) {
+    let services = services(file, document, ctx.owners);
+    let names = service_names(&services);
+    for service in &services {
+        let mut node = NodeFact::new(service.id.clone(), Origin::Compose);
+        node.kind = Some(NodeKind::Service);
+        node.span = Some(service.name.span(file));
+        node.location = label_location(file, service.body);
+        facts.nodes.push(node);
+
+        let mut seen = BTreeSet::new();
+        for (key, value, value_node) in environment(service.body) {
+            for candidate in hosts_in_value(&key, &value) {
+                let span = value_node.span(file);
+                if seen.insert((span, candidate.host.clone()))
+                    && let Some(flow) =
+                        flow_to_host(&service.id, &candidate.host, span, &names, Origin::Compose)
+                {
+                    facts.flows.push(flow);
+                }
+            }
+        }
+
+        if let Some(logging) = service.body.get("logging")
+            && logging.get("driver").and_then(YamlNode::as_str) == Some("awslogs")
+            && let Some(region) = logging.path(&["options", "awslogs-region"])
+            && let Some(region_text) = region.as_str()
+        {
+            let span = region.span(file);
+            let id = format!("cloudwatch-logs@{region_text}");
+            let mut store = NodeFact::new(id.clone(), Origin::Compose);
+            store.kind = Some(NodeKind::Store);
+            store.label = Some(format!("CloudWatch Logs ({region_text})"));
+            store.provider = Some("aws".into());
+            store.location = Some(region_location(
+                region_text,
+                Some("aws"),
+                Some(span),
+                ctx.rules,
+            ));
+            store.span = Some(span);
+            facts.nodes.push(store);
+            facts.flows.push(FlowFact {
+                from: Some(NodeRef {
+                    id: service.id.clone(),
+                    span: None,
+                }),
+                to: FlowTarget::Node(NodeRef {
+                    id,
+                    span: Some(span),
+                }),
+                data: Vec::new(),
+                purpose: Some("logging".into()),
+                safeguard: None,
+                span: Some(span),
+                origin: Origin::Compose,
+                inferred: false,
+            });
+        }
+    }
+}
+
+/// A `borderline.dev/location` label, in map or `key=value` list form.
+fn label_location(file: &SourceFile, service: &YamlNode) -> Option<LocatedAt> {
+    let labels = service.get("labels")?;
+    let (text, node) = match &labels.value {
+        YamlValue::Map(_) => {
+            let value = labels.get(LOCATION_ANNOTATION)?;
+            (value.as_str()?.to_string(), value)
+        }
+        YamlValue::Seq(items) => items.iter().find_map(|item| {
+            let (key, value) = item.as_str()?.split_once('=')?;
+            (key.trim() == LOCATION_ANNOTATION).then(|| (value.trim().to_string(), item))
+        })?,
+        _ => return None,
+    };
+    Some(LocatedAt {
+        location: Location::parse(&text),
+        span: Some(node.span(file)),
+        unresolved_reason: None,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::source::FileId;
+    use std::sync::Arc;
+
+    const COMPOSE: &str = "x-common-env: &common-env
+  SENTRY_DSN: https://k@o4.ingest.us.sentry.io/7
+  LOG_LEVEL: info
+
+x-logging: &aws-logging
+  driver: awslogs
+  options:
+    awslogs-region: us-east-1
+    awslogs-group: shop
+
+services:
+  api:
+    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1
+    environment:
+      <<: *common-env
+      ORDERS_URL: http://orders:8080
+    env_file: [./config/api.env]
+    logging: *aws-logging
+    depends_on: [orders]
+  orders:
+    image: ghcr.io/acme/orders:3
+    environment:
+      - POSTHOG_HOST=https://eu.i.posthog.com
+      - CACHE_URL=redis://localhost:6379
+    labels:
+      borderline.dev/location: aws:eu-central-1
+";
+
+    #[test]
+    fn services_anchors_and_awslogs() {
+        let rules = RuleSet::builtin().unwrap();
+        let owners = Owners::default();
+        let ctx = ExtractContext {
+            rules: &rules,
+            owners: &owners,
+        };
+        let file = SourceFile::new(
+            FileId(0),
+            "deploy/docker-compose.yml".into(),
+            Arc::from(COMPOSE),
+        );
+        let facts = ComposeExtractor.extract(&[&file], &ctx);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let nodes: Vec<&str> = facts.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(nodes, ["api", "cloudwatch-logs@us-east-1", "orders"]);
+        assert_eq!(
+            facts.nodes[1].location.as_ref().map(|l| l.location.clone()),
+            Some(Location::Region {
+                provider: "aws".into(),
+                region: "us-east-1".into()
+            })
+        );
+        let flows: Vec<(String, u32)> = facts
+            .flows
+            .iter()
+            .map(|f| {
+                let to = match &f.to {
+                    FlowTarget::Node(n) => format!("node:{}", n.id),
+                    FlowTarget::Host { host, .. } => host.clone(),
+                };
+                (to, file.line_column(f.span.unwrap().start).line)
+            })
+            .collect();
+        // The merged DSN is reported at the `<<` use site; the log region at the alias use site.
+        assert_eq!(
+            flows,
+            [
+                ("node:orders".to_string(), 16),
+                ("o4.ingest.us.sentry.io".to_string(), 15),
+                ("node:cloudwatch-logs@us-east-1".to_string(), 18),
+                ("eu.i.posthog.com".to_string(), 23),
+            ]
+        );
+        let document = parse_document(&file, &mut Facts::default()).unwrap();
+        assert_eq!(
+            env_file_references(&file, &document, &owners),
+            [(
+                "api".to_string(),
+                Utf8PathBuf::from("deploy/config/api.env")
+            )]
+        );
+    }
+}

@@ -1,0 +1,832 @@
+//! Kubernetes manifests and Helm values: workloads as services, their region, and where their configuration sends data.
+//!
+//! Workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) become service
+//! nodes. A workload's location comes from a `borderline.dev/location` annotation, else from a
+//! `topology.kubernetes.io/region` node selector or required node affinity. Its environment
+//! (`env[].value`, ConfigMaps through `configMapKeyRef`/`envFrom`; Secret values are never read)
+//! and container arguments are searched for endpoints: in-cluster names become flows between
+//! services, public names become host flows. Helm `values.yaml` files are walked whole: their
+//! URL-valued keys are host flows from the chart (named in the sibling `Chart.yaml`).
+
+use super::urls::{HostCandidate, is_public_name, is_quiet_host};
+use super::yaml::{YamlNode, endpoint_strings, parse_documents};
+use super::{ExtractContext, Extractor};
+use crate::model::facts::Facts;
+use crate::model::facts::{
+    FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+};
+use crate::rules::RuleSet;
+use crate::source::{SourceFile, Span};
+use camino::Utf8Path;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Node labels that name a cloud region (the second is deprecated but still common).
+const REGION_LABELS: [&str; 2] = [
+    "topology.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/region",
+];
+/// The annotation (or Helm value key) that declares a location outright.
+pub const LOCATION_ANNOTATION: &str = "borderline.dev/location";
+
+/// Workload kinds and the path from the document to their pod spec.
+const WORKLOAD_KINDS: [(&str, &[&str]); 7] = [
+    ("Deployment", &["spec", "template", "spec"]),
+    ("StatefulSet", &["spec", "template", "spec"]),
+    ("DaemonSet", &["spec", "template", "spec"]),
+    ("ReplicaSet", &["spec", "template", "spec"]),
+    ("Job", &["spec", "template", "spec"]),
+    (
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
+    ("Pod", &["spec"]),
+];
+
+/// Reads Kubernetes manifests (any YAML that is not compose, an app config or a Helm template) and Helm values.
+#[derive(Debug, Default)]
+pub struct KubernetesExtractor;
+
+/// True for YAML files this extractor reads.
+pub fn claims_path(path: &Utf8Path) -> bool {
+    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
+    if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+        return false;
+    }
+    if super::compose::is_compose_file(path) || super::env::is_app_config(path) {
+        return false;
+    }
+    // Helm templates are Go templates, not YAML; CI and tool configs are not deployments.
+    let skipped_dirs = ["templates", ".github", ".circleci"];
+    if path
+        .components()
+        .any(|c| skipped_dirs.contains(&c.as_str()))
+    {
+        return false;
+    }
+    !(name.starts_with(".gitlab-ci")
+        || name.starts_with(".pre-commit")
+        || name.ends_with("lock.yaml")
+        || name == "mkdocs.yml")
+}
+
+fn is_values_file(path: &Utf8Path) -> bool {
+    let name = path.file_name().unwrap_or("");
+    let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
+    stem == "values" || stem.starts_with("values-") || stem.starts_with("values.")
+}
+
+fn is_chart_file(path: &Utf8Path) -> bool {
+    path.file_name() == Some("Chart.yaml") || path.file_name() == Some("Chart.yml")
+}
+
+impl Extractor for KubernetesExtractor {
+    fn name(&self) -> &'static str {
+        "kubernetes"
+    }
+
+    fn claims(&self, path: &Utf8Path) -> bool {
+        claims_path(path)
+    }
+
+    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        let mut facts = Facts::default();
+        let mut parsed: Vec<(&SourceFile, Vec<YamlNode>)> = Vec::new();
+        for file in files {
+            if let Some(documents) = parse_documents(file, &mut facts) {
+                parsed.push((file, documents));
+            }
+        }
+        let cluster = Cluster::collect(&parsed, ctx);
+        for workload in &cluster.workloads {
+            emit_workload(workload, &cluster, ctx, &mut facts);
+        }
+        for (file, documents) in &parsed {
+            if is_values_file(&file.path) {
+                for document in documents {
+                    emit_values(file, document, &parsed, &cluster, ctx, &mut facts);
+                }
+            }
+        }
+        facts
+    }
+}
+
+/// A workload found in a manifest.
+struct Workload<'a> {
+    id: String,
+    name: String,
+    file: &'a SourceFile,
+    document: &'a YamlNode,
+    pod_spec: &'a YamlNode,
+    labels: BTreeMap<String, String>,
+}
+
+/// What the scanned manifests define, for resolving in-cluster names and ConfigMap references.
+struct Cluster<'a> {
+    workloads: Vec<Workload<'a>>,
+    /// Service (or workload) name -> workload id.
+    names: BTreeMap<String, String>,
+    namespaces: BTreeSet<String>,
+    /// ConfigMap name -> its `data` entries with the file they are in.
+    config_maps: BTreeMap<String, Vec<(&'a SourceFile, &'a YamlNode, &'a YamlNode)>>,
+}
+
+impl<'a> Cluster<'a> {
+    fn collect(
+        parsed: &'a [(&'a SourceFile, Vec<YamlNode>)],
+        ctx: &ExtractContext<'_>,
+    ) -> Cluster<'a> {
+        let mut workloads = Vec::new();
+        let mut services = Vec::new();
+        let mut namespaces = BTreeSet::new();
+        let mut config_maps: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        for (file, documents) in parsed {
+            if is_values_file(&file.path) || is_chart_file(&file.path) {
+                continue;
+            }
+            // A node that claims the file through `paths` names its workload, when there is only one.
+            let file_workloads = documents
+                .iter()
+                .filter(|d| workload_spec_path(d).is_some())
+                .count();
+            let owner = ctx
+                .owners
+                .owner_of(&file.path)
+                .filter(|_| file_workloads == 1);
+            for document in documents.iter().flat_map(expand_list) {
+                let kind = document
+                    .get("kind")
+                    .and_then(YamlNode::as_str)
+                    .unwrap_or("");
+                let Some(name) = document
+                    .path(&["metadata", "name"])
+                    .and_then(YamlNode::as_str)
+                else {
+                    continue;
+                };
+                if let Some(namespace) = document
+                    .path(&["metadata", "namespace"])
+                    .and_then(YamlNode::as_str)
+                {
+                    namespaces.insert(namespace.to_string());
+                }
+                match kind {
+                    "Service" => {
+                        let selector: BTreeMap<String, String> = document
+                            .path(&["spec", "selector"])
+                            .map(string_map)
+                            .unwrap_or_default();
+                        services.push((name.to_string(), selector));
+                    }
+                    "ConfigMap" => {
+                        if let Some(data) = document.get("data") {
+                            let entry = config_maps.entry(name.to_string()).or_default();
+                            for (key, value) in data.entries() {
+                                entry.push((*file, key, value));
+                            }
+                        }
+                    }
+                    _ => {
+                        let Some(path) = workload_spec_path(document) else {
+                            continue;
+                        };
+                        let Some(pod_spec) = document.path(path) else {
+                            continue;
+                        };
+                        let template_labels = match kind {
+                            "Pod" => document.path(&["metadata", "labels"]),
+                            "CronJob" => document.path(&[
+                                "spec",
+                                "jobTemplate",
+                                "spec",
+                                "template",
+                                "metadata",
+                                "labels",
+                            ]),
+                            _ => document.path(&["spec", "template", "metadata", "labels"]),
+                        };
+                        workloads.push(Workload {
+                            id: owner.unwrap_or(name).to_string(),
+                            name: name.to_string(),
+                            file,
+                            document,
+                            pod_spec,
+                            labels: template_labels.map(string_map).unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+        }
+        workloads.sort_by(|a, b| (&a.id, &a.file.path).cmp(&(&b.id, &b.file.path)));
+        let mut names = BTreeMap::new();
+        for workload in &workloads {
+            names
+                .entry(workload.name.clone())
+                .or_insert_with(|| workload.id.clone());
+        }
+        // A Service reaches the workloads whose pod labels its selector matches.
+        for (service, selector) in services {
+            let target = workloads
+                .iter()
+                .find(|w| {
+                    !selector.is_empty() && selector.iter().all(|(k, v)| w.labels.get(k) == Some(v))
+                })
+                .map(|w| w.id.clone())
+                .or_else(|| names.get(&service).cloned());
+            if let Some(target) = target {
+                names.insert(service, target);
+            }
+        }
+        Cluster {
+            workloads,
+            names,
+            namespaces,
+            config_maps,
+        }
+    }
+
+    /// What an in-cluster name means: a workload, an internal name of no interest, or an outside host.
+    fn classify(&self, host: &str) -> HostKind {
+        let labels: Vec<&str> = host.split('.').collect();
+        let first = labels.first().copied().unwrap_or("");
+        let in_cluster = labels.len() == 1
+            || host.ends_with(".svc")
+            || host.contains(".svc.")
+            || host.ends_with(".cluster.local")
+            || (labels.len() == 2 && self.namespaces.contains(labels[1]));
+        if let Some(id) = self.names.get(first).filter(|_| in_cluster) {
+            return HostKind::Workload(id.clone());
+        }
+        if in_cluster || !is_public_name(host) || is_quiet_host(host) {
+            return HostKind::Internal;
+        }
+        HostKind::External
+    }
+}
+
+enum HostKind {
+    Workload(String),
+    Internal,
+    External,
+}
+
+fn workload_spec_path(document: &YamlNode) -> Option<&'static [&'static str]> {
+    let kind = document.get("kind").and_then(YamlNode::as_str)?;
+    WORKLOAD_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, path)| *path)
+}
+
+/// A `kind: List` holds its objects in `items`.
+fn expand_list(document: &YamlNode) -> Vec<&YamlNode> {
+    if document.get("kind").and_then(YamlNode::as_str) == Some("List") {
+        document
+            .get("items")
+            .map(|items| items.as_seq().iter().collect())
+            .unwrap_or_default()
+    } else {
+        vec![document]
+    }
+}
+
+fn string_map(node: &YamlNode) -> BTreeMap<String, String> {
+    node.entries()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+        .collect()
+}
+
+fn emit_workload(
+    workload: &Workload<'_>,
+    cluster: &Cluster<'_>,
+    ctx: &ExtractContext<'_>,
+    facts: &mut Facts,
+) {
+    let file = workload.file;
+    let mut node = NodeFact::new(workload.id.clone(), Origin::Kubernetes);
+    node.kind = Some(NodeKind::Service);
+    node.span = workload
+        .document
+        .path(&["metadata", "name"])
+        .map(|n| n.span(file));
+    node.location = workload_location(workload, ctx.rules);
+    facts.nodes.push(node);
+
+    let mut values: Vec<(&str, &SourceFile, &YamlNode)> = Vec::new();
+    for list in ["initContainers", "containers"] {
+        for container in workload
+            .pod_spec
+            .get(list)
+            .map(YamlNode::as_seq)
+            .unwrap_or_default()
+        {
+            for env in container
+                .get("env")
+                .map(YamlNode::as_seq)
+                .unwrap_or_default()
+            {
+                let key = env.get("name").and_then(YamlNode::as_str).unwrap_or("");
+                if let Some(value) = env.get("value") {
+                    values.push((key, file, value));
+                }
+                // Only ConfigMaps are read: a Secret's values are never opened.
+                if let Some(reference) = env.path(&["valueFrom", "configMapKeyRef"]) {
+                    let map = reference
+                        .get("name")
+                        .and_then(YamlNode::as_str)
+                        .unwrap_or("");
+                    let wanted = reference
+                        .get("key")
+                        .and_then(YamlNode::as_str)
+                        .unwrap_or("");
+                    for (map_file, map_key, map_value) in
+                        cluster.config_maps.get(map).into_iter().flatten()
+                    {
+                        if map_key.as_str() == Some(wanted) {
+                            values.push((key, map_file, map_value));
+                        }
+                    }
+                }
+            }
+            for source in container
+                .get("envFrom")
+                .map(YamlNode::as_seq)
+                .unwrap_or_default()
+            {
+                let Some(map) = source
+                    .path(&["configMapRef", "name"])
+                    .and_then(YamlNode::as_str)
+                else {
+                    continue;
+                };
+                for (map_file, map_key, map_value) in
+                    cluster.config_maps.get(map).into_iter().flatten()
+                {
+                    values.push((map_key.as_str().unwrap_or(""), map_file, map_value));
+                }
+            }
+            // Arguments such as `--collector=https://...` only count as full URLs.
+            for list in ["args", "command"] {
+                for arg in container
+                    .get(list)
+                    .map(YamlNode::as_seq)
+                    .unwrap_or_default()
+                {
+                    values.push(("", file, arg));
+                }
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (key, value_file, value) in values {
+        let Some(text) = value.as_str() else { continue };
+        for candidate in super::urls::candidates(key, text) {
+            if key.is_empty() && !candidate.from_url {
+                continue;
+            }
+            let span = value.span(value_file);
+            if let Some(flow) =
+                flow_for(&workload.id, &candidate, span, cluster, Origin::Kubernetes)
+                && seen.insert((span, candidate.host.clone()))
+            {
+                facts.flows.push(flow);
+            }
+        }
+    }
+}
+
+/// A flow from `from` for a host candidate, or `None` when the host is internal or a trap.
+fn flow_for(
+    from: &str,
+    candidate: &HostCandidate,
+    span: Span,
+    cluster: &Cluster<'_>,
+    origin: Origin,
+) -> Option<FlowFact> {
+    let to = match cluster.classify(&candidate.host) {
+        HostKind::Workload(id) if id != from => FlowTarget::Node(NodeRef {
+            id,
+            span: Some(span),
+        }),
+        HostKind::Workload(_) | HostKind::Internal => return None,
+        HostKind::External => FlowTarget::Host {
+            host: candidate.host.clone(),
+            span: Some(span),
+        },
+    };
+    Some(FlowFact {
+        from: Some(NodeRef {
+            id: from.to_string(),
+            span: None,
+        }),
+        to,
+        data: Vec::new(),
+        purpose: None,
+        safeguard: None,
+        span: Some(span),
+        origin,
+        inferred: false,
+    })
+}
+
+/// The location of a workload: the annotation, else the region its pods are pinned to.
+fn workload_location(workload: &Workload<'_>, rules: &RuleSet) -> Option<LocatedAt> {
+    let file = workload.file;
+    let annotation_paths: [&[&str]; 3] = [
+        &["metadata", "annotations"],
+        &["spec", "template", "metadata", "annotations"],
+        &[
+            "spec",
+            "jobTemplate",
+            "spec",
+            "template",
+            "metadata",
+            "annotations",
+        ],
+    ];
+    for path in annotation_paths {
+        if let Some(value) = workload
+            .document
+            .path(path)
+            .and_then(|a| a.get(LOCATION_ANNOTATION))
+            && let Some(text) = value.as_str()
+        {
+            return Some(LocatedAt {
+                location: Location::parse(text),
+                span: Some(value.span(file)),
+                unresolved_reason: None,
+            });
+        }
+    }
+    let spec = workload.pod_spec;
+    let mut hint_keys: Vec<&str> = Vec::new();
+    let mut regions: Vec<(&str, Span)> = Vec::new();
+    if let Some(selector) = spec.get("nodeSelector") {
+        for (key, value) in selector.entries() {
+            let key = key.as_str().unwrap_or("");
+            hint_keys.push(key);
+            if REGION_LABELS.contains(&key)
+                && let Some(region) = value.as_str()
+            {
+                regions.push((region, value.span(file)));
+            }
+        }
+    }
+    let terms = spec
+        .path(&[
+            "affinity",
+            "nodeAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "nodeSelectorTerms",
+        ])
+        .map(YamlNode::as_seq)
+        .unwrap_or_default();
+    for term in terms {
+        for expression in term
+            .get("matchExpressions")
+            .map(YamlNode::as_seq)
+            .unwrap_or_default()
+        {
+            let key = expression
+                .get("key")
+                .and_then(YamlNode::as_str)
+                .unwrap_or("");
+            hint_keys.push(key);
+            let operator = expression
+                .get("operator")
+                .and_then(YamlNode::as_str)
+                .unwrap_or("");
+            if REGION_LABELS.contains(&key) && operator == "In" {
+                for value in expression
+                    .get("values")
+                    .map(YamlNode::as_seq)
+                    .unwrap_or_default()
+                {
+                    if let Some(region) = value.as_str() {
+                        regions.push((region, value.span(file)));
+                    }
+                }
+            }
+        }
+    }
+    let provider_hint = provider_hint(&hint_keys);
+    let distinct: BTreeSet<&str> = regions.iter().map(|(r, _)| *r).collect();
+    match distinct.len() {
+        0 => None,
+        1 => {
+            let (region, span) = regions[0];
+            Some(region_location(region, provider_hint, Some(span), rules))
+        }
+        _ => Some(LocatedAt {
+            location: Location::Unknown,
+            span: Some(regions[0].1),
+            unresolved_reason: Some(format!(
+                "the pods may be scheduled in several regions ({}); declare the location with a `{LOCATION_ANNOTATION}` annotation",
+                distinct.into_iter().collect::<Vec<_>>().join(", ")
+            )),
+        }),
+    }
+}
+
+/// A provider suggested by provider-specific node labels (`eks.amazonaws.com/nodegroup`, ...).
+fn provider_hint(keys: &[&str]) -> Option<&'static str> {
+    keys.iter().find_map(|key| {
+        if key.contains("eks.amazonaws.com") || key.contains("karpenter.k8s.aws") {
+            Some("aws")
+        } else if key.contains("cloud.google.com") {
+            Some("gcp")
+        } else if key.contains("kubernetes.azure.com") {
+            Some("azure")
+        } else if key.contains("alibabacloud.com") {
+            Some("alibaba")
+        } else if key.contains("oci.oraclecloud.com") {
+            Some("oci")
+        } else {
+            None
+        }
+    })
+}
+
+/// A bare region id as a location: its provider when the hint or the rule data leaves only one.
+pub fn region_location(
+    region: &str,
+    provider_hint: Option<&str>,
+    span: Option<Span>,
+    rules: &RuleSet,
+) -> LocatedAt {
+    let located = |location, reason| LocatedAt {
+        location,
+        span,
+        unresolved_reason: reason,
+    };
+    if let Some(provider) = provider_hint
+        && let Some(found) = rules.region(provider, region)
+    {
+        return located(
+            Location::Region {
+                provider: found.provider.clone(),
+                region: found.id.clone(),
+            },
+            None,
+        );
+    }
+    let candidates = rules.region_anywhere(region);
+    let providers: BTreeSet<&str> = candidates.iter().map(|r| r.provider.as_str()).collect();
+    match (providers.len(), candidates.first()) {
+        (1, Some(found)) => located(
+            Location::Region {
+                provider: found.provider.clone(),
+                region: found.id.clone(),
+            },
+            None,
+        ),
+        (0, _) => located(
+            Location::Unknown,
+            Some(format!(
+                "region `{region}` is in no provider's rule data (rules/regions/)"
+            )),
+        ),
+        _ => located(
+            Location::Unknown,
+            Some(format!(
+                "region `{region}` exists at several providers ({}); declare it as `provider:{region}`",
+                providers.into_iter().collect::<Vec<_>>().join(", ")
+            )),
+        ),
+    }
+}
+
+/// A Helm values file: a service named after the chart, and every URL-valued key as a host flow.
+fn emit_values(
+    file: &SourceFile,
+    document: &YamlNode,
+    parsed: &[(&SourceFile, Vec<YamlNode>)],
+    cluster: &Cluster<'_>,
+    ctx: &ExtractContext<'_>,
+    facts: &mut Facts,
+) {
+    let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+    let chart = parsed
+        .iter()
+        .filter(|(f, _)| is_chart_file(&f.path) && f.path.parent() == Some(directory))
+        .find_map(|(f, documents)| {
+            let name = documents.first()?.get("name")?;
+            Some((name.as_str()?.to_string(), name.span(f)))
+        });
+    let fallback_name = directory.file_name().unwrap_or("chart").to_string();
+    let (chart_name, chart_span) = chart.unwrap_or((fallback_name, file.line_span(1)));
+    let id = ctx
+        .owners
+        .owner_of(&file.path)
+        .map(str::to_string)
+        .unwrap_or(chart_name);
+    let mut node = NodeFact::new(id.clone(), Origin::Kubernetes);
+    node.kind = Some(NodeKind::Service);
+    node.span = Some(chart_span);
+    node.location = values_location(file, document, ctx.rules);
+    facts.nodes.push(node);
+
+    let mut seen = BTreeSet::new();
+    endpoint_strings(document, ctx.rules, &mut |key, value| {
+        let Some(text) = value.as_str() else { return };
+        for candidate in super::urls::candidates(key, text) {
+            let span = value.span(file);
+            if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
+                && seen.insert((span, candidate.host.clone()))
+            {
+                facts.flows.push(flow);
+            }
+        }
+    });
+}
+
+/// A location in values: a `borderline.dev/location` key (in `podAnnotations`, say) or a region node selector.
+fn values_location(file: &SourceFile, document: &YamlNode, rules: &RuleSet) -> Option<LocatedAt> {
+    let mut found = None;
+    super::yaml::walk_strings(document, &mut |keys, value| {
+        if found.is_some() {
+            return;
+        }
+        let key = keys.last().copied().unwrap_or("");
+        let Some(text) = value.as_str() else { return };
+        if key == LOCATION_ANNOTATION {
+            found = Some(LocatedAt {
+                location: Location::parse(text),
+                span: Some(value.span(file)),
+                unresolved_reason: None,
+            });
+        } else if REGION_LABELS.contains(&key) {
+            found = Some(region_location(
+                text,
+                provider_hint(keys),
+                Some(value.span(file)),
+                rules,
+            ));
+        }
+    });
+    found
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::extract::Owners;
+    use crate::source::FileId;
+    use std::sync::Arc;
+
+    fn run(files: &[(&str, &str)]) -> (Facts, Vec<SourceFile>) {
+        let rules = RuleSet::builtin().unwrap();
+        let owners = Owners::default();
+        let ctx = ExtractContext {
+            rules: &rules,
+            owners: &owners,
+        };
+        let sources: Vec<SourceFile> = files
+            .iter()
+            .enumerate()
+            .map(|(i, (path, text))| {
+                SourceFile::new(FileId(i as u32), (*path).into(), Arc::from(*text))
+            })
+            .collect();
+        let refs: Vec<&SourceFile> = sources.iter().collect();
+        (KubernetesExtractor.extract(&refs, &ctx), sources)
+    }
+
+    fn line(sources: &[SourceFile], span: Option<Span>) -> u32 {
+        let span = span.unwrap();
+        sources[span.file.0 as usize].line_column(span.start).line
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: checkout-config
+data:
+  SENTRY_DSN: https://k@o1.ingest.sentry.io/2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  template:
+    metadata:
+      labels: {app: checkout}
+    spec:
+      nodeSelector:
+        topology.kubernetes.io/region: europe-west3
+      containers:
+        - name: app
+          image: europe-west3-docker.pkg.dev/acme/shop/checkout:1.4
+          env:
+            - name: PAYMENT_ADDR
+              value: payment:50051
+            - name: MIXPANEL_API_HOST
+              value: api.mixpanel.com
+            - name: DB_PASSWORD
+              valueFrom: {secretKeyRef: {name: db, key: password}}
+          envFrom:
+            - configMapRef: {name: checkout-config}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: payment-v2}
+spec:
+  template:
+    metadata: {labels: {app: payment}}
+    spec:
+      containers: [{name: app, image: ghcr.io/acme/payment:2}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payment}
+spec:
+  selector: {app: payment}
+";
+
+    #[test]
+    fn workloads_locations_and_flows() {
+        let (facts, sources) = run(&[("deploy/shop.yaml", DEPLOYMENT)]);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let ids: Vec<&str> = facts.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["checkout", "payment-v2"]);
+        let checkout = &facts.nodes[0];
+        assert_eq!(
+            checkout.location.as_ref().map(|l| l.location.clone()),
+            Some(Location::Region {
+                provider: "gcp".into(),
+                region: "europe-west3".into()
+            })
+        );
+        assert_eq!(
+            line(&sources, checkout.location.as_ref().and_then(|l| l.span)),
+            18
+        );
+        let flows: Vec<(String, u32)> = facts
+            .flows
+            .iter()
+            .map(|f| {
+                let to = match &f.to {
+                    FlowTarget::Node(n) => format!("node:{}", n.id),
+                    FlowTarget::Host { host, .. } => host.clone(),
+                };
+                (to, line(&sources, f.span))
+            })
+            .collect();
+        assert_eq!(
+            flows,
+            [
+                ("node:payment-v2".to_string(), 24),
+                ("api.mixpanel.com".to_string(), 26),
+                ("o1.ingest.sentry.io".to_string(), 6)
+            ]
+        );
+    }
+
+    #[test]
+    fn helm_values_and_malformed_manifests() {
+        let (facts, sources) = run(&[
+            (
+                "charts/web/Chart.yaml",
+                "apiVersion: v2\nname: storefront\nversion: 1.0.0\n",
+            ),
+            (
+                "charts/web/values.yaml",
+                "image:\n  repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web\nconfig:\n  # analyticsUrl: https://api2.amplitude.com\n  analyticsUrl: https://api.eu.amplitude.com/2/httpapi\namis:\n  us-east-1: https://s3.us-east-1.amazonaws.com/a\n  eu-west-1: https://s3.eu-west-1.amazonaws.com/b\n",
+            ),
+            (
+                "deploy/broken.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n",
+            ),
+        ]);
+        assert_eq!(facts.nodes.len(), 1);
+        assert_eq!(facts.nodes[0].id, "storefront");
+        assert_eq!(facts.flows.len(), 1);
+        assert_eq!(line(&sources, facts.flows[0].span), 5);
+        assert_eq!(facts.diagnostics.len(), 1);
+        assert!(line(&sources, facts.diagnostics[0].span) >= 4);
+    }
+
+    #[test]
+    fn ambiguous_regions_stay_unknown() {
+        let rules = RuleSet::builtin().unwrap();
+        let located = region_location("eu-west-1", None, None, &rules);
+        assert_eq!(located.location, Location::Unknown);
+        assert!(
+            located
+                .unresolved_reason
+                .unwrap()
+                .contains("several providers")
+        );
+        let aws = region_location("eu-west-1", Some("aws"), None, &rules);
+        assert_eq!(
+            aws.location,
+            Location::Region {
+                provider: "aws".into(),
+                region: "eu-west-1".into()
+            }
+        );
+    }
+}

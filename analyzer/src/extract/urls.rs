@@ -1,0 +1,437 @@
+//! Endpoints in configuration values: which strings name a host data may go to, and which are traps.
+//!
+//! A value is an endpoint when it is a URL (`scheme://host...`) or, under a key that says so
+//! (`*_HOST`, `*_ENDPOINT`, `*_SITE`...), a bare `host[:port]`. Many URLs in configuration are not
+//! data locations: container registries, documentation links, schema URLs, loopback and
+//! reserved example names. Those are dropped here so that every extractor stays quiet on them.
+
+use std::ops::Range;
+
+/// A host named in a value, with the byte range of its URL (or bare host) inside the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostCandidate {
+    /// Lower case, no port, no trailing dot.
+    pub host: String,
+    /// Whether it came from `scheme://` (a bare value is weaker evidence).
+    pub from_url: bool,
+    pub range: Range<usize>,
+}
+
+/// Key names (lower case, any separator) under which a bare host is an endpoint.
+const HOST_KEY_WORDS: [&str; 13] = [
+    "host",
+    "endpoint",
+    "url",
+    "uri",
+    "addr",
+    "address",
+    "server",
+    "site",
+    "domain",
+    "dsn",
+    "broker",
+    "ingest",
+    "collector",
+];
+
+/// Key words whose values are documentation, packaging or schema metadata, never a data
+/// destination. A key part matches when it starts with one (`docsUrl`, `imageRepository`).
+const QUIET_KEY_PREFIXES: [&str; 13] = [
+    "description",
+    "schema",
+    "apiversion",
+    "homepage",
+    "doc",
+    "image",
+    "registry",
+    "repository",
+    "license",
+    "icon",
+    "readme",
+    "changelog",
+    "wiki",
+];
+
+/// True when a key's values are metadata (docs, images, schemas), not endpoints.
+pub fn is_quiet_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| {
+        QUIET_KEY_PREFIXES
+            .iter()
+            .any(|prefix| part.starts_with(prefix))
+            || matches!(part, "repo" | "repos" | "source" | "sources" | "help")
+    })
+}
+
+fn key_suggests_host(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    // camelCase keys are lower-cased whole (`apiHost` -> `apihost`), so suffixes count too.
+    key.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| {
+        // Plurals (`KAFKA_BROKERS`, `hosts`) name lists of the same thing.
+        let singular = part
+            .strip_suffix('s')
+            .filter(|p| p.len() > 2)
+            .unwrap_or(part);
+        [part, singular].iter().any(|part| {
+            HOST_KEY_WORDS.contains(part)
+                || [
+                    "url", "uri", "host", "endpoint", "addr", "address", "dsn", "site", "server",
+                ]
+                .iter()
+                .any(|s| part.ends_with(s))
+        })
+    })
+}
+
+/// Hosts named in `value` under `key`. Template placeholders (`${X}`, `{{ }}`, `$(X)`) are not hosts.
+pub fn hosts_in_value(key: &str, value: &str) -> Vec<HostCandidate> {
+    let mut found = Vec::new();
+    if is_quiet_key(key) {
+        return found;
+    }
+    let mut search_from = 0;
+    while let Some(relative) = value[search_from..].find("://") {
+        let separator = search_from + relative;
+        let scheme_start = value[..separator]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '.' || c == '-'))
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let after = separator + 3;
+        let end = value[after..]
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>' | '`')
+            })
+            .map(|i| after + i)
+            .unwrap_or(value.len());
+        let scheme = &value[scheme_start..separator];
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            let authority_end = value[after..end]
+                .find(['/', '?', '#'])
+                .map(|i| after + i)
+                .unwrap_or(end);
+            let authority = &value[after..authority_end];
+            // user:password@host: the host is after the last `@`.
+            let host_part = authority.rsplit('@').next().unwrap_or(authority);
+            if let Some(host) = clean_host(host_part) {
+                found.push(HostCandidate {
+                    host,
+                    from_url: true,
+                    range: scheme_start..end,
+                });
+            }
+        }
+        search_from = end.max(after);
+    }
+    if found.is_empty() && key_suggests_host(key) {
+        let trimmed = value.trim();
+        let offset = value.find(trimmed).unwrap_or(0);
+        if !trimmed.contains(char::is_whitespace) && !trimmed.contains('/') {
+            // `host:port` or `host`; several comma-separated brokers count once each.
+            let mut position = offset;
+            for part in trimmed.split(',') {
+                if let Some(host) = clean_host(part.trim()) {
+                    found.push(HostCandidate {
+                        host,
+                        from_url: false,
+                        range: position..position + part.len(),
+                    });
+                }
+                position += part.len() + 1;
+            }
+        }
+    }
+    found
+}
+
+/// Vendor keys whose value is a site, not a host: `DD_SITE=datadoghq.eu` is the intake `api.datadoghq.eu`.
+pub fn site_host(key: &str, value: &str) -> Option<String> {
+    let key = key.to_ascii_uppercase();
+    let value = value
+        .trim()
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    if (key == "DD_SITE" || key.ends_with("_DD_SITE") || key == "DATADOG_SITE")
+        && !value.is_empty()
+        && !value.contains('$')
+    {
+        return Some(if value.starts_with("api.") {
+            value
+        } else {
+            format!("api.{value}")
+        });
+    }
+    None
+}
+
+/// The hosts a key/value pair names: a vendor site key expanded to its intake host, else [`hosts_in_value`].
+pub fn candidates(key: &str, value: &str) -> Vec<HostCandidate> {
+    match site_host(key, value) {
+        Some(host) => vec![HostCandidate {
+            host,
+            from_url: true,
+            range: 0..value.len(),
+        }],
+        None => hosts_in_value(key, value),
+    }
+}
+
+/// Lower-cases and validates `host[:port]`; `None` for templates, IP literals and junk.
+fn clean_host(text: &str) -> Option<String> {
+    if text.contains(['$', '{', '}', '%', '(', ')', '*', '<', '>', '[', ']']) {
+        return None;
+    }
+    let host = match text.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        Some(_) => return None,
+        None => text,
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() || host.len() > 253 {
+        return None;
+    }
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+    {
+        return None;
+    }
+    if host
+        .split('.')
+        .any(|label| label.is_empty() || label.len() > 63)
+    {
+        return None;
+    }
+    // An IP literal says nothing about who receives the data.
+    if host
+        .split('.')
+        .all(|label| label.chars().all(|c| c.is_ascii_digit()))
+    {
+        return None;
+    }
+    Some(host)
+}
+
+/// Suffixes of hosts that never receive personal data from a configuration value: loopback,
+/// reserved example and private names, container registries, documentation and schema sites.
+const QUIET_SUFFIXES: [&str; 48] = [
+    "localhost",
+    "example",
+    "example.com",
+    "example.org",
+    "example.net",
+    "test",
+    "invalid",
+    "local",
+    "internal",
+    "lan",
+    "home.arpa",
+    "localdomain",
+    // Container image registries.
+    "docker.io",
+    "docker.com",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "pkg.dev",
+    "azurecr.io",
+    "public.ecr.aws",
+    "registry.k8s.io",
+    "mcr.microsoft.com",
+    "registry.gitlab.com",
+    // Documentation, schemas and source hosting (links, not data destinations).
+    "readthedocs.io",
+    "readthedocs.org",
+    "github.com",
+    "githubusercontent.com",
+    "gitlab.com",
+    "stackoverflow.com",
+    "kubernetes.io",
+    "k8s.io",
+    "helm.sh",
+    "schema.org",
+    "schemastore.org",
+    "json-schema.org",
+    "w3.org",
+    "opensource.org",
+    "apache.org",
+    "spdx.org",
+    "artifacthub.io",
+    "pkg.go.dev",
+    "crates.io",
+    "docs.rs",
+    "npmjs.com",
+    "npmjs.org",
+    "pypi.org",
+    "maven.org",
+    "semver.org",
+];
+
+/// True when a host is a trap: never a flow, whatever the key.
+pub fn is_quiet_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.starts_with("docs.")
+        || host.starts_with("doc.")
+        || host.starts_with("developer.")
+        || host.starts_with("developers.")
+    {
+        return true;
+    }
+    // `<account>.dkr.ecr.<region>.amazonaws.com` is an image registry, not a store.
+    if host.contains(".dkr.ecr.") || host.starts_with("ecr.") || host.contains(".ecr.") {
+        return true;
+    }
+    // The API of GitHub may receive data; a page on github.com is a link.
+    if host == "api.github.com" || host == "uploads.github.com" {
+        return false;
+    }
+    QUIET_SUFFIXES.iter().any(|suffix| {
+        host == *suffix
+            || (host.ends_with(suffix)
+                && host.as_bytes().get(host.len() - suffix.len() - 1) == Some(&b'.'))
+    })
+}
+
+/// True when a name is a plausible public DNS name (at least one dot, alphabetic top label).
+pub fn is_public_name(host: &str) -> bool {
+    match host.rsplit_once('.') {
+        Some((_, top)) => {
+            top.len() >= 2
+                && top.chars().all(|c| c.is_ascii_alphabetic())
+                && !is_file_extension(top)
+        }
+        None => false,
+    }
+}
+
+/// A bare `name.ext` under a host-ish key may be a file name, not a host.
+fn is_file_extension(top: &str) -> bool {
+    matches!(
+        top,
+        "yaml"
+            | "yml"
+            | "json"
+            | "toml"
+            | "txt"
+            | "log"
+            | "pem"
+            | "crt"
+            | "key"
+            | "conf"
+            | "cfg"
+            | "ini"
+            | "env"
+            | "sock"
+            | "db"
+            | "sqlite"
+            | "html"
+            | "js"
+            | "py"
+            | "rb"
+            | "sh"
+            | "xml"
+            | "csv"
+            | "properties"
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_sites() {
+        assert_eq!(
+            site_host("DD_SITE", "datadoghq.eu").as_deref(),
+            Some("api.datadoghq.eu")
+        );
+        assert_eq!(
+            site_host("DD_SITE", "us5.datadoghq.com").as_deref(),
+            Some("api.us5.datadoghq.com")
+        );
+        assert_eq!(site_host("SITE", "datadoghq.eu"), None);
+    }
+
+    fn hosts(key: &str, value: &str) -> Vec<String> {
+        hosts_in_value(key, value)
+            .into_iter()
+            .map(|c| c.host)
+            .collect()
+    }
+
+    #[test]
+    fn urls_and_bare_hosts() {
+        assert_eq!(
+            hosts("SENTRY_DSN", "https://abc@o1.ingest.de.sentry.io/42"),
+            ["o1.ingest.de.sentry.io"]
+        );
+        assert_eq!(
+            hosts(
+                "DATABASE_URL",
+                "postgres://u:p@db.eu-central-1.rds.amazonaws.com:5432/shop"
+            ),
+            ["db.eu-central-1.rds.amazonaws.com"]
+        );
+        assert_eq!(
+            hosts("MIXPANEL_API_HOST", "api-eu.mixpanel.com"),
+            ["api-eu.mixpanel.com"]
+        );
+        assert_eq!(hosts("PAYMENT_ADDR", "payment:50051"), ["payment"]);
+        assert_eq!(
+            hosts("KAFKA_BROKERS", "a.kafka.io:9092,b.kafka.io:9092"),
+            ["a.kafka.io", "b.kafka.io"]
+        );
+        assert!(hosts("GREETING", "hello.world").is_empty());
+        assert!(hosts("API_URL", "https://${API_HOST}/v1").is_empty());
+        assert!(hosts("description", "see https://api.sentry.io").is_empty());
+        assert!(hosts("imageRepository", "https://quay.io/acme").is_empty());
+        assert_eq!(
+            hosts("datasource", "jdbc:postgresql://db.acme.de:5432/x"),
+            ["db.acme.de"]
+        );
+        assert_eq!(
+            hosts("SMTP_ADDRESS", "smtp.sendgrid.net:587"),
+            ["smtp.sendgrid.net"]
+        );
+        assert!(hosts("CALLBACK_URL", "http://10.0.0.1:8080/").is_empty());
+        let candidate = &hosts_in_value("X", "use https://api.mixpanel.com/track now")[0];
+        assert_eq!(candidate.range, 4..34);
+    }
+
+    #[test]
+    fn traps_are_quiet() {
+        for host in [
+            "localhost",
+            "example.com",
+            "api.example.com",
+            "svc.example",
+            "redis.internal",
+            "printer.local",
+            "us-central1-docker.pkg.dev",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "ghcr.io",
+            "docs.datadoghq.com",
+            "borderline.readthedocs.io",
+            "github.com",
+        ] {
+            assert!(is_quiet_host(host), "{host}");
+        }
+        for host in [
+            "api.github.com",
+            "api.datadoghq.eu",
+            "o1.ingest.sentry.io",
+            "bucket.s3.ap-south-1.amazonaws.com",
+        ] {
+            assert!(!is_quiet_host(host), "{host}");
+        }
+        assert!(is_public_name("api.stripe.com"));
+        assert!(!is_public_name("settings.yaml"));
+        assert!(!is_public_name("payment"));
+    }
+}
