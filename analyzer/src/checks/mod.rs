@@ -4,6 +4,7 @@
 mod adequacy_scope_not_met;
 mod derogation_for_systematic_transfer;
 mod expired_safeguard;
+mod inferred_personal_data;
 mod input_error;
 mod missing_tia;
 mod special_category_transfer;
@@ -79,6 +80,7 @@ pub static CHECKS: &[Check] = &[
     check!(input_error, "input-error", Severity::Warning, "a file could not be read or parsed"),
     check!(unknown_data_category, "unknown-data-category", Severity::Warning, "a data category that is not in the taxonomy"),
     check!(unused_waiver, "unused-waiver", Severity::Warning, "a waiver that matches no finding"),
+    check!(inferred_personal_data, "inferred-personal-data", Severity::Note, "a field name that looks like personal data, to confirm with an annotation"),
 ];
 
 /// Looks a rule up by name.

@@ -1,6 +1,13 @@
 //! Extraction: one module per input format turns files into [`Facts`]. Extraction never fails:
 //! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
 
+pub mod annotation;
+pub mod comment_tags;
+pub mod lexer;
+pub mod owners;
+pub mod rust;
+pub mod rust_infer;
+
 use crate::model::facts::Facts;
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
@@ -78,7 +85,7 @@ where
 
 /// Every extractor, in a fixed order.
 pub fn extractors() -> Vec<Box<dyn Extractor>> {
-    Vec::new()
+    vec![Box::new(rust::RustAnnotations), Box::new(comment_tags::CommentTags)]
 }
 
 /// Runs every extractor over the files it claims.
