@@ -124,6 +124,16 @@ fn find_tags(
         };
         let tag_start = line_start + (line.len() - body.len());
         let rest_start = tag_start + MARKER.len();
+        // A tag ends where a further comment on its line starts (`... # expect: rule`), so notes
+        // and fixture expectations can follow it.
+        let rest = match [" #", " //", " --", " /*"]
+            .iter()
+            .filter_map(|m| rest.find(m))
+            .min()
+        {
+            Some(end) => &rest[..end],
+            None => rest,
+        };
         let rest = rest.trim_end();
         let tag_end = rest_start + rest.len();
         match parse_tag(rest, rest_start, file) {
@@ -388,7 +398,7 @@ mod tests {
             (
                 "jobs/export/export.py",
                 "import requests\n\
-                 # borderline: store id=exports-bucket location=gcp:us-central1 data=user.contact.email,user.name\n\
+                 # borderline: store id=exports-bucket location=gcp:us-central1 data=user.contact.email,user.name # expect: x\n\
                  URL = \"# borderline: flow to=nowhere\"\n\
                  def run():\n    \
                      # borderline: flow to=crm-vendor data=[\"user.contact.email\", \"user.name\"] purpose=\"crm sync\"\n    \
