@@ -22,14 +22,9 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-/// Literals that any annotation or inferable struct must contain; files without one are not parsed.
-const MARKERS: [&str; 5] = [
-    "borderline",
-    "pii",
-    "personal_data",
-    "PersonalData",
-    "derive",
-];
+/// Literals that any annotation must contain; files without one of these or of [`DATA_DERIVES`]
+/// are not parsed. (`derive` alone would let nearly every Rust file through.)
+const MARKERS: [&str; 4] = ["borderline", "pii", "personal_data", "PersonalData"];
 
 /// Nesting up to this depth parses on the extraction thread's own stack.
 const SHALLOW_NESTING: usize = 64;
@@ -81,10 +76,11 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     let text = file.text.as_bytes();
     let mut declared = false;
     let mut inferred = false;
-    if MARKERS
+    let marked = MARKERS
         .iter()
-        .any(|marker| memchr::memmem::find(text, marker.as_bytes()).is_some())
-    {
+        .chain(DATA_DERIVES.iter())
+        .any(|marker| memchr::memmem::find(text, marker.as_bytes()).is_some());
+    if marked {
         match parse(file) {
             Ok(found) => {
                 declared = !found.annotations.is_empty();
@@ -706,7 +702,10 @@ impl OrdersRepo {
 
     #[test]
     fn files_without_markers_are_not_parsed_and_deep_nesting_is_safe() {
-        let sources = files(&[("src/a.rs", "fn main() { let x = ; }\n")]);
+        let sources = files(&[(
+            "src/a.rs",
+            "#[derive(Debug)]\nstruct A;\nfn main() { let x = ; }\n",
+        )]);
         assert!(
             run(&sources).diagnostics.is_empty(),
             "no marker: not parsed, so no syntax error"
