@@ -373,10 +373,9 @@ mod tests {
     use crate::extract::Owners;
     use crate::extract::owners::testing::{files, line};
     use crate::model::facts::{FlowTarget, NodeKind};
-    use crate::rules::RuleSet;
 
     fn run(sources: &[SourceFile], owners: &Owners) -> Facts {
-        let rules = RuleSet::default();
+        let rules = crate::extract::owners::testing::rules();
         let ctx = ExtractContext {
             rules: &rules,
             owners,

@@ -192,6 +192,12 @@ pub(crate) mod testing {
             .collect()
     }
 
+    /// The built-in rule data (the extractors do not consult it; the context needs one).
+    #[allow(clippy::expect_used)]
+    pub(crate) fn rules() -> crate::rules::RuleSet {
+        crate::rules::RuleSet::builtin().expect("the built-in rule data loads")
+    }
+
     /// The 1-based line a span starts on.
     pub(crate) fn line(files: &[SourceFile], span: Option<crate::source::Span>) -> u32 {
         span.and_then(|s| {
@@ -208,7 +214,6 @@ mod tests {
     use super::testing::files;
     use super::*;
     use crate::extract::Owners;
-    use crate::rules::RuleSet;
 
     #[test]
     fn nearest_package_and_manifest_paths() {
@@ -233,7 +238,7 @@ mod tests {
         ]);
         let refs: Vec<&SourceFile> = sources.iter().collect();
         let packages = Packages::new(&refs);
-        let rules = RuleSet::default();
+        let rules = crate::extract::owners::testing::rules();
         let owners = Owners::new([(
             "payments".to_string(),
             "services/checkout/src/pay".to_string(),

@@ -481,10 +481,9 @@ mod tests {
     use crate::extract::Owners;
     use crate::extract::owners::testing::{files, line};
     use crate::model::facts::{Location, NodeKind};
-    use crate::rules::RuleSet;
 
     fn run(sources: &[SourceFile]) -> Facts {
-        let rules = RuleSet::default();
+        let rules = crate::extract::owners::testing::rules();
         let owners = Owners::default();
         let ctx = ExtractContext {
             rules: &rules,
