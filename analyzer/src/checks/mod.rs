@@ -4,6 +4,7 @@
 mod adequacy_scope_not_met;
 mod derogation_for_systematic_transfer;
 mod expired_safeguard;
+mod inferred_personal_data;
 mod input_error;
 mod missing_tia;
 mod special_category_transfer;
@@ -142,6 +143,12 @@ pub static CHECKS: &[Check] = &[
         "unused-waiver",
         Severity::Warning,
         "a waiver that matches no finding"
+    ),
+    check!(
+        inferred_personal_data,
+        "inferred-personal-data",
+        Severity::Note,
+        "a field name that looks like personal data, to confirm with an annotation"
     ),
 ];
 

@@ -1,9 +1,15 @@
 //! Extraction: one module per input format turns files into [`Facts`]. Extraction never fails:
 //! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
 
+pub mod annotation;
+pub mod comment_tags;
 pub mod compose;
 pub mod env;
 pub mod kubernetes;
+pub mod lexer;
+pub mod owners;
+pub mod rust;
+pub mod rust_infer;
 pub mod urls;
 pub mod yaml;
 
@@ -104,6 +110,8 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
         Box::new(kubernetes::KubernetesExtractor),
         Box::new(compose::ComposeExtractor),
         Box::new(env::EnvExtractor),
+        Box::new(rust::RustAnnotations),
+        Box::new(comment_tags::CommentTags),
     ]
 }
 

@@ -1,0 +1,545 @@
+//! The annotation vocabulary shared by Rust attributes and comment tags (SPEC §4): `flow`,
+//! `store`, `service` and `pii`, validated and turned into facts.
+//!
+//! Both front ends (syn for attributes, the tag tokenizer for comments) produce the same
+//! [`Annotation`], so the two forms accept exactly the same keys and report the same errors.
+
+use crate::date::Date;
+use crate::model::facts::{
+    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
+    NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
+};
+use crate::source::Span;
+
+/// The four annotations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AnnotationKind {
+    Flow,
+    Store,
+    Service,
+    Pii,
+}
+
+const SAFEGUARD_KEYS: [&str; 8] = [
+    "mechanism",
+    "version",
+    "module",
+    "reference",
+    "tia",
+    "derogation",
+    "signed",
+    "expires",
+];
+const FLOW_KEYS: [&str; 12] = [
+    "to",
+    "from",
+    "data",
+    "purpose",
+    "mechanism",
+    "version",
+    "module",
+    "reference",
+    "tia",
+    "derogation",
+    "signed",
+    "expires",
+];
+const NODE_KEYS: [&str; 4] = ["id", "location", "data", "label"];
+const PII_KEYS: [&str; 2] = ["category", "categories"];
+
+impl AnnotationKind {
+    pub(crate) fn parse(name: &str) -> Option<AnnotationKind> {
+        match name {
+            "flow" => Some(AnnotationKind::Flow),
+            "store" => Some(AnnotationKind::Store),
+            "service" => Some(AnnotationKind::Service),
+            // `personal_data` is the attribute's long name; it means the same as `pii`.
+            "pii" | "personal_data" => Some(AnnotationKind::Pii),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AnnotationKind::Flow => "flow",
+            AnnotationKind::Store => "store",
+            AnnotationKind::Service => "service",
+            AnnotationKind::Pii => "pii",
+        }
+    }
+
+    pub(crate) fn allowed_keys(self) -> &'static [&'static str] {
+        match self {
+            AnnotationKind::Flow => &FLOW_KEYS,
+            AnnotationKind::Store | AnnotationKind::Service => &NODE_KEYS,
+            AnnotationKind::Pii => &PII_KEYS,
+        }
+    }
+
+    fn allowed_list(self) -> String {
+        self.allowed_keys()
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A written value and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Text {
+    pub value: String,
+    pub span: Span,
+}
+
+/// A value: one text, or a list (`a,b` or `["a", "b"]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    One(Text),
+    List(Vec<Text>),
+    /// Something that is neither a string nor a list of strings; the text says what it was.
+    Invalid(String),
+}
+
+/// `key = value`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub key: Text,
+    pub value: Value,
+    /// The span of the value as a whole.
+    pub value_span: Span,
+}
+
+/// One annotation, from either front end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Annotation {
+    pub kind: AnnotationKind,
+    /// The whole attribute or tag.
+    pub span: Span,
+    pub entries: Vec<Entry>,
+    /// Values without a key: the categories of `pii`.
+    pub positional: Vec<Text>,
+}
+
+/// The node a file's annotations belong to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Owner {
+    pub id: String,
+    /// Where the owner is named (a package name), when it is not the manifest.
+    pub span: Option<Span>,
+    /// The owner comes from a package manifest and becomes a `service` node unless one exists.
+    pub from_package: bool,
+}
+
+/// Turns an annotation into facts; problems become diagnostics at their span.
+pub(crate) fn lower(
+    annotation: &Annotation,
+    owner: Option<&Owner>,
+    origin: Origin,
+    facts: &mut Facts,
+) {
+    let mut reader = Reader {
+        annotation,
+        facts,
+        ok: true,
+    };
+    reader.check_keys();
+    match annotation.kind {
+        AnnotationKind::Flow => reader.flow(owner, origin),
+        AnnotationKind::Store => reader.node(NodeKind::Store, origin),
+        AnnotationKind::Service => reader.node(NodeKind::Service, origin),
+        AnnotationKind::Pii => reader.pii(owner, origin),
+    }
+}
+
+/// A `NodeFact` that adds data categories to the owner.
+pub(crate) fn owner_data(
+    owner: &Owner,
+    data: Vec<DataRef>,
+    origin: Origin,
+    inferred: bool,
+) -> NodeFact {
+    let mut node = NodeFact::new(owner.id.clone(), origin);
+    if owner.from_package {
+        node.kind = Some(NodeKind::Service);
+    }
+    node.data = data;
+    node.inferred = inferred;
+    node
+}
+
+/// The service node a package becomes.
+pub(crate) fn package_node(owner: &Owner, origin: Origin, inferred: bool) -> NodeFact {
+    let mut node = NodeFact::new(owner.id.clone(), origin);
+    node.kind = Some(NodeKind::Service);
+    node.span = owner.span;
+    node.inferred = inferred;
+    node
+}
+
+struct Reader<'a> {
+    annotation: &'a Annotation,
+    facts: &'a mut Facts,
+    ok: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn error(&mut self, span: Span, message: String) {
+        self.ok = false;
+        self.facts.input_error(Some(span), None, message);
+    }
+
+    fn check_keys(&mut self) {
+        let kind = self.annotation.kind;
+        let mut seen: Vec<&str> = Vec::new();
+        for entry in &self.annotation.entries {
+            let key = entry.key.value.as_str();
+            if !kind.allowed_keys().contains(&key) {
+                self.error(
+                    entry.key.span,
+                    format!(
+                        "unknown key `{key}` in a `{}` annotation; allowed keys: {}",
+                        kind.name(),
+                        kind.allowed_list()
+                    ),
+                );
+            } else if seen.contains(&key) {
+                self.error(
+                    entry.key.span,
+                    format!(
+                        "`{key}` is given twice in this `{}` annotation",
+                        kind.name()
+                    ),
+                );
+            } else {
+                seen.push(key);
+            }
+            if let Value::Invalid(found) = &entry.value {
+                self.error(
+                    entry.value_span,
+                    format!("`{key}` must be a string or a list of strings, found {found}"),
+                );
+            }
+        }
+        if kind != AnnotationKind::Pii {
+            for text in &self.annotation.positional {
+                self.error(
+                    text.span,
+                    format!(
+                        "`{}` is not a `key=value` pair; a `{}` annotation takes {}",
+                        text.value,
+                        kind.name(),
+                        kind.allowed_list()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn entry(&self, key: &str) -> Option<&'a Entry> {
+        self.annotation.entries.iter().find(|e| e.key.value == key)
+    }
+
+    /// A key that takes exactly one value.
+    fn single(&mut self, key: &str) -> Option<Text> {
+        let entry = self.entry(key)?;
+        match &entry.value {
+            Value::One(text) if !text.value.trim().is_empty() => Some(text.clone()),
+            Value::One(_) => {
+                self.error(entry.value_span, format!("`{key}` is empty"));
+                None
+            }
+            Value::List(items) if items.len() == 1 => Some(items[0].clone()),
+            Value::List(_) => {
+                self.error(
+                    entry.value_span,
+                    format!("`{key}` takes one value, not a list"),
+                );
+                None
+            }
+            Value::Invalid(_) => None,
+        }
+    }
+
+    /// A key that takes one value or a list.
+    fn list(&self, key: &str) -> Vec<Text> {
+        match self.entry(key).map(|e| &e.value) {
+            Some(Value::One(text)) => vec![text.clone()],
+            Some(Value::List(items)) => items.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn data(&self) -> Vec<DataRef> {
+        self.list("data")
+            .into_iter()
+            .filter(|t| !t.value.is_empty())
+            .map(|t| DataRef {
+                key: t.value,
+                span: Some(t.span),
+            })
+            .collect()
+    }
+
+    fn required(&mut self, key: &str) -> Option<Text> {
+        if self.entry(key).is_none() {
+            let kind = self.annotation.kind;
+            self.error(
+                self.annotation.span,
+                format!(
+                    "a `{}` annotation needs `{key}`; allowed keys: {}",
+                    kind.name(),
+                    kind.allowed_list()
+                ),
+            );
+            return None;
+        }
+        self.single(key)
+    }
+
+    fn flow(&mut self, owner: Option<&Owner>, origin: Origin) {
+        let to = self.required("to");
+        let from = self.single("from");
+        let purpose = self.single("purpose").map(|t| t.value);
+        let safeguard = self.safeguard();
+        let Some(to) = to else { return };
+        let from = match from {
+            Some(text) => Some(NodeRef {
+                id: text.value,
+                span: Some(text.span),
+            }),
+            None => owner.map(|owner| NodeRef {
+                id: owner.id.clone(),
+                span: None,
+            }),
+        };
+        let flow = FlowFact {
+            from,
+            to: FlowTarget::Node(NodeRef {
+                id: to.value,
+                span: Some(to.span),
+            }),
+            data: self.data(),
+            purpose,
+            safeguard,
+            span: Some(self.annotation.span),
+            origin,
+            inferred: false,
+        };
+        self.facts.flows.push(flow);
+    }
+
+    fn safeguard(&mut self) -> Option<Safeguard> {
+        if !SAFEGUARD_KEYS.iter().any(|key| self.entry(key).is_some()) {
+            return None;
+        }
+        let mechanism_text = self.single("mechanism");
+        let Some(mechanism_text) = mechanism_text else {
+            if self.entry("mechanism").is_none() {
+                self.error(
+                    self.annotation.span,
+                    format!(
+                        "safeguard keys need `mechanism`, one of {}",
+                        MechanismKind::allowed_values()
+                    ),
+                );
+            }
+            return None;
+        };
+        let Some(mechanism) = MechanismKind::parse(&mechanism_text.value) else {
+            self.error(
+                mechanism_text.span,
+                format!(
+                    "`mechanism` = `{}` is not a transfer tool; expected one of {}",
+                    mechanism_text.value,
+                    MechanismKind::allowed_values()
+                ),
+            );
+            return None;
+        };
+        let module = match self.single("module") {
+            Some(text) => match text.value.parse::<u8>() {
+                Ok(module @ 1..=4) if mechanism == MechanismKind::Scc => Some(module),
+                _ => {
+                    self.error(
+                        text.span,
+                        "`module` must be an SCC module, 1 to 4, with `mechanism=scc`".into(),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        let signed = self.date("signed");
+        let expires = self.date("expires");
+        Some(Safeguard {
+            mechanism,
+            version: self.single("version").map(|t| t.value),
+            module,
+            reference: self.single("reference").map(|t| t.value),
+            signed,
+            expires,
+            tia: self.single("tia").map(|t| t.value),
+            derogation: self.single("derogation").map(|t| t.value),
+            span: Some(mechanism_text.span),
+        })
+    }
+
+    fn date(&mut self, key: &str) -> Option<Date> {
+        let text = self.single(key)?;
+        match Date::parse(&text.value) {
+            Ok(date) => Some(date),
+            Err(_) => {
+                self.error(
+                    text.span,
+                    format!("`{key}` = `{}` is not a date (YYYY-MM-DD)", text.value),
+                );
+                None
+            }
+        }
+    }
+
+    fn node(&mut self, kind: NodeKind, origin: Origin) {
+        let id = self.required("id");
+        let location = self.single("location").map(|text| LocatedAt {
+            location: Location::parse(&text.value),
+            span: Some(text.span),
+            unresolved_reason: None,
+        });
+        let label = self.single("label").map(|t| t.value);
+        let Some(id) = id else { return };
+        let mut node = NodeFact::new(id.value, origin);
+        node.kind = Some(kind);
+        node.location = location;
+        node.label = label;
+        node.data = self.data();
+        node.span = Some(self.annotation.span);
+        self.facts.nodes.push(node);
+    }
+
+    fn pii(&mut self, owner: Option<&Owner>, origin: Origin) {
+        let mut categories: Vec<Text> = self.annotation.positional.clone();
+        categories.extend(self.list("category"));
+        categories.extend(self.list("categories"));
+        categories.retain(|t| !t.value.trim().is_empty());
+        if categories.is_empty() {
+            self.error(
+                self.annotation.span,
+                "a `pii` annotation needs at least one data category, e.g. `pii(\"user.contact.email\")`".into(),
+            );
+            return;
+        }
+        let data: Vec<DataRef> = categories
+            .into_iter()
+            .map(|t| DataRef {
+                key: t.value,
+                span: Some(t.span),
+            })
+            .collect();
+        match owner {
+            Some(owner) => self.facts.nodes.push(owner_data(owner, data, origin, false)),
+            None => self.facts.diagnostics.push(ExtractionDiagnostic {
+                rule: "unresolved-reference",
+                severity: Severity::Warning,
+                message: "cannot tell which node holds this data: the file belongs to no node; list it under a node's `paths` in borderline.toml or give it a package manifest".into(),
+                span: Some(self.annotation.span),
+                path: None,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn text(value: &str, at: usize) -> Text {
+        Text {
+            value: value.into(),
+            span: Span::new(FileId(0), at..at + value.len()),
+        }
+    }
+
+    fn entry(key: &str, value: Value) -> Entry {
+        Entry {
+            key: text(key, 0),
+            value,
+            value_span: Span::new(FileId(0), 5..6),
+        }
+    }
+
+    #[test]
+    fn flow_defaults_from_to_the_owner_and_reads_a_safeguard() {
+        let annotation = Annotation {
+            kind: AnnotationKind::Flow,
+            span: Span::new(FileId(0), 0..50),
+            entries: vec![
+                entry("to", Value::One(text("psp", 10))),
+                entry("data", Value::List(vec![text("user.financial", 20)])),
+                entry("mechanism", Value::One(text("scc", 30))),
+                entry("module", Value::One(text("2", 40))),
+            ],
+            positional: vec![],
+        };
+        let owner = Owner {
+            id: "checkout".into(),
+            span: None,
+            from_package: false,
+        };
+        let mut facts = Facts::default();
+        lower(&annotation, Some(&owner), Origin::CommentTag, &mut facts);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let flow = &facts.flows[0];
+        assert_eq!(flow.from.as_ref().map(|f| f.id.as_str()), Some("checkout"));
+        assert_eq!(
+            flow.to,
+            FlowTarget::Node(NodeRef {
+                id: "psp".into(),
+                span: Some(Span::new(FileId(0), 10..13))
+            })
+        );
+        assert_eq!(flow.data[0].key, "user.financial");
+        let safeguard = flow.safeguard.as_ref().map(|s| (s.mechanism, s.module));
+        assert_eq!(safeguard, Some((MechanismKind::Scc, Some(2))));
+    }
+
+    #[test]
+    fn missing_to_and_unknown_keys_list_the_allowed_keys() {
+        let annotation = Annotation {
+            kind: AnnotationKind::Flow,
+            span: Span::new(FileId(0), 0..50),
+            entries: vec![entry("too", Value::One(text("psp", 10)))],
+            positional: vec![],
+        };
+        let mut facts = Facts::default();
+        lower(&annotation, None, Origin::CommentTag, &mut facts);
+        assert!(facts.flows.is_empty());
+        let messages: Vec<&str> = facts
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with(
+                "unknown key `too` in a `flow` annotation; allowed keys: `to`, `from`"
+            )
+        );
+        assert!(messages[1].starts_with("a `flow` annotation needs `to`"));
+        assert!(facts.diagnostics.iter().all(|d| d.rule == "input-error"));
+    }
+
+    #[test]
+    fn pii_without_owner_is_unresolved() {
+        let annotation = Annotation {
+            kind: AnnotationKind::Pii,
+            span: Span::new(FileId(0), 0..10),
+            entries: vec![],
+            positional: vec![text("user.contact.email", 3)],
+        };
+        let mut facts = Facts::default();
+        lower(&annotation, None, Origin::CommentTag, &mut facts);
+        assert_eq!(facts.diagnostics[0].rule, "unresolved-reference");
+    }
+}

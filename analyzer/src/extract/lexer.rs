@@ -1,0 +1,394 @@
+//! A small lexer for many languages that finds comments and string literals, nothing else.
+//!
+//! Comment tags must be read only inside comments and URL literals only inside strings, so the
+//! lexer has to know where each string ends (escapes, triple quotes, Rust raw strings) even though
+//! it knows nothing else about the language. It never fails: unterminated input simply runs to
+//! the end of the line or file.
+
+use std::ops::Range;
+
+/// What a piece of text is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PieceKind {
+    Comment,
+    String,
+}
+
+/// A comment or a string literal: the byte range of its content, without delimiters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Piece {
+    pub kind: PieceKind,
+    pub range: Range<usize>,
+}
+
+/// How one language writes comments and strings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Syntax {
+    line_comments: &'static [&'static str],
+    block_comments: &'static [(&'static str, &'static str)],
+    /// Quote characters that open a string closed by the same character.
+    quotes: &'static [u8],
+    /// `"""` and `'''` strings (Python, Kotlin, Java text blocks, Swift).
+    triple_quotes: bool,
+    /// Rust: nested block comments, raw strings `r#"..."#`, lifetimes that look like char quotes.
+    rust: bool,
+    /// A line comment only starts at the start of a line or after whitespace (YAML, shell: `a#b`).
+    comment_needs_space: bool,
+    /// A quote only opens a string after a delimiter (YAML: `it's` is a plain scalar).
+    quote_needs_delimiter: bool,
+    /// Strings opened by these quotes may span lines; others end at a line break (recovery).
+    multiline_quotes: &'static [u8],
+    /// Backtick strings have no escapes (Go raw strings); JS template literals do.
+    raw_backtick: bool,
+}
+
+const fn syntax(
+    line_comments: &'static [&'static str],
+    block_comments: &'static [(&'static str, &'static str)],
+    quotes: &'static [u8],
+) -> Syntax {
+    Syntax {
+        line_comments,
+        block_comments,
+        quotes,
+        triple_quotes: false,
+        rust: false,
+        comment_needs_space: false,
+        quote_needs_delimiter: false,
+        multiline_quotes: &[],
+        raw_backtick: false,
+    }
+}
+
+const C_BLOCK: &[(&str, &str)] = &[("/*", "*/")];
+
+/// The syntax of a file, by its name; `None` for files whose comments borderline does not read.
+pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    if lower == "dockerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower == "makefile"
+    {
+        return Some(Syntax {
+            comment_needs_space: true,
+            ..syntax(&["#"], &[], b"\"'")
+        });
+    }
+    let extension = lower.rsplit_once('.').map(|(_, e)| e)?;
+    let found = match extension {
+        "rs" => Syntax {
+            rust: true,
+            multiline_quotes: b"\"",
+            ..syntax(&["//"], C_BLOCK, b"\"'")
+        },
+        "go" => Syntax {
+            multiline_quotes: b"`",
+            raw_backtick: true,
+            ..syntax(&["//"], C_BLOCK, b"\"'`")
+        },
+        "js" | "jsx" | "mjs" | "cjs" | "ts" | "tsx" | "mts" | "cts" => Syntax {
+            multiline_quotes: b"`",
+            ..syntax(&["//"], C_BLOCK, b"\"'`")
+        },
+        "java" | "kt" | "kts" | "scala" | "swift" | "dart" | "groovy" | "gradle" => Syntax {
+            triple_quotes: true,
+            ..syntax(&["//"], C_BLOCK, b"\"'")
+        },
+        "c" | "h" | "cc" | "cpp" | "hpp" | "cs" | "proto" => syntax(&["//"], C_BLOCK, b"\"'"),
+        "py" | "pyi" => Syntax {
+            triple_quotes: true,
+            ..syntax(&["#"], &[], b"\"'")
+        },
+        "rb" | "rake" => Syntax {
+            multiline_quotes: b"\"'`",
+            ..syntax(&["#"], &[("=begin", "=end")], b"\"'`")
+        },
+        "php" => syntax(&["//", "#"], C_BLOCK, b"\"'"),
+        "sh" | "bash" | "zsh" | "ps1" | "mk" => Syntax {
+            comment_needs_space: true,
+            multiline_quotes: b"\"'",
+            ..syntax(&["#"], &[], b"\"'")
+        },
+        "sql" => syntax(&["--"], C_BLOCK, b"'\""),
+        "yaml" | "yml" => Syntax {
+            comment_needs_space: true,
+            quote_needs_delimiter: true,
+            ..syntax(&["#"], &[], b"\"'")
+        },
+        "toml" | "ini" | "cfg" | "conf" | "properties" | "env" => Syntax {
+            triple_quotes: true,
+            comment_needs_space: extension == "env",
+            ..syntax(&["#"], &[], b"\"'")
+        },
+        "tf" | "tfvars" | "hcl" => syntax(&["#", "//"], C_BLOCK, b"\""),
+        "html" | "htm" | "xml" | "vue" | "svelte" => syntax(&[], &[("<!--", "-->")], b""),
+        _ => return None,
+    };
+    Some(found)
+}
+
+/// Every comment and string literal of `text`, in order.
+pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        let after_space = i == 0 || bytes[i - 1].is_ascii_whitespace();
+        if let Some(open) = syntax
+            .line_comments
+            .iter()
+            .find(|open| bytes[i..].starts_with(open.as_bytes()))
+            && (!syntax.comment_needs_space || after_space)
+        {
+            let start = i + open.len();
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+            pieces.push(Piece {
+                kind: PieceKind::Comment,
+                range: start..end,
+            });
+            i = end;
+            continue;
+        }
+        if let Some((open, close)) = syntax
+            .block_comments
+            .iter()
+            .find(|(open, _)| bytes[i..].starts_with(open.as_bytes()))
+        {
+            let start = i + open.len();
+            let (end, next) = block_end(bytes, start, open, close, syntax.rust);
+            pieces.push(Piece {
+                kind: PieceKind::Comment,
+                range: start..end,
+            });
+            i = next;
+            continue;
+        }
+        if syntax.rust
+            && let Some((content, next)) = rust_special(text, i)
+        {
+            if let Some(content) = content {
+                pieces.push(Piece {
+                    kind: PieceKind::String,
+                    range: content,
+                });
+            }
+            i = next;
+            continue;
+        }
+        if syntax.quotes.contains(&byte) {
+            let delimited = !syntax.quote_needs_delimiter
+                || i == 0
+                || matches!(
+                    bytes[i - 1],
+                    b' ' | b'\t' | b'\n' | b'\r' | b':' | b'[' | b'{' | b',' | b'-' | b'='
+                );
+            if delimited {
+                let (content, next) = string(bytes, i, syntax);
+                pieces.push(Piece {
+                    kind: PieceKind::String,
+                    range: content,
+                });
+                i = next;
+                continue;
+            }
+        }
+        // Everything else (code, identifiers, numbers) is skipped byte by byte; the patterns above
+        // are ASCII, so they can never match inside a multi-byte character.
+        i += 1;
+    }
+    pieces
+}
+
+/// Where a block comment's content ends and where lexing resumes.
+fn block_end(bytes: &[u8], start: usize, open: &str, close: &str, nested: bool) -> (usize, usize) {
+    let mut depth = 1usize;
+    let mut j = start;
+    while j < bytes.len() {
+        if bytes[j..].starts_with(close.as_bytes()) {
+            depth -= 1;
+            if depth == 0 {
+                return (j, j + close.len());
+            }
+            j += close.len();
+        } else if nested && bytes[j..].starts_with(open.as_bytes()) {
+            depth += 1;
+            j += open.len();
+        } else {
+            j += 1;
+        }
+    }
+    (bytes.len(), bytes.len())
+}
+
+/// A string opened by the quote at `i`: its content range and where lexing resumes.
+fn string(bytes: &[u8], i: usize, syntax: &Syntax) -> (Range<usize>, usize) {
+    let quote = bytes[i];
+    if syntax.triple_quotes && bytes[i..].starts_with(&[quote, quote, quote]) {
+        let start = i + 3;
+        let mut j = start;
+        while j < bytes.len() {
+            if bytes[j] == b'\\' {
+                j += 2;
+                continue;
+            }
+            if bytes[j..].starts_with(&[quote, quote, quote]) {
+                return (start..j, j + 3);
+            }
+            j += 1;
+        }
+        return (start..bytes.len(), bytes.len());
+    }
+    let multiline = syntax.multiline_quotes.contains(&quote);
+    let start = i + 1;
+    let mut j = start;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'\\' if !(quote == b'`' && syntax.raw_backtick) => j += 2,
+            b'\n' if !multiline => return (start..j, j),
+            b if b == quote => return (start..j, j + 1),
+            _ => j += 1,
+        }
+    }
+    let end = bytes.len().min(j);
+    (start..end, end)
+}
+
+/// Rust tokens that the generic rules get wrong: raw strings (`r#"..."#`, `br"..."`), byte and
+/// C string prefixes, and `'` that opens a lifetime rather than a char literal. Returns the string
+/// content (if any) and where lexing resumes, or `None` when the generic rules apply.
+fn rust_special(text: &str, i: usize) -> Option<(Option<Range<usize>>, usize)> {
+    let bytes = text.as_bytes();
+    let byte = bytes[i];
+    let previous_is_ident = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+    if byte == b'\'' {
+        // A char literal is `'x'` or `'\..'`; anything else is a lifetime or label.
+        if bytes.get(i + 1) == Some(&b'\\') {
+            let mut j = i + 2;
+            while j < bytes.len() && bytes[j] != b'\'' && bytes[j] != b'\n' {
+                j += 1;
+            }
+            return Some((Some(i + 1..j), (j + 1).min(bytes.len())));
+        }
+        // `i + 1` is a character boundary: the byte at `i` is an ASCII quote.
+        let char_len = text
+            .get(i + 1..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(1, char::len_utf8);
+        if bytes.get(i + 1 + char_len) == Some(&b'\'') {
+            return Some((Some(i + 1..i + 1 + char_len), i + 2 + char_len));
+        }
+        return Some((None, i + 1));
+    }
+    if previous_is_ident {
+        return None;
+    }
+    // Prefixes: r, br, cr (raw) and b, c (escaped, handled by the generic rules after the prefix).
+    let mut j = i;
+    if matches!(byte, b'b' | b'c') && bytes.get(i + 1) == Some(&b'r') {
+        j += 2;
+    } else if byte == b'r' {
+        j += 1;
+    } else if matches!(byte, b'b' | b'c') && matches!(bytes.get(i + 1), Some(b'"' | b'\'')) {
+        // `b"..."` / `b'x'`: skip the prefix; the quote is lexed next.
+        return Some((None, i + 1));
+    } else {
+        return None;
+    }
+    let hashes_start = j;
+    while bytes.get(j) == Some(&b'#') {
+        j += 1;
+    }
+    if bytes.get(j) != Some(&b'"') {
+        return None;
+    }
+    let hashes = j - hashes_start;
+    let start = j + 1;
+    let mut k = start;
+    while k < bytes.len() {
+        if bytes[k] == b'"'
+            && bytes[k + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|b| **b == b'#')
+                .count()
+                == hashes
+        {
+            return Some((Some(start..k), k + 1 + hashes));
+        }
+        k += 1;
+    }
+    Some((Some(start..bytes.len()), bytes.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str, path: &str, kind: PieceKind) -> Vec<String> {
+        let syntax = syntax_for(path);
+        assert!(syntax.is_some(), "no syntax for {path}");
+        let Some(syntax) = syntax else {
+            return Vec::new();
+        };
+        lex(text, &syntax)
+            .into_iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| text[p.range].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn rust_strings_comments_and_lifetimes() {
+        let text = "fn a<'a>(x: &'a str) -> char { let s = \"// not\\\" a comment\"; let r = r#\"raw \" // x\"#; /* a /* nested */ b */ 'x' } // real";
+        assert_eq!(
+            texts(text, "a.rs", PieceKind::Comment),
+            vec![" a /* nested */ b ", " real"]
+        );
+        assert_eq!(
+            texts(text, "a.rs", PieceKind::String),
+            vec!["// not\\\" a comment", "raw \" // x", "x"]
+        );
+    }
+
+    #[test]
+    fn python_triple_quotes_hide_hashes() {
+        let text = "s = \"\"\"\n# borderline: no\n\"\"\"\nt = 'a#b'  # yes\n";
+        assert_eq!(texts(text, "job.py", PieceKind::Comment), vec![" yes"]);
+    }
+
+    #[test]
+    fn yaml_hash_needs_space_and_apostrophes_are_plain() {
+        let text = "a: it's here # c1\nb: x#y\nc: '# not'\n";
+        assert_eq!(texts(text, "k.yaml", PieceKind::Comment), vec![" c1"]);
+    }
+
+    #[test]
+    fn sql_doubled_quotes_and_go_raw_strings() {
+        assert_eq!(
+            texts("select 'it''s -- no' -- yes", "q.sql", PieceKind::Comment),
+            vec![" yes"]
+        );
+        assert_eq!(
+            texts("x := `a \\` // c", "m.go", PieceKind::Comment),
+            vec![" c"]
+        );
+        assert_eq!(
+            texts("<p>x</p><!-- c -->", "i.html", PieceKind::Comment),
+            vec![" c "]
+        );
+    }
+
+    #[test]
+    fn unterminated_input_does_not_panic() {
+        for path in ["a.rs", "a.py", "a.go", "a.sql", "a.yaml", "a.rb", "a.html"] {
+            for text in [
+                "\"", "'", "/*", "r#\"", "\"\"\"", "'\\", "br", "<!--", "=begin",
+            ] {
+                let _ = texts(text, path, PieceKind::String);
+            }
+        }
+    }
+}

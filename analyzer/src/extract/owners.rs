@@ -1,0 +1,282 @@
+//! Which node a source file belongs to: the manifest's `paths` first, then the nearest package
+//! manifest above the file (Cargo.toml, package.json, go.mod, pyproject.toml) by its package name.
+//!
+//! Code extractors claim the package manifests too, so the map is built from the files they are
+//! handed, without any I/O of its own.
+
+use super::ExtractContext;
+use super::annotation::Owner;
+use crate::source::SourceFile;
+use camino::Utf8Path;
+use std::collections::BTreeMap;
+use toml::de::{DeTable, DeValue};
+
+/// File names of package manifests, in the order that wins when one directory holds several.
+const PACKAGE_MANIFESTS: [&str; 4] = ["Cargo.toml", "package.json", "pyproject.toml", "go.mod"];
+
+/// True for a package manifest that names the package its directory holds.
+pub(crate) fn is_package_manifest(path: &Utf8Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| PACKAGE_MANIFESTS.contains(&name))
+}
+
+/// Packages by directory (relative, `""` for the root).
+#[derive(Debug, Default)]
+pub(crate) struct Packages {
+    by_directory: BTreeMap<String, (usize, Owner)>,
+}
+
+impl Packages {
+    /// Reads the names of every package manifest among `files`. Manifests that do not parse or
+    /// name no package (a Cargo workspace root) are skipped: their own extractors report errors.
+    pub(crate) fn new(files: &[&SourceFile]) -> Packages {
+        let mut packages = Packages::default();
+        for file in files {
+            let Some(name) = file.path.file_name() else {
+                continue;
+            };
+            let Some(rank) = PACKAGE_MANIFESTS.iter().position(|m| *m == name) else {
+                continue;
+            };
+            let Some((id, range)) = package_name(name, &file.text) else {
+                continue;
+            };
+            let directory = file
+                .path
+                .parent()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            let owner = Owner {
+                id,
+                span: Some(file.span(range)),
+                from_package: true,
+            };
+            let better = packages
+                .by_directory
+                .get(&directory)
+                .is_none_or(|(existing, _)| rank < *existing);
+            if better {
+                packages.by_directory.insert(directory, (rank, owner));
+            }
+        }
+        packages
+    }
+
+    /// The package whose manifest is nearest above `path`.
+    pub(crate) fn nearest(&self, path: &Utf8Path) -> Option<&Owner> {
+        let mut directory = path.parent();
+        while let Some(current) = directory {
+            if let Some((_, owner)) = self.by_directory.get(current.as_str()) {
+                return Some(owner);
+            }
+            directory = current.parent();
+        }
+        None
+    }
+
+    /// The node `path` belongs to: manifest `paths`, then the nearest package.
+    pub(crate) fn owner_of(&self, path: &Utf8Path, ctx: &ExtractContext<'_>) -> Option<Owner> {
+        if let Some(id) = ctx.owners.owner_of(path) {
+            return Some(Owner {
+                id: id.to_string(),
+                span: None,
+                from_package: false,
+            });
+        }
+        self.nearest(path).cloned()
+    }
+}
+
+/// The package name a manifest declares and the byte range of the name's value.
+fn package_name(file_name: &str, text: &str) -> Option<(String, std::ops::Range<usize>)> {
+    match file_name {
+        "Cargo.toml" => toml_name(text, &[&["package", "name"]]),
+        "pyproject.toml" => toml_name(text, &[&["project", "name"], &["tool", "poetry", "name"]]),
+        "package.json" => json_name(text),
+        "go.mod" => go_module(text),
+        _ => None,
+    }
+}
+
+fn toml_name(text: &str, paths: &[&[&str]]) -> Option<(String, std::ops::Range<usize>)> {
+    let root = DeTable::parse(text).ok()?;
+    for path in paths {
+        let mut table: &DeTable<'_> = root.get_ref();
+        let (last, parents) = path.split_last()?;
+        let mut found = true;
+        for key in parents {
+            match table.get(*key).map(|v| v.get_ref()) {
+                Some(DeValue::Table(inner)) => table = inner,
+                _ => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if !found {
+            continue;
+        }
+        if let Some(value) = table.get(*last)
+            && let DeValue::String(name) = value.get_ref()
+            && !name.trim().is_empty()
+        {
+            return Some((name.to_string(), value.span()));
+        }
+    }
+    None
+}
+
+/// `"name": "..."` at the top level of package.json. serde_json keeps no spans, so the value is
+/// parsed for correctness and then located in the text.
+fn json_name(text: &str) -> Option<(String, std::ops::Range<usize>)> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let name = value.get("name")?.as_str()?.to_string();
+    if name.is_empty() {
+        return None;
+    }
+    let quoted = serde_json::to_string(&name).ok()?;
+    let key = text.find("\"name\"")?;
+    let start = key + text[key..].find(&quoted)?;
+    // Scoped npm names (`@acme/checkout`) become `checkout`, like Go module paths.
+    let id = name.rsplit('/').next().unwrap_or(&name).to_string();
+    Some((id, start..start + quoted.len()))
+}
+
+/// `module example.com/acme/billing` → `billing`.
+fn go_module(text: &str) -> Option<(String, std::ops::Range<usize>)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("module")
+            && rest.starts_with([' ', '\t'])
+        {
+            let path = rest.trim().trim_matches('"');
+            let path = path.split("//").next().unwrap_or(path).trim();
+            let start = offset + line.find(path)?;
+            let id = path.rsplit('/').next().unwrap_or(path);
+            // A major-version suffix (`/v2`) is not the package's name.
+            let id = match path.rsplit('/').nth(1) {
+                Some(parent)
+                    if id.len() > 1
+                        && id.starts_with('v')
+                        && id[1..].bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    parent
+                }
+                _ => id,
+            };
+            if id.is_empty() {
+                return None;
+            }
+            return Some((id.to_string(), start..start + path.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Test helpers shared by the code extractors' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::source::{FileId, SourceFile};
+    use std::sync::Arc;
+
+    /// Source files with ids in the given order.
+    pub(crate) fn files(entries: &[(&str, &str)]) -> Vec<SourceFile> {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, (path, text))| {
+                SourceFile::new(FileId(i as u32), (*path).into(), Arc::from(*text))
+            })
+            .collect()
+    }
+
+    /// The built-in rule data (the extractors do not consult it; the context needs one).
+    #[allow(clippy::expect_used)]
+    pub(crate) fn rules() -> crate::rules::RuleSet {
+        crate::rules::RuleSet::builtin().expect("the built-in rule data loads")
+    }
+
+    /// The 1-based line a span starts on.
+    pub(crate) fn line(files: &[SourceFile], span: Option<crate::source::Span>) -> u32 {
+        span.and_then(|s| {
+            files
+                .get(s.file.0 as usize)
+                .map(|f| f.line_column(s.start).line)
+        })
+        .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::files;
+    use super::*;
+    use crate::extract::Owners;
+
+    #[test]
+    fn nearest_package_and_manifest_paths() {
+        let sources = files(&[
+            ("Cargo.toml", "[workspace]\nmembers = [\"services/*\"]\n"),
+            (
+                "services/checkout/Cargo.toml",
+                "[package]\nname = \"checkout\"\n",
+            ),
+            (
+                "services/billing/go.mod",
+                "module github.com/acme/billing/v2\n\ngo 1.22\n",
+            ),
+            (
+                "web/package.json",
+                "{\n  \"version\": \"1.0.0\",\n  \"name\": \"@acme/storefront\"\n}\n",
+            ),
+            (
+                "jobs/pyproject.toml",
+                "[tool.poetry]\nname = \"nightly-export\"\n",
+            ),
+        ]);
+        let refs: Vec<&SourceFile> = sources.iter().collect();
+        let packages = Packages::new(&refs);
+        let rules = crate::extract::owners::testing::rules();
+        let owners = Owners::new([(
+            "payments".to_string(),
+            "services/checkout/src/pay".to_string(),
+        )]);
+        let ctx = ExtractContext {
+            rules: &rules,
+            owners: &owners,
+        };
+        let owner = |path: &str| {
+            packages
+                .owner_of(Utf8Path::new(path), &ctx)
+                .map(|o| (o.id, o.from_package))
+        };
+        assert_eq!(
+            owner("services/checkout/src/main.rs"),
+            Some(("checkout".into(), true))
+        );
+        assert_eq!(
+            owner("services/checkout/src/pay/card.rs"),
+            Some(("payments".into(), false))
+        );
+        assert_eq!(
+            owner("services/billing/cmd/main.go"),
+            Some(("billing".into(), true))
+        );
+        assert_eq!(owner("web/src/app.ts"), Some(("storefront".into(), true)));
+        assert_eq!(
+            owner("jobs/export.py"),
+            Some(("nightly-export".into(), true))
+        );
+        assert_eq!(owner("tools/x.rs"), None);
+        let span = packages
+            .nearest(Utf8Path::new("web/a.js"))
+            .and_then(|o| o.span)
+            .map(|s| s.start as usize..s.end as usize);
+        assert_eq!(
+            span.map(|r| &sources[3].text[r]),
+            Some("\"@acme/storefront\"")
+        );
+    }
+}

@@ -1,0 +1,732 @@
+//! Rust annotations read with syn: `#[derive(PersonalData)]` with `#[pii(...)]` fields,
+//! `#[personal_data(...)]`, `#[borderline::flow(...)]` and `#[borderline::store(...)]`, recognised by
+//! the last path segment; plus inference from unannotated structs and URL literals.
+//!
+//! The scanned code is never compiled or run. A literal prefilter keeps files without a marker
+//! away from syn; spans are read on the thread that parsed (proc-macro2 keeps them per thread)
+//! and then dropped. Doc-comment tags (`/// borderline: ...`) belong to the comment-tag extractor.
+
+use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
+use super::owners::{self, Packages};
+use super::rust_infer::{self, DATA_DERIVES};
+use super::{ExtractContext, Extractor, per_file};
+use crate::model::facts::{
+    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Origin, Severity,
+};
+use crate::source::{SourceFile, Span};
+use camino::Utf8Path;
+use std::collections::BTreeSet;
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+/// Literals that any annotation must contain; files without one of these or of [`DATA_DERIVES`]
+/// are not parsed. (`derive` alone would let nearly every Rust file through.)
+const MARKERS: [&str; 4] = ["borderline", "pii", "personal_data", "PersonalData"];
+
+/// Nesting up to this depth parses on the extraction thread's own stack.
+const SHALLOW_NESTING: usize = 64;
+/// Deeper nesting parses on a thread with a stack sized for it; beyond this the file is refused.
+const MAX_NESTING: usize = 4096;
+
+#[derive(Debug)]
+pub struct RustAnnotations;
+
+impl Extractor for RustAnnotations {
+    fn name(&self) -> &'static str {
+        "rust"
+    }
+
+    fn claims(&self, path: &Utf8Path) -> bool {
+        path.extension() == Some("rs") || owners::is_package_manifest(path)
+    }
+
+    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        let packages = Packages::new(files);
+        let mut facts = per_file(files, |file| {
+            if file.path.extension() == Some("rs") {
+                extract_file(file, &packages, ctx)
+            } else {
+                Facts::default()
+            }
+        });
+        dedup_hosts(&mut facts);
+        super::comment_tags::dedup_nodes(&mut facts);
+        facts
+    }
+}
+
+/// One inferred flow per (source, host): a vendor's URL written ten times is one flow, at its
+/// first occurrence in path order.
+fn dedup_hosts(facts: &mut Facts) {
+    let mut seen = BTreeSet::new();
+    facts.flows.retain(|flow| match (&flow.to, flow.inferred) {
+        (FlowTarget::Host { host, .. }, true) => {
+            seen.insert((flow.from.as_ref().map(|f| f.id.clone()), host.clone()))
+        }
+        _ => true,
+    });
+}
+
+fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>) -> Facts {
+    let mut facts = Facts::default();
+    let owner = packages.owner_of(&file.path, ctx);
+    let text = file.text.as_bytes();
+    let mut declared = false;
+    let mut inferred = false;
+    let marked = MARKERS
+        .iter()
+        .chain(DATA_DERIVES.iter())
+        .any(|marker| memchr::memmem::find(text, marker.as_bytes()).is_some());
+    if marked {
+        match parse(file) {
+            Ok(found) => {
+                declared = !found.annotations.is_empty();
+                for annotation in &found.annotations {
+                    annotation::lower(
+                        annotation,
+                        owner.as_ref(),
+                        Origin::RustAttribute,
+                        &mut facts,
+                    );
+                }
+                for (span, message) in found.errors {
+                    facts.input_error(Some(span), None, message);
+                }
+                if let Some(owner) = &owner
+                    && !found.inferred.is_empty()
+                {
+                    inferred = true;
+                    let mut data = Vec::new();
+                    for field in found.inferred {
+                        facts.diagnostics.push(ExtractionDiagnostic {
+                            rule: "inferred-personal-data",
+                            severity: Severity::Note,
+                            message: format!(
+                                "`{}` looks like {}; annotate it with #[pii(\"{}\")] to confirm",
+                                field.name, field.category, field.category
+                            ),
+                            span: Some(field.span),
+                            path: None,
+                        });
+                        data.push(DataRef {
+                            key: field.category.to_string(),
+                            span: Some(field.span),
+                        });
+                    }
+                    facts
+                        .nodes
+                        .push(annotation::owner_data(owner, data, Origin::Inference, true));
+                }
+            }
+            Err((span, message)) => facts.input_error(Some(span), None, message),
+        }
+    }
+    // URLs are guessed only inside code that belongs to a node: a flow needs a source.
+    if let Some(owner) = &owner
+        && !rust_infer::is_test_path(file.path.as_str())
+        && memchr::memmem::find(text, b"://").is_some()
+    {
+        for literal in rust_infer::url_hosts(file) {
+            inferred = true;
+            facts.flows.push(FlowFact {
+                from: Some(crate::model::facts::NodeRef {
+                    id: owner.id.clone(),
+                    span: None,
+                }),
+                to: FlowTarget::Host {
+                    host: literal.host,
+                    span: Some(literal.span),
+                },
+                data: Vec::new(),
+                purpose: None,
+                safeguard: None,
+                span: Some(literal.span),
+                origin: Origin::Inference,
+                inferred: true,
+            });
+        }
+    }
+    if let Some(owner) = owner.as_ref().filter(|o| o.from_package)
+        && (declared || inferred)
+    {
+        let origin = if declared {
+            Origin::RustAttribute
+        } else {
+            Origin::Inference
+        };
+        facts
+            .nodes
+            .push(annotation::package_node(owner, origin, !declared));
+    }
+    facts
+}
+
+/// A field whose name suggests personal data.
+#[derive(Debug)]
+struct InferredField {
+    name: String,
+    category: &'static str,
+    span: Span,
+}
+
+/// What one parse found.
+#[derive(Debug, Default)]
+struct Found {
+    annotations: Vec<Annotation>,
+    errors: Vec<(Span, String)>,
+    inferred: Vec<InferredField>,
+}
+
+/// Parses a file with syn and collects its annotations, with spans already resolved to byte
+/// offsets. Deep nesting is parsed on a thread with a stack large enough for it.
+fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
+    let depth = nesting_depth(file.text.as_bytes());
+    if depth > MAX_NESTING {
+        return Err((
+            file.span(0..0),
+            format!(
+                "not read: brackets nest {depth} deep, more than the {MAX_NESTING} borderline parses"
+            ),
+        ));
+    }
+    if depth <= SHALLOW_NESTING {
+        return parse_here(file);
+    }
+    let stack = (16 << 20) + depth * (64 << 10);
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("borderline-syn".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, || parse_here(file))
+            .map_err(|error| {
+                (
+                    file.span(0..0),
+                    format!("not read: cannot start a parser thread: {error}"),
+                )
+            })?
+            .join()
+            .unwrap_or_else(|_| Err((file.span(0..0), "not read: the Rust parser failed".into())))
+    })
+}
+
+/// Parses on the current thread and forgets proc-macro2's span table afterwards, so memory does
+/// not grow with the repository.
+fn parse_here(file: &SourceFile) -> Result<Found, (Span, String)> {
+    let result = parse_inner(file);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
+
+fn parse_inner(file: &SourceFile) -> Result<Found, (Span, String)> {
+    // A shebang line is blanked out (same length) so byte offsets stay those of the file.
+    let text: std::borrow::Cow<'_, str> = match file.text.strip_prefix("#!") {
+        Some(rest) if !rest.trim_start().starts_with('[') => {
+            let end = file.text.find('\n').unwrap_or(file.text.len());
+            std::borrow::Cow::Owned(format!("{}{}", " ".repeat(end), &file.text[end..]))
+        }
+        _ => std::borrow::Cow::Borrowed(&*file.text),
+    };
+    let syntax = syn::parse_str::<syn::File>(&text).map_err(|error| {
+        let start = error.span().start();
+        let span = file.span_at(
+            u32::try_from(start.line).unwrap_or(u32::MAX),
+            u32::try_from(start.column + 1).unwrap_or(u32::MAX),
+        );
+        (
+            span,
+            format!(
+                "Rust syntax error at line {}: {error}; annotations in this file were not read",
+                start.line
+            ),
+        )
+    })?;
+    let mut collector = Collector {
+        file,
+        found: Found::default(),
+    };
+    collector.visit_file(&syntax);
+    Ok(collector.found)
+}
+
+/// The deepest nesting of brackets, counted over raw bytes: strings and comments may inflate it,
+/// which only makes the check more cautious.
+fn nesting_depth(bytes: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for byte in bytes {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+struct Collector<'a> {
+    file: &'a SourceFile,
+    found: Found,
+}
+
+/// One argument of an annotation attribute: `"category"` or `key = value`.
+enum Argument {
+    Positional(syn::LitStr),
+    Pair(syn::Ident, Box<syn::Expr>),
+}
+
+impl Parse for Argument {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Argument> {
+        if input.peek(syn::LitStr) {
+            return Ok(Argument::Positional(input.parse()?));
+        }
+        let key = input.call(syn::Ident::parse_any)?;
+        input.parse::<syn::Token![=]>()?;
+        Ok(Argument::Pair(key, Box::new(input.parse()?)))
+    }
+}
+
+impl Collector<'_> {
+    fn span(&self, span: proc_macro2::Span) -> Span {
+        self.file.span(span.byte_range())
+    }
+
+    fn text(&self, literal: &syn::LitStr) -> Text {
+        Text {
+            value: literal.value(),
+            span: self.span(literal.span()),
+        }
+    }
+
+    /// The annotation an attribute is, if its last path segment names one.
+    fn attribute(&mut self, attribute: &syn::Attribute) {
+        let Some(last) = attribute.path().segments.last() else {
+            return;
+        };
+        let name = last.ident.to_string();
+        let Some(kind) = AnnotationKind::parse(&name).filter(|k| *k != AnnotationKind::Service)
+        else {
+            return;
+        };
+        let span = self.span(attribute.span());
+        let mut annotation = Annotation {
+            kind,
+            span,
+            entries: Vec::new(),
+            positional: Vec::new(),
+        };
+        let arguments = match &attribute.meta {
+            syn::Meta::Path(_) => Vec::new(),
+            syn::Meta::NameValue(pair) => match &pair.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(literal),
+                    ..
+                }) => vec![Argument::Positional(literal.clone())],
+                other => {
+                    self.found.errors.push((
+                        self.span(other.span()),
+                        format!(
+                            "`#[{name} = ...]` takes a string; write `#[{name}(...)]` with {}",
+                            allowed(kind)
+                        ),
+                    ));
+                    return;
+                }
+            },
+            syn::Meta::List(list) => match list
+                .parse_args_with(Punctuated::<Argument, syn::Token![,]>::parse_terminated)
+            {
+                Ok(arguments) => arguments.into_iter().collect(),
+                Err(error) => {
+                    self.found.errors.push((
+                        self.span(error.span()),
+                        format!("malformed `{name}` attribute: {error}; expected `key = \"value\"` pairs with keys {}", allowed(kind)),
+                    ));
+                    return;
+                }
+            },
+        };
+        for argument in arguments {
+            match argument {
+                Argument::Positional(literal) => annotation.positional.push(self.text(&literal)),
+                Argument::Pair(key, value) => {
+                    let key_text = key.unraw().to_string();
+                    let value_span = self.span(value.span());
+                    annotation.entries.push(Entry {
+                        key: Text {
+                            value: key_text,
+                            span: self.span(key.span()),
+                        },
+                        value: self.value(&value),
+                        value_span,
+                    });
+                }
+            }
+        }
+        self.found.annotations.push(annotation);
+    }
+
+    fn value(&self, expression: &syn::Expr) -> Value {
+        match expression {
+            syn::Expr::Lit(literal) => match &literal.lit {
+                syn::Lit::Str(text) => Value::One(self.text(text)),
+                syn::Lit::Int(number) => Value::One(Text {
+                    value: number.base10_digits().to_string(),
+                    span: self.span(number.span()),
+                }),
+                syn::Lit::Bool(flag) => Value::One(Text {
+                    value: flag.value.to_string(),
+                    span: self.span(flag.span),
+                }),
+                _ => Value::Invalid("a literal of another type".into()),
+            },
+            // `to = payments_psp`: a bare identifier, as comment tags allow bare words.
+            syn::Expr::Path(path) if path.qself.is_none() && path.path.segments.len() == 1 => {
+                let ident = &path.path.segments[0].ident;
+                Value::One(Text {
+                    value: ident.to_string(),
+                    span: self.span(ident.span()),
+                })
+            }
+            syn::Expr::Array(array) => {
+                let mut items = Vec::new();
+                for element in &array.elems {
+                    match self.value(element) {
+                        Value::One(text) => items.push(text),
+                        _ => {
+                            return Value::Invalid(
+                                "a list with an item that is not a string".into(),
+                            );
+                        }
+                    }
+                }
+                Value::List(items)
+            }
+            _ => Value::Invalid("an expression".into()),
+        }
+    }
+
+    /// Field names that mean personal data, on structs that are serialized or stored and carry
+    /// no annotation of their own.
+    fn infer_struct(&mut self, item: &syn::ItemStruct) {
+        let mut derives = Vec::new();
+        for attribute in item.attrs.iter().filter(|a| a.path().is_ident("derive")) {
+            if let Ok(paths) =
+                attribute.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            {
+                derives.extend(
+                    paths
+                        .iter()
+                        .filter_map(|p| p.segments.last())
+                        .map(|s| s.ident.to_string()),
+                );
+            }
+        }
+        let annotated = derives.iter().any(|d| d == "PersonalData")
+            || item
+                .fields
+                .iter()
+                .flat_map(|f| f.attrs.iter())
+                .chain(item.attrs.iter())
+                .any(|a| {
+                    a.path()
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "pii" || s.ident == "personal_data")
+                });
+        if annotated || !derives.iter().any(|d| DATA_DERIVES.contains(&d.as_str())) {
+            return;
+        }
+        for field in &item.fields {
+            let Some(ident) = &field.ident else { continue };
+            let name = ident.unraw().to_string();
+            if let Some(category) = rust_infer::category_for_field(&name) {
+                self.found.inferred.push(InferredField {
+                    name,
+                    category,
+                    span: self.span(ident.span()),
+                });
+            }
+        }
+    }
+}
+
+fn allowed(kind: AnnotationKind) -> String {
+    kind.allowed_keys()
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_attribute(&mut self, attribute: &'ast syn::Attribute) {
+        self.attribute(attribute);
+    }
+
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        self.infer_struct(item);
+        syn::visit::visit_item_struct(self, item);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Owners;
+    use crate::extract::owners::testing::{files, line};
+    use crate::model::facts::{Location, NodeKind};
+
+    fn run(sources: &[SourceFile]) -> Facts {
+        let rules = crate::extract::owners::testing::rules();
+        let owners = Owners::default();
+        let ctx = ExtractContext {
+            rules: &rules,
+            owners: &owners,
+        };
+        let claimed: Vec<&SourceFile> = sources
+            .iter()
+            .filter(|f| RustAnnotations.claims(&f.path))
+            .collect();
+        RustAnnotations.extract(&claimed, &ctx)
+    }
+
+    const CHECKOUT: &str = r##"use borderline::{flow, PersonalData};
+
+#[derive(PersonalData, Debug)]
+pub struct Customer {
+    #[pii("user.contact.email")]
+    pub email: String,
+    #[pii(category = "user.financial.credit_card")]
+    pub card: String,
+    pub id: u64,
+}
+
+#[borderline::flow(to = "payments-psp", data = ["user.financial.credit_card", "user.contact.email"], purpose = "payment")]
+pub async fn charge(c: &Customer) {
+    let _ = "#[borderline::flow(to = \"nowhere\")]";
+}
+
+#[bl::store(id = "orders-db", location = "aws:eu-central-1", data = ["user.contact"])]
+pub struct OrdersRepo;
+
+impl OrdersRepo {
+    #[flow(to = "analytics", from = "checkout-web", mechanism = "scc", module = 2)]
+    fn track(&self) {}
+}
+"##;
+
+    #[test]
+    fn every_attribute_form() {
+        let sources = files(&[
+            (
+                "services/checkout/Cargo.toml",
+                "[package]\nname = \"checkout\"\nversion = \"0.1.0\"\n",
+            ),
+            ("services/checkout/src/lib.rs", CHECKOUT),
+        ]);
+        let facts = run(&sources);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let flows: Vec<(Option<&str>, String, u32, usize)> = facts
+            .flows
+            .iter()
+            .map(|f| {
+                let to = match &f.to {
+                    FlowTarget::Node(n) => n.id.clone(),
+                    FlowTarget::Host { host, .. } => host.clone(),
+                };
+                (
+                    f.from.as_ref().map(|n| n.id.as_str()),
+                    to,
+                    line(&sources, f.span),
+                    f.data.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            flows,
+            [
+                (Some("checkout"), "payments-psp".to_string(), 12, 2),
+                (Some("checkout-web"), "analytics".to_string(), 21, 0)
+            ]
+        );
+        assert_eq!(
+            facts.flows[1].safeguard.as_ref().and_then(|s| s.module),
+            Some(2)
+        );
+        let to_span = match &facts.flows[0].to {
+            FlowTarget::Node(n) => n.span,
+            FlowTarget::Host { span, .. } => *span,
+        };
+        let to_text = to_span.map(|s| &sources[1].text[s.start as usize..s.end as usize]);
+        assert_eq!(to_text, Some("\"payments-psp\""));
+
+        let store = facts.nodes.iter().find(|n| n.id == "orders-db");
+        let store = store.map(|n| {
+            (
+                n.kind,
+                n.location.as_ref().map(|l| l.location.clone()),
+                line(&sources, n.span),
+            )
+        });
+        assert_eq!(
+            store,
+            Some((
+                Some(NodeKind::Store),
+                Some(Location::Region {
+                    provider: "aws".into(),
+                    region: "eu-central-1".into()
+                }),
+                17
+            ))
+        );
+        let held: Vec<(&str, u32)> = facts
+            .nodes
+            .iter()
+            .filter(|n| n.id == "checkout")
+            .flat_map(|n| n.data.iter())
+            .map(|d| (d.key.as_str(), line(&sources, d.span)))
+            .collect();
+        assert_eq!(
+            held,
+            [("user.contact.email", 5), ("user.financial.credit_card", 7)]
+        );
+        let service = facts
+            .nodes
+            .iter()
+            .find(|n| n.id == "checkout" && n.data.is_empty());
+        assert_eq!(
+            service.map(|n| (n.kind, line(&sources, n.span))),
+            Some((Some(NodeKind::Service), 2))
+        );
+    }
+
+    #[test]
+    fn unparsable_rust_is_an_input_error_with_syn_line() {
+        let sources = files(&[(
+            "src/main.rs",
+            "#[derive(Serialize)]\nstruct A {\n    email: String }\nfn main() { let x = ; }\n",
+        )]);
+        let facts = run(&sources);
+        assert_eq!(facts.diagnostics.len(), 1);
+        let diagnostic = &facts.diagnostics[0];
+        assert_eq!(diagnostic.rule, "input-error");
+        assert_eq!(line(&sources, diagnostic.span), 4);
+        assert!(
+            diagnostic.message.contains("line 4"),
+            "{}",
+            diagnostic.message
+        );
+    }
+
+    #[test]
+    fn malformed_attributes_list_allowed_keys() {
+        let sources = files(&[(
+            "src/lib.rs",
+            "#[borderline::flow(too = \"x\")]\nfn a() {}\n#[borderline::flow(to = 1 + 2)]\nfn b() {}\n#[borderline::store(id \"x\")]\nstruct S;\n",
+        )]);
+        let facts = run(&sources);
+        let messages: Vec<(u32, &str)> = facts
+            .diagnostics
+            .iter()
+            .map(|d| (line(&sources, d.span), d.message.as_str()))
+            .collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(messages.iter().any(|(l, m)| *l == 1
+            && m.starts_with("unknown key `too` in a `flow` annotation; allowed keys: `to`")));
+        assert!(
+            messages
+                .iter()
+                .any(|(l, m)| *l == 1 && m.starts_with("a `flow` annotation needs `to`"))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|(l, m)| *l == 3 && m.starts_with("`to` must be a string"))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|(l, m)| *l == 5 && m.starts_with("malformed `store` attribute"))
+        );
+        assert!(facts.flows.is_empty());
+    }
+
+    #[test]
+    fn inference_from_unannotated_structs_and_urls() {
+        let sources = files(&[
+            ("Cargo.toml", "[package]\nname = \"newsletter\"\n"),
+            (
+                "src/lib.rs",
+                "#[derive(Debug, serde::Serialize, sqlx::FromRow)]\nstruct Subscriber {\n    id: i64,\n    email: String,\n    date_of_birth: String,\n}\n#[derive(Debug)]\nstruct Internal { email: String }\nconst TRACK: &str = \"https://api.mixpanel.com/track\";\nconst AGAIN: &str = \"https://api.mixpanel.com/engage\";\n",
+            ),
+            (
+                "tests/mock.rs",
+                "const M: &str = \"https://api.stripe.com/v1\";\n",
+            ),
+        ]);
+        let facts = run(&sources);
+        let notes: Vec<(u32, &str)> = facts
+            .diagnostics
+            .iter()
+            .map(|d| (line(&sources, d.span), d.rule))
+            .collect();
+        assert_eq!(
+            notes,
+            [(4, "inferred-personal-data"), (5, "inferred-personal-data")]
+        );
+        assert!(facts.diagnostics[0].message.contains("looks like user.contact.email; annotate it with #[pii(\"user.contact.email\")] to confirm"));
+        let node = facts.nodes.iter().find(|n| !n.data.is_empty());
+        assert_eq!(
+            node.map(|n| (n.id.as_str(), n.inferred, n.data.len())),
+            Some(("newsletter", true, 2))
+        );
+        assert_eq!(
+            facts.flows.len(),
+            1,
+            "one flow per host, none from tests: {:?}",
+            facts.flows
+        );
+        assert!(facts.flows[0].inferred && facts.flows[0].origin == Origin::Inference);
+        assert!(
+            matches!(&facts.flows[0].to, FlowTarget::Host { host, .. } if host == "api.mixpanel.com")
+        );
+        assert_eq!(line(&sources, facts.flows[0].span), 9);
+    }
+
+    #[test]
+    fn files_without_markers_are_not_parsed_and_deep_nesting_is_safe() {
+        let sources = files(&[(
+            "src/a.rs",
+            "#[derive(Debug)]\nstruct A;\nfn main() { let x = ; }\n",
+        )]);
+        assert!(
+            run(&sources).diagnostics.is_empty(),
+            "no marker: not parsed, so no syntax error"
+        );
+        let deep = format!(
+            "// borderline\nfn f() {{ let x = {}1{}; }}\n",
+            "(".repeat(3000),
+            ")".repeat(3000)
+        );
+        let sources = files(&[("src/deep.rs", &deep)]);
+        assert!(run(&sources).diagnostics.is_empty());
+        let deeper = format!(
+            "// borderline\nfn f() {{ let x = {}1{}; }}\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let sources = files(&[("src/deeper.rs", &deeper)]);
+        let facts = run(&sources);
+        assert!(
+            facts.diagnostics[0].message.contains("nest"),
+            "{:?}",
+            facts.diagnostics
+        );
+    }
+}
