@@ -1,0 +1,1 @@
+//! The Markdown report: a pull-request comment.
