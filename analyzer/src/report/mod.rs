@@ -1,6 +1,7 @@
 //! Reporting: the only stage that knows output formats. Every renderer reads spans through the same
 //! files table, so file:line:column agree across formats.
 
+pub mod flow_explain;
 pub mod graph;
 pub mod json;
 pub mod markdown;
