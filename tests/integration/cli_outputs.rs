@@ -73,3 +73,117 @@ fn outputs_are_byte_identical_across_runs_and_jobs() {
         assert_eq!(first.stdout, second.stdout, "{args:?} differs between runs");
     }
 }
+
+fn write(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+#[test]
+fn merge_joins_fragments_and_evaluates_flows_across_repositories() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for repo in [&a, &b] {
+        std::fs::create_dir(repo).unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Repository A sends to a store it cannot locate; repository B says the store is in Mumbai.
+    write(
+        &a.join("borderline.toml"),
+        "[project]\nname = \"shop\"\n[[node]]\nid = \"checkout\"\nlocation = \"aws:eu-west-1\"\n[[node]]\nid = \"reports-db\"\nkind = \"store\"\n[[flow]]\nfrom = \"checkout\"\nto = \"reports-db\"\ndata = [\"user.contact.email\"]\n",
+    );
+    write(
+        &b.join("borderline.toml"),
+        "[project]\nname = \"reporting\"\n[[node]]\nid = \"reports-db\"\nkind = \"store\"\nlocation = \"aws:ap-south-1\"\n[[node]]\nid = \"checkout\"\nlocation = \"US\"\n",
+    );
+    for (repo, name) in [(&a, "a.json"), (&b, "b.json")] {
+        let out = dir.path().join(name);
+        let output = borderline(
+            repo,
+            &[
+                "graph",
+                ".",
+                "--format",
+                "json",
+                "-o",
+                &out.to_string_lossy(),
+                "--date",
+                FIXTURE_DATE,
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let merged = borderline(
+        dir.path(),
+        &[
+            "merge",
+            "a.json",
+            "b.json",
+            "--format",
+            "json",
+            "--date",
+            FIXTURE_DATE,
+        ],
+    );
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    assert!(
+        stderr(&merged)
+            .contains("node `checkout`: location `aws:eu-west-1` vs `US` (a.json vs b.json)"),
+        "{}",
+        stderr(&merged)
+    );
+    let view: serde_json::Value =
+        serde_json::from_str(&stdout(&merged)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(view["flows"][0]["id"], "checkout->reports-db");
+    assert_eq!(
+        view["flows"][0]["findings"][0]["rule"],
+        "transfer-without-safeguard"
+    );
+    write(&dir.path().join("bad.json"), "{}");
+    let bad = borderline(dir.path(), &["merge", "a.json", "bad.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("bad.json: not a borderline graph fragment"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn init_writes_a_starter_manifest_and_never_overwrites() {
+    let refused = run(&["init", "."]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("already exists; not overwriting it"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let partial = dir.path().join("partial.toml");
+    let sample = std::fs::read_to_string(fixtures_dir().join("outputs-sample/borderline.toml"))
+        .unwrap_or_default();
+    write(&partial, &sample);
+    let output = borderline(
+        dir.path(),
+        &[
+            "init",
+            ".",
+            "--config",
+            &partial.to_string_lossy(),
+            "--date",
+            FIXTURE_DATE,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let starter = std::fs::read_to_string(dir.path().join("borderline.toml")).unwrap_or_default();
+    assert!(
+        starter.contains("# TODO: where is `legacy-crm`?"),
+        "{starter}"
+    );
+    assert!(
+        starter.contains("# TODO: `acme-analytics` receives personal data in US"),
+        "{starter}"
+    );
+    // The starter is a valid manifest as written.
+    let scanned = borderline(dir.path(), &["scan", ".", "--date", FIXTURE_DATE]);
+    assert_eq!(scanned.status.code(), Some(0), "{}", stderr(&scanned));
+}

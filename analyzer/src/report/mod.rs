@@ -7,6 +7,7 @@ pub mod json;
 pub mod markdown;
 pub mod ropa;
 pub mod sarif;
+pub mod starter;
 pub mod text;
 
 use crate::finding::Finding;
