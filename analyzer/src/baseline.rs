@@ -96,6 +96,7 @@ impl Baseline {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
     use crate::model::facts::Severity;

@@ -104,7 +104,7 @@ fn graphviz_rust_parse_check(dot: &str) -> bool {
             });
         return output.is_ok_and(|o| o.status.success());
     }
-    dot.matches('"').count() % 2 == 0
+    dot.matches('"').count().is_multiple_of(2)
 }
 
 fn which_dot() -> bool {
