@@ -3,6 +3,7 @@
 //! The pipeline runs one way: [`discover`] → [`extract`] → [`model`] → [`evaluate`] → [`report`].
 //! See ARCHITECTURE.md for the invariants of each stage.
 
+pub mod baseline;
 pub mod checks;
 pub mod config;
 pub mod date;
@@ -10,6 +11,7 @@ pub mod discover;
 pub mod evaluate;
 pub mod extract;
 pub mod finding;
+pub mod merge;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -3,8 +3,12 @@
 // Tests fail by panicking; the workspace lints against it are for production code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod baseline;
 mod cli;
+mod cli_outputs;
 mod fixtures;
+mod graph;
 mod properties;
 mod safety;
+mod sarif;
 mod support;

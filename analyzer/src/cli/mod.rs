@@ -2,11 +2,16 @@
 //! threshold, 2 borderline could not do its job.
 
 mod explain;
+mod graph_cmd;
+mod init_cmd;
+mod merge_cmd;
+mod ropa_cmd;
 mod rules_cmd;
 mod scan_cmd;
 
 use borderline::date::Date;
 use borderline::rules::RuleSet;
+use borderline::scan::{Scan, ScanError, ScanOptions, scan};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -34,10 +39,18 @@ struct Cli {
 enum Command {
     /// Scan a repository and report findings; the exit code gates CI.
     Scan(scan_cmd::ScanArgs),
-    /// Explain a rule (`borderline explain transfer-without-safeguard`).
+    /// The data map: --format dot|svg|mermaid|json.
+    Graph(graph_cmd::GraphArgs),
+    /// The transfer register (Art. 30 record): --format csv|markdown|json.
+    Ropa(ropa_cmd::RopaArgs),
+    /// Explain a rule (`explain transfer-without-safeguard`) or a flow (`explain checkout->acme-analytics`).
     Explain(explain::ExplainArgs),
     /// Print the checks and the rule data in force, with versions and dates.
     Rules(rules_cmd::RulesArgs),
+    /// Write a starter borderline.toml from what a scan discovers.
+    Init(init_cmd::InitArgs),
+    /// Join graph fragments (`graph --format json`) of many repositories into one map.
+    Merge(merge_cmd::MergeArgs),
 }
 
 /// Options every command that reads a repository or rule data takes.
@@ -82,8 +95,12 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(args),
+        Command::Graph(args) => graph_cmd::run(args),
+        Command::Ropa(args) => ropa_cmd::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Init(args) => init_cmd::run(args),
+        Command::Merge(args) => merge_cmd::run(args),
     };
     match result {
         Ok(code) => code,
@@ -145,4 +162,53 @@ pub fn use_color(common: &CommonArgs) -> bool {
     common.output.is_none()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal()
+}
+
+/// Colour on standard error (for warnings) follows the same rule, on stderr's terminal.
+pub fn stderr_is_interactive(common: &CommonArgs) -> bool {
+    !common.quiet && std::io::stderr().is_terminal()
+}
+
+/// Scans PATH with the common options. `Ok(None)` means the manifest was invalid: its problems are
+/// already printed and the caller exits 2. A spinner runs on stderr while `progress` is set.
+pub fn scan_repository(
+    path: &std::path::Path,
+    common: &CommonArgs,
+    progress: bool,
+) -> anyhow::Result<Option<(Scan, RuleSet)>> {
+    configure_jobs(common)?;
+    let rules = load_rules(common)?;
+    let options = ScanOptions {
+        root: path.to_path_buf(),
+        config: common.config.clone(),
+        date: common.date.unwrap_or_else(Date::today),
+    };
+    // A spinner, not a bar: the pipeline does not report partial progress, and a terminal user
+    // waiting on a large monorepo mostly needs to know it has not hung.
+    let spinner = (progress && stderr_is_interactive(common)).then(|| {
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        spinner.set_message(format!("scanning {}", path.display()));
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    });
+    let result = scan(&options, &rules);
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    match result {
+        Ok(scanned) => Ok(Some((scanned, rules))),
+        Err(ScanError::Manifest(errors)) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            eprintln!(
+                "error: {} problem{} in the manifest; nothing was scanned",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
 }

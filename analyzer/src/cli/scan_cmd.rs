@@ -1,13 +1,11 @@
 //! `borderline scan`: findings, and the exit code that gates CI.
 
 use super::{
-    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, configure_jobs, load_rules, use_color,
-    write_output,
+    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, scan_repository, use_color, write_output,
 };
-use borderline::date::Date;
+use borderline::baseline::Baseline;
 use borderline::model::facts::Severity;
 use borderline::report;
-use borderline::scan::{ScanError, ScanOptions, scan};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -17,6 +15,10 @@ pub enum ScanFormat {
     Text,
     /// Findings, nodes and flows as JSON.
     Json,
+    /// SARIF 2.1.0 for code scanning (GitHub `upload-sarif`).
+    Sarif,
+    /// A pull-request comment: counts, a table of findings, a Mermaid diagram.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -37,33 +39,50 @@ pub struct ScanArgs {
     /// Lowest severity that fails the run (exit 1). Default: the manifest's `policy.fail_on`, else `error`.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// Findings whose fingerprints this baseline lists are reported as known and do not fail.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the fingerprints of the current findings to FILE (a baseline for later runs).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
-    configure_jobs(&args.common)?;
-    let rules = load_rules(&args.common)?;
-    let options = ScanOptions {
-        root: args.path.clone(),
-        config: args.common.config.clone(),
-        date: args.common.date.unwrap_or_else(Date::today),
-    };
-    let scanned = match scan(&options, &rules) {
-        Ok(scanned) => scanned,
-        Err(ScanError::Manifest(errors)) => {
-            for error in &errors {
-                eprintln!("error: {error}");
+    // The baseline is read before scanning: a missing or corrupt file is a usage error (exit 2),
+    // and it would be a waste to scan a large repository first.
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("error: cannot read the baseline {}: {e}", path.display());
+                    return Ok(EXIT_ERROR);
+                }
+            };
+            match Baseline::parse(&text) {
+                Ok(baseline) => Some(baseline),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    return Ok(EXIT_ERROR);
+                }
             }
-            eprintln!(
-                "error: {} problem{} in the manifest; nothing was scanned",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" }
-            );
-            return Ok(EXIT_ERROR);
         }
-        Err(error) => return Err(error.into()),
     };
+    // Progress only for formats a person reads on a terminal; machine formats stay quiet.
+    let progress = matches!(args.format, ScanFormat::Text | ScanFormat::Markdown);
+    let Some((mut scanned, rules)) = scan_repository(&args.path, &args.common, progress)? else {
+        return Ok(EXIT_ERROR);
+    };
+    if let Some(baseline) = &baseline {
+        baseline.apply(&mut scanned.evaluation.findings);
+    }
+    if let Some(path) = &args.write_baseline {
+        std::fs::write(path, Baseline::of(&scanned.evaluation.findings).to_json())
+            .map_err(|e| anyhow::anyhow!("cannot write the baseline {}: {e}", path.display()))?;
+    }
     let (model, evaluation) = (&scanned.model, &scanned.evaluation);
     let text = match args.format {
         ScanFormat::Text => report::text::render(
@@ -73,6 +92,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             use_color(&args.common),
         ),
         ScanFormat::Json => report::json::render(model, evaluation, &rules),
+        ScanFormat::Sarif => report::sarif::render(model, evaluation, baseline.is_some()),
+        ScanFormat::Markdown => report::markdown::render(model, evaluation, &rules),
     };
     write_output(&args.common, &text)?;
     let threshold = match args.fail_on {

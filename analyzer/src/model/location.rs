@@ -71,7 +71,9 @@ impl ResolvedLocation {
 }
 
 /// The jurisdiction group a node is drawn in and reported under.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum JurisdictionStatus {
     Eea,

@@ -1,7 +1,13 @@
 //! Reporting: the only stage that knows output formats. Every renderer reads spans through the same
 //! files table, so file:line:column agree across formats.
 
+pub mod flow_explain;
+pub mod graph;
 pub mod json;
+pub mod markdown;
+pub mod ropa;
+pub mod sarif;
+pub mod starter;
 pub mod text;
 
 use crate::finding::Finding;
@@ -9,7 +15,7 @@ use crate::model::facts::Severity;
 use crate::source::{Files, LineColumn, Span};
 
 /// Where a span is, for machine-readable output: a path relative to the root, 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     pub file: String,
     pub line: u32,

@@ -1,0 +1,77 @@
+//! `borderline graph`: the data map as DOT, SVG, Mermaid or JSON.
+
+use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository, write_output};
+use borderline::report::graph::{GraphView, render_svg, to_dot, to_mermaid};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT text.
+    Dot,
+    /// SVG rendered by Graphviz's `dot` (Debian package `graphviz`).
+    Svg,
+    /// Mermaid `flowchart LR` (renders in GitHub Markdown).
+    Mermaid,
+    /// Nodes, flows and findings with stable ids: the fragment format of `borderline merge`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The repository to scan.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+    /// Draw only this node and the nodes it exchanges data with.
+    #[arg(long, value_name = "NODE")]
+    pub focus: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: GraphArgs) -> anyhow::Result<i32> {
+    let Some((scanned, rules)) = scan_repository(&args.path, &args.common, false)? else {
+        return Ok(EXIT_ERROR);
+    };
+    let view = GraphView::build(&scanned.model, &scanned.evaluation, &rules);
+    render(view, args.format, args.focus.as_deref(), &args.common)
+}
+
+/// Shared with `merge`: focuses the view, renders it, writes it. Unknown focus or missing `dot` → 2.
+pub fn render(
+    view: GraphView,
+    format: GraphFormat,
+    focus: Option<&str>,
+    common: &CommonArgs,
+) -> anyhow::Result<i32> {
+    let view = match focus {
+        None => view,
+        Some(id) => match view.focus(id) {
+            Some(focused) => focused,
+            None => {
+                let hint =
+                    borderline::model::closest_id(id, view.nodes.iter().map(|n| n.id.as_str()))
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default();
+                eprintln!("error: --focus: no node has the id `{id}`{hint}");
+                return Ok(EXIT_ERROR);
+            }
+        },
+    };
+    let text = match format {
+        GraphFormat::Dot => to_dot(&view),
+        GraphFormat::Mermaid => to_mermaid(&view),
+        GraphFormat::Json => view.to_json(),
+        GraphFormat::Svg => match render_svg(&to_dot(&view)) {
+            Ok(svg) => svg,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(EXIT_ERROR);
+            }
+        },
+    };
+    write_output(common, &text)?;
+    Ok(EXIT_OK)
+}

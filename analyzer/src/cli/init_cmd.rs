@@ -1,0 +1,53 @@
+//! `borderline init`: scans a repository and writes a starter `borderline.toml`.
+
+use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository};
+use borderline::report::starter;
+use borderline::scan::MANIFEST_NAME;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository to scan; the manifest is written at its root (or to `-o FILE`).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: InitArgs) -> anyhow::Result<i32> {
+    let target = args
+        .common
+        .output
+        .clone()
+        .unwrap_or_else(|| args.path.join(MANIFEST_NAME));
+    // Never overwrite a manifest: it holds what people declared, which a scan cannot recreate.
+    if target.exists() {
+        eprintln!(
+            "error: {} already exists; not overwriting it (remove it or pass -o FILE)",
+            target.display()
+        );
+        return Ok(EXIT_ERROR);
+    }
+    // `--config` may name a partial manifest kept elsewhere; its facts join what the scan finds.
+    let Some((scanned, _rules)) = scan_repository(&args.path, &args.common, true)? else {
+        return Ok(EXIT_ERROR);
+    };
+    let project = std::fs::canonicalize(&args.path)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "my-project".into());
+    let text = starter::render(&scanned.model, &scanned.evaluation, &project);
+    // `create_new` closes the window between the check above and the write.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", target.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
+    if !args.common.quiet {
+        eprintln!("wrote {}", target.display());
+    }
+    Ok(EXIT_OK)
+}

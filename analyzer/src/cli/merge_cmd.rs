@@ -1,0 +1,58 @@
+//! `borderline merge A.json B.json ...`: one map from the graph fragments of many repositories.
+
+use super::graph_cmd::{GraphFormat, render};
+use super::{CommonArgs, EXIT_ERROR, load_rules};
+use borderline::date::Date;
+use borderline::merge::{Fragment, merge};
+use borderline::report::graph::GraphView;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Fragments written by `borderline graph --format json`, one per repository.
+    #[arg(required = true, value_name = "FILE")]
+    pub fragments: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+    /// Draw only this node and the nodes it exchanges data with.
+    #[arg(long, value_name = "NODE")]
+    pub focus: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
+    let rules = load_rules(&args.common)?;
+    let mut fragments = Vec::new();
+    for path in &args.fragments {
+        let source = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: cannot read {source}: {e}");
+                return Ok(EXIT_ERROR);
+            }
+        };
+        match Fragment::parse(&source, &text) {
+            Ok(fragment) => fragments.push(fragment),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_ERROR);
+            }
+        }
+    }
+    let merged = merge(
+        &fragments,
+        &rules,
+        args.common.date.unwrap_or_else(Date::today),
+    );
+    for warning in &merged.warnings {
+        eprintln!(
+            "warning: {}",
+            borderline::report::sanitize_for_terminal(warning)
+        );
+    }
+    let view = GraphView::build(&merged.model, &merged.evaluation, &rules);
+    render(view, args.format, args.focus.as_deref(), &args.common)
+}

@@ -1,0 +1,322 @@
+//! `borderline explain FROM->TO`: the path the data takes, the countries, the verdict and the rule
+//! data behind it, the findings on the way, and what would make each hop lawful.
+
+use super::position;
+use crate::evaluate::Evaluation;
+use crate::evaluate::transfer::{Transfer, Verdict};
+use crate::model::facts::MechanismKind;
+use crate::model::{JurisdictionStatus, Model, Node};
+use crate::rules::RuleSet;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Why a flow cannot be explained.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    #[error("no node has the id `{id}`{}", .closest.as_ref().map(|c| format!("; did you mean `{c}`?")).unwrap_or_default())]
+    UnknownNode { id: String, closest: Option<String> },
+    #[error("no data flows from `{from}` to `{to}`, directly or through other nodes")]
+    NoPath { from: String, to: String },
+}
+
+fn check_node(model: &Model, id: &str) -> Result<(), ExplainError> {
+    if model.node(id).is_some() {
+        return Ok(());
+    }
+    Err(ExplainError::UnknownNode {
+        id: id.to_string(),
+        closest: crate::model::closest_id(id, model.nodes.iter().map(|n| n.id.as_str()))
+            .map(str::to_string),
+    })
+}
+
+/// The shortest chain of flows from `from` to `to` (by flow index), breadth first in id order.
+fn path(model: &Model, from: &str, to: &str) -> Option<Vec<usize>> {
+    let mut previous: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut queue = VecDeque::from([from]);
+    while let Some(current) = queue.pop_front() {
+        if current == to {
+            let mut hops = Vec::new();
+            let mut at = to;
+            while at != from {
+                let index = *previous.get(at)?;
+                hops.push(index);
+                at = model.flows[index].from.as_str();
+            }
+            hops.reverse();
+            return Some(hops);
+        }
+        for (index, flow) in model
+            .flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.from == current)
+        {
+            if flow.to != from && !previous.contains_key(flow.to.as_str()) {
+                previous.insert(flow.to.as_str(), index);
+                queue.push_back(flow.to.as_str());
+            }
+        }
+    }
+    None
+}
+
+fn describe_node(node: &Node, rules: &RuleSet, evaluation: &Evaluation) -> String {
+    let status = JurisdictionStatus::of(&node.resolved, rules, evaluation.date);
+    let written = node
+        .location
+        .as_ref()
+        .map(|l| format!(", declared as `{}`", l.location))
+        .unwrap_or_default();
+    format!(
+        "{} [{}] in {} ({}{written})",
+        node.id,
+        node.kind.as_str(),
+        node.resolved.display(),
+        status.title()
+    )
+}
+
+fn verdict_text(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Adequate { decisions } => {
+            format!("lawful under adequacy: {}", decisions.join("; "))
+        }
+        Verdict::Safeguarded { mechanism } => {
+            format!("lawful under a valid {} safeguard", mechanism.as_str())
+        }
+        Verdict::NoBasis { reason } => format!("no Chapter V basis: {reason}"),
+        Verdict::ScopeNotMet {
+            country,
+            decision,
+            condition,
+        } => {
+            format!(
+                "{country} is adequate under {decision}, but the recipient is outside its scope: {condition}"
+            )
+        }
+        Verdict::Expired { what, .. } => format!("not valid on the evaluation date: {what}"),
+        Verdict::Unapproved { mechanism, .. } => {
+            format!("the policy does not approve `{}`", mechanism.as_str())
+        }
+    }
+}
+
+fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out: &mut String) {
+    for country in &transfer.third_countries {
+        let decisions: Vec<_> = rules
+            .adequacy_decisions(country)
+            .into_iter()
+            .filter(|d| d.is_gdpr())
+            .collect();
+        if decisions.is_empty() {
+            out.push_str(&format!(
+                "    - {country}: no GDPR adequacy decision in the rule data\n"
+            ));
+        }
+        for decision in decisions {
+            let validity = match decision.expires {
+                Some(expires) => format!("adopted {}, expires {expires}", decision.adopted),
+                None => format!("adopted {}, no expiry", decision.adopted),
+            };
+            let in_force = if decision.in_force_on(evaluation.date) {
+                "in force"
+            } else {
+                "not in force"
+            };
+            out.push_str(&format!(
+                "    - {country}: {} ({validity}; {in_force} on {})\n",
+                decision.instrument, evaluation.date
+            ));
+            out.push_str(&format!("      scope: {}\n", decision.scope));
+            for condition in &decision.conditions {
+                out.push_str(&format!("      condition: {}\n", condition.description));
+            }
+            out.push_str(&format!(
+                "      source: {} (as of {})\n",
+                decision.source, decision.as_of
+            ));
+        }
+    }
+    if let Some((safeguard, _)) = &transfer.safeguard {
+        let mut line = format!("    - safeguard: {}", safeguard.mechanism.as_str());
+        if let Some(version) = &safeguard.version {
+            line.push_str(&format!(" {version}"));
+            let found = rules
+                .mechanism(safeguard.mechanism.as_str())
+                .and_then(|m| m.versions.iter().find(|v| &v.id == version));
+            if let Some(v) = found {
+                line.push_str(&format!(" = {}", v.instrument));
+                let mut validity = Vec::new();
+                if let Some(from) = v.valid_from {
+                    validity.push(format!("usable from {from}"));
+                }
+                if let Some(before) = v.signed_before {
+                    validity.push(format!("only for contracts signed before {before}"));
+                }
+                if let Some(until) = v.valid_until {
+                    validity.push(format!("valid until {until}"));
+                }
+                if !v.transfer_tool {
+                    validity.push("not a transfer tool".into());
+                }
+                if !validity.is_empty() {
+                    line.push_str(&format!(" ({})", validity.join(", ")));
+                }
+            }
+        }
+        if let Some(module) = safeguard.module {
+            line.push_str(&format!(", module {module}"));
+        }
+        if let Some(signed) = safeguard.signed {
+            line.push_str(&format!(", signed {signed}"));
+        }
+        if let Some(expires) = safeguard.expires {
+            line.push_str(&format!(", expires {expires}"));
+        }
+        line.push_str(&format!(
+            ", TIA: {}",
+            safeguard.tia.as_deref().unwrap_or("none")
+        ));
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for assumption in &transfer.assumptions {
+        out.push_str(&format!("    - assumed: {assumption}\n"));
+    }
+}
+
+/// What would make a transfer lawful, in order of effort.
+fn remedies(transfer: &Transfer, model: &Model) -> Vec<String> {
+    let recipient = model.node(&transfer.to);
+    let is_store = recipient.is_some_and(|n| n.kind == crate::model::facts::NodeKind::Store);
+    let mut out = Vec::new();
+    match &transfer.verdict {
+        Verdict::Adequate { .. } | Verdict::Safeguarded { .. } if !transfer.missing_tia => {
+            return out;
+        }
+        Verdict::ScopeNotMet { condition, .. } => {
+            out.push(format!("if `{}` meets the decision's scope ({condition}), declare it (e.g. `certifications = [\"dpf\"]`)", transfer.to));
+        }
+        Verdict::Expired { what, .. } => {
+            out.push(format!("renew or replace what expired ({what})"))
+        }
+        Verdict::Unapproved { mechanism, .. } if *mechanism != MechanismKind::Adequacy => {
+            out.push(format!(
+                "approve `{}` in `policy.approved_mechanisms`, or rely on another mechanism",
+                mechanism.as_str()
+            ));
+        }
+        _ => {}
+    }
+    if transfer.missing_tia {
+        out.push(
+            "record a transfer impact assessment: `tia = \"docs/tia/...\"` on the safeguard".into(),
+        );
+    } else {
+        out.push(format!(
+            "add SCC 2021/914 (module 2 for a processor, 1 for a controller) with a TIA to the flow: `safeguard = {{ mechanism = \"scc\", version = \"2021/914\", module = 2, signed = \"YYYY-MM-DD\", tia = \"docs/tia/{}.md\" }}`",
+            transfer.to
+        ));
+    }
+    out.push(if is_store {
+        "or move the store to an EEA region".into()
+    } else {
+        format!("or use an EEA region or endpoint of `{}`", transfer.to)
+    });
+    out
+}
+
+/// Explains the data's way from `from` to `to`.
+pub fn explain_flow(
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    from: &str,
+    to: &str,
+) -> Result<String, ExplainError> {
+    check_node(model, from)?;
+    check_node(model, to)?;
+    let hops = path(model, from, to).ok_or_else(|| ExplainError::NoPath {
+        from: from.to_string(),
+        to: to.to_string(),
+    })?;
+    let mut out = format!(
+        "{from} -> {to} (evaluated on {})\n\npath of the data:\n",
+        evaluation.date
+    );
+    let mut ids = vec![from.to_string()];
+    ids.extend(hops.iter().map(|i| model.flows[*i].to.clone()));
+    for id in &ids {
+        if let Some(node) = model.node(id) {
+            out.push_str(&format!("  {}\n", describe_node(node, rules, evaluation)));
+        }
+    }
+    for index in hops {
+        let flow = &model.flows[index];
+        out.push_str(&format!("\n{} -> {}\n", flow.from, flow.to));
+        let data = if flow.data.is_empty() {
+            "unspecified (treated as personal)".to_string()
+        } else {
+            flow.data
+                .iter()
+                .map(|d| d.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        out.push_str(&format!("  data: {data}\n"));
+        if let Some(purpose) = &flow.purpose {
+            out.push_str(&format!("  purpose: {purpose}\n"));
+        }
+        if let Some(p) = position(&model.files, flow.span, None) {
+            out.push_str(&format!("  declared at: {}:{}\n", p.file, p.line));
+        }
+        let Some(transfer) = evaluation.transfers.iter().find(|t| t.flow == Some(index)) else {
+            out.push_str("  not a Chapter V transfer: the data stays in the EEA, is not personal, or its destination is unknown\n");
+            continue;
+        };
+        let kind = if transfer.onward {
+            "onward transfer"
+        } else {
+            "transfer"
+        };
+        out.push_str(&format!(
+            "  {kind} to {}\n",
+            transfer.third_countries.join(", ")
+        ));
+        out.push_str(&format!("  verdict: {}\n", verdict_text(&transfer.verdict)));
+        out.push_str("  rule data:\n");
+        rule_data(transfer, rules, evaluation, &mut out);
+        let findings: Vec<_> = evaluation
+            .findings
+            .iter()
+            .filter(|f| {
+                f.from.as_deref() == Some(flow.from.as_str())
+                    && f.to.as_deref() == Some(flow.to.as_str())
+            })
+            .collect();
+        if findings.is_empty() {
+            out.push_str("  findings: none\n");
+        } else {
+            out.push_str("  findings:\n");
+            for finding in findings {
+                let place = position(&model.files, finding.span, finding.path.as_deref())
+                    .map(|p| format!(" ({}:{})", p.file, p.line))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "    - {} [{}]{place}: {}\n",
+                    finding.rule,
+                    finding.severity.as_str(),
+                    finding.message
+                ));
+            }
+        }
+        let remedies = remedies(transfer, model);
+        if !remedies.is_empty() {
+            out.push_str("  what would make it lawful:\n");
+            for remedy in remedies {
+                out.push_str(&format!("    - {remedy}\n"));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,709 @@
+//! The data map (`borderline graph`): one view of nodes, flows and their findings, rendered as DOT,
+//! Mermaid or JSON. The JSON is also the fragment format that `borderline merge` joins.
+//!
+//! Every label comes from the scanned repository, so every renderer escapes it itself: a node name
+//! may hold `"`, `]`, newlines or HTML, and must neither break the output nor inject markup.
+
+use super::{Position, position};
+use crate::evaluate::Evaluation;
+use crate::evaluate::transfer::Verdict;
+use crate::finding::Finding;
+use crate::model::facts::Safeguard;
+use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
+use crate::rules::RuleSet;
+use graphviz_rust::dot_structures::{
+    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
+};
+use graphviz_rust::printer::{DotPrinter, PrinterContext};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The version of the graph JSON shape; `merge` refuses fragments of another major version.
+pub const GRAPH_FORMAT_VERSION: &str = "1";
+
+/// The whole map: what `graph --format json` prints and `merge` reads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GraphView {
+    pub version: String,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub evaluation_date: Option<String>,
+    /// Sorted by id; ids are the node ids of the manifest and annotations, stable across scans.
+    pub nodes: Vec<GraphNode>,
+    /// Sorted by (from, to); `id` is `from->to`, with `#2`, `#3` for repeated pairs.
+    pub flows: Vec<GraphFlow>,
+}
+
+/// A node of the map.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GraphNode {
+    pub id: String,
+    pub kind: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The location as written (`aws:eu-west-1`, `US`, `EEA`), if any.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Countries the data may be in; empty when unknown.
+    #[serde(default)]
+    pub countries: Vec<String>,
+    pub jurisdiction: JurisdictionStatus,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub certifications: Vec<String>,
+    #[serde(default)]
+    pub data: Vec<String>,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub personal_data: Option<bool>,
+    #[serde(default)]
+    pub safeguard: Option<GraphSafeguard>,
+    /// Findings about the node itself (e.g. `unknown-location`).
+    #[serde(default)]
+    pub findings: Vec<GraphFinding>,
+    #[serde(default)]
+    pub defined_at: Option<Position>,
+}
+
+/// A declared safeguard, as plain strings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GraphSafeguard {
+    pub mechanism: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub module: Option<u8>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub signed: Option<String>,
+    #[serde(default)]
+    pub expires: Option<String>,
+    #[serde(default)]
+    pub tia: Option<String>,
+    #[serde(default)]
+    pub derogation: Option<String>,
+}
+
+impl GraphSafeguard {
+    pub fn of(safeguard: &Safeguard) -> GraphSafeguard {
+        GraphSafeguard {
+            mechanism: safeguard.mechanism.as_str().to_string(),
+            version: safeguard.version.clone(),
+            module: safeguard.module,
+            reference: safeguard.reference.clone(),
+            signed: safeguard.signed.map(|d| d.to_string()),
+            expires: safeguard.expires.map(|d| d.to_string()),
+            tia: safeguard.tia.clone(),
+            derogation: safeguard.derogation.clone(),
+        }
+    }
+}
+
+/// A finding attached to a node or a flow.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GraphFinding {
+    pub rule: String,
+    pub severity: String,
+    pub message: String,
+    pub fingerprint: String,
+}
+
+/// A flow of the map.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GraphFlow {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub data: Vec<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub safeguard: Option<GraphSafeguard>,
+    /// `none` (not a transfer), `lawful` or `finding`.
+    pub transfer: String,
+    #[serde(default)]
+    pub basis: Option<String>,
+    #[serde(default)]
+    pub findings: Vec<GraphFinding>,
+    #[serde(default)]
+    pub location: Option<Position>,
+}
+
+fn graph_finding(finding: &Finding) -> GraphFinding {
+    GraphFinding {
+        rule: finding.rule.to_string(),
+        severity: finding.severity.as_str().to_string(),
+        message: finding.message.clone(),
+        fingerprint: finding.fingerprint.clone(),
+    }
+}
+
+fn countries(resolved: &ResolvedLocation) -> Vec<String> {
+    match resolved {
+        ResolvedLocation::Unknown { .. } => Vec::new(),
+        ResolvedLocation::Bloc(bloc) => vec![bloc.clone()],
+        ResolvedLocation::Countries { countries, .. } => countries.iter().cloned().collect(),
+    }
+}
+
+impl GraphView {
+    /// The map of a scanned repository.
+    pub fn build(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> GraphView {
+        let mut flow_findings: BTreeMap<usize, Vec<GraphFinding>> = BTreeMap::new();
+        let mut node_findings: BTreeMap<String, Vec<GraphFinding>> = BTreeMap::new();
+        for finding in &evaluation.findings {
+            // A finding belongs to the flow it points at, else to the first flow between its nodes,
+            // else to its destination node.
+            let flow = model
+                .flows
+                .iter()
+                .position(|f| {
+                    Some(&f.from) == finding.from.as_ref()
+                        && Some(&f.to) == finding.to.as_ref()
+                        && f.span == finding.span
+                })
+                .or_else(|| {
+                    model.flows.iter().position(|f| {
+                        Some(&f.from) == finding.from.as_ref() && Some(&f.to) == finding.to.as_ref()
+                    })
+                });
+            match (flow, &finding.to) {
+                (Some(index), _) if finding.rule != "unknown-location" => {
+                    flow_findings
+                        .entry(index)
+                        .or_default()
+                        .push(graph_finding(finding));
+                }
+                (_, Some(to)) => node_findings
+                    .entry(to.clone())
+                    .or_default()
+                    .push(graph_finding(finding)),
+                _ => {}
+            }
+        }
+        let nodes = model
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut findings = node_findings.remove(&node.id).unwrap_or_default();
+                findings.sort();
+                GraphNode {
+                    id: node.id.clone(),
+                    kind: node.kind.as_str().to_string(),
+                    label: node.label.clone(),
+                    location: node.location.as_ref().map(|l| l.location.to_string()),
+                    countries: countries(&node.resolved),
+                    jurisdiction: JurisdictionStatus::of(&node.resolved, rules, evaluation.date),
+                    provider: node.provider.clone(),
+                    certifications: node.certifications.iter().map(|c| c.name.clone()).collect(),
+                    data: node.data.iter().map(|d| d.key.clone()).collect(),
+                    domains: node.domains.clone(),
+                    personal_data: node.personal_data,
+                    safeguard: node.safeguard.as_ref().map(GraphSafeguard::of),
+                    findings,
+                    defined_at: position(&model.files, node.span, None),
+                }
+            })
+            .collect();
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let flows = model
+            .flows
+            .iter()
+            .enumerate()
+            .map(|(index, flow)| {
+                let count = seen
+                    .entry((flow.from.clone(), flow.to.clone()))
+                    .or_insert(0);
+                *count += 1;
+                let id = if *count == 1 {
+                    format!("{}->{}", flow.from, flow.to)
+                } else {
+                    format!("{}->{}#{count}", flow.from, flow.to)
+                };
+                let transfer = evaluation.transfers.iter().find(|t| t.flow == Some(index));
+                let mut findings = flow_findings.remove(&index).unwrap_or_default();
+                findings.sort();
+                GraphFlow {
+                    id,
+                    from: flow.from.clone(),
+                    to: flow.to.clone(),
+                    data: flow.data.iter().map(|d| d.key.clone()).collect(),
+                    purpose: flow.purpose.clone(),
+                    safeguard: flow.safeguard.as_ref().map(GraphSafeguard::of),
+                    transfer: match transfer {
+                        None => "none".into(),
+                        Some(_) if !findings.is_empty() => "finding".into(),
+                        Some(t)
+                            if matches!(
+                                t.verdict,
+                                Verdict::Adequate { .. } | Verdict::Safeguarded { .. }
+                            ) =>
+                        {
+                            "lawful".into()
+                        }
+                        Some(_) => "finding".into(),
+                    },
+                    basis: transfer.and_then(|t| super::json::basis(&t.verdict)),
+                    findings,
+                    location: position(&model.files, flow.span, None),
+                }
+            })
+            .collect();
+        GraphView {
+            version: GRAPH_FORMAT_VERSION.to_string(),
+            project: model.project_name.clone(),
+            evaluation_date: Some(evaluation.date.to_string()),
+            nodes,
+            flows,
+        }
+    }
+
+    pub fn node(&self, id: &str) -> Option<&GraphNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The neighbourhood of one node: the node, the nodes it exchanges data with, and those flows.
+    pub fn focus(&self, id: &str) -> Option<GraphView> {
+        self.node(id)?;
+        let flows: Vec<GraphFlow> = self
+            .flows
+            .iter()
+            .filter(|f| f.from == id || f.to == id)
+            .cloned()
+            .collect();
+        let keep: BTreeSet<&str> = flows
+            .iter()
+            .flat_map(|f| [f.from.as_str(), f.to.as_str()])
+            .chain(std::iter::once(id))
+            .collect();
+        Some(GraphView {
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|n| keep.contains(n.id.as_str()))
+                .cloned()
+                .collect(),
+            flows,
+            ..self.clone()
+        })
+    }
+
+    /// Only the flows with findings and the flows of the paths they lie on (the nodes they touch).
+    pub fn involved(&self, node_ids: &BTreeSet<String>) -> GraphView {
+        let flows: Vec<GraphFlow> = self
+            .flows
+            .iter()
+            .filter(|f| node_ids.contains(&f.from) && node_ids.contains(&f.to))
+            .cloned()
+            .collect();
+        GraphView {
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|n| node_ids.contains(&n.id))
+                .cloned()
+                .collect(),
+            flows,
+            ..self.clone()
+        }
+    }
+
+    /// Pretty JSON ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut out = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        out.push('\n');
+        out
+    }
+}
+
+/// `user.contact.email` → `contact.email`: the `user.` prefix says nothing on a diagram.
+pub fn short_category(key: &str) -> &str {
+    key.strip_prefix("user.").unwrap_or(key)
+}
+
+/// Data categories for an edge label: the first two, abbreviated, then `+N more`.
+pub fn data_summary(data: &[String]) -> String {
+    if data.is_empty() {
+        return "unspecified data".into();
+    }
+    let mut parts: Vec<String> = data
+        .iter()
+        .take(2)
+        .map(|d| short_category(d).to_string())
+        .collect();
+    if data.len() > 2 {
+        parts.push(format!("+{} more", data.len() - 2));
+    }
+    parts.join(", ")
+}
+
+/// The rule names of a flow's findings, without repeats, in order.
+fn rule_names(findings: &[GraphFinding]) -> Vec<&str> {
+    let names: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    names.into_iter().collect()
+}
+
+/// `IE` or `US, JP` or `unknown`.
+fn country_text(node: &GraphNode) -> String {
+    if node.countries.is_empty() {
+        "unknown".into()
+    } else {
+        node.countries.join(", ")
+    }
+}
+
+/// The lines of a node's box: its name, its id when the name differs, its kind and countries.
+fn node_lines(node: &GraphNode) -> Vec<String> {
+    let mut lines = Vec::new();
+    match node.label.as_deref() {
+        Some(label) if label != node.id => {
+            lines.push(label.to_string());
+            lines.push(format!("({})", node.id));
+        }
+        _ => lines.push(node.id.clone()),
+    }
+    lines.push(format!("{} · {}", node.kind, country_text(node)));
+    lines
+}
+
+/// Escapes text for a double-quoted DOT string. Line breaks become separate lines via `\n` joins
+/// by the caller; here they and other control characters turn into spaces so no label spans lines.
+pub fn dot_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn quoted(text: &str) -> Id {
+    Id::Escaped(format!("\"{}\"", dot_escape(text)))
+}
+
+fn quoted_lines(lines: &[String]) -> Id {
+    let escaped: Vec<String> = lines.iter().map(|l| dot_escape(l)).collect();
+    Id::Escaped(format!("\"{}\"", escaped.join("\\n")))
+}
+
+fn attr(key: &str, value: Id) -> Attribute {
+    Attribute(Id::Plain(key.to_string()), value)
+}
+
+fn plain(text: &str) -> Id {
+    Id::Plain(text.to_string())
+}
+
+const CLUSTERS: [(JurisdictionStatus, &str, &str); 4] = [
+    (JurisdictionStatus::Eea, "cluster_eea", "#e8f1fb"),
+    (JurisdictionStatus::Adequate, "cluster_adequate", "#eaf6ea"),
+    (
+        JurisdictionStatus::ThirdCountry,
+        "cluster_third_country",
+        "#fdeeee",
+    ),
+    (JurisdictionStatus::Unknown, "cluster_unknown", "#f3f3f3"),
+];
+
+fn cluster_label(status: JurisdictionStatus, nodes: &[&GraphNode]) -> String {
+    let countries: BTreeSet<&str> = nodes
+        .iter()
+        .flat_map(|n| n.countries.iter().map(String::as_str))
+        .collect();
+    if countries.is_empty() {
+        status.title().to_string()
+    } else {
+        format!(
+            "{} ({})",
+            status.title(),
+            countries.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+fn shape(kind: &str) -> &'static str {
+    match kind {
+        "store" => "cylinder",
+        "vendor" => "component",
+        "client" => "ellipse",
+        _ => "box",
+    }
+}
+
+/// DOT, built as a graphviz-rust AST and printed by its printer.
+pub fn to_dot(view: &GraphView) -> String {
+    let mut stmts: Vec<Stmt> = vec![
+        Stmt::GAttribute(GraphAttributes::Graph(vec![
+            attr("rankdir", plain("LR")),
+            attr("concentrate", plain("true")),
+            attr("fontname", quoted("Helvetica")),
+            attr("nodesep", plain("0.4")),
+            attr("ranksep", plain("1.2")),
+            attr("label", quoted(&view_title(view))),
+            attr("labelloc", plain("t")),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Node(vec![
+            attr("fontname", quoted("Helvetica")),
+            attr("fontsize", plain("11")),
+            attr("style", quoted("rounded,filled")),
+            attr("fillcolor", plain("white")),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Edge(vec![
+            attr("fontname", quoted("Helvetica")),
+            attr("fontsize", plain("9")),
+            attr("color", quoted("#555555")),
+        ])),
+    ];
+    for (status, name, fill) in CLUSTERS {
+        let members: Vec<&GraphNode> = view
+            .nodes
+            .iter()
+            .filter(|n| n.jurisdiction == status)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let mut cluster = vec![
+            Stmt::Attribute(attr("label", quoted(&cluster_label(status, &members)))),
+            Stmt::Attribute(attr("style", quoted("rounded,filled"))),
+            Stmt::Attribute(attr("fillcolor", quoted(fill))),
+            Stmt::Attribute(attr("color", quoted("#999999"))),
+        ];
+        for node in members {
+            let mut attributes = vec![
+                attr("label", quoted_lines(&node_lines(node))),
+                attr("shape", plain(shape(&node.kind))),
+            ];
+            if !node.findings.is_empty() {
+                attributes.push(attr("color", quoted("#cc0000")));
+                attributes.push(attr("penwidth", plain("2")));
+            }
+            cluster.push(Stmt::Node(Node::new(
+                NodeId(quoted(&node.id), None),
+                attributes,
+            )));
+        }
+        stmts.push(Stmt::Subgraph(Subgraph {
+            id: plain(name),
+            stmts: cluster,
+        }));
+    }
+    for flow in &view.flows {
+        let mut lines = vec![data_summary(&flow.data)];
+        let rules = rule_names(&flow.findings);
+        let mut attributes = Vec::new();
+        if rules.is_empty() {
+            if flow.transfer == "lawful" {
+                attributes.push(attr("color", quoted("#2e7d32")));
+            }
+        } else {
+            lines.insert(0, rules.join(", "));
+            attributes.push(attr("color", quoted("#cc0000")));
+            attributes.push(attr("fontcolor", quoted("#cc0000")));
+            attributes.push(attr("penwidth", plain("2.5")));
+        }
+        attributes.insert(0, attr("label", quoted_lines(&lines)));
+        stmts.push(Stmt::Edge(Edge {
+            ty: EdgeTy::Pair(
+                Vertex::N(NodeId(quoted(&flow.from), None)),
+                Vertex::N(NodeId(quoted(&flow.to), None)),
+            ),
+            attributes,
+        }));
+    }
+    let graph = Graph::DiGraph {
+        id: plain("borderline"),
+        strict: false,
+        stmts,
+    };
+    let mut out = graph.print(&mut PrinterContext::default());
+    out.push('\n');
+    out
+}
+
+fn view_title(view: &GraphView) -> String {
+    match (&view.project, &view.evaluation_date) {
+        (Some(project), Some(date)) => format!("{project}: personal data flows ({date})"),
+        (Some(project), None) => format!("{project}: personal data flows"),
+        (None, Some(date)) => format!("personal data flows ({date})"),
+        (None, None) => "personal data flows".into(),
+    }
+}
+
+/// Escapes text for a Mermaid `"..."` label with entity codes, so that quotes, brackets, pipes,
+/// HTML and Markdown from the repository stay text.
+pub fn mermaid_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '#' => out.push_str("#35;"),
+            '|' => out.push_str("#124;"),
+            '`' => out.push_str("#96;"),
+            '[' => out.push_str("#91;"),
+            ']' => out.push_str("#93;"),
+            '{' => out.push_str("#123;"),
+            '}' => out.push_str("#125;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Mermaid `flowchart LR` with one subgraph per jurisdiction group; node ids are generated
+/// (`n0`, `n1`, ...) because repository ids may hold characters Mermaid does not accept.
+pub fn to_mermaid(view: &GraphView) -> String {
+    let ids: BTreeMap<&str, String> = view
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), format!("n{i}")))
+        .collect();
+    let mut out = String::from("flowchart LR\n");
+    for (status, name, fill) in CLUSTERS {
+        let members: Vec<&GraphNode> = view
+            .nodes
+            .iter()
+            .filter(|n| n.jurisdiction == status)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let name = name.trim_start_matches("cluster_");
+        out.push_str(&format!(
+            "  subgraph {name}[\"{}\"]\n",
+            mermaid_escape(&cluster_label(status, &members))
+        ));
+        for node in &members {
+            let label = node_lines(node)
+                .iter()
+                .map(|l| mermaid_escape(l))
+                .collect::<Vec<_>>()
+                .join("<br/>");
+            let id = ids
+                .get(node.id.as_str())
+                .map(String::as_str)
+                .unwrap_or("unknown");
+            let (open, close) = match node.kind.as_str() {
+                "store" => ("[(", ")]"),
+                "client" => ("([", "])"),
+                _ => ("[", "]"),
+            };
+            out.push_str(&format!("    {id}{open}\"{label}\"{close}\n"));
+        }
+        out.push_str("  end\n");
+        out.push_str(&format!("  style {name} fill:{fill},stroke:#999999\n"));
+    }
+    let mut red_links = Vec::new();
+    for (index, flow) in view.flows.iter().enumerate() {
+        let (Some(from), Some(to)) = (ids.get(flow.from.as_str()), ids.get(flow.to.as_str()))
+        else {
+            continue;
+        };
+        let rules = rule_names(&flow.findings);
+        let mut label = mermaid_escape(&data_summary(&flow.data));
+        if !rules.is_empty() {
+            label = format!("{}<br/>{label}", mermaid_escape(&rules.join(", ")));
+            red_links.push(index);
+        }
+        out.push_str(&format!("  {from} -->|\"{label}\"| {to}\n"));
+    }
+    for node in view.nodes.iter().filter(|n| !n.findings.is_empty()) {
+        if let Some(id) = ids.get(node.id.as_str()) {
+            out.push_str(&format!("  style {id} stroke:#cc0000,stroke-width:2px\n"));
+        }
+    }
+    if !red_links.is_empty() {
+        let list = red_links
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push_str(&format!(
+            "  linkStyle {list} stroke:#cc0000,stroke-width:2.5px,color:#cc0000\n"
+        ));
+    }
+    out
+}
+
+/// Why SVG could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(
+        "cannot render SVG: Graphviz's `dot` was not found on PATH; install it (Debian/Ubuntu: `apt-get install graphviz`), or use --format dot|mermaid|json"
+    )]
+    DotMissing,
+    #[error("Graphviz `dot` failed: {0}")]
+    DotFailed(String),
+}
+
+/// Renders DOT to SVG with Graphviz's `dot`, which must be on PATH.
+pub fn render_svg(dot: &str) -> Result<String, RenderError> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => RenderError::DotMissing,
+            _ => RenderError::DotFailed(e.to_string()),
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| RenderError::DotFailed(e.to_string()))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| RenderError::DotFailed(e.to_string()))?;
+    if !output.status.success() {
+        return Err(RenderError::DotFailed(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_abbreviated() {
+        let data = [
+            "user.contact.email",
+            "user.name",
+            "user.device.cookie_id",
+            "user.behavior",
+        ]
+        .map(String::from);
+        assert_eq!(data_summary(&data), "contact.email, name, +2 more");
+        assert_eq!(data_summary(&[]), "unspecified data");
+    }
+
+    #[test]
+    fn escaping_keeps_labels_inert() {
+        assert_eq!(dot_escape("a\"b\\c\nd]"), "a\\\"b\\\\c d]");
+        assert_eq!(
+            mermaid_escape("<b>\"x\"]|"),
+            "#lt;b#gt;#quot;x#quot;#93;#124;"
+        );
+    }
+}

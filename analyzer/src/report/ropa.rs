@@ -1,0 +1,247 @@
+//! The transfer register (`borderline ropa`): one row per transfer, for the Art. 30(1)(e) record of
+//! processing activities. CSV (RFC 4180, safe to open in a spreadsheet), Markdown or JSON.
+
+use super::{markdown::cell, position};
+use crate::evaluate::Evaluation;
+use crate::evaluate::transfer::{SafeguardSource, Transfer, Verdict};
+use crate::model::Model;
+use crate::model::facts::{MechanismKind, Safeguard};
+use crate::rules::RuleSet;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One transfer, as a privacy engineer records it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RegisterRow {
+    pub exporter: String,
+    pub recipient: String,
+    pub recipient_name: String,
+    pub recipient_country: String,
+    pub onward: bool,
+    pub data_categories: Vec<String>,
+    pub purpose: String,
+    pub mechanism: String,
+    pub mechanism_reference: String,
+    pub tia: String,
+    pub signed: String,
+    pub expires: String,
+    /// `lawful`, or the rule names of the findings on this transfer.
+    pub status: String,
+    pub evidence: String,
+}
+
+fn mechanism_reference(safeguard: &Safeguard, rules: &RuleSet) -> String {
+    let mut parts = Vec::new();
+    if let Some(version) = &safeguard.version {
+        let instrument = rules
+            .mechanism(safeguard.mechanism.as_str())
+            .and_then(|m| m.versions.iter().find(|v| &v.id == version))
+            .map(|v| v.instrument.clone());
+        parts.push(match instrument {
+            Some(instrument) => format!("{version} ({instrument})"),
+            None => version.clone(),
+        });
+    }
+    if let Some(module) = safeguard.module {
+        parts.push(format!("module {module}"));
+    }
+    if let Some(derogation) = &safeguard.derogation {
+        parts.push(format!("Art. 49 derogation: {derogation}"));
+    }
+    if let Some(reference) = &safeguard.reference {
+        parts.push(reference.clone());
+    }
+    parts.join("; ")
+}
+
+fn row(
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    transfer: &Transfer,
+) -> RegisterRow {
+    let recipient = model.node(&transfer.to);
+    let flow = transfer.flow.map(|i| &model.flows[i]);
+    let safeguard = transfer.safeguard.as_ref().map(|(s, _)| s);
+    let (mechanism, reference) = match (&transfer.verdict, safeguard) {
+        (Verdict::Adequate { decisions }, _) => ("adequacy".to_string(), decisions.join("; ")),
+        (_, Some(safeguard)) if safeguard.mechanism != MechanismKind::Adequacy => (
+            safeguard.mechanism.as_str().to_string(),
+            mechanism_reference(safeguard, rules),
+        ),
+        _ => ("none".to_string(), String::new()),
+    };
+    let rules_hit: BTreeSet<&str> = evaluation
+        .findings
+        .iter()
+        .filter(|f| {
+            f.to.as_deref() == Some(transfer.to.as_str())
+                && f.from == transfer.from
+                && f.span == transfer.span
+        })
+        .map(|f| f.rule)
+        .collect();
+    let status = if rules_hit.is_empty() {
+        "lawful".to_string()
+    } else {
+        rules_hit.into_iter().collect::<Vec<_>>().join(", ")
+    };
+    let evidence = position(&model.files, transfer.span, None)
+        .map(|p| format!("{}:{}", p.file, p.line))
+        .unwrap_or_default();
+    let from_recipient = transfer
+        .safeguard
+        .as_ref()
+        .is_some_and(|(_, source)| *source == SafeguardSource::Recipient);
+    RegisterRow {
+        exporter: transfer
+            .from
+            .clone()
+            .unwrap_or_else(|| "(the organisation)".into()),
+        recipient: transfer.to.clone(),
+        recipient_name: recipient
+            .and_then(|n| n.label.clone())
+            .unwrap_or_else(|| transfer.to.clone()),
+        recipient_country: transfer.third_countries.join(", "),
+        onward: transfer.onward,
+        data_categories: transfer.data.iter().map(|d| d.key.clone()).collect(),
+        purpose: flow.and_then(|f| f.purpose.clone()).unwrap_or_default(),
+        mechanism: if from_recipient && mechanism != "adequacy" && mechanism != "none" {
+            format!("{mechanism} (recipient-wide)")
+        } else {
+            mechanism
+        },
+        mechanism_reference: reference,
+        tia: safeguard.and_then(|s| s.tia.clone()).unwrap_or_default(),
+        signed: safeguard
+            .and_then(|s| s.signed)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        expires: safeguard
+            .and_then(|s| s.expires)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        status,
+        evidence,
+    }
+}
+
+/// Every transfer of the evaluation, sorted by (exporter, recipient, evidence).
+pub fn rows(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RegisterRow> {
+    let mut rows: Vec<RegisterRow> = evaluation
+        .transfers
+        .iter()
+        .map(|t| row(model, evaluation, rules, t))
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.exporter, &a.recipient, &a.evidence).cmp(&(&b.exporter, &b.recipient, &b.evidence))
+    });
+    rows
+}
+
+const HEADERS: [&str; 14] = [
+    "exporter",
+    "recipient",
+    "recipient name",
+    "recipient country",
+    "onward transfer",
+    "data categories",
+    "purpose",
+    "mechanism",
+    "mechanism reference",
+    "TIA",
+    "signed",
+    "expires",
+    "status",
+    "evidence",
+];
+
+fn fields(row: &RegisterRow) -> [String; 14] {
+    [
+        row.exporter.clone(),
+        row.recipient.clone(),
+        row.recipient_name.clone(),
+        row.recipient_country.clone(),
+        if row.onward {
+            "yes".into()
+        } else {
+            "no".into()
+        },
+        row.data_categories.join(", "),
+        row.purpose.clone(),
+        row.mechanism.clone(),
+        row.mechanism_reference.clone(),
+        row.tia.clone(),
+        row.signed.clone(),
+        row.expires.clone(),
+        row.status.clone(),
+        row.evidence.clone(),
+    ]
+}
+
+/// One CSV field: values a spreadsheet would run as a formula get a leading `'` (OWASP CSV
+/// injection), then the field is quoted when it holds a comma, quote or line break (RFC 4180).
+pub fn csv_field(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+/// CSV with CRLF line ends, as RFC 4180 says.
+pub fn to_csv(rows: &[RegisterRow]) -> String {
+    let mut out = HEADERS.map(csv_field).join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        out.push_str(&fields(row).map(|f| csv_field(&f)).join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+pub fn to_markdown(rows: &[RegisterRow]) -> String {
+    let mut out = String::from("# Transfer register\n\n");
+    out.push_str(&format!("| {} |\n", HEADERS.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(HEADERS.len())));
+    for row in rows {
+        out.push_str(&format!(
+            "| {} |\n",
+            fields(row).map(|f| cell(&f)).join(" | ")
+        ));
+    }
+    if rows.is_empty() {
+        out.push_str("\nNo transfers out of the EEA were found.\n");
+    }
+    out
+}
+
+pub fn to_json(rows: &[RegisterRow]) -> String {
+    let mut out =
+        serde_json::to_string_pretty(&serde_json::json!({ "version": "1", "transfers": rows }))
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+}
