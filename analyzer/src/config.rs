@@ -51,6 +51,9 @@ pub struct Policy {
     pub unknown_location: Option<Severity>,
     pub distrust_adequacy: Vec<String>,
     pub fail_on: Option<Severity>,
+    /// The highest severity a finding may have when it rests on an inferred fact (a URL literal,
+    /// a field name): guesses never fail the gate on their own unless the policy says so.
+    pub inferred_findings: Severity,
     /// Where each policy key was written, for related locations in findings.
     pub spans: BTreeMap<&'static str, Span>,
 }
@@ -64,6 +67,7 @@ impl Default for Policy {
             unknown_location: Some(Severity::Warning),
             distrust_adequacy: Vec::new(),
             fail_on: Some(Severity::Error),
+            inferred_findings: Severity::Warning,
             spans: BTreeMap::new(),
         }
     }
@@ -426,6 +430,7 @@ impl<'a> Reader<'a> {
                 "unknown_location",
                 "distrust_adequacy",
                 "fail_on",
+                "inferred_findings",
             ],
         );
         for (key, value) in Self::entries(table) {
@@ -437,6 +442,7 @@ impl<'a> Reader<'a> {
                 "unknown_location" => "unknown_location",
                 "distrust_adequacy" => "distrust_adequacy",
                 "fail_on" => "fail_on",
+                "inferred_findings" => "inferred_findings",
                 _ => continue,
             };
             policy.spans.insert(
@@ -480,6 +486,14 @@ impl<'a> Reader<'a> {
                     for code in self.strings(value, name) {
                         if let Some(country) = self.country(&code, name) {
                             policy.distrust_adequacy.push(country);
+                        }
+                    }
+                }
+                "inferred_findings" => {
+                    if let Some(text) = self.string(value, name) {
+                        match Severity::parse(text.get_ref()) {
+                            Some(severity) => policy.inferred_findings = severity,
+                            None => self.error(&text, format!("`inferred_findings` = `{}` is not allowed; expected `error`, `warning` or `note`", text.get_ref())),
                         }
                     }
                 }

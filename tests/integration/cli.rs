@@ -347,3 +347,34 @@ fn fingerprints_survive_moved_lines_and_reordered_entries() {
     assert!(before.len() >= 5, "{before:?}");
     assert_eq!(before, fingerprints(dir.path()));
 }
+
+#[test]
+fn findings_on_inferred_flows_never_fail_the_gate_on_their_own() {
+    let case = fixtures_dir().join("annotations-rust-workspace");
+    let output = borderline(
+        &case,
+        &["scan", ".", "--date", FIXTURE_DATE, "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let inferred: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["inferred"] == true && f["rule"] == "special-category-transfer")
+        .collect();
+    assert!(!inferred.is_empty(), "{report}");
+    assert!(
+        inferred.iter().all(|f| f["severity"] == "warning"),
+        "{inferred:?}"
+    );
+    // The same transfer declared in an annotation is an error.
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["inferred"] == false
+                && f["rule"] == "special-category-transfer"
+                && f["severity"] == "error")
+    );
+}

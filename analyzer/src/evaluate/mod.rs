@@ -28,6 +28,12 @@ pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
     for check in CHECKS {
         (check.run)(&ctx, &mut findings);
     }
+    // Findings that rest on guesses are capped: inferred facts never fail the gate on their own.
+    let cap = model.policy.inferred_findings;
+    let mut findings = findings;
+    for finding in findings.iter_mut().filter(|f| f.inferred) {
+        finding.severity = finding.severity.min(cap);
+    }
     let (mut findings, mut waived) = apply_waivers(&ctx, findings);
     fingerprint(model, &mut findings);
     let mut waived_findings: Vec<Finding> = waived.iter().map(|(f, _)| f.clone()).collect();
