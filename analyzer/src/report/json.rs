@@ -96,8 +96,8 @@ struct JsonFlow<'a> {
     safeguard: Option<JsonSafeguard<'a>>,
     origin: crate::model::facts::Origin,
     inferred: bool,
-    /// `none` (not a transfer), `lawful` or `finding`.
-    transfer: &'static str,
+    /// `none` (not a transfer), `lawful`, the rules of its findings, or `waived (...)`.
+    transfer: String,
     basis: Option<String>,
     /// What the verdict assumes but cannot check (scope conditions, unverified rule data).
     assumptions: Vec<&'a str>,
@@ -202,15 +202,8 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
                 origin: flow.origin,
                 inferred: flow.inferred,
                 transfer: match transfer {
-                    None => "none",
-                    Some(t)
-                        if basis(&t.verdict).is_some()
-                            && !t.missing_tia
-                            && t.derogation.is_none() =>
-                    {
-                        "lawful"
-                    }
-                    Some(_) => "finding",
+                    None => "none".to_string(),
+                    Some(t) => crate::report::transfer_status(evaluation, t),
                 },
                 basis: transfer.and_then(|t| basis(&t.verdict)),
                 assumptions: transfer

@@ -81,3 +81,36 @@ pub fn sanitize_for_terminal(text: &str) -> String {
         })
         .collect()
 }
+
+/// The register status of a transfer: `lawful`, the rule names of its findings, or
+/// `waived (rule: reason)` when a valid waiver suppressed them. A waived transfer is never lawful.
+pub fn transfer_status(
+    evaluation: &crate::evaluate::Evaluation,
+    transfer: &crate::evaluate::transfer::Transfer,
+) -> String {
+    let on_transfer = |f: &&Finding| {
+        f.to.as_deref() == Some(transfer.to.as_str())
+            && f.from == transfer.from
+            && f.span == transfer.span
+    };
+    let rules: std::collections::BTreeSet<&str> = evaluation
+        .findings
+        .iter()
+        .filter(on_transfer)
+        .map(|f| f.rule)
+        .collect();
+    if !rules.is_empty() {
+        return rules.into_iter().collect::<Vec<_>>().join(", ");
+    }
+    let waived: Vec<String> = evaluation
+        .waived
+        .iter()
+        .filter(|(f, _)| on_transfer(&f))
+        .map(|(f, reason)| format!("{}: {reason}", f.rule))
+        .collect();
+    if waived.is_empty() {
+        "lawful".to_string()
+    } else {
+        format!("waived ({})", waived.join("; "))
+    }
+}

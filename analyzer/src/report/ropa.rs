@@ -8,7 +8,6 @@ use crate::model::Model;
 use crate::model::facts::{MechanismKind, Safeguard};
 use crate::rules::RuleSet;
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// One transfer, as a privacy engineer records it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -71,21 +70,7 @@ fn row(
         ),
         _ => ("none".to_string(), String::new()),
     };
-    let rules_hit: BTreeSet<&str> = evaluation
-        .findings
-        .iter()
-        .filter(|f| {
-            f.to.as_deref() == Some(transfer.to.as_str())
-                && f.from == transfer.from
-                && f.span == transfer.span
-        })
-        .map(|f| f.rule)
-        .collect();
-    let status = if rules_hit.is_empty() {
-        "lawful".to_string()
-    } else {
-        rules_hit.into_iter().collect::<Vec<_>>().join(", ")
-    };
+    let status = crate::report::transfer_status(evaluation, transfer);
     let evidence = position(&model.files, transfer.span, None)
         .map(|p| format!("{}:{}", p.file, p.line))
         .unwrap_or_default();

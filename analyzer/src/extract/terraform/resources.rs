@@ -496,11 +496,24 @@ impl<'a> Reader<'_, 'a> {
             .get_attribute(kind.name_argument)
             .and_then(|a| eval(&a.value, self.instance).ok())
             .and_then(|v| v.as_text());
+        node.location = Some(self.locate(resource, kind, 0));
+        // The hostnames a bucket answers on, so that a URL to it in code or configuration is a
+        // flow to this node rather than to an anonymous store.
+        if let (Some(name), "aws_s3_bucket") = (&name, resource.resource_type.as_ref()) {
+            node.domains.push(format!("{name}.s3.amazonaws.com"));
+            if let Some(crate::model::facts::Location::Region { region, .. }) =
+                node.location.as_ref().map(|l| &l.location)
+            {
+                node.domains
+                    .push(format!("{name}.s3.{region}.amazonaws.com"));
+                node.domains
+                    .push(format!("{name}.s3-{region}.amazonaws.com"));
+            }
+        }
         node.label = Some(match name {
             Some(name) => format!("{} `{name}`", kind.description),
             None => kind.description.to_string(),
         });
-        node.location = Some(self.locate(resource, kind, 0));
         self.found.add_node(node);
         self.replicas(resource, kind, &id);
         id
