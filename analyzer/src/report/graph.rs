@@ -232,7 +232,11 @@ impl GraphView {
                     id,
                     from: flow.from.clone(),
                     to: flow.to.clone(),
-                    data: flow.data.iter().map(|d| d.key.clone()).collect(),
+                    // What the flow carries: its own categories, else what its source holds.
+                    data: crate::evaluate::transfer::effective_data(model, index)
+                        .iter()
+                        .map(|d| d.key.clone())
+                        .collect(),
                     purpose: flow.purpose.clone(),
                     safeguard: flow.safeguard.as_ref().map(GraphSafeguard::of),
                     transfer: match transfer {
