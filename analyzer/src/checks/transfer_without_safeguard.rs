@@ -57,10 +57,22 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
                 "the safeguard declared here is not a valid transfer tool",
             );
         }
-        finding = finding.help(format!(
-            "sign SCC 2021/914 (module 2 for a processor, 1 for a controller) with `{}` and record a TIA, or move the data to an EEA region or endpoint",
-            transfer.to
-        ));
+        let destination = ctx.node(&transfer.to);
+        let hosted_by = destination
+            .filter(|n| n.kind == crate::model::facts::NodeKind::Store)
+            .and_then(|n| n.provider.as_deref())
+            .and_then(|p| ctx.rules.provider(p));
+        finding = finding.help(match hosted_by {
+            // A store's recipient is its hosting provider: the contract is with them.
+            Some(provider) => format!(
+                "move `{}` to an EEA region, or sign SCC 2021/914 (module 2) with {} as the store's host and record a TIA",
+                transfer.to, provider.legal_entity
+            ),
+            None => format!(
+                "sign SCC 2021/914 (module 2 for a processor, 1 for a controller) with `{}` and record a TIA, or move the data to an EEA region or endpoint",
+                transfer.to
+            ),
+        });
         findings.push(finding);
     }
 }
