@@ -30,7 +30,6 @@ pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
     }
     // Findings that rest on guesses are capped: inferred facts never fail the gate on their own.
     let cap = model.policy.inferred_findings;
-    let mut findings = findings;
     for finding in findings.iter_mut().filter(|f| f.inferred) {
         finding.severity = finding.severity.min(cap);
     }
