@@ -6,6 +6,7 @@
 mod baseline;
 mod cli;
 mod cli_outputs;
+mod demo;
 mod fixtures;
 mod graph;
 mod properties;

@@ -4,7 +4,7 @@
 use crate::support::{FIXTURE_DATE, borderline, fixtures_dir, stdout};
 use serde_json::Value;
 
-fn schema_errors(instance: &Value) -> Vec<String> {
+pub(crate) fn schema_errors(instance: &Value) -> Vec<String> {
     let schema_text = include_str!("data/sarif-schema-2.1.0.json");
     let schema: Value = serde_json::from_str(schema_text).unwrap_or_else(|e| panic!("schema: {e}"));
     let validator = jsonschema::validator_for(&schema)
