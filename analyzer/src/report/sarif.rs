@@ -54,7 +54,6 @@ struct Driver {
     name: &'static str,
     version: &'static str,
     semantic_version: &'static str,
-    information_uri: &'static str,
     rules: Vec<Rule>,
 }
 
@@ -402,7 +401,6 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
                     name: "borderline",
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
-                    information_uri: "https://example.invalid/borderline",
                     rules: rules(),
                 },
             },

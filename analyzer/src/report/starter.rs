@@ -35,7 +35,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, project: &str) -> String {
     let mut out = String::from(
         "# borderline.toml: written by `borderline init`. Declare here what configs and code cannot show:\n\
          # where vendors and stores are, and the safeguards (SCCs, BCRs, ...) that cover each transfer.\n\
-         # Reference: https://example.invalid/borderline#manifest\n\n",
+         # Reference: the `borderline.toml` section of borderline's README; `borderline explain RULE`\n\n",
     );
     out.push_str(&format!("[project]\nname = {}\n\n", toml_string(project)));
     out.push_str("# [policy]\n# approved_mechanisms = [\"adequacy\", \"scc\", \"bcr\"]\n# require_tia = true\n# fail_on = \"error\"\n\n");
