@@ -8,6 +8,7 @@ mod cli;
 mod cli_outputs;
 mod fixtures;
 mod graph;
+mod output_safety;
 mod properties;
 mod safety;
 mod sarif;

@@ -130,3 +130,116 @@ fn control_characters_from_the_repository_never_reach_the_terminal() {
         "{text:?}"
     );
 }
+
+/// Fixture cases whose scan touches every extractor and endpoint resolution (hosts of vendors).
+const NETWORK_CASES: &[&str] = &[
+    "demo",
+    "env-vendors",
+    "endpoints-cloud",
+    "terraform-s3-replication",
+    "k8s-eu-cluster",
+    "annotations-python-go",
+];
+
+/// Whether `unshare -n` works here (it needs the binary and the right to make a namespace).
+fn unshare_available() -> Result<(), String> {
+    match std::process::Command::new("unshare")
+        .args(["-n", "true"])
+        .output()
+    {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(format!(
+            "`unshare -n` is not permitted: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(error) => Err(format!("`unshare` cannot run: {error}")),
+    }
+}
+
+#[test]
+fn a_scan_without_any_network_gives_byte_identical_output() {
+    if let Err(reason) = unshare_available() {
+        println!("skipped: {reason}");
+        return;
+    }
+    for case in NETWORK_CASES {
+        let dir = crate::support::fixtures_dir().join(case);
+        let args = ["scan", ".", "--date", FIXTURE_DATE, "--format", "json"];
+        let normal = borderline(&dir, &args);
+        // A network namespace of its own has only a downed loopback: any connection would fail.
+        let isolated = std::process::Command::new("unshare")
+            .arg("-n")
+            .arg(env!("CARGO_BIN_EXE_borderline"))
+            .args(args)
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(
+            normal.status.code(),
+            isolated.status.code(),
+            "{case}: {}",
+            String::from_utf8_lossy(&isolated.stderr)
+        );
+        assert!(!normal.stdout.is_empty(), "{case}");
+        assert!(
+            normal.stdout == isolated.stdout,
+            "{case}: the output differs without network"
+        );
+    }
+}
+
+#[test]
+fn no_output_format_leaks_an_absolute_path() {
+    let repo = tempfile::tempdir().unwrap();
+    for case in [
+        "demo",
+        "env-vendors",
+        "k8s-eu-cluster",
+        "terraform-s3-replication",
+    ] {
+        let target = if case == "demo" {
+            repo.path().to_path_buf()
+        } else {
+            repo.path().join(case)
+        };
+        crate::support::copy_dir(&crate::support::fixtures_dir().join(case), &target);
+    }
+    // A broken file too: its input-error names the file.
+    std::fs::write(repo.path().join("broken.tf"), "resource \"x\" {\n").unwrap();
+    let root = repo.path().to_str().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let runs: &[&[&str]] = &[
+        &["scan", "--format", "text"],
+        &["scan", "--format", "json"],
+        &["scan", "--format", "sarif"],
+        &["scan", "--format", "markdown"],
+        &["graph", "--format", "dot"],
+        &["graph", "--format", "mermaid"],
+        &["graph", "--format", "json"],
+        &["ropa", "--format", "csv"],
+        &["ropa", "--format", "markdown"],
+        &["ropa", "--format", "json"],
+    ];
+    for args in runs {
+        let mut all = args.to_vec();
+        all.extend([root, "--date", FIXTURE_DATE]);
+        // Run from elsewhere with an absolute PATH: the worst case for leaking the machine's layout.
+        let output = borderline(elsewhere.path(), &all);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = stdout(&output);
+        assert!(
+            text.contains("broken.tf") || args[0] != "scan",
+            "{args:?}: {text}"
+        );
+        assert!(!text.contains(root), "{args:?} leaks {root}:\n{text}");
+        assert!(
+            !text.contains(elsewhere.path().to_str().unwrap()),
+            "{args:?} leaks the working directory"
+        );
+    }
+}
