@@ -243,3 +243,105 @@ fn no_output_format_leaks_an_absolute_path() {
         );
     }
 }
+
+/// Every finding of a JSON report: (file, line, message).
+fn input_errors(report: &serde_json::Value) -> Vec<(String, u64, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "input-error")
+        .map(|f| {
+            (
+                f["location"]["file"].as_str().unwrap_or("").to_string(),
+                f["location"]["line"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn deep_nesting_in_every_format_is_an_input_error_not_a_stack_overflow() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("main.tf"), BUCKET_TF).unwrap();
+    let deep = "[".repeat(100_000);
+    let files = [
+        (
+            "src/lib.rs",
+            format!("// borderline\nfn f() {{ let x = {deep}; }}\n"),
+        ),
+        ("infra/deep.tf", format!("locals {{\n  x = {deep}\n}}\n")),
+        (
+            "infra/parens.tf",
+            format!("locals {{\n  x = {}1\n}}\n", "(".repeat(100_000)),
+        ),
+        ("k8s/deep.yaml", format!("kind: ConfigMap\ndata: {deep}\n")),
+        ("appsettings.json", format!("{{\"a\": {deep}\n")),
+        ("config.toml", format!("a = {deep}\n")),
+        (
+            "jobs/deep.py",
+            format!("# borderline: flow from=a to=b data={deep}\n"),
+        ),
+    ];
+    for (path, text) in &files {
+        let full = repo.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+    let report = scan_json(repo.path());
+    let errors = input_errors(&report);
+    for (path, _) in &files {
+        assert!(
+            errors
+                .iter()
+                .any(|(file, line, _)| file == path && *line >= 1),
+            "{path}: no input-error in {errors:#?}"
+        );
+    }
+    assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
+}
+
+#[test]
+fn a_yaml_alias_bomb_is_an_input_error_and_the_rest_is_scanned() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("main.tf"), BUCKET_TF).unwrap();
+    // Nine levels of nine aliases each: 9^9 nodes if expanded.
+    let mut bomb = String::from("kind: ConfigMap\ndata:\n  a: &a [x,x,x,x,x,x,x,x,x]\n");
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for pair in names.windows(2) {
+        let (previous, name) = (pair[0], pair[1]);
+        let refs = vec![format!("*{previous}"); 9].join(",");
+        bomb.push_str(&format!("  {name}: &{name} [{refs}]\n"));
+    }
+    std::fs::write(repo.path().join("bomb.yaml"), &bomb).unwrap();
+    let started = Instant::now();
+    let report = scan_json(repo.path());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let errors = input_errors(&report);
+    assert!(
+        errors
+            .iter()
+            .any(|(file, line, _)| file == "bomb.yaml" && *line >= 1),
+        "{errors:#?}"
+    );
+    assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
+}
+
+/// Run time per file grows linearly: a file just under the size cap, with an endpoint on every
+/// line, scans in seconds (a per-flow search in the JSON report once made this take minutes).
+#[test]
+fn a_file_full_of_endpoints_scans_in_linear_time() {
+    let repo = tempfile::tempdir().unwrap();
+    let line = "A_URL=https://api.segment.io/v1\n";
+    let count = 3_900_000 / line.len();
+    std::fs::write(repo.path().join(".env"), line.repeat(count)).unwrap();
+    let started = Instant::now();
+    let report = scan_json(repo.path());
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(45),
+        "{count} endpoints took {elapsed:?}"
+    );
+    assert!(report["flows"].as_array().is_some_and(|f| !f.is_empty()));
+}
