@@ -337,3 +337,33 @@ proptest! {
         prop_assert_eq!(prints(&json), prints(&reference));
     }
 }
+
+/// Inputs that crashed a fuzz target (`data/fuzz-regressions/<target>-<hash>`), kept so the fix stays:
+/// slicing text at a byte that was inside a multi-byte character (a no-break space in a comment
+/// tag; a non-ASCII character before `://` in a URL).
+#[test]
+fn fuzz_crashes_stay_fixed() {
+    let dir = crate::support::workspace_root().join("tests/integration/data/fuzz-regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = match name.rsplit_once('-').map(|(target, _)| target) {
+            Some("comment_tags") => "jobs/export.py",
+            Some("compose") => "docker-compose.yml",
+            Some("env") => ".env",
+            Some("json_config") => "appsettings.json",
+            Some("kubernetes") => "k8s/deploy.yaml",
+            Some("terraform") => "infra/main.tf",
+            Some("rust") => "src/lib.rs",
+            other => panic!("{name}: unknown fuzz target {other:?}"),
+        };
+        let bytes = std::fs::read(entry.path()).unwrap();
+        extract_and_check(path, &String::from_utf8_lossy(&bytes)).unwrap();
+        seen += 1;
+    }
+    assert!(
+        seen >= 4,
+        "the regression inputs are missing from {}",
+        dir.display()
+    );
+}
