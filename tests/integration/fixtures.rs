@@ -1,6 +1,10 @@
 //! Every fixture is scanned and its findings compared with the inline `expect: rule` comments, both
 //! ways: nothing missing, nothing extra. Each rule has a fixture where it fires and one where it
 //! must stay quiet (`fixtures/rules/<rule>/{fires,quiet}`).
+//!
+//! Files that cannot carry a comment on the offending line (binary, wrong encoding, truncated) put
+//! their expectations in the case's `expect.txt` instead: one `path:line: rule` per line, the path
+//! relative to the case; blank lines and lines starting with `#` are ignored.
 
 use crate::support::{FIXTURE_DATE, fixtures_dir};
 use borderline::checks::CHECKS;
@@ -75,6 +79,26 @@ fn expectations(case: &Path) -> Expectations {
             .unwrap_or(&file)
             .to_string_lossy()
             .replace('\\', "/");
+        if relative == "expect.txt" {
+            for line in text.lines().map(str::trim) {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let parsed = line.split_once(": ").and_then(|(place, rule)| {
+                    let (path, number) = place.rsplit_once(':')?;
+                    Some((
+                        path.to_string(),
+                        number.parse::<u32>().ok()?,
+                        rule.trim().to_string(),
+                    ))
+                });
+                let Some(key) = parsed else {
+                    panic!("{}: not `path:line: rule`: {line}", file.display());
+                };
+                *expected.entry(key).or_default() += 1;
+            }
+            continue;
+        }
         for (index, line) in text.lines().enumerate() {
             for marker in [
                 "# expect:",
@@ -256,4 +280,60 @@ fn every_rule_has_a_fixture_that_fires_and_one_that_stays_quiet() {
         );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// (file, line, rule, message, fingerprint) of every finding outside `broken/`.
+fn good_findings(root: &Path, rules: &RuleSet) -> Vec<(String, u32, String, String, String)> {
+    let options = ScanOptions {
+        root: root.to_path_buf(),
+        config: None,
+        date: Date::parse(FIXTURE_DATE).unwrap_or(Date {
+            year: 2026,
+            month: 11,
+            day: 29,
+        }),
+    };
+    let scanned = scan(&options, rules).unwrap_or_else(|e| panic!("scan failed: {e}"));
+    let mut found: Vec<_> = scanned
+        .evaluation
+        .findings
+        .iter()
+        .filter_map(|finding| {
+            let (file, line) = match finding.span.and_then(|s| scanned.model.files.resolve(s)) {
+                Some((path, position)) => (path.to_string(), position.line),
+                None => (finding.path.clone().unwrap_or_default(), 1),
+            };
+            (!file.starts_with("broken/")).then(|| {
+                (
+                    file,
+                    line,
+                    finding.rule.to_string(),
+                    finding.message.clone(),
+                    finding.fingerprint.clone(),
+                )
+            })
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// One broken file never hides a finding in another: the good files of `fixtures/malformed` give
+/// the same findings, byte for byte, with and without the broken ones beside them.
+#[test]
+fn broken_files_hide_no_finding_of_the_good_files() {
+    let rules =
+        RuleSet::builtin().unwrap_or_else(|e| panic!("built-in rule data is invalid: {e:?}"));
+    let case = fixtures_dir().join("malformed");
+    let with_broken = good_findings(&case, &rules);
+    let alone = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    crate::support::copy_dir(&case.join("good"), &alone.path().join("good"));
+    std::fs::copy(
+        case.join("borderline.toml"),
+        alone.path().join("borderline.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let without_broken = good_findings(alone.path(), &rules);
+    assert!(without_broken.len() >= 6, "{without_broken:#?}");
+    assert_eq!(with_broken, without_broken);
 }

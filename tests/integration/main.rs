@@ -9,6 +9,7 @@ mod cli_outputs;
 mod demo;
 mod fixtures;
 mod graph;
+mod output_safety;
 mod properties;
 mod safety;
 mod sarif;

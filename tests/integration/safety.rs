@@ -130,3 +130,218 @@ fn control_characters_from_the_repository_never_reach_the_terminal() {
         "{text:?}"
     );
 }
+
+/// Fixture cases whose scan touches every extractor and endpoint resolution (hosts of vendors).
+const NETWORK_CASES: &[&str] = &[
+    "demo",
+    "env-vendors",
+    "endpoints-cloud",
+    "terraform-s3-replication",
+    "k8s-eu-cluster",
+    "annotations-python-go",
+];
+
+/// Whether `unshare -n` works here (it needs the binary and the right to make a namespace).
+fn unshare_available() -> Result<(), String> {
+    match std::process::Command::new("unshare")
+        .args(["-n", "true"])
+        .output()
+    {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(format!(
+            "`unshare -n` is not permitted: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(error) => Err(format!("`unshare` cannot run: {error}")),
+    }
+}
+
+#[test]
+fn a_scan_without_any_network_gives_byte_identical_output() {
+    if let Err(reason) = unshare_available() {
+        println!("skipped: {reason}");
+        return;
+    }
+    for case in NETWORK_CASES {
+        let dir = crate::support::fixtures_dir().join(case);
+        let args = ["scan", ".", "--date", FIXTURE_DATE, "--format", "json"];
+        let normal = borderline(&dir, &args);
+        // A network namespace of its own has only a downed loopback: any connection would fail.
+        let isolated = std::process::Command::new("unshare")
+            .arg("-n")
+            .arg(env!("CARGO_BIN_EXE_borderline"))
+            .args(args)
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(
+            normal.status.code(),
+            isolated.status.code(),
+            "{case}: {}",
+            String::from_utf8_lossy(&isolated.stderr)
+        );
+        assert!(!normal.stdout.is_empty(), "{case}");
+        assert!(
+            normal.stdout == isolated.stdout,
+            "{case}: the output differs without network"
+        );
+    }
+}
+
+#[test]
+fn no_output_format_leaks_an_absolute_path() {
+    let repo = tempfile::tempdir().unwrap();
+    for case in [
+        "demo",
+        "env-vendors",
+        "k8s-eu-cluster",
+        "terraform-s3-replication",
+    ] {
+        let target = if case == "demo" {
+            repo.path().to_path_buf()
+        } else {
+            repo.path().join(case)
+        };
+        crate::support::copy_dir(&crate::support::fixtures_dir().join(case), &target);
+    }
+    // A broken file too: its input-error names the file.
+    std::fs::write(repo.path().join("broken.tf"), "resource \"x\" {\n").unwrap();
+    let root = repo.path().to_str().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let runs: &[&[&str]] = &[
+        &["scan", "--format", "text"],
+        &["scan", "--format", "json"],
+        &["scan", "--format", "sarif"],
+        &["scan", "--format", "markdown"],
+        &["graph", "--format", "dot"],
+        &["graph", "--format", "mermaid"],
+        &["graph", "--format", "json"],
+        &["ropa", "--format", "csv"],
+        &["ropa", "--format", "markdown"],
+        &["ropa", "--format", "json"],
+    ];
+    for args in runs {
+        let mut all = args.to_vec();
+        all.extend([root, "--date", FIXTURE_DATE]);
+        // Run from elsewhere with an absolute PATH: the worst case for leaking the machine's layout.
+        let output = borderline(elsewhere.path(), &all);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = stdout(&output);
+        assert!(
+            text.contains("broken.tf") || args[0] != "scan",
+            "{args:?}: {text}"
+        );
+        assert!(!text.contains(root), "{args:?} leaks {root}:\n{text}");
+        assert!(
+            !text.contains(elsewhere.path().to_str().unwrap()),
+            "{args:?} leaks the working directory"
+        );
+    }
+}
+
+/// Every finding of a JSON report: (file, line, message).
+fn input_errors(report: &serde_json::Value) -> Vec<(String, u64, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "input-error")
+        .map(|f| {
+            (
+                f["location"]["file"].as_str().unwrap_or("").to_string(),
+                f["location"]["line"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn deep_nesting_in_every_format_is_an_input_error_not_a_stack_overflow() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("main.tf"), BUCKET_TF).unwrap();
+    let deep = "[".repeat(100_000);
+    let files = [
+        (
+            "src/lib.rs",
+            format!("// borderline\nfn f() {{ let x = {deep}; }}\n"),
+        ),
+        ("infra/deep.tf", format!("locals {{\n  x = {deep}\n}}\n")),
+        (
+            "infra/parens.tf",
+            format!("locals {{\n  x = {}1\n}}\n", "(".repeat(100_000)),
+        ),
+        ("k8s/deep.yaml", format!("kind: ConfigMap\ndata: {deep}\n")),
+        ("appsettings.json", format!("{{\"a\": {deep}\n")),
+        ("config.toml", format!("a = {deep}\n")),
+        (
+            "jobs/deep.py",
+            format!("# borderline: flow from=a to=b data={deep}\n"),
+        ),
+    ];
+    for (path, text) in &files {
+        let full = repo.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+    let report = scan_json(repo.path());
+    let errors = input_errors(&report);
+    for (path, _) in &files {
+        assert!(
+            errors
+                .iter()
+                .any(|(file, line, _)| file == path && *line >= 1),
+            "{path}: no input-error in {errors:#?}"
+        );
+    }
+    assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
+}
+
+#[test]
+fn a_yaml_alias_bomb_is_an_input_error_and_the_rest_is_scanned() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("main.tf"), BUCKET_TF).unwrap();
+    // Nine levels of nine aliases each: 9^9 nodes if expanded.
+    let mut bomb = String::from("kind: ConfigMap\ndata:\n  a: &a [x,x,x,x,x,x,x,x,x]\n");
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for pair in names.windows(2) {
+        let (previous, name) = (pair[0], pair[1]);
+        let refs = vec![format!("*{previous}"); 9].join(",");
+        bomb.push_str(&format!("  {name}: &{name} [{refs}]\n"));
+    }
+    std::fs::write(repo.path().join("bomb.yaml"), &bomb).unwrap();
+    let started = Instant::now();
+    let report = scan_json(repo.path());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let errors = input_errors(&report);
+    assert!(
+        errors
+            .iter()
+            .any(|(file, line, _)| file == "bomb.yaml" && *line >= 1),
+        "{errors:#?}"
+    );
+    assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
+}
+
+/// Run time per file grows linearly: a file just under the size cap, with an endpoint on every
+/// line, scans in seconds (a per-flow search in the JSON report once made this take minutes).
+#[test]
+fn a_file_full_of_endpoints_scans_in_linear_time() {
+    let repo = tempfile::tempdir().unwrap();
+    let line = "A_URL=https://api.segment.io/v1\n";
+    let count = 3_900_000 / line.len();
+    std::fs::write(repo.path().join(".env"), line.repeat(count)).unwrap();
+    let started = Instant::now();
+    let report = scan_json(repo.path());
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(45),
+        "{count} endpoints took {elapsed:?}"
+    );
+    assert!(report["flows"].as_array().is_some_and(|f| !f.is_empty()));
+}

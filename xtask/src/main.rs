@@ -1,4 +1,6 @@
-//! `cargo xtask ...`: project chores that need more than cargo (code generation, checks of generated files).
+//! `cargo xtask ...`: project chores that need more than cargo (code generation, checks of generated files, fuzzing).
+
+mod fuzz;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -55,6 +57,7 @@ fn main() -> Result<()> {
     {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
-        _ => bail!("usage: cargo xtask codegen [--check]"),
+        ["fuzz", rest @ ..] => fuzz::run(&workspace_root(), rest),
+        _ => bail!("usage: cargo xtask codegen [--check] | fuzz [TARGET|all] [--seconds N]"),
     }
 }

@@ -239,7 +239,9 @@ impl<'a> Cursor<'a> {
                     let item_start = self.position;
                     let word = self.word(&[',', ']']);
                     if word.is_empty() {
-                        self.position += 1;
+                        // A whitespace character `skip_spaces` leaves (a no-break space, say):
+                        // step over all of it, never into the middle of its UTF-8 bytes.
+                        self.position += self.peek().map_or(1, char::len_utf8);
                         continue;
                     }
                     items.push(Text {
@@ -348,8 +350,9 @@ fn parse_tag(text: &str, base: usize, file: &SourceFile) -> Result<Annotation, (
                         value_span,
                     });
                 } else if word.is_empty() {
-                    // A stray `=` with no key before it.
-                    cursor.position += 1;
+                    // A stray `=` with no key before it, or a whitespace character other than a
+                    // space or tab: stepped over whole, so the span stays on a character boundary.
+                    cursor.position += cursor.peek().map_or(1, char::len_utf8);
                     return Err((
                         cursor.span(start..cursor.position),
                         "`=` without a key in a borderline tag".into(),

@@ -92,9 +92,13 @@ pub fn hosts_in_value(key: &str, value: &str) -> Vec<HostCandidate> {
     let mut search_from = 0;
     while let Some(relative) = value[search_from..].find("://") {
         let separator = search_from + relative;
+        // The scheme starts after the last character that cannot be in one; that character may
+        // be several bytes long, so step over its whole UTF-8 length.
         let scheme_start = value[..separator]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '.' || c == '-'))
-            .map(|i| i + 1)
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '+' || *c == '.' || *c == '-'))
+            .map(|(i, c)| i + c.len_utf8())
             .unwrap_or(0);
         let after = separator + 3;
         let end = value[after..]

@@ -178,12 +178,23 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
             defined_at: position(&model.files, n.span, None),
         })
         .collect();
+    // The first transfer of each flow, indexed once: a search per flow was quadratic, and a hostile
+    // file with a hundred thousand endpoints made the report take minutes.
+    let mut transfer_of_flow: std::collections::BTreeMap<
+        usize,
+        &crate::evaluate::transfer::Transfer,
+    > = std::collections::BTreeMap::new();
+    for transfer in &evaluation.transfers {
+        if let Some(flow) = transfer.flow {
+            transfer_of_flow.entry(flow).or_insert(transfer);
+        }
+    }
     let flows = model
         .flows
         .iter()
         .enumerate()
         .map(|(index, flow)| {
-            let transfer = evaluation.transfers.iter().find(|t| t.flow == Some(index));
+            let transfer = transfer_of_flow.get(&index).copied();
             JsonFlow {
                 from: &flow.from,
                 to: &flow.to,

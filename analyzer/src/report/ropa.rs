@@ -165,13 +165,19 @@ fn fields(row: &RegisterRow) -> [String; 14] {
 }
 
 /// One CSV field: values a spreadsheet would run as a formula get a leading `'` (OWASP CSV
-/// injection), then the field is quoted when it holds a comma, quote or line break (RFC 4180).
+/// injection), control characters other than a line break become spaces (the CSV is often printed
+/// to a terminal, where an escape sequence from the repository would be obeyed), then the field is
+/// quoted when it holds a comma, quote or line break (RFC 4180).
 pub fn csv_field(value: &str) -> String {
     let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_string()
     };
+    let guarded: String = guarded
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect();
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -228,5 +234,7 @@ mod tests {
         assert_eq!(csv_field("-1"), "'-1");
         assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("a\u{1b}[31mred\u{7}\r"), "a [31mred  ");
+        assert_eq!(csv_field("\tx"), "' x");
     }
 }

@@ -1,0 +1,4 @@
+//! Fuzz target: arbitrary text as `docker-compose.yml`, through every extractor that claims it.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| borderline_fuzz::extract("docker-compose.yml", data));

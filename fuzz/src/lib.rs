@@ -1,0 +1,161 @@
+//! Shared bodies of the fuzz targets: each feeds fuzzer bytes to one input format the way a scan
+//! would, and checks the invariants that must hold for any input (no panic, spans inside the file).
+//!
+//! Panics here are the point: a failed invariant must crash so that libFuzzer records the input.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use borderline::config::parse_manifest;
+use borderline::extract::{ExtractContext, Owners, extract_all};
+use borderline::model::facts::Facts;
+use borderline::rules::RuleSet;
+use borderline::source::{FileId, SourceFile, Span};
+use std::sync::{Arc, OnceLock};
+
+/// The built-in rule data, loaded once per process: loading it is far slower than one input.
+pub fn rules() -> &'static RuleSet {
+    static RULES: OnceLock<RuleSet> = OnceLock::new();
+    RULES.get_or_init(|| RuleSet::builtin().unwrap_or_else(|e| panic!("built-in rules: {e:?}")))
+}
+
+/// Fuzzer bytes as the text discovery would hand over: discovery refuses non-UTF-8 files, so a
+/// lossy conversion keeps every input useful instead of discarding most of them.
+pub fn text(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
+
+fn assert_inside(file: &SourceFile, span: Option<Span>, what: &str) {
+    if let Some(span) = span {
+        assert!(
+            span.start <= span.end && span.end as usize <= file.text.len(),
+            "{what} span {}..{} outside {} ({} bytes)",
+            span.start,
+            span.end,
+            file.path,
+            file.text.len()
+        );
+    }
+}
+
+/// Runs every extractor that claims `path` over `data`, as one file, and checks every span.
+pub fn extract(path: &str, data: &[u8]) {
+    let file = SourceFile::new(FileId(0), path.into(), Arc::from(text(data)));
+    let owners = Owners::default();
+    let ctx = ExtractContext {
+        rules: rules(),
+        owners: &owners,
+    };
+    let facts: Facts = extract_all(std::slice::from_ref(&file), &ctx);
+    for node in &facts.nodes {
+        assert_inside(&file, node.span, "node");
+    }
+    for flow in &facts.flows {
+        assert_inside(&file, flow.span, "flow");
+    }
+    for diagnostic in &facts.diagnostics {
+        assert_inside(&file, diagnostic.span, "diagnostic");
+    }
+}
+
+/// Parses `data` as `borderline.toml`; every error must point at a line of the file.
+pub fn manifest(data: &[u8]) {
+    let file = SourceFile::new(FileId(0), "borderline.toml".into(), Arc::from(text(data)));
+    if let Err(errors) = parse_manifest(&file, rules()) {
+        for error in errors {
+            assert!(
+                error.line >= 1 && error.line as usize <= file.line_count(),
+                "{error}"
+            );
+        }
+    }
+}
+
+/// The file names `--rules DIR` reads; the first input byte picks one.
+const RULE_FILES: &[&str] = &[
+    "jurisdictions.toml",
+    "adequacy.toml",
+    "mechanisms.toml",
+    "providers.toml",
+    "categories.toml",
+    "data-categories.csv",
+    "vendors.toml",
+    "regions/aws.toml",
+];
+
+/// Writes `data` as one rule-data override file and loads the rule data over it: the loader must
+/// return errors, never panic.
+pub fn rule_data(data: &[u8]) {
+    let Some((&selector, content)) = data.split_first() else {
+        return;
+    };
+    let name = RULE_FILES[usize::from(selector) % RULE_FILES.len()];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, content).unwrap();
+    let _ = RuleSet::load(Some(dir.path()));
+}
+
+/// Paths of the generated repository, in the order the input's NUL-separated parts fill them.
+const REPOSITORY: &[&str] = &[
+    "borderline.toml",
+    "infra/main.tf",
+    "k8s/deploy.yaml",
+    "docker-compose.yml",
+    ".env",
+    "src/lib.rs",
+    "jobs/export.py",
+    "appsettings.json",
+];
+
+/// Splits `data` at NUL bytes into the files of a small repository, scans it and renders every
+/// output format. Every finding's span must lie inside its file.
+pub fn scan(data: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    for (part, path) in data.split(|b| *b == 0).zip(REPOSITORY) {
+        let full = dir.path().join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&full, part).unwrap();
+    }
+    let options = borderline::scan::ScanOptions {
+        root: dir.path().to_path_buf(),
+        config: None,
+        date: borderline::date::Date {
+            year: 2026,
+            month: 11,
+            day: 29,
+        },
+    };
+    // A broken manifest is exit 2 for the CLI, not a crash.
+    let Ok(scanned) = borderline::scan::scan(&options, rules()) else {
+        return;
+    };
+    let files = &scanned.model.files;
+    for finding in &scanned.evaluation.findings {
+        if let Some(span) = finding.span {
+            let file = files
+                .get(span.file)
+                .unwrap_or_else(|| panic!("finding in an unknown file: {finding:?}"));
+            assert_inside(file, Some(span), finding.rule);
+        }
+    }
+    let model = &scanned.model;
+    let evaluation = &scanned.evaluation;
+    let json = borderline::report::json::render(model, evaluation, rules());
+    assert!(
+        !json.contains(dir.path().to_string_lossy().as_ref()),
+        "absolute path in JSON"
+    );
+    let _ = borderline::report::sarif::render(model, evaluation, false);
+    let _ = borderline::report::markdown::render(model, evaluation, rules());
+    let _ = borderline::report::text::render(files, &evaluation.findings, 0, false);
+    let view = borderline::report::graph::GraphView::build(model, evaluation, rules());
+    let _ = borderline::report::graph::to_dot(&view);
+    let _ = borderline::report::graph::to_mermaid(&view);
+    let rows = borderline::report::ropa::rows(model, evaluation, rules());
+    let _ = borderline::report::ropa::to_csv(&rows);
+    let _ = borderline::report::ropa::to_markdown(&rows);
+}
