@@ -3,6 +3,8 @@
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
+mod bench;
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -55,6 +57,7 @@ fn main() -> Result<()> {
     {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
-        _ => bail!("usage: cargo xtask codegen [--check]"),
+        ["bench", rest @ ..] => bench::bench(rest, &workspace_root()),
+        _ => bail!("usage: cargo xtask codegen [--check] | bench [--scale X] [--keep DIR]"),
     }
 }
