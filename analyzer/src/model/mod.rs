@@ -275,27 +275,57 @@ fn unresolved(
 }
 
 /// The closest of `candidates` by edit distance, if it is close enough to be a typo.
+///
+/// Called once per unresolved reference over every node id, so it must stay cheap: candidates
+/// whose length alone rules them out are skipped, and the distance stops counting past the limit.
 pub fn closest_id<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|candidate| (edit_distance(id, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len().max(id.len()) / 3).max(1))
-        .min()
-        .map(|(_, candidate)| candidate)
+    let id_chars: Vec<char> = id.chars().collect();
+    let mut row = Vec::new();
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        let limit = (candidate.len().max(id.len()) / 3).max(1);
+        let Some(distance) = edit_distance_within(&id_chars, candidate, limit, &mut row) else {
+            continue;
+        };
+        if best.is_none_or(|current| (distance, candidate) < current) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
 }
 
 /// Levenshtein distance over characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b_chars.len() + 1];
-        for (j, cb) in b_chars.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
+    let a: Vec<char> = a.chars().collect();
+    edit_distance_within(&a, b, usize::MAX, &mut Vec::new()).unwrap_or(usize::MAX)
+}
+
+/// The edit distance of `a` and `b` if it is at most `limit`. A row's minimum never decreases
+/// further down, so the count stops as soon as it passes the limit.
+fn edit_distance_within(a: &[char], b: &str, limit: usize, row: &mut Vec<usize>) -> Option<usize> {
+    let b_len = b.chars().count();
+    if a.len().abs_diff(b_len) > limit {
+        return None;
     }
-    previous[b_chars.len()]
+    row.clear();
+    row.extend(0..=b_len);
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        let mut row_min = row[0];
+        for (j, cb) in b.chars().enumerate() {
+            let substitution = diagonal + usize::from(*ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j + 1] + 1).min(row[j] + 1);
+            row_min = row_min.min(row[j + 1]);
+        }
+        if row_min > limit {
+            return None;
+        }
+    }
+    row.get(b_len)
+        .copied()
+        .filter(|distance| *distance <= limit)
 }
 
 /// Folds one fact into the node of the same id; earlier facts win for single values.
