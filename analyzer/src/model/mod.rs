@@ -141,6 +141,11 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     flow_facts.extend(input.extracted.flows.iter().cloned());
 
     let mut flows = Vec::new();
+    // Many flows name the same host (one vendor URL in every service): each host is resolved once.
+    // A node created with `domains` could change how other hosts resolve, so it clears the cache.
+    let mut resolved_hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
+    // The same misspelt id is usually written many times: its suggestion is searched for once.
+    let mut suggestions: BTreeMap<String, String> = BTreeMap::new();
     for fact in flow_facts {
         let Some(from) = fact.from.clone() else {
             diagnostics.push(ExtractionDiagnostic {
@@ -155,29 +160,50 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         let (to_id, to_span) = match &fact.to {
             FlowTarget::Node(reference) => (reference.id.clone(), reference.span),
             FlowTarget::Host { host, span } => {
-                match endpoint::resolve_host(host, &nodes, rules) {
-                    endpoint::HostResolution::Node(id) => (id, *span),
-                    endpoint::HostResolution::New(node) => {
-                        let id = node.id.clone();
-                        let mut node = *node;
-                        if node.span.is_none() {
-                            node.span = *span;
-                        }
-                        merge_node(&mut nodes, &mut kind_defaulted, node, rules);
-                        (id, *span)
+                if let Some(known) = resolved_hosts.get(host) {
+                    match known {
+                        Some(id) => (id.clone(), *span),
+                        None => continue,
                     }
-                    // A host that means nothing to borderline (an internal name, localhost) is not a flow.
-                    endpoint::HostResolution::Unknown => continue,
+                } else {
+                    match endpoint::resolve_host(host, &nodes, rules) {
+                        endpoint::HostResolution::Node(id) => {
+                            resolved_hosts.insert(host.clone(), Some(id.clone()));
+                            (id, *span)
+                        }
+                        endpoint::HostResolution::New(node) => {
+                            let id = node.id.clone();
+                            let mut node = *node;
+                            if node.span.is_none() {
+                                node.span = *span;
+                            }
+                            if !node.domains.is_empty() {
+                                resolved_hosts.clear();
+                            }
+                            // The new node may be a closer match for a misspelt id.
+                            suggestions.clear();
+                            merge_node(&mut nodes, &mut kind_defaulted, node, rules);
+                            resolved_hosts.insert(host.clone(), Some(id.clone()));
+                            (id, *span)
+                        }
+                        // A host that means nothing to borderline (an internal name, localhost) is not a flow.
+                        endpoint::HostResolution::Unknown => {
+                            resolved_hosts.insert(host.clone(), None);
+                            continue;
+                        }
+                    }
                 }
             }
         };
         let mut missing = false;
         if !nodes.contains_key(&from.id) {
-            diagnostics.push(unresolved(&from.id, from.span.or(fact.span), &nodes));
+            let span = from.span.or(fact.span);
+            diagnostics.push(unresolved(&from.id, span, &nodes, &mut suggestions));
             missing = true;
         }
         if !nodes.contains_key(&to_id) {
-            diagnostics.push(unresolved(&to_id, to_span.or(fact.span), &nodes));
+            let span = to_span.or(fact.span);
+            diagnostics.push(unresolved(&to_id, span, &nodes, &mut suggestions));
             missing = true;
         }
         if missing {
@@ -261,10 +287,16 @@ fn unresolved(
     id: &str,
     span: Option<Span>,
     nodes: &BTreeMap<String, Node>,
+    suggestions: &mut BTreeMap<String, String>,
 ) -> ExtractionDiagnostic {
-    let suggestion = closest_id(id, nodes.keys().map(String::as_str))
-        .map(|closest| format!("; did you mean `{closest}`?"))
-        .unwrap_or_default();
+    let suggestion = suggestions
+        .entry(id.to_string())
+        .or_insert_with(|| {
+            closest_id(id, nodes.keys().map(String::as_str))
+                .map(|closest| format!("; did you mean `{closest}`?"))
+                .unwrap_or_default()
+        })
+        .clone();
     ExtractionDiagnostic {
         rule: "unresolved-reference",
         severity: Severity::Warning,
