@@ -6,8 +6,11 @@
 
 use crate::model::facts::{ExtractionDiagnostic, Severity};
 use camino::{Utf8Path, Utf8PathBuf};
+use rayon::prelude::*;
+use std::cell::RefCell;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Files larger than this are skipped with a note: real configuration and annotated sources are far smaller.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -16,7 +19,7 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 #[derive(Debug)]
 pub struct DiscoveredFile {
     pub path: Utf8PathBuf,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 /// What discovery found, sorted by path.
@@ -82,8 +85,16 @@ pub fn discover(
         candidates.push((relative, entry.into_path()));
     }
     candidates.sort();
-    for (relative, absolute) in candidates {
-        match read_bounded(&absolute) {
+    // Reading is parallel (the walk is not: on two cores it gains little); `collect` keeps path order.
+    let read: Vec<_> = candidates
+        .into_par_iter()
+        .map(|(relative, absolute)| {
+            let result = read_bounded(&absolute);
+            (relative, result)
+        })
+        .collect();
+    for (relative, result) in read {
+        match result {
             Ok(Some(text)) => discovery.files.push(DiscoveredFile {
                 path: relative,
                 text,
@@ -126,23 +137,34 @@ enum ReadError {
     Io(std::io::Error),
 }
 
+thread_local! {
+    /// One read buffer per thread: each file's bytes are copied once, into the shared text.
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Reads at most `MAX_FILE_BYTES`; `None` when the file is larger. A UTF-8 BOM is dropped.
-fn read_bounded(path: &Path) -> Result<Option<String>, ReadError> {
+fn read_bounded(path: &Path) -> Result<Option<Arc<str>>, ReadError> {
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::Io)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Ok(None);
-    }
-    let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        3
-    } else {
-        0
-    };
-    match String::from_utf8(bytes[start..].to_vec()) {
-        Ok(text) => Ok(Some(text)),
-        Err(_) => Err(ReadError::NotUtf8),
-    }
+    READ_BUFFER.with(|buffer| {
+        let mut bytes = buffer.borrow_mut();
+        bytes.clear();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(ReadError::Io)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Ok(None);
+        }
+        let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            3
+        } else {
+            0
+        };
+        let text = std::str::from_utf8(&bytes[start..]).map_err(|_| ReadError::NotUtf8)?;
+        let text = Arc::from(text);
+        // A rare huge file must not keep its buffer for the rest of the scan.
+        if bytes.capacity() > 1 << 20 {
+            *bytes = Vec::new();
+        }
+        Ok(Some(text))
+    })
 }

@@ -94,7 +94,7 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         files.add(manifest_display.clone(), Arc::from(text.as_str()));
     }
     for file in discovery.files {
-        files.add(file.path, Arc::from(file.text));
+        files.add(file.path, file.text);
     }
     let owners = Owners::new(manifest.facts.nodes.iter().flat_map(|node| {
         node.paths

@@ -5,6 +5,8 @@ mod fuzz;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
+mod bench;
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -58,6 +60,9 @@ fn main() -> Result<()> {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
         ["fuzz", rest @ ..] => fuzz::run(&workspace_root(), rest),
-        _ => bail!("usage: cargo xtask codegen [--check] | fuzz [TARGET|all] [--seconds N]"),
+        ["bench", rest @ ..] => bench::bench(rest, &workspace_root()),
+        _ => bail!(
+            "usage: cargo xtask codegen [--check] | fuzz [TARGET|all] [--seconds N] | bench [--scale X] [--keep DIR]"
+        ),
     }
 }

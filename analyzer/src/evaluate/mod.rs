@@ -169,3 +169,128 @@ pub fn sort(model: &Model, findings: &mut [Finding]) {
         )
     });
 }
+
+#[cfg(test)]
+mod scale_tests {
+    //! Building and evaluating a model grows linearly with flows: no step may compare every flow
+    //! with every other flow or node. Timing is measured by `cargo xtask bench`; this test pins
+    //! the behaviour on a model large enough that a quadratic step would not finish in CI time.
+    use super::*;
+    use crate::config::Policy;
+    use crate::model::facts::{
+        DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
+        Origin,
+    };
+    use crate::model::{ModelInput, build};
+    use crate::source::Files;
+
+    const FLOWS: usize = 50_000;
+    const SERVICES: usize = 2_000;
+
+    fn node(id: String, kind: NodeKind, location: &str) -> NodeFact {
+        let mut node = NodeFact::new(id, Origin::Manifest);
+        node.kind = Some(kind);
+        node.location = Some(LocatedAt {
+            location: Location::parse(location),
+            span: None,
+            unresolved_reason: None,
+        });
+        node
+    }
+
+    #[test]
+    fn fifty_thousand_flows_evaluate() {
+        let Ok(rules) = RuleSet::builtin() else {
+            panic!("built-in rule data loads");
+        };
+        let mut manifest = Facts::default();
+        for index in 0..SERVICES {
+            manifest
+                .nodes
+                .push(node(format!("service-{index:05}"), NodeKind::Service, "DE"));
+        }
+        for (id, country) in [
+            ("vendor-us", "US"),
+            ("vendor-in", "IN"),
+            ("vendor-ch", "CH"),
+        ] {
+            let mut vendor = node(id.to_string(), NodeKind::Vendor, country);
+            vendor.domains = vec![format!("api.{id}.example.com")];
+            manifest.nodes.push(vendor);
+        }
+        let mut extracted = Facts::default();
+        for index in 0..FLOWS {
+            let from = format!("service-{:05}", index % SERVICES);
+            let to = match index % 5 {
+                0 => FlowTarget::Node(NodeRef {
+                    id: "vendor-us".into(),
+                    span: None,
+                }),
+                1 => FlowTarget::Host {
+                    host: "api.vendor-in.example.com".into(),
+                    span: None,
+                },
+                2 => FlowTarget::Host {
+                    host: "api.mixpanel.com".into(),
+                    span: None,
+                },
+                3 => FlowTarget::Node(NodeRef {
+                    id: format!("service-{:05}", (index + 1) % SERVICES),
+                    span: None,
+                }),
+                // A typo: every one becomes an unresolved reference with a suggestion.
+                _ => FlowTarget::Node(NodeRef {
+                    id: format!("servise-{:05}", index % SERVICES),
+                    span: None,
+                }),
+            };
+            extracted.flows.push(FlowFact {
+                from: Some(NodeRef {
+                    id: from,
+                    span: None,
+                }),
+                to,
+                data: vec![DataRef {
+                    key: "user.contact.email".into(),
+                    span: None,
+                }],
+                purpose: None,
+                safeguard: None,
+                span: None,
+                origin: Origin::RustAttribute,
+                inferred: false,
+            });
+        }
+        let model = build(
+            ModelInput {
+                files: Files::new(),
+                manifest_facts: manifest,
+                extracted,
+                policy: Policy::default(),
+                waivers: Vec::new(),
+                project_name: None,
+            },
+            &rules,
+        );
+        // Every fifth flow names a node that does not exist.
+        assert_eq!(model.flows.len(), FLOWS / 5 * 4);
+        let unresolved = model
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "unresolved-reference")
+            .count();
+        // Identical diagnostics (same id, no span) are reported once.
+        assert_eq!(unresolved, SERVICES / 5);
+        let Ok(date) = "2026-11-29".parse::<Date>() else {
+            panic!("a valid date");
+        };
+        let evaluation = evaluate(&model, &rules, date);
+        let to_third_countries = evaluation
+            .transfers
+            .iter()
+            .filter(|t| t.to == "vendor-us" || t.to == "vendor-in")
+            .count();
+        assert_eq!(to_third_countries, FLOWS / 5 * 2);
+        assert!(!evaluation.findings.is_empty());
+    }
+}

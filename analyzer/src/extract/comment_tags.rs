@@ -37,13 +37,17 @@ impl Extractor for CommentTags {
 }
 
 /// Package nodes are emitted once per annotated file; keep one of each.
+/// Nodes are compared only with earlier nodes of the same id, so a large repository does not
+/// compare every node with every other.
 pub(crate) fn dedup_nodes(facts: &mut Facts) {
-    let mut seen = Vec::new();
+    let mut seen: std::collections::HashMap<String, Vec<crate::model::facts::NodeFact>> =
+        std::collections::HashMap::new();
     facts.nodes.retain(|node| {
-        if seen.contains(node) {
+        let same_id = seen.entry(node.id.clone()).or_default();
+        if same_id.contains(node) {
             false
         } else {
-            seen.push(node.clone());
+            same_id.push(node.clone());
             true
         }
     });

@@ -133,9 +133,30 @@ pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
 pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
     let bytes = text.as_bytes();
     let mut pieces = Vec::new();
+    // Bytes that can open a comment or a string (or a Rust prefix); every other byte is skipped
+    // without trying each pattern, which is most of the cost on ordinary code.
+    let mut opens = [false; 256];
+    let block_opens = syntax.block_comments.iter().map(|(open, _)| open);
+    for open in syntax.line_comments.iter().chain(block_opens) {
+        if let Some(first) = open.as_bytes().first() {
+            opens[usize::from(*first)] = true;
+        }
+    }
+    for quote in syntax.quotes {
+        opens[usize::from(*quote)] = true;
+    }
+    if syntax.rust {
+        for prefix in [b'\'', b'r', b'b', b'c'] {
+            opens[usize::from(prefix)] = true;
+        }
+    }
     let mut i = 0;
     while i < bytes.len() {
         let byte = bytes[i];
+        if !opens[usize::from(byte)] {
+            i += 1;
+            continue;
+        }
         let after_space = i == 0 || bytes[i - 1].is_ascii_whitespace();
         if let Some(open) = syntax
             .line_comments

@@ -20,7 +20,6 @@ use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 
 /// Literals that any annotation must contain; files without one of these or of [`DATA_DERIVES`]
 /// are not parsed. (`derive` alone would let nearly every Rust file through.)
@@ -221,34 +220,271 @@ fn parse_here(file: &SourceFile) -> Result<Found, (Span, String)> {
 }
 
 fn parse_inner(file: &SourceFile) -> Result<Found, (Span, String)> {
-    // A shebang line is blanked out (same length) so byte offsets stay those of the file.
-    let text: std::borrow::Cow<'_, str> = match file.text.strip_prefix("#!") {
-        Some(rest) if !rest.trim_start().starts_with('[') => {
-            let end = file.text.find('\n').unwrap_or(file.text.len());
-            std::borrow::Cow::Owned(format!("{}{}", " ".repeat(end), &file.text[end..]))
-        }
-        _ => std::borrow::Cow::Borrowed(&*file.text),
+    let text: &str = &file.text;
+    let Some(syntax) = super::lexer::syntax_for("a.rs") else {
+        return Ok(Found::default());
     };
-    let syntax = syn::parse_str::<syn::File>(&text).map_err(|error| {
-        let start = error.span().start();
-        let span = file.span_at(
-            u32::try_from(start.line).unwrap_or(u32::MAX),
-            u32::try_from(start.column + 1).unwrap_or(u32::MAX),
-        );
-        (
-            span,
+    // Comments and string literals are blanked (same length), so that `#[`, brackets and `;` found
+    // in what is left are code: an annotation quoted in a string or a comment is never read.
+    let mut code = text.as_bytes().to_vec();
+    for piece in super::lexer::lex(text, &syntax) {
+        if let Some(bytes) = code.get_mut(piece.range) {
+            bytes.fill(b' ');
+        }
+    }
+    // Function bodies are not parsed (that is where syn spends its time), but a file whose
+    // delimiters do not balance is broken or truncated: say so rather than read half of it.
+    if let Some((at, message)) = unbalanced_delimiter(&code) {
+        let line = file.line_column(u32::try_from(at).unwrap_or(u32::MAX)).line;
+        return Err((
+            file.span(at..at + 1),
             format!(
-                "Rust syntax error at line {}: {error}; annotations in this file were not read",
-                start.line
+                "Rust syntax error at line {line}: {message}; annotations in this file were not read"
             ),
-        )
-    })?;
+        ));
+    }
     let mut collector = Collector {
         file,
+        base: 0,
         found: Found::default(),
     };
-    collector.visit_file(&syntax);
+    let attributes = find_attributes(&code);
+    for attribute in &attributes {
+        let Some(end) = attribute.end else {
+            return Err((
+                file.span(attribute.start..attribute.start + 1),
+                format!(
+                    "Rust syntax error at line {}: an attribute is never closed; annotations in this file were not read",
+                    file.line_column(u32::try_from(attribute.start).unwrap_or(u32::MAX))
+                        .line
+                ),
+            ));
+        };
+        let name = attribute_name(&text[attribute.start..end]);
+        if AnnotationKind::parse(name).is_none() {
+            continue;
+        }
+        collector.base = attribute.start;
+        let source = &text[attribute.start..end];
+        let parser = if attribute.inner {
+            syn::Attribute::parse_inner
+        } else {
+            syn::Attribute::parse_outer
+        };
+        match syn::parse::Parser::parse_str(parser, source) {
+            Ok(parsed) => {
+                for parsed in &parsed {
+                    collector.attribute(parsed);
+                }
+            }
+            Err(error) => {
+                let span = collector.span(error.span());
+                collector
+                    .found
+                    .errors
+                    .push((span, format!("malformed `{name}` attribute: {error}")));
+            }
+        }
+    }
+    // Structs with a data derive are parsed whole (attributes, header and fields, never function
+    // bodies) for inference from field names.
+    for (run_start, run_end) in derive_runs(text, &code, &attributes) {
+        let Some(item_end) = struct_end(&code, run_end) else {
+            continue;
+        };
+        collector.base = run_start;
+        match syn::parse_str::<syn::ItemStruct>(&text[run_start..item_end]) {
+            Ok(item) => collector.infer_struct(&item),
+            Err(error) => {
+                let span = collector.span(error.span());
+                let line = file.line_column(span.start).line;
+                return Err((
+                    span,
+                    format!(
+                        "Rust syntax error at line {line}: {error}; annotations in this file were not read"
+                    ),
+                ));
+            }
+        }
+    }
     Ok(collector.found)
+}
+
+/// An attribute found in code: `#[...]` or `#![...]`, from `#` to after `]` (`None` when unclosed).
+struct FoundAttribute {
+    start: usize,
+    end: Option<usize>,
+    inner: bool,
+}
+
+/// Every attribute in `code` (text with comments and strings blanked), in order.
+fn find_attributes(code: &[u8]) -> Vec<FoundAttribute> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(offset) = memchr::memchr(b'#', &code[at..]) {
+        let start = at + offset;
+        let mut next = start + 1;
+        let inner = code.get(next) == Some(&b'!');
+        if inner {
+            next += 1;
+        }
+        while code.get(next).is_some_and(u8::is_ascii_whitespace) {
+            next += 1;
+        }
+        if code.get(next) != Some(&b'[') {
+            at = start + 1;
+            continue;
+        }
+        let end = matching_close(code, next).map(|close| close + 1);
+        found.push(FoundAttribute { start, end, inner });
+        match end {
+            Some(end) => at = end,
+            None => break,
+        }
+    }
+    found
+}
+
+/// The first delimiter that does not balance in `code` (comments and strings blanked): a closing
+/// one of the wrong kind or with nothing open, or the innermost one never closed.
+fn unbalanced_delimiter(code: &[u8]) -> Option<(usize, String)> {
+    let mut open: Vec<(usize, u8)> = Vec::new();
+    for (index, &byte) in code.iter().enumerate() {
+        let expected_open = match byte {
+            b'(' | b'[' | b'{' => {
+                open.push((index, byte));
+                continue;
+            }
+            b')' => b'(',
+            b']' => b'[',
+            b'}' => b'{',
+            _ => continue,
+        };
+        match open.pop() {
+            Some((_, kind)) if kind == expected_open => {}
+            Some((_, kind)) => {
+                return Some((
+                    index,
+                    format!(
+                        "`{}` does not match the `{}` opened before it",
+                        byte as char, kind as char
+                    ),
+                ));
+            }
+            None => return Some((index, format!("`{}` closes nothing", byte as char))),
+        }
+    }
+    open.pop()
+        .map(|(at, kind)| (at, format!("`{}` is never closed", kind as char)))
+}
+
+/// The index of the bracket that closes the one at `open`, counting `()`, `[]` and `{}` alike.
+fn matching_close(code: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, byte) in code.iter().enumerate().skip(open) {
+        match byte {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The last path segment of an attribute's text: `#[borderline::flow(...)]` -> `flow`.
+fn attribute_name(attribute: &str) -> &str {
+    let body = attribute
+        .trim_start_matches('#')
+        .trim_start_matches('!')
+        .trim_start()
+        .trim_start_matches('[');
+    let path_end = body
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c.is_whitespace()))
+        .unwrap_or(body.len());
+    let path = &body[..path_end];
+    let last = path.rsplit("::").next().unwrap_or(path).trim();
+    last.strip_prefix("r#").unwrap_or(last)
+}
+
+/// Runs of consecutive outer attributes that include a `derive` naming a data derive: `(start of
+/// the first, end of the last)`. Only these can precede a struct that inference reads.
+fn derive_runs(text: &str, code: &[u8], attributes: &[FoundAttribute]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut current: Option<(usize, usize, bool)> = None;
+    for attribute in attributes {
+        let Some(end) = attribute.end.filter(|_| !attribute.inner) else {
+            continue;
+        };
+        let source = &text[attribute.start..end];
+        let data = attribute_name(source) == "derive"
+            && DATA_DERIVES
+                .iter()
+                .any(|derive| memchr::memmem::find(source.as_bytes(), derive.as_bytes()).is_some());
+        current = match current {
+            Some((run_start, run_end, run_data)) if only_gap(&code[run_end..attribute.start]) => {
+                Some((run_start, end, run_data || data))
+            }
+            previous => {
+                if let Some((run_start, run_end, true)) = previous {
+                    runs.push((run_start, run_end));
+                }
+                Some((attribute.start, end, data))
+            }
+        };
+    }
+    if let Some((run_start, run_end, true)) = current {
+        runs.push((run_start, run_end));
+    }
+    runs
+}
+
+/// True when only whitespace and what is left of blanked comments lies between two attributes.
+fn only_gap(code: &[u8]) -> bool {
+    code.iter()
+        .all(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'*' | b'!'))
+}
+
+/// The end of a struct item that starts after its attributes at `from`; `None` for other items.
+fn struct_end(code: &[u8], from: usize) -> Option<usize> {
+    let mut at = skip_gap(code, from);
+    if code[at..].starts_with(b"pub") {
+        at = skip_gap(code, at + 3);
+        if code.get(at) == Some(&b'(') {
+            at = skip_gap(code, matching_close(code, at)? + 1);
+        }
+    }
+    if !code[at..].starts_with(b"struct") || !code.get(at + 6).is_some_and(u8::is_ascii_whitespace)
+    {
+        return None;
+    }
+    // `struct A;`, `struct A(..);` and `struct A<..> where .. { .. }`: the first `;` or `{ .. }`
+    // outside brackets ends it.
+    let mut depth = 0usize;
+    for index in at + 6..code.len() {
+        match code[index] {
+            b'{' if depth == 0 => return matching_close(code, index).map(|close| close + 1),
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b';' if depth == 0 => return Some(index + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn skip_gap(code: &[u8], mut at: usize) -> usize {
+    while code
+        .get(at)
+        .is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'*' | b'!'))
+    {
+        at += 1;
+    }
+    at.min(code.len())
 }
 
 /// The deepest nesting of brackets, counted over raw bytes: strings and comments may inflate it,
@@ -271,6 +507,8 @@ fn nesting_depth(bytes: &[u8]) -> usize {
 
 struct Collector<'a> {
     file: &'a SourceFile,
+    /// Where the text syn parsed starts in the file: spans are relative to it.
+    base: usize,
     found: Found,
 }
 
@@ -293,7 +531,9 @@ impl Parse for Argument {
 
 impl Collector<'_> {
     fn span(&self, span: proc_macro2::Span) -> Span {
-        self.file.span(span.byte_range())
+        let range = span.byte_range();
+        self.file
+            .span(self.base + range.start..self.base + range.end)
     }
 
     fn text(&self, literal: &syn::LitStr) -> Text {
@@ -464,17 +704,6 @@ fn allowed(kind: AnnotationKind) -> String {
         .join(", ")
 }
 
-impl<'ast> Visit<'ast> for Collector<'_> {
-    fn visit_attribute(&mut self, attribute: &'ast syn::Attribute) {
-        self.attribute(attribute);
-    }
-
-    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
-        self.infer_struct(item);
-        syn::visit::visit_item_struct(self, item);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -610,7 +839,7 @@ impl OrdersRepo {
     fn unparsable_rust_is_an_input_error_with_syn_line() {
         let sources = files(&[(
             "src/main.rs",
-            "#[derive(Serialize)]\nstruct A {\n    email: String }\nfn main() { let x = ; }\n",
+            "#[derive(Serialize)]\nstruct A {\n    email: String,\n    phone String,\n}\n",
         )]);
         let facts = run(&sources);
         assert_eq!(facts.diagnostics.len(), 1);
@@ -622,6 +851,19 @@ impl OrdersRepo {
             "{}",
             diagnostic.message
         );
+    }
+
+    #[test]
+    fn function_bodies_are_not_parsed() {
+        // Only attributes and data structs reach syn: a syntax error in a body does not hide the
+        // file's annotations, and costs nothing to skip.
+        let sources = files(&[(
+            "src/main.rs",
+            "#[borderline::flow(to = \"crm\", from = \"a\")]\nfn main() { let x = ; }\nmacro_rules! m { ($(#[$meta:meta])*) => {} }\n",
+        )]);
+        let facts = run(&sources);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        assert_eq!(facts.flows.len(), 1);
     }
 
     #[test]

@@ -141,6 +141,11 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     flow_facts.extend(input.extracted.flows.iter().cloned());
 
     let mut flows = Vec::new();
+    // Many flows name the same host (one vendor URL in every service): each host is resolved once.
+    // A node created with `domains` could change how other hosts resolve, so it clears the cache.
+    let mut resolved_hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
+    // The same misspelt id is usually written many times: its suggestion is searched for once.
+    let mut suggestions: BTreeMap<String, String> = BTreeMap::new();
     for fact in flow_facts {
         let Some(from) = fact.from.clone() else {
             diagnostics.push(ExtractionDiagnostic {
@@ -155,29 +160,50 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         let (to_id, to_span) = match &fact.to {
             FlowTarget::Node(reference) => (reference.id.clone(), reference.span),
             FlowTarget::Host { host, span } => {
-                match endpoint::resolve_host(host, &nodes, rules) {
-                    endpoint::HostResolution::Node(id) => (id, *span),
-                    endpoint::HostResolution::New(node) => {
-                        let id = node.id.clone();
-                        let mut node = *node;
-                        if node.span.is_none() {
-                            node.span = *span;
-                        }
-                        merge_node(&mut nodes, &mut kind_defaulted, node, rules);
-                        (id, *span)
+                if let Some(known) = resolved_hosts.get(host) {
+                    match known {
+                        Some(id) => (id.clone(), *span),
+                        None => continue,
                     }
-                    // A host that means nothing to borderline (an internal name, localhost) is not a flow.
-                    endpoint::HostResolution::Unknown => continue,
+                } else {
+                    match endpoint::resolve_host(host, &nodes, rules) {
+                        endpoint::HostResolution::Node(id) => {
+                            resolved_hosts.insert(host.clone(), Some(id.clone()));
+                            (id, *span)
+                        }
+                        endpoint::HostResolution::New(node) => {
+                            let id = node.id.clone();
+                            let mut node = *node;
+                            if node.span.is_none() {
+                                node.span = *span;
+                            }
+                            if !node.domains.is_empty() {
+                                resolved_hosts.clear();
+                            }
+                            // The new node may be a closer match for a misspelt id.
+                            suggestions.clear();
+                            merge_node(&mut nodes, &mut kind_defaulted, node, rules);
+                            resolved_hosts.insert(host.clone(), Some(id.clone()));
+                            (id, *span)
+                        }
+                        // A host that means nothing to borderline (an internal name, localhost) is not a flow.
+                        endpoint::HostResolution::Unknown => {
+                            resolved_hosts.insert(host.clone(), None);
+                            continue;
+                        }
+                    }
                 }
             }
         };
         let mut missing = false;
         if !nodes.contains_key(&from.id) {
-            diagnostics.push(unresolved(&from.id, from.span.or(fact.span), &nodes));
+            let span = from.span.or(fact.span);
+            diagnostics.push(unresolved(&from.id, span, &nodes, &mut suggestions));
             missing = true;
         }
         if !nodes.contains_key(&to_id) {
-            diagnostics.push(unresolved(&to_id, to_span.or(fact.span), &nodes));
+            let span = to_span.or(fact.span);
+            diagnostics.push(unresolved(&to_id, span, &nodes, &mut suggestions));
             missing = true;
         }
         if missing {
@@ -261,10 +287,16 @@ fn unresolved(
     id: &str,
     span: Option<Span>,
     nodes: &BTreeMap<String, Node>,
+    suggestions: &mut BTreeMap<String, String>,
 ) -> ExtractionDiagnostic {
-    let suggestion = closest_id(id, nodes.keys().map(String::as_str))
-        .map(|closest| format!("; did you mean `{closest}`?"))
-        .unwrap_or_default();
+    let suggestion = suggestions
+        .entry(id.to_string())
+        .or_insert_with(|| {
+            closest_id(id, nodes.keys().map(String::as_str))
+                .map(|closest| format!("; did you mean `{closest}`?"))
+                .unwrap_or_default()
+        })
+        .clone();
     ExtractionDiagnostic {
         rule: "unresolved-reference",
         severity: Severity::Warning,
@@ -275,27 +307,57 @@ fn unresolved(
 }
 
 /// The closest of `candidates` by edit distance, if it is close enough to be a typo.
+///
+/// Called once per unresolved reference over every node id, so it must stay cheap: candidates
+/// whose length alone rules them out are skipped, and the distance stops counting past the limit.
 pub fn closest_id<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|candidate| (edit_distance(id, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len().max(id.len()) / 3).max(1))
-        .min()
-        .map(|(_, candidate)| candidate)
+    let id_chars: Vec<char> = id.chars().collect();
+    let mut row = Vec::new();
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        let limit = (candidate.len().max(id.len()) / 3).max(1);
+        let Some(distance) = edit_distance_within(&id_chars, candidate, limit, &mut row) else {
+            continue;
+        };
+        if best.is_none_or(|current| (distance, candidate) < current) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
 }
 
 /// Levenshtein distance over characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b_chars.len() + 1];
-        for (j, cb) in b_chars.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
+    let a: Vec<char> = a.chars().collect();
+    edit_distance_within(&a, b, usize::MAX, &mut Vec::new()).unwrap_or(usize::MAX)
+}
+
+/// The edit distance of `a` and `b` if it is at most `limit`. A row's minimum never decreases
+/// further down, so the count stops as soon as it passes the limit.
+fn edit_distance_within(a: &[char], b: &str, limit: usize, row: &mut Vec<usize>) -> Option<usize> {
+    let b_len = b.chars().count();
+    if a.len().abs_diff(b_len) > limit {
+        return None;
     }
-    previous[b_chars.len()]
+    row.clear();
+    row.extend(0..=b_len);
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        let mut row_min = row[0];
+        for (j, cb) in b.chars().enumerate() {
+            let substitution = diagonal + usize::from(*ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j + 1] + 1).min(row[j] + 1);
+            row_min = row_min.min(row[j + 1]);
+        }
+        if row_min > limit {
+            return None;
+        }
+    }
+    row.get(b_len)
+        .copied()
+        .filter(|distance| *distance <= limit)
 }
 
 /// Folds one fact into the node of the same id; earlier facts win for single values.
