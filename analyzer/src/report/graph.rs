@@ -211,6 +211,12 @@ impl GraphView {
             })
             .collect();
         let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        // One lookup table, not a search per flow: a map of many flows must stay linear.
+        let transfer_of: BTreeMap<usize, &crate::evaluate::transfer::Transfer> = evaluation
+            .transfers
+            .iter()
+            .filter_map(|t| t.flow.map(|flow| (flow, t)))
+            .collect();
         let flows = model
             .flows
             .iter()
@@ -225,7 +231,7 @@ impl GraphView {
                 } else {
                     format!("{}->{}#{count}", flow.from, flow.to)
                 };
-                let transfer = evaluation.transfers.iter().find(|t| t.flow == Some(index));
+                let transfer = transfer_of.get(&index).copied();
                 let mut findings = flow_findings.remove(&index).unwrap_or_default();
                 findings.sort();
                 GraphFlow {
