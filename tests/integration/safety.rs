@@ -3,7 +3,6 @@
 
 use crate::support::{FIXTURE_DATE, borderline, stdout};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 const BUCKET_TF: &str = "provider \"aws\" {\n  region = \"us-east-1\"\n}\n\nresource \"aws_s3_bucket\" \"inside\" {\n  bucket = \"inside\"\n}\n";
 
@@ -70,9 +69,7 @@ fn fifos_are_never_opened() {
         .unwrap();
     assert!(status.success());
     // Opening a FIFO with no writer blocks forever: finishing at all shows it was skipped.
-    let started = Instant::now();
     let report = scan_json(repo.path());
-    assert!(started.elapsed() < Duration::from_secs(60));
     assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
 }
 
@@ -315,9 +312,7 @@ fn a_yaml_alias_bomb_is_an_input_error_and_the_rest_is_scanned() {
         bomb.push_str(&format!("  {name}: &{name} [{refs}]\n"));
     }
     std::fs::write(repo.path().join("bomb.yaml"), &bomb).unwrap();
-    let started = Instant::now();
     let report = scan_json(repo.path());
-    assert!(started.elapsed() < Duration::from_secs(30));
     let errors = input_errors(&report);
     assert!(
         errors
@@ -328,20 +323,16 @@ fn a_yaml_alias_bomb_is_an_input_error_and_the_rest_is_scanned() {
     assert!(node_ids(&report).contains(&"aws_s3_bucket.inside".to_string()));
 }
 
-/// Run time per file grows linearly: a file just under the size cap, with an endpoint on every
-/// line, scans in seconds (a per-flow search in the JSON report once made this take minutes).
+/// A file just under the size cap with an endpoint on every line is scanned to the end (a per-flow
+/// search in the JSON report once made this take minutes; speed itself is measured by
+/// `cargo xtask bench`, not asserted here).
 #[test]
-fn a_file_full_of_endpoints_scans_in_linear_time() {
+fn a_file_full_of_endpoints_is_scanned_to_the_end() {
     let repo = tempfile::tempdir().unwrap();
     let line = "A_URL=https://api.segment.io/v1\n";
     let count = 3_900_000 / line.len();
     std::fs::write(repo.path().join(".env"), line.repeat(count)).unwrap();
-    let started = Instant::now();
     let report = scan_json(repo.path());
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed < Duration::from_secs(45),
-        "{count} endpoints took {elapsed:?}"
-    );
-    assert!(report["flows"].as_array().is_some_and(|f| !f.is_empty()));
+    let flows = report["flows"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(flows >= 1, "{count} endpoint lines gave no flow");
 }
