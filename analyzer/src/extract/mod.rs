@@ -13,6 +13,7 @@ pub mod rust_infer;
 pub mod urls;
 pub mod yaml;
 
+use crate::cache::{Cache, content_hash};
 use crate::model::facts::Facts;
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
@@ -59,6 +60,13 @@ impl Owners {
                 .then(a.2.cmp(&b.2))
         });
         Owners { entries: list }
+    }
+
+    /// Every entry as `(path or glob, node)`, in matching order (for cache keys).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .map(|(path, _, node)| (path.as_str(), node.as_str()))
     }
 
     /// The node a file belongs to, if any node's `paths` covers it.
@@ -117,15 +125,39 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
 
 /// Runs every extractor over the files it claims.
 pub fn extract_all(files: &[SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+    extract_all_cached(files, ctx, None)
+}
+
+/// Runs every extractor over the files it claims, through `cache` when there is one. The facts
+/// are the same either way.
+pub fn extract_all_cached(
+    files: &[SourceFile],
+    ctx: &ExtractContext<'_>,
+    cache: Option<&Cache>,
+) -> Facts {
     let extractors = extractors();
+    // Content hashes, once per file, only when a cache will use them.
+    let hashes: Vec<u128> = match cache {
+        Some(_) => files.par_iter().map(|f| content_hash(&f.text)).collect(),
+        None => Vec::new(),
+    };
     let mut facts = Facts::default();
     for extractor in &extractors {
-        let claimed: Vec<&SourceFile> =
-            files.iter().filter(|f| extractor.claims(&f.path)).collect();
+        let (claimed, claimed_hashes): (Vec<&SourceFile>, Vec<u128>) = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| extractor.claims(&f.path))
+            .map(|(index, f)| (f, hashes.get(index).copied().unwrap_or(0)))
+            .unzip();
         if claimed.is_empty() {
             continue;
         }
-        facts.extend(extractor.extract(&claimed, ctx));
+        match cache {
+            Some(cache) => {
+                facts.extend(cache.extract(extractor.as_ref(), &claimed, &claimed_hashes, ctx))
+            }
+            None => facts.extend(extractor.extract(&claimed, ctx)),
+        }
     }
     facts
 }
