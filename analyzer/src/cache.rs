@@ -1,19 +1,30 @@
-//! The incremental cache (`--cache DIR`): each extractor's [`Facts`], keyed by everything they
-//! depend on, so a run over unchanged inputs skips extraction.
+//! The incremental cache (`--cache DIR`): extraction results keyed by everything they depend
+//! on, so a run over unchanged inputs skips extraction.
 //!
-//! Extractors resolve across files (Terraform modules, package owners, ConfigMaps, `env_file`),
-//! so the unit is one extractor over every file it claims. The key is a hash of the key
-//! material: the format and borderline version, a fingerprint of the rule data in force, the
-//! extractor's name, the manifest's owner `paths`, and the sorted (path, content hash) of every
-//! claimed file. The entry stores the material itself and is used only when it matches exactly,
-//! so a hash collision is a miss, not wrong output. Spans are stored against the position of
-//! their file in the material's file list and remapped to the current [`FileId`]s on load (ids
-//! depend on the whole set of files). An unreadable, corrupt or mismatched entry is a miss.
-//! Writes go to a temporary file in DIR, then a rename, so readers never see half an entry.
+//! Most extractors resolve across files (Terraform modules, ConfigMaps, `env_file`), so their
+//! unit is one extractor over every file it claims. The key is a hash of the key material: the
+//! format and borderline version, a fingerprint of the rule data in force, the extractor's name,
+//! the manifest's owner `paths`, and the sorted (path, content hash) of every claimed file.
+//!
+//! Extractors with a [`PerFile`] split (Rust attributes, comment tags, compose) are cached file
+//! by file: one cache file per extractor, keyed as above but over the package manifests only
+//! (the one thing besides the file and the context a file's facts depend on), holding one record
+//! (path, content hash, facts) per file. A file whose path and hash match its record is not
+//! re-extracted; the merged facts then go through [`PerFile::finish`] as without a cache.
+//!
+//! Every entry stores its key material and is used only on an exact match, so a hash collision
+//! is a miss, not wrong output. Spans are stored against the position of their file in the
+//! entry's file list and remapped to the current [`FileId`]s on load (ids depend on the whole
+//! set of files); a span that does not fit makes the entry a miss, as does an unreadable or
+//! corrupt file. Writes go to a temporary file in DIR, then a rename, so readers never see half
+//! an entry. Nothing is evicted: entries of inputs that no longer exist stay until DIR is
+//! cleared.
 
-use crate::extract::{ExtractContext, Extractor};
+use crate::extract::owners::{Packages, is_package_manifest};
+use crate::extract::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::Facts;
 use crate::source::{FileId, SourceFile};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -85,7 +96,26 @@ struct Entry {
     facts: Facts,
 }
 
-/// How a run used the cache.
+/// The cache file of a per-file extractor: one record per file, reused file by file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct FilesEntry {
+    key: String,
+    /// `files` lists the package manifests every file's facts may depend on.
+    material: KeyMaterial,
+    records: Vec<FileRecord>,
+}
+
+/// One file's facts. Spans' `file` is an index in the material's files (the package
+/// manifests), or its length for this file.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct FileRecord {
+    path: String,
+    hash: String,
+    facts: Facts,
+}
+
+/// How a run used the cache. A unit is one extractor's result, or one file's for extractors
+/// cached file by file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CacheStats {
     pub hits: usize,
@@ -131,20 +161,18 @@ impl Cache {
         }
     }
 
-    /// The facts of `extractor` over `files` (with their content `hashes`, in the same order):
-    /// from the cache when an entry matches, else by running it and storing the result.
-    pub fn extract(
+    fn material(
         &self,
-        extractor: &dyn Extractor,
+        extractor: &str,
+        ctx: &ExtractContext<'_>,
         files: &[&SourceFile],
         hashes: &[u128],
-        ctx: &ExtractContext<'_>,
-    ) -> Facts {
+    ) -> (KeyMaterial, Option<String>) {
         let material = KeyMaterial {
             format: FORMAT.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             rules: self.rules.clone(),
-            extractor: extractor.name().to_string(),
+            extractor: extractor.to_string(),
             owners: ctx
                 .owners
                 .entries()
@@ -156,16 +184,117 @@ impl Cache {
                 .map(|(file, hash)| (file.path.to_string(), format!("{hash:032x}")))
                 .collect(),
         };
-        let key = match serde_json::to_string(&material) {
-            Ok(text) => {
-                let mut hasher = StableHasher::new();
-                hasher.write(text.as_bytes());
-                format!("{:032x}", hasher.finish())
+        let key = serde_json::to_string(&material).ok().map(|text| {
+            let mut hasher = StableHasher::new();
+            hasher.write(text.as_bytes());
+            format!("{:032x}", hasher.finish())
+        });
+        (material, key)
+    }
+
+    /// The facts of a per-file extractor over `files`, reusing each file's facts from the
+    /// previous run when the file, the package manifests and the context are unchanged. Equal
+    /// to [`crate::extract::run_per_file`].
+    pub fn extract_per_file(
+        &self,
+        name: &str,
+        split: &dyn PerFile,
+        files: &[&SourceFile],
+        hashes: &[u128],
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        let packages = Packages::new(files);
+        let (shared, shared_hashes): (Vec<&SourceFile>, Vec<u128>) = files
+            .iter()
+            .zip(hashes)
+            .filter(|(file, _)| is_package_manifest(&file.path))
+            .map(|(file, hash)| (*file, *hash))
+            .unzip();
+        let (material, key) = self.material(&format!("{name}/files"), ctx, &shared, &shared_hashes);
+        let Some(key) = key else {
+            self.misses.fetch_add(files.len(), Ordering::Relaxed);
+            return crate::extract::run_per_file(split, files, ctx);
+        };
+        let path = self.dir.join(format!("{name}-files-{key}.json"));
+        let previous: HashMap<String, FileRecord> = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<FilesEntry>(&bytes).ok())
+            .filter(|entry| entry.key == key && entry.material == material)
+            .map(|entry| {
+                entry
+                    .records
+                    .into_iter()
+                    .map(|record| (record.path.clone(), record))
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        // Each file: (facts for this run, the record to store, whether it was a hit).
+        let indexed: Vec<(usize, &SourceFile)> = files.iter().copied().enumerate().collect();
+        let results: Vec<(Facts, Option<FileRecord>, bool)> = indexed
+            .par_iter()
+            .map(|(index, file)| {
+                let hash = format!("{:032x}", hashes.get(*index).copied().unwrap_or(0));
+                let mut table: Vec<&SourceFile> = shared.clone();
+                table.push(file);
+                let reused = previous
+                    .get(file.path.as_str())
+                    .filter(|record| record.hash == hash)
+                    .and_then(|record| Some((remap_in(record.facts.clone(), &table)?, record)));
+                if let Some((facts, record)) = reused {
+                    return (facts, Some(record.clone()), true);
+                }
+                let facts = split.extract_file(file, &packages, ctx);
+                let record = remap_out(&facts, &table).map(|stored| FileRecord {
+                    path: file.path.to_string(),
+                    hash,
+                    facts: stored,
+                });
+                (facts, record, false)
+            })
+            .collect();
+
+        let hits = results.iter().filter(|(_, _, hit)| *hit).count();
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses
+            .fetch_add(results.len() - hits, Ordering::Relaxed);
+        let unchanged = hits == results.len() && previous.len() == results.len();
+        let mut facts = Facts::default();
+        let mut records = Vec::with_capacity(results.len());
+        for (file_facts, record, _) in results {
+            facts.extend(file_facts);
+            records.extend(record);
+        }
+        split.finish(&mut facts);
+        if !unchanged {
+            let entry = FilesEntry {
+                key,
+                material,
+                records,
+            };
+            let written = serde_json::to_vec(&entry)
+                .map_err(|e| e.to_string())
+                .and_then(|text| self.write(&path, &text));
+            if written.is_err() {
+                self.write_errors.fetch_add(1, Ordering::Relaxed);
             }
-            Err(_) => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                return extractor.extract(files, ctx);
-            }
+        }
+        facts
+    }
+
+    /// The facts of `extractor` over `files` (with their content `hashes`, in the same order):
+    /// from the cache when an entry matches, else by running it and storing the result.
+    pub fn extract(
+        &self,
+        extractor: &dyn Extractor,
+        files: &[&SourceFile],
+        hashes: &[u128],
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        let (material, key) = self.material(extractor.name(), ctx, files, hashes);
+        let Some(key) = key else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return extractor.extract(files, ctx);
         };
         let path = self.dir.join(format!("{}-{key}.json", extractor.name()));
         if let Some(facts) = load(&path, &key, &material, files) {
@@ -188,37 +317,58 @@ impl Cache {
         facts: &Facts,
         files: &[&SourceFile],
     ) -> Result<(), String> {
-        let positions: HashMap<FileId, u32> = files
-            .iter()
-            .enumerate()
-            .map(|(index, file)| (file.id, u32::try_from(index).unwrap_or(u32::MAX)))
-            .collect();
-        let mut stored = facts.clone();
-        let mut foreign = false;
-        stored.for_each_span(&mut |span| match positions.get(&span.file) {
-            Some(position) => span.file = FileId(*position),
-            None => foreign = true,
-        });
-        if foreign {
-            // A span outside the claimed files cannot be remapped: do not cache this result.
-            return Err("span outside the claimed files".into());
-        }
+        // A span outside the claimed files cannot be remapped: such a result is not cached.
+        let stored = remap_out(facts, files).ok_or("span outside the claimed files")?;
         let entry = Entry {
             key,
             material,
             facts: stored,
         };
         let text = serde_json::to_vec(&entry).map_err(|e| e.to_string())?;
+        self.write(path, &text)
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the cache directory, then a rename.
+    fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), String> {
         let counter = self.temp_counter.fetch_add(1, Ordering::Relaxed);
         let temp = self
             .dir
             .join(format!(".tmp-{}-{counter}", std::process::id()));
-        std::fs::write(&temp, &text).map_err(|e| e.to_string())?;
+        std::fs::write(&temp, bytes).map_err(|e| e.to_string())?;
         std::fs::rename(&temp, path).map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             e.to_string()
         })
     }
+}
+
+/// Facts with each span's file replaced by its position in `table`; `None` if a span points
+/// elsewhere.
+fn remap_out(facts: &Facts, table: &[&SourceFile]) -> Option<Facts> {
+    let positions: HashMap<FileId, u32> = table
+        .iter()
+        .enumerate()
+        .map(|(index, file)| (file.id, u32::try_from(index).unwrap_or(u32::MAX)))
+        .collect();
+    let mut stored = facts.clone();
+    let mut foreign = false;
+    stored.for_each_span(&mut |span| match positions.get(&span.file) {
+        Some(position) => span.file = FileId(*position),
+        None => foreign = true,
+    });
+    (!foreign).then_some(stored)
+}
+
+/// The inverse of [`remap_out`] against this run's files; `None` if a span does not fit them.
+fn remap_in(mut facts: Facts, table: &[&SourceFile]) -> Option<Facts> {
+    let mut valid = true;
+    facts.for_each_span(&mut |span| match table.get(span.file.0 as usize) {
+        Some(file) if span.start <= span.end && (span.end as usize) <= file.text.len() => {
+            span.file = file.id;
+        }
+        _ => valid = false,
+    });
+    valid.then_some(facts)
 }
 
 /// Reads an entry; `None` on any problem (missing, unreadable, corrupt, or for other inputs).
@@ -228,15 +378,7 @@ fn load(path: &Path, key: &str, material: &KeyMaterial, files: &[&SourceFile]) -
     if entry.key != key || entry.material != *material {
         return None;
     }
-    let mut facts = entry.facts;
-    let mut valid = true;
-    facts.for_each_span(&mut |span| match files.get(span.file.0 as usize) {
-        Some(file) if span.start <= span.end && (span.end as usize) <= file.text.len() => {
-            span.file = file.id;
-        }
-        _ => valid = false,
-    });
-    valid.then_some(facts)
+    remap_in(entry.facts, files)
 }
 
 #[cfg(test)]

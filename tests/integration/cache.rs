@@ -97,10 +97,21 @@ fn a_changed_or_added_file_gives_what_an_uncached_run_gives() {
     assert!(!err.contains(" 0 misses"), "{err}");
     assert_same_as_uncached(&repo, &cache);
 
-    // A line moves: spans shift.
+    // A line moves: spans shift. Rust and comment tags are cached file by file: only this file
+    // is re-extracted, once by each.
     let lib = repo.join("services/checkout/src/lib.rs");
     let text = std::fs::read_to_string(&lib).unwrap();
     std::fs::write(&lib, format!("\n\n{text}")).unwrap();
+    let (_, _, err) = cached(&repo, &cache, "json");
+    assert!(err.contains(" 2 misses"), "{err}");
+    assert_same_as_uncached(&repo, &cache);
+
+    // A package renamed: every file it owns changes owner.
+    let cargo = repo.join("services/checkout/Cargo.toml");
+    let text = std::fs::read_to_string(&cargo).unwrap();
+    std::fs::write(&cargo, text.replacen("name = \"", "name = \"renamed-", 1)).unwrap();
+    let (_, renamed, _) = cached(&repo, &cache, "json");
+    assert_ne!(renamed, after);
     assert_same_as_uncached(&repo, &cache);
 
     // A new file first in path order: every file id shifts, cached spans must follow.

@@ -96,6 +96,34 @@ pub trait Extractor: Sync + Send {
     /// Reads every claimed file at once, so that formats spanning files (Terraform modules and
     /// tfvars) can resolve across them. Per-file formats use [`per_file`].
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts;
+    /// `Some` when the facts of one file depend only on that file, the package manifests among
+    /// the claimed files, and the context: the cache then keeps facts file by file.
+    fn per_file(&self) -> Option<&dyn PerFile> {
+        None
+    }
+}
+
+/// The per-file split of an extractor (see [`Extractor::per_file`]). Its `extract` must equal
+/// [`run_per_file`]: package owners from every claimed file, [`PerFile::extract_file`] on each
+/// file in order, then [`PerFile::finish`] over the merged facts.
+pub trait PerFile: Sync + Send {
+    /// The facts of one file. Spans may point into this file and into package manifests only.
+    fn extract_file(
+        &self,
+        file: &SourceFile,
+        packages: &owners::Packages,
+        ctx: &ExtractContext<'_>,
+    ) -> Facts;
+    /// Work over the merged facts of every file (deduplication).
+    fn finish(&self, _facts: &mut Facts) {}
+}
+
+/// Runs a per-file extractor over its files without a cache.
+pub fn run_per_file(split: &dyn PerFile, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+    let packages = owners::Packages::new(files);
+    let mut facts = per_file(files, |file| split.extract_file(file, &packages, ctx));
+    split.finish(&mut facts);
+    facts
 }
 
 /// Runs `extract_one` on each file in parallel and merges the results in file order.
@@ -152,11 +180,18 @@ pub fn extract_all_cached(
         if claimed.is_empty() {
             continue;
         }
-        match cache {
-            Some(cache) => {
+        match (cache, extractor.per_file()) {
+            (Some(cache), Some(split)) => facts.extend(cache.extract_per_file(
+                extractor.name(),
+                split,
+                &claimed,
+                &claimed_hashes,
+                ctx,
+            )),
+            (Some(cache), None) => {
                 facts.extend(cache.extract(extractor.as_ref(), &claimed, &claimed_hashes, ctx))
             }
-            None => facts.extend(extractor.extract(&claimed, ctx)),
+            (None, _) => facts.extend(extractor.extract(&claimed, ctx)),
         }
     }
     facts
