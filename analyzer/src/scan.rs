@@ -1,10 +1,11 @@
 //! The pipeline, one direction: discover -> extract -> model -> evaluate. Reporting is the caller's.
 
+use crate::cache::{Cache, CacheStats};
 use crate::config::{ConfigError, Manifest, parse_manifest};
 use crate::date::Date;
 use crate::discover::discover;
 use crate::evaluate::{Evaluation, evaluate};
-use crate::extract::{ExtractContext, Owners, extract_all, extractors};
+use crate::extract::{ExtractContext, Owners, extract_all_cached, extractors};
 use crate::model::{Model, ModelInput, build};
 use crate::rules::RuleSet;
 use crate::source::Files;
@@ -22,6 +23,8 @@ pub struct ScanOptions {
     /// `--config`; `None` means `ROOT/borderline.toml` if it exists.
     pub config: Option<PathBuf>,
     pub date: Date,
+    /// `--cache DIR`: reuse extraction results from earlier runs (created if missing).
+    pub cache: Option<PathBuf>,
 }
 
 /// Why a scan could not be done at all (exit code 2).
@@ -38,6 +41,8 @@ pub enum ScanError {
 pub struct Scan {
     pub model: Model,
     pub evaluation: Evaluation,
+    /// How the cache was used, when there was one.
+    pub cache: Option<CacheStats>,
 }
 
 /// Scans a repository.
@@ -82,9 +87,34 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         None => Manifest::default(),
     };
 
+    let cache = match &options.cache {
+        Some(dir) => {
+            Some(
+                Cache::open(dir, rules.fingerprint()).map_err(|error| ScanError::Io {
+                    path: dir.display().to_string(),
+                    message: format!("cannot open the cache directory: {error}"),
+                })?,
+            )
+        }
+        None => None,
+    };
+    // A cache directory inside the scanned root (the user's choice) is not scanned.
+    let cache_inside = cache.as_ref().and_then(|cache| {
+        let dir = std::fs::canonicalize(cache.dir()).ok()?;
+        let root = std::fs::canonicalize(root).ok()?;
+        let relative = dir.strip_prefix(&root).ok()?;
+        Some(Utf8PathBuf::from(
+            relative.to_string_lossy().replace('\\', "/"),
+        ))
+    });
+
     let extractors = extractors();
     let wanted = |path: &camino::Utf8Path| {
-        path != manifest_display && extractors.iter().any(|e| e.claims(path))
+        path != manifest_display
+            && cache_inside
+                .as_ref()
+                .is_none_or(|inside| inside.as_str().is_empty() || !path.starts_with(inside))
+            && extractors.iter().any(|e| e.claims(path))
     };
     let discovery = discover(root, &manifest.exclude, &wanted);
 
@@ -110,7 +140,7 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         .skip(usize::from(manifest_text.is_some()))
         .cloned()
         .collect();
-    let mut extracted = extract_all(&sources, &ctx);
+    let mut extracted = extract_all_cached(&sources, &ctx, cache.as_ref());
     extracted.diagnostics.extend(discovery.diagnostics);
 
     let model = build(
@@ -125,7 +155,11 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         rules,
     );
     let evaluation = evaluate(&model, rules, options.date);
-    Ok(Scan { model, evaluation })
+    Ok(Scan {
+        model,
+        evaluation,
+        cache: cache.as_ref().map(Cache::stats),
+    })
 }
 
 /// A path for messages: relative to the root when it is inside it.

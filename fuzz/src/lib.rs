@@ -128,6 +128,7 @@ pub fn scan(data: &[u8]) {
             month: 11,
             day: 29,
         },
+        cache: None,
     };
     // A broken manifest is exit 2 for the CLI, not a crash.
     let Ok(scanned) = borderline::scan::scan(&options, rules()) else {

@@ -152,6 +152,7 @@ fn actual(case: &Path, rules: &RuleSet) -> Expectations {
         root: case.to_path_buf(),
         config: None,
         date: case_date(case),
+        cache: None,
     };
     let scanned =
         scan(&options, rules).unwrap_or_else(|e| panic!("{}: scan failed: {e}", case.display()));
@@ -292,6 +293,7 @@ fn good_findings(root: &Path, rules: &RuleSet) -> Vec<(String, u32, String, Stri
             month: 11,
             day: 29,
         }),
+        cache: None,
     };
     let scanned = scan(&options, rules).unwrap_or_else(|e| panic!("scan failed: {e}"));
     let mut found: Vec<_> = scanned

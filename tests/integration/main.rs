@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod baseline;
+mod cache;
 mod cli;
 mod cli_outputs;
 mod demo;

@@ -245,6 +245,7 @@ fn scan_json_written_in_order(order: &[usize], jobs: usize) -> String {
         root: dir.path().to_path_buf(),
         config: None,
         date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
+        cache: None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -312,6 +313,7 @@ proptest! {
             root: dir.path().to_path_buf(),
             config: None,
             date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
+            cache: None,
         };
         let scanned = scan(&options, rules()).unwrap();
         for finding in &scanned.evaluation.findings {

@@ -71,6 +71,9 @@ pub struct CommonArgs {
     /// Worker threads for extraction (default: one per core). Output does not depend on it.
     #[arg(long, value_name = "N", global = true)]
     pub jobs: Option<usize>,
+    /// Reuse extraction results of earlier runs from DIR (created if missing). Output does not depend on it.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache: Option<PathBuf>,
     /// Print nothing on standard error except errors.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -182,6 +185,7 @@ pub fn scan_repository(
         root: path.to_path_buf(),
         config: common.config.clone(),
         date: common.date.unwrap_or_else(Date::today),
+        cache: common.cache.clone(),
     };
     // A spinner, not a bar: the pipeline does not report partial progress, and a terminal user
     // waiting on a large monorepo mostly needs to know it has not hung.
@@ -197,7 +201,28 @@ pub fn scan_repository(
         spinner.finish_and_clear();
     }
     match result {
-        Ok(scanned) => Ok(Some((scanned, rules))),
+        Ok(scanned) => {
+            if let Some(stats) = scanned.cache.filter(|_| !common.quiet) {
+                let dir = common.cache.as_deref().unwrap_or(path);
+                let mut note = format!(
+                    "cache: {} hit{}, {} miss{} in {}",
+                    stats.hits,
+                    if stats.hits == 1 { "" } else { "s" },
+                    stats.misses,
+                    if stats.misses == 1 { "" } else { "es" },
+                    dir.display()
+                );
+                if stats.write_errors > 0 {
+                    note.push_str(&format!(
+                        " ({} entr{} could not be written)",
+                        stats.write_errors,
+                        if stats.write_errors == 1 { "y" } else { "ies" }
+                    ));
+                }
+                eprintln!("{note}");
+            }
+            Ok(Some((scanned, rules)))
+        }
         Err(ScanError::Manifest(errors)) => {
             for error in &errors {
                 eprintln!("error: {error}");

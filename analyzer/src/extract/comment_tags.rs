@@ -8,7 +8,7 @@
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Owner, Text, Value};
 use super::lexer::{self, PieceKind};
 use super::owners::{self, Packages};
-use super::{ExtractContext, Extractor, per_file};
+use super::{ExtractContext, Extractor, PerFile, run_per_file};
 use crate::model::facts::{Facts, Origin};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
@@ -29,10 +29,26 @@ impl Extractor for CommentTags {
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        let packages = Packages::new(files);
-        let mut facts = per_file(files, |file| extract_file(file, &packages, ctx));
-        dedup_nodes(&mut facts);
-        facts
+        run_per_file(self, files, ctx)
+    }
+
+    fn per_file(&self) -> Option<&dyn PerFile> {
+        Some(self)
+    }
+}
+
+impl PerFile for CommentTags {
+    fn extract_file(
+        &self,
+        file: &SourceFile,
+        packages: &Packages,
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        extract_file(file, packages, ctx)
+    }
+
+    fn finish(&self, facts: &mut Facts) {
+        dedup_nodes(facts);
     }
 }
 

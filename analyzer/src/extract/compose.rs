@@ -11,7 +11,7 @@
 use super::kubernetes::{LOCATION_ANNOTATION, region_location};
 use super::urls::{hosts_in_value, is_public_name, is_quiet_host};
 use super::yaml::{YamlNode, YamlValue, parse_document};
-use super::{ExtractContext, Extractor, Owners, per_file};
+use super::{ExtractContext, Extractor, Owners, PerFile, run_per_file};
 use crate::model::facts::{
     Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
@@ -40,13 +40,26 @@ impl Extractor for ComposeExtractor {
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        per_file(files, |file| {
-            let mut facts = Facts::default();
-            if let Some(document) = parse_document(file, &mut facts) {
-                extract_compose(file, &document, ctx, &mut facts);
-            }
-            facts
-        })
+        run_per_file(self, files, ctx)
+    }
+
+    fn per_file(&self) -> Option<&dyn PerFile> {
+        Some(self)
+    }
+}
+
+impl PerFile for ComposeExtractor {
+    fn extract_file(
+        &self,
+        file: &SourceFile,
+        _packages: &super::owners::Packages,
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        let mut facts = Facts::default();
+        if let Some(document) = parse_document(file, &mut facts) {
+            extract_compose(file, &document, ctx, &mut facts);
+        }
+        facts
     }
 }
 

@@ -13,6 +13,7 @@ pub mod rust_infer;
 pub mod urls;
 pub mod yaml;
 
+use crate::cache::{Cache, content_hash};
 use crate::model::facts::Facts;
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
@@ -61,6 +62,13 @@ impl Owners {
         Owners { entries: list }
     }
 
+    /// Every entry as `(path or glob, node)`, in matching order (for cache keys).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .map(|(path, _, node)| (path.as_str(), node.as_str()))
+    }
+
     /// The node a file belongs to, if any node's `paths` covers it.
     pub fn owner_of(&self, path: &Utf8Path) -> Option<&str> {
         let path = path.as_str();
@@ -88,6 +96,34 @@ pub trait Extractor: Sync + Send {
     /// Reads every claimed file at once, so that formats spanning files (Terraform modules and
     /// tfvars) can resolve across them. Per-file formats use [`per_file`].
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts;
+    /// `Some` when the facts of one file depend only on that file, the package manifests among
+    /// the claimed files, and the context: the cache then keeps facts file by file.
+    fn per_file(&self) -> Option<&dyn PerFile> {
+        None
+    }
+}
+
+/// The per-file split of an extractor (see [`Extractor::per_file`]). Its `extract` must equal
+/// [`run_per_file`]: package owners from every claimed file, [`PerFile::extract_file`] on each
+/// file in order, then [`PerFile::finish`] over the merged facts.
+pub trait PerFile: Sync + Send {
+    /// The facts of one file. Spans may point into this file and into package manifests only.
+    fn extract_file(
+        &self,
+        file: &SourceFile,
+        packages: &owners::Packages,
+        ctx: &ExtractContext<'_>,
+    ) -> Facts;
+    /// Work over the merged facts of every file (deduplication).
+    fn finish(&self, _facts: &mut Facts) {}
+}
+
+/// Runs a per-file extractor over its files without a cache.
+pub fn run_per_file(split: &dyn PerFile, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+    let packages = owners::Packages::new(files);
+    let mut facts = per_file(files, |file| split.extract_file(file, &packages, ctx));
+    split.finish(&mut facts);
+    facts
 }
 
 /// Runs `extract_one` on each file in parallel and merges the results in file order.
@@ -117,15 +153,46 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
 
 /// Runs every extractor over the files it claims.
 pub fn extract_all(files: &[SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+    extract_all_cached(files, ctx, None)
+}
+
+/// Runs every extractor over the files it claims, through `cache` when there is one. The facts
+/// are the same either way.
+pub fn extract_all_cached(
+    files: &[SourceFile],
+    ctx: &ExtractContext<'_>,
+    cache: Option<&Cache>,
+) -> Facts {
     let extractors = extractors();
+    // Content hashes, once per file, only when a cache will use them.
+    let hashes: Vec<u128> = match cache {
+        Some(_) => files.par_iter().map(|f| content_hash(&f.text)).collect(),
+        None => Vec::new(),
+    };
     let mut facts = Facts::default();
     for extractor in &extractors {
-        let claimed: Vec<&SourceFile> =
-            files.iter().filter(|f| extractor.claims(&f.path)).collect();
+        let (claimed, claimed_hashes): (Vec<&SourceFile>, Vec<u128>) = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| extractor.claims(&f.path))
+            .map(|(index, f)| (f, hashes.get(index).copied().unwrap_or(0)))
+            .unzip();
         if claimed.is_empty() {
             continue;
         }
-        facts.extend(extractor.extract(&claimed, ctx));
+        match (cache, extractor.per_file()) {
+            (Some(cache), Some(split)) => facts.extend(cache.extract_per_file(
+                extractor.name(),
+                split,
+                &claimed,
+                &claimed_hashes,
+                ctx,
+            )),
+            (Some(cache), None) => {
+                facts.extend(cache.extract(extractor.as_ref(), &claimed, &claimed_hashes, ctx))
+            }
+            (None, _) => facts.extend(extractor.extract(&claimed, ctx)),
+        }
     }
     facts
 }

@@ -22,7 +22,7 @@ pub(crate) fn is_package_manifest(path: &Utf8Path) -> bool {
 
 /// Packages by directory (relative, `""` for the root).
 #[derive(Debug, Default)]
-pub(crate) struct Packages {
+pub struct Packages {
     by_directory: BTreeMap<String, (usize, Owner)>,
 }
 

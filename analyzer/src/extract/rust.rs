@@ -9,7 +9,7 @@
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
 use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
-use super::{ExtractContext, Extractor, per_file};
+use super::{ExtractContext, Extractor, PerFile, run_per_file};
 use crate::model::facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Origin, Severity,
 };
@@ -43,17 +43,31 @@ impl Extractor for RustAnnotations {
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        let packages = Packages::new(files);
-        let mut facts = per_file(files, |file| {
-            if file.path.extension() == Some("rs") {
-                extract_file(file, &packages, ctx)
-            } else {
-                Facts::default()
-            }
-        });
-        dedup_hosts(&mut facts);
-        super::comment_tags::dedup_nodes(&mut facts);
-        facts
+        run_per_file(self, files, ctx)
+    }
+
+    fn per_file(&self) -> Option<&dyn PerFile> {
+        Some(self)
+    }
+}
+
+impl PerFile for RustAnnotations {
+    fn extract_file(
+        &self,
+        file: &SourceFile,
+        packages: &Packages,
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        if file.path.extension() == Some("rs") {
+            extract_file(file, packages, ctx)
+        } else {
+            Facts::default()
+        }
+    }
+
+    fn finish(&self, facts: &mut Facts) {
+        dedup_hosts(facts);
+        super::comment_tags::dedup_nodes(facts);
     }
 }
 

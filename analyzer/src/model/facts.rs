@@ -7,7 +7,9 @@ use crate::date::Date;
 use crate::source::Span;
 
 /// What kind of thing a node is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum NodeKind {
     /// Code the organisation runs.
@@ -46,7 +48,9 @@ impl NodeKind {
 }
 
 /// A location as written (SPEC §2): a country, a bloc, a provider region, or unknown.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Location {
     /// ISO 3166-1 alpha-2 code (or an international organisation id such as `EPORG`), upper case.
     Country(String),
@@ -91,7 +95,7 @@ impl std::fmt::Display for Location {
 }
 
 /// A location together with where it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LocatedAt {
     pub location: Location,
     pub span: Option<Span>,
@@ -100,7 +104,9 @@ pub struct LocatedAt {
 }
 
 /// The transfer tools of GDPR Chapter V that a safeguard may name (SPEC §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum MechanismKind {
     Adequacy,
@@ -148,7 +154,7 @@ impl MechanismKind {
 }
 
 /// A declared transfer tool, on a flow or on a recipient node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Safeguard {
     pub mechanism: MechanismKind,
     pub version: Option<String>,
@@ -162,14 +168,16 @@ pub struct Safeguard {
 }
 
 /// A data category named in a fact, with where it was written.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct DataRef {
     pub key: String,
     pub span: Option<Span>,
 }
 
 /// Where a fact came from, for provenance in outputs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
     Manifest,
@@ -185,7 +193,7 @@ pub enum Origin {
 }
 
 /// A node as one source describes it. Several facts with the same id merge into one node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeFact {
     pub id: String,
     pub kind: Option<NodeKind>,
@@ -228,14 +236,14 @@ impl NodeFact {
 }
 
 /// A reference to a node by id, with where it was written.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct NodeRef {
     pub id: String,
     pub span: Option<Span>,
 }
 
 /// Where a flow goes: a node by id, or an endpoint (URL or host) that resolution maps to a node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FlowTarget {
     Node(NodeRef),
     /// A hostname (lower case, no port) found in a URL, env value or config; resolved through
@@ -247,7 +255,7 @@ pub enum FlowTarget {
 }
 
 /// A flow as one source describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FlowFact {
     /// `None`: the node the file belongs to (resolved when the model is built).
     pub from: Option<NodeRef>,
@@ -262,7 +270,9 @@ pub struct FlowFact {
 }
 
 /// Severity of a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Note,
@@ -290,7 +300,7 @@ impl Severity {
 }
 
 /// What an extractor could not read, or a reference it could not resolve. Becomes a finding.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ExtractionDiagnostic {
     /// A rule name: `input-error`, `unresolved-reference`, or `inferred-data` for notes.
     pub rule: &'static str,
@@ -302,7 +312,7 @@ pub struct ExtractionDiagnostic {
 }
 
 /// Everything extractors found. Merged by the model in a deterministic order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     pub nodes: Vec<NodeFact>,
     pub flows: Vec<FlowFact>,
@@ -329,5 +339,149 @@ impl Facts {
             span,
             path,
         });
+    }
+}
+
+/// The rule names an extractor may put in an [`ExtractionDiagnostic`]; a cached diagnostic naming
+/// anything else is refused (the cache entry is then ignored).
+pub const EXTRACTION_RULES: &[&str] = &[
+    "input-error",
+    "unresolved-reference",
+    "inferred-personal-data",
+    "unknown-data-category",
+];
+
+/// [`ExtractionDiagnostic`] as read back: the rule as an owned string, checked against
+/// [`EXTRACTION_RULES`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiagnosticRepr {
+    rule: String,
+    severity: Severity,
+    message: String,
+    span: Option<Span>,
+    path: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for ExtractionDiagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let repr = DiagnosticRepr::deserialize(deserializer)?;
+        let rule = EXTRACTION_RULES
+            .iter()
+            .find(|rule| **rule == repr.rule)
+            .copied()
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown extraction rule `{}`", repr.rule))
+            })?;
+        Ok(ExtractionDiagnostic {
+            rule,
+            severity: repr.severity,
+            message: repr.message,
+            span: repr.span,
+            path: repr.path,
+        })
+    }
+}
+
+impl Facts {
+    /// Calls `f` on every span in these facts. The patterns are exhaustive, so a new span field
+    /// cannot be forgotten (the cache remaps spans through this).
+    pub fn for_each_span(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let Facts {
+            nodes,
+            flows,
+            diagnostics,
+        } = self;
+        for node in nodes {
+            let NodeFact {
+                id: _,
+                kind: _,
+                label: _,
+                location,
+                paths: _,
+                data,
+                domains: _,
+                certifications: _,
+                personal_data: _,
+                safeguard,
+                provider: _,
+                span,
+                origin: _,
+                inferred: _,
+            } = node;
+            if let Some(LocatedAt {
+                location: _,
+                span,
+                unresolved_reason: _,
+            }) = location
+            {
+                visit(span, f);
+            }
+            data_spans(data, f);
+            safeguard_span(safeguard, f);
+            visit(span, f);
+        }
+        for flow in flows {
+            let FlowFact {
+                from,
+                to,
+                data,
+                purpose: _,
+                safeguard,
+                span,
+                origin: _,
+                inferred: _,
+            } = flow;
+            if let Some(NodeRef { id: _, span }) = from {
+                visit(span, f);
+            }
+            match to {
+                FlowTarget::Node(NodeRef { id: _, span }) | FlowTarget::Host { host: _, span } => {
+                    visit(span, f);
+                }
+            }
+            data_spans(data, f);
+            safeguard_span(safeguard, f);
+            visit(span, f);
+        }
+        for diagnostic in diagnostics {
+            let ExtractionDiagnostic {
+                rule: _,
+                severity: _,
+                message: _,
+                span,
+                path: _,
+            } = diagnostic;
+            visit(span, f);
+        }
+    }
+}
+
+fn visit(span: &mut Option<Span>, f: &mut dyn FnMut(&mut Span)) {
+    if let Some(span) = span {
+        f(span);
+    }
+}
+
+fn data_spans(data: &mut [DataRef], f: &mut dyn FnMut(&mut Span)) {
+    for DataRef { key: _, span } in data {
+        visit(span, f);
+    }
+}
+
+fn safeguard_span(safeguard: &mut Option<Safeguard>, f: &mut dyn FnMut(&mut Span)) {
+    if let Some(Safeguard {
+        mechanism: _,
+        version: _,
+        module: _,
+        reference: _,
+        signed: _,
+        expires: _,
+        tia: _,
+        derogation: _,
+        span,
+    }) = safeguard
+    {
+        visit(span, f);
     }
 }

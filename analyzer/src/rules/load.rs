@@ -521,7 +521,13 @@ pub(crate) fn load(override_dir: Option<&Path>) -> Result<RuleSet, Vec<RuleDataE
         }
         None => builtin,
     };
-    let rules = build(&mut context, layer);
+    let mut rules = build(&mut context, layer);
+    let mut hasher = crate::cache::StableHasher::new();
+    for source in &context.sources {
+        hasher.piece(source.name.as_bytes());
+        hasher.piece(source.text.as_bytes());
+    }
+    rules.fingerprint = hasher.finish();
     if context.errors.is_empty() {
         Ok(rules)
     } else {

@@ -54,6 +54,8 @@ pub(crate) struct Parts {
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     files: Vec<RuleFileMeta>,
+    /// A hash of every rule file read (names and texts), for cache keys.
+    fingerprint: u128,
     jurisdictions: Vec<Jurisdiction>,
     /// Upper-case code or alias -> index in `jurisdictions`.
     jurisdiction_index: BTreeMap<String, usize>,
@@ -119,6 +121,7 @@ impl RuleSet {
             .collect();
         RuleSet {
             files: parts.files,
+            fingerprint: 0,
             jurisdictions: parts.jurisdictions,
             jurisdiction_index,
             adequacy: parts.adequacy,
@@ -364,6 +367,11 @@ impl RuleSet {
             }
         }
         best.map(|(_, found)| found)
+    }
+
+    /// A stable hash of the rule data in force: every built-in and override file, name and text.
+    pub fn fingerprint(&self) -> u128 {
+        self.fingerprint
     }
 
     /// The rule files in force, built-in first, then overrides.

@@ -1,0 +1,401 @@
+//! The incremental cache (`--cache DIR`): extraction results keyed by everything they depend
+//! on, so a run over unchanged inputs skips extraction.
+//!
+//! Most extractors resolve across files (Terraform modules, ConfigMaps, `env_file`), so their
+//! unit is one extractor over every file it claims. The key is a hash of the key material: the
+//! format and borderline version, a fingerprint of the rule data in force, the extractor's name,
+//! the manifest's owner `paths`, and the sorted (path, content hash) of every claimed file.
+//!
+//! Extractors with a [`PerFile`] split (Rust attributes, comment tags, compose) are cached file
+//! by file: one cache file per extractor, keyed as above but over the package manifests only
+//! (the one thing besides the file and the context a file's facts depend on), holding one record
+//! (path, content hash, facts) per file. A file whose path and hash match its record is not
+//! re-extracted; the merged facts then go through [`PerFile::finish`] as without a cache.
+//!
+//! Every entry stores its key material and is used only on an exact match, so a hash collision
+//! is a miss, not wrong output. Spans are stored against the position of their file in the
+//! entry's file list and remapped to the current [`FileId`]s on load (ids depend on the whole
+//! set of files); a span that does not fit makes the entry a miss, as does an unreadable or
+//! corrupt file. Writes go to a temporary file in DIR, then a rename, so readers never see half
+//! an entry. Nothing is evicted: entries of inputs that no longer exist stay until DIR is
+//! cleared.
+
+use crate::extract::owners::{Packages, is_package_manifest};
+use crate::extract::{ExtractContext, Extractor, PerFile};
+use crate::model::facts::Facts;
+use crate::source::{FileId, SourceFile};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Bumped whenever the entry layout or the meaning of facts changes.
+const FORMAT: &str = "borderline-cache-1";
+
+/// FNV-1a, 128 bits: stable across runs, platforms and Rust versions (unlike `std`'s hashers).
+#[derive(Debug, Clone, Copy)]
+pub struct StableHasher(u128);
+
+impl Default for StableHasher {
+    fn default() -> Self {
+        StableHasher(0x6c62_272e_07bb_0142_62b8_2175_6295_c58d)
+    }
+}
+
+impl StableHasher {
+    pub fn new() -> StableHasher {
+        StableHasher::default()
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u128::from(*byte);
+            self.0 = self
+                .0
+                .wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+        }
+    }
+
+    /// Writes a length-prefixed piece, so that consecutive pieces cannot run into each other.
+    pub fn piece(&mut self, bytes: &[u8]) {
+        self.write(&(bytes.len() as u64).to_le_bytes());
+        self.write(bytes);
+    }
+
+    pub fn finish(&self) -> u128 {
+        self.0
+    }
+}
+
+/// The content hash of one file's text.
+pub fn content_hash(text: &str) -> u128 {
+    let mut hasher = StableHasher::new();
+    hasher.write(text.as_bytes());
+    hasher.finish()
+}
+
+/// What one entry depends on, stored in full in the entry and compared on load.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct KeyMaterial {
+    format: String,
+    version: String,
+    rules: String,
+    extractor: String,
+    /// The manifest's `paths` entries: (path or glob, node).
+    owners: Vec<(String, String)>,
+    /// (path, content hash) of every claimed file, in path order.
+    files: Vec<(String, String)>,
+}
+
+/// One cache file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Entry {
+    key: String,
+    material: KeyMaterial,
+    /// Spans' `file` is the index in `material.files`.
+    facts: Facts,
+}
+
+/// The cache file of a per-file extractor: one record per file, reused file by file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct FilesEntry {
+    key: String,
+    /// `files` lists the package manifests every file's facts may depend on.
+    material: KeyMaterial,
+    records: Vec<FileRecord>,
+}
+
+/// One file's facts. Spans' `file` is an index in the material's files (the package
+/// manifests), or its length for this file.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct FileRecord {
+    path: String,
+    hash: String,
+    facts: Facts,
+}
+
+/// How a run used the cache. A unit is one extractor's result, or one file's for extractors
+/// cached file by file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: usize,
+    pub misses: usize,
+    /// Entries that could not be written (the run's output is unaffected).
+    pub write_errors: usize,
+}
+
+/// An open cache directory and the rule-data fingerprint of this run.
+#[derive(Debug)]
+pub struct Cache {
+    dir: PathBuf,
+    rules: String,
+    hits: AtomicUsize,
+    misses: AtomicUsize,
+    write_errors: AtomicUsize,
+    temp_counter: AtomicUsize,
+}
+
+impl Cache {
+    /// Opens `dir`, creating it if missing. `rules` is [`crate::rules::RuleSet::fingerprint`].
+    pub fn open(dir: &Path, rules: u128) -> std::io::Result<Cache> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+            rules: format!("{rules:032x}"),
+            hits: AtomicUsize::new(0),
+            misses: AtomicUsize::new(0),
+            write_errors: AtomicUsize::new(0),
+            temp_counter: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            write_errors: self.write_errors.load(Ordering::Relaxed),
+        }
+    }
+
+    fn material(
+        &self,
+        extractor: &str,
+        ctx: &ExtractContext<'_>,
+        files: &[&SourceFile],
+        hashes: &[u128],
+    ) -> (KeyMaterial, Option<String>) {
+        let material = KeyMaterial {
+            format: FORMAT.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            rules: self.rules.clone(),
+            extractor: extractor.to_string(),
+            owners: ctx
+                .owners
+                .entries()
+                .map(|(path, node)| (path.to_string(), node.to_string()))
+                .collect(),
+            files: files
+                .iter()
+                .zip(hashes)
+                .map(|(file, hash)| (file.path.to_string(), format!("{hash:032x}")))
+                .collect(),
+        };
+        let key = serde_json::to_string(&material).ok().map(|text| {
+            let mut hasher = StableHasher::new();
+            hasher.write(text.as_bytes());
+            format!("{:032x}", hasher.finish())
+        });
+        (material, key)
+    }
+
+    /// The facts of a per-file extractor over `files`, reusing each file's facts from the
+    /// previous run when the file, the package manifests and the context are unchanged. Equal
+    /// to [`crate::extract::run_per_file`].
+    pub fn extract_per_file(
+        &self,
+        name: &str,
+        split: &dyn PerFile,
+        files: &[&SourceFile],
+        hashes: &[u128],
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        let packages = Packages::new(files);
+        let (shared, shared_hashes): (Vec<&SourceFile>, Vec<u128>) = files
+            .iter()
+            .zip(hashes)
+            .filter(|(file, _)| is_package_manifest(&file.path))
+            .map(|(file, hash)| (*file, *hash))
+            .unzip();
+        let (material, key) = self.material(&format!("{name}/files"), ctx, &shared, &shared_hashes);
+        let Some(key) = key else {
+            self.misses.fetch_add(files.len(), Ordering::Relaxed);
+            return crate::extract::run_per_file(split, files, ctx);
+        };
+        let path = self.dir.join(format!("{name}-files-{key}.json"));
+        let previous: HashMap<String, FileRecord> = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<FilesEntry>(&bytes).ok())
+            .filter(|entry| entry.key == key && entry.material == material)
+            .map(|entry| {
+                entry
+                    .records
+                    .into_iter()
+                    .map(|record| (record.path.clone(), record))
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        // Each file: (facts for this run, the record to store, whether it was a hit).
+        let indexed: Vec<(usize, &SourceFile)> = files.iter().copied().enumerate().collect();
+        let results: Vec<(Facts, Option<FileRecord>, bool)> = indexed
+            .par_iter()
+            .map(|(index, file)| {
+                let hash = format!("{:032x}", hashes.get(*index).copied().unwrap_or(0));
+                let mut table: Vec<&SourceFile> = shared.clone();
+                table.push(file);
+                let reused = previous
+                    .get(file.path.as_str())
+                    .filter(|record| record.hash == hash)
+                    .and_then(|record| Some((remap_in(record.facts.clone(), &table)?, record)));
+                if let Some((facts, record)) = reused {
+                    return (facts, Some(record.clone()), true);
+                }
+                let facts = split.extract_file(file, &packages, ctx);
+                let record = remap_out(&facts, &table).map(|stored| FileRecord {
+                    path: file.path.to_string(),
+                    hash,
+                    facts: stored,
+                });
+                (facts, record, false)
+            })
+            .collect();
+
+        let hits = results.iter().filter(|(_, _, hit)| *hit).count();
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses
+            .fetch_add(results.len() - hits, Ordering::Relaxed);
+        let unchanged = hits == results.len() && previous.len() == results.len();
+        let mut facts = Facts::default();
+        let mut records = Vec::with_capacity(results.len());
+        for (file_facts, record, _) in results {
+            facts.extend(file_facts);
+            records.extend(record);
+        }
+        split.finish(&mut facts);
+        if !unchanged {
+            let entry = FilesEntry {
+                key,
+                material,
+                records,
+            };
+            let written = serde_json::to_vec(&entry)
+                .map_err(|e| e.to_string())
+                .and_then(|text| self.write(&path, &text));
+            if written.is_err() {
+                self.write_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        facts
+    }
+
+    /// The facts of `extractor` over `files` (with their content `hashes`, in the same order):
+    /// from the cache when an entry matches, else by running it and storing the result.
+    pub fn extract(
+        &self,
+        extractor: &dyn Extractor,
+        files: &[&SourceFile],
+        hashes: &[u128],
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        let (material, key) = self.material(extractor.name(), ctx, files, hashes);
+        let Some(key) = key else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return extractor.extract(files, ctx);
+        };
+        let path = self.dir.join(format!("{}-{key}.json", extractor.name()));
+        if let Some(facts) = load(&path, &key, &material, files) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return facts;
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let facts = extractor.extract(files, ctx);
+        if self.store(&path, key, material, &facts, files).is_err() {
+            self.write_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        facts
+    }
+
+    fn store(
+        &self,
+        path: &Path,
+        key: String,
+        material: KeyMaterial,
+        facts: &Facts,
+        files: &[&SourceFile],
+    ) -> Result<(), String> {
+        // A span outside the claimed files cannot be remapped: such a result is not cached.
+        let stored = remap_out(facts, files).ok_or("span outside the claimed files")?;
+        let entry = Entry {
+            key,
+            material,
+            facts: stored,
+        };
+        let text = serde_json::to_vec(&entry).map_err(|e| e.to_string())?;
+        self.write(path, &text)
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the cache directory, then a rename.
+    fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), String> {
+        let counter = self.temp_counter.fetch_add(1, Ordering::Relaxed);
+        let temp = self
+            .dir
+            .join(format!(".tmp-{}-{counter}", std::process::id()));
+        std::fs::write(&temp, bytes).map_err(|e| e.to_string())?;
+        std::fs::rename(&temp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            e.to_string()
+        })
+    }
+}
+
+/// Facts with each span's file replaced by its position in `table`; `None` if a span points
+/// elsewhere.
+fn remap_out(facts: &Facts, table: &[&SourceFile]) -> Option<Facts> {
+    let positions: HashMap<FileId, u32> = table
+        .iter()
+        .enumerate()
+        .map(|(index, file)| (file.id, u32::try_from(index).unwrap_or(u32::MAX)))
+        .collect();
+    let mut stored = facts.clone();
+    let mut foreign = false;
+    stored.for_each_span(&mut |span| match positions.get(&span.file) {
+        Some(position) => span.file = FileId(*position),
+        None => foreign = true,
+    });
+    (!foreign).then_some(stored)
+}
+
+/// The inverse of [`remap_out`] against this run's files; `None` if a span does not fit them.
+fn remap_in(mut facts: Facts, table: &[&SourceFile]) -> Option<Facts> {
+    let mut valid = true;
+    facts.for_each_span(&mut |span| match table.get(span.file.0 as usize) {
+        Some(file) if span.start <= span.end && (span.end as usize) <= file.text.len() => {
+            span.file = file.id;
+        }
+        _ => valid = false,
+    });
+    valid.then_some(facts)
+}
+
+/// Reads an entry; `None` on any problem (missing, unreadable, corrupt, or for other inputs).
+fn load(path: &Path, key: &str, material: &KeyMaterial, files: &[&SourceFile]) -> Option<Facts> {
+    let bytes = std::fs::read(path).ok()?;
+    let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+    if entry.key != key || entry.material != *material {
+        return None;
+    }
+    remap_in(entry.facts, files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_stable_and_separates_pieces() {
+        // FNV-1a 128 of the empty input is its offset basis; of "a", the published value.
+        assert_eq!(content_hash(""), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
+        assert_eq!(content_hash("a"), 0xd228_cb69_6f1a_8caf_7891_2b70_4e4a_8964);
+        let mut one = StableHasher::new();
+        one.piece(b"ab");
+        one.piece(b"c");
+        let mut two = StableHasher::new();
+        two.piece(b"a");
+        two.piece(b"bc");
+        assert_ne!(one.finish(), two.finish());
+    }
+}
