@@ -969,6 +969,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
     let provider_ids: BTreeSet<String> = providers.iter().map(|p| p.id.clone()).collect();
 
     let mut regions = Vec::new();
+    let mut pairs_to_check = Vec::new();
     for Item { file, value: r } in layer.regions {
         let provider = r.provider.get_ref().trim().to_ascii_lowercase();
         if !provider_ids.contains(&provider) {
@@ -999,17 +1000,35 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
             r.as_of.as_ref(),
             r.confidence,
         );
+        if let Some(paired) = &r.paired {
+            pairs_to_check.push((file, provider.clone(), paired.clone()));
+        }
         regions.push(Region {
             provider,
             id: r.id.get_ref().trim().to_string(),
             name: r.name,
             countries,
             multi_region: r.multi_region,
+            paired: r.paired.map(|p| p.get_ref().trim().to_ascii_lowercase()),
             note: r.note,
             source,
             as_of,
             confidence,
         });
+    }
+    // A paired region must itself be a region of the same provider.
+    for (file, provider, paired) in pairs_to_check {
+        let wanted = paired.get_ref().trim().to_ascii_lowercase();
+        let known = regions
+            .iter()
+            .any(|r| r.provider == provider && r.id.to_ascii_lowercase() == wanted);
+        if !known {
+            context.error(
+                file,
+                paired.span(),
+                format!("paired region `{wanted}` is not a region of `{provider}`"),
+            );
+        }
     }
 
     let mut categories: Vec<Category> = Vec::new();

@@ -241,6 +241,8 @@ pub struct Region {
     /// One country, or every country a multi-region may place data in.
     pub countries: Vec<String>,
     pub multi_region: bool,
+    /// Where geo-redundant storage in this region keeps its second copy (Azure region pairs).
+    pub paired: Option<String>,
     pub note: Option<String>,
     pub source: String,
     pub as_of: Date,

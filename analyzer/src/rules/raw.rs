@@ -191,6 +191,8 @@ pub(crate) struct RawRegion {
     pub countries: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     pub multi_region: bool,
+    /// The region geo-redundant storage copies to (Azure pairs).
+    pub paired: Option<Spanned<String>>,
     pub note: Option<String>,
     pub source: Option<String>,
     pub as_of: Option<Spanned<Datetime>>,

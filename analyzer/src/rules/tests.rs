@@ -397,3 +397,22 @@ fn duplicate_keys_and_bad_dates_are_errors() {
         "{joined:?}"
     );
 }
+
+#[test]
+fn azure_pairs_come_from_rule_data_and_must_name_a_region_of_the_provider() {
+    let rules = RuleSet::builtin().unwrap();
+    let westeurope = rules.region("azure", "westeurope").unwrap();
+    assert_eq!(westeurope.paired.as_deref(), Some("northeurope"));
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "regions/azure.toml",
+        &format!(
+            "{META}\n[[region]]\nprovider = \"azure\"\nid = \"westeurope\"\nname = \"West Europe\"\ncountries = [\"NL\"]\npaired = \"eastmoon\"\n"
+        ),
+    );
+    let errors = RuleSet::load(Some(dir.path())).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, 13);
+    assert!(errors[0].message.contains("eastmoon"), "{errors:?}");
+}

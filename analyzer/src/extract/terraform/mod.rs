@@ -8,7 +8,6 @@
 //! reason, and is never guessed. Traps such as region-keyed AMI maps, registry hostnames in
 //! strings and comments produce nothing, because only store resources are read.
 
-mod azure_pairs;
 mod eval;
 mod module;
 mod resources;
@@ -41,13 +40,30 @@ impl Extractor for Terraform {
         name.ends_with(".tf") || name.ends_with(".tfvars")
     }
 
-    fn extract(&self, files: &[&SourceFile], _ctx: &ExtractContext<'_>) -> Facts {
-        extract_files(files)
+    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        extract_files(files, &azure_pairs(ctx.rules))
     }
 }
 
-/// Everything the Terraform in `files` says; the rule data is not needed (regions are resolved by the model).
-pub(crate) fn extract_files(files: &[&SourceFile]) -> Facts {
+/// Azure region pairs from rule data: where geo-redundant storage keeps its second copy.
+pub(crate) fn azure_pairs(rules: &crate::rules::RuleSet) -> BTreeMap<String, String> {
+    rules
+        .regions()
+        .filter(|r| r.provider == "azure")
+        .filter_map(|r| {
+            r.paired
+                .clone()
+                .map(|paired| (r.id.to_ascii_lowercase(), paired))
+        })
+        .collect()
+}
+
+/// Everything the Terraform in `files` says. Regions are resolved by the model; only the Azure
+/// region pairs (which region a geo-redundant copy goes to) come from rule data here.
+pub(crate) fn extract_files(
+    files: &[&SourceFile],
+    azure_pairs: &BTreeMap<String, String>,
+) -> Facts {
     let mut facts = Facts::default();
     let mut sorted: Vec<&SourceFile> = files.to_vec();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
@@ -106,7 +122,10 @@ pub(crate) fn extract_files(files: &[&SourceFile]) -> Facts {
             continue;
         }
         let instance = Instance::root(module);
-        let mut found = Found::default();
+        let mut found = Found {
+            azure_pairs: azure_pairs.clone(),
+            ..Found::default()
+        };
         let mut stack = vec![dir.clone()];
         walk(&instance, &modules, &mut found, &mut stack);
         per_root.push(found);

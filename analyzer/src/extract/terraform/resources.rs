@@ -1,7 +1,6 @@
 //! Data stores and cross-region copies: which resource types hold data, where each one is, and
 //! which resources copy data from one store to another (replication, replicas, backup copies).
 
-use super::azure_pairs;
 use super::eval::{Value, describe, eval};
 use super::module::{Instance, Resource, dotted};
 use crate::model::facts::{
@@ -413,6 +412,8 @@ pub(crate) struct Found {
     pub flows: Vec<FlowFact>,
     /// Module calls that could not be followed: (span, message).
     pub problems: Vec<(Option<Span>, String)>,
+    /// Azure region -> the region its geo-redundant storage copies to, from rule data.
+    pub azure_pairs: BTreeMap<String, String>,
 }
 
 impl Found {
@@ -814,10 +815,12 @@ impl<'a> Reader<'_, 'a> {
                         let span = span_of(resource.file, attribute);
                         let primary = self.locate(resource, kind, 0);
                         let paired = match &primary.location {
-                            Location::Region { region, .. } => azure_pairs::pairs()
-                                .get(region)
+                            Location::Region { region, .. } => self
+                                .found
+                                .azure_pairs
+                                .get(&region.to_ascii_lowercase())
                                 .cloned()
-                                .ok_or_else(|| format!("no paired region of `{region}` is known (rules/azure-pairs.toml)")),
+                                .ok_or_else(|| format!("no paired region of `{region}` is known (`paired` in rules/regions/azure.toml)")),
                             _ => Err(format!(
                                 "the paired region is unknown because the account's own location is: {}",
                                 primary.unresolved_reason.clone().unwrap_or_default()

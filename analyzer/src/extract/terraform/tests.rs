@@ -15,7 +15,8 @@ fn scan(files: &[(&str, &str)]) -> (Vec<SourceFile>, Facts) {
         })
         .collect();
     let refs: Vec<&SourceFile> = sources.iter().collect();
-    let facts = extract_files(&refs);
+    let rules = crate::rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+    let facts = extract_files(&refs, &super::azure_pairs(&rules));
     (sources, facts)
 }
 
