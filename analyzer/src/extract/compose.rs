@@ -193,19 +193,12 @@ pub fn flow_to_host(
             span: Some(span),
         },
     };
-    Some(FlowFact {
-        from: Some(NodeRef {
-            id: from.to_string(),
-            span: None,
-        }),
+    Some(FlowFact::observed(
+        NodeRef::to(from),
         to,
-        data: Vec::new(),
-        purpose: None,
-        safeguard: None,
-        span: Some(span),
+        Some(span),
         origin,
-        inferred: false,
-    })
+    ))
 }
 
 /// `environment` in either form: `KEY: value` entries, or `KEY=value` strings.
@@ -282,22 +275,17 @@ fn extract_compose(
             ));
             store.span = Some(span);
             facts.nodes.push(store);
-            facts.flows.push(FlowFact {
-                from: Some(NodeRef {
-                    id: service.id.clone(),
-                    span: None,
-                }),
-                to: FlowTarget::Node(NodeRef {
+            let mut flow = FlowFact::observed(
+                NodeRef::to(service.id.clone()),
+                FlowTarget::Node(NodeRef {
                     id,
                     span: Some(span),
                 }),
-                data: Vec::new(),
-                purpose: Some("logging".into()),
-                safeguard: None,
-                span: Some(span),
-                origin: Origin::Compose,
-                inferred: false,
-            });
+                Some(span),
+                Origin::Compose,
+            );
+            flow.purpose = Some("logging".into());
+            facts.flows.push(flow);
         }
     }
 }

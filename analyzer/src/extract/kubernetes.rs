@@ -415,19 +415,12 @@ fn flow_for(
             span: Some(span),
         },
     };
-    Some(FlowFact {
-        from: Some(NodeRef {
-            id: from.to_string(),
-            span: None,
-        }),
+    Some(FlowFact::observed(
+        NodeRef::to(from),
         to,
-        data: Vec::new(),
-        purpose: None,
-        safeguard: None,
-        span: Some(span),
+        Some(span),
         origin,
-        inferred: false,
-    })
+    ))
 }
 
 /// The location of a workload: the annotation, else the region its pods are pinned to.

@@ -144,22 +144,18 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     {
         for literal in rust_infer::url_hosts(file) {
             inferred = true;
-            facts.flows.push(FlowFact {
-                from: Some(crate::model::facts::NodeRef {
-                    id: owner.id.clone(),
-                    span: None,
-                }),
-                to: FlowTarget::Host {
+            let mut flow = FlowFact::observed(
+                crate::model::facts::NodeRef::to(owner.id.clone()),
+                FlowTarget::Host {
                     host: literal.host,
                     span: Some(literal.span),
                 },
-                data: Vec::new(),
-                purpose: None,
-                safeguard: None,
-                span: Some(literal.span),
-                origin: Origin::Inference,
-                inferred: true,
-            });
+                Some(literal.span),
+                Origin::Inference,
+            );
+            // A URL literal is a guess that the code sends data there.
+            flow.inferred = true;
+            facts.flows.push(flow);
         }
     }
     if let Some(owner) = owner.as_ref().filter(|o| o.from_package)

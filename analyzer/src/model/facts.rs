@@ -269,6 +269,33 @@ pub struct FlowFact {
     pub inferred: bool,
 }
 
+impl FlowFact {
+    /// A flow observed in configuration or code: it carries no categories, purpose or safeguard of
+    /// its own (the model takes the data its source holds), and is not a guess.
+    pub fn observed(from: NodeRef, to: FlowTarget, span: Option<Span>, origin: Origin) -> FlowFact {
+        FlowFact {
+            from: Some(from),
+            to,
+            data: Vec::new(),
+            purpose: None,
+            safeguard: None,
+            span,
+            origin,
+            inferred: false,
+        }
+    }
+}
+
+impl NodeRef {
+    /// A reference to a node by id, not written anywhere (the source of a flow read from a file).
+    pub fn to(id: impl Into<String>) -> NodeRef {
+        NodeRef {
+            id: id.into(),
+            span: None,
+        }
+    }
+}
+
 /// Severity of a finding.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,

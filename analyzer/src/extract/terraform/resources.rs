@@ -425,16 +425,9 @@ impl Found {
         if from.id == to.id {
             return;
         }
-        self.flows.push(FlowFact {
-            from: Some(from),
-            to: FlowTarget::Node(to),
-            data: Vec::new(),
-            purpose: Some("replication".into()),
-            safeguard: None,
-            span,
-            origin: Origin::Terraform,
-            inferred: false,
-        });
+        let mut flow = FlowFact::observed(from, FlowTarget::Node(to), span, Origin::Terraform);
+        flow.purpose = Some("replication".into());
+        self.flows.push(flow);
     }
 }
 
