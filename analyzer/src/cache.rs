@@ -20,11 +20,9 @@
 //! an entry. Nothing is evicted: entries of inputs that no longer exist stay until DIR is
 //! cleared.
 
-use crate::extract::owners::{Packages, is_package_manifest};
-use crate::extract::{ExtractContext, Extractor, PerFile};
+use crate::extract::{ExtractContext, Extractor};
 use crate::model::facts::Facts;
 use crate::source::{FileId, SourceFile};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -192,94 +190,45 @@ impl Cache {
         (material, key)
     }
 
-    /// The facts of a per-file extractor over `files`, reusing each file's facts from the
-    /// previous run when the file, the package manifests and the context are unchanged. Equal
-    /// to [`crate::extract::run_per_file`].
-    pub fn extract_per_file(
-        &self,
+    /// Opens the cache file of a per-file extractor for this run. `shared` are the package
+    /// manifests among the files it claims (with their content hashes), the one thing besides a
+    /// file and the context that a file's facts depend on.
+    pub fn per_file<'a>(
+        &'a self,
         name: &str,
-        split: &dyn PerFile,
-        files: &[&SourceFile],
-        hashes: &[u128],
+        shared: Vec<&'a SourceFile>,
+        shared_hashes: &[u128],
         ctx: &ExtractContext<'_>,
-    ) -> Facts {
-        let packages = Packages::new(files);
-        let (shared, shared_hashes): (Vec<&SourceFile>, Vec<u128>) = files
-            .iter()
-            .zip(hashes)
-            .filter(|(file, _)| is_package_manifest(&file.path))
-            .map(|(file, hash)| (*file, *hash))
-            .unzip();
-        let (material, key) = self.material(&format!("{name}/files"), ctx, &shared, &shared_hashes);
-        let Some(key) = key else {
-            self.misses.fetch_add(files.len(), Ordering::Relaxed);
-            return crate::extract::run_per_file(split, files, ctx);
+    ) -> PerFileCache<'a> {
+        let (material, key) = self.material(&format!("{name}/files"), ctx, &shared, shared_hashes);
+        let path = key
+            .as_ref()
+            .map(|key| self.dir.join(format!("{name}-files-{key}.json")));
+        let previous: HashMap<String, FileRecord> = match (&key, &path) {
+            (Some(key), Some(path)) => std::fs::read(path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<FilesEntry>(&bytes).ok())
+                .filter(|entry| entry.key == *key && entry.material == material)
+                .map(|entry| {
+                    entry
+                        .records
+                        .into_iter()
+                        .map(|record| (record.path.clone(), record))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => HashMap::new(),
         };
-        let path = self.dir.join(format!("{name}-files-{key}.json"));
-        let previous: HashMap<String, FileRecord> = std::fs::read(&path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<FilesEntry>(&bytes).ok())
-            .filter(|entry| entry.key == key && entry.material == material)
-            .map(|entry| {
-                entry
-                    .records
-                    .into_iter()
-                    .map(|record| (record.path.clone(), record))
-                    .collect()
-            })
-            .unwrap_or_default();
-
-        // Each file: (facts for this run, the record to store, whether it was a hit).
-        let indexed: Vec<(usize, &SourceFile)> = files.iter().copied().enumerate().collect();
-        let results: Vec<(Facts, Option<FileRecord>, bool)> = indexed
-            .par_iter()
-            .map(|(index, file)| {
-                let hash = format!("{:032x}", hashes.get(*index).copied().unwrap_or(0));
-                let mut table: Vec<&SourceFile> = shared.clone();
-                table.push(file);
-                let reused = previous
-                    .get(file.path.as_str())
-                    .filter(|record| record.hash == hash)
-                    .and_then(|record| Some((remap_in(record.facts.clone(), &table)?, record)));
-                if let Some((facts, record)) = reused {
-                    return (facts, Some(record.clone()), true);
-                }
-                let facts = split.extract_file(file, &packages, ctx);
-                let record = remap_out(&facts, &table).map(|stored| FileRecord {
-                    path: file.path.to_string(),
-                    hash,
-                    facts: stored,
-                });
-                (facts, record, false)
-            })
-            .collect();
-
-        let hits = results.iter().filter(|(_, _, hit)| *hit).count();
-        self.hits.fetch_add(hits, Ordering::Relaxed);
-        self.misses
-            .fetch_add(results.len() - hits, Ordering::Relaxed);
-        let unchanged = hits == results.len() && previous.len() == results.len();
-        let mut facts = Facts::default();
-        let mut records = Vec::with_capacity(results.len());
-        for (file_facts, record, _) in results {
-            facts.extend(file_facts);
-            records.extend(record);
+        PerFileCache {
+            cache: self,
+            key,
+            path,
+            material,
+            shared,
+            previous,
+            hits: AtomicUsize::new(0),
+            files: AtomicUsize::new(0),
         }
-        split.finish(&mut facts);
-        if !unchanged {
-            let entry = FilesEntry {
-                key,
-                material,
-                records,
-            };
-            let written = serde_json::to_vec(&entry)
-                .map_err(|e| e.to_string())
-                .and_then(|text| self.write(&path, &text));
-            if written.is_err() {
-                self.write_errors.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        facts
     }
 
     /// The facts of `extractor` over `files` (with their content `hashes`, in the same order):
@@ -339,6 +288,84 @@ impl Cache {
             let _ = std::fs::remove_file(&temp);
             e.to_string()
         })
+    }
+}
+
+/// The cache file of one per-file extractor during a run (see [`Cache::per_file`]): files are
+/// looked up one at a time as extraction streams through them, then the records are written
+/// back once.
+#[derive(Debug)]
+pub struct PerFileCache<'a> {
+    cache: &'a Cache,
+    /// `None` when the key material could not be hashed: every file is then a miss.
+    key: Option<String>,
+    path: Option<PathBuf>,
+    material: KeyMaterial,
+    shared: Vec<&'a SourceFile>,
+    previous: HashMap<String, FileRecord>,
+    hits: AtomicUsize,
+    files: AtomicUsize,
+}
+
+/// One file's entry in a [`PerFileCache`], to be written back with [`PerFileCache::finish`].
+#[derive(Debug)]
+pub struct Record(Option<FileRecord>);
+
+impl PerFileCache<'_> {
+    /// The facts of `file` (with its content `hash`): from its record when the file is unchanged,
+    /// else from `extract`.
+    pub fn extract(
+        &self,
+        file: &SourceFile,
+        hash: u128,
+        extract: impl FnOnce() -> Facts,
+    ) -> (Facts, Record) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        let hash = format!("{hash:032x}");
+        let mut table: Vec<&SourceFile> = self.shared.clone();
+        table.push(file);
+        let reused = self
+            .key
+            .as_ref()
+            .and_then(|_| self.previous.get(file.path.as_str()))
+            .filter(|record| record.hash == hash)
+            .and_then(|record| Some((remap_in(record.facts.clone(), &table)?, record)));
+        if let Some((facts, record)) = reused {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            self.cache.hits.fetch_add(1, Ordering::Relaxed);
+            return (facts, Record(Some(record.clone())));
+        }
+        self.cache.misses.fetch_add(1, Ordering::Relaxed);
+        let facts = extract();
+        let record = remap_out(&facts, &table).map(|stored| FileRecord {
+            path: file.path.to_string(),
+            hash,
+            facts: stored,
+        });
+        (facts, Record(record))
+    }
+
+    /// Writes the records of this run's files (in path order), unless nothing changed.
+    pub fn finish(self, records: impl IntoIterator<Item = Record>) {
+        let (Some(key), Some(path)) = (self.key, self.path) else {
+            return;
+        };
+        let files = self.files.load(Ordering::Relaxed);
+        let unchanged = self.hits.load(Ordering::Relaxed) == files && self.previous.len() == files;
+        if unchanged {
+            return;
+        }
+        let entry = FilesEntry {
+            key,
+            material: self.material,
+            records: records.into_iter().filter_map(|record| record.0).collect(),
+        };
+        let written = serde_json::to_vec(&entry)
+            .map_err(|e| e.to_string())
+            .and_then(|text| self.cache.write(&path, &text));
+        if written.is_err() {
+            self.cache.write_errors.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 

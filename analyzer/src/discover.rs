@@ -6,30 +6,31 @@
 
 use crate::model::facts::{ExtractionDiagnostic, Severity};
 use camino::{Utf8Path, Utf8PathBuf};
-use rayon::prelude::*;
 use std::cell::RefCell;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Files larger than this are skipped with a note: real configuration and annotated sources are far smaller.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// A file read from the repository.
-#[derive(Debug)]
-pub struct DiscoveredFile {
+/// A file discovery found and an extractor wants, not read yet: extraction reads it when its
+/// turn comes and keeps only what facts need, so a scan never holds the whole repository.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Relative to the scanned root, `/`-separated.
     pub path: Utf8PathBuf,
-    pub text: Arc<str>,
+    pub absolute: PathBuf,
 }
 
 /// What discovery found, sorted by path.
 #[derive(Debug, Default)]
 pub struct Discovery {
-    pub files: Vec<DiscoveredFile>,
+    pub files: Vec<Candidate>,
     pub diagnostics: Vec<ExtractionDiagnostic>,
 }
 
-/// Walks `root`, honouring `.gitignore` and `exclude` globs, and reads files for which `wanted` is true.
+/// Walks `root`, honouring `.gitignore` and `exclude` globs, and lists files for which `wanted` is true.
 pub fn discover(
     root: &Path,
     exclude: &[String],
@@ -59,7 +60,6 @@ pub fn discover(
         })
         .build();
     let mut discovery = Discovery::default();
-    let mut candidates = Vec::new();
     for entry in walker {
         let Ok(entry) = entry else { continue };
         // Symlinks, FIFOs, sockets and devices are never opened.
@@ -82,44 +82,39 @@ pub fn discover(
         if excludes.is_match(relative.as_str()) || !wanted(&relative) {
             continue;
         }
-        candidates.push((relative, entry.into_path()));
+        discovery.files.push(Candidate {
+            path: relative,
+            absolute: entry.into_path(),
+        });
     }
-    candidates.sort();
-    // Reading is parallel (the walk is not: on two cores it gains little); `collect` keeps path order.
-    let read: Vec<_> = candidates
-        .into_par_iter()
-        .map(|(relative, absolute)| {
-            let result = read_bounded(&absolute);
-            (relative, result)
-        })
-        .collect();
-    for (relative, result) in read {
-        match result {
-            Ok(Some(text)) => discovery.files.push(DiscoveredFile {
-                path: relative,
-                text,
-            }),
-            Ok(None) => discovery.diagnostics.push(skipped(
-                Some(relative.to_string()),
-                format!(
-                    "{relative}: skipped, larger than {} MiB",
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ),
-                Severity::Warning,
-            )),
-            Err(ReadError::NotUtf8) => discovery.diagnostics.push(skipped(
-                Some(relative.to_string()),
-                format!("{relative}: skipped, not UTF-8 text"),
-                Severity::Note,
-            )),
-            Err(ReadError::Io(error)) => discovery.diagnostics.push(skipped(
-                Some(relative.to_string()),
-                format!("{relative}: could not be read: {error}"),
-                Severity::Warning,
-            )),
-        }
-    }
+    discovery.files.sort_by(|a, b| a.path.cmp(&b.path));
     discovery
+}
+
+/// Reads the file at `absolute` (shown as `relative`): its text, or the diagnostic that says why
+/// it was skipped.
+pub fn read(relative: &Utf8Path, absolute: &Path) -> Result<Arc<str>, ExtractionDiagnostic> {
+    match read_bounded(absolute) {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => Err(skipped(
+            Some(relative.to_string()),
+            format!(
+                "{relative}: skipped, larger than {} MiB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            Severity::Warning,
+        )),
+        Err(ReadError::NotUtf8) => Err(skipped(
+            Some(relative.to_string()),
+            format!("{relative}: skipped, not UTF-8 text"),
+            Severity::Note,
+        )),
+        Err(ReadError::Io(error)) => Err(skipped(
+            Some(relative.to_string()),
+            format!("{relative}: could not be read: {error}"),
+            Severity::Warning,
+        )),
+    }
 }
 
 fn skipped(path: Option<String>, message: String, severity: Severity) -> ExtractionDiagnostic {

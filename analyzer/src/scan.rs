@@ -5,10 +5,10 @@ use crate::config::{ConfigError, Manifest, parse_manifest};
 use crate::date::Date;
 use crate::discover::discover;
 use crate::evaluate::{Evaluation, evaluate};
-use crate::extract::{ExtractContext, Owners, extract_all_cached, extractors};
+use crate::extract::{ExtractContext, Input, InputFile, Owners, extract_files, extractors};
 use crate::model::{Model, ModelInput, build};
 use crate::rules::RuleSet;
-use crate::source::Files;
+use crate::source::{FileId, Files, SourceFile, StoredFile};
 use camino::Utf8PathBuf;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,16 +74,16 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
     };
 
     // The manifest is parsed first: its `exclude` globs and `paths` shape what is read.
-    let mut preliminary = Files::new();
-    let manifest = match &manifest_text {
-        Some(text) => {
-            let id = preliminary.add(manifest_display.clone(), Arc::from(text.as_str()));
-            let file = preliminary.get(id).ok_or_else(|| ScanError::Io {
-                path: manifest_display.to_string(),
-                message: "internal: manifest not registered".into(),
-            })?;
-            parse_manifest(file, rules).map_err(ScanError::Manifest)?
-        }
+    // The manifest is file 0: its spans are made against that id.
+    let manifest_file = manifest_text.as_ref().map(|text| {
+        SourceFile::new(
+            FileId(0),
+            manifest_display.clone(),
+            Arc::from(text.as_str()),
+        )
+    });
+    let manifest = match &manifest_file {
+        Some(file) => parse_manifest(file, rules).map_err(ScanError::Manifest)?,
         None => Manifest::default(),
     };
 
@@ -118,14 +118,22 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
     };
     let discovery = discover(root, &manifest.exclude, &wanted);
 
-    // File ids: the manifest is 0 (its spans were made against it), then every file in path order.
+    // File ids: the manifest is 0, then every file in path order.
     let mut files = Files::new();
-    if let Some(text) = &manifest_text {
-        files.add(manifest_display.clone(), Arc::from(text.as_str()));
+    if let Some(file) = &manifest_file {
+        files.push(StoredFile::whole(file));
     }
-    for file in discovery.files {
-        files.add(file.path, file.text);
-    }
+    let first = u32::from(manifest_file.is_some());
+    let inputs: Vec<InputFile> = discovery
+        .files
+        .into_iter()
+        .enumerate()
+        .map(|(index, candidate)| InputFile {
+            id: FileId(first + u32::try_from(index).unwrap_or(u32::MAX - first)),
+            path: candidate.path,
+            input: Input::Disk(candidate.absolute),
+        })
+        .collect();
     let owners = Owners::new(manifest.facts.nodes.iter().flat_map(|node| {
         node.paths
             .iter()
@@ -135,12 +143,12 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         rules,
         owners: &owners,
     };
-    let sources: Vec<_> = files
-        .iter()
-        .skip(usize::from(manifest_text.is_some()))
-        .cloned()
-        .collect();
-    let mut extracted = extract_all_cached(&sources, &ctx, cache.as_ref());
+    let extraction = extract_files(&inputs, &ctx, cache.as_ref());
+    drop(inputs);
+    for file in extraction.files {
+        files.push(file);
+    }
+    let mut extracted = extraction.facts;
     extracted.diagnostics.extend(discovery.diagnostics);
 
     let model = build(

@@ -104,6 +104,16 @@ impl SourceFile {
         self.line_starts.len()
     }
 
+    /// 0-based index of the line that holds byte `offset`.
+    pub fn line_index(&self, offset: u32) -> u32 {
+        let offset = offset.min(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        let index = match self.line_starts.binary_search(&offset) {
+            Ok(index) => index,
+            Err(index) => index - 1,
+        };
+        u32::try_from(index).unwrap_or(u32::MAX)
+    }
+
     /// Line and column (both 1-based, column in characters) of a byte offset.
     pub fn line_column(&self, offset: u32) -> LineColumn {
         let offset = offset.min(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
@@ -130,10 +140,197 @@ impl SourceFile {
     }
 }
 
+/// What reports keep of a scanned file once extraction is done: its path and the lines facts
+/// point into, with the lines around them that the terminal report shows. Sources are not kept
+/// whole, so a scan's memory follows its facts, not the size of the repository.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub id: FileId,
+    pub path: Utf8PathBuf,
+    /// Length of the whole text in bytes.
+    len: u32,
+    /// The kept lines in ascending order.
+    lines: Vec<KeptLine>,
+    /// The kept lines' text, each with its line break, one after the other.
+    text: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct KeptLine {
+    /// 0-based line index in the whole text.
+    index: u32,
+    /// Byte offset of the line's start in the whole text.
+    start: u32,
+    /// Byte offset of the line's start in [`StoredFile::text`].
+    at: u32,
+}
+
+/// A kept line of a [`StoredFile`].
+#[derive(Debug, Clone, Copy)]
+pub struct StoredLine<'a> {
+    /// 0-based line index in the whole text.
+    pub index: u32,
+    /// Byte offset of the line's start in the whole text.
+    pub start: u32,
+    /// The line's text with its line break, if it has one.
+    pub text: &'a str,
+}
+
+/// Lines kept around a span's first line: one before it and the next five (a multi-line
+/// annotation shows up to four lines past its start), and around its last line: two before it
+/// and one after (a single line between two shown lines is shown rather than elided).
+const KEEP_BEFORE: u32 = 1;
+const KEEP_AFTER_START: u32 = 5;
+const KEEP_BEFORE_END: u32 = 2;
+const KEEP_AFTER_END: u32 = 1;
+
+impl StoredFile {
+    /// Keeps every line of `file` (the manifest, small files a report quotes at length).
+    pub fn whole(file: &SourceFile) -> StoredFile {
+        let count = u32::try_from(file.line_starts.len()).unwrap_or(u32::MAX);
+        StoredFile::with_lines(file, 0..count)
+    }
+
+    /// Keeps what reports need to show and locate `spans` (byte ranges of `file`).
+    pub fn keeping(file: &SourceFile, spans: impl IntoIterator<Item = (u32, u32)>) -> StoredFile {
+        let last = u32::try_from(file.line_starts.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        for (start, end) in spans {
+            let first = file.line_index(start);
+            let final_line = file.line_index(end.max(start));
+            ranges.push((
+                first.saturating_sub(KEEP_BEFORE),
+                first.saturating_add(KEEP_AFTER_START).min(final_line),
+            ));
+            ranges.push((
+                final_line.saturating_sub(KEEP_BEFORE_END).max(first),
+                final_line.saturating_add(KEEP_AFTER_END).min(last),
+            ));
+        }
+        ranges.sort_unstable();
+        let mut indices: Vec<u32> = Vec::new();
+        for (from, to) in ranges {
+            let from = indices
+                .last()
+                .map_or(from, |&l| from.max(l.saturating_add(1)));
+            if from <= to {
+                indices.extend(from..=to);
+            }
+        }
+        StoredFile::with_lines(file, indices)
+    }
+
+    /// A file that could not be read: a path and nothing else.
+    pub fn absent(id: FileId, path: Utf8PathBuf) -> StoredFile {
+        StoredFile {
+            id,
+            path,
+            len: 0,
+            lines: Vec::new(),
+            text: String::new(),
+        }
+    }
+
+    fn with_lines(file: &SourceFile, indices: impl IntoIterator<Item = u32>) -> StoredFile {
+        let mut lines = Vec::new();
+        let mut text = String::new();
+        for index in indices {
+            let Some(&start) = file.line_starts.get(index as usize) else {
+                continue;
+            };
+            let end = file
+                .line_starts
+                .get(index as usize + 1)
+                .map_or(file.text.len(), |&next| next as usize);
+            lines.push(KeptLine {
+                index,
+                start,
+                at: u32::try_from(text.len()).unwrap_or(u32::MAX),
+            });
+            text.push_str(file.text.get(start as usize..end).unwrap_or(""));
+        }
+        text.shrink_to_fit();
+        lines.shrink_to_fit();
+        StoredFile {
+            id: file.id,
+            path: file.path.clone(),
+            len: u32::try_from(file.text.len()).unwrap_or(u32::MAX),
+            lines,
+            text,
+        }
+    }
+
+    /// Length of the whole text in bytes.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The kept lines, in ascending order.
+    pub fn lines(&self) -> impl Iterator<Item = StoredLine<'_>> {
+        (0..self.lines.len()).filter_map(|i| self.line_at(i))
+    }
+
+    fn line_at(&self, position: usize) -> Option<StoredLine<'_>> {
+        let line = self.lines.get(position)?;
+        let end = self
+            .lines
+            .get(position + 1)
+            .map_or(self.text.len(), |next| next.at as usize);
+        Some(StoredLine {
+            index: line.index,
+            start: line.start,
+            text: self.text.get(line.at as usize..end).unwrap_or(""),
+        })
+    }
+
+    /// The kept line that holds byte `offset`, if it was kept.
+    pub fn line_holding(&self, offset: u32) -> Option<StoredLine<'_>> {
+        let position = self
+            .lines
+            .partition_point(|line| line.start <= offset)
+            .checked_sub(1)?;
+        let line = self.line_at(position)?;
+        let end = line.start as usize + line.text.len();
+        let last = position + 1 == self.lines.len() && end == self.len as usize;
+        // The end of the file belongs to its last line.
+        ((offset as usize) < end || last).then_some(line)
+    }
+
+    /// Line and column (both 1-based, column in characters) of a byte offset that facts point at.
+    pub fn line_column(&self, offset: u32) -> LineColumn {
+        let offset = offset.min(self.len);
+        let Some(line) = self.line_holding(offset) else {
+            // Only offsets of kept lines are ever asked for; anything else gets its nearest line.
+            let before = self.lines.partition_point(|line| line.start <= offset);
+            let index = before
+                .checked_sub(1)
+                .and_then(|p| self.lines.get(p))
+                .map_or(0, |line| line.index);
+            return LineColumn {
+                line: index.saturating_add(1),
+                column: 1,
+            };
+        };
+        let mut end = (offset - line.start) as usize;
+        while end > 0 && !line.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = line.text[..end].chars().count() + 1;
+        LineColumn {
+            line: line.index.saturating_add(1),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 /// Every file of a scan, indexed by [`FileId`]. Files are sorted by path, so ids are deterministic.
 #[derive(Debug, Clone, Default)]
 pub struct Files {
-    files: Vec<SourceFile>,
+    files: Vec<StoredFile>,
 }
 
 impl Files {
@@ -141,18 +338,25 @@ impl Files {
         Files::default()
     }
 
-    /// Adds a file and returns its id. Callers add files in path order.
+    /// Adds a whole file and returns its id. Callers add files in path order.
     pub fn add(&mut self, path: Utf8PathBuf, text: Arc<str>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile::new(id, path, text));
+        self.files
+            .push(StoredFile::whole(&SourceFile::new(id, path, text)));
         id
     }
 
-    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+    /// Adds a stored file; its id must be the next one.
+    pub fn push(&mut self, file: StoredFile) {
+        debug_assert_eq!(file.id.0 as usize, self.files.len());
+        self.files.push(file);
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&StoredFile> {
         self.files.get(id.0 as usize)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
+    pub fn iter(&self) -> impl Iterator<Item = &StoredFile> {
         self.files.iter()
     }
 
@@ -164,7 +368,7 @@ impl Files {
         self.files.is_empty()
     }
 
-    pub fn by_path(&self, path: &Utf8Path) -> Option<&SourceFile> {
+    pub fn by_path(&self, path: &Utf8Path) -> Option<&StoredFile> {
         self.files.iter().find(|file| file.path == path)
     }
 

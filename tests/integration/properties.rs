@@ -319,7 +319,7 @@ proptest! {
         for finding in &scanned.evaluation.findings {
             if let Some(span) = finding.span {
                 let file = scanned.model.files.get(span.file).unwrap();
-                prop_assert!(span.start <= span.end && span.end as usize <= file.text.len());
+                prop_assert!(span.start <= span.end && span.end as usize <= file.len());
             }
         }
         let json: serde_json::Value = serde_json::from_str(

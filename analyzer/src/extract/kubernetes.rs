@@ -18,6 +18,7 @@ use crate::model::facts::{
 use crate::rules::RuleSet;
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Node labels that name a cloud region (the second is deprecated but still common).
@@ -88,24 +89,65 @@ impl Extractor for KubernetesExtractor {
         claims_path(path)
     }
 
+    /// Two passes, each file by file in parallel, so that no more than a file's YAML tree per
+    /// thread is in memory: the first collects what resolves names across files (workload and
+    /// Service names, namespaces, ConfigMap entries, chart names), the second parses each file
+    /// again and reads its workloads and Helm values against that index.
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        let indexed: Vec<FileIndex> = files.par_iter().map(|file| index_file(file, ctx)).collect();
         let mut facts = Facts::default();
-        let mut parsed: Vec<(&SourceFile, Vec<YamlNode>)> = Vec::new();
-        for file in files {
-            if let Some(documents) = parse_documents(file, &mut facts) {
-                parsed.push((file, documents));
+        let cluster = Cluster::collect(files, &indexed, &mut facts);
+        let mut charts: BTreeMap<&Utf8Path, (String, Span)> = BTreeMap::new();
+        for (file, index) in files.iter().zip(&indexed) {
+            if let Some(chart) = &index.chart {
+                charts
+                    .entry(file.path.parent().unwrap_or(Utf8Path::new("")))
+                    .or_insert_with(|| chart.clone());
             }
         }
-        let cluster = Cluster::collect(&parsed, ctx);
-        for workload in &cluster.workloads {
-            emit_workload(workload, &cluster, ctx, &mut facts);
-        }
-        for (file, documents) in &parsed {
-            if is_values_file(&file.path) {
-                for document in documents {
-                    emit_values(file, document, &parsed, &cluster, ctx, &mut facts);
+        let emitted: Vec<(Vec<(String, Facts)>, Facts)> = files
+            .par_iter()
+            .zip(&indexed)
+            .map(|(file, index)| {
+                if !index.parsed {
+                    return (Vec::new(), Facts::default());
                 }
+                let Some(documents) = parse_documents(file, &mut Facts::default()) else {
+                    return (Vec::new(), Facts::default());
+                };
+                let mut workloads = Vec::new();
+                for workload in scan_documents(file, &documents, ctx).workloads {
+                    let mut own = Facts::default();
+                    emit_workload(&workload, &cluster, ctx, &mut own);
+                    workloads.push((workload.id, own));
+                }
+                let mut values = Facts::default();
+                if is_values_file(&file.path) {
+                    let chart = charts
+                        .get(file.path.parent().unwrap_or(Utf8Path::new("")))
+                        .cloned();
+                    for document in &documents {
+                        emit_values(file, document, chart.clone(), &cluster, ctx, &mut values);
+                    }
+                }
+                (workloads, values)
+            })
+            .collect();
+        // Workloads in (id, path) order, then Helm values in path order.
+        let mut workloads: Vec<(String, &Utf8Path, Facts)> = Vec::new();
+        let mut values = Vec::new();
+        for (file, (file_workloads, file_values)) in files.iter().zip(emitted) {
+            for (id, own) in file_workloads {
+                workloads.push((id, file.path.as_path(), own));
             }
+            values.push(file_values);
+        }
+        workloads.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        for (_, _, own) in workloads {
+            facts.extend(own);
+        }
+        for own in values {
+            facts.extend(own);
         }
         facts
     }
@@ -121,124 +163,197 @@ struct Workload<'a> {
     labels: BTreeMap<String, String>,
 }
 
+/// What one manifest defines.
+#[derive(Default)]
+struct Scanned<'a> {
+    workloads: Vec<Workload<'a>>,
+    /// Service name and selector.
+    services: Vec<(String, BTreeMap<String, String>)>,
+    namespaces: Vec<String>,
+    /// ConfigMap name, and a key and value of its `data`.
+    config_maps: Vec<(String, &'a YamlNode, &'a YamlNode)>,
+}
+
+/// The workloads, Services, namespaces and ConfigMaps of one manifest, in document order.
+fn scan_documents<'a>(
+    file: &'a SourceFile,
+    documents: &'a [YamlNode],
+    ctx: &ExtractContext<'_>,
+) -> Scanned<'a> {
+    let mut scanned = Scanned::default();
+    if is_values_file(&file.path) || is_chart_file(&file.path) {
+        return scanned;
+    }
+    // A node that claims the file through `paths` names its workload, when there is only one.
+    let file_workloads = documents
+        .iter()
+        .filter(|d| workload_spec_path(d).is_some())
+        .count();
+    let owner = ctx
+        .owners
+        .owner_of(&file.path)
+        .filter(|_| file_workloads == 1);
+    for document in documents.iter().flat_map(expand_list) {
+        let kind = document
+            .get("kind")
+            .and_then(YamlNode::as_str)
+            .unwrap_or("");
+        let Some(name) = document
+            .path(&["metadata", "name"])
+            .and_then(YamlNode::as_str)
+        else {
+            continue;
+        };
+        if let Some(namespace) = document
+            .path(&["metadata", "namespace"])
+            .and_then(YamlNode::as_str)
+        {
+            scanned.namespaces.push(namespace.to_string());
+        }
+        match kind {
+            "Service" => {
+                let selector: BTreeMap<String, String> = document
+                    .path(&["spec", "selector"])
+                    .map(string_map)
+                    .unwrap_or_default();
+                scanned.services.push((name.to_string(), selector));
+            }
+            "ConfigMap" => {
+                if let Some(data) = document.get("data") {
+                    for (key, value) in data.entries() {
+                        scanned.config_maps.push((name.to_string(), key, value));
+                    }
+                }
+            }
+            _ => {
+                let Some(path) = workload_spec_path(document) else {
+                    continue;
+                };
+                let Some(pod_spec) = document.path(path) else {
+                    continue;
+                };
+                let template_labels = match kind {
+                    "Pod" => document.path(&["metadata", "labels"]),
+                    "CronJob" => document.path(&[
+                        "spec",
+                        "jobTemplate",
+                        "spec",
+                        "template",
+                        "metadata",
+                        "labels",
+                    ]),
+                    _ => document.path(&["spec", "template", "metadata", "labels"]),
+                };
+                scanned.workloads.push(Workload {
+                    id: owner.unwrap_or(name).to_string(),
+                    name: name.to_string(),
+                    file,
+                    document,
+                    pod_spec,
+                    labels: template_labels.map(string_map).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    scanned
+}
+
+/// What the first pass keeps of one file: owned, small, and no syntax tree.
+#[derive(Default)]
+struct FileIndex {
+    parsed: bool,
+    /// Parse errors.
+    errors: Facts,
+    /// (id, name, pod labels) of each workload.
+    workloads: Vec<(String, String, BTreeMap<String, String>)>,
+    services: Vec<(String, BTreeMap<String, String>)>,
+    namespaces: Vec<String>,
+    config_maps: Vec<(String, YamlNode, YamlNode)>,
+    /// The chart's name and where it is, for a `Chart.yaml`.
+    chart: Option<(String, Span)>,
+}
+
+fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
+    let mut index = FileIndex::default();
+    let Some(documents) = parse_documents(file, &mut index.errors) else {
+        return index;
+    };
+    index.parsed = true;
+    if is_chart_file(&file.path) {
+        index.chart = documents.first().and_then(|document| {
+            let name = document.get("name")?;
+            Some((name.as_str()?.to_string(), name.span(file)))
+        });
+    }
+    let scanned = scan_documents(file, &documents, ctx);
+    index.workloads = scanned
+        .workloads
+        .into_iter()
+        .map(|w| (w.id, w.name, w.labels))
+        .collect();
+    index.services = scanned.services;
+    index.namespaces = scanned.namespaces;
+    index.config_maps = scanned
+        .config_maps
+        .into_iter()
+        .map(|(name, key, value)| (name, key.clone(), value.clone()))
+        .collect();
+    index
+}
+
 /// What the scanned manifests define, for resolving in-cluster names and ConfigMap references.
 struct Cluster<'a> {
-    workloads: Vec<Workload<'a>>,
     /// Service (or workload) name -> workload id.
     names: BTreeMap<String, String>,
     namespaces: BTreeSet<String>,
     /// ConfigMap name -> its `data` entries with the file they are in.
-    config_maps: BTreeMap<String, Vec<(&'a SourceFile, &'a YamlNode, &'a YamlNode)>>,
+    config_maps: BTreeMap<String, Vec<(&'a SourceFile, YamlNode, YamlNode)>>,
 }
 
 impl<'a> Cluster<'a> {
-    fn collect(
-        parsed: &'a [(&'a SourceFile, Vec<YamlNode>)],
-        ctx: &ExtractContext<'_>,
-    ) -> Cluster<'a> {
-        let mut workloads = Vec::new();
+    /// Builds the index from every file's first pass, moving parse errors into `facts`.
+    fn collect(files: &[&'a SourceFile], indexed: &[FileIndex], facts: &mut Facts) -> Cluster<'a> {
+        let mut workloads: Vec<(&String, &Utf8Path, &String, &BTreeMap<String, String>)> =
+            Vec::new();
         let mut services = Vec::new();
         let mut namespaces = BTreeSet::new();
         let mut config_maps: BTreeMap<String, Vec<_>> = BTreeMap::new();
-        for (file, documents) in parsed {
-            if is_values_file(&file.path) || is_chart_file(&file.path) {
-                continue;
+        for (file, index) in files.iter().zip(indexed) {
+            facts.extend(index.errors.clone());
+            for (id, name, labels) in &index.workloads {
+                workloads.push((id, file.path.as_path(), name, labels));
             }
-            // A node that claims the file through `paths` names its workload, when there is only one.
-            let file_workloads = documents
-                .iter()
-                .filter(|d| workload_spec_path(d).is_some())
-                .count();
-            let owner = ctx
-                .owners
-                .owner_of(&file.path)
-                .filter(|_| file_workloads == 1);
-            for document in documents.iter().flat_map(expand_list) {
-                let kind = document
-                    .get("kind")
-                    .and_then(YamlNode::as_str)
-                    .unwrap_or("");
-                let Some(name) = document
-                    .path(&["metadata", "name"])
-                    .and_then(YamlNode::as_str)
-                else {
-                    continue;
-                };
-                if let Some(namespace) = document
-                    .path(&["metadata", "namespace"])
-                    .and_then(YamlNode::as_str)
-                {
-                    namespaces.insert(namespace.to_string());
-                }
-                match kind {
-                    "Service" => {
-                        let selector: BTreeMap<String, String> = document
-                            .path(&["spec", "selector"])
-                            .map(string_map)
-                            .unwrap_or_default();
-                        services.push((name.to_string(), selector));
-                    }
-                    "ConfigMap" => {
-                        if let Some(data) = document.get("data") {
-                            let entry = config_maps.entry(name.to_string()).or_default();
-                            for (key, value) in data.entries() {
-                                entry.push((*file, key, value));
-                            }
-                        }
-                    }
-                    _ => {
-                        let Some(path) = workload_spec_path(document) else {
-                            continue;
-                        };
-                        let Some(pod_spec) = document.path(path) else {
-                            continue;
-                        };
-                        let template_labels = match kind {
-                            "Pod" => document.path(&["metadata", "labels"]),
-                            "CronJob" => document.path(&[
-                                "spec",
-                                "jobTemplate",
-                                "spec",
-                                "template",
-                                "metadata",
-                                "labels",
-                            ]),
-                            _ => document.path(&["spec", "template", "metadata", "labels"]),
-                        };
-                        workloads.push(Workload {
-                            id: owner.unwrap_or(name).to_string(),
-                            name: name.to_string(),
-                            file,
-                            document,
-                            pod_spec,
-                            labels: template_labels.map(string_map).unwrap_or_default(),
-                        });
-                    }
-                }
+            services.extend(index.services.iter().cloned());
+            namespaces.extend(index.namespaces.iter().cloned());
+            for (name, key, value) in &index.config_maps {
+                config_maps.entry(name.clone()).or_default().push((
+                    *file,
+                    key.clone(),
+                    value.clone(),
+                ));
             }
         }
-        workloads.sort_by(|a, b| (&a.id, &a.file.path).cmp(&(&b.id, &b.file.path)));
+        workloads.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let mut names = BTreeMap::new();
-        for workload in &workloads {
+        for (id, _, name, _) in &workloads {
             names
-                .entry(workload.name.clone())
-                .or_insert_with(|| workload.id.clone());
+                .entry((*name).clone())
+                .or_insert_with(|| (*id).clone());
         }
         // A Service reaches the workloads whose pod labels its selector matches.
         for (service, selector) in services {
             let target = workloads
                 .iter()
-                .find(|w| {
-                    !selector.is_empty() && selector.iter().all(|(k, v)| w.labels.get(k) == Some(v))
+                .find(|(_, _, _, labels)| {
+                    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
                 })
-                .map(|w| w.id.clone())
+                .map(|(id, _, _, _)| (*id).clone())
                 .or_else(|| names.get(&service).cloned());
             if let Some(target) = target {
                 names.insert(service, target);
             }
         }
         Cluster {
-            workloads,
             names,
             namespaces,
             config_maps,
@@ -344,7 +459,7 @@ fn emit_workload(
                         cluster.config_maps.get(map).into_iter().flatten()
                     {
                         if map_key.as_str() == Some(wanted) {
-                            values.push((key, map_file, map_value));
+                            values.push((key, *map_file, map_value));
                         }
                     }
                 }
@@ -363,7 +478,7 @@ fn emit_workload(
                 for (map_file, map_key, map_value) in
                     cluster.config_maps.get(map).into_iter().flatten()
                 {
-                    values.push((map_key.as_str().unwrap_or(""), map_file, map_value));
+                    values.push((map_key.as_str().unwrap_or(""), *map_file, map_value));
                 }
             }
             // Arguments such as `--collector=https://...` only count as full URLs.
@@ -594,19 +709,12 @@ pub fn region_location(
 fn emit_values(
     file: &SourceFile,
     document: &YamlNode,
-    parsed: &[(&SourceFile, Vec<YamlNode>)],
+    chart: Option<(String, Span)>,
     cluster: &Cluster<'_>,
     ctx: &ExtractContext<'_>,
     facts: &mut Facts,
 ) {
     let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
-    let chart = parsed
-        .iter()
-        .filter(|(f, _)| is_chart_file(&f.path) && f.path.parent() == Some(directory))
-        .find_map(|(f, documents)| {
-            let name = documents.first()?.get("name")?;
-            Some((name.as_str()?.to_string(), name.span(f)))
-        });
     let fallback_name = directory.file_name().unwrap_or("chart").to_string();
     let (chart_name, chart_span) = chart.unwrap_or((fallback_name, file.line_span(1)));
     let id = ctx

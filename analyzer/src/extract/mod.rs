@@ -13,12 +13,15 @@ pub mod rust_infer;
 pub mod urls;
 pub mod yaml;
 
-use crate::cache::{Cache, content_hash};
-use crate::model::facts::Facts;
+use crate::cache::{Cache, PerFileCache, Record, content_hash};
+use crate::model::facts::{ExtractionDiagnostic, Facts};
 use crate::rules::RuleSet;
-use crate::source::SourceFile;
-use camino::Utf8Path;
+use crate::source::{FileId, SourceFile, StoredFile};
+use camino::{Utf8Path, Utf8PathBuf};
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 pub mod terraform;
 
@@ -151,50 +154,287 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
     ]
 }
 
-/// Runs every extractor over the files it claims.
+/// Runs every extractor over the files it claims (already read; tests and fuzzing).
 pub fn extract_all(files: &[SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-    extract_all_cached(files, ctx, None)
+    let inputs: Vec<InputFile> = files
+        .iter()
+        .map(|file| InputFile {
+            id: file.id,
+            path: file.path.clone(),
+            input: Input::Text(file.text.clone()),
+        })
+        .collect();
+    extract_files(&inputs, ctx, None).facts
 }
 
-/// Runs every extractor over the files it claims, through `cache` when there is one. The facts
+/// Where an input file's text comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Read already.
+    Text(Arc<str>),
+    /// On disk, read when extraction reaches it ([`crate::discover::read`]).
+    Disk(PathBuf),
+}
+
+/// A file to extract from, with the id its spans get.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub id: FileId,
+    /// Relative to the scanned root, `/`-separated.
+    pub path: Utf8PathBuf,
+    pub input: Input,
+}
+
+impl InputFile {
+    fn load(&self) -> Result<SourceFile, ExtractionDiagnostic> {
+        let text = match &self.input {
+            Input::Text(text) => text.clone(),
+            Input::Disk(absolute) => crate::discover::read(&self.path, absolute)?,
+        };
+        Ok(SourceFile::new(self.id, self.path.clone(), text))
+    }
+}
+
+/// What extraction keeps: the facts, and of each input file (in input order) what reports need.
+#[derive(Debug, Default)]
+pub struct Extraction {
+    pub files: Vec<StoredFile>,
+    pub facts: Facts,
+}
+
+/// One streamed file's results.
+struct Streamed {
+    index: usize,
+    /// (extractor index, facts) of the extractors that found something, in [`extractors`] order.
+    facts: Vec<(usize, Facts)>,
+    /// (extractor index, cache record), when there is a cache.
+    records: Vec<(usize, Record)>,
+    /// What reports keep of the file, when it is not held to the end.
+    stored: Option<StoredFile>,
+    diagnostic: Option<ExtractionDiagnostic>,
+}
+
+/// Runs every extractor over the files it claims, through `cache` when there is one; the facts
 /// are the same either way.
-pub fn extract_all_cached(
-    files: &[SourceFile],
+///
+/// Files are streamed: those that only per-file extractors read (source code, the bulk of a
+/// repository) are read, extracted and reduced to the lines facts point into one at a time, in
+/// parallel. Only what whole-set extractors read (Terraform, Kubernetes, env and compose files)
+/// and package manifests are held until the end. Facts are merged extractor by extractor, each in
+/// file order, so the result does not depend on scheduling.
+pub fn extract_files(
+    inputs: &[InputFile],
     ctx: &ExtractContext<'_>,
     cache: Option<&Cache>,
-) -> Facts {
+) -> Extraction {
     let extractors = extractors();
-    // Content hashes, once per file, only when a cache will use them.
-    let hashes: Vec<u128> = match cache {
-        Some(_) => files.par_iter().map(|f| content_hash(&f.text)).collect(),
-        None => Vec::new(),
-    };
-    let mut facts = Facts::default();
-    for extractor in &extractors {
-        let (claimed, claimed_hashes): (Vec<&SourceFile>, Vec<u128>) = files
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| extractor.claims(&f.path))
-            .map(|(index, f)| (f, hashes.get(index).copied().unwrap_or(0)))
-            .unzip();
-        if claimed.is_empty() {
-            continue;
-        }
-        match (cache, extractor.per_file()) {
-            (Some(cache), Some(split)) => facts.extend(cache.extract_per_file(
-                extractor.name(),
-                split,
-                &claimed,
-                &claimed_hashes,
-                ctx,
-            )),
-            (Some(cache), None) => {
-                facts.extend(cache.extract(extractor.as_ref(), &claimed, &claimed_hashes, ctx))
+    let bit = |k: usize| 1u32 << k;
+    let claims: Vec<u32> = inputs
+        .iter()
+        .map(|input| {
+            extractors
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.claims(&input.path))
+                .fold(0, |mask, (k, _)| mask | bit(k))
+        })
+        .collect();
+    let whole: u32 = extractors
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.per_file().is_none())
+        .fold(0, |mask, (k, _)| mask | bit(k));
+    let hold = |i: usize| claims[i] & whole != 0 || owners::is_package_manifest(&inputs[i].path);
+
+    // Held files: read first, kept whole until every extractor is done.
+    let loaded: Vec<(usize, Result<SourceFile, ExtractionDiagnostic>)> = (0..inputs.len())
+        .filter(|&i| hold(i))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|i| (i, inputs[i].load()))
+        .collect();
+    let mut held: Vec<Option<SourceFile>> = (0..inputs.len()).map(|_| None).collect();
+    let mut failed = vec![false; inputs.len()];
+    let mut diagnostics = Vec::new();
+    for (i, result) in loaded {
+        match result {
+            Ok(file) => held[i] = Some(file),
+            Err(diagnostic) => {
+                failed[i] = true;
+                diagnostics.push(diagnostic);
             }
-            (None, _) => facts.extend(extractor.extract(&claimed, ctx)),
         }
     }
-    facts
+    let held_hashes: Vec<u128> = match cache {
+        Some(_) => held
+            .par_iter()
+            .map(|file| file.as_ref().map_or(0, |f| content_hash(&f.text)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let manifests: Vec<&SourceFile> = held
+        .iter()
+        .flatten()
+        .filter(|file| owners::is_package_manifest(&file.path))
+        .collect();
+    let packages = owners::Packages::new(&manifests);
+    let per_file_caches: Vec<Option<PerFileCache<'_>>> = extractors
+        .iter()
+        .enumerate()
+        .map(|(k, extractor)| {
+            let cache = cache?;
+            extractor.per_file()?;
+            if !claims.iter().any(|mask| mask & bit(k) != 0) {
+                return None;
+            }
+            let (shared, hashes): (Vec<&SourceFile>, Vec<u128>) = held
+                .iter()
+                .enumerate()
+                .filter_map(|(i, file)| Some((i, file.as_ref()?)))
+                .filter(|(i, file)| {
+                    claims[*i] & bit(k) != 0 && owners::is_package_manifest(&file.path)
+                })
+                .map(|(i, file)| (file, held_hashes[i]))
+                .unzip();
+            Some(cache.per_file(extractor.name(), shared, &hashes, ctx))
+        })
+        .collect();
+
+    // Streamed: each file read, run through the per-file extractors that claim it, and dropped.
+    let streamed: u32 = !whole;
+    let mut results: Vec<Streamed> = (0..inputs.len())
+        .filter(|&i| claims[i] & streamed != 0 && !failed[i])
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|i| {
+            let mut result = Streamed {
+                index: i,
+                facts: Vec::new(),
+                records: Vec::new(),
+                stored: None,
+                diagnostic: None,
+            };
+            let owned;
+            let file = match &held[i] {
+                Some(file) => file,
+                None => match inputs[i].load() {
+                    Ok(file) => {
+                        owned = file;
+                        &owned
+                    }
+                    Err(diagnostic) => {
+                        result.diagnostic = Some(diagnostic);
+                        return result;
+                    }
+                },
+            };
+            let hash = match (cache, held_hashes.get(i)) {
+                (None, _) => 0,
+                (Some(_), Some(hash)) if held[i].is_some() => *hash,
+                (Some(_), _) => content_hash(&file.text),
+            };
+            let mut spans = Vec::new();
+            for (k, extractor) in extractors.iter().enumerate() {
+                let Some(split) = extractor.per_file().filter(|_| claims[i] & bit(k) != 0) else {
+                    continue;
+                };
+                let run = || split.extract_file(file, &packages, ctx);
+                let mut facts = match &per_file_caches[k] {
+                    Some(cache) => {
+                        let (facts, record) = cache.extract(file, hash, run);
+                        result.records.push((k, record));
+                        facts
+                    }
+                    None => run(),
+                };
+                facts.for_each_span(&mut |span| {
+                    if span.file == file.id {
+                        spans.push((span.start, span.end));
+                    }
+                });
+                if !facts.is_empty() {
+                    result.facts.push((k, facts));
+                }
+            }
+            if held[i].is_none() {
+                result.stored = Some(StoredFile::keeping(file, spans));
+            }
+            result
+        })
+        .collect();
+
+    let mut facts = Facts::default();
+    let mut per_file_caches = per_file_caches;
+    for (k, extractor) in extractors.iter().enumerate() {
+        match extractor.per_file() {
+            None => {
+                let (claimed, hashes): (Vec<&SourceFile>, Vec<u128>) = held
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| claims[*i] & bit(k) != 0)
+                    .filter_map(|(i, file)| {
+                        Some((file.as_ref()?, held_hashes.get(i).copied().unwrap_or(0)))
+                    })
+                    .unzip();
+                if claimed.is_empty() {
+                    continue;
+                }
+                facts.extend(match cache {
+                    Some(cache) => cache.extract(extractor.as_ref(), &claimed, &hashes, ctx),
+                    None => extractor.extract(&claimed, ctx),
+                });
+            }
+            Some(split) => {
+                let mut own = Facts::default();
+                let mut records = Vec::new();
+                for result in &mut results {
+                    if result.facts.first().is_some_and(|(index, _)| *index == k) {
+                        own.extend(result.facts.remove(0).1);
+                    }
+                    if result.records.first().is_some_and(|(index, _)| *index == k) {
+                        records.push(result.records.remove(0).1);
+                    }
+                }
+                split.finish(&mut own);
+                facts.extend(own);
+                if let Some(cache) = per_file_caches[k].take() {
+                    cache.finish(records);
+                }
+            }
+        }
+    }
+
+    // Held files keep the lines any fact points into; then they are dropped too.
+    let mut stored: Vec<Option<StoredFile>> = (0..inputs.len()).map(|_| None).collect();
+    for result in results {
+        stored[result.index] = result.stored;
+        diagnostics.extend(result.diagnostic);
+    }
+    let mut held_spans: BTreeMap<FileId, Vec<(u32, u32)>> = BTreeMap::new();
+    let held_ids: BTreeSet<FileId> = held.iter().flatten().map(|file| file.id).collect();
+    facts.for_each_span(&mut |span| {
+        if held_ids.contains(&span.file) {
+            held_spans
+                .entry(span.file)
+                .or_default()
+                .push((span.start, span.end));
+        }
+    });
+    for (i, file) in held.into_iter().enumerate() {
+        if let Some(file) = file {
+            let spans = held_spans.remove(&file.id).unwrap_or_default();
+            stored[i] = Some(StoredFile::keeping(&file, spans));
+        }
+    }
+    facts.diagnostics.extend(diagnostics);
+    let files = stored
+        .into_iter()
+        .zip(inputs)
+        .map(|(file, input)| {
+            file.unwrap_or_else(|| StoredFile::absent(input.id, input.path.clone()))
+        })
+        .collect();
+    Extraction { files, facts }
 }
 
 #[cfg(test)]

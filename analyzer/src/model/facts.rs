@@ -347,6 +347,10 @@ pub struct Facts {
 }
 
 impl Facts {
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.flows.is_empty() && self.diagnostics.is_empty()
+    }
+
     pub fn extend(&mut self, other: Facts) {
         self.nodes.extend(other.nodes);
         self.flows.extend(other.flows);

@@ -4,7 +4,7 @@
 use super::{Summary, sanitize_for_terminal};
 use crate::finding::Finding;
 use crate::model::facts::Severity;
-use crate::source::{Files, Span};
+use crate::source::{Files, Span, StoredFile, StoredLine};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ pub fn render(files: &Files, findings: &[Finding], waived: usize, color: bool) -
         Renderer::plain()
     };
     // Sources are sanitised once per file: control characters from the repository never reach the terminal.
-    let mut sanitized: BTreeMap<u32, String> = BTreeMap::new();
+    let mut sanitized: BTreeMap<u32, Source<'_>> = BTreeMap::new();
     for finding in findings {
         for span in std::iter::once(finding.span)
             .chain(finding.related.iter().map(|r| r.span))
@@ -25,7 +25,7 @@ pub fn render(files: &Files, findings: &[Finding], waived: usize, color: bool) -
             if let Some(file) = files.get(span.file) {
                 sanitized
                     .entry(span.file.0)
-                    .or_insert_with(|| sanitize_for_terminal(&file.text));
+                    .or_insert_with(|| Source::new(file));
             }
         }
     }
@@ -66,6 +66,47 @@ fn level(severity: Severity) -> Level<'static> {
     }
 }
 
+/// A file's kept lines as one text for the snippet renderer, sanitised. Lines that were not kept
+/// are empty (they are never shown: see [`StoredFile::keeping`]), so line numbers stay right.
+struct Source<'a> {
+    text: String,
+    /// Each kept line and where its sanitised text starts in `text`.
+    lines: Vec<(StoredLine<'a>, usize)>,
+}
+
+impl<'a> Source<'a> {
+    fn new(file: &'a StoredFile) -> Source<'a> {
+        let mut text = String::new();
+        let mut lines = Vec::new();
+        let mut next = 0u32;
+        for line in file.lines() {
+            while next < line.index {
+                text.push('\n');
+                next += 1;
+            }
+            lines.push((line, text.len()));
+            text.push_str(&sanitize_for_terminal(line.text));
+            next = line.index.saturating_add(1);
+        }
+        Source { text, lines }
+    }
+
+    /// Where byte `offset` of the original file is in `text`.
+    fn offset(&self, offset: u32) -> usize {
+        let before = self.lines.partition_point(|(line, _)| line.start <= offset);
+        match before.checked_sub(1).and_then(|p| self.lines.get(p)) {
+            Some((line, at)) => {
+                let mut within = ((offset - line.start) as usize).min(line.text.len());
+                while !line.text.is_char_boundary(within) {
+                    within -= 1;
+                }
+                at + sanitize_for_terminal(&line.text[..within]).len()
+            }
+            None => 0,
+        }
+    }
+}
+
 /// One annotated place in a source file.
 struct Mark {
     span: Span,
@@ -75,7 +116,7 @@ struct Mark {
 
 fn render_one(
     files: &Files,
-    sources: &BTreeMap<u32, String>,
+    sources: &BTreeMap<u32, Source<'_>>,
     finding: &Finding,
     renderer: &Renderer,
 ) -> String {
@@ -120,13 +161,13 @@ fn render_one(
         ) else {
             continue;
         };
-        let text_len = source.len();
-        let mut snippet = Snippet::source(source.as_str())
+        let text_len = source.text.len();
+        let mut snippet = Snippet::source(source.text.as_str())
             .path(file.path.as_str())
             .fold(true);
         for mark in marks.iter().filter(|m| m.span.file.0 == file_id) {
-            let start = (mark.span.start as usize).min(text_len);
-            let end = (mark.span.end as usize).clamp(start, text_len);
+            let start = source.offset(mark.span.start).min(text_len);
+            let end = source.offset(mark.span.end).clamp(start, text_len);
             let kind = if mark.primary {
                 AnnotationKind::Primary
             } else {
@@ -171,4 +212,87 @@ fn render_one(
         ));
     }
     renderer.render(&report)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::finding::Related;
+    use crate::source::{FileId, SourceFile};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    /// Files where lines are code, blank, comment-only or a lone brace, as in real sources.
+    fn source_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just(String::new()),
+                Just("}".to_string()),
+                Just("    // a comment".to_string()),
+                "[a-zé =\"{}]{1,30}",
+            ],
+            1..80,
+        )
+        .prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest! {
+        /// A file reduced to the lines its spans need renders and locates exactly like the whole file.
+        #[test]
+        fn kept_lines_render_like_the_whole_file(
+            text in source_text(),
+            picks in prop::collection::vec((any::<prop::sample::Index>(), 0usize..400), 1..5),
+        ) {
+            let file = SourceFile::new(FileId(0), "src/lib.rs".into(), Arc::from(text.as_str()));
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let spans: Vec<Span> = picks
+                .iter()
+                .map(|(start, length)| {
+                    let start = boundaries[start.index(boundaries.len())];
+                    let end = boundaries
+                        .iter()
+                        .copied()
+                        .find(|&b| b >= start + length)
+                        .unwrap_or(text.len());
+                    file.span(start..end)
+                })
+                .collect();
+            let mut finding = Finding::new("third-country-transfer", Severity::Error, "a transfer");
+            finding.span = Some(spans[0]);
+            finding.related = spans[1..]
+                .iter()
+                .map(|span| Related { span: Some(*span), message: "here".into() })
+                .collect();
+            let mut whole = Files::new();
+            whole.push(StoredFile::whole(&file));
+            let mut kept = Files::new();
+            kept.push(StoredFile::keeping(&file, spans.iter().map(|s| (s.start, s.end))));
+            prop_assert_eq!(
+                render(&kept, std::slice::from_ref(&finding), 0, false),
+                render(&whole, std::slice::from_ref(&finding), 0, false)
+            );
+            for span in &spans {
+                prop_assert_eq!(kept.resolve_range(*span), whole.resolve_range(*span));
+                prop_assert_eq!(
+                    whole.resolve_range(*span).map(|(_, start, _)| start),
+                    Some(file.line_column(span.start))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_no_fact_points_into_keeps_nothing() {
+        let text = "fn main() {}\n".repeat(1000);
+        let file = SourceFile::new(FileId(3), "src/main.rs".into(), Arc::from(text.as_str()));
+        let stored = StoredFile::keeping(&file, []);
+        assert_eq!(stored.lines().count(), 0);
+        assert_eq!(stored.len(), text.len());
+        let one = StoredFile::keeping(&file, [(13 * 500, 13 * 500 + 2)]);
+        assert_eq!(
+            one.lines().map(|l| l.index).collect::<Vec<_>>(),
+            vec![499, 500, 501]
+        );
+    }
 }

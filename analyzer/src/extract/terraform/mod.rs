@@ -18,8 +18,10 @@ mod tests;
 use super::{ExtractContext, Extractor};
 use crate::model::facts::{Facts, FlowTarget, LocatedAt, Location, NodeFact, Origin};
 use crate::source::SourceFile;
+use crate::source::Span;
 use camino::{Utf8Path, Utf8PathBuf};
 use module::{Instance, Module, Parsed, local_source};
+use rayon::prelude::*;
 use resources::{Found, Reader, header_span};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,71 +67,68 @@ pub(crate) fn extract_files(
     azure_pairs: &BTreeMap<String, String>,
 ) -> Facts {
     let mut facts = Facts::default();
-    let mut sorted: Vec<&SourceFile> = files.to_vec();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
-
-    let mut parsed: Vec<Parsed<'_>> = Vec::new();
-    for file in sorted {
-        match hcl_edit::parser::parse_body(&file.text) {
-            Ok(body) => parsed.push(Parsed { file, body }),
-            Err(error) => {
-                let location = error.location();
-                let line = u32::try_from(location.line()).unwrap_or(u32::MAX);
-                let column = u32::try_from(location.column()).unwrap_or(u32::MAX);
-                facts.input_error(
-                    Some(file.span_at(line, column)),
-                    None,
-                    format!(
-                        "terraform: {} (line {line}, column {column})",
-                        error.message()
-                    ),
-                );
-            }
-        }
-    }
-
-    let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&Parsed<'_>>> = BTreeMap::new();
-    for file in &parsed {
+    let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
+    for file in files {
         let dir = file
-            .file
             .path
             .parent()
             .map(Utf8Path::to_path_buf)
             .unwrap_or_default();
-        by_dir.entry(dir).or_default().push(file);
+        by_dir.entry(dir).or_default().push(*file);
     }
-    let modules: BTreeMap<Utf8PathBuf, Module<'_>> = by_dir
-        .into_iter()
-        .map(|(dir, files)| (dir.clone(), Module::new(dir, &files)))
+    for files in by_dir.values_mut() {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    // Directory by directory, in parallel: parse, note which local modules it calls, and read it
+    // as a root right away when it calls none. Syntax trees are dropped with their directory, so
+    // memory follows the largest module tree, not the whole repository.
+    let first: Vec<(&Utf8PathBuf, FirstPass)> = by_dir
+        .par_iter()
+        .map(|(dir, files)| (dir, first_pass(dir, files, azure_pairs)))
         .collect();
+    let mut calls: BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>> = BTreeMap::new();
+    let mut configured: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
+    let mut read: BTreeMap<&Utf8PathBuf, Found> = BTreeMap::new();
+    for (dir, pass) in first {
+        for (span, message) in pass.errors {
+            facts.input_error(Some(span), None, message);
+        }
+        if pass.configured {
+            configured.insert(dir);
+        }
+        if let Some(found) = pass.found {
+            read.insert(dir, found);
+        }
+        calls.insert(dir, pass.calls);
+    }
 
     // A directory another directory calls is a module, not a root of its own.
-    let mut called: BTreeSet<Utf8PathBuf> = BTreeSet::new();
-    for module in modules.values() {
-        for call in &module.calls {
-            if let Some(target) = call_source(call.node)
-                .and_then(|source| local_source(&module.dir, &source))
-                .filter(|target| *target != module.dir)
-            {
-                called.insert(target);
-            }
-        }
-    }
-
-    let mut per_root: Vec<Found> = Vec::new();
-    for (dir, module) in &modules {
-        if called.contains(dir) || !module.has_configuration() {
-            continue;
-        }
-        let instance = Instance::root(module);
-        let mut found = Found {
-            azure_pairs: azure_pairs.clone(),
-            ..Found::default()
-        };
-        let mut stack = vec![dir.clone()];
-        walk(&instance, &modules, &mut found, &mut stack);
-        per_root.push(found);
-    }
+    let called: BTreeSet<&Utf8PathBuf> = calls
+        .values()
+        .flatten()
+        .filter_map(|target| by_dir.get_key_value(target).map(|(dir, _)| dir))
+        .collect();
+    let root_dirs: Vec<&Utf8PathBuf> = by_dir
+        .keys()
+        .filter(|dir| !called.contains(dir) && configured.contains(dir))
+        .collect();
+    // Roots that call local modules are read again with every directory they reach.
+    let mut again: BTreeMap<&Utf8PathBuf, Found> = root_dirs
+        .par_iter()
+        .filter(|dir| !read.contains_key(*dir))
+        .map(|dir| (*dir, read_root(dir, &by_dir, &calls, azure_pairs)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+    let per_root: Vec<Found> = root_dirs
+        .iter()
+        .map(|dir| {
+            read.remove(dir)
+                .or_else(|| again.remove(dir))
+                .unwrap_or_default()
+        })
+        .collect();
 
     // The same address in two roots (`envs/prod`, `envs/staging`) is two stores: qualify both by directory.
     let mut roots_of: BTreeMap<String, usize> = BTreeMap::new();
@@ -138,14 +137,10 @@ pub(crate) fn extract_files(
             *roots_of.entry(id.clone()).or_default() += 1;
         }
     }
-    let root_dirs: Vec<Utf8PathBuf> = modules
-        .iter()
-        .filter(|(dir, module)| !called.contains(*dir) && module.has_configuration())
-        .map(|(dir, _)| dir.clone())
-        .collect();
     let mut nodes: BTreeMap<String, NodeFact> = BTreeMap::new();
     let mut flows = Vec::new();
     for (found, dir) in per_root.into_iter().zip(root_dirs) {
+        let dir = dir.as_path();
         let rename = |id: &str| -> String {
             if roots_of.get(id).copied().unwrap_or(0) > 1 && !dir.as_str().is_empty() {
                 format!("{dir}/{id}")
@@ -184,6 +179,133 @@ pub(crate) fn extract_files(
     facts.nodes.extend(nodes.into_values());
     facts.flows.extend(flows);
     facts
+}
+
+/// What the first pass learns of one directory.
+struct FirstPass {
+    /// Syntax errors, in file order.
+    errors: Vec<(Span, String)>,
+    /// The local directories its module calls point to (itself excluded).
+    calls: BTreeSet<Utf8PathBuf>,
+    /// Whether it declares anything Terraform would load (not only tfvars).
+    configured: bool,
+    /// The directory read as a root, when it calls no local module.
+    found: Option<Found>,
+}
+
+fn parse_all<'a>(
+    files: &[&'a SourceFile],
+    errors: Option<&mut Vec<(Span, String)>>,
+) -> Vec<Parsed<'a>> {
+    let mut parsed = Vec::new();
+    let mut errors = errors;
+    for file in files {
+        match hcl_edit::parser::parse_body(&file.text) {
+            Ok(body) => parsed.push(Parsed { file, body }),
+            Err(error) => {
+                if let Some(errors) = errors.as_deref_mut() {
+                    let location = error.location();
+                    let line = u32::try_from(location.line()).unwrap_or(u32::MAX);
+                    let column = u32::try_from(location.column()).unwrap_or(u32::MAX);
+                    errors.push((
+                        file.span_at(line, column),
+                        format!(
+                            "terraform: {} (line {line}, column {column})",
+                            error.message()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    parsed
+}
+
+fn first_pass(
+    dir: &Utf8PathBuf,
+    files: &[&SourceFile],
+    azure_pairs: &BTreeMap<String, String>,
+) -> FirstPass {
+    let mut errors = Vec::new();
+    let parsed = parse_all(files, Some(&mut errors));
+    let refs: Vec<&Parsed<'_>> = parsed.iter().collect();
+    let module = Module::new(dir.clone(), &refs);
+    let calls: BTreeSet<Utf8PathBuf> = module
+        .calls
+        .iter()
+        .filter_map(|call| call_source(call.node))
+        .filter_map(|source| local_source(dir, &source))
+        .filter(|target| target != dir)
+        .collect();
+    let configured = module.has_configuration();
+    let found = (calls.is_empty() && configured).then(|| {
+        let modules = BTreeMap::from([(dir.clone(), module)]);
+        read_modules(dir, &modules, azure_pairs)
+    });
+    FirstPass {
+        errors,
+        calls,
+        configured,
+        found,
+    }
+}
+
+/// Reads root `dir` with every local module directory it reaches.
+fn read_root(
+    dir: &Utf8PathBuf,
+    by_dir: &BTreeMap<Utf8PathBuf, Vec<&SourceFile>>,
+    calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+    azure_pairs: &BTreeMap<String, String>,
+) -> Found {
+    let mut reached: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
+    let mut queue = vec![dir];
+    while let Some(next) = queue.pop() {
+        let Some((key, _)) = by_dir.get_key_value(next) else {
+            continue;
+        };
+        if !reached.insert(key) {
+            continue;
+        }
+        queue.extend(calls.get(key).into_iter().flatten());
+    }
+    let parsed: Vec<(&Utf8PathBuf, Vec<Parsed<'_>>)> = reached
+        .iter()
+        .map(|dir| {
+            (
+                *dir,
+                parse_all(by_dir.get(*dir).map_or(&[], Vec::as_slice), None),
+            )
+        })
+        // A directory none of whose files parse is not a module (its errors are reported once).
+        .filter(|(_, parsed)| !parsed.is_empty())
+        .collect();
+    let refs: Vec<(&Utf8PathBuf, Vec<&Parsed<'_>>)> = parsed
+        .iter()
+        .map(|(dir, parsed)| (*dir, parsed.iter().collect()))
+        .collect();
+    let modules: BTreeMap<Utf8PathBuf, Module<'_>> = refs
+        .iter()
+        .map(|(dir, files)| ((*dir).clone(), Module::new((*dir).clone(), files)))
+        .collect();
+    read_modules(dir, &modules, azure_pairs)
+}
+
+/// Reads the root module at `dir`, following its calls into `modules`.
+fn read_modules(
+    dir: &Utf8PathBuf,
+    modules: &BTreeMap<Utf8PathBuf, Module<'_>>,
+    azure_pairs: &BTreeMap<String, String>,
+) -> Found {
+    let mut found = Found {
+        azure_pairs: azure_pairs.clone(),
+        ..Found::default()
+    };
+    if let Some(module) = modules.get(dir) {
+        let instance = Instance::root(module);
+        let mut stack = vec![dir.clone()];
+        walk(&instance, modules, &mut found, &mut stack);
+    }
+    found
 }
 
 /// The literal `source` of a module call.
