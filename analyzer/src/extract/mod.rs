@@ -35,7 +35,13 @@ pub struct ExtractContext<'a> {
 /// Which node a file belongs to, from the manifest's `paths` (longest match wins).
 #[derive(Debug, Default, Clone)]
 pub struct Owners {
+    /// (path or glob, compiled glob, node), longest first: the first match wins.
     entries: Vec<(String, Option<globset::GlobMatcher>, String)>,
+    /// Plain paths and the first entry that has each, so that a file's owner is found by looking
+    /// up its ancestors rather than by trying every entry.
+    prefixes: std::collections::HashMap<String, usize>,
+    /// Entries that are globs, in order.
+    globs: Vec<usize>,
 }
 
 impl Owners {
@@ -62,7 +68,20 @@ impl Owners {
                 .then(a.0.cmp(&b.0))
                 .then(a.2.cmp(&b.2))
         });
-        Owners { entries: list }
+        let mut prefixes = std::collections::HashMap::new();
+        let mut globs = Vec::new();
+        for (index, (path, glob, _)) in list.iter().enumerate() {
+            if glob.is_some() {
+                globs.push(index);
+            } else {
+                prefixes.entry(path.clone()).or_insert(index);
+            }
+        }
+        Owners {
+            entries: list,
+            prefixes,
+            globs,
+        }
     }
 
     /// Every entry as `(path or glob, node)`, in matching order (for cache keys).
@@ -75,18 +94,30 @@ impl Owners {
     /// The node a file belongs to, if any node's `paths` covers it.
     pub fn owner_of(&self, path: &Utf8Path) -> Option<&str> {
         let path = path.as_str();
-        self.entries
-            .iter()
-            .find(|(prefix, glob, _)| match glob {
-                Some(glob) => glob.is_match(path),
-                None => {
-                    path == prefix
-                        || (path.starts_with(prefix.as_str())
-                            && path.as_bytes().get(prefix.len()) == Some(&b'/'))
-                        || prefix.is_empty()
-                }
-            })
-            .map(|(_, _, node)| node.as_str())
+        // The file itself, each directory above it, then the root (an empty path).
+        let mut best: Option<usize> = None;
+        let mut ancestor = Some(path);
+        while let Some(current) = ancestor {
+            if let Some(&index) = self.prefixes.get(current) {
+                best = Some(best.map_or(index, |b| b.min(index)));
+            }
+            ancestor = match current.rfind('/') {
+                Some(at) => Some(&current[..at]),
+                None if !current.is_empty() => Some(""),
+                None => None,
+            };
+        }
+        let glob = self.globs.iter().copied().find(|&index| {
+            self.entries[index]
+                .1
+                .as_ref()
+                .is_some_and(|glob| glob.is_match(path))
+        });
+        let index = match (best, glob) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        self.entries.get(index).map(|(_, _, node)| node.as_str())
     }
 }
 
@@ -441,6 +472,34 @@ pub fn extract_files(
 mod tests {
     use super::Owners;
     use camino::Utf8Path;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Looking up ancestors finds the same owner as trying every entry, longest first.
+        #[test]
+        fn owner_lookup_matches_trying_every_entry(
+            entries in prop::collection::vec(
+                ("[a-c]{1,2}", "(\\./)?([ab](/[ab]){0,2}(/)?|[ab]/\\*\\*|[ab]/\\*\\.rs|)"),
+                0..8,
+            ),
+            path in "[ab](/[ab]){0,3}(\\.rs)?",
+        ) {
+            let owners = Owners::new(entries.iter().cloned());
+            let naive = owners.entries.iter().find(|(prefix, glob, _)| match glob {
+                Some(glob) => glob.is_match(&path),
+                None => {
+                    path == *prefix
+                        || (path.starts_with(prefix.as_str())
+                            && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+                        || prefix.is_empty()
+                }
+            });
+            prop_assert_eq!(
+                owners.owner_of(Utf8Path::new(&path)),
+                naive.map(|(_, _, node)| node.as_str())
+            );
+        }
+    }
 
     #[test]
     fn longest_path_owns_the_file() {
