@@ -44,6 +44,8 @@ pub struct SourceFile {
     pub path: Utf8PathBuf,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// Comments and string literals, lexed once for every extractor that needs them.
+    pieces: std::sync::OnceLock<Vec<crate::extract::lexer::Piece>>,
 }
 
 impl SourceFile {
@@ -58,7 +60,18 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            pieces: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The file's comments and string literals, in order; empty for a file whose syntax
+    /// borderline does not know. Lexed on first use, then shared.
+    pub(crate) fn pieces(&self) -> &[crate::extract::lexer::Piece] {
+        self.pieces.get_or_init(|| {
+            crate::extract::lexer::syntax_for(self.path.as_str())
+                .map(|syntax| crate::extract::lexer::lex(&self.text, &syntax))
+                .unwrap_or_default()
+        })
     }
 
     /// The span of a byte range of this file.

@@ -75,13 +75,10 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     if memchr::memmem::find(file.text.as_bytes(), MARKER.as_bytes()).is_none() {
         return facts;
     }
-    let Some(syntax) = lexer::syntax_for(file.path.as_str()) else {
-        return facts;
-    };
     let mut annotations = Vec::new();
-    for piece in lexer::lex(&file.text, &syntax) {
+    for piece in file.pieces() {
         if piece.kind == PieceKind::Comment {
-            find_tags(file, piece.range, &mut annotations, &mut facts);
+            find_tags(file, piece.range.clone(), &mut annotations, &mut facts);
         }
     }
     if annotations.is_empty() {

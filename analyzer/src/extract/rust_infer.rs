@@ -1,7 +1,7 @@
 //! Inference from unannotated Rust: field names that mean personal data, and URL literals that
 //! name a host. Everything found here is marked inferred: a guess to confirm, never an error alone.
 
-use super::lexer::{self, PieceKind};
+use super::lexer::PieceKind;
 use crate::source::{SourceFile, Span};
 
 /// Derives that mark a struct as data that is stored or sent: serde, sqlx, diesel.
@@ -124,11 +124,8 @@ pub(crate) struct HostLiteral {
 /// Hosts of `scheme://host...` URLs inside the file's string literals (never in comments).
 pub(crate) fn url_hosts(file: &SourceFile) -> Vec<HostLiteral> {
     let text: &str = &file.text;
-    let Some(syntax) = lexer::syntax_for(file.path.as_str()) else {
-        return Vec::new();
-    };
     let mut hosts = Vec::new();
-    for piece in lexer::lex(text, &syntax) {
+    for piece in file.pieces() {
         if piece.kind != PieceKind::String {
             continue;
         }

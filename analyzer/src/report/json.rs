@@ -189,6 +189,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
             transfer_of_flow.entry(flow).or_insert(transfer);
         }
     }
+    let statuses = crate::report::TransferStatuses::new(evaluation);
     let flows = model
         .flows
         .iter()
@@ -214,7 +215,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
                 inferred: flow.inferred,
                 transfer: match transfer {
                     None => "none".to_string(),
-                    Some(t) => crate::report::transfer_status(evaluation, t),
+                    Some(t) => statuses.status(t),
                 },
                 basis: transfer.and_then(|t| basis(&t.verdict)),
                 assumptions: transfer

@@ -13,6 +13,7 @@ pub mod text;
 use crate::finding::Finding;
 use crate::model::facts::Severity;
 use crate::source::{Files, LineColumn, Span};
+use std::collections::{BTreeSet, HashMap};
 
 /// Where a span is, for machine-readable output: a path relative to the root, 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -82,35 +83,55 @@ pub fn sanitize_for_terminal(text: &str) -> String {
         .collect()
 }
 
-/// The register status of a transfer: `lawful`, the rule names of its findings, or
-/// `waived (rule: reason)` when a valid waiver suppressed them. A waived transfer is never lawful.
-pub fn transfer_status(
-    evaluation: &crate::evaluate::Evaluation,
-    transfer: &crate::evaluate::transfer::Transfer,
-) -> String {
-    let on_transfer = |f: &&Finding| {
-        f.to.as_deref() == Some(transfer.to.as_str())
-            && f.from == transfer.from
-            && f.span == transfer.span
-    };
-    let rules: std::collections::BTreeSet<&str> = evaluation
-        .findings
-        .iter()
-        .filter(on_transfer)
-        .map(|f| f.rule)
-        .collect();
-    if !rules.is_empty() {
-        return rules.into_iter().collect::<Vec<_>>().join(", ");
+/// The register status of each transfer of an evaluation: `lawful`, the rule names of its
+/// findings, or `waived (rule: reason)` when a valid waiver suppressed them. A waived transfer is
+/// never lawful. Findings are indexed once by transfer: a search of every finding for each
+/// transfer made large reports quadratic.
+#[derive(Debug)]
+pub struct TransferStatuses<'a> {
+    /// (from, to, span) -> (rules of its findings, `rule: reason` of its waived findings).
+    by_transfer: HashMap<TransferKey<'a>, (BTreeSet<&'static str>, Vec<String>)>,
+}
+
+type TransferKey<'a> = (Option<&'a str>, &'a str, Option<crate::source::Span>);
+
+impl<'a> TransferStatuses<'a> {
+    pub fn new(evaluation: &'a crate::evaluate::Evaluation) -> TransferStatuses<'a> {
+        let mut by_transfer: HashMap<TransferKey<'a>, (BTreeSet<&'static str>, Vec<String>)> =
+            HashMap::new();
+        for finding in &evaluation.findings {
+            if let Some(to) = finding.to.as_deref() {
+                by_transfer
+                    .entry((finding.from.as_deref(), to, finding.span))
+                    .or_default()
+                    .0
+                    .insert(finding.rule);
+            }
+        }
+        for (finding, reason) in &evaluation.waived {
+            if let Some(to) = finding.to.as_deref() {
+                by_transfer
+                    .entry((finding.from.as_deref(), to, finding.span))
+                    .or_default()
+                    .1
+                    .push(format!("{}: {reason}", finding.rule));
+            }
+        }
+        TransferStatuses { by_transfer }
     }
-    let waived: Vec<String> = evaluation
-        .waived
-        .iter()
-        .filter(|(f, _)| on_transfer(&f))
-        .map(|(f, reason)| format!("{}: {reason}", f.rule))
-        .collect();
-    if waived.is_empty() {
-        "lawful".to_string()
-    } else {
-        format!("waived ({})", waived.join("; "))
+
+    pub fn status(&self, transfer: &crate::evaluate::transfer::Transfer) -> String {
+        let key = (
+            transfer.from.as_deref(),
+            transfer.to.as_str(),
+            transfer.span,
+        );
+        match self.by_transfer.get(&key) {
+            Some((rules, _)) if !rules.is_empty() => {
+                rules.iter().copied().collect::<Vec<_>>().join(", ")
+            }
+            Some((_, waived)) if !waived.is_empty() => format!("waived ({})", waived.join("; ")),
+            _ => "lawful".to_string(),
+        }
     }
 }

@@ -55,7 +55,7 @@ fn mechanism_reference(safeguard: &Safeguard, rules: &RuleSet) -> String {
 
 fn row(
     model: &Model,
-    evaluation: &Evaluation,
+    statuses: &crate::report::TransferStatuses<'_>,
     rules: &RuleSet,
     transfer: &Transfer,
 ) -> RegisterRow {
@@ -70,7 +70,7 @@ fn row(
         ),
         _ => ("none".to_string(), String::new()),
     };
-    let status = crate::report::transfer_status(evaluation, transfer);
+    let status = statuses.status(transfer);
     let evidence = position(&model.files, transfer.span, None)
         .map(|p| format!("{}:{}", p.file, p.line))
         .unwrap_or_default();
@@ -113,10 +113,11 @@ fn row(
 
 /// Every transfer of the evaluation, sorted by (exporter, recipient, evidence).
 pub fn rows(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RegisterRow> {
+    let statuses = crate::report::TransferStatuses::new(evaluation);
     let mut rows: Vec<RegisterRow> = evaluation
         .transfers
         .iter()
-        .map(|t| row(model, evaluation, rules, t))
+        .map(|t| row(model, &statuses, rules, t))
         .collect();
     rows.sort_by(|a, b| {
         (&a.exporter, &a.recipient, &a.evidence).cmp(&(&b.exporter, &b.recipient, &b.evidence))
