@@ -158,11 +158,9 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
             continue;
         }
         let after_space = i == 0 || bytes[i - 1].is_ascii_whitespace();
-        if let Some(open) = syntax
-            .line_comments
-            .iter()
-            .find(|open| bytes[i..].starts_with(open.as_bytes()))
-            && (!syntax.comment_needs_space || after_space)
+        if let Some(open) = syntax.line_comments.iter().find(|open| {
+            open.as_bytes().first() == Some(&byte) && bytes[i..].starts_with(open.as_bytes())
+        }) && (!syntax.comment_needs_space || after_space)
         {
             let start = i + open.len();
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
@@ -173,11 +171,9 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
             i = end;
             continue;
         }
-        if let Some((open, close)) = syntax
-            .block_comments
-            .iter()
-            .find(|(open, _)| bytes[i..].starts_with(open.as_bytes()))
-        {
+        if let Some((open, close)) = syntax.block_comments.iter().find(|(open, _)| {
+            open.as_bytes().first() == Some(&byte) && bytes[i..].starts_with(open.as_bytes())
+        }) {
             let start = i + open.len();
             let (end, next) = block_end(bytes, start, open, close, syntax.rust);
             pieces.push(Piece {
