@@ -58,37 +58,80 @@ pub fn discover(
             let name = entry.file_name();
             !(name == ".git" || name == "target" || name == "node_modules")
         })
-        .build();
+        .build_parallel();
+    // Each walker thread collects its own list; the lists are merged and sorted afterwards.
+    let lists: std::sync::Mutex<Vec<Discovery>> = std::sync::Mutex::new(Vec::new());
+    walker.run(|| {
+        let mut gathered = Gathered {
+            discovery: Discovery::default(),
+            sink: &lists,
+        };
+        let excludes = &excludes;
+        Box::new(move |entry| {
+            if let Ok(entry) = entry {
+                visit(entry, root, excludes, wanted, &mut gathered.discovery);
+            }
+            ignore::WalkState::Continue
+        })
+    });
     let mut discovery = Discovery::default();
-    for entry in walker {
-        let Ok(entry) = entry else { continue };
-        // Symlinks, FIFOs, sockets and devices are never opened.
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let Ok(relative) = entry.path().strip_prefix(root) else {
-            continue;
-        };
-        let Some(relative) =
-            Utf8Path::from_path(relative).map(|p| Utf8PathBuf::from(p.as_str().replace('\\', "/")))
-        else {
-            discovery.diagnostics.push(skipped(
-                None,
-                "a file name that is not UTF-8 was skipped".into(),
-                Severity::Note,
-            ));
-            continue;
-        };
-        if excludes.is_match(relative.as_str()) || !wanted(&relative) {
-            continue;
-        }
-        discovery.files.push(Candidate {
-            path: relative,
-            absolute: entry.into_path(),
-        });
+    for list in lists.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        discovery.files.extend(list.files);
+        discovery.diagnostics.extend(list.diagnostics);
     }
     discovery.files.sort_by(|a, b| a.path.cmp(&b.path));
     discovery
+}
+
+/// One walker thread's findings, handed over when the thread's visitor is dropped.
+struct Gathered<'a> {
+    discovery: Discovery,
+    sink: &'a std::sync::Mutex<Vec<Discovery>>,
+}
+
+impl Drop for Gathered<'_> {
+    fn drop(&mut self) {
+        let discovery = std::mem::take(&mut self.discovery);
+        let mut sink = self
+            .sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sink.push(discovery);
+    }
+}
+
+/// Lists one walked entry if it is a regular file an extractor wants.
+fn visit(
+    entry: ignore::DirEntry,
+    root: &Path,
+    excludes: &globset::GlobSet,
+    wanted: &(dyn Fn(&Utf8Path) -> bool + Sync),
+    discovery: &mut Discovery,
+) {
+    // Symlinks, FIFOs, sockets and devices are never opened.
+    if !entry.file_type().is_some_and(|t| t.is_file()) {
+        return;
+    }
+    let Ok(relative) = entry.path().strip_prefix(root) else {
+        return;
+    };
+    let Some(relative) =
+        Utf8Path::from_path(relative).map(|p| Utf8PathBuf::from(p.as_str().replace('\\', "/")))
+    else {
+        discovery.diagnostics.push(skipped(
+            None,
+            "a file name that is not UTF-8 was skipped".into(),
+            Severity::Note,
+        ));
+        return;
+    };
+    if excludes.is_match(relative.as_str()) || !wanted(&relative) {
+        return;
+    }
+    discovery.files.push(Candidate {
+        path: relative,
+        absolute: entry.into_path(),
+    });
 }
 
 /// Reads the file at `absolute` (shown as `relative`): its text, or the diagnostic that says why
