@@ -75,7 +75,10 @@ pub fn discover(
         })
     });
     let mut discovery = Discovery::default();
-    for list in lists.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+    for list in lists
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
         discovery.files.extend(list.files);
         discovery.diagnostics.extend(list.diagnostics);
     }

@@ -138,7 +138,7 @@ fn fingerprint(model: &Model, findings: &mut [Finding]) {
             .map(|file| file.path.as_str());
         f.fingerprint_source(file)
     };
-    order.sort_by_key(|&i| (source(&findings[i]), findings[i].message.clone()));
+    order.sort_by_cached_key(|&i| (source(&findings[i]), findings[i].message.clone()));
     for index in order {
         let base = source(&findings[index]);
         let count = seen.entry(base.clone()).or_insert(0);

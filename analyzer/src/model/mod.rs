@@ -145,7 +145,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     // A node created with `domains` could change how other hosts resolve, so it clears the cache.
     let mut resolved_hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
     // The same misspelt id is usually written many times: its suggestion is searched for once.
-    let mut suggestions: BTreeMap<String, String> = BTreeMap::new();
+    let mut suggestions = Suggestions::default();
     for fact in flow_facts {
         let Some(from) = fact.from.clone() else {
             diagnostics.push(ExtractionDiagnostic {
@@ -181,7 +181,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                                 resolved_hosts.clear();
                             }
                             // The new node may be a closer match for a misspelt id.
-                            suggestions.clear();
+                            suggestions.node_added(&id);
                             merge_node(&mut nodes, &mut kind_defaulted, node, rules);
                             resolved_hosts.insert(host.clone(), Some(id.clone()));
                             (id, *span)
@@ -287,16 +287,12 @@ fn unresolved(
     id: &str,
     span: Option<Span>,
     nodes: &BTreeMap<String, Node>,
-    suggestions: &mut BTreeMap<String, String>,
+    suggestions: &mut Suggestions,
 ) -> ExtractionDiagnostic {
     let suggestion = suggestions
-        .entry(id.to_string())
-        .or_insert_with(|| {
-            closest_id(id, nodes.keys().map(String::as_str))
-                .map(|closest| format!("; did you mean `{closest}`?"))
-                .unwrap_or_default()
-        })
-        .clone();
+        .closest(id, nodes.keys().map(String::as_str))
+        .map(|closest| format!("; did you mean `{closest}`?"))
+        .unwrap_or_default();
     ExtractionDiagnostic {
         rule: "unresolved-reference",
         severity: Severity::Warning,
@@ -306,11 +302,53 @@ fn unresolved(
     }
 }
 
+/// "Did you mean" for misspelt ids. The same id is usually misspelt many times: its closest node
+/// is searched for once, then kept up to date as nodes are added (a new node can only be a closer
+/// match), rather than searched for again over every node.
+#[derive(Debug, Default)]
+struct Suggestions {
+    /// Misspelt id -> the closest node id so far and its distance.
+    best: BTreeMap<String, Option<(usize, String)>>,
+}
+
+impl Suggestions {
+    fn closest<'a>(&mut self, id: &str, ids: impl Iterator<Item = &'a str>) -> Option<&str> {
+        self.best
+            .entry(id.to_string())
+            .or_insert_with(|| {
+                closest_with_distance(id, ids)
+                    .map(|(distance, candidate)| (distance, candidate.to_string()))
+            })
+            .as_ref()
+            .map(|(_, candidate)| candidate.as_str())
+    }
+
+    fn node_added(&mut self, added: &str) {
+        for (id, best) in &mut self.best {
+            if let Some((distance, candidate)) = closest_with_distance(id, std::iter::once(added))
+                && best
+                    .as_ref()
+                    .is_none_or(|(d, c)| (distance, candidate) < (*d, c.as_str()))
+            {
+                *best = Some((distance, candidate.to_string()));
+            }
+        }
+    }
+}
+
 /// The closest of `candidates` by edit distance, if it is close enough to be a typo.
 ///
 /// Called once per unresolved reference over every node id, so it must stay cheap: candidates
 /// whose length alone rules them out are skipped, and the distance stops counting past the limit.
 pub fn closest_id<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    closest_with_distance(id, candidates).map(|(_, candidate)| candidate)
+}
+
+/// [`closest_id`] with its edit distance.
+fn closest_with_distance<'a>(
+    id: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<(usize, &'a str)> {
     let id_chars: Vec<char> = id.chars().collect();
     let mut row = Vec::new();
     let mut best: Option<(usize, &'a str)> = None;
@@ -323,7 +361,7 @@ pub fn closest_id<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Op
             best = Some((distance, candidate));
         }
     }
-    best.map(|(_, candidate)| candidate)
+    best
 }
 
 /// Levenshtein distance over characters.
@@ -471,6 +509,37 @@ fn merge_node(
             node.origins.insert(fact.origin);
             // A declared fact makes the node declared, whatever was guessed before.
             node.inferred = node.inferred && fact.inferred;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Suggestions, closest_id};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A suggestion kept up to date as ids are added equals a search over every id.
+        #[test]
+        fn suggestions_follow_added_nodes(
+            first in prop::collection::btree_set("[a-d]{1,6}", 0..12),
+            added in prop::collection::vec("[a-d]{1,6}", 0..12),
+            misspelt in prop::collection::vec("[a-d]{1,6}", 1..4),
+        ) {
+            let mut ids = first.clone();
+            let mut suggestions = Suggestions::default();
+            for id in &misspelt {
+                suggestions.closest(id, ids.iter().map(String::as_str));
+            }
+            for id in &added {
+                suggestions.node_added(id);
+                ids.insert(id.clone());
+            }
+            for id in &misspelt {
+                let kept = suggestions.closest(id, std::iter::empty()).map(str::to_string);
+                let searched = closest_id(id, ids.iter().map(String::as_str)).map(str::to_string);
+                prop_assert_eq!(kept, searched);
+            }
         }
     }
 }
