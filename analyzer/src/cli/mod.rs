@@ -142,16 +142,26 @@ pub fn configure_jobs(common: &CommonArgs) -> anyhow::Result<()> {
 
 /// Writes output to `-o FILE` or standard output.
 pub fn write_output(common: &CommonArgs, text: &str) -> anyhow::Result<()> {
+    write_output_with(common, &mut |out| out.write_all(text.as_bytes()))
+}
+
+/// Writes a report to `--output` or standard output as `write` produces it.
+pub fn write_output_with(
+    common: &CommonArgs,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     match &common.output {
-        Some(path) => std::fs::write(path, text)
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                write(&mut out)?;
+                out.flush()
+            })
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`borderline scan | head`) is not an error worth a message.
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
+            match write(&mut stdout).and_then(|_| stdout.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),

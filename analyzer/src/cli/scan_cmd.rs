@@ -2,6 +2,7 @@
 
 use super::{
     CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, scan_repository, use_color, write_output,
+    write_output_with,
 };
 use borderline::baseline::Baseline;
 use borderline::model::facts::Severity;
@@ -85,17 +86,25 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     }
     let (model, evaluation) = (&scanned.model, &scanned.evaluation);
     let text = match args.format {
-        ScanFormat::Text => report::text::render(
+        // JSON is written as it is serialised: it is the largest report.
+        ScanFormat::Json => {
+            write_output_with(&args.common, &mut |out| {
+                report::json::write(out, model, evaluation, &rules)
+            })?;
+            None
+        }
+        ScanFormat::Text => Some(report::text::render(
             &model.files,
             &evaluation.findings,
             evaluation.waived.len(),
             use_color(&args.common),
-        ),
-        ScanFormat::Json => report::json::render(model, evaluation, &rules),
-        ScanFormat::Sarif => report::sarif::render(model, evaluation, baseline.is_some()),
-        ScanFormat::Markdown => report::markdown::render(model, evaluation, &rules),
+        )),
+        ScanFormat::Sarif => Some(report::sarif::render(model, evaluation, baseline.is_some())),
+        ScanFormat::Markdown => Some(report::markdown::render(model, evaluation, &rules)),
     };
-    write_output(&args.common, &text)?;
+    if let Some(text) = text {
+        write_output(&args.common, &text)?;
+    }
     let threshold = match args.fail_on {
         Some(FailOn::Error) => Some(Severity::Error),
         Some(FailOn::Warning) => Some(Severity::Warning),

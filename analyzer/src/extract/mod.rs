@@ -303,6 +303,60 @@ pub fn extract_files(
             .collect(),
         None => Vec::new(),
     };
+    // Whole-set extractors run first, so that the files only they read can be reduced to what
+    // their facts point into before the bulk of the repository streams through.
+    let mut whole_facts: Vec<Option<Facts>> = extractors.iter().map(|_| None).collect();
+    for (k, extractor) in extractors.iter().enumerate() {
+        if extractor.per_file().is_some() {
+            continue;
+        }
+        let (claimed, hashes): (Vec<&SourceFile>, Vec<u128>) = held
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| claims[*i] & bit(k) != 0)
+            .filter_map(|(i, file)| {
+                Some((file.as_ref()?, held_hashes.get(i).copied().unwrap_or(0)))
+            })
+            .unzip();
+        if claimed.is_empty() {
+            continue;
+        }
+        whole_facts[k] = Some(match cache {
+            Some(cache) => cache.extract(extractor.as_ref(), &claimed, &hashes, ctx),
+            None => extractor.extract(&claimed, ctx),
+        });
+    }
+    let streamed: u32 = !whole;
+    let mut stored: Vec<Option<StoredFile>> = (0..inputs.len()).map(|_| None).collect();
+    let needed_later =
+        |i: usize| claims[i] & streamed != 0 || owners::is_package_manifest(&inputs[i].path);
+    let early: BTreeSet<FileId> = held
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !needed_later(*i))
+        .filter_map(|(_, file)| Some(file.as_ref()?.id))
+        .collect();
+    let mut early_spans: BTreeMap<FileId, Vec<(u32, u32)>> = BTreeMap::new();
+    for facts in whole_facts.iter_mut().flatten() {
+        facts.for_each_span(&mut |span| {
+            if early.contains(&span.file) {
+                early_spans
+                    .entry(span.file)
+                    .or_default()
+                    .push((span.start, span.end));
+            }
+        });
+    }
+    for (i, slot) in held.iter_mut().enumerate() {
+        if needed_later(i) {
+            continue;
+        }
+        if let Some(file) = slot.take() {
+            let spans = early_spans.remove(&file.id).unwrap_or_default();
+            stored[i] = Some(StoredFile::keeping(&file, spans));
+        }
+    }
+
     let manifests: Vec<&SourceFile> = held
         .iter()
         .flatten()
@@ -332,7 +386,6 @@ pub fn extract_files(
         .collect();
 
     // Streamed: each file read, run through the per-file extractors that claim it, and dropped.
-    let streamed: u32 = !whole;
     let mut results: Vec<Streamed> = (0..inputs.len())
         .filter(|&i| claims[i] & streamed != 0 && !failed[i])
         .collect::<Vec<_>>()
@@ -398,23 +451,7 @@ pub fn extract_files(
     let mut per_file_caches = per_file_caches;
     for (k, extractor) in extractors.iter().enumerate() {
         match extractor.per_file() {
-            None => {
-                let (claimed, hashes): (Vec<&SourceFile>, Vec<u128>) = held
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| claims[*i] & bit(k) != 0)
-                    .filter_map(|(i, file)| {
-                        Some((file.as_ref()?, held_hashes.get(i).copied().unwrap_or(0)))
-                    })
-                    .unzip();
-                if claimed.is_empty() {
-                    continue;
-                }
-                facts.extend(match cache {
-                    Some(cache) => cache.extract(extractor.as_ref(), &claimed, &hashes, ctx),
-                    None => extractor.extract(&claimed, ctx),
-                });
-            }
+            None => facts.extend(whole_facts[k].take().unwrap_or_default()),
             Some(split) => {
                 let mut own = Facts::default();
                 let mut records = Vec::new();
@@ -435,10 +472,11 @@ pub fn extract_files(
         }
     }
 
-    // Held files keep the lines any fact points into; then they are dropped too.
-    let mut stored: Vec<Option<StoredFile>> = (0..inputs.len()).map(|_| None).collect();
+    // Files held to the end keep the lines any fact points into; then they are dropped too.
     for result in results {
-        stored[result.index] = result.stored;
+        if result.stored.is_some() {
+            stored[result.index] = result.stored;
+        }
         diagnostics.extend(result.diagnostic);
     }
     let mut held_spans: BTreeMap<FileId, Vec<(u32, u32)>> = BTreeMap::new();

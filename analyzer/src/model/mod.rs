@@ -121,13 +121,23 @@ pub struct ModelInput {
 
 /// Merges facts into nodes and flows, resolves locations, endpoints and references.
 pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
-    let mut diagnostics = Vec::new();
-    diagnostics.extend(input.manifest_facts.diagnostics.iter().cloned());
-    diagnostics.extend(input.extracted.diagnostics.iter().cloned());
+    // Facts are moved into the model, never copied: a large repository's facts are most of a
+    // scan's memory.
+    let Facts {
+        nodes: manifest_nodes,
+        flows: manifest_flows,
+        diagnostics: manifest_diagnostics,
+    } = input.manifest_facts;
+    let Facts {
+        nodes: mut extracted_nodes,
+        flows: extracted_flows,
+        diagnostics: extracted_diagnostics,
+    } = input.extracted;
+    let mut diagnostics = manifest_diagnostics;
+    diagnostics.extend(extracted_diagnostics);
 
     // Manifest facts come first so that what a person declared wins over what was read or guessed.
-    let mut node_facts: Vec<NodeFact> = input.manifest_facts.nodes.clone();
-    let mut extracted_nodes = input.extracted.nodes.clone();
+    let mut node_facts: Vec<NodeFact> = manifest_nodes;
     extracted_nodes.sort_by(|a, b| (a.inferred, &a.id, a.span).cmp(&(b.inferred, &b.id, b.span)));
     node_facts.extend(extracted_nodes);
 
@@ -137,8 +147,8 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         merge_node(&mut nodes, &mut kind_defaulted, fact, rules);
     }
 
-    let mut flow_facts = input.manifest_facts.flows.clone();
-    flow_facts.extend(input.extracted.flows.iter().cloned());
+    let mut flow_facts = manifest_flows;
+    flow_facts.extend(extracted_flows);
 
     let mut flows = Vec::new();
     // Many flows name the same host (one vendor URL in every service): each host is resolved once.

@@ -127,6 +127,21 @@ pub fn basis(verdict: &Verdict) -> Option<String> {
 
 /// Renders the JSON report, pretty-printed, ending in a newline.
 pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String {
+    let mut out = Vec::new();
+    match write(&mut out, model, evaluation, rules) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+    }
+}
+
+/// Writes the JSON report to `out` as it is serialised, without building it as one string first
+/// (for a large repository the report is tens of megabytes).
+pub fn write(
+    out: &mut dyn std::io::Write,
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+) -> std::io::Result<()> {
     let findings = evaluation
         .findings
         .iter()
@@ -235,8 +250,6 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
         nodes,
         flows,
     };
-    let mut out =
-        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
 }
