@@ -5,6 +5,8 @@
 //! scale scans the same bytes and figures from different commits are comparable. The tree is
 //! annotation-dense on purpose: about 60 % of the Rust files carry a marker or a serde derive
 //! and therefore reach the Rust parser, which is the worst case for borderline's prefilter.
+//! A third tree keeps the 1x services and adds three times their lines as ordinary library
+//! code, the way real monorepos mostly grow: memory should follow the facts, not the bytes.
 
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
@@ -303,6 +305,28 @@ impl Generator {
         Ok(())
     }
 
+    /// A library crate of ordinary code: no marker, no data derive, no URL. Real monorepos grow
+    /// mostly like this, and the scan's memory should not grow with it.
+    fn plain_crate(&mut self, index: usize) -> Result<()> {
+        let dir = format!("libs/util-{index:04}");
+        self.write(
+            &format!("{dir}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"util-{index:04}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"
+            ),
+        )?;
+        for file in [
+            "lib", "buffer", "cursor", "batch", "limits", "retry", "codec", "cache", "pool",
+            "clock",
+        ] {
+            let mut text = format!("//! {} helpers.\n\n", capitalise(file));
+            let lines = 320 + self.rng.below(60);
+            self.functions(&mut text, lines);
+            self.write(&format!("{dir}/src/{file}.rs"), &text)?;
+        }
+        Ok(())
+    }
+
     fn manifest(&mut self, services: usize) -> Result<()> {
         let mut text = String::from(
             "# A synthetic monorepo for `cargo xtask bench`.\n\n[project]\nname = \"bench\"\nhome = \"EEA\"\n\n[policy]\napproved_mechanisms = [\"adequacy\", \"scc\", \"bcr\"]\nrequire_tia = true\nunknown_location = \"warning\"\n\n",
@@ -334,7 +358,8 @@ fn capitalise(word: &str) -> String {
     }
 }
 
-fn generate(root: &Path, services: usize) -> Result<TreeSize> {
+/// A tree of `services` services and `plain` library crates of ordinary code.
+fn generate(root: &Path, services: usize, plain: usize) -> Result<TreeSize> {
     if root.exists() {
         std::fs::remove_dir_all(root).with_context(|| format!("removing {}", root.display()))?;
     }
@@ -346,6 +371,9 @@ fn generate(root: &Path, services: usize) -> Result<TreeSize> {
     generator.manifest(services)?;
     for index in 0..services {
         generator.service(index)?;
+    }
+    for index in 0..plain {
+        generator.plain_crate(index)?;
     }
     Ok(generator.size)
 }
@@ -438,8 +466,8 @@ struct Row {
     floor_peak_kib: Option<u64>,
 }
 
-fn run_size(binary: &Path, root: &Path, services: usize) -> Result<Row> {
-    let size = generate(root, services)?;
+fn run_size(binary: &Path, root: &Path, services: usize, plain: usize) -> Result<Row> {
+    let size = generate(root, services, plain)?;
     let root_text = root.to_string_lossy().to_string();
     let (floor, floor_peak_kib) = match which("rg") {
         Some(rg) => {
@@ -475,6 +503,18 @@ fn run_size(binary: &Path, root: &Path, services: usize) -> Result<Row> {
         floor,
         floor_peak_kib,
     })
+}
+
+fn print_growth(label: &str, from: &Row, to: &Row) {
+    let time_growth = to.scan.wall.as_secs_f64() / from.scan.wall.as_secs_f64().max(1e-6);
+    let memory_growth = match (from.scan.peak_kib, to.scan.peak_kib) {
+        (Some(a), Some(b)) if a > 0 => format!("{:.2}x", b as f64 / a as f64),
+        _ => "n/a".into(),
+    };
+    println!(
+        "growth {label}: lines {:.2}x, scan time {time_growth:.2}x, peak memory {memory_growth}",
+        to.size.lines as f64 / from.size.lines.max(1) as f64
+    );
 }
 
 fn mib(kib: Option<u64>) -> String {
@@ -539,19 +579,15 @@ pub fn bench(args: &[&str], workspace: &Path) -> Result<()> {
     println!("machine: {cores} cores; floor: {floor_name}; fastest of {RUNS} runs each");
 
     let services = ((SERVICES_AT_SCALE_1 * scale).round() as usize).max(1);
-    let one = run_size(&binary, &base.join("1x"), services)?;
+    let one = run_size(&binary, &base.join("1x"), services, 0)?;
     print_row("1x", &one);
-    let four = run_size(&binary, &base.join("4x"), services * 4)?;
+    let four = run_size(&binary, &base.join("4x"), services * 4, 0)?;
     print_row("4x", &four);
-    let time_growth = four.scan.wall.as_secs_f64() / one.scan.wall.as_secs_f64().max(1e-6);
-    let memory_growth = match (one.scan.peak_kib, four.scan.peak_kib) {
-        (Some(a), Some(b)) if a > 0 => format!("{:.2}x", b as f64 / a as f64),
-        _ => "n/a".into(),
-    };
-    println!(
-        "growth 1x -> 4x: lines {:.2}x, scan time {time_growth:.2}x, peak memory {memory_growth}",
-        four.size.lines as f64 / one.size.lines.max(1) as f64
-    );
+    // The 1x services again, with three times their lines added as ordinary library code.
+    let plain = run_size(&binary, &base.join("4x-code"), services, services * 3)?;
+    print_row("4x code, 1x annotations", &plain);
+    print_growth("1x -> 4x", &one, &four);
+    print_growth("1x -> 4x code, same annotations", &one, &plain);
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&base);
     } else {
