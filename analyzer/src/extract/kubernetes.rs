@@ -89,12 +89,13 @@ impl Extractor for KubernetesExtractor {
         claims_path(path)
     }
 
-    /// Two passes, each file by file in parallel, so that no more than a file's YAML tree per
-    /// thread is in memory: the first collects what resolves names across files (workload and
-    /// Service names, namespaces, ConfigMap entries, chart names), the second parses each file
-    /// again and reads its workloads and Helm values against that index.
+    /// Files are parsed one at a time (in parallel) and reduced at once to what resolves names
+    /// across files (workload and Service names, namespaces, ConfigMap entries, chart names) and
+    /// to plans of what each workload and Helm values document emits, so no YAML tree outlives
+    /// its file. The plans are then emitted against the whole cluster.
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        let indexed: Vec<FileIndex> = files.par_iter().map(|file| index_file(file, ctx)).collect();
+        let mut indexed: Vec<FileIndex> =
+            files.par_iter().map(|file| index_file(file, ctx)).collect();
         let mut facts = Facts::default();
         let cluster = Cluster::collect(files, &indexed, &mut facts);
         let mut charts: BTreeMap<&Utf8Path, (String, Span)> = BTreeMap::new();
@@ -105,50 +106,28 @@ impl Extractor for KubernetesExtractor {
                     .or_insert_with(|| chart.clone());
             }
         }
-        let emitted: Vec<(Vec<(String, Facts)>, Facts)> = files
-            .par_iter()
-            .zip(&indexed)
-            .map(|(file, index)| {
-                if !index.parsed {
-                    return (Vec::new(), Facts::default());
-                }
-                let Some(documents) = parse_documents(file, &mut Facts::default()) else {
-                    return (Vec::new(), Facts::default());
-                };
-                let mut workloads = Vec::new();
-                for workload in scan_documents(file, &documents, ctx).workloads {
-                    let mut own = Facts::default();
-                    emit_workload(&workload, &cluster, ctx, &mut own);
-                    workloads.push((workload.id, own));
-                }
-                let mut values = Facts::default();
-                if is_values_file(&file.path) {
-                    let chart = charts
-                        .get(file.path.parent().unwrap_or(Utf8Path::new("")))
-                        .cloned();
-                    for document in &documents {
-                        emit_values(file, document, chart.clone(), &cluster, ctx, &mut values);
-                    }
-                }
-                (workloads, values)
-            })
-            .collect();
         // Workloads in (id, path) order, then Helm values in path order.
         let mut workloads: Vec<(String, &Utf8Path, Facts)> = Vec::new();
-        let mut values = Vec::new();
-        for (file, (file_workloads, file_values)) in files.iter().zip(emitted) {
-            for (id, own) in file_workloads {
+        let mut values = Facts::default();
+        for (file, index) in files.iter().zip(&mut indexed) {
+            for plan in std::mem::take(&mut index.plans) {
+                let id = plan.node.id.clone();
+                let mut own = Facts::default();
+                emit_workload(plan, &cluster, &mut own);
                 workloads.push((id, file.path.as_path(), own));
             }
-            values.push(file_values);
+            let chart = charts
+                .get(file.path.parent().unwrap_or(Utf8Path::new("")))
+                .cloned();
+            for plan in std::mem::take(&mut index.values) {
+                emit_values(file, plan, chart.clone(), &cluster, ctx, &mut values);
+            }
         }
         workloads.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         for (_, _, own) in workloads {
             facts.extend(own);
         }
-        for own in values {
-            facts.extend(own);
-        }
+        facts.extend(values);
         facts
     }
 }
@@ -271,6 +250,10 @@ struct FileIndex {
     config_maps: Vec<(String, YamlNode, YamlNode)>,
     /// The chart's name and where it is, for a `Chart.yaml`.
     chart: Option<(String, Span)>,
+    /// Workloads to emit, in document order.
+    plans: Vec<WorkloadPlan>,
+    /// Helm values documents to emit, in order.
+    values: Vec<ValuesPlan>,
 }
 
 fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
@@ -285,7 +268,18 @@ fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
             Some((name.as_str()?.to_string(), name.span(file)))
         });
     }
+    if is_values_file(&file.path) {
+        index.values = documents
+            .iter()
+            .map(|document| plan_values(file, document, ctx))
+            .collect();
+    }
     let scanned = scan_documents(file, &documents, ctx);
+    index.plans = scanned
+        .workloads
+        .iter()
+        .map(|workload| plan_workload(workload, ctx))
+        .collect();
     index.workloads = scanned
         .workloads
         .into_iter()
@@ -412,12 +406,31 @@ fn string_map(node: &YamlNode) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn emit_workload(
-    workload: &Workload<'_>,
-    cluster: &Cluster<'_>,
-    ctx: &ExtractContext<'_>,
-    facts: &mut Facts,
-) {
+/// What the first pass keeps of a workload, to emit it once every file is indexed.
+struct WorkloadPlan {
+    node: NodeFact,
+    /// Where its configuration values come from, in the order they are read.
+    sources: Vec<ValueSource>,
+}
+
+enum ValueSource {
+    /// A string in the workload's own manifest (an `env` value, an argument): key, text, where.
+    Text {
+        key: String,
+        text: String,
+        span: Span,
+    },
+    /// One key of a ConfigMap (`configMapKeyRef`), read under the variable `key`.
+    MapKey {
+        key: String,
+        map: String,
+        wanted: String,
+    },
+    /// Every key of a ConfigMap (`envFrom`).
+    MapAll { map: String },
+}
+
+fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadPlan {
     let file = workload.file;
     let mut node = NodeFact::new(workload.id.clone(), Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
@@ -426,9 +439,15 @@ fn emit_workload(
         .path(&["metadata", "name"])
         .map(|n| n.span(file));
     node.location = workload_location(workload, ctx.rules);
-    facts.nodes.push(node);
 
-    let mut values: Vec<(&str, &SourceFile, &YamlNode)> = Vec::new();
+    let text = |key: &str, value: &YamlNode| {
+        value.as_str().map(|text| ValueSource::Text {
+            key: key.to_string(),
+            text: text.to_string(),
+            span: value.span(file),
+        })
+    };
+    let mut sources = Vec::new();
     for list in ["initContainers", "containers"] {
         for container in workload
             .pod_spec
@@ -443,25 +462,22 @@ fn emit_workload(
             {
                 let key = env.get("name").and_then(YamlNode::as_str).unwrap_or("");
                 if let Some(value) = env.get("value") {
-                    values.push((key, file, value));
+                    sources.extend(text(key, value));
                 }
                 // Only ConfigMaps are read: a Secret's values are never opened.
                 if let Some(reference) = env.path(&["valueFrom", "configMapKeyRef"]) {
-                    let map = reference
-                        .get("name")
-                        .and_then(YamlNode::as_str)
-                        .unwrap_or("");
-                    let wanted = reference
-                        .get("key")
-                        .and_then(YamlNode::as_str)
-                        .unwrap_or("");
-                    for (map_file, map_key, map_value) in
-                        cluster.config_maps.get(map).into_iter().flatten()
-                    {
-                        if map_key.as_str() == Some(wanted) {
-                            values.push((key, *map_file, map_value));
-                        }
-                    }
+                    let field = |name: &str| {
+                        reference
+                            .get(name)
+                            .and_then(YamlNode::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    sources.push(ValueSource::MapKey {
+                        key: key.to_string(),
+                        map: field("name"),
+                        wanted: field("key"),
+                    });
                 }
             }
             for source in container
@@ -469,16 +485,13 @@ fn emit_workload(
                 .map(YamlNode::as_seq)
                 .unwrap_or_default()
             {
-                let Some(map) = source
+                if let Some(map) = source
                     .path(&["configMapRef", "name"])
                     .and_then(YamlNode::as_str)
-                else {
-                    continue;
-                };
-                for (map_file, map_key, map_value) in
-                    cluster.config_maps.get(map).into_iter().flatten()
                 {
-                    values.push((map_key.as_str().unwrap_or(""), *map_file, map_value));
+                    sources.push(ValueSource::MapAll {
+                        map: map.to_string(),
+                    });
                 }
             }
             // Arguments such as `--collector=https://...` only count as full URLs.
@@ -488,21 +501,48 @@ fn emit_workload(
                     .map(YamlNode::as_seq)
                     .unwrap_or_default()
                 {
-                    values.push(("", file, arg));
+                    sources.extend(text("", arg));
+                }
+            }
+        }
+    }
+    WorkloadPlan { node, sources }
+}
+
+fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, facts: &mut Facts) {
+    let id = plan.node.id.clone();
+    facts.nodes.push(plan.node);
+    let mut values: Vec<(&str, &str, Span)> = Vec::new();
+    for source in &plan.sources {
+        let maps = |map: &str| cluster.config_maps.get(map).into_iter().flatten();
+        match source {
+            ValueSource::Text { key, text, span } => values.push((key, text, *span)),
+            ValueSource::MapKey { key, map, wanted } => {
+                for (map_file, map_key, map_value) in maps(map) {
+                    if map_key.as_str() == Some(wanted.as_str())
+                        && let Some(text) = map_value.as_str()
+                    {
+                        values.push((key, text, map_value.span(map_file)));
+                    }
+                }
+            }
+            ValueSource::MapAll { map } => {
+                for (map_file, map_key, map_value) in maps(map) {
+                    if let Some(text) = map_value.as_str() {
+                        let key = map_key.as_str().unwrap_or("");
+                        values.push((key, text, map_value.span(map_file)));
+                    }
                 }
             }
         }
     }
     let mut seen = BTreeSet::new();
-    for (key, value_file, value) in values {
-        let Some(text) = value.as_str() else { continue };
+    for (key, text, span) in values {
         for candidate in super::urls::candidates(key, text) {
             if key.is_empty() && !candidate.from_url {
                 continue;
             }
-            let span = value.span(value_file);
-            if let Some(flow) =
-                flow_for(&workload.id, &candidate, span, cluster, Origin::Kubernetes)
+            if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
                 && seen.insert((span, candidate.host.clone()))
             {
                 facts.flows.push(flow);
@@ -706,9 +746,29 @@ pub fn region_location(
 }
 
 /// A Helm values file: a service named after the chart, and every URL-valued key as a host flow.
+/// What the first pass keeps of a Helm values document.
+struct ValuesPlan {
+    location: Option<LocatedAt>,
+    /// (key, text, where) of every endpoint-like string value.
+    endpoints: Vec<(String, String, Span)>,
+}
+
+fn plan_values(file: &SourceFile, document: &YamlNode, ctx: &ExtractContext<'_>) -> ValuesPlan {
+    let mut endpoints = Vec::new();
+    endpoint_strings(document, ctx.rules, &mut |key, value| {
+        if let Some(text) = value.as_str() {
+            endpoints.push((key.to_string(), text.to_string(), value.span(file)));
+        }
+    });
+    ValuesPlan {
+        location: values_location(file, document, ctx.rules),
+        endpoints,
+    }
+}
+
 fn emit_values(
     file: &SourceFile,
-    document: &YamlNode,
+    plan: ValuesPlan,
     chart: Option<(String, Span)>,
     cluster: &Cluster<'_>,
     ctx: &ExtractContext<'_>,
@@ -725,21 +785,19 @@ fn emit_values(
     let mut node = NodeFact::new(id.clone(), Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
     node.span = Some(chart_span);
-    node.location = values_location(file, document, ctx.rules);
+    node.location = plan.location;
     facts.nodes.push(node);
 
     let mut seen = BTreeSet::new();
-    endpoint_strings(document, ctx.rules, &mut |key, value| {
-        let Some(text) = value.as_str() else { return };
+    for (key, text, span) in &plan.endpoints {
         for candidate in super::urls::candidates(key, text) {
-            let span = value.span(file);
-            if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
-                && seen.insert((span, candidate.host.clone()))
+            if let Some(flow) = flow_for(&id, &candidate, *span, cluster, Origin::Kubernetes)
+                && seen.insert((*span, candidate.host.clone()))
             {
                 facts.flows.push(flow);
             }
         }
-    });
+    }
 }
 
 /// A location in values: a `borderline.dev/location` key (in `podAnnotations`, say) or a region node selector.
