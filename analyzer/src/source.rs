@@ -43,23 +43,19 @@ pub struct SourceFile {
     pub id: FileId,
     pub path: Utf8PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Byte offsets where lines start, computed on first use (most files never need them).
+    line_starts: std::sync::OnceLock<Vec<u32>>,
     /// Comments and string literals, lexed once for every extractor that needs them.
     pieces: std::sync::OnceLock<Vec<crate::extract::lexer::Piece>>,
 }
 
 impl SourceFile {
     pub fn new(id: FileId, path: Utf8PathBuf, text: Arc<str>) -> SourceFile {
-        let mut line_starts = vec![0u32];
-        line_starts.extend(
-            memchr::memchr_iter(b'\n', text.as_bytes())
-                .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
-        );
         SourceFile {
             id,
             path,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
             pieces: std::sync::OnceLock::new(),
         }
     }
@@ -74,6 +70,17 @@ impl SourceFile {
         })
     }
 
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0u32];
+            starts.extend(
+                memchr::memchr_iter(b'\n', self.text.as_bytes())
+                    .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            );
+            starts
+        })
+    }
+
     /// The span of a byte range of this file.
     pub fn span(&self, range: std::ops::Range<usize>) -> Span {
         Span::new(self.id, range)
@@ -82,9 +89,9 @@ impl SourceFile {
     /// The span of the whole of 1-based line `line`, without its line break.
     pub fn line_span(&self, line: u32) -> Span {
         let index = (line.max(1) - 1) as usize;
-        let start = self.line_starts.get(index).copied().unwrap_or(0) as usize;
+        let start = self.line_starts().get(index).copied().unwrap_or(0) as usize;
         let end = self
-            .line_starts
+            .line_starts()
             .get(index + 1)
             .map(|next| (*next as usize).saturating_sub(1))
             .unwrap_or(self.text.len());
@@ -114,13 +121,13 @@ impl SourceFile {
 
     /// Number of lines in the file.
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// 0-based index of the line that holds byte `offset`.
     pub fn line_index(&self, offset: u32) -> u32 {
         let offset = offset.min(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-        let index = match self.line_starts.binary_search(&offset) {
+        let index = match self.line_starts().binary_search(&offset) {
             Ok(index) => index,
             Err(index) => index - 1,
         };
@@ -130,11 +137,11 @@ impl SourceFile {
     /// Line and column (both 1-based, column in characters) of a byte offset.
     pub fn line_column(&self, offset: u32) -> LineColumn {
         let offset = offset.min(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-        let line_index = match self.line_starts.binary_search(&offset) {
+        let line_index = match self.line_starts().binary_search(&offset) {
             Ok(index) => index,
             Err(index) => index - 1,
         };
-        let line_start = self.line_starts[line_index] as usize;
+        let line_start = self.line_starts()[line_index] as usize;
         let mut end = offset as usize;
         while end > line_start && !self.text.is_char_boundary(end) {
             end -= 1;
@@ -200,13 +207,18 @@ const KEEP_AFTER_END: u32 = 1;
 impl StoredFile {
     /// Keeps every line of `file` (the manifest, small files a report quotes at length).
     pub fn whole(file: &SourceFile) -> StoredFile {
-        let count = u32::try_from(file.line_starts.len()).unwrap_or(u32::MAX);
+        let count = u32::try_from(file.line_starts().len()).unwrap_or(u32::MAX);
         StoredFile::with_lines(file, 0..count)
     }
 
     /// Keeps what reports need to show and locate `spans` (byte ranges of `file`).
     pub fn keeping(file: &SourceFile, spans: impl IntoIterator<Item = (u32, u32)>) -> StoredFile {
-        let last = u32::try_from(file.line_starts.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        let mut spans = spans.into_iter().peekable();
+        if spans.peek().is_none() {
+            // Most files: nothing points into them, and their lines are never even counted.
+            return StoredFile::with_lines(file, std::iter::empty());
+        }
+        let last = u32::try_from(file.line_starts().len().saturating_sub(1)).unwrap_or(u32::MAX);
         let mut ranges: Vec<(u32, u32)> = Vec::new();
         for (start, end) in spans {
             let first = file.line_index(start);
@@ -248,11 +260,11 @@ impl StoredFile {
         let mut lines = Vec::new();
         let mut text = String::new();
         for index in indices {
-            let Some(&start) = file.line_starts.get(index as usize) else {
+            let Some(&start) = file.line_starts().get(index as usize) else {
                 continue;
             };
             let end = file
-                .line_starts
+                .line_starts()
                 .get(index as usize + 1)
                 .map_or(file.text.len(), |&next| next as usize);
             lines.push(KeptLine {
