@@ -192,7 +192,29 @@ struct Found {
 /// Parses a file with syn and collects its annotations, with spans already resolved to byte
 /// offsets. Deep nesting is parsed on a thread with a stack large enough for it.
 fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
-    let depth = nesting_depth(file.text.as_bytes());
+    let text: &str = &file.text;
+    // Comments and string literals are blanked (same length), so that `#[`, brackets and `;` found
+    // in what is left are code: an annotation quoted in a string or a comment is never read.
+    let mut code = text.as_bytes().to_vec();
+    for piece in file.pieces() {
+        if let Some(bytes) = code.get_mut(piece.range.clone()) {
+            bytes.fill(b' ');
+        }
+    }
+    // Function bodies are not parsed (that is where syn spends its time), but a file whose
+    // delimiters do not balance is broken or truncated: say so rather than read half of it.
+    let depth = match delimiters(&code) {
+        Ok(depth) => depth,
+        Err((at, message)) => {
+            let line = file.line_column(u32::try_from(at).unwrap_or(u32::MAX)).line;
+            return Err((
+                file.span(at..at + 1),
+                format!(
+                    "Rust syntax error at line {line}: {message}; annotations in this file were not read"
+                ),
+            ));
+        }
+    };
     if depth > MAX_NESTING {
         return Err((
             file.span(0..0),
@@ -202,14 +224,14 @@ fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
         ));
     }
     if depth <= SHALLOW_NESTING {
-        return parse_here(file);
+        return parse_here(file, &code);
     }
     let stack = (16 << 20) + depth * (64 << 10);
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("borderline-syn".into())
             .stack_size(stack)
-            .spawn_scoped(scope, || parse_here(file))
+            .spawn_scoped(scope, || parse_here(file, &code))
             .map_err(|error| {
                 (
                     file.span(0..0),
@@ -223,39 +245,22 @@ fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
 
 /// Parses on the current thread and forgets proc-macro2's span table afterwards, so memory does
 /// not grow with the repository.
-fn parse_here(file: &SourceFile) -> Result<Found, (Span, String)> {
-    let result = parse_inner(file);
+fn parse_here(file: &SourceFile, code: &[u8]) -> Result<Found, (Span, String)> {
+    let result = parse_inner(file, code);
     proc_macro2::extra::invalidate_current_thread_spans();
     result
 }
 
-fn parse_inner(file: &SourceFile) -> Result<Found, (Span, String)> {
+/// syn over the annotation attributes and data structs of `code` (the file with comments and
+/// strings blanked, its delimiters balanced).
+fn parse_inner(file: &SourceFile, code: &[u8]) -> Result<Found, (Span, String)> {
     let text: &str = &file.text;
-    // Comments and string literals are blanked (same length), so that `#[`, brackets and `;` found
-    // in what is left are code: an annotation quoted in a string or a comment is never read.
-    let mut code = text.as_bytes().to_vec();
-    for piece in file.pieces() {
-        if let Some(bytes) = code.get_mut(piece.range.clone()) {
-            bytes.fill(b' ');
-        }
-    }
-    // Function bodies are not parsed (that is where syn spends its time), but a file whose
-    // delimiters do not balance is broken or truncated: say so rather than read half of it.
-    if let Some((at, message)) = unbalanced_delimiter(&code) {
-        let line = file.line_column(u32::try_from(at).unwrap_or(u32::MAX)).line;
-        return Err((
-            file.span(at..at + 1),
-            format!(
-                "Rust syntax error at line {line}: {message}; annotations in this file were not read"
-            ),
-        ));
-    }
     let mut collector = Collector {
         file,
         base: 0,
         found: Found::default(),
     };
-    let attributes = find_attributes(&code);
+    let attributes = find_attributes(code);
     for attribute in &attributes {
         let Some(end) = attribute.end else {
             return Err((
@@ -352,14 +357,17 @@ fn find_attributes(code: &[u8]) -> Vec<FoundAttribute> {
     found
 }
 
-/// The first delimiter that does not balance in `code` (comments and strings blanked): a closing
-/// one of the wrong kind or with nothing open, or the innermost one never closed.
-fn unbalanced_delimiter(code: &[u8]) -> Option<(usize, String)> {
+/// How deep the delimiters of `code` (comments and strings blanked) nest, or the first one that
+/// does not balance: a closing one of the wrong kind or with nothing open, or the innermost one
+/// never closed.
+fn delimiters(code: &[u8]) -> Result<usize, (usize, String)> {
     let mut open: Vec<(usize, u8)> = Vec::new();
+    let mut deepest = 0;
     for (index, &byte) in code.iter().enumerate() {
         let expected_open = match byte {
             b'(' | b'[' | b'{' => {
                 open.push((index, byte));
+                deepest = deepest.max(open.len());
                 continue;
             }
             b')' => b'(',
@@ -370,7 +378,7 @@ fn unbalanced_delimiter(code: &[u8]) -> Option<(usize, String)> {
         match open.pop() {
             Some((_, kind)) if kind == expected_open => {}
             Some((_, kind)) => {
-                return Some((
+                return Err((
                     index,
                     format!(
                         "`{}` does not match the `{}` opened before it",
@@ -378,11 +386,13 @@ fn unbalanced_delimiter(code: &[u8]) -> Option<(usize, String)> {
                     ),
                 ));
             }
-            None => return Some((index, format!("`{}` closes nothing", byte as char))),
+            None => return Err((index, format!("`{}` closes nothing", byte as char))),
         }
     }
-    open.pop()
-        .map(|(at, kind)| (at, format!("`{}` is never closed", kind as char)))
+    match open.pop() {
+        Some((at, kind)) => Err((at, format!("`{}` is never closed", kind as char))),
+        None => Ok(deepest),
+    }
 }
 
 /// The index of the bracket that closes the one at `open`, counting `()`, `[]` and `{}` alike.
@@ -492,24 +502,6 @@ fn skip_gap(code: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at.min(code.len())
-}
-
-/// The deepest nesting of brackets, counted over raw bytes: strings and comments may inflate it,
-/// which only makes the check more cautious.
-fn nesting_depth(bytes: &[u8]) -> usize {
-    let mut depth = 0usize;
-    let mut deepest = 0usize;
-    for byte in bytes {
-        match byte {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
 }
 
 struct Collector<'a> {
