@@ -300,8 +300,8 @@ fn parse_inner(file: &SourceFile, code: &[u8]) -> Result<Found, (Span, String)> 
     }
     // Structs with a data derive are parsed whole (attributes, header and fields, never function
     // bodies) for inference from field names.
-    for (run_start, run_end) in derive_runs(text, &code, &attributes) {
-        let Some(item_end) = struct_end(&code, run_end) else {
+    for (run_start, run_end) in derive_runs(text, code, &attributes) {
+        let Some(item_end) = struct_end(code, run_end) else {
             continue;
         };
         collector.base = run_start;
