@@ -43,7 +43,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let Some(destination) = ctx.node(&flow.to) else {
             continue;
         };
-        if carries_personal_data(&effective_data(ctx.model, index), destination, ctx.rules) {
+        if carries_personal_data(effective_data(ctx.model, index), destination, ctx.rules) {
             receivers
                 .entry(destination.id.as_str())
                 .or_insert(Some(index));

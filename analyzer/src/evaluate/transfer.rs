@@ -105,15 +105,12 @@ pub fn carries_personal_data(data: &[DataRef], destination: &Node, rules: &RuleS
 }
 
 /// The categories a flow carries: its own, or else everything its source holds.
-pub fn effective_data(model: &Model, flow_index: usize) -> Vec<DataRef> {
+pub fn effective_data(model: &Model, flow_index: usize) -> &[DataRef] {
     let flow = &model.flows[flow_index];
     if !flow.data.is_empty() {
-        return flow.data.clone();
+        return &flow.data;
     }
-    model
-        .node(&flow.from)
-        .map(|n| n.data.clone())
-        .unwrap_or_default()
+    model.node(&flow.from).map_or(&[], |n| n.data.as_slice())
 }
 
 fn special_categories(data: &[DataRef], rules: &RuleSet) -> Vec<(String, String)> {
@@ -140,7 +137,7 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             continue;
         };
         let data = effective_data(model, index);
-        if !carries_personal_data(&data, destination, rules) {
+        if !carries_personal_data(data, destination, rules) {
             continue;
         }
         has_personal_inflow.insert(destination.id.as_str());
@@ -179,8 +176,8 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             from: Some(source.id.clone()),
             to: destination.id.clone(),
             onward,
-            special: special_categories(&data, rules),
-            data,
+            special: special_categories(data, rules),
+            data: data.to_vec(),
             span: flow.span,
             verdict: Verdict::NoBasis {
                 reason: String::new(),
