@@ -183,9 +183,30 @@ thread_local! {
     static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Opens a file the walk listed as regular. The repository may change between the walk and the
+/// read: a file swapped for a symlink is not followed (`O_NOFOLLOW`), one swapped for a FIFO does
+/// not block the scan (`O_NONBLOCK`), and anything that is not a regular file once open is refused.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
 /// Reads at most `MAX_FILE_BYTES`; `None` when the file is larger. A UTF-8 BOM is dropped.
 fn read_bounded(path: &Path) -> Result<Option<Arc<str>>, ReadError> {
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let file = open_regular(path).map_err(ReadError::Io)?;
     READ_BUFFER.with(|buffer| {
         let mut bytes = buffer.borrow_mut();
         bytes.clear();
@@ -208,4 +229,44 @@ fn read_bounded(path: &Path) -> Result<Option<Arc<str>>, ReadError> {
         }
         Ok(Some(text))
     })
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::read;
+    use camino::Utf8Path;
+
+    /// What the walk listed may have changed by the time it is read: a file swapped for a
+    /// symlink out of the root is not followed, one swapped for a FIFO does not hang the scan.
+    #[test]
+    fn files_swapped_after_the_walk_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret.env");
+        std::fs::write(&secret, "TOKEN=hunter2\n").unwrap();
+        let swapped = root.path().join("app.env");
+        std::os::unix::fs::symlink(&secret, &swapped).unwrap();
+        let refused = read(Utf8Path::new("app.env"), &swapped).unwrap_err();
+        assert!(refused.message.contains("could not be read"), "{refused:?}");
+
+        let fifo = root.path().join("pipe.tf");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let refused = read(Utf8Path::new("pipe.tf"), &fifo).unwrap_err();
+        assert!(
+            refused.message.contains("not a regular file"),
+            "{refused:?}"
+        );
+
+        let plain = root.path().join("main.tf");
+        std::fs::write(&plain, "\u{feff}locals {}\n").unwrap();
+        assert_eq!(
+            &*read(Utf8Path::new("main.tf"), &plain).unwrap(),
+            "locals {}\n"
+        );
+    }
 }
