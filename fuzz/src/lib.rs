@@ -24,14 +24,16 @@ pub fn text(data: &[u8]) -> String {
 }
 
 fn assert_inside(file: &SourceFile, span: Option<Span>, what: &str) {
+    assert_within(file.path.as_str(), file.text.len(), span, what);
+}
+
+fn assert_within(path: &str, len: usize, span: Option<Span>, what: &str) {
     if let Some(span) = span {
         assert!(
-            span.start <= span.end && span.end as usize <= file.text.len(),
-            "{what} span {}..{} outside {} ({} bytes)",
+            span.start <= span.end && span.end as usize <= len,
+            "{what} span {}..{} outside {path} ({len} bytes)",
             span.start,
             span.end,
-            file.path,
-            file.text.len()
         );
     }
 }
@@ -140,7 +142,16 @@ pub fn scan(data: &[u8]) {
             let file = files
                 .get(span.file)
                 .unwrap_or_else(|| panic!("finding in an unknown file: {finding:?}"));
-            assert_inside(file, Some(span), finding.rule);
+            assert_within(file.path.as_str(), file.len(), Some(span), finding.rule);
+            // What reports show of the file was kept when its text was dropped.
+            assert!(
+                file.line_holding(span.start).is_some() && file.line_holding(span.end).is_some(),
+                "{} span {}..{} points at a line that was not kept in {}",
+                finding.rule,
+                span.start,
+                span.end,
+                file.path
+            );
         }
     }
     let model = &scanned.model;

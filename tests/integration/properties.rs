@@ -320,6 +320,10 @@ proptest! {
             if let Some(span) = finding.span {
                 let file = scanned.model.files.get(span.file).unwrap();
                 prop_assert!(span.start <= span.end && span.end as usize <= file.len());
+                prop_assert!(
+                    file.line_holding(span.start).is_some() && file.line_holding(span.end).is_some(),
+                    "the lines of {:?} were not kept", finding
+                );
             }
         }
         let json: serde_json::Value = serde_json::from_str(
