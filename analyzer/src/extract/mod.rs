@@ -248,11 +248,13 @@ struct Streamed {
 /// Runs every extractor over the files it claims, through `cache` when there is one; the facts
 /// are the same either way.
 ///
-/// Files are streamed: those that only per-file extractors read (source code, the bulk of a
-/// repository) are read, extracted and reduced to the lines facts point into one at a time, in
-/// parallel. Only what whole-set extractors read (Terraform, Kubernetes, env and compose files)
-/// and package manifests are held until the end. Facts are merged extractor by extractor, each in
-/// file order, so the result does not depend on scheduling.
+/// Whole-set extractors (Terraform, Kubernetes, env) run first over the files they claim, which
+/// are then reduced to the lines their facts point into. The rest (source code, the bulk of a
+/// repository) streams: each file is read, run through the per-file extractors that claim it and
+/// reduced, in parallel, so that only a file per thread is whole at a time. Package manifests
+/// (which every code file's owner may point into) and compose files (also read per file) are
+/// held until the end. Facts are merged extractor by extractor, each in file order, so the result
+/// does not depend on scheduling.
 pub fn extract_files(
     inputs: &[InputFile],
     ctx: &ExtractContext<'_>,
