@@ -338,17 +338,7 @@ pub fn extract_files(
         .filter(|(i, _)| !needed_later(*i))
         .filter_map(|(_, file)| Some(file.as_ref()?.id))
         .collect();
-    let mut early_spans: BTreeMap<FileId, Vec<(u32, u32)>> = BTreeMap::new();
-    for facts in whole_facts.iter_mut().flatten() {
-        facts.for_each_span(&mut |span| {
-            if early.contains(&span.file) {
-                early_spans
-                    .entry(span.file)
-                    .or_default()
-                    .push((span.start, span.end));
-            }
-        });
-    }
+    let mut early_spans = spans_in(whole_facts.iter_mut().flatten(), &early);
     for (i, slot) in held.iter_mut().enumerate() {
         if needed_later(i) {
             continue;
@@ -481,16 +471,8 @@ pub fn extract_files(
         }
         diagnostics.extend(result.diagnostic);
     }
-    let mut held_spans: BTreeMap<FileId, Vec<(u32, u32)>> = BTreeMap::new();
     let held_ids: BTreeSet<FileId> = held.iter().flatten().map(|file| file.id).collect();
-    facts.for_each_span(&mut |span| {
-        if held_ids.contains(&span.file) {
-            held_spans
-                .entry(span.file)
-                .or_default()
-                .push((span.start, span.end));
-        }
-    });
+    let mut held_spans = spans_in(std::iter::once(&mut facts), &held_ids);
     for (i, file) in held.into_iter().enumerate() {
         if let Some(file) = file {
             let spans = held_spans.remove(&file.id).unwrap_or_default();
@@ -506,6 +488,25 @@ pub fn extract_files(
         })
         .collect();
     Extraction { files, facts }
+}
+
+/// The byte ranges that `facts` point at in each of `files`.
+fn spans_in<'a>(
+    facts: impl IntoIterator<Item = &'a mut Facts>,
+    files: &BTreeSet<FileId>,
+) -> BTreeMap<FileId, Vec<(u32, u32)>> {
+    let mut spans: BTreeMap<FileId, Vec<(u32, u32)>> = BTreeMap::new();
+    for facts in facts {
+        facts.for_each_span(&mut |span| {
+            if files.contains(&span.file) {
+                spans
+                    .entry(span.file)
+                    .or_default()
+                    .push((span.start, span.end));
+            }
+        });
+    }
+    spans
 }
 
 #[cfg(test)]
