@@ -8,7 +8,7 @@
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Owner, Text, Value};
 use super::lexer::{self, PieceKind};
 use super::owners::{self, Packages};
-use super::{ExtractContext, Extractor, PerFile, run_per_file};
+use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{Facts, Origin};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
@@ -26,10 +26,6 @@ impl Extractor for CommentTags {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         lexer::syntax_for(path.as_str()).is_some() || owners::is_package_manifest(path)
-    }
-
-    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        run_per_file(self, files, ctx)
     }
 
     fn per_file(&self) -> Option<&dyn PerFile> {

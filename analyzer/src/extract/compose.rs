@@ -11,7 +11,7 @@
 use super::kubernetes::{LOCATION_ANNOTATION, region_location};
 use super::urls::{hosts_in_value, is_public_name, is_quiet_host};
 use super::yaml::{YamlNode, YamlValue, parse_document};
-use super::{ExtractContext, Extractor, Owners, PerFile, run_per_file};
+use super::{ExtractContext, Extractor, Owners, PerFile};
 use crate::model::facts::{
     Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
@@ -37,10 +37,6 @@ impl Extractor for ComposeExtractor {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         is_compose_file(path)
-    }
-
-    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        run_per_file(self, files, ctx)
     }
 
     fn per_file(&self) -> Option<&dyn PerFile> {

@@ -128,8 +128,14 @@ pub trait Extractor: Sync + Send {
     /// Whether this extractor reads the file at `path` (relative to the root).
     fn claims(&self, path: &Utf8Path) -> bool;
     /// Reads every claimed file at once, so that formats spanning files (Terraform modules and
-    /// tfvars) can resolve across them. Per-file formats use [`per_file`].
-    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts;
+    /// tfvars) can resolve across them. Whole-set extractors implement it; for an extractor with
+    /// a [`Extractor::per_file`] split it runs the split over the files ([`run_per_file`]).
+    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        match self.per_file() {
+            Some(split) => run_per_file(split, files, ctx),
+            None => Facts::default(),
+        }
+    }
     /// `Some` when the facts of one file depend only on that file, the package manifests among
     /// the claimed files, and the context: the cache then keeps facts file by file.
     fn per_file(&self) -> Option<&dyn PerFile> {
@@ -152,24 +158,18 @@ pub trait PerFile: Sync + Send {
     fn finish(&self, _facts: &mut Facts) {}
 }
 
-/// Runs a per-file extractor over its files without a cache.
+/// Runs a per-file extractor over its files without a cache, in parallel, merging in file order.
 pub fn run_per_file(split: &dyn PerFile, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
     let packages = owners::Packages::new(files);
-    let mut facts = per_file(files, |file| split.extract_file(file, &packages, ctx));
-    split.finish(&mut facts);
-    facts
-}
-
-/// Runs `extract_one` on each file in parallel and merges the results in file order.
-pub fn per_file<F>(files: &[&SourceFile], extract_one: F) -> Facts
-where
-    F: Fn(&SourceFile) -> Facts + Sync + Send,
-{
-    let results: Vec<Facts> = files.par_iter().map(|file| extract_one(file)).collect();
+    let results: Vec<Facts> = files
+        .par_iter()
+        .map(|file| split.extract_file(file, &packages, ctx))
+        .collect();
     let mut facts = Facts::default();
     for result in results {
         facts.extend(result);
     }
+    split.finish(&mut facts);
     facts
 }
 

@@ -9,7 +9,7 @@
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
 use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
-use super::{ExtractContext, Extractor, PerFile, run_per_file};
+use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Origin, Severity,
 };
@@ -40,10 +40,6 @@ impl Extractor for RustAnnotations {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         path.extension() == Some("rs") || owners::is_package_manifest(path)
-    }
-
-    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        run_per_file(self, files, ctx)
     }
 
     fn per_file(&self) -> Option<&dyn PerFile> {
