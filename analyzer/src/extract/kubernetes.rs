@@ -97,7 +97,7 @@ impl Extractor for KubernetesExtractor {
         let mut indexed: Vec<FileIndex> =
             files.par_iter().map(|file| index_file(file, ctx)).collect();
         let mut facts = Facts::default();
-        let cluster = Cluster::collect(files, &indexed, &mut facts);
+        let cluster = Cluster::collect(files, &mut indexed, &mut facts);
         let mut charts: BTreeMap<&Utf8Path, (String, Span)> = BTreeMap::new();
         for (file, index) in files.iter().zip(&indexed) {
             if let Some(chart) = &index.chart {
@@ -306,25 +306,30 @@ struct Cluster<'a> {
 
 impl<'a> Cluster<'a> {
     /// Builds the index from every file's first pass, moving parse errors into `facts`.
-    fn collect(files: &[&'a SourceFile], indexed: &[FileIndex], facts: &mut Facts) -> Cluster<'a> {
-        let mut workloads: Vec<(&String, &Utf8Path, &String, &BTreeMap<String, String>)> =
-            Vec::new();
+    fn collect(
+        files: &[&'a SourceFile],
+        indexed: &mut [FileIndex],
+        facts: &mut Facts,
+    ) -> Cluster<'a> {
         let mut services = Vec::new();
         let mut namespaces = BTreeSet::new();
         let mut config_maps: BTreeMap<String, Vec<_>> = BTreeMap::new();
-        for (file, index) in files.iter().zip(indexed) {
-            facts.extend(index.errors.clone());
+        for (file, index) in files.iter().zip(indexed.iter_mut()) {
+            facts.extend(std::mem::take(&mut index.errors));
+            services.append(&mut index.services);
+            namespaces.extend(std::mem::take(&mut index.namespaces));
+            for (name, key, value) in std::mem::take(&mut index.config_maps) {
+                config_maps
+                    .entry(name)
+                    .or_default()
+                    .push((*file, key, value));
+            }
+        }
+        let mut workloads: Vec<(&String, &Utf8Path, &String, &BTreeMap<String, String>)> =
+            Vec::new();
+        for (file, index) in files.iter().zip(indexed.iter()) {
             for (id, name, labels) in &index.workloads {
                 workloads.push((id, file.path.as_path(), name, labels));
-            }
-            services.extend(index.services.iter().cloned());
-            namespaces.extend(index.namespaces.iter().cloned());
-            for (name, key, value) in &index.config_maps {
-                config_maps.entry(name.clone()).or_default().push((
-                    *file,
-                    key.clone(),
-                    value.clone(),
-                ));
             }
         }
         workloads.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
