@@ -71,17 +71,14 @@ pub fn manifest(data: &[u8]) {
     }
 }
 
-/// The file names `--rules DIR` reads; the first input byte picks one.
-const RULE_FILES: &[&str] = &[
-    "jurisdictions.toml",
-    "adequacy.toml",
-    "mechanisms.toml",
-    "providers.toml",
-    "categories.toml",
-    "data-categories.csv",
-    "vendors.toml",
-    "regions/aws.toml",
-];
+/// The override file the first input byte picks: one of the loader's known files, or a region file.
+pub fn rule_file(selector: u8) -> &'static str {
+    let known = borderline::rules::KNOWN_FILES;
+    known
+        .get(usize::from(selector) % (known.len() + 1))
+        .copied()
+        .unwrap_or("regions/aws.toml")
+}
 
 /// Writes `data` as one rule-data override file and loads the rule data over it: the loader must
 /// return errors, never panic.
@@ -89,7 +86,7 @@ pub fn rule_data(data: &[u8]) {
     let Some((&selector, content)) = data.split_first() else {
         return;
     };
-    let name = RULE_FILES[usize::from(selector) % RULE_FILES.len()];
+    let name = rule_file(selector);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     if let Some(parent) = path.parent() {

@@ -23,18 +23,6 @@ const TARGETS: &[&str] = &[
     "scan",
 ];
 
-/// The rule files the `rules` target picks by its first byte (same order as `fuzz/src/lib.rs`).
-const RULE_FILES: &[&str] = &[
-    "jurisdictions.toml",
-    "adequacy.toml",
-    "mechanisms.toml",
-    "providers.toml",
-    "categories.toml",
-    "data-categories.csv",
-    "vendors.toml",
-    "regions/aws.toml",
-];
-
 /// The slots of the `scan` target's generated repository (same order as `fuzz/src/lib.rs`).
 const REPOSITORY_SLOTS: &[&str] = &[
     "manifest",
@@ -125,14 +113,13 @@ fn seed(root: &Path) -> Result<Vec<(&'static str, usize)>> {
     for file in &rule_files {
         let relative = file.strip_prefix(root.join("rules")).unwrap_or(file);
         let relative_text = relative.to_string_lossy().replace('\\', "/");
-        let selector = RULE_FILES
+        // The selector the `rules` target maps back to this file (`borderline_fuzz::rule_file`):
+        // the loader's known files in order, then a region file.
+        let known = borderline::rules::KNOWN_FILES;
+        let selector = known
             .iter()
             .position(|name| *name == relative_text)
-            .or_else(|| {
-                relative_text
-                    .starts_with("regions/")
-                    .then_some(RULE_FILES.len() - 1)
-            });
+            .or_else(|| relative_text.starts_with("regions/").then_some(known.len()));
         let Some(selector) = selector.and_then(|s| u8::try_from(s).ok()) else {
             continue;
         };

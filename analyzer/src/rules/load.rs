@@ -61,7 +61,7 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// Files an override directory may hold besides `regions/*.toml`; anything else is a mistake worth reporting.
-const KNOWN_FILES: &[&str] = &[
+pub const KNOWN_FILES: &[&str] = &[
     "jurisdictions.toml",
     "adequacy.toml",
     "mechanisms.toml",

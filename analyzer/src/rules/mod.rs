@@ -11,6 +11,7 @@ mod raw;
 #[cfg(test)]
 mod tests;
 
+pub use load::KNOWN_FILES;
 pub use model::*;
 
 use std::collections::BTreeMap;
