@@ -16,5 +16,6 @@ pub mod merge;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod safe_io;
 pub mod scan;
 pub mod source;
