@@ -55,3 +55,35 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs `borderline` with a ceiling on its address space and CPU time, and a wall-clock guard:
+/// work that is no longer bounded fails the test by being killed (a signal, no exit code), not by
+/// a comparison with a measured time. The limits are far above what a bounded run needs, so a
+/// slow machine does not fail them.
+pub fn borderline_bounded(dir: &Path, args: &[&str], memory_mib: u64, cpu_seconds: u64) -> Output {
+    std::process::Command::new("timeout")
+        .arg("-k")
+        .arg("5")
+        .arg((cpu_seconds * 4).to_string())
+        .arg("prlimit")
+        .arg(format!("--as={}", memory_mib * 1024 * 1024))
+        .arg(format!("--cpu={cpu_seconds}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_borderline"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run borderline under prlimit: {e}"))
+}
+
+/// Asserts that a bounded run finished by itself (exit code 0, 1 or 2), not killed by a limit.
+pub fn assert_finished_within_bounds(output: &Output, what: &str) {
+    match output.status.code() {
+        Some(0..=2) => {}
+        other => panic!(
+            "{what}: borderline did not finish within its memory/CPU bounds (status {other:?}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
