@@ -16,8 +16,10 @@
 //! is a miss, not wrong output. Spans are stored against the position of their file in the
 //! entry's file list and remapped to the current [`FileId`]s on load (ids depend on the whole
 //! set of files); a span that does not fit makes the entry a miss, as does an unreadable or
-//! corrupt file. Writes go to a temporary file in DIR, then a rename, so readers never see half
-//! an entry. Nothing is evicted: entries of inputs that no longer exist stay until DIR is
+//! corrupt file. Writes go to a new temporary file in DIR (created exclusively, never through a
+//! symlink), then a rename, so readers never see half an entry; reads never follow a symlink and
+//! are capped. DIR must not be inside the scanned repository (the scan refuses it): entries there
+//! would be the pull request's to write. Nothing is evicted: entries of inputs that no longer exist stay until DIR is
 //! cleared.
 
 use crate::extract::{ExtractContext, Extractor};
@@ -130,7 +132,6 @@ pub struct Cache {
     hits: AtomicUsize,
     misses: AtomicUsize,
     write_errors: AtomicUsize,
-    temp_counter: AtomicUsize,
 }
 
 impl Cache {
@@ -143,7 +144,6 @@ impl Cache {
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
             write_errors: AtomicUsize::new(0),
-            temp_counter: AtomicUsize::new(0),
         })
     }
 
@@ -205,8 +205,7 @@ impl Cache {
             .as_ref()
             .map(|key| self.dir.join(format!("{name}-files-{key}.json")));
         let previous: HashMap<String, FileRecord> = match (&key, &path) {
-            (Some(key), Some(path)) => std::fs::read(path)
-                .ok()
+            (Some(key), Some(path)) => read_entry(path)
                 .and_then(|bytes| serde_json::from_slice::<FilesEntry>(&bytes).ok())
                 .filter(|entry| entry.key == *key && entry.material == material)
                 .map(|entry| {
@@ -279,11 +278,16 @@ impl Cache {
 
     /// Writes `bytes` to `path` atomically: a temporary file in the cache directory, then a rename.
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), String> {
-        let counter = self.temp_counter.fetch_add(1, Ordering::Relaxed);
-        let temp = self
-            .dir
-            .join(format!(".tmp-{}-{counter}", std::process::id()));
-        std::fs::write(&temp, bytes).map_err(|e| e.to_string())?;
+        use std::io::Write;
+        // A new file that did not exist (O_EXCL, never through a symlink), then a rename, which
+        // replaces a directory entry without following it.
+        let (temp, mut file) =
+            crate::safe_io::create_temporary(&self.dir, "entry").map_err(|e| e.to_string())?;
+        if let Err(error) = file.write_all(bytes) {
+            let _ = std::fs::remove_file(&temp);
+            return Err(error.to_string());
+        }
+        drop(file);
         std::fs::rename(&temp, path).map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             e.to_string()
@@ -398,9 +402,19 @@ fn remap_in(mut facts: Facts, table: &[&SourceFile]) -> Option<Facts> {
     valid.then_some(facts)
 }
 
+/// Entries larger than this are misses: the largest real entry (a per-file record of every file
+/// of a 22,000-file tree) is far smaller.
+const MAX_ENTRY_BYTES: u64 = 512 * 1024 * 1024;
+
+/// An entry's bytes, read like every file borderline reads for itself: never through a symlink,
+/// only a regular file, capped. `None` is a miss.
+fn read_entry(path: &Path) -> Option<Vec<u8>> {
+    crate::safe_io::read_bytes(path, &[], MAX_ENTRY_BYTES).ok()
+}
+
 /// Reads an entry; `None` on any problem (missing, unreadable, corrupt, or for other inputs).
 fn load(path: &Path, key: &str, material: &KeyMaterial, files: &[&SourceFile]) -> Option<Facts> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = read_entry(path)?;
     let entry: Entry = serde_json::from_slice(&bytes).ok()?;
     if entry.key != key || entry.material != *material {
         return None;

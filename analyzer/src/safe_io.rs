@@ -224,7 +224,7 @@ pub fn create_temporary(directory: &Path, name: &str) -> std::io::Result<(PathBu
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut last_error = None;
-    for _ in 0..16 {
+    for _ in 0..64 {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let temp = directory.join(format!(".{name}.borderline-{}-{n}.tmp", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
@@ -280,6 +280,28 @@ mod tests {
         let plain = dir.path().join("plain.toml");
         std::fs::write(&plain, "\u{feff}a = 1\n").unwrap();
         assert_eq!(read_text(&plain, &[dir.path()], 1024).unwrap(), "a = 1\n");
+    }
+
+    /// A repository or another user may plant symlinks at the names temporary files take: they
+    /// are skipped, never written through.
+    #[test]
+    fn temporary_files_never_open_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "untouched").unwrap();
+        for n in 0..8 {
+            let name = format!(".entry.borderline-{}-{n}.tmp", std::process::id());
+            std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+        }
+        let (temp, mut file) = create_temporary(dir.path(), "entry").unwrap();
+        file.write_all(b"written").unwrap();
+        assert!(
+            !std::fs::symlink_metadata(&temp)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
     }
 
     #[test]

@@ -62,13 +62,21 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
             false,
         ),
     };
-    let manifest_text = match std::fs::read_to_string(&manifest_path) {
+    // The manifest is usually in the repository a pull request controls: a symlink (to a TOML
+    // file elsewhere, whose keys an error would print) is never followed, a device or FIFO is never
+    // read, and the size is capped.
+    let current = std::env::current_dir().unwrap_or_default();
+    let manifest_text = match crate::safe_io::read_text(
+        &manifest_path,
+        &[root.as_path(), current.as_path()],
+        crate::safe_io::MAX_SIDE_FILE_BYTES,
+    ) {
         Ok(text) => Some(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !explicit => None,
+        Err(error) if error.is_not_found() && !explicit => None,
         Err(error) => {
             return Err(ScanError::Io {
                 path: manifest_display.to_string(),
-                message: format!("cannot read the manifest: {error}"),
+                message: format!("cannot read the manifest: {}", reason(&error)),
             });
         }
     };
@@ -88,6 +96,15 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
     };
 
     let cache = match &options.cache {
+        Some(dir) if is_inside(dir, root) => {
+            return Err(ScanError::Io {
+                path: dir.display().to_string(),
+                message: "the cache directory is inside the scanned repository; a pull request \
+                          could commit entries there that hide findings or redirect writes: put \
+                          it outside (e.g. ~/.cache/borderline)"
+                    .into(),
+            });
+        }
         Some(dir) => {
             Some(
                 Cache::open(dir, rules.fingerprint()).map_err(|error| ScanError::Io {
@@ -98,23 +115,9 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         }
         None => None,
     };
-    // A cache directory inside the scanned root (the user's choice) is not scanned.
-    let cache_inside = cache.as_ref().and_then(|cache| {
-        let dir = std::fs::canonicalize(cache.dir()).ok()?;
-        let root = std::fs::canonicalize(root).ok()?;
-        let relative = dir.strip_prefix(&root).ok()?;
-        Some(Utf8PathBuf::from(
-            relative.to_string_lossy().replace('\\', "/"),
-        ))
-    });
-
     let extractors = extractors();
     let wanted = |path: &camino::Utf8Path| {
-        path != manifest_display
-            && cache_inside
-                .as_ref()
-                .is_none_or(|inside| inside.as_str().is_empty() || !path.starts_with(inside))
-            && extractors.iter().any(|e| e.claims(path))
+        path != manifest_display && extractors.iter().any(|e| e.claims(path))
     };
     let discovery = discover(root, &manifest.exclude, &wanted);
 
@@ -168,6 +171,54 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         evaluation,
         cache: cache.as_ref().map(Cache::stats),
     })
+}
+
+/// Why the manifest could not be read, without repeating its path (the caller names it).
+fn reason(error: &crate::safe_io::SafeIoError) -> String {
+    use crate::safe_io::SafeIoError;
+    match error {
+        SafeIoError::Symlink { .. } => {
+            "it is a symbolic link; borderline does not follow symlinks (pass the file it points \
+             to with --config)"
+                .into()
+        }
+        SafeIoError::SymlinkComponent { component, .. } => {
+            format!(
+                "`{component}` on the way to it is a symbolic link; borderline does not follow symlinks"
+            )
+        }
+        SafeIoError::NotRegular { .. } => "not a regular file".into(),
+        SafeIoError::TooLarge { limit, .. } => format!("larger than {limit} bytes"),
+        SafeIoError::NotUtf8 { .. } => "not UTF-8 text".into(),
+        SafeIoError::Io { source, .. } => source.to_string(),
+    }
+}
+
+/// True when `dir` is `root` or below it, symlinks resolved as far as the path exists (a cache
+/// directory that does not exist yet is judged by its nearest existing ancestor).
+fn is_inside(dir: &Path, root: &Path) -> bool {
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return false;
+    };
+    let absolute = crate::safe_io::absolute(dir);
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(resolved) = std::fs::canonicalize(existing) {
+            let mut full = resolved;
+            for part in rest.iter().rev() {
+                full.push(part);
+            }
+            return full.starts_with(&root);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return false,
+        }
+    }
 }
 
 /// A path for messages: relative to the root when it is inside it.

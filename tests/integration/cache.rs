@@ -182,16 +182,3 @@ fn an_unusable_cache_directory_is_an_error() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cache"), "{err}");
 }
-
-/// No extractor claims the entries' names today; the walker skips the directory anyway.
-#[test]
-fn a_cache_inside_the_scanned_root_is_not_scanned() {
-    let (_dir, repo, _) = setup();
-    let (code, json, _) = scan(&repo, "json", &[]);
-    for _ in 0..2 {
-        let (cached_code, cached_json, err) = scan(&repo, "json", &["--cache", "cache-dir"]);
-        assert!(err.contains("cache:"), "{err}");
-        assert_eq!((cached_code, &cached_json), (code, &json));
-    }
-    assert!(repo.join("cache-dir").read_dir().unwrap().next().is_some());
-}

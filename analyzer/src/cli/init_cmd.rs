@@ -22,7 +22,8 @@ pub fn run(args: InitArgs) -> anyhow::Result<i32> {
         .clone()
         .unwrap_or_else(|| args.path.join(MANIFEST_NAME));
     // Never overwrite a manifest: it holds what people declared, which a scan cannot recreate.
-    if target.exists() {
+    // `symlink_metadata`: a dangling symlink is something that exists too.
+    if std::fs::symlink_metadata(&target).is_ok() {
         eprintln!(
             "error: {} already exists; not overwriting it (remove it or pass -o FILE)",
             target.display()
@@ -38,7 +39,13 @@ pub fn run(args: InitArgs) -> anyhow::Result<i32> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "my-project".into());
     let text = starter::render(&scanned.model, &scanned.evaluation, &project);
-    // `create_new` closes the window between the check above and the write.
+    // `create_new` (O_EXCL, which never follows a symlink) closes the window between the check
+    // above and the write; a directory on the way that is a symlink inside the repository or the
+    // working directory is refused like for every file borderline writes.
+    let current = std::env::current_dir().unwrap_or_default();
+    let root = borderline::safe_io::absolute(&args.path);
+    borderline::safe_io::check_no_symlink_components(&target, &[current.as_path(), root.as_path()])
+        .map_err(|e| anyhow::anyhow!("cannot create {}", super::for_log(&e.to_string())))?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

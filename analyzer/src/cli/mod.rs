@@ -108,7 +108,7 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", for_log(&format!("{error:#}")));
             EXIT_ERROR
         }
     }
@@ -126,11 +126,25 @@ pub fn load_rules(common: &CommonArgs) -> anyhow::Result<RuleSet> {
     })
 }
 
+/// `--jobs` is never more than this many threads, or the number of CPUs when that is larger:
+/// each worker holds a read buffer and a stack, and more threads than CPUs only cost memory.
+pub const MAX_JOBS_FLOOR: usize = 64;
+
+fn max_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(1)
+        .max(MAX_JOBS_FLOOR)
+}
+
 /// Sets the size of the worker pool once.
 pub fn configure_jobs(common: &CommonArgs) -> anyhow::Result<()> {
     if let Some(jobs) = common.jobs {
-        if jobs == 0 {
-            anyhow::bail!("--jobs must be at least 1");
+        let most = max_jobs();
+        if jobs == 0 || jobs > most {
+            anyhow::bail!(
+                "--jobs must be between 1 and {most} (the larger of {MAX_JOBS_FLOOR} and the number of CPUs)"
+            );
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
@@ -151,13 +165,7 @@ pub fn write_output_with(
     write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     match &common.output {
-        Some(path) => std::fs::File::create(path)
-            .and_then(|file| {
-                let mut out = std::io::BufWriter::new(file);
-                write(&mut out)?;
-                out.flush()
-            })
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        Some(path) => write_file(path, write),
         None => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`borderline scan | head`) is not an error worth a message.
@@ -168,6 +176,44 @@ pub fn write_output_with(
             }
         }
     }
+}
+
+/// The repository being scanned, once known: output files inside it are written with the same
+/// care as those relative to the working directory (see [`write_file`]).
+static SCANNED_ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Writes a file borderline produces (`-o`, `--write-baseline`). The documented CI recipe writes
+/// reports inside the checkout, where a pull request decides what is at that path: a symlink there
+/// (or on the way there) is never followed and something that is not a regular file is never
+/// replaced (exit 2 with the reason). The file is written beside the target and renamed over it,
+/// so a failed write leaves no half file.
+pub fn write_file(
+    path: &std::path::Path,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let current = std::env::current_dir().unwrap_or_default();
+    let mut within: Vec<&std::path::Path> = vec![&current];
+    if let Some(root) = SCANNED_ROOT.get() {
+        within.push(root);
+    }
+    borderline::safe_io::write_atomically(path, &within, write)
+        .map_err(|e| anyhow::anyhow!("cannot write {}", for_log(&e.to_string())))
+}
+
+/// Text from the repository (or naming its files) on standard error, which CI logs keep:
+/// no terminal controls, and no line that starts with `::` (GitHub runs it as a workflow command).
+pub fn for_log(text: &str) -> String {
+    borderline::report::sanitize_for_terminal(text)
+        .split('\n')
+        .map(|line| {
+            if line.trim_start().starts_with("::") {
+                format!("\u{2192}{line}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Colour only on a terminal, never with `NO_COLOR` or when writing to a file.
@@ -190,6 +236,7 @@ pub fn scan_repository(
     progress: bool,
 ) -> anyhow::Result<Option<(Scan, RuleSet)>> {
     configure_jobs(common)?;
+    let _ = SCANNED_ROOT.set(borderline::safe_io::absolute(path));
     let rules = load_rules(common)?;
     let options = ScanOptions {
         root: path.to_path_buf(),
@@ -235,7 +282,7 @@ pub fn scan_repository(
         }
         Err(ScanError::Manifest(errors)) => {
             for error in &errors {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", for_log(&error.to_string()));
             }
             eprintln!(
                 "error: {} problem{} in the manifest; nothing was scanned",

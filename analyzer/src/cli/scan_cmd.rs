@@ -1,8 +1,8 @@
 //! `borderline scan`: findings, and the exit code that gates CI.
 
 use super::{
-    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, scan_repository, use_color, write_output,
-    write_output_with,
+    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, for_log, scan_repository, use_color,
+    write_file, write_output, write_output_with,
 };
 use borderline::baseline::Baseline;
 use borderline::model::facts::Severity;
@@ -56,17 +56,28 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     let baseline = match &args.baseline {
         None => None,
         Some(path) => {
-            let text = match std::fs::read_to_string(path) {
+            // The baseline usually lives in the checkout a pull request controls: no symlink is
+            // followed, only a regular file is read, and its size is capped.
+            let current = std::env::current_dir().unwrap_or_default();
+            let root = borderline::safe_io::absolute(&args.path);
+            let text = match borderline::safe_io::read_text(
+                path,
+                &[current.as_path(), root.as_path()],
+                borderline::safe_io::MAX_SIDE_FILE_BYTES,
+            ) {
                 Ok(text) => text,
                 Err(e) => {
-                    eprintln!("error: cannot read the baseline {}: {e}", path.display());
+                    eprintln!(
+                        "error: cannot read the baseline: {}",
+                        for_log(&e.to_string())
+                    );
                     return Ok(EXIT_ERROR);
                 }
             };
             match Baseline::parse(&text) {
                 Ok(baseline) => Some(baseline),
                 Err(e) => {
-                    eprintln!("error: {}: {e}", path.display());
+                    eprintln!("error: {}", for_log(&format!("{}: {e}", path.display())));
                     return Ok(EXIT_ERROR);
                 }
             }
@@ -81,8 +92,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         baseline.apply(&mut scanned.evaluation.findings);
     }
     if let Some(path) = &args.write_baseline {
-        std::fs::write(path, Baseline::of(&scanned.evaluation.findings).to_json())
-            .map_err(|e| anyhow::anyhow!("cannot write the baseline {}: {e}", path.display()))?;
+        let json = Baseline::of(&scanned.evaluation.findings).to_json();
+        write_file(path, &mut |out| out.write_all(json.as_bytes()))?;
     }
     let (model, evaluation) = (&scanned.model, &scanned.evaluation);
     let text = match args.format {

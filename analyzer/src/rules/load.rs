@@ -583,7 +583,9 @@ fn read_override_dir(context: &mut Context, dir: &Path, layer: &mut Layer) {
     for relative in relative_names {
         let path = dir.join(&relative);
         let file = context.sources.len();
-        let text = std::fs::read_to_string(&path);
+        // Rule data may sit in a repository too: no symlink followed (the file, or `regions/`),
+        // only regular files, size capped.
+        let text = crate::safe_io::read_text(&path, &[dir], crate::safe_io::MAX_SIDE_FILE_BYTES);
         context.sources.push(Source {
             name: path.display().to_string(),
             text: text.as_ref().map(|t| t.to_string()).unwrap_or_default(),
