@@ -71,6 +71,16 @@ pub fn manifest(data: &[u8]) {
     }
 }
 
+/// Parses `data` as a baseline: never a panic, and a baseline that parses writes back to JSON
+/// that parses to the same baseline (what `--write-baseline` writes, `--baseline` reads).
+pub fn baseline(data: &[u8]) {
+    if let Ok(baseline) = borderline::baseline::Baseline::parse(&text(data)) {
+        let again = borderline::baseline::Baseline::parse(&baseline.to_json())
+            .unwrap_or_else(|e| panic!("a written baseline does not parse: {e}"));
+        assert_eq!(again, baseline);
+    }
+}
+
 /// The override file the first input byte picks: one of the loader's known files, or a region file.
 pub fn rule_file(selector: u8) -> &'static str {
     let known = borderline::rules::KNOWN_FILES;

@@ -21,6 +21,7 @@ const TARGETS: &[&str] = &[
     "env",
     "json_config",
     "scan",
+    "baseline",
 ];
 
 /// The slots of the `scan` target's generated repository (same order as `fuzz/src/lib.rs`).
@@ -127,6 +128,17 @@ fn seed(root: &Path) -> Result<Vec<(&'static str, usize)>> {
         bytes.extend(std::fs::read(file)?);
         add("rules", seed_name(relative), &bytes)?;
     }
+    // Baselines: the shape `--write-baseline` writes, and one with every optional field left out.
+    add(
+        "baseline",
+        "seed-baseline".into(),
+        b"{\n  \"version\": 1,\n  \"findings\": [\n    {\n      \"rule\": \"transfer-without-safeguard\",\n      \"from\": \"api\",\n      \"to\": \"sendgrid\",\n      \"fingerprint\": \"0123456789abcdef\"\n    }\n  ]\n}\n",
+    )?;
+    add(
+        "baseline",
+        "seed-baseline-minimal".into(),
+        b"{\"version\":1,\"findings\":[{\"rule\":\"input-error\",\"fingerprint\":\"f\"}]}",
+    )?;
     // Whole scans: each fixture case becomes one repository, its first file of each kind in a slot.
     let mut cases: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(&fixtures)?.flatten() {
