@@ -786,5 +786,19 @@ mod tests {
             mermaid_escape("<b>\"x\"]|"),
             "#lt;b#gt;#quot;x#quot;#93;#124;"
         );
+        assert_eq!(dot_escape("&bogus; <b>"), "&amp;bogus; &lt;b&gt;");
+        assert_eq!(
+            dot_escape("a\u{202E}b\u{2028}c\u{FFFF}"),
+            "a\u{FFFD}b c\u{FFFD}"
+        );
+        assert_eq!(
+            mermaid_escape("%%{init}%% ﬂ°¶ß"),
+            "#37;#37;#123;init#125;#37;#37; #64258;°#182;ß"
+        );
+    }
+
+    #[test]
+    fn dot_is_only_looked_up_in_absolute_directories() {
+        assert_eq!(find_dot(std::ffi::OsStr::new(".::bin:relative/dir")), None);
     }
 }

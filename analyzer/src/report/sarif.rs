@@ -244,7 +244,7 @@ fn percent_encode(text: &str, encode_slash: bool) -> String {
 fn leaves_root_once_decoded(path: &str) -> bool {
     let mut segments = path.split(['/', '\\']);
     let first = segments.next().unwrap_or_default();
-    let is_drive = first.len() == 2 && first.ends_with(':');
+    let is_drive = matches!(first.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
     let is_dots =
         |segment: &str| segment.contains('.') && segment.chars().all(|c| c == '.' || c == ' ');
     first.is_empty() || is_drive || is_dots(first) || segments.any(is_dots)
@@ -467,4 +467,27 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
         }],
     };
     super::json::to_pretty_string(&log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_escape_link_syntax() {
+        assert_eq!(message_text("x](1) a\\[b]").text, "x\\](1) a\\\\\\[b\\]");
+        assert_eq!(message_text("plain text").text, "plain text");
+    }
+
+    #[test]
+    fn uris_never_climb_out_once_decoded() {
+        assert_eq!(uri("src/a b%#?.py"), "src/a%20b%25%23%3F.py");
+        assert_eq!(uri("dir\\name.env"), "dir%5Cname.env");
+        assert_eq!(uri("..\\..\\x"), "..%255C..%255Cx");
+        assert_eq!(uri("../../x"), "..%252F..%252Fx");
+        assert_eq!(uri("/etc/passwd"), "%252Fetc%252Fpasswd");
+        assert_eq!(uri("C:\\x"), "C%253A%255Cx");
+        assert_eq!(uri("a/.. /b"), "a%252F..%2520%252Fb");
+        assert_eq!(uri("a/...b/c.d"), "a/...b/c.d");
+    }
 }
