@@ -624,3 +624,23 @@ fn merge_reads_fragments_safely_and_treats_their_strings_as_hostile() {
         stderr(&version)
     );
 }
+
+#[test]
+fn focus_suggestions_cannot_drive_the_terminal() {
+    let dir = hostile_repository();
+    let output = run(
+        dir.path(),
+        &[
+            "graph",
+            ".",
+            "--format",
+            "dot",
+            "--focus",
+            "new line tab [31m",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("did you mean"), "{message}");
+    assert!(!message.contains(['\u{1b}', '\r']), "{message:?}");
+}
