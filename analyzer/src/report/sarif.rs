@@ -217,11 +217,10 @@ fn message_text(text: &str) -> Text {
 /// repository; it is encoded twice, every `/` included, so that the URI is one segment whose
 /// decoded form (`..%5C..%5Cx`) is a name inside the root rather than a way out of it.
 fn uri(path: &str) -> String {
-    let once = percent_encode(path, false);
     if leaves_root_once_decoded(path) {
         percent_encode(&percent_encode(path, true), true)
     } else {
-        once
+        percent_encode(path, false)
     }
 }
 
