@@ -24,9 +24,16 @@ pub struct Fragment {
     pub view: GraphView,
 }
 
-/// Why a fragment cannot be used at all.
+/// Cap on one fragment file: far above the map of a large monorepo (40,000 flows make about
+/// 20 MB), and low enough that a device or a runaway file is refused rather than read into memory.
+pub const MAX_FRAGMENT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Why a fragment cannot be used at all. Text quoted from the fragment is made inert for a
+/// terminal and shortened: a fragment comes from another repository and is as hostile as one.
 #[derive(Debug, thiserror::Error)]
 pub enum FragmentError {
+    #[error("cannot read {0}")]
+    Read(#[from] crate::safe_io::SafeIoError),
     #[error("{source_name}: not a borderline graph fragment (`graph --format json`): {message}")]
     Parse {
         source_name: String,
@@ -41,16 +48,38 @@ pub enum FragmentError {
     },
 }
 
+/// Text from a fragment, fit to quote in a message: no terminal controls or line breaks, and at
+/// most about 240 characters (the start and the end, where serde_json puts the line and column).
+fn quoted(text: &str) -> String {
+    let count = text.chars().count();
+    let shown = if count > 240 {
+        let head: String = text.chars().take(160).collect();
+        let tail: String = text.chars().skip(count - 60).collect();
+        format!("{head}…{tail}")
+    } else {
+        text.to_string()
+    };
+    crate::report::sanitize_for_terminal(&shown).replace(['\n', '\t'], " ")
+}
+
 impl Fragment {
+    /// Reads and parses the fragment file at `path`: a regular file (no symlink followed, no FIFO or
+    /// device), at most [`MAX_FRAGMENT_BYTES`], UTF-8.
+    pub fn read(path: &std::path::Path) -> Result<Fragment, FragmentError> {
+        let working_directory = std::env::current_dir().unwrap_or_default();
+        let text = crate::safe_io::read_text(path, &[&working_directory], MAX_FRAGMENT_BYTES)?;
+        Fragment::parse(&path.display().to_string(), &text)
+    }
+
     pub fn parse(source: &str, text: &str) -> Result<Fragment, FragmentError> {
         let view: GraphView = serde_json::from_str(text).map_err(|e| FragmentError::Parse {
             source_name: source.to_string(),
-            message: e.to_string(),
+            message: quoted(&e.to_string()),
         })?;
         if view.version != GRAPH_FORMAT_VERSION {
             return Err(FragmentError::Version {
                 source_name: source.to_string(),
-                version: view.version,
+                version: quoted(&view.version),
             });
         }
         Ok(Fragment {

@@ -71,8 +71,8 @@ fn hostile_labels_stay_inert() {
         dir.path(),
         &["graph", ".", "--format", "dot", "--date", FIXTURE_DATE],
     ));
-    assert!(dot.contains(r#""a\"] -> x [color=red""#), "{dot}");
-    assert!(dot.contains("line break <script>|`]"), "{dot}");
+    assert!(dot.contains(r#""a\"] -&gt; x [color=red""#), "{dot}");
+    assert!(dot.contains("line break &lt;script&gt;|`]"), "{dot}");
     let parsed = graphviz_rust_parse_check(&dot);
     assert!(parsed, "DOT must parse: {dot}");
     let mermaid = stdout(&borderline(

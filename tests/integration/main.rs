@@ -10,6 +10,7 @@ mod cli_outputs;
 mod demo;
 mod fixtures;
 mod graph;
+mod hostile_graph;
 mod hostile_io;
 mod output_safety;
 mod properties;

@@ -2,6 +2,7 @@
 
 use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository, write_output};
 use borderline::report::graph::{GraphView, render_svg, to_dot, to_mermaid};
+use borderline::report::sanitize_for_terminal;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -51,11 +52,15 @@ pub fn render(
         Some(id) => match view.focus(id) {
             Some(focused) => focused,
             None => {
+                // The suggestion is a node id from the repository: made inert for the terminal.
                 let hint =
                     borderline::model::closest_id(id, view.nodes.iter().map(|n| n.id.as_str()))
-                        .map(|c| format!("; did you mean `{c}`?"))
+                        .map(|c| format!("; did you mean `{}`?", sanitize_for_terminal(c)))
                         .unwrap_or_default();
-                eprintln!("error: --focus: no node has the id `{id}`{hint}");
+                eprintln!(
+                    "error: --focus: no node has the id `{}`{hint}",
+                    sanitize_for_terminal(id)
+                );
                 return Ok(EXIT_ERROR);
             }
         },
@@ -67,7 +72,8 @@ pub fn render(
         GraphFormat::Svg => match render_svg(&to_dot(&view)) {
             Ok(svg) => svg,
             Err(error) => {
-                eprintln!("error: {error}");
+                // `dot` may quote labels (repository text) in its messages.
+                eprintln!("error: {}", sanitize_for_terminal(&error.to_string()));
                 return Ok(EXIT_ERROR);
             }
         },

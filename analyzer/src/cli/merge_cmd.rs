@@ -26,15 +26,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
     let rules = load_rules(&args.common)?;
     let mut fragments = Vec::new();
     for path in &args.fragments {
-        let source = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("error: cannot read {source}: {e}");
-                return Ok(EXIT_ERROR);
-            }
-        };
-        match Fragment::parse(&source, &text) {
+        match Fragment::read(path) {
             Ok(fragment) => fragments.push(fragment),
             Err(e) => {
                 eprintln!("error: {e}");

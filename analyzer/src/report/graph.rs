@@ -156,22 +156,29 @@ impl GraphView {
     pub fn build(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> GraphView {
         let mut flow_findings: BTreeMap<usize, Vec<GraphFinding>> = BTreeMap::new();
         let mut node_findings: BTreeMap<String, Vec<GraphFinding>> = BTreeMap::new();
+        // The first flow at each (from, to, span) and between each pair, indexed once: searching
+        // every flow for each finding was quadratic (40,000 flows with findings took minutes).
+        let mut flow_at: BTreeMap<(&str, &str, Option<crate::source::Span>), usize> =
+            BTreeMap::new();
+        let mut flow_between: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for (index, flow) in model.flows.iter().enumerate() {
+            flow_at
+                .entry((flow.from.as_str(), flow.to.as_str(), flow.span))
+                .or_insert(index);
+            flow_between
+                .entry((flow.from.as_str(), flow.to.as_str()))
+                .or_insert(index);
+        }
         for finding in &evaluation.findings {
             // A finding belongs to the flow it points at, else to the first flow between its nodes,
             // else to its destination node.
-            let flow = model
-                .flows
-                .iter()
-                .position(|f| {
-                    Some(&f.from) == finding.from.as_ref()
-                        && Some(&f.to) == finding.to.as_ref()
-                        && f.span == finding.span
-                })
-                .or_else(|| {
-                    model.flows.iter().position(|f| {
-                        Some(&f.from) == finding.from.as_ref() && Some(&f.to) == finding.to.as_ref()
-                    })
-                });
+            let flow = match (finding.from.as_deref(), finding.to.as_deref()) {
+                (Some(from), Some(to)) => flow_at
+                    .get(&(from, to, finding.span))
+                    .or_else(|| flow_between.get(&(from, to)))
+                    .copied(),
+                _ => None,
+            };
             match (flow, &finding.to) {
                 (Some(index), _) if finding.rule != "unknown-location" => {
                     flow_findings
@@ -325,10 +332,7 @@ impl GraphView {
 
     /// Pretty JSON ending in a newline.
     pub fn to_json(&self) -> String {
-        let mut out = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        out.push('\n');
-        out
+        super::json::to_pretty_string(self)
     }
 }
 
@@ -382,15 +386,35 @@ fn node_lines(node: &GraphNode) -> Vec<String> {
     lines
 }
 
+/// What a character from the repository becomes in a diagram label, before the format's own
+/// escapes: a control character or a Unicode line or paragraph separator becomes a space (a label
+/// never spans lines), a bidirectional control becomes U+FFFD (it could reorder what a reviewer
+/// reads), and U+FFFE/U+FFFF, which XML cannot hold, become U+FFFD too (the SVG must stay XML).
+fn inert_char(c: char) -> char {
+    match c {
+        c if c.is_control() => ' ',
+        '\u{2028}' | '\u{2029}' => ' ',
+        '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
+        c if super::json::is_bidi_control(c) => '\u{FFFD}',
+        c => c,
+    }
+}
+
 /// Escapes text for a double-quoted DOT string. Line breaks become separate lines via `\n` joins
 /// by the caller; here they and other control characters turn into spaces so no label spans lines.
+/// `&`, `<` and `>` become entities: Graphviz reads entities in every label and copies an `&` that
+/// looks like one (`&bogus;`) into SVG as it is, which made the SVG invalid XML; as entities they
+/// are drawn as the characters they stand for, and stay text for any renderer that reads labels as
+/// HTML. The same text names nodes, so distinct ids stay distinct.
 pub fn dot_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
+        match inert_char(c) {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            c if c.is_control() => out.push(' '),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
             c => out.push(c),
         }
     }
@@ -455,7 +479,11 @@ pub fn to_dot(view: &GraphView) -> String {
     let mut stmts: Vec<Stmt> = vec![
         Stmt::GAttribute(GraphAttributes::Graph(vec![
             attr("rankdir", plain("LR")),
-            attr("concentrate", plain("true")),
+            // Graphviz 2.43 (Debian's) fails on some maps with clusters ("trouble in init_rank");
+            // the newer ranking pass lays them out. `concentrate=true` (merging parallel edges) is
+            // not set: with clusters, 2.43 still failed on 7 of 150 random maps with it
+            // ("rebuiltd_vlists: lead is null"), or crashed, and without it on none.
+            attr("newrank", plain("true")),
             attr("fontname", quoted("Helvetica")),
             attr("nodesep", plain("0.4")),
             attr("ranksep", plain("1.2")),
@@ -551,23 +579,27 @@ fn view_title(view: &GraphView) -> String {
 }
 
 /// Escapes text for a Mermaid `"..."` label with entity codes, so that quotes, brackets, pipes,
-/// HTML and Markdown from the repository stay text.
+/// HTML and Markdown from the repository stay text. `%` is coded too, so no `%%{init: ...}%%`
+/// directive (which Mermaid looks for anywhere in the text) can be spelt, and so are `ﬂ` and `¶`,
+/// the characters of Mermaid's own placeholders for entity codes, so none can be forged.
 pub fn mermaid_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
+        match inert_char(c) {
             '"' => out.push_str("#quot;"),
             '<' => out.push_str("#lt;"),
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
             '#' => out.push_str("#35;"),
+            '%' => out.push_str("#37;"),
             '|' => out.push_str("#124;"),
             '`' => out.push_str("#96;"),
             '[' => out.push_str("#91;"),
             ']' => out.push_str("#93;"),
             '{' => out.push_str("#123;"),
             '}' => out.push_str("#125;"),
-            c if c.is_control() => out.push(' '),
+            '\u{FB02}' => out.push_str("#64258;"),
+            '\u{B6}' => out.push_str("#182;"),
             c => out.push(c),
         }
     }
@@ -654,18 +686,46 @@ pub fn to_mermaid(view: &GraphView) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "cannot render SVG: Graphviz's `dot` was not found on PATH; install it (Debian/Ubuntu: `apt-get install graphviz`), or use --format dot|mermaid|json"
+        "cannot render SVG: Graphviz's `dot` was not found in the absolute directories of PATH; install it (Debian/Ubuntu: `apt-get install graphviz`), or use --format dot|mermaid|json"
     )]
     DotMissing,
     #[error("Graphviz `dot` failed: {0}")]
     DotFailed(String),
 }
 
-/// Renders DOT to SVG with Graphviz's `dot`, which must be on PATH.
+/// The `dot` program: the first executable regular file named `dot` in an absolute directory of
+/// `path` (the value of PATH). Empty, `.` and relative entries are skipped: they name the working
+/// directory, which is usually the scanned repository, and a repository could ship its own `dot`.
+pub fn find_dot(path: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
+    std::env::split_paths(path)
+        .filter(|directory| directory.is_absolute())
+        .map(|directory| directory.join("dot"))
+        .find(|candidate| is_executable_file(candidate))
+}
+
+fn is_executable_file(path: &std::path::Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
+/// Renders DOT to SVG with Graphviz's `dot`, found by [`find_dot`] and run by its absolute path.
 pub fn render_svg(dot: &str) -> Result<String, RenderError> {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let mut child = Command::new("dot")
+    let program = std::env::var_os("PATH")
+        .and_then(|path| find_dot(&path))
+        .ok_or(RenderError::DotMissing)?;
+    let mut child = Command::new(program)
         .arg("-Tsvg")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -675,14 +735,25 @@ pub fn render_svg(dot: &str) -> Result<String, RenderError> {
             std::io::ErrorKind::NotFound => RenderError::DotMissing,
             _ => RenderError::DotFailed(e.to_string()),
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(dot.as_bytes())
-            .map_err(|e| RenderError::DotFailed(e.to_string()))?;
-    }
+    // Written from another thread: `dot` may fill its output pipe before it has read all of a
+    // large graph, and a writer waiting on stdin would then wait forever.
+    let writer = child.stdin.take().map(|mut stdin| {
+        let input = dot.as_bytes().to_vec();
+        std::thread::spawn(move || stdin.write_all(&input))
+    });
     let output = child
         .wait_with_output()
         .map_err(|e| RenderError::DotFailed(e.to_string()))?;
+    if let Some(writer) = writer {
+        match writer.join() {
+            // When `dot` stopped reading early, its own message (below) says why.
+            Ok(Err(e)) if output.status.success() => {
+                return Err(RenderError::DotFailed(e.to_string()));
+            }
+            Err(_) => return Err(RenderError::DotFailed("cannot write to `dot`".into())),
+            _ => {}
+        }
+    }
     if !output.status.success() {
         return Err(RenderError::DotFailed(
             String::from_utf8_lossy(&output.stderr).trim().to_string(),
@@ -715,5 +786,19 @@ mod tests {
             mermaid_escape("<b>\"x\"]|"),
             "#lt;b#gt;#quot;x#quot;#93;#124;"
         );
+        assert_eq!(dot_escape("&bogus; <b>"), "&amp;bogus; &lt;b&gt;");
+        assert_eq!(
+            dot_escape("a\u{202E}b\u{2028}c\u{FFFF}"),
+            "a\u{FFFD}b c\u{FFFD}"
+        );
+        assert_eq!(
+            mermaid_escape("%%{init}%% ﬂ°¶ß"),
+            "#37;#37;#123;init#125;#37;#37; #64258;°#182;ß"
+        );
+    }
+
+    #[test]
+    fn dot_is_only_looked_up_in_absolute_directories() {
+        assert_eq!(find_dot(std::ffi::OsStr::new(".::bin:relative/dir")), None);
     }
 }

@@ -250,6 +250,129 @@ pub fn write(
         nodes,
         flows,
     };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
+    write_pretty(&mut *out, &report)?;
     out.write_all(b"\n")
+}
+
+/// True for the invisible characters that change the direction of the text around them (the
+/// "Trojan Source" characters): shown in a terminal, an editor or a web page, they can make a
+/// reviewer read something other than what is there.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Characters that serde_json writes as they are but that are unsafe to print: DEL and the C1
+/// controls (U+009B starts a terminal escape sequence like ESC `[`), bidirectional controls, and
+/// the line and paragraph separators U+2028/U+2029 (line breaks to JavaScript and some viewers).
+fn needs_unicode_escape(c: char) -> bool {
+    matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') || is_bidi_control(c)
+}
+
+/// Writes `value` as pretty JSON (two-space indent, as `serde_json::to_writer_pretty`), with the
+/// characters of [`needs_unicode_escape`] written as `\uXXXX` escapes. The values stay exact (a
+/// JSON reader gets the same strings back; JSON is read by machines, which need the real names)
+/// while the bytes of the file are inert when a person prints it. serde_json itself already
+/// escapes `"`, `\\` and the C0 controls (ESC, CR, LF, ...).
+pub fn write_pretty<T: serde::Serialize + ?Sized>(
+    out: &mut dyn std::io::Write,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut serializer =
+        serde_json::Serializer::with_formatter(out, InertFormatter(PrettyFormatter::new()));
+    value
+        .serialize(&mut serializer)
+        .map_err(std::io::Error::from)
+}
+
+/// [`write_pretty`] into a string ending in a newline; a serialisation error (none is expected:
+/// every map key is a string) becomes a JSON object that says so.
+pub fn to_pretty_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    match write_pretty(&mut out, value) {
+        Ok(()) => {
+            let mut text = String::from_utf8(out).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        Err(e) => format!("{{\"error\": {:?}}}\n", e.to_string()),
+    }
+}
+
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+/// serde_json's pretty formatter with [`needs_unicode_escape`] characters escaped in strings.
+struct InertFormatter(PrettyFormatter<'static>);
+
+impl Formatter for InertFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (index, c) in fragment.char_indices() {
+            if needs_unicode_escape(c) {
+                writer.write_all(&fragment.as_bytes()[start..index])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = index + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.end_object_value(writer)
+    }
 }

@@ -191,18 +191,62 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// A URI reference relative to `%SRCROOT%`: `/`-separated, percent-encoding what URIs cannot hold.
+/// Plain text for a SARIF `message.text` (SARIF 2.1.0 §3.11.6): `[text](id)` is a link to a
+/// related location, so repository text (node ids, file names, purposes) could forge one, such as a
+/// node id `x](1)`. Literal `[` and `]` are written `\[` and `\]`, and a literal backslash `\\`, as
+/// the spec's grammar for link text has it, so that no escape can be undone by a backslash before it.
+/// Every message passes through here: the ones borderline words itself hold no brackets.
+fn message_text(text: &str) -> Text {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            c => out.push(c),
+        }
+    }
+    Text { text: out }
+}
+
+/// A URI reference relative to `%SRCROOT%`: `/`-separated, percent-encoding every byte outside the
+/// unreserved set (so a `\`, space, `%`, `#` or `?` in a file name stays part of the name).
+///
+/// A path that would leave the root once decoded (a `.` or `..` segment, even one separated by `\`
+/// as Windows reads it, a leading separator or a drive such as `C:`) cannot be a file of the
+/// repository; it is encoded twice, every `/` included, so that the URI is one segment whose
+/// decoded form (`..%5C..%5Cx`) is a name inside the root rather than a way out of it.
 fn uri(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
+    if leaves_root_once_decoded(path) {
+        percent_encode(&percent_encode(path, true), true)
+    } else {
+        percent_encode(path, false)
+    }
+}
+
+fn percent_encode(text: &str, encode_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
                 out.push(byte as char)
             }
+            b'/' if !encode_slash => out.push('/'),
             other => out.push_str(&format!("%{other:02X}")),
         }
     }
     out
+}
+
+/// True when `path`, read with `/` or `\` as separators, climbs out of its root or starts at
+/// another one. Windows also drops trailing dots and spaces from a segment, so `.. ` counts as `..`.
+fn leaves_root_once_decoded(path: &str) -> bool {
+    let mut segments = path.split(['/', '\\']);
+    let first = segments.next().unwrap_or_default();
+    let is_drive = matches!(first.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
+    let is_dots =
+        |segment: &str| segment.contains('.') && segment.chars().all(|c| c == '.' || c == ' ');
+    first.is_empty() || is_drive || is_dots(first) || segments.any(is_dots)
 }
 
 fn physical(files: &Files, span: Option<Span>, path: Option<&str>) -> Option<PhysicalLocation> {
@@ -235,15 +279,31 @@ fn physical(files: &Files, span: Option<Span>, path: Option<&str>) -> Option<Phy
     })
 }
 
+/// The first flow between each pair of nodes, by index into `model.flows`: built once per report,
+/// since a search of every flow for each hop of each finding made large reports quadratic.
+type FlowIndex<'a> = BTreeMap<(&'a str, &'a str), usize>;
+
+fn flow_index(model: &Model) -> FlowIndex<'_> {
+    let mut index = FlowIndex::new();
+    for (position, flow) in model.flows.iter().enumerate() {
+        index
+            .entry((flow.from.as_str(), flow.to.as_str()))
+            .or_insert(position);
+    }
+    index
+}
+
 /// The data's path as a code flow: each hop's flow line, then where the destination is located.
-fn code_flow(model: &Model, finding: &Finding) -> Option<CodeFlow> {
+fn code_flow(model: &Model, flows: &FlowIndex, finding: &Finding) -> Option<CodeFlow> {
     if finding.data_path.len() < 2 {
         return None;
     }
     let mut locations = Vec::new();
     for pair in finding.data_path.windows(2) {
         let (from, to) = (&pair[0], &pair[1]);
-        let flow = model.flows.iter().find(|f| &f.from == from && &f.to == to);
+        let flow = flows
+            .get(&(from.as_str(), to.as_str()))
+            .and_then(|index| model.flows.get(*index));
         let country = |id: &str| {
             model
                 .node(id)
@@ -254,13 +314,11 @@ fn code_flow(model: &Model, finding: &Finding) -> Option<CodeFlow> {
             location: Location {
                 id: None,
                 physical_location: physical(&model.files, flow.and_then(|f| f.span), None),
-                message: Some(Text {
-                    text: format!(
-                        "{from} ({}) sends data to {to} ({})",
-                        country(from),
-                        country(to)
-                    ),
-                }),
+                message: Some(message_text(&format!(
+                    "{from} ({}) sends data to {to} ({})",
+                    country(from),
+                    country(to)
+                ))),
             },
             nesting_level: 0,
         });
@@ -275,21 +333,20 @@ fn code_flow(model: &Model, finding: &Finding) -> Option<CodeFlow> {
             location: Location {
                 id: None,
                 physical_location: physical(&model.files, span, None),
-                message: Some(Text {
-                    text: format!(
-                        "{} is located in {}",
-                        destination.id,
-                        destination.resolved.display()
-                    ),
-                }),
+                message: Some(message_text(&format!(
+                    "{} is located in {}",
+                    destination.id,
+                    destination.resolved.display()
+                ))),
             },
             nesting_level: 0,
         });
     }
     Some(CodeFlow {
-        message: Text {
-            text: format!("path of the data: {}", finding.data_path.join(" -> ")),
-        },
+        message: message_text(&format!(
+            "path of the data: {}",
+            finding.data_path.join(" -> ")
+        )),
         thread_flows: vec![ThreadFlow { locations }],
     })
 }
@@ -341,6 +398,7 @@ fn rules() -> Vec<Rule> {
 /// Renders a SARIF log. `baseline` is true when a baseline was applied: each result then says
 /// whether it is `new` or `unchanged`.
 pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String {
+    let flows = flow_index(model);
     let results = evaluation
         .findings
         .iter()
@@ -352,9 +410,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
                 .map(|(index, related)| Location {
                     id: Some(index + 1),
                     physical_location: physical(&model.files, related.span, None),
-                    message: Some(Text {
-                        text: related.message.clone(),
-                    }),
+                    message: Some(message_text(&related.message)),
                 })
                 .collect();
             let locations = physical(&model.files, finding.span, finding.path.as_deref())
@@ -369,12 +425,10 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
                 rule_id: finding.rule,
                 rule_index: CHECKS.iter().position(|c| c.name == finding.rule),
                 level: level(finding.severity),
-                message: Text {
-                    text: finding.message.clone(),
-                },
+                message: message_text(&finding.message),
                 locations,
                 related_locations,
-                code_flows: code_flow(model, finding).into_iter().collect(),
+                code_flows: code_flow(model, &flows, finding).into_iter().collect(),
                 partial_fingerprints: BTreeMap::from([(
                     FINGERPRINT_KEY,
                     finding.fingerprint.clone(),
@@ -411,8 +465,28 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
             }),
         }],
     };
-    let mut out =
-        serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    out.push('\n');
-    out
+    super::json::to_pretty_string(&log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_escape_link_syntax() {
+        assert_eq!(message_text("x](1) a\\[b]").text, "x\\](1) a\\\\\\[b\\]");
+        assert_eq!(message_text("plain text").text, "plain text");
+    }
+
+    #[test]
+    fn uris_never_climb_out_once_decoded() {
+        assert_eq!(uri("src/a b%#?.py"), "src/a%20b%25%23%3F.py");
+        assert_eq!(uri("dir\\name.env"), "dir%5Cname.env");
+        assert_eq!(uri("..\\..\\x"), "..%255C..%255Cx");
+        assert_eq!(uri("../../x"), "..%252F..%252Fx");
+        assert_eq!(uri("/etc/passwd"), "%252Fetc%252Fpasswd");
+        assert_eq!(uri("C:\\x"), "C%253A%255Cx");
+        assert_eq!(uri("a/.. /b"), "a%252F..%2520%252Fb");
+        assert_eq!(uri("a/...b/c.d"), "a/...b/c.d");
+    }
 }
