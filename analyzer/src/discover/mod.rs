@@ -5,6 +5,7 @@
 //! skipped is said, never silently dropped.
 
 use crate::model::facts::{ExtractionDiagnostic, Severity};
+use crate::safe_io::{self, SafeIoError};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::cell::RefCell;
 use std::io::Read;
@@ -14,11 +15,22 @@ use std::sync::Arc;
 /// Files larger than this are skipped with a note: real configuration and annotated sources are far smaller.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
+mod ignores;
+mod skipped;
+
+pub use ignores::{MAX_IGNORE_FILE_BYTES, MAX_PATTERNS_PER_FILE, MAX_PATTERNS_TOTAL};
+pub use skipped::{MAX_SKIPPED_LISTED, SkipReason, Skipped, SkippedPath};
+
+/// `scan.exclude` patterns beyond this many are dropped: each costs time to compile.
+pub const MAX_EXCLUDE_PATTERNS: usize = 2048;
+/// `scan.exclude` patterns beyond this many bytes in total are dropped.
+pub const MAX_EXCLUDE_BYTES: usize = 256 * 1024;
+
 /// A file discovery found and an extractor wants, not read yet: extraction reads it when its
 /// turn comes and keeps only what facts need, so a scan never holds the whole repository.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// Relative to the scanned root, `/`-separated.
+    /// Relative to the scanned root, `/`-separated; a `\` is part of a name, never a separator.
     pub path: Utf8PathBuf,
     pub absolute: PathBuf,
 }
@@ -28,36 +40,92 @@ pub struct Candidate {
 pub struct Discovery {
     pub files: Vec<Candidate>,
     pub diagnostics: Vec<ExtractionDiagnostic>,
+    /// Directories the walk did not enter, and why.
+    pub skipped: Skipped,
 }
 
-/// Walks `root`, honouring `.gitignore` and `exclude` globs, and lists files for which `wanted` is true.
+/// What every walker thread's filter shares: the root, the exclude globs, the ignore files read so
+/// far and the directories left out.
+struct Filter {
+    root: PathBuf,
+    excludes: globset::GlobSet,
+    ignores: ignores::Ignores,
+    skipped: std::sync::Mutex<Skipped>,
+}
+
+impl Filter {
+    /// Whether the walk goes on with `entry`; a directory it does not enter is recorded.
+    fn keep(&self, entry: &ignore::DirEntry) -> bool {
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        let name = entry.file_name();
+        let default_reason = if name == ".git" {
+            Some(SkipReason::GitMetadata)
+        } else if name == "target" {
+            Some(SkipReason::BuildOutput)
+        } else if name == "node_modules" {
+            Some(SkipReason::Dependencies)
+        } else {
+            None
+        };
+        let relative = relative_path(entry.path(), &self.root);
+        let reason = default_reason
+            .or_else(|| {
+                relative
+                    .as_deref()
+                    .filter(|r| self.excludes.is_match(r))
+                    .map(|_| SkipReason::Exclude)
+            })
+            .or_else(|| {
+                self.ignores
+                    .ignored_by(entry.path(), entry.depth(), is_dir)
+                    .map(|file| SkipReason::IgnoreFile { file })
+            });
+        let Some(reason) = reason else {
+            return true;
+        };
+        // Files left out are many and unremarkable; directories are named.
+        if is_dir {
+            let path = relative.unwrap_or_else(|| entry.path().to_string_lossy().into_owned());
+            self.skipped
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .add(SkippedPath {
+                    path: format!("{path}/"),
+                    reason,
+                });
+        }
+        false
+    }
+}
+
+/// Walks `root`, honouring `.gitignore`/`.ignore` files inside it and `exclude` globs, and lists
+/// files for which `wanted` is true.
 pub fn discover(
     root: &Path,
     exclude: &[String],
     wanted: &(dyn Fn(&Utf8Path) -> bool + Sync),
 ) -> Discovery {
-    let mut excludes = globset::GlobSetBuilder::new();
-    for pattern in exclude {
-        if let Ok(glob) = globset::Glob::new(pattern) {
-            excludes.add(glob);
-        }
-        // `dir` also excludes everything below it.
-        if let Ok(glob) = globset::Glob::new(&format!("{}/**", pattern.trim_end_matches('/'))) {
-            excludes.add(glob);
-        }
-    }
-    let excludes = excludes
-        .build()
-        .unwrap_or_else(|_| globset::GlobSet::empty());
+    let mut diagnostics = Vec::new();
+    let excludes = exclude_globs(exclude, &mut diagnostics);
+    let filter = Arc::new(Filter {
+        root: root.to_path_buf(),
+        excludes,
+        ignores: ignores::Ignores::new(root),
+        skipped: std::sync::Mutex::new(Skipped::default()),
+    });
+    let shared = Arc::clone(&filter);
+    // The crate reads no ignore file itself (it would follow symlinks, read devices and apply
+    // files above the root): `Filter` reads them safely.
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(false)
         .hidden(false)
         .require_git(false)
         .git_global(false)
-        .filter_entry(|entry| {
-            let name = entry.file_name();
-            !(name == ".git" || name == "target" || name == "node_modules")
-        })
+        .git_ignore(false)
+        .git_exclude(false)
+        .ignore(false)
+        .parents(false)
+        .filter_entry(move |entry| shared.keep(entry))
         .build_parallel();
     // Each walker thread collects its own list; the lists are merged and sorted afterwards.
     let lists: std::sync::Mutex<Vec<Discovery>> = std::sync::Mutex::new(Vec::new());
@@ -66,15 +134,17 @@ pub fn discover(
             discovery: Discovery::default(),
             sink: &lists,
         };
-        let excludes = &excludes;
         Box::new(move |entry| {
             if let Ok(entry) = entry {
-                visit(entry, root, excludes, wanted, &mut gathered.discovery);
+                visit(entry, root, wanted, &mut gathered.discovery);
             }
             ignore::WalkState::Continue
         })
     });
-    let mut discovery = Discovery::default();
+    let mut discovery = Discovery {
+        diagnostics,
+        ..Discovery::default()
+    };
     for list in lists
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -83,7 +153,79 @@ pub fn discover(
         discovery.diagnostics.extend(list.diagnostics);
     }
     discovery.files.sort_by(|a, b| a.path.cmp(&b.path));
+    // The walker threads are done, so the filter is no longer shared.
+    if let Some(filter) = Arc::into_inner(filter) {
+        discovery.diagnostics.extend(filter.ignores.into_notes());
+        discovery.skipped = filter
+            .skipped
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
     discovery
+}
+
+/// The `scan.exclude` globs as one set, at most [`MAX_EXCLUDE_PATTERNS`] and [`MAX_EXCLUDE_BYTES`]
+/// of them: thousands of globs take minutes and gigabytes to compile. What is dropped is said.
+fn exclude_globs(
+    exclude: &[String],
+    diagnostics: &mut Vec<ExtractionDiagnostic>,
+) -> globset::GlobSet {
+    let mut excludes = globset::GlobSetBuilder::new();
+    let (mut kept, mut bytes) = (0usize, 0usize);
+    for pattern in exclude {
+        if kept >= MAX_EXCLUDE_PATTERNS || bytes + pattern.len() > MAX_EXCLUDE_BYTES {
+            break;
+        }
+        kept += 1;
+        bytes += pattern.len();
+        if let Ok(glob) = globset::Glob::new(pattern) {
+            excludes.add(glob);
+        }
+        // `dir` also excludes everything below it.
+        if let Ok(glob) = globset::Glob::new(&format!("{}/**", pattern.trim_end_matches('/'))) {
+            excludes.add(glob);
+        }
+    }
+    if kept < exclude.len() {
+        diagnostics.push(skipped(
+            None,
+            format!(
+                "scan.exclude: {} of {} patterns were dropped (at most {MAX_EXCLUDE_PATTERNS} \
+                 patterns and {} KiB apply); the paths they would leave out are scanned",
+                exclude.len() - kept,
+                exclude.len(),
+                MAX_EXCLUDE_BYTES / 1024
+            ),
+            Severity::Note,
+        ));
+    }
+    excludes.build().unwrap_or_else(|error| {
+        diagnostics.push(skipped(
+            None,
+            format!("scan.exclude: not applied, the patterns cannot be compiled: {error}"),
+            Severity::Note,
+        ));
+        globset::GlobSet::empty()
+    })
+}
+
+/// `path` relative to `root`, its components joined with `/`. On Unix a `\` is an ordinary
+/// character of a name and stays one; `None` for a name that is not UTF-8.
+fn relative_path(path: &Path, root: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let mut joined = String::new();
+    for component in relative.components() {
+        if !joined.is_empty() {
+            joined.push('/');
+        }
+        joined.push_str(component.as_os_str().to_str()?);
+    }
+    Some(joined)
+}
+
+/// A note about a file of the repository discovery could not use as it is.
+fn note(path: &str, message: String) -> ExtractionDiagnostic {
+    skipped(Some(path.to_string()), message, Severity::Note)
 }
 
 /// One walker thread's findings, handed over when the thread's visitor is dropped.
@@ -103,11 +245,11 @@ impl Drop for Gathered<'_> {
     }
 }
 
-/// Lists one walked entry if it is a regular file an extractor wants.
+/// Lists one walked entry if it is a regular file an extractor wants (the filter has already left
+/// out what is excluded or ignored).
 fn visit(
     entry: ignore::DirEntry,
     root: &Path,
-    excludes: &globset::GlobSet,
     wanted: &(dyn Fn(&Utf8Path) -> bool + Sync),
     discovery: &mut Discovery,
 ) {
@@ -115,12 +257,10 @@ fn visit(
     if !entry.file_type().is_some_and(|t| t.is_file()) {
         return;
     }
-    let Ok(relative) = entry.path().strip_prefix(root) else {
+    if entry.path().strip_prefix(root).is_err() {
         return;
-    };
-    let Some(relative) =
-        Utf8Path::from_path(relative).map(|p| Utf8PathBuf::from(p.as_str().replace('\\', "/")))
-    else {
+    }
+    let Some(relative) = relative_path(entry.path(), root).map(Utf8PathBuf::from) else {
         discovery.diagnostics.push(skipped(
             None,
             "a file name that is not UTF-8 was skipped".into(),
@@ -128,7 +268,7 @@ fn visit(
         ));
         return;
     };
-    if excludes.is_match(relative.as_str()) || !wanted(&relative) {
+    if !wanted(&relative) {
         return;
     }
     discovery.files.push(Candidate {
@@ -183,25 +323,15 @@ thread_local! {
     static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Opens a file the walk listed as regular. The repository may change between the walk and the
-/// read: a file swapped for a symlink is not followed (`O_NOFOLLOW`), one swapped for a FIFO does
-/// not block the scan (`O_NONBLOCK`), and anything that is not a regular file once open is refused.
+/// Opens a file the walk listed as regular, through [`safe_io::open_regular`]. The repository may
+/// change between the walk and the read: a file swapped for a symlink is not followed, one swapped
+/// for a FIFO does not block the scan, and anything that is not a regular file once open is
+/// refused. The error names no absolute path (output never shows where the checkout is).
 fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    Ok(file)
+    safe_io::open_regular(path).map_err(|error| match error {
+        SafeIoError::Io { source, .. } => source,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidInput, ignores::reason(&other)),
+    })
 }
 
 /// Reads at most `MAX_FILE_BYTES`; `None` when the file is larger. A UTF-8 BOM is dropped.
