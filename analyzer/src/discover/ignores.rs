@@ -233,8 +233,9 @@ impl Ignores {
         let mut problems = Vec::new();
         if dropped > 0 {
             problems.push(format!(
-                "{dropped} patterns beyond the first {added} were dropped (at most \
-                 {MAX_PATTERNS_PER_FILE} per file and {MAX_PATTERNS_TOTAL} per scan apply)"
+                "{dropped} of its {} patterns were dropped (at most {MAX_PATTERNS_PER_FILE} per \
+                 file and {MAX_PATTERNS_TOTAL} per scan apply)",
+                added + dropped + too_long + invalid
             ));
         }
         if too_long > 0 {

@@ -105,7 +105,10 @@ pub fn skipped_line(skipped: &Skipped) -> Option<String> {
         ));
     }
     if unnamed > 0 {
-        parts.push(format!("{} more", directories(unnamed)));
+        parts.push(format!(
+            "{unnamed} more director{}",
+            if unnamed == 1 { "y" } else { "ies" }
+        ));
     }
     Some(format!("skipped: {}", parts.join(", ")))
 }
