@@ -84,10 +84,10 @@ fn ignore_files_above_the_root_never_apply() {
     let outer = tempfile::tempdir().unwrap();
     // A `.gitignore` above the scanned root (the PR does not control it, but neither does it
     // belong to the scanned repository) would hide the file with a finding.
-    write(&outer.path().join(".gitignore"), "*.tf\nsrc/\n");
+    write(outer.path().join(".gitignore"), "*.tf\nsrc/\n");
     let repo = outer.path().join("repo");
-    write(&repo.join("main.tf"), NOT_UTF8_TF);
-    write(&repo.join("src/other.tf"), NOT_UTF8_TF);
+    write(repo.join("main.tf"), NOT_UTF8_TF);
+    write(repo.join("src/other.tf"), NOT_UTF8_TF);
     let report = json(&borderline(&repo, JSON_ARGS));
     assert!(has_finding_in(&report, "main.tf"), "{report}");
     assert!(has_finding_in(&report, "src/other.tf"), "{report}");
@@ -97,12 +97,12 @@ fn ignore_files_above_the_root_never_apply() {
 #[test]
 fn ignore_files_that_are_symlinks_fifos_or_devices_are_refused_with_a_note() {
     let outside = tempfile::tempdir().unwrap();
-    write(&outside.path().join("hide-everything"), "*.tf\n");
+    write(outside.path().join("hide-everything"), "*.tf\n");
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
-    write(&root.join("main.tf"), NOT_UTF8_TF);
-    write(&root.join("fifo/main.tf"), NOT_UTF8_TF);
-    write(&root.join("zero/main.tf"), NOT_UTF8_TF);
+    write(root.join("main.tf"), NOT_UTF8_TF);
+    write(root.join("fifo/main.tf"), NOT_UTF8_TF);
+    write(root.join("zero/main.tf"), NOT_UTF8_TF);
     // Followed, the symlink would hide every `.tf` file of the repository.
     std::os::unix::fs::symlink(
         outside.path().join("hide-everything"),

@@ -99,7 +99,7 @@ impl DirIgnores {
 /// Every directory's ignore files, read on first use, and what reading them had to say.
 pub struct Ignores {
     root: PathBuf,
-    state: std::sync::Mutex<State>,
+    state: std::sync::RwLock<State>,
 }
 
 #[derive(Default)]
@@ -114,7 +114,7 @@ impl Ignores {
     pub fn new(root: &Path) -> Ignores {
         Ignores {
             root: root.to_path_buf(),
-            state: std::sync::Mutex::new(State::default()),
+            state: std::sync::RwLock::new(State::default()),
         }
     }
 
@@ -138,12 +138,22 @@ impl Ignores {
     }
 
     /// The chain of ignore files that apply in `dir` (`depth` levels below the root), reading the
-    /// ignore files of it and of its ancestors that were not read yet. The lock is held while
-    /// reading: ignore files are few and small, and each is then read exactly once.
+    /// ignore files of it and of its ancestors that were not read yet. Every entry of a directory
+    /// looks its chain up, so that takes only a shared lock; the exclusive lock is held while
+    /// reading, once per directory: ignore files are few and small, and each is read exactly once.
     fn chain(&self, dir: &Path, depth: usize) -> Option<Arc<DirIgnores>> {
+        if let Some(chain) = self
+            .state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .dirs
+            .get(dir)
+        {
+            return chain.clone();
+        }
         let mut state = self
             .state
-            .lock()
+            .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut missing = Vec::new();
         let mut next = Some((dir, depth));

@@ -3,6 +3,15 @@
 //! The repository is hostile input: symlinks are never followed (so nothing outside the root is
 //! read), only regular files are opened (never FIFOs or devices), sizes are capped, and what is
 //! skipped is said, never silently dropped.
+//!
+//! The walk runs on the `ignore` crate's threads with all of the crate's own ignore-file reading
+//! turned off: `ignores` reads `.gitignore`, `.ignore` and `.git/info/exclude` files inside the
+//! root under the same rules as every other file (files above the root never apply), and caps
+//! their patterns, as `scan.exclude` is capped. Directories the walk does not enter
+//! (`node_modules/`, `target/`, `.git/`, ignored or excluded ones) are recorded in `skipped` for the
+//! report. Paths are the root-relative components joined with `/`: on Unix a `\` is an ordinary
+//! character of a name, so a file named `..\..\x.env` is reported under that name, never as a path
+//! that leaves the repository.
 
 use crate::model::facts::{ExtractionDiagnostic, Severity};
 use crate::safe_io::{self, SafeIoError};
@@ -67,7 +76,11 @@ impl Filter {
         } else {
             None
         };
-        let relative = relative_path(entry.path(), &self.root);
+        // The relative path is made only when it is needed: most entries are neither excluded
+        // nor skipped directories.
+        let relative = (is_dir || !self.excludes.is_empty())
+            .then(|| relative_path(entry.path(), &self.root))
+            .flatten();
         let reason = default_reason
             .or_else(|| {
                 relative
@@ -85,7 +98,14 @@ impl Filter {
         };
         // Files left out are many and unremarkable; directories are named.
         if is_dir {
-            let path = relative.unwrap_or_else(|| entry.path().to_string_lossy().into_owned());
+            // A name that is not UTF-8 is shown lossily, still relative to the root.
+            let path = relative.unwrap_or_else(|| {
+                let relative = entry
+                    .path()
+                    .strip_prefix(&self.root)
+                    .unwrap_or(Path::new("?"));
+                relative.to_string_lossy().into_owned()
+            });
             self.skipped
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -364,8 +384,43 @@ fn read_bounded(path: &Path) -> Result<Option<Arc<str>>, ReadError> {
 #[cfg(all(test, unix))]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use super::read;
+    use super::{SkipReason, Skipped, SkippedPath, read, relative_path};
     use camino::Utf8Path;
+    use std::path::Path;
+
+    #[test]
+    fn relative_paths_keep_backslashes_as_part_of_names() {
+        let root = Path::new("/repo");
+        assert_eq!(
+            relative_path(Path::new("/repo/a\\b/..\\c.env"), root).as_deref(),
+            Some("a\\b/..\\c.env")
+        );
+        assert_eq!(relative_path(Path::new("/elsewhere/x"), root), None);
+    }
+
+    /// The walker threads meet directories in any order: the named ones are the first by path.
+    #[test]
+    fn the_skipped_list_keeps_the_first_paths_whatever_the_order() {
+        let add_all = |order: &mut dyn Iterator<Item = usize>| {
+            let mut skipped = Skipped::default();
+            for n in order {
+                skipped.add(SkippedPath {
+                    path: format!("d{n:04}/"),
+                    reason: SkipReason::Dependencies,
+                });
+            }
+            skipped
+        };
+        let forward = add_all(&mut (0..500));
+        let backward = add_all(&mut (0..500).rev());
+        assert_eq!(forward, backward);
+        assert_eq!(forward.listed().count(), super::MAX_SKIPPED_LISTED);
+        assert_eq!(forward.unlisted(), 500 - super::MAX_SKIPPED_LISTED);
+        assert_eq!(
+            forward.listed().next().map(|s| s.path.as_str()),
+            Some("d0000/")
+        );
+    }
 
     /// What the walk listed may have changed by the time it is read: a file swapped for a
     /// symlink out of the root is not followed, one swapped for a FIFO does not hang the scan.
