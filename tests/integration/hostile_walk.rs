@@ -312,3 +312,49 @@ fn the_list_of_skipped_directories_is_bounded_and_counts_the_rest() {
         "{text}"
     );
 }
+
+#[test]
+fn git_info_exclude_applies_but_never_through_a_symlinked_git_directory() {
+    // A real `.git/info/exclude` applies, like `.gitignore`.
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(root.join(".git/info/exclude"), "local/\n");
+    write(root.join("main.tf"), NOT_UTF8_TF);
+    write(root.join("local/main.tf"), NOT_UTF8_TF);
+    let report = json(&borderline(root, JSON_ARGS));
+    let files: Vec<String> = findings(&report).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(files, ["main.tf"], "{report}");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([
+            {"path": ".git/", "reason": "git-metadata"},
+            {"path": "local/", "reason": "ignore-file", "file": ".git/info/exclude"},
+        ])
+    );
+
+    // `.git` is not walked, so it may be a symlink out of the root: its exclude file is refused.
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path().join("info/exclude"), "*.tf\n");
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::os::unix::fs::symlink(outside.path(), root.join(".git")).unwrap();
+    write(root.join("main.tf"), NOT_UTF8_TF);
+    let report = json(&borderline(root, JSON_ARGS));
+    assert!(has_finding_in(&report, "main.tf"), "{report}");
+    assert!(
+        has_message(
+            &report,
+            &[".git/info/exclude: not applied", "symbolic link"]
+        ),
+        "{report}"
+    );
+
+    // In a worktree or submodule `.git` is a file: there is no exclude file, and nothing to say.
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(root.join(".git"), "gitdir: /elsewhere/.git/worktrees/x\n");
+    write(root.join("main.tf"), NOT_UTF8_TF);
+    let report = json(&borderline(root, JSON_ARGS));
+    assert_eq!(findings(&report).len(), 1, "{report}");
+    assert!(has_finding_in(&report, "main.tf"), "{report}");
+}
