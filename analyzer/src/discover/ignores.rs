@@ -26,7 +26,7 @@ pub const MAX_IGNORE_FILE_BYTES: u64 = 1024 * 1024;
 /// Patterns of one ignore file beyond this many are dropped: each costs time to compile.
 pub const MAX_PATTERNS_PER_FILE: usize = 4096;
 /// Patterns of all ignore files of a scan together beyond this many are dropped.
-pub const MAX_PATTERNS_TOTAL: usize = 8192;
+pub const MAX_PATTERNS_TOTAL: usize = 16_384;
 /// A pattern longer than this (a path is at most 4096 bytes) is dropped.
 pub const MAX_PATTERN_BYTES: usize = 4096;
 
