@@ -3,7 +3,7 @@
 use crate::cache::{Cache, CacheStats};
 use crate::config::{ConfigError, Manifest, parse_manifest};
 use crate::date::Date;
-use crate::discover::discover;
+use crate::discover::{Skipped, discover};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::extract::{ExtractContext, Input, InputFile, Owners, extract_files, extractors};
 use crate::model::{Model, ModelInput, build};
@@ -43,6 +43,8 @@ pub struct Scan {
     pub evaluation: Evaluation,
     /// How the cache was used, when there was one.
     pub cache: Option<CacheStats>,
+    /// Directories the walk did not enter (`node_modules/`, ignored, excluded), for the report.
+    pub skipped: Skipped,
 }
 
 /// Scans a repository.
@@ -170,6 +172,7 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         model,
         evaluation,
         cache: cache.as_ref().map(Cache::stats),
+        skipped: discovery.skipped,
     })
 }
 

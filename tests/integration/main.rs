@@ -12,6 +12,7 @@ mod fixtures;
 mod graph;
 mod hostile_graph;
 mod hostile_io;
+mod hostile_walk;
 mod output_safety;
 mod properties;
 mod safety;

@@ -100,16 +100,24 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         // JSON is written as it is serialised: it is the largest report.
         ScanFormat::Json => {
             write_output_with(&args.common, &mut |out| {
-                report::json::write(out, model, evaluation, &rules)
+                report::json::write_with_skipped(out, model, evaluation, &rules, &scanned.skipped)
             })?;
             None
         }
-        ScanFormat::Text => Some(report::text::render(
-            &model.files,
-            &evaluation.findings,
-            evaluation.waived.len(),
-            use_color(&args.common),
-        )),
+        ScanFormat::Text => {
+            let mut text = report::text::render(
+                &model.files,
+                &evaluation.findings,
+                evaluation.waived.len(),
+                use_color(&args.common),
+            );
+            // The directories the walk did not enter follow the summary line.
+            if let Some(line) = report::text::skipped_line(&scanned.skipped) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            Some(text)
+        }
         ScanFormat::Sarif => Some(report::sarif::render(model, evaluation, baseline.is_some())),
         ScanFormat::Markdown => Some(report::markdown::render(model, evaluation, &rules)),
     };

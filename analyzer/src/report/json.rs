@@ -1,6 +1,7 @@
 //! The JSON report (SPEC §7): findings, nodes and flows, with positions relative to the scanned root.
 
 use super::{Position, Summary, position};
+use crate::discover::{SkipReason, Skipped};
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::Verdict;
 use crate::finding::Finding;
@@ -21,6 +22,26 @@ struct Report<'a> {
     waived: Vec<JsonWaived<'a>>,
     nodes: Vec<JsonNode<'a>>,
     flows: Vec<JsonFlow<'a>>,
+    /// Directories the walk did not enter; absent when it entered every one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<JsonSkipped<'a>>,
+    /// Skipped directories beyond those listed; absent when all are listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    skipped_unlisted: usize,
+}
+
+/// A directory the walk did not enter: `reason` is `dependencies`, `build-output`,
+/// `git-metadata`, `scan-exclude` or `ignore-file` (then `file` names the ignore file).
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    path: &'a str,
+    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Serialize)]
@@ -142,6 +163,17 @@ pub fn write(
     evaluation: &Evaluation,
     rules: &RuleSet,
 ) -> std::io::Result<()> {
+    write_with_skipped(out, model, evaluation, rules, &Skipped::default())
+}
+
+/// [`write`], with the directories the walk did not enter (`"skipped"`, left out when none were).
+pub fn write_with_skipped(
+    out: &mut dyn std::io::Write,
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    skipped: &Skipped,
+) -> std::io::Result<()> {
     let findings = evaluation
         .findings
         .iter()
@@ -249,6 +281,18 @@ pub fn write(
         waived,
         nodes,
         flows,
+        skipped: skipped
+            .listed()
+            .map(|s| JsonSkipped {
+                path: &s.path,
+                reason: s.reason.kind(),
+                file: match &s.reason {
+                    SkipReason::IgnoreFile { file } => Some(file),
+                    _ => None,
+                },
+            })
+            .collect(),
+        skipped_unlisted: skipped.unlisted(),
     };
     write_pretty(&mut *out, &report)?;
     out.write_all(b"\n")

@@ -2,6 +2,7 @@
 //! the flow, the related lines that explain the verdict, the data's path and a hint.
 
 use super::{Summary, sanitize_for_terminal};
+use crate::discover::{SkipReason, Skipped};
 use crate::finding::Finding;
 use crate::model::facts::Severity;
 use crate::source::{Files, Span, StoredFile, StoredLine};
@@ -56,6 +57,60 @@ pub fn summary_line(summary: &Summary) -> String {
         ));
     }
     line
+}
+
+/// The line naming the directories the walk did not enter, for the summary area, or `None` when
+/// it entered every one: `skipped: node_modules/ (dependencies), target/ (build output), 2
+/// directories ignored by .gitignore`. Directories skipped by default are named (up to a few);
+/// those left out by ignore files or `scan.exclude` are counted by cause. Paths come from the
+/// repository and are sanitised.
+pub fn skipped_line(skipped: &Skipped) -> Option<String> {
+    const NAMED: usize = 10;
+    if skipped.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut unnamed = skipped.unlisted();
+    // Ignore-file counts are by file name (`.gitignore`, `.ignore`, `.git/info/exclude`).
+    let mut counted: BTreeMap<String, usize> = BTreeMap::new();
+    for path in skipped.listed() {
+        match &path.reason {
+            SkipReason::IgnoreFile { file } => {
+                let name = if file.ends_with(".git/info/exclude") {
+                    ".git/info/exclude"
+                } else {
+                    file.rsplit('/').next().unwrap_or(file)
+                };
+                *counted.entry(format!("ignored by {name}")).or_default() += 1;
+            }
+            SkipReason::Exclude => {
+                *counted
+                    .entry("excluded by scan.exclude".into())
+                    .or_default() += 1
+            }
+            reason if parts.len() < NAMED => parts.push(format!(
+                "{} ({})",
+                sanitize_for_terminal(&path.path),
+                reason.describe()
+            )),
+            _ => unnamed += 1,
+        }
+    }
+    let directories = |n: usize| format!("{n} director{}", if n == 1 { "y" } else { "ies" });
+    for (cause, n) in counted {
+        parts.push(format!(
+            "{} {}",
+            directories(n),
+            sanitize_for_terminal(&cause)
+        ));
+    }
+    if unnamed > 0 {
+        parts.push(format!(
+            "{unnamed} more director{}",
+            if unnamed == 1 { "y" } else { "ies" }
+        ));
+    }
+    Some(format!("skipped: {}", parts.join(", ")))
 }
 
 fn level(severity: Severity) -> Level<'static> {
