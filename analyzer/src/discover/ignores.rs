@@ -25,8 +25,9 @@ use std::sync::Arc;
 pub const MAX_IGNORE_FILE_BYTES: u64 = 1024 * 1024;
 /// Patterns of one ignore file beyond this many are dropped: each costs time to compile.
 pub const MAX_PATTERNS_PER_FILE: usize = 4096;
-/// Patterns of all ignore files of a scan together beyond this many are dropped.
-pub const MAX_PATTERNS_TOTAL: usize = 16_384;
+// There is no cap over all ignore files of a scan: which file reached it first would depend on
+// the walker's thread order, and output must not. Matching an entry costs only the patterns of its
+// own directory's ancestors, each file capped above.
 /// A pattern longer than this (a path is at most 4096 bytes) is dropped.
 pub const MAX_PATTERN_BYTES: usize = 4096;
 
@@ -106,7 +107,6 @@ pub struct Ignores {
 struct State {
     /// Directory -> its chain (shared with the parent's when it has no ignore files of its own).
     dirs: HashMap<PathBuf, Option<Arc<DirIgnores>>>,
-    patterns: usize,
     notes: Vec<ExtractionDiagnostic>,
 }
 
@@ -224,7 +224,7 @@ impl Ignores {
             if pattern.trim().is_empty() || pattern.starts_with('#') {
                 continue;
             }
-            if added >= MAX_PATTERNS_PER_FILE || state.patterns >= MAX_PATTERNS_TOTAL {
+            if added >= MAX_PATTERNS_PER_FILE {
                 dropped += 1;
                 continue;
             }
@@ -233,10 +233,7 @@ impl Ignores {
                 continue;
             }
             match builder.add_line(None, pattern) {
-                Ok(_) => {
-                    added += 1;
-                    state.patterns += 1;
-                }
+                Ok(_) => added += 1,
                 Err(_) => invalid += 1,
             }
         }
@@ -244,7 +241,7 @@ impl Ignores {
         if dropped > 0 {
             problems.push(format!(
                 "{dropped} of its {} patterns were dropped (at most {MAX_PATTERNS_PER_FILE} per \
-                 file and {MAX_PATTERNS_TOTAL} per scan apply)",
+                 file apply)",
                 added + dropped + too_long + invalid
             ));
         }
