@@ -227,6 +227,9 @@ fn is_inside(dir: &Path, root: &Path) -> bool {
 /// A path for messages: relative to the root when it is inside it.
 fn display_path(root: &Path, path: &Path) -> Utf8PathBuf {
     let shown = path.strip_prefix(root).unwrap_or(path);
+    if shown.is_absolute() {
+        return Utf8PathBuf::from(shown.to_string_lossy().into_owned());
+    }
     // Components joined with `/`: a `\` in a name is part of the name (see `discover`).
     let joined: Vec<String> = shown
         .components()
