@@ -62,7 +62,7 @@ impl PerFile for RustAnnotations {
         if file.path.extension() == Some("rs") {
             extract_file(file, packages, ctx)
         } else {
-            Facts::default()
+            manifest_facts(file)
         }
     }
 
@@ -70,6 +70,32 @@ impl PerFile for RustAnnotations {
         dedup_hosts(facts);
         super::comment_tags::dedup_nodes(facts);
     }
+}
+
+/// A package manifest that does not parse is an input error (once: this extractor reports them
+/// for every language, since it claims every package manifest).
+fn manifest_facts(file: &SourceFile) -> Facts {
+    let mut facts = Facts::default();
+    let Some(name) = file.path.file_name() else {
+        return facts;
+    };
+    if let Some((offset, reason)) = owners::manifest_error(name, &file.text) {
+        let at = file.line_column(u32::try_from(offset).unwrap_or(u32::MAX));
+        let end = file
+            .text
+            .get(offset..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(offset, |c| offset + c.len_utf8());
+        facts.input_error(
+            Some(file.span(offset..end)),
+            None,
+            format!(
+                "{name} is malformed at line {}, column {}: {reason}; the files below it do not belong to its package",
+                at.line, at.column
+            ),
+        );
+    }
+    facts
 }
 
 /// One inferred flow per (source, host): a vendor's URL written ten times is one flow, at its
