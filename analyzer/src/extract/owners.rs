@@ -319,4 +319,17 @@ mod tests {
             Some("\"@acme/storefront\"")
         );
     }
+
+    #[test]
+    fn malformed_manifests_say_where_and_valid_ones_are_quiet() {
+        let at = |name: &str, text: &str| manifest_error(name, text).map(|(offset, _)| offset);
+        assert_eq!(at("Cargo.toml", "[package]\nname = \"a\n"), Some(19));
+        assert_eq!(at("package.json", "{\n  \"name\": 1,,\n}\n"), Some(14));
+        assert_eq!(at("pyproject.toml", "[project]\n[project]\n"), Some(11));
+        assert_eq!(at("Cargo.toml", "[workspace]\nmembers = []\n"), None);
+        assert_eq!(at("package.json", "{\"private\": true}"), None);
+        assert_eq!(at("go.mod", "module ((("), None);
+        // An offset past a multi-byte character stays on a boundary.
+        assert_eq!(offset_of("é\n", 1, 2), 0);
+    }
 }

@@ -1110,4 +1110,27 @@ impl OrdersRepo {
             facts.diagnostics
         );
     }
+
+    #[test]
+    fn nesting_bound_counts_prefixes_and_generics_not_long_items() {
+        let bound = |text: &str| nesting_bound(text.as_bytes());
+        // Ordinary items stay shallow, however many fields or arguments they have.
+        let fields: String = (0..500)
+            .map(|i| format!("    pub f{i}: std::collections::BTreeMap<String, Vec<Option<(u8, String)>>>,\n"))
+            .collect();
+        assert!(bound(&format!("#[derive(Serialize)]\nstruct A {{\n{fields}}}")) < 32);
+        assert!(bound("#[borderline::flow(to = \"a\", data = [\"x\", \"y\"], purpose = \"p\")]") < 16);
+        // Every shape syn recurses on counts.
+        for deep in [
+            "&".repeat(500) + "u8",
+            "*const ".repeat(500) + "u8",
+            "Vec<".repeat(500) + "u8" + &">".repeat(500),
+            "HashMap<u8, ".repeat(500) + "u8" + &">".repeat(500),
+            "-".repeat(500) + "1",
+            "a = ".repeat(500) + "1",
+            "(".repeat(500) + ")".repeat(500).as_str(),
+        ] {
+            assert!(bound(&format!("struct A {{ f: {deep} }}")) >= 500, "{}", &deep[..20]);
+        }
+    }
 }
