@@ -73,7 +73,8 @@ kind = "vendor"
 location = "IN"
 "#;
 
-const PAY_RS: &str = "#[borderline::flow(to = \"payco\", data = [\"user.contact.email\"])]\npub fn pay() {}\n";
+const PAY_RS: &str =
+    "#[borderline::flow(to = \"payco\", data = [\"user.contact.email\"])]\npub fn pay() {}\n";
 
 fn has_transfer_to_payco(report: &serde_json::Value) -> bool {
     findings(report, "transfer-without-safeguard")
@@ -87,16 +88,31 @@ fn rust_nested_beyond_the_parser_is_an_input_error_not_a_stack_overflow() {
     let types = [
         ("ref", format!("{}u8", "&".repeat(DEEP))),
         ("ptr", format!("{}u8", "*const ".repeat(DEEP))),
-        ("vec", format!("{}u8{}", "Vec<".repeat(DEEP), ">".repeat(DEEP))),
-        ("array", format!("{}u8{}", "[".repeat(DEEP), "]".repeat(DEEP))),
-        ("tuple", format!("{}u8{}", "(".repeat(DEEP), ")".repeat(DEEP))),
+        (
+            "vec",
+            format!("{}u8{}", "Vec<".repeat(DEEP), ">".repeat(DEEP)),
+        ),
+        (
+            "array",
+            format!("{}u8{}", "[".repeat(DEEP), "]".repeat(DEEP)),
+        ),
+        (
+            "tuple",
+            format!("{}u8{}", "(".repeat(DEEP), ")".repeat(DEEP)),
+        ),
     ];
     let expressions = [
         ("neg", format!("{}1", "-".repeat(DEEP))),
         ("not", format!("{}true", "!".repeat(DEEP))),
         ("ref", format!("{}1", "&".repeat(DEEP))),
-        ("array", format!("{}1{}", "[".repeat(DEEP), "]".repeat(DEEP))),
-        ("paren", format!("{}1{}", "(".repeat(DEEP), ")".repeat(DEEP))),
+        (
+            "array",
+            format!("{}1{}", "[".repeat(DEEP), "]".repeat(DEEP)),
+        ),
+        (
+            "paren",
+            format!("{}1{}", "(".repeat(DEEP), ")".repeat(DEEP)),
+        ),
     ];
     let repo = tempfile::tempdir().unwrap();
     write(repo.path(), "borderline.toml", SHOP);
@@ -107,7 +123,9 @@ fn rust_nested_beyond_the_parser_is_an_input_error_not_a_stack_overflow() {
         write(
             repo.path(),
             &path,
-            &format!("#[derive(serde::Serialize)]\npub struct Customer {{\n    pub email: {ty},\n}}\n"),
+            &format!(
+                "#[derive(serde::Serialize)]\npub struct Customer {{\n    pub email: {ty},\n}}\n"
+            ),
         );
         deep_files.push(path);
     }
@@ -116,7 +134,9 @@ fn rust_nested_beyond_the_parser_is_an_input_error_not_a_stack_overflow() {
         write(
             repo.path(),
             &path,
-            &format!("#[borderline::flow(to = \"payco\", purpose = {expression})]\npub fn send() {{}}\n"),
+            &format!(
+                "#[borderline::flow(to = \"payco\", purpose = {expression})]\npub fn send() {{}}\n"
+            ),
         );
         deep_files.push(path);
         let path = format!("src/pii_{name}.rs");
@@ -133,7 +153,9 @@ fn rust_nested_beyond_the_parser_is_an_input_error_not_a_stack_overflow() {
     let errors = input_errors(&report);
     for path in &deep_files {
         assert!(
-            errors.iter().any(|(file, line, _, _)| file == path && *line >= 1),
+            errors
+                .iter()
+                .any(|(file, line, _, _)| file == path && *line >= 1),
             "{path}: no input-error in {errors:#?}"
         );
     }
@@ -299,7 +321,10 @@ fn onward_transfers_in_a_dense_graph_are_bounded_and_all_reported() {
         .into_iter()
         .find(|f| f["from"] == "n0000" && f["to"] == "n0001")
         .unwrap();
-    assert_eq!(onward["data_path"], serde_json::json!(["zz-home", "n0000", "n0001"]));
+    assert_eq!(
+        onward["data_path"],
+        serde_json::json!(["zz-home", "n0000", "n0001"])
+    );
 }
 
 #[test]
@@ -365,9 +390,10 @@ fn did_you_mean_over_thousands_of_misspelt_ids_is_bounded() {
     let unresolved = findings(&report, "unresolved-reference");
     assert_eq!(unresolved.len(), 2 * flows);
     assert!(
-        unresolved
-            .iter()
-            .all(|f| f["message"].as_str().unwrap().starts_with("no node named `a")),
+        unresolved.iter().all(|f| f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no node named `a")),
         "{:#?}",
         unresolved.first()
     );

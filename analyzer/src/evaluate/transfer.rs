@@ -314,9 +314,10 @@ impl Routes {
         // Of the nodes one hop nearer home, the one first by id: nodes are sorted by id.
         let mut previous: Vec<Option<usize>> = vec![None; count];
         for flow in &model.flows {
-            let (Some(&from), Some(&to)) =
-                (model.node_index.get(&flow.from), model.node_index.get(&flow.to))
-            else {
+            let (Some(&from), Some(&to)) = (
+                model.node_index.get(&flow.from),
+                model.node_index.get(&flow.to),
+            ) else {
                 continue;
             };
             if let (Some(d_from), Some(d_to)) = (distance[from], distance[to])

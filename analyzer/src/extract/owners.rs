@@ -106,7 +106,10 @@ pub(crate) fn manifest_error(file_name: &str, text: &str) -> Option<(usize, Stri
             let reason = reason
                 .rsplit_once(" at line ")
                 .map_or(reason.as_str(), |(reason, _)| reason);
-            Some((offset_of(text, error.line(), error.column()), reason.to_string()))
+            Some((
+                offset_of(text, error.line(), error.column()),
+                reason.to_string(),
+            ))
         }
         _ => None,
     }

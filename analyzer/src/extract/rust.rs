@@ -1116,10 +1116,16 @@ impl OrdersRepo {
         let bound = |text: &str| nesting_bound(text.as_bytes());
         // Ordinary items stay shallow, however many fields or arguments they have.
         let fields: String = (0..500)
-            .map(|i| format!("    pub f{i}: std::collections::BTreeMap<String, Vec<Option<(u8, String)>>>,\n"))
+            .map(|i| {
+                format!(
+                    "    pub f{i}: std::collections::BTreeMap<String, Vec<Option<(u8, String)>>>,\n"
+                )
+            })
             .collect();
         assert!(bound(&format!("#[derive(Serialize)]\nstruct A {{\n{fields}}}")) < 32);
-        assert!(bound("#[borderline::flow(to = \"a\", data = [\"x\", \"y\"], purpose = \"p\")]") < 16);
+        assert!(
+            bound("#[borderline::flow(to = \"a\", data = [\"x\", \"y\"], purpose = \"p\")]") < 16
+        );
         // Every shape syn recurses on counts.
         for deep in [
             "&".repeat(500) + "u8",
@@ -1130,7 +1136,11 @@ impl OrdersRepo {
             "a = ".repeat(500) + "1",
             "(".repeat(500) + ")".repeat(500).as_str(),
         ] {
-            assert!(bound(&format!("struct A {{ f: {deep} }}")) >= 500, "{}", &deep[..20]);
+            assert!(
+                bound(&format!("struct A {{ f: {deep} }}")) >= 500,
+                "{}",
+                &deep[..20]
+            );
         }
     }
 }
