@@ -10,6 +10,7 @@ mod cli_outputs;
 mod demo;
 mod fixtures;
 mod graph;
+mod hostile_bounds;
 mod hostile_graph;
 mod hostile_io;
 mod hostile_walk;

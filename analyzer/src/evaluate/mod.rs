@@ -58,12 +58,15 @@ fn apply_waivers(
     let mut waived = Vec::new();
     let mut used = vec![false; ctx.model.waivers.len()];
     let mut extra = Vec::new();
+    // Thousands of misspelt waivers share one budget for their suggestions.
+    let mut budget = crate::model::SEARCH_BUDGET;
     for (index, waiver) in ctx.model.waivers.iter().enumerate() {
         for reference in [&waiver.from, &waiver.to].into_iter().flatten() {
             if ctx.node(&reference.id).is_none() {
-                let suggestion = crate::model::closest_id(
+                let suggestion = crate::model::closest_id_within(
                     &reference.id,
                     ctx.model.nodes.iter().map(|n| n.id.as_str()),
+                    &mut budget,
                 )
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();

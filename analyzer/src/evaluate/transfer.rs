@@ -129,6 +129,7 @@ fn special_categories(data: &[DataRef], rules: &RuleSet) -> Vec<(String, String)
 
 fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
     let holds_home_data = nodes_holding_home_data(model, rules);
+    let routes = Routes::new(model, rules);
     let mut transfers = Vec::new();
     let mut has_personal_inflow: BTreeSet<&str> = BTreeSet::new();
     for (index, flow) in model.flows.iter().enumerate() {
@@ -187,7 +188,7 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             assumptions: Vec::new(),
             missing_tia: false,
             derogation: None,
-            path: path_to(model, rules, &source.id, &destination.id),
+            path: routes.path(model, &source.id, &destination.id),
         };
         assess(&mut transfer, destination, &model.policy, rules, date);
         transfers.push(transfer);
@@ -262,36 +263,111 @@ fn nodes_holding_home_data<'m>(model: &'m Model, rules: &RuleSet) -> BTreeSet<&'
     holding
 }
 
-/// The shortest path of flows from a node in the EEA (or of unknown location) to `to` through `from`.
-fn path_to(model: &Model, rules: &RuleSet, from: &str, to: &str) -> Vec<String> {
-    let mut path = vec![from.to_string()];
-    let mut current = from.to_string();
-    let mut seen = BTreeSet::from([from.to_string()]);
-    // Walk backwards along incoming flows until a home node; the graph is small and this is bounded by `seen`.
-    while let Some(node) = model.node(&current) {
-        if node.resolved.inside_eea(rules) || !node.resolved.is_known() {
-            break;
-        }
-        let Some(&index) = model.node_index.get(&current) else {
-            break;
-        };
-        let previous = model
-            .graph
-            .edges_directed(model.graph_index[index], petgraph::Direction::Incoming)
-            .map(|edge| model.flows[*edge.weight()].from.clone())
-            .filter(|id| !seen.contains(id))
-            .min();
-        match previous {
-            Some(id) => {
-                seen.insert(id.clone());
-                path.insert(0, id.clone());
-                current = id;
+/// Longest data path a finding shows, in nodes; a longer one keeps its two ends around
+/// [`ELIDED`].
+pub const MAX_PATH_NODES: usize = 16;
+/// Stands for the hops left out of a data path longer than [`MAX_PATH_NODES`].
+pub const ELIDED: &str = "...";
+
+/// The shortest path of flows to every node from a node in the EEA (or of unknown location),
+/// found once for the whole graph by a breadth-first search, so that the path of every transfer
+/// costs no more than its own length however dense the graph is.
+struct Routes {
+    /// Node index -> the node before it on a shortest path from home (`None` for home nodes and
+    /// nodes no flow from home reaches).
+    previous: Vec<Option<usize>>,
+    /// Node index -> how many flows it is from home, for nodes home reaches.
+    distance: Vec<Option<usize>>,
+    /// Node index -> the home node its shortest path starts at.
+    origin: Vec<Option<usize>>,
+}
+
+impl Routes {
+    fn new(model: &Model, rules: &RuleSet) -> Routes {
+        let count = model.nodes.len();
+        let mut distance: Vec<Option<usize>> = vec![None; count];
+        let mut queue = VecDeque::new();
+        // Every node home reaches, nearest first.
+        let mut order = Vec::new();
+        for (index, node) in model.nodes.iter().enumerate() {
+            if node.resolved.inside_eea(rules) || !node.resolved.is_known() {
+                distance[index] = Some(0);
+                queue.push_back(index);
             }
-            None => break,
+        }
+        while let Some(index) = queue.pop_front() {
+            order.push(index);
+            let next = distance[index].map_or(0, |d| d + 1);
+            let Some(&graph_index) = model.graph_index.get(index) else {
+                continue;
+            };
+            for edge in model.graph.edges(graph_index) {
+                let Some(&to) = model.node_index.get(&model.flows[*edge.weight()].to) else {
+                    continue;
+                };
+                if distance[to].is_none() {
+                    distance[to] = Some(next);
+                    queue.push_back(to);
+                }
+            }
+        }
+        // Of the nodes one hop nearer home, the one first by id: nodes are sorted by id.
+        let mut previous: Vec<Option<usize>> = vec![None; count];
+        for flow in &model.flows {
+            let (Some(&from), Some(&to)) = (
+                model.node_index.get(&flow.from),
+                model.node_index.get(&flow.to),
+            ) else {
+                continue;
+            };
+            if let (Some(d_from), Some(d_to)) = (distance[from], distance[to])
+                && d_to > 0
+                && d_from + 1 == d_to
+                && previous[to].is_none_or(|current| from < current)
+            {
+                previous[to] = Some(from);
+            }
+        }
+        let mut origin: Vec<Option<usize>> = vec![None; count];
+        for index in order {
+            origin[index] = match previous[index] {
+                Some(before) => origin[before],
+                None => Some(index),
+            };
+        }
+        Routes {
+            previous,
+            distance,
+            origin,
         }
     }
-    path.push(to.to_string());
-    path
+
+    /// The nodes from home through `from` to `to`, at most [`MAX_PATH_NODES`] of them: a longer
+    /// path keeps its first node and the hops nearest `to`, with [`ELIDED`] between.
+    fn path(&self, model: &Model, from: &str, to: &str) -> Vec<String> {
+        let mut reversed = vec![to, from];
+        let Some(start) = model.node_index.get(from).copied() else {
+            return vec![from.to_string(), to.to_string()];
+        };
+        // `to`, `from` and the hops before `from`: more than the cap keeps room for the marker
+        // and the home node.
+        let hops = self.distance.get(start).copied().flatten().unwrap_or(0);
+        let elided = hops + 2 > MAX_PATH_NODES;
+        let kept = if elided { MAX_PATH_NODES - 4 } else { hops };
+        let mut current = start;
+        for _ in 0..kept {
+            let Some(index) = self.previous.get(current).copied().flatten() else {
+                break;
+            };
+            reversed.push(model.nodes[index].id.as_str());
+            current = index;
+        }
+        if elided && let Some(home) = self.origin.get(start).copied().flatten() {
+            reversed.push(ELIDED);
+            reversed.push(model.nodes[home].id.as_str());
+        }
+        reversed.into_iter().rev().map(str::to_string).collect()
+    }
 }
 
 /// What adequacy says about one destination country.

@@ -28,7 +28,8 @@ pub struct Packages {
 
 impl Packages {
     /// Reads the names of every package manifest among `files`. Manifests that do not parse or
-    /// name no package (a Cargo workspace root) are skipped: their own extractors report errors.
+    /// name no package (a Cargo workspace root) are skipped: the Rust extractor reports the ones
+    /// that do not parse ([`manifest_error`]).
     pub(crate) fn new(files: &[&SourceFile]) -> Packages {
         let mut packages = Packages::default();
         for file in files {
@@ -85,6 +86,48 @@ impl Packages {
         }
         self.nearest(path).cloned()
     }
+}
+
+/// Why a package manifest cannot be read, at the byte offset where it goes wrong: a Cargo.toml,
+/// pyproject.toml or package.json that does not parse names no package, so the files below it
+/// belong to the next package up (or to none), and the user is told rather than left guessing.
+/// go.mod has no grammar borderline checks.
+pub(crate) fn manifest_error(file_name: &str, text: &str) -> Option<(usize, String)> {
+    match file_name {
+        "Cargo.toml" | "pyproject.toml" => {
+            let error = DeTable::parse(text).err()?;
+            let offset = error.span().map_or(0, |span| span.start);
+            Some((offset, error.message().trim().to_string()))
+        }
+        "package.json" => {
+            let error = serde_json::from_str::<serde_json::Value>(text).err()?;
+            // Its text ends with "at line L column C", which the finding says already.
+            let reason = error.to_string();
+            let reason = reason
+                .rsplit_once(" at line ")
+                .map_or(reason.as_str(), |(reason, _)| reason);
+            Some((
+                offset_of(text, error.line(), error.column()),
+                reason.to_string(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The byte offset of a 1-based line and column (serde_json counts columns in bytes; 0 means
+/// the end of the previous line), clamped to the text and to a character boundary.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let mut offset = (line_start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// The package name a manifest declares and the byte range of the name's value.
@@ -278,5 +321,18 @@ mod tests {
             span.map(|r| &sources[3].text[r]),
             Some("\"@acme/storefront\"")
         );
+    }
+
+    #[test]
+    fn malformed_manifests_say_where_and_valid_ones_are_quiet() {
+        let at = |name: &str, text: &str| manifest_error(name, text).map(|(offset, _)| offset);
+        assert_eq!(at("Cargo.toml", "[package]\nname = \"a\n"), Some(19));
+        assert_eq!(at("package.json", "{\n  \"name\": 1,,\n}\n"), Some(14));
+        assert_eq!(at("pyproject.toml", "[project]\n[project]\n"), Some(11));
+        assert_eq!(at("Cargo.toml", "[workspace]\nmembers = []\n"), None);
+        assert_eq!(at("package.json", "{\"private\": true}"), None);
+        assert_eq!(at("go.mod", "module ((("), None);
+        // An offset past a multi-byte character stays on a boundary.
+        assert_eq!(offset_of("é\n", 1, 2), 0);
     }
 }

@@ -29,6 +29,11 @@ const MARKERS: [&str; 4] = ["borderline", "pii", "personal_data", "PersonalData"
 const SHALLOW_NESTING: usize = 64;
 /// Deeper nesting parses on a thread with a stack sized for it; beyond this the file is refused.
 const MAX_NESTING: usize = 4096;
+/// The stack of a parser thread before what each level of nesting adds: a pre-check that
+/// underestimates still finds room here rather than overflowing.
+const PARSER_STACK: usize = 64 << 20;
+/// Stack for one level of nesting, generous for syn's frames in unoptimised builds.
+const STACK_PER_LEVEL: usize = 64 << 10;
 
 #[derive(Debug)]
 pub struct RustAnnotations;
@@ -57,7 +62,7 @@ impl PerFile for RustAnnotations {
         if file.path.extension() == Some("rs") {
             extract_file(file, packages, ctx)
         } else {
-            Facts::default()
+            manifest_facts(file)
         }
     }
 
@@ -65,6 +70,32 @@ impl PerFile for RustAnnotations {
         dedup_hosts(facts);
         super::comment_tags::dedup_nodes(facts);
     }
+}
+
+/// A package manifest that does not parse is an input error (once: this extractor reports them
+/// for every language, since it claims every package manifest).
+fn manifest_facts(file: &SourceFile) -> Facts {
+    let mut facts = Facts::default();
+    let Some(name) = file.path.file_name() else {
+        return facts;
+    };
+    if let Some((offset, reason)) = owners::manifest_error(name, &file.text) {
+        let at = file.line_column(u32::try_from(offset).unwrap_or(u32::MAX));
+        let end = file
+            .text
+            .get(offset..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(offset, |c| offset + c.len_utf8());
+        facts.input_error(
+            Some(file.span(offset..end)),
+            None,
+            format!(
+                "{name} is malformed at line {}, column {}: {reason}; the files below it do not belong to its package",
+                at.line, at.column
+            ),
+        );
+    }
+    facts
 }
 
 /// One inferred flow per (source, host): a vendor's URL written ten times is one flow, at its
@@ -219,15 +250,43 @@ fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
             ),
         ));
     }
-    if depth <= SHALLOW_NESTING {
-        return parse_here(file, &code);
+    // syn recurses not only into brackets but into every prefix and generic (`&&&u8`, `----1`,
+    // `Vec<Vec<..>>`, `*const *const u8`): the regions it will see are measured token by token.
+    let attributes = find_attributes(&code);
+    let structs = struct_regions(text, &code, &attributes);
+    let regions = attributes
+        .iter()
+        .filter_map(|a| Some((a.start, a.end?)))
+        .filter(|(start, end)| AnnotationKind::parse(attribute_name(&text[*start..*end])).is_some())
+        .chain(structs.iter().copied());
+    let mut deepest = (0, 0);
+    for (start, end) in regions {
+        let bound = nesting_bound(&code[start..end]);
+        if bound > deepest.0 {
+            deepest = (bound, start);
+        }
     }
-    let stack = (16 << 20) + depth * (64 << 10);
+    let (bound, at) = deepest;
+    if bound > MAX_NESTING {
+        let line = file.line_column(u32::try_from(at).unwrap_or(u32::MAX)).line;
+        return Err((
+            file.span(at..at + 1),
+            format!(
+                "not read: the item at line {line} nests about {bound} levels deep (types, operators or brackets), more than the {MAX_NESTING} borderline parses"
+            ),
+        ));
+    }
+    if bound <= SHALLOW_NESTING {
+        return parse_here(file, &attributes, &structs);
+    }
+    // Deeper items parse on a thread whose stack is sized for them: extraction runs on rayon
+    // threads, whose stacks are small, and a stack overflow would end the whole scan.
+    let stack = PARSER_STACK + bound * STACK_PER_LEVEL;
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("borderline-syn".into())
             .stack_size(stack)
-            .spawn_scoped(scope, || parse_here(file, &code))
+            .spawn_scoped(scope, || parse_here(file, &attributes, &structs))
             .map_err(|error| {
                 (
                     file.span(0..0),
@@ -239,25 +298,104 @@ fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
     })
 }
 
+/// A conservative bound on how deep syn recurses to parse `code` (one attribute or struct, with
+/// comments and strings blanked). Brackets and `<` open a level; inside a level every token since
+/// the last `,` or `;` may be a prefix that syn recurses on (`&`, `*const`, `-`, `!`, `return`,
+/// `=`), so each one counts as a level too. The bound is the deepest sum over the open levels.
+fn nesting_bound(code: &[u8]) -> usize {
+    // Each open level: its opening byte and the tokens of its current segment.
+    let mut levels: Vec<(u8, usize)> = vec![(0, 0)];
+    let mut sum = 1usize;
+    let mut deepest = 1usize;
+    let mut previous = 0u8;
+    let mut index = 0;
+    while index < code.len() {
+        let byte = code[index];
+        index += 1;
+        match byte {
+            b'(' | b'[' | b'{' | b'<' => {
+                levels.push((byte, 0));
+                sum += 1;
+            }
+            b')' | b']' | b'}' => {
+                // Unclosed `<` (comparisons) end with the bracket around them.
+                while let Some((kind, segment)) = levels.pop() {
+                    sum = sum.saturating_sub(1 + segment);
+                    if kind != b'<' {
+                        break;
+                    }
+                }
+                if levels.is_empty() {
+                    levels.push((0, 0));
+                    sum = 1;
+                }
+            }
+            b'>' if previous != b'-'
+                && previous != b'='
+                && levels.last().is_some_and(|(kind, _)| *kind == b'<') =>
+            {
+                if let Some((_, segment)) = levels.pop() {
+                    sum = sum.saturating_sub(1 + segment);
+                }
+            }
+            b',' | b';' => {
+                if let Some((_, segment)) = levels.last_mut() {
+                    sum = sum.saturating_sub(*segment);
+                    *segment = 0;
+                }
+            }
+            _ if byte.is_ascii_whitespace() => {}
+            _ => {
+                // A word (identifier, keyword, number) is one token; any other byte is one.
+                if byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80 {
+                    while code
+                        .get(index)
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80)
+                    {
+                        index += 1;
+                    }
+                }
+                if let Some((_, segment)) = levels.last_mut() {
+                    *segment += 1;
+                    sum += 1;
+                }
+            }
+        }
+        if !byte.is_ascii_whitespace() {
+            previous = byte;
+        }
+        deepest = deepest.max(sum);
+    }
+    deepest
+}
+
 /// Parses on the current thread and forgets proc-macro2's span table afterwards, so memory does
 /// not grow with the repository.
-fn parse_here(file: &SourceFile, code: &[u8]) -> Result<Found, (Span, String)> {
-    let result = parse_inner(file, code);
+fn parse_here(
+    file: &SourceFile,
+    attributes: &[FoundAttribute],
+    structs: &[(usize, usize)],
+) -> Result<Found, (Span, String)> {
+    let result = parse_inner(file, attributes, structs);
     proc_macro2::extra::invalidate_current_thread_spans();
     result
 }
 
-/// syn over the annotation attributes and data structs of `code` (the file with comments and
-/// strings blanked, its delimiters balanced).
-fn parse_inner(file: &SourceFile, code: &[u8]) -> Result<Found, (Span, String)> {
+/// syn over the annotation attributes and data structs of a file whose delimiters balance:
+/// `attributes` are every attribute found in its code, `structs` the data structs' ranges from
+/// [`struct_regions`].
+fn parse_inner(
+    file: &SourceFile,
+    attributes: &[FoundAttribute],
+    structs: &[(usize, usize)],
+) -> Result<Found, (Span, String)> {
     let text: &str = &file.text;
     let mut collector = Collector {
         file,
         base: 0,
         found: Found::default(),
     };
-    let attributes = find_attributes(code);
-    for attribute in &attributes {
+    for attribute in attributes {
         let Some(end) = attribute.end else {
             return Err((
                 file.span(attribute.start..attribute.start + 1),
@@ -296,10 +434,7 @@ fn parse_inner(file: &SourceFile, code: &[u8]) -> Result<Found, (Span, String)> 
     }
     // Structs with a data derive are parsed whole (attributes, header and fields, never function
     // bodies) for inference from field names.
-    for (run_start, run_end) in derive_runs(text, code, &attributes) {
-        let Some(item_end) = struct_end(code, run_end) else {
-            continue;
-        };
+    for &(run_start, item_end) in structs {
         collector.base = run_start;
         match syn::parse_str::<syn::ItemStruct>(&text[run_start..item_end]) {
             Ok(item) => collector.infer_struct(&item),
@@ -316,6 +451,15 @@ fn parse_inner(file: &SourceFile, code: &[u8]) -> Result<Found, (Span, String)> 
         }
     }
     Ok(collector.found)
+}
+
+/// The structs with a data derive that inference parses whole: from the first of their
+/// attributes to the end of the item.
+fn struct_regions(text: &str, code: &[u8], attributes: &[FoundAttribute]) -> Vec<(usize, usize)> {
+    derive_runs(text, code, attributes)
+        .into_iter()
+        .filter_map(|(run_start, run_end)| Some((run_start, struct_end(code, run_end)?)))
+        .collect()
 }
 
 /// An attribute found in code: `#[...]` or `#![...]`, from `#` to after `]` (`None` when unclosed).
@@ -965,5 +1109,38 @@ impl OrdersRepo {
             "{:?}",
             facts.diagnostics
         );
+    }
+
+    #[test]
+    fn nesting_bound_counts_prefixes_and_generics_not_long_items() {
+        let bound = |text: &str| nesting_bound(text.as_bytes());
+        // Ordinary items stay shallow, however many fields or arguments they have.
+        let fields: String = (0..500)
+            .map(|i| {
+                format!(
+                    "    pub f{i}: std::collections::BTreeMap<String, Vec<Option<(u8, String)>>>,\n"
+                )
+            })
+            .collect();
+        assert!(bound(&format!("#[derive(Serialize)]\nstruct A {{\n{fields}}}")) < 32);
+        assert!(
+            bound("#[borderline::flow(to = \"a\", data = [\"x\", \"y\"], purpose = \"p\")]") < 16
+        );
+        // Every shape syn recurses on counts.
+        for deep in [
+            "&".repeat(500) + "u8",
+            "*const ".repeat(500) + "u8",
+            "Vec<".repeat(500) + "u8" + &">".repeat(500),
+            "HashMap<u8, ".repeat(500) + "u8" + &">".repeat(500),
+            "-".repeat(500) + "1",
+            "a = ".repeat(500) + "1",
+            "(".repeat(500) + ")".repeat(500).as_str(),
+        ] {
+            assert!(
+                bound(&format!("struct A {{ f: {deep} }}")) >= 500,
+                "{}",
+                &deep[..20]
+            );
+        }
     }
 }

@@ -317,13 +317,34 @@ fn unresolved(
 /// match), rather than searched for again over every node. The search itself runs the edit
 /// distance only on ids that share enough character pairs with the misspelt one to be within
 /// reach, so a repository with many nodes and many typos is not quadratic.
-#[derive(Debug, Default)]
+///
+/// A hostile manifest can still make every id pass that filter (thousands of ids of one repeated
+/// letter): all searches of one model share a [`SEARCH_BUDGET`] of work, after which references
+/// are reported without a suggestion.
+#[derive(Debug)]
 struct Suggestions {
     /// Misspelt id -> the closest node id so far and its distance.
     best: BTreeMap<String, Option<(usize, String)>>,
     /// Every node id, built on the first search.
     index: Option<PairIndex>,
+    /// Work left: index entries visited and edit-distance cells computed.
+    budget: u64,
 }
+
+impl Default for Suggestions {
+    fn default() -> Suggestions {
+        Suggestions {
+            best: BTreeMap::new(),
+            index: None,
+            budget: SEARCH_BUDGET,
+        }
+    }
+}
+
+/// Work all "did you mean" searches over one set of ids may do, in index entries visited and
+/// edit-distance cells: far more than hundreds of typos over thousands of real ids need, and
+/// a fraction of a second at most.
+pub const SEARCH_BUDGET: u64 = 20_000_000;
 
 impl Suggestions {
     fn closest<'a>(&mut self, id: &str, ids: impl Iterator<Item = &'a str>) -> Option<&str> {
@@ -334,11 +355,12 @@ impl Suggestions {
             }
             index
         });
+        let budget = &mut self.budget;
         self.best
             .entry(id.to_string())
             .or_insert_with(|| {
                 index
-                    .closest(id)
+                    .closest(id, budget)
                     .map(|(distance, candidate)| (distance, candidate.to_string()))
             })
             .as_ref()
@@ -350,7 +372,8 @@ impl Suggestions {
             index.add(added);
         }
         for (id, best) in &mut self.best {
-            if let Some((distance, candidate)) = closest_with_distance(id, std::iter::once(added))
+            if let Some((distance, candidate)) =
+                closest_with_distance(id, std::iter::once(added), &mut self.budget)
                 && best
                     .as_ref()
                     .is_none_or(|(d, c)| (distance, candidate) < (*d, c.as_str()))
@@ -386,11 +409,18 @@ impl PairIndex {
     /// The same answer as [`closest_with_distance`] over every id. By the q-gram lemma, two
     /// strings within edit distance `d` share at least `max(m, n) - 1 - 2d` character pairs, so
     /// ids sharing fewer are skipped without computing their distance.
-    fn closest(&self, id: &str) -> Option<(usize, &str)> {
+    fn closest(&self, id: &str, budget: &mut u64) -> Option<(usize, &str)> {
         let length = id.chars().count();
         let mut shared = vec![0usize; self.ids.len()];
         for (pair, count) in pairs(id) {
-            for (index, theirs) in self.postings.get(&pair).into_iter().flatten() {
+            let postings = self.postings.get(&pair).map_or(&[][..], Vec::as_slice);
+            let cost = postings.len() as u64;
+            if cost > *budget {
+                *budget = 0;
+                return None;
+            }
+            *budget -= cost;
+            for (index, theirs) in postings {
                 if let Some(slot) = shared.get_mut(*index as usize) {
                     *slot += usize::from(count.min(*theirs));
                 }
@@ -407,7 +437,7 @@ impl PairIndex {
                     && **shared + 1 + 2 * limit >= length.max(*their_length)
             })
             .map(|((candidate, _), _)| candidate.as_str());
-        closest_with_distance(id, candidates)
+        closest_with_distance(id, candidates, budget)
     }
 }
 
@@ -431,18 +461,36 @@ fn pairs(text: &str) -> BTreeMap<(char, char), u16> {
 /// Called once per unresolved reference over every node id, so it must stay cheap: candidates
 /// whose length alone rules them out are skipped, and the distance stops counting past the limit.
 pub fn closest_id<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    closest_with_distance(id, candidates).map(|(_, candidate)| candidate)
+    closest_id_within(id, candidates, &mut SEARCH_BUDGET.clone())
 }
 
-/// [`closest_id`] with its edit distance.
+/// [`closest_id`] spending at most `budget` (edit-distance cells), shared by a caller's many
+/// searches: when it runs out, the candidates left are not compared.
+pub fn closest_id_within<'a>(
+    id: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    budget: &mut u64,
+) -> Option<&'a str> {
+    closest_with_distance(id, candidates, budget).map(|(_, candidate)| candidate)
+}
+
+/// [`closest_id_within`] with its edit distance.
 fn closest_with_distance<'a>(
     id: &str,
     candidates: impl Iterator<Item = &'a str>,
+    budget: &mut u64,
 ) -> Option<(usize, &'a str)> {
     let id_chars: Vec<char> = id.chars().collect();
     let mut row = Vec::new();
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
+        // The full table is the most a comparison costs; the count stops earlier when it can.
+        let cost = (id_chars.len() as u64 + 1).saturating_mul(candidate.len() as u64 + 1);
+        if cost > *budget {
+            *budget = 0;
+            break;
+        }
+        *budget -= cost;
         let limit = (candidate.len().max(id.len()) / 3).max(1);
         let Some(distance) = edit_distance_within(&id_chars, candidate, limit, &mut row) else {
             continue;
