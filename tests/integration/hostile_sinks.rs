@@ -538,3 +538,28 @@ fn many_flows_are_reported_in_bounded_work() {
         assert!(!output.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// `explain` over 40,000 flows out of one node: the path search looked at every flow for each
+/// node it reached, quadratic in flows.
+#[test]
+fn explain_over_many_flows_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = 40_000;
+    let mut manifest = String::from("[[node]]\nid = \"web\"\nlocation = \"DE\"\n\n");
+    for i in 0..count {
+        manifest.push_str(&format!(
+            "[[node]]\nid = \"v{i}\"\nkind = \"vendor\"\nlocation = \"US\"\n\n"
+        ));
+    }
+    for i in 0..count {
+        manifest.push_str(&format!(
+            "[[flow]]\nfrom = \"web\"\nto = \"v{i}\"\ndata = [\"user.contact\"]\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("borderline.toml"), manifest).unwrap();
+    let last = format!("web->v{}", count - 1);
+    let args = ["explain", last.as_str(), "--date", FIXTURE_DATE];
+    let output = borderline_bounded(dir.path(), &args, 1024, 20);
+    assert_finished_within_bounds(&output, &format!("explain over {count} flows"));
+    assert!(stdout(&output).contains("path of the data"));
+}
