@@ -189,10 +189,16 @@ fn markdown_escaped(text: &str) -> String {
 /// email autolink. A backslash does not stop these; a code span does.
 fn has_live_reference(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
+    let gh_reference = lower.match_indices("gh-").any(|(at, _)| {
+        lower[at + 3..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    });
     text.contains(['@', '#'])
+        || gh_reference
         || lower.contains("://")
         || lower.contains("www.")
-        || lower.contains("gh-")
         || lower.contains("mailto:")
 }
 
@@ -336,6 +342,8 @@ mod tests {
     #[test]
     fn markdown_references_become_code() {
         assert_eq!(markdown_cell("plain|x"), "plain\\|x");
+        assert_eq!(markdown_cell("high-risk GH-7"), "`high-risk GH-7`");
+        assert_eq!(markdown_cell("high-risk"), "high-risk");
         assert_eq!(markdown_cell("@org/team"), "`@org/team`");
         assert_eq!(markdown_cell("fixes #12 `x`"), "`` fixes #12 `x` ``");
         assert_eq!(markdown_cell("a|@b"), "`a\\|@b`");

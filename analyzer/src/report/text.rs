@@ -110,8 +110,8 @@ struct Mark {
     primary: bool,
 }
 
-/// A run of marks of one file close enough to be shown as one snippet: their lines (0-based) and
-/// the positions of those lines among the kept ones.
+/// A run of marks of one file close enough to be shown as one snippet, and the first and last
+/// (0-based) lines they cover.
 struct Cluster<'m> {
     marks: Vec<&'m Mark>,
     first_line: u32,
@@ -135,8 +135,10 @@ struct ShownLine {
     shown_len: usize,
 }
 
-/// The text of one snippet: the lines `first..=last` of the file, kept lines sanitised and long
-/// ones windowed, lines that were not kept empty (they are never shown), so line numbers stay right.
+/// The text of one snippet: the lines of the file from one before its cluster's first to a few
+/// after its last, kept lines sanitised and long ones windowed, lines that were not kept empty
+/// (they are never shown), so line numbers stay right. Only these lines are given to the snippet
+/// renderer, which walks all it is given.
 struct SnippetText<'a> {
     text: String,
     first_line: u32,
@@ -557,6 +559,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_its_mark_with_its_own_column() {
+        let text = format!("{}TARGET{}\nnext\n", "é\u{1b}".repeat(300), "é".repeat(300));
+        let file = SourceFile::new(FileId(0), "data.json".into(), Arc::from(text.as_str()));
+        let start = text.find("TARGET").unwrap();
+        let mut finding = Finding::new("third-country-transfer", Severity::Error, "a transfer");
+        finding.span = Some(file.span(start..start + 6));
+        let mut files = Files::new();
+        files.push(StoredFile::whole(&file));
+        let out = render(&files, std::slice::from_ref(&finding), 0, false);
+        assert!(out.contains("--> data.json:1:601"), "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let source = lines.iter().position(|l| l.contains("TARGET")).unwrap();
+        let at = lines[source].chars().position(|c| c == 'T').unwrap();
+        let caret = lines[source + 1].chars().position(|c| c == '^').unwrap();
+        assert_eq!(at, caret, "{out}");
+        assert!(lines[source].contains(ELLIPSIS), "{out}");
+        assert!(lines[source].chars().count() < LINE_WINDOW + 40, "{out}");
+        assert!(!out.contains('\u{1b}'), "{out}");
     }
 
     #[test]
