@@ -509,7 +509,7 @@ fn random_maps_render_with_the_graphviz_debian_ships() {
 /// 40,000 flows, each with a finding, between nodes whose ids share a long prefix (so that every
 /// comparison of a search through all flows costs what it would in a real monorepo).
 fn many_flows_manifest() -> String {
-    let prefix = "a-service-with-a-rather-long-common-prefix-for-its-identifier-".repeat(3);
+    let prefix = "a-service-with-a-rather-long-common-prefix-for-its-identifier-".repeat(2);
     let mut manifest = String::from("[project]\nname = \"big\"\nhome = \"EEA\"\n\n");
     for index in 0..100 {
         manifest.push_str(&format!(

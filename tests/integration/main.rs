@@ -13,6 +13,7 @@ mod graph;
 mod hostile_bounds;
 mod hostile_graph;
 mod hostile_io;
+mod hostile_sinks;
 mod hostile_walk;
 mod output_safety;
 mod properties;

@@ -4,6 +4,7 @@
 use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository, write_output};
 use borderline::checks::CHECKS;
 use borderline::report::flow_explain::explain_flow;
+use borderline::report::neutral;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -24,14 +25,17 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<i32> {
     }
     let Some(check) = borderline::checks::check(args.subject.trim()) else {
         let known = CHECKS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
-        anyhow::bail!("`{}` is not a rule; the rules are: {known}", args.subject);
+        anyhow::bail!(
+            "`{}` is not a rule; the rules are: {known}",
+            neutral::terminal_inline(&args.subject)
+        );
     };
     let text = format!(
         "{}\n\nDefault severity: {}\n",
         check.documentation(),
         check.default_severity.as_str()
     );
-    write_output(&args.common, &text)?;
+    write_output(&args.common, &neutral::defuse_workflow_commands(&text))?;
     Ok(EXIT_OK)
 }
 
@@ -41,15 +45,14 @@ fn explain_a_flow(args: &ExplainArgs, from: &str, to: &str) -> anyhow::Result<i3
     };
     match explain_flow(&scanned.model, &scanned.evaluation, &rules, from, to) {
         Ok(text) => {
-            // Names and purposes come from the repository: no terminal control characters.
-            write_output(
-                &args.common,
-                &borderline::report::sanitize_for_terminal(&text),
-            )?;
+            // Names and purposes come from the repository: no terminal control or hidden
+            // characters, and no line a CI log would run as a workflow command.
+            write_output(&args.common, &neutral::terminal_output(&text))?;
             Ok(EXIT_OK)
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            // The ids come from the command line and the did-you-mean from the repository.
+            eprintln!("error: {}", neutral::terminal_inline(&error.to_string()));
             Ok(EXIT_ERROR)
         }
     }

@@ -203,17 +203,7 @@ pub fn write_file(
 /// Text from the repository (or naming its files) on standard error, which CI logs keep:
 /// no terminal controls, and no line that starts with `::` (GitHub runs it as a workflow command).
 pub fn for_log(text: &str) -> String {
-    borderline::report::sanitize_for_terminal(text)
-        .split('\n')
-        .map(|line| {
-            if line.trim_start().starts_with("::") {
-                format!("\u{2192}{line}")
-            } else {
-                line.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    borderline::report::neutral::terminal_output(text)
 }
 
 /// Colour only on a terminal, never with `NO_COLOR` or when writing to a file.

@@ -3,8 +3,15 @@
 use super::{CommonArgs, EXIT_OK, load_rules, write_output};
 use borderline::checks::CHECKS;
 use borderline::date::Date;
+use borderline::report::neutral;
 use clap::{Args, ValueEnum};
 use std::fmt::Write as _;
+
+/// Rule-data text on one line of the listing: no terminal controls or hidden characters, no line
+/// break that would start a line of its own.
+fn one_line(text: &str) -> String {
+    neutral::terminal_inline(text)
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RulesFormat {
@@ -72,9 +79,18 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                 writeln!(
                     out,
                     "  {:<28} v{:<12} as of {}  {} records  {}",
-                    file.file, file.version, file.as_of, file.records, file.title
+                    one_line(&file.file.to_string()),
+                    one_line(&file.version.to_string()),
+                    file.as_of,
+                    file.records,
+                    one_line(&file.title.to_string())
                 )?;
-                writeln!(out, "  {:<28} source: {}", "", file.source)?;
+                writeln!(
+                    out,
+                    "  {:<28} source: {}",
+                    "",
+                    one_line(&file.source.to_string())
+                )?;
             }
             writeln!(out, "\nAdequacy decisions on {date}")?;
             let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
@@ -94,8 +110,8 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                 writeln!(
                     out,
                     "  {:<6} {:<52} adopted {}{}  {}{}",
-                    decision.jurisdiction,
-                    decision.instrument,
+                    one_line(&decision.jurisdiction.to_string()),
+                    one_line(&decision.instrument.to_string()),
                     decision.adopted,
                     decision
                         .expires
@@ -109,7 +125,8 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                     }
                 )?;
             }
-            out
+            // Rule data may come from `--rules DIR`, which may sit in the scanned checkout.
+            neutral::defuse_workflow_commands(&out)
         }
     };
     write_output(&args.common, &text)?;

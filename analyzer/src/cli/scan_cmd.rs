@@ -68,7 +68,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
                 Ok(text) => text,
                 Err(e) => {
                     eprintln!(
-                        "error: cannot read the baseline: {}",
+                        "error: cannot read the baseline {}",
                         for_log(&e.to_string())
                     );
                     return Ok(EXIT_ERROR);

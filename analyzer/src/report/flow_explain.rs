@@ -9,6 +9,12 @@ use crate::model::{JurisdictionStatus, Model, Node};
 use crate::rules::RuleSet;
 use std::collections::{BTreeMap, VecDeque};
 
+/// Repository (and rule-data) text on one line of the explanation: no terminal controls, no
+/// hidden characters, no line break that would start a line of its own in a CI log.
+fn one_line(text: &str) -> String {
+    super::neutral::terminal_inline(text)
+}
+
 /// Why a flow cannot be explained.
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
@@ -30,7 +36,13 @@ fn check_node(model: &Model, id: &str) -> Result<(), ExplainError> {
 }
 
 /// The shortest chain of flows from `from` to `to` (by flow index), breadth first in id order.
+/// The flows leaving each node are indexed once: a scan of every flow for each node reached made
+/// a model of 40,000 flows quadratic.
 fn path(model: &Model, from: &str, to: &str) -> Option<Vec<usize>> {
+    let mut leaving: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, flow) in model.flows.iter().enumerate() {
+        leaving.entry(flow.from.as_str()).or_default().push(index);
+    }
     let mut previous: BTreeMap<&str, usize> = BTreeMap::new();
     let mut queue = VecDeque::from([from]);
     while let Some(current) = queue.pop_front() {
@@ -45,12 +57,8 @@ fn path(model: &Model, from: &str, to: &str) -> Option<Vec<usize>> {
             hops.reverse();
             return Some(hops);
         }
-        for (index, flow) in model
-            .flows
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.from == current)
-        {
+        for &index in leaving.get(current).map(Vec::as_slice).unwrap_or_default() {
+            let flow = &model.flows[index];
             if flow.to != from && !previous.contains_key(flow.to.as_str()) {
                 previous.insert(flow.to.as_str(), index);
                 queue.push_back(flow.to.as_str());
@@ -110,7 +118,8 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
             .collect();
         if decisions.is_empty() {
             out.push_str(&format!(
-                "    - {country}: no GDPR adequacy decision in the rule data\n"
+                "    - {}: no GDPR adequacy decision in the rule data\n",
+                one_line(country)
             ));
         }
         for decision in decisions {
@@ -124,16 +133,22 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
                 "not in force"
             };
             out.push_str(&format!(
-                "    - {country}: {} ({validity}; {in_force} on {})\n",
-                decision.instrument, evaluation.date
+                "    - {}: {} ({validity}; {in_force} on {})\n",
+                one_line(country),
+                one_line(&decision.instrument),
+                evaluation.date
             ));
-            out.push_str(&format!("      scope: {}\n", decision.scope));
+            out.push_str(&format!("      scope: {}\n", one_line(&decision.scope)));
             for condition in &decision.conditions {
-                out.push_str(&format!("      condition: {}\n", condition.description));
+                out.push_str(&format!(
+                    "      condition: {}\n",
+                    one_line(&condition.description)
+                ));
             }
             out.push_str(&format!(
                 "      source: {} (as of {})\n",
-                decision.source, decision.as_of
+                one_line(&decision.source),
+                decision.as_of
             ));
         }
     }
@@ -177,11 +192,11 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
             ", TIA: {}",
             safeguard.tia.as_deref().unwrap_or("none")
         ));
-        out.push_str(&line);
+        out.push_str(&one_line(&line));
         out.push('\n');
     }
     for assumption in &transfer.assumptions {
-        out.push_str(&format!("    - assumed: {assumption}\n"));
+        out.push_str(&format!("    - assumed: {}\n", one_line(assumption)));
     }
 }
 
@@ -241,19 +256,46 @@ pub fn explain_flow(
         to: to.to_string(),
     })?;
     let mut out = format!(
-        "{from} -> {to} (evaluated on {})\n\npath of the data:\n",
+        "{} -> {} (evaluated on {})\n\npath of the data:\n",
+        one_line(from),
+        one_line(to),
         evaluation.date
     );
     let mut ids = vec![from.to_string()];
     ids.extend(hops.iter().map(|i| model.flows[*i].to.clone()));
     for id in &ids {
         if let Some(node) = model.node(id) {
-            out.push_str(&format!("  {}\n", describe_node(node, rules, evaluation)));
+            out.push_str(&format!(
+                "  {}\n",
+                one_line(&describe_node(node, rules, evaluation))
+            ));
+        }
+    }
+    // Transfers and findings are indexed once by flow: a search of all of them for each hop made a
+    // long path through a large model quadratic.
+    let mut transfer_of_flow: BTreeMap<usize, &Transfer> = BTreeMap::new();
+    for transfer in &evaluation.transfers {
+        if let Some(flow) = transfer.flow {
+            transfer_of_flow.entry(flow).or_insert(transfer);
+        }
+    }
+    let mut findings_of_flow: BTreeMap<(&str, &str), Vec<&crate::finding::Finding>> =
+        BTreeMap::new();
+    for finding in &evaluation.findings {
+        if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
+            findings_of_flow
+                .entry((from, to))
+                .or_default()
+                .push(finding);
         }
     }
     for index in hops {
         let flow = &model.flows[index];
-        out.push_str(&format!("\n{} -> {}\n", flow.from, flow.to));
+        out.push_str(&format!(
+            "\n{} -> {}\n",
+            one_line(&flow.from),
+            one_line(&flow.to)
+        ));
         let data = if flow.data.is_empty() {
             "unspecified (treated as personal)".to_string()
         } else {
@@ -263,14 +305,18 @@ pub fn explain_flow(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        out.push_str(&format!("  data: {data}\n"));
+        out.push_str(&format!("  data: {}\n", one_line(&data)));
         if let Some(purpose) = &flow.purpose {
-            out.push_str(&format!("  purpose: {purpose}\n"));
+            out.push_str(&format!("  purpose: {}\n", one_line(purpose)));
         }
         if let Some(p) = position(&model.files, flow.span, None) {
-            out.push_str(&format!("  declared at: {}:{}\n", p.file, p.line));
+            out.push_str(&format!(
+                "  declared at: {}:{}\n",
+                one_line(&p.file),
+                p.line
+            ));
         }
-        let Some(transfer) = evaluation.transfers.iter().find(|t| t.flow == Some(index)) else {
+        let Some(transfer) = transfer_of_flow.get(&index) else {
             out.push_str("  not a Chapter V transfer: the data stays in the EEA, is not personal, or its destination is unknown\n");
             continue;
         };
@@ -281,32 +327,31 @@ pub fn explain_flow(
         };
         out.push_str(&format!(
             "  {kind} to {}\n",
-            transfer.third_countries.join(", ")
+            one_line(&transfer.third_countries.join(", "))
         ));
-        out.push_str(&format!("  verdict: {}\n", verdict_text(&transfer.verdict)));
+        out.push_str(&format!(
+            "  verdict: {}\n",
+            one_line(&verdict_text(&transfer.verdict))
+        ));
         out.push_str("  rule data:\n");
         rule_data(transfer, rules, evaluation, &mut out);
-        let findings: Vec<_> = evaluation
-            .findings
-            .iter()
-            .filter(|f| {
-                f.from.as_deref() == Some(flow.from.as_str())
-                    && f.to.as_deref() == Some(flow.to.as_str())
-            })
-            .collect();
+        let findings = findings_of_flow
+            .get(&(flow.from.as_str(), flow.to.as_str()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if findings.is_empty() {
             out.push_str("  findings: none\n");
         } else {
             out.push_str("  findings:\n");
             for finding in findings {
                 let place = position(&model.files, finding.span, finding.path.as_deref())
-                    .map(|p| format!(" ({}:{})", p.file, p.line))
+                    .map(|p| format!(" ({}:{})", one_line(&p.file), p.line))
                     .unwrap_or_default();
                 out.push_str(&format!(
                     "    - {} [{}]{place}: {}\n",
                     finding.rule,
                     finding.severity.as_str(),
-                    finding.message
+                    one_line(&finding.message)
                 ));
             }
         }
@@ -314,7 +359,7 @@ pub fn explain_flow(
         if !remedies.is_empty() {
             out.push_str("  what would make it lawful:\n");
             for remedy in remedies {
-                out.push_str(&format!("    - {remedy}\n"));
+                out.push_str(&format!("    - {}\n", one_line(&remedy)));
             }
         }
     }

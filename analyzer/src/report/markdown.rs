@@ -8,26 +8,9 @@ use crate::model::Model;
 use crate::rules::RuleSet;
 use std::collections::BTreeSet;
 
-/// Escapes text for a Markdown table cell: pipes, HTML, backticks and line breaks from the repository
-/// must not end the cell, inject markup or open code spans.
+/// Repository text for a Markdown table cell: see [`super::neutral::markdown_cell`].
 pub fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '`' => out.push_str("\\`"),
-            '*' | '_' | '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    super::neutral::markdown_cell(text)
 }
 
 /// Renders the comment; file links are relative to the scanned root.
@@ -51,13 +34,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
             (false, crate::model::facts::Severity::Note) => "🔵 note",
         };
         let place = match position(&model.files, finding.span, finding.path.as_deref()) {
-            Some(p) => format!(
-                "[{}:{}]({}#L{})",
-                cell(&p.file),
-                p.line,
-                link_target(&p.file),
-                p.line
-            ),
+            Some(p) => super::neutral::markdown_file_link(&p.file, p.line),
             None => String::new(),
         };
         let flow = match (&finding.from, &finding.to) {
@@ -93,20 +70,6 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
         out.push_str("\n<details open><summary>Flows involved</summary>\n\n```mermaid\n");
         out.push_str(&to_mermaid(&view));
         out.push_str("```\n\n</details>\n");
-    }
-    out
-}
-
-/// A relative link target: path segments percent-encoded so spaces and parentheses do not break it.
-fn link_target(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            other => out.push_str(&format!("%{other:02X}")),
-        }
     }
     out
 }

@@ -5,6 +5,7 @@ pub mod flow_explain;
 pub mod graph;
 pub mod json;
 pub mod markdown;
+pub mod neutral;
 pub mod ropa;
 pub mod sarif;
 pub mod starter;
@@ -70,17 +71,10 @@ impl Summary {
     }
 }
 
-/// Replaces terminal control characters (ANSI escapes, carriage returns, ...) from the scanned
-/// repository, byte for byte, so that spans still point at the same offsets.
+/// Replaces terminal control and hidden characters from the scanned repository, one character
+/// for one (see [`neutral::terminal`]), so that spans still point at the same characters.
 pub fn sanitize_for_terminal(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c,
-            c if c.is_control() && c.is_ascii() => '?',
-            c if c.is_control() => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
+    neutral::terminal(text)
 }
 
 /// The register status of each transfer of an evaluation: `lawful`, the rule names of its

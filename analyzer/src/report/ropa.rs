@@ -165,25 +165,9 @@ fn fields(row: &RegisterRow) -> [String; 14] {
     ]
 }
 
-/// One CSV field: values a spreadsheet would run as a formula get a leading `'` (OWASP CSV
-/// injection), control characters other than a line break become spaces (the CSV is often printed
-/// to a terminal, where an escape sequence from the repository would be obeyed), then the field is
-/// quoted when it holds a comma, quote or line break (RFC 4180).
+/// One CSV field: see [`super::neutral::csv_field`] (formula prefixes, escaped line breaks, quoting).
 pub fn csv_field(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    let guarded: String = guarded
-        .chars()
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect();
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
+    super::neutral::csv_field(value)
 }
 
 /// CSV with CRLF line ends, as RFC 4180 says.
@@ -219,23 +203,4 @@ pub fn to_json(rows: &[RegisterRow]) -> String {
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("+1"), "'+1");
-        assert_eq!(csv_field("-1"), "'-1");
-        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field("a\u{1b}[31mred\u{7}\r"), "a [31mred  ");
-        assert_eq!(csv_field("\tx"), "' x");
-    }
 }

@@ -9,27 +9,9 @@ use crate::model::facts::NodeKind;
 use crate::model::{Model, ResolvedLocation};
 use std::collections::BTreeSet;
 
-/// Keeps repository text on one comment line.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// A TOML basic string.
-fn toml_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+// Every repository string written into the manifest goes through one of these: a TOML comment
+// that a line break cannot end early, or an escaped TOML string.
+use super::neutral::{toml_comment as one_line, toml_string};
 
 pub fn render(model: &Model, evaluation: &Evaluation, project: &str) -> String {
     let mut out = String::from(
@@ -48,7 +30,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, project: &str) -> String {
         out.push_str("# Discovered with a known location:\n");
         for node in known {
             let place = position(&model.files, node.span, None)
-                .map(|p| format!(", {}:{}", p.file, p.line))
+                .map(|p| format!(", {}:{}", one_line(&p.file), p.line))
                 .unwrap_or_default();
             out.push_str(&format!(
                 "#   {} ({}, {}{place})\n",
@@ -68,7 +50,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, project: &str) -> String {
             continue;
         };
         let place = position(&model.files, node.span, None)
-            .map(|p| format!(" (found at {}:{})", p.file, p.line))
+            .map(|p| format!(" (found at {}:{})", one_line(&p.file), p.line))
             .unwrap_or_default();
         out.push_str(&format!(
             "# TODO: where is `{}`? {}{place}\n",
@@ -104,7 +86,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, project: &str) -> String {
         out.push_str(&format!(
             "# TODO: `{}` receives personal data in {} with no safeguard declared.\n",
             one_line(&transfer.to),
-            transfer.third_countries.join(", ")
+            one_line(&transfer.third_countries.join(", "))
         ));
         if transfer.from.is_some() {
             out.push_str(&format!(

@@ -1,7 +1,7 @@
 //! The terminal report: one rustc-style diagnostic per finding, with the source line that created
 //! the flow, the related lines that explain the verdict, the data's path and a hint.
 
-use super::{Summary, sanitize_for_terminal};
+use super::{Summary, neutral};
 use crate::discover::{SkipReason, Skipped};
 use crate::finding::Finding;
 use crate::model::facts::Severity;
@@ -9,22 +9,39 @@ use crate::source::{Files, Span, StoredFile, StoredLine};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use std::collections::BTreeMap;
 
-/// Renders findings as diagnostics followed by a summary line.
+/// Marks of one finding in one file whose lines are further apart than this are shown as separate
+/// snippets of that file rather than one snippet with the lines between them folded away: the
+/// snippet renderer walks every line of the text it is given, so a snippet spanning a manifest of
+/// 40,000 flows for each of its findings made the report quadratic.
+const MAX_FOLDED_GAP: u32 = 300;
+
+/// Columns (characters) of a long source line shown around its marks: a report quotes a window of
+/// a one-line 200 KB JSON for each finding in it, not the whole line.
+const LINE_WINDOW: usize = 160;
+
+/// Characters shown before the first mark of a windowed line.
+const LINE_WINDOW_BEFORE: usize = 40;
+
+/// Marks a line cut short at either end.
+const ELLIPSIS: &str = "…";
+
+/// Renders findings as diagnostics followed by a summary line. Every string from the repository
+/// is neutralised for a terminal and a CI log (see [`super::neutral`]).
 pub fn render(files: &Files, findings: &[Finding], waived: usize, color: bool) -> String {
     let renderer = if color {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
-    // Sources are sanitised once per file: control characters from the repository never reach the terminal.
-    let mut sanitized: BTreeMap<u32, Source<'_>> = BTreeMap::new();
+    // Each file's kept lines are listed once, then found by binary search for each finding.
+    let mut sources: BTreeMap<u32, Source<'_>> = BTreeMap::new();
     for finding in findings {
         for span in std::iter::once(finding.span)
             .chain(finding.related.iter().map(|r| r.span))
             .flatten()
         {
             if let Some(file) = files.get(span.file) {
-                sanitized
+                sources
                     .entry(span.file.0)
                     .or_insert_with(|| Source::new(file));
             }
@@ -32,13 +49,13 @@ pub fn render(files: &Files, findings: &[Finding], waived: usize, color: bool) -
     }
     let mut out = String::new();
     for finding in findings {
-        out.push_str(&render_one(files, &sanitized, finding, &renderer));
+        out.push_str(&render_one(files, &sources, finding, &renderer));
         out.push_str("\n\n");
     }
     let summary = Summary::of(findings, waived);
     out.push_str(&summary_line(&summary));
     out.push('\n');
-    out
+    neutral::defuse_workflow_commands(&out)
 }
 
 /// `2 errors, 1 warning, 0 notes (1 known, 1 waived)`.
@@ -90,7 +107,7 @@ pub fn skipped_line(skipped: &Skipped) -> Option<String> {
             }
             reason if parts.len() < NAMED => parts.push(format!(
                 "{} ({})",
-                sanitize_for_terminal(&path.path),
+                neutral::terminal_inline(&path.path),
                 reason.describe()
             )),
             _ => unnamed += 1,
@@ -101,7 +118,7 @@ pub fn skipped_line(skipped: &Skipped) -> Option<String> {
         parts.push(format!(
             "{} {}",
             directories(n),
-            sanitize_for_terminal(&cause)
+            neutral::terminal_inline(&cause)
         ));
     }
     if unnamed > 0 {
@@ -121,44 +138,23 @@ fn level(severity: Severity) -> Level<'static> {
     }
 }
 
-/// A file's kept lines as one text for the snippet renderer, sanitised. Lines that were not kept
-/// are empty (they are never shown: see [`StoredFile::keeping`]), so line numbers stay right.
+/// A file's kept lines (see [`StoredFile::keeping`]), in ascending order.
 struct Source<'a> {
-    text: String,
-    /// Each kept line and where its sanitised text starts in `text`.
-    lines: Vec<(StoredLine<'a>, usize)>,
+    lines: Vec<StoredLine<'a>>,
 }
 
 impl<'a> Source<'a> {
     fn new(file: &'a StoredFile) -> Source<'a> {
-        let mut text = String::new();
-        let mut lines = Vec::new();
-        let mut next = 0u32;
-        for line in file.lines() {
-            while next < line.index {
-                text.push('\n');
-                next += 1;
-            }
-            lines.push((line, text.len()));
-            text.push_str(&sanitize_for_terminal(line.text));
-            next = line.index.saturating_add(1);
+        Source {
+            lines: file.lines().collect(),
         }
-        Source { text, lines }
     }
 
-    /// Where byte `offset` of the original file is in `text`.
-    fn offset(&self, offset: u32) -> usize {
-        let before = self.lines.partition_point(|(line, _)| line.start <= offset);
-        match before.checked_sub(1).and_then(|p| self.lines.get(p)) {
-            Some((line, at)) => {
-                let mut within = ((offset - line.start) as usize).min(line.text.len());
-                while !line.text.is_char_boundary(within) {
-                    within -= 1;
-                }
-                at + sanitize_for_terminal(&line.text[..within]).len()
-            }
-            None => 0,
-        }
+    /// The position in `lines` of the kept line that holds byte `offset` (or the nearest before).
+    fn position(&self, offset: u32) -> usize {
+        self.lines
+            .partition_point(|line| line.start <= offset)
+            .saturating_sub(1)
     }
 }
 
@@ -169,19 +165,263 @@ struct Mark {
     primary: bool,
 }
 
+/// A run of marks of one file close enough to be shown as one snippet, and the first and last
+/// (0-based) lines they cover.
+struct Cluster<'m> {
+    marks: Vec<&'m Mark>,
+    first_line: u32,
+    last_line: u32,
+}
+
+/// One source line as a snippet shows it: sanitised, cut to a window when long.
+struct ShownLine {
+    /// Where the shown line starts in the snippet's text.
+    at: usize,
+    /// The original line's start in the file, and the window of its text (without its line break)
+    /// that is shown.
+    line_start: u32,
+    window: std::ops::Range<usize>,
+    /// The original text of the line, with its line break.
+    original_len: usize,
+    body_len: usize,
+    /// Length of the `…` before the window (0 when the window starts the line).
+    prefix: usize,
+    /// Length of the shown window's sanitised text (without ellipses and line break).
+    shown_len: usize,
+}
+
+/// The text of one snippet: the lines of the file from one before its cluster's first to a few
+/// after its last, kept lines sanitised and long ones windowed, lines that were not kept empty
+/// (they are never shown), so line numbers stay right. Only these lines are given to the snippet
+/// renderer, which walks all it is given.
+struct SnippetText<'a> {
+    text: String,
+    first_line: u32,
+    shown: Vec<ShownLine>,
+    /// The original line texts, for mapping offsets inside windows.
+    originals: Vec<&'a str>,
+}
+
+impl<'a> SnippetText<'a> {
+    fn new(source: &Source<'a>, cluster: &Cluster<'_>) -> SnippetText<'a> {
+        let first = cluster.first_line.saturating_sub(1);
+        let last_kept = source.lines.last().map_or(0, |l| l.index);
+        let last = cluster
+            .last_line
+            .saturating_add(5)
+            .min(last_kept)
+            .max(first);
+        let mut text = String::new();
+        let mut shown = Vec::new();
+        let mut originals = Vec::new();
+        let mut position = source.lines.partition_point(|l| l.index < first);
+        let mut next = first;
+        while let Some(line) = source.lines.get(position).filter(|l| l.index <= last) {
+            while next < line.index {
+                text.push('\n');
+                next += 1;
+            }
+            let body = line.text.strip_suffix('\n').unwrap_or(line.text);
+            let anchor = anchor_in_line(line, body.len(), &cluster.marks);
+            let window = line_window(body, anchor);
+            let prefix = if window.start > 0 { ELLIPSIS.len() } else { 0 };
+            let sanitized = neutral::terminal(body.get(window.clone()).unwrap_or(""));
+            let at = text.len();
+            if prefix > 0 {
+                text.push_str(ELLIPSIS);
+            }
+            text.push_str(&sanitized);
+            if window.end < body.len() {
+                text.push_str(ELLIPSIS);
+            }
+            text.push_str(&line.text[body.len()..]);
+            shown.push(ShownLine {
+                at,
+                line_start: line.start,
+                window,
+                original_len: line.text.len(),
+                body_len: body.len(),
+                prefix,
+                shown_len: sanitized.len(),
+            });
+            originals.push(line.text);
+            next = line.index.saturating_add(1);
+            position += 1;
+        }
+        SnippetText {
+            text,
+            first_line: first,
+            shown,
+            originals,
+        }
+    }
+
+    /// When the line holding byte `offset` is shown from a window that does not start the line,
+    /// the column the snippet renderer gives that offset (it counts from the window).
+    fn shown_column(&self, offset: u32) -> Option<usize> {
+        let before = self.shown.partition_point(|line| line.line_start <= offset);
+        let line = self
+            .shown
+            .get(before.checked_sub(1)?)
+            .filter(|line| line.window.start > 0)?;
+        let at = self.offset(offset);
+        Some(self.text.get(line.at..at)?.chars().count() + 1)
+    }
+
+    /// Where byte `offset` of the original file is in `text`.
+    fn offset(&self, offset: u32) -> usize {
+        let before = self.shown.partition_point(|line| line.line_start <= offset);
+        let Some(index) = before.checked_sub(1) else {
+            return 0;
+        };
+        let (Some(line), Some(original)) = (self.shown.get(index), self.originals.get(index))
+        else {
+            return 0;
+        };
+        let mut within = ((offset - line.line_start) as usize).min(line.original_len);
+        while !original.is_char_boundary(within) {
+            within -= 1;
+        }
+        if within > line.body_len {
+            // In the line break, after the window and its closing ellipsis.
+            let suffix = if line.window.end < line.body_len {
+                ELLIPSIS.len()
+            } else {
+                0
+            };
+            return line.at + line.prefix + line.shown_len + suffix + (within - line.body_len);
+        }
+        if within <= line.window.start {
+            return line.at + line.prefix;
+        }
+        if within >= line.window.end {
+            return line.at + line.prefix + line.shown_len;
+        }
+        line.at
+            + line.prefix
+            + original
+                .get(line.window.start..within)
+                .map_or(0, |part| neutral::terminal(part).len())
+    }
+}
+
+/// The byte offset in a line's body that its window is placed around: the primary mark if it
+/// starts on the line, else the first mark that starts on it, else the first that ends on it, else
+/// the line's start.
+fn anchor_in_line(line: &StoredLine<'_>, body_len: usize, marks: &[&Mark]) -> usize {
+    let start = line.start;
+    let end = line
+        .start
+        .saturating_add(u32::try_from(body_len).unwrap_or(u32::MAX));
+    let inside = |offset: u32| (start..=end).contains(&offset);
+    marks
+        .iter()
+        .filter(|m| m.primary)
+        .map(|m| m.span.start)
+        .find(|o| inside(*o))
+        .or_else(|| {
+            marks
+                .iter()
+                .map(|m| m.span.start)
+                .filter(|o| inside(*o))
+                .min()
+        })
+        .or_else(|| {
+            marks
+                .iter()
+                .map(|m| m.span.end)
+                .filter(|o| inside(*o))
+                .min()
+        })
+        .map_or(0, |o| (o - start) as usize)
+}
+
+/// The byte range of `body` shown: all of it when it has at most [`LINE_WINDOW`] characters, else
+/// [`LINE_WINDOW`] characters starting a little before `anchor`. Only the window is walked, so a
+/// long line costs each finding the window, not the line.
+fn line_window(body: &str, anchor: usize) -> std::ops::Range<usize> {
+    if body.len() <= LINE_WINDOW {
+        return 0..body.len();
+    }
+    let mut anchor = anchor.min(body.len());
+    while !body.is_char_boundary(anchor) {
+        anchor -= 1;
+    }
+    let start = body[..anchor]
+        .char_indices()
+        .rev()
+        .take(LINE_WINDOW_BEFORE)
+        .last()
+        .map_or(anchor, |(i, _)| i);
+    let end = body[start..]
+        .char_indices()
+        .nth(LINE_WINDOW)
+        .map_or(body.len(), |(i, _)| start + i);
+    if end < body.len() {
+        return start..end;
+    }
+    // The window reaches the end of the line: it starts early enough to show a full window.
+    let start = body
+        .char_indices()
+        .rev()
+        .take(LINE_WINDOW)
+        .last()
+        .map_or(0, |(i, _)| i);
+    start..body.len()
+}
+
+/// Splits the marks of one file into clusters: marks within [`MAX_FOLDED_GAP`] lines of each
+/// other share one. The cluster with the primary mark comes first (its place heads the snippet).
+fn clusters<'m>(source: &Source<'_>, marks: &[&'m Mark]) -> Vec<Cluster<'m>> {
+    let line_of = |offset: u32| {
+        source
+            .lines
+            .get(source.position(offset))
+            .map_or(0, |l| l.index)
+    };
+    let mut placed: Vec<(u32, u32, &'m Mark)> = marks
+        .iter()
+        .map(|m| {
+            let first = line_of(m.span.start);
+            (first, line_of(m.span.end).max(first), *m)
+        })
+        .collect();
+    placed.sort_by_key(|(first, last, _)| (*first, *last));
+    let mut out: Vec<Cluster<'m>> = Vec::new();
+    for (first, last, mark) in placed {
+        match out.last_mut() {
+            Some(cluster) if first <= cluster.last_line.saturating_add(MAX_FOLDED_GAP) => {
+                cluster.marks.push(mark);
+                cluster.last_line = cluster.last_line.max(last);
+            }
+            _ => out.push(Cluster {
+                marks: vec![mark],
+                first_line: first,
+                last_line: last,
+            }),
+        }
+    }
+    if let Some(primary) = out.iter().position(|c| c.marks.iter().any(|m| m.primary)) {
+        let cluster = out.remove(primary);
+        out.insert(0, cluster);
+    }
+    out
+}
+
 fn render_one(
     files: &Files,
     sources: &BTreeMap<u32, Source<'_>>,
     finding: &Finding,
     renderer: &Renderer,
 ) -> String {
-    let message = sanitize_for_terminal(&finding.message);
+    let message = neutral::terminal_inline(&finding.message);
     let title = if finding.known {
         format!("{message} [known]")
     } else {
         message
     };
-    // Annotations are grouped per file: one snippet per file, primary first.
+    // Annotations are grouped per file: one snippet per file (or per cluster of close marks in
+    // it), primary first.
     let mut marks: Vec<Mark> = Vec::new();
     if let Some(span) = finding.span {
         marks.push(Mark {
@@ -194,7 +434,7 @@ fn render_one(
         if let Some(span) = related.span {
             marks.push(Mark {
                 span,
-                label: Some(sanitize_for_terminal(&related.message)),
+                label: Some(neutral::terminal_inline(&related.message)),
                 primary: false,
             });
         }
@@ -208,7 +448,8 @@ fn render_one(
     let primary_title = level(finding.severity)
         .primary_title(title.as_str())
         .id(finding.rule);
-    let mut snippets = Vec::new();
+    // The texts are built first: snippets borrow them.
+    let mut texts: Vec<(String, SnippetText<'_>, Vec<&Mark>)> = Vec::new();
     for file_id in file_order {
         let (Some(file), Some(source)) = (
             files.get(crate::source::FileId(file_id)),
@@ -216,13 +457,41 @@ fn render_one(
         ) else {
             continue;
         };
-        let text_len = source.text.len();
-        let mut snippet = Snippet::source(source.text.as_str())
-            .path(file.path.as_str())
+        let path = neutral::terminal_inline(file.path.as_str());
+        let in_file: Vec<&Mark> = marks.iter().filter(|m| m.span.file.0 == file_id).collect();
+        for cluster in clusters(source, &in_file) {
+            let text = SnippetText::new(source, &cluster);
+            texts.push((path.clone(), text, cluster.marks));
+        }
+    }
+    let mut snippets = Vec::new();
+    let mut corrections: Vec<(String, String)> = Vec::new();
+    for (path, text, cluster_marks) in &texts {
+        let text_len = text.text.len();
+        let mut snippet = Snippet::source(text.text.as_str())
+            .line_start(text.first_line as usize + 1)
+            .path(path.as_str())
             .fold(true);
-        for mark in marks.iter().filter(|m| m.span.file.0 == file_id) {
-            let start = source.offset(mark.span.start).min(text_len);
-            let end = source.offset(mark.span.end).clamp(start, text_len);
+        // The place a snippet is headed with is that of its primary mark, else its first one.
+        // On a windowed line the renderer counts its column from the window: the right column
+        // replaces it in the rendered text below.
+        let head = cluster_marks
+            .iter()
+            .find(|m| m.primary)
+            .or_else(|| cluster_marks.iter().min_by_key(|m| m.span.start));
+        if let Some(mark) = head
+            && let Some(shown_column) = text.shown_column(mark.span.start)
+            && let Some((_, at)) = files.resolve(mark.span)
+        {
+            let line = at.line;
+            corrections.push((
+                format!("{path}:{line}:{shown_column}"),
+                format!("{path}:{line}:{}", at.column),
+            ));
+        }
+        for mark in cluster_marks {
+            let start = text.offset(mark.span.start).min(text_len);
+            let end = text.offset(mark.span.end).clamp(start, text_len);
             let kind = if mark.primary {
                 AnnotationKind::Primary
             } else {
@@ -240,21 +509,21 @@ fn render_one(
     if finding.span.is_none()
         && let Some(path) = &finding.path
     {
-        footers.push(format!("in {}", sanitize_for_terminal(path)));
+        footers.push(format!("in {}", neutral::terminal_inline(path)));
     }
     if finding.data_path.len() > 1 {
         footers.push(format!(
             "data path: {}",
-            sanitize_for_terminal(&finding.data_path.join(" -> "))
+            neutral::terminal_inline(&finding.data_path.join(" -> "))
         ));
     }
     for related in finding.related.iter().filter(|r| r.span.is_none()) {
-        footers.push(sanitize_for_terminal(&related.message));
+        footers.push(neutral::terminal_inline(&related.message));
     }
     if finding.inferred {
         footers.push("inferred from code that is not annotated; annotate it to confirm".into());
     }
-    let help = finding.help.as_deref().map(sanitize_for_terminal);
+    let help = finding.help.as_deref().map(neutral::terminal_inline);
     let mut report: Vec<Group<'_>> = vec![Group::with_title(primary_title).elements(snippets)];
     for footer in &footers {
         report.push(Group::with_title(
@@ -266,7 +535,17 @@ fn render_one(
             Level::HELP.secondary_title(help.as_str()),
         ));
     }
-    renderer.render(&report)
+    let mut rendered = renderer.render(&report);
+    // Each place heads its own snippet, in order: each correction applies once, after the last.
+    let mut from = 0;
+    for (shown, right) in corrections {
+        if let Some(at) = rendered.get(from..).and_then(|rest| rest.find(&shown)) {
+            let at = from + at;
+            rendered.replace_range(at..at + shown.len(), &right);
+            from = at + right.len();
+        }
+    }
+    rendered
 }
 
 #[cfg(test)]
@@ -335,6 +614,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_its_mark_with_its_own_column() {
+        let text = format!("{}TARGET{}\nnext\n", "é\u{1b}".repeat(300), "é".repeat(300));
+        let file = SourceFile::new(FileId(0), "data.json".into(), Arc::from(text.as_str()));
+        let start = text.find("TARGET").unwrap();
+        let mut finding = Finding::new("third-country-transfer", Severity::Error, "a transfer");
+        finding.span = Some(file.span(start..start + 6));
+        let mut files = Files::new();
+        files.push(StoredFile::whole(&file));
+        let out = render(&files, std::slice::from_ref(&finding), 0, false);
+        assert!(out.contains("--> data.json:1:601"), "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let source = lines.iter().position(|l| l.contains("TARGET")).unwrap();
+        let at = lines[source].chars().position(|c| c == 'T').unwrap();
+        let caret = lines[source + 1].chars().position(|c| c == '^').unwrap();
+        assert_eq!(at, caret, "{out}");
+        assert!(lines[source].contains(ELLIPSIS), "{out}");
+        assert!(lines[source].chars().count() < LINE_WINDOW + 40, "{out}");
+        assert!(!out.contains('\u{1b}'), "{out}");
     }
 
     #[test]
