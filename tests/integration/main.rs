@@ -10,6 +10,7 @@ mod cli_outputs;
 mod demo;
 mod fixtures;
 mod graph;
+mod hostile_terraform;
 mod output_safety;
 mod properties;
 mod safety;

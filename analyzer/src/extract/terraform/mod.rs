@@ -24,9 +24,19 @@ use module::{Instance, Module, Parsed, local_source};
 use rayon::prelude::*;
 use resources::{Found, Reader, header_span};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// Local modules calling local modules deeper than this are not followed (real trees are 2-3 deep).
 const MAX_MODULE_DEPTH: usize = 8;
+
+/// Module instances one root module may have, itself included. A module calling another several
+/// times, which calls another several times, multiplies: a few kilobytes of hostile calls would
+/// otherwise be millions of instances.
+const MAX_MODULE_INSTANCES: usize = 1000;
+
+/// Resources, data sources and module calls read over all the instances of one root module: a
+/// large module called many times is bounded as well as many small ones.
+const MAX_TREE_SIZE: usize = 20_000;
 
 /// Reads `*.tf`, `*.tfvars` and `*.auto.tfvars`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -301,11 +311,36 @@ fn read_modules(
         ..Found::default()
     };
     if let Some(module) = modules.get(dir) {
-        let instance = Instance::root(module);
-        let mut stack = vec![dir.clone()];
-        walk(&instance, modules, &mut found, &mut stack);
+        let instance = Instance::root(module, Rc::new(eval::Budget::default()));
+        let mut tree = Tree {
+            stack: vec![dir.clone()],
+            instances: 1,
+            size: module.size(),
+            reported: BTreeSet::new(),
+        };
+        walk(&instance, modules, &mut found, &mut tree);
     }
     found
+}
+
+/// The walk of one root module's tree of module instances.
+struct Tree {
+    /// The module directories from the root to the instance being read.
+    stack: Vec<Utf8PathBuf>,
+    /// Instances read so far, and the sum of their modules' sizes (see `Module::size`).
+    instances: usize,
+    size: usize,
+    /// Input errors reported so far: an instance of a module that is called many times meets the
+    /// same bounds at the same lines, and each is reported once.
+    reported: BTreeSet<(Option<Span>, String)>,
+}
+
+impl Tree {
+    fn report(&mut self, found: &mut Found, span: Option<Span>, message: String) {
+        if self.reported.insert((span, message.clone())) {
+            found.problems.push((span, message));
+        }
+    }
 }
 
 /// The literal `source` of a module call.
@@ -321,7 +356,7 @@ fn walk<'a>(
     instance: &Instance<'a>,
     modules: &'a BTreeMap<Utf8PathBuf, Module<'a>>,
     found: &mut Found,
-    stack: &mut Vec<Utf8PathBuf>,
+    tree: &mut Tree,
 ) {
     Reader { instance, found }.read();
     let module = instance.module;
@@ -346,20 +381,36 @@ fn walk<'a>(
                     ));
                     continue;
                 };
-                if stack.contains(&target) || instance.depth >= MAX_MODULE_DEPTH {
+                if tree.stack.contains(&target) || instance.depth >= MAX_MODULE_DEPTH {
                     found.problems.push((
                         span,
                         format!("terraform: `module.{name}` is not followed: modules call each other in a cycle or nest too deeply"),
                     ));
                     continue;
                 }
+                if tree.instances >= MAX_MODULE_INSTANCES
+                    || tree.size.saturating_add(child_module.size()) > MAX_TREE_SIZE
+                {
+                    tree.report(
+                        found,
+                        span,
+                        format!("terraform: the module tree exceeds {MAX_MODULE_INSTANCES} module instances or {MAX_TREE_SIZE} resources and module calls; `module.{name}` and the calls below it were not evaluated"),
+                    );
+                    continue;
+                }
+                tree.instances += 1;
+                tree.size = tree.size.saturating_add(child_module.size());
                 let child = Instance::child(instance, &name, call.node, child_module);
-                stack.push(target);
-                walk(&child, modules, found, stack);
-                stack.pop();
+                tree.stack.push(target);
+                walk(&child, modules, found, tree);
+                tree.stack.pop();
             }
             None => found.add_opaque_module(instance, &name, call.node, call.file, &source),
         }
+    }
+    // Evaluations in this instance (its own, and its calls' inputs) that exceeded a bound.
+    for (span, message) in instance.memo.take_problems() {
+        tree.report(found, span, message);
     }
 }
 
