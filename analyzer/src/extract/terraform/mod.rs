@@ -358,7 +358,12 @@ fn walk<'a>(
     found: &mut Found,
     tree: &mut Tree,
 ) {
-    Reader { instance, found }.read();
+    Reader {
+        instance,
+        found,
+        names: BTreeMap::new(),
+    }
+    .read();
     let module = instance.module;
     for call in &module.calls {
         let Some(name) = call.node.labels.first().map(|l| l.as_str().to_string()) else {

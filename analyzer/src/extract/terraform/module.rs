@@ -55,6 +55,10 @@ pub(crate) struct Module<'a> {
     pub calls: Vec<Item<'a, Block>>,
     /// `.tfvars` files with their file names, in Terraform's load order.
     pub tfvars: Vec<Item<'a, Body>>,
+    /// `resources` and `data_sources` by (type, name): the first of each, as Terraform would
+    /// refuse duplicates. References are looked up here, not by scanning every resource.
+    pub resource_index: BTreeMap<(String, String), usize>,
+    pub data_index: BTreeMap<(String, String), usize>,
     /// Owners of attribute values (locals, resource and provider arguments, module inputs), by
     /// the address of the value expression (see `eval::key_of`).
     pub owners: BTreeMap<usize, Owner<'a>>,
@@ -140,6 +144,18 @@ impl<'a> Module<'a> {
                 }
             }
         }
+        for (index, resource) in module.resources.iter().enumerate() {
+            module
+                .resource_index
+                .entry((resource.resource_type.clone(), resource.name.clone()))
+                .or_insert(index);
+        }
+        for (index, resource) in module.data_sources.iter().enumerate() {
+            module
+                .data_index
+                .entry((resource.resource_type.clone(), resource.name.clone()))
+                .or_insert(index);
+        }
         module
             .tfvars
             .sort_by_key(|item| tfvars_order(item.file.path.file_name().unwrap_or_default()));
@@ -180,15 +196,15 @@ impl<'a> Module<'a> {
     }
 
     pub(crate) fn resource(&self, resource_type: &str, name: &str) -> Option<&Resource<'a>> {
-        self.resources
-            .iter()
-            .find(|r| r.resource_type == resource_type && r.name == name)
+        self.resource_index
+            .get(&(resource_type.to_string(), name.to_string()))
+            .and_then(|index| self.resources.get(*index))
     }
 
     pub(crate) fn data_source(&self, resource_type: &str, name: &str) -> Option<&Resource<'a>> {
-        self.data_sources
-            .iter()
-            .find(|r| r.resource_type == resource_type && r.name == name)
+        self.data_index
+            .get(&(resource_type.to_string(), name.to_string()))
+            .and_then(|index| self.data_sources.get(*index))
     }
 
     /// Whether the directory declares anything Terraform would load (not only tfvars).
