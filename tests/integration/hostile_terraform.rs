@@ -230,3 +230,47 @@ fn resource_arguments_built_from_each_other_are_evaluated_once() {
         "short names are still evaluated"
     );
 }
+
+#[test]
+fn many_roots_calling_one_large_module_are_bounded_over_the_repository() {
+    // 1,000 roots each read the same 10,000-bucket module: ten million stores from 400 KB.
+    let mut shared = String::new();
+    for bucket in 0..10_000 {
+        writeln!(
+            shared,
+            "resource \"aws_s3_bucket\" \"b{bucket}\" {{\n  bucket = \"b{bucket}\"\n}}"
+        )
+        .unwrap();
+    }
+    let mut hostile = vec![("roots/shared/main.tf".to_string(), shared)];
+    for root in 0..1_000 {
+        hostile.push((
+            format!("roots/r{root:04}/main.tf"),
+            "\nmodule \"m\" {\n  source = \"../shared\"\n}\n".to_string(),
+        ));
+    }
+    let hostile: Vec<(&str, String)> = hostile
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.clone()))
+        .collect();
+    assert!(hostile.iter().map(|(_, text)| text.len()).sum::<usize>() < 1_000_000);
+    let repo = repository(&hostile);
+    let report = scan_bounded(repo.path(), "many roots calling one large module");
+    assert_real_finding(&report);
+    // The roots are read in path order until the bound (each costs 10,002 of 50,000): r0004 is
+    // the first one past it, and the error is reported once.
+    assert_input_error(
+        &report,
+        "roots/r0004/main.tf",
+        2,
+        &["roots/r0004", "not evaluated", "995 roots after it"],
+    );
+    assert_eq!(findings(&report, "input-error").len(), 1);
+    let nodes = report["nodes"].as_array().unwrap();
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["id"] == "roots/r0003/module.m.aws_s3_bucket.b9999"),
+        "the roots within the bound are read"
+    );
+}
