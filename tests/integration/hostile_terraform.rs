@@ -274,3 +274,46 @@ fn many_roots_calling_one_large_module_are_bounded_over_the_repository() {
         "the roots within the bound are read"
     );
 }
+
+#[test]
+fn a_module_called_many_times_with_the_same_inputs_is_evaluated_once() {
+    // 300 calls of one module whose locals multiply to 100 KB: evaluated once, then remembered.
+    let mut root = String::new();
+    for call in 0..300 {
+        writeln!(
+            root,
+            "module \"c{call}\" {{\n  source = \"../shared\"\n  seed   = \"x\"\n}}"
+        )
+        .unwrap();
+    }
+    let mut shared =
+        String::from("variable \"seed\" {\n  type = string\n}\n\nlocals {\n  l0 = var.seed\n");
+    for level in 1..6 {
+        let part = format!("${{local.l{}}}", level - 1);
+        writeln!(shared, "  l{level} = \"{}\"", part.repeat(10)).unwrap();
+    }
+    shared.push_str(
+        "}\n\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = local.l5 == \"\" ? \"empty\" : \"full\"\n}\n",
+    );
+    let repo = repository(&[("same/root/main.tf", root), ("same/shared/main.tf", shared)]);
+    let report = scan_bounded(
+        repo.path(),
+        "a module called many times with the same inputs",
+    );
+    assert_real_finding(&report);
+    assert!(
+        findings(&report, "input-error").is_empty(),
+        "{:#?}",
+        findings(&report, "input-error")
+    );
+    let nodes = report["nodes"].as_array().unwrap();
+    for call in [0, 150, 299] {
+        let id = format!("module.c{call}.aws_s3_bucket.b");
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n["id"] == id.as_str() && n["label"] == "S3 bucket `full`"),
+            "{id} is not read with its name"
+        );
+    }
+}

@@ -34,11 +34,11 @@ const ELEMENT_WEIGHT: usize = 16;
 pub(crate) const INSTANCE_STEPS: u64 = 200_000;
 
 /// Evaluation steps one root module with all its module instances may take.
-pub(crate) const TREE_STEPS: u64 = 2_000_000;
+pub(crate) const TREE_STEPS: u64 = 1_000_000;
 
 /// The total weight of the values one root module tree may produce (each value counted every time
 /// it is built or copied): this bounds the time spent copying large values around.
-pub(crate) const TREE_WEIGHT: u64 = 256 << 20;
+pub(crate) const TREE_WEIGHT: u64 = 64 << 20;
 
 /// The evaluation budget shared by every module instance of one root module tree.
 #[derive(Debug, Default)]
@@ -58,6 +58,9 @@ enum Slot {
 }
 
 /// What one module instance remembers of its evaluations, and the bound problems they met.
+/// Evaluation depends only on the module, the instance's inputs and, for a variable the call
+/// leaves unset, its call's name (in the reason), so instances that agree on these share one memo:
+/// a module called many times with the same inputs is evaluated once.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     /// Results by the address of the expression evaluated (expressions live as long as the
@@ -108,7 +111,7 @@ fn weight(value: &Value, limit: usize) -> usize {
 }
 
 /// A statically known value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Value {
     Null,
     Bool(bool),
@@ -239,7 +242,7 @@ impl Evaluator<'_, '_> {
         };
         match known {
             Some(Some(result)) => {
-                self.step()?;
+                self.step(false)?;
                 if let Ok(value) = &result {
                     self.charge(value)?;
                 }
@@ -275,7 +278,7 @@ impl Evaluator<'_, '_> {
             self.cut = true;
             Err("references nest too deeply (a cycle?)".into())
         } else {
-            self.step().and_then(|()| self.eval_inner(expr))
+            self.step(true).and_then(|()| self.eval_inner(expr))
         };
         self.depth -= 1;
         let value = result?;
@@ -306,11 +309,15 @@ impl Evaluator<'_, '_> {
             .push((span, message));
     }
 
-    /// One evaluation step, within the instance's and the tree's budgets.
-    fn step(&mut self) -> Result<(), String> {
+    /// One evaluation step, within the instance's and the tree's budgets. A remembered value
+    /// reused (`own` false) counts against the tree's budget only: an instance that shares the
+    /// memo of an identical one (see `Memo`) sees the same values, not an exhausted budget.
+    fn step(&mut self, own: bool) -> Result<(), String> {
         let memo = &self.instance.memo;
         let budget = &self.instance.budget;
-        memo.steps.set(memo.steps.get().saturating_add(1));
+        if own {
+            memo.steps.set(memo.steps.get().saturating_add(1));
+        }
         budget.steps.set(budget.steps.get().saturating_add(1));
         let (limit, reported) = if budget.steps.get() > TREE_STEPS {
             (

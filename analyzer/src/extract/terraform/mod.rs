@@ -449,6 +449,7 @@ fn read_modules(
             instances: 1,
             size: module.size(),
             reported: BTreeSet::new(),
+            memos: BTreeMap::new(),
         };
         walk(&instance, modules, &mut found, &mut tree);
     }
@@ -465,7 +466,13 @@ struct Tree {
     /// Input errors reported so far: an instance of a module that is called many times meets the
     /// same bounds at the same lines, and each is reported once.
     reported: BTreeSet<(Option<Span>, String)>,
+    /// The memo of each distinct (module, call name when it matters, inputs) met so far (see
+    /// `eval::Memo`).
+    memos: BTreeMap<MemoKey, Rc<eval::Memo>>,
 }
+
+/// What evaluation in a module instance depends on.
+type MemoKey = (Utf8PathBuf, Option<String>, BTreeMap<String, eval::Eval>);
 
 impl Tree {
     fn report(&mut self, found: &mut Found, span: Option<Span>, message: String) {
@@ -537,7 +544,22 @@ fn walk<'a>(
                 }
                 tree.instances += 1;
                 tree.size = tree.size.saturating_add(child_module.size());
-                let child = Instance::child(instance, &name, call.node, child_module);
+                let mut child = Instance::child(instance, &name, call.node, child_module);
+                // The call's name appears only in the reason for a variable the call leaves unset.
+                let unset = child_module.variables.iter().any(|(variable, declared)| {
+                    !child.inputs.contains_key(variable)
+                        && declared
+                            .node
+                            .body
+                            .get_attribute("default")
+                            .is_none_or(|default| default.value.is_null())
+                });
+                let key = (
+                    target.clone(),
+                    unset.then(|| name.clone()),
+                    child.inputs.clone(),
+                );
+                child.memo = Rc::clone(tree.memos.entry(key).or_insert_with(Rc::default));
                 tree.stack.push(target);
                 walk(&child, modules, found, tree);
                 tree.stack.pop();

@@ -249,8 +249,8 @@ pub(crate) struct Instance<'a> {
     /// Provider configurations by key: `aws`, `aws.replica`, `google`.
     pub providers: BTreeMap<String, ProviderConfig>,
     pub depth: usize,
-    /// What this instance remembers of its evaluations.
-    pub memo: Memo,
+    /// What this instance remembers of its evaluations (shared with identical instances).
+    pub memo: Rc<Memo>,
     /// The evaluation budget of the whole module tree.
     pub budget: Rc<Budget>,
 }
@@ -298,7 +298,7 @@ impl<'a> Instance<'a> {
             inputs: auto,
             providers: BTreeMap::new(),
             depth: 0,
-            memo: Memo::default(),
+            memo: Rc::default(),
             budget,
         };
         instance.providers = own_providers(&instance);
@@ -364,7 +364,7 @@ impl<'a> Instance<'a> {
             inputs,
             providers,
             depth: parent.depth + 1,
-            memo: Memo::default(),
+            memo: Rc::default(),
             budget: Rc::clone(&parent.budget),
         };
         // A provider block inside the module (legacy style) configures its own resources.
