@@ -559,7 +559,7 @@ fn walk<'a>(
                     unset.then(|| name.clone()),
                     child.inputs.clone(),
                 );
-                child.memo = Rc::clone(tree.memos.entry(key).or_insert_with(Rc::default));
+                child.memo = Rc::clone(tree.memos.entry(key).or_default());
                 tree.stack.push(target);
                 walk(&child, modules, found, tree);
                 tree.stack.pop();
