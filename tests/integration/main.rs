@@ -14,6 +14,7 @@ mod hostile_bounds;
 mod hostile_graph;
 mod hostile_io;
 mod hostile_sinks;
+mod hostile_terraform;
 mod hostile_walk;
 mod output_safety;
 mod properties;

@@ -1,18 +1,117 @@
 //! Static evaluation of the small part of Terraform's expression language that places data:
 //! literals, `var.*`, `local.*`, resource arguments, `"${...}"` templates, `lookup`, indexing and
 //! conditionals. Anything else is unresolved with a reason, never guessed.
+//!
+//! The files come from a pull request, so evaluation is bounded whatever they say: each local,
+//! resource argument, module input and variable default is evaluated once per module instance and
+//! remembered (a chain of locals that doubles at each step costs its length, not two to the
+//! length); a reference back to a value still being evaluated is a cycle; a value may not grow
+//! past [`MAX_VALUE_WEIGHT`]; and a module instance and a whole module tree have a budget of
+//! evaluation steps. What exceeds a bound is unknown, with an `input-error` at the line of the
+//! local or argument that exceeded it.
 
 use super::module::{Instance, Module};
+use crate::source::Span;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator};
 use hcl_edit::template::{Element, Template};
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 /// How many references (variables, locals, resource arguments) one evaluation may follow. Real
-/// configurations need a handful; cycles and hostile inputs stop here.
+/// configurations need a handful; hostile inputs stop here, which also bounds the stack.
 const MAX_DEPTH: usize = 32;
 
+/// The largest value an expression may evaluate to, in bytes of text plus [`ELEMENT_WEIGHT`] for
+/// every value. Regions, names and the maps that hold them are far smaller; a policy document in
+/// a heredoc is a few kilobytes.
+pub(crate) const MAX_VALUE_WEIGHT: usize = 1 << 20;
+
+/// What one value weighs besides its text: collections of empty strings are not free.
+const ELEMENT_WEIGHT: usize = 16;
+
+/// Evaluation steps one module instance may take. Every expression evaluated and every remembered
+/// value reused is a step; a real module takes a few thousand.
+pub(crate) const INSTANCE_STEPS: u64 = 200_000;
+
+/// Evaluation steps one root module with all its module instances may take.
+pub(crate) const TREE_STEPS: u64 = 1_000_000;
+
+/// The total weight of the values one root module tree may produce (each value counted every time
+/// it is built or copied): this bounds the time spent copying large values around.
+pub(crate) const TREE_WEIGHT: u64 = 64 << 20;
+
+/// The evaluation budget shared by every module instance of one root module tree.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    steps: Cell<u64>,
+    weight: Cell<u64>,
+    /// Whether running out has been reported already (it is reported once per tree).
+    reported: Cell<bool>,
+}
+
+/// A value being evaluated, or its result.
+#[derive(Debug)]
+enum Slot {
+    /// Being evaluated: reaching it again is a cycle.
+    Busy,
+    Done(Eval),
+}
+
+/// What one module instance remembers of its evaluations, and the bound problems they met.
+/// Evaluation depends only on the module, the instance's inputs and, for a variable the call
+/// leaves unset, its call's name (in the reason), so instances that agree on these share one memo:
+/// a module called many times with the same inputs is evaluated once.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    /// Results by the address of the expression evaluated (expressions live as long as the
+    /// instance's module, so an address names one expression for the instance's lifetime).
+    values: RefCell<BTreeMap<usize, Slot>>,
+    steps: Cell<u64>,
+    /// Whether running out of the instance's steps has been reported already.
+    reported: Cell<bool>,
+    /// Input errors: (span, message), in the order met.
+    problems: RefCell<Vec<(Option<Span>, String)>>,
+}
+
+impl Memo {
+    /// The input errors met so far, leaving none.
+    pub(crate) fn take_problems(&self) -> Vec<(Option<Span>, String)> {
+        self.problems.take()
+    }
+}
+
+/// The weight of a value (see [`MAX_VALUE_WEIGHT`]); stops counting once past `limit`.
+fn weight(value: &Value, limit: usize) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => ELEMENT_WEIGHT,
+        Value::Number(text) | Value::String(text) => ELEMENT_WEIGHT + text.len(),
+        Value::List(items) => {
+            let mut total = ELEMENT_WEIGHT;
+            for item in items {
+                total = total.saturating_add(weight(item, limit));
+                if total > limit {
+                    break;
+                }
+            }
+            total
+        }
+        Value::Map(entries) => {
+            let mut total = ELEMENT_WEIGHT;
+            for (key, item) in entries {
+                total = total
+                    .saturating_add(key.len())
+                    .saturating_add(weight(item, limit));
+                if total > limit {
+                    break;
+                }
+            }
+            total
+        }
+    }
+}
+
 /// A statically known value.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Value {
     Null,
     Bool(bool),
@@ -50,7 +149,13 @@ pub(crate) fn describe(expr: &Expression) -> String {
 
 /// Evaluates an expression written in `instance`'s module.
 pub(crate) fn eval(expr: &Expression, instance: &Instance<'_>) -> Eval {
-    Evaluator { instance, depth: 0 }.eval(expr)
+    Evaluator {
+        instance,
+        depth: 0,
+        owners: Vec::new(),
+        cut: false,
+    }
+    .remembered(expr)
 }
 
 /// Evaluates a literal expression (tfvars files hold only literals).
@@ -101,21 +206,186 @@ fn object_key(
     }
 }
 
+/// The address that names an expression in a [`Memo`] and in the module's owners.
+pub(crate) fn key_of(expr: &Expression) -> usize {
+    std::ptr::from_ref(expr).addr()
+}
+
 struct Evaluator<'i, 'a> {
     instance: &'i Instance<'a>,
     depth: usize,
+    /// The locals and arguments being evaluated, innermost last (keys of the module's owners):
+    /// where a bound is exceeded, the innermost is reported.
+    owners: Vec<usize>,
+    /// Whether the current evaluation was cut by [`MAX_DEPTH`]: such a result depends on how deep
+    /// the evaluation started, so it is not remembered.
+    cut: bool,
 }
 
 impl Evaluator<'_, '_> {
+    /// Evaluates `expr` once per instance: later calls reuse the result.
+    fn remembered(&mut self, expr: &Expression) -> Eval {
+        self.remembered_with(expr, &mut |this| this.eval(expr))
+    }
+
+    fn remembered_with(
+        &mut self,
+        expr: &Expression,
+        evaluate: &mut dyn FnMut(&mut Self) -> Eval,
+    ) -> Eval {
+        let key = key_of(expr);
+        let memo = &self.instance.memo;
+        let known = match memo.values.borrow().get(&key) {
+            None => None,
+            Some(Slot::Busy) => Some(None),
+            Some(Slot::Done(result)) => Some(Some(result.clone())),
+        };
+        match known {
+            Some(Some(result)) => {
+                self.step(false)?;
+                if let Ok(value) = &result {
+                    self.charge(value)?;
+                }
+                return result;
+            }
+            Some(None) => return Err(self.cycle(key)),
+            None => {}
+        }
+        memo.values.borrow_mut().insert(key, Slot::Busy);
+        let owned = self.instance.module.owners.contains_key(&key);
+        if owned {
+            self.owners.push(key);
+        }
+        let outer_cut = std::mem::take(&mut self.cut);
+        let result = evaluate(self);
+        if owned {
+            self.owners.pop();
+        }
+        if self.cut {
+            memo.values.borrow_mut().remove(&key);
+        } else {
+            memo.values
+                .borrow_mut()
+                .insert(key, Slot::Done(result.clone()));
+        }
+        self.cut |= outer_cut;
+        result
+    }
+
     fn eval(&mut self, expr: &Expression) -> Eval {
         self.depth += 1;
         let result = if self.depth > MAX_DEPTH {
+            self.cut = true;
             Err("references nest too deeply (a cycle?)".into())
         } else {
-            self.eval_inner(expr)
+            self.step(true).and_then(|()| self.eval_inner(expr))
         };
         self.depth -= 1;
-        result
+        let value = result?;
+        self.charge(&value)?;
+        Ok(value)
+    }
+
+    /// How the innermost local or argument being evaluated is named, with its span.
+    fn owner(&self, key: Option<usize>) -> (Option<Span>, String) {
+        let module = self.instance.module;
+        match key
+            .or_else(|| self.owners.last().copied())
+            .and_then(|key| module.owners.get(&key))
+        {
+            Some(owner) => (
+                super::resources::span_of(owner.file, owner.attribute),
+                format!("`{}`", owner.name),
+            ),
+            None => (None, format!("a value in module `{}`", module.dir)),
+        }
+    }
+
+    fn report(&self, span: Option<Span>, message: String) {
+        self.instance
+            .memo
+            .problems
+            .borrow_mut()
+            .push((span, message));
+    }
+
+    /// One evaluation step, within the instance's and the tree's budgets. A remembered value
+    /// reused (`own` false) counts against the tree's budget only: an instance that shares the
+    /// memo of an identical one (see `Memo`) sees the same values, not an exhausted budget.
+    fn step(&mut self, own: bool) -> Result<(), String> {
+        let memo = &self.instance.memo;
+        let budget = &self.instance.budget;
+        if own {
+            memo.steps.set(memo.steps.get().saturating_add(1));
+        }
+        budget.steps.set(budget.steps.get().saturating_add(1));
+        let (limit, reported) = if budget.steps.get() > TREE_STEPS {
+            (
+                format!("{TREE_STEPS} steps for the module tree"),
+                &budget.reported,
+            )
+        } else if memo.steps.get() > INSTANCE_STEPS {
+            (format!("{INSTANCE_STEPS} steps per module"), &memo.reported)
+        } else {
+            return Ok(());
+        };
+        if !reported.replace(true) {
+            let (span, name) = self.owner(None);
+            self.report(
+                span,
+                format!("terraform: evaluating {name} exceeds the evaluation budget ({limit}); it and the values evaluated after it are treated as unknown"),
+            );
+        }
+        Err(format!("the evaluation budget ({limit}) is exhausted"))
+    }
+
+    /// Counts a value built or copied against the bounds on values and on the tree's work.
+    fn charge(&mut self, value: &Value) -> Result<(), String> {
+        let weight = weight(value, MAX_VALUE_WEIGHT);
+        self.check_weight(weight)?;
+        let budget = &self.instance.budget;
+        budget.weight.set(
+            budget
+                .weight
+                .get()
+                .saturating_add(u64::try_from(weight).unwrap_or(u64::MAX)),
+        );
+        if budget.weight.get() > TREE_WEIGHT {
+            if !budget.reported.replace(true) {
+                let (span, name) = self.owner(None);
+                self.report(
+                    span,
+                    format!("terraform: evaluating {name} exceeds the evaluation budget ({TREE_WEIGHT} bytes of values for the module tree); it and the values evaluated after it are treated as unknown"),
+                );
+            }
+            return Err("the evaluation budget is exhausted".into());
+        }
+        Ok(())
+    }
+
+    /// A value (or a part of one being built) of `weight` must stay within [`MAX_VALUE_WEIGHT`].
+    fn check_weight(&self, weight: usize) -> Result<(), String> {
+        if weight <= MAX_VALUE_WEIGHT {
+            return Ok(());
+        }
+        let (span, name) = self.owner(None);
+        self.report(
+            span,
+            format!("terraform: {name} would be larger than {MAX_VALUE_WEIGHT} bytes; it is treated as unknown"),
+        );
+        Err(format!(
+            "{name} would be larger than {MAX_VALUE_WEIGHT} bytes"
+        ))
+    }
+
+    /// `key` was reached again while being evaluated.
+    fn cycle(&self, key: usize) -> String {
+        let (span, name) = self.owner(Some(key));
+        self.report(
+            span,
+            format!("terraform: {name} refers to itself through a cycle of references; it is treated as unknown"),
+        );
+        format!("{name} is part of a cycle of references")
     }
 
     fn eval_inner(&mut self, expr: &Expression) -> Eval {
@@ -124,16 +394,28 @@ impl Evaluator<'_, '_> {
             | Expression::Bool(_)
             | Expression::Number(_)
             | Expression::String(_) => literal(expr, 0),
-            Expression::Array(array) => array
-                .iter()
-                .map(|item| self.eval(item))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::List),
+            Expression::Array(array) => {
+                let mut items = Vec::new();
+                let mut total = ELEMENT_WEIGHT;
+                for item in array.iter() {
+                    let item = self.eval(item)?;
+                    total = total.saturating_add(weight(&item, MAX_VALUE_WEIGHT));
+                    self.check_weight(total)?;
+                    items.push(item);
+                }
+                Ok(Value::List(items))
+            }
             Expression::Object(object) => {
                 let mut map = BTreeMap::new();
+                let mut total = ELEMENT_WEIGHT;
                 for (key, value) in object.iter() {
                     let key = object_key(key, &mut |e| self.eval(e))?;
-                    map.insert(key, self.eval(value.expr())?);
+                    let value = self.eval(value.expr())?;
+                    total = total
+                        .saturating_add(key.len())
+                        .saturating_add(weight(&value, MAX_VALUE_WEIGHT));
+                    self.check_weight(total)?;
+                    map.insert(key, value);
                 }
                 Ok(Value::Map(map))
             }
@@ -182,6 +464,7 @@ impl Evaluator<'_, '_> {
                     let part = value.as_text().ok_or_else(|| {
                         format!("`{}` is not a string", describe(&interpolation.expr))
                     })?;
+                    self.check_weight(text.len().saturating_add(part.len()))?;
                     text.push_str(&part);
                 }
                 Element::Directive(_) => {
@@ -345,7 +628,9 @@ impl Evaluator<'_, '_> {
             return Err(format!("`var.{name}` is not declared"));
         };
         match declared.node.body.get_attribute("default") {
-            Some(default) if !default.value.is_null() => literal(&default.value, 0),
+            Some(default) if !default.value.is_null() => {
+                self.remembered_with(&default.value, &mut |_| literal(&default.value, 0))
+            }
             _ => Err(match &instance.call {
                 None => format!("`var.{name}` has no default and no tfvars value"),
                 Some(call) => {
@@ -358,7 +643,7 @@ impl Evaluator<'_, '_> {
     fn local(&mut self, name: &str) -> Eval {
         let module: &Module<'_> = self.instance.module;
         match module.locals.get(name) {
-            Some(local) => self.eval(&local.node.value),
+            Some(local) => self.remembered(&local.node.value),
             None => Err(format!("`local.{name}` is not defined")),
         }
     }
@@ -371,7 +656,7 @@ impl Evaluator<'_, '_> {
             ));
         };
         match resource.block.body.get_attribute(argument) {
-            Some(attribute) => self.eval(&attribute.value),
+            Some(attribute) => self.remembered(&attribute.value),
             None => Err(format!(
                 "`{resource_type}.{name}.{argument}` is only known after apply"
             )),

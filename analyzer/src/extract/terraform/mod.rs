@@ -24,9 +24,27 @@ use module::{Instance, Module, Parsed, local_source};
 use rayon::prelude::*;
 use resources::{Found, Reader, header_span};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// Local modules calling local modules deeper than this are not followed (real trees are 2-3 deep).
 const MAX_MODULE_DEPTH: usize = 8;
+
+/// Module instances one root module may have, itself included. A module calling another several
+/// times, which calls another several times, multiplies: a few kilobytes of hostile calls would
+/// otherwise be millions of instances.
+const MAX_MODULE_INSTANCES: usize = 1000;
+
+/// Resources, data sources and module calls read over all the instances of one root module: a
+/// large module called many times is bounded as well as many small ones.
+const MAX_TREE_SIZE: usize = 20_000;
+
+/// The same bound over the trees of all roots that call local modules: a thousand small roots
+/// calling one large module would otherwise read it a thousand times.
+const MAX_REPOSITORY_TREE_SIZE: usize = 50_000;
+
+/// Bytes of Terraform parsed again for roots that call local modules (each root parses every
+/// directory it reaches, so that syntax trees are dropped with the root).
+const MAX_REPARSED_BYTES: usize = 64 << 20;
 
 /// Reads `*.tf`, `*.tfvars` and `*.auto.tfvars`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -88,6 +106,7 @@ pub(crate) fn extract_files(
         .map(|(dir, files)| (dir, first_pass(dir, files, azure_pairs)))
         .collect();
     let mut calls: BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>> = BTreeMap::new();
+    let mut shapes: BTreeMap<&Utf8PathBuf, Shape> = BTreeMap::new();
     let mut configured: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
     let mut read: BTreeMap<&Utf8PathBuf, Found> = BTreeMap::new();
     for (dir, pass) in first {
@@ -101,6 +120,7 @@ pub(crate) fn extract_files(
             read.insert(dir, found);
         }
         calls.insert(dir, pass.calls);
+        shapes.insert(dir, pass.shape);
     }
 
     // A directory another directory calls is a module, not a root of its own.
@@ -113,10 +133,40 @@ pub(crate) fn extract_files(
         .keys()
         .filter(|dir| !called.contains(dir) && configured.contains(dir))
         .collect();
-    // Roots that call local modules are read again with every directory they reach.
-    let mut again: BTreeMap<&Utf8PathBuf, Found> = root_dirs
+    // Roots that call local modules are read again with every directory they reach, within a
+    // bound for the whole repository: roots past it, in path order, are reported and not read.
+    let mut spent_size = 0usize;
+    let mut spent_bytes = 0usize;
+    let mut within: Vec<&Utf8PathBuf> = Vec::new();
+    let mut beyond: Vec<&Utf8PathBuf> = Vec::new();
+    for dir in root_dirs.iter().filter(|dir| !read.contains_key(*dir)) {
+        let (size, bytes) = tree_cost(dir, &shapes, &by_dir, &calls);
+        if !beyond.is_empty()
+            || spent_size.saturating_add(size) > MAX_REPOSITORY_TREE_SIZE
+            || spent_bytes.saturating_add(bytes) > MAX_REPARSED_BYTES
+        {
+            beyond.push(dir);
+            continue;
+        }
+        spent_size = spent_size.saturating_add(size);
+        spent_bytes = spent_bytes.saturating_add(bytes);
+        within.push(dir);
+    }
+    // Reported once, at the first root not read: one error per root would itself be unbounded.
+    if let Some(first) = beyond.first() {
+        let others = match beyond.len() - 1 {
+            0 => String::new(),
+            1 => ", nor was 1 root after it".to_string(),
+            n => format!(", nor were {n} roots after it"),
+        };
+        facts.input_error(
+            shapes.get(first).and_then(|shape| shape.first_call),
+            Some(first.to_string()),
+            format!("terraform: the module trees of the roots that call local modules exceed {MAX_REPOSITORY_TREE_SIZE} resources and module calls or {MAX_REPARSED_BYTES} bytes in total; the root `{first}` and the modules it calls were not evaluated{others}"),
+        );
+    }
+    let mut again: BTreeMap<&Utf8PathBuf, Found> = within
         .par_iter()
-        .filter(|dir| !read.contains_key(*dir))
         .map(|dir| (*dir, read_root(dir, &by_dir, &calls, azure_pairs)))
         .collect::<Vec<_>>()
         .into_iter()
@@ -181,6 +231,82 @@ pub(crate) fn extract_files(
     facts
 }
 
+/// What the first pass learns of one directory's module, for the cost of reading it in a tree.
+#[derive(Debug, Default)]
+struct Shape {
+    /// `Module::size`.
+    size: usize,
+    /// The local directories its module calls point to, one per call, in order.
+    calls: Vec<Utf8PathBuf>,
+    /// The first call of a local module, where a root that is not read is reported.
+    first_call: Option<Span>,
+}
+
+/// What reading root `dir` with its tree of local modules costs: the size `walk` reads, within the
+/// same bounds, and the bytes of the directories parsed again.
+fn tree_cost(
+    dir: &Utf8PathBuf,
+    shapes: &BTreeMap<&Utf8PathBuf, Shape>,
+    by_dir: &BTreeMap<Utf8PathBuf, Vec<&SourceFile>>,
+    calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+) -> (usize, usize) {
+    struct Walk<'s> {
+        shapes: &'s BTreeMap<&'s Utf8PathBuf, Shape>,
+        stack: Vec<&'s Utf8PathBuf>,
+        instances: usize,
+        size: usize,
+    }
+    fn visit<'s>(walk: &mut Walk<'s>, dir: &'s Utf8PathBuf, depth: usize) {
+        let Some(shape) = walk.shapes.get(dir) else {
+            return;
+        };
+        for target in &shape.calls {
+            if walk.instances >= MAX_MODULE_INSTANCES {
+                return;
+            }
+            let Some(child) = walk.shapes.get(target) else {
+                continue;
+            };
+            if walk.stack.contains(&target) || depth >= MAX_MODULE_DEPTH {
+                continue;
+            }
+            if walk.size.saturating_add(child.size) > MAX_TREE_SIZE {
+                continue;
+            }
+            walk.instances += 1;
+            walk.size = walk.size.saturating_add(child.size);
+            walk.stack.push(target);
+            visit(walk, target, depth + 1);
+            walk.stack.pop();
+        }
+    }
+    let mut walk = Walk {
+        shapes,
+        stack: vec![dir],
+        instances: 1,
+        size: shapes.get(dir).map_or(1, |shape| shape.size),
+    };
+    visit(&mut walk, dir, 0);
+
+    let mut reached: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
+    let mut queue = vec![dir];
+    while let Some(next) = queue.pop() {
+        let Some((key, _)) = by_dir.get_key_value(next) else {
+            continue;
+        };
+        if reached.insert(key) {
+            queue.extend(calls.get(key).into_iter().flatten());
+        }
+    }
+    let bytes = reached
+        .iter()
+        .filter_map(|dir| by_dir.get(*dir))
+        .flatten()
+        .map(|file| file.text.len())
+        .fold(0usize, usize::saturating_add);
+    (walk.size, bytes)
+}
+
 /// What the first pass learns of one directory.
 struct FirstPass {
     /// Syntax errors, in file order.
@@ -191,6 +317,7 @@ struct FirstPass {
     configured: bool,
     /// The directory read as a root, when it calls no local module.
     found: Option<Found>,
+    shape: Shape,
 }
 
 fn parse_all<'a>(
@@ -237,6 +364,20 @@ fn first_pass(
         .filter_map(|source| local_source(dir, &source))
         .filter(|target| target != dir)
         .collect();
+    let mut shape = Shape {
+        size: module.size(),
+        ..Shape::default()
+    };
+    for call in &module.calls {
+        let Some(target) = call_source(call.node).and_then(|source| local_source(dir, &source))
+        else {
+            continue;
+        };
+        if shape.first_call.is_none() {
+            shape.first_call = header_span(call.file, call.node);
+        }
+        shape.calls.push(target);
+    }
     let configured = module.has_configuration();
     let found = (calls.is_empty() && configured).then(|| {
         let modules = BTreeMap::from([(dir.clone(), module)]);
@@ -247,6 +388,7 @@ fn first_pass(
         calls,
         configured,
         found,
+        shape,
     }
 }
 
@@ -301,11 +443,43 @@ fn read_modules(
         ..Found::default()
     };
     if let Some(module) = modules.get(dir) {
-        let instance = Instance::root(module);
-        let mut stack = vec![dir.clone()];
-        walk(&instance, modules, &mut found, &mut stack);
+        let instance = Instance::root(module, Rc::new(eval::Budget::default()));
+        let mut tree = Tree {
+            stack: vec![dir.clone()],
+            instances: 1,
+            size: module.size(),
+            reported: BTreeSet::new(),
+            memos: BTreeMap::new(),
+        };
+        walk(&instance, modules, &mut found, &mut tree);
     }
     found
+}
+
+/// The walk of one root module's tree of module instances.
+struct Tree {
+    /// The module directories from the root to the instance being read.
+    stack: Vec<Utf8PathBuf>,
+    /// Instances read so far, and the sum of their modules' sizes (see `Module::size`).
+    instances: usize,
+    size: usize,
+    /// Input errors reported so far: an instance of a module that is called many times meets the
+    /// same bounds at the same lines, and each is reported once.
+    reported: BTreeSet<(Option<Span>, String)>,
+    /// The memo of each distinct (module, call name when it matters, inputs) met so far (see
+    /// `eval::Memo`).
+    memos: BTreeMap<MemoKey, Rc<eval::Memo>>,
+}
+
+/// What evaluation in a module instance depends on.
+type MemoKey = (Utf8PathBuf, Option<String>, BTreeMap<String, eval::Eval>);
+
+impl Tree {
+    fn report(&mut self, found: &mut Found, span: Option<Span>, message: String) {
+        if self.reported.insert((span, message.clone())) {
+            found.problems.push((span, message));
+        }
+    }
 }
 
 /// The literal `source` of a module call.
@@ -321,9 +495,14 @@ fn walk<'a>(
     instance: &Instance<'a>,
     modules: &'a BTreeMap<Utf8PathBuf, Module<'a>>,
     found: &mut Found,
-    stack: &mut Vec<Utf8PathBuf>,
+    tree: &mut Tree,
 ) {
-    Reader { instance, found }.read();
+    Reader {
+        instance,
+        found,
+        names: BTreeMap::new(),
+    }
+    .read();
     let module = instance.module;
     for call in &module.calls {
         let Some(name) = call.node.labels.first().map(|l| l.as_str().to_string()) else {
@@ -346,20 +525,51 @@ fn walk<'a>(
                     ));
                     continue;
                 };
-                if stack.contains(&target) || instance.depth >= MAX_MODULE_DEPTH {
+                if tree.stack.contains(&target) || instance.depth >= MAX_MODULE_DEPTH {
                     found.problems.push((
                         span,
                         format!("terraform: `module.{name}` is not followed: modules call each other in a cycle or nest too deeply"),
                     ));
                     continue;
                 }
-                let child = Instance::child(instance, &name, call.node, child_module);
-                stack.push(target);
-                walk(&child, modules, found, stack);
-                stack.pop();
+                if tree.instances >= MAX_MODULE_INSTANCES
+                    || tree.size.saturating_add(child_module.size()) > MAX_TREE_SIZE
+                {
+                    tree.report(
+                        found,
+                        span,
+                        format!("terraform: the module tree exceeds {MAX_MODULE_INSTANCES} module instances or {MAX_TREE_SIZE} resources and module calls; `module.{name}` and the calls below it were not evaluated"),
+                    );
+                    continue;
+                }
+                tree.instances += 1;
+                tree.size = tree.size.saturating_add(child_module.size());
+                let mut child = Instance::child(instance, &name, call.node, child_module);
+                // The call's name appears only in the reason for a variable the call leaves unset.
+                let unset = child_module.variables.iter().any(|(variable, declared)| {
+                    !child.inputs.contains_key(variable)
+                        && declared
+                            .node
+                            .body
+                            .get_attribute("default")
+                            .is_none_or(|default| default.value.is_null())
+                });
+                let key = (
+                    target.clone(),
+                    unset.then(|| name.clone()),
+                    child.inputs.clone(),
+                );
+                child.memo = Rc::clone(tree.memos.entry(key).or_default());
+                tree.stack.push(target);
+                walk(&child, modules, found, tree);
+                tree.stack.pop();
             }
             None => found.add_opaque_module(instance, &name, call.node, call.file, &source),
         }
+    }
+    // Evaluations in this instance (its own, and its calls' inputs) that exceeded a bound.
+    for (span, message) in instance.memo.take_problems() {
+        tree.report(found, span, message);
     }
 }
 

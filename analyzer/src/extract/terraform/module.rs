@@ -2,12 +2,13 @@
 //! providers, resources, module calls, tfvars), and instances of a module with their inputs and
 //! provider configurations.
 
-use super::eval::{Eval, eval, eval_literal};
+use super::eval::{Budget, Eval, Memo, eval, eval_literal, key_of};
 use crate::source::SourceFile;
 use camino::{Utf8Path, Utf8PathBuf};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// One parsed file.
 #[derive(Debug)]
@@ -32,6 +33,16 @@ pub(crate) struct Resource<'a> {
     pub file: &'a SourceFile,
 }
 
+/// The local or argument an expression is the value of: where an evaluation that exceeds a bound
+/// is reported.
+#[derive(Debug, Clone)]
+pub(crate) struct Owner<'a> {
+    pub file: &'a SourceFile,
+    pub attribute: &'a Attribute,
+    /// How a reader names it: `local.name`, `aws_s3_bucket.logs.bucket`, `module.storage.region`.
+    pub name: String,
+}
+
 /// The files of one directory: a Terraform module.
 #[derive(Debug, Default)]
 pub(crate) struct Module<'a> {
@@ -44,6 +55,13 @@ pub(crate) struct Module<'a> {
     pub calls: Vec<Item<'a, Block>>,
     /// `.tfvars` files with their file names, in Terraform's load order.
     pub tfvars: Vec<Item<'a, Body>>,
+    /// `resources` and `data_sources` by (type, name): the first of each, as Terraform would
+    /// refuse duplicates. References are looked up here, not by scanning every resource.
+    pub resource_index: BTreeMap<(String, String), usize>,
+    pub data_index: BTreeMap<(String, String), usize>,
+    /// Owners of attribute values (locals, resource and provider arguments, module inputs), by
+    /// the address of the value expression (see `eval::key_of`).
+    pub owners: BTreeMap<usize, Owner<'a>>,
 }
 
 impl<'a> Module<'a> {
@@ -74,6 +92,11 @@ impl<'a> Module<'a> {
                     }
                     ("locals", []) => {
                         for attribute in block.body.attributes() {
+                            module.own(
+                                parsed.file,
+                                attribute,
+                                format!("local.{}", attribute.key.value().as_str()),
+                            );
                             module
                                 .locals
                                 .entry(attribute.key.value().as_str().to_string())
@@ -83,23 +106,55 @@ impl<'a> Module<'a> {
                                 });
                         }
                     }
-                    ("provider", [_]) => module.providers.push(item),
-                    ("resource", [resource_type, name]) => module.resources.push(Resource {
-                        resource_type: (*resource_type).to_string(),
-                        name: (*name).to_string(),
-                        block,
-                        file: parsed.file,
-                    }),
-                    ("data", [resource_type, name]) => module.data_sources.push(Resource {
-                        resource_type: (*resource_type).to_string(),
-                        name: (*name).to_string(),
-                        block,
-                        file: parsed.file,
-                    }),
-                    ("module", [_]) => module.calls.push(item),
+                    ("provider", [name]) => {
+                        module.own_body(parsed.file, &block.body, &format!("provider.{name}"));
+                        module.providers.push(item);
+                    }
+                    ("resource", [resource_type, name]) => {
+                        module.own_body(
+                            parsed.file,
+                            &block.body,
+                            &format!("{resource_type}.{name}"),
+                        );
+                        module.resources.push(Resource {
+                            resource_type: (*resource_type).to_string(),
+                            name: (*name).to_string(),
+                            block,
+                            file: parsed.file,
+                        });
+                    }
+                    ("data", [resource_type, name]) => {
+                        module.own_body(
+                            parsed.file,
+                            &block.body,
+                            &format!("data.{resource_type}.{name}"),
+                        );
+                        module.data_sources.push(Resource {
+                            resource_type: (*resource_type).to_string(),
+                            name: (*name).to_string(),
+                            block,
+                            file: parsed.file,
+                        });
+                    }
+                    ("module", [name]) => {
+                        module.own_body(parsed.file, &block.body, &format!("module.{name}"));
+                        module.calls.push(item);
+                    }
                     _ => {}
                 }
             }
+        }
+        for (index, resource) in module.resources.iter().enumerate() {
+            module
+                .resource_index
+                .entry((resource.resource_type.clone(), resource.name.clone()))
+                .or_insert(index);
+        }
+        for (index, resource) in module.data_sources.iter().enumerate() {
+            module
+                .data_index
+                .entry((resource.resource_type.clone(), resource.name.clone()))
+                .or_insert(index);
         }
         module
             .tfvars
@@ -107,16 +162,49 @@ impl<'a> Module<'a> {
         module
     }
 
+    fn own(&mut self, file: &'a SourceFile, attribute: &'a Attribute, name: String) {
+        self.owners.insert(
+            key_of(&attribute.value),
+            Owner {
+                file,
+                attribute,
+                name,
+            },
+        );
+    }
+
+    /// Records the owners of the arguments of a block and of its nested blocks
+    /// (`aws_s3_bucket.logs.bucket`, `aws_s3_bucket.logs.rule.destination.bucket`).
+    fn own_body(&mut self, file: &'a SourceFile, body: &'a Body, prefix: &str) {
+        for attribute in body.attributes() {
+            self.own(
+                file,
+                attribute,
+                format!("{prefix}.{}", attribute.key.value().as_str()),
+            );
+        }
+        for block in body.blocks() {
+            let prefix = format!("{prefix}.{}", block.ident.value().as_str());
+            self.own_body(file, &block.body, &prefix);
+        }
+    }
+
+    /// How much reading one instance of the module costs, for the bound on module trees: its
+    /// resources, data sources and module calls, at least one.
+    pub(crate) fn size(&self) -> usize {
+        (self.resources.len() + self.data_sources.len() + self.calls.len()).max(1)
+    }
+
     pub(crate) fn resource(&self, resource_type: &str, name: &str) -> Option<&Resource<'a>> {
-        self.resources
-            .iter()
-            .find(|r| r.resource_type == resource_type && r.name == name)
+        self.resource_index
+            .get(&(resource_type.to_string(), name.to_string()))
+            .and_then(|index| self.resources.get(*index))
     }
 
     pub(crate) fn data_source(&self, resource_type: &str, name: &str) -> Option<&Resource<'a>> {
-        self.data_sources
-            .iter()
-            .find(|r| r.resource_type == resource_type && r.name == name)
+        self.data_index
+            .get(&(resource_type.to_string(), name.to_string()))
+            .and_then(|index| self.data_sources.get(*index))
     }
 
     /// Whether the directory declares anything Terraform would load (not only tfvars).
@@ -161,11 +249,15 @@ pub(crate) struct Instance<'a> {
     /// Provider configurations by key: `aws`, `aws.replica`, `google`.
     pub providers: BTreeMap<String, ProviderConfig>,
     pub depth: usize,
+    /// What this instance remembers of its evaluations (shared with identical instances).
+    pub memo: Rc<Memo>,
+    /// The evaluation budget of the whole module tree.
+    pub budget: Rc<Budget>,
 }
 
 impl<'a> Instance<'a> {
     /// The root module: variables come from tfvars files and defaults.
-    pub(crate) fn root(module: &'a Module<'a>) -> Instance<'a> {
+    pub(crate) fn root(module: &'a Module<'a>, budget: Rc<Budget>) -> Instance<'a> {
         let mut auto: BTreeMap<String, Eval> = BTreeMap::new();
         let mut explicit: BTreeMap<String, Vec<(String, Eval)>> = BTreeMap::new();
         for item in &module.tfvars {
@@ -206,6 +298,8 @@ impl<'a> Instance<'a> {
             inputs: auto,
             providers: BTreeMap::new(),
             depth: 0,
+            memo: Rc::default(),
+            budget,
         };
         instance.providers = own_providers(&instance);
         instance
@@ -270,6 +364,8 @@ impl<'a> Instance<'a> {
             inputs,
             providers,
             depth: parent.depth + 1,
+            memo: Rc::default(),
+            budget: Rc::clone(&parent.budget),
         };
         // A provider block inside the module (legacy style) configures its own resources.
         let own = own_providers(&instance);

@@ -442,6 +442,9 @@ struct Endpoint {
 pub(crate) struct Reader<'i, 'a> {
     pub instance: &'i Instance<'a>,
     pub found: &'i mut Found,
+    /// Store type -> name argument value -> the first store of that type with that name, built
+    /// once per type: a copy naming its destination by name does not evaluate every store again.
+    pub names: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for Reader<'_, '_> {
@@ -1103,22 +1106,32 @@ impl<'a> Reader<'_, 'a> {
     }
 
     /// The store of type `expected` whose name argument evaluates to `name`.
-    fn store_named(&self, expected: &str, name: &str) -> Option<String> {
+    fn store_named(&mut self, expected: &str, name: &str) -> Option<String> {
         let kind = store_type(expected)?;
-        self.instance
-            .module
-            .resources
-            .iter()
-            .filter(|r| r.resource_type == expected)
-            .find(|r| {
-                r.block
+        if !self.names.contains_key(expected) {
+            let mut names = BTreeMap::new();
+            for resource in self
+                .instance
+                .module
+                .resources
+                .iter()
+                .filter(|r| r.resource_type == expected)
+            {
+                let value = resource
+                    .block
                     .body
                     .get_attribute(kind.name_argument)
                     .and_then(|a| eval(&a.value, self.instance).ok())
-                    .and_then(|v| v.as_text())
-                    .is_some_and(|value| value == name)
-            })
-            .map(|r| self.id(r, false))
+                    .and_then(|v| v.as_text());
+                if let Some(value) = value {
+                    names
+                        .entry(value)
+                        .or_insert_with(|| self.id(resource, false));
+                }
+            }
+            self.names.insert(expected.to_string(), names);
+        }
+        self.names.get(expected)?.get(name).cloned()
     }
 
     /// The resource a reference expression names (`type.name.attr`, `data.type.name.attr`), and
