@@ -115,6 +115,12 @@ pub(crate) fn manifest_error(file_name: &str, text: &str) -> Option<(usize, Stri
     }
 }
 
+/// True when a file holds template directives (Jinja, as cookiecutter and copier write them, or
+/// Go templates): such a file does not parse until it is rendered.
+pub(crate) fn looks_like_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
 /// The byte offset of a 1-based line and column (serde_json counts columns in bytes; 0 means
 /// the end of the previous line), clamped to the text and to a character boundary.
 fn offset_of(text: &str, line: usize, column: usize) -> usize {

@@ -86,6 +86,20 @@ fn manifest_facts(file: &SourceFile) -> Facts {
             .get(offset..)
             .and_then(|rest| rest.chars().next())
             .map_or(offset, |c| offset + c.len_utf8());
+        // A project template (cookiecutter, copier: `{{ cookiecutter.name }}`, `{% if %}`) is not
+        // a malformed manifest: it is rendered before it is one. Said in a note, not a warning.
+        if owners::looks_like_template(&file.text) {
+            facts.diagnostics.push(crate::model::facts::ExtractionDiagnostic {
+                rule: "input-error",
+                severity: crate::model::facts::Severity::Note,
+                message: format!(
+                    "{name} is a template (it holds `{{{{` or `{{%` directives), not read as a package manifest; the files below it do not belong to its package"
+                ),
+                span: Some(file.span(offset..end)),
+                path: None,
+            });
+            return facts;
+        }
         facts.input_error(
             Some(file.span(offset..end)),
             None,
@@ -862,6 +876,39 @@ mod tests {
             .filter(|f| RustAnnotations.claims(&f.path))
             .collect();
         RustAnnotations.extract(&claimed, &ctx)
+    }
+
+    /// A broken manifest warns; a project template (cookiecutter) is only noted, since it is
+    /// rendered before it is a manifest.
+    #[test]
+    fn a_templated_manifest_is_a_note_and_a_broken_one_a_warning() {
+        let severities = |name: &str, text: &str| -> Vec<crate::model::facts::Severity> {
+            let sources = files(&[(name, text)]);
+            run(&sources)
+                .diagnostics
+                .iter()
+                .map(|d| d.severity)
+                .collect()
+        };
+        use crate::model::facts::Severity;
+        assert_eq!(
+            severities(
+                "pkg/pyproject.toml",
+                "[project]\nname = \"x\"\n{%- if a %}\n"
+            ),
+            vec![Severity::Note]
+        );
+        assert_eq!(
+            severities(
+                "pkg/package.json",
+                "{\"name\": \"{{ cookiecutter.slug }}\",,}"
+            ),
+            vec![Severity::Note]
+        );
+        assert_eq!(
+            severities("pkg/pyproject.toml", "[project]\nname = \"x\n"),
+            vec![Severity::Warning]
+        );
     }
 
     const CHECKOUT: &str = r##"use borderline::{flow, PersonalData};
