@@ -11,6 +11,7 @@ mod demo;
 mod fixtures;
 mod graph;
 mod output_safety;
+mod policy_from;
 mod properties;
 mod safety;
 mod sarif;
