@@ -91,12 +91,11 @@ impl GitTree {
         // The scanned directory is the caller's (trusted) choice, so it alone is resolved through
         // the file system; paths below it are then taken lexically, so a symlink the pull request
         // puts in the working tree cannot redirect a lookup in the commit's tree.
-        let canonical_root = std::fs::canonicalize(root).map_err(|error| {
-            GitTreeError::NotARepository {
+        let canonical_root =
+            std::fs::canonicalize(root).map_err(|error| GitTreeError::NotARepository {
                 path: shown.clone(),
                 message: error.to_string(),
-            }
-        })?;
+            })?;
         let canonical_workdir =
             std::fs::canonicalize(&workdir).map_err(|error| GitTreeError::NotARepository {
                 path: shown.clone(),
@@ -178,10 +177,7 @@ impl GitTree {
             }
             walked.push_str(component);
             self.check_size(tree_id, &walked)?;
-            let tree = self
-                .repository
-                .find_tree(tree_id)
-                .map_err(object_error)?;
+            let tree = self.repository.find_tree(tree_id).map_err(object_error)?;
             let Some(entry) = tree.find_entry(*component) else {
                 return Ok(None);
             };

@@ -170,14 +170,19 @@ impl Governing {
         &self,
         root: &Path,
         id: FileId,
-    ) -> (Option<Baseline>, Option<SourceFile>, Vec<ExtractionDiagnostic>) {
+    ) -> (
+        Option<Baseline>,
+        Option<SourceFile>,
+        Vec<ExtractionDiagnostic>,
+    ) {
         let Some((base, path)) = &self.baseline else {
             return (None, None, Vec::new());
         };
         let reference = self.tree.reference();
         let display = display_path(root, path);
         // The working tree's copy is the pull request's: read like any file of the scanned tree.
-        let inside_root = crate::safe_io::absolute(path).starts_with(crate::safe_io::absolute(root));
+        let inside_root =
+            crate::safe_io::absolute(path).starts_with(crate::safe_io::absolute(root));
         let within: Vec<&Path> = if inside_root { vec![root] } else { Vec::new() };
         let text = match read_text(path, &within, MAX_SIDE_FILE_BYTES) {
             Ok(text) => text,
@@ -251,7 +256,10 @@ fn without_spans(mut waiver: Waiver) -> Waiver {
 
 /// A path for messages: relative to the root when it is inside it.
 fn display_path(root: &Path, path: &Path) -> Utf8PathBuf {
-    let (root, path) = (crate::safe_io::absolute(root), crate::safe_io::absolute(path));
+    let (root, path) = (
+        crate::safe_io::absolute(root),
+        crate::safe_io::absolute(path),
+    );
     let shown = path.strip_prefix(&root).unwrap_or(&path);
     Utf8PathBuf::from(shown.to_string_lossy().replace('\\', "/"))
 }

@@ -170,14 +170,7 @@ fn a_waiver_the_pull_request_adds_for_its_own_transfer_does_not_pass_the_gate() 
     // The text report tells the reviewer what changed.
     let text = borderline(
         repo.path(),
-        &[
-            "scan",
-            ".",
-            "--date",
-            FIXTURE_DATE,
-            "--policy-from",
-            "main",
-        ],
+        &["scan", ".", "--date", FIXTURE_DATE, "--policy-from", "main"],
     );
     assert_eq!(text.status.code(), Some(1));
     let shown = stdout(&text);
@@ -386,7 +379,11 @@ fn a_reference_that_does_not_exist_or_no_repository_is_exit_2_with_a_message() {
 fn a_manifest_that_is_a_symlink_at_ref_is_refused() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     git(dir.path(), &["init", "-q"]);
-    write(dir.path(), "lax/borderline.toml", "[policy]\nfail_on = \"never\"\n");
+    write(
+        dir.path(),
+        "lax/borderline.toml",
+        "[policy]\nfail_on = \"never\"\n",
+    );
     std::os::unix::fs::symlink("lax/borderline.toml", dir.path().join("borderline.toml"))
         .unwrap_or_else(|e| panic!("{e}"));
     git(dir.path(), &["add", "-A"]);
@@ -409,9 +406,21 @@ fn graph_and_ropa_take_the_option_too() {
     for command in ["graph", "ropa"] {
         let output = borderline(
             repo.path(),
-            &[command, ".", "--date", FIXTURE_DATE, "--policy-from", "main"],
+            &[
+                command,
+                ".",
+                "--date",
+                FIXTURE_DATE,
+                "--policy-from",
+                "main",
+            ],
         );
-        assert_eq!(output.status.code(), Some(0), "{command}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{command}: {}",
+            stderr(&output)
+        );
         let bad = borderline(repo.path(), &[command, ".", "--policy-from", "nope"]);
         assert_eq!(bad.status.code(), Some(2), "{command}");
     }

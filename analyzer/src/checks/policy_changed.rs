@@ -169,7 +169,12 @@ pub(crate) fn manifest_changes(
         let before = policy_value(&base_manifest.policy, key);
         let after = policy_value(&working_manifest.policy, key);
         if before != after {
-            let span = working_manifest.policy.spans.get(key).copied().or(file_start);
+            let span = working_manifest
+                .policy
+                .spans
+                .get(key)
+                .copied()
+                .or(file_start);
             changes.push(diagnostic(
                 span,
                 path(),

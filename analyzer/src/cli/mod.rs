@@ -221,13 +221,14 @@ pub fn scan_repository_with_baseline(
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         spinner
     });
-    let policy_from = common
-        .policy_from
-        .as_ref()
-        .map(|reference| borderline::policy_from::PolicyFrom {
-            reference: reference.clone(),
-            baseline: baseline.map(std::path::Path::to_path_buf),
-        });
+    let policy_from =
+        common
+            .policy_from
+            .as_ref()
+            .map(|reference| borderline::policy_from::PolicyFrom {
+                reference: reference.clone(),
+                baseline: baseline.map(std::path::Path::to_path_buf),
+            });
     let result = scan_with_policy_from(&options, &rules, policy_from.as_ref());
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
