@@ -3,7 +3,9 @@
 //! pull request's changes to them are `policy-changed` findings. The repositories are built in a
 //! tempdir with the `git` binary (tests only: borderline itself never runs git).
 
-use crate::support::{FIXTURE_DATE, borderline, stderr, stdout};
+use crate::support::{
+    FIXTURE_DATE, assert_finished_within_bounds, borderline, borderline_bounded, stderr, stdout,
+};
 use std::path::Path;
 use std::process::Output;
 
@@ -424,4 +426,62 @@ fn graph_and_ropa_take_the_option_too() {
         let bad = borderline(repo.path(), &[command, ".", "--policy-from", "nope"]);
         assert_eq!(bad.status.code(), Some(2), "{command}");
     }
+}
+
+#[test]
+fn a_directory_that_is_a_symlink_at_ref_is_refused() {
+    // At REF, `policy` is a symlink to a lax policy; `--config policy/borderline.toml` must not
+    // follow it into `lax/`.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    git(dir.path(), &["init", "-q"]);
+    write(
+        dir.path(),
+        "lax/borderline.toml",
+        "[policy]\nfail_on = \"never\"\n",
+    );
+    std::os::unix::fs::symlink("lax", dir.path().join("policy")).unwrap_or_else(|e| panic!("{e}"));
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    std::fs::remove_file(dir.path().join("policy")).unwrap_or_else(|e| panic!("{e}"));
+    write(dir.path(), "policy/borderline.toml", BASE_MANIFEST);
+    let output = scan(
+        dir.path(),
+        &[
+            "--config",
+            "policy/borderline.toml",
+            "--policy-from",
+            "main",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("policy at `main` is a symlink"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_manifest_over_the_size_cap_at_ref_is_refused_without_reading_it() {
+    // 17 MiB of comments: over the 16 MiB cap, refused from the object's header.
+    let mut huge = String::from(BASE_MANIFEST);
+    let line = format!("# {}\n", "x".repeat(1021));
+    while huge.len() <= 17 * 1024 * 1024 {
+        huge.push_str(&line);
+    }
+    let repo = repository(&[("borderline.toml", &huge)]);
+    write(repo.path(), "borderline.toml", BASE_MANIFEST);
+    let output = borderline_bounded(
+        repo.path(),
+        &["scan", ".", "--format", "json", "--policy-from", "main"],
+        1024,
+        20,
+    );
+    assert_finished_within_bounds(&output, "a manifest over the cap at REF");
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("more than the 16777216 bytes borderline reads"),
+        "{}",
+        stderr(&output)
+    );
 }
