@@ -24,7 +24,7 @@ pub enum GitTreeError {
     #[error("--policy-from: the git repository of {path} has no work tree")]
     NoWorkTree { path: String },
     #[error(
-        "--policy-from: `{reference}` names no branch, tag or commit in the git repository at {repository}"
+        "--policy-from: `{reference}` names no branch, tag or commit in the git repository at {repository} (a shallow CI checkout must fetch it first: `actions/checkout` with `fetch-depth: 0`)"
     )]
     ReferenceNotFound {
         reference: String,

@@ -254,3 +254,58 @@ pub(crate) fn baseline_changes(
     }
     changes
 }
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::config::parse_manifest;
+    use crate::rules::RuleSet;
+    use crate::source::FileId;
+    use std::sync::Arc;
+
+    fn manifest(text: &str) -> Manifest {
+        let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+        let file = SourceFile::new(FileId(0), "borderline.toml".into(), Arc::from(text));
+        parse_manifest(&file, &rules).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    const WAIVER: &str =
+        "[[waiver]]\nrule = \"missing-tia\"\nreason = \"PRIV-1\"\nexpires = \"2027-01-01\"\n";
+
+    #[test]
+    fn reordering_lists_and_shortening_a_waiver_are_not_changes() {
+        let base = manifest(&format!(
+            "[policy]\ndistrust_adequacy = [\"JP\", \"KR\"]\napproved_mechanisms = [\"scc\", \"bcr\"]\n{WAIVER}"
+        ));
+        let working = manifest(&format!(
+            "[policy]\napproved_mechanisms = [\"bcr\", \"scc\"]\ndistrust_adequacy = [\"KR\", \"JP\"]\n{}",
+            WAIVER.replace("2027-01-01", "2026-12-01")
+        ));
+        let changes = manifest_changes("main", Some(&base), Some(&working), "borderline.toml");
+        assert!(changes.is_empty(), "{changes:?}");
+    }
+
+    #[test]
+    fn an_approved_mechanism_and_a_later_expiry_are_changes() {
+        let base = manifest(&format!(
+            "[policy]\napproved_mechanisms = [\"scc\"]\n{WAIVER}"
+        ));
+        let working = manifest(&format!(
+            "[policy]\napproved_mechanisms = [\"scc\", \"derogation\"]\n{}",
+            WAIVER.replace("2027-01-01", "2030-01-01")
+        ));
+        let changes = manifest_changes("main", Some(&base), Some(&working), "borderline.toml");
+        let messages: Vec<&str> = changes.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(changes.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].contains("`policy.approved_mechanisms`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("extends a waiver of `missing-tia` from 2027-01-01 to 2030-01-01"),
+            "{messages:?}"
+        );
+        assert!(changes.iter().all(|c| c.span.is_some() && c.rule == RULE));
+    }
+}
