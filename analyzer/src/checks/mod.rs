@@ -7,7 +7,7 @@ mod expired_safeguard;
 mod inferred_personal_data;
 mod input_error;
 mod missing_tia;
-pub(crate) mod policy_changed;
+pub mod policy_changed;
 mod special_category_transfer;
 mod transfer_without_safeguard;
 mod unapproved_mechanism;

@@ -42,7 +42,7 @@ use crate::source::{SourceFile, Span};
 use std::collections::BTreeSet;
 
 /// The rule's name.
-pub(crate) const RULE: &str = "policy-changed";
+pub const RULE: &str = "policy-changed";
 
 // The changes are found while the policy is read (`policy_from`), before extraction, and carried
 // to the model as diagnostics, like `input-error`.
@@ -63,7 +63,7 @@ const POLICY_KEYS: &[&str] = &[
 
 /// A policy key's value as the manifest would spell it; lists are sorted, so the order they are
 /// written in is not a change.
-pub(crate) fn policy_value(policy: &Policy, key: &str) -> String {
+pub fn policy_value(policy: &Policy, key: &str) -> String {
     let list = |mut items: Vec<&str>| {
         items.sort_unstable();
         items.dedup();
@@ -145,7 +145,7 @@ fn describe_waiver(waiver: &Waiver) -> String {
 /// The changes the working tree's manifest makes to the policy and waivers of `base` (the manifest
 /// at `reference`; `None` when REF has none, so the default policy and no waiver apply).
 /// `working_path` names the working tree's manifest when it has no file to point into.
-pub(crate) fn manifest_changes(
+pub fn manifest_changes(
     reference: &str,
     base: Option<&Manifest>,
     working: Option<&Manifest>,
@@ -213,7 +213,7 @@ pub(crate) fn manifest_changes(
 
 /// The fingerprints the working tree's baseline (`file`, already parsed as `working`) adds to the
 /// baseline at `reference`, each at its place in the file.
-pub(crate) fn baseline_changes(
+pub fn baseline_changes(
     reference: &str,
     base: &Baseline,
     working: &Baseline,
