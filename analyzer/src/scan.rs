@@ -34,6 +34,9 @@ pub enum ScanError {
     Manifest(Vec<ConfigError>),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    /// `--policy-from REF`: the repository, REF, or the policy at REF cannot be read.
+    #[error(transparent)]
+    PolicyFrom(#[from] crate::policy_from::PolicyFromError),
 }
 
 /// A finished scan.
@@ -45,10 +48,22 @@ pub struct Scan {
     pub cache: Option<CacheStats>,
     /// Directories the walk did not enter (`node_modules/`, ignored, excluded), for the report.
     pub skipped: Skipped,
+    /// With `--policy-from REF --baseline FILE`: the baseline at REF, the one to apply.
+    pub governing_baseline: Option<crate::baseline::Baseline>,
 }
 
 /// Scans a repository.
 pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
+    scan_with_policy_from(options, rules, None)
+}
+
+/// Scans a repository judged by the policy, waivers and baseline at `policy_from`'s REF when it
+/// is given (`--policy-from`).
+pub fn scan_with_policy_from(
+    options: &ScanOptions,
+    rules: &RuleSet,
+    policy_from: Option<&crate::policy_from::PolicyFrom>,
+) -> Result<Scan, ScanError> {
     let root = &options.root;
     if !root.is_dir() {
         return Err(ScanError::Io {
@@ -92,9 +107,28 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
             Arc::from(text.as_str()),
         )
     });
-    let manifest = match &manifest_file {
+    let mut manifest = match &manifest_file {
         Some(file) => parse_manifest(file, rules).map_err(ScanError::Manifest)?,
         None => Manifest::default(),
+    };
+    // `--policy-from`: the policy and waivers at REF replace the working tree's, whose changes
+    // to them become `policy-changed` diagnostics.
+    let governing = match policy_from {
+        Some(policy_from) => Some(crate::policy_from::Governing::load(
+            policy_from,
+            root,
+            &manifest_path,
+            rules,
+        )?),
+        None => None,
+    };
+    let mut policy_changes = match &governing {
+        Some(governing) => governing.govern_manifest(
+            &mut manifest,
+            manifest_file.is_some(),
+            manifest_display.as_str(),
+        ),
+        None => Vec::new(),
     };
 
     let cache = match &options.cache {
@@ -155,6 +189,17 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
     }
     let mut extracted = extraction.facts;
     extracted.diagnostics.extend(discovery.diagnostics);
+    let mut governing_baseline = None;
+    if let Some(governing) = &governing {
+        let id = FileId(u32::try_from(files.len()).unwrap_or(u32::MAX));
+        let (baseline, file, changes) = governing.govern_baseline(root, id);
+        if let Some(file) = &file {
+            files.push(StoredFile::whole(file));
+        }
+        governing_baseline = baseline;
+        policy_changes.extend(changes);
+    }
+    extracted.diagnostics.extend(policy_changes);
 
     let model = build(
         ModelInput {
@@ -173,6 +218,7 @@ pub fn scan(options: &ScanOptions, rules: &RuleSet) -> Result<Scan, ScanError> {
         evaluation,
         cache: cache.as_ref().map(Cache::stats),
         skipped: discovery.skipped,
+        governing_baseline,
     })
 }
 

@@ -4,6 +4,7 @@
 //! Panics here are the point: a failed invariant must crash so that libFuzzer records the input.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+use borderline::checks::policy_changed::manifest_changes;
 use borderline::config::parse_manifest;
 use borderline::extract::{ExtractContext, Owners, extract_all};
 use borderline::model::facts::Facts;
@@ -58,15 +59,27 @@ pub fn extract(path: &str, data: &[u8]) {
     }
 }
 
-/// Parses `data` as `borderline.toml`; every error must point at a line of the file.
+/// Parses `data` as `borderline.toml`; every error must point at a line of the file. A valid
+/// manifest is also compared as `--policy-from` does: with no manifest at REF (every change at a
+/// span inside the file) and with itself (no change at all).
 pub fn manifest(data: &[u8]) {
     let file = SourceFile::new(FileId(0), "borderline.toml".into(), Arc::from(text(data)));
-    if let Err(errors) = parse_manifest(&file, rules()) {
-        for error in errors {
-            assert!(
-                error.line >= 1 && error.line as usize <= file.line_count(),
-                "{error}"
-            );
+    match parse_manifest(&file, rules()) {
+        Err(errors) => {
+            for error in errors {
+                assert!(
+                    error.line >= 1 && error.line as usize <= file.line_count(),
+                    "{error}"
+                );
+            }
+        }
+        Ok(manifest) => {
+            let path = "borderline.toml";
+            for change in manifest_changes("main", None, Some(&manifest), path) {
+                assert_inside(&file, change.span, "policy-changed");
+            }
+            let unchanged = manifest_changes("main", Some(&manifest), Some(&manifest), path);
+            assert!(unchanged.is_empty(), "{unchanged:?}");
         }
     }
 }

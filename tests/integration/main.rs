@@ -17,6 +17,7 @@ mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
 mod output_safety;
+mod policy_from;
 mod properties;
 mod safety;
 mod sarif;

@@ -7,6 +7,7 @@ mod expired_safeguard;
 mod inferred_personal_data;
 mod input_error;
 mod missing_tia;
+pub mod policy_changed;
 mod special_category_transfer;
 mod transfer_without_safeguard;
 mod unapproved_mechanism;
@@ -143,6 +144,12 @@ pub static CHECKS: &[Check] = &[
         "unused-waiver",
         Severity::Warning,
         "a waiver that matches no finding"
+    ),
+    check!(
+        policy_changed,
+        "policy-changed",
+        Severity::Warning,
+        "with --policy-from, a change to the policy, waivers or baseline the scan is judged by"
     ),
     check!(
         inferred_personal_data,

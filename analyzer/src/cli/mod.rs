@@ -11,7 +11,7 @@ mod scan_cmd;
 
 use borderline::date::Date;
 use borderline::rules::RuleSet;
-use borderline::scan::{Scan, ScanError, ScanOptions, scan};
+use borderline::scan::{Scan, ScanError, ScanOptions, scan_with_policy_from};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -77,6 +77,10 @@ pub struct CommonArgs {
     /// Print nothing on standard error except errors.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Judge by the `[policy]`, waivers and `--baseline` of this commit (e.g. `origin/main`), read
+    /// from the git object database; the working tree's changes to them are `policy-changed` findings.
+    #[arg(long, value_name = "REF", global = true)]
+    pub policy_from: Option<String>,
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
@@ -225,6 +229,17 @@ pub fn scan_repository(
     common: &CommonArgs,
     progress: bool,
 ) -> anyhow::Result<Option<(Scan, RuleSet)>> {
+    scan_repository_with_baseline(path, common, progress, None)
+}
+
+/// [`scan_repository`] for `scan`, whose `--baseline` is read at `--policy-from`'s REF when both
+/// are given.
+pub fn scan_repository_with_baseline(
+    path: &std::path::Path,
+    common: &CommonArgs,
+    progress: bool,
+    baseline: Option<&std::path::Path>,
+) -> anyhow::Result<Option<(Scan, RuleSet)>> {
     configure_jobs(common)?;
     let _ = SCANNED_ROOT.set(borderline::safe_io::absolute(path));
     let rules = load_rules(common)?;
@@ -243,7 +258,15 @@ pub fn scan_repository(
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         spinner
     });
-    let result = scan(&options, &rules);
+    let policy_from =
+        common
+            .policy_from
+            .as_ref()
+            .map(|reference| borderline::policy_from::PolicyFrom {
+                reference: reference.clone(),
+                baseline: baseline.map(std::path::Path::to_path_buf),
+            });
+    let result = scan_with_policy_from(&options, &rules, policy_from.as_ref());
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }

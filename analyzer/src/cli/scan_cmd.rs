@@ -1,8 +1,8 @@
 //! `borderline scan`: findings, and the exit code that gates CI.
 
 use super::{
-    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, for_log, scan_repository, use_color,
-    write_file, write_output, write_output_with,
+    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, for_log, scan_repository_with_baseline,
+    use_color, write_file, write_output, write_output_with,
 };
 use borderline::baseline::Baseline;
 use borderline::model::facts::Severity;
@@ -41,6 +41,7 @@ pub struct ScanArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// Findings whose fingerprints this baseline lists are reported as known and do not fail.
+    /// With `--policy-from REF`, the file is read as it is at REF.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Write the fingerprints of the current findings to FILE (a baseline for later runs).
@@ -53,8 +54,11 @@ pub struct ScanArgs {
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     // The baseline is read before scanning: a missing or corrupt file is a usage error (exit 2),
     // and it would be a waste to scan a large repository first.
+    // With `--policy-from`, the baseline is read at REF during the scan instead.
+    let governed = args.common.policy_from.is_some();
     let baseline = match &args.baseline {
         None => None,
+        Some(_) if governed => None,
         Some(path) => {
             // The baseline usually lives in the checkout a pull request controls: no symlink is
             // followed, only a regular file is read, and its size is capped.
@@ -85,9 +89,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     };
     // Progress only for formats a person reads on a terminal; machine formats stay quiet.
     let progress = matches!(args.format, ScanFormat::Text | ScanFormat::Markdown);
-    let Some((mut scanned, rules)) = scan_repository(&args.path, &args.common, progress)? else {
+    let governed_baseline = args.baseline.as_deref().filter(|_| governed);
+    let Some((mut scanned, rules)) =
+        scan_repository_with_baseline(&args.path, &args.common, progress, governed_baseline)?
+    else {
         return Ok(EXIT_ERROR);
     };
+    let baseline = baseline.or_else(|| scanned.governing_baseline.take());
     if let Some(baseline) = &baseline {
         baseline.apply(&mut scanned.evaluation.findings);
     }
