@@ -238,9 +238,15 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     // Unknown data categories are warned once per place, with the closest taxonomy key.
     let mut category_refs: Vec<&DataRef> = nodes.values().flat_map(|n| n.data.iter()).collect();
     category_refs.extend(flows.iter().flat_map(|f| f.data.iter()));
+    // Suggestions share a budget, and each distinct key is looked up once.
+    let mut category_budget = SEARCH_BUDGET;
+    let mut suggestions: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for data in category_refs {
         if rules.category(&data.key).is_none() {
-            let hint = match rules.closest_category(&data.key) {
+            let closest = *suggestions
+                .entry(data.key.as_str())
+                .or_insert_with(|| rules.closest_category_within(&data.key, &mut category_budget));
+            let hint = match closest {
                 Some(closest) => format!("; did you mean `{closest}`?"),
                 None => String::new(),
             };

@@ -300,9 +300,15 @@ impl RuleSet {
     /// A known key to suggest for an unknown one: the nearest by edit distance, else the longest known ancestor.
     pub fn closest_category(&self, unknown: &str) -> Option<&str> {
         let unknown = unknown.trim();
+        // A third of the length allows typos and a changed word part, not a different key.
+        let reach = (unknown.chars().count() / 3).max(2);
+        let length = unknown.chars().count();
         let best = self
             .categories
             .iter()
+            // The distance is at least the difference in length: keys out of reach are not
+            // compared (a long unknown key costs nothing), and the answer is the same.
+            .filter(|c| c.key.chars().count().abs_diff(length) <= reach)
             .map(|c| {
                 (
                     edit_distance(unknown, &c.key),
@@ -312,8 +318,7 @@ impl RuleSet {
             })
             .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         if let Some((distance, _, category)) = best {
-            // A third of the length allows typos and a changed word part, not a different key.
-            if distance <= (unknown.len() / 3).max(2) {
+            if distance <= reach {
                 return Some(category.key.as_str());
             }
         }
@@ -322,6 +327,32 @@ impl RuleSet {
             .filter(|c| unknown.starts_with(&format!("{}.", c.key)))
             .max_by_key(|c| c.key.len())
             .map(|c| c.key.as_str())
+    }
+
+    /// [`RuleSet::closest_category`] within a shared budget of edit-distance cells: a repository
+    /// with thousands of misspelt categories gets suggestions until the budget is spent, then
+    /// only the cheap prefix suggestion.
+    pub fn closest_category_within(&self, unknown: &str, budget: &mut u64) -> Option<&str> {
+        let length = unknown.trim().chars().count();
+        let reach = (length / 3).max(2);
+        // Only keys within reach are compared (see `closest_category`).
+        let cost = self
+            .categories
+            .iter()
+            .filter(|c| c.key.chars().count().abs_diff(length) <= reach)
+            .map(|c| (length as u64).saturating_mul(c.key.len() as u64))
+            .sum::<u64>();
+        if cost > *budget {
+            let unknown = unknown.trim();
+            return self
+                .categories
+                .iter()
+                .filter(|c| unknown.starts_with(&format!("{}.", c.key)))
+                .max_by_key(|c| c.key.len())
+                .map(|c| c.key.as_str());
+        }
+        *budget -= cost;
+        self.closest_category(unknown)
     }
 
     pub fn vendor(&self, id: &str) -> Option<&Vendor> {
