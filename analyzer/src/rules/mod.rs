@@ -317,10 +317,10 @@ impl RuleSet {
                 )
             })
             .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        if let Some((distance, _, category)) = best {
-            if distance <= reach {
-                return Some(category.key.as_str());
-            }
+        if let Some((distance, _, category)) = best
+            && distance <= reach
+        {
+            return Some(category.key.as_str());
         }
         self.categories
             .iter()
