@@ -94,6 +94,27 @@ pub fn baseline(data: &[u8]) {
     }
 }
 
+/// Compiles `data` as an ignore file of a directory and matches paths of every shape against it:
+/// never a panic, never more patterns than the cap.
+pub fn ignore_file(data: &[u8]) {
+    let dir = std::path::Path::new("/repo/app");
+    let compiled = borderline::discover::compile_ignore_file(dir, &text(data));
+    if let Ok(gitignore) = compiled.gitignore {
+        assert!(
+            gitignore.num_ignores() + gitignore.num_whitelists()
+                <= borderline::discover::MAX_PATTERNS_PER_FILE as u64
+        );
+        for (path, is_dir) in [
+            ("/repo/app/node_modules", true),
+            ("/repo/app/src/main.tf", false),
+            ("/repo/app/a\\b/.env", false),
+            ("/repo/app/deep/er/still/x.yaml", false),
+        ] {
+            let _ = gitignore.matched_path_or_any_parents(path, is_dir);
+        }
+    }
+}
+
 /// The override file the first input byte picks: one of the loader's known files, or a region file.
 pub fn rule_file(selector: u8) -> &'static str {
     let known = borderline::rules::KNOWN_FILES;

@@ -22,6 +22,7 @@ const TARGETS: &[&str] = &[
     "json_config",
     "scan",
     "baseline",
+    "ignore_file",
 ];
 
 /// The slots of the `scan` target's generated repository (same order as `fuzz/src/lib.rs`).
@@ -44,6 +45,7 @@ fn target_of(path: &Path) -> Option<&'static str> {
         && matches!(extension, "yml" | "yaml");
     Some(match extension {
         _ if name == "borderline.toml" => "manifest",
+        _ if name == ".gitignore" || name == ".ignore" => "ignore_file",
         _ if compose => "compose",
         _ if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") => "env",
         "tf" | "tfvars" => "terraform",
@@ -138,6 +140,13 @@ fn seed(root: &Path) -> Result<Vec<(&'static str, usize)>> {
         "baseline",
         "seed-baseline-minimal".into(),
         b"{\"version\":1,\"findings\":[{\"rule\":\"input-error\",\"fingerprint\":\"f\"}]}",
+    )?;
+    // Ignore files: the shapes real repositories write (negation, directory-only, anchored,
+    // globs, escapes, a trailing space).
+    add(
+        "ignore_file",
+        "seed-gitignore".into(),
+        b"# build output\ntarget/\n/node_modules\n*.log\n!keep.log\n**/tmp/**\n\\#not-a-comment\nbuild\\ \n[Dd]ist/\n",
     )?;
     // Whole scans: each fixture case becomes one repository, its first file of each kind in a slot.
     let mut cases: Vec<PathBuf> = Vec::new();

@@ -217,54 +217,17 @@ impl Ignores {
                 return None;
             }
         };
-        let mut builder = GitignoreBuilder::new(dir);
-        let (mut added, mut too_long, mut invalid, mut dropped) = (0usize, 0usize, 0usize, 0usize);
-        for line in text.lines() {
-            let pattern = line.trim_end_matches('\r');
-            if pattern.trim().is_empty() || pattern.starts_with('#') {
-                continue;
-            }
-            if added >= MAX_PATTERNS_PER_FILE {
-                dropped += 1;
-                continue;
-            }
-            if pattern.len() > MAX_PATTERN_BYTES {
-                too_long += 1;
-                continue;
-            }
-            match builder.add_line(None, pattern) {
-                Ok(_) => added += 1,
-                Err(_) => invalid += 1,
-            }
-        }
-        let mut problems = Vec::new();
-        if dropped > 0 {
-            problems.push(format!(
-                "{dropped} of its {} patterns were dropped (at most {MAX_PATTERNS_PER_FILE} per \
-                 file apply)",
-                added + dropped + too_long + invalid
-            ));
-        }
-        if too_long > 0 {
-            problems.push(format!(
-                "{too_long} patterns longer than {MAX_PATTERN_BYTES} bytes were dropped"
-            ));
-        }
-        if invalid > 0 {
-            problems.push(format!(
-                "{invalid} lines are not valid patterns and were skipped"
-            ));
-        }
-        if !problems.is_empty() {
+        let compiled = compile(dir, &text);
+        if !compiled.problems.is_empty() {
             state.notes.push(note(
                 &shown,
                 format!(
                     "{shown}: {}; the paths they would leave out are scanned",
-                    problems.join("; ")
+                    compiled.problems.join("; ")
                 ),
             ));
         }
-        match builder.build() {
+        match compiled.gitignore {
             Ok(gitignore) if gitignore.is_empty() => None,
             Ok(gitignore) => Some(Matcher {
                 gitignore,
@@ -278,6 +241,61 @@ impl Ignores {
                 None
             }
         }
+    }
+}
+
+/// One ignore file's text compiled within the caps, and what had to be left out.
+#[derive(Debug)]
+pub struct CompiledIgnore {
+    pub gitignore: Result<Gitignore, ignore::Error>,
+    /// Sentences for the note that says what was dropped (empty when nothing was).
+    pub problems: Vec<String>,
+}
+
+/// Compiles the text of an ignore file found in `dir`: at most [`MAX_PATTERNS_PER_FILE`]
+/// patterns of at most [`MAX_PATTERN_BYTES`] each; invalid lines are skipped and counted.
+pub fn compile(dir: &Path, text: &str) -> CompiledIgnore {
+    let mut builder = GitignoreBuilder::new(dir);
+    let (mut added, mut too_long, mut invalid, mut dropped) = (0usize, 0usize, 0usize, 0usize);
+    for line in text.lines() {
+        let pattern = line.trim_end_matches('\r');
+        if pattern.trim().is_empty() || pattern.starts_with('#') {
+            continue;
+        }
+        if added >= MAX_PATTERNS_PER_FILE {
+            dropped += 1;
+            continue;
+        }
+        if pattern.len() > MAX_PATTERN_BYTES {
+            too_long += 1;
+            continue;
+        }
+        match builder.add_line(None, pattern) {
+            Ok(_) => added += 1,
+            Err(_) => invalid += 1,
+        }
+    }
+    let mut problems = Vec::new();
+    if dropped > 0 {
+        problems.push(format!(
+            "{dropped} of its {} patterns were dropped (at most {MAX_PATTERNS_PER_FILE} per \
+             file apply)",
+            added + dropped + too_long + invalid
+        ));
+    }
+    if too_long > 0 {
+        problems.push(format!(
+            "{too_long} patterns longer than {MAX_PATTERN_BYTES} bytes were dropped"
+        ));
+    }
+    if invalid > 0 {
+        problems.push(format!(
+            "{invalid} lines are not valid patterns and were skipped"
+        ));
+    }
+    CompiledIgnore {
+        gitignore: builder.build(),
+        problems,
     }
 }
 

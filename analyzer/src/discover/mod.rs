@@ -27,7 +27,9 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 mod ignores;
 mod skipped;
 
-pub use ignores::{MAX_IGNORE_FILE_BYTES, MAX_PATTERNS_PER_FILE};
+pub use ignores::{
+    CompiledIgnore, MAX_IGNORE_FILE_BYTES, MAX_PATTERNS_PER_FILE, compile as compile_ignore_file,
+};
 pub use skipped::{MAX_SKIPPED_LISTED, SkipReason, Skipped, SkippedPath};
 
 /// `scan.exclude` patterns beyond this many are dropped: each costs time to compile.
