@@ -258,7 +258,14 @@ fn a_cache_inside_the_scanned_repository_is_refused() {
 #[test]
 fn jobs_are_bounded() {
     let repo = repository();
-    let output = scan(repo.path(), &["--jobs", "1000000"]);
+    // Bounded: before the cap, a million worker threads were started one by one.
+    let output = crate::support::borderline_bounded(
+        repo.path(),
+        &["scan", ".", "--date", FIXTURE_DATE, "--jobs", "1000000"],
+        1024,
+        20,
+    );
+    crate::support::assert_finished_within_bounds(&output, "--jobs 1000000");
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("--jobs must be between 1 and"));
     let output = scan(repo.path(), &["--jobs", "2"]);
