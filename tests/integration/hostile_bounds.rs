@@ -3,7 +3,7 @@
 //! thousands of misspelt node ids. Each scan runs under memory and CPU ceilings far above what the
 //! bounded code needs.
 
-use crate::support::{assert_finished_within_bounds, borderline_bounded};
+use crate::support::{assert_finished_within_bounds, borderline_bounded, findings};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -33,15 +33,6 @@ fn scan_bounded(root: &Path, what: &str) -> serde_json::Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
 }
 
 /// (file, line, column, message) of every input error.

@@ -4,7 +4,8 @@
 //! findings (long source lines, many flows).
 
 use crate::support::{
-    FIXTURE_DATE, assert_finished_within_bounds, borderline, borderline_bounded, stdout,
+    FIXTURE_DATE, assert_finished_within_bounds, assert_markdown_tables, borderline,
+    borderline_bounded, stdout,
 };
 use std::path::Path;
 
@@ -368,38 +369,6 @@ fn assert_markdown_inert(what: &str, text: &str) {
                 "{what}: a link that may leave the repository: {target:?} in {line:?}"
             );
             rest = &rest[at + 2 + end..];
-        }
-    }
-}
-
-/// Pipes that end a Markdown cell: those not escaped with a backslash.
-fn cell_separators(row: &str) -> usize {
-    let mut count = 0;
-    let mut escaped = false;
-    for c in row.chars() {
-        match c {
-            '\\' if !escaped => escaped = true,
-            '|' if !escaped => count += 1,
-            _ => escaped = false,
-        }
-        if c != '\\' {
-            escaped = false;
-        }
-    }
-    count
-}
-
-fn assert_markdown_tables(what: &str, text: &str) {
-    let mut header: Option<usize> = None;
-    for line in text.lines() {
-        if !line.starts_with('|') {
-            header = None;
-            continue;
-        }
-        let cells = cell_separators(line);
-        match header {
-            None => header = Some(cells),
-            Some(expected) => assert_eq!(cells, expected, "{what}: row breaks its table: {line}"),
         }
     }
 }

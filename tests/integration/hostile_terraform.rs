@@ -3,7 +3,7 @@
 //! memory and time. What exceeds a budget is an `input-error` at its file and line, and findings
 //! elsewhere in the same repository are still reported.
 
-use crate::support::{FIXTURE_DATE, assert_finished_within_bounds, borderline_bounded};
+use crate::support::{FIXTURE_DATE, assert_finished_within_bounds, borderline_bounded, findings};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -47,15 +47,6 @@ fn scan_bounded(repo: &Path, what: &str) -> serde_json::Value {
             String::from_utf8_lossy(&output.stderr)
         )
     })
-}
-
-fn findings<'r>(report: &'r serde_json::Value, rule: &str) -> Vec<&'r serde_json::Value> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
 }
 
 /// The real finding elsewhere in the repository is still there.

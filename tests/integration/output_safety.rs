@@ -2,7 +2,7 @@
 //! ANSI escapes, one with HTML, one with Markdown pipes, backticks and a line break (declared with
 //! TOML escapes in borderline.toml and as a Kubernetes name) must leave each format well-formed.
 
-use crate::support::{FIXTURE_DATE, borderline, stdout};
+use crate::support::{FIXTURE_DATE, assert_markdown_tables, borderline, stdout};
 use std::path::Path;
 
 const MANIFEST: &str = r#"[[node]]
@@ -82,43 +82,6 @@ fn assert_no_control(format: &str, text: &str) {
     assert!(
         bad.is_empty(),
         "{format}: control characters {bad:?} in\n{text}"
-    );
-}
-
-/// Pipes that end a Markdown cell: those not escaped with a backslash.
-fn cell_separators(row: &str) -> usize {
-    let mut count = 0;
-    let mut escaped = false;
-    for c in row.chars() {
-        match c {
-            '\\' if !escaped => escaped = true,
-            '|' if !escaped => count += 1,
-            _ => escaped = false,
-        }
-        if c != '\\' {
-            escaped = false;
-        }
-    }
-    count
-}
-
-/// Every row of every Markdown table has as many cells as its header.
-fn assert_markdown_tables(format: &str, text: &str) {
-    let mut header: Option<usize> = None;
-    for line in text.lines() {
-        if !line.starts_with('|') {
-            header = None;
-            continue;
-        }
-        let cells = cell_separators(line);
-        match header {
-            None => header = Some(cells),
-            Some(expected) => assert_eq!(cells, expected, "{format}: row breaks its table: {line}"),
-        }
-    }
-    assert!(
-        text.contains("evil"),
-        "{format}: the hostile names are missing\n{text}"
     );
 }
 

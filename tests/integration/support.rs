@@ -87,3 +87,44 @@ pub fn assert_finished_within_bounds(output: &Output, what: &str) {
         ),
     }
 }
+
+/// The findings of a JSON report with the given rule.
+pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .map(|all| all.iter().filter(|f| f["rule"] == rule).collect())
+        .unwrap_or_default()
+}
+
+/// Pipes that end a Markdown cell: those not escaped with a backslash.
+pub fn cell_separators(row: &str) -> usize {
+    let mut count = 0;
+    let mut escaped = false;
+    for c in row.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '|' if !escaped => count += 1,
+            _ => escaped = false,
+        }
+        if c != '\\' {
+            escaped = false;
+        }
+    }
+    count
+}
+
+/// Every row of every Markdown table has as many cells as its header.
+pub fn assert_markdown_tables(what: &str, text: &str) {
+    let mut header: Option<usize> = None;
+    for line in text.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        let cells = cell_separators(line);
+        match header {
+            None => header = Some(cells),
+            Some(expected) => assert_eq!(cells, expected, "{what}: row breaks its table: {line}"),
+        }
+    }
+}
