@@ -252,7 +252,7 @@ fn a_backslash_is_part_of_a_file_name_not_a_separator() {
 }
 
 #[test]
-fn skipped_directories_are_named_in_text_and_json() {
+fn skipped_directories_are_named_in_text_markdown_and_json() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
     write(root.join("main.tf"), NOT_UTF8_TF);
@@ -275,6 +275,15 @@ fn skipped_directories_are_named_in_text_and_json() {
              output), 1 directory excluded by scan.exclude, 2 directories ignored by .gitignore\n"
         ),
         "{text}"
+    );
+    // The pull-request comment says it too, escaped for Markdown.
+    let markdown = stdout(&borderline(
+        root,
+        &["scan", ".", "--date", FIXTURE_DATE, "--format", "markdown"],
+    ));
+    assert!(
+        markdown.contains("\nskipped: node\\_modules/ (dependencies), sub/target/ (build output)"),
+        "{markdown}"
     );
     let report = json(&borderline(root, JSON_ARGS));
     assert_eq!(

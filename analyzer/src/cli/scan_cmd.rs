@@ -127,7 +127,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             Some(text)
         }
         ScanFormat::Sarif => Some(report::sarif::render(model, evaluation, baseline.is_some())),
-        ScanFormat::Markdown => Some(report::markdown::render(model, evaluation, &rules)),
+        ScanFormat::Markdown => {
+            let mut text = report::markdown::render(model, evaluation, &rules);
+            // The directories the walk did not enter, last, as in the text report.
+            if let Some(line) = report::text::skipped_line(&scanned.skipped) {
+                text.push('\n');
+                text.push_str(&report::neutral::markdown_cell(&line));
+                text.push('\n');
+            }
+            Some(text)
+        }
     };
     if let Some(text) = text {
         write_output(&args.common, &text)?;
