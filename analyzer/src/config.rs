@@ -84,6 +84,35 @@ pub struct Waiver {
     pub span: Option<Span>,
 }
 
+impl Waiver {
+    /// "waiver of `RULE` from `A` to `B`", for messages about the waiver itself.
+    pub fn describe(&self) -> String {
+        format!(
+            "waiver of `{}`{}{}",
+            self.rule,
+            self.from
+                .as_ref()
+                .map(|f| format!(" from `{}`", f.id))
+                .unwrap_or_default(),
+            self.to
+                .as_ref()
+                .map(|t| format!(" to `{}`", t.id))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// The keys of `[policy]`, in the order they are reported when compared (`policy-changed`).
+pub const POLICY_KEYS: &[&str] = &[
+    "approved_mechanisms",
+    "require_tia",
+    "special_categories",
+    "unknown_location",
+    "distrust_adequacy",
+    "fail_on",
+    "inferred_findings",
+];
+
 /// The manifest, validated.
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
@@ -420,19 +449,7 @@ impl<'a> Reader<'a> {
 
     fn policy(&mut self, table: &DeTable<'_>) -> Policy {
         let mut policy = Policy::default();
-        self.known_keys(
-            table,
-            "[policy]",
-            &[
-                "approved_mechanisms",
-                "require_tia",
-                "special_categories",
-                "unknown_location",
-                "distrust_adequacy",
-                "fail_on",
-                "inferred_findings",
-            ],
-        );
+        self.known_keys(table, "[policy]", POLICY_KEYS);
         for (key, value) in Self::entries(table) {
             let name = key.get_ref().as_ref();
             let static_name: &'static str = match name {

@@ -43,6 +43,28 @@ pub enum SafeIoError {
 }
 
 impl SafeIoError {
+    /// Why, without the path (for messages that name the file themselves, or name it relative to
+    /// the root: output never shows where the checkout is).
+    pub fn reason(&self) -> String {
+        match self {
+            SafeIoError::Symlink { .. } => {
+                "it is a symbolic link; borderline does not follow symlinks".into()
+            }
+            SafeIoError::SymlinkComponent { .. } => {
+                "a directory on the way to it is a symbolic link; borderline does not follow \
+                 symlinks"
+                    .into()
+            }
+            SafeIoError::NotRegular { .. } => "not a regular file".into(),
+            SafeIoError::TooLarge { limit, .. } if limit % 1024 == 0 => {
+                format!("larger than {} KiB", limit / 1024)
+            }
+            SafeIoError::TooLarge { limit, .. } => format!("larger than {limit} bytes"),
+            SafeIoError::NotUtf8 { .. } => "not UTF-8 text".into(),
+            SafeIoError::Io { source, .. } => format!("cannot be read: {source}"),
+        }
+    }
+
     /// True when the file does not exist (callers treat an absent optional file as absent).
     pub fn is_not_found(&self) -> bool {
         matches!(self, SafeIoError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)

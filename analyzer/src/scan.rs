@@ -93,7 +93,7 @@ pub fn scan_with_policy_from(
         Err(error) => {
             return Err(ScanError::Io {
                 path: manifest_display.to_string(),
-                message: format!("cannot read the manifest: {}", reason(&error)),
+                message: format!("cannot read the manifest: {}", error.reason()),
             });
         }
     };
@@ -220,27 +220,6 @@ pub fn scan_with_policy_from(
         skipped: discovery.skipped,
         governing_baseline,
     })
-}
-
-/// Why the manifest could not be read, without repeating its path (the caller names it).
-fn reason(error: &crate::safe_io::SafeIoError) -> String {
-    use crate::safe_io::SafeIoError;
-    match error {
-        SafeIoError::Symlink { .. } => {
-            "it is a symbolic link; borderline does not follow symlinks (pass the file it points \
-             to with --config)"
-                .into()
-        }
-        SafeIoError::SymlinkComponent { component, .. } => {
-            format!(
-                "`{component}` on the way to it is a symbolic link; borderline does not follow symlinks"
-            )
-        }
-        SafeIoError::NotRegular { .. } => "not a regular file".into(),
-        SafeIoError::TooLarge { limit, .. } => format!("larger than {limit} bytes"),
-        SafeIoError::NotUtf8 { .. } => "not UTF-8 text".into(),
-        SafeIoError::Io { source, .. } => source.to_string(),
-    }
 }
 
 /// True when `dir` is `root` or below it, symlinks resolved as far as the path exists (a cache

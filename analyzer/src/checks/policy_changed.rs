@@ -50,17 +50,6 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     super::diagnostic_findings(ctx, RULE, findings);
 }
 
-/// The `[policy]` keys, in the order they are compared and reported.
-const POLICY_KEYS: &[&str] = &[
-    "approved_mechanisms",
-    "require_tia",
-    "special_categories",
-    "unknown_location",
-    "distrust_adequacy",
-    "fail_on",
-    "inferred_findings",
-];
-
 /// A policy key's value as the manifest would spell it; lists are sorted, so the order they are
 /// written in is not a change.
 pub fn policy_value(policy: &Policy, key: &str) -> String {
@@ -125,23 +114,6 @@ fn waiver_key(waiver: &Waiver) -> (String, Option<String>, Option<String>) {
     )
 }
 
-fn describe_waiver(waiver: &Waiver) -> String {
-    format!(
-        "a waiver of `{}`{}{}",
-        waiver.rule,
-        waiver
-            .from
-            .as_ref()
-            .map(|f| format!(" from `{}`", f.id))
-            .unwrap_or_default(),
-        waiver
-            .to
-            .as_ref()
-            .map(|t| format!(" to `{}`", t.id))
-            .unwrap_or_default()
-    )
-}
-
 /// The changes the working tree's manifest makes to the policy and waivers of `base` (the manifest
 /// at `reference`; `None` when REF has none, so the default policy and no waiver apply).
 /// `working_path` names the working tree's manifest when it has no file to point into.
@@ -165,7 +137,7 @@ pub fn manifest_changes(
         .map(|span| Span::new(span.file, 0..0));
     let path = || file_start.is_none().then(|| working_path.to_string());
     let mut changes = Vec::new();
-    for key in POLICY_KEYS {
+    for key in crate::config::POLICY_KEYS {
         let before = policy_value(&base_manifest.policy, key);
         let after = policy_value(&working_manifest.policy, key);
         if before != after {
@@ -194,14 +166,14 @@ pub fn manifest_changes(
             .max();
         let message = match latest_before {
             None => format!(
-                "this change adds {} (until {}, reason: {}); waivers are read from `{reference}`, so it does not apply until it is reviewed and merged",
-                describe_waiver(waiver),
+                "this change adds a {} (until {}, reason: {}); waivers are read from `{reference}`, so it does not apply until it is reviewed and merged",
+                waiver.describe(),
                 waiver.expires,
                 waiver.reason
             ),
             Some(expires) if waiver.expires > expires => format!(
-                "this change extends {} from {expires} to {}; the expiry {at} applies until the change is reviewed and merged",
-                describe_waiver(waiver),
+                "this change extends a {} from {expires} to {}; the expiry {at} applies until the change is reviewed and merged",
+                waiver.describe(),
                 waiver.expires
             ),
             Some(_) => continue,

@@ -37,20 +37,7 @@ pub(crate) fn finding(waiver: &Waiver) -> Finding {
     let mut finding = Finding::new(
         "unused-waiver",
         super::default_severity("unused-waiver"),
-        format!(
-            "this waiver of `{}`{}{} matches no finding",
-            waiver.rule,
-            waiver
-                .from
-                .as_ref()
-                .map(|f| format!(" from `{}`", f.id))
-                .unwrap_or_default(),
-            waiver
-                .to
-                .as_ref()
-                .map(|t| format!(" to `{}`", t.id))
-                .unwrap_or_default()
-        ),
+        format!("this {} matches no finding", waiver.describe()),
     )
     .at(waiver.span)
     .help("remove the waiver, or correct its `rule`, `from` and `to`");

@@ -17,7 +17,6 @@ use crate::safe_io::{self, SafeIoError};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -307,12 +306,12 @@ fn read_ignore_file(path: &Path, root: &Path, kind: Kind) -> Result<Option<Strin
         Kind::GitExclude => safe_io::read_bytes(path, &[root], MAX_IGNORE_FILE_BYTES),
         // The directory was reached by the walk, which never follows a symlink, so only the file
         // itself needs `O_NOFOLLOW`: one open per directory and kind, no further lookups.
-        Kind::Ignore | Kind::GitIgnore => read_capped(path),
+        Kind::Ignore | Kind::GitIgnore => safe_io::read_bytes(path, &[], MAX_IGNORE_FILE_BYTES),
     };
     let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(error) if error.is_not_found() || is_not_a_directory(&error) => return Ok(None),
-        Err(error) => return Err(reason(&error)),
+        Err(error) => return Err(error.reason()),
     };
     let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         3
@@ -328,45 +327,7 @@ fn read_ignore_file(path: &Path, root: &Path, kind: Kind) -> Result<Option<Strin
     }
 }
 
-fn read_capped(path: &Path) -> Result<Vec<u8>, SafeIoError> {
-    let file = safe_io::open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_IGNORE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| SafeIoError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-    if bytes.len() as u64 > MAX_IGNORE_FILE_BYTES {
-        return Err(SafeIoError::TooLarge {
-            path: path.display().to_string(),
-            limit: MAX_IGNORE_FILE_BYTES,
-        });
-    }
-    Ok(bytes)
-}
-
 /// `.git` is a file in a worktree or submodule: there is no `info/exclude` below it.
 fn is_not_a_directory(error: &SafeIoError) -> bool {
     matches!(error, SafeIoError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotADirectory)
-}
-
-/// Why an ignore file was refused, without the absolute path the error carries (output never
-/// shows where the checkout is).
-pub(super) fn reason(error: &SafeIoError) -> String {
-    match error {
-        SafeIoError::Symlink { .. } => {
-            "it is a symbolic link; borderline does not follow symlinks".into()
-        }
-        SafeIoError::SymlinkComponent { .. } => {
-            "a directory on the way to it is a symbolic link; borderline does not follow symlinks"
-                .into()
-        }
-        SafeIoError::NotRegular { .. } => "not a regular file".into(),
-        SafeIoError::TooLarge { limit, .. } => {
-            format!("larger than {} KiB", limit / 1024)
-        }
-        SafeIoError::NotUtf8 { .. } => "not UTF-8 text".into(),
-        SafeIoError::Io { source, .. } => format!("cannot be read: {source}"),
-    }
 }

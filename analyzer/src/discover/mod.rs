@@ -352,7 +352,7 @@ thread_local! {
 fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     safe_io::open_regular(path).map_err(|error| match error {
         SafeIoError::Io { source, .. } => source,
-        other => std::io::Error::new(std::io::ErrorKind::InvalidInput, ignores::reason(&other)),
+        other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.reason()),
     })
 }
 

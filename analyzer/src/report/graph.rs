@@ -395,7 +395,7 @@ fn inert_char(c: char) -> char {
         c if c.is_control() => ' ',
         '\u{2028}' | '\u{2029}' => ' ',
         '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
-        c if super::json::is_bidi_control(c) => '\u{FFFD}',
+        c if super::neutral::is_bidi_control(c) => '\u{FFFD}',
         c => c,
     }
 }

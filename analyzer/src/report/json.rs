@@ -298,21 +298,11 @@ pub fn write_with_skipped(
     out.write_all(b"\n")
 }
 
-/// True for the invisible characters that change the direction of the text around them (the
-/// "Trojan Source" characters): shown in a terminal, an editor or a web page, they can make a
-/// reviewer read something other than what is there.
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
-}
-
 /// Characters that serde_json writes as they are but that are unsafe to print: DEL and the C1
 /// controls (U+009B starts a terminal escape sequence like ESC `[`), bidirectional controls, and
 /// the line and paragraph separators U+2028/U+2029 (line breaks to JavaScript and some viewers).
 fn needs_unicode_escape(c: char) -> bool {
-    matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') || is_bidi_control(c)
+    matches!(c, '\u{7F}'..='\u{9F}' | '\u{2028}' | '\u{2029}') || super::neutral::is_bidi_control(c)
 }
 
 /// Writes `value` as pretty JSON (two-space indent, as `serde_json::to_writer_pretty`), with the

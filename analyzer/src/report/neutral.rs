@@ -8,6 +8,16 @@
 /// What replaces a hidden or controlling character that is not ASCII: visible, one character.
 const REPLACEMENT: char = '\u{FFFD}';
 
+/// True for the invisible characters that change the direction of the text around them (the
+/// "Trojan Source" characters): shown in a terminal, an editor or a web page, they can make a
+/// reviewer read something other than what is there.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
 /// Characters that change how a terminal lays out text without being seen: bidi embeddings,
 /// overrides, isolates and marks (a `U+202E` shows `exe.txt` for `txt.exe`), zero-width spaces,
 /// joiners and other format characters that can hide text between two visible ones, line and
