@@ -115,6 +115,16 @@ pub fn ignore_file(data: &[u8]) {
     }
 }
 
+/// Parses `data` as a graph fragment and merges it with itself, as `merge a.json a.json` would:
+/// never a panic, whatever the fragment declares.
+pub fn fragment(data: &[u8]) {
+    if let Ok(fragment) = borderline::merge::Fragment::parse("fragment.json", &text(data)) {
+        let date = borderline::date::Date::parse("2026-11-29").unwrap();
+        let fragments = [fragment];
+        let _ = borderline::merge::merge(&fragments, rules(), date);
+    }
+}
+
 /// The override file the first input byte picks: one of the loader's known files, or a region file.
 pub fn rule_file(selector: u8) -> &'static str {
     let known = borderline::rules::KNOWN_FILES;

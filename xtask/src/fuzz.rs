@@ -23,6 +23,7 @@ const TARGETS: &[&str] = &[
     "scan",
     "baseline",
     "ignore_file",
+    "fragment",
 ];
 
 /// The slots of the `scan` target's generated repository (same order as `fuzz/src/lib.rs`).
@@ -147,6 +148,12 @@ fn seed(root: &Path) -> Result<Vec<(&'static str, usize)>> {
         "ignore_file",
         "seed-gitignore".into(),
         b"# build output\ntarget/\n/node_modules\n*.log\n!keep.log\n**/tmp/**\n\\#not-a-comment\nbuild\\ \n[Dd]ist/\n",
+    )?;
+    // Graph fragments: what `graph --format json` writes for two nodes and a flow under SCC.
+    add(
+        "fragment",
+        "seed-fragment".into(),
+        br#"{"version":"1","project":null,"evaluation_date":"2026-11-29","nodes":[{"id":"api","kind":"service","label":null,"location":"DE","countries":["DE"],"jurisdiction":"eea","provider":null,"certifications":[],"data":[],"domains":[],"personal_data":null,"safeguard":null,"findings":[],"defined_at":{"file":"borderline.toml","line":2,"column":6}},{"id":"crm","kind":"vendor","label":null,"location":"US","countries":["US"],"jurisdiction":"adequate","provider":null,"certifications":[],"data":[],"domains":[],"personal_data":null,"safeguard":null,"findings":[],"defined_at":{"file":"borderline.toml","line":6,"column":6}}],"flows":[{"id":"api->crm","from":"api","to":"crm","data":["user.contact.email"],"purpose":"support","safeguard":{"mechanism":"scc","version":"2021/914","module":2,"reference":null,"signed":null,"expires":null,"tia":null,"derogation":null},"transfer":"finding","basis":"scc","findings":[{"rule":"missing-tia","severity":"warning","message":"transfer api -> crm (US) relies on `scc` without a transfer impact assessment","fingerprint":"6196a712261a1e53"}],"location":{"file":"borderline.toml","line":11,"column":8}}]}"#,
     )?;
     // Whole scans: each fixture case becomes one repository, its first file of each kind in a slot.
     let mut cases: Vec<PathBuf> = Vec::new();
