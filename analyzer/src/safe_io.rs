@@ -311,11 +311,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let victim = dir.path().join("victim");
         std::fs::write(&victim, "untouched").unwrap();
-        for n in 0..8 {
+        // Every name the process-wide counter can have reached in this test binary (the other
+        // tests write a handful of files), fewer than the attempts `create_temporary` makes.
+        for n in 0..32 {
             let name = format!(".entry.borderline-{}-{n}.tmp", std::process::id());
             std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
         }
         let (temp, mut file) = create_temporary(dir.path(), "entry").unwrap();
+        let planted = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(
+            planted,
+            32 + 2,
+            "the victim, the planted links and the new file"
+        );
         file.write_all(b"written").unwrap();
         assert!(
             !std::fs::symlink_metadata(&temp)
