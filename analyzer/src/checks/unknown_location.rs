@@ -51,7 +51,6 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     }
     for node in &ctx.model.nodes {
         if node.kind == NodeKind::Store
-            && !node.data.is_empty()
             && carries_personal_data(&node.data, node, ctx.rules)
         {
             receivers.entry(node.id.as_str()).or_insert(None);

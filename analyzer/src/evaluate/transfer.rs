@@ -197,7 +197,6 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
     // to its hosting provider: the organisation put the data there.
     for node in &model.nodes {
         if node.kind != crate::model::facts::NodeKind::Store
-            || node.data.is_empty()
             || has_personal_inflow.contains(node.id.as_str())
             || !carries_personal_data(&node.data, node, rules)
             || !node.resolved.is_known()
