@@ -505,6 +505,34 @@ fn run_size(binary: &Path, root: &Path, services: usize, plain: usize) -> Result
     })
 }
 
+/// This build against another `borderline` binary (an earlier commit's) on the same tree, their
+/// runs interleaved so that both see the same machine load: the fastest of [`RUNS`] each.
+fn compare_on(binary: &Path, other: &Path, root: &Path) -> Result<()> {
+    let root_text = root.to_string_lossy().to_string();
+    let args = [
+        "scan",
+        &root_text,
+        "--format",
+        "json",
+        "--date",
+        "2026-11-29",
+    ];
+    let mut best = [Duration::MAX; 2];
+    for _ in 0..RUNS {
+        for (slot, program) in [binary, other].into_iter().enumerate() {
+            let run = measure(program, &args, &|code| code <= 1)?;
+            best[slot] = best[slot].min(run.wall);
+        }
+    }
+    let [this, that] = best.map(|d| d.as_secs_f64());
+    println!(
+        "1x, this build against {}: {this:.3} s vs {that:.3} s (interleaved, fastest of {RUNS} each); this/other {:.2}x",
+        other.display(),
+        this / that.max(1e-6)
+    );
+    Ok(())
+}
+
 fn print_growth(label: &str, from: &Row, to: &Row) {
     let time_growth = to.scan.wall.as_secs_f64() / from.scan.wall.as_secs_f64().max(1e-6);
     let memory_growth = match (from.scan.peak_kib, to.scan.peak_kib) {
@@ -539,6 +567,7 @@ fn print_row(label: &str, row: &Row) {
 pub fn bench(args: &[&str], workspace: &Path) -> Result<()> {
     let mut scale = 1.0f64;
     let mut keep: Option<PathBuf> = None;
+    let mut compare: Option<PathBuf> = None;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
@@ -550,8 +579,13 @@ pub fn bench(args: &[&str], workspace: &Path) -> Result<()> {
                     .context("--scale needs a number")?;
             }
             "--keep" => keep = Some(PathBuf::from(rest.next().context("--keep needs a DIR")?)),
+            "--compare" => {
+                compare = Some(PathBuf::from(
+                    rest.next().context("--compare needs a BINARY")?,
+                ));
+            }
             other => bail!(
-                "unknown argument `{other}`; usage: cargo xtask bench [--scale X] [--keep DIR]"
+                "unknown argument `{other}`; usage: cargo xtask bench [--scale X] [--keep DIR] [--compare BINARY]"
             ),
         }
     }
@@ -581,6 +615,9 @@ pub fn bench(args: &[&str], workspace: &Path) -> Result<()> {
     let services = ((SERVICES_AT_SCALE_1 * scale).round() as usize).max(1);
     let one = run_size(&binary, &base.join("1x"), services, 0)?;
     print_row("1x", &one);
+    if let Some(other) = &compare {
+        compare_on(&binary, other, &base.join("1x"))?;
+    }
     let four = run_size(&binary, &base.join("4x"), services * 4, 0)?;
     print_row("4x", &four);
     // The 1x services again, with three times their lines added as ordinary library code.
