@@ -1,0 +1,357 @@
+//! Calls of catalogued registry modules (`rules/modules.toml`): a module such as
+//! `terraform-aws-modules/s3-bucket/aws` creates a store, so its call is that store, located from
+//! the call's location input or, where the module documents it, from the caller's provider region
+//! or the module's own default. Inputs that create copies in other regions (DynamoDB
+//! `replica_regions`, Cloud SQL `read_replicas`) become replica stores with replication flows.
+
+use super::eval::{Value, describe, eval};
+use super::module::{Instance, dotted};
+use super::resources::{Found, header_span, span_of};
+use crate::model::facts::{
+    FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+};
+use crate::rules::{ModuleReplica, RegistryModule, ReplicaValue, WhenUnset};
+use crate::source::{SourceFile, Span};
+use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::structure::Block;
+
+/// Replicas read from one input of one call: real calls list a handful of regions, and each
+/// replica is a node, so a hostile list is cut here (and said so).
+const MAX_REPLICAS_PER_INPUT: usize = 32;
+
+/// A region as a module input writes it: AWS and Google ids are lower case, Azure also accepts
+/// display names (`West Europe` is `westeurope`).
+fn normalise(provider: &str, text: &str) -> String {
+    let lower = text.trim().to_lowercase();
+    if provider == "azure" {
+        lower.replace(' ', "")
+    } else {
+        lower
+    }
+}
+
+fn at_region(provider: &str, region: &str, span: Option<Span>) -> LocatedAt {
+    LocatedAt {
+        location: Location::Region {
+            provider: provider.to_string(),
+            region: region.to_string(),
+        },
+        span,
+        unresolved_reason: None,
+    }
+}
+
+fn unknown(span: Option<Span>, reason: String) -> LocatedAt {
+    LocatedAt {
+        location: Location::Unknown,
+        span,
+        unresolved_reason: Some(reason),
+    }
+}
+
+/// The provider configuration name a module of this provider uses by default.
+fn provider_key(provider: &str) -> Option<&'static str> {
+    match provider {
+        "aws" => Some("aws"),
+        "gcp" => Some("google"),
+        _ => None,
+    }
+}
+
+/// Adds the store (and its replicas) that a call of a catalogued module creates.
+pub(super) fn add_module_store(
+    found: &mut Found,
+    instance: &Instance<'_>,
+    name: &str,
+    call: &Block,
+    file: &SourceFile,
+    module: &RegistryModule,
+) {
+    let id = format!("{}module.{name}", instance.address);
+    let header = header_span(file, call);
+    let mut node = NodeFact::new(id.clone(), Origin::Terraform);
+    node.kind = Some(NodeKind::Store);
+    node.provider = Some(module.provider.clone());
+    node.span = header;
+    let address = if module.submodule.is_empty() {
+        module.source.clone()
+    } else {
+        format!("{}//{}", module.source, module.submodule)
+    };
+    let store_name = module
+        .name_input
+        .as_deref()
+        .and_then(|input| call.body.get_attribute(input))
+        .and_then(|a| eval(&a.value, instance).ok())
+        .and_then(|v| v.as_text())
+        .filter(|text| !text.trim().is_empty());
+    node.label = Some(match store_name {
+        Some(store_name) => format!("{} `{store_name}` (module `{address}`)", module.description),
+        None => format!("{} (module `{address}`)", module.description),
+    });
+    let located = locate(instance, name, call, file, module, header);
+    let primary_region = match &located.location {
+        Location::Region { region, .. } => Some(region.clone()),
+        _ => None,
+    };
+    node.location = Some(located);
+    found.nodes.entry(id.clone()).or_insert(node);
+
+    let source = NodeRef {
+        id: id.clone(),
+        span: header,
+    };
+    for replica in &module.replicas {
+        for (index, (region, span)) in replicas(instance, call, file, module, replica, found)
+            .into_iter()
+            .enumerate()
+        {
+            // A copy in the primary's own region crosses no border; it is not a separate store.
+            let region = match region {
+                Ok(None) => continue,
+                Ok(Some(region)) if primary_region.as_ref() == Some(&region) => continue,
+                Ok(Some(region)) => Ok(region),
+                Err(reason) => Err(reason),
+            };
+            let replica_id = match &region {
+                Ok(region) => format!("{id}@{region}"),
+                Err(_) => format!("{id}@{}-{}", replica.input, index + 1),
+            };
+            let mut copy = NodeFact::new(replica_id.clone(), Origin::Terraform);
+            copy.kind = Some(NodeKind::Store);
+            copy.provider = Some(module.provider.clone());
+            copy.span = span;
+            copy.label = Some(format!("replica of `{id}` (`{}`)", replica.input));
+            copy.location = Some(match region {
+                Ok(region) => at_region(&module.provider, &region, span),
+                Err(reason) => unknown(span, reason),
+            });
+            found.nodes.entry(replica_id.clone()).or_insert(copy);
+            let mut flow = FlowFact::observed(
+                source.clone(),
+                FlowTarget::Node(NodeRef {
+                    id: replica_id,
+                    span,
+                }),
+                span,
+                Origin::Terraform,
+            );
+            flow.purpose = Some("replication".into());
+            found.flows.push(flow);
+        }
+    }
+}
+
+/// Where the module's primary store is: its location input, else what the module documents.
+fn locate(
+    instance: &Instance<'_>,
+    name: &str,
+    call: &Block,
+    file: &SourceFile,
+    module: &RegistryModule,
+    header: Option<Span>,
+) -> LocatedAt {
+    let input = module.location_input.as_deref().unwrap_or("region");
+    if let Some(attribute) = module
+        .location_input
+        .as_deref()
+        .and_then(|input| call.body.get_attribute(input))
+    {
+        let span = span_of(file, attribute);
+        match eval(&attribute.value, instance) {
+            // `region = null` leaves the input unset, as Terraform does.
+            Ok(Value::Null) => {}
+            Ok(value) => {
+                return match value.as_text() {
+                    Some(text) if !text.trim().is_empty() => {
+                        at_region(&module.provider, &normalise(&module.provider, &text), span)
+                    }
+                    _ => unknown(
+                        span,
+                        format!(
+                            "the `{input}` input of `module.{name}` (`{}`) is not a region name",
+                            describe(&attribute.value)
+                        ),
+                    ),
+                };
+            }
+            Err(reason) => return unknown(span, reason),
+        }
+    }
+    match module.when_unset {
+        WhenUnset::Default => match &module.default {
+            Some(default) => at_region(
+                &module.provider,
+                &normalise(&module.provider, default),
+                header,
+            ),
+            None => unknown(
+                header,
+                format!("`module.{name}` sets no `{input}` and the module's default is not known"),
+            ),
+        },
+        WhenUnset::Required => unknown(
+            header,
+            format!("`module.{name}` sets no `{input}`, which the module requires"),
+        ),
+        WhenUnset::ProviderRegion => provider_region(instance, name, call, file, module, header),
+    }
+}
+
+/// The region of the provider configuration the module inherits (or is passed with `providers`).
+fn provider_region(
+    instance: &Instance<'_>,
+    name: &str,
+    call: &Block,
+    file: &SourceFile,
+    module: &RegistryModule,
+    header: Option<Span>,
+) -> LocatedAt {
+    let unset = match &module.location_input {
+        Some(input) => format!("`module.{name}` sets no `{input}`"),
+        None => format!("`module.{name}` has no location input"),
+    };
+    let Some(default_key) = provider_key(&module.provider) else {
+        return unknown(
+            header,
+            format!(
+                "{unset}, and `{}` providers configure no default region",
+                module.provider
+            ),
+        );
+    };
+    // `providers = { aws = aws.replica }` hands the module another configuration.
+    let mut key = default_key.to_string();
+    let mut span = header;
+    if let Some(attribute) = call.body.get_attribute("providers")
+        && let Expression::Object(map) = &attribute.value
+    {
+        for (object_key, value) in map.iter() {
+            let inner = match object_key {
+                ObjectKey::Ident(ident) => Some(ident.value().as_str().to_string()),
+                ObjectKey::Expression(expr) => dotted(expr),
+            };
+            if inner.as_deref() == Some(default_key)
+                && let Some(target) = dotted(value.expr())
+            {
+                key = target;
+                span = span_of(file, attribute);
+            }
+        }
+    }
+    match instance.providers.get(&key) {
+        Some(config) => match &config.region {
+            Ok(value) => match value.as_text() {
+                Some(text) if !text.trim().is_empty() => {
+                    at_region(&module.provider, &normalise(&module.provider, &text), span)
+                }
+                _ => unknown(
+                    span,
+                    format!("the `region` of provider `{key}` is not a string"),
+                ),
+            },
+            Err(reason) => unknown(span, reason.clone()),
+        },
+        None => unknown(
+            span,
+            format!(
+                "{unset}, so the module uses the region of provider `{key}`, and no `provider \"{default_key}\"` block configures it"
+            ),
+        ),
+    }
+}
+
+/// The regions one replica input lists: `Ok(None)` for an element in the primary's region.
+fn replicas(
+    instance: &Instance<'_>,
+    call: &Block,
+    file: &SourceFile,
+    module: &RegistryModule,
+    replica: &ModuleReplica,
+    found: &mut Found,
+) -> Vec<(Result<Option<String>, String>, Option<Span>)> {
+    let Some(attribute) = call.body.get_attribute(&replica.input) else {
+        return Vec::new();
+    };
+    let span = span_of(file, attribute);
+    let elements = match eval(&attribute.value, instance) {
+        Ok(Value::Null) => return Vec::new(),
+        Ok(Value::List(items)) => items,
+        Ok(Value::Map(items)) => items.into_values().collect(),
+        Ok(_) => {
+            return vec![(
+                Err(format!(
+                    "`{}` is not a list of replicas",
+                    describe(&attribute.value)
+                )),
+                span,
+            )];
+        }
+        // An input that cannot be evaluated may still create replicas: one of unknown location.
+        Err(reason) => return vec![(Err(reason), span)],
+    };
+    if elements.len() > MAX_REPLICAS_PER_INPUT {
+        found.problems.push((
+            span,
+            format!(
+                "terraform: `{}` lists {} replicas; only the first {MAX_REPLICAS_PER_INPUT} are read",
+                replica.input,
+                elements.len()
+            ),
+        ));
+    }
+    elements
+        .into_iter()
+        .take(MAX_REPLICAS_PER_INPUT)
+        .map(|element| {
+            let text = match (&replica.field, &element) {
+                (Some(field), Value::Map(fields)) => match fields.get(field) {
+                    Some(Value::Null) | None if replica.same_region_when_unset => {
+                        return (Ok(None), span);
+                    }
+                    Some(value) => value.as_text(),
+                    None => {
+                        return (
+                            Err(format!("a replica in `{}` has no `{field}`", replica.input)),
+                            span,
+                        );
+                    }
+                },
+                (None, value) => value.as_text(),
+                (Some(field), _) => {
+                    return (
+                        Err(format!(
+                            "a replica in `{}` is not an object with `{field}`",
+                            replica.input
+                        )),
+                        span,
+                    );
+                }
+            };
+            let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+                return (
+                    Err(format!("a replica in `{}` names no region", replica.input)),
+                    span,
+                );
+            };
+            let text = normalise(&module.provider, &text);
+            let region = match replica.value {
+                ReplicaValue::Region => text,
+                // `us-central1-a` is in `us-central1`.
+                ReplicaValue::Zone => match text.rsplit_once('-') {
+                    Some((region, _)) if !region.is_empty() => region.to_string(),
+                    _ => {
+                        return (
+                            Err(format!(
+                                "`{text}` in `{}` is not a zone name",
+                                replica.input
+                            )),
+                            span,
+                        );
+                    }
+                },
+            };
+            (Ok(Some(region)), span)
+        })
+        .collect()
+}
