@@ -538,7 +538,9 @@ fn registry_modules_are_found_by_every_form_of_their_source() {
     );
     assert!(
         rules
-            .registry_module("terraform-google-modules/sql-db/google//modules/private_service_access")
+            .registry_module(
+                "terraform-google-modules/sql-db/google//modules/private_service_access"
+            )
             .is_none()
     );
     assert_eq!(

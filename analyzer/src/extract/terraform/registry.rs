@@ -355,3 +355,122 @@ fn replicas(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::super::extract_files;
+    use crate::model::facts::{Facts, Location, NodeFact, NodeKind};
+    use crate::source::{FileId, SourceFile};
+    use std::sync::Arc;
+
+    fn scan(text: &str) -> Facts {
+        let file = SourceFile::new(FileId(0), "main.tf".into(), Arc::from(text));
+        let rules = crate::rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+        extract_files(&[&file], &rules)
+    }
+
+    fn node<'f>(facts: &'f Facts, id: &str) -> &'f NodeFact {
+        facts
+            .nodes
+            .iter()
+            .find(|n| n.id == id)
+            .unwrap_or_else(|| panic!("no node {id}: {:#?}", facts.nodes))
+    }
+
+    fn location(facts: &Facts, id: &str) -> String {
+        match node(facts, id).location.as_ref().map(|l| &l.location) {
+            Some(Location::Region { provider, region }) => format!("{provider}:{region}"),
+            Some(Location::Unknown) => format!(
+                "unknown: {}",
+                node(facts, id)
+                    .location
+                    .as_ref()
+                    .and_then(|l| l.unresolved_reason.clone())
+                    .unwrap_or_default()
+            ),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_null_location_input_falls_back_like_an_unset_one() {
+        let facts = scan(
+            "provider \"aws\" {\n  region = \"eu-west-3\"\n}\n\nmodule \"b\" {\n  source = \"terraform-aws-modules/s3-bucket/aws\"\n  region = null\n}\n",
+        );
+        assert_eq!(node(&facts, "module.b").kind, Some(NodeKind::Store));
+        assert_eq!(location(&facts, "module.b"), "aws:eu-west-3");
+    }
+
+    #[test]
+    fn without_a_provider_block_the_module_region_is_unknown_with_the_reason() {
+        let facts = scan("module \"b\" {\n  source = \"terraform-aws-modules/s3-bucket/aws\"\n}\n");
+        let text = location(&facts, "module.b");
+        assert!(
+            text.starts_with("unknown:") && text.contains("no `provider \"aws\"` block"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn replica_inputs_are_bounded_and_unknown_elements_are_said_so() {
+        let regions: Vec<String> = (0..40)
+            .map(|i| format!("{{ region_name = \"xx-test-{i}\" }}"))
+            .collect();
+        let facts = scan(&format!(
+            "module \"t\" {{\n  source = \"terraform-aws-modules/dynamodb-table/aws\"\n  region = \"eu-west-1\"\n  replica_regions = [{}]\n}}\n\nmodule \"u\" {{\n  source = \"terraform-aws-modules/dynamodb-table/aws\"\n  region = \"eu-west-1\"\n  replica_regions = var.replicas\n}}\n\nmodule \"v\" {{\n  source = \"terraform-aws-modules/dynamodb-table/aws\"\n  region = \"eu-west-1\"\n  replica_regions = [{{ name = \"no region\" }}, \"eu-west-1\"]\n}}\n",
+            regions.join(", ")
+        ));
+        let replicas = facts
+            .nodes
+            .iter()
+            .filter(|n| n.id.starts_with("module.t@"))
+            .count();
+        assert_eq!(replicas, 32);
+        assert!(
+            facts
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("only the first 32 are read")),
+            "{:#?}",
+            facts.diagnostics
+        );
+        // An input that cannot be evaluated may still create replicas: one of unknown location.
+        assert!(location(&facts, "module.u@replica_regions-1").starts_with("unknown:"));
+        assert!(location(&facts, "module.v@replica_regions-1").contains("has no `region_name`"));
+        assert!(
+            location(&facts, "module.v@replica_regions-2").contains("is not an object"),
+            "{}",
+            location(&facts, "module.v@replica_regions-2")
+        );
+    }
+
+    #[test]
+    fn zones_name_their_region_and_a_same_region_replica_is_no_store() {
+        let facts = scan(
+            "module \"pg\" {\n  source = \"terraform-google-modules/sql-db/google//modules/postgresql\"\n  name   = \"pg\"\n  region = \"europe-west1\"\n  read_replicas = [\n    { name = \"a\" },\n    { name = \"b\", zone = \"europe-west1-c\" },\n    { name = \"c\", zone = \"us-east4-a\" },\n    { name = \"d\", zone = \"nozone\" },\n  ]\n}\n",
+        );
+        let ids: Vec<&str> = facts
+            .nodes
+            .iter()
+            .map(|n| n.id.as_str())
+            .filter(|id| id.starts_with("module.pg@"))
+            .collect();
+        assert_eq!(ids, ["module.pg@read_replicas-4", "module.pg@us-east4"]);
+        assert!(location(&facts, "module.pg@read_replicas-4").contains("not a zone name"));
+        assert_eq!(
+            node(&facts, "module.pg").label.as_deref(),
+            Some(
+                "Cloud SQL for PostgreSQL instance `pg` (module `terraform-google-modules/sql-db/google//modules/postgresql`)"
+            )
+        );
+        assert_eq!(
+            facts
+                .flows
+                .iter()
+                .filter(|f| f.purpose.as_deref() == Some("replication"))
+                .count(),
+            2
+        );
+    }
+}
