@@ -149,6 +149,24 @@ pub(super) fn build_modules(
                 "`submodule` is a path inside the module, such as `modules/postgresql`",
             );
         }
+        let mut aliases = Vec::new();
+        for alias in &r.aliases {
+            let written = alias.get_ref().trim();
+            match ModuleAddress::parse(written) {
+                Some(a)
+                    if a.submodule.is_empty()
+                        && a.package == written.to_ascii_lowercase()
+                        && !a.package.contains('.') =>
+                {
+                    aliases.push(a.package)
+                }
+                _ => context.error(
+                    file,
+                    alias.span(),
+                    format!("`{written}` is not a registry address `namespace/name/provider`"),
+                ),
+            }
+        }
         let mut repositories = Vec::new();
         for repository in &r.repositories {
             let written = repository.get_ref().trim();
@@ -206,6 +224,7 @@ pub(super) fn build_modules(
         modules.push(RegistryModule {
             source: written.to_ascii_lowercase(),
             submodule,
+            aliases,
             repositories,
             provider,
             description: r.description,

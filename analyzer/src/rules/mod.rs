@@ -138,7 +138,7 @@ impl RuleSet {
             module_index.insert((m.source.clone(), m.submodule.clone()), i);
         }
         for (i, m) in parts.modules.iter().enumerate() {
-            for repository in &m.repositories {
+            for repository in m.aliases.iter().chain(&m.repositories) {
                 module_index
                     .entry((repository.clone(), m.submodule.clone()))
                     .or_insert(i);

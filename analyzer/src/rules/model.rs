@@ -449,6 +449,9 @@ pub struct RegistryModule {
     pub source: String,
     /// The submodule path (`modules/postgresql`), empty for the root module.
     pub submodule: String,
+    /// Other registry addresses of the same module (a namespace the registry redirects from),
+    /// lower case.
+    pub aliases: Vec<String>,
     /// Repository addresses of the same module (`github.com/owner/repo`), lower case.
     pub repositories: Vec<String>,
     /// A provider id from `providers.toml`.

@@ -316,6 +316,8 @@ pub(crate) struct RawModule {
     #[serde(default)]
     pub submodule: Option<Spanned<String>>,
     #[serde(default)]
+    pub aliases: Vec<Spanned<String>>,
+    #[serde(default)]
     pub repositories: Vec<Spanned<String>>,
     pub provider: Spanned<String>,
     pub description: String,

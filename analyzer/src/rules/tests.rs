@@ -515,6 +515,8 @@ fn registry_modules_are_found_by_every_form_of_their_source() {
         "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/postgresql?ref=v26.1.1",
         "git::ssh://git@github.com/terraform-google-modules/terraform-google-sql-db.git//modules/postgresql/",
         "git@github.com:Terraform-Google-Modules/terraform-google-sql-db.git//modules/postgresql",
+        // The namespace the module was first published under, still resolved by the registry.
+        "GoogleCloudPlatform/sql-db/google//modules/postgresql",
     ] {
         let module = rules
             .registry_module(source)
