@@ -606,7 +606,7 @@ impl Found {
         catalogue: &Catalogue<'_>,
     ) {
         if let Some(module) = catalogue.rules.registry_module(source) {
-            registry::add_module_store(self, instance, name, call, file, module);
+            registry::add_module_store(self, instance, name, call, file, module, source);
             return;
         }
         let id = format!("{}module.{name}", instance.address);

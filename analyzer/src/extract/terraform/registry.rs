@@ -66,6 +66,7 @@ pub(super) fn add_module_store(
     call: &Block,
     file: &SourceFile,
     module: &RegistryModule,
+    source: &str,
 ) {
     let id = format!("{}module.{name}", instance.address);
     let header = header_span(file, call);
@@ -73,11 +74,8 @@ pub(super) fn add_module_store(
     node.kind = Some(NodeKind::Store);
     node.provider = Some(module.provider.clone());
     node.span = header;
-    let address = if module.submodule.is_empty() {
-        module.source.clone()
-    } else {
-        format!("{}//{}", module.source, module.submodule)
-    };
+    // The source as the call writes it, without the version pin: what a reader searches for.
+    let address = source.split('?').next().unwrap_or(source).trim();
     let store_name = module
         .name_input
         .as_deref()
@@ -261,6 +259,83 @@ fn provider_region(
     }
 }
 
+/// What one element of a replica input holds where the region is: `Ok(None)` when the element has
+/// no such field.
+type Element = Result<Option<Value>, String>;
+
+/// The object key `key` of an object literal, if it is written there.
+fn literal_field<'e>(object: &'e hcl_edit::expr::Object, key: &str) -> Option<&'e Expression> {
+    object.iter().find_map(|(object_key, value)| {
+        let name = match object_key {
+            ObjectKey::Ident(ident) => ident.value().as_str().to_string(),
+            ObjectKey::Expression(Expression::String(text)) => text.value().to_string(),
+            ObjectKey::Expression(_) => return None,
+        };
+        (name == key).then(|| value.expr())
+    })
+}
+
+/// How many elements a replica input has, and the first [`MAX_REPLICAS_PER_INPUT`] of them. A list
+/// or map written literally is read element by element, and only the region field of each: a
+/// replica whose other fields reference values a static scan cannot know (a project id, a key) is
+/// still placed.
+fn elements(
+    instance: &Instance<'_>,
+    expr: &Expression,
+    field: Option<&str>,
+) -> Result<(usize, Vec<Element>), String> {
+    let one = |item: &Expression| -> Element {
+        match (field, item) {
+            (Some(field), Expression::Object(object)) => match literal_field(object, field) {
+                Some(value) => eval(value, instance).map(Some),
+                None => Ok(None),
+            },
+            _ => eval(item, instance).and_then(|value| pick(value, field)),
+        }
+    };
+    let first = MAX_REPLICAS_PER_INPUT;
+    match expr {
+        Expression::Array(items) => Ok((items.len(), items.iter().take(first).map(one).collect())),
+        Expression::Object(items) => Ok((
+            items.len(),
+            items
+                .iter()
+                .take(first)
+                .map(|(_, value)| one(value.expr()))
+                .collect(),
+        )),
+        _ => match eval(expr, instance)? {
+            Value::Null => Ok((0, Vec::new())),
+            Value::List(items) => Ok((
+                items.len(),
+                items
+                    .into_iter()
+                    .take(first)
+                    .map(|v| pick(v, field))
+                    .collect(),
+            )),
+            Value::Map(items) => Ok((
+                items.len(),
+                items
+                    .into_values()
+                    .take(first)
+                    .map(|v| pick(v, field))
+                    .collect(),
+            )),
+            _ => Err(format!("`{}` is not a list of replicas", describe(expr))),
+        },
+    }
+}
+
+/// The region field of an evaluated element, or the element itself when there is no field.
+fn pick(value: Value, field: Option<&str>) -> Element {
+    match (field, value) {
+        (None, value) => Ok(Some(value)),
+        (Some(field), Value::Map(mut fields)) => Ok(fields.remove(field)),
+        (Some(field), _) => Err(format!("a replica is not an object with `{field}`")),
+    }
+}
+
 /// The regions one replica input lists: `Ok(None)` for an element in the primary's region.
 fn replicas(
     instance: &Instance<'_>,
@@ -274,59 +349,36 @@ fn replicas(
         return Vec::new();
     };
     let span = span_of(file, attribute);
-    let elements = match eval(&attribute.value, instance) {
-        Ok(Value::Null) => return Vec::new(),
-        Ok(Value::List(items)) => items,
-        Ok(Value::Map(items)) => items.into_values().collect(),
-        Ok(_) => {
-            return vec![(
-                Err(format!(
-                    "`{}` is not a list of replicas",
-                    describe(&attribute.value)
-                )),
-                span,
-            )];
-        }
+    let (count, elements) = match elements(instance, &attribute.value, replica.field.as_deref()) {
+        Ok(read) => read,
         // An input that cannot be evaluated may still create replicas: one of unknown location.
         Err(reason) => return vec![(Err(reason), span)],
     };
-    if elements.len() > MAX_REPLICAS_PER_INPUT {
+    if count > MAX_REPLICAS_PER_INPUT {
         found.problems.push((
             span,
             format!(
                 "terraform: `{}` lists {} replicas; only the first {MAX_REPLICAS_PER_INPUT} are read",
-                replica.input,
-                elements.len()
+                replica.input, count
             ),
         ));
     }
+    let field = replica.field.as_deref().unwrap_or("region");
     elements
         .into_iter()
-        .take(MAX_REPLICAS_PER_INPUT)
         .map(|element| {
-            let text = match (&replica.field, &element) {
-                (Some(field), Value::Map(fields)) => match fields.get(field) {
-                    Some(Value::Null) | None if replica.same_region_when_unset => {
-                        return (Ok(None), span);
-                    }
-                    Some(value) => value.as_text(),
-                    None => {
-                        return (
-                            Err(format!("a replica in `{}` has no `{field}`", replica.input)),
-                            span,
-                        );
-                    }
-                },
-                (None, value) => value.as_text(),
-                (Some(field), _) => {
+            let text = match element {
+                Ok(None | Some(Value::Null)) if replica.same_region_when_unset => {
+                    return (Ok(None), span);
+                }
+                Ok(None) => {
                     return (
-                        Err(format!(
-                            "a replica in `{}` is not an object with `{field}`",
-                            replica.input
-                        )),
+                        Err(format!("a replica in `{}` has no `{field}`", replica.input)),
                         span,
                     );
                 }
+                Ok(Some(value)) => value.as_text(),
+                Err(reason) => return (Err(reason), span),
             };
             let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
                 return (
@@ -446,9 +498,10 @@ mod tests {
     }
 
     #[test]
+    /// Only the zone of each replica is evaluated: `var.key`, which has no value, does not hide it.
     fn zones_name_their_region_and_a_same_region_replica_is_no_store() {
         let facts = scan(
-            "module \"pg\" {\n  source = \"terraform-google-modules/sql-db/google//modules/postgresql\"\n  name   = \"pg\"\n  region = \"europe-west1\"\n  read_replicas = [\n    { name = \"a\" },\n    { name = \"b\", zone = \"europe-west1-c\" },\n    { name = \"c\", zone = \"us-east4-a\" },\n    { name = \"d\", zone = \"nozone\" },\n  ]\n}\n",
+            "module \"pg\" {\n  source = \"terraform-google-modules/sql-db/google//modules/postgresql\"\n  name   = \"pg\"\n  region = \"europe-west1\"\n  read_replicas = [\n    { name = \"a\" },\n    { name = \"b\", zone = \"europe-west1-c\" },\n    { name = \"c\", zone = \"us-east4-a\", encryption_key_name = var.key },\n    { name = \"d\", zone = \"nozone\" },\n  ]\n}\n",
         );
         let ids: Vec<&str> = facts
             .nodes
