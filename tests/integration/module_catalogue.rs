@@ -119,10 +119,10 @@ fn the_registry_github_and_git_forms_of_a_source_name_the_same_module() {
     }
     write(dir.path(), "main.tf", &main);
     let report = scan_json(dir.path(), &[]);
-    for index in 0..sources.len() {
+    for (index, source) in sources.iter().enumerate() {
         let bucket = node(&report, &format!("module.b{index}"));
-        assert_eq!(bucket["kind"], "store", "{}", sources[index]);
-        assert_eq!(bucket["countries"], "SG", "{}", sources[index]);
+        assert_eq!(bucket["kind"], "store", "{source}");
+        assert_eq!(bucket["countries"], "SG", "{source}");
     }
     assert_eq!(
         findings(&report, "transfer-without-safeguard").len(),

@@ -259,6 +259,10 @@ fn provider_region(
     }
 }
 
+/// A replica's region (`None`: in the primary's region) or why it is unknown, with the span of the
+/// input that lists it.
+type ReplicaAt = (Result<Option<String>, String>, Option<Span>);
+
 /// What one element of a replica input holds where the region is: `Ok(None)` when the element has
 /// no such field.
 type Element = Result<Option<Value>, String>;
@@ -344,7 +348,7 @@ fn replicas(
     module: &RegistryModule,
     replica: &ModuleReplica,
     found: &mut Found,
-) -> Vec<(Result<Option<String>, String>, Option<Span>)> {
+) -> Vec<ReplicaAt> {
     let Some(attribute) = call.body.get_attribute(&replica.input) else {
         return Vec::new();
     };
