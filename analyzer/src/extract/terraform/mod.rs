@@ -3,7 +3,9 @@
 //!
 //! Files are grouped by directory, one Terraform module each. A directory that no other directory
 //! calls as a local module is a root: its variables come from tfvars files and defaults. Local
-//! module calls are followed with their inputs and providers; registry modules are opaque nodes.
+//! module calls are followed with their inputs and providers. A registry module that
+//! `rules/modules.toml` catalogues is the store it creates (see `registry`); other registry modules
+//! are opaque nodes. Which resource types are stores is rule data too (`rules/stores.toml`).
 //! A value that cannot be known without running Terraform makes the location `unknown`, with the
 //! reason, and is never guessed. Traps such as region-keyed AMI maps, registry hostnames in
 //! strings and comments produce nothing, because only store resources are read.
