@@ -58,6 +58,8 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/data-categories.csv"),
     ),
     ("vendors.toml", include_str!("../../../rules/vendors.toml")),
+    ("stores.toml", include_str!("../../../rules/stores.toml")),
+    ("modules.toml", include_str!("../../../rules/modules.toml")),
 ];
 
 /// Files an override directory may hold besides `regions/*.toml`; anything else is a mistake worth reporting.
@@ -69,6 +71,8 @@ pub const KNOWN_FILES: &[&str] = &[
     "categories.toml",
     "data-categories.csv",
     "vendors.toml",
+    "stores.toml",
+    "modules.toml",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +85,8 @@ enum FileKind {
     Categories,
     Taxonomy,
     Vendors,
+    Stores,
+    Modules,
 }
 
 fn kind_of(relative: &str) -> Option<FileKind> {
@@ -92,6 +98,8 @@ fn kind_of(relative: &str) -> Option<FileKind> {
         "categories.toml" => FileKind::Categories,
         "data-categories.csv" => FileKind::Taxonomy,
         "vendors.toml" => FileKind::Vendors,
+        "stores.toml" => FileKind::Stores,
+        "modules.toml" => FileKind::Modules,
         other
             if other.starts_with("regions/")
                 && other.ends_with(".toml")
@@ -110,13 +118,13 @@ struct Source {
 }
 
 /// Every file read so far, and every problem found in them.
-struct Context {
+pub(super) struct Context {
     sources: Vec<Source>,
     errors: Vec<RuleDataError>,
 }
 
 impl Context {
-    fn error(&mut self, file: usize, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn error(&mut self, file: usize, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = match self.sources.get(file) {
             Some(source) => line_column(&source.text, span.start),
             None => (1, 1),
@@ -158,9 +166,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// A record and the file it came from.
-struct Item<T> {
-    file: usize,
-    value: T,
+pub(super) struct Item<T> {
+    pub(super) file: usize,
+    pub(super) value: T,
 }
 
 struct TaxonomyRow {
@@ -197,6 +205,8 @@ struct Layer {
     non_personal: Vec<Item<RawNonPersonal>>,
     taxonomy: Vec<Item<TaxonomyRow>>,
     vendors: Vec<Item<RawVendor>>,
+    stores: Vec<Item<RawStore>>,
+    modules: Vec<Item<RawModule>>,
 }
 
 fn items<T>(file: usize, values: Vec<T>) -> impl Iterator<Item = Item<T>> {
@@ -281,6 +291,18 @@ impl Layer {
                 if let Some(parsed) = parse_toml::<VendorsFile>(context, file) {
                     self.add_meta(context, file, parsed.meta, parsed.vendor.len());
                     self.vendors.extend(items(file, parsed.vendor));
+                }
+            }
+            FileKind::Stores => {
+                if let Some(parsed) = parse_toml::<StoresFile>(context, file) {
+                    self.add_meta(context, file, parsed.meta, parsed.store.len());
+                    self.stores.extend(items(file, parsed.store));
+                }
+            }
+            FileKind::Modules => {
+                if let Some(parsed) = parse_toml::<ModulesFile>(context, file) {
+                    self.add_meta(context, file, parsed.meta, parsed.module.len());
+                    self.modules.extend(items(file, parsed.module));
                 }
             }
             FileKind::Taxonomy => self.read_taxonomy(context, file),
@@ -460,6 +482,12 @@ fn check_layer(context: &mut Context, layer: &Layer) {
         lower(&r.key)
     });
     check_unique(context, &layer.vendors, "vendor", |r| lower(&r.id));
+    check_unique(context, &layer.stores, "store type", |r| {
+        lower(&r.resource_type)
+    });
+    check_unique(context, &layer.modules, "module", |r| {
+        (module_key(r), r.source.span())
+    });
     check_unique(context, &layer.taxonomy, "category", |r| {
         (
             r.key.to_ascii_lowercase(),
@@ -490,6 +518,8 @@ fn merge_layers(base: Layer, over: Layer) -> Layer {
         non_personal: merge(base.non_personal, over.non_personal, |r| key_lower(&r.key)),
         taxonomy: merge(base.taxonomy, over.taxonomy, |r| r.key.to_ascii_lowercase()),
         vendors: merge(base.vendors, over.vendors, |r| key_lower(&r.id)),
+        stores: merge(base.stores, over.stores, |r| key_lower(&r.resource_type)),
+        modules: merge(base.modules, over.modules, module_key),
     }
 }
 
@@ -615,13 +645,13 @@ fn read_override_dir(context: &mut Context, dir: &Path, layer: &mut Layer) {
 }
 
 /// The defaults a record inherits from its file's `[meta]`.
-struct Defaults {
+pub(super) struct Defaults {
     source: String,
     as_of: Date,
     confidence: Confidence,
 }
 
-fn inherited(
+pub(super) fn inherited(
     context: &mut Context,
     defaults: &BTreeMap<usize, Defaults>,
     file: usize,
@@ -1196,6 +1226,9 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         });
     }
 
+    let stores = super::catalogue::build_stores(context, &defaults, &provider_ids, layer.stores);
+    let modules = super::catalogue::build_modules(context, &defaults, &provider_ids, layer.modules);
+
     RuleSet::from_parts(super::Parts {
         files,
         jurisdictions,
@@ -1208,7 +1241,21 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         special,
         non_personal,
         vendors,
+        stores,
+        modules,
     })
+}
+
+/// The key of a registry module: its address and submodule, lower case (`a/b/aws//modules/x`).
+fn module_key(r: &RawModule) -> String {
+    let source = r.source.get_ref().trim().to_ascii_lowercase();
+    match &r.submodule {
+        Some(sub) => format!(
+            "{source}//{}",
+            sub.get_ref().trim().trim_matches('/').to_ascii_lowercase()
+        ),
+        None => source,
+    }
 }
 
 /// Host patterns are lower-case names, optionally starting with `*` (any non-empty prefix).

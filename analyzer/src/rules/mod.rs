@@ -4,6 +4,7 @@
 //! overridable with `--rules DIR`); this module only reads, validates and
 //! indexes them. See `rules/README.md` for the schema.
 
+mod catalogue;
 mod csv;
 mod load;
 mod model;
@@ -49,6 +50,8 @@ pub(crate) struct Parts {
     pub special: Vec<SpecialCategory>,
     pub non_personal: Vec<NonPersonalCategory>,
     pub vendors: Vec<Vendor>,
+    pub stores: Vec<StoreType>,
+    pub modules: Vec<RegistryModule>,
 }
 
 /// The rule data in force, validated and indexed.
@@ -74,6 +77,11 @@ pub struct RuleSet {
     special: Vec<SpecialCategory>,
     non_personal: Vec<NonPersonalCategory>,
     vendors: Vec<Vendor>,
+    /// Store resource types by resource type.
+    stores: BTreeMap<String, StoreType>,
+    modules: Vec<RegistryModule>,
+    /// (package, submodule) -> index in `modules`, for the registry address and every repository.
+    module_index: BTreeMap<(String, String), usize>,
 }
 
 impl RuleSet {
@@ -120,6 +128,22 @@ impl RuleSet {
             .enumerate()
             .map(|(i, c)| (c.key.clone(), i))
             .collect();
+        let stores = parts
+            .stores
+            .into_iter()
+            .map(|s| (s.resource_type.clone(), s))
+            .collect();
+        let mut module_index = BTreeMap::new();
+        for (i, m) in parts.modules.iter().enumerate() {
+            module_index.insert((m.source.clone(), m.submodule.clone()), i);
+        }
+        for (i, m) in parts.modules.iter().enumerate() {
+            for repository in m.aliases.iter().chain(&m.repositories) {
+                module_index
+                    .entry((repository.clone(), m.submodule.clone()))
+                    .or_insert(i);
+            }
+        }
         RuleSet {
             files: parts.files,
             fingerprint: 0,
@@ -137,6 +161,9 @@ impl RuleSet {
             special: parts.special,
             non_personal: parts.non_personal,
             vendors: parts.vendors,
+            stores,
+            modules: parts.modules,
+            module_index,
         }
     }
 
@@ -185,6 +212,30 @@ impl RuleSet {
             .region_index
             .get(&(provider.id.clone(), region.trim().to_ascii_lowercase()))?;
         self.regions.get(*index)
+    }
+
+    /// A Terraform resource type that stores data (`rules/stores.toml`).
+    pub fn store_type(&self, resource_type: &str) -> Option<&StoreType> {
+        self.stores.get(resource_type)
+    }
+
+    /// Every store resource type, by type.
+    pub fn store_types(&self) -> impl Iterator<Item = &StoreType> {
+        self.stores.values()
+    }
+
+    /// The catalogued registry module a module `source` names (registry, GitHub or git form, with
+    /// or without `//submodule` and `?ref=`), if any.
+    pub fn registry_module(&self, source: &str) -> Option<&RegistryModule> {
+        let address = ModuleAddress::parse(source)?;
+        let index = self
+            .module_index
+            .get(&(address.package, address.submodule))?;
+        self.modules.get(*index)
+    }
+
+    pub fn registry_modules(&self) -> impl Iterator<Item = &RegistryModule> {
+        self.modules.iter()
     }
 
     pub fn regions(&self) -> impl Iterator<Item = &Region> {

@@ -350,3 +350,177 @@ pub struct RuleFileMeta {
     /// Records this file contributes before merging.
     pub records: usize,
 }
+
+/// How a store resource type's location is found (`rules/stores.toml`, `placement`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorePlacement {
+    /// The resource's own `region` (AWS provider 6+), else its `aws` provider's `region`.
+    AwsRegion,
+    /// The resource's `argument`, else the `google` provider's `region`.
+    GoogleRegion,
+    /// The resource's `argument`, required by the provider.
+    Argument,
+    /// The resource's `argument`, else `default`, the provider's documented default.
+    ArgumentOrDefault,
+    /// The location of the store the `argument` references (an Azure database's server).
+    Via,
+    /// `google_spanner_instance.config`: `regional-<region>` or a multi-region such as `eur3`.
+    SpannerConfig,
+    /// `google_pubsub_topic`: the regions of `message_storage_policy`, if any.
+    PubsubStoragePolicy,
+    /// `azurerm_cosmosdb_account`: the `geo_location` with failover priority 0.
+    CosmosGeoLocation,
+}
+
+impl StorePlacement {
+    /// Whether the placement reads an `argument` named in the record.
+    pub fn needs_argument(self) -> bool {
+        matches!(
+            self,
+            StorePlacement::GoogleRegion
+                | StorePlacement::Argument
+                | StorePlacement::ArgumentOrDefault
+                | StorePlacement::Via
+        )
+    }
+}
+
+/// A Terraform resource type that holds data, keyed by `resource_type`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreType {
+    pub resource_type: String,
+    /// A provider id from `providers.toml` (`aws`, `gcp`, `azure`).
+    pub provider: String,
+    pub description: String,
+    /// The argument that names the store, for its label.
+    pub name_argument: String,
+    pub placement: StorePlacement,
+    /// The argument `placement` reads, when it reads one.
+    pub argument: Option<String>,
+    /// The provider's documented default location (`argument-or-default`).
+    pub default: Option<String>,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+/// Where a registry module's store is when its location input is unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WhenUnset {
+    /// The region of the provider configuration the module inherits from its caller.
+    ProviderRegion,
+    /// The module's variable has a default (`default`).
+    Default,
+    /// The module's variable is required: a call without it is invalid, so unknown.
+    Required,
+}
+
+/// What the values of a replica input are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplicaValue {
+    /// A region id.
+    Region,
+    /// A zone id (`us-central1-a`): its region is everything before the last `-`.
+    Zone,
+}
+
+/// An input of a registry module that creates copies of the store in other regions.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleReplica {
+    /// The module input: a list (or map) of regions, or of objects.
+    pub input: String,
+    /// The field of each element that holds the region; `None` when the element is the region.
+    pub field: Option<String>,
+    pub value: ReplicaValue,
+    /// Whether an element without `field` is a copy in the primary's region (sql-db's zone).
+    pub same_region_when_unset: bool,
+    pub note: Option<String>,
+}
+
+/// A widely used registry module that creates a store, keyed by its registry address and
+/// submodule (`terraform-google-modules/sql-db/google` + `modules/postgresql`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistryModule {
+    /// The registry address, `namespace/name/provider`, lower case.
+    pub source: String,
+    /// The submodule path (`modules/postgresql`), empty for the root module.
+    pub submodule: String,
+    /// Other registry addresses of the same module (a namespace the registry redirects from),
+    /// lower case.
+    pub aliases: Vec<String>,
+    /// Repository addresses of the same module (`github.com/owner/repo`), lower case.
+    pub repositories: Vec<String>,
+    /// A provider id from `providers.toml`.
+    pub provider: String,
+    pub description: String,
+    /// The input that names the store, for its label.
+    pub name_input: Option<String>,
+    /// The input that places the store; `None` when the module has none (it places the store by
+    /// `when_unset` alone).
+    pub location_input: Option<String>,
+    pub when_unset: WhenUnset,
+    /// The module's default for `location_input` (`when_unset = "default"`).
+    pub default: Option<String>,
+    pub replicas: Vec<ModuleReplica>,
+    pub note: Option<String>,
+    pub source_url: String,
+    pub as_of: Date,
+    pub confidence: Confidence,
+}
+
+/// A module source split into what the catalogue is keyed by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleAddress {
+    /// `namespace/name/provider`, or `host/owner/repo` for a git source; lower case.
+    pub package: String,
+    /// The path after `//`, without slashes at either end; empty for the root module.
+    pub submodule: String,
+}
+
+impl ModuleAddress {
+    /// Parses a module `source` as Terraform writes it: a registry address (optionally with
+    /// `registry.terraform.io/`), or a git/GitHub address (`github.com/o/r`, `git::https://…/o/r.git`,
+    /// `git@github.com:o/r.git`), with an optional `//submodule` and `?ref=`. Local paths and other
+    /// forms give `None`.
+    pub fn parse(source: &str) -> Option<ModuleAddress> {
+        let source = source.trim();
+        if source.starts_with("./") || source.starts_with("../") || source.starts_with('/') {
+            return None;
+        }
+        let without_query = source.split('?').next().unwrap_or(source);
+        let mut rest = without_query.strip_prefix("git::").unwrap_or(without_query);
+        for scheme in ["https://", "http://", "ssh://", "git://"] {
+            if let Some(stripped) = rest.strip_prefix(scheme) {
+                rest = stripped;
+                break;
+            }
+        }
+        let owned;
+        if let Some(stripped) = rest.strip_prefix("git@") {
+            // `git@github.com:owner/repo` names the same repository as `github.com/owner/repo`.
+            owned = stripped.replacen(':', "/", 1);
+            rest = &owned;
+        }
+        let rest = rest.strip_prefix("registry.terraform.io/").unwrap_or(rest);
+        let (package, submodule) = match rest.split_once("//") {
+            Some((package, submodule)) => (package, submodule),
+            None => (rest, ""),
+        };
+        let package = package.trim_end_matches('/');
+        let package = package.strip_suffix(".git").unwrap_or(package);
+        // A user name before the host (`git@` stripped above, `user@host` here) is not part of it.
+        let package = package.rsplit('@').next().unwrap_or(package);
+        let parts: Vec<&str> = package.split('/').collect();
+        if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
+            return None;
+        }
+        Some(ModuleAddress {
+            package: package.to_ascii_lowercase(),
+            submodule: submodule.trim_matches('/').to_ascii_lowercase(),
+        })
+    }
+}

@@ -1,6 +1,6 @@
 //! Spanned serde mirrors of the rule files: unknown keys are rejected where they stand.
 
-use super::model::{Bloc, Confidence, LegalBasis};
+use super::model::{Bloc, Confidence, LegalBasis, ReplicaValue, StorePlacement, WhenUnset};
 use serde::Deserialize;
 use toml::Spanned;
 use toml::value::Datetime;
@@ -274,5 +274,72 @@ pub(crate) struct RawEndpoint {
     pub host: Spanned<String>,
     #[serde(default)]
     pub countries: Vec<Spanned<String>>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoresFile {
+    pub meta: RawMeta,
+    #[serde(default)]
+    pub store: Vec<RawStore>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStore {
+    pub resource_type: Spanned<String>,
+    pub provider: Spanned<String>,
+    pub description: String,
+    pub name_argument: String,
+    pub placement: Spanned<StorePlacement>,
+    pub argument: Option<Spanned<String>>,
+    pub default: Option<Spanned<String>>,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub as_of: Option<Spanned<Datetime>>,
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ModulesFile {
+    pub meta: RawMeta,
+    #[serde(default)]
+    pub module: Vec<RawModule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawModule {
+    pub source: Spanned<String>,
+    #[serde(default)]
+    pub submodule: Option<Spanned<String>>,
+    #[serde(default)]
+    pub aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub repositories: Vec<Spanned<String>>,
+    pub provider: Spanned<String>,
+    pub description: String,
+    pub name_input: Option<String>,
+    pub location_input: Option<String>,
+    pub when_unset: Spanned<WhenUnset>,
+    pub default: Option<Spanned<String>>,
+    #[serde(default)]
+    pub replica: Vec<RawModuleReplica>,
+    pub note: Option<String>,
+    pub source_url: Option<String>,
+    pub as_of: Option<Spanned<Datetime>>,
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawModuleReplica {
+    pub input: String,
+    pub field: Option<String>,
+    pub value: ReplicaValue,
+    #[serde(default)]
+    pub same_region_when_unset: bool,
     pub note: Option<String>,
 }

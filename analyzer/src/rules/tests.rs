@@ -416,3 +416,198 @@ fn azure_pairs_come_from_rule_data_and_must_name_a_region_of_the_provider() {
     assert_eq!(errors[0].line, 13);
     assert!(errors[0].message.contains("eastmoon"), "{errors:?}");
 }
+
+#[test]
+fn regions_added_from_the_audit_resolve_to_their_countries() {
+    let rules = rules();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("gcp", "asia-southeast3", &["TH"]),
+        ("azure", "denmarkeast", &["DK"]),
+        ("azure", "indiasouthcentral", &["IN"]),
+        ("azure", "swedensouth", &["SE"]),
+        ("azure", "taiwannorth", &["TW"]),
+        ("azure", "taiwannorthwest", &["TW"]),
+        ("azure", "israelnorthwest", &["IL"]),
+        ("azure", "malaysiasouth", &["MY"]),
+        ("azure", "usgovvirginia", &["US"]),
+        ("azure", "usdodcentral", &["US"]),
+        ("azure", "chinanorth3", &["CN"]),
+        ("oci", "us-gov-ashburn-1", &["US"]),
+        ("oci", "us-gov-chicago-1", &["US"]),
+        ("oci", "us-gov-phoenix-1", &["US"]),
+        ("digitalocean", "atl1", &["US"]),
+        ("gcp", "nam3", &["US"]),
+        ("gcp", "nam14", &["US", "CA"]),
+        ("gcp", "eur5", &["GB", "BE", "NL"]),
+        ("gcp", "eur6", &["NL", "DE", "CH"]),
+        ("gcp", "nam-eur-asia1", &["US", "BE", "TW"]),
+        ("gcp", "asia1", &["JP", "KR"]),
+    ];
+    for (provider, id, countries) in cases {
+        let region = rules
+            .region(provider, id)
+            .unwrap_or_else(|| panic!("{provider}:{id} is not in the rule data"));
+        assert_eq!(&region.countries, countries, "{provider}:{id}");
+    }
+    // Spanner configurations are multi-regions and, read from background knowledge, unverified.
+    let eur6 = rules.region("gcp", "eur6").unwrap();
+    assert!(eur6.multi_region && !eur6.confidence.is_verified());
+    // Restricted and government regions keep the tag of their source.
+    assert_eq!(
+        rules.region("azure", "taiwannorth").unwrap().confidence,
+        Confidence::C2
+    );
+    // Same-country pairs: geo-redundant copies stay in the country.
+    for (region, paired) in [
+        ("swedencentral", "swedensouth"),
+        ("brazilsoutheast", "brazilsouth"),
+        ("uaecentral", "uaenorth"),
+        ("southafricawest", "southafricanorth"),
+        ("westindia", "southindia"),
+        ("australiacentral", "australiacentral2"),
+        ("indiasouthcentral", "centralindia"),
+    ] {
+        assert_eq!(
+            rules.region("azure", region).unwrap().paired.as_deref(),
+            Some(paired),
+            "{region}"
+        );
+    }
+}
+
+#[test]
+fn store_types_come_from_rule_data() {
+    let rules = rules();
+    assert_eq!(rules.store_types().count(), 43);
+    let bucket = rules.store_type("aws_s3_bucket").unwrap();
+    assert_eq!(
+        (
+            bucket.provider.as_str(),
+            bucket.name_argument.as_str(),
+            bucket.placement
+        ),
+        ("aws", "bucket", StorePlacement::AwsRegion)
+    );
+    let dataset = rules.store_type("google_bigquery_dataset").unwrap();
+    assert_eq!(dataset.placement, StorePlacement::ArgumentOrDefault);
+    assert_eq!(
+        (dataset.argument.as_deref(), dataset.default.as_deref()),
+        (Some("location"), Some("us"))
+    );
+    let database = rules.store_type("azurerm_mssql_database").unwrap();
+    assert_eq!(
+        (database.placement, database.argument.as_deref()),
+        (StorePlacement::Via, Some("server_id"))
+    );
+    // Compute and networking are not stores.
+    assert!(rules.store_type("aws_instance").is_none());
+    assert!(rules.store_type("aws_vpc").is_none());
+}
+
+#[test]
+fn registry_modules_are_found_by_every_form_of_their_source() {
+    let rules = rules();
+    assert!(rules.registry_modules().count() >= 15);
+    for source in [
+        "terraform-google-modules/sql-db/google//modules/postgresql",
+        "registry.terraform.io/terraform-google-modules/sql-db/google//modules/postgresql",
+        "github.com/terraform-google-modules/terraform-google-sql-db//modules/postgresql?ref=v26.1.1",
+        "git::https://github.com/terraform-google-modules/terraform-google-sql-db.git//modules/postgresql?ref=v26.1.1",
+        "git::ssh://git@github.com/terraform-google-modules/terraform-google-sql-db.git//modules/postgresql/",
+        "git@github.com:Terraform-Google-Modules/terraform-google-sql-db.git//modules/postgresql",
+        // The namespace the module was first published under, still resolved by the registry.
+        "GoogleCloudPlatform/sql-db/google//modules/postgresql",
+    ] {
+        let module = rules
+            .registry_module(source)
+            .unwrap_or_else(|| panic!("{source} is not found"));
+        assert_eq!(
+            (module.source.as_str(), module.submodule.as_str()),
+            (
+                "terraform-google-modules/sql-db/google",
+                "modules/postgresql"
+            ),
+            "{source}"
+        );
+        assert_eq!(module.default.as_deref(), Some("us-central1"));
+        assert_eq!(module.replicas.len(), 1);
+    }
+    // The root of sql-db creates no instance; other submodules are other records.
+    assert!(
+        rules
+            .registry_module("terraform-google-modules/sql-db/google")
+            .is_none()
+    );
+    assert!(
+        rules
+            .registry_module(
+                "terraform-google-modules/sql-db/google//modules/private_service_access"
+            )
+            .is_none()
+    );
+    assert_eq!(
+        rules
+            .registry_module("terraform-google-modules/sql-db/google//modules/safer_mysql")
+            .map(|m| m.when_unset),
+        Some(WhenUnset::Required)
+    );
+    let s3 = rules
+        .registry_module("terraform-aws-modules/s3-bucket/aws")
+        .unwrap();
+    assert_eq!(s3.when_unset, WhenUnset::ProviderRegion);
+    assert!(s3.confidence.is_verified());
+    assert_eq!(
+        rules
+            .registry_module("Azure/avm-res-storage-storageaccount/azurerm")
+            .map(|m| m.provider.as_str()),
+        Some("azure")
+    );
+    // Local paths, unknown modules and other hosts are not catalogued.
+    for source in [
+        "./modules/s3-bucket",
+        "../terraform-aws-s3-bucket",
+        "terraform-aws-modules/vpc/aws",
+        "app.terraform.io/acme/s3-bucket/aws",
+        "s3::https://s3.amazonaws.com/bucket/module.zip",
+        "",
+    ] {
+        assert!(rules.registry_module(source).is_none(), "{source}");
+    }
+}
+
+#[test]
+fn bad_catalogue_records_are_errors_at_their_position() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "stores.toml",
+        &format!(
+            "{META}\n[[store]]\nresource_type = \"aws_thing\"\nprovider = \"aws\"\ndescription = \"thing\"\nname_argument = \"name\"\nplacement = \"argument-or-default\"\nargument = \"location\"\n\n[[store]]\nresource_type = \"aws_other\"\nprovider = \"aws\"\ndescription = \"other\"\nname_argument = \"name\"\nplacement = \"aws-region\"\ndefault = \"us\"\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "modules.toml",
+        &format!(
+            "{META}\n[[module]]\nsource = \"acme/ledger/aws\"\nsubmodule = \"../escape\"\nrepositories = [\"https://github.com/acme/ledger\"]\nprovider = \"aws\"\ndescription = \"ledger\"\nwhen_unset = \"default\"\n"
+        ),
+    );
+    let errors = RuleSet::load(Some(dir.path())).unwrap_err();
+    let joined: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let joined = joined.join("\n");
+    let at = |file: &str, line: usize, column: usize, text: &str| {
+        assert!(
+            errors.iter().any(|e| e.file.ends_with(file)
+                && (e.line, e.column) == (line, column)
+                && e.message.contains(text)),
+            "no {file}:{line}:{column} {text} in\n{joined}"
+        );
+    };
+    // META is 6 lines, then a blank line: the first record starts on line 8.
+    at("stores.toml", 13, 13, "needs the provider's `default`");
+    at("stores.toml", 22, 11, "only read by `argument-or-default`");
+    at("modules.toml", 10, 13, "`submodule` is a path");
+    at("modules.toml", 11, 17, "not a repository address");
+    at("modules.toml", 14, 14, "needs the module's `default`");
+    assert_eq!(errors.len(), 5, "{joined}");
+}

@@ -3,13 +3,16 @@
 //!
 //! Files are grouped by directory, one Terraform module each. A directory that no other directory
 //! calls as a local module is a root: its variables come from tfvars files and defaults. Local
-//! module calls are followed with their inputs and providers; registry modules are opaque nodes.
+//! module calls are followed with their inputs and providers. A registry module that
+//! `rules/modules.toml` catalogues is the store it creates (see `registry`); other registry modules
+//! are opaque nodes. Which resource types are stores is rule data too (`rules/stores.toml`).
 //! A value that cannot be known without running Terraform makes the location `unknown`, with the
 //! reason, and is never guessed. Traps such as region-keyed AMI maps, registry hostnames in
 //! strings and comments produce nothing, because only store resources are read.
 
 mod eval;
 mod module;
+mod registry;
 mod resources;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
@@ -61,7 +64,27 @@ impl Extractor for Terraform {
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        extract_files(files, &azure_pairs(ctx.rules))
+        extract_files(files, ctx.rules)
+    }
+}
+
+/// What the Terraform extractor reads from rule data, prepared once per scan.
+pub(crate) struct Catalogue<'r> {
+    /// Registry modules that create stores (`rules/modules.toml`).
+    pub rules: &'r crate::rules::RuleSet,
+    /// Azure region -> the region its geo-redundant storage copies to.
+    pub azure_pairs: BTreeMap<String, String>,
+    /// Store resource types (`rules/stores.toml`).
+    pub store_types: resources::StoreTypes<'r>,
+}
+
+impl<'r> Catalogue<'r> {
+    pub(crate) fn new(rules: &'r crate::rules::RuleSet) -> Catalogue<'r> {
+        Catalogue {
+            rules,
+            azure_pairs: azure_pairs(rules),
+            store_types: resources::store_types(rules),
+        }
     }
 }
 
@@ -78,12 +101,12 @@ pub(crate) fn azure_pairs(rules: &crate::rules::RuleSet) -> BTreeMap<String, Str
         .collect()
 }
 
-/// Everything the Terraform in `files` says. Regions are resolved by the model; only the Azure
-/// region pairs (which region a geo-redundant copy goes to) come from rule data here.
-pub(crate) fn extract_files(
-    files: &[&SourceFile],
-    azure_pairs: &BTreeMap<String, String>,
-) -> Facts {
+/// Everything the Terraform in `files` says. Regions are resolved by the model; the store
+/// resource types, the registry modules that create stores and the Azure region pairs (which region
+/// a geo-redundant copy goes to) come from rule data here.
+pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet) -> Facts {
+    let catalogue = Catalogue::new(rules);
+    let catalogue = &catalogue;
     let mut facts = Facts::default();
     let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
     for file in files {
@@ -103,7 +126,7 @@ pub(crate) fn extract_files(
     // memory follows the largest module tree, not the whole repository.
     let first: Vec<(&Utf8PathBuf, FirstPass)> = by_dir
         .par_iter()
-        .map(|(dir, files)| (dir, first_pass(dir, files, azure_pairs)))
+        .map(|(dir, files)| (dir, first_pass(dir, files, catalogue)))
         .collect();
     let mut calls: BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>> = BTreeMap::new();
     let mut shapes: BTreeMap<&Utf8PathBuf, Shape> = BTreeMap::new();
@@ -167,7 +190,7 @@ pub(crate) fn extract_files(
     }
     let mut again: BTreeMap<&Utf8PathBuf, Found> = within
         .par_iter()
-        .map(|dir| (*dir, read_root(dir, &by_dir, &calls, azure_pairs)))
+        .map(|dir| (*dir, read_root(dir, &by_dir, &calls, catalogue)))
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
@@ -348,11 +371,7 @@ fn parse_all<'a>(
     parsed
 }
 
-fn first_pass(
-    dir: &Utf8PathBuf,
-    files: &[&SourceFile],
-    azure_pairs: &BTreeMap<String, String>,
-) -> FirstPass {
+fn first_pass(dir: &Utf8PathBuf, files: &[&SourceFile], catalogue: &Catalogue<'_>) -> FirstPass {
     let mut errors = Vec::new();
     let parsed = parse_all(files, Some(&mut errors));
     let refs: Vec<&Parsed<'_>> = parsed.iter().collect();
@@ -381,7 +400,7 @@ fn first_pass(
     let configured = module.has_configuration();
     let found = (calls.is_empty() && configured).then(|| {
         let modules = BTreeMap::from([(dir.clone(), module)]);
-        read_modules(dir, &modules, azure_pairs)
+        read_modules(dir, &modules, catalogue)
     });
     FirstPass {
         errors,
@@ -397,7 +416,7 @@ fn read_root(
     dir: &Utf8PathBuf,
     by_dir: &BTreeMap<Utf8PathBuf, Vec<&SourceFile>>,
     calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
-    azure_pairs: &BTreeMap<String, String>,
+    catalogue: &Catalogue<'_>,
 ) -> Found {
     let mut reached: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
     let mut queue = vec![dir];
@@ -429,17 +448,17 @@ fn read_root(
         .iter()
         .map(|(dir, files)| ((*dir).clone(), Module::new((*dir).clone(), files)))
         .collect();
-    read_modules(dir, &modules, azure_pairs)
+    read_modules(dir, &modules, catalogue)
 }
 
 /// Reads the root module at `dir`, following its calls into `modules`.
 fn read_modules(
     dir: &Utf8PathBuf,
     modules: &BTreeMap<Utf8PathBuf, Module<'_>>,
-    azure_pairs: &BTreeMap<String, String>,
+    catalogue: &Catalogue<'_>,
 ) -> Found {
     let mut found = Found {
-        azure_pairs: azure_pairs.clone(),
+        azure_pairs: catalogue.azure_pairs.clone(),
         ..Found::default()
     };
     if let Some(module) = modules.get(dir) {
@@ -451,7 +470,7 @@ fn read_modules(
             reported: BTreeSet::new(),
             memos: BTreeMap::new(),
         };
-        walk(&instance, modules, &mut found, &mut tree);
+        walk(&instance, modules, &mut found, &mut tree, catalogue);
     }
     found
 }
@@ -496,11 +515,13 @@ fn walk<'a>(
     modules: &'a BTreeMap<Utf8PathBuf, Module<'a>>,
     found: &mut Found,
     tree: &mut Tree,
+    catalogue: &Catalogue<'_>,
 ) {
     Reader {
         instance,
         found,
         names: BTreeMap::new(),
+        store_types: &catalogue.store_types,
     }
     .read();
     let module = instance.module;
@@ -561,10 +582,12 @@ fn walk<'a>(
                 );
                 child.memo = Rc::clone(tree.memos.entry(key).or_default());
                 tree.stack.push(target);
-                walk(&child, modules, found, tree);
+                walk(&child, modules, found, tree, catalogue);
                 tree.stack.pop();
             }
-            None => found.add_opaque_module(instance, &name, call.node, call.file, &source),
+            None => {
+                found.add_opaque_module(instance, &name, call.node, call.file, &source, catalogue)
+            }
         }
     }
     // Evaluations in this instance (its own, and its calls' inputs) that exceeded a bound.
@@ -582,7 +605,12 @@ impl Found {
         call: &hcl_edit::structure::Block,
         file: &SourceFile,
         source: &str,
+        catalogue: &Catalogue<'_>,
     ) {
+        if let Some(module) = catalogue.rules.registry_module(source) {
+            registry::add_module_store(self, instance, name, call, file, module, source);
+            return;
+        }
         let id = format!("{}module.{name}", instance.address);
         let mut node = NodeFact::new(id.clone(), Origin::Terraform);
         node.span = header_span(file, call);

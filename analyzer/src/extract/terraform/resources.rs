@@ -6,25 +6,26 @@ use super::module::{Instance, Resource, dotted};
 use crate::model::facts::{
     FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
+use crate::rules::{RuleSet, StorePlacement};
 use crate::source::{SourceFile, Span};
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block};
 use std::collections::BTreeMap;
 
-/// How a store type's location is found.
+/// How a store type's location is found (`rules/stores.toml`, `placement`).
 #[derive(Debug, Clone, Copy)]
-enum Placement {
+enum Placement<'r> {
     /// AWS: the resource's own `region` (provider 6+), else its provider's `region`.
     Aws,
     /// Google: the resource's own argument, else the `google` provider's `region`.
-    GoogleRegional(&'static str),
+    GoogleRegional(&'r str),
     /// The resource's own argument, required by the provider.
-    Own(&'static str),
+    Own(&'r str),
     /// The resource's own argument, else the provider's documented default.
-    OwnOrDefault(&'static str, &'static str),
+    OwnOrDefault(&'r str, &'r str),
     /// The location of the resource another argument references (an Azure database's server).
-    Via(&'static str),
+    Via(&'r str),
     /// `google_spanner_instance.config`: `regional-<region>` or a multi-region such as `eur3`.
     SpannerConfig,
     /// `google_pubsub_topic`: the regions of `message_storage_policy`, if any.
@@ -33,331 +34,58 @@ enum Placement {
     Cosmos,
 }
 
-/// A resource type that stores data.
+/// A resource type that stores data, as rule data describes it.
 #[derive(Debug)]
-struct StoreType {
-    resource_type: &'static str,
-    provider: &'static str,
-    description: &'static str,
+pub(crate) struct StoreType<'r> {
+    provider: &'r str,
+    description: &'r str,
     /// The argument that names the store, for its label.
-    name_argument: &'static str,
-    placement: Placement,
+    name_argument: &'r str,
+    placement: Placement<'r>,
 }
 
-const fn store(
-    resource_type: &'static str,
-    provider: &'static str,
-    description: &'static str,
-    name_argument: &'static str,
-    placement: Placement,
-) -> StoreType {
-    StoreType {
-        resource_type,
-        provider,
-        description,
-        name_argument,
-        placement,
+/// Every resource type read as a store, by type, from `rules/stores.toml`. Compute, networking and
+/// IAM resources are not stores.
+pub(crate) type StoreTypes<'r> = BTreeMap<&'r str, StoreType<'r>>;
+
+/// The store types of the rule data, borrowed from it. The loader has checked that every placement
+/// has the argument and default it reads; a record without them (which it would have refused) is
+/// left out rather than guessed.
+pub(crate) fn store_types(rules: &RuleSet) -> StoreTypes<'_> {
+    rules
+        .store_types()
+        .filter_map(|s| {
+            let argument = s.argument.as_deref();
+            let placement = match s.placement {
+                StorePlacement::AwsRegion => Placement::Aws,
+                StorePlacement::GoogleRegion => Placement::GoogleRegional(argument?),
+                StorePlacement::Argument => Placement::Own(argument?),
+                StorePlacement::ArgumentOrDefault => {
+                    Placement::OwnOrDefault(argument?, s.default.as_deref()?)
+                }
+                StorePlacement::Via => Placement::Via(argument?),
+                StorePlacement::SpannerConfig => Placement::SpannerConfig,
+                StorePlacement::PubsubStoragePolicy => Placement::PubSub,
+                StorePlacement::CosmosGeoLocation => Placement::Cosmos,
+            };
+            Some((
+                s.resource_type.as_str(),
+                StoreType {
+                    provider: &s.provider,
+                    description: &s.description,
+                    name_argument: &s.name_argument,
+                    placement,
+                },
+            ))
+        })
+        .collect()
+}
+
+impl<'i> Reader<'i, '_> {
+    /// The store type of a resource type, if it is one.
+    fn store_type(&self, resource_type: &str) -> Option<&'i StoreType<'i>> {
+        self.store_types.get(resource_type)
     }
-}
-
-/// Every resource type read as a store. Compute, networking and IAM resources are not stores.
-const STORE_TYPES: &[StoreType] = &[
-    store(
-        "aws_s3_bucket",
-        "aws",
-        "S3 bucket",
-        "bucket",
-        Placement::Aws,
-    ),
-    store(
-        "aws_db_instance",
-        "aws",
-        "RDS instance",
-        "identifier",
-        Placement::Aws,
-    ),
-    store(
-        "aws_rds_cluster",
-        "aws",
-        "Aurora cluster",
-        "cluster_identifier",
-        Placement::Aws,
-    ),
-    store(
-        "aws_docdb_cluster",
-        "aws",
-        "DocumentDB cluster",
-        "cluster_identifier",
-        Placement::Aws,
-    ),
-    store(
-        "aws_neptune_cluster",
-        "aws",
-        "Neptune cluster",
-        "cluster_identifier",
-        Placement::Aws,
-    ),
-    store(
-        "aws_dynamodb_table",
-        "aws",
-        "DynamoDB table",
-        "name",
-        Placement::Aws,
-    ),
-    store(
-        "aws_dynamodb_global_table",
-        "aws",
-        "DynamoDB global table",
-        "name",
-        Placement::Aws,
-    ),
-    store(
-        "aws_dynamodb_table_replica",
-        "aws",
-        "DynamoDB table replica",
-        "global_table_arn",
-        Placement::Aws,
-    ),
-    store(
-        "aws_elasticache_cluster",
-        "aws",
-        "ElastiCache cluster",
-        "cluster_id",
-        Placement::Aws,
-    ),
-    store(
-        "aws_elasticache_replication_group",
-        "aws",
-        "ElastiCache replication group",
-        "replication_group_id",
-        Placement::Aws,
-    ),
-    store(
-        "aws_elasticache_serverless_cache",
-        "aws",
-        "ElastiCache serverless cache",
-        "name",
-        Placement::Aws,
-    ),
-    store(
-        "aws_memorydb_cluster",
-        "aws",
-        "MemoryDB cluster",
-        "name",
-        Placement::Aws,
-    ),
-    store(
-        "aws_opensearch_domain",
-        "aws",
-        "OpenSearch domain",
-        "domain_name",
-        Placement::Aws,
-    ),
-    store(
-        "aws_elasticsearch_domain",
-        "aws",
-        "Elasticsearch domain",
-        "domain_name",
-        Placement::Aws,
-    ),
-    store(
-        "aws_redshift_cluster",
-        "aws",
-        "Redshift cluster",
-        "cluster_identifier",
-        Placement::Aws,
-    ),
-    store(
-        "aws_redshiftserverless_namespace",
-        "aws",
-        "Redshift Serverless namespace",
-        "namespace_name",
-        Placement::Aws,
-    ),
-    store(
-        "aws_kinesis_stream",
-        "aws",
-        "Kinesis stream",
-        "name",
-        Placement::Aws,
-    ),
-    store("aws_sqs_queue", "aws", "SQS queue", "name", Placement::Aws),
-    store("aws_sns_topic", "aws", "SNS topic", "name", Placement::Aws),
-    store(
-        "aws_efs_file_system",
-        "aws",
-        "EFS file system",
-        "creation_token",
-        Placement::Aws,
-    ),
-    store(
-        "aws_backup_vault",
-        "aws",
-        "Backup vault",
-        "name",
-        Placement::Aws,
-    ),
-    store(
-        "google_storage_bucket",
-        "gcp",
-        "Cloud Storage bucket",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "google_sql_database_instance",
-        "gcp",
-        "Cloud SQL instance",
-        "name",
-        Placement::GoogleRegional("region"),
-    ),
-    store(
-        "google_spanner_instance",
-        "gcp",
-        "Spanner instance",
-        "name",
-        Placement::SpannerConfig,
-    ),
-    // BigQuery places a dataset without `location` in the `US` multi-region (provider documentation).
-    store(
-        "google_bigquery_dataset",
-        "gcp",
-        "BigQuery dataset",
-        "dataset_id",
-        Placement::OwnOrDefault("location", "us"),
-    ),
-    store(
-        "google_firestore_database",
-        "gcp",
-        "Firestore database",
-        "name",
-        Placement::Own("location_id"),
-    ),
-    store(
-        "google_pubsub_topic",
-        "gcp",
-        "Pub/Sub topic",
-        "name",
-        Placement::PubSub,
-    ),
-    store(
-        "google_redis_instance",
-        "gcp",
-        "Memorystore for Redis instance",
-        "name",
-        Placement::GoogleRegional("region"),
-    ),
-    store(
-        "google_memcache_instance",
-        "gcp",
-        "Memorystore for Memcached instance",
-        "name",
-        Placement::GoogleRegional("region"),
-    ),
-    store(
-        "google_alloydb_cluster",
-        "gcp",
-        "AlloyDB cluster",
-        "cluster_id",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_storage_account",
-        "azure",
-        "storage account",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_mssql_server",
-        "azure",
-        "Azure SQL server",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_mssql_database",
-        "azure",
-        "Azure SQL database",
-        "name",
-        Placement::Via("server_id"),
-    ),
-    store(
-        "azurerm_mssql_managed_instance",
-        "azure",
-        "Azure SQL managed instance",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_sql_server",
-        "azure",
-        "Azure SQL server",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_sql_database",
-        "azure",
-        "Azure SQL database",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_cosmosdb_account",
-        "azure",
-        "Cosmos DB account",
-        "name",
-        Placement::Cosmos,
-    ),
-    store(
-        "azurerm_postgresql_flexible_server",
-        "azure",
-        "PostgreSQL flexible server",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_postgresql_server",
-        "azure",
-        "PostgreSQL server",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_mysql_flexible_server",
-        "azure",
-        "MySQL flexible server",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_redis_cache",
-        "azure",
-        "Azure Cache for Redis",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_servicebus_namespace",
-        "azure",
-        "Service Bus namespace",
-        "name",
-        Placement::Own("location"),
-    ),
-    store(
-        "azurerm_eventhub_namespace",
-        "azure",
-        "Event Hubs namespace",
-        "name",
-        Placement::Own("location"),
-    ),
-];
-
-fn store_type(resource_type: &str) -> Option<&'static StoreType> {
-    STORE_TYPES
-        .iter()
-        .find(|s| s.resource_type == resource_type)
 }
 
 /// A region as written (or why it is unknown), with where it is written.
@@ -445,6 +173,8 @@ pub(crate) struct Reader<'i, 'a> {
     /// Store type -> name argument value -> the first store of that type with that name, built
     /// once per type: a copy naming its destination by name does not evaluate every store again.
     pub names: BTreeMap<String, BTreeMap<String, String>>,
+    /// The store types of the rule data.
+    pub store_types: &'i StoreTypes<'i>,
 }
 
 impl std::fmt::Debug for Reader<'_, '_> {
@@ -468,7 +198,7 @@ impl<'a> Reader<'_, 'a> {
     pub(crate) fn read(&mut self) {
         let module = self.instance.module;
         for resource in &module.resources {
-            if let Some(kind) = store_type(&resource.resource_type) {
+            if let Some(kind) = self.store_type(&resource.resource_type) {
                 self.store(resource, kind, false);
             }
         }
@@ -558,7 +288,7 @@ impl<'a> Reader<'_, 'a> {
                 let span = span_of(file, attribute);
                 match self.referenced_resource(&attribute.value) {
                     Some((parent, false)) if depth < MAX_VIA_DEPTH => {
-                        match store_type(&parent.resource_type) {
+                        match self.store_type(&parent.resource_type) {
                             Some(parent_kind) => {
                                 let mut located = self.locate(&parent, parent_kind, depth + 1);
                                 located.span = span;
@@ -1057,7 +787,7 @@ impl<'a> Reader<'_, 'a> {
     ) -> Option<Endpoint> {
         let span = span_of(file, attribute);
         if let Some((resource, data)) = self.referenced_resource(&attribute.value) {
-            let kind = store_type(&resource.resource_type)?;
+            let kind = self.store_type(&resource.resource_type)?;
             let id = if data {
                 self.store(&resource, kind, true)
             } else {
@@ -1107,7 +837,7 @@ impl<'a> Reader<'_, 'a> {
 
     /// The store of type `expected` whose name argument evaluates to `name`.
     fn store_named(&mut self, expected: &str, name: &str) -> Option<String> {
-        let kind = store_type(expected)?;
+        let kind = self.store_type(expected)?;
         if !self.names.contains_key(expected) {
             let mut names = BTreeMap::new();
             for resource in self

@@ -16,7 +16,7 @@ fn scan(files: &[(&str, &str)]) -> (Vec<SourceFile>, Facts) {
         .collect();
     let refs: Vec<&SourceFile> = sources.iter().collect();
     let rules = crate::rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
-    let facts = extract_files(&refs, &super::azure_pairs(&rules));
+    let facts = extract_files(&refs, &rules);
     (sources, facts)
 }
 
@@ -271,7 +271,7 @@ module "exports_us" {
 }
 
 module "audit_log" {
-  source  = "terraform-aws-modules/s3-bucket/aws"
+  source  = "acme-platform/audit-bucket/aws"
   version = "4.1.2"
   region  = "ap-southeast-2"
 }
