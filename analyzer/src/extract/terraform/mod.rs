@@ -9,6 +9,7 @@
 //! strings and comments produce nothing, because only store resources are read.
 
 mod eval;
+mod instances;
 mod module;
 mod resources;
 #[cfg(test)]
@@ -497,12 +498,7 @@ fn walk<'a>(
     found: &mut Found,
     tree: &mut Tree,
 ) {
-    Reader {
-        instance,
-        found,
-        names: BTreeMap::new(),
-    }
-    .read();
+    Reader::new(instance, found).read();
     let module = instance.module;
     for call in &module.calls {
         let Some(name) = call.node.labels.first().map(|l| l.as_str().to_string()) else {
@@ -542,29 +538,57 @@ fn walk<'a>(
                     );
                     continue;
                 }
-                tree.instances += 1;
-                tree.size = tree.size.saturating_add(child_module.size());
-                let mut child = Instance::child(instance, &name, call.node, child_module);
-                // The call's name appears only in the reason for a variable the call leaves unset.
-                let unset = child_module.variables.iter().any(|(variable, declared)| {
-                    !child.inputs.contains_key(variable)
-                        && declared
-                            .node
-                            .body
-                            .get_attribute("default")
-                            .is_none_or(|default| default.value.is_null())
-                });
-                let key = (
-                    target.clone(),
-                    unset.then(|| name.clone()),
-                    child.inputs.clone(),
-                );
-                child.memo = Rc::clone(tree.memos.entry(key).or_default());
-                tree.stack.push(target);
-                walk(&child, modules, found, tree);
-                tree.stack.pop();
+                for (suffix, bindings) in call_instances(instance, call.node, found) {
+                    if tree.instances >= MAX_MODULE_INSTANCES
+                        || tree.size.saturating_add(child_module.size()) > MAX_TREE_SIZE
+                    {
+                        tree.report(
+                            found,
+                            span,
+                            format!("terraform: the module tree exceeds {MAX_MODULE_INSTANCES} module instances or {MAX_TREE_SIZE} resources and module calls; `module.{name}` and the calls below it were not evaluated"),
+                        );
+                        break;
+                    }
+                    tree.instances += 1;
+                    tree.size = tree.size.saturating_add(child_module.size());
+                    let mut child = Instance::child(
+                        instance,
+                        &name,
+                        (&suffix, &bindings),
+                        call.node,
+                        child_module,
+                    );
+                    // The call's name appears only in the reason for a variable the call leaves unset.
+                    let unset = child_module.variables.iter().any(|(variable, declared)| {
+                        !child.inputs.contains_key(variable)
+                            && declared
+                                .node
+                                .body
+                                .get_attribute("default")
+                                .is_none_or(|default| default.value.is_null())
+                    });
+                    let key = (
+                        target.clone(),
+                        unset.then(|| name.clone()),
+                        child.inputs.clone(),
+                    );
+                    child.memo = Rc::clone(tree.memos.entry(key).or_default());
+                    tree.stack.push(target.clone());
+                    walk(&child, modules, found, tree);
+                    tree.stack.pop();
+                }
             }
-            None => found.add_opaque_module(instance, &name, call.node, call.file, &source),
+            None => {
+                for (suffix, bindings) in call_instances(instance, call.node, found) {
+                    found.add_opaque_module(
+                        instance,
+                        (&name, &suffix, &bindings),
+                        call.node,
+                        call.file,
+                        &source,
+                    );
+                }
+            }
         }
     }
     // Evaluations in this instance (its own, and its calls' inputs) that exceeded a bound.
@@ -573,17 +597,36 @@ fn walk<'a>(
     }
 }
 
+/// The instances of a module call (see `instances::repetition`): none when it is switched off
+/// (`count = 0`), one without an index when its `count` or `for_each` is unknown.
+fn call_instances(
+    instance: &Instance<'_>,
+    call: &hcl_edit::structure::Block,
+    found: &Found,
+) -> Vec<(String, eval::Bindings)> {
+    let limit = instances::MAX_EXPANDED.saturating_sub(found.expanded.get());
+    let list = match instances::repetition(call, instance, limit) {
+        instances::Repeat::Once => vec![(String::new(), eval::Bindings::default())],
+        instances::Repeat::Each(list) => list,
+        instances::Repeat::Unknown(bindings, _) => vec![(String::new(), bindings)],
+    };
+    found
+        .expanded
+        .set(found.expanded.get().saturating_add(list.len()));
+    list
+}
+
 impl Found {
     /// A registry or remote module: opaque, located only when its inputs name a region.
     fn add_opaque_module(
         &mut self,
         instance: &Instance<'_>,
-        name: &str,
+        (name, suffix, bindings): (&str, &str, &eval::Bindings),
         call: &hcl_edit::structure::Block,
         file: &SourceFile,
         source: &str,
     ) {
-        let id = format!("{}module.{name}", instance.address);
+        let id = format!("{}module.{name}{suffix}", instance.address);
         let mut node = NodeFact::new(id.clone(), Origin::Terraform);
         node.span = header_span(file, call);
         node.label = Some(format!("module `{source}`"));
@@ -606,7 +649,7 @@ impl Found {
                 };
                 let span = resources::span_of(file, attribute);
                 node.location = Some(
-                    match eval::eval(&attribute.value, instance)
+                    match eval::eval_with(&attribute.value, instance, bindings)
                         .ok()
                         .and_then(|v| v.as_text())
                     {

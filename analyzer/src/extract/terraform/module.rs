@@ -2,7 +2,7 @@
 //! providers, resources, module calls, tfvars), and instances of a module with their inputs and
 //! provider configurations.
 
-use super::eval::{Budget, Eval, Memo, eval, eval_literal, key_of};
+use super::eval::{Bindings, Budget, Eval, Memo, eval, eval_literal, eval_with, key_of};
 use crate::source::SourceFile;
 use camino::{Utf8Path, Utf8PathBuf};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
@@ -305,13 +305,16 @@ impl<'a> Instance<'a> {
         instance
     }
 
-    /// A module call from `parent` to `module`.
+    /// A module call from `parent` to `module`: the instance `suffix` (`[0]`, `["eu"]`, empty
+    /// for a call without `count` or `for_each`), whose inputs are evaluated with what it binds.
     pub(crate) fn child(
         parent: &Instance<'a>,
         call_name: &str,
+        instance: (&str, &Bindings),
         call: &Block,
         module: &'a Module<'a>,
     ) -> Instance<'a> {
+        let (suffix, bindings) = instance;
         const META: [&str; 6] = [
             "source",
             "version",
@@ -324,7 +327,12 @@ impl<'a> Instance<'a> {
             .body
             .attributes()
             .filter(|a| !META.contains(&a.key.value().as_str()))
-            .map(|a| (a.key.value().as_str().to_string(), eval(&a.value, parent)))
+            .map(|a| {
+                (
+                    a.key.value().as_str().to_string(),
+                    eval_with(&a.value, parent, bindings),
+                )
+            })
             .collect();
         // Default (unaliased) provider configurations are inherited; `providers = { ... }` maps others.
         let mut providers: BTreeMap<String, ProviderConfig> = parent
@@ -359,7 +367,7 @@ impl<'a> Instance<'a> {
         }
         let mut instance = Instance {
             module,
-            address: format!("{}module.{call_name}.", parent.address),
+            address: format!("{}module.{call_name}{suffix}.", parent.address),
             call: Some(call_name.to_string()),
             inputs,
             providers,
