@@ -709,7 +709,8 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     /// Why `name` (`each`, `count`, an iterator) has no value here.
     fn unbound(&self, name: &str) -> String {
         match self.bindings.and_then(|b| b.unknown.get(name)) {
-            Some(reason) => format!("`{name}` is unknown: {reason}"),
+            // The reason names the collection that could not be evaluated.
+            Some(reason) => reason.clone(),
             None => match name {
                 "each" => "`each` is only known in a block with `for_each`".into(),
                 "count" => "`count.index` is only known in a block with `count`".into(),

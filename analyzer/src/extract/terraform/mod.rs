@@ -515,9 +515,15 @@ fn walk<'a>(
         match local_source(&module.dir, &source) {
             Some(target) => {
                 let Some(child_module) = modules.get(&target) else {
+                    // The repository's root directory is the empty path: name it in words.
+                    let place = if target.as_str().is_empty() {
+                        "the root of the scanned directory".to_string()
+                    } else {
+                        format!("`{target}`")
+                    };
                     found.problems.push((
                         span,
-                        format!("terraform: `module.{name}`: no Terraform files at `{target}`"),
+                        format!("terraform: `module.{name}`: `{source}` points to {place}, which holds no Terraform files that were scanned; the module's stores are not read"),
                     ));
                     continue;
                 };

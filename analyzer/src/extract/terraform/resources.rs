@@ -975,8 +975,9 @@ impl<'i, 'a> Reader<'i, 'a> {
             _ => None,
         };
         for (index, (region, span)) in replicas.into_iter().enumerate() {
-            // A legacy global table lists its own region among its replicas.
-            if region.as_ref().ok() == own_region.as_ref() {
+            // A legacy global table lists its own region among its replicas. A replica whose
+            // region is unknown is kept even when the table's own region is unknown too.
+            if region.is_ok() && region.as_ref().ok() == own_region.as_ref() {
                 continue;
             }
             let replica_id = match &region {
