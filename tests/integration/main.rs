@@ -21,5 +21,5 @@ mod policy_from;
 mod properties;
 mod safety;
 mod sarif;
-mod terraform_instances;
 mod support;
+mod terraform_instances;

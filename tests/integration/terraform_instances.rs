@@ -54,13 +54,22 @@ fn location(stores: &BTreeMap<String, (String, String)>, id: &str) -> String {
 fn count_and_for_each_make_one_store_per_instance_and_none_when_switched_off() {
     let report = scan(&fixtures_dir().join("tf-instances-count-foreach"));
     let stores = stores(&report);
-    assert_eq!(location(&stores, "aws_s3_bucket.exports[\"eu\"]"), "aws:eu-central-1");
+    assert_eq!(
+        location(&stores, "aws_s3_bucket.exports[\"eu\"]"),
+        "aws:eu-central-1"
+    );
     assert_eq!(
         location(&stores, "aws_s3_bucket.exports[\"singapore\"]"),
         "aws:ap-southeast-1"
     );
-    assert_eq!(location(&stores, "aws_s3_bucket.archive[0]"), "aws:eu-west-1");
-    assert_eq!(location(&stores, "aws_s3_bucket.archive[1]"), "aws:ap-south-1");
+    assert_eq!(
+        location(&stores, "aws_s3_bucket.archive[0]"),
+        "aws:eu-west-1"
+    );
+    assert_eq!(
+        location(&stores, "aws_s3_bucket.archive[1]"),
+        "aws:ap-south-1"
+    );
     // A set has each element once: Stockholm is written twice and is one queue.
     let queues: Vec<&String> = stores
         .keys()
@@ -111,7 +120,9 @@ fn dynamic_blocks_make_one_replica_or_copy_per_element() {
         "aws:eu-west-3"
     );
     assert!(
-        !stores.keys().any(|id| id.starts_with("aws_dynamodb_table.audit@")),
+        !stores
+            .keys()
+            .any(|id| id.starts_with("aws_dynamodb_table.audit@")),
         "an empty collection generates no replica: {stores:#?}"
     );
     // A replica over a collection read at apply time is a copy of unknown place, with the reason.
@@ -153,7 +164,10 @@ fn module_calls_have_instances_and_the_repository_root_module_is_followed() {
     );
     // `aws.dr` reaches the replica through two levels of `providers`.
     assert_eq!(
-        location(&stores, "module.bucket.module.replica[0].aws_s3_bucket.this"),
+        location(
+            &stores,
+            "module.bucket.module.replica[0].aws_s3_bucket.this"
+        ),
         "aws:ap-southeast-1"
     );
     assert!(findings(&report, "input-error").is_empty(), "{report:#}");
@@ -222,4 +236,33 @@ fn repetitions_are_bounded() {
     assert!(wide.contains("every instance"), "{wide}");
     let (_, huge) = &stores["module.many[\"a\"].aws_sqs_queue.huge"];
     assert!(huge.contains("every instance"), "{huge}");
+}
+
+#[test]
+fn members_of_a_global_database_in_two_module_instances_replicate() {
+    let report = scan(&fixtures_dir().join("tf-instances-global-cluster"));
+    let flows: Vec<(String, String)> = report["flows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["from"].as_str().unwrap_or_default().to_string(),
+                f["to"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        flows.contains(&(
+            "module.primary.aws_rds_cluster.this".into(),
+            "module.secondary.aws_rds_cluster.this".into()
+        )),
+        "{flows:#?}"
+    );
+    assert!(
+        !flows
+            .iter()
+            .any(|(from, to)| from.contains("reporting") || to.contains("reporting")),
+        "a cluster in no global database copies nothing: {flows:#?}"
+    );
 }

@@ -454,6 +454,7 @@ fn read_modules(
         };
         walk(&instance, modules, &mut found, &mut tree);
     }
+    found.link_global_clusters();
     found
 }
 

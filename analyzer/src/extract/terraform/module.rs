@@ -246,6 +246,10 @@ pub(crate) struct Instance<'a> {
     /// The module call's name, `None` for the root.
     pub call: Option<String>,
     pub inputs: BTreeMap<String, Eval>,
+    /// Inputs that name a resource of the calling module (`aws_rds_global_cluster.this.id`), by
+    /// input name: the resource's address in the module tree. A resource's id is only known after
+    /// apply, but which resource it is, is known.
+    pub input_refs: BTreeMap<String, String>,
     /// Provider configurations by key: `aws`, `aws.replica`, `google`.
     pub providers: BTreeMap<String, ProviderConfig>,
     pub depth: usize,
@@ -296,6 +300,7 @@ impl<'a> Instance<'a> {
             address: String::new(),
             call: None,
             inputs: auto,
+            input_refs: BTreeMap::new(),
             providers: BTreeMap::new(),
             depth: 0,
             memo: Rc::default(),
@@ -365,11 +370,21 @@ impl<'a> Instance<'a> {
                 providers.insert(key, config);
             }
         }
+        let input_refs = call
+            .body
+            .attributes()
+            .filter(|a| !META.contains(&a.key.value().as_str()))
+            .filter_map(|a| {
+                resource_address(&a.value, parent)
+                    .map(|address| (a.key.value().as_str().to_string(), address))
+            })
+            .collect();
         let mut instance = Instance {
             module,
             address: format!("{}module.{call_name}{suffix}.", parent.address),
             call: Some(call_name.to_string()),
             inputs,
+            input_refs,
             providers,
             depth: parent.depth + 1,
             memo: Rc::default(),
@@ -379,6 +394,29 @@ impl<'a> Instance<'a> {
         let own = own_providers(&instance);
         instance.providers.extend(own);
         instance
+    }
+}
+
+/// The address in the module tree of the resource an input expression names: `type.name.attr` of
+/// a resource of `parent`'s module, or `var.x` that `parent` itself received as such.
+fn resource_address(expr: &Expression, parent: &Instance<'_>) -> Option<String> {
+    let Expression::Traversal(traversal) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    let first = match traversal.operators.first().map(|op| op.value()) {
+        Some(TraversalOperator::GetAttr(ident)) => ident.value().as_str(),
+        _ => return None,
+    };
+    match root.value().as_str() {
+        "var" => parent.input_refs.get(first).cloned(),
+        "local" | "data" | "module" | "each" | "count" | "self" | "path" | "terraform" => None,
+        resource_type => parent
+            .module
+            .resource(resource_type, first)
+            .map(|_| format!("{}{resource_type}.{first}", parent.address)),
     }
 }
 

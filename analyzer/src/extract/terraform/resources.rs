@@ -417,6 +417,9 @@ pub(crate) struct Found {
     pub azure_pairs: BTreeMap<String, String>,
     /// Instances and generated blocks expanded so far in the module tree (see `MAX_EXPANDED`).
     pub expanded: std::cell::Cell<usize>,
+    /// Members of Aurora global databases by global cluster, over the module tree: linked once
+    /// the whole tree is read (see `link_global_clusters`).
+    pub global_clusters: BTreeMap<String, Vec<Member>>,
 }
 
 impl Found {
@@ -1323,14 +1326,25 @@ impl<'i, 'a> Reader<'i, 'a> {
                 continue;
             };
             for (id, bindings) in self.instances_of(resource) {
+                // A global cluster resource is named by its address in the module tree, so that
+                // members in different module instances (a module called once per region, the
+                // cluster's id passed in as an input) are one group.
                 let key = match self.referenced_resource(&attribute.value) {
-                    Some((global, _)) => format!("{}.{}", global.resource_type, global.name),
-                    None => match eval_with(&attribute.value, self.instance, &bindings)
-                        .ok()
-                        .and_then(|v| v.as_text())
+                    Some((global, _)) => format!(
+                        "{}{}.{}",
+                        self.instance.address, global.resource_type, global.name
+                    ),
+                    None => match input_variable(&attribute.value)
+                        .and_then(|name| self.instance.input_refs.get(name))
                     {
-                        Some(text) => text,
-                        None => continue,
+                        Some(address) => address.clone(),
+                        None => match eval_with(&attribute.value, self.instance, &bindings)
+                            .ok()
+                            .and_then(|v| v.as_text())
+                        {
+                            Some(text) => text,
+                            None => continue,
+                        },
                     },
                 };
                 let mut primary = [
@@ -1342,11 +1356,10 @@ impl<'i, 'a> Reader<'i, 'a> {
                 .iter()
                 .any(|argument| body.has_attribute(argument));
                 // The global cluster may name its source cluster explicitly.
-                if let Some(source) = module
-                    .resource(
-                        "aws_rds_global_cluster",
-                        key.trim_start_matches("aws_rds_global_cluster."),
-                    )
+                if let Some(source) = key
+                    .strip_prefix(&self.instance.address)
+                    .and_then(|local| local.strip_prefix("aws_rds_global_cluster."))
+                    .and_then(|name| module.resource("aws_rds_global_cluster", name))
                     .and_then(|global| {
                         global
                             .block
@@ -1368,6 +1381,21 @@ impl<'i, 'a> Reader<'i, 'a> {
                 ));
             }
         }
+        for (key, members) in groups {
+            self.found
+                .global_clusters
+                .entry(key)
+                .or_default()
+                .extend(members);
+        }
+    }
+}
+
+impl Found {
+    /// Aurora global databases over the whole module tree: member clusters copy from the primary
+    /// cluster, or from each other when no single primary is known.
+    pub(crate) fn link_global_clusters(&mut self) {
+        let groups = std::mem::take(&mut self.global_clusters);
         for members in groups.values() {
             let primaries: Vec<_> = members.iter().filter(|m| m.3).collect();
             let sources: Vec<_> = if primaries.len() == 1 {
@@ -1377,7 +1405,7 @@ impl<'i, 'a> Reader<'i, 'a> {
             };
             for source in &sources {
                 for member in members.iter().filter(|m| m.0 != source.0) {
-                    self.found.add_flow(
+                    self.add_flow(
                         NodeRef {
                             id: source.0.clone(),
                             span: source.1,
@@ -1391,6 +1419,16 @@ impl<'i, 'a> Reader<'i, 'a> {
                 }
             }
         }
+    }
+}
+
+/// The variable an expression is, when it is exactly `var.name`.
+fn input_variable(expr: &Expression) -> Option<&str> {
+    match first_traversal(expr)? {
+        ("var", attrs, None) if attrs.len() == 1 && matches!(expr, Expression::Traversal(_)) => {
+            attrs.first().copied()
+        }
+        _ => None,
     }
 }
 
