@@ -266,3 +266,35 @@ fn members_of_a_global_database_in_two_module_instances_replicate() {
         "a cluster in no global database copies nothing: {flows:#?}"
     );
 }
+
+/// A module whose outputs read its own outputs through calls of itself: each output is read a
+/// bounded number of times, whatever the fan-out, and the scan finishes.
+#[test]
+fn module_outputs_that_call_themselves_are_bounded() {
+    let repo = tempfile::tempdir().unwrap();
+    let fan: Vec<&str> = std::iter::repeat_n("module.again.out", 12).collect();
+    std::fs::create_dir_all(repo.path().join("env")).unwrap();
+    std::fs::create_dir_all(repo.path().join("loop")).unwrap();
+    std::fs::write(
+        repo.path().join("loop/main.tf"),
+        format!(
+            "module \"again\" {{\n  source = \"./\"\n}}\n\noutput \"out\" {{\n  value = try({})\n}}\n",
+            fan.join(", ")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("env/main.tf"),
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\nmodule \"loop\" {\n  source = \"../loop\"\n}\n\nresource \"aws_sqs_queue\" \"q\" {\n  name   = \"q\"\n  region = module.loop.out\n}\n",
+    )
+    .unwrap();
+    let output = borderline_bounded(
+        repo.path(),
+        &["scan", ".", "--format", "json", "--date", FIXTURE_DATE],
+        1024,
+        20,
+    );
+    assert_finished_within_bounds(&output, "module outputs calling themselves");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(stores(&report)["aws_sqs_queue.q"].0, "unknown");
+}

@@ -16,6 +16,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator};
 use hcl_edit::template::{Element, Template};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// How many references (variables, locals, resource arguments) one evaluation may follow. Real
 /// configurations need a handful; hostile inputs stop here, which also bounds the stack.
@@ -618,10 +619,15 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                         (self.local(name)?, 1)
                     }
                     "module" => {
-                        return Err(format!(
-                            "`module.{}` outputs are not evaluated",
-                            attr(0).unwrap_or("?")
-                        ));
+                        let name = attr(0).ok_or("`module` needs a call name")?;
+                        // `module.x.out`, or `module.x["key"].out` for a call with instances.
+                        let (at, index) = match operators.get(1).map(|op| op.value()) {
+                            Some(TraversalOperator::Index(key)) => (2, Some(key)),
+                            _ => (1, None),
+                        };
+                        let output =
+                            attr(at).ok_or_else(|| format!("`module.{name}` is a whole module"))?;
+                        (self.module_output(name, index, output)?, at + 1)
                     }
                     "data" => {
                         return Err(format!(
@@ -695,6 +701,77 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             };
         }
         Ok(value)
+    }
+
+    /// The value of output `output` of the local module that call `name` instantiates: the
+    /// `output` block evaluated in that instance, with the call's inputs.
+    fn module_output(&mut self, name: &str, index: Option<&Expression>, output: &str) -> Eval {
+        let instance = self.instance;
+        let call = instance
+            .module
+            .calls
+            .iter()
+            .find(|call| call.node.labels.first().map(|l| l.as_str()) == Some(name))
+            .ok_or_else(|| format!("`module.{name}` is not called in this module"))?;
+        let source = super::call_source(call.node)
+            .ok_or_else(|| format!("`module.{name}` has no literal `source`"))?;
+        let opaque = || {
+            format!(
+                "`module.{name}.{output}` comes from a module borderline does not read (`{source}`)"
+            )
+        };
+        let target =
+            super::module::local_source(&instance.module.dir, &source).ok_or_else(opaque)?;
+        let module = instance
+            .modules
+            .and_then(|modules| modules.get(&target))
+            .ok_or_else(opaque)?;
+        if instance.depth >= super::MAX_MODULE_DEPTH {
+            return Err(format!(
+                "`module.{name}.{output}`: modules call each other in a cycle or nest too deeply"
+            ));
+        }
+        let value = module
+            .outputs
+            .get(output)
+            .ok_or_else(|| format!("`module.{name}` has no output `{output}`"))?;
+        let instances =
+            match super::instances::repetition(call.node, instance, super::instances::MAX_REPEAT) {
+                super::instances::Repeat::Once => vec![(String::new(), Bindings::default())],
+                super::instances::Repeat::Each(list) => list,
+                super::instances::Repeat::Unknown(_, reason) => {
+                    return Err(format!("`module.{name}`: {reason}"));
+                }
+            };
+        let (suffix, bindings) = match (index, instances.as_slice()) {
+            (None, [(suffix, bindings)]) if suffix.is_empty() => (suffix.clone(), bindings),
+            (None, _) => {
+                return Err(format!(
+                    "`module.{name}` has instances: `module.{name}.{output}` is not one value"
+                ));
+            }
+            (Some(key), list) => {
+                let key = self
+                    .eval(key)?
+                    .as_text()
+                    .ok_or("an index is not a string or number")?;
+                list.iter()
+                    .find(|(suffix, _)| {
+                        *suffix == format!("[{key}]") || *suffix == format!("[\"{key}\"]")
+                    })
+                    .map(|(suffix, bindings)| (suffix.clone(), bindings))
+                    .ok_or_else(|| format!("`module.{name}` has no instance `{key}`"))?
+            }
+        };
+        let mut child = Instance::child(instance, name, (&suffix, bindings), call.node, module);
+        child.memo = Rc::clone(
+            instance
+                .children
+                .borrow_mut()
+                .entry(format!("{name}{suffix}"))
+                .or_default(),
+        );
+        eval(&value.node.value, &child)
     }
 
     /// The key and value bound to `name`, or why there is none.

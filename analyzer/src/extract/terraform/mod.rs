@@ -444,7 +444,7 @@ fn read_modules(
         ..Found::default()
     };
     if let Some(module) = modules.get(dir) {
-        let instance = Instance::root(module, Rc::new(eval::Budget::default()));
+        let instance = Instance::root(module, modules, Rc::new(eval::Budget::default()));
         let mut tree = Tree {
             stack: vec![dir.clone()],
             instances: 1,

@@ -53,6 +53,8 @@ pub(crate) struct Module<'a> {
     pub resources: Vec<Resource<'a>>,
     pub data_sources: Vec<Resource<'a>>,
     pub calls: Vec<Item<'a, Block>>,
+    /// The `value` of each `output` block, by output name.
+    pub outputs: BTreeMap<String, Item<'a, Attribute>>,
     /// `.tfvars` files with their file names, in Terraform's load order.
     pub tfvars: Vec<Item<'a, Body>>,
     /// `resources` and `data_sources` by (type, name): the first of each, as Terraform would
@@ -139,6 +141,15 @@ impl<'a> Module<'a> {
                     ("module", [name]) => {
                         module.own_body(parsed.file, &block.body, &format!("module.{name}"));
                         module.calls.push(item);
+                    }
+                    ("output", [name]) => {
+                        if let Some(value) = block.body.get_attribute("value") {
+                            module.own(parsed.file, value, format!("output.{name}"));
+                            module.outputs.entry((*name).to_string()).or_insert(Item {
+                                file: parsed.file,
+                                node: value,
+                            });
+                        }
                     }
                     _ => {}
                 }
@@ -255,13 +266,23 @@ pub(crate) struct Instance<'a> {
     pub depth: usize,
     /// What this instance remembers of its evaluations (shared with identical instances).
     pub memo: Rc<Memo>,
+    /// The local modules of the tree, where `module.x.output` finds the module `x` calls.
+    pub modules: Option<&'a BTreeMap<Utf8PathBuf, Module<'a>>>,
+    /// The memos of the module calls whose outputs this instance has read, by call name and
+    /// instance suffix: reading `module.x.out` again reuses what the call's instance evaluated.
+    pub children: std::cell::RefCell<BTreeMap<String, Rc<Memo>>>,
     /// The evaluation budget of the whole module tree.
     pub budget: Rc<Budget>,
 }
 
 impl<'a> Instance<'a> {
-    /// The root module: variables come from tfvars files and defaults.
-    pub(crate) fn root(module: &'a Module<'a>, budget: Rc<Budget>) -> Instance<'a> {
+    /// The root module: variables come from tfvars files and defaults; `modules` are the local
+    /// modules of its tree.
+    pub(crate) fn root(
+        module: &'a Module<'a>,
+        modules: &'a BTreeMap<Utf8PathBuf, Module<'a>>,
+        budget: Rc<Budget>,
+    ) -> Instance<'a> {
         let mut auto: BTreeMap<String, Eval> = BTreeMap::new();
         let mut explicit: BTreeMap<String, Vec<(String, Eval)>> = BTreeMap::new();
         for item in &module.tfvars {
@@ -304,6 +325,8 @@ impl<'a> Instance<'a> {
             providers: BTreeMap::new(),
             depth: 0,
             memo: Rc::default(),
+            modules: Some(modules),
+            children: Default::default(),
             budget,
         };
         instance.providers = own_providers(&instance);
@@ -388,6 +411,8 @@ impl<'a> Instance<'a> {
             providers,
             depth: parent.depth + 1,
             memo: Rc::default(),
+            modules: parent.modules,
+            children: Default::default(),
             budget: Rc::clone(&parent.budget),
         };
         // A provider block inside the module (legacy style) configures its own resources.
