@@ -377,7 +377,8 @@ impl<'a> Instance<'a> {
                     ObjectKey::Ident(ident) => Some(ident.value().as_str().to_string()),
                     ObjectKey::Expression(expr) => dotted(expr),
                 };
-                let (Some(key), Some(target)) = (key, dotted(value.expr())) else {
+                let (Some(key), Some(target)) = (key, provider_key(value.expr(), parent, bindings))
+                else {
                     continue;
                 };
                 let config =
@@ -462,15 +463,75 @@ fn own_providers(instance: &Instance<'_>) -> BTreeMap<String, ProviderConfig> {
             Some(alias) => format!("{name}.{alias}"),
             None => name.clone(),
         };
-        let region = match item.node.body.get_attribute("region") {
-            Some(attribute) => eval(&attribute.value, instance),
-            None => Err(format!(
-                "provider `{key}` sets no `region`; it comes from the environment when Terraform runs"
-            )),
+        // OpenTofu 1.9 repeats a provider configuration with `for_each`: one configuration per
+        // key, `aws.by_region["eu"]`; when the keys are unknown, one whose region is unknown.
+        let repeated = match item.node.body.get_attribute("for_each") {
+            None => vec![(String::new(), Bindings::default(), None)],
+            Some(_) => match super::instances::repetition(
+                item.node,
+                instance,
+                super::instances::MAX_REPEAT,
+            ) {
+                super::instances::Repeat::Each(list) => list
+                    .into_iter()
+                    .map(|(suffix, bindings)| (suffix, bindings, None))
+                    .collect(),
+                super::instances::Repeat::Unknown(bindings, reason) => {
+                    vec![(String::new(), bindings, Some(reason))]
+                }
+                super::instances::Repeat::Once => Vec::new(),
+            },
         };
-        providers.entry(key).or_insert(ProviderConfig { region });
+        for (suffix, bindings, unknown) in repeated {
+            let key = format!("{key}{suffix}");
+            let region = match (unknown, item.node.body.get_attribute("region")) {
+                (Some(reason), _) => Err(format!("provider `{key}`: {reason}")),
+                (None, Some(attribute)) => eval_with(&attribute.value, instance, &bindings),
+                (None, None) => Err(format!(
+                    "provider `{key}` sets no `region`; it comes from the environment when Terraform runs"
+                )),
+            };
+            providers.entry(key).or_insert(ProviderConfig { region });
+        }
     }
     providers
+}
+
+/// The provider configuration an expression names: `aws.replica`, or one instance of a repeated
+/// configuration, `aws.by_region[each.key]` (its key evaluated with `bindings`) as
+/// `aws.by_region["eu"]`.
+pub(crate) fn provider_key(
+    expr: &Expression,
+    instance: &Instance<'_>,
+    bindings: &Bindings,
+) -> Option<String> {
+    if let Expression::Traversal(traversal) = expr
+        && let Some((last, rest)) = traversal.operators.split_last()
+        && let TraversalOperator::Index(index) = last.value()
+    {
+        let mut parts = vec![dotted(&traversal.expr)?];
+        for operator in rest {
+            match operator.value() {
+                TraversalOperator::GetAttr(ident) => parts.push(ident.value().as_str().to_string()),
+                _ => return None,
+            }
+        }
+        let base = parts.join(".");
+        // Keys that cannot be evaluated, or a repetition that could not be (one configuration
+        // without an index, of unknown region): the configuration as a whole.
+        let Some(key) = eval_with(index, instance, bindings)
+            .ok()
+            .and_then(|v| v.as_text())
+        else {
+            return Some(base);
+        };
+        let indexed = format!("{base}[\"{key}\"]");
+        if !instance.providers.contains_key(&indexed) && instance.providers.contains_key(&base) {
+            return Some(base);
+        }
+        return Some(indexed);
+    }
+    dotted(expr)
 }
 
 /// `aws.replica` from a traversal, or from the legacy string form `"aws.replica"`.

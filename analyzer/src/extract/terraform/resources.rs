@@ -3,7 +3,7 @@
 
 use super::eval::{Bindings, Eval, Value, describe, eval_with};
 use super::instances::{MAX_EXPANDED, Nested, Repeat, nested, repetition};
-use super::module::{Instance, Resource, dotted};
+use super::module::{Instance, Resource, provider_key};
 use crate::model::facts::{
     FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
@@ -799,7 +799,7 @@ impl<'i, 'a> Reader<'i, 'a> {
     fn provider_region(&self, resource: &Resource<'_>, default_provider: &str) -> LocatedAt {
         let chosen = resource.block.body.get_attribute("provider");
         let key = chosen
-            .and_then(|a| dotted(&a.value))
+            .and_then(|a| provider_key(&a.value, self.instance, &self.bindings))
             .unwrap_or_else(|| default_provider.to_string());
         let span = match chosen {
             Some(attribute) => span_of(resource.file, attribute),
