@@ -9,6 +9,9 @@
 //! strings and comments produce nothing, because only store resources are read.
 
 mod eval;
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod instance_tests;
 mod instances;
 mod module;
 mod resources;
