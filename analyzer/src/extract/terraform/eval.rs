@@ -763,7 +763,8 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                     .ok_or_else(|| format!("`module.{name}` has no instance `{key}`"))?
             }
         };
-        let mut child = Instance::child(instance, name, (&suffix, bindings), call.node, module);
+        let mut child =
+            Instance::child_for_output(instance, name, (&suffix, bindings), call.node, module);
         child.memo = Rc::clone(
             instance
                 .children

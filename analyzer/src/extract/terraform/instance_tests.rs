@@ -272,3 +272,58 @@ resource "azurerm_cosmosdb_account" "db" {
         "azure:southeastasia"
     );
 }
+
+/// Two calls of one module read each other's outputs, as terraform-aws-s3-bucket's examples do:
+/// no cycle is reported, and an output that needs neither input resolves.
+#[test]
+fn calls_reading_each_others_outputs_are_not_a_cycle() {
+    let facts = scan(&[
+        (
+            "main.tf",
+            r#"
+provider "aws" {
+  region = "eu-west-1"
+}
+
+module "a" {
+  source = "./bucket"
+  name   = "a"
+  peer   = module.b.arn
+}
+
+module "b" {
+  source = "./bucket"
+  name   = "b"
+  peer   = module.a.arn
+}
+
+resource "aws_sqs_queue" "q" {
+  name   = "q"
+  region = module.a.region
+}
+"#,
+        ),
+        (
+            "bucket/main.tf",
+            r#"
+variable "name" {}
+variable "peer" {}
+
+resource "aws_s3_bucket" "this" {
+  bucket = var.name
+}
+
+output "arn" {
+  value = "arn:aws:s3:::${var.name}"
+}
+
+output "region" {
+  value = "ap-south-1"
+}
+"#,
+        ),
+    ]);
+    let messages: Vec<&String> = facts.diagnostics.iter().map(|d| &d.message).collect();
+    assert!(messages.is_empty(), "no input error expected: {messages:?}");
+    assert_eq!(region(&facts, "aws_sqs_queue.q"), "aws:ap-south-1");
+}

@@ -342,6 +342,31 @@ impl<'a> Instance<'a> {
         call: &Block,
         module: &'a Module<'a>,
     ) -> Instance<'a> {
+        Instance::child_reading(parent, call_name, instance, call, module, false)
+    }
+
+    /// `child`, for reading one of its outputs from `parent` (`module.x.out`). Inputs that read
+    /// other modules' outputs are left unknown: Terraform orders values one by one, so two calls
+    /// may read each other's outputs without a cycle, but evaluating every input of an instance to
+    /// read one output would see one.
+    pub(crate) fn child_for_output(
+        parent: &Instance<'a>,
+        call_name: &str,
+        instance: (&str, &Bindings),
+        call: &Block,
+        module: &'a Module<'a>,
+    ) -> Instance<'a> {
+        Instance::child_reading(parent, call_name, instance, call, module, true)
+    }
+
+    fn child_reading(
+        parent: &Instance<'a>,
+        call_name: &str,
+        instance: (&str, &Bindings),
+        call: &Block,
+        module: &'a Module<'a>,
+        for_output: bool,
+    ) -> Instance<'a> {
         let (suffix, bindings) = instance;
         const META: [&str; 6] = [
             "source",
@@ -356,10 +381,12 @@ impl<'a> Instance<'a> {
             .attributes()
             .filter(|a| !META.contains(&a.key.value().as_str()))
             .map(|a| {
-                (
-                    a.key.value().as_str().to_string(),
-                    eval_with(&a.value, parent, bindings),
-                )
+                let name = a.key.value().as_str().to_string();
+                if for_output && reads_module_output(&a.value) {
+                    let reason = format!("`var.{name}` of `module.{call_name}` reads another module's output, which is not followed while reading this module's outputs");
+                    return (name, Err(reason));
+                }
+                (name, eval_with(&a.value, parent, bindings))
             })
             .collect();
         // Default (unaliased) provider configurations are inherited; `providers = { ... }` maps others.
@@ -421,6 +448,16 @@ impl<'a> Instance<'a> {
         instance.providers.extend(own);
         instance
     }
+}
+
+/// Whether an expression reads a module's output (`module.x.y` anywhere in it).
+fn reads_module_output(expr: &Expression) -> bool {
+    let text = expr.to_string();
+    text.match_indices("module").any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+        !before.is_some_and(ident) && text[at + "module".len()..].trim_start().starts_with('.')
+    })
 }
 
 /// The address in the module tree of the resource an input expression names: `type.name.attr` of
