@@ -298,3 +298,30 @@ fn module_outputs_that_call_themselves_are_bounded() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(stores(&report)["aws_sqs_queue.q"].0, "unknown");
 }
+
+/// A module call whose instances cannot be counted: its stores are one each, named without an
+/// index, and their labels say they stand for every instance.
+#[test]
+fn stores_of_a_module_call_with_unknown_instances_say_so() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("modules/queue")).unwrap();
+    std::fs::write(
+        repo.path().join("main.tf"),
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\ndata \"aws_regions\" \"all\" {}\n\nmodule \"queues\" {\n  source   = \"./modules/queue\"\n  for_each = toset(data.aws_regions.all.names)\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("modules/queue/main.tf"),
+        "resource \"aws_sqs_queue\" \"this\" {\n  name = \"orders\"\n}\n",
+    )
+    .unwrap();
+    let report = scan(repo.path());
+    let stores = stores(&report);
+    let (_, label) = stores
+        .get("module.queues.aws_sqs_queue.this")
+        .unwrap_or_else(|| panic!("{stores:#?}"));
+    assert!(
+        label.contains("every instance") && label.contains("module.queues"),
+        "{label}"
+    );
+}

@@ -266,6 +266,9 @@ pub(crate) struct Instance<'a> {
     pub depth: usize,
     /// What this instance remembers of its evaluations (shared with identical instances).
     pub memo: Rc<Memo>,
+    /// Why the instances of this module call (or of a call above it) cannot be counted: its
+    /// stores stand for every instance, and their labels say so.
+    pub unknown_repeat: Option<String>,
     /// The local modules of the tree, where `module.x.output` finds the module `x` calls.
     pub modules: Option<&'a BTreeMap<Utf8PathBuf, Module<'a>>>,
     /// The memos of the module calls whose outputs this instance has read, by call name and
@@ -325,6 +328,7 @@ impl<'a> Instance<'a> {
             providers: BTreeMap::new(),
             depth: 0,
             memo: Rc::default(),
+            unknown_repeat: None,
             modules: Some(modules),
             children: Default::default(),
             budget,
@@ -439,6 +443,12 @@ impl<'a> Instance<'a> {
             providers,
             depth: parent.depth + 1,
             memo: Rc::default(),
+            unknown_repeat: bindings
+                .unknown
+                .get("each")
+                .or_else(|| bindings.unknown.get("count"))
+                .map(|reason| format!("`module.{call_name}`'s {reason}"))
+                .or_else(|| parent.unknown_repeat.clone()),
             modules: parent.modules,
             children: Default::default(),
             budget: Rc::clone(&parent.budget),

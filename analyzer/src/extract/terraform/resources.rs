@@ -633,6 +633,8 @@ impl<'i, 'a> Reader<'i, 'a> {
             .get(&(resource.resource_type.clone(), resource.name.clone()))
         {
             label.push_str(&format!(", every instance (its {reason})"));
+        } else if let Some(reason) = &self.instance.unknown_repeat {
+            label.push_str(&format!(", every instance ({reason})"));
         }
         node.label = Some(label);
         self.found.add_node(node);
