@@ -143,7 +143,15 @@ fn dynamic_blocks_make_one_replica_or_copy_per_element() {
         .collect();
     assert_eq!(
         copies,
-        ["arn:aws:backup:ap-south-1:123456789012:backup-vault:dr-mumbai"]
+        [
+            "arn:aws:backup:ap-south-1:123456789012:backup-vault:dr-mumbai",
+            "aws_backup_vault.primary@copy:copy_action.value"
+        ]
+    );
+    // The copy over vaults listed when Terraform runs goes to a vault of unknown place.
+    assert_eq!(
+        location(&stores, "aws_backup_vault.primary@copy:copy_action.value"),
+        "unknown"
     );
 }
 

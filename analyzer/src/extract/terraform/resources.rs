@@ -1157,10 +1157,14 @@ impl<'i, 'a> Reader<'i, 'a> {
         expected: &str,
     ) {
         let Some(attribute) = destination else { return };
-        let Some(target) = self.endpoint(file, attribute, expected) else {
-            return;
-        };
         let span = span_of(file, attribute);
+        let target = match self.endpoint(file, attribute, expected) {
+            Some(target) => target,
+            None => match self.unknown_destination(source, attribute, expected, span) {
+                Some(target) => target,
+                None => return,
+            },
+        };
         self.found.add_flow(
             NodeRef {
                 id: source.id.clone(),
@@ -1172,6 +1176,33 @@ impl<'i, 'a> Reader<'i, 'a> {
             },
             span,
         );
+    }
+
+    /// A copy to a destination that cannot be evaluated (an input known only when Terraform runs,
+    /// a `dynamic` block over an unknown collection) is a copy to a store of unknown location,
+    /// with the reason, rather than no copy at all. A destination that names a resource of this
+    /// module that is no store, or is switched off, is no copy.
+    fn unknown_destination(
+        &mut self,
+        source: &Endpoint,
+        attribute: &Attribute,
+        expected: &str,
+        span: Option<Span>,
+    ) -> Option<Endpoint> {
+        if self.reference(&attribute.value).is_some() {
+            return None;
+        }
+        let reason = self.eval(&attribute.value).err()?;
+        let kind = store_type(expected)?;
+        let id = format!("{}@copy:{}", source.id, describe(&attribute.value));
+        let mut node = NodeFact::new(id.clone(), Origin::Terraform);
+        node.kind = Some(NodeKind::Store);
+        node.provider = Some(kind.provider.to_string());
+        node.span = span;
+        node.label = Some(format!("{}, copy of `{}`", kind.description, source.id));
+        node.location = Some(unknown(span, reason));
+        self.found.add_node(node);
+        Some(Endpoint { id, span })
     }
 
     /// A copy into `this` from the store `source` names; the flow is written where the source is named.
