@@ -23,3 +23,4 @@ mod properties;
 mod safety;
 mod sarif;
 mod support;
+mod terraform_instances;

@@ -16,6 +16,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator};
 use hcl_edit::template::{Element, Template};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// How many references (variables, locals, resource arguments) one evaluation may follow. Real
 /// configurations need a handful; hostile inputs stop here, which also bounds the stack.
@@ -149,13 +150,45 @@ pub(crate) fn describe(expr: &Expression) -> String {
 
 /// Evaluates an expression written in `instance`'s module.
 pub(crate) fn eval(expr: &Expression, instance: &Instance<'_>) -> Eval {
-    Evaluator {
-        instance,
-        depth: 0,
-        owners: Vec::new(),
-        cut: false,
+    Evaluator::new(instance, None).remembered(expr)
+}
+
+/// What the repetition of a block binds: `each.key`/`each.value` (`for_each`), `count.index`, and
+/// the iterators of `dynamic` blocks (`replica.value`, or the name `iterator = x` gives). A name
+/// whose collection cannot be evaluated is bound to the reason, so that what reads it is unknown
+/// with that reason rather than with a puzzling "not evaluated".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Bindings {
+    /// `each`: the instance's key and value.
+    pub each: Option<(Value, Value)>,
+    /// `count.index`.
+    pub count: Option<Value>,
+    /// Dynamic-block iterators by name: key and value.
+    pub iterators: BTreeMap<String, (Value, Value)>,
+    /// `each`, `count` or an iterator name whose collection is unknown, with why.
+    pub unknown: BTreeMap<String, String>,
+}
+
+impl Bindings {
+    /// Whether nothing is bound, so that evaluation may be remembered by expression alone.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.each.is_none()
+            && self.count.is_none()
+            && self.iterators.is_empty()
+            && self.unknown.is_empty()
     }
-    .remembered(expr)
+}
+
+/// Evaluates an expression of a repeated block (a resource with `count` or `for_each`, a module
+/// call's inputs, the content of a `dynamic` block) with what its repetition binds. The expression
+/// itself is not remembered, as its value differs from one repetition to the next; the locals,
+/// variables and resource arguments it reads are, because Terraform lets none of them read `each`,
+/// `count` or an iterator of the block that reads them.
+pub(crate) fn eval_with(expr: &Expression, instance: &Instance<'_>, bindings: &Bindings) -> Eval {
+    if bindings.is_empty() {
+        return eval(expr, instance);
+    }
+    Evaluator::new(instance, Some(bindings)).eval(expr)
 }
 
 /// Evaluates a literal expression (tfvars files hold only literals).
@@ -213,6 +246,8 @@ pub(crate) fn key_of(expr: &Expression) -> usize {
 
 struct Evaluator<'i, 'a> {
     instance: &'i Instance<'a>,
+    /// What the repeated block being evaluated binds; `None` inside remembered values.
+    bindings: Option<&'i Bindings>,
     depth: usize,
     /// The locals and arguments being evaluated, innermost last (keys of the module's owners):
     /// where a bound is exceeded, the innermost is reported.
@@ -222,7 +257,17 @@ struct Evaluator<'i, 'a> {
     cut: bool,
 }
 
-impl Evaluator<'_, '_> {
+impl<'i, 'a> Evaluator<'i, 'a> {
+    fn new(instance: &'i Instance<'a>, bindings: Option<&'i Bindings>) -> Self {
+        Evaluator {
+            instance,
+            bindings,
+            depth: 0,
+            owners: Vec::new(),
+            cut: false,
+        }
+    }
+
     /// Evaluates `expr` once per instance: later calls reuse the result.
     fn remembered(&mut self, expr: &Expression) -> Eval {
         self.remembered_with(expr, &mut |this| this.eval(expr))
@@ -257,7 +302,11 @@ impl Evaluator<'_, '_> {
             self.owners.push(key);
         }
         let outer_cut = std::mem::take(&mut self.cut);
+        // A remembered value is the same in every repetition of the block that reads it (see
+        // `eval_with`), so it is evaluated with nothing bound and never keeps one repetition's value.
+        let bindings = self.bindings.take();
         let result = evaluate(self);
+        self.bindings = bindings;
         if owned {
             self.owners.pop();
         }
@@ -570,10 +619,15 @@ impl Evaluator<'_, '_> {
                         (self.local(name)?, 1)
                     }
                     "module" => {
-                        return Err(format!(
-                            "`module.{}` outputs are not evaluated",
-                            attr(0).unwrap_or("?")
-                        ));
+                        let name = attr(0).ok_or("`module` needs a call name")?;
+                        // `module.x.out`, or `module.x["key"].out` for a call with instances.
+                        let (at, index) = match operators.get(1).map(|op| op.value()) {
+                            Some(TraversalOperator::Index(key)) => (2, Some(key)),
+                            _ => (1, None),
+                        };
+                        let output =
+                            attr(at).ok_or_else(|| format!("`module.{name}` is a whole module"))?;
+                        (self.module_output(name, index, output)?, at + 1)
                     }
                     "data" => {
                         return Err(format!(
@@ -582,8 +636,38 @@ impl Evaluator<'_, '_> {
                             attr(1).unwrap_or("?")
                         ));
                     }
-                    "each" | "count" | "self" | "path" | "terraform" => {
+                    "each" => {
+                        let part = attr(0).ok_or("`each` needs `key` or `value`")?;
+                        let bound =
+                            self.bound("each", self.bindings.and_then(|b| b.each.as_ref()))?;
+                        (pick(bound, "each", part)?, 1)
+                    }
+                    "count" => {
+                        let part = attr(0).ok_or("`count` needs `index`")?;
+                        if part != "index" {
+                            return Err(format!("`count.{part}` is not a value"));
+                        }
+                        let index = self.bindings.and_then(|b| b.count.as_ref());
+                        match index {
+                            Some(index) => (index.clone(), 1),
+                            None => return Err(self.unbound("count")),
+                        }
+                    }
+                    "self" | "path" | "terraform" => {
                         return Err(format!("`{root}.*` is not evaluated"));
+                    }
+                    iterator
+                        if self.bindings.is_some_and(|b| {
+                            b.iterators.contains_key(iterator) || b.unknown.contains_key(iterator)
+                        }) =>
+                    {
+                        let part = attr(0)
+                            .ok_or_else(|| format!("`{iterator}` needs `key` or `value`"))?;
+                        let bound = self.bound(
+                            iterator,
+                            self.bindings.and_then(|b| b.iterators.get(iterator)),
+                        )?;
+                        (pick(bound, iterator, part)?, 1)
                     }
                     resource_type => {
                         let name =
@@ -617,6 +701,100 @@ impl Evaluator<'_, '_> {
             };
         }
         Ok(value)
+    }
+
+    /// The value of output `output` of the local module that call `name` instantiates: the
+    /// `output` block evaluated in that instance, with the call's inputs.
+    fn module_output(&mut self, name: &str, index: Option<&Expression>, output: &str) -> Eval {
+        let instance = self.instance;
+        let call = instance
+            .module
+            .calls
+            .iter()
+            .find(|call| call.node.labels.first().map(|l| l.as_str()) == Some(name))
+            .ok_or_else(|| format!("`module.{name}` is not called in this module"))?;
+        let source = super::call_source(call.node)
+            .ok_or_else(|| format!("`module.{name}` has no literal `source`"))?;
+        let opaque = || {
+            format!(
+                "`module.{name}.{output}` comes from a module borderline does not read (`{source}`)"
+            )
+        };
+        let target =
+            super::module::local_source(&instance.module.dir, &source).ok_or_else(opaque)?;
+        let module = instance
+            .modules
+            .and_then(|modules| modules.get(&target))
+            .ok_or_else(opaque)?;
+        if instance.depth >= super::MAX_MODULE_DEPTH {
+            return Err(format!(
+                "`module.{name}.{output}`: modules call each other in a cycle or nest too deeply"
+            ));
+        }
+        let value = module
+            .outputs
+            .get(output)
+            .ok_or_else(|| format!("`module.{name}` has no output `{output}`"))?;
+        let instances =
+            match super::instances::repetition(call.node, instance, super::instances::MAX_REPEAT) {
+                super::instances::Repeat::Once => vec![(String::new(), Bindings::default())],
+                super::instances::Repeat::Each(list) => list,
+                super::instances::Repeat::Unknown(_, reason) => {
+                    return Err(format!("`module.{name}`: {reason}"));
+                }
+            };
+        let (suffix, bindings) = match (index, instances.as_slice()) {
+            (None, [(suffix, bindings)]) if suffix.is_empty() => (suffix.clone(), bindings),
+            (None, _) => {
+                return Err(format!(
+                    "`module.{name}` has instances: `module.{name}.{output}` is not one value"
+                ));
+            }
+            (Some(key), list) => {
+                let key = self
+                    .eval(key)?
+                    .as_text()
+                    .ok_or("an index is not a string or number")?;
+                list.iter()
+                    .find(|(suffix, _)| {
+                        *suffix == format!("[{key}]") || *suffix == format!("[\"{key}\"]")
+                    })
+                    .map(|(suffix, bindings)| (suffix.clone(), bindings))
+                    .ok_or_else(|| format!("`module.{name}` has no instance `{key}`"))?
+            }
+        };
+        let mut child =
+            Instance::child_for_output(instance, name, (&suffix, bindings), call.node, module);
+        child.memo = Rc::clone(
+            instance
+                .children
+                .borrow_mut()
+                .entry(format!("{name}{suffix}"))
+                .or_default(),
+        );
+        eval(&value.node.value, &child)
+    }
+
+    /// The key and value bound to `name`, or why there is none.
+    fn bound<'b>(
+        &self,
+        name: &str,
+        bound: Option<&'b (Value, Value)>,
+    ) -> Result<&'b (Value, Value), String> {
+        bound.ok_or_else(|| self.unbound(name))
+    }
+
+    /// Why `name` (`each`, `count`, an iterator) has no value here.
+    fn unbound(&self, name: &str) -> String {
+        match self.bindings.and_then(|b| b.unknown.get(name)) {
+            // The reason names the collection that could not be evaluated.
+            Some(reason) => reason.clone(),
+            None => match name {
+                "each" => "`each` is only known in a block with `for_each`".into(),
+                "count" => "`count.index` is only known in a block with `count`".into(),
+                other => format!("`{other}` is only known inside its `dynamic` block"),
+            },
+        }
     }
 
     fn variable(&mut self, name: &str) -> Eval {
@@ -661,6 +839,17 @@ impl Evaluator<'_, '_> {
                 "`{resource_type}.{name}.{argument}` is only known after apply"
             )),
         }
+    }
+}
+
+/// `key` or `value` of a binding.
+fn pick(bound: &(Value, Value), name: &str, part: &str) -> Eval {
+    match part {
+        "key" => Ok(bound.0.clone()),
+        "value" => Ok(bound.1.clone()),
+        other => Err(format!(
+            "`{name}.{other}` is not a value (`key` or `value`)"
+        )),
     }
 }
 

@@ -11,6 +11,10 @@
 //! strings and comments produce nothing, because only store resources are read.
 
 mod eval;
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod instance_tests;
+mod instances;
 mod module;
 mod registry;
 mod resources;
@@ -462,7 +466,7 @@ fn read_modules(
         ..Found::default()
     };
     if let Some(module) = modules.get(dir) {
-        let instance = Instance::root(module, Rc::new(eval::Budget::default()));
+        let instance = Instance::root(module, modules, Rc::new(eval::Budget::default()));
         let mut tree = Tree {
             stack: vec![dir.clone()],
             instances: 1,
@@ -472,6 +476,7 @@ fn read_modules(
         };
         walk(&instance, modules, &mut found, &mut tree, catalogue);
     }
+    found.link_global_clusters();
     found
 }
 
@@ -517,13 +522,7 @@ fn walk<'a>(
     tree: &mut Tree,
     catalogue: &Catalogue<'_>,
 ) {
-    Reader {
-        instance,
-        found,
-        names: BTreeMap::new(),
-        store_types: &catalogue.store_types,
-    }
-    .read();
+    Reader::new(instance, found, &catalogue.store_types).read();
     let module = instance.module;
     for call in &module.calls {
         let Some(name) = call.node.labels.first().map(|l| l.as_str().to_string()) else {
@@ -540,9 +539,15 @@ fn walk<'a>(
         match local_source(&module.dir, &source) {
             Some(target) => {
                 let Some(child_module) = modules.get(&target) else {
+                    // The repository's root directory is the empty path: name it in words.
+                    let place = if target.as_str().is_empty() {
+                        "the root of the scanned directory".to_string()
+                    } else {
+                        format!("`{target}`")
+                    };
                     found.problems.push((
                         span,
-                        format!("terraform: `module.{name}`: no Terraform files at `{target}`"),
+                        format!("terraform: `module.{name}`: `{source}` points to {place}, which holds no Terraform files that were scanned; the module's stores are not read"),
                     ));
                     continue;
                 };
@@ -563,30 +568,57 @@ fn walk<'a>(
                     );
                     continue;
                 }
-                tree.instances += 1;
-                tree.size = tree.size.saturating_add(child_module.size());
-                let mut child = Instance::child(instance, &name, call.node, child_module);
-                // The call's name appears only in the reason for a variable the call leaves unset.
-                let unset = child_module.variables.iter().any(|(variable, declared)| {
-                    !child.inputs.contains_key(variable)
-                        && declared
-                            .node
-                            .body
-                            .get_attribute("default")
-                            .is_none_or(|default| default.value.is_null())
-                });
-                let key = (
-                    target.clone(),
-                    unset.then(|| name.clone()),
-                    child.inputs.clone(),
-                );
-                child.memo = Rc::clone(tree.memos.entry(key).or_default());
-                tree.stack.push(target);
-                walk(&child, modules, found, tree, catalogue);
-                tree.stack.pop();
+                for (suffix, bindings) in call_instances(instance, call.node, found) {
+                    if tree.instances >= MAX_MODULE_INSTANCES
+                        || tree.size.saturating_add(child_module.size()) > MAX_TREE_SIZE
+                    {
+                        tree.report(
+                            found,
+                            span,
+                            format!("terraform: the module tree exceeds {MAX_MODULE_INSTANCES} module instances or {MAX_TREE_SIZE} resources and module calls; `module.{name}` and the calls below it were not evaluated"),
+                        );
+                        break;
+                    }
+                    tree.instances += 1;
+                    tree.size = tree.size.saturating_add(child_module.size());
+                    let mut child = Instance::child(
+                        instance,
+                        &name,
+                        (&suffix, &bindings),
+                        call.node,
+                        child_module,
+                    );
+                    // The call's name appears only in the reason for a variable the call leaves unset.
+                    let unset = child_module.variables.iter().any(|(variable, declared)| {
+                        !child.inputs.contains_key(variable)
+                            && declared
+                                .node
+                                .body
+                                .get_attribute("default")
+                                .is_none_or(|default| default.value.is_null())
+                    });
+                    let key = (
+                        target.clone(),
+                        unset.then(|| name.clone()),
+                        child.inputs.clone(),
+                    );
+                    child.memo = Rc::clone(tree.memos.entry(key).or_default());
+                    tree.stack.push(target.clone());
+                    walk(&child, modules, found, tree, catalogue);
+                    tree.stack.pop();
+                }
             }
             None => {
-                found.add_opaque_module(instance, &name, call.node, call.file, &source, catalogue)
+                for (suffix, bindings) in call_instances(instance, call.node, found) {
+                    found.add_opaque_module(
+                        instance,
+                        (&name, &suffix, &bindings),
+                        call.node,
+                        call.file,
+                        &source,
+                        catalogue,
+                    );
+                }
             }
         }
     }
@@ -596,22 +628,42 @@ fn walk<'a>(
     }
 }
 
+/// The instances of a module call (see `instances::repetition`): none when it is switched off
+/// (`count = 0`), one without an index when its `count` or `for_each` is unknown.
+fn call_instances(
+    instance: &Instance<'_>,
+    call: &hcl_edit::structure::Block,
+    found: &Found,
+) -> Vec<(String, eval::Bindings)> {
+    let limit = instances::MAX_EXPANDED.saturating_sub(found.expanded.get());
+    let list = match instances::repetition(call, instance, limit) {
+        instances::Repeat::Once => vec![(String::new(), eval::Bindings::default())],
+        instances::Repeat::Each(list) => list,
+        instances::Repeat::Unknown(bindings, _) => vec![(String::new(), bindings)],
+    };
+    found
+        .expanded
+        .set(found.expanded.get().saturating_add(list.len()));
+    list
+}
+
 impl Found {
     /// A registry or remote module: opaque, located only when its inputs name a region.
     fn add_opaque_module(
         &mut self,
         instance: &Instance<'_>,
-        name: &str,
+        (name, suffix, bindings): (&str, &str, &eval::Bindings),
         call: &hcl_edit::structure::Block,
         file: &SourceFile,
         source: &str,
         catalogue: &Catalogue<'_>,
     ) {
         if let Some(module) = catalogue.rules.registry_module(source) {
-            registry::add_module_store(self, instance, name, call, file, module, source);
+            let scope = registry::Scope { instance, bindings };
+            registry::add_module_store(self, scope, (name, suffix), call, file, module, source);
             return;
         }
-        let id = format!("{}module.{name}", instance.address);
+        let id = format!("{}module.{name}{suffix}", instance.address);
         let mut node = NodeFact::new(id.clone(), Origin::Terraform);
         node.span = header_span(file, call);
         node.label = Some(format!("module `{source}`"));
@@ -634,7 +686,7 @@ impl Found {
                 };
                 let span = resources::span_of(file, attribute);
                 node.location = Some(
-                    match eval::eval(&attribute.value, instance)
+                    match eval::eval_with(&attribute.value, instance, bindings)
                         .ok()
                         .and_then(|v| v.as_text())
                     {

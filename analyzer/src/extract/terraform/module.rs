@@ -2,7 +2,7 @@
 //! providers, resources, module calls, tfvars), and instances of a module with their inputs and
 //! provider configurations.
 
-use super::eval::{Budget, Eval, Memo, eval, eval_literal, key_of};
+use super::eval::{Bindings, Budget, Eval, Memo, eval, eval_literal, eval_with, key_of};
 use crate::source::SourceFile;
 use camino::{Utf8Path, Utf8PathBuf};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
@@ -53,6 +53,8 @@ pub(crate) struct Module<'a> {
     pub resources: Vec<Resource<'a>>,
     pub data_sources: Vec<Resource<'a>>,
     pub calls: Vec<Item<'a, Block>>,
+    /// The `value` of each `output` block, by output name.
+    pub outputs: BTreeMap<String, Item<'a, Attribute>>,
     /// `.tfvars` files with their file names, in Terraform's load order.
     pub tfvars: Vec<Item<'a, Body>>,
     /// `resources` and `data_sources` by (type, name): the first of each, as Terraform would
@@ -139,6 +141,15 @@ impl<'a> Module<'a> {
                     ("module", [name]) => {
                         module.own_body(parsed.file, &block.body, &format!("module.{name}"));
                         module.calls.push(item);
+                    }
+                    ("output", [name]) => {
+                        if let Some(value) = block.body.get_attribute("value") {
+                            module.own(parsed.file, value, format!("output.{name}"));
+                            module.outputs.entry((*name).to_string()).or_insert(Item {
+                                file: parsed.file,
+                                node: value,
+                            });
+                        }
                     }
                     _ => {}
                 }
@@ -246,18 +257,35 @@ pub(crate) struct Instance<'a> {
     /// The module call's name, `None` for the root.
     pub call: Option<String>,
     pub inputs: BTreeMap<String, Eval>,
+    /// Inputs that name a resource of the calling module (`aws_rds_global_cluster.this.id`), by
+    /// input name: the resource's address in the module tree. A resource's id is only known after
+    /// apply, but which resource it is, is known.
+    pub input_refs: BTreeMap<String, String>,
     /// Provider configurations by key: `aws`, `aws.replica`, `google`.
     pub providers: BTreeMap<String, ProviderConfig>,
     pub depth: usize,
     /// What this instance remembers of its evaluations (shared with identical instances).
     pub memo: Rc<Memo>,
+    /// Why the instances of this module call (or of a call above it) cannot be counted: its
+    /// stores stand for every instance, and their labels say so.
+    pub unknown_repeat: Option<String>,
+    /// The local modules of the tree, where `module.x.output` finds the module `x` calls.
+    pub modules: Option<&'a BTreeMap<Utf8PathBuf, Module<'a>>>,
+    /// The memos of the module calls whose outputs this instance has read, by call name and
+    /// instance suffix: reading `module.x.out` again reuses what the call's instance evaluated.
+    pub children: std::cell::RefCell<BTreeMap<String, Rc<Memo>>>,
     /// The evaluation budget of the whole module tree.
     pub budget: Rc<Budget>,
 }
 
 impl<'a> Instance<'a> {
-    /// The root module: variables come from tfvars files and defaults.
-    pub(crate) fn root(module: &'a Module<'a>, budget: Rc<Budget>) -> Instance<'a> {
+    /// The root module: variables come from tfvars files and defaults; `modules` are the local
+    /// modules of its tree.
+    pub(crate) fn root(
+        module: &'a Module<'a>,
+        modules: &'a BTreeMap<Utf8PathBuf, Module<'a>>,
+        budget: Rc<Budget>,
+    ) -> Instance<'a> {
         let mut auto: BTreeMap<String, Eval> = BTreeMap::new();
         let mut explicit: BTreeMap<String, Vec<(String, Eval)>> = BTreeMap::new();
         for item in &module.tfvars {
@@ -296,22 +324,54 @@ impl<'a> Instance<'a> {
             address: String::new(),
             call: None,
             inputs: auto,
+            input_refs: BTreeMap::new(),
             providers: BTreeMap::new(),
             depth: 0,
             memo: Rc::default(),
+            unknown_repeat: None,
+            modules: Some(modules),
+            children: Default::default(),
             budget,
         };
         instance.providers = own_providers(&instance);
         instance
     }
 
-    /// A module call from `parent` to `module`.
+    /// A module call from `parent` to `module`: the instance `suffix` (`[0]`, `["eu"]`, empty
+    /// for a call without `count` or `for_each`), whose inputs are evaluated with what it binds.
     pub(crate) fn child(
         parent: &Instance<'a>,
         call_name: &str,
+        instance: (&str, &Bindings),
         call: &Block,
         module: &'a Module<'a>,
     ) -> Instance<'a> {
+        Instance::child_reading(parent, call_name, instance, call, module, false)
+    }
+
+    /// `child`, for reading one of its outputs from `parent` (`module.x.out`). Inputs that read
+    /// other modules' outputs are left unknown: Terraform orders values one by one, so two calls
+    /// may read each other's outputs without a cycle, but evaluating every input of an instance to
+    /// read one output would see one.
+    pub(crate) fn child_for_output(
+        parent: &Instance<'a>,
+        call_name: &str,
+        instance: (&str, &Bindings),
+        call: &Block,
+        module: &'a Module<'a>,
+    ) -> Instance<'a> {
+        Instance::child_reading(parent, call_name, instance, call, module, true)
+    }
+
+    fn child_reading(
+        parent: &Instance<'a>,
+        call_name: &str,
+        instance: (&str, &Bindings),
+        call: &Block,
+        module: &'a Module<'a>,
+        for_output: bool,
+    ) -> Instance<'a> {
+        let (suffix, bindings) = instance;
         const META: [&str; 6] = [
             "source",
             "version",
@@ -324,7 +384,14 @@ impl<'a> Instance<'a> {
             .body
             .attributes()
             .filter(|a| !META.contains(&a.key.value().as_str()))
-            .map(|a| (a.key.value().as_str().to_string(), eval(&a.value, parent)))
+            .map(|a| {
+                let name = a.key.value().as_str().to_string();
+                if for_output && reads_module_output(&a.value) {
+                    let reason = format!("`var.{name}` of `module.{call_name}` reads another module's output, which is not followed while reading this module's outputs");
+                    return (name, Err(reason));
+                }
+                (name, eval_with(&a.value, parent, bindings))
+            })
             .collect();
         // Default (unaliased) provider configurations are inherited; `providers = { ... }` maps others.
         let mut providers: BTreeMap<String, ProviderConfig> = parent
@@ -341,7 +408,8 @@ impl<'a> Instance<'a> {
                     ObjectKey::Ident(ident) => Some(ident.value().as_str().to_string()),
                     ObjectKey::Expression(expr) => dotted(expr),
                 };
-                let (Some(key), Some(target)) = (key, dotted(value.expr())) else {
+                let (Some(key), Some(target)) = (key, provider_key(value.expr(), parent, bindings))
+                else {
                     continue;
                 };
                 let config =
@@ -357,20 +425,71 @@ impl<'a> Instance<'a> {
                 providers.insert(key, config);
             }
         }
+        let input_refs = call
+            .body
+            .attributes()
+            .filter(|a| !META.contains(&a.key.value().as_str()))
+            .filter_map(|a| {
+                resource_address(&a.value, parent)
+                    .map(|address| (a.key.value().as_str().to_string(), address))
+            })
+            .collect();
         let mut instance = Instance {
             module,
-            address: format!("{}module.{call_name}.", parent.address),
+            address: format!("{}module.{call_name}{suffix}.", parent.address),
             call: Some(call_name.to_string()),
             inputs,
+            input_refs,
             providers,
             depth: parent.depth + 1,
             memo: Rc::default(),
+            unknown_repeat: bindings
+                .unknown
+                .get("each")
+                .or_else(|| bindings.unknown.get("count"))
+                .map(|reason| format!("`module.{call_name}`'s {reason}"))
+                .or_else(|| parent.unknown_repeat.clone()),
+            modules: parent.modules,
+            children: Default::default(),
             budget: Rc::clone(&parent.budget),
         };
         // A provider block inside the module (legacy style) configures its own resources.
         let own = own_providers(&instance);
         instance.providers.extend(own);
         instance
+    }
+}
+
+/// Whether an expression reads a module's output (`module.x.y` anywhere in it).
+fn reads_module_output(expr: &Expression) -> bool {
+    let text = expr.to_string();
+    text.match_indices("module").any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+        !before.is_some_and(ident) && text[at + "module".len()..].trim_start().starts_with('.')
+    })
+}
+
+/// The address in the module tree of the resource an input expression names: `type.name.attr` of
+/// a resource of `parent`'s module, or `var.x` that `parent` itself received as such.
+fn resource_address(expr: &Expression, parent: &Instance<'_>) -> Option<String> {
+    let Expression::Traversal(traversal) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    let first = match traversal.operators.first().map(|op| op.value()) {
+        Some(TraversalOperator::GetAttr(ident)) => ident.value().as_str(),
+        _ => return None,
+    };
+    match root.value().as_str() {
+        "var" => parent.input_refs.get(first).cloned(),
+        "local" | "data" | "module" | "each" | "count" | "self" | "path" | "terraform" => None,
+        resource_type => parent
+            .module
+            .resource(resource_type, first)
+            .map(|_| format!("{}{resource_type}.{first}", parent.address)),
     }
 }
 
@@ -391,15 +510,75 @@ fn own_providers(instance: &Instance<'_>) -> BTreeMap<String, ProviderConfig> {
             Some(alias) => format!("{name}.{alias}"),
             None => name.clone(),
         };
-        let region = match item.node.body.get_attribute("region") {
-            Some(attribute) => eval(&attribute.value, instance),
-            None => Err(format!(
-                "provider `{key}` sets no `region`; it comes from the environment when Terraform runs"
-            )),
+        // OpenTofu 1.9 repeats a provider configuration with `for_each`: one configuration per
+        // key, `aws.by_region["eu"]`; when the keys are unknown, one whose region is unknown.
+        let repeated = match item.node.body.get_attribute("for_each") {
+            None => vec![(String::new(), Bindings::default(), None)],
+            Some(_) => match super::instances::repetition(
+                item.node,
+                instance,
+                super::instances::MAX_REPEAT,
+            ) {
+                super::instances::Repeat::Each(list) => list
+                    .into_iter()
+                    .map(|(suffix, bindings)| (suffix, bindings, None))
+                    .collect(),
+                super::instances::Repeat::Unknown(bindings, reason) => {
+                    vec![(String::new(), bindings, Some(reason))]
+                }
+                super::instances::Repeat::Once => Vec::new(),
+            },
         };
-        providers.entry(key).or_insert(ProviderConfig { region });
+        for (suffix, bindings, unknown) in repeated {
+            let key = format!("{key}{suffix}");
+            let region = match (unknown, item.node.body.get_attribute("region")) {
+                (Some(reason), _) => Err(format!("provider `{key}`: {reason}")),
+                (None, Some(attribute)) => eval_with(&attribute.value, instance, &bindings),
+                (None, None) => Err(format!(
+                    "provider `{key}` sets no `region`; it comes from the environment when Terraform runs"
+                )),
+            };
+            providers.entry(key).or_insert(ProviderConfig { region });
+        }
     }
     providers
+}
+
+/// The provider configuration an expression names: `aws.replica`, or one instance of a repeated
+/// configuration, `aws.by_region[each.key]` (its key evaluated with `bindings`) as
+/// `aws.by_region["eu"]`.
+pub(crate) fn provider_key(
+    expr: &Expression,
+    instance: &Instance<'_>,
+    bindings: &Bindings,
+) -> Option<String> {
+    if let Expression::Traversal(traversal) = expr
+        && let Some((last, rest)) = traversal.operators.split_last()
+        && let TraversalOperator::Index(index) = last.value()
+    {
+        let mut parts = vec![dotted(&traversal.expr)?];
+        for operator in rest {
+            match operator.value() {
+                TraversalOperator::GetAttr(ident) => parts.push(ident.value().as_str().to_string()),
+                _ => return None,
+            }
+        }
+        let base = parts.join(".");
+        // Keys that cannot be evaluated, or a repetition that could not be (one configuration
+        // without an index, of unknown region): the configuration as a whole.
+        let Some(key) = eval_with(index, instance, bindings)
+            .ok()
+            .and_then(|v| v.as_text())
+        else {
+            return Some(base);
+        };
+        let indexed = format!("{base}[\"{key}\"]");
+        if !instance.providers.contains_key(&indexed) && instance.providers.contains_key(&base) {
+            return Some(base);
+        }
+        return Some(indexed);
+    }
+    dotted(expr)
 }
 
 /// `aws.replica` from a traversal, or from the legacy string form `"aws.replica"`.

@@ -4,7 +4,7 @@
 //! or the module's own default. Inputs that create copies in other regions (DynamoDB
 //! `replica_regions`, Cloud SQL `read_replicas`) become replica stores with replication flows.
 
-use super::eval::{Value, describe, eval};
+use super::eval::{Bindings, Eval, Value, describe, eval_with};
 use super::module::{Instance, dotted};
 use super::resources::{Found, header_span, span_of};
 use crate::model::facts::{
@@ -58,17 +58,38 @@ fn provider_key(provider: &str) -> Option<&'static str> {
     }
 }
 
+/// The module instance a call is read in, with what the call's `count`/`for_each` binds
+/// (`each.value`, `count.index`), so that `region = each.value` places each instance.
+#[derive(Clone, Copy)]
+pub(super) struct Scope<'s, 'a> {
+    pub instance: &'s Instance<'a>,
+    pub bindings: &'s Bindings,
+}
+
+impl<'a> std::ops::Deref for Scope<'_, 'a> {
+    type Target = Instance<'a>;
+
+    fn deref(&self) -> &Instance<'a> {
+        self.instance
+    }
+}
+
+/// Evaluates an expression of the call in its scope.
+fn eval(expr: &Expression, scope: Scope<'_, '_>) -> Eval {
+    eval_with(expr, scope.instance, scope.bindings)
+}
+
 /// Adds the store (and its replicas) that a call of a catalogued module creates.
 pub(super) fn add_module_store(
     found: &mut Found,
-    instance: &Instance<'_>,
-    name: &str,
+    instance: Scope<'_, '_>,
+    (name, suffix): (&str, &str),
     call: &Block,
     file: &SourceFile,
     module: &RegistryModule,
     source: &str,
 ) {
-    let id = format!("{}module.{name}", instance.address);
+    let id = format!("{}module.{name}{suffix}", instance.address);
     let header = header_span(file, call);
     let mut node = NodeFact::new(id.clone(), Origin::Terraform);
     node.kind = Some(NodeKind::Store);
@@ -142,7 +163,7 @@ pub(super) fn add_module_store(
 
 /// Where the module's primary store is: its location input, else what the module documents.
 fn locate(
-    instance: &Instance<'_>,
+    instance: Scope<'_, '_>,
     name: &str,
     call: &Block,
     file: &SourceFile,
@@ -198,7 +219,7 @@ fn locate(
 
 /// The region of the provider configuration the module inherits (or is passed with `providers`).
 fn provider_region(
-    instance: &Instance<'_>,
+    instance: Scope<'_, '_>,
     name: &str,
     call: &Block,
     file: &SourceFile,
@@ -284,7 +305,7 @@ fn literal_field<'e>(object: &'e hcl_edit::expr::Object, key: &str) -> Option<&'
 /// replica whose other fields reference values a static scan cannot know (a project id, a key) is
 /// still placed.
 fn elements(
-    instance: &Instance<'_>,
+    instance: Scope<'_, '_>,
     expr: &Expression,
     field: Option<&str>,
 ) -> Result<(usize, Vec<Element>), String> {
@@ -342,7 +363,7 @@ fn pick(value: Value, field: Option<&str>) -> Element {
 
 /// The regions one replica input lists: `Ok(None)` for an element in the primary's region.
 fn replicas(
-    instance: &Instance<'_>,
+    instance: Scope<'_, '_>,
     call: &Block,
     file: &SourceFile,
     module: &RegistryModule,
