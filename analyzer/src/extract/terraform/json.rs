@@ -200,7 +200,14 @@ impl Parser<'_> {
                         });
                         self.space();
                         match self.text.get(self.at) {
-                            Some(b',') => self.at += 1,
+                            Some(b',') => {
+                                let comma = self.at;
+                                self.at += 1;
+                                self.space();
+                                if self.text.get(self.at) == Some(&b'}') {
+                                    return Err((comma, "a `,` before `}`".to_string()));
+                                }
+                            }
                             Some(b'}') => {
                                 self.at += 1;
                                 break;
@@ -222,7 +229,14 @@ impl Parser<'_> {
                         items.push(self.value(depth + 1)?);
                         self.space();
                         match self.text.get(self.at) {
-                            Some(b',') => self.at += 1,
+                            Some(b',') => {
+                                let comma = self.at;
+                                self.at += 1;
+                                self.space();
+                                if self.text.get(self.at) == Some(&b']') {
+                                    return Err((comma, "a `,` before `]`".to_string()));
+                                }
+                            }
                             Some(b']') => {
                                 self.at += 1;
                                 break;
