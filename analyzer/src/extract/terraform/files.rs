@@ -19,6 +19,7 @@ use super::resources::header_span;
 use crate::source::{SourceFile, Span};
 use hcl_edit::Decorated;
 use hcl_edit::structure::{Attribute, Block, BlockLabel, Body, Structure};
+use std::collections::BTreeMap;
 
 /// Nested blocks deeper than this in an override are not copied (real ones nest two or three).
 const MAX_OVERRIDE_DEPTH: usize = 32;
@@ -83,7 +84,9 @@ pub(crate) fn shadowed_by_tofu(name: &str, names: &std::collections::BTreeSet<&s
 }
 
 /// What an override block matches: its type and labels, and for a provider its alias.
-fn identity(block: &Block) -> (String, Vec<String>, Option<String>) {
+type Identity = (String, Vec<String>, Option<String>);
+
+fn identity(block: &Block) -> Identity {
     let alias = (block.ident.value().as_str() == "provider")
         .then(|| block.body.get_attribute("alias"))
         .flatten()
@@ -110,16 +113,36 @@ pub(crate) fn merge_overrides<'a>(
     let (overrides, mut base): (Vec<Parsed<'a>>, Vec<Parsed<'a>>) = parsed
         .into_iter()
         .partition(|p| is_override(p.file.path.file_name().unwrap_or_default()));
+    // Where each block of the other files is, by identity: the first of each, as Terraform
+    // refuses duplicates. An index, so that many overrides over many blocks stay linear.
+    let mut index: BTreeMap<Identity, (usize, usize)> = BTreeMap::new();
+    let mut locals: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (file, parsed) in base.iter().enumerate() {
+        for (position, structure) in parsed.body.iter().enumerate() {
+            if let Structure::Block(block) = structure {
+                index.entry(identity(block)).or_insert((file, position));
+                if block.ident.value().as_str() == "locals" {
+                    for attribute in block.body.attributes() {
+                        locals
+                            .entry(attribute.key.value().as_str().to_string())
+                            .or_insert((file, position));
+                    }
+                }
+            }
+        }
+    }
     for over in &overrides {
         for block in over.body.blocks() {
             let kind = block.ident.value().as_str();
             let merged = match kind {
                 "resource" | "data" | "module" | "variable" | "output" | "provider" => {
-                    let wanted = identity(block);
-                    let target = base
-                        .iter_mut()
-                        .flat_map(|p| p.body.blocks_mut())
-                        .find(|b| identity(b) == wanted);
+                    let target =
+                        index.get(&identity(block)).and_then(|(file, position)| {
+                            match base.get_mut(*file)?.body.get_mut(*position)? {
+                                Structure::Block(target) => Some(target),
+                                Structure::Attribute(_) => None,
+                            }
+                        });
                     match target {
                         Some(target) => {
                             merge_block(target, block);
@@ -131,7 +154,7 @@ pub(crate) fn merge_overrides<'a>(
                 "locals" => block
                     .body
                     .attributes()
-                    .all(|attribute| override_local(&mut base, attribute)),
+                    .all(|attribute| override_local(&mut base, &locals, attribute)),
                 // `terraform` settings and anything else borderline does not read.
                 _ => true,
             };
@@ -154,18 +177,24 @@ pub(crate) fn merge_overrides<'a>(
 }
 
 /// Replaces the local of the same name; false when there is none.
-fn override_local(base: &mut [Parsed<'_>], attribute: &Attribute) -> bool {
+fn override_local(
+    base: &mut [Parsed<'_>],
+    locals: &BTreeMap<String, (usize, usize)>,
+    attribute: &Attribute,
+) -> bool {
     let key = attribute.key.value().as_str();
-    for parsed in base.iter_mut() {
-        for block in parsed.body.blocks_mut() {
-            if block.ident.value().as_str() == "locals" && block.body.has_attribute(key) {
-                block.body.remove_attribute(key);
-                block.body.push(unspanned_attribute(attribute));
-                return true;
-            }
-        }
-    }
-    false
+    let Some((file, position)) = locals.get(key) else {
+        return false;
+    };
+    let Some(Structure::Block(block)) = base
+        .get_mut(*file)
+        .and_then(|parsed| parsed.body.get_mut(*position))
+    else {
+        return false;
+    };
+    block.body.remove_attribute(key);
+    block.body.push(unspanned_attribute(attribute));
+    true
 }
 
 /// Terraform's merge: each argument replaces the argument of the same name, each nested block

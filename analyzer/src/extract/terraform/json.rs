@@ -411,6 +411,8 @@ struct Layout<'t> {
     /// First byte not written yet: structures are written in order.
     cursor: usize,
     mode: Mode,
+    /// Byte offsets where lines start, for `Mode::SameLine`.
+    line_starts: Vec<usize>,
 }
 
 impl<'t> Layout<'t> {
@@ -420,6 +422,9 @@ impl<'t> Layout<'t> {
             out: vec![b' '; text.len()],
             cursor: 0,
             mode,
+            line_starts: std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+                .collect(),
         }
     }
 
@@ -428,7 +433,12 @@ impl<'t> Layout<'t> {
         let at = match self.mode {
             Mode::Exact => key,
             Mode::SameLine => {
-                let line_start = self.text[..key].rfind('\n').map_or(0, |i| i + 1);
+                let line = self.line_starts.partition_point(|start| *start <= key);
+                let line_start = line
+                    .checked_sub(1)
+                    .and_then(|i| self.line_starts.get(i))
+                    .copied()
+                    .unwrap_or(0);
                 self.cursor.max(line_start)
             }
             Mode::Packed => self.cursor,

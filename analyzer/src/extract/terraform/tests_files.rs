@@ -334,3 +334,54 @@ fn claims_the_files_terraform_and_opentofu_read() {
         assert!(!terraform.claims(camino::Utf8Path::new(name)), "{name}");
     }
 }
+
+#[test]
+fn dense_json_without_room_for_newlines_is_still_read() {
+    // Minified nested blocks closing at once leave HCL's newlines no room at the keys: the
+    // layout moves left on the line rather than failing.
+    let text = r#"{"provider":{"aws":{"region":"ap-south-1"}},"resource":{"aws_s3_bucket":{"a":{"x":{"y":{"z":{"w":{}}}}},"b":{"x":{"y":{}}}}}}"#;
+    let (sources, facts) = scan(&[("d/main.tf.json", text)]);
+    assert_eq!(errors(&sources, &facts), vec![]);
+    let found = nodes(&sources, &facts);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|(_, location, (_, line))| location == "aws:ap-south-1" && *line == 1)
+    );
+}
+
+#[test]
+fn override_locals_replace_locals_of_the_same_name() {
+    let main = "locals {\n  region = \"eu-west-1\"\n  name   = \"x\"\n}\nprovider \"aws\" {\n  region = local.region\n}\nresource \"aws_s3_bucket\" \"b\" {}\n";
+    let (sources, facts) = scan(&[
+        ("l/main.tf", main),
+        (
+            "l/override.tf.json",
+            r#"{"locals": {"region": "ap-southeast-1"}}"#,
+        ),
+    ]);
+    assert_eq!(errors(&sources, &facts), vec![]);
+    assert_eq!(nodes(&sources, &facts)[0].1, "aws:ap-southeast-1");
+}
+
+#[test]
+fn large_json_files_are_read_in_linear_time() {
+    // Twenty thousand resources on one line, and as many override blocks: no quadratic step.
+    let mut text = String::from(r#"{"resource":{"aws_sqs_queue":{"#);
+    let mut over = String::from(r#"{"resource":{"aws_sqs_queue":{"#);
+    for i in 0..20_000 {
+        if i > 0 {
+            text.push(',');
+            over.push(',');
+        }
+        text.push_str(&format!(r#""q{i}":{{"name":"q{i}","tags":{{"a":"b"}}}}"#));
+        over.push_str(&format!(r#""q{i}":{{"tags":{{"c":"d"}}}}"#));
+    }
+    text.push_str("}}}");
+    over.push_str("}}}");
+    let start = std::time::Instant::now();
+    let (sources, facts) = scan(&[("big/main.tf.json", &text), ("big/override.tf.json", &over)]);
+    assert_eq!(errors(&sources, &facts).len(), 0);
+    assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+}
