@@ -460,43 +460,39 @@ impl<'t> Layout<'t> {
     /// The top-level members of a `.tf.json` file.
     fn config(&mut self, members: &[Member], plan: &mut Vec<Planned>) -> Option<()> {
         for member in members {
-            let Value::Object(inner) = &member.value.kind else {
-                // `//` comments, and block types borderline does not read as arrays.
-                continue;
-            };
             let kind = member.key.as_str();
+            // Each level may also be an array of objects (the form some generators write).
+            let inner = objects(&member.value);
             match kind {
                 "resource" | "data" => {
-                    for by_type in inner {
-                        let Value::Object(names) = &by_type.value.kind else {
-                            continue;
-                        };
-                        for name in names {
+                    for by_type in inner.iter().flat_map(|m| m.iter()) {
+                        for name in objects(&by_type.value).iter().flat_map(|m| m.iter()) {
                             let labels = vec![by_type.key.clone(), name.key.clone()];
                             self.labelled(kind, labels, name, Body_::Blocks, plan)?;
                         }
                     }
                 }
-                "provider" => {
-                    for name in inner {
+                "provider" | "module" | "variable" | "output" => {
+                    let body = if kind == "provider" {
+                        Body_::Blocks
+                    } else {
+                        Body_::Flat
+                    };
+                    for name in inner.iter().flat_map(|m| m.iter()) {
                         let labels = vec![name.key.clone()];
-                        self.labelled(kind, labels, name, Body_::Blocks, plan)?;
-                    }
-                }
-                "module" | "variable" | "output" => {
-                    for name in inner {
-                        let labels = vec![name.key.clone()];
-                        self.labelled(kind, labels, name, Body_::Flat, plan)?;
+                        self.labelled(kind, labels, name, body, plan)?;
                     }
                 }
                 "locals" => self.labelled(kind, Vec::new(), member, Body_::Flat, plan)?,
+                // `//` comments, `terraform` settings and blocks borderline does not read.
                 _ => {}
             }
         }
         Some(())
     }
 
-    /// A block whose body is `member`'s value, written at `member`'s key with a placeholder type.
+    /// A block whose body is `member`'s value, written at `member`'s key with a placeholder
+    /// type. An array of one object is that object; an array of several is one block each.
     fn labelled(
         &mut self,
         kind: &str,
@@ -505,16 +501,17 @@ impl<'t> Layout<'t> {
         body: Body_,
         plan: &mut Vec<Planned>,
     ) -> Option<()> {
-        match &member.value.kind {
-            Value::Object(members) => {
+        let bodies = objects(&member.value);
+        match bodies.as_slice() {
+            [members] => {
                 self.block("b", member, members, body)?;
                 plan.push(Planned::Block(kind.to_string(), labels, body));
             }
-            Value::Array(items) if is_objects(items) => {
+            [] => plan.push(Planned::Skipped),
+            _ => {
                 self.attribute("b", member)?;
                 plan.push(Planned::Blocks(kind.to_string(), labels, body));
             }
-            _ => plan.push(Planned::Skipped),
         }
         Some(())
     }
@@ -545,10 +542,10 @@ impl<'t> Layout<'t> {
                 // `//` comments, and keys no Terraform argument or block has.
                 continue;
             };
-            match (&member.value.kind, body) {
-                (Value::Object(inner), Body_::Blocks) => {
-                    self.block(ident, member, inner, body)?;
-                }
+            // An object, or an array of one object, is a nested block written in place; an
+            // array of several is an argument made into blocks after parsing.
+            match (objects(&member.value).as_slice(), body) {
+                ([inner], Body_::Blocks) => self.block(ident, member, inner, body)?,
                 _ => self.attribute(ident, member)?,
             }
         }
@@ -630,8 +627,26 @@ impl<'n> From<&'n Node> for KeyOrValue<'n> {
     }
 }
 
-fn is_objects(items: &[Node]) -> bool {
-    !items.is_empty() && items.iter().all(|i| matches!(i.kind, Value::Object(_)))
+/// The members of an object, or of each object of an array of objects; nothing otherwise.
+fn objects(node: &Node) -> Vec<&[Member]> {
+    match &node.kind {
+        Value::Object(members) => vec![members.as_slice()],
+        Value::Array(items) => {
+            let members: Vec<&[Member]> = items
+                .iter()
+                .filter_map(|item| match &item.kind {
+                    Value::Object(members) => Some(members.as_slice()),
+                    _ => None,
+                })
+                .collect();
+            if members.len() == items.len() {
+                members
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A decoded JSON string as an HCL quoted template: the same template syntax (`${...}`,

@@ -385,3 +385,53 @@ fn large_json_files_are_read_in_linear_time() {
     assert_eq!(errors(&sources, &facts).len(), 0);
     assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
 }
+
+#[test]
+fn json_written_with_arrays_at_every_level_is_read() {
+    // Some generators write every level as an array of objects.
+    let text = r#"{
+  "provider": [{"google": [{"region": "asia-southeast1"}]}],
+  "resource": [
+    {
+      "google_sql_database_instance": [
+        {
+          "main": [
+            {
+              "name": "main",
+              "settings": [{"tier": "db-f1-micro"}]
+            }
+          ]
+        }
+      ]
+    },
+    {
+      "google_storage_bucket": [
+        {"eu": [{"name": "eu", "location": "EU"}]},
+        {"us": [{"name": "us", "location": "US"}]}
+      ]
+    }
+  ]
+}"#;
+    let (sources, facts) = scan(&[("arr/main.tf.json", text)]);
+    assert_eq!(errors(&sources, &facts), vec![]);
+    assert_eq!(
+        nodes(&sources, &facts),
+        vec![
+            (
+                "google_sql_database_instance.main".to_string(),
+                "gcp:asia-southeast1".to_string(),
+                ("arr/main.tf.json".to_string(), 7)
+            ),
+            (
+                "google_storage_bucket.eu".to_string(),
+                "gcp:eu".to_string(),
+                ("arr/main.tf.json".to_string(), 18)
+            ),
+            (
+                "google_storage_bucket.us".to_string(),
+                "gcp:us".to_string(),
+                ("arr/main.tf.json".to_string(), 19)
+            ),
+        ]
+    );
+}
