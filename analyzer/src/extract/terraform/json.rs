@@ -61,7 +61,12 @@ pub(crate) fn parse_json(file: &SourceFile, kind: JsonKind) -> Result<Body, (Spa
         at: 0,
     }
     .document()
-    .map_err(|(offset, message)| error_at(offset, format!("invalid JSON: {message}")))?;
+    .map_err(|(offset, message)| {
+        error_at(
+            offset,
+            format!("invalid JSON, which Terraform refuses too: {message}"),
+        )
+    })?;
     let Value::Object(members) = &value.kind else {
         return Err(error_at(
             value.start,
@@ -80,7 +85,7 @@ pub(crate) fn parse_json(file: &SourceFile, kind: JsonKind) -> Result<Body, (Spa
         let mut plan = Vec::new();
         let written = match kind {
             JsonKind::Config => layout.config(members, &mut plan),
-            JsonKind::Tfvars => layout.members(members, Body_::Flat),
+            JsonKind::Tfvars => layout.members(members, BodyShape::Flat),
         };
         if written.is_some() {
             break (layout, plan);
@@ -386,7 +391,7 @@ enum Mode {
 
 /// Whether the bodies of a block read objects as nested blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Body_ {
+enum BodyShape {
     /// `resource`, `data`, `provider`: objects are nested blocks.
     Blocks,
     /// `variable`, `output`, `module`, `locals`, tfvars: every member is an argument.
@@ -397,9 +402,9 @@ enum Body_ {
 #[derive(Debug)]
 enum Planned {
     /// A block written with a placeholder type: its type and labels.
-    Block(String, Vec<String>, Body_),
+    Block(String, Vec<String>, BodyShape),
     /// An argument holding an array of objects: one block per object.
-    Blocks(String, Vec<String>, Body_),
+    Blocks(String, Vec<String>, BodyShape),
     /// Nothing was written for it.
     Skipped,
 }
@@ -468,22 +473,22 @@ impl<'t> Layout<'t> {
                     for by_type in inner.iter().flat_map(|m| m.iter()) {
                         for name in objects(&by_type.value).iter().flat_map(|m| m.iter()) {
                             let labels = vec![by_type.key.clone(), name.key.clone()];
-                            self.labelled(kind, labels, name, Body_::Blocks, plan)?;
+                            self.labelled(kind, labels, name, BodyShape::Blocks, plan)?;
                         }
                     }
                 }
                 "provider" | "module" | "variable" | "output" => {
                     let body = if kind == "provider" {
-                        Body_::Blocks
+                        BodyShape::Blocks
                     } else {
-                        Body_::Flat
+                        BodyShape::Flat
                     };
                     for name in inner.iter().flat_map(|m| m.iter()) {
                         let labels = vec![name.key.clone()];
                         self.labelled(kind, labels, name, body, plan)?;
                     }
                 }
-                "locals" => self.labelled(kind, Vec::new(), member, Body_::Flat, plan)?,
+                "locals" => self.labelled(kind, Vec::new(), member, BodyShape::Flat, plan)?,
                 // `//` comments, `terraform` settings and blocks borderline does not read.
                 _ => {}
             }
@@ -498,7 +503,7 @@ impl<'t> Layout<'t> {
         kind: &str,
         labels: Vec<String>,
         member: &Member,
-        body: Body_,
+        body: BodyShape,
         plan: &mut Vec<Planned>,
     ) -> Option<()> {
         let bodies = objects(&member.value);
@@ -522,7 +527,7 @@ impl<'t> Layout<'t> {
         ident: &str,
         member: &Member,
         members: &[Member],
-        body: Body_,
+        body: BodyShape,
     ) -> Option<()> {
         let at = self.place(member.key_start)?;
         let mut header = Vec::with_capacity(ident.len() + 2);
@@ -536,7 +541,7 @@ impl<'t> Layout<'t> {
     }
 
     /// The members of a body, each at its key.
-    fn members(&mut self, members: &[Member], body: Body_) -> Option<()> {
+    fn members(&mut self, members: &[Member], body: BodyShape) -> Option<()> {
         for member in members {
             let Some(ident) = member.ident() else {
                 // `//` comments, and keys no Terraform argument or block has.
@@ -545,7 +550,7 @@ impl<'t> Layout<'t> {
             // An object, or an array of one object, is a nested block written in place; an
             // array of several is an argument made into blocks after parsing.
             match (objects(&member.value).as_slice(), body) {
-                ([inner], Body_::Blocks) => self.block(ident, member, inner, body)?,
+                ([inner], BodyShape::Blocks) => self.block(ident, member, inner, body)?,
                 _ => self.attribute(ident, member)?,
             }
         }
@@ -732,7 +737,7 @@ fn apply_plan(body: Body, plan: Vec<Planned>) -> Body {
                     .into_iter()
                     .map(|l| BlockLabel::String(Decorated::new(l)))
                     .collect();
-                if shape == Body_::Blocks {
+                if shape == BodyShape::Blocks {
                     nested_arrays(&mut block.body, 0);
                 }
                 out.push(block);
@@ -776,7 +781,7 @@ fn nested_arrays(body: &mut Body, depth: usize) {
                     for item in items.iter() {
                         if let Expression::Object(object) = item {
                             let mut block = Block::new(attribute.key.clone());
-                            block.body = object_body(object, Body_::Blocks, depth + 1);
+                            block.body = object_body(object, BodyShape::Blocks, depth + 1);
                             body.push(block);
                         }
                     }
@@ -793,7 +798,7 @@ fn nested_arrays(body: &mut Body, depth: usize) {
 
 /// The body a JSON object (an element of an array of blocks) stands for. These structures have
 /// no spans: hcl-edit makes spans only when parsing, and the layout has no room for them.
-fn object_body(object: &hcl_edit::expr::Object, shape: Body_, depth: usize) -> Body {
+fn object_body(object: &hcl_edit::expr::Object, shape: BodyShape, depth: usize) -> Body {
     let mut body = Body::new();
     if depth > MAX_DEPTH {
         return body;
@@ -808,12 +813,12 @@ fn object_body(object: &hcl_edit::expr::Object, shape: Body_, depth: usize) -> B
             continue;
         };
         match (value.expr(), shape) {
-            (Expression::Object(inner), Body_::Blocks) => {
+            (Expression::Object(inner), BodyShape::Blocks) => {
                 let mut block = Block::new(Decorated::new(ident));
                 block.body = object_body(inner, shape, depth + 1);
                 body.push(block);
             }
-            (Expression::Array(items), Body_::Blocks)
+            (Expression::Array(items), BodyShape::Blocks)
                 if !items.is_empty()
                     && items.iter().all(|i| matches!(i, Expression::Object(_))) =>
             {

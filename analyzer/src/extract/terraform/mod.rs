@@ -1,7 +1,9 @@
 //! Terraform: data stores (buckets, databases, queues) with their cloud regions, and the
 //! cross-region copies between them (replication, replicas, backup copies).
 //!
-//! Files are grouped by directory, one Terraform module each. A directory that no other directory
+//! Files are grouped by directory, one Terraform module each: native and JSON syntax (see
+//! `json`), `.tofu` files in place of `.tf` files of the same name, override files merged into
+//! the blocks they override (see `files`). A directory that no other directory
 //! calls as a local module is a root: its variables come from tfvars files and defaults. Local
 //! module calls are followed with their inputs and providers; registry modules are opaque nodes.
 //! A value that cannot be known without running Terraform makes the location `unknown`, with the
