@@ -164,3 +164,53 @@ fn tofu_files_win_over_tf_files_of_the_same_name() {
     let reports = node(&report, "aws_s3_bucket.reports");
     assert_eq!(reports["location"], "aws:ap-southeast-1");
 }
+
+#[test]
+fn hostile_json_terraform_is_an_input_error_within_bounds() {
+    use crate::support::{assert_finished_within_bounds, borderline_bounded};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    // Nested far past any real configuration, an unterminated template, a file of one huge
+    // line, and an override of a resource nobody declares.
+    std::fs::write(
+        repo.join("deep.tf.json"),
+        format!("{}{}", "{\"a\":".repeat(200_000), "}".repeat(200_000)),
+    )
+    .unwrap();
+    std::fs::create_dir(repo.join("wide")).unwrap();
+    let mut wide = String::from(r#"{"resource":{"aws_sqs_queue":{"#);
+    for i in 0..100_000 {
+        if i > 0 {
+            wide.push(',');
+        }
+        wide.push_str(&format!(r#""q{i}":{{"name":"${{var.n"}}"#));
+    }
+    wide.push_str("}}}");
+    std::fs::write(repo.join("wide/main.tf.json"), wide).unwrap();
+    std::fs::create_dir(repo.join("over")).unwrap();
+    std::fs::write(
+        repo.join("over/override.tf"),
+        "resource \"aws_s3_bucket\" \"ghost\" {\n  region = \"ap-south-1\"\n}\n",
+    )
+    .unwrap();
+    let output = borderline_bounded(
+        repo,
+        &["scan", ".", "--format", "json", "--date", FIXTURE_DATE],
+        1024,
+        60,
+    );
+    assert_finished_within_bounds(&output, "hostile JSON Terraform");
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let errors: Vec<(String, String, u64)> = places(&report)
+        .into_iter()
+        .filter(|(rule, _, _)| rule == "input-error")
+        .collect();
+    assert_eq!(
+        errors
+            .iter()
+            .map(|(_, file, _)| file.as_str())
+            .collect::<Vec<_>>(),
+        vec!["deep.tf.json", "over/override.tf", "wide/main.tf.json"],
+        "{report}"
+    );
+}
