@@ -23,4 +23,5 @@ mod properties;
 mod safety;
 mod sarif;
 mod support;
+mod terraform_files;
 mod terraform_instances;

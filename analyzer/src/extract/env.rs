@@ -35,6 +35,13 @@ pub fn is_env_file(path: &Utf8Path) -> bool {
 pub fn is_app_config(path: &Utf8Path) -> bool {
     let name = path.file_name().unwrap_or("").to_ascii_lowercase();
     let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    // `config.tf.json` and `config.auto.tfvars.json` are Terraform's, read by its extractor.
+    if [".tf.json", ".tofu.json", ".tfvars.json"]
+        .iter()
+        .any(|terraform| name.ends_with(terraform))
+    {
+        return false;
+    }
     (name.starts_with("appsettings") && extension == "json")
         || (name.starts_with("application") && matches!(extension, "yml" | "yaml" | "properties"))
         || (name.starts_with("config") && matches!(extension, "toml" | "yaml" | "yml" | "json"))

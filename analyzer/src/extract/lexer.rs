@@ -122,7 +122,7 @@ pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
             comment_needs_space: extension == "env",
             ..syntax(&["#"], &[], b"\"'")
         },
-        "tf" | "tfvars" | "hcl" => syntax(&["#", "//"], C_BLOCK, b"\""),
+        "tf" | "tofu" | "tfvars" | "hcl" => syntax(&["#", "//"], C_BLOCK, b"\""),
         "html" | "htm" | "xml" | "vue" | "svelte" => syntax(&[], &[("<!--", "-->")], b""),
         _ => return None,
     };

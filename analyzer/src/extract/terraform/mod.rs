@@ -1,7 +1,9 @@
 //! Terraform: data stores (buckets, databases, queues) with their cloud regions, and the
 //! cross-region copies between them (replication, replicas, backup copies).
 //!
-//! Files are grouped by directory, one Terraform module each. A directory that no other directory
+//! Files are grouped by directory, one Terraform module each: native and JSON syntax (see
+//! `json`), `.tofu` files in place of `.tf` files of the same name, override files merged into
+//! the blocks they override (see `files`). A directory that no other directory
 //! calls as a local module is a root: its variables come from tfvars files and defaults. Local
 //! module calls are followed with their inputs and providers. A registry module that
 //! `rules/modules.toml` catalogues is the store it creates (see `registry`); other registry modules
@@ -11,16 +13,21 @@
 //! strings and comments produce nothing, because only store resources are read.
 
 mod eval;
+mod files;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod instance_tests;
 mod instances;
+mod json;
 mod module;
 mod registry;
 mod resources;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod tests_files;
 
 use super::{ExtractContext, Extractor};
 use crate::model::facts::{Facts, FlowTarget, LocatedAt, Location, NodeFact, Origin};
@@ -53,7 +60,8 @@ const MAX_REPOSITORY_TREE_SIZE: usize = 50_000;
 /// directory it reaches, so that syntax trees are dropped with the root).
 const MAX_REPARSED_BYTES: usize = 64 << 20;
 
-/// Reads `*.tf`, `*.tfvars` and `*.auto.tfvars`.
+/// Reads Terraform and OpenTofu configuration (`*.tf`, `*.tofu`, `*.tf.json`, `*.tofu.json`)
+/// and variable files (`*.tfvars`, `*.tfvars.json`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Terraform;
 
@@ -64,7 +72,7 @@ impl Extractor for Terraform {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         let name = path.file_name().unwrap_or_default();
-        name.ends_with(".tf") || name.ends_with(".tfvars")
+        files::is_config(name) || files::is_tfvars(name)
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
@@ -123,6 +131,7 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     }
     for files in by_dir.values_mut() {
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        *files = files::loaded(files);
     }
 
     // Directory by directory, in parallel: parse, note which local modules it calls, and read it
@@ -347,6 +356,9 @@ struct FirstPass {
     shape: Shape,
 }
 
+/// Parses the files of one directory (native or JSON syntax) and merges its override files
+/// into the others. Syntax errors go to `errors` when given (the first pass reports them; later
+/// passes over the same files do not).
 fn parse_all<'a>(
     files: &[&'a SourceFile],
     errors: Option<&mut Vec<(Span, String)>>,
@@ -354,25 +366,32 @@ fn parse_all<'a>(
     let mut parsed = Vec::new();
     let mut errors = errors;
     for file in files {
-        match hcl_edit::parser::parse_body(&file.text) {
+        let name = file.path.file_name().unwrap_or_default();
+        let body = match json::json_kind(name) {
+            Some(kind) => json::parse_json(file, kind),
+            None => hcl_edit::parser::parse_body(&file.text).map_err(|error| {
+                let location = error.location();
+                let line = u32::try_from(location.line()).unwrap_or(u32::MAX);
+                let column = u32::try_from(location.column()).unwrap_or(u32::MAX);
+                (
+                    file.span_at(line, column),
+                    format!(
+                        "terraform: {} (line {line}, column {column})",
+                        error.message()
+                    ),
+                )
+            }),
+        };
+        match body {
             Ok(body) => parsed.push(Parsed { file, body }),
             Err(error) => {
                 if let Some(errors) = errors.as_deref_mut() {
-                    let location = error.location();
-                    let line = u32::try_from(location.line()).unwrap_or(u32::MAX);
-                    let column = u32::try_from(location.column()).unwrap_or(u32::MAX);
-                    errors.push((
-                        file.span_at(line, column),
-                        format!(
-                            "terraform: {} (line {line}, column {column})",
-                            error.message()
-                        ),
-                    ));
+                    errors.push(error);
                 }
             }
         }
     }
-    parsed
+    files::merge_overrides(parsed, errors)
 }
 
 fn first_pass(dir: &Utf8PathBuf, files: &[&SourceFile], catalogue: &Catalogue<'_>) -> FirstPass {

@@ -75,7 +75,7 @@ impl<'a> Module<'a> {
         };
         for parsed in files {
             let name = parsed.file.path.file_name().unwrap_or_default();
-            if name.ends_with(".tfvars") {
+            if super::files::is_tfvars(name) {
                 module.tfvars.push(Item {
                     file: parsed.file,
                     node: &parsed.body,
@@ -167,9 +167,9 @@ impl<'a> Module<'a> {
                 .entry((resource.resource_type.clone(), resource.name.clone()))
                 .or_insert(index);
         }
-        module
-            .tfvars
-            .sort_by_key(|item| tfvars_order(item.file.path.file_name().unwrap_or_default()));
+        module.tfvars.sort_by_key(|item| {
+            super::files::tfvars_order(item.file.path.file_name().unwrap_or_default())
+        });
         module
     }
 
@@ -229,18 +229,6 @@ impl<'a> Module<'a> {
     }
 }
 
-/// `terraform.tfvars` first, then `*.auto.tfvars` by name, then files passed with `-var-file`.
-fn tfvars_order(name: &str) -> (u8, String) {
-    let rank = if name == "terraform.tfvars" {
-        0
-    } else if name.ends_with(".auto.tfvars") {
-        1
-    } else {
-        2
-    };
-    (rank, name.to_string())
-}
-
 /// A provider configuration as a resource sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct ProviderConfig {
@@ -290,7 +278,7 @@ impl<'a> Instance<'a> {
         let mut explicit: BTreeMap<String, Vec<(String, Eval)>> = BTreeMap::new();
         for item in &module.tfvars {
             let name = item.file.path.file_name().unwrap_or_default().to_string();
-            let is_auto = name == "terraform.tfvars" || name.ends_with(".auto.tfvars");
+            let is_auto = super::files::is_auto_tfvars(&name);
             for attribute in item.node.attributes() {
                 let key = attribute.key.value().as_str().to_string();
                 let value = eval_literal(&attribute.value);

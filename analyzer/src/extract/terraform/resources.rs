@@ -159,6 +159,9 @@ impl Found {
         if from.id == to.id {
             return;
         }
+        // A copy whose argument has no range in the file (it comes from an override file, or
+        // from an array of blocks in JSON) is reported at the resource that makes it.
+        let span = span.or(from.span);
         let mut flow = FlowFact::observed(from, FlowTarget::Node(to), span, Origin::Terraform);
         flow.purpose = Some("replication".into());
         self.flows.push(flow);

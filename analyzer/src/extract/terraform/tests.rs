@@ -800,7 +800,7 @@ fn claims_terraform_files_only() {
         ("main.tf", true),
         ("envs/prod/terraform.tfvars", true),
         ("regions.auto.tfvars", true),
-        ("main.tf.json", false),
+        ("main.tf.json", true),
         ("README.md", false),
         ("tf/notes.tft", false),
     ] {
