@@ -40,6 +40,9 @@ pub(crate) struct Syntax {
     multiline_quotes: &'static [u8],
     /// Backtick strings have no escapes (Go raw strings); JS template literals do.
     raw_backtick: bool,
+    /// HCL heredocs (`<<EOT` or `<<-EOT` to a line holding only `EOT`): strings, so a `#` line
+    /// inside a policy document or a script is not a comment.
+    heredoc: bool,
 }
 
 const fn syntax(
@@ -57,6 +60,7 @@ const fn syntax(
         quote_needs_delimiter: false,
         multiline_quotes: &[],
         raw_backtick: false,
+        heredoc: false,
     }
 }
 
@@ -122,7 +126,10 @@ pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
             comment_needs_space: extension == "env",
             ..syntax(&["#"], &[], b"\"'")
         },
-        "tf" | "tfvars" | "hcl" => syntax(&["#", "//"], C_BLOCK, b"\""),
+        "tf" | "tofu" | "tfvars" | "hcl" => Syntax {
+            heredoc: true,
+            ..syntax(&["#", "//"], C_BLOCK, b"\"")
+        },
         "html" | "htm" | "xml" | "vue" | "svelte" => syntax(&[], &[("<!--", "-->")], b""),
         _ => return None,
     };
@@ -149,6 +156,9 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
         for prefix in [b'\'', b'r', b'b', b'c'] {
             opens[usize::from(prefix)] = true;
         }
+    }
+    if syntax.heredoc {
+        opens[usize::from(b'<')] = true;
     }
     let mut i = 0;
     while i < bytes.len() {
@@ -195,6 +205,17 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
             i = next;
             continue;
         }
+        if syntax.heredoc
+            && byte == b'<'
+            && let Some((content, next)) = heredoc(bytes, i)
+        {
+            pieces.push(Piece {
+                kind: PieceKind::String,
+                range: content,
+            });
+            i = next;
+            continue;
+        }
         if syntax.quotes.contains(&byte) {
             let delimited = !syntax.quote_needs_delimiter
                 || i == 0
@@ -238,6 +259,47 @@ fn block_end(bytes: &[u8], start: usize, open: &str, close: &str, nested: bool) 
         }
     }
     (bytes.len(), bytes.len())
+}
+
+/// An HCL heredoc opened at `i` (`<<EOT` or `<<-EOT`, the marker ending its line): its content
+/// range and where lexing resumes, after the line that closes it (or the end of the file).
+/// `None` when the bytes at `i` do not open one (`a << b` is not HCL, but is not a heredoc either).
+fn heredoc(bytes: &[u8], i: usize) -> Option<(Range<usize>, usize)> {
+    let mut j = i + 2;
+    if bytes.get(i + 1) != Some(&b'<') {
+        return None;
+    }
+    if bytes.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    let marker_start = j;
+    while bytes
+        .get(j)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        j += 1;
+    }
+    let marker = &bytes[marker_start..j];
+    if marker.is_empty() || !marker[0].is_ascii_alphabetic() {
+        return None;
+    }
+    // The marker must end its line (a trailing `\r` aside).
+    let line_end = memchr::memchr(b'\n', &bytes[j..]).map_or(bytes.len(), |n| j + n);
+    if bytes[j..line_end].iter().any(|b| !b.is_ascii_whitespace()) {
+        return None;
+    }
+    let start = (line_end + 1).min(bytes.len());
+    let mut line_start = start;
+    // Each line is looked at once: the search is linear in the heredoc's length.
+    while line_start < bytes.len() {
+        let end =
+            memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |n| line_start + n);
+        if bytes[line_start..end].trim_ascii() == marker {
+            return Some((start..line_start, end));
+        }
+        line_start = end + 1;
+    }
+    Some((start..bytes.len(), bytes.len()))
 }
 
 /// A string opened by the quote at `i`: its content range and where lexing resumes.
@@ -399,10 +461,26 @@ mod tests {
     }
 
     #[test]
+    fn hcl_heredocs_are_strings() {
+        let text = "policy = <<-EOT\n  # borderline: personal_data=false\n  EOT\n# real\nx = 1 << 2 # shift\ny = <<EOF";
+        assert_eq!(
+            texts(text, "main.tf", PieceKind::Comment),
+            vec![" real", " shift"]
+        );
+        assert_eq!(
+            texts(text, "main.tf", PieceKind::String),
+            vec!["  # borderline: personal_data=false\n", ""]
+        );
+    }
+
+    #[test]
     fn unterminated_input_does_not_panic() {
-        for path in ["a.rs", "a.py", "a.go", "a.sql", "a.yaml", "a.rb", "a.html"] {
+        for path in [
+            "a.rs", "a.py", "a.go", "a.sql", "a.yaml", "a.rb", "a.html", "a.tf",
+        ] {
             for text in [
-                "\"", "'", "/*", "r#\"", "\"\"\"", "'\\", "br", "<!--", "=begin",
+                "\"", "'", "/*", "r#\"", "\"\"\"", "'\\", "br", "<!--", "=begin", "<<", "<<-",
+                "<<E", "<<E\n",
             ] {
                 let _ = texts(text, path, PieceKind::String);
             }
