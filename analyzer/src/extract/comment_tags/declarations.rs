@@ -14,7 +14,7 @@
 //! Every pass here is linear in the file's lines: a file is read at most once per direction,
 //! however many tags it holds.
 
-use crate::extract::annotation::{self, Annotation, Entry};
+use crate::extract::annotation::{self, Annotation};
 use crate::extract::lexer::PieceKind;
 use crate::model::facts::{AttachedTag, ExtractionDiagnostic, Facts, Severity};
 use crate::source::SourceFile;
@@ -231,18 +231,19 @@ impl YamlIndex {
 }
 
 /// Turns the file's tags on declarations into [`AttachedTag`]s, or diagnostics at their span.
+///
+/// The tags above one declaration are read as one: a long tag may go on over several comment
+/// lines (`borderline: data=... safeguard=scc` then `borderline: tia=...`), and a key given twice
+/// among them is an error, as within one tag.
 pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) {
     let lines = Lines::new(file);
     let format = format_of(file.path.as_str());
     let mut yaml: Option<YamlIndex> = None;
-    // Keys already given by a tag on each declaration (by its line): a second tag on the same
-    // declaration may add keys, not repeat them.
-    let mut given: BTreeMap<usize, Vec<(String, u32)>> = BTreeMap::new();
+    // Declaration line -> the declaration and its tags, in file order.
+    let mut found: BTreeMap<usize, (Declaration, Vec<&Annotation>)> = BTreeMap::new();
     for tag in tags {
-        let stated = annotation::lower_in_place(tag, facts);
-        let tag_start = tag.span.start as usize;
-        let tag_line = lines.line_of(tag_start);
-        let found = match format {
+        let tag_line = lines.line_of(tag.span.start as usize);
+        let declaration = match format {
             Format::Hcl => below(&lines, tag_line).and_then(|line| hcl(file, &lines, line)),
             Format::Yaml => below(&lines, tag_line).and_then(|line| {
                 let index = yaml.get_or_insert_with(|| YamlIndex::new(&lines));
@@ -253,9 +254,17 @@ pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) 
                     .to_string(),
             ),
         };
-        let declaration = match found {
-            Ok(declaration) => declaration,
+        match declaration {
+            Ok(declaration) => {
+                found
+                    .entry(declaration.line)
+                    .or_insert_with(|| (declaration, Vec::new()))
+                    .1
+                    .push(tag);
+            }
             Err(reason) => {
+                // The tag's keys are still checked, so a typo is reported with the misplacement.
+                annotation::lower_in_place(tag, facts);
                 facts.diagnostics.push(ExtractionDiagnostic {
                     rule: "unresolved-reference",
                     severity: Severity::Warning,
@@ -263,47 +272,34 @@ pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) 
                     span: Some(tag.span),
                     path: None,
                 });
-                continue;
-            }
-        };
-        let tag_line_number = u32::try_from(tag_line + 1).unwrap_or(u32::MAX);
-        let earlier = given.entry(declaration.line).or_default();
-        for Entry { key, .. } in &tag.entries {
-            if let Some((_, line)) = earlier.iter().find(|(k, _)| *k == key.value) {
-                facts.input_error(
-                    Some(key.span),
-                    None,
-                    format!(
-                        "`{}` is already given by the tag on line {line} for the same declaration",
-                        key.value
-                    ),
-                );
             }
         }
-        earlier.extend(
-            tag.entries
+    }
+    for (declaration, tags) in found.into_values() {
+        let Some(first) = tags.first() else {
+            continue;
+        };
+        let merged = Annotation {
+            kind: first.kind,
+            span: first.span,
+            entries: tags.iter().flat_map(|t| t.entries.iter().cloned()).collect(),
+            positional: tags
                 .iter()
-                .map(|entry| (entry.key.value.clone(), tag_line_number)),
-        );
+                .flat_map(|t| t.positional.iter().cloned())
+                .collect(),
+        };
+        let stated = annotation::lower_in_place(&merged, facts);
         let header = lines.lines[declaration.line].range.clone();
-        let mut declared: String = lines
+        let first_line = lines
             .content(declaration.line)
             .trim_end_matches('{')
-            .trim_end()
-            .chars()
-            .take(QUOTED_CHARS)
-            .collect();
-        if declared.len()
-            < lines
-                .content(declaration.line)
-                .trim_end_matches('{')
-                .trim_end()
-                .len()
-        {
+            .trim_end();
+        let mut declared: String = first_line.chars().take(QUOTED_CHARS).collect();
+        if declared.len() < first_line.len() {
             declared.push_str("...");
         }
         facts.attached.push(AttachedTag {
-            span: Some(tag.span),
+            span: Some(first.span),
             declaration: file.span(declaration.extent),
             header: file.span(header),
             declared,
