@@ -282,7 +282,10 @@ pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) 
         let merged = Annotation {
             kind: first.kind,
             span: first.span,
-            entries: tags.iter().flat_map(|t| t.entries.iter().cloned()).collect(),
+            entries: tags
+                .iter()
+                .flat_map(|t| t.entries.iter().cloned())
+                .collect(),
             positional: tags
                 .iter()
                 .flat_map(|t| t.positional.iter().cloned())
