@@ -429,3 +429,118 @@ fn yaml_declaration(
         extent: start..index.entry_end.get(line).copied().unwrap_or(start),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::owners::testing::files;
+
+    /// (first line of the declaration, its text) for each tag of the file, or the reason it applies
+    /// to nothing.
+    fn declarations(path: &str, text: &str) -> Vec<Result<(u32, String), String>> {
+        let sources = files(&[(path, text)]);
+        let file = &sources[0];
+        let mut tags = Vec::new();
+        let mut facts = Facts::default();
+        for piece in file.pieces() {
+            if piece.kind == PieceKind::Comment {
+                super::super::find_tags(file, piece.range.clone(), &mut tags, &mut facts);
+            }
+        }
+        let mut results = Vec::new();
+        for tag in &tags {
+            let mut facts = Facts::default();
+            attach(file, std::slice::from_ref(tag), &mut facts);
+            results.extend(facts.attached.iter().map(|a| {
+                let line = file.line_index(a.declaration.start) + 1;
+                Ok((
+                    line,
+                    text[a.declaration.start as usize..a.declaration.end as usize].to_string(),
+                ))
+            }));
+            results.extend(
+                facts
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.rule == "unresolved-reference")
+                    .map(|d| Err(d.message.clone())),
+            );
+        }
+        results
+    }
+
+    #[test]
+    fn a_terraform_block_ends_at_its_closing_brace_whatever_strings_and_heredocs_hold() {
+        let text = "# borderline: personal_data=false\n\
+                    resource \"aws_s3_bucket\" \"a\" {\n  bucket = \"}{\"\n  policy = <<EOT\n}\nEOT\n  # }\n  tags = { a = \"b\" }\n}\n\
+                    resource \"aws_s3_bucket\" \"b\" {}\n";
+        let found = declarations("main.tf", text);
+        assert_eq!(found.len(), 1);
+        let (line, declared) = found[0].clone().unwrap_or_default();
+        assert_eq!(line, 2);
+        assert!(
+            declared.ends_with("tags = { a = \"b\" }\n}"),
+            "{declared:?}"
+        );
+    }
+
+    #[test]
+    fn blank_lines_other_blocks_and_the_end_of_the_file_detach_a_tag() {
+        let text = "/* borderline: personal_data=false */\n\nresource \"aws_s3_bucket\" \"a\" {}\n\
+                    // borderline: personal_data=false\nprovider \"aws\" {}\n# borderline: data=user.contact";
+        let found = declarations("main.tf", text);
+        let reasons: Vec<String> = found.into_iter().filter_map(Result::err).collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].contains("a blank line ends"), "{reasons:?}");
+        assert!(
+            reasons[1].contains("`provider \"aws\" {}` is not a Terraform"),
+            "{reasons:?}"
+        );
+        assert!(reasons[2].contains("the file ends"), "{reasons:?}");
+    }
+
+    #[test]
+    fn a_multi_line_block_comment_and_a_trailing_tag_attach() {
+        let text = "/*\n * borderline: personal_data=false\n */\nmodule \"x\" {\n  source = \"./x\"\n}\n\
+                    data \"aws_s3_bucket\" \"y\" { # borderline: data=user.contact\n}\n";
+        let found: Vec<u32> = declarations("main.tf", text)
+            .into_iter()
+            .map(|r| r.map(|(line, _)| line).unwrap_or(0))
+            .collect();
+        assert_eq!(found, [4, 7]);
+    }
+
+    #[test]
+    fn yaml_documents_and_entries() {
+        let text = "# borderline: location=EU\napiVersion: v1\nkind: Service\n---\n\
+                    # borderline: location=IE\n\
+                    services:\n  # borderline: location=DE\n  db:\n    image: postgres\n    # comment\n\n  cache:\n    image: redis\n\
+                    ---\n  # borderline: location=FR\nkind: x\n";
+        let found = declarations("compose.yaml", text);
+        let extents: Vec<(u32, String)> = found.into_iter().filter_map(Result::ok).collect();
+        assert_eq!(extents.len(), 4, "{extents:?}");
+        assert_eq!(
+            extents[0],
+            (2, "apiVersion: v1\nkind: Service\n".to_string())
+        );
+        assert_eq!(extents[1].0, 6);
+        assert!(extents[1].1.ends_with("image: redis\n"), "{extents:?}");
+        assert_eq!(
+            extents[2],
+            (
+                8,
+                "  db:\n    image: postgres\n    # comment\n\n".to_string()
+            )
+        );
+        assert_eq!(extents[3], (16, "kind: x\n".to_string()));
+    }
+
+    #[test]
+    fn a_tag_above_a_document_separator_applies_to_nothing() {
+        let found = declarations("k.yaml", "# borderline: location=EU\n---\nkind: x\n");
+        assert!(
+            matches!(&found[..], [Err(reason)] if reason.contains("document separator")),
+            "{found:?}"
+        );
+    }
+}
