@@ -330,9 +330,8 @@ fn attach_tags(
     // search instead of a pass over every node.
     let mut declared: Vec<(crate::source::FileId, u32, &str)> = extracted
         .iter()
-        .filter_map(|node| {
-            node.span
-                .map(|span| (span.file, span.start, node.id.as_str()))
+        .flat_map(|node| {
+            declared_at(node).map(|span| (span.file, span.start, node.id.as_str()))
         })
         .collect();
     declared.sort_unstable();
@@ -397,6 +396,13 @@ fn attach_tags(
         }
     }
     out
+}
+
+/// Where a node fact is declared, for tags on declarations: its own span. A node made inside a
+/// local module is declared by each module call on the way too; with `NodeFact::via` (the calls,
+/// outermost first) this is `node.span.into_iter().chain(node.via.iter().copied())`.
+fn declared_at(node: &NodeFact) -> impl Iterator<Item = Span> + '_ {
+    node.span.into_iter()
 }
 
 fn unresolved(
