@@ -264,3 +264,39 @@ fn in_place_tags_are_checked_like_every_other_tag() {
     assert_eq!(unresolved.len(), 1, "{unresolved:?}");
     assert_eq!(unresolved[0]["location"]["file"], "jobs/export.py");
 }
+
+#[test]
+fn many_tags_on_declarations_stay_bounded() {
+    use crate::support::{assert_finished_within_bounds, borderline_bounded};
+    let dir = tempfile::tempdir().unwrap();
+    // Thousands of compose services, each tagged; one block under thousands of tag lines; tags
+    // nested in YAML entries thousands deep; an unterminated heredoc.
+    let mut compose = String::from("services:\n");
+    for i in 0..5_000 {
+        compose.push_str(&format!(
+            "  # borderline: location=aws:eu-west-1\n  s{i}:\n    image: nginx\n"
+        ));
+    }
+    write(dir.path(), "compose.yaml", &compose);
+    let mut terraform = "# borderline: personal_data=false\n".repeat(20_000);
+    terraform.push_str("resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n");
+    write(dir.path(), "main.tf", &terraform);
+    write(
+        dir.path(),
+        "broken.tf",
+        "# borderline: personal_data=false\nresource \"aws_s3_bucket\" \"c\" {\n  policy = <<EOT\n",
+    );
+    let mut nested = String::new();
+    for depth in 0..1_000 {
+        let indent = " ".repeat(depth * 2);
+        nested.push_str(&format!(
+            "{indent}# borderline: label=x\n{indent}a{depth}:\n"
+        ));
+    }
+    write(dir.path(), "deep.yaml", &nested);
+    let output = borderline_bounded(dir.path(), &["scan", ".", "--format", "json"], 2048, 30);
+    assert_finished_within_bounds(&output, "many tags on declarations");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(node(&report, "s4999")["location"], "aws:eu-west-1");
+    assert_eq!(node(&report, "aws_s3_bucket.b")["personal_data"], false);
+}

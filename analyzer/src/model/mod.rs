@@ -330,9 +330,7 @@ fn attach_tags(
     // search instead of a pass over every node.
     let mut declared: Vec<(crate::source::FileId, u32, &str)> = extracted
         .iter()
-        .flat_map(|node| {
-            declared_at(node).map(|span| (span.file, span.start, node.id.as_str()))
-        })
+        .flat_map(|node| declared_at(node).map(|span| (span.file, span.start, node.id.as_str())))
         .collect();
     declared.sort_unstable();
     let mut budget = ATTACH_BUDGET;
