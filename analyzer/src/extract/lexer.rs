@@ -43,6 +43,9 @@ pub(crate) struct Syntax {
     /// HCL heredocs (`<<EOT` or `<<-EOT` to a line holding only `EOT`): strings, so a `#` line
     /// inside a policy document or a script is not a comment.
     heredoc: bool,
+    /// YAML block scalars (`key: |` or `- >-`, then the lines indented deeper): strings, so a `#`
+    /// line in a ConfigMap's script is not a comment.
+    block_scalars: bool,
 }
 
 const fn syntax(
@@ -61,6 +64,7 @@ const fn syntax(
         multiline_quotes: &[],
         raw_backtick: false,
         heredoc: false,
+        block_scalars: false,
     }
 }
 
@@ -119,6 +123,7 @@ pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
         "yaml" | "yml" => Syntax {
             comment_needs_space: true,
             quote_needs_delimiter: true,
+            block_scalars: true,
             ..syntax(&["#"], &[], b"\"'")
         },
         "toml" | "ini" | "cfg" | "conf" | "properties" | "env" => Syntax {
@@ -159,6 +164,10 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
     }
     if syntax.heredoc {
         opens[usize::from(b'<')] = true;
+    }
+    if syntax.block_scalars {
+        opens[usize::from(b'|')] = true;
+        opens[usize::from(b'>')] = true;
     }
     let mut i = 0;
     while i < bytes.len() {
@@ -202,6 +211,25 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
                     range: content,
                 });
             }
+            i = next;
+            continue;
+        }
+        if syntax.block_scalars
+            && matches!(byte, b'|' | b'>')
+            && let Some((header_end, content)) = block_scalar(bytes, i)
+        {
+            // A comment after the indicator (`key: | # note`) is still a comment.
+            if let Some(hash) = memchr::memchr(b'#', &bytes[i..header_end]) {
+                pieces.push(Piece {
+                    kind: PieceKind::Comment,
+                    range: i + hash + 1..header_end,
+                });
+            }
+            let next = content.end;
+            pieces.push(Piece {
+                kind: PieceKind::String,
+                range: content,
+            });
             i = next;
             continue;
         }
@@ -300,6 +328,55 @@ fn heredoc(bytes: &[u8], i: usize) -> Option<(Range<usize>, usize)> {
         line_start = end + 1;
     }
     Some((start..bytes.len(), bytes.len()))
+}
+
+/// A YAML block scalar whose indicator (`|` or `>`, with chomping and indentation indicators) is
+/// at `i`: where its header line ends, and the range of its content: the following lines that
+/// are blank or indented deeper than the line of the indicator. `None` when the indicator is not
+/// one (`a: x > y`, `a: |b`).
+fn block_scalar(bytes: &[u8], i: usize) -> Option<(usize, Range<usize>)> {
+    // The indicator follows `key:` or a list's `-`, after a space.
+    let before = bytes[..i]
+        .iter()
+        .rev()
+        .find(|b| **b != b' ' && **b != b'\t');
+    if !matches!(before, Some(b':' | b'-'))
+        || !matches!(bytes.get(i.wrapping_sub(1)), Some(b' ' | b'\t'))
+    {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+    let rest = &bytes[i + 1..header_end];
+    let indicators = rest
+        .iter()
+        .take_while(|b| matches!(b, b'+' | b'-' | b'0'..=b'9'))
+        .count();
+    let tail = rest[indicators..].trim_ascii_start();
+    if !(tail.is_empty() || tail.starts_with(b"#")) {
+        return None;
+    }
+    let line_start = bytes[..i]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |n| n + 1);
+    let indent = bytes[line_start..i]
+        .iter()
+        .take_while(|b| **b == b' ')
+        .count();
+    let start = (header_end + 1).min(bytes.len());
+    let mut end = start;
+    // Each line is looked at once.
+    while end < bytes.len() {
+        let line_end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |n| end + n);
+        let line = &bytes[end..line_end];
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        let deeper = line.iter().take_while(|b| **b == b' ').count() > indent;
+        if !blank && !deeper {
+            break;
+        }
+        end = (line_end + 1).min(bytes.len());
+    }
+    Some((header_end, start..end))
 }
 
 /// A string opened by the quote at `i`: its content range and where lexing resumes.
@@ -457,6 +534,22 @@ mod tests {
         assert_eq!(
             texts("<p>x</p><!-- c -->", "i.html", PieceKind::Comment),
             vec![" c "]
+        );
+    }
+
+    #[test]
+    fn yaml_block_scalars_are_strings() {
+        let text = "data:\n  run.sh: | # c1\n    # borderline: personal_data=false\n\n    echo a > b\n  # c2\nlist:\n  - >-\n    # s\n  - a: x > y # c3\n";
+        assert_eq!(
+            texts(text, "cm.yaml", PieceKind::Comment),
+            vec![" c1", " c2", " c3"]
+        );
+        assert_eq!(
+            texts(text, "cm.yaml", PieceKind::String),
+            vec![
+                "    # borderline: personal_data=false\n\n    echo a > b\n",
+                "    # s\n"
+            ]
         );
     }
 
