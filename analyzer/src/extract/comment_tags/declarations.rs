@@ -543,4 +543,41 @@ mod tests {
             "{found:?}"
         );
     }
+
+    proptest::proptest! {
+        /// Any mix of tags, braces, heredocs, block scalars, separators and indentation: attaching
+        /// never panics, and every span it makes lies inside the file, on character boundaries.
+        #[test]
+        fn attaching_never_panics_and_spans_stay_inside_the_file(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "# borderline: personal_data=false\n", "  # borderline: location=EU\n",
+                    "/* borderline: data=user.contact */", "resource \"a\" \"b\" {", "}", "{",
+                    "module \"m\" {\n", "\n", "  ", "---\n", "key: |\n", "- >\n", "a:\n",
+                    "x = <<EOT\n", "EOT\n", "\"", "\"}\"", "é", "\r\n", "# borderline: =\n",
+                ]),
+                0..40,
+            ),
+            yaml in proptest::bool::ANY,
+        ) {
+            let text: String = parts.concat();
+            let path = if yaml { "k.yaml" } else { "main.tf" };
+            let sources = files(&[(path, text.as_str())]);
+            let file = &sources[0];
+            let mut tags = Vec::new();
+            let mut facts = Facts::default();
+            for piece in file.pieces() {
+                if piece.kind == PieceKind::Comment {
+                    super::super::find_tags(file, piece.range.clone(), &mut tags, &mut facts);
+                }
+            }
+            tags.retain(|t| t.kind == crate::extract::annotation::AnnotationKind::InPlace);
+            attach(file, &tags, &mut facts);
+            facts.for_each_span(&mut |span| {
+                assert!(span.start <= span.end && span.end as usize <= text.len());
+                assert!(text.is_char_boundary(span.start as usize));
+                assert!(text.is_char_boundary(span.end as usize));
+            });
+        }
+    }
 }
