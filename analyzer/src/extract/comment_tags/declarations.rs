@@ -34,7 +34,10 @@ enum Format {
 
 fn format_of(path: &str) -> Format {
     let lower = path.to_ascii_lowercase();
-    if [".tf", ".tofu", ".hcl"].iter().any(|e| lower.ends_with(e)) {
+    if [".tf", ".tofu", ".hcl", ".tfvars"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
         Format::Hcl
     } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
         Format::Yaml
