@@ -16,6 +16,7 @@ mod hostile_io;
 mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
+mod inplace_tags;
 mod module_catalogue;
 mod output_safety;
 mod policy_from;

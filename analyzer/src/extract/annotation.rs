@@ -11,13 +11,17 @@ use crate::model::facts::{
 };
 use crate::source::Span;
 
-/// The four annotations.
+/// The four annotations, and a comment tag on a declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AnnotationKind {
     Flow,
     Store,
     Service,
     Pii,
+    /// `borderline: personal_data=false` directly above a Terraform block, a Kubernetes object or
+    /// a compose service: facts about the node that declaration creates. Never parsed from a
+    /// name; a tag whose first word is `key=value` is one.
+    InPlace,
 }
 
 const SAFEGUARD_KEYS: [&str; 8] = [
@@ -45,6 +49,24 @@ const FLOW_KEYS: [&str; 12] = [
     "expires",
 ];
 const NODE_KEYS: [&str; 4] = ["id", "location", "data", "label"];
+/// The manifest's `[[node]]` keys that describe what a declared node holds and where, with the
+/// safeguard's keys flattened: `safeguard=scc module=2 tia=...` is the manifest's
+/// `safeguard = { mechanism = "scc", module = 2, tia = "..." }`. `id`, `kind`, `paths`, `domains`
+/// and `provider` are not among them: the declaration below the tag decides those.
+const IN_PLACE_KEYS: [&str; 12] = [
+    "location",
+    "data",
+    "personal_data",
+    "label",
+    "safeguard",
+    "version",
+    "module",
+    "reference",
+    "tia",
+    "derogation",
+    "signed",
+    "expires",
+];
 const PII_KEYS: [&str; 2] = ["category", "categories"];
 
 impl AnnotationKind {
@@ -65,6 +87,7 @@ impl AnnotationKind {
             AnnotationKind::Store => "store",
             AnnotationKind::Service => "service",
             AnnotationKind::Pii => "pii",
+            AnnotationKind::InPlace => "in-place",
         }
     }
 
@@ -73,6 +96,15 @@ impl AnnotationKind {
             AnnotationKind::Flow => &FLOW_KEYS,
             AnnotationKind::Store | AnnotationKind::Service => &NODE_KEYS,
             AnnotationKind::Pii => &PII_KEYS,
+            AnnotationKind::InPlace => &IN_PLACE_KEYS,
+        }
+    }
+
+    /// The annotation in a message: "a `flow` annotation", "a tag on a declaration".
+    fn described(self) -> String {
+        match self {
+            AnnotationKind::InPlace => "a tag on a declaration".to_string(),
+            kind => format!("a `{}` annotation", kind.name()),
         }
     }
 
@@ -149,6 +181,54 @@ pub(crate) fn lower(
         AnnotationKind::Store => reader.node(NodeKind::Store, origin),
         AnnotationKind::Service => reader.node(NodeKind::Service, origin),
         AnnotationKind::Pii => reader.pii(owner, origin),
+        // Its facts go to a declaration only the caller knows: see `lower_in_place`.
+        AnnotationKind::InPlace => {}
+    }
+}
+
+/// What a tag on a declaration says about the node declared below it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct InPlaceFacts {
+    pub location: Option<LocatedAt>,
+    pub data: Vec<DataRef>,
+    pub personal_data: Option<bool>,
+    pub safeguard: Option<Safeguard>,
+    pub label: Option<String>,
+}
+
+/// Reads an [`AnnotationKind::InPlace`] tag; problems become input-errors at the key or value
+/// that causes them. The keys it could read are kept: one bad key does not lose the others.
+pub(crate) fn lower_in_place(annotation: &Annotation, facts: &mut Facts) -> InPlaceFacts {
+    let mut reader = Reader {
+        annotation,
+        facts,
+        ok: true,
+    };
+    reader.check_keys();
+    let location = reader.single("location").map(|text| LocatedAt {
+        location: Location::parse(&text.value),
+        span: Some(text.span),
+        unresolved_reason: None,
+    });
+    let personal_data = reader
+        .single("personal_data")
+        .and_then(|text| match text.value.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            other => {
+                reader.error(
+                    text.span,
+                    format!("`personal_data` = `{other}`: expected `true` or `false`"),
+                );
+                None
+            }
+        });
+    InPlaceFacts {
+        location,
+        data: reader.data(),
+        personal_data,
+        safeguard: reader.safeguard(),
+        label: reader.single("label").map(|t| t.value),
     }
 }
 
@@ -177,6 +257,27 @@ pub(crate) fn package_node(owner: &Owner, origin: Origin, inferred: bool) -> Nod
     node
 }
 
+/// Why a key that other tags take cannot be given on a declaration, when there is more to say
+/// than "unknown key".
+fn in_place_misplaced(key: &str) -> Option<String> {
+    let message = match key {
+        "to" | "from" | "purpose" => format!(
+            "`{key}` belongs to a flow: a tag directly above a declaration states facts about the node declared below it; write a flow as its own tag, `borderline: flow to=... data=...`"
+        ),
+        "id" | "kind" => format!(
+            "`{key}` cannot be given in a tag on a declaration: the declaration below names the node and decides its kind; allowed keys: {}",
+            AnnotationKind::InPlace.allowed_list()
+        ),
+        "mechanism" => "in a tag on a declaration the mechanism is written `safeguard=<mechanism>` (as the manifest's node writes `safeguard = { mechanism = ... }`)".to_string(),
+        "paths" | "domains" | "provider" | "certifications" => format!(
+            "`{key}` is not read from a tag on a declaration: set it on the node in borderline.toml; allowed keys: {}",
+            AnnotationKind::InPlace.allowed_list()
+        ),
+        _ => return None,
+    };
+    Some(message)
+}
+
 struct Reader<'a> {
     annotation: &'a Annotation,
     facts: &'a mut Facts,
@@ -194,12 +295,17 @@ impl<'a> Reader<'a> {
         let mut seen: Vec<&str> = Vec::new();
         for entry in &self.annotation.entries {
             let key = entry.key.value.as_str();
-            if !kind.allowed_keys().contains(&key) {
+            if kind == AnnotationKind::InPlace
+                && !kind.allowed_keys().contains(&key)
+                && let Some(message) = in_place_misplaced(key)
+            {
+                self.error(entry.key.span, message);
+            } else if !kind.allowed_keys().contains(&key) {
                 self.error(
                     entry.key.span,
                     format!(
-                        "unknown key `{key}` in a `{}` annotation; allowed keys: {}",
-                        kind.name(),
+                        "unknown key `{key}` in {}; allowed keys: {}",
+                        kind.described(),
                         kind.allowed_list()
                     ),
                 );
@@ -207,8 +313,10 @@ impl<'a> Reader<'a> {
                 self.error(
                     entry.key.span,
                     format!(
-                        "`{key}` is given twice in this `{}` annotation",
-                        kind.name()
+                        "`{key}` is given twice in this {}",
+                        kind.described()
+                            .trim_start_matches("a ")
+                            .trim_start_matches("an ")
                     ),
                 );
             } else {
@@ -226,9 +334,9 @@ impl<'a> Reader<'a> {
                 self.error(
                     text.span,
                     format!(
-                        "`{}` is not a `key=value` pair; a `{}` annotation takes {}",
+                        "`{}` is not a `key=value` pair; {} takes {}",
                         text.value,
-                        kind.name(),
+                        kind.described(),
                         kind.allowed_list()
                     ),
                 );
@@ -330,16 +438,27 @@ impl<'a> Reader<'a> {
     }
 
     fn safeguard(&mut self) -> Option<Safeguard> {
-        if !SAFEGUARD_KEYS.iter().any(|key| self.entry(key).is_some()) {
+        // A tag on a declaration writes the mechanism as the manifest's node does its safeguard:
+        // `safeguard=scc`.
+        let mechanism_key = if self.annotation.kind == AnnotationKind::InPlace {
+            "safeguard"
+        } else {
+            "mechanism"
+        };
+        if !SAFEGUARD_KEYS
+            .iter()
+            .chain(std::iter::once(&mechanism_key))
+            .any(|key| self.entry(key).is_some())
+        {
             return None;
         }
-        let mechanism_text = self.single("mechanism");
+        let mechanism_text = self.single(mechanism_key);
         let Some(mechanism_text) = mechanism_text else {
-            if self.entry("mechanism").is_none() {
+            if self.entry(mechanism_key).is_none() {
                 self.error(
                     self.annotation.span,
                     format!(
-                        "safeguard keys need `mechanism`, one of {}",
+                        "safeguard keys need `{mechanism_key}`, one of {}",
                         MechanismKind::allowed_values()
                     ),
                 );
@@ -350,7 +469,7 @@ impl<'a> Reader<'a> {
             self.error(
                 mechanism_text.span,
                 format!(
-                    "`mechanism` = `{}` is not a transfer tool; expected one of {}",
+                    "`{mechanism_key}` = `{}` is not a transfer tool; expected one of {}",
                     mechanism_text.value,
                     MechanismKind::allowed_values()
                 ),
@@ -363,7 +482,9 @@ impl<'a> Reader<'a> {
                 _ => {
                     self.error(
                         text.span,
-                        "`module` must be an SCC module, 1 to 4, with `mechanism=scc`".into(),
+                        format!(
+                            "`module` must be an SCC module, 1 to 4, with `{mechanism_key}=scc`"
+                        ),
                     );
                     None
                 }

@@ -1,9 +1,17 @@
 //! Comment tags in any language: `borderline: flow|store|service|pii ...` (SPEC §4).
 //!
-//! A tag is read only inside a comment, never inside a string literal: each file is lexed with
-//! its language's comment and string syntax ([`super::lexer`]). This extractor also owns Rust doc
+//! A tag is read only inside a comment, never inside a string literal (nor an HCL heredoc): each
+//! file is lexed with its language's comment and string syntax ([`super::lexer`]).
+//!
+//! A tag whose first word is `key=value` (`borderline: personal_data=false`) has no kind of its
+//! own: it states facts about what the declaration directly below it creates (a Terraform
+//! `resource`/`module`/`data` block, a Kubernetes object, a compose service; see [`declarations`]).
+//! This extractor finds the declaration's extent; the model attaches the facts to the nodes other
+//! extractors declared inside it ([`crate::model::facts::AttachedTag`]). This extractor also owns Rust doc
 //! comments (`/// borderline: ...`), which are `//` comments to the lexer, so the Rust extractor
 //! does not read `#[doc]` attributes and nothing is counted twice.
+
+mod declarations;
 
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Owner, Text, Value};
 use super::lexer::{self, PieceKind};
@@ -76,6 +84,12 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
         if piece.kind == PieceKind::Comment {
             find_tags(file, piece.range.clone(), &mut annotations, &mut facts);
         }
+    }
+    let (in_place, annotations): (Vec<Annotation>, Vec<Annotation>) = annotations
+        .into_iter()
+        .partition(|a| a.kind == AnnotationKind::InPlace);
+    if !in_place.is_empty() {
+        declarations::attach(file, &in_place, &mut facts);
     }
     if annotations.is_empty() {
         return facts;
@@ -322,12 +336,21 @@ fn parse_tag(text: &str, base: usize, file: &SourceFile) -> Result<Annotation, (
     let kind_start = cursor.position;
     let kind_word = cursor.word(&[]);
     let kind_span = cursor.span(kind_start..cursor.position);
-    let Some(kind) = AnnotationKind::parse(kind_word).filter(|_| kind_word != "personal_data")
-    else {
+    let after_word = cursor.position;
+    cursor.skip_spaces();
+    // `key=value` first: a tag on the declaration below, read from its first word on.
+    let in_place = kind_word.contains('=') || (!kind_word.is_empty() && cursor.peek() == Some('='));
+    cursor.position = if in_place { kind_start } else { after_word };
+    let kind = if in_place {
+        Some(AnnotationKind::InPlace)
+    } else {
+        AnnotationKind::parse(kind_word).filter(|_| kind_word != "personal_data")
+    };
+    let Some(kind) = kind else {
         return Err((
             kind_span,
             format!(
-                "unknown borderline tag `{kind_word}`; expected `flow`, `store`, `service` or `pii`"
+                "unknown borderline tag `{kind_word}`; expected `flow`, `store`, `service` or `pii`, or `key=value` facts about the declaration below"
             ),
         ));
     };

@@ -40,6 +40,12 @@ pub(crate) struct Syntax {
     multiline_quotes: &'static [u8],
     /// Backtick strings have no escapes (Go raw strings); JS template literals do.
     raw_backtick: bool,
+    /// HCL heredocs (`<<EOT` or `<<-EOT` to a line holding only `EOT`): strings, so a `#` line
+    /// inside a policy document or a script is not a comment.
+    heredoc: bool,
+    /// YAML block scalars (`key: |` or `- >-`, then the lines indented deeper): strings, so a `#`
+    /// line in a ConfigMap's script is not a comment.
+    block_scalars: bool,
 }
 
 const fn syntax(
@@ -57,6 +63,8 @@ const fn syntax(
         quote_needs_delimiter: false,
         multiline_quotes: &[],
         raw_backtick: false,
+        heredoc: false,
+        block_scalars: false,
     }
 }
 
@@ -115,6 +123,7 @@ pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
         "yaml" | "yml" => Syntax {
             comment_needs_space: true,
             quote_needs_delimiter: true,
+            block_scalars: true,
             ..syntax(&["#"], &[], b"\"'")
         },
         "toml" | "ini" | "cfg" | "conf" | "properties" | "env" => Syntax {
@@ -122,7 +131,10 @@ pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
             comment_needs_space: extension == "env",
             ..syntax(&["#"], &[], b"\"'")
         },
-        "tf" | "tofu" | "tfvars" | "hcl" => syntax(&["#", "//"], C_BLOCK, b"\""),
+        "tf" | "tofu" | "tfvars" | "hcl" => Syntax {
+            heredoc: true,
+            ..syntax(&["#", "//"], C_BLOCK, b"\"")
+        },
         "html" | "htm" | "xml" | "vue" | "svelte" => syntax(&[], &[("<!--", "-->")], b""),
         _ => return None,
     };
@@ -149,6 +161,13 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
         for prefix in [b'\'', b'r', b'b', b'c'] {
             opens[usize::from(prefix)] = true;
         }
+    }
+    if syntax.heredoc {
+        opens[usize::from(b'<')] = true;
+    }
+    if syntax.block_scalars {
+        opens[usize::from(b'|')] = true;
+        opens[usize::from(b'>')] = true;
     }
     let mut i = 0;
     while i < bytes.len() {
@@ -195,6 +214,36 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
             i = next;
             continue;
         }
+        if syntax.block_scalars
+            && matches!(byte, b'|' | b'>')
+            && let Some((header_end, content)) = block_scalar(bytes, i)
+        {
+            // A comment after the indicator (`key: | # note`) is still a comment.
+            if let Some(hash) = memchr::memchr(b'#', &bytes[i..header_end]) {
+                pieces.push(Piece {
+                    kind: PieceKind::Comment,
+                    range: i + hash + 1..header_end,
+                });
+            }
+            let next = content.end;
+            pieces.push(Piece {
+                kind: PieceKind::String,
+                range: content,
+            });
+            i = next;
+            continue;
+        }
+        if syntax.heredoc
+            && byte == b'<'
+            && let Some((content, next)) = heredoc(bytes, i)
+        {
+            pieces.push(Piece {
+                kind: PieceKind::String,
+                range: content,
+            });
+            i = next;
+            continue;
+        }
         if syntax.quotes.contains(&byte) {
             let delimited = !syntax.quote_needs_delimiter
                 || i == 0
@@ -238,6 +287,96 @@ fn block_end(bytes: &[u8], start: usize, open: &str, close: &str, nested: bool) 
         }
     }
     (bytes.len(), bytes.len())
+}
+
+/// An HCL heredoc opened at `i` (`<<EOT` or `<<-EOT`, the marker ending its line): its content
+/// range and where lexing resumes, after the line that closes it (or the end of the file).
+/// `None` when the bytes at `i` do not open one (`a << b` is not HCL, but is not a heredoc either).
+fn heredoc(bytes: &[u8], i: usize) -> Option<(Range<usize>, usize)> {
+    let mut j = i + 2;
+    if bytes.get(i + 1) != Some(&b'<') {
+        return None;
+    }
+    if bytes.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    let marker_start = j;
+    while bytes
+        .get(j)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        j += 1;
+    }
+    let marker = &bytes[marker_start..j];
+    if marker.is_empty() || !marker[0].is_ascii_alphabetic() {
+        return None;
+    }
+    // The marker must end its line (a trailing `\r` aside).
+    let line_end = memchr::memchr(b'\n', &bytes[j..]).map_or(bytes.len(), |n| j + n);
+    if bytes[j..line_end].iter().any(|b| !b.is_ascii_whitespace()) {
+        return None;
+    }
+    let start = (line_end + 1).min(bytes.len());
+    let mut line_start = start;
+    // Each line is looked at once: the search is linear in the heredoc's length.
+    while line_start < bytes.len() {
+        let end =
+            memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |n| line_start + n);
+        if bytes[line_start..end].trim_ascii() == marker {
+            return Some((start..line_start, end));
+        }
+        line_start = end + 1;
+    }
+    Some((start..bytes.len(), bytes.len()))
+}
+
+/// A YAML block scalar whose indicator (`|` or `>`, with chomping and indentation indicators) is
+/// at `i`: where its header line ends, and the range of its content: the following lines that
+/// are blank or indented deeper than the line of the indicator. `None` when the indicator is not
+/// one (`a: x > y`, `a: |b`).
+fn block_scalar(bytes: &[u8], i: usize) -> Option<(usize, Range<usize>)> {
+    // The indicator follows `key:` or a list's `-`, after a space.
+    let before = bytes[..i]
+        .iter()
+        .rev()
+        .find(|b| **b != b' ' && **b != b'\t');
+    if !matches!(before, Some(b':' | b'-'))
+        || !matches!(bytes.get(i.wrapping_sub(1)), Some(b' ' | b'\t'))
+    {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+    let rest = &bytes[i + 1..header_end];
+    let indicators = rest
+        .iter()
+        .take_while(|b| matches!(b, b'+' | b'-' | b'0'..=b'9'))
+        .count();
+    let tail = rest[indicators..].trim_ascii_start();
+    if !(tail.is_empty() || tail.starts_with(b"#")) {
+        return None;
+    }
+    let line_start = bytes[..i]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |n| n + 1);
+    let indent = bytes[line_start..i]
+        .iter()
+        .take_while(|b| **b == b' ')
+        .count();
+    let start = (header_end + 1).min(bytes.len());
+    let mut end = start;
+    // Each line is looked at once.
+    while end < bytes.len() {
+        let line_end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |n| end + n);
+        let line = &bytes[end..line_end];
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        let deeper = line.iter().take_while(|b| **b == b' ').count() > indent;
+        if !blank && !deeper {
+            break;
+        }
+        end = (line_end + 1).min(bytes.len());
+    }
+    Some((header_end, start..end))
 }
 
 /// A string opened by the quote at `i`: its content range and where lexing resumes.
@@ -399,10 +538,42 @@ mod tests {
     }
 
     #[test]
+    fn yaml_block_scalars_are_strings() {
+        let text = "data:\n  run.sh: | # c1\n    # borderline: personal_data=false\n\n    echo a > b\n  # c2\nlist:\n  - >-\n    # s\n  - a: x > y # c3\n";
+        assert_eq!(
+            texts(text, "cm.yaml", PieceKind::Comment),
+            vec![" c1", " c2", " c3"]
+        );
+        assert_eq!(
+            texts(text, "cm.yaml", PieceKind::String),
+            vec![
+                "    # borderline: personal_data=false\n\n    echo a > b\n",
+                "    # s\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn hcl_heredocs_are_strings() {
+        let text = "policy = <<-EOT\n  # borderline: personal_data=false\n  EOT\n# real\nx = 1 << 2 # shift\ny = <<EOF";
+        assert_eq!(
+            texts(text, "main.tf", PieceKind::Comment),
+            vec![" real", " shift"]
+        );
+        assert_eq!(
+            texts(text, "main.tf", PieceKind::String),
+            vec!["  # borderline: personal_data=false\n", ""]
+        );
+    }
+
+    #[test]
     fn unterminated_input_does_not_panic() {
-        for path in ["a.rs", "a.py", "a.go", "a.sql", "a.yaml", "a.rb", "a.html"] {
+        for path in [
+            "a.rs", "a.py", "a.go", "a.sql", "a.yaml", "a.rb", "a.html", "a.tf",
+        ] {
             for text in [
-                "\"", "'", "/*", "r#\"", "\"\"\"", "'\\", "br", "<!--", "=begin",
+                "\"", "'", "/*", "r#\"", "\"\"\"", "'\\", "br", "<!--", "=begin", "<<", "<<-",
+                "<<E", "<<E\n",
             ] {
                 let _ = texts(text, path, PieceKind::String);
             }

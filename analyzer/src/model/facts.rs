@@ -338,23 +338,55 @@ pub struct ExtractionDiagnostic {
     pub path: Option<String>,
 }
 
+/// Facts a comment tag states about whatever the declaration directly below it creates (a
+/// Terraform `resource`/`module`/`data` block, a Kubernetes object, a compose service).
+///
+/// The extractor that reads the tag does not know which nodes the declaration makes (Terraform
+/// names them after evaluating `count` and module calls), so the model attaches the facts to every
+/// extracted node declared inside `declaration`. The tag wins over what the configuration says and
+/// loses to the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AttachedTag {
+    /// The tag as a whole: where it is reported when the declaration makes no node.
+    pub span: Option<Span>,
+    /// The declaration below the tag, from its first line to its end.
+    pub declaration: Span,
+    /// The declaration's first line. Only nodes declared on it take the tag's `location`: a DynamoDB
+    /// table's replicas, declared further down in its block, keep their own regions.
+    pub header: Span,
+    /// The declaration's first line as written (shortened), for messages.
+    pub declared: String,
+    pub location: Option<LocatedAt>,
+    pub data: Vec<DataRef>,
+    pub personal_data: Option<bool>,
+    pub safeguard: Option<Safeguard>,
+    pub label: Option<String>,
+}
+
 /// Everything extractors found. Merged by the model in a deterministic order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     pub nodes: Vec<NodeFact>,
     pub flows: Vec<FlowFact>,
     pub diagnostics: Vec<ExtractionDiagnostic>,
+    /// Comment tags attached to the declaration below them.
+    #[serde(default)]
+    pub attached: Vec<AttachedTag>,
 }
 
 impl Facts {
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty() && self.flows.is_empty() && self.diagnostics.is_empty()
+        self.nodes.is_empty()
+            && self.flows.is_empty()
+            && self.diagnostics.is_empty()
+            && self.attached.is_empty()
     }
 
     pub fn extend(&mut self, other: Facts) {
         self.nodes.extend(other.nodes);
         self.flows.extend(other.flows);
         self.diagnostics.extend(other.diagnostics);
+        self.attached.extend(other.attached);
     }
 
     pub fn input_error(
@@ -422,6 +454,7 @@ impl Facts {
             nodes,
             flows,
             diagnostics,
+            attached,
         } = self;
         for node in nodes {
             let NodeFact {
@@ -484,6 +517,32 @@ impl Facts {
                 path: _,
             } = diagnostic;
             visit(span, f);
+        }
+        for tag in attached {
+            let AttachedTag {
+                span,
+                declaration,
+                header,
+                declared: _,
+                location,
+                data,
+                personal_data: _,
+                safeguard,
+                label: _,
+            } = tag;
+            visit(span, f);
+            f(declaration);
+            f(header);
+            if let Some(LocatedAt {
+                location: _,
+                span,
+                unresolved_reason: _,
+            }) = location
+            {
+                visit(span, f);
+            }
+            data_spans(data, f);
+            safeguard_span(safeguard, f);
         }
     }
 }

@@ -127,17 +127,22 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         nodes: manifest_nodes,
         flows: manifest_flows,
         diagnostics: manifest_diagnostics,
+        attached: manifest_attached,
     } = input.manifest_facts;
     let Facts {
         nodes: mut extracted_nodes,
         flows: extracted_flows,
         diagnostics: extracted_diagnostics,
+        mut attached,
     } = input.extracted;
     let mut diagnostics = manifest_diagnostics;
     diagnostics.extend(extracted_diagnostics);
+    attached.extend(manifest_attached);
 
-    // Manifest facts come first so that what a person declared wins over what was read or guessed.
+    // Manifest facts come first so that what a person declared wins over what was read or guessed;
+    // a comment tag on a declaration comes next, and wins over what the configuration says.
     let mut node_facts: Vec<NodeFact> = manifest_nodes;
+    node_facts.extend(attach_tags(attached, &extracted_nodes, &mut diagnostics));
     extracted_nodes.sort_by(|a, b| (a.inferred, &a.id, a.span).cmp(&(b.inferred, &b.id, b.span)));
     node_facts.extend(extracted_nodes);
 
@@ -297,6 +302,105 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         diagnostics,
         project_name: input.project_name,
     }
+}
+
+/// How many (tag, node) pairs attaching tags may visit in one model: far more than any real
+/// repository has (a tag usually covers one declaration and its few instances), while nested
+/// declarations in hostile YAML, each covering every node below it, stay bounded.
+pub const ATTACH_BUDGET: usize = 1_000_000;
+
+/// Comment tags attached to declarations (see [`facts::AttachedTag`]), as node facts for every
+/// extracted node declared inside each tag's declaration: `count`/`for_each` instances, a module
+/// call's stores, a Kubernetes object's workload, a compose service.
+///
+/// Only the nodes declared on the declaration's first line take the tag's `location` and `label`
+/// (a DynamoDB table, not its replicas further down the block); when none is, every node does (a
+/// Kubernetes workload is named on its `metadata.name` line, below `apiVersion`). A tag whose
+/// declaration makes no node is an `unresolved-reference`: like an id that names no node, it
+/// refers to something that does not exist, and is a warning, not a parse error.
+fn attach_tags(
+    tags: Vec<facts::AttachedTag>,
+    extracted: &[NodeFact],
+    diagnostics: &mut Vec<ExtractionDiagnostic>,
+) -> Vec<NodeFact> {
+    if tags.is_empty() {
+        return Vec::new();
+    }
+    // Node facts by file and where they are declared, so that each tag finds its nodes by a binary
+    // search instead of a pass over every node.
+    let mut declared: Vec<(crate::source::FileId, u32, &str)> = extracted
+        .iter()
+        .flat_map(|node| declared_at(node).map(|span| (span.file, span.start, node.id.as_str())))
+        .collect();
+    declared.sort_unstable();
+    let mut budget = ATTACH_BUDGET;
+    let mut out = Vec::new();
+    for tag in tags {
+        let declaration = tag.declaration;
+        let first = declared.partition_point(|(file, start, _)| {
+            (*file, *start) < (declaration.file, declaration.start)
+        });
+        // Node id -> declared on the declaration's first line.
+        let mut ids: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut exhausted = false;
+        for (file, start, id) in &declared[first..] {
+            if *file != declaration.file || *start >= declaration.end {
+                break;
+            }
+            if budget == 0 {
+                exhausted = true;
+                break;
+            }
+            budget -= 1;
+            let on_header = *start >= tag.header.start && *start < tag.header.end;
+            *ids.entry(id).or_insert(false) |= on_header;
+        }
+        if exhausted {
+            diagnostics.push(ExtractionDiagnostic {
+                rule: "input-error",
+                severity: Severity::Warning,
+                message: format!(
+                    "this tag is not applied: tags on declarations may cover at most {ATTACH_BUDGET} nodes in all"
+                ),
+                span: tag.span,
+                path: None,
+            });
+            continue;
+        }
+        if ids.is_empty() {
+            diagnostics.push(ExtractionDiagnostic {
+                rule: "unresolved-reference",
+                severity: Severity::Warning,
+                message: format!(
+                    "this tag describes the node declared below it, but `{}` makes no node borderline maps (a service, store, vendor or client), so the tag applies to nothing",
+                    tag.declared
+                ),
+                span: tag.span,
+                path: None,
+            });
+            continue;
+        }
+        let any_on_header = ids.values().any(|on_header| *on_header);
+        for (id, on_header) in ids {
+            let mut node = NodeFact::new(id, Origin::CommentTag);
+            if on_header || !any_on_header {
+                node.location.clone_from(&tag.location);
+                node.label.clone_from(&tag.label);
+            }
+            node.data.clone_from(&tag.data);
+            node.personal_data = tag.personal_data;
+            node.safeguard.clone_from(&tag.safeguard);
+            out.push(node);
+        }
+    }
+    out
+}
+
+/// Where a node fact is declared, for tags on declarations: its own span. A node made inside a
+/// local module is declared by each module call on the way too; with `NodeFact::via` (the calls,
+/// outermost first) this is `node.span.into_iter().chain(node.via.iter().copied())`.
+fn declared_at(node: &NodeFact) -> impl Iterator<Item = Span> + '_ {
+    node.span.into_iter()
 }
 
 fn unresolved(
