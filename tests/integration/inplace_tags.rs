@@ -49,7 +49,10 @@ fn tagged_facts_reach_the_nodes_of_the_declaration_below() {
     // tag also has a bad key (the key is reported, the rest of the tag applies).
     for id in [
         "examples/complete/aws_s3_bucket.logs",
-        "aws_s3_bucket.build_cache",
+        // Every `count` instance takes the tag on the block that repeats them.
+        "aws_s3_bucket.build_cache[0]",
+        "aws_s3_bucket.build_cache[1]",
+        "aws_s3_bucket.build_cache[2]",
         "aws_dynamodb_table.locks",
         "examples/us-east/aws_s3_bucket.logs",
     ] {
