@@ -627,11 +627,14 @@ impl Evaluator<'_, '_> {
         let Some(declared) = instance.module.variables.get(name) else {
             return Err(format!("`var.{name}` is not declared"));
         };
+        // `default = null` declares the variable optional: its value is `null`, which an argument
+        // treats as not set (the provider's region, say). Only a variable with no default at all
+        // is required, and unknown when nothing sets it.
         match declared.node.body.get_attribute("default") {
-            Some(default) if !default.value.is_null() => {
+            Some(default) => {
                 self.remembered_with(&default.value, &mut |_| literal(&default.value, 0))
             }
-            _ => Err(match &instance.call {
+            None => Err(match &instance.call {
                 None => format!("`var.{name}` has no default and no tfvars value"),
                 Some(call) => {
                     format!("`var.{name}` has no default and `module.{call}` does not set it")
