@@ -695,7 +695,9 @@ impl<'a> Reader<'_, 'a> {
             Some(config) => match &config.region {
                 Ok(Value::Null) => unknown(
                     span,
-                    format!("the `region` of provider `{key}` is null; it comes from the environment when Terraform runs"),
+                    format!(
+                        "the `region` of provider `{key}` is null; it comes from the environment when Terraform runs"
+                    ),
                 ),
                 Ok(value) => match value.as_text() {
                     Some(text) if !text.trim().is_empty() => LocatedAt {
