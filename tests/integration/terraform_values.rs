@@ -275,3 +275,24 @@ fn a_doubling_chain_through_the_new_functions_stays_bounded() {
         );
     }
 }
+
+#[test]
+fn a_key_repeated_in_an_object_keeps_the_file_and_the_last_value_wins() {
+    let report = scan(&fixtures_dir().join("tf-values-duplicate-keys"));
+    assert_located(
+        &report,
+        &[
+            ("aws_s3_bucket.replica", "aws:ap-southeast-1"),
+            ("aws_s3_bucket.archive", "aws:eu-north-1"),
+        ],
+    );
+    // The file is read as written: the finding is on the line of the argument.
+    let transfers = findings(&report, "transfer-without-safeguard");
+    assert_eq!(transfers.len(), 1, "{transfers:#?}");
+    assert_eq!(transfers[0]["location"]["file"], "main.tf");
+    assert_eq!(transfers[0]["location"]["line"], 25);
+    // A repeat that is not mended is still an input error, and only that file is lost.
+    let errors = findings(&report, "input-error");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["location"]["file"], "limits.tf");
+}

@@ -8,6 +8,7 @@
 //! reason, and is never guessed. Traps such as region-keyed AMI maps, registry hostnames in
 //! strings and comments produce nothing, because only store resources are read.
 
+mod duplicate_keys;
 mod eval;
 mod module;
 mod resources;
@@ -327,7 +328,7 @@ fn parse_all<'a>(
     let mut parsed = Vec::new();
     let mut errors = errors;
     for file in files {
-        match hcl_edit::parser::parse_body(&file.text) {
+        match duplicate_keys::parse_body(&file.text) {
             Ok(body) => parsed.push(Parsed { file, body }),
             Err(error) => {
                 if let Some(errors) = errors.as_deref_mut() {
