@@ -1,6 +1,11 @@
-//! Static evaluation of the small part of Terraform's expression language that places data:
-//! literals, `var.*`, `local.*`, resource arguments, `"${...}"` templates, `lookup`, indexing and
-//! conditionals. Anything else is unresolved with a reason, never guessed.
+//! Static evaluation of the part of Terraform's expression language that places data: literals
+//! (`null` included: an argument that is `null` is not set), `var.*` (a variable whose default is
+//! `null` is `null`; one with no default that nothing sets is unknown), `local.*`, resource
+//! arguments, `"${...}"` templates, indexing, conditionals, every comparison, arithmetic and logic
+//! operator, `for` expressions over known lists and maps, and the built-in functions public modules
+//! apply to regions and names (see `functions.rs`). Anything else is unresolved with a reason,
+//! never guessed: template directives, splats, grouping `for` expressions, provider functions and
+//! the functions not listed there.
 //!
 //! The files come from a pull request, so evaluation is bounded whatever they say: each local,
 //! resource argument, module input and variable default is evaluated once per module instance and
