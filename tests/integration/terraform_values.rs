@@ -154,6 +154,9 @@ fn functions_operators_and_for_expressions_place_stores() {
                 "google_sql_database_instance.reporting",
                 "gcp:asia-southeast1",
             ),
+            // Splats.
+            ("aws_s3_bucket.splat", "aws:ap-southeast-1"),
+            ("aws_s3_bucket.legacy_splat", "aws:eu-central-1"),
         ],
     );
     let labels: BTreeMap<String, String> = report["nodes"]

@@ -1,11 +1,11 @@
 //! Static evaluation of the part of Terraform's expression language that places data: literals
 //! (`null` included: an argument that is `null` is not set), `var.*` (a variable whose default is
 //! `null` is `null`; one with no default that nothing sets is unknown), `local.*`, resource
-//! arguments, `"${...}"` templates, indexing, conditionals, every comparison, arithmetic and logic
-//! operator, `for` expressions over known lists and maps, and the built-in functions public modules
-//! apply to regions and names (see `functions.rs`). Anything else is unresolved with a reason,
-//! never guessed: template directives, splats, grouping `for` expressions, provider functions and
-//! the functions not listed there.
+//! arguments, `"${...}"` templates, indexing and splats, conditionals, every comparison,
+//! arithmetic and logic operator, `for` expressions over known lists and maps, and the built-in
+//! functions public modules apply to regions and names (see `functions.rs`). Anything else is
+//! unresolved with a reason, never guessed: template directives, grouping `for` expressions,
+//! provider functions and the functions not listed there.
 //!
 //! The files come from a pull request, so evaluation is bounded whatever they say: each local,
 //! resource argument, module input and variable default is evaluated once per module instance and
@@ -580,9 +580,20 @@ impl Evaluator<'_, '_> {
             }
             other => (self.eval(other)?, 0),
         };
+        let rest: Vec<&TraversalOperator> =
+            operators.iter().skip(consumed).map(|o| o.value()).collect();
+        self.apply(value, &rest, 0)
+    }
+
+    /// Applies attribute lookups, indices and splats to a known value. A splat applies what
+    /// follows it to each element (`[*]` all of it, `.*` the attribute lookups only); splats nest
+    /// at most [`MAX_DEPTH`] deep, and each element is a step.
+    fn apply(&mut self, value: Value, operators: &[&TraversalOperator], splats: usize) -> Eval {
         let mut value = value;
-        for operator in operators.iter().skip(consumed) {
-            value = match operator.value() {
+        let mut position = 0;
+        while let Some(operator) = operators.get(position) {
+            position += 1;
+            value = match operator {
                 TraversalOperator::GetAttr(key) => {
                     index_value(value, key.value().as_str()).map_err(|r| self.failed(r))?
                 }
@@ -597,7 +608,39 @@ impl Evaluator<'_, '_> {
                     index_value(value, &index.value().to_string()).map_err(|r| self.failed(r))?
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    return Err("splat expressions are not evaluated".into());
+                    if splats >= MAX_DEPTH {
+                        return Err("splat expressions nest too deeply".into());
+                    }
+                    let end = match operator {
+                        TraversalOperator::AttrSplat(_) => {
+                            position
+                                + operators
+                                    .get(position..)
+                                    .unwrap_or_default()
+                                    .iter()
+                                    .take_while(|o| matches!(o, TraversalOperator::GetAttr(_)))
+                                    .count()
+                        }
+                        _ => operators.len(),
+                    };
+                    let each = operators.get(position..end).unwrap_or_default();
+                    // Terraform's splat on a single value makes a list of it; on null, none.
+                    let items = match value {
+                        Value::List(items) => items,
+                        Value::Null => Vec::new(),
+                        other => vec![other],
+                    };
+                    let mut results = Vec::new();
+                    let mut total = ELEMENT_WEIGHT;
+                    for item in items {
+                        self.step(true)?;
+                        let result = self.apply(item, each, splats + 1)?;
+                        total = total.saturating_add(weight(&result, MAX_VALUE_WEIGHT));
+                        self.check_weight(total)?;
+                        results.push(result);
+                    }
+                    position = end;
+                    Value::List(results)
                 }
             };
         }
