@@ -26,3 +26,4 @@ mod sarif;
 mod support;
 mod terraform_files;
 mod terraform_instances;
+mod terraform_values;

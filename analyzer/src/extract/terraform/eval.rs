@@ -1,6 +1,11 @@
-//! Static evaluation of the small part of Terraform's expression language that places data:
-//! literals, `var.*`, `local.*`, resource arguments, `"${...}"` templates, `lookup`, indexing and
-//! conditionals. Anything else is unresolved with a reason, never guessed.
+//! Static evaluation of the part of Terraform's expression language that places data: literals
+//! (`null` included: an argument that is `null` is not set), `var.*` (a variable whose default is
+//! `null` is `null`; one with no default that nothing sets is unknown), `local.*`, resource
+//! arguments, `"${...}"` templates, indexing and splats, conditionals, every comparison,
+//! arithmetic and logic operator, `for` expressions over known lists and maps, and the built-in
+//! functions public modules apply to regions and names (see `functions.rs`). Anything else is
+//! unresolved with a reason, never guessed: template directives, grouping `for` expressions,
+//! provider functions and the functions not listed there.
 //!
 //! The files come from a pull request, so evaluation is bounded whatever they say: each local,
 //! resource argument, module input and variable default is evaluated once per module instance and
@@ -10,9 +15,13 @@
 //! evaluation steps. What exceeds a bound is unknown, with an `input-error` at the line of the
 //! local or argument that exceeded it.
 
+mod functions;
+
 use super::module::{Instance, Module};
 use crate::source::Span;
-use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator};
+use hcl_edit::expr::{
+    BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
+};
 use hcl_edit::template::{Element, Template};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -55,7 +64,9 @@ pub(crate) struct Budget {
 enum Slot {
     /// Being evaluated: reaching it again is a cycle.
     Busy,
-    Done(Eval),
+    /// The result, and whether a failure is definite (see [`Scope::failure`]), so that a reused
+    /// failure is the same kind of failure as the first.
+    Done(Eval, bool),
 }
 
 /// What one module instance remembers of its evaluations, and the bound problems they met.
@@ -255,6 +266,20 @@ struct Evaluator<'i, 'a> {
     /// Whether the current evaluation was cut by [`MAX_DEPTH`]: such a result depends on how deep
     /// the evaluation started, so it is not remembered.
     cut: bool,
+    /// The names `for` expressions bind, and the last definite failure.
+    scope: Scope,
+}
+
+/// What an evaluation knows besides the module: the variables of the `for` expressions it is
+/// inside, and which failure is definite.
+#[derive(Debug, Default)]
+struct Scope {
+    /// `for` variables, innermost last (a name bound again shadows the outer one).
+    bound: Vec<(String, Value)>,
+    /// The reason of the last failure that Terraform would also meet with these known values (a
+    /// missing key, a wrong type), as opposed to a value not known before apply: `try` and `can`
+    /// move past the first kind only.
+    failure: Option<String>,
 }
 
 impl<'i, 'a> Evaluator<'i, 'a> {
@@ -265,6 +290,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             depth: 0,
             owners: Vec::new(),
             cut: false,
+            scope: Scope::default(),
         }
     }
 
@@ -283,11 +309,14 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         let known = match memo.values.borrow().get(&key) {
             None => None,
             Some(Slot::Busy) => Some(None),
-            Some(Slot::Done(result)) => Some(Some(result.clone())),
+            Some(Slot::Done(result, definite)) => Some(Some((result.clone(), *definite))),
         };
         match known {
-            Some(Some(result)) => {
+            Some(Some((result, definite))) => {
                 self.step(false)?;
+                if let (Err(reason), true) = (&result, definite) {
+                    self.scope.failure = Some(reason.clone());
+                }
                 if let Ok(value) = &result {
                     self.charge(value)?;
                 }
@@ -303,10 +332,18 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         }
         let outer_cut = std::mem::take(&mut self.cut);
         // A remembered value is the same in every repetition of the block that reads it (see
-        // `eval_with`), so it is evaluated with nothing bound and never keeps one repetition's value.
+        // `eval_with`), so it is evaluated with nothing bound and never keeps one repetition's value;
+        // and it is written outside the `for` expressions that refer to it, so it sees none of
+        // their variables.
         let bindings = self.bindings.take();
+        let outer_bound = std::mem::take(&mut self.scope.bound);
         let result = evaluate(self);
         self.bindings = bindings;
+        self.scope.bound = outer_bound;
+        let definite = match &result {
+            Err(reason) => self.scope.failure.as_deref() == Some(reason.as_str()),
+            Ok(_) => false,
+        };
         if owned {
             self.owners.pop();
         }
@@ -315,7 +352,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         } else {
             memo.values
                 .borrow_mut()
-                .insert(key, Slot::Done(result.clone()));
+                .insert(key, Slot::Done(result.clone(), definite));
         }
         self.cut |= outer_cut;
         result
@@ -471,10 +508,13 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::StringTemplate(template) => self.template(template),
             Expression::HeredocTemplate(heredoc) => self.template(&heredoc.template),
             Expression::Parenthesis(inner) => self.eval(inner.inner()),
-            Expression::Variable(ident) => Err(format!(
-                "`{}` is only known at apply time",
-                ident.value().as_str()
-            )),
+            Expression::Variable(ident) => match self.for_bound(ident.value().as_str()) {
+                Some(value) => Ok(value),
+                None => Err(format!(
+                    "`{}` is only known at apply time",
+                    ident.value().as_str()
+                )),
+            },
             Expression::Conditional(conditional) => match self.eval(&conditional.cond_expr)? {
                 Value::Bool(true) => self.eval(&conditional.true_expr),
                 Value::Bool(false) => self.eval(&conditional.false_expr),
@@ -484,22 +524,32 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 )),
             },
             Expression::BinaryOp(operation) => {
-                let equal = match operation.operator.value() {
-                    BinaryOperator::Eq => true,
-                    BinaryOperator::NotEq => false,
-                    _ => return Err(format!("`{}` is not evaluated", describe(expr))),
-                };
                 let lhs = self.eval(&operation.lhs_expr)?;
                 let rhs = self.eval(&operation.rhs_expr)?;
-                Ok(Value::Bool((lhs == rhs) == equal))
+                self.binary(*operation.operator.value(), &lhs, &rhs)
             }
             Expression::FuncCall(call) => self.function(call),
             Expression::Traversal(traversal) => {
                 self.traversal(&traversal.expr, &traversal.operators)
             }
-            Expression::UnaryOp(_) | Expression::ForExpr(_) => {
-                Err(format!("`{}` is not evaluated", describe(expr)))
+            Expression::UnaryOp(operation) => {
+                let value = self.eval(&operation.expr)?;
+                match (operation.operator.value(), value) {
+                    (UnaryOperator::Not, Value::Bool(flag)) => Ok(Value::Bool(!flag)),
+                    (UnaryOperator::Neg, value) => match number(&value) {
+                        Some(number) => Ok(functions::number_value(-number)),
+                        None => {
+                            Err(self
+                                .failed(format!("`{}` is not a number", describe(&operation.expr))))
+                        }
+                    },
+                    (UnaryOperator::Not, _) => {
+                        Err(self
+                            .failed(format!("`{}` is not a boolean", describe(&operation.expr))))
+                    }
+                }
             }
+            Expression::ForExpr(for_expr) => self.for_expr(for_expr),
         }
     }
 
@@ -524,77 +574,6 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         Ok(Value::String(text))
     }
 
-    fn function(&mut self, call: &hcl_edit::expr::FuncCall) -> Eval {
-        let name = call.name.name.value().as_str();
-        let args: Vec<&Expression> = call.args.iter().collect();
-        match (name, args.as_slice()) {
-            ("lookup", [map, key, rest @ ..]) if rest.len() <= 1 => {
-                let map = self.eval(map)?;
-                let key_value = self.eval(key)?;
-                let key_text = key_value
-                    .as_text()
-                    .ok_or("the `lookup` key is not a string")?;
-                match map {
-                    Value::Map(entries) => match entries.get(&key_text) {
-                        Some(value) => Ok(value.clone()),
-                        None => match rest.first() {
-                            Some(default) => self.eval(default),
-                            None => Err(format!("the map has no key `{key_text}`")),
-                        },
-                    },
-                    _ => Err("the first argument of `lookup` is not a map".into()),
-                }
-            }
-            ("lower" | "upper" | "trimspace" | "tostring", [arg]) => {
-                let text = self
-                    .eval(arg)?
-                    .as_text()
-                    .ok_or_else(|| format!("the argument of `{name}` is not a string"))?;
-                Ok(Value::String(match name {
-                    "lower" => text.to_lowercase(),
-                    "upper" => text.to_uppercase(),
-                    "trimspace" => text.trim().to_string(),
-                    _ => text,
-                }))
-            }
-            ("coalesce", args) if !args.is_empty() => {
-                for arg in args {
-                    match self.eval(arg)? {
-                        Value::Null => continue,
-                        Value::String(text) if text.is_empty() => continue,
-                        value => return Ok(value),
-                    }
-                }
-                Err("every argument of `coalesce` is empty".into())
-            }
-            ("try", args) if !args.is_empty() => {
-                let mut last = Err("`try` has no arguments".to_string());
-                for arg in args {
-                    last = self.eval(arg);
-                    if last.is_ok() {
-                        break;
-                    }
-                }
-                last
-            }
-            ("element", [list, index]) => {
-                let list = self.eval(list)?;
-                let index = self
-                    .eval(index)?
-                    .as_text()
-                    .and_then(|t| t.parse::<usize>().ok())
-                    .ok_or("the `element` index is not a number")?;
-                match list {
-                    Value::List(items) if !items.is_empty() => {
-                        Ok(items[index % items.len()].clone())
-                    }
-                    _ => Err("the first argument of `element` is not a non-empty list".into()),
-                }
-            }
-            _ => Err(format!("the function `{name}` is not evaluated")),
-        }
-    }
-
     fn traversal(
         &mut self,
         base: &Expression,
@@ -610,6 +589,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::Variable(root) => {
                 let root = root.value().as_str();
                 match root {
+                    // A `for` variable shadows every other name.
+                    bound if self.for_bound(bound).is_some() => {
+                        (self.for_bound(bound).unwrap_or(Value::Null), 0)
+                    }
                     "var" => {
                         let name = attr(0).ok_or("`var` needs a variable name")?;
                         (self.variable(name)?, 1)
@@ -681,22 +664,67 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             }
             other => (self.eval(other)?, 0),
         };
+        let rest: Vec<&TraversalOperator> =
+            operators.iter().skip(consumed).map(|o| o.value()).collect();
+        self.apply(value, &rest, 0)
+    }
+
+    /// Applies attribute lookups, indices and splats to a known value. A splat applies what
+    /// follows it to each element (`[*]` all of it, `.*` the attribute lookups only); splats nest
+    /// at most [`MAX_DEPTH`] deep, and each element is a step.
+    fn apply(&mut self, value: Value, operators: &[&TraversalOperator], splats: usize) -> Eval {
         let mut value = value;
-        for operator in operators.iter().skip(consumed) {
-            value = match operator.value() {
-                TraversalOperator::GetAttr(key) => index_value(value, key.value().as_str())?,
+        let mut position = 0;
+        while let Some(operator) = operators.get(position) {
+            position += 1;
+            value = match operator {
+                TraversalOperator::GetAttr(key) => {
+                    index_value(value, key.value().as_str()).map_err(|r| self.failed(r))?
+                }
                 TraversalOperator::Index(key) => {
                     let key = self
                         .eval(key)?
                         .as_text()
-                        .ok_or("an index is not a string or number")?;
-                    index_value(value, &key)?
+                        .ok_or_else(|| self.failed("an index is not a string or number".into()))?;
+                    index_value(value, &key).map_err(|r| self.failed(r))?
                 }
                 TraversalOperator::LegacyIndex(index) => {
-                    index_value(value, &index.value().to_string())?
+                    index_value(value, &index.value().to_string()).map_err(|r| self.failed(r))?
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    return Err("splat expressions are not evaluated".into());
+                    if splats >= MAX_DEPTH {
+                        return Err("splat expressions nest too deeply".into());
+                    }
+                    let end = match operator {
+                        TraversalOperator::AttrSplat(_) => {
+                            position
+                                + operators
+                                    .get(position..)
+                                    .unwrap_or_default()
+                                    .iter()
+                                    .take_while(|o| matches!(o, TraversalOperator::GetAttr(_)))
+                                    .count()
+                        }
+                        _ => operators.len(),
+                    };
+                    let each = operators.get(position..end).unwrap_or_default();
+                    // Terraform's splat on a single value makes a list of it; on null, none.
+                    let items = match value {
+                        Value::List(items) => items,
+                        Value::Null => Vec::new(),
+                        other => vec![other],
+                    };
+                    let mut results = Vec::new();
+                    let mut total = ELEMENT_WEIGHT;
+                    for item in items {
+                        self.step(true)?;
+                        let result = self.apply(item, each, splats + 1)?;
+                        total = total.saturating_add(weight(&result, MAX_VALUE_WEIGHT));
+                        self.check_weight(total)?;
+                        results.push(result);
+                    }
+                    position = end;
+                    Value::List(results)
                 }
             };
         }
@@ -797,6 +825,159 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         }
     }
 
+    /// Records a failure Terraform would also meet with these known values, and returns its
+    /// reason (see [`Scope::failure`]).
+    fn failed(&mut self, reason: String) -> String {
+        self.scope.failure = Some(reason.clone());
+        reason
+    }
+
+    /// The value a `for` expression binds to `name`, innermost first.
+    fn for_bound(&self, name: &str) -> Option<Value> {
+        self.scope
+            .bound
+            .iter()
+            .rev()
+            .find(|(bound, _)| bound == name)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Comparison, arithmetic and logic on known values.
+    fn binary(&mut self, operator: BinaryOperator, lhs: &Value, rhs: &Value) -> Eval {
+        use BinaryOperator as Op;
+        match operator {
+            Op::Eq => Ok(Value::Bool(same(lhs, rhs))),
+            Op::NotEq => Ok(Value::Bool(!same(lhs, rhs))),
+            Op::And | Op::Or => match (lhs, rhs) {
+                (Value::Bool(a), Value::Bool(b)) => Ok(Value::Bool(if operator == Op::And {
+                    *a && *b
+                } else {
+                    *a || *b
+                })),
+                _ => Err(self.failed(format!(
+                    "`{operator}` is given a value that is not a boolean"
+                ))),
+            },
+            _ => {
+                let (Some(a), Some(b)) = (number(lhs), number(rhs)) else {
+                    return Err(self.failed(format!(
+                        "`{operator}` is given a value that is not a number"
+                    )));
+                };
+                let result = match operator {
+                    Op::Less => return Ok(Value::Bool(a < b)),
+                    Op::LessEq => return Ok(Value::Bool(a <= b)),
+                    Op::Greater => return Ok(Value::Bool(a > b)),
+                    Op::GreaterEq => return Ok(Value::Bool(a >= b)),
+                    Op::Plus => a + b,
+                    Op::Minus => a - b,
+                    Op::Mul => a * b,
+                    Op::Div if b != 0.0 => a / b,
+                    Op::Mod if b != 0.0 => a % b,
+                    _ => return Err(self.failed("division by zero".into())),
+                };
+                if result.is_finite() {
+                    Ok(functions::number_value(result))
+                } else {
+                    Err(self.failed(format!("`{operator}` gives a number out of range")))
+                }
+            }
+        }
+    }
+
+    /// `[for k, v in collection : value if cond]` and `{for k, v in collection : key => value}`
+    /// over a known list or map. Every element bound is charged, every body evaluated is a step,
+    /// and the result is weighed as it grows, so nested loops over large values stop at the
+    /// budgets.
+    fn for_expr(&mut self, for_expr: &ForExpr) -> Eval {
+        let intro = &for_expr.intro;
+        let collection = self.eval(&intro.collection_expr)?;
+        let pairs: Vec<(Value, Value)> = match collection {
+            Value::List(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| (functions::number_value(index as f64), item))
+                .collect(),
+            Value::Map(entries) => entries
+                .into_iter()
+                .map(|(key, item)| (Value::String(key), item))
+                .collect(),
+            _ => {
+                return Err(self.failed(format!(
+                    "`{}` is not a list or map to iterate over",
+                    describe(&intro.collection_expr)
+                )));
+            }
+        };
+        if for_expr.grouping {
+            return Err("`for` expressions that group values (`...`) are not evaluated".into());
+        }
+        let value_name = intro.value_var.value().as_str().to_string();
+        let key_name = intro
+            .key_var
+            .as_ref()
+            .map(|k| k.value().as_str().to_string());
+        let mut list = Vec::new();
+        let mut map = BTreeMap::new();
+        let mut total = ELEMENT_WEIGHT;
+        for (key, item) in pairs {
+            self.charge(&item)?;
+            let depth = self.scope.bound.len();
+            if let Some(key_name) = &key_name {
+                self.scope.bound.push((key_name.clone(), key));
+            }
+            self.scope.bound.push((value_name.clone(), item));
+            let result = self.for_item(for_expr);
+            self.scope.bound.truncate(depth);
+            let Some((key, value)) = result? else {
+                continue;
+            };
+            total = total
+                .saturating_add(key.as_ref().map_or(0, String::len))
+                .saturating_add(weight(&value, MAX_VALUE_WEIGHT));
+            self.check_weight(total)?;
+            match key {
+                Some(key) => {
+                    if map.insert(key.clone(), value).is_some() {
+                        return Err(self
+                            .failed(format!("the `for` expression makes the key `{key}` twice")));
+                    }
+                }
+                None => list.push(value),
+            }
+        }
+        Ok(if for_expr.key_expr.is_some() {
+            Value::Map(map)
+        } else {
+            Value::List(list)
+        })
+    }
+
+    /// One element of a `for` expression, with its variables bound: `None` when its condition
+    /// leaves it out, else its key (for an object) and value.
+    fn for_item(&mut self, for_expr: &ForExpr) -> Result<Option<(Option<String>, Value)>, String> {
+        if let Some(cond) = &for_expr.cond {
+            match self.eval(&cond.expr)? {
+                Value::Bool(true) => {}
+                Value::Bool(false) => return Ok(None),
+                _ => {
+                    return Err(self.failed(format!(
+                        "the condition `{}` is not a boolean",
+                        describe(&cond.expr)
+                    )));
+                }
+            }
+        }
+        let key = match &for_expr.key_expr {
+            Some(key_expr) => Some(self.eval(key_expr)?.as_text().ok_or_else(|| {
+                self.failed(format!("the key `{}` is not a string", describe(key_expr)))
+            })?),
+            None => None,
+        };
+        let value = self.eval(&for_expr.value_expr)?;
+        Ok(Some((key, value)))
+    }
+
     fn variable(&mut self, name: &str) -> Eval {
         let instance = self.instance;
         if let Some(value) = instance.inputs.get(name) {
@@ -805,11 +986,14 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         let Some(declared) = instance.module.variables.get(name) else {
             return Err(format!("`var.{name}` is not declared"));
         };
+        // `default = null` declares the variable optional: its value is `null`, which an argument
+        // treats as not set (the provider's region, say). Only a variable with no default at all
+        // is required, and unknown when nothing sets it.
         match declared.node.body.get_attribute("default") {
-            Some(default) if !default.value.is_null() => {
+            Some(default) => {
                 self.remembered_with(&default.value, &mut |_| literal(&default.value, 0))
             }
-            _ => Err(match &instance.call {
+            None => Err(match &instance.call {
                 None => format!("`var.{name}` has no default and no tfvars value"),
                 Some(call) => {
                     format!("`var.{name}` has no default and `module.{call}` does not set it")
@@ -850,6 +1034,27 @@ fn pick(bound: &(Value, Value), name: &str, part: &str) -> Eval {
         other => Err(format!(
             "`{name}.{other}` is not a value (`key` or `value`)"
         )),
+    }
+}
+
+/// A value as a number: numbers, and strings that hold one (Terraform converts them).
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(text) | Value::String(text) => {
+            text.trim().parse::<f64>().ok().filter(|n| n.is_finite())
+        }
+        _ => None,
+    }
+}
+
+/// Terraform's `==`: values of the same type and value; numbers compare by value (`1` and `1.0`).
+fn same(lhs: &Value, rhs: &Value) -> bool {
+    match (lhs, rhs) {
+        (Value::Number(a), Value::Number(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        },
+        _ => lhs == rhs,
     }
 }
 

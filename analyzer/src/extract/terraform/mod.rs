@@ -12,6 +12,7 @@
 //! reason, and is never guessed. Traps such as region-keyed AMI maps, registry hostnames in
 //! strings and comments produce nothing, because only store resources are read.
 
+mod duplicate_keys;
 mod eval;
 mod files;
 #[cfg(test)]
@@ -369,7 +370,7 @@ fn parse_all<'a>(
         let name = file.path.file_name().unwrap_or_default();
         let body = match json::json_kind(name) {
             Some(kind) => json::parse_json(file, kind),
-            None => hcl_edit::parser::parse_body(&file.text).map_err(|error| {
+            None => duplicate_keys::parse_body(&file.text).map_err(|error| {
                 let location = error.location();
                 let line = u32::try_from(location.line()).unwrap_or(u32::MAX);
                 let column = u32::try_from(location.column()).unwrap_or(u32::MAX);

@@ -384,7 +384,12 @@ impl<'i, 'a> Reader<'i, 'a> {
     fn locate(&self, resource: &Resource<'_>, kind: &StoreType, depth: usize) -> LocatedAt {
         let body = &resource.block.body;
         let file = resource.file;
-        let own = |argument: &str| body.get_attribute(argument);
+        // An argument that evaluates to `null` is not set, as in Terraform: the resource falls
+        // back to its provider's region or the type's default.
+        let own = |argument: &str| {
+            body.get_attribute(argument)
+                .filter(|a| !matches!(self.eval(&a.value), Ok(Value::Null)))
+        };
         match kind.placement {
             Placement::Aws => match own("region") {
                 Some(attribute) => self.located_value(file, attribute, kind.provider),
@@ -552,6 +557,12 @@ impl<'i, 'a> Reader<'i, 'a> {
         };
         match self.instance.providers.get(&key) {
             Some(config) => match &config.region {
+                Ok(Value::Null) => unknown(
+                    span,
+                    format!(
+                        "the `region` of provider `{key}` is null; it comes from the environment when Terraform runs"
+                    ),
+                ),
                 Ok(value) => match value.as_text() {
                     Some(text) if !text.trim().is_empty() => LocatedAt {
                         location: region_location(provider, &normalise_region(provider, &text)),
