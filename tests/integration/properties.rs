@@ -246,6 +246,7 @@ fn scan_json_written_in_order(order: &[usize], jobs: usize) -> String {
         config: None,
         date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
         cache: None,
+        terraform_plans: Vec::new(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -314,6 +315,7 @@ proptest! {
             config: None,
             date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
             cache: None,
+            terraform_plans: Vec::new(),
         };
         let scanned = scan(&options, rules()).unwrap();
         for finding in &scanned.evaluation.findings {

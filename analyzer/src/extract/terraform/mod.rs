@@ -10,6 +10,7 @@
 
 mod eval;
 mod module;
+pub(crate) mod plan;
 mod resources;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
@@ -57,7 +58,7 @@ impl Extractor for Terraform {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         let name = path.file_name().unwrap_or_default();
-        name.ends_with(".tf") || name.ends_with(".tfvars")
+        name.ends_with(".tf") || name.ends_with(".tfvars") || plan::claims(path)
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
@@ -85,8 +86,10 @@ pub(crate) fn extract_files(
     azure_pairs: &BTreeMap<String, String>,
 ) -> Facts {
     let mut facts = Facts::default();
+    let (plans, files) = plan::split(files);
+    let planned = plan::read_plans(&plans, &files, azure_pairs);
     let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
-    for file in files {
+    for file in &files {
         let dir = file
             .path
             .parent()
@@ -132,6 +135,8 @@ pub(crate) fn extract_files(
     let root_dirs: Vec<&Utf8PathBuf> = by_dir
         .keys()
         .filter(|dir| !called.contains(dir) && configured.contains(dir))
+        // A root a plan stands for is read from the plan, whose values are resolved.
+        .filter(|dir| !planned.roots.contains(*dir))
         .collect();
     // Roots that call local modules are read again with every directory they reach, within a
     // bound for the whole repository: roots past it, in path order, are reported and not read.
@@ -228,6 +233,7 @@ pub(crate) fn extract_files(
     flows.dedup();
     facts.nodes.extend(nodes.into_values());
     facts.flows.extend(flows);
+    planned.merge_into(&mut facts);
     facts
 }
 

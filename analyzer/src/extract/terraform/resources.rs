@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 /// How a store type's location is found.
 #[derive(Debug, Clone, Copy)]
-enum Placement {
+pub(super) enum Placement {
     /// AWS: the resource's own `region` (provider 6+), else its provider's `region`.
     Aws,
     /// Google: the resource's own argument, else the `google` provider's `region`.
@@ -35,13 +35,13 @@ enum Placement {
 
 /// A resource type that stores data.
 #[derive(Debug)]
-struct StoreType {
+pub(super) struct StoreType {
     resource_type: &'static str,
-    provider: &'static str,
-    description: &'static str,
+    pub(super) provider: &'static str,
+    pub(super) description: &'static str,
     /// The argument that names the store, for its label.
-    name_argument: &'static str,
-    placement: Placement,
+    pub(super) name_argument: &'static str,
+    pub(super) placement: Placement,
 }
 
 const fn store(
@@ -354,7 +354,7 @@ const STORE_TYPES: &[StoreType] = &[
     ),
 ];
 
-fn store_type(resource_type: &str) -> Option<&'static StoreType> {
+pub(super) fn store_type(resource_type: &str) -> Option<&'static StoreType> {
     STORE_TYPES
         .iter()
         .find(|s| s.resource_type == resource_type)
@@ -389,7 +389,7 @@ pub(crate) fn header_span(file: &SourceFile, block: &Block) -> Option<Span> {
 
 /// Normalises a region as written: AWS and Google ids are lower case, Azure also accepts display
 /// names (`West Europe` is `westeurope`).
-fn normalise_region(provider: &str, text: &str) -> String {
+pub(super) fn normalise_region(provider: &str, text: &str) -> String {
     let lower = text.trim().to_lowercase();
     if provider == "azure" {
         lower.replace(' ', "")
