@@ -165,6 +165,10 @@ pub(super) fn read_plans(
     }
     let mut nodes: BTreeMap<String, NodeFact> = BTreeMap::new();
     let mut flows: Vec<FlowFact> = Vec::new();
+    let mut taken: BTreeMap<Utf8PathBuf, String> = BTreeMap::new();
+    let mut read: Vec<(String, BTreeMap<String, NodeFact>, Vec<FlowFact>)> = Vec::new();
+    let mut plans = plans.to_vec();
+    plans.sort_by_key(|file| !is_given(&file.path));
     for file in plans {
         let given = is_given(&file.path);
         if !sniff(&file.text) {
@@ -191,25 +195,63 @@ pub(super) fn read_plans(
         };
         let mut reader = PlanReader::new(file, &value, &dirs, azure_pairs);
         reader.read();
-        if let Some(root) = reader.root.clone() {
-            planned.roots.insert(root);
+        for (span, message) in std::mem::take(&mut reader.problems) {
+            planned
+                .facts
+                .input_error(span, Some(file.path.to_string()), message);
+        }
+        // One plan per root: a second one (an older `tfplan.json` beside `plan.json`) would count
+        // every store twice. Given plans come first, then the tree's in path order.
+        if let Some(root) = &reader.root {
+            if let Some(first) = taken.get(root) {
+                planned.facts.input_error(
+                    None,
+                    Some(file.path.to_string()),
+                    format!("{}: a second plan of the Terraform root `{}`; only `{first}` is read", file.path, if root.as_str().is_empty() { "." } else { root.as_str() }),
+                );
+                continue;
+            }
+            taken.insert(root.clone(), file.path.to_string());
+            planned.roots.insert(root.clone());
         }
         let qualifier = match &reader.root {
             Some(root) if !root.as_str().is_empty() => root.to_string(),
             _ => file.path.to_string(),
         };
-        for node in reader.nodes.into_values() {
+        read.push((qualifier, reader.nodes, reader.flows));
+    }
+    // The same address in two plans (production and staging) is two stores: both are qualified,
+    // as the `.tf` reader qualifies the same address in two roots.
+    let mut plans_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, found, _) in &read {
+        for id in found.keys() {
+            *plans_of.entry(id.clone()).or_default() += 1;
+        }
+    }
+    for (qualifier, found, found_flows) in read {
+        let rename = |id: &str| -> String {
+            if plans_of.get(id).copied().unwrap_or(0) > 1 {
+                format!("{qualifier}/{id}")
+            } else {
+                id.to_string()
+            }
+        };
+        for (id, mut node) in found {
+            node.id = rename(&id);
             planned
                 .qualifiers
                 .entry(node.id.clone())
                 .or_insert_with(|| qualifier.clone());
             nodes.entry(node.id.clone()).or_insert(node);
         }
-        flows.extend(reader.flows);
-        for (span, message) in reader.problems {
-            planned
-                .facts
-                .input_error(span, Some(file.path.to_string()), message);
+        for mut flow in found_flows {
+            if let Some(from) = flow.from.as_mut() {
+                from.id = rename(&from.id);
+            }
+            if let FlowTarget::Node(to) = &mut flow.to {
+                to.id = rename(&to.id);
+            }
+            flows.push(flow);
         }
     }
     flows.sort_by(|a, b| flow_key(a).cmp(&flow_key(b)));
