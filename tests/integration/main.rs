@@ -22,3 +22,4 @@ mod properties;
 mod safety;
 mod sarif;
 mod support;
+mod terraform_plan;
