@@ -248,10 +248,11 @@ fn given_plans(
             let inside = parent.strip_prefix(root).ok()?.join(absolute.file_name()?);
             Some(display_path(Path::new(""), &inside))
         });
-        if let Some(relative) = &relative {
-            if inputs.iter().any(|input| &input.path == relative) && plan::claims(relative) {
-                continue;
-            }
+        if let Some(relative) = &relative
+            && inputs.iter().any(|input| &input.path == relative)
+            && plan::claims(relative)
+        {
+            continue;
         }
         let shown = match &relative {
             Some(relative) => Utf8PathBuf::from(format!("./{relative}")),

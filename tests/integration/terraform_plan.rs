@@ -63,7 +63,8 @@ fn the_plan_places_a_store_the_tf_files_cannot_and_no_store_is_counted_twice() {
         "{ids:?}"
     );
     assert!(
-        !ids.iter().any(|id| id == "module.s3_bucket.aws_s3_bucket.this"),
+        !ids.iter()
+            .any(|id| id == "module.s3_bucket.aws_s3_bucket.this"),
         "the .tf reader's node for the same bucket must not be there too: {ids:?}"
     );
     let node = report["nodes"]
@@ -115,10 +116,7 @@ fn a_plan_given_from_outside_the_root_is_matched_to_the_root_that_declares_it() 
 fn a_plan_given_from_inside_the_root_that_the_walk_reads_is_read_once() {
     let dir = fixtures_dir().join("tf-plan-module-example");
     let (plain, _) = scan_json(&dir, &[]);
-    let (given, output) = scan_json(
-        &dir,
-        &["--terraform-plan", "examples/complete/plan.json"],
-    );
+    let (given, output) = scan_json(&dir, &["--terraform-plan", "examples/complete/plan.json"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(node_ids(&plain), node_ids(&given));
     assert_eq!(plain["findings"], given["findings"]);
@@ -129,12 +127,18 @@ fn a_given_file_under_any_name_is_read_and_one_that_is_not_a_plan_is_an_input_er
     let (repo, outside) = example_without_plan();
     let renamed = outside.path().join("saved.out");
     std::fs::rename(outside.path().join("plan.json"), &renamed).unwrap();
-    let (report, _) = scan_json(repo.path(), &["--terraform-plan", renamed.to_str().unwrap()]);
+    let (report, _) = scan_json(
+        repo.path(),
+        &["--terraform-plan", renamed.to_str().unwrap()],
+    );
     assert_eq!(findings(&report, "transfer-without-safeguard").len(), 1);
 
     let not_plan = outside.path().join("package.json");
     std::fs::write(&not_plan, "{\"name\": \"web\", \"version\": \"1.0.0\"}\n").unwrap();
-    let (report, _) = scan_json(repo.path(), &["--terraform-plan", not_plan.to_str().unwrap()]);
+    let (report, _) = scan_json(
+        repo.path(),
+        &["--terraform-plan", not_plan.to_str().unwrap()],
+    );
     let errors = findings(&report, "input-error");
     assert!(
         errors.iter().any(|f| f["message"]
@@ -226,11 +230,13 @@ fn deeply_nested_and_huge_plans_are_bounded() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let errors = findings(&report, "input-error");
     assert!(
-        errors.iter().any(|f| f["location"]["file"] == "deep-plan.json"
-            && f["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("recursion limit")),
+        errors
+            .iter()
+            .any(|f| f["location"]["file"] == "deep-plan.json"
+                && f["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("recursion limit")),
         "{report:#}"
     );
     // The real plan next to them is still read.

@@ -207,7 +207,15 @@ pub(super) fn read_plans(
                 planned.facts.input_error(
                     None,
                     Some(file.path.to_string()),
-                    format!("{}: a second plan of the Terraform root `{}`; only `{first}` is read", file.path, if root.as_str().is_empty() { "." } else { root.as_str() }),
+                    format!(
+                        "{}: a second plan of the Terraform root `{}`; only `{first}` is read",
+                        file.path,
+                        if root.as_str().is_empty() {
+                            "."
+                        } else {
+                            root.as_str()
+                        }
+                    ),
                 );
                 continue;
             }
@@ -254,7 +262,7 @@ pub(super) fn read_plans(
             flows.push(flow);
         }
     }
-    flows.sort_by(|a, b| flow_key(a).cmp(&flow_key(b)));
+    flows.sort_by_key(flow_key);
     flows.dedup();
     planned.facts.nodes.extend(nodes.into_values());
     planned.facts.flows.extend(flows);
@@ -536,10 +544,9 @@ impl<'p> PlanReader<'p> {
             Some(self.file.path.as_path())
         };
         if let Some(own) = inside.map(|p| p.parent().map(Utf8Path::to_path_buf).unwrap_or_default())
+            && self.dirs.contains_key(&own)
         {
-            if self.dirs.contains_key(&own) {
-                return Some(own);
-            }
+            return Some(own);
         }
         let root_module = self.plan.pointer("/configuration/root_module")?;
         let resources: BTreeSet<(String, String)> = root_module
@@ -564,8 +571,12 @@ impl<'p> PlanReader<'p> {
             return None;
         }
         let mut matching = self.dirs.iter().filter(|(_, headers)| {
-            resources.iter().all(|key| headers.resources.contains_key(key))
-                && modules.iter().all(|name| headers.modules.contains_key(*name))
+            resources
+                .iter()
+                .all(|key| headers.resources.contains_key(key))
+                && modules
+                    .iter()
+                    .all(|name| headers.modules.contains_key(*name))
         });
         let first = matching.next()?;
         // Two directories that declare the same things (`envs/prod`, `envs/staging`): the plan
@@ -662,7 +673,13 @@ impl<'p> PlanReader<'p> {
     /// Where a resource is written: its `resource` block in the root or the local module the
     /// configuration leads to, else the `module` block calling the first module that is not in
     /// the scan, else its address in the plan file.
-    fn span_of(&self, module: &str, resource_type: &str, name: &str, address: &str) -> Option<Span> {
+    fn span_of(
+        &self,
+        module: &str,
+        resource_type: &str,
+        name: &str,
+        address: &str,
+    ) -> Option<Span> {
         let in_plan = self
             .addresses
             .get(address)
@@ -677,7 +694,9 @@ impl<'p> PlanReader<'p> {
             if let Some(span) = self.dirs.get(&dir).and_then(|h| h.modules.get(&call)) {
                 call_span = Some(*span);
             }
-            let entry = config.and_then(|c| c.get("module_calls")).and_then(|c| c.get(&call));
+            let entry = config
+                .and_then(|c| c.get("module_calls"))
+                .and_then(|c| c.get(&call));
             let source = entry.and_then(|e| e.get("source")).and_then(Value::as_str);
             match source.and_then(|source| local_source(&dir, source)) {
                 Some(next) if self.dirs.contains_key(&next) => {
@@ -699,7 +718,12 @@ impl<'p> PlanReader<'p> {
     }
 
     fn store_span(&self, store: &PlanResource<'_>) -> Option<Span> {
-        self.span_of(&store.module, &store.resource_type, &store.name, &store.address)
+        self.span_of(
+            &store.module,
+            &store.resource_type,
+            &store.name,
+            &store.address,
+        )
     }
 
     /// A store node.
@@ -731,8 +755,10 @@ impl<'p> PlanReader<'p> {
             if let Some(Location::Region { region, .. }) =
                 node.location.as_ref().map(|l| &l.location)
             {
-                node.domains.push(format!("{name}.s3.{region}.amazonaws.com"));
-                node.domains.push(format!("{name}.s3-{region}.amazonaws.com"));
+                node.domains
+                    .push(format!("{name}.s3.{region}.amazonaws.com"));
+                node.domains
+                    .push(format!("{name}.s3-{region}.amazonaws.com"));
             }
         }
         node.label = Some(match name {
@@ -745,7 +771,8 @@ impl<'p> PlanReader<'p> {
     /// The region of a store, or why it is unknown.
     fn locate(&self, store: &PlanResource<'_>, depth: usize) -> Result<String, String> {
         let provider = store.kind.provider;
-        let own = |argument: &str| text(store.values.get(argument)).filter(|t| !t.trim().is_empty());
+        let own =
+            |argument: &str| text(store.values.get(argument)).filter(|t| !t.trim().is_empty());
         let region = |t: String| normalise_region(provider, &t);
         match store.kind.placement {
             Placement::Aws => match own("region") {
@@ -841,15 +868,14 @@ impl<'p> PlanReader<'p> {
             .filter_map(Value::as_str)
             .collect();
         let in_root = config.get("module_address").is_none();
-        if let [reference] = references.as_slice() {
-            if let (Some(variable), true) = (reference.strip_prefix("var."), in_root) {
-                if let Some(value) = text(self.plan.pointer(&format!(
-                    "/variables/{}/value",
-                    variable.replace('~', "~0").replace('/', "~1")
-                ))) {
-                    return Ok(value);
-                }
-            }
+        if let [reference] = references.as_slice()
+            && let (Some(variable), true) = (reference.strip_prefix("var."), in_root)
+            && let Some(value) = text(self.plan.pointer(&format!(
+                "/variables/{}/value",
+                variable.replace('~', "~0").replace('/', "~1")
+            )))
+        {
+            return Ok(value);
         }
         Err(format!(
             "the `region` of provider `{key}` is an expression the plan does not resolve ({})",
@@ -864,7 +890,10 @@ impl<'p> PlanReader<'p> {
     /// The plan address of the resource an argument of `store` references, through the
     /// configuration's `references` (`aws_mssql_server.this.id` -> `aws_mssql_server.this`).
     fn referenced(&self, store: &PlanResource<'_>, argument: &str) -> Option<String> {
-        let expression = self.config_resource(store)?.get("expressions")?.get(argument)?;
+        let expression = self
+            .config_resource(store)?
+            .get("expressions")?
+            .get(argument)?;
         self.resolve_references(&store.module, expression)
     }
 
@@ -884,7 +913,11 @@ impl<'p> PlanReader<'p> {
             let name = name.split('[').next().unwrap_or(name);
             if let Some(address) = self
                 .index
-                .get(&(module.to_string(), resource_type.to_string(), name.to_string()))
+                .get(&(
+                    module.to_string(),
+                    resource_type.to_string(),
+                    name.to_string(),
+                ))
                 .and_then(|addresses| addresses.first())
             {
                 return Some(address.clone());
@@ -903,7 +936,9 @@ impl<'p> PlanReader<'p> {
                     regions.push(
                         text(replica.get("region_name"))
                             .map(|r| normalise_region("aws", &r))
-                            .ok_or_else(|| "the plan gives no `region_name` for a `replica`".to_string()),
+                            .ok_or_else(|| {
+                                "the plan gives no `region_name` for a `replica`".to_string()
+                            }),
                     );
                 }
             }
@@ -1041,7 +1076,10 @@ impl<'p> PlanReader<'p> {
                 });
             let expressions = config.and_then(|c| c.get("expressions"));
             let span = self.span_of(&module, &resource_type, &name, &address);
-            let endpoint = |reader: &mut Self, value: Option<&Value>, expression: Option<&Value>, expected: &str| {
+            let endpoint = |reader: &mut Self,
+                            value: Option<&Value>,
+                            expression: Option<&Value>,
+                            expected: &str| {
                 reader.endpoint(&module, value, expression, expected, span)
             };
             match resource_type.as_str() {
@@ -1057,13 +1095,15 @@ impl<'p> PlanReader<'p> {
                     let rule_expressions: Vec<&Value> =
                         array(expressions.and_then(|e| e.get("rule"))).collect();
                     for (index, rule) in rules.enumerate() {
-                        let destination_expressions: Vec<&Value> =
-                            array(rule_expressions.get(index).and_then(|r| r.get("destination")))
-                                .collect();
+                        let destination_expressions: Vec<&Value> = array(
+                            rule_expressions
+                                .get(index)
+                                .and_then(|r| r.get("destination")),
+                        )
+                        .collect();
                         for (d, destination) in array(rule.get("destination")).enumerate() {
-                            let expression = destination_expressions
-                                .get(d)
-                                .and_then(|e| e.get("bucket"));
+                            let expression =
+                                destination_expressions.get(d).and_then(|e| e.get("bucket"));
                             if let Some(target) = endpoint(
                                 self,
                                 destination.get("bucket"),
@@ -1079,19 +1119,18 @@ impl<'p> PlanReader<'p> {
                     for configuration in array(values.get("replication_configuration")) {
                         for rule in array(configuration.get("rules")) {
                             for destination in array(rule.get("destination")) {
-                                if let Some(target) = endpoint(
-                                    self,
-                                    destination.get("bucket"),
-                                    None,
-                                    "aws_s3_bucket",
-                                ) {
+                                if let Some(target) =
+                                    endpoint(self, destination.get("bucket"), None, "aws_s3_bucket")
+                                {
                                     self.flow(&address, &target, span);
                                 }
                             }
                         }
                     }
                 }
-                "aws_db_instance" | "aws_rds_cluster" | "aws_dynamodb_table_replica"
+                "aws_db_instance"
+                | "aws_rds_cluster"
+                | "aws_dynamodb_table_replica"
                 | "google_sql_database_instance" => {
                     let (argument, expected) = match resource_type.as_str() {
                         "aws_db_instance" => ("replicate_source_db", "aws_db_instance"),
@@ -1101,10 +1140,10 @@ impl<'p> PlanReader<'p> {
                     };
                     let value = values.get(argument).filter(|v| !v.is_null());
                     let expression = expressions.and_then(|e| e.get(argument));
-                    if value.is_some() || expression.is_some() {
-                        if let Some(origin) = endpoint(self, value, expression, expected) {
-                            self.flow(&origin, &address, span);
-                        }
+                    if (value.is_some() || expression.is_some())
+                        && let Some(origin) = endpoint(self, value, expression, expected)
+                    {
+                        self.flow(&origin, &address, span);
                     }
                     if resource_type == "aws_rds_cluster" {
                         let global = text(values.get("global_cluster_identifier"))
@@ -1122,7 +1161,10 @@ impl<'p> PlanReader<'p> {
                                     .get("manage_master_user_password")
                                     .and_then(Value::as_bool)
                                     .unwrap_or(false);
-                            globals.entry(global).or_default().push((address.clone(), primary));
+                            globals
+                                .entry(global)
+                                .or_default()
+                                .push((address.clone(), primary));
                         }
                     }
                 }
@@ -1187,10 +1229,10 @@ impl<'p> PlanReader<'p> {
         expected: &str,
         span: Option<Span>,
     ) -> Option<String> {
-        if let Some(address) = expression.and_then(|e| self.resolve_references(module, e)) {
-            if self.nodes.contains_key(&address) {
-                return Some(address);
-            }
+        if let Some(address) = expression.and_then(|e| self.resolve_references(module, e))
+            && self.nodes.contains_key(&address)
+        {
+            return Some(address);
         }
         let text = text(value)?.trim().to_string();
         if text.is_empty() {
@@ -1200,7 +1242,11 @@ impl<'p> PlanReader<'p> {
             Some(arn) => {
                 let parts: Vec<&str> = arn.splitn(5, ':').collect();
                 let resource = parts.get(4).copied().unwrap_or_default();
-                resource.rsplit([':', '/']).next().unwrap_or(resource).to_string()
+                resource
+                    .rsplit([':', '/'])
+                    .next()
+                    .unwrap_or(resource)
+                    .to_string()
             }
             None => text.clone(),
         };
@@ -1213,7 +1259,7 @@ impl<'p> PlanReader<'p> {
             return Some(found.address.clone());
         }
         let arn = text.strip_prefix("arn:")?;
-        let region = arn.splitn(5, ':').nth(2).unwrap_or_default().to_string();
+        let region = arn.split(':').nth(2).unwrap_or_default().to_string();
         let mut node = NodeFact::new(text.clone(), Origin::Terraform);
         node.kind = Some(NodeKind::Store);
         node.provider = Some("aws".into());
