@@ -459,6 +459,7 @@ fn module_names(address: &str) -> Vec<String> {
 }
 
 /// One managed resource of `planned_values` that is a store.
+#[derive(Clone)]
 struct PlanResource<'v> {
     /// The full address, the node id.
     address: String,
@@ -522,7 +523,9 @@ impl<'p> PlanReader<'p> {
                 ));
             }
         }
-        let stores = std::mem::take(&mut self.stores);
+        // A copy: locating a store may look up another (a database's server), and copies look
+        // stores up by name, so `self.stores` stays whole while nodes are added.
+        let stores = self.stores.clone();
         for store in &stores {
             self.store(store);
         }
@@ -530,7 +533,6 @@ impl<'p> PlanReader<'p> {
             self.replicas(store);
         }
         self.copies();
-        self.stores = stores;
     }
 
     /// The directory this plan belongs to (see the module documentation).
