@@ -483,6 +483,12 @@ struct PlanReader<'p> {
     /// Every managed resource in `planned_values` (stores or not): (module, type, name) -> addresses.
     index: BTreeMap<(String, String, String), Vec<String>>,
     stores: Vec<PlanResource<'p>>,
+    /// Address -> index in `stores`, and (type, module, name argument) -> address: copies and
+    /// references look stores up once each, not by a search over every store.
+    by_address: BTreeMap<String, usize>,
+    by_name: BTreeMap<(String, String, String), String>,
+    /// (module call names, `TYPE.NAME`) -> the resource's entry in `configuration`.
+    configs: BTreeMap<(Vec<String>, String), &'p Value>,
     nodes: BTreeMap<String, NodeFact>,
     flows: Vec<FlowFact>,
     problems: Vec<(Option<Span>, String)>,
@@ -504,6 +510,9 @@ impl<'p> PlanReader<'p> {
             addresses: address_ranges(&file.text),
             index: BTreeMap::new(),
             stores: Vec::new(),
+            by_address: BTreeMap::new(),
+            by_name: BTreeMap::new(),
+            configs: BTreeMap::new(),
             nodes: BTreeMap::new(),
             flows: Vec::new(),
             problems: Vec::new(),
@@ -512,6 +521,9 @@ impl<'p> PlanReader<'p> {
 
     fn read(&mut self) {
         self.root = self.match_root();
+        if let Some(root_module) = self.plan.pointer("/configuration/root_module") {
+            self.index_configuration(root_module, &mut Vec::new());
+        }
         let plan = self.plan;
         if let Some(root_module) = plan.pointer("/planned_values/root_module") {
             let mut count = 0usize;
@@ -525,6 +537,16 @@ impl<'p> PlanReader<'p> {
         }
         // A copy: locating a store may look up another (a database's server), and copies look
         // stores up by name, so `self.stores` stays whole while nodes are added.
+        for (index, store) in self.stores.iter().enumerate() {
+            self.by_address
+                .entry(store.address.clone())
+                .or_insert(index);
+            if let Some(name) = text(store.values.get(store.kind.name_argument)) {
+                self.by_name
+                    .entry((store.resource_type.clone(), store.module.clone(), name))
+                    .or_insert_with(|| store.address.clone());
+            }
+        }
         let stores = self.stores.clone();
         for store in &stores {
             self.store(store);
@@ -650,26 +672,47 @@ impl<'p> PlanReader<'p> {
         }
     }
 
-    /// The `configuration` module of a module address, following `module_calls`.
-    fn config_module(&self, module: &str) -> Option<&'p Value> {
-        let mut config = self.plan.pointer("/configuration/root_module")?;
-        for name in module_names(module) {
-            config = config.get("module_calls")?.get(&name)?.get("module")?;
-        }
-        Some(config)
-    }
-
     /// The `configuration` entry of a resource.
     fn config_resource(&self, store: &PlanResource<'_>) -> Option<&'p Value> {
-        let wanted = format!("{}.{}", store.resource_type, store.name);
-        self.config_module(&store.module)?
-            .get("resources")?
-            .as_array()?
-            .iter()
-            .find(|r| {
-                r.get("address").and_then(Value::as_str) == Some(wanted.as_str())
-                    && r.get("mode").and_then(Value::as_str) == Some("managed")
-            })
+        self.config_of(&store.module, &store.resource_type, &store.name)
+    }
+
+    /// The `configuration` entry of the managed resource `TYPE.NAME` in a module instance.
+    fn config_of(&self, module: &str, resource_type: &str, name: &str) -> Option<&'p Value> {
+        self.configs
+            .get(&(module_names(module), format!("{resource_type}.{name}")))
+            .copied()
+    }
+
+    /// Indexes the managed resources of `configuration` by module call path and address.
+    fn index_configuration(&mut self, module: &'p Value, path: &mut Vec<String>) {
+        for resource in array(module.get("resources")) {
+            if self.configs.len() >= MAX_RESOURCES {
+                return;
+            }
+            if resource.get("mode").and_then(Value::as_str) != Some("managed") {
+                continue;
+            }
+            if let Some(address) = text(resource.get("address")) {
+                self.configs
+                    .entry((path.clone(), address))
+                    .or_insert(resource);
+            }
+        }
+        if path.len() >= MAX_MODULE_DEPTH {
+            return;
+        }
+        let Some(calls) = module.get("module_calls").and_then(Value::as_object) else {
+            return;
+        };
+        for (name, call) in calls {
+            let Some(child) = call.get("module") else {
+                continue;
+            };
+            path.push(name.clone());
+            self.index_configuration(child, path);
+            path.pop();
+        }
     }
 
     /// Where a resource is written: its `resource` block in the root or the local module the
@@ -798,7 +841,8 @@ impl<'p> PlanReader<'p> {
                 let parent = self
                     .referenced(store, argument)
                     .filter(|_| depth < MAX_VIA_DEPTH)
-                    .and_then(|address| self.stores.iter().find(|s| s.address == address));
+                    .and_then(|address| self.by_address.get(&address))
+                    .and_then(|index| self.stores.get(*index));
                 match parent {
                     Some(parent) => self.locate(parent, depth + 1),
                     None => Err(format!(
@@ -1067,15 +1111,7 @@ impl<'p> PlanReader<'p> {
             };
             static NULL: Value = Value::Null;
             let values = resource.get("values").unwrap_or(&NULL);
-            let config = self
-                .config_module(&module)
-                .and_then(|m| m.get("resources"))
-                .and_then(Value::as_array)
-                .and_then(|list| {
-                    let wanted = format!("{resource_type}.{name}");
-                    list.iter()
-                        .find(|r| r.get("address").and_then(Value::as_str) == Some(wanted.as_str()))
-                });
+            let config = self.config_of(&module, &resource_type, &name);
             let expressions = config.and_then(|c| c.get("expressions"));
             let span = self.span_of(&module, &resource_type, &name, &address);
             let endpoint = |reader: &mut Self,
@@ -1252,13 +1288,11 @@ impl<'p> PlanReader<'p> {
             }
             None => text.clone(),
         };
-        let kind = store_kind(expected)?;
-        if let Some(found) = self.stores.iter().find(|s| {
-            s.resource_type == expected
-                && s.module == module
-                && self::text(s.values.get(kind.name_argument)).as_deref() == Some(name.as_str())
-        }) {
-            return Some(found.address.clone());
+        if let Some(found) =
+            self.by_name
+                .get(&(expected.to_string(), module.to_string(), name.clone()))
+        {
+            return Some(found.clone());
         }
         let arn = text.strip_prefix("arn:")?;
         let region = arn.split(':').nth(2).unwrap_or_default().to_string();
