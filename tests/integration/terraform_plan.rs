@@ -242,3 +242,47 @@ fn deeply_nested_and_huge_plans_are_bounded() {
     // The real plan next to them is still read.
     assert_eq!(findings(&report, "transfer-without-safeguard").len(), 1);
 }
+
+#[test]
+fn a_plan_belongs_to_the_directory_that_declares_exactly_what_it_plans() {
+    let repo = tempfile::tempdir().unwrap();
+    let module = "resource \"aws_s3_bucket\" \"this\" {\n  bucket = var.name\n}\n\nvariable \"name\" {\n  type = string\n}\n";
+    let example = |extra: &str| {
+        format!(
+            "provider \"aws\" {{\n  region = var.region\n}}\n\nvariable \"region\" {{\n  type = string\n}}\n\nmodule \"bucket\" {{\n  source = \"../../\"\n  name   = \"media\"\n}}\n{extra}"
+        )
+    };
+    std::fs::create_dir_all(repo.path().join("examples/simple")).unwrap();
+    std::fs::create_dir_all(repo.path().join("examples/complete")).unwrap();
+    std::fs::write(repo.path().join("main.tf"), module).unwrap();
+    std::fs::write(repo.path().join("examples/simple/main.tf"), example("")).unwrap();
+    std::fs::write(
+        repo.path().join("examples/complete/main.tf"),
+        example("\nmodule \"logs\" {\n  source = \"../../\"\n  name   = \"logs\"\n}\n"),
+    )
+    .unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let plan = outside.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"format_version":"1.2","terraform_version":"1.9.8","variables":{"region":{"value":"ap-southeast-1"}},
+"planned_values":{"root_module":{"child_modules":[{"address":"module.bucket","resources":[{"address":"module.bucket.aws_s3_bucket.this","mode":"managed","type":"aws_s3_bucket","name":"this","provider_name":"registry.terraform.io/hashicorp/aws","values":{"bucket":"media"}}]}]}},
+"configuration":{"provider_config":{"aws":{"name":"aws","expressions":{"region":{"references":["var.region"]}}}},
+"root_module":{"module_calls":{"bucket":{"source":"../../","module":{"resources":[{"address":"aws_s3_bucket.this","mode":"managed","type":"aws_s3_bucket","name":"this","provider_config_key":"aws"}]}}}}}}"#,
+    )
+    .unwrap();
+    let (report, _) = scan_json(repo.path(), &["--terraform-plan", plan.to_str().unwrap()]);
+    let errors = findings(&report, "transfer-without-safeguard");
+    assert_eq!(errors.len(), 1, "{report:#}");
+    assert_eq!(place(errors[0]), ("main.tf".to_string(), 1));
+    // `examples/simple` is read from the plan, once; `examples/complete` still from its `.tf`
+    // files, whose bucket has the same address: the plan's node is qualified by its root.
+    assert_eq!(
+        node_ids(&report),
+        [
+            "examples/simple/module.bucket.aws_s3_bucket.this",
+            "module.bucket.aws_s3_bucket.this",
+            "module.logs.aws_s3_bucket.this",
+        ]
+    );
+}

@@ -12,7 +12,8 @@
 //!
 //! A plan belongs to the directory it sits in when that directory has `.tf` files; otherwise (a
 //! plan given from outside the root, or kept in a `plans/` folder) to the one directory of the
-//! scan whose `.tf` files declare every resource and module call the plan's root module declares.
+//! scan whose `.tf` files declare exactly the resources and module calls the plan's root module
+//! declares, else to the one directory that declares all of them; two candidates are no match.
 //! That root's `.tf` files are then not read as a root of their own: the plan's resolved values
 //! win, and no store is counted twice. Each node points at its `resource` block in that root or
 //! in the local module the plan's `configuration` leads to, at the `module` block that calls a
@@ -594,20 +595,32 @@ impl<'p> PlanReader<'p> {
         if resources.is_empty() && modules.is_empty() {
             return None;
         }
-        let mut matching = self.dirs.iter().filter(|(_, headers)| {
-            resources
-                .iter()
-                .all(|key| headers.resources.contains_key(key))
-                && modules
+        let matching: Vec<(&Utf8PathBuf, &Headers)> = self
+            .dirs
+            .iter()
+            .filter(|(_, headers)| {
+                resources
                     .iter()
-                    .all(|name| headers.modules.contains_key(*name))
-        });
-        let first = matching.next()?;
+                    .all(|key| headers.resources.contains_key(key))
+                    && modules
+                        .iter()
+                        .all(|name| headers.modules.contains_key(*name))
+            })
+            .collect();
+        // A directory that declares exactly what the plan does is preferred to one that declares
+        // more (`examples/mysql` also has every module call of `examples/postgresql`).
+        let exact: Vec<&Utf8PathBuf> = matching
+            .iter()
+            .filter(|(_, headers)| {
+                headers.resources.len() == resources.len() && headers.modules.len() == modules.len()
+            })
+            .map(|(dir, _)| *dir)
+            .collect();
         // Two directories that declare the same things (`envs/prod`, `envs/staging`): the plan
         // belongs to neither, rather than to a guess.
-        match matching.next() {
-            Some(_) => None,
-            None => Some(first.0.clone()),
+        match (exact.as_slice(), matching.as_slice()) {
+            ([dir], _) | ([], [(dir, _)]) => Some((*dir).clone()),
+            _ => None,
         }
     }
 
