@@ -25,6 +25,9 @@ pub struct ScanOptions {
     pub date: Date,
     /// `--cache DIR`: reuse extraction results from earlier runs (created if missing).
     pub cache: Option<PathBuf>,
+    /// `--terraform-plan FILE` (repeatable): plans in JSON read with the repository, wherever
+    /// they are (see `extract::terraform::plan`).
+    pub terraform_plans: Vec<PathBuf>,
 }
 
 /// Why a scan could not be done at all (exit code 2).
@@ -163,7 +166,7 @@ pub fn scan_with_policy_from(
         files.push(StoredFile::whole(file));
     }
     let first = u32::from(manifest_file.is_some());
-    let inputs: Vec<InputFile> = discovery
+    let mut inputs: Vec<InputFile> = discovery
         .files
         .into_iter()
         .enumerate()
@@ -173,6 +176,7 @@ pub fn scan_with_policy_from(
             input: Input::Disk(candidate.absolute),
         })
         .collect();
+    given_plans(options, &mut inputs, first)?;
     let owners = Owners::new(manifest.facts.nodes.iter().flat_map(|node| {
         node.paths
             .iter()
@@ -220,6 +224,69 @@ pub fn scan_with_policy_from(
         skipped: discovery.skipped,
         governing_baseline,
     })
+}
+
+/// Adds the plans given with `--terraform-plan` to the inputs, after the walked files. A plan the
+/// walk found already is not added twice; any other is read now (no symlink followed, at most
+/// `MAX_PLAN_BYTES`) and named `./PATH` inside the root or as given outside it, names no walked
+/// file has, by which the Terraform extractor knows it was given.
+fn given_plans(
+    options: &ScanOptions,
+    inputs: &mut Vec<InputFile>,
+    first: u32,
+) -> Result<(), ScanError> {
+    use crate::extract::terraform::plan;
+    let root = &options.root;
+    let current = std::env::current_dir().unwrap_or_default();
+    let canonical_root = std::fs::canonicalize(root).ok();
+    let mut seen: std::collections::BTreeSet<Utf8PathBuf> = std::collections::BTreeSet::new();
+    for path in &options.terraform_plans {
+        let absolute = crate::safe_io::absolute(path);
+        // Inside the root: its path relative to the root, as the walk names it.
+        let relative = canonical_root.as_ref().and_then(|root| {
+            let parent = std::fs::canonicalize(absolute.parent()?).ok()?;
+            let inside = parent.strip_prefix(root).ok()?.join(absolute.file_name()?);
+            Some(display_path(Path::new(""), &inside))
+        });
+        if let Some(relative) = &relative
+            && inputs.iter().any(|input| &input.path == relative)
+            && plan::claims(relative)
+        {
+            continue;
+        }
+        let shown = match &relative {
+            Some(relative) => Utf8PathBuf::from(format!("./{relative}")),
+            // Outside: as typed when that names it as given (`../plan.json`, `/tmp/plan.json`),
+            // else absolute, since `./` and bare relative names belong to files of the root.
+            None => {
+                let typed = Utf8PathBuf::from(path.to_string_lossy().into_owned());
+                if plan::is_given(&typed) && !typed.as_str().starts_with("./") {
+                    typed
+                } else {
+                    Utf8PathBuf::from(absolute.to_string_lossy().into_owned())
+                }
+            }
+        };
+        if !seen.insert(shown.clone()) {
+            continue;
+        }
+        let text = crate::safe_io::read_text(
+            path,
+            &[root.as_path(), current.as_path()],
+            plan::MAX_PLAN_BYTES,
+        )
+        .map_err(|error| ScanError::Io {
+            path: shown.to_string(),
+            message: format!("cannot read the Terraform plan: {}", error.reason()),
+        })?;
+        let index = u32::try_from(inputs.len()).unwrap_or(u32::MAX - first);
+        inputs.push(InputFile {
+            id: FileId(first.saturating_add(index)),
+            path: shown,
+            input: Input::Text(Arc::from(text)),
+        });
+    }
+    Ok(())
 }
 
 /// True when `dir` is `root` or below it, symlinks resolved as far as the path exists (a cache

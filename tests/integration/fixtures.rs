@@ -153,6 +153,7 @@ fn actual(case: &Path, rules: &RuleSet) -> Expectations {
         config: None,
         date: case_date(case),
         cache: None,
+        terraform_plans: Vec::new(),
     };
     let scanned =
         scan(&options, rules).unwrap_or_else(|e| panic!("{}: scan failed: {e}", case.display()));
@@ -298,6 +299,7 @@ fn good_findings(root: &Path, rules: &RuleSet) -> Vec<(String, u32, String, Stri
             day: 29,
         }),
         cache: None,
+        terraform_plans: Vec::new(),
     };
     let scanned = scan(&options, rules).unwrap_or_else(|e| panic!("scan failed: {e}"));
     let mut found: Vec<_> = scanned

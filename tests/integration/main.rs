@@ -26,4 +26,5 @@ mod sarif;
 mod support;
 mod terraform_files;
 mod terraform_instances;
+mod terraform_plan;
 mod terraform_values;

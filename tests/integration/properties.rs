@@ -94,6 +94,7 @@ const FORMAT_PATHS: &[&str] = &[
     "jobs/export.py",
     "cmd/main.go",
     "web/app.ts",
+    "infra/tfplan.json",
 ];
 
 /// Fragments of every format, so random input reaches past the first token of each parser.
@@ -119,6 +120,10 @@ const FRAGMENTS: &[&str] = &[
     "STRIPE_URL=https://api.stripe.com\n",
     "export A=\"b\n",
     "{\"Endpoints\": {\"Api\": \"https://api.example.com\"}}\n",
+    "{\"format_version\":\"1.2\",\"planned_values\":{\"root_module\":{\"resources\":[",
+    "{\"address\":\"module.m[\\\"k\\\"].aws_s3_bucket.b[0]\",\"mode\":\"managed\",\"type\":\"aws_s3_bucket\",\"name\":\"b\",\"values\":{\"region\":\"ap-southeast-1\",\"replica\":[{\"region_name\":\"é\"}]}},",
+    "\"child_modules\":[{\"address\":\"module.m\",",
+    "\"configuration\":{\"provider_config\":{\"aws\":{\"expressions\":{\"region\":{\"references\":[\"var.r\"]}}}},\"root_module\":{\"module_calls\":{\"m\":{\"source\":\"../\",\"module\":{",
     "#[borderline::flow(to = \"psp\", data = [\"user.contact\"])]\n",
     "#[derive(PersonalData)]\nstruct Customer { #[pii(\"user.contact.email\")] email: String }\n",
     "fn f() { let u = \"https://api.segment.io\"; }\n",
@@ -246,6 +251,7 @@ fn scan_json_written_in_order(order: &[usize], jobs: usize) -> String {
         config: None,
         date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
         cache: None,
+        terraform_plans: Vec::new(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -314,6 +320,7 @@ proptest! {
             config: None,
             date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
             cache: None,
+            terraform_plans: Vec::new(),
         };
         let scanned = scan(&options, rules()).unwrap();
         for finding in &scanned.evaluation.findings {
@@ -360,6 +367,7 @@ fn fuzz_crashes_stay_fixed() {
             Some("json_config") => "appsettings.json",
             Some("kubernetes") => "k8s/deploy.yaml",
             Some("terraform") => "infra/main.tf",
+            Some("terraform_plan") => "infra/tfplan.json",
             Some("rust") => "src/lib.rs",
             other => panic!("{name}: unknown fuzz target {other:?}"),
         };

@@ -16,6 +16,7 @@ const TARGETS: &[&str] = &[
     "rust",
     "comment_tags",
     "terraform",
+    "terraform_plan",
     "kubernetes",
     "compose",
     "env",
@@ -53,6 +54,7 @@ fn target_of(path: &Path) -> Option<&'static str> {
         "yaml" | "yml" => "kubernetes",
         "rs" => "rust",
         "py" | "go" | "sh" | "ts" | "js" | "java" | "kt" | "rb" => "comment_tags",
+        "json" if name.contains("plan") => "terraform_plan",
         "json" => "json_config",
         _ => return None,
     })

@@ -81,6 +81,10 @@ pub struct CommonArgs {
     /// from the git object database; the working tree's changes to them are `policy-changed` findings.
     #[arg(long, value_name = "REF", global = true)]
     pub policy_from: Option<String>,
+    /// A Terraform or OpenTofu plan as JSON (`terraform show -json plan.out > plan.json`), read
+    /// with the repository: its resolved regions win over the `.tf` files of its root. Repeatable.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub terraform_plan: Vec<PathBuf>,
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
@@ -248,6 +252,7 @@ pub fn scan_repository_with_baseline(
         config: common.config.clone(),
         date: common.date.unwrap_or_else(Date::today),
         cache: common.cache.clone(),
+        terraform_plans: common.terraform_plan.clone(),
     };
     // A spinner, not a bar: the pipeline does not report partial progress, and a terminal user
     // waiting on a large monorepo mostly needs to know it has not hung.

@@ -21,6 +21,7 @@ mod instance_tests;
 mod instances;
 mod json;
 mod module;
+pub(crate) mod plan;
 mod registry;
 mod resources;
 #[cfg(test)]
@@ -73,7 +74,7 @@ impl Extractor for Terraform {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         let name = path.file_name().unwrap_or_default();
-        files::is_config(name) || files::is_tfvars(name)
+        files::is_config(name) || files::is_tfvars(name) || plan::claims(path)
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
@@ -121,8 +122,10 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     let catalogue = Catalogue::new(rules);
     let catalogue = &catalogue;
     let mut facts = Facts::default();
+    let (plans, files) = plan::split(files);
+    let planned = plan::read_plans(&plans, &files, catalogue);
     let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
-    for file in files {
+    for file in &files {
         let dir = file
             .path
             .parent()
@@ -169,6 +172,8 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     let root_dirs: Vec<&Utf8PathBuf> = by_dir
         .keys()
         .filter(|dir| !called.contains(dir) && configured.contains(dir))
+        // A root a plan stands for is read from the plan, whose values are resolved.
+        .filter(|dir| !planned.roots.contains(*dir))
         .collect();
     // Roots that call local modules are read again with every directory they reach, within a
     // bound for the whole repository: roots past it, in path order, are reported and not read.
@@ -265,6 +270,7 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     flows.dedup();
     facts.nodes.extend(nodes.into_values());
     facts.flows.extend(flows);
+    planned.merge_into(&mut facts);
     facts
 }
 

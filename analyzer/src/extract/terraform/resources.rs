@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 /// How a store type's location is found (`rules/stores.toml`, `placement`).
 #[derive(Debug, Clone, Copy)]
-enum Placement<'r> {
+pub(super) enum Placement<'r> {
     /// AWS: the resource's own `region` (provider 6+), else its provider's `region`.
     Aws,
     /// Google: the resource's own argument, else the `google` provider's `region`.
@@ -38,11 +38,11 @@ enum Placement<'r> {
 /// A resource type that stores data, as rule data describes it.
 #[derive(Debug)]
 pub(crate) struct StoreType<'r> {
-    provider: &'r str,
-    description: &'r str,
+    pub(super) provider: &'r str,
+    pub(super) description: &'r str,
     /// The argument that names the store, for its label.
-    name_argument: &'r str,
-    placement: Placement<'r>,
+    pub(super) name_argument: &'r str,
+    pub(super) placement: Placement<'r>,
 }
 
 /// Every resource type read as a store, by type, from `rules/stores.toml`. Compute, networking and
@@ -118,7 +118,7 @@ pub(crate) fn header_span(file: &SourceFile, block: &Block) -> Option<Span> {
 
 /// Normalises a region as written: AWS and Google ids are lower case, Azure also accepts display
 /// names (`West Europe` is `westeurope`).
-fn normalise_region(provider: &str, text: &str) -> String {
+pub(super) fn normalise_region(provider: &str, text: &str) -> String {
     let lower = text.trim().to_lowercase();
     if provider == "azure" {
         lower.replace(' ', "")
