@@ -18,6 +18,21 @@ fn is_identifier(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// A resource type, or `azapi_resource:<Azure resource type>` for the generic AzAPI resource, whose
+/// `type` argument (`Microsoft.Storage/storageAccounts@2023-01-01`) says what it creates.
+fn is_store_key(text: &str) -> bool {
+    match text.split_once(':') {
+        Some((resource_type, azure_type)) => {
+            is_identifier(resource_type)
+                && !azure_type.is_empty()
+                && azure_type
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
+        }
+        None => is_identifier(text),
+    }
+}
+
 fn check_provider(
     context: &mut Context,
     providers: &BTreeSet<String>,
@@ -44,7 +59,7 @@ pub(super) fn build_stores(
     let mut stores = Vec::new();
     for Item { file, value: r } in records {
         let resource_type = r.resource_type.get_ref().trim().to_ascii_lowercase();
-        if !is_identifier(&resource_type) {
+        if !is_store_key(&resource_type) {
             context.error(
                 file,
                 r.resource_type.span(),

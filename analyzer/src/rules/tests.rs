@@ -478,7 +478,7 @@ fn regions_added_from_the_audit_resolve_to_their_countries() {
 #[test]
 fn store_types_come_from_rule_data() {
     let rules = rules();
-    assert_eq!(rules.store_types().count(), 44);
+    assert_eq!(rules.store_types().count(), 53);
     // An R2 bucket is placed only by its jurisdiction: a location hint is best effort.
     let r2 = rules.store_type("cloudflare_r2_bucket").unwrap();
     assert_eq!(r2.argument.as_deref(), Some("jurisdiction"));

@@ -250,6 +250,84 @@ fn object_key(
     }
 }
 
+/// `value` with the defaults of the `optional(type, default)` attributes of type constraint
+/// `constraint` filled in where it leaves them out or sets them to `null`, in objects and in the
+/// elements of lists, sets and maps of objects. What the defaults add is charged to `budget` (a
+/// type applied to many elements must not multiply a value without bound); past it, or past
+/// [`MAX_DEPTH`], the value is left as it is.
+fn with_type_defaults(
+    constraint: &Expression,
+    value: Value,
+    depth: usize,
+    budget: &mut usize,
+) -> Value {
+    let Expression::FuncCall(call) = constraint else {
+        return value;
+    };
+    if depth > MAX_DEPTH || *budget == 0 {
+        return value;
+    }
+    let name = call.name.name.value().as_str();
+    let args: Vec<&Expression> = call.args.iter().collect();
+    match (name, args.as_slice(), value) {
+        ("object", [Expression::Object(attributes)], Value::Map(mut fields)) => {
+            for (key, attribute) in attributes.iter() {
+                let Ok(key) = object_key(key, &mut |e| literal(e, 0)) else {
+                    continue;
+                };
+                let (inner, default) = match attribute.expr() {
+                    Expression::FuncCall(optional)
+                        if optional.name.name.value().as_str() == "optional" =>
+                    {
+                        let mut parts = optional.args.iter();
+                        (parts.next(), parts.next())
+                    }
+                    other => (Some(other), None),
+                };
+                let current = fields.remove(&key).filter(|v| *v != Value::Null);
+                let filled = match (current, default) {
+                    (Some(value), _) => Some(value),
+                    (None, Some(default)) => match literal(default, 0) {
+                        Ok(default) => {
+                            let cost = weight(&default, MAX_VALUE_WEIGHT);
+                            if cost > *budget {
+                                *budget = 0;
+                                None
+                            } else {
+                                *budget -= cost;
+                                Some(default)
+                            }
+                        }
+                        Err(_) => None,
+                    },
+                    (None, None) => None,
+                };
+                if let Some(filled) = filled {
+                    let filled = match inner {
+                        Some(inner) => with_type_defaults(inner, filled, depth + 1, budget),
+                        None => filled,
+                    };
+                    fields.insert(key, filled);
+                }
+            }
+            Value::Map(fields)
+        }
+        ("list" | "set", [element], Value::List(items)) => Value::List(
+            items
+                .into_iter()
+                .map(|item| with_type_defaults(element, item, depth + 1, budget))
+                .collect(),
+        ),
+        ("map", [element], Value::Map(entries)) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(key, item)| (key, with_type_defaults(element, item, depth + 1, budget)))
+                .collect(),
+        ),
+        (_, _, value) => value,
+    }
+}
+
 /// The address that names an expression in a [`Memo`] and in the module's owners.
 pub(crate) fn key_of(expr: &Expression) -> usize {
     std::ptr::from_ref(expr).addr()
@@ -980,19 +1058,31 @@ impl<'i, 'a> Evaluator<'i, 'a> {
 
     fn variable(&mut self, name: &str) -> Eval {
         let instance = self.instance;
+        let declared = instance.module.variables.get(name);
+        // Attributes a type constraint declares `optional(type, default)` take their default when
+        // the value leaves them out, as Terraform does (Azure Verified Modules keep their resource
+        // types there: `type = var.resource_types.storage_account`).
+        let constraint = declared.and_then(|d| d.node.body.get_attribute("type"));
+        let typed = |value: Value| match constraint {
+            Some(constraint) => {
+                let mut budget = MAX_VALUE_WEIGHT;
+                with_type_defaults(&constraint.value, value, 0, &mut budget)
+            }
+            None => value,
+        };
         if let Some(value) = instance.inputs.get(name) {
-            return value.clone();
+            return value.clone().map(typed);
         }
-        let Some(declared) = instance.module.variables.get(name) else {
+        let Some(declared) = declared else {
             return Err(format!("`var.{name}` is not declared"));
         };
         // `default = null` declares the variable optional: its value is `null`, which an argument
         // treats as not set (the provider's region, say). Only a variable with no default at all
         // is required, and unknown when nothing sets it.
         match declared.node.body.get_attribute("default") {
-            Some(default) => {
-                self.remembered_with(&default.value, &mut |_| literal(&default.value, 0))
-            }
+            Some(default) => self
+                .remembered_with(&default.value, &mut |_| literal(&default.value, 0))
+                .map(typed),
             None => Err(match &instance.call {
                 None => format!("`var.{name}` has no default and no tfvars value"),
                 Some(call) => {

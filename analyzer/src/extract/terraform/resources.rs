@@ -87,6 +87,22 @@ impl<'i> Reader<'i, '_> {
     fn store_type(&self, resource_type: &str) -> Option<&'i StoreType<'i>> {
         self.store_types.get(resource_type)
     }
+
+    /// The store type of a resource: its type's, or for the generic `azapi_resource` the entry of
+    /// the Azure resource type its literal `type` names (`Microsoft.Storage/storageAccounts@...`,
+    /// keyed `azapi_resource:microsoft.storage/storageaccounts` in rule data).
+    fn store_type_of(&self, resource: &Resource<'_>) -> Option<&'i StoreType<'i>> {
+        if resource.resource_type != "azapi_resource" {
+            return self.store_type(&resource.resource_type);
+        }
+        let written = resource.block.body.get_attribute("type")?;
+        let azure_type = self.eval(&written.value).ok()?.as_text()?;
+        let azure_type = azure_type.split('@').next().unwrap_or_default().trim();
+        self.store_type(&format!(
+            "azapi_resource:{}",
+            azure_type.to_ascii_lowercase()
+        ))
+    }
 }
 
 /// A region as written (or why it is unknown), with where it is written.
@@ -319,7 +335,7 @@ impl<'i, 'a> Reader<'i, 'a> {
         let module = self.instance.module;
         self.expand();
         for resource in &module.resources {
-            if let Some(kind) = self.store_type(&resource.resource_type) {
+            if let Some(kind) = self.store_type_of(resource) {
                 for (id, bindings) in self.instances_of(resource) {
                     self.with_bindings(bindings, |this| this.store(resource, kind, id));
                 }
@@ -427,7 +443,7 @@ impl<'i, 'a> Reader<'i, 'a> {
                 let span = span_of(file, attribute);
                 match self.referenced_resource(&attribute.value) {
                     Some((parent, false)) if depth < MAX_VIA_DEPTH => {
-                        match self.store_type(&parent.resource_type) {
+                        match self.store_type_of(&parent) {
                             Some(parent_kind) => {
                                 let mut located = self.locate(&parent, parent_kind, depth + 1);
                                 located.span = span;
@@ -987,7 +1003,7 @@ impl<'i, 'a> Reader<'i, 'a> {
     ) -> Option<Endpoint> {
         let span = span_of(file, attribute);
         if let Some((resource, data, index)) = self.reference(&attribute.value) {
-            let kind = self.store_type(&resource.resource_type)?;
+            let kind = self.store_type_of(&resource)?;
             let id = if data {
                 let id = self.id(&resource, true);
                 self.with_bindings(Bindings::default(), |this| this.store(&resource, kind, id))
