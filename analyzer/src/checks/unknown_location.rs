@@ -37,6 +37,8 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     let Some(severity) = ctx.policy().unknown_location else {
         return;
     };
+    // Notes from extraction: the stores of a module no root calls, placed by its callers.
+    super::diagnostic_findings(ctx, "unknown-location", findings);
     // For each receiving node, the first flow that brings it personal data, to show where it comes from.
     let mut receivers: BTreeMap<&str, Option<usize>> = BTreeMap::new();
     for (index, flow) in ctx.model.flows.iter().enumerate() {
@@ -61,13 +63,26 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let ResolvedLocation::Unknown { reason } = &node.resolved else {
             continue;
         };
-        let span = node.location.as_ref().and_then(|l| l.span).or(node.span);
+        let location_span = node.location.as_ref().and_then(|l| l.span);
+        // A store is shown at what creates it, like its transfer would be, with where its
+        // location was to come from; other receivers at the location they lack.
+        let span = if node.kind == NodeKind::Store {
+            node.span.or(location_span)
+        } else {
+            location_span.or(node.span)
+        };
         let mut finding = Finding::new(
             "unknown-location",
             severity,
             format!("`{id}` receives personal data, but its location is unknown: {reason}"),
         )
         .at(span);
+        if node.kind == NodeKind::Store {
+            if location_span.is_some() && location_span != span {
+                finding = finding.related(location_span, "the location was to come from here");
+            }
+            finding = super::via_related(finding, node);
+        }
         finding.to = Some(id.to_string());
         finding.inferred = node.inferred;
         if let Some(flow) = flow_index.map(|i| &ctx.model.flows[i]) {

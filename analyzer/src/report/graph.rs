@@ -205,7 +205,12 @@ impl GraphView {
                     label: node.label.clone(),
                     location: node.location.as_ref().map(|l| l.location.to_string()),
                     countries: countries(&node.resolved),
-                    jurisdiction: JurisdictionStatus::of(&node.resolved, rules, evaluation.date),
+                    jurisdiction: crate::evaluate::transfer::drawn_jurisdiction(
+                        node,
+                        &model.policy,
+                        rules,
+                        evaluation.date,
+                    ),
                     provider: node.provider.clone(),
                     certifications: node.certifications.iter().map(|c| c.name.clone()).collect(),
                     data: node.data.iter().map(|d| d.key.clone()).collect(),

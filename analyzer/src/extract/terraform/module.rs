@@ -235,6 +235,8 @@ fn tfvars_order(name: &str) -> (u8, String) {
 pub(crate) struct ProviderConfig {
     /// The region it configures, or why it is not known.
     pub region: Eval,
+    /// Where the region is set: the provider block's `region` (or its header when it sets none).
+    pub span: Option<crate::source::Span>,
 }
 
 /// A module with its inputs: the root module, or a module call.
@@ -249,6 +251,9 @@ pub(crate) struct Instance<'a> {
     /// Provider configurations by key: `aws`, `aws.replica`, `google`.
     pub providers: BTreeMap<String, ProviderConfig>,
     pub depth: usize,
+    /// The header of every module call from the root to this instance, outermost first: where a
+    /// store inside it is shown to be reached from.
+    pub via: Vec<crate::source::Span>,
     /// What this instance remembers of its evaluations (shared with identical instances).
     pub memo: Rc<Memo>,
     /// The evaluation budget of the whole module tree.
@@ -298,6 +303,7 @@ impl<'a> Instance<'a> {
             inputs: auto,
             providers: BTreeMap::new(),
             depth: 0,
+            via: Vec::new(),
             memo: Rc::default(),
             budget,
         };
@@ -353,6 +359,7 @@ impl<'a> Instance<'a> {
                             region: Err(format!(
                                 "`module.{call_name}` passes `{target}`, which is not configured"
                             )),
+                            span: None,
                         });
                 providers.insert(key, config);
             }
@@ -364,6 +371,20 @@ impl<'a> Instance<'a> {
             inputs,
             providers,
             depth: parent.depth + 1,
+            // The call is found among the parent's by identity: it is one of them.
+            via: parent
+                .via
+                .iter()
+                .copied()
+                .chain(
+                    parent
+                        .module
+                        .calls
+                        .iter()
+                        .find(|item| std::ptr::eq(item.node, call))
+                        .and_then(|item| super::resources::header_span(item.file, item.node)),
+                )
+                .collect(),
             memo: Rc::default(),
             budget: Rc::clone(&parent.budget),
         };
@@ -391,13 +412,19 @@ fn own_providers(instance: &Instance<'_>) -> BTreeMap<String, ProviderConfig> {
             Some(alias) => format!("{name}.{alias}"),
             None => name.clone(),
         };
+        let span = match item.node.body.get_attribute("region") {
+            Some(attribute) => super::resources::span_of(item.file, attribute),
+            None => super::resources::header_span(item.file, item.node),
+        };
         let region = match item.node.body.get_attribute("region") {
             Some(attribute) => eval(&attribute.value, instance),
             None => Err(format!(
                 "provider `{key}` sets no `region`; it comes from the environment when Terraform runs"
             )),
         };
-        providers.entry(key).or_insert(ProviderConfig { region });
+        providers
+            .entry(key)
+            .or_insert(ProviderConfig { region, span });
     }
     providers
 }

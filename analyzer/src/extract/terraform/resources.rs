@@ -487,6 +487,7 @@ impl<'a> Reader<'_, 'a> {
         node.kind = Some(NodeKind::Store);
         node.provider = Some(kind.provider.to_string());
         node.span = header_span(resource.file, resource.block);
+        node.via = self.instance.via.clone();
         let name = resource
             .block
             .body
@@ -686,6 +687,13 @@ impl<'a> Reader<'_, 'a> {
         } else {
             "aws"
         };
+        // The region is set in the provider block: that is where a finding shows it comes from.
+        let span = self
+            .instance
+            .providers
+            .get(&key)
+            .and_then(|config| config.span)
+            .or(span);
         match self.instance.providers.get(&key) {
             Some(config) => match &config.region {
                 Ok(value) => match value.as_text() {
