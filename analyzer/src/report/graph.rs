@@ -66,6 +66,10 @@ pub struct GraphNode {
     pub findings: Vec<GraphFinding>,
     #[serde(default)]
     pub defined_at: Option<Position>,
+    /// The module calls through which the node is created, outermost first (a Terraform store in a
+    /// local module): with `defined_at`, the way from a root to the resource.
+    #[serde(default)]
+    pub via: Vec<Position>,
 }
 
 /// A declared safeguard, as plain strings.
@@ -219,6 +223,11 @@ impl GraphView {
                     safeguard: node.safeguard.as_ref().map(GraphSafeguard::of),
                     findings,
                     defined_at: position(&model.files, node.span, None),
+                    via: node
+                        .via
+                        .iter()
+                        .filter_map(|span| position(&model.files, Some(*span), None))
+                        .collect(),
                 }
             })
             .collect();
