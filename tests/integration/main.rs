@@ -21,4 +21,5 @@ mod policy_from;
 mod properties;
 mod safety;
 mod sarif;
+mod stores;
 mod support;
