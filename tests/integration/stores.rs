@@ -275,7 +275,10 @@ fn init_lists_stores_abroad_or_unplaced_with_a_todo_each() {
         rest[..rest.find("\n\n").unwrap_or(rest.len())].to_string()
     };
     let sessions = entry("aws_dynamodb_table.sessions");
-    assert!(sessions.contains("it is in SG, outside the EEA"), "{sessions}");
+    assert!(
+        sessions.contains("it is in SG, outside the EEA"),
+        "{sessions}"
+    );
     assert!(sessions.contains("# personal_data = false"), "{sessions}");
     assert!(sessions.contains("# data = ["), "{sessions}");
     assert!(sessions.contains("# safeguard = {"), "{sessions}");
@@ -283,7 +286,10 @@ fn init_lists_stores_abroad_or_unplaced_with_a_todo_each() {
     assert!(billing.contains("its location is unknown"), "{billing}");
     assert!(billing.contains("# location = "), "{billing}");
     // An EEA store needs nothing, and no store gets two entries.
-    assert!(!manifest.contains("TODO: store `aws_s3_bucket.reports`"), "{manifest}");
+    assert!(
+        !manifest.contains("TODO: store `aws_s3_bucket.reports`"),
+        "{manifest}"
+    );
     assert_eq!(
         manifest
             .matches("# id = \"aws_dynamodb_table.sessions\"")
@@ -303,7 +309,10 @@ fn the_register_lists_data_at_rest_with_the_host_as_recipient() {
         &dir,
         &["ropa", ".", "--format", "json", "--date", FIXTURE_DATE],
     );
-    let rows = register["transfers"].as_array().cloned().unwrap_or_default();
+    let rows = register["transfers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(rows.len(), 1, "{register:#}");
     assert_eq!(rows[0]["recipient"], "aws");
     assert_eq!(rows[0]["recipient_name"], "Amazon Web Services, Inc.");

@@ -217,7 +217,8 @@ pub(crate) fn transfer_finding(
             // Data at rest: the finding is at what creates the store; show where its region is
             // set and each module call that leads there from the root.
             if location_span != transfer.span {
-                finding = finding.related(location_span, format!("the region is set here: {place}"));
+                finding =
+                    finding.related(location_span, format!("the region is set here: {place}"));
             }
             finding = via_related(finding, destination);
         } else if location_span != transfer.span {

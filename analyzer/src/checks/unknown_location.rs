@@ -66,9 +66,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         }
     }
     for node in &ctx.model.nodes {
-        if node.kind == NodeKind::Store
-            && carries_personal_data(&node.data, node, ctx.rules)
-        {
+        if node.kind == NodeKind::Store && carries_personal_data(&node.data, node, ctx.rules) {
             receivers.entry(node.id.as_str()).or_insert(None);
         }
     }

@@ -175,8 +175,12 @@ fn store_entry(out: &mut String, model: &Model, evaluation: &Evaluation, node: &
         out.push_str("# location = \"aws:eu-central-1\"   # a provider region, a country code (\"DE\") or \"EEA\"\n");
     }
     if no_data {
-        out.push_str("# TODO: which data does it hold? Until declared, it counts as personal data.\n");
-        out.push_str("# data = [\"user.contact.email\"]   # its data categories (Fides taxonomy)\n");
+        out.push_str(
+            "# TODO: which data does it hold? Until declared, it counts as personal data.\n",
+        );
+        out.push_str(
+            "# data = [\"user.contact.email\"]   # its data categories (Fides taxonomy)\n",
+        );
         out.push_str("# personal_data = false           # or this, if it holds no personal data\n");
     }
     if unsafeguarded.is_some() {

@@ -703,6 +703,7 @@ impl Found {
         let id = format!("{}module.{name}", instance.address);
         let mut node = NodeFact::new(id.clone(), Origin::Terraform);
         node.span = header_span(file, call);
+        node.via = instance.via.clone();
         node.label = Some(format!("module `{source}`"));
         let source_path = source
             .split("?ref=")

@@ -687,13 +687,18 @@ impl<'a> Reader<'_, 'a> {
         } else {
             "aws"
         };
-        // The region is set in the provider block: that is where a finding shows it comes from.
-        let span = self
-            .instance
-            .providers
-            .get(&key)
-            .and_then(|config| config.span)
-            .or(span);
+        // A resource that names its provider (`provider = aws.replica`) shows that line; one that
+        // uses the default provider shows where the provider block sets the region, rather than
+        // its own header again.
+        let span = match chosen {
+            Some(_) => span,
+            None => self
+                .instance
+                .providers
+                .get(&key)
+                .and_then(|config| config.span)
+                .or(span),
+        };
         match self.instance.providers.get(&key) {
             Some(config) => match &config.region {
                 Ok(value) => match value.as_text() {
