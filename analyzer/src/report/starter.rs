@@ -156,17 +156,18 @@ fn store_entry(out: &mut String, model: &Model, evaluation: &Evaluation, node: &
     let place = position(&model.files, node.span, None)
         .map(|p| format!(" (found at {}:{})", one_line(&p.file), p.line))
         .unwrap_or_default();
-    let where_text = match unknown {
-        Some(reason) => format!("its location is unknown: {}", one_line(reason)),
-        None => format!(
-            "it is in {}, outside the EEA",
+    match unknown {
+        Some(reason) => out.push_str(&format!(
+            "# TODO: where is `{}`? {}{place}\n",
+            one_line(&node.id),
+            one_line(reason)
+        )),
+        None => out.push_str(&format!(
+            "# TODO: store `{}` is in {}, outside the EEA{place}: data at rest there is a transfer to its host.\n",
+            one_line(&node.id),
             one_line(&node.resolved.display())
-        ),
-    };
-    out.push_str(&format!(
-        "# TODO: store `{}`: {where_text}{place}. Data at rest there is a transfer to its host.\n",
-        one_line(&node.id)
-    ));
+        )),
+    }
     out.push_str(&format!(
         "# [[node]]\n# id = {}\n# kind = \"store\"\n",
         toml_string(&node.id)
