@@ -188,6 +188,11 @@ fn a_distrusted_adequacy_is_drawn_as_a_third_country_in_every_graph_format() {
             &["graph", ".", "--format", format, "--date", FIXTURE_DATE],
         ));
         assert!(text.contains("Third country (US)"), "{format}: {text}");
+        // Drawn like a violating flow: the rule on the store's box, in red.
+        assert!(
+            text.contains("transfer-without-safeguard") && text.contains("#cc0000"),
+            "{format}: {text}"
+        );
         assert!(!text.contains("Adequate"), "{format}: {text}");
     }
     // Without the policy, the same bucket is adequate: a transfer, but a lawful one.

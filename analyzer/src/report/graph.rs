@@ -386,9 +386,15 @@ fn country_text(node: &GraphNode) -> String {
     }
 }
 
-/// The lines of a node's box: its name, its id when the name differs, its kind and countries.
+/// The lines of a node's box: the rules of its findings (a store's data at rest judged a
+/// violation is drawn like a violating flow), its name, its id when the name differs, its kind
+/// and countries.
 fn node_lines(node: &GraphNode) -> Vec<String> {
     let mut lines = Vec::new();
+    let rules = rule_names(&node.findings);
+    if !rules.is_empty() {
+        lines.push(rules.join(", "));
+    }
     match node.label.as_deref() {
         Some(label) if label != node.id => {
             lines.push(label.to_string());
@@ -538,6 +544,7 @@ pub fn to_dot(view: &GraphView) -> String {
             ];
             if !node.findings.is_empty() {
                 attributes.push(attr("color", quoted("#cc0000")));
+                attributes.push(attr("fontcolor", quoted("#cc0000")));
                 attributes.push(attr("penwidth", plain("2")));
             }
             cluster.push(Stmt::Node(Node::new(
@@ -680,7 +687,9 @@ pub fn to_mermaid(view: &GraphView) -> String {
     }
     for node in view.nodes.iter().filter(|n| !n.findings.is_empty()) {
         if let Some(id) = ids.get(node.id.as_str()) {
-            out.push_str(&format!("  style {id} stroke:#cc0000,stroke-width:2px\n"));
+            out.push_str(&format!(
+                "  style {id} stroke:#cc0000,stroke-width:2px,color:#cc0000\n"
+            ));
         }
     }
     if !red_links.is_empty() {
