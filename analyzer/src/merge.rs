@@ -12,6 +12,7 @@ use crate::model::facts::{
     NodeRef, Origin, Safeguard,
 };
 use crate::model::{Model, ModelInput, build};
+use crate::report::Position;
 use crate::report::graph::{GRAPH_FORMAT_VERSION, GraphNode, GraphSafeguard, GraphView};
 use crate::rules::RuleSet;
 use crate::source::Files;
@@ -95,6 +96,27 @@ pub struct Merged {
     pub model: Model,
     pub evaluation: Evaluation,
     pub warnings: Vec<String>,
+    /// Where each node is defined and the module calls that create it, as the first fragment
+    /// naming the node gives them: a fragment holds positions, not the files spans point into.
+    pub positions: BTreeMap<String, (Option<Position>, Vec<Position>)>,
+}
+
+impl Merged {
+    /// The joined map, with each node's `defined_at` and `via` as its fragment gave them.
+    pub fn view(&self, rules: &RuleSet) -> GraphView {
+        let mut view = GraphView::build(&self.model, &self.evaluation, rules);
+        for node in &mut view.nodes {
+            if let Some((defined_at, via)) = self.positions.get(&node.id) {
+                if node.defined_at.is_none() {
+                    node.defined_at = defined_at.clone();
+                }
+                if node.via.is_empty() {
+                    node.via = via.clone();
+                }
+            }
+        }
+        view
+    }
 }
 
 fn safeguard(graph: &GraphSafeguard) -> Option<Safeguard> {
@@ -164,6 +186,7 @@ fn conflicts(first: &GraphNode, other: &GraphNode) -> Vec<String> {
 pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
     let mut warnings = Vec::new();
     let mut first_seen: BTreeMap<&str, (&GraphNode, &str)> = BTreeMap::new();
+    let mut positions = BTreeMap::new();
     let mut facts = Facts::default();
     for fragment in fragments {
         for node in &fragment.view.nodes {
@@ -178,6 +201,7 @@ pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
                 }
                 None => {
                     first_seen.insert(node.id.as_str(), (node, fragment.source.as_str()));
+                    positions.insert(node.id.clone(), (node.defined_at.clone(), node.via.clone()));
                 }
             }
             facts.nodes.push(node_fact(node));
@@ -238,5 +262,6 @@ pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
         model,
         evaluation,
         warnings,
+        positions,
     }
 }

@@ -23,6 +23,7 @@ mod policy_from;
 mod properties;
 mod safety;
 mod sarif;
+mod stores;
 mod support;
 mod terraform_files;
 mod terraform_instances;

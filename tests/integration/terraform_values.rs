@@ -289,11 +289,11 @@ fn a_key_repeated_in_an_object_keeps_the_file_and_the_last_value_wins() {
             ("aws_s3_bucket.archive", "aws:eu-north-1"),
         ],
     );
-    // The file is read as written: the finding is on the line of the argument.
+    // The file is read as written: the finding is on the line of the resource, spans unshifted.
     let transfers = findings(&report, "transfer-without-safeguard");
     assert_eq!(transfers.len(), 1, "{transfers:#?}");
     assert_eq!(transfers[0]["location"]["file"], "main.tf");
-    assert_eq!(transfers[0]["location"]["line"], 25);
+    assert_eq!(transfers[0]["location"]["line"], 23);
     // A repeat that is not mended is still an input error, and only that file is lost.
     let errors = findings(&report, "input-error");
     assert_eq!(errors.len(), 1, "{errors:#?}");

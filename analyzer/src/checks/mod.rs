@@ -213,11 +213,75 @@ pub(crate) fn transfer_finding(
             .as_ref()
             .and_then(|l| l.span)
             .or(destination.span);
-        if location_span != transfer.span {
+        if transfer.flow.is_none() {
+            // Data at rest: the finding is at what creates the store; show where its region is
+            // set and each module call that leads there from the root.
+            if location_span != transfer.span {
+                finding =
+                    finding.related(location_span, format!("the region is set here: {place}"));
+            }
+            finding = via_related(finding, destination);
+        } else if location_span != transfer.span {
             finding = finding.related(location_span, place);
         }
     }
     finding
+}
+
+/// Related locations for the module calls through which a node is created, outermost first:
+/// "`module.storage` is called here".
+pub(crate) fn via_related(mut finding: Finding, node: &crate::model::Node) -> Finding {
+    let calls = module_calls(&node.id);
+    for (index, span) in node.via.iter().enumerate() {
+        let message = match calls.get(index) {
+            Some(call) if calls.len() == node.via.len() => format!("`{call}` is called here"),
+            _ => format!("a module call that creates `{}` is here", node.id),
+        };
+        finding = finding.related(Some(*span), message);
+    }
+    finding
+}
+
+/// The module call addresses in a Terraform node id, outermost first:
+/// `envs/prod/module.app.module.db.aws_db_instance.main` gives `module.app`, `module.app.module.db`.
+fn module_calls(id: &str) -> Vec<String> {
+    // A directory prefix (`envs/prod/`) qualifies ids found in several roots: the address starts
+    // at the first `module.` at the start or after a `/`.
+    let Some(start) = id
+        .match_indices("module.")
+        .map(|(position, _)| position)
+        .find(|&position| position == 0 || id[..position].ends_with('/'))
+    else {
+        return Vec::new();
+    };
+    let mut calls = Vec::new();
+    let mut rest = &id[start..];
+    let mut prefix = String::new();
+    while let Some(after) = rest.strip_prefix("module.") {
+        // The name ends at the next `.` outside brackets (`module.db["eu"].`).
+        let mut depth = 0usize;
+        let mut end = after.len();
+        for (position, character) in after.char_indices() {
+            match character {
+                '[' => depth += 1,
+                ']' => depth = depth.saturating_sub(1),
+                '.' if depth == 0 => {
+                    end = position;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let name = &after[..end];
+        prefix = if prefix.is_empty() {
+            format!("module.{name}")
+        } else {
+            format!("{prefix}.module.{name}")
+        };
+        calls.push(prefix.clone());
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    calls
 }
 
 /// The text naming a transfer in messages: `checkout -> acme-analytics (US)`.
@@ -305,4 +369,23 @@ pub fn rules_markdown() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_calls;
+
+    #[test]
+    fn module_calls_are_read_from_node_ids() {
+        assert_eq!(
+            module_calls("envs/prod/module.app.module.db.aws_db_instance.main"),
+            vec!["module.app", "module.app.module.db"]
+        );
+        assert_eq!(
+            module_calls("module.db[\"eu.1\"].aws_s3_bucket.logs"),
+            vec!["module.db[\"eu.1\"]"]
+        );
+        assert!(module_calls("aws_s3_bucket.module.x").is_empty());
+        assert!(module_calls("module.").len() == 1);
+    }
 }

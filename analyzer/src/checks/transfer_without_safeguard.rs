@@ -4,9 +4,18 @@
 //! A flow that takes personal data of people in the EEA to a country outside the EEA (a
 //! *transfer*), or on from one third country to another country or organisation (an *onward
 //! transfer*), when the destination has no adequacy decision in force on the evaluation date and
-//! the flow (or its recipient) declares no valid safeguard. A store that holds personal data outside
-//! the EEA is a transfer to its hosting provider. A flow whose data categories are unknown counts
-//! as carrying personal data unless its destination says `personal_data = false`.
+//! the flow (or its recipient) declares no valid safeguard. A flow whose data categories are
+//! unknown counts as carrying personal data unless its destination says `personal_data = false`.
+//!
+//! Data at rest is a transfer too: a store (a Terraform bucket, database, table or queue, a store
+//! from annotations or the manifest) outside the EEA is a transfer to its hosting provider, judged
+//! like a flow. Its data counts as personal unless the store declares `data` that is not, or
+//! `personal_data = false`. The finding points at what creates the store (the resource, the
+//! registry module call, the manifest entry), with where its region is set (the `region`
+//! argument, the `provider` block) and, for a store inside local modules, each module call from
+//! the root as related locations. A store in a US region of a DPF-certified provider is adequate
+//! (no finding, but a row of the transfer register); with `policy.distrust_adequacy = ["US"]` it is
+//! this finding.
 //!
 //! ## Why it matters
 //! GDPR Art. 44 allows transfers only under Chapter V: an adequacy decision (Art. 45), an
@@ -25,6 +34,9 @@
 //! to = "support-desk"        # India: no adequacy decision
 //! data = ["user.contact.email"]
 //! ```
+//!
+//! A store whose data is not personal says so where it is declared: `personal_data = false` on
+//! its `[[node]]` in `borderline.toml`.
 //!
 //! ## How to fix
 //! Sign the Commission's standard contractual clauses (Decision 2021/914, the module that fits the

@@ -31,14 +31,14 @@ pub fn run(args: InitArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_ERROR);
     }
     // `--config` may name a partial manifest kept elsewhere; its facts join what the scan finds.
-    let Some((scanned, _rules)) = scan_repository(&args.path, &args.common, true)? else {
+    let Some((scanned, rules)) = scan_repository(&args.path, &args.common, true)? else {
         return Ok(EXIT_ERROR);
     };
     let project = std::fs::canonicalize(&args.path)
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "my-project".into());
-    let text = starter::render(&scanned.model, &scanned.evaluation, &project);
+    let text = starter::render(&scanned.model, &scanned.evaluation, &rules, &project);
     // `create_new` (O_EXCL, which never follows a symlink) closes the window between the check
     // above and the write; a directory on the way that is a symlink inside the repository or the
     // working directory is refused like for every file borderline writes.

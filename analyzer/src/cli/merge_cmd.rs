@@ -4,7 +4,6 @@ use super::graph_cmd::{GraphFormat, render};
 use super::{CommonArgs, EXIT_ERROR, load_rules};
 use borderline::date::Date;
 use borderline::merge::{Fragment, merge};
-use borderline::report::graph::GraphView;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -45,6 +44,6 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
             borderline::report::sanitize_for_terminal(warning)
         );
     }
-    let view = GraphView::build(&merged.model, &merged.evaluation, &rules);
+    let view = merged.view(&rules);
     render(view, args.format, args.focus.as_deref(), &args.common)
 }

@@ -212,7 +212,9 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             third_countries: node.resolved.third_countries(rules),
             special: special_categories(&node.data, rules),
             data: node.data.clone(),
-            span: node.location.as_ref().and_then(|l| l.span).or(node.span),
+            // At what creates the store (the resource, the registry module call, the manifest
+            // entry): where its region comes from and the module calls on the way are related.
+            span: node.span.or(node.location.as_ref().and_then(|l| l.span)),
             verdict: Verdict::NoBasis {
                 reason: String::new(),
             },
@@ -366,6 +368,34 @@ impl Routes {
             reversed.push(model.nodes[home].id.as_str());
         }
         reversed.into_iter().rev().map(str::to_string).collect()
+    }
+}
+
+/// The jurisdiction group a node is drawn in, by the same logic as the checks' verdicts: a node
+/// outside the EEA is drawn as adequate only when adequacy covers every one of its countries for
+/// this recipient (a decision in force, whose scope the node meets, that the policy approves and
+/// does not distrust); otherwise it is drawn as a third country.
+pub fn drawn_jurisdiction(
+    node: &Node,
+    policy: &Policy,
+    rules: &RuleSet,
+    date: Date,
+) -> crate::model::JurisdictionStatus {
+    use crate::model::JurisdictionStatus;
+    let status = JurisdictionStatus::of(&node.resolved, rules, date);
+    if status != JurisdictionStatus::Adequate {
+        return status;
+    }
+    let covered = node.resolved.third_countries(rules).iter().all(|country| {
+        matches!(
+            adequacy_for(country, node, policy, rules, date),
+            AdequacyStatus::Covered { .. }
+        )
+    });
+    if covered {
+        JurisdictionStatus::Adequate
+    } else {
+        JurisdictionStatus::ThirdCountry
     }
 }
 

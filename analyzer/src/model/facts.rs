@@ -209,6 +209,11 @@ pub struct NodeFact {
     /// The hosting provider (`aws`, `gcp`, ...), when the node is hosted by one.
     pub provider: Option<String>,
     pub span: Option<Span>,
+    /// The module calls through which the node is created, outermost first (a Terraform store
+    /// inside `module.a` called from the root has the `module "a"` block here), so that findings
+    /// can show the way from the root to the resource.
+    #[serde(default)]
+    pub via: Vec<Span>,
     pub origin: Origin,
     /// Guessed rather than declared (e.g. from field names); never an error on its own.
     pub inferred: bool,
@@ -229,6 +234,7 @@ impl NodeFact {
             safeguard: None,
             provider: None,
             span: None,
+            via: Vec::new(),
             origin,
             inferred: false,
         }
@@ -412,6 +418,7 @@ pub const EXTRACTION_RULES: &[&str] = &[
     "unresolved-reference",
     "inferred-personal-data",
     "unknown-data-category",
+    "unknown-location",
 ];
 
 /// [`ExtractionDiagnostic`] as read back: the rule as an owned string, checked against
@@ -470,6 +477,7 @@ impl Facts {
                 safeguard,
                 provider: _,
                 span,
+                via,
                 origin: _,
                 inferred: _,
             } = node;
@@ -484,6 +492,9 @@ impl Facts {
             data_spans(data, f);
             safeguard_span(safeguard, f);
             visit(span, f);
+            for call in via {
+                f(call);
+            }
         }
         for flow in flows {
             let FlowFact {

@@ -44,6 +44,9 @@ pub struct Node {
     pub provider: Option<String>,
     pub paths: Vec<String>,
     pub span: Option<Span>,
+    /// The module calls through which the node is created, outermost first (see
+    /// [`NodeFact::via`]): the calls of the fact `span` comes from.
+    pub via: Vec<Span>,
     pub origins: BTreeSet<Origin>,
     pub inferred: bool,
 }
@@ -396,11 +399,11 @@ fn attach_tags(
     out
 }
 
-/// Where a node fact is declared, for tags on declarations: its own span. A node made inside a
-/// local module is declared by each module call on the way too; with `NodeFact::via` (the calls,
-/// outermost first) this is `node.span.into_iter().chain(node.via.iter().copied())`.
+/// Where a node fact is declared, for tags on declarations: its own span, and for a node made
+/// inside a local module each module call on the way (`NodeFact::via`, outermost first), so that a
+/// tag above `module "x" { source = "../../" }` reaches the stores that call creates.
 fn declared_at(node: &NodeFact) -> impl Iterator<Item = Span> + '_ {
-    node.span.into_iter()
+    node.span.into_iter().chain(node.via.iter().copied())
 }
 
 fn unresolved(
@@ -711,6 +714,7 @@ fn merge_node(
                 provider,
                 paths: fact.paths,
                 span: fact.span,
+                via: fact.via,
                 origins: BTreeSet::from([fact.origin]),
                 inferred: fact.inferred,
             };
@@ -738,6 +742,16 @@ fn merge_node(
             node.label = node.label.take().or(fact.label);
             if node.span.is_none() {
                 node.span = fact.span;
+                node.via = fact.via;
+            } else if fact.origin == Origin::Terraform
+                && fact.kind == Some(NodeKind::Store)
+                && fact.span.is_some()
+                && !node.origins.contains(&Origin::Terraform)
+            {
+                // A store is where its resource creates it, even when the manifest (read first)
+                // declares what it holds: its findings point at the resource.
+                node.span = fact.span;
+                node.via = fact.via;
             }
             node.personal_data = node.personal_data.or(fact.personal_data);
             if node.safeguard.is_none() {

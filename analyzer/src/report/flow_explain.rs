@@ -5,7 +5,7 @@ use super::position;
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::{Transfer, Verdict};
 use crate::model::facts::MechanismKind;
-use crate::model::{JurisdictionStatus, Model, Node};
+use crate::model::{Model, Node};
 use crate::rules::RuleSet;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -68,8 +68,15 @@ fn path(model: &Model, from: &str, to: &str) -> Option<Vec<usize>> {
     None
 }
 
-fn describe_node(node: &Node, rules: &RuleSet, evaluation: &Evaluation) -> String {
-    let status = JurisdictionStatus::of(&node.resolved, rules, evaluation.date);
+fn describe_node(
+    node: &Node,
+    policy: &crate::config::Policy,
+    rules: &RuleSet,
+    evaluation: &Evaluation,
+) -> String {
+    // The same verdict logic as the checks: a distrusted adequacy is not shown as adequate.
+    let status =
+        crate::evaluate::transfer::drawn_jurisdiction(node, policy, rules, evaluation.date);
     let written = node
         .location
         .as_ref()
@@ -267,7 +274,7 @@ pub fn explain_flow(
         if let Some(node) = model.node(id) {
             out.push_str(&format!(
                 "  {}\n",
-                one_line(&describe_node(node, rules, evaluation))
+                one_line(&describe_node(node, &model.policy, rules, evaluation))
             ));
         }
     }

@@ -66,6 +66,10 @@ pub struct GraphNode {
     pub findings: Vec<GraphFinding>,
     #[serde(default)]
     pub defined_at: Option<Position>,
+    /// The module calls through which the node is created, outermost first (a Terraform store in a
+    /// local module): with `defined_at`, the way from a root to the resource.
+    #[serde(default)]
+    pub via: Vec<Position>,
 }
 
 /// A declared safeguard, as plain strings.
@@ -205,7 +209,12 @@ impl GraphView {
                     label: node.label.clone(),
                     location: node.location.as_ref().map(|l| l.location.to_string()),
                     countries: countries(&node.resolved),
-                    jurisdiction: JurisdictionStatus::of(&node.resolved, rules, evaluation.date),
+                    jurisdiction: crate::evaluate::transfer::drawn_jurisdiction(
+                        node,
+                        &model.policy,
+                        rules,
+                        evaluation.date,
+                    ),
                     provider: node.provider.clone(),
                     certifications: node.certifications.iter().map(|c| c.name.clone()).collect(),
                     data: node.data.iter().map(|d| d.key.clone()).collect(),
@@ -214,6 +223,11 @@ impl GraphView {
                     safeguard: node.safeguard.as_ref().map(GraphSafeguard::of),
                     findings,
                     defined_at: position(&model.files, node.span, None),
+                    via: node
+                        .via
+                        .iter()
+                        .filter_map(|span| position(&model.files, Some(*span), None))
+                        .collect(),
                 }
             })
             .collect();
@@ -372,9 +386,15 @@ fn country_text(node: &GraphNode) -> String {
     }
 }
 
-/// The lines of a node's box: its name, its id when the name differs, its kind and countries.
+/// The lines of a node's box: the rules of its findings (a store's data at rest judged a
+/// violation is drawn like a violating flow), its name, its id when the name differs, its kind
+/// and countries.
 fn node_lines(node: &GraphNode) -> Vec<String> {
     let mut lines = Vec::new();
+    let rules = rule_names(&node.findings);
+    if !rules.is_empty() {
+        lines.push(rules.join(", "));
+    }
     match node.label.as_deref() {
         Some(label) if label != node.id => {
             lines.push(label.to_string());
@@ -524,6 +544,7 @@ pub fn to_dot(view: &GraphView) -> String {
             ];
             if !node.findings.is_empty() {
                 attributes.push(attr("color", quoted("#cc0000")));
+                attributes.push(attr("fontcolor", quoted("#cc0000")));
                 attributes.push(attr("penwidth", plain("2")));
             }
             cluster.push(Stmt::Node(Node::new(
@@ -666,7 +687,9 @@ pub fn to_mermaid(view: &GraphView) -> String {
     }
     for node in view.nodes.iter().filter(|n| !n.findings.is_empty()) {
         if let Some(id) = ids.get(node.id.as_str()) {
-            out.push_str(&format!("  style {id} stroke:#cc0000,stroke-width:2px\n"));
+            out.push_str(&format!(
+                "  style {id} stroke:#cc0000,stroke-width:2px,color:#cc0000\n"
+            ));
         }
     }
     if !red_links.is_empty() {

@@ -215,7 +215,12 @@ pub fn write_with_skipped(
             label: n.label.as_deref(),
             location: n.location.as_ref().map(|l| l.location.to_string()),
             countries: n.resolved.country_field(),
-            jurisdiction: JurisdictionStatus::of(&n.resolved, rules, evaluation.date),
+            jurisdiction: crate::evaluate::transfer::drawn_jurisdiction(
+                n,
+                &model.policy,
+                rules,
+                evaluation.date,
+            ),
             provider: n.provider.as_deref(),
             certifications: n.certifications.iter().map(|c| c.name.as_str()).collect(),
             data: n.data.iter().map(|d| d.key.as_str()).collect(),

@@ -78,19 +78,50 @@ fn row(
         .safeguard
         .as_ref()
         .is_some_and(|(_, source)| *source == SafeguardSource::Recipient);
+    // Data at rest (a store with no flow into it): the recipient is the store's hosting provider,
+    // the organisation that holds the data in that country; the store is named in the purpose.
+    let host = match (transfer.flow, recipient) {
+        (None, Some(node)) => node
+            .provider
+            .as_deref()
+            .and_then(|p| rules.provider(p))
+            .map(|provider| (provider, node)),
+        _ => None,
+    };
+    let (recipient_id, recipient_name, purpose) = match host {
+        Some((provider, node)) => (
+            provider.id.clone(),
+            provider.legal_entity.clone(),
+            format!(
+                "hosting: data at rest in {}",
+                match &node.label {
+                    Some(label) if label != &node.id => format!("{label} (`{}`)", node.id),
+                    _ => format!("`{}`", node.id),
+                }
+            ),
+        ),
+        None => (
+            transfer.to.clone(),
+            recipient
+                .and_then(|n| n.label.clone())
+                .unwrap_or_else(|| transfer.to.clone()),
+            match flow {
+                Some(flow) => flow.purpose.clone().unwrap_or_default(),
+                None => "hosting: data at rest".to_string(),
+            },
+        ),
+    };
     RegisterRow {
         exporter: transfer
             .from
             .clone()
             .unwrap_or_else(|| "(the organisation)".into()),
-        recipient: transfer.to.clone(),
-        recipient_name: recipient
-            .and_then(|n| n.label.clone())
-            .unwrap_or_else(|| transfer.to.clone()),
+        recipient: recipient_id,
+        recipient_name,
         recipient_country: transfer.third_countries.join(", "),
         onward: transfer.onward,
         data_categories: transfer.data.iter().map(|d| d.key.clone()).collect(),
-        purpose: flow.and_then(|f| f.purpose.clone()).unwrap_or_default(),
+        purpose,
         mechanism: if from_recipient && mechanism != "adequacy" && mechanism != "none" {
             format!("{mechanism} (recipient-wide)")
         } else {

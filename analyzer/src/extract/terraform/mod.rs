@@ -148,8 +148,16 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     let mut calls: BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>> = BTreeMap::new();
     let mut shapes: BTreeMap<&Utf8PathBuf, Shape> = BTreeMap::new();
     let mut configured: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
+    let mut open_inputs: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
+    let mut providers: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
     let mut read: BTreeMap<&Utf8PathBuf, Found> = BTreeMap::new();
     for (dir, pass) in first {
+        if pass.open_inputs {
+            open_inputs.insert(dir);
+        }
+        if pass.providers {
+            providers.insert(dir);
+        }
         for (span, message) in pass.errors {
             facts.input_error(Some(span), None, message);
         }
@@ -222,6 +230,17 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
         })
         .collect();
 
+    // A reusable module no directory here calls (a repository that is a module, `modules/x/`
+    // with no example): what its inputs place is placed by its callers, elsewhere. Its nodes
+    // whose location is unknown are left out and counted in one note per module, rather than a
+    // warning per store; what it places itself (a literal region) is read as usual.
+    let mut per_root = per_root;
+    for (found, dir) in per_root.iter_mut().zip(&root_dirs) {
+        if open_inputs.contains(dir) && !configures_provider(dir, &providers, &calls) {
+            placed_by_callers(found, dir, &mut facts);
+        }
+    }
+
     // The same address in two roots (`envs/prod`, `envs/staging`) is two stores: qualify both by directory.
     let mut roots_of: BTreeMap<String, usize> = BTreeMap::new();
     for found in &per_root {
@@ -272,6 +291,60 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     facts.flows.extend(flows);
     planned.merge_into(&mut facts);
     facts
+}
+
+/// Leaves out of `found` (a module that no root calls, read as a root) the nodes whose location
+/// its caller would decide, and the flows between them, and notes them once for the module.
+fn placed_by_callers(found: &mut Found, dir: &Utf8Path, facts: &mut Facts) {
+    let unplaced: BTreeSet<String> = found
+        .nodes
+        .iter()
+        // Only what the caller decides: a variable nothing sets here, or the provider configuration
+        // the caller passes. A location unknown for another reason (a module input the module
+        // requires, a function not evaluated) stays a finding of its own.
+        .filter(|(_, node)| {
+            node.location.as_ref().is_none_or(|l| {
+                l.location == Location::Unknown
+                    && l.unresolved_reason.as_deref().is_some_and(|reason| {
+                        reason.contains("has no default and no tfvars value")
+                            || reason.starts_with("no `provider ")
+                    })
+            })
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    let stores: Vec<Option<Span>> = unplaced
+        .iter()
+        .filter_map(|id| found.nodes.get(id))
+        .filter(|node| node.kind == Some(crate::model::facts::NodeKind::Store))
+        .map(|node| node.span)
+        .collect();
+    if stores.is_empty() {
+        return;
+    }
+    found.nodes.retain(|id, _| !unplaced.contains(id));
+    found.flows.retain(|flow| {
+        let from = flow.from.as_ref().is_some_and(|n| unplaced.contains(&n.id));
+        let to = matches!(&flow.to, FlowTarget::Node(n) if unplaced.contains(&n.id));
+        !from && !to
+    });
+    let shown = if dir.as_str().is_empty() {
+        "."
+    } else {
+        dir.as_str()
+    };
+    let count = stores.len();
+    let noun = if count == 1 { "store" } else { "stores" };
+    facts.diagnostics.push(crate::model::facts::ExtractionDiagnostic {
+        rule: "unknown-location",
+        severity: crate::model::facts::Severity::Note,
+        message: format!(
+            "`{shown}`: {count} {noun} located by the caller of this module: it configures no provider, its inputs have no value here, and no module in the scanned tree calls it"
+        ),
+        // The first store in file order, so the note has a line to point at.
+        span: stores.iter().flatten().min().copied(),
+        path: Some(shown.to_string()),
+    });
 }
 
 /// What the first pass learns of one directory's module, for the cost of reading it in a tree.
@@ -358,6 +431,10 @@ struct FirstPass {
     calls: BTreeSet<Utf8PathBuf>,
     /// Whether it declares anything Terraform would load (not only tfvars).
     configured: bool,
+    /// Whether one of its variables has neither a default nor a tfvars value (see `open_inputs`).
+    open_inputs: bool,
+    /// Whether it has a `provider` block.
+    providers: bool,
     /// The directory read as a root, when it calls no local module.
     found: Option<Found>,
     shape: Shape,
@@ -428,6 +505,8 @@ fn first_pass(dir: &Utf8PathBuf, files: &[&SourceFile], catalogue: &Catalogue<'_
         shape.calls.push(target);
     }
     let configured = module.has_configuration();
+    let open = open_inputs(&module);
+    let has_providers = !module.providers.is_empty();
     let found = (calls.is_empty() && configured).then(|| {
         let modules = BTreeMap::from([(dir.clone(), module)]);
         read_modules(dir, &modules, catalogue)
@@ -436,9 +515,54 @@ fn first_pass(dir: &Utf8PathBuf, files: &[&SourceFile], catalogue: &Catalogue<'_
         errors,
         calls,
         configured,
+        open_inputs: open,
+        providers: has_providers,
         found,
         shape,
     }
+}
+
+/// Whether applying the module alone would ask for a value: one of its variables has neither a
+/// default (`null` is none) nor a value in its tfvars files. With no provider configuration in
+/// its tree (see `configures_provider`), such a module is written to be called, not applied.
+fn open_inputs(module: &Module<'_>) -> bool {
+    module.variables.iter().any(|(name, declared)| {
+        let no_default = declared
+            .node
+            .body
+            .get_attribute("default")
+            .is_none_or(|default| default.value.is_null());
+        let set = module
+            .tfvars
+            .iter()
+            .any(|item| item.node.get_attribute(name).is_some());
+        no_default && !set
+    })
+}
+
+/// Whether `dir` or a local module it reaches has a `provider` block: then it is a root whose
+/// values come from the command line, not a module placed by callers.
+fn configures_provider(
+    dir: &Utf8PathBuf,
+    providers: &BTreeSet<&Utf8PathBuf>,
+    calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+) -> bool {
+    // Each directory is visited once: the walk is bounded by the number of directories.
+    let mut seen: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
+    let mut queue = vec![dir];
+    while let Some(next) = queue.pop() {
+        let Some((key, targets)) = calls.get_key_value(next) else {
+            continue;
+        };
+        if !seen.insert(key) {
+            continue;
+        }
+        if providers.contains(key) {
+            return true;
+        }
+        queue.extend(targets);
+    }
+    false
 }
 
 /// Reads root `dir` with every local module directory it reaches.
@@ -692,6 +816,7 @@ impl Found {
         let id = format!("{}module.{name}{suffix}", instance.address);
         let mut node = NodeFact::new(id.clone(), Origin::Terraform);
         node.span = header_span(file, call);
+        node.via = instance.via.clone();
         node.label = Some(format!("module `{source}`"));
         let source_path = source
             .split("?ref=")

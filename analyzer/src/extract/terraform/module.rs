@@ -234,6 +234,8 @@ impl<'a> Module<'a> {
 pub(crate) struct ProviderConfig {
     /// The region it configures, or why it is not known.
     pub region: Eval,
+    /// Where the region is set: the provider block's `region` (or its header when it sets none).
+    pub span: Option<crate::source::Span>,
 }
 
 /// A module with its inputs: the root module, or a module call.
@@ -252,6 +254,9 @@ pub(crate) struct Instance<'a> {
     /// Provider configurations by key: `aws`, `aws.replica`, `google`.
     pub providers: BTreeMap<String, ProviderConfig>,
     pub depth: usize,
+    /// The header of every module call from the root to this instance, outermost first: where a
+    /// store inside it is shown to be reached from.
+    pub via: Vec<crate::source::Span>,
     /// What this instance remembers of its evaluations (shared with identical instances).
     pub memo: Rc<Memo>,
     /// Why the instances of this module call (or of a call above it) cannot be counted: its
@@ -315,6 +320,7 @@ impl<'a> Instance<'a> {
             input_refs: BTreeMap::new(),
             providers: BTreeMap::new(),
             depth: 0,
+            via: Vec::new(),
             memo: Rc::default(),
             unknown_repeat: None,
             modules: Some(modules),
@@ -409,6 +415,7 @@ impl<'a> Instance<'a> {
                             region: Err(format!(
                                 "`module.{call_name}` passes `{target}`, which is not configured"
                             )),
+                            span: None,
                         });
                 providers.insert(key, config);
             }
@@ -430,6 +437,20 @@ impl<'a> Instance<'a> {
             input_refs,
             providers,
             depth: parent.depth + 1,
+            // The call is found among the parent's by identity: it is one of them.
+            via: parent
+                .via
+                .iter()
+                .copied()
+                .chain(
+                    parent
+                        .module
+                        .calls
+                        .iter()
+                        .find(|item| std::ptr::eq(item.node, call))
+                        .and_then(|item| super::resources::header_span(item.file, item.node)),
+                )
+                .collect(),
             memo: Rc::default(),
             unknown_repeat: bindings
                 .unknown
@@ -519,6 +540,10 @@ fn own_providers(instance: &Instance<'_>) -> BTreeMap<String, ProviderConfig> {
         };
         for (suffix, bindings, unknown) in repeated {
             let key = format!("{key}{suffix}");
+            let span = match item.node.body.get_attribute("region") {
+                Some(attribute) => super::resources::span_of(item.file, attribute),
+                None => super::resources::header_span(item.file, item.node),
+            };
             let region = match (unknown, item.node.body.get_attribute("region")) {
                 (Some(reason), _) => Err(format!("provider `{key}`: {reason}")),
                 (None, Some(attribute)) => eval_with(&attribute.value, instance, &bindings),
@@ -526,7 +551,9 @@ fn own_providers(instance: &Instance<'_>) -> BTreeMap<String, ProviderConfig> {
                     "provider `{key}` sets no `region`; it comes from the environment when Terraform runs"
                 )),
             };
-            providers.entry(key).or_insert(ProviderConfig { region });
+            providers
+                .entry(key)
+                .or_insert(ProviderConfig { region, span });
         }
     }
     providers

@@ -357,6 +357,7 @@ impl<'i, 'a> Reader<'i, 'a> {
         node.kind = Some(NodeKind::Store);
         node.provider = Some(kind.provider.to_string());
         node.span = header_span(resource.file, resource.block);
+        node.via = self.instance.via.clone();
         let name = resource
             .block
             .body
@@ -570,6 +571,18 @@ impl<'i, 'a> Reader<'i, 'a> {
             "gcp"
         } else {
             "aws"
+        };
+        // A resource that names its provider (`provider = aws.replica`) shows that line; one that
+        // uses the default provider shows where the provider block sets the region, rather than
+        // its own header again.
+        let span = match chosen {
+            Some(_) => span,
+            None => self
+                .instance
+                .providers
+                .get(&key)
+                .and_then(|config| config.span)
+                .or(span),
         };
         match self.instance.providers.get(&key) {
             Some(config) => match &config.region {

@@ -176,7 +176,8 @@ fn unresolved_region_is_unknown_with_a_reason() {
         location.unresolved_reason.as_deref(),
         Some("`var.region` has no default and no tfvars value")
     );
-    assert_eq!(line(&sources, location.span).1, 7);
+    // Where the region was to come from: the provider block's `region`.
+    assert_eq!(line(&sources, location.span).1, 4);
 }
 
 #[test]
@@ -314,7 +315,7 @@ fn module_input_without_value_is_unknown() {
     let (_, facts) = scan(&[
         (
             "main.tf",
-            "variable \"region\" {}\n\nmodule \"db\" {\n  source = \"./db\"\n  region = var.region\n}\n",
+            "variable \"region\" {}\n\nprovider \"aws\" {\n  region = var.region\n}\n\nmodule \"db\" {\n  source = \"./db\"\n  region = var.region\n}\n",
         ),
         (
             "db/main.tf",
