@@ -35,8 +35,15 @@
 //! data = ["user.contact.email"]
 //! ```
 //!
-//! A store whose data is not personal says so where it is declared: `personal_data = false` on
-//! its `[[node]]` in `borderline.toml`.
+//! A store whose data is not personal says so: `personal_data = false` on its `[[node]]` in
+//! `borderline.toml`, or a tag right where the resource is declared:
+//! ```hcl
+//! # borderline: personal_data=false
+//! resource "aws_s3_bucket" "alb_logs" { ... }
+//! ```
+//! Calls of widely used registry modules that create stores (`rules/modules.toml`:
+//! terraform-aws-modules s3-bucket, rds, dynamodb-table, terraform-google-modules sql-db, Azure
+//! Verified Modules, ...) are read as the stores they create, located from their inputs.
 //!
 //! ## How to fix
 //! Sign the Commission's standard contractual clauses (Decision 2021/914, the module that fits the

@@ -33,8 +33,12 @@
 //!
 //! ## How to fix
 //! Declare the node's `location` in `borderline.toml` (`"aws:eu-central-1"`, `"DE"`, `"EEA"`), or
-//! give the Terraform variable a default or a `.tfvars` value. For a new cloud region, add it to
-//! the rule data with `--rules DIR`. For a module placed by its callers, scan the repository that
+//! give the Terraform variable a default or a `.tfvars` value, or tag the resource where it is
+//! declared (`# borderline: location=aws:eu-west-1` directly above the block). When the region is
+//! only known when Terraform runs (set by CI, a registry module, Terragrunt), give borderline the
+//! plan: `terraform show -json plan.out > plan.json`, then `--terraform-plan plan.json`; its
+//! resolved regions win over the `.tf` files. For a new cloud region, add it to the rule data
+//! with `--rules DIR`. For a module placed by its callers, scan the repository that
 //! calls it, or add an `examples/` root that configures the provider.
 //!
 //! ## References

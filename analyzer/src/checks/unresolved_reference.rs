@@ -6,6 +6,11 @@
 //! cannot be told because its file belongs to no node. The flow is left out of the map; the rest
 //! of the scan goes on.
 //!
+//! Also a comment tag on a declaration (`# borderline: personal_data=false` directly above a
+//! Terraform block, a Kubernetes object or a compose service) that applies to nothing: no
+//! declaration directly below it (a blank line ends the comment block), or a declaration that
+//! makes no node (an IAM role, a network).
+//!
 //! ## Why it matters
 //! A misspelt node id silently drops a flow from every check: the transfer it describes would
 //! never be judged. borderline says so instead, and suggests the closest existing id.
@@ -19,7 +24,8 @@
 //!
 //! ## How to fix
 //! Correct the id, or declare the node (`[[node]]` in borderline.toml, or a `store`/`service`
-//! annotation).
+//! annotation). Move a tag on a declaration to the comment block directly above the block that
+//! creates the store or service, or remove it.
 //!
 //! ## References
 //! GDPR Art. 30 (records must be complete).
