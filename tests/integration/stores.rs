@@ -324,3 +324,21 @@ fn the_register_lists_data_at_rest_with_the_host_as_recipient() {
         "{register:#}"
     );
 }
+
+#[test]
+fn a_scan_with_only_adequate_stores_abroad_still_says_what_it_judged() {
+    // A bucket in us-east-1 on a DPF-certified provider is no finding; the text report must not
+    // leave the reader with "0 errors" alone, as if nothing had left the EEA.
+    let dir = fixtures_dir().join("rules/transfer-without-safeguard/quiet-store-us");
+    let output = borderline(&dir, &["scan", ".", "--date", FIXTURE_DATE]);
+    let text = stdout(&output);
+    assert!(text.contains("0 errors"), "{text}");
+    assert!(
+        text.contains("transfers out of the EEA: 1 (1 of data at rest): 1 adequate (US)"),
+        "{text}"
+    );
+    // In the EEA only: no transfer line at all.
+    let dir = fixtures_dir().join("rules/transfer-without-safeguard/quiet-store-not-personal");
+    let text = stdout(&borderline(&dir, &["scan", ".", "--date", FIXTURE_DATE]));
+    assert!(!text.contains("transfers out of the EEA"), "{text}");
+}

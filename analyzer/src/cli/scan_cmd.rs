@@ -119,7 +119,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
                 evaluation.waived.len(),
                 use_color(&args.common),
             );
-            // The directories the walk did not enter follow the summary line.
+            // What was judged (adequate transfers are no finding) and the directories the walk did
+            // not enter follow the summary line.
+            if let Some(line) = report::text::transfers_line(&evaluation.transfers) {
+                text.push_str(&line);
+                text.push('\n');
+            }
             if let Some(line) = report::text::skipped_line(&scanned.skipped) {
                 text.push_str(&line);
                 text.push('\n');

@@ -76,6 +76,53 @@ pub fn summary_line(summary: &Summary) -> String {
     line
 }
 
+/// The line counting the transfers out of the EEA by verdict, with their countries, for the
+/// summary area, or `None` when there are none: `transfers out of the EEA: 3 (1 of data at rest):
+/// 2 adequate (US), 1 without a valid basis (SG); the register: borderline ropa`. An adequate
+/// transfer is no finding, so without this line a scan of infrastructure in the US would say only
+/// "0 errors": the line says what was judged, not only what failed.
+pub fn transfers_line(transfers: &[crate::evaluate::transfer::Transfer]) -> Option<String> {
+    use crate::evaluate::transfer::Verdict;
+    if transfers.is_empty() {
+        return None;
+    }
+    let mut groups: BTreeMap<&str, (usize, std::collections::BTreeSet<&str>)> = BTreeMap::new();
+    for transfer in transfers {
+        let group = match transfer.verdict {
+            Verdict::Adequate { .. } => "1 adequate",
+            Verdict::Safeguarded { .. } => "2 safeguarded",
+            _ => "3 without a valid basis",
+        };
+        let entry = groups.entry(group).or_default();
+        entry.0 += 1;
+        entry
+            .1
+            .extend(transfer.third_countries.iter().map(String::as_str));
+    }
+    let at_rest = transfers.iter().filter(|t| t.flow.is_none()).count();
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(group, (count, countries))| {
+            let countries: Vec<&str> = countries.iter().copied().collect();
+            format!(
+                "{count} {} ({})",
+                group.split_once(' ').map_or(*group, |(_, name)| name),
+                neutral::terminal_inline(&countries.join(", "))
+            )
+        })
+        .collect();
+    let rest = if at_rest > 0 {
+        format!(" ({at_rest} of data at rest)")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "transfers out of the EEA: {}{rest}: {}; the register: borderline ropa",
+        transfers.len(),
+        parts.join(", ")
+    ))
+}
+
 /// The line naming the directories the walk did not enter, for the summary area, or `None` when
 /// it entered every one: `skipped: node_modules/ (dependencies), target/ (build output), 2
 /// directories ignored by .gitignore`. Directories skipped by default are named (up to a few);
