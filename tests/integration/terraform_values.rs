@@ -299,3 +299,49 @@ fn a_key_repeated_in_an_object_keeps_the_file_and_the_last_value_wins() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0]["location"]["file"], "limits.tf");
 }
+
+#[test]
+fn optional_type_defaults_place_stores_and_stay_bounded_when_read_many_times() {
+    // A type constraint with many `optional(string, "...")` attributes, read by thousands of
+    // locals: the defaults are filled in once per variable (remembered by the type constraint),
+    // and every read is charged to the module tree's evaluation budget.
+    let attributes = 200;
+    let mut text = String::from(
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\nvariable \"settings\" {\n  type = object({\n",
+    );
+    let padding = "x".repeat(20);
+    for index in 0..attributes {
+        text.push_str(&format!(
+            "    a{index} = optional(string, \"ap-southeast-1{padding}\")\n"
+        ));
+    }
+    text.push_str(
+        "    region = optional(string, \"ap-southeast-1\")\n  })\n  default = {}\n}\n\nlocals {\n",
+    );
+    for index in 0..20_000 {
+        text.push_str(&format!(
+            "  l{index} = var.settings.a{}\n",
+            index % attributes
+        ));
+    }
+    // One expression reads 4,000 of them (about 140 KB in all, under the 1 MiB bound on a value).
+    let list: Vec<String> = (0..4_000).map(|index| format!("local.l{index}")).collect();
+    text.push_str(&format!(
+        "  region = var.settings.region\n  count = length([{}])\n}}\n\nresource \"aws_s3_bucket\" \"exports\" {{\n  bucket = \"exports-${{local.count}}\"\n  region = local.region\n}}\n",
+        list.join(", ")
+    ));
+    let report = scan_hostile(&text, "optional defaults read 4,000 times");
+    // The default of the type constraint places the bucket, and the name was evaluated.
+    let transfers = findings(&report, "transfer-without-safeguard");
+    assert_eq!(transfers.len(), 1, "{transfers:#?}");
+    let bucket = report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "aws_s3_bucket.exports")
+        .unwrap();
+    assert!(
+        bucket["label"].as_str().unwrap().contains("exports-4000"),
+        "{bucket}"
+    );
+}

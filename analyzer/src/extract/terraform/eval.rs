@@ -1057,32 +1057,43 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     }
 
     fn variable(&mut self, name: &str) -> Eval {
-        let instance = self.instance;
-        let declared = instance.module.variables.get(name);
         // Attributes a type constraint declares `optional(type, default)` take their default when
         // the value leaves them out, as Terraform does (Azure Verified Modules keep their resource
-        // types there: `type = var.resource_types.storage_account`).
-        let constraint = declared.and_then(|d| d.node.body.get_attribute("type"));
-        let typed = |value: Value| match constraint {
-            Some(constraint) => {
+        // types there: `type = var.resource_types.storage_account`). The typed value is the same
+        // wherever the variable is read in this instance, so it is remembered by its type
+        // constraint: the defaults are filled in once, not at every reference.
+        let constraint = self
+            .instance
+            .module
+            .variables
+            .get(name)
+            .and_then(|declared| declared.node.body.get_attribute("type"));
+        match constraint {
+            Some(constraint) => self.remembered_with(&constraint.value, &mut |this| {
                 let mut budget = MAX_VALUE_WEIGHT;
-                with_type_defaults(&constraint.value, value, 0, &mut budget)
-            }
-            None => value,
-        };
-        if let Some(value) = instance.inputs.get(name) {
-            return value.clone().map(typed);
+                this.untyped_variable(name)
+                    .map(|value| with_type_defaults(&constraint.value, value, 0, &mut budget))
+            }),
+            None => self.untyped_variable(name),
         }
-        let Some(declared) = declared else {
+    }
+
+    /// The value of `var.name` as given or defaulted, before its type's optional defaults.
+    fn untyped_variable(&mut self, name: &str) -> Eval {
+        let instance = self.instance;
+        if let Some(value) = instance.inputs.get(name) {
+            return value.clone();
+        }
+        let Some(declared) = instance.module.variables.get(name) else {
             return Err(format!("`var.{name}` is not declared"));
         };
         // `default = null` declares the variable optional: its value is `null`, which an argument
         // treats as not set (the provider's region, say). Only a variable with no default at all
         // is required, and unknown when nothing sets it.
         match declared.node.body.get_attribute("default") {
-            Some(default) => self
-                .remembered_with(&default.value, &mut |_| literal(&default.value, 0))
-                .map(typed),
+            Some(default) => {
+                self.remembered_with(&default.value, &mut |_| literal(&default.value, 0))
+            }
             None => Err(match &instance.call {
                 None => format!("`var.{name}` has no default and no tfvars value"),
                 Some(call) => {
