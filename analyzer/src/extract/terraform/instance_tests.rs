@@ -2,38 +2,12 @@
 //! iterators) never mix the values of two repetitions, references pick the instance they index,
 //! and what cannot be evaluated is unknown with its reason.
 
-use super::extract_files;
-use crate::model::facts::{Facts, FlowTarget, NodeFact};
-use crate::source::{FileId, SourceFile};
-use std::sync::Arc;
+use super::tests::{flows, node, region};
+use crate::model::facts::Facts;
 
+/// The facts of `files` (the shared helper also returns the sources, which these tests never need).
 fn scan(files: &[(&str, &str)]) -> Facts {
-    let sources: Vec<SourceFile> = files
-        .iter()
-        .enumerate()
-        .map(|(index, (path, text))| {
-            SourceFile::new(FileId(index as u32), (*path).into(), Arc::from(*text))
-        })
-        .collect();
-    let refs: Vec<&SourceFile> = sources.iter().collect();
-    let rules = crate::rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
-    extract_files(&refs, &rules)
-}
-
-fn node<'f>(facts: &'f Facts, id: &str) -> &'f NodeFact {
-    facts.nodes.iter().find(|n| n.id == id).unwrap_or_else(|| {
-        panic!(
-            "no node `{id}`; nodes: {:?}",
-            facts.nodes.iter().map(|n| &n.id).collect::<Vec<_>>()
-        )
-    })
-}
-
-fn region(facts: &Facts, id: &str) -> String {
-    match node(facts, id).location.as_ref().map(|l| &l.location) {
-        Some(location) => location.to_string(),
-        None => "none".into(),
-    }
+    super::tests::scan(files).1
 }
 
 fn reason(facts: &Facts, id: &str) -> String {
@@ -42,23 +16,6 @@ fn reason(facts: &Facts, id: &str) -> String {
         .as_ref()
         .and_then(|l| l.unresolved_reason.clone())
         .unwrap_or_default()
-}
-
-fn flows(facts: &Facts) -> Vec<(String, String)> {
-    facts
-        .flows
-        .iter()
-        .map(|f| {
-            let to = match &f.to {
-                FlowTarget::Node(n) => n.id.clone(),
-                FlowTarget::Host { host, .. } => host.clone(),
-            };
-            (
-                f.from.as_ref().map(|n| n.id.clone()).unwrap_or_default(),
-                to,
-            )
-        })
-        .collect()
 }
 
 /// The same expression, read through a local, in two repetitions: the local is remembered, the

@@ -162,6 +162,28 @@ impl Parser<'_> {
         Ok(value)
     }
 
+    /// After a member or element: a `,` (not followed by `close`, which JSON forbids) or the
+    /// `close` that ends the object or array. True when it ended.
+    fn separator(&mut self, close: u8) -> Parse<bool> {
+        self.space();
+        match self.text.get(self.at) {
+            Some(b',') => {
+                let comma = self.at;
+                self.at += 1;
+                self.space();
+                if self.text.get(self.at) == Some(&close) {
+                    return Err((comma, format!("a `,` before `{}`", close as char)));
+                }
+                Ok(false)
+            }
+            Some(&found) if found == close => {
+                self.at += 1;
+                Ok(true)
+            }
+            _ => Err((self.at, format!("expected `,` or `{}`", close as char))),
+        }
+    }
+
     fn space(&mut self) {
         while matches!(self.text.get(self.at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
@@ -203,21 +225,8 @@ impl Parser<'_> {
                             key_end,
                             value,
                         });
-                        self.space();
-                        match self.text.get(self.at) {
-                            Some(b',') => {
-                                let comma = self.at;
-                                self.at += 1;
-                                self.space();
-                                if self.text.get(self.at) == Some(&b'}') {
-                                    return Err((comma, "a `,` before `}`".to_string()));
-                                }
-                            }
-                            Some(b'}') => {
-                                self.at += 1;
-                                break;
-                            }
-                            _ => return Err((self.at, "expected `,` or `}`".to_string())),
+                        if self.separator(b'}')? {
+                            break;
                         }
                     }
                 }
@@ -232,21 +241,8 @@ impl Parser<'_> {
                 } else {
                     loop {
                         items.push(self.value(depth + 1)?);
-                        self.space();
-                        match self.text.get(self.at) {
-                            Some(b',') => {
-                                let comma = self.at;
-                                self.at += 1;
-                                self.space();
-                                if self.text.get(self.at) == Some(&b']') {
-                                    return Err((comma, "a `,` before `]`".to_string()));
-                                }
-                            }
-                            Some(b']') => {
-                                self.at += 1;
-                                break;
-                            }
-                            _ => return Err((self.at, "expected `,` or `]`".to_string())),
+                        if self.separator(b']')? {
+                            break;
                         }
                     }
                 }

@@ -6,7 +6,7 @@ use crate::model::facts::{Facts, FlowTarget, Location, NodeFact, NodeKind};
 use crate::source::{FileId, SourceFile, Span};
 use std::sync::Arc;
 
-fn scan(files: &[(&str, &str)]) -> (Vec<SourceFile>, Facts) {
+pub(super) fn scan(files: &[(&str, &str)]) -> (Vec<SourceFile>, Facts) {
     let sources: Vec<SourceFile> = files
         .iter()
         .enumerate()
@@ -28,7 +28,7 @@ fn line(sources: &[SourceFile], span: Option<Span>) -> (String, u32) {
     (file.path.to_string(), file.line_column(span.start).line)
 }
 
-fn node<'f>(facts: &'f Facts, id: &str) -> &'f NodeFact {
+pub(super) fn node<'f>(facts: &'f Facts, id: &str) -> &'f NodeFact {
     facts.nodes.iter().find(|n| n.id == id).unwrap_or_else(|| {
         panic!(
             "no node `{id}`; nodes: {:?}",
@@ -37,14 +37,14 @@ fn node<'f>(facts: &'f Facts, id: &str) -> &'f NodeFact {
     })
 }
 
-fn region(facts: &Facts, id: &str) -> String {
+pub(super) fn region(facts: &Facts, id: &str) -> String {
     match node(facts, id).location.as_ref().map(|l| &l.location) {
         Some(location) => location.to_string(),
         None => "none".into(),
     }
 }
 
-fn flows(facts: &Facts) -> Vec<(String, String)> {
+pub(super) fn flows(facts: &Facts) -> Vec<(String, String)> {
     facts
         .flows
         .iter()

@@ -1,24 +1,9 @@
 //! Unit tests of the files Terraform and OpenTofu load: JSON syntax with spans into the JSON,
 //! JSON variable files and their precedence, override files, and `.tofu` precedence.
 
-use super::extract_files;
+use super::tests::scan;
 use crate::model::facts::Facts;
-use crate::source::{FileId, SourceFile, Span};
-use std::sync::Arc;
-
-fn scan(files: &[(&str, &str)]) -> (Vec<SourceFile>, Facts) {
-    let sources: Vec<SourceFile> = files
-        .iter()
-        .enumerate()
-        .map(|(index, (path, text))| {
-            SourceFile::new(FileId(index as u32), (*path).into(), Arc::from(*text))
-        })
-        .collect();
-    let refs: Vec<&SourceFile> = sources.iter().collect();
-    let rules = crate::rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
-    let facts = extract_files(&refs, &rules);
-    (sources, facts)
-}
+use crate::source::{SourceFile, Span};
 
 fn at(sources: &[SourceFile], span: Option<Span>) -> (String, u32) {
     let Some(span) = span else {
