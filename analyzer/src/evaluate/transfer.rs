@@ -104,10 +104,13 @@ pub fn carries_personal_data(data: &[DataRef], destination: &Node, rules: &RuleS
     data.is_empty() || data.iter().any(|d| rules.is_personal_category(&d.key))
 }
 
-/// The categories a flow carries: its own, or else everything its source holds.
+/// The categories a flow carries: its own, or else everything its source holds. An inferred flow
+/// (a URL passed to a client in code) carries only what the call visibly sends: without that it
+/// carries unknown data (no categories, which counts as personal and is shown as unknown), never
+/// every category of its service, which would make a status ping carry the health records.
 pub fn effective_data(model: &Model, flow_index: usize) -> &[DataRef] {
     let flow = &model.flows[flow_index];
-    if !flow.data.is_empty() {
+    if !flow.data.is_empty() || flow.inferred {
         return &flow.data;
     }
     model.node(&flow.from).map_or(&[], |n| n.data.as_slice())

@@ -2,6 +2,7 @@
 //! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
 
 pub mod annotation;
+pub mod code;
 pub mod comment_tags;
 pub mod compose;
 pub mod env;
@@ -181,6 +182,7 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
         Box::new(compose::ComposeExtractor),
         Box::new(env::EnvExtractor),
         Box::new(rust::RustAnnotations),
+        Box::new(code::CodeCalls),
         Box::new(comment_tags::CommentTags),
     ]
 }

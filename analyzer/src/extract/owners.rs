@@ -1,5 +1,15 @@
 //! Which node a source file belongs to: the manifest's `paths` first, then the nearest package
-//! manifest above the file (Cargo.toml, package.json, go.mod, pyproject.toml) by its package name.
+//! manifest above the file.
+//!
+//! A directory that holds a `Dockerfile` is named after itself: the image built there is the
+//! service, and compose files and Kubernetes manifests name it that way (`src/emailservice` is
+//! the `emailservice` Deployment, even where its `package.json` says `grpc-currency-service` or its
+//! `settings.gradle` says `hipstershop`). Otherwise the package's own name: Cargo.toml,
+//! package.json, pyproject.toml, go.mod (the module's last segment), pom.xml (`artifactId`),
+//! settings.gradle(.kts) (`rootProject.name`), `*.csproj` (the file's stem), composer.json (the
+//! name after the vendor). Directories whose manifest names nothing (`build.gradle`, `Gemfile`,
+//! `requirements.txt`, `setup.py`, `setup.cfg`) are named after themselves. The scanned root has
+//! no name of its own, so only a manifest that names its package owns the files at the root.
 //!
 //! Code extractors claim the package manifests too, so the map is built from the files they are
 //! handed, without any I/O of its own.
@@ -12,12 +22,38 @@ use std::collections::BTreeMap;
 use toml::de::{DeTable, DeValue};
 
 /// File names of package manifests, in the order that wins when one directory holds several.
-const PACKAGE_MANIFESTS: [&str; 4] = ["Cargo.toml", "package.json", "pyproject.toml", "go.mod"];
+const PACKAGE_MANIFESTS: [&str; 16] = [
+    "Dockerfile",
+    "Cargo.toml",
+    "package.json",
+    "pyproject.toml",
+    "go.mod",
+    "pom.xml",
+    "settings.gradle.kts",
+    "settings.gradle",
+    "*.csproj",
+    "composer.json",
+    "build.gradle.kts",
+    "build.gradle",
+    "Gemfile",
+    "requirements.txt",
+    "setup.py",
+    "setup.cfg",
+];
+
+/// The rank of a manifest file name in [`PACKAGE_MANIFESTS`].
+fn manifest_rank(name: &str) -> Option<usize> {
+    let pattern = if name.ends_with(".csproj") && name.len() > ".csproj".len() {
+        "*.csproj"
+    } else {
+        name
+    };
+    PACKAGE_MANIFESTS.iter().position(|m| *m == pattern)
+}
 
 /// True for a package manifest that names the package its directory holds.
 pub(crate) fn is_package_manifest(path: &Utf8Path) -> bool {
-    path.file_name()
-        .is_some_and(|name| PACKAGE_MANIFESTS.contains(&name))
+    path.file_name().and_then(manifest_rank).is_some()
 }
 
 /// Packages by directory (relative, `""` for the root).
@@ -36,10 +72,7 @@ impl Packages {
             let Some(name) = file.path.file_name() else {
                 continue;
             };
-            let Some(rank) = PACKAGE_MANIFESTS.iter().position(|m| *m == name) else {
-                continue;
-            };
-            let Some((id, range)) = package_name(name, &file.text) else {
+            let Some(rank) = manifest_rank(name) else {
                 continue;
             };
             let directory = file
@@ -47,6 +80,15 @@ impl Packages {
                 .parent()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default();
+            let Some((id, range)) = package_name(name, &file.text).or_else(|| {
+                // A manifest that names nothing: the directory's own name, pointing at the
+                // manifest's first line.
+                let own = directory.rsplit('/').next().filter(|d| !d.is_empty())?;
+                let first_line = file.text.find('\n').unwrap_or(file.text.len());
+                Some((own.to_string(), 0..first_line))
+            }) else {
+                continue;
+            };
             let owner = Owner {
                 id,
                 span: Some(file.span(range)),
@@ -143,8 +185,44 @@ fn package_name(file_name: &str, text: &str) -> Option<(String, std::ops::Range<
         "pyproject.toml" => toml_name(text, &[&["project", "name"], &["tool", "poetry", "name"]]),
         "package.json" => json_name(text),
         "go.mod" => go_module(text),
+        "pom.xml" => pom_artifact(text),
+        "settings.gradle" | "settings.gradle.kts" => gradle_root_project(text),
+        "composer.json" => json_name(text),
+        _ if file_name.ends_with(".csproj") => {
+            let stem = file_name.strip_suffix(".csproj")?;
+            (!stem.is_empty()).then(|| (stem.to_string(), 0..text.find('\n').unwrap_or(text.len())))
+        }
         _ => None,
     }
+}
+
+/// `<artifactId>` of the project itself (the first one outside `<parent>`), in pom.xml.
+fn pom_artifact(text: &str) -> Option<(String, std::ops::Range<usize>)> {
+    let parent_end = text.find("</parent>").map_or(0, |i| i + "</parent>".len());
+    let open = "<artifactId>";
+    let start = parent_end + text.get(parent_end..)?.find(open)? + open.len();
+    let length = text.get(start..)?.find("</artifactId>")?;
+    let name = text.get(start..start + length)?.trim();
+    if name.is_empty() || name.contains(['$', '<', '{']) {
+        return None;
+    }
+    Some((name.to_string(), start..start + length))
+}
+
+/// `rootProject.name = 'x'` (Groovy or Kotlin) in settings.gradle.
+fn gradle_root_project(text: &str) -> Option<(String, std::ops::Range<usize>)> {
+    let at = text.find("rootProject.name")?;
+    let rest = text.get(at..)?;
+    let quote_at = rest.find(['"', '\''])?;
+    // Only the same line's value.
+    if rest[..quote_at].contains('\n') {
+        return None;
+    }
+    let quote = rest[quote_at..].chars().next()?;
+    let start = at + quote_at + 1;
+    let length = text.get(start..)?.find(quote)?;
+    let name = text.get(start..start + length)?;
+    (!name.is_empty() && !name.contains(['$', '\n'])).then(|| (name.to_string(), start..start + length))
 }
 
 fn toml_name(text: &str, paths: &[&[&str]]) -> Option<(String, std::ops::Range<usize>)> {

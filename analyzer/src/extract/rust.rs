@@ -11,11 +11,10 @@ use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
 use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{
-    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Origin, Severity,
+    DataRef, ExtractionDiagnostic, Facts, Origin, Severity,
 };
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
-use std::collections::BTreeSet;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -67,7 +66,7 @@ impl PerFile for RustAnnotations {
     }
 
     fn finish(&self, facts: &mut Facts) {
-        dedup_hosts(facts);
+        super::code::dedup_hosts(facts);
         super::comment_tags::dedup_nodes(facts);
     }
 }
@@ -110,18 +109,6 @@ fn manifest_facts(file: &SourceFile) -> Facts {
         );
     }
     facts
-}
-
-/// One inferred flow per (source, host): a vendor's URL written ten times is one flow, at its
-/// first occurrence in path order.
-fn dedup_hosts(facts: &mut Facts) {
-    let mut seen = BTreeSet::new();
-    facts.flows.retain(|flow| match (&flow.to, flow.inferred) {
-        (FlowTarget::Host { host, .. }, true) => {
-            seen.insert((flow.from.as_ref().map(|f| f.id.clone()), host.clone()))
-        }
-        _ => true,
-    });
 }
 
 fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>) -> Facts {
@@ -178,26 +165,12 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
             Err((span, message)) => facts.input_error(Some(span), None, message),
         }
     }
-    // URLs are guessed only inside code that belongs to a node: a flow needs a source.
-    if let Some(owner) = &owner
-        && !rust_infer::is_test_path(file.path.as_str())
-        && memchr::memmem::find(text, b"://").is_some()
-    {
-        for literal in rust_infer::url_hosts(file) {
-            inferred = true;
-            let mut flow = FlowFact::observed(
-                crate::model::facts::NodeRef::to(owner.id.clone()),
-                FlowTarget::Host {
-                    host: literal.host,
-                    span: Some(literal.span),
-                },
-                Some(literal.span),
-                Origin::Inference,
-            );
-            // A URL literal is a guess that the code sends data there.
-            flow.inferred = true;
-            facts.flows.push(flow);
-        }
+    // URLs passed to HTTP clients are flows, by the same call rule as every other language
+    // (`extract::code`); they are guessed only inside code that belongs to a node.
+    if let Some(owner) = &owner {
+        let flows = super::code::flows(file, super::code::Lang::Rust, owner);
+        inferred |= !flows.is_empty();
+        facts.flows.extend(flows);
     }
     if let Some(owner) = owner.as_ref().filter(|o| o.from_package)
         && (declared || inferred)
@@ -862,7 +835,7 @@ mod tests {
     use super::*;
     use crate::extract::Owners;
     use crate::extract::owners::testing::{files, line};
-    use crate::model::facts::{Location, NodeKind};
+    use crate::model::facts::{FlowTarget, Location, NodeKind};
 
     fn run(sources: &[SourceFile]) -> Facts {
         let rules = crate::extract::owners::testing::rules();
@@ -1091,11 +1064,11 @@ impl OrdersRepo {
             ("Cargo.toml", "[package]\nname = \"newsletter\"\n"),
             (
                 "src/lib.rs",
-                "#[derive(Debug, serde::Serialize, sqlx::FromRow)]\nstruct Subscriber {\n    id: i64,\n    email: String,\n    date_of_birth: String,\n}\n#[derive(Debug)]\nstruct Internal { email: String }\nconst TRACK: &str = \"https://api.mixpanel.com/track\";\nconst AGAIN: &str = \"https://api.mixpanel.com/engage\";\n",
+                "#[derive(Debug, serde::Serialize, sqlx::FromRow)]\nstruct Subscriber {\n    id: i64,\n    email: String,\n    date_of_birth: String,\n}\n#[derive(Debug)]\nstruct Internal { email: String }\nconst TRACK: &str = \"https://api.mixpanel.com/track\";\nfn t(client: &reqwest::Client) { client.post(TRACK); client.post(\"https://api.mixpanel.com/engage\"); }\nconst LINK: &str = \"https://api.github.com/repos/x\";\n",
             ),
             (
                 "tests/mock.rs",
-                "const M: &str = \"https://api.stripe.com/v1\";\n",
+                "const M: &str = \"https://api.stripe.com/v1\";\nfn m() { reqwest::get(M); }\n",
             ),
         ]);
         let facts = run(&sources);
@@ -1124,7 +1097,8 @@ impl OrdersRepo {
         assert!(
             matches!(&facts.flows[0].to, FlowTarget::Host { host, .. } if host == "api.mixpanel.com")
         );
-        assert_eq!(line(&sources, facts.flows[0].span), 9);
+        // The flow is the call, not the constant; a URL that is never passed to a client is none.
+        assert_eq!(line(&sources, facts.flows[0].span), 10);
     }
 
     #[test]

@@ -89,47 +89,14 @@ pub fn hosts_in_value(key: &str, value: &str) -> Vec<HostCandidate> {
     if is_quiet_key(key) {
         return found;
     }
-    let mut search_from = 0;
-    while let Some(relative) = value[search_from..].find("://") {
-        let separator = search_from + relative;
-        // The scheme starts after the last character that cannot be in one; that character may
-        // be several bytes long, so step over its whole UTF-8 length.
-        let scheme_start = value[..separator]
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '+' || *c == '.' || *c == '-'))
-            .map(|(i, c)| i + c.len_utf8())
-            .unwrap_or(0);
-        let after = separator + 3;
-        let end = value[after..]
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>' | '`')
-            })
-            .map(|i| after + i)
-            .unwrap_or(value.len());
-        let scheme = &value[scheme_start..separator];
-        if !scheme.is_empty()
-            && scheme
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-        {
-            let authority_end = value[after..end]
-                .find(['/', '?', '#'])
-                .map(|i| after + i)
-                .unwrap_or(end);
-            let authority = &value[after..authority_end];
-            // user:password@host: the host is after the last `@`.
-            let host_part = authority.rsplit('@').next().unwrap_or(authority);
-            if let Some(host) = clean_host(host_part) {
-                found.push(HostCandidate {
-                    host,
-                    from_url: true,
-                    range: scheme_start..end,
-                });
-            }
+    for url in urls_in(value) {
+        if let Some(host) = clean_host(&value[url.host.clone()]) {
+            found.push(HostCandidate {
+                host,
+                from_url: true,
+                range: url.range,
+            });
         }
-        search_from = end.max(after);
     }
     if found.is_empty() && key_suggests_host(key) {
         let trimmed = value.trim();
@@ -150,6 +117,127 @@ pub fn hosts_in_value(key: &str, value: &str) -> Vec<HostCandidate> {
         }
     }
     found
+}
+
+/// A `scheme://authority...` URL inside a text: byte ranges into that text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlMatch {
+    /// From the scheme to the end of the URL (whitespace, a quote, `,`, `;`, `<`, `>`).
+    pub range: Range<usize>,
+    pub scheme: Range<usize>,
+    /// `host[:port]` as written, after any `user:password@`; `[...]` for an IPv6 literal.
+    pub host: Range<usize>,
+}
+
+/// Every `scheme://` URL in `text`, in order. This is the one URL parser of borderline: every
+/// extractor (configuration values and code literals alike) finds URLs through it, so that a URL
+/// means the same host wherever it is written. The host part is returned as written; whether it
+/// is a host at all is [`clean_host`]'s and [`classify_host`]'s to say.
+pub fn urls_in(text: &str) -> Vec<UrlMatch> {
+    let mut found = Vec::new();
+    let mut search_from = 0;
+    while let Some(relative) = text.get(search_from..).and_then(|rest| rest.find("://")) {
+        let separator = search_from + relative;
+        // The scheme starts after the last character that cannot be in one; that character may
+        // be several bytes long, so step over its whole UTF-8 length.
+        let scheme_start = text[..separator]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '+' || *c == '.' || *c == '-'))
+            .map(|(i, c)| i + c.len_utf8())
+            .unwrap_or(0);
+        let after = separator + 3;
+        let end = text[after..]
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>' | '`' | '\\')
+            })
+            .map(|i| after + i)
+            .unwrap_or(text.len());
+        let scheme = &text[scheme_start..separator];
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            let authority_end = text[after..end]
+                .find(['/', '?', '#'])
+                .map(|i| after + i)
+                .unwrap_or(end);
+            // user:password@host: the host is after the last `@`.
+            let host_start = text[after..authority_end]
+                .rfind('@')
+                .map_or(after, |i| after + i + 1);
+            found.push(UrlMatch {
+                range: scheme_start..end,
+                scheme: scheme_start..separator,
+                host: host_start..authority_end,
+            });
+        }
+        search_from = end.max(after);
+    }
+    found
+}
+
+/// What a host names, for deciding whether it can receive data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostClass {
+    /// A public DNS name that may belong to a recipient.
+    Public,
+    /// Documentation, registries, schema sites, reserved example names: never a recipient.
+    Quiet,
+    /// A name that stays inside the deployment: `localhost`, one label, `.local`, `.internal`.
+    Local,
+    /// An IP literal (v4 or `[v6]`): it says nothing about who receives the data.
+    Ip,
+    /// Not a host: a template placeholder, junk, an empty string.
+    Invalid,
+}
+
+/// The one host classifier: `host[:port]` as written (from [`urls_in`] or a bare value).
+pub fn classify_host(written: &str) -> HostClass {
+    if written.starts_with('[') {
+        return HostClass::Ip;
+    }
+    let host_only = match written.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => written,
+    };
+    if !host_only.is_empty()
+        && host_only
+            .trim_end_matches('.')
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_digit()))
+    {
+        return HostClass::Ip;
+    }
+    let Some(host) = clean_host(written) else {
+        return HostClass::Invalid;
+    };
+    if is_quiet_host(&host) {
+        // Reserved and private names are quiet too; say which, since config extractors keep
+        // single-label service names (`postgres`) that code never resolves publicly.
+        let top = host.rsplit('.').next().unwrap_or("");
+        if matches!(
+            top,
+            "localhost" | "local" | "internal" | "lan" | "localdomain"
+        ) {
+            return HostClass::Local;
+        }
+        return HostClass::Quiet;
+    }
+    if !host.contains('.') || !is_public_name(&host) {
+        return HostClass::Local;
+    }
+    HostClass::Public
+}
+
+/// The lower-case host of `host[:port]` when it is a public name that may receive data.
+pub fn public_host(written: &str) -> Option<String> {
+    match classify_host(written) {
+        HostClass::Public => clean_host(written),
+        _ => None,
+    }
 }
 
 /// Vendor keys whose value is a site, not a host: `DD_SITE=datadoghq.eu` is the intake `api.datadoghq.eu`.
