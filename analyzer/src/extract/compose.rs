@@ -9,7 +9,7 @@
 //! extractor, which knows which services reference them (see [`env_file_references`]).
 
 use super::kubernetes::{LOCATION_ANNOTATION, region_location};
-use super::urls::{hosts_in_value, is_public_name, is_quiet_host};
+use super::urls::{HostClass, classify_host, hosts_in_value};
 use super::yaml::{YamlNode, YamlValue, parse_document};
 use super::{ExtractContext, Extractor, Owners, PerFile};
 use crate::model::facts::{
@@ -183,7 +183,7 @@ pub fn flow_to_host(
             id: id.clone(),
             span: Some(span),
         }),
-        None if !is_public_name(host) || is_quiet_host(host) => return None,
+        None if classify_host(host) != HostClass::Public => return None,
         None => FlowTarget::Host {
             host: host.to_string(),
             span: Some(span),

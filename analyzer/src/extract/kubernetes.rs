@@ -8,7 +8,7 @@
 //! services, public names become host flows. Helm `values.yaml` files are walked whole: their
 //! URL-valued keys are host flows from the chart (named in the sibling `Chart.yaml`).
 
-use super::urls::{HostCandidate, is_public_name, is_quiet_host};
+use super::urls::{HostCandidate, HostClass, classify_host};
 use super::yaml::{YamlNode, endpoint_strings, parse_documents};
 use super::{ExtractContext, Extractor};
 use crate::model::facts::Facts;
@@ -371,7 +371,7 @@ impl<'a> Cluster<'a> {
         if let Some(id) = self.names.get(first).filter(|_| in_cluster) {
             return HostKind::Workload(id.clone());
         }
-        if in_cluster || !is_public_name(host) || is_quiet_host(host) {
+        if in_cluster || classify_host(host) != HostClass::Public {
             return HostKind::Internal;
         }
         HostKind::External

@@ -526,4 +526,57 @@ mod tests {
         assert!(!is_public_name("settings.yaml"));
         assert!(!is_public_name("payment"));
     }
+
+    #[test]
+    fn one_parser_scheme_userinfo_port_ipv6_templates() {
+        let parts = |text: &str| -> Vec<(String, String, String)> {
+            urls_in(text)
+                .into_iter()
+                .map(|u| {
+                    (
+                        text[u.scheme].to_string(),
+                        text[u.host].to_string(),
+                        text[u.range].to_string(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            parts("postgres://app:s3cr@t@db.eu.rds.amazonaws.com:5432/app?ssl=1 next"),
+            [(
+                "postgres".to_string(),
+                "db.eu.rds.amazonaws.com:5432".to_string(),
+                "postgres://app:s3cr@t@db.eu.rds.amazonaws.com:5432/app?ssl=1".to_string()
+            )]
+        );
+        assert_eq!(
+            parts("see \"https://[2001:db8::1]:8443/x\", or ${SCHEME}://${HOST}/")
+                .into_iter()
+                .map(|p| p.1)
+                .collect::<Vec<_>>(),
+            ["[2001:db8::1]:8443", "${HOST}"]
+        );
+        assert!(parts("no url here: a://").len() <= 1);
+        assert!(parts("://x").is_empty());
+        assert!(parts("é://x.com é").is_empty());
+    }
+
+    #[test]
+    fn one_classifier() {
+        assert_eq!(classify_host("api.razorpay.com"), HostClass::Public);
+        assert_eq!(classify_host("API.Razorpay.com.:443"), HostClass::Public);
+        assert_eq!(classify_host("docs.mixpanel.com"), HostClass::Quiet);
+        assert_eq!(classify_host("github.com"), HostClass::Quiet);
+        assert_eq!(classify_host("api.example.com"), HostClass::Quiet);
+        assert_eq!(classify_host("localhost:8080"), HostClass::Local);
+        assert_eq!(classify_host("redis.internal"), HostClass::Local);
+        assert_eq!(classify_host("postgres"), HostClass::Local);
+        assert_eq!(classify_host("10.0.0.1:5432"), HostClass::Ip);
+        assert_eq!(classify_host("[::1]:80"), HostClass::Ip);
+        assert_eq!(classify_host("${HOST}"), HostClass::Invalid);
+        assert_eq!(classify_host("{host}"), HostClass::Invalid);
+        assert_eq!(classify_host(""), HostClass::Invalid);
+        assert_eq!(public_host("api.razorpay.com:443").as_deref(), Some("api.razorpay.com"));
+        assert_eq!(public_host("config.yaml"), None);
+    }
 }

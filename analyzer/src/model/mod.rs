@@ -239,6 +239,14 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             inferred: fact.inferred,
         });
     }
+    // A flow declared or observed between two nodes says more than a guess from a client call
+    // in code: the inferred one is dropped rather than judged twice.
+    let known: BTreeSet<(String, String)> = flows
+        .iter()
+        .filter(|f| !f.inferred)
+        .map(|f| (f.from.clone(), f.to.clone()))
+        .collect();
+    flows.retain(|f| !f.inferred || !known.contains(&(f.from.clone(), f.to.clone())));
     flows.sort_by(|a, b| {
         (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred))
     });

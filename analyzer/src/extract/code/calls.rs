@@ -716,7 +716,28 @@ enum Key {
 fn masked(text: &str, file: &SourceFile) -> Vec<u8> {
     let mut code = text.as_bytes().to_vec();
     for piece in file.pieces() {
-        for byte in code.get_mut(piece.range.clone()).into_iter().flatten() {
+        let mut range = piece.range.clone();
+        // A comment's delimiters (`//`, `#`, `/*`, `*/`, `<!--`) go too, so that a comment
+        // between the parts of a chained call does not break the chain.
+        if piece.kind == PieceKind::Comment {
+            let mut extra = 0;
+            while range.start > 0
+                && extra < 4
+                && matches!(code[range.start - 1], b'/' | b'#' | b'*' | b'-' | b'!' | b'<')
+            {
+                range.start -= 1;
+                extra += 1;
+            }
+            extra = 0;
+            while range.end < code.len()
+                && extra < 3
+                && matches!(code[range.end], b'/' | b'*' | b'-' | b'>')
+            {
+                range.end += 1;
+                extra += 1;
+            }
+        }
+        for byte in code.get_mut(range).into_iter().flatten() {
             if *byte != b'\n' {
                 *byte = b' ';
             }
