@@ -896,8 +896,16 @@ pub(crate) fn is_client_call(lang: Lang, name: &str, new: bool) -> bool {
         return false;
     }
     // A bare verb (`get(...)`) says nothing; `request(...)` is the `request` module in Node.
-    let Some(receiver) = receivers.last() else {
-        return lang == Lang::JavaScript && verb == "request";
+    // `Client::new().post`, `Client.builder().build().get`: the constructor names no client;
+    // the type before it does.
+    let receiver = receivers.iter().rev().find(|r| {
+        !matches!(
+            r.to_ascii_lowercase().as_str(),
+            "new" | "builder" | "build" | "default" | "create" | "init" | "instance" | "shared"
+        )
+    });
+    let Some(receiver) = receiver else {
+        return lang == Lang::JavaScript && verb == "request" && receivers.is_empty();
     };
     let receiver = receiver.trim_start_matches(['_', '$', '@']).to_ascii_lowercase();
     CLIENT_WORDS.iter().any(|word| receiver.contains(word))
@@ -1051,6 +1059,55 @@ mod tests {
             ),
             ["api.razorpay.com", "api.mailgun.net"]
         );
+    }
+
+    #[test]
+    fn every_client_of_the_table() {
+        let cases: &[(&str, &str)] = &[
+            ("a.py", "requests.get('https://api.razorpay.com/v1')"),
+            ("a.py", "r = httpx.post('https://api.razorpay.com/v1', json=body)"),
+            ("a.py", "async with session.post('https://api.razorpay.com/v1') as r: pass"),
+            ("a.py", "urllib.request.urlopen('https://api.razorpay.com/v1')"),
+            ("a.py", "urllib3.request('GET', 'https://api.razorpay.com/v1')"),
+            ("a.py", "http = urllib3.PoolManager()\nhttp.request('GET', 'https://api.razorpay.com/v1')"),
+            ("a.js", "const res = await axios.post('https://api.razorpay.com/v1', data)"),
+            ("a.js", "axios({ url: 'https://api.razorpay.com/v1', method: 'post' })"),
+            ("a.js", "await got.post('https://api.razorpay.com/v1', { json })"),
+            ("a.js", "await ky.post('https://api.razorpay.com/v1', { json })"),
+            ("a.js", "superagent.post('https://api.razorpay.com/v1').send(body)"),
+            ("a.js", "const fetch = require('node-fetch');\nfetch('https://api.razorpay.com/v1')"),
+            ("a.js", "const req = https.request('https://api.razorpay.com/v1', opts)"),
+            ("a.go", "resp, err := http.Get(\"https://api.razorpay.com/v1\")"),
+            ("a.go", "resp, err := http.Post(\"https://api.razorpay.com/v1\", \"application/json\", b)"),
+            ("a.go", "req, _ := http.NewRequestWithContext(ctx, http.MethodPost, \"https://api.razorpay.com/v1\", b)"),
+            ("a.go", "client := resty.New().SetBaseURL(\"https://api.razorpay.com\")"),
+            ("a.java", "HttpRequest r = HttpRequest.newBuilder().uri(URI.create(\"https://api.razorpay.com/v1\")).build();"),
+            ("a.java", "URL u = new URL(\"https://api.razorpay.com/v1\");"),
+            ("a.java", "restTemplate.postForObject(\"https://api.razorpay.com/v1\", body, String.class);"),
+            ("a.java", "WebClient c = WebClient.create(\"https://api.razorpay.com\");"),
+            ("a.java", "WebClient c = WebClient.builder().baseUrl(\"https://api.razorpay.com\").build();"),
+            ("a.java", "Retrofit r = new Retrofit.Builder().baseUrl(\"https://api.razorpay.com/\").build();"),
+            ("a.kt", "val r = client.get(\"https://api.razorpay.com/v1\")"),
+            ("a.rb", "res = Net::HTTP.get(URI('https://api.razorpay.com/v1'))"),
+            ("a.rb", "HTTParty.post('https://api.razorpay.com/v1', body: b)"),
+            ("a.rb", "RestClient.post 'https://api.razorpay.com/v1', payload"),
+            ("a.rb", "class Api\n  include HTTParty\n  base_uri 'https://api.razorpay.com'\nend"),
+            ("a.cs", "var r = await client.GetAsync(\"https://api.razorpay.com/v1\");"),
+            ("a.cs", "client.BaseAddress = new Uri(\"https://api.razorpay.com/\");"),
+            ("a.cs", "var c = new RestClient(\"https://api.razorpay.com\");"),
+            ("a.php", "<?php $ch = curl_init();\ncurl_setopt($ch, CURLOPT_URL, 'https://api.razorpay.com/v1');"),
+            ("a.php", "<?php $r = file_get_contents('https://api.razorpay.com/v1');"),
+            ("a.php", "<?php $r = $client->post('https://api.razorpay.com/v1', ['json' => $b]);"),
+            ("a.php", "<?php $r = Http::post('https://api.razorpay.com/v1', $b);"),
+            ("a.rs", "let r = reqwest::get(\"https://api.razorpay.com/v1\").await?;"),
+            ("a.rs", "let r = reqwest::Client::new().post(\"https://api.razorpay.com/v1\").send();"),
+            ("a.rs", "let r = ureq::post(\"https://api.razorpay.com/v1\").call();"),
+            ("a.rs", "let r = surf::get(\"https://api.razorpay.com/v1\").await;"),
+            ("a.rs", "let req = Request::builder().uri(\"https://api.razorpay.com/v1\").body(b);"),
+        ];
+        for (path, text) in cases {
+            assert_eq!(hosts(path, text), ["api.razorpay.com"], "{path}: {text}");
+        }
     }
 
     #[test]
