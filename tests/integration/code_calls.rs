@@ -98,8 +98,18 @@ fn one_inferred_flow_per_client_call_in_every_language_and_no_other() {
             email_phone,
             "src/paymentservice/app/razorpay_client.py:23",
         ),
-        ("quote", "paytm", vec![], "src/quote/src/PaytmPayouts.php:12"),
-        ("shipping", "freshworks", vec![], "src/shipping/src/main.rs:7"),
+        (
+            "quote",
+            "paytm",
+            vec![],
+            "src/quote/src/PaytmPayouts.php:12",
+        ),
+        (
+            "shipping",
+            "freshworks",
+            vec![],
+            "src/shipping/src/main.rs:7",
+        ),
     ]
     .into_iter()
     .map(|(from, to, data, at)| (from.to_string(), to.to_string(), data, at.to_string()))

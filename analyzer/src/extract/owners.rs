@@ -222,7 +222,8 @@ fn gradle_root_project(text: &str) -> Option<(String, std::ops::Range<usize>)> {
     let start = at + quote_at + 1;
     let length = text.get(start..)?.find(quote)?;
     let name = text.get(start..start + length)?;
-    (!name.is_empty() && !name.contains(['$', '\n'])).then(|| (name.to_string(), start..start + length))
+    (!name.is_empty() && !name.contains(['$', '\n']))
+        .then(|| (name.to_string(), start..start + length))
 }
 
 fn toml_name(text: &str, paths: &[&[&str]]) -> Option<(String, std::ops::Range<usize>)> {
@@ -412,17 +413,26 @@ mod tests {
         // The layouts of microservices-demo and opentelemetry-demo (names as in their manifests).
         let sources = files(&[
             ("src/adservice/Dockerfile", "FROM eclipse-temurin:21\n"),
-            ("src/adservice/settings.gradle", "rootProject.name = 'hipstershop'\n"),
+            (
+                "src/adservice/settings.gradle",
+                "rootProject.name = 'hipstershop'\n",
+            ),
             ("src/adservice/build.gradle", "plugins { id 'java' }\n"),
             ("src/currencyservice/Dockerfile", "FROM node:22\n"),
             (
                 "src/currencyservice/package.json",
                 "{\"name\": \"grpc-currency-service\"}",
             ),
-            ("src/cartservice/src/cartservice.csproj", "<Project>\n</Project>\n"),
+            (
+                "src/cartservice/src/cartservice.csproj",
+                "<Project>\n</Project>\n",
+            ),
             ("src/emailservice/requirements.txt", "grpcio==1.66\n"),
             ("src/email/Gemfile", "source 'https://rubygems.org'\n"),
-            ("src/quote/composer.json", "{\"name\": \"opentelemetry-demo/quote\"}"),
+            (
+                "src/quote/composer.json",
+                "{\"name\": \"opentelemetry-demo/quote\"}",
+            ),
             (
                 "src/fraud-detection/settings.gradle.kts",
                 "rootProject.name = \"fraud-detection\"\n",
@@ -438,14 +448,32 @@ mod tests {
         let refs: Vec<&SourceFile> = sources.iter().collect();
         let packages = Packages::new(&refs);
         let id = |path: &str| packages.nearest(Utf8Path::new(path)).map(|o| o.id.clone());
-        assert_eq!(id("src/adservice/src/main/java/hipstershop/AdService.java").as_deref(), Some("adservice"));
-        assert_eq!(id("src/currencyservice/server.js").as_deref(), Some("currencyservice"));
-        assert_eq!(id("src/cartservice/src/services/CartService.cs").as_deref(), Some("cartservice"));
-        assert_eq!(id("src/emailservice/email_server.py").as_deref(), Some("emailservice"));
+        assert_eq!(
+            id("src/adservice/src/main/java/hipstershop/AdService.java").as_deref(),
+            Some("adservice")
+        );
+        assert_eq!(
+            id("src/currencyservice/server.js").as_deref(),
+            Some("currencyservice")
+        );
+        assert_eq!(
+            id("src/cartservice/src/services/CartService.cs").as_deref(),
+            Some("cartservice")
+        );
+        assert_eq!(
+            id("src/emailservice/email_server.py").as_deref(),
+            Some("emailservice")
+        );
         assert_eq!(id("src/email/email_server.rb").as_deref(), Some("email"));
         assert_eq!(id("src/quote/app/routes.php").as_deref(), Some("quote"));
-        assert_eq!(id("src/fraud-detection/src/main/kotlin/Main.kt").as_deref(), Some("fraud-detection"));
-        assert_eq!(id("java/ledger/src/main/java/Ledger.java").as_deref(), Some("ledgerwriter"));
+        assert_eq!(
+            id("src/fraud-detection/src/main/kotlin/Main.kt").as_deref(),
+            Some("fraud-detection")
+        );
+        assert_eq!(
+            id("java/ledger/src/main/java/Ledger.java").as_deref(),
+            Some("ledgerwriter")
+        );
         assert_eq!(id("tools/cli.py").as_deref(), Some("tools"));
         // The root has no name of its own: a Dockerfile or requirements.txt there names nothing.
         assert_eq!(id("manage.py"), None);

@@ -10,9 +10,7 @@ use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
 use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{
-    DataRef, ExtractionDiagnostic, Facts, Origin, Severity,
-};
+use crate::model::facts::{DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 use syn::ext::IdentExt;

@@ -576,7 +576,10 @@ mod tests {
         assert_eq!(classify_host("${HOST}"), HostClass::Invalid);
         assert_eq!(classify_host("{host}"), HostClass::Invalid);
         assert_eq!(classify_host(""), HostClass::Invalid);
-        assert_eq!(public_host("api.razorpay.com:443").as_deref(), Some("api.razorpay.com"));
+        assert_eq!(
+            public_host("api.razorpay.com:443").as_deref(),
+            Some("api.razorpay.com")
+        );
         assert_eq!(public_host("config.yaml"), None);
     }
 }

@@ -179,7 +179,10 @@ struct Bound {
 #[derive(Debug, PartialEq, Eq)]
 enum Destination {
     /// An argument of a client call: the `(` of its argument list and where its name starts.
-    Call { open: usize, name_start: usize },
+    Call {
+        open: usize,
+        name_start: usize,
+    },
     /// Assigned to a name.
     Binding(String),
     Other,
@@ -232,8 +235,13 @@ impl Scan<'_> {
         let mut prefix = 0;
         while i > 0
             && prefix < 2
-            && matches!(self.code[i - 1], b'f' | b'F' | b'r' | b'R' | b'b' | b'B' | b'u' | b'U' | b'$' | b'@')
-            && (i < 2 || !is_ident(self.code[i - 2]) || prefix == 0 && matches!(self.code[i - 2], b'$' | b'@'))
+            && matches!(
+                self.code[i - 1],
+                b'f' | b'F' | b'r' | b'R' | b'b' | b'B' | b'u' | b'U' | b'$' | b'@'
+            )
+            && (i < 2
+                || !is_ident(self.code[i - 2])
+                || prefix == 0 && matches!(self.code[i - 2], b'$' | b'@'))
         {
             i -= 1;
             prefix += 1;
@@ -332,10 +340,7 @@ impl Scan<'_> {
                         };
                         let (name, name_start) = self.callee(end + 1);
                         if self.is_new(name_start) && is_client_call(self.lang, &name, true) {
-                            Destination::Call {
-                                open,
-                                name_start,
-                            }
+                            Destination::Call { open, name_start }
                         } else {
                             Destination::Other
                         }
@@ -404,7 +409,22 @@ impl Scan<'_> {
             }
             b'=' => {
                 let previous = end.checked_sub(1).map(|i| code[i]);
-                if matches!(previous, Some(b'=' | b'!' | b'<' | b'>' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'?' | b'%')) {
+                if matches!(
+                    previous,
+                    Some(
+                        b'=' | b'!'
+                            | b'<'
+                            | b'>'
+                            | b'+'
+                            | b'-'
+                            | b'*'
+                            | b'/'
+                            | b'|'
+                            | b'&'
+                            | b'?'
+                            | b'%'
+                    )
+                ) {
                     return None;
                 }
                 // Inside an argument list `name=` is a keyword argument; elsewhere an assignment
@@ -438,9 +458,7 @@ impl Scan<'_> {
         // A single `:` (not `::`) starts a type annotation.
         let mut colon = None;
         for i in 0..left.len() {
-            if left[i] == b':'
-                && left.get(i + 1) != Some(&b':')
-                && (i == 0 || left[i - 1] != b':')
+            if left[i] == b':' && left.get(i + 1) != Some(&b':') && (i == 0 || left[i - 1] != b':')
             {
                 colon = Some(i);
                 break;
@@ -659,7 +677,11 @@ impl Scan<'_> {
             }
         };
         // String keys: `"email":`, `'email' =>`.
-        for string in self.strings.iter().filter(|s| s.start > open && s.end < close) {
+        for string in self
+            .strings
+            .iter()
+            .filter(|s| s.start > open && s.end < close)
+        {
             let after = self.skip_space_forward(string.end + 1, close);
             let is_key = match after {
                 Some(i) => {
@@ -723,7 +745,10 @@ fn masked(text: &str, file: &SourceFile) -> Vec<u8> {
             let mut extra = 0;
             while range.start > 0
                 && extra < 4
-                && matches!(code[range.start - 1], b'/' | b'#' | b'*' | b'-' | b'!' | b'<')
+                && matches!(
+                    code[range.start - 1],
+                    b'/' | b'#' | b'*' | b'-' | b'!' | b'<'
+                )
             {
                 range.start -= 1;
                 extra += 1;
@@ -767,7 +792,11 @@ fn template_head(body: &str) -> Option<&str> {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '@'))
         .unwrap_or(rest.len());
     let chain = &rest[..end];
-    let name = chain.rsplit('.').next().unwrap_or(chain).trim_start_matches('@');
+    let name = chain
+        .rsplit('.')
+        .next()
+        .unwrap_or(chain)
+        .trim_start_matches('@');
     (!name.is_empty()).then_some(name)
 }
 
@@ -805,8 +834,7 @@ const VERBS: [&str; 17] = [
 /// Words that make a receiver a client: `client`, `session`, `http`, `requests`, `axios`...
 const CLIENT_WORDS: [&str; 20] = [
     "client", "session", "http", "request", "axios", "agent", "api", "rest", "conn", "faraday",
-    "reqwest", "ureq", "surf", "isahc", "urllib", "typhoeus", "excon", "resty", "fetcher",
-    "hyper",
+    "reqwest", "ureq", "surf", "isahc", "urllib", "typhoeus", "excon", "resty", "fetcher", "hyper",
 ];
 
 /// Call names (the last segment) that send or configure a request whatever the receiver.
@@ -907,9 +935,14 @@ pub(crate) fn is_client_call(lang: Lang, name: &str, new: bool) -> bool {
     let Some(receiver) = receiver else {
         return lang == Lang::JavaScript && verb == "request" && receivers.is_empty();
     };
-    let receiver = receiver.trim_start_matches(['_', '$', '@']).to_ascii_lowercase();
+    let receiver = receiver
+        .trim_start_matches(['_', '$', '@'])
+        .to_ascii_lowercase();
     CLIENT_WORDS.iter().any(|word| receiver.contains(word))
-        || matches!(receiver.as_str(), "r" | "got" | "ky" | "net" | "superagent" | "needle")
+        || matches!(
+            receiver.as_str(),
+            "r" | "got" | "ky" | "net" | "superagent" | "needle"
+        )
 }
 
 /// True for calls that build a URL from their arguments and pass it on: the expression they
@@ -923,15 +956,23 @@ fn is_wrapper(lang: Lang, name: &str, new: bool) -> bool {
     match *last {
         "format!" | "Sprintf" | "sprintf" | "urljoin" | "JoinPath" | "URI" | "Uri" => true,
         "URL" => lang != Lang::Java || !new,
-        "create" | "parse" | "join" | "Parse" | "from_static" | "format" | "Format" => {
-            receiver.is_some_and(|r| {
+        "create" | "parse" | "join" | "Parse" | "from_static" | "format" | "Format" => receiver
+            .is_some_and(|r| {
                 matches!(
                     *r,
-                    "URI" | "Uri" | "Url" | "url" | "URL" | "String" | "string" | "HttpUrl"
-                        | "fmt" | "parse" | "Addressable"
+                    "URI"
+                        | "Uri"
+                        | "Url"
+                        | "url"
+                        | "URL"
+                        | "String"
+                        | "string"
+                        | "HttpUrl"
+                        | "fmt"
+                        | "parse"
+                        | "Addressable"
                 )
-            })
-        }
+            }),
         _ => false,
     }
 }
@@ -980,7 +1021,11 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("api.razorpay.com".to_string(), 4, vec!["user.contact.email"]),
+                (
+                    "api.razorpay.com".to_string(),
+                    4,
+                    vec!["user.contact.email"]
+                ),
                 ("api.mailgun.net".to_string(), 6, vec![]),
                 ("api.razorpay.com".to_string(), 11, vec![]),
             ]
@@ -1065,45 +1110,162 @@ mod tests {
     fn every_client_of_the_table() {
         let cases: &[(&str, &str)] = &[
             ("a.py", "requests.get('https://api.razorpay.com/v1')"),
-            ("a.py", "r = httpx.post('https://api.razorpay.com/v1', json=body)"),
-            ("a.py", "async with session.post('https://api.razorpay.com/v1') as r: pass"),
-            ("a.py", "urllib.request.urlopen('https://api.razorpay.com/v1')"),
-            ("a.py", "urllib3.request('GET', 'https://api.razorpay.com/v1')"),
-            ("a.py", "http = urllib3.PoolManager()\nhttp.request('GET', 'https://api.razorpay.com/v1')"),
-            ("a.js", "const res = await axios.post('https://api.razorpay.com/v1', data)"),
-            ("a.js", "axios({ url: 'https://api.razorpay.com/v1', method: 'post' })"),
-            ("a.js", "await got.post('https://api.razorpay.com/v1', { json })"),
-            ("a.js", "await ky.post('https://api.razorpay.com/v1', { json })"),
-            ("a.js", "superagent.post('https://api.razorpay.com/v1').send(body)"),
-            ("a.js", "const fetch = require('node-fetch');\nfetch('https://api.razorpay.com/v1')"),
-            ("a.js", "const req = https.request('https://api.razorpay.com/v1', opts)"),
-            ("a.go", "resp, err := http.Get(\"https://api.razorpay.com/v1\")"),
-            ("a.go", "resp, err := http.Post(\"https://api.razorpay.com/v1\", \"application/json\", b)"),
-            ("a.go", "req, _ := http.NewRequestWithContext(ctx, http.MethodPost, \"https://api.razorpay.com/v1\", b)"),
-            ("a.go", "client := resty.New().SetBaseURL(\"https://api.razorpay.com\")"),
-            ("a.java", "HttpRequest r = HttpRequest.newBuilder().uri(URI.create(\"https://api.razorpay.com/v1\")).build();"),
-            ("a.java", "URL u = new URL(\"https://api.razorpay.com/v1\");"),
-            ("a.java", "restTemplate.postForObject(\"https://api.razorpay.com/v1\", body, String.class);"),
-            ("a.java", "WebClient c = WebClient.create(\"https://api.razorpay.com\");"),
-            ("a.java", "WebClient c = WebClient.builder().baseUrl(\"https://api.razorpay.com\").build();"),
-            ("a.java", "Retrofit r = new Retrofit.Builder().baseUrl(\"https://api.razorpay.com/\").build();"),
-            ("a.kt", "val r = client.get(\"https://api.razorpay.com/v1\")"),
-            ("a.rb", "res = Net::HTTP.get(URI('https://api.razorpay.com/v1'))"),
-            ("a.rb", "HTTParty.post('https://api.razorpay.com/v1', body: b)"),
-            ("a.rb", "RestClient.post 'https://api.razorpay.com/v1', payload"),
-            ("a.rb", "class Api\n  include HTTParty\n  base_uri 'https://api.razorpay.com'\nend"),
-            ("a.cs", "var r = await client.GetAsync(\"https://api.razorpay.com/v1\");"),
-            ("a.cs", "client.BaseAddress = new Uri(\"https://api.razorpay.com/\");"),
-            ("a.cs", "var c = new RestClient(\"https://api.razorpay.com\");"),
-            ("a.php", "<?php $ch = curl_init();\ncurl_setopt($ch, CURLOPT_URL, 'https://api.razorpay.com/v1');"),
-            ("a.php", "<?php $r = file_get_contents('https://api.razorpay.com/v1');"),
-            ("a.php", "<?php $r = $client->post('https://api.razorpay.com/v1', ['json' => $b]);"),
-            ("a.php", "<?php $r = Http::post('https://api.razorpay.com/v1', $b);"),
-            ("a.rs", "let r = reqwest::get(\"https://api.razorpay.com/v1\").await?;"),
-            ("a.rs", "let r = reqwest::Client::new().post(\"https://api.razorpay.com/v1\").send();"),
-            ("a.rs", "let r = ureq::post(\"https://api.razorpay.com/v1\").call();"),
-            ("a.rs", "let r = surf::get(\"https://api.razorpay.com/v1\").await;"),
-            ("a.rs", "let req = Request::builder().uri(\"https://api.razorpay.com/v1\").body(b);"),
+            (
+                "a.py",
+                "r = httpx.post('https://api.razorpay.com/v1', json=body)",
+            ),
+            (
+                "a.py",
+                "async with session.post('https://api.razorpay.com/v1') as r: pass",
+            ),
+            (
+                "a.py",
+                "urllib.request.urlopen('https://api.razorpay.com/v1')",
+            ),
+            (
+                "a.py",
+                "urllib3.request('GET', 'https://api.razorpay.com/v1')",
+            ),
+            (
+                "a.py",
+                "http = urllib3.PoolManager()\nhttp.request('GET', 'https://api.razorpay.com/v1')",
+            ),
+            (
+                "a.js",
+                "const res = await axios.post('https://api.razorpay.com/v1', data)",
+            ),
+            (
+                "a.js",
+                "axios({ url: 'https://api.razorpay.com/v1', method: 'post' })",
+            ),
+            (
+                "a.js",
+                "await got.post('https://api.razorpay.com/v1', { json })",
+            ),
+            (
+                "a.js",
+                "await ky.post('https://api.razorpay.com/v1', { json })",
+            ),
+            (
+                "a.js",
+                "superagent.post('https://api.razorpay.com/v1').send(body)",
+            ),
+            (
+                "a.js",
+                "const fetch = require('node-fetch');\nfetch('https://api.razorpay.com/v1')",
+            ),
+            (
+                "a.js",
+                "const req = https.request('https://api.razorpay.com/v1', opts)",
+            ),
+            (
+                "a.go",
+                "resp, err := http.Get(\"https://api.razorpay.com/v1\")",
+            ),
+            (
+                "a.go",
+                "resp, err := http.Post(\"https://api.razorpay.com/v1\", \"application/json\", b)",
+            ),
+            (
+                "a.go",
+                "req, _ := http.NewRequestWithContext(ctx, http.MethodPost, \"https://api.razorpay.com/v1\", b)",
+            ),
+            (
+                "a.go",
+                "client := resty.New().SetBaseURL(\"https://api.razorpay.com\")",
+            ),
+            (
+                "a.java",
+                "HttpRequest r = HttpRequest.newBuilder().uri(URI.create(\"https://api.razorpay.com/v1\")).build();",
+            ),
+            (
+                "a.java",
+                "URL u = new URL(\"https://api.razorpay.com/v1\");",
+            ),
+            (
+                "a.java",
+                "restTemplate.postForObject(\"https://api.razorpay.com/v1\", body, String.class);",
+            ),
+            (
+                "a.java",
+                "WebClient c = WebClient.create(\"https://api.razorpay.com\");",
+            ),
+            (
+                "a.java",
+                "WebClient c = WebClient.builder().baseUrl(\"https://api.razorpay.com\").build();",
+            ),
+            (
+                "a.java",
+                "Retrofit r = new Retrofit.Builder().baseUrl(\"https://api.razorpay.com/\").build();",
+            ),
+            (
+                "a.kt",
+                "val r = client.get(\"https://api.razorpay.com/v1\")",
+            ),
+            (
+                "a.rb",
+                "res = Net::HTTP.get(URI('https://api.razorpay.com/v1'))",
+            ),
+            (
+                "a.rb",
+                "HTTParty.post('https://api.razorpay.com/v1', body: b)",
+            ),
+            (
+                "a.rb",
+                "RestClient.post 'https://api.razorpay.com/v1', payload",
+            ),
+            (
+                "a.rb",
+                "class Api\n  include HTTParty\n  base_uri 'https://api.razorpay.com'\nend",
+            ),
+            (
+                "a.cs",
+                "var r = await client.GetAsync(\"https://api.razorpay.com/v1\");",
+            ),
+            (
+                "a.cs",
+                "client.BaseAddress = new Uri(\"https://api.razorpay.com/\");",
+            ),
+            (
+                "a.cs",
+                "var c = new RestClient(\"https://api.razorpay.com\");",
+            ),
+            (
+                "a.php",
+                "<?php $ch = curl_init();\ncurl_setopt($ch, CURLOPT_URL, 'https://api.razorpay.com/v1');",
+            ),
+            (
+                "a.php",
+                "<?php $r = file_get_contents('https://api.razorpay.com/v1');",
+            ),
+            (
+                "a.php",
+                "<?php $r = $client->post('https://api.razorpay.com/v1', ['json' => $b]);",
+            ),
+            (
+                "a.php",
+                "<?php $r = Http::post('https://api.razorpay.com/v1', $b);",
+            ),
+            (
+                "a.rs",
+                "let r = reqwest::get(\"https://api.razorpay.com/v1\").await?;",
+            ),
+            (
+                "a.rs",
+                "let r = reqwest::Client::new().post(\"https://api.razorpay.com/v1\").send();",
+            ),
+            (
+                "a.rs",
+                "let r = ureq::post(\"https://api.razorpay.com/v1\").call();",
+            ),
+            (
+                "a.rs",
+                "let r = surf::get(\"https://api.razorpay.com/v1\").await;",
+            ),
+            (
+                "a.rs",
+                "let req = Request::builder().uri(\"https://api.razorpay.com/v1\").body(b);",
+            ),
         ];
         for (path, text) in cases {
             assert_eq!(hosts(path, text), ["api.razorpay.com"], "{path}: {text}");
@@ -1132,7 +1294,9 @@ mod tests {
             ")))\"https://api.razorpay.com\"",
             "é(\"https://api.razorpay.com\")",
         ] {
-            for path in ["a.py", "a.js", "a.go", "a.rb", "a.php", "a.cs", "a.rs", "a.java"] {
+            for path in [
+                "a.py", "a.js", "a.go", "a.rb", "a.php", "a.cs", "a.rs", "a.java",
+            ] {
                 let _ = calls(path, text);
             }
         }
