@@ -10,6 +10,7 @@ pub mod lexer;
 pub mod owners;
 pub mod rust;
 pub mod rust_infer;
+pub mod sdks;
 pub mod urls;
 pub mod yaml;
 
@@ -182,6 +183,7 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
         Box::new(env::EnvExtractor),
         Box::new(rust::RustAnnotations),
         Box::new(comment_tags::CommentTags),
+        Box::new(sdks::SdkCalls),
     ]
 }
 
