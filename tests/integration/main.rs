@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod cli_outputs;
 mod code_calls;
+mod code_sdks;
 mod demo;
 mod fixtures;
 mod graph;

@@ -11,6 +11,7 @@ pub mod lexer;
 pub mod owners;
 pub mod rust;
 pub mod rust_infer;
+pub mod sdks;
 pub mod urls;
 pub mod yaml;
 
@@ -184,6 +185,7 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
         Box::new(rust::RustAnnotations),
         Box::new(code::CodeCalls),
         Box::new(comment_tags::CommentTags),
+        Box::new(sdks::SdkCalls),
     ]
 }
 

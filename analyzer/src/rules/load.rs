@@ -60,6 +60,7 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("vendors.toml", include_str!("../../../rules/vendors.toml")),
     ("stores.toml", include_str!("../../../rules/stores.toml")),
     ("modules.toml", include_str!("../../../rules/modules.toml")),
+    ("sdks.toml", include_str!("../../../rules/sdks.toml")),
 ];
 
 /// Files an override directory may hold besides `regions/*.toml`; anything else is a mistake worth reporting.
@@ -73,6 +74,7 @@ pub const KNOWN_FILES: &[&str] = &[
     "vendors.toml",
     "stores.toml",
     "modules.toml",
+    "sdks.toml",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,7 @@ enum FileKind {
     Vendors,
     Stores,
     Modules,
+    Sdks,
 }
 
 fn kind_of(relative: &str) -> Option<FileKind> {
@@ -100,6 +103,7 @@ fn kind_of(relative: &str) -> Option<FileKind> {
         "vendors.toml" => FileKind::Vendors,
         "stores.toml" => FileKind::Stores,
         "modules.toml" => FileKind::Modules,
+        "sdks.toml" => FileKind::Sdks,
         other
             if other.starts_with("regions/")
                 && other.ends_with(".toml")
@@ -207,6 +211,7 @@ struct Layer {
     vendors: Vec<Item<RawVendor>>,
     stores: Vec<Item<RawStore>>,
     modules: Vec<Item<RawModule>>,
+    sdks: Vec<Item<super::sdks::RawSdk>>,
 }
 
 fn items<T>(file: usize, values: Vec<T>) -> impl Iterator<Item = Item<T>> {
@@ -303,6 +308,12 @@ impl Layer {
                 if let Some(parsed) = parse_toml::<ModulesFile>(context, file) {
                     self.add_meta(context, file, parsed.meta, parsed.module.len());
                     self.modules.extend(items(file, parsed.module));
+                }
+            }
+            FileKind::Sdks => {
+                if let Some(parsed) = parse_toml::<super::sdks::SdksFile>(context, file) {
+                    self.add_meta(context, file, parsed.meta, parsed.sdk.len());
+                    self.sdks.extend(items(file, parsed.sdk));
                 }
             }
             FileKind::Taxonomy => self.read_taxonomy(context, file),
@@ -488,6 +499,7 @@ fn check_layer(context: &mut Context, layer: &Layer) {
     check_unique(context, &layer.modules, "module", |r| {
         (module_key(r), r.source.span())
     });
+    check_unique(context, &layer.sdks, "sdk", |r| lower(&r.id));
     check_unique(context, &layer.taxonomy, "category", |r| {
         (
             r.key.to_ascii_lowercase(),
@@ -520,6 +532,7 @@ fn merge_layers(base: Layer, over: Layer) -> Layer {
         vendors: merge(base.vendors, over.vendors, |r| key_lower(&r.id)),
         stores: merge(base.stores, over.stores, |r| key_lower(&r.resource_type)),
         modules: merge(base.modules, over.modules, module_key),
+        sdks: merge(base.sdks, over.sdks, super::sdks::key),
     }
 }
 
@@ -1228,6 +1241,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
 
     let stores = super::catalogue::build_stores(context, &defaults, &provider_ids, layer.stores);
     let modules = super::catalogue::build_modules(context, &defaults, &provider_ids, layer.modules);
+    let sdks = super::sdks::build(context, &defaults, &provider_ids, layer.sdks);
 
     RuleSet::from_parts(super::Parts {
         files,
@@ -1243,6 +1257,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         vendors,
         stores,
         modules,
+        sdks,
     })
 }
 

@@ -9,6 +9,7 @@ mod csv;
 mod load;
 mod model;
 mod raw;
+pub mod sdks;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +53,7 @@ pub(crate) struct Parts {
     pub vendors: Vec<Vendor>,
     pub stores: Vec<StoreType>,
     pub modules: Vec<RegistryModule>,
+    pub sdks: Vec<sdks::Sdk>,
 }
 
 /// The rule data in force, validated and indexed.
@@ -82,6 +84,8 @@ pub struct RuleSet {
     modules: Vec<RegistryModule>,
     /// (package, submodule) -> index in `modules`, for the registry address and every repository.
     module_index: BTreeMap<(String, String), usize>,
+    /// Vendor SDKs and cloud clients (`rules/sdks.toml`), in id order.
+    sdks: Vec<sdks::Sdk>,
 }
 
 impl RuleSet {
@@ -163,6 +167,11 @@ impl RuleSet {
             vendors: parts.vendors,
             stores,
             modules: parts.modules,
+            sdks: {
+                let mut sdks = parts.sdks;
+                sdks.sort_by(|a, b| a.id.cmp(&b.id));
+                sdks
+            },
             module_index,
         }
     }
@@ -236,6 +245,11 @@ impl RuleSet {
 
     pub fn registry_modules(&self) -> impl Iterator<Item = &RegistryModule> {
         self.modules.iter()
+    }
+
+    /// Vendor SDKs and cloud clients whose calls the code extractor recognises, in id order.
+    pub fn sdks(&self) -> &[sdks::Sdk] {
+        &self.sdks
     }
 
     pub fn regions(&self) -> impl Iterator<Item = &Region> {
