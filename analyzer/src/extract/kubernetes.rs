@@ -53,7 +53,7 @@ pub fn claims_path(path: &Utf8Path) -> bool {
     if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
         return false;
     }
-    if super::compose::is_compose_file(path) || super::env::is_app_config(path) {
+    if super::compose::is_compose_file(path) || super::env::is_named_app_config(path) {
         return false;
     }
     // Helm templates are Go templates, not YAML; CI and tool configs are not deployments.
@@ -113,7 +113,7 @@ impl Extractor for KubernetesExtractor {
             for plan in std::mem::take(&mut index.plans) {
                 let id = plan.node.id.clone();
                 let mut own = Facts::default();
-                emit_workload(plan, &cluster, &mut own);
+                emit_workload(plan, &cluster, ctx.rules, &mut own);
                 workloads.push((id, file.path.as_path(), own));
             }
             let chart = charts
@@ -258,6 +258,11 @@ struct FileIndex {
 
 fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
     let mut index = FileIndex::default();
+    // A Rails config (`config/database.yml`) is ERB before it is YAML: never a manifest, and its
+    // template tags are no syntax error. The env extractor reads it.
+    if super::env::is_directory_app_config(&file.path) && file.text.contains("<%") {
+        return index;
+    }
     let Some(documents) = parse_documents(file, &mut index.errors) else {
         return index;
     };
@@ -280,6 +285,11 @@ fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
         .iter()
         .map(|workload| plan_workload(workload, ctx))
         .collect();
+    if !is_values_file(&file.path) && !is_chart_file(&file.path) {
+        for document in documents.iter().flat_map(expand_list) {
+            index.plans.extend(plan_vendor_resource(file, document, ctx));
+        }
+    }
     index.workloads = scanned
         .workloads
         .into_iter()
@@ -433,6 +443,8 @@ enum ValueSource {
     },
     /// Every key of a ConfigMap (`envFrom`).
     MapAll { map: String },
+    /// A vendor host a resource's site setting names (`rules/settings.toml`), and where.
+    Host { host: String, span: Span },
 }
 
 fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadPlan {
@@ -514,10 +526,16 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
     WorkloadPlan { node, sources }
 }
 
-fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, facts: &mut Facts) {
+fn emit_workload(
+    plan: WorkloadPlan,
+    cluster: &Cluster<'_>,
+    rules: &RuleSet,
+    facts: &mut Facts,
+) {
     let id = plan.node.id.clone();
     facts.nodes.push(plan.node);
     let mut values: Vec<(&str, &str, Span)> = Vec::new();
+    let mut hosts: Vec<(HostCandidate, Span)> = Vec::new();
     for source in &plan.sources {
         let maps = |map: &str| cluster.config_maps.get(map).into_iter().flatten();
         match source {
@@ -531,6 +549,14 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, facts: &mut Facts) {
                     }
                 }
             }
+            ValueSource::Host { host, span } => hosts.push((
+                HostCandidate {
+                    host: host.clone(),
+                    from_url: true,
+                    range: 0..0,
+                },
+                *span,
+            )),
             ValueSource::MapAll { map } => {
                 for (map_file, map_key, map_value) in maps(map) {
                     if let Some(text) = map_value.as_str() {
@@ -542,18 +568,83 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, facts: &mut Facts) {
         }
     }
     let mut seen = BTreeSet::new();
-    for (key, text, span) in values {
-        for candidate in super::urls::candidates(key, text) {
-            if key.is_empty() && !candidate.from_url {
-                continue;
-            }
-            if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
-                && seen.insert((span, candidate.host.clone()))
-            {
-                facts.flows.push(flow);
-            }
+    let named = values.into_iter().flat_map(|(key, text, span)| {
+        super::urls::candidates(rules.settings(), key, text)
+            .into_iter()
+            .filter(move |candidate| !key.is_empty() || candidate.from_url)
+            .map(move |candidate| (candidate, span))
+    });
+    for (candidate, span) in hosts.into_iter().chain(named) {
+        if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
+            && seen.insert((span, candidate.host.clone()))
+        {
+            facts.flows.push(flow);
         }
     }
+}
+
+/// A vendor's own resource (a `DatadogAgent`) whose settings name the site it sends to
+/// (`rules/settings.toml`): a service node named after the resource, sending to the site's host;
+/// a setting absent from the resource takes the vendor's documented default, reported at `kind`.
+fn plan_vendor_resource(
+    file: &SourceFile,
+    document: &YamlNode,
+    ctx: &ExtractContext<'_>,
+) -> Option<WorkloadPlan> {
+    let api_version = document.get("apiVersion").and_then(YamlNode::as_str)?;
+    let kind_node = document.get("kind")?;
+    let kind = kind_node.as_str()?;
+    let settings = ctx.rules.settings().for_resource(api_version, kind);
+    if settings.is_empty() {
+        return None;
+    }
+    let name = document.path(&["metadata", "name"])?;
+    let id = ctx
+        .owners
+        .owner_of(&file.path)
+        .unwrap_or(name.as_str()?)
+        .to_string();
+    let mut node = NodeFact::new(id, Origin::Kubernetes);
+    node.kind = Some(NodeKind::Service);
+    node.span = Some(name.span(file));
+    let mut sources = Vec::new();
+    for setting in settings {
+        let mut found = false;
+        for path in &setting.paths {
+            let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+            let Some(value) = path_ignoring_case(document, &keys) else {
+                continue;
+            };
+            found = true;
+            // A value the setting does not know (a template, a placeholder) is unknown: no host.
+            if let Some(host) = value.as_str().and_then(|text| setting.host_for(text)) {
+                sources.push(ValueSource::Host {
+                    host,
+                    span: value.span(file),
+                });
+            }
+        }
+        if !found && let Some(host) = setting.default_host() {
+            sources.push(ValueSource::Host {
+                host,
+                span: kind_node.span(file),
+            });
+        }
+    }
+    Some(WorkloadPlan { node, sources })
+}
+
+/// The node at a lower-case key path, matching keys case-insensitively.
+fn path_ignoring_case<'a>(document: &'a YamlNode, keys: &[&str]) -> Option<&'a YamlNode> {
+    let mut node = document;
+    for key in keys {
+        node = node
+            .entries()
+            .iter()
+            .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .map(|(_, v)| v)?;
+    }
+    Some(node)
 }
 
 /// A flow from `from` for a host candidate, or `None` when the host is internal or a trap.
@@ -756,18 +847,27 @@ struct ValuesPlan {
     location: Option<LocatedAt>,
     /// (key, text, where) of every endpoint-like string value.
     endpoints: Vec<(String, String, Span)>,
+    /// Hosts that vendor site settings name (`datadog.site`), and where.
+    hosts: Vec<(String, Span)>,
 }
 
 fn plan_values(file: &SourceFile, document: &YamlNode, ctx: &ExtractContext<'_>) -> ValuesPlan {
     let mut endpoints = Vec::new();
+    let mut hosts = Vec::new();
+    let settled = super::yaml::setting_hosts(document, ctx.rules.settings(), &mut |host, value| {
+        hosts.push((host, value.span(file)));
+    });
     endpoint_strings(document, ctx.rules, &mut |key, value| {
-        if let Some(text) = value.as_str() {
+        if let Some(text) = value.as_str()
+            && !settled.contains(&value.range.start)
+        {
             endpoints.push((key.to_string(), text.to_string(), value.span(file)));
         }
     });
     ValuesPlan {
         location: values_location(file, document, ctx.rules),
         endpoints,
+        hosts,
     }
 }
 
@@ -794,13 +894,24 @@ fn emit_values(
     facts.nodes.push(node);
 
     let mut seen = BTreeSet::new();
-    for (key, text, span) in &plan.endpoints {
-        for candidate in super::urls::candidates(key, text) {
-            if let Some(flow) = flow_for(&id, &candidate, *span, cluster, Origin::Kubernetes)
-                && seen.insert((*span, candidate.host.clone()))
-            {
-                facts.flows.push(flow);
-            }
+    let settled = plan.hosts.iter().map(|(host, span)| {
+        let candidate = HostCandidate {
+            host: host.clone(),
+            from_url: true,
+            range: 0..0,
+        };
+        (candidate, *span)
+    });
+    let named = plan.endpoints.iter().flat_map(|(key, text, span)| {
+        super::urls::candidates(ctx.rules.settings(), key, text)
+            .into_iter()
+            .map(move |candidate| (candidate, *span))
+    });
+    for (candidate, span) in settled.chain(named) {
+        if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
+            && seen.insert((span, candidate.host.clone()))
+        {
+            facts.flows.push(flow);
         }
     }
 }

@@ -60,6 +60,7 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("vendors.toml", include_str!("../../../rules/vendors.toml")),
     ("stores.toml", include_str!("../../../rules/stores.toml")),
     ("modules.toml", include_str!("../../../rules/modules.toml")),
+    ("settings.toml", include_str!("../../../rules/settings.toml")),
 ];
 
 /// Files an override directory may hold besides `regions/*.toml`; anything else is a mistake worth reporting.
@@ -73,6 +74,7 @@ pub const KNOWN_FILES: &[&str] = &[
     "vendors.toml",
     "stores.toml",
     "modules.toml",
+    "settings.toml",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,7 @@ enum FileKind {
     Vendors,
     Stores,
     Modules,
+    Settings,
 }
 
 fn kind_of(relative: &str) -> Option<FileKind> {
@@ -100,6 +103,7 @@ fn kind_of(relative: &str) -> Option<FileKind> {
         "vendors.toml" => FileKind::Vendors,
         "stores.toml" => FileKind::Stores,
         "modules.toml" => FileKind::Modules,
+        "settings.toml" => FileKind::Settings,
         other
             if other.starts_with("regions/")
                 && other.ends_with(".toml")
@@ -207,6 +211,7 @@ struct Layer {
     vendors: Vec<Item<RawVendor>>,
     stores: Vec<Item<RawStore>>,
     modules: Vec<Item<RawModule>>,
+    settings: Vec<Item<super::settings::RawSetting>>,
 }
 
 fn items<T>(file: usize, values: Vec<T>) -> impl Iterator<Item = Item<T>> {
@@ -303,6 +308,12 @@ impl Layer {
                 if let Some(parsed) = parse_toml::<ModulesFile>(context, file) {
                     self.add_meta(context, file, parsed.meta, parsed.module.len());
                     self.modules.extend(items(file, parsed.module));
+                }
+            }
+            FileKind::Settings => {
+                if let Some(parsed) = parse_toml::<super::settings::SettingsFile>(context, file) {
+                    self.add_meta(context, file, parsed.meta, parsed.setting.len());
+                    self.settings.extend(items(file, parsed.setting));
                 }
             }
             FileKind::Taxonomy => self.read_taxonomy(context, file),
@@ -520,6 +531,7 @@ fn merge_layers(base: Layer, over: Layer) -> Layer {
         vendors: merge(base.vendors, over.vendors, |r| key_lower(&r.id)),
         stores: merge(base.stores, over.stores, |r| key_lower(&r.resource_type)),
         modules: merge(base.modules, over.modules, module_key),
+        settings: merge(base.settings, over.settings, |r| key_lower(&r.id)),
     }
 }
 
@@ -1228,6 +1240,9 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
 
     let stores = super::catalogue::build_stores(context, &defaults, &provider_ids, layer.stores);
     let modules = super::catalogue::build_modules(context, &defaults, &provider_ids, layer.modules);
+    let vendor_ids: BTreeSet<String> = vendors.iter().map(|v| v.id.clone()).collect();
+    let settings =
+        super::settings::build_settings(context, &defaults, &vendor_ids, layer.settings);
 
     RuleSet::from_parts(super::Parts {
         files,
@@ -1243,6 +1258,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         vendors,
         stores,
         modules,
+        settings,
     })
 }
 

@@ -9,11 +9,13 @@ mod csv;
 mod load;
 mod model;
 mod raw;
+mod settings;
 #[cfg(test)]
 mod tests;
 
 pub use load::KNOWN_FILES;
 pub use model::*;
+pub use settings::{ResourceKind, SettingValue, Settings, SiteSetting};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,6 +54,7 @@ pub(crate) struct Parts {
     pub vendors: Vec<Vendor>,
     pub stores: Vec<StoreType>,
     pub modules: Vec<RegistryModule>,
+    pub settings: Settings,
 }
 
 /// The rule data in force, validated and indexed.
@@ -82,6 +85,8 @@ pub struct RuleSet {
     modules: Vec<RegistryModule>,
     /// (package, submodule) -> index in `modules`, for the registry address and every repository.
     module_index: BTreeMap<(String, String), usize>,
+    /// Vendor site settings (`settings.toml`).
+    settings: Settings,
 }
 
 impl RuleSet {
@@ -164,7 +169,13 @@ impl RuleSet {
             stores,
             modules: parts.modules,
             module_index,
+            settings: parts.settings,
         }
+    }
+
+    /// Vendor site settings: keys whose value names a vendor site, and the host it means.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// A jurisdiction by code or alias (`EL` -> `GR`), case-insensitive.
