@@ -7,6 +7,7 @@ mod baseline;
 mod cache;
 mod cli;
 mod cli_outputs;
+mod config_shapes;
 mod demo;
 mod fixtures;
 mod graph;

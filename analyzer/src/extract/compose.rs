@@ -35,9 +35,10 @@ pub fn is_compose_file(path: &Utf8Path) -> bool {
         && (name.ends_with(".yml") || name.ends_with(".yaml"))
 }
 
-/// True for the `.env` file compose reads for interpolation (only that exact name).
+/// True for the `.env` file compose reads for interpolation, and the examples of it a project
+/// commits instead (`.env.example`, `.env.template`: what it is meant to run with).
 fn is_interpolation_file(path: &Utf8Path) -> bool {
-    path.file_name() == Some(".env")
+    super::env::is_interpolation_env(path)
 }
 
 impl Extractor for ComposeExtractor {
@@ -51,19 +52,27 @@ impl Extractor for ComposeExtractor {
 
     /// Whole-set, not per file: a compose file's values depend on the `.env` beside it.
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        let mut variables: BTreeMap<&Utf8Path, Variables> = BTreeMap::new();
+        // The real `.env` when committed; else its examples (placeholders left unset), first
+        // by path order.
+        let mut variables: BTreeMap<&Utf8Path, (bool, Variables)> = BTreeMap::new();
         for file in files.iter().filter(|f| is_interpolation_file(&f.path)) {
-            let entries = super::env::parse_entries(&file.text, false);
-            variables.insert(
-                file.path.parent().unwrap_or(Utf8Path::new("")),
-                entries.into_iter().map(|e| (e.key, e.value)).collect(),
-            );
+            let real = file.path.file_name() == Some(".env");
+            let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+            if variables.get(directory).is_some_and(|(was_real, _)| *was_real || !real) {
+                continue;
+            }
+            let entries = super::env::parse_entries(&file.text, false)
+                .into_iter()
+                .filter(|e| real || !super::env::is_placeholder(&e.value))
+                .map(|e| (e.key, e.value))
+                .collect();
+            variables.insert(directory, (real, entries));
         }
         let none = Variables::new();
         let mut facts = Facts::default();
         for file in files.iter().filter(|f| is_compose_file(&f.path)) {
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
-            let variables = variables.get(directory).unwrap_or(&none);
+            let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
             if let Some(document) = parse_document(file, &mut facts) {
                 extract_compose(file, &document, variables, ctx, &mut facts);
             }
@@ -581,6 +590,23 @@ services:
         );
         let env = SourceFile::new(FileId(1), ".env".into(), Arc::from("POSTHOG_HOST=https://eu.i.posthog.com\n"));
         let facts = ComposeExtractor.extract(&[&compose, &env], &ctx);
+        let hosts: Vec<String> = facts
+            .flows
+            .iter()
+            .filter_map(|f| match &f.to {
+                FlowTarget::Host { host, .. } => Some(host.clone()),
+                FlowTarget::Node(_) => None,
+            })
+            .collect();
+        assert_eq!(hosts, ["o1.ingest.sentry.io", "eu.i.posthog.com"]);
+
+        // Without a committed `.env`, its template stands in (placeholders stay unset).
+        let template = SourceFile::new(
+            FileId(1),
+            ".env.template".into(),
+            Arc::from("POSTHOG_HOST=https://eu.i.posthog.com\nSENTRY_DSN=https://<key>@o0.ingest.sentry.io/0\n"),
+        );
+        let facts = ComposeExtractor.extract(&[&compose, &template], &ctx);
         let hosts: Vec<String> = facts
             .flows
             .iter()

@@ -35,6 +35,16 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct EnvExtractor;
 
+/// True for the `.env` compose reads for interpolation and for examples of it (`.env.example`,
+/// `.env.template`, ...), but not `.env.production` or its examples.
+pub fn is_interpolation_env(path: &Utf8Path) -> bool {
+    path.file_name() == Some(".env")
+        || (is_env_example(path)
+            && real_counterparts(path)
+                .iter()
+                .all(|p| p.file_name() == Some(".env")))
+}
+
 /// Suffixes that make a dotenv name an example of the configuration rather than the configuration.
 const EXAMPLE_SUFFIXES: [&str; 6] = ["example", "sample", "template", "tmpl", "dist", "defaults"];
 
@@ -189,6 +199,9 @@ pub fn is_directory_app_config(path: &Utf8Path) -> bool {
         || stem.contains("schema")
         || stem.contains("lock")
         || stem.starts_with("values")
+        || stem.starts_with("seo")
+        || stem.ends_with("meta")
+        || stem.ends_with("metadata")
         || stem.ends_with(".tf")
         || stem.ends_with(".tfvars")
         || NOT_CONFIG_NAMES.iter().any(|n| stem == *n || stem.starts_with(&format!("{n}.")))
@@ -273,8 +286,13 @@ impl Extractor for EnvExtractor {
             .collect();
         let mut facts = Facts::default();
         for file in files {
-            if file.path.file_name() == Some(".env")
+            // The same for an example of that `.env` (`.env.template` beside compose.yaml): the
+            // compose extractor reads it for interpolation when no `.env` is committed.
+            if is_interpolation_env(&file.path)
                 && ctx.owners.owner_of(&file.path).is_none()
+                && !real_counterparts(&file.path)
+                    .iter()
+                    .any(|p| users.contains_key(p))
                 && !users.contains_key(&file.path)
                 && compose_directories.contains(file.path.parent().unwrap_or(Utf8Path::new("")))
             {
@@ -319,6 +337,16 @@ impl Extractor for EnvExtractor {
                 extract_app_config(file, &owner, ctx, &names, &mut facts);
             }
         }
+        // A service named after a directory exists only to send what its files name: one whose
+        // files named nothing is no node.
+        let senders: BTreeSet<String> = facts
+            .flows
+            .iter()
+            .filter_map(|f| f.from.as_ref().map(|r| r.id.clone()))
+            .collect();
+        facts
+            .nodes
+            .retain(|n| !n.inferred || senders.contains(&n.id));
         facts
     }
 }

@@ -599,11 +599,16 @@ fn plan_vendor_resource(
         return None;
     }
     let name = document.path(&["metadata", "name"])?;
-    let id = ctx
+    let mut id = ctx
         .owners
         .owner_of(&file.path)
         .unwrap_or(name.as_str()?)
         .to_string();
+    // A `DatadogAgent` is often named `datadog`, the vendor's own node id: the workload it
+    // deploys must stay a node of its own, so it takes its kind as a suffix.
+    if ctx.rules.vendors().any(|v| v.id == id) {
+        id = format!("{id}-{}", kind.to_ascii_lowercase());
+    }
     let mut node = NodeFact::new(id, Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
     node.span = Some(name.span(file));
