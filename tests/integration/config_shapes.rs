@@ -26,7 +26,10 @@ fn flows(report: &Value) -> Vec<(String, String, String, u64)> {
             (
                 f["from"].as_str().unwrap_or_default().to_string(),
                 f["to"].as_str().unwrap_or_default().to_string(),
-                f["location"]["file"].as_str().unwrap_or_default().to_string(),
+                f["location"]["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 f["location"]["line"].as_u64().unwrap_or_default(),
             )
         })
@@ -54,7 +57,12 @@ fn a_datadog_agent_resource_sends_to_its_site_or_the_documented_default() {
     let found = flows(&report);
     for expected in [
         flow("datadog-agent", "datadog", "deploy/datadog-agent.yaml", 10),
-        flow("datadog-agent-eu", "datadog-de", "deploy/datadog-agent.yaml", 25),
+        flow(
+            "datadog-agent-eu",
+            "datadog-de",
+            "deploy/datadog-agent.yaml",
+            25,
+        ),
         // No `site`: the Operator's default (datadoghq.com), reported at `kind`.
         flow(
             "datadog-agent-default",
@@ -62,8 +70,18 @@ fn a_datadog_agent_resource_sends_to_its_site_or_the_documented_default() {
             "deploy/datadog-agent-default.yaml",
             3,
         ),
-        flow("monitoring", "datadog", "charts/monitoring/values-us.yaml", 4),
-        flow("monitoring", "datadog-de", "charts/monitoring/values.yaml", 3),
+        flow(
+            "monitoring",
+            "datadog",
+            "charts/monitoring/values-us.yaml",
+            4,
+        ),
+        flow(
+            "monitoring",
+            "datadog-de",
+            "charts/monitoring/values.yaml",
+            3,
+        ),
         flow(
             "otel-collector",
             "datadog",
@@ -129,7 +147,12 @@ fn env_examples_and_app_config_directories() {
             // The real .env's DD_SITE wins over the example's.
             flow("billing", "datadog-de", "services/billing/.env", 1),
             flow("billing", "razorpay", "services/billing/.env.example", 2),
-            flow("notifier", "mixpanel-eu", "services/notifier/env.example", 3),
+            flow(
+                "notifier",
+                "mixpanel-eu",
+                "services/notifier/env.example",
+                3
+            ),
             flow("notifier", "paytm", "services/notifier/env.example", 2),
         ]
     );
@@ -155,7 +178,10 @@ fn env_examples_and_app_config_directories() {
         .flatten()
         .filter(|f| f["rule"] == "input-error")
         .collect();
-    assert!(errors.is_empty(), "ERB is never an input error: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "ERB is never an input error: {errors:#?}"
+    );
 }
 
 #[test]

@@ -58,7 +58,10 @@ impl Extractor for ComposeExtractor {
         for file in files.iter().filter(|f| is_interpolation_file(&f.path)) {
             let real = file.path.file_name() == Some(".env");
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
-            if variables.get(directory).is_some_and(|(was_real, _)| *was_real || !real) {
+            if variables
+                .get(directory)
+                .is_some_and(|(was_real, _)| *was_real || !real)
+            {
                 continue;
             }
             let entries = super::env::parse_entries(&file.text, false)
@@ -557,16 +560,28 @@ services:
         .into_iter()
         .collect();
         let run = |value: &str| interpolate(value, &variables);
-        assert_eq!(run("${SET:-https://us.i.posthog.com}").as_deref(), Some("https://eu.i.posthog.com"));
-        assert_eq!(run("${UNSET:-https://o1.ingest.sentry.io/1}").as_deref(), Some("https://o1.ingest.sentry.io/1"));
+        assert_eq!(
+            run("${SET:-https://us.i.posthog.com}").as_deref(),
+            Some("https://eu.i.posthog.com")
+        );
+        assert_eq!(
+            run("${UNSET:-https://o1.ingest.sentry.io/1}").as_deref(),
+            Some("https://o1.ingest.sentry.io/1")
+        );
         assert_eq!(run("${EMPTY:-d}").as_deref(), Some("d"));
         assert_eq!(run("${EMPTY-d}").as_deref(), Some(""));
         assert_eq!(run("${UNSET-d}").as_deref(), Some("d"));
         assert_eq!(run("${UNSET:?set it}"), None);
         assert_eq!(run("${EMPTY:?set it}"), None);
         assert_eq!(run("${EMPTY?set it}").as_deref(), Some(""));
-        assert_eq!(run("${UNSET:-${ALSO_UNSET:-https://${SET_HOST:-api.x.io}/v1}}").as_deref(), Some("https://api.x.io/v1"));
-        assert_eq!(run("$$HOME and $SET/x").as_deref(), Some("$HOME and https://eu.i.posthog.com/x"));
+        assert_eq!(
+            run("${UNSET:-${ALSO_UNSET:-https://${SET_HOST:-api.x.io}/v1}}").as_deref(),
+            Some("https://api.x.io/v1")
+        );
+        assert_eq!(
+            run("$$HOME and $SET/x").as_deref(),
+            Some("$HOME and https://eu.i.posthog.com/x")
+        );
         assert_eq!(run("${SET:+alt}${UNSET:+no}").as_deref(), Some("alt"));
         assert_eq!(run("${UNCLOSED:-x"), None);
         assert_eq!(run("${:-x}"), None);
@@ -586,9 +601,15 @@ services:
         let compose = SourceFile::new(
             FileId(0),
             "docker-compose.yml".into(),
-            Arc::from("services:\n  web:\n    environment:\n      SENTRY_DSN: ${SENTRY_DSN:-https://k@o1.ingest.sentry.io/1}\n      POSTHOG_HOST: ${POSTHOG_HOST:-https://us.i.posthog.com}\n      MIXPANEL_URL: ${MIXPANEL_URL:?required}\n"),
+            Arc::from(
+                "services:\n  web:\n    environment:\n      SENTRY_DSN: ${SENTRY_DSN:-https://k@o1.ingest.sentry.io/1}\n      POSTHOG_HOST: ${POSTHOG_HOST:-https://us.i.posthog.com}\n      MIXPANEL_URL: ${MIXPANEL_URL:?required}\n",
+            ),
         );
-        let env = SourceFile::new(FileId(1), ".env".into(), Arc::from("POSTHOG_HOST=https://eu.i.posthog.com\n"));
+        let env = SourceFile::new(
+            FileId(1),
+            ".env".into(),
+            Arc::from("POSTHOG_HOST=https://eu.i.posthog.com\n"),
+        );
         let facts = ComposeExtractor.extract(&[&compose, &env], &ctx);
         let hosts: Vec<String> = facts
             .flows
@@ -604,7 +625,9 @@ services:
         let template = SourceFile::new(
             FileId(1),
             ".env.template".into(),
-            Arc::from("POSTHOG_HOST=https://eu.i.posthog.com\nSENTRY_DSN=https://<key>@o0.ingest.sentry.io/0\n"),
+            Arc::from(
+                "POSTHOG_HOST=https://eu.i.posthog.com\nSENTRY_DSN=https://<key>@o0.ingest.sentry.io/0\n",
+            ),
         );
         let facts = ComposeExtractor.extract(&[&compose, &template], &ctx);
         let hosts: Vec<String> = facts

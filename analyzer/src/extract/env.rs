@@ -182,9 +182,15 @@ pub fn is_named_app_config(path: &Utf8Path) -> bool {
 /// OpenTelemetry Collector configs (`otelcol-config.yml`, `otel-collector-config.yaml`): their
 /// exporters name where telemetry, which carries personal data, is sent.
 fn is_collector_config_name(name: &str) -> bool {
-    ["otelcol", "otel-collector", "otel_collector", "otel-config", "collector-config"]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
+    [
+        "otelcol",
+        "otel-collector",
+        "otel_collector",
+        "otel-config",
+        "collector-config",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
 }
 
 /// True for a JSON, YAML or TOML file in a config directory (`config/production.json`,
@@ -204,7 +210,9 @@ pub fn is_directory_app_config(path: &Utf8Path) -> bool {
         || stem.ends_with("metadata")
         || stem.ends_with(".tf")
         || stem.ends_with(".tfvars")
-        || NOT_CONFIG_NAMES.iter().any(|n| stem == *n || stem.starts_with(&format!("{n}.")))
+        || NOT_CONFIG_NAMES
+            .iter()
+            .any(|n| stem == *n || stem.starts_with(&format!("{n}.")))
     {
         return false;
     }
@@ -517,10 +525,15 @@ fn extract_app_config(
     // the file. A file with ERB, or a YAML file in a config directory (which the Kubernetes
     // extractor also reads, and reports), is parsed quietly: its errors are not this reader's.
     let erb = file.text.contains("<%");
-    let quiet = erb || (extension != "json" && extension != "toml" && !is_named_app_config(&file.path));
+    let quiet =
+        erb || (extension != "json" && extension != "toml" && !is_named_app_config(&file.path));
     let evaluated;
     let parsed_file = if erb {
-        evaluated = SourceFile::new(file.id, file.path.clone(), Arc::from(erb_defaults(&file.text)));
+        evaluated = SourceFile::new(
+            file.id,
+            file.path.clone(),
+            Arc::from(erb_defaults(&file.text)),
+        );
         &evaluated
     } else {
         file
@@ -970,6 +983,16 @@ mod tests {
         assert_eq!(evaluated.len(), text.len());
         assert_eq!(evaluated.lines().count(), text.lines().count());
         let lines: Vec<&str> = evaluated.lines().map(str::trim_end).collect();
-        assert_eq!(lines, ["a: https://a.io", "b: https://b.io", "", "c: https://c.io", "d:", ""]);
+        assert_eq!(
+            lines,
+            [
+                "a: https://a.io",
+                "b: https://b.io",
+                "",
+                "c: https://c.io",
+                "d:",
+                ""
+            ]
+        );
     }
 }

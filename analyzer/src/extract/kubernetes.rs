@@ -287,7 +287,9 @@ fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
         .collect();
     if !is_values_file(&file.path) && !is_chart_file(&file.path) {
         for document in documents.iter().flat_map(expand_list) {
-            index.plans.extend(plan_vendor_resource(file, document, ctx));
+            index
+                .plans
+                .extend(plan_vendor_resource(file, document, ctx));
         }
     }
     index.workloads = scanned
@@ -526,12 +528,7 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
     WorkloadPlan { node, sources }
 }
 
-fn emit_workload(
-    plan: WorkloadPlan,
-    cluster: &Cluster<'_>,
-    rules: &RuleSet,
-    facts: &mut Facts,
-) {
+fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, facts: &mut Facts) {
     let id = plan.node.id.clone();
     facts.nodes.push(plan.node);
     let mut values: Vec<(&str, &str, Span)> = Vec::new();

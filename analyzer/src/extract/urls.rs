@@ -339,7 +339,10 @@ mod tests {
     fn vendor_sites() {
         let rules = crate::rules::RuleSet::builtin().unwrap();
         let site = |key: &str, value: &str| site_host(rules.settings(), key, value);
-        assert_eq!(site("DD_SITE", "datadoghq.eu").as_deref(), Some("api.datadoghq.eu"));
+        assert_eq!(
+            site("DD_SITE", "datadoghq.eu").as_deref(),
+            Some("api.datadoghq.eu")
+        );
         assert_eq!(
             site("DD_SITE", "us5.datadoghq.com").as_deref(),
             Some("api.us5.datadoghq.com")

@@ -60,7 +60,10 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("vendors.toml", include_str!("../../../rules/vendors.toml")),
     ("stores.toml", include_str!("../../../rules/stores.toml")),
     ("modules.toml", include_str!("../../../rules/modules.toml")),
-    ("settings.toml", include_str!("../../../rules/settings.toml")),
+    (
+        "settings.toml",
+        include_str!("../../../rules/settings.toml"),
+    ),
 ];
 
 /// Files an override directory may hold besides `regions/*.toml`; anything else is a mistake worth reporting.
@@ -1241,8 +1244,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
     let stores = super::catalogue::build_stores(context, &defaults, &provider_ids, layer.stores);
     let modules = super::catalogue::build_modules(context, &defaults, &provider_ids, layer.modules);
     let vendor_ids: BTreeSet<String> = vendors.iter().map(|v| v.id.clone()).collect();
-    let settings =
-        super::settings::build_settings(context, &defaults, &vendor_ids, layer.settings);
+    let settings = super::settings::build_settings(context, &defaults, &vendor_ids, layer.settings);
 
     RuleSet::from_parts(super::Parts {
         files,

@@ -138,10 +138,12 @@ impl SiteSetting {
 
     fn env_matches(&self, key: &str) -> bool {
         let key = key.trim().to_ascii_uppercase();
-        self.env.iter().any(|pattern| match pattern.strip_prefix('*') {
-            Some(suffix) => key.ends_with(suffix),
-            None => key == *pattern,
-        })
+        self.env
+            .iter()
+            .any(|pattern| match pattern.strip_prefix('*') {
+                Some(suffix) => key.ends_with(suffix),
+                None => key == *pattern,
+            })
     }
 }
 
@@ -235,7 +237,11 @@ pub(super) fn build_settings(
     for Item { file, value: r } in records {
         let id = r.id.get_ref().trim().to_string();
         if id.is_empty() || !ids.insert(id.clone()) {
-            context.error(file, r.id.span(), format!("setting id `{id}` is empty or repeated"));
+            context.error(
+                file,
+                r.id.span(),
+                format!("setting id `{id}` is empty or repeated"),
+            );
         }
         let vendor = r.vendor.get_ref().trim().to_ascii_lowercase();
         if !vendors.contains(&vendor) {
@@ -268,7 +274,10 @@ pub(super) fn build_settings(
                 context.error(
                     file,
                     path.span(),
-                    format!("`{}` is not a key path (dot-separated keys)", path.get_ref()),
+                    format!(
+                        "`{}` is not a key path (dot-separated keys)",
+                        path.get_ref()
+                    ),
                 );
             }
             paths.push(segments);
@@ -276,7 +285,11 @@ pub(super) fn build_settings(
         let resource = r.resource.as_ref().map(|resource| {
             for field in [&resource.api_group, &resource.kind] {
                 if !is_path_segment(&field.get_ref().replace('.', "-")) {
-                    context.error(file, field.span(), "a resource names an API group and a kind");
+                    context.error(
+                        file,
+                        field.span(),
+                        "a resource names an API group and a kind",
+                    );
                 }
             }
             ResourceKind {
@@ -285,7 +298,11 @@ pub(super) fn build_settings(
             }
         });
         if env.is_empty() && paths.is_empty() {
-            context.error(file, r.id.span(), "a setting names `env` keys or key `paths`");
+            context.error(
+                file,
+                r.id.span(),
+                "a setting names `env` keys or key `paths`",
+            );
         }
         if !env.is_empty() && resource.is_some() {
             context.error(
@@ -303,7 +320,9 @@ pub(super) fn build_settings(
                     context.error(
                         file,
                         host.span(),
-                        format!("`{template}` is not a host template (a host with one `{{value}}`)"),
+                        format!(
+                            "`{template}` is not a host template (a host with one `{{value}}`)"
+                        ),
                     );
                 }
                 SettingValue::Template(template)
@@ -372,11 +391,15 @@ mod tests {
             Some("api.datadoghq.eu")
         );
         assert_eq!(
-            settings.env_host("dd_site", "https://us5.datadoghq.com/").as_deref(),
+            settings
+                .env_host("dd_site", "https://us5.datadoghq.com/")
+                .as_deref(),
             Some("api.us5.datadoghq.com")
         );
         assert_eq!(
-            settings.env_host("AGENT_DD_SITE", "api.datadoghq.com").as_deref(),
+            settings
+                .env_host("AGENT_DD_SITE", "api.datadoghq.com")
+                .as_deref(),
             Some("api.datadoghq.com")
         );
         assert_eq!(settings.env_host("SITE", "datadoghq.eu"), None);
@@ -384,11 +407,17 @@ mod tests {
         let setting = settings
             .path_setting(&["exporters", "datadog/eu", "api", "site"])
             .unwrap();
-        assert_eq!(setting.host_for("datadoghq.eu").as_deref(), Some("api.datadoghq.eu"));
+        assert_eq!(
+            setting.host_for("datadoghq.eu").as_deref(),
+            Some("api.datadoghq.eu")
+        );
         assert!(settings.path_setting(&["global", "site"]).is_none());
         let agent = settings.for_resource("datadoghq.com/v2alpha1", "DatadogAgent");
         assert_eq!(agent.len(), 1);
-        assert_eq!(agent[0].default_host().as_deref(), Some("api.datadoghq.com"));
+        assert_eq!(
+            agent[0].default_host().as_deref(),
+            Some("api.datadoghq.com")
+        );
         assert!(settings.for_resource("apps/v1", "DatadogAgent").is_empty());
     }
 
@@ -404,8 +433,20 @@ mod tests {
         let errors = RuleSet::load(Some(&dir)).unwrap_err();
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         std::fs::remove_dir_all(&dir).ok();
-        assert!(text.iter().any(|e| e.contains("settings.toml:9:") && e.contains("unknown vendor")), "{text:?}");
-        assert!(text.iter().any(|e| e.contains("settings.toml:10:") && e.contains("environment variable")), "{text:?}");
-        assert!(text.iter().any(|e| e.contains("settings.toml:11:") && e.contains("host template")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|e| e.contains("settings.toml:9:") && e.contains("unknown vendor")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("settings.toml:10:") && e.contains("environment variable")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("settings.toml:11:") && e.contains("host template")),
+            "{text:?}"
+        );
     }
 }
