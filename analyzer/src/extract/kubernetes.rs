@@ -7,6 +7,12 @@
 //! and container arguments are searched for endpoints: in-cluster names become flows between
 //! services, public names become host flows. Helm `values.yaml` files are walked whole: their
 //! URL-valued keys are host flows from the chart (named in the sibling `Chart.yaml`).
+//!
+//! Vendor site settings (`rules/settings.toml`) are read too: a Helm value such as
+//! `datadog.site`, and a vendor's own resource (a `DatadogAgent`, whose `spec.global.site` is
+//! absent means the documented default site) as a service node sending to that site. An
+//! OpenTelemetry Collector config held in a ConfigMap that a workload mounts as a volume is read
+//! for its exporters' endpoints and sites, reported at the ConfigMap value.
 
 use super::urls::{HostCandidate, is_public_name, is_quiet_host};
 use super::yaml::{YamlNode, endpoint_strings, parse_documents};
@@ -447,6 +453,8 @@ enum ValueSource {
     MapAll { map: String },
     /// A vendor host a resource's site setting names (`rules/settings.toml`), and where.
     Host { host: String, span: Span },
+    /// A ConfigMap mounted as a volume: an OpenTelemetry Collector config in it is read.
+    MapFiles { map: String },
 }
 
 fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadPlan {
@@ -525,7 +533,70 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
             }
         }
     }
+    for volume in workload
+        .pod_spec
+        .get("volumes")
+        .map(YamlNode::as_seq)
+        .unwrap_or_default()
+    {
+        if let Some(map) = volume
+            .path(&["configMap", "name"])
+            .and_then(YamlNode::as_str)
+        {
+            sources.push(ValueSource::MapFiles {
+                map: map.to_string(),
+            });
+        }
+    }
     WorkloadPlan { node, sources }
+}
+
+/// The hosts an OpenTelemetry Collector config held in a ConfigMap value names (a document with
+/// top-level `exporters`), all reported at the value: its exporters' endpoints and vendor sites.
+fn collector_config_hosts(
+    map_file: &SourceFile,
+    value: &YamlNode,
+    rules: &RuleSet,
+) -> Vec<(HostCandidate, Span)> {
+    let Some(text) = value.as_str().filter(|t| t.contains("exporters")) else {
+        return Vec::new();
+    };
+    let embedded = SourceFile::new(
+        map_file.id,
+        map_file.path.clone(),
+        std::sync::Arc::from(text),
+    );
+    // The embedded text is not the file's: its syntax errors are the Collector's to report.
+    let Some(document) = super::yaml::parse_document(&embedded, &mut Facts::default()) else {
+        return Vec::new();
+    };
+    if document.get("exporters").is_none() {
+        return Vec::new();
+    }
+    let span = value.span(map_file);
+    let mut found = Vec::new();
+    let settled = super::yaml::setting_hosts(&document, rules.settings(), &mut |host, _| {
+        found.push((
+            HostCandidate {
+                host,
+                from_url: true,
+                range: 0..0,
+            },
+            span,
+        ));
+    });
+    endpoint_strings(&document, rules, &mut |key, node| {
+        if settled.contains(&node.range.start) {
+            return;
+        }
+        let Some(text) = node.as_str().and_then(super::env::placeholder_defaults) else {
+            return;
+        };
+        for candidate in super::urls::candidates(rules.settings(), key, &text) {
+            found.push((candidate, span));
+        }
+    });
+    found
 }
 
 fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, facts: &mut Facts) {
@@ -554,6 +625,11 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, fac
                 },
                 *span,
             )),
+            ValueSource::MapFiles { map } => {
+                for (map_file, _, map_value) in maps(map) {
+                    hosts.extend(collector_config_hosts(map_file, map_value, rules));
+                }
+            }
             ValueSource::MapAll { map } => {
                 for (map_file, map_key, map_value) in maps(map) {
                     if let Some(text) = map_value.as_str() {
@@ -1104,6 +1180,73 @@ spec:
                 provider: "aws".into(),
                 region: "eu-west-1".into()
             }
+        );
+    }
+
+    #[test]
+    fn vendor_resources_and_collector_configs_in_config_maps() {
+        let manifest = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: collector
+data:
+  relay.yaml: |
+    exporters:
+      datadog/us3:
+        api:
+          site: us3.datadoghq.com
+      otlphttp:
+        endpoint: ${env:OTLP_ENDPOINT:-https://otlp.eu01.nr-data.net}
+      debug: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: otel-collector
+spec:
+  template:
+    spec:
+      containers: [{name: otelcol, image: otel/opentelemetry-collector-contrib:0.111.0}]
+      volumes:
+        - name: config
+          configMap: {name: collector}
+---
+apiVersion: datadoghq.com/v2alpha1
+kind: DatadogAgent
+metadata:
+  name: datadog
+spec:
+  global:
+    clusterName: prod
+";
+        let (facts, sources) = run(&[("deploy/otel.yaml", manifest)]);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let mut flows: Vec<(String, String, u32)> = facts
+            .flows
+            .iter()
+            .map(|f| {
+                let to = match &f.to {
+                    FlowTarget::Host { host, .. } => host.clone(),
+                    FlowTarget::Node(n) => format!("node:{}", n.id),
+                };
+                let from = f.from.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+                (from, to, line(&sources, f.span))
+            })
+            .collect();
+        flows.sort();
+        assert_eq!(
+            flows,
+            [
+                // Named like the vendor, the agent keeps a node of its own; no site: the default.
+                (
+                    "datadog-datadogagent".into(),
+                    "api.datadoghq.com".into(),
+                    28
+                ),
+                // Reported where the block scalar holding the config starts.
+                ("otel-collector".into(), "api.us3.datadoghq.com".into(), 7),
+                ("otel-collector".into(), "otlp.eu01.nr-data.net".into(), 7),
+            ]
         );
     }
 }
