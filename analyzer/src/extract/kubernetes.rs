@@ -103,7 +103,21 @@ impl Extractor for KubernetesExtractor {
         let mut indexed: Vec<FileIndex> =
             files.par_iter().map(|file| index_file(file, ctx)).collect();
         let mut facts = Facts::default();
-        let cluster = Cluster::collect(files, &mut indexed, &mut facts);
+        let mut cluster = Cluster::collect(files, &mut indexed, &mut facts);
+        // Each ConfigMap's Collector configs are parsed once, however many workloads mount it.
+        cluster.collectors = cluster
+            .config_maps
+            .iter()
+            .map(|(name, entries)| {
+                let hosts = entries
+                    .iter()
+                    .flat_map(|(map_file, _, value)| {
+                        collector_config_hosts(map_file, value, ctx.rules)
+                    })
+                    .collect();
+                (name.clone(), hosts)
+            })
+            .collect();
         let mut charts: BTreeMap<&Utf8Path, (String, Span)> = BTreeMap::new();
         for (file, index) in files.iter().zip(&indexed) {
             if let Some(chart) = &index.chart {
@@ -320,6 +334,8 @@ struct Cluster<'a> {
     namespaces: BTreeSet<String>,
     /// ConfigMap name -> its `data` entries with the file they are in.
     config_maps: BTreeMap<String, Vec<(&'a SourceFile, YamlNode, YamlNode)>>,
+    /// ConfigMap name -> the hosts the OpenTelemetry Collector configs in it name, and where.
+    collectors: BTreeMap<String, Vec<(HostCandidate, Span)>>,
 }
 
 impl<'a> Cluster<'a> {
@@ -374,6 +390,7 @@ impl<'a> Cluster<'a> {
             names,
             namespaces,
             config_maps,
+            collectors: BTreeMap::new(),
         }
     }
 
@@ -626,9 +643,7 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, fac
                 *span,
             )),
             ValueSource::MapFiles { map } => {
-                for (map_file, _, map_value) in maps(map) {
-                    hosts.extend(collector_config_hosts(map_file, map_value, rules));
-                }
+                hosts.extend(cluster.collectors.get(map).into_iter().flatten().cloned());
             }
             ValueSource::MapAll { map } => {
                 for (map_file, map_key, map_value) in maps(map) {
