@@ -9,6 +9,7 @@ mod cli;
 mod cli_outputs;
 mod code_calls;
 mod code_sdks;
+mod config_shapes;
 mod demo;
 mod fixtures;
 mod graph;

@@ -7,11 +7,16 @@
 //! `awslogs` driver ships every log line, which carries personal data by default, to CloudWatch
 //! Logs in `awslogs-region`: a store of AWS in that region. `env_file` files are read by the env
 //! extractor, which knows which services reference them (see [`env_file_references`]).
+//!
+//! Values are interpolated as compose does before they are read ([`interpolate`]): variables come
+//! from the `.env` file beside the compose file, and a `${VAR:-default}` whose variable is not set
+//! there takes its default, so a vendor URL written as a default is a flow. A value compose would
+//! refuse without a variable (`${VAR:?error}`) is unknown and makes no flow.
 
 use super::kubernetes::{LOCATION_ANNOTATION, region_location};
-use super::urls::{HostClass, classify_host, hosts_in_value};
+use super::urls::{HostClass, classify_host};
 use super::yaml::{YamlNode, YamlValue, parse_document};
-use super::{ExtractContext, Extractor, Owners, PerFile};
+use super::{ExtractContext, Extractor, Owners};
 use crate::model::facts::{
     Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
@@ -30,30 +35,50 @@ pub fn is_compose_file(path: &Utf8Path) -> bool {
         && (name.ends_with(".yml") || name.ends_with(".yaml"))
 }
 
+/// True for the `.env` file compose reads for interpolation, and the examples of it a project
+/// commits instead (`.env.example`, `.env.template`: what it is meant to run with).
+fn is_interpolation_file(path: &Utf8Path) -> bool {
+    super::env::is_interpolation_env(path)
+}
+
 impl Extractor for ComposeExtractor {
     fn name(&self) -> &'static str {
         "compose"
     }
 
     fn claims(&self, path: &Utf8Path) -> bool {
-        is_compose_file(path)
+        is_compose_file(path) || is_interpolation_file(path)
     }
 
-    fn per_file(&self) -> Option<&dyn PerFile> {
-        Some(self)
-    }
-}
-
-impl PerFile for ComposeExtractor {
-    fn extract_file(
-        &self,
-        file: &SourceFile,
-        _packages: &super::owners::Packages,
-        ctx: &ExtractContext<'_>,
-    ) -> Facts {
+    /// Whole-set, not per file: a compose file's values depend on the `.env` beside it.
+    fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        // The real `.env` when committed; else its examples (placeholders left unset), first
+        // by path order.
+        let mut variables: BTreeMap<&Utf8Path, (bool, Variables)> = BTreeMap::new();
+        for file in files.iter().filter(|f| is_interpolation_file(&f.path)) {
+            let real = file.path.file_name() == Some(".env");
+            let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+            if variables
+                .get(directory)
+                .is_some_and(|(was_real, _)| *was_real || !real)
+            {
+                continue;
+            }
+            let entries = super::env::parse_entries(&file.text, false)
+                .into_iter()
+                .filter(|e| real || !super::env::is_placeholder(&e.value))
+                .map(|e| (e.key, e.value))
+                .collect();
+            variables.insert(directory, (real, entries));
+        }
+        let none = Variables::new();
         let mut facts = Facts::default();
-        if let Some(document) = parse_document(file, &mut facts) {
-            extract_compose(file, &document, ctx, &mut facts);
+        for file in files.iter().filter(|f| is_compose_file(&f.path)) {
+            let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+            let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
+            if let Some(document) = parse_document(file, &mut facts) {
+                extract_compose(file, &document, variables, ctx, &mut facts);
+            }
         }
         facts
     }
@@ -227,6 +252,7 @@ fn environment(service: &YamlNode) -> Vec<(String, String, &YamlNode)> {
 fn extract_compose(
     file: &SourceFile,
     document: &YamlNode,
+    variables: &Variables,
     ctx: &ExtractContext<'_>,
     facts: &mut Facts,
 ) {
@@ -241,7 +267,11 @@ fn extract_compose(
 
         let mut seen = BTreeSet::new();
         for (key, value, value_node) in environment(service.body) {
-            for candidate in hosts_in_value(&key, &value) {
+            // A value compose could not interpolate is unknown: no flow is guessed from it.
+            let Some(value) = interpolate(&value, variables) else {
+                continue;
+            };
+            for candidate in super::urls::candidates(ctx.rules.settings(), &key, &value) {
                 let span = value_node.span(file);
                 if seen.insert((span, candidate.host.clone()))
                     && let Some(flow) =
@@ -255,8 +285,9 @@ fn extract_compose(
         if let Some(logging) = service.body.get("logging")
             && logging.get("driver").and_then(YamlNode::as_str) == Some("awslogs")
             && let Some(region) = logging.path(&["options", "awslogs-region"])
-            && let Some(region_text) = region.as_str()
+            && let Some(region_text) = region.as_str().and_then(|r| interpolate(r, variables))
         {
+            let region_text = region_text.as_str();
             let span = region.span(file);
             let id = format!("cloudwatch-logs@{region_text}");
             let mut store = NodeFact::new(id.clone(), Origin::Compose);
@@ -284,6 +315,128 @@ fn extract_compose(
             facts.flows.push(flow);
         }
     }
+}
+
+/// How deep `${A:-${B:-...}}` defaults may nest before the value is given up as unknown.
+const MAX_INTERPOLATION_DEPTH: usize = 8;
+/// The longest interpolated value kept: a longer one is unknown (a hostile file may try to grow it).
+const MAX_INTERPOLATED_LEN: usize = 8 * 1024;
+
+/// Variables compose interpolates from: the project's `.env` (compose reads it beside the compose
+/// file). The process environment is the user's machine, not the repository, so it is not read.
+pub type Variables = BTreeMap<String, String>;
+
+/// Interpolates a compose value as `docker compose` does: `$$` is a literal `$`; `$VAR` and
+/// `${VAR}` take the variable (empty when unset); `${VAR:-default}` takes the default when the
+/// variable is unset or empty, `${VAR-default}` only when unset; `${VAR:?err}`/`${VAR?err}`
+/// fail without a value, which is `None` here (unknown, never guessed); `${VAR:+alt}`/`${VAR+alt}`
+/// take `alt` when set. Defaults nest. `None` also when the value is malformed or too deep.
+pub fn interpolate(value: &str, variables: &Variables) -> Option<String> {
+    interpolate_at(value, variables, 0)
+}
+
+fn interpolate_at(value: &str, variables: &Variables, depth: usize) -> Option<String> {
+    if depth > MAX_INTERPOLATION_DEPTH {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        let after = &rest[dollar + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(body_start) = after.strip_prefix('{') {
+            let close = matching_brace(body_start)?;
+            out.push_str(&expand(&body_start[..close], variables, depth)?);
+            rest = &body_start[close + 1..];
+        } else {
+            let name_len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if name_len == 0 {
+                out.push('$');
+            } else if let Some(found) = variables.get(&after[..name_len]) {
+                out.push_str(found);
+            }
+            rest = &after[name_len..];
+        }
+        if out.len() > MAX_INTERPOLATED_LEN {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    (out.len() <= MAX_INTERPOLATED_LEN).then_some(out)
+}
+
+/// The index of the `}` closing a `${`, counting nested `${...}`.
+fn matching_brace(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// One `${...}` body: a name and an optional modifier.
+fn expand(body: &str, variables: &Variables, depth: usize) -> Option<String> {
+    let name_len = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(body.len());
+    let (name, modifier) = body.split_at(name_len);
+    if name.is_empty() {
+        return None;
+    }
+    let set = variables.get(name);
+    let non_empty = set.filter(|v| !v.is_empty());
+    let nested = |text: &str| interpolate_at(text, variables, depth + 1);
+    if modifier.is_empty() {
+        return Some(set.cloned().unwrap_or_default());
+    }
+    if let Some(default) = modifier.strip_prefix(":-") {
+        return match non_empty {
+            Some(found) => Some(found.clone()),
+            None => nested(default),
+        };
+    }
+    if let Some(default) = modifier.strip_prefix('-') {
+        return match set {
+            Some(found) => Some(found.clone()),
+            None => nested(default),
+        };
+    }
+    if modifier.starts_with(":?") {
+        return non_empty.cloned();
+    }
+    if modifier.starts_with('?') {
+        return set.cloned();
+    }
+    if let Some(alternative) = modifier.strip_prefix(":+") {
+        return match non_empty {
+            Some(_) => nested(alternative),
+            None => Some(String::new()),
+        };
+    }
+    if let Some(alternative) = modifier.strip_prefix('+') {
+        return match set {
+            Some(_) => nested(alternative),
+            None => Some(String::new()),
+        };
+    }
+    // Any other modifier is not compose syntax: compose refuses the file, so the value is unknown.
+    None
 }
 
 /// A `borderline.dev/location` label, in map or `key=value` list form.
@@ -396,5 +549,95 @@ services:
                 Utf8PathBuf::from("deploy/config/api.env")
             )]
         );
+    }
+
+    #[test]
+    fn interpolation_as_compose_does_it() {
+        let variables: Variables = [
+            ("SET".to_string(), "https://eu.i.posthog.com".to_string()),
+            ("EMPTY".to_string(), String::new()),
+        ]
+        .into_iter()
+        .collect();
+        let run = |value: &str| interpolate(value, &variables);
+        assert_eq!(
+            run("${SET:-https://us.i.posthog.com}").as_deref(),
+            Some("https://eu.i.posthog.com")
+        );
+        assert_eq!(
+            run("${UNSET:-https://o1.ingest.sentry.io/1}").as_deref(),
+            Some("https://o1.ingest.sentry.io/1")
+        );
+        assert_eq!(run("${EMPTY:-d}").as_deref(), Some("d"));
+        assert_eq!(run("${EMPTY-d}").as_deref(), Some(""));
+        assert_eq!(run("${UNSET-d}").as_deref(), Some("d"));
+        assert_eq!(run("${UNSET:?set it}"), None);
+        assert_eq!(run("${EMPTY:?set it}"), None);
+        assert_eq!(run("${EMPTY?set it}").as_deref(), Some(""));
+        assert_eq!(
+            run("${UNSET:-${ALSO_UNSET:-https://${SET_HOST:-api.x.io}/v1}}").as_deref(),
+            Some("https://api.x.io/v1")
+        );
+        assert_eq!(
+            run("$$HOME and $SET/x").as_deref(),
+            Some("$HOME and https://eu.i.posthog.com/x")
+        );
+        assert_eq!(run("${SET:+alt}${UNSET:+no}").as_deref(), Some("alt"));
+        assert_eq!(run("${UNCLOSED:-x"), None);
+        assert_eq!(run("${:-x}"), None);
+        // Nesting beyond the budget is unknown, never a stack overflow.
+        let deep = format!("{}x{}", "${A:-".repeat(10_000), "}".repeat(10_000));
+        assert_eq!(run(&deep), None);
+    }
+
+    #[test]
+    fn compose_reads_the_env_file_beside_it_for_interpolation() {
+        let rules = RuleSet::builtin().unwrap();
+        let owners = Owners::default();
+        let ctx = ExtractContext {
+            rules: &rules,
+            owners: &owners,
+        };
+        let compose = SourceFile::new(
+            FileId(0),
+            "docker-compose.yml".into(),
+            Arc::from(
+                "services:\n  web:\n    environment:\n      SENTRY_DSN: ${SENTRY_DSN:-https://k@o1.ingest.sentry.io/1}\n      POSTHOG_HOST: ${POSTHOG_HOST:-https://us.i.posthog.com}\n      MIXPANEL_URL: ${MIXPANEL_URL:?required}\n",
+            ),
+        );
+        let env = SourceFile::new(
+            FileId(1),
+            ".env".into(),
+            Arc::from("POSTHOG_HOST=https://eu.i.posthog.com\n"),
+        );
+        let facts = ComposeExtractor.extract(&[&compose, &env], &ctx);
+        let hosts: Vec<String> = facts
+            .flows
+            .iter()
+            .filter_map(|f| match &f.to {
+                FlowTarget::Host { host, .. } => Some(host.clone()),
+                FlowTarget::Node(_) => None,
+            })
+            .collect();
+        assert_eq!(hosts, ["o1.ingest.sentry.io", "eu.i.posthog.com"]);
+
+        // Without a committed `.env`, its template stands in (placeholders stay unset).
+        let template = SourceFile::new(
+            FileId(1),
+            ".env.template".into(),
+            Arc::from(
+                "POSTHOG_HOST=https://eu.i.posthog.com\nSENTRY_DSN=https://<key>@o0.ingest.sentry.io/0\n",
+            ),
+        );
+        let facts = ComposeExtractor.extract(&[&compose, &template], &ctx);
+        let hosts: Vec<String> = facts
+            .flows
+            .iter()
+            .filter_map(|f| match &f.to {
+                FlowTarget::Host { host, .. } => Some(host.clone()),
+                FlowTarget::Node(_) => None,
+            })
+            .collect();
+        assert_eq!(hosts, ["o1.ingest.sentry.io", "eu.i.posthog.com"]);
     }
 }

@@ -7,6 +7,12 @@
 //! and container arguments are searched for endpoints: in-cluster names become flows between
 //! services, public names become host flows. Helm `values.yaml` files are walked whole: their
 //! URL-valued keys are host flows from the chart (named in the sibling `Chart.yaml`).
+//!
+//! Vendor site settings (`rules/settings.toml`) are read too: a Helm value such as
+//! `datadog.site`, and a vendor's own resource (a `DatadogAgent`, whose `spec.global.site` is
+//! absent means the documented default site) as a service node sending to that site. An
+//! OpenTelemetry Collector config held in a ConfigMap that a workload mounts as a volume is read
+//! for its exporters' endpoints and sites, reported at the ConfigMap value.
 
 use super::urls::{HostCandidate, HostClass, classify_host};
 use super::yaml::{YamlNode, endpoint_strings, parse_documents};
@@ -53,7 +59,7 @@ pub fn claims_path(path: &Utf8Path) -> bool {
     if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
         return false;
     }
-    if super::compose::is_compose_file(path) || super::env::is_app_config(path) {
+    if super::compose::is_compose_file(path) || super::env::is_named_app_config(path) {
         return false;
     }
     // Helm templates are Go templates, not YAML; CI and tool configs are not deployments.
@@ -97,7 +103,21 @@ impl Extractor for KubernetesExtractor {
         let mut indexed: Vec<FileIndex> =
             files.par_iter().map(|file| index_file(file, ctx)).collect();
         let mut facts = Facts::default();
-        let cluster = Cluster::collect(files, &mut indexed, &mut facts);
+        let mut cluster = Cluster::collect(files, &mut indexed, &mut facts);
+        // Each ConfigMap's Collector configs are parsed once, however many workloads mount it.
+        cluster.collectors = cluster
+            .config_maps
+            .iter()
+            .map(|(name, entries)| {
+                let hosts = entries
+                    .iter()
+                    .flat_map(|(map_file, _, value)| {
+                        collector_config_hosts(map_file, value, ctx.rules)
+                    })
+                    .collect();
+                (name.clone(), hosts)
+            })
+            .collect();
         let mut charts: BTreeMap<&Utf8Path, (String, Span)> = BTreeMap::new();
         for (file, index) in files.iter().zip(&indexed) {
             if let Some(chart) = &index.chart {
@@ -113,7 +133,7 @@ impl Extractor for KubernetesExtractor {
             for plan in std::mem::take(&mut index.plans) {
                 let id = plan.node.id.clone();
                 let mut own = Facts::default();
-                emit_workload(plan, &cluster, &mut own);
+                emit_workload(plan, &cluster, ctx.rules, &mut own);
                 workloads.push((id, file.path.as_path(), own));
             }
             let chart = charts
@@ -258,6 +278,11 @@ struct FileIndex {
 
 fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
     let mut index = FileIndex::default();
+    // A Rails config (`config/database.yml`) is ERB before it is YAML: never a manifest, and its
+    // template tags are no syntax error. The env extractor reads it.
+    if super::env::is_directory_app_config(&file.path) && file.text.contains("<%") {
+        return index;
+    }
     let Some(documents) = parse_documents(file, &mut index.errors) else {
         return index;
     };
@@ -280,6 +305,13 @@ fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
         .iter()
         .map(|workload| plan_workload(workload, ctx))
         .collect();
+    if !is_values_file(&file.path) && !is_chart_file(&file.path) {
+        for document in documents.iter().flat_map(expand_list) {
+            index
+                .plans
+                .extend(plan_vendor_resource(file, document, ctx));
+        }
+    }
     index.workloads = scanned
         .workloads
         .into_iter()
@@ -302,6 +334,8 @@ struct Cluster<'a> {
     namespaces: BTreeSet<String>,
     /// ConfigMap name -> its `data` entries with the file they are in.
     config_maps: BTreeMap<String, Vec<(&'a SourceFile, YamlNode, YamlNode)>>,
+    /// ConfigMap name -> the hosts the OpenTelemetry Collector configs in it name, and where.
+    collectors: BTreeMap<String, Vec<(HostCandidate, Span)>>,
 }
 
 impl<'a> Cluster<'a> {
@@ -356,6 +390,7 @@ impl<'a> Cluster<'a> {
             names,
             namespaces,
             config_maps,
+            collectors: BTreeMap::new(),
         }
     }
 
@@ -433,6 +468,10 @@ enum ValueSource {
     },
     /// Every key of a ConfigMap (`envFrom`).
     MapAll { map: String },
+    /// A vendor host a resource's site setting names (`rules/settings.toml`), and where.
+    Host { host: String, span: Span },
+    /// A ConfigMap mounted as a volume: an OpenTelemetry Collector config in it is read.
+    MapFiles { map: String },
 }
 
 fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadPlan {
@@ -511,13 +550,77 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
             }
         }
     }
+    for volume in workload
+        .pod_spec
+        .get("volumes")
+        .map(YamlNode::as_seq)
+        .unwrap_or_default()
+    {
+        if let Some(map) = volume
+            .path(&["configMap", "name"])
+            .and_then(YamlNode::as_str)
+        {
+            sources.push(ValueSource::MapFiles {
+                map: map.to_string(),
+            });
+        }
+    }
     WorkloadPlan { node, sources }
 }
 
-fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, facts: &mut Facts) {
+/// The hosts an OpenTelemetry Collector config held in a ConfigMap value names (a document with
+/// top-level `exporters`), all reported at the value: its exporters' endpoints and vendor sites.
+fn collector_config_hosts(
+    map_file: &SourceFile,
+    value: &YamlNode,
+    rules: &RuleSet,
+) -> Vec<(HostCandidate, Span)> {
+    let Some(text) = value.as_str().filter(|t| t.contains("exporters")) else {
+        return Vec::new();
+    };
+    let embedded = SourceFile::new(
+        map_file.id,
+        map_file.path.clone(),
+        std::sync::Arc::from(text),
+    );
+    // The embedded text is not the file's: its syntax errors are the Collector's to report.
+    let Some(document) = super::yaml::parse_document(&embedded, &mut Facts::default()) else {
+        return Vec::new();
+    };
+    if document.get("exporters").is_none() {
+        return Vec::new();
+    }
+    let span = value.span(map_file);
+    let mut found = Vec::new();
+    let settled = super::yaml::setting_hosts(&document, rules.settings(), &mut |host, _| {
+        found.push((
+            HostCandidate {
+                host,
+                from_url: true,
+                range: 0..0,
+            },
+            span,
+        ));
+    });
+    endpoint_strings(&document, rules, &mut |key, node| {
+        if settled.contains(&node.range.start) {
+            return;
+        }
+        let Some(text) = node.as_str().and_then(super::env::placeholder_defaults) else {
+            return;
+        };
+        for candidate in super::urls::candidates(rules.settings(), key, &text) {
+            found.push((candidate, span));
+        }
+    });
+    found
+}
+
+fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, facts: &mut Facts) {
     let id = plan.node.id.clone();
     facts.nodes.push(plan.node);
     let mut values: Vec<(&str, &str, Span)> = Vec::new();
+    let mut hosts: Vec<(HostCandidate, Span)> = Vec::new();
     for source in &plan.sources {
         let maps = |map: &str| cluster.config_maps.get(map).into_iter().flatten();
         match source {
@@ -531,6 +634,17 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, facts: &mut Facts) {
                     }
                 }
             }
+            ValueSource::Host { host, span } => hosts.push((
+                HostCandidate {
+                    host: host.clone(),
+                    from_url: true,
+                    range: 0..0,
+                },
+                *span,
+            )),
+            ValueSource::MapFiles { map } => {
+                hosts.extend(cluster.collectors.get(map).into_iter().flatten().cloned());
+            }
             ValueSource::MapAll { map } => {
                 for (map_file, map_key, map_value) in maps(map) {
                     if let Some(text) = map_value.as_str() {
@@ -542,18 +656,88 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, facts: &mut Facts) {
         }
     }
     let mut seen = BTreeSet::new();
-    for (key, text, span) in values {
-        for candidate in super::urls::candidates(key, text) {
-            if key.is_empty() && !candidate.from_url {
-                continue;
-            }
-            if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
-                && seen.insert((span, candidate.host.clone()))
-            {
-                facts.flows.push(flow);
-            }
+    let named = values.into_iter().flat_map(|(key, text, span)| {
+        super::urls::candidates(rules.settings(), key, text)
+            .into_iter()
+            .filter(move |candidate| !key.is_empty() || candidate.from_url)
+            .map(move |candidate| (candidate, span))
+    });
+    for (candidate, span) in hosts.into_iter().chain(named) {
+        if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
+            && seen.insert((span, candidate.host.clone()))
+        {
+            facts.flows.push(flow);
         }
     }
+}
+
+/// A vendor's own resource (a `DatadogAgent`) whose settings name the site it sends to
+/// (`rules/settings.toml`): a service node named after the resource, sending to the site's host;
+/// a setting absent from the resource takes the vendor's documented default, reported at `kind`.
+fn plan_vendor_resource(
+    file: &SourceFile,
+    document: &YamlNode,
+    ctx: &ExtractContext<'_>,
+) -> Option<WorkloadPlan> {
+    let api_version = document.get("apiVersion").and_then(YamlNode::as_str)?;
+    let kind_node = document.get("kind")?;
+    let kind = kind_node.as_str()?;
+    let settings = ctx.rules.settings().for_resource(api_version, kind);
+    if settings.is_empty() {
+        return None;
+    }
+    let name = document.path(&["metadata", "name"])?;
+    let mut id = ctx
+        .owners
+        .owner_of(&file.path)
+        .unwrap_or(name.as_str()?)
+        .to_string();
+    // A `DatadogAgent` is often named `datadog`, the vendor's own node id: the workload it
+    // deploys must stay a node of its own, so it takes its kind as a suffix.
+    if ctx.rules.vendors().any(|v| v.id == id) {
+        id = format!("{id}-{}", kind.to_ascii_lowercase());
+    }
+    let mut node = NodeFact::new(id, Origin::Kubernetes);
+    node.kind = Some(NodeKind::Service);
+    node.span = Some(name.span(file));
+    let mut sources = Vec::new();
+    for setting in settings {
+        let mut found = false;
+        for path in &setting.paths {
+            let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+            let Some(value) = path_ignoring_case(document, &keys) else {
+                continue;
+            };
+            found = true;
+            // A value the setting does not know (a template, a placeholder) is unknown: no host.
+            if let Some(host) = value.as_str().and_then(|text| setting.host_for(text)) {
+                sources.push(ValueSource::Host {
+                    host,
+                    span: value.span(file),
+                });
+            }
+        }
+        if !found && let Some(host) = setting.default_host() {
+            sources.push(ValueSource::Host {
+                host,
+                span: kind_node.span(file),
+            });
+        }
+    }
+    Some(WorkloadPlan { node, sources })
+}
+
+/// The node at a lower-case key path, matching keys case-insensitively.
+fn path_ignoring_case<'a>(document: &'a YamlNode, keys: &[&str]) -> Option<&'a YamlNode> {
+    let mut node = document;
+    for key in keys {
+        node = node
+            .entries()
+            .iter()
+            .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(key)))
+            .map(|(_, v)| v)?;
+    }
+    Some(node)
 }
 
 /// A flow from `from` for a host candidate, or `None` when the host is internal or a trap.
@@ -756,18 +940,27 @@ struct ValuesPlan {
     location: Option<LocatedAt>,
     /// (key, text, where) of every endpoint-like string value.
     endpoints: Vec<(String, String, Span)>,
+    /// Hosts that vendor site settings name (`datadog.site`), and where.
+    hosts: Vec<(String, Span)>,
 }
 
 fn plan_values(file: &SourceFile, document: &YamlNode, ctx: &ExtractContext<'_>) -> ValuesPlan {
     let mut endpoints = Vec::new();
+    let mut hosts = Vec::new();
+    let settled = super::yaml::setting_hosts(document, ctx.rules.settings(), &mut |host, value| {
+        hosts.push((host, value.span(file)));
+    });
     endpoint_strings(document, ctx.rules, &mut |key, value| {
-        if let Some(text) = value.as_str() {
+        if let Some(text) = value.as_str()
+            && !settled.contains(&value.range.start)
+        {
             endpoints.push((key.to_string(), text.to_string(), value.span(file)));
         }
     });
     ValuesPlan {
         location: values_location(file, document, ctx.rules),
         endpoints,
+        hosts,
     }
 }
 
@@ -794,13 +987,24 @@ fn emit_values(
     facts.nodes.push(node);
 
     let mut seen = BTreeSet::new();
-    for (key, text, span) in &plan.endpoints {
-        for candidate in super::urls::candidates(key, text) {
-            if let Some(flow) = flow_for(&id, &candidate, *span, cluster, Origin::Kubernetes)
-                && seen.insert((*span, candidate.host.clone()))
-            {
-                facts.flows.push(flow);
-            }
+    let settled = plan.hosts.iter().map(|(host, span)| {
+        let candidate = HostCandidate {
+            host: host.clone(),
+            from_url: true,
+            range: 0..0,
+        };
+        (candidate, *span)
+    });
+    let named = plan.endpoints.iter().flat_map(|(key, text, span)| {
+        super::urls::candidates(ctx.rules.settings(), key, text)
+            .into_iter()
+            .map(move |candidate| (candidate, *span))
+    });
+    for (candidate, span) in settled.chain(named) {
+        if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
+            && seen.insert((span, candidate.host.clone()))
+        {
+            facts.flows.push(flow);
         }
     }
 }
@@ -991,6 +1195,73 @@ spec:
                 provider: "aws".into(),
                 region: "eu-west-1".into()
             }
+        );
+    }
+
+    #[test]
+    fn vendor_resources_and_collector_configs_in_config_maps() {
+        let manifest = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: collector
+data:
+  relay.yaml: |
+    exporters:
+      datadog/us3:
+        api:
+          site: us3.datadoghq.com
+      otlphttp:
+        endpoint: ${env:OTLP_ENDPOINT:-https://otlp.eu01.nr-data.net}
+      debug: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: otel-collector
+spec:
+  template:
+    spec:
+      containers: [{name: otelcol, image: otel/opentelemetry-collector-contrib:0.111.0}]
+      volumes:
+        - name: config
+          configMap: {name: collector}
+---
+apiVersion: datadoghq.com/v2alpha1
+kind: DatadogAgent
+metadata:
+  name: datadog
+spec:
+  global:
+    clusterName: prod
+";
+        let (facts, sources) = run(&[("deploy/otel.yaml", manifest)]);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let mut flows: Vec<(String, String, u32)> = facts
+            .flows
+            .iter()
+            .map(|f| {
+                let to = match &f.to {
+                    FlowTarget::Host { host, .. } => host.clone(),
+                    FlowTarget::Node(n) => format!("node:{}", n.id),
+                };
+                let from = f.from.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+                (from, to, line(&sources, f.span))
+            })
+            .collect();
+        flows.sort();
+        assert_eq!(
+            flows,
+            [
+                // Named like the vendor, the agent keeps a node of its own; no site: the default.
+                (
+                    "datadog-datadogagent".into(),
+                    "api.datadoghq.com".into(),
+                    28
+                ),
+                // Reported where the block scalar holding the config starts.
+                ("otel-collector".into(), "api.us3.datadoghq.com".into(), 7),
+                ("otel-collector".into(), "otlp.eu01.nr-data.net".into(), 7),
+            ]
         );
     }
 }

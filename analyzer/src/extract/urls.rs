@@ -5,6 +5,7 @@
 //! data locations: container registries, documentation links, schema URLs, loopback and
 //! reserved example names. Those are dropped here so that every extractor stays quiet on them.
 
+use crate::rules::Settings;
 use std::ops::Range;
 
 /// A host named in a value, with the byte range of its URL (or bare host) inside the value.
@@ -240,30 +241,15 @@ pub fn public_host(written: &str) -> Option<String> {
     }
 }
 
-/// Vendor keys whose value is a site, not a host: `DD_SITE=datadoghq.eu` is the intake `api.datadoghq.eu`.
-pub fn site_host(key: &str, value: &str) -> Option<String> {
-    let key = key.to_ascii_uppercase();
-    let value = value
-        .trim()
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_ascii_lowercase();
-    if (key == "DD_SITE" || key.ends_with("_DD_SITE") || key == "DATADOG_SITE")
-        && !value.is_empty()
-        && !value.contains('$')
-    {
-        return Some(if value.starts_with("api.") {
-            value
-        } else {
-            format!("api.{value}")
-        });
-    }
-    None
+/// Vendor keys whose value is a site, not a host (`DD_SITE=datadoghq.eu` is the intake
+/// `api.datadoghq.eu`): which keys and what they mean is rule data (`rules/settings.toml`).
+pub fn site_host(settings: &Settings, key: &str, value: &str) -> Option<String> {
+    settings.env_host(key, value)
 }
 
 /// The hosts a key/value pair names: a vendor site key expanded to its intake host, else [`hosts_in_value`].
-pub fn candidates(key: &str, value: &str) -> Vec<HostCandidate> {
-    match site_host(key, value) {
+pub fn candidates(settings: &Settings, key: &str, value: &str) -> Vec<HostCandidate> {
+    match site_host(settings, key, value) {
         Some(host) => vec![HostCandidate {
             host,
             from_url: true,
@@ -439,15 +425,17 @@ mod tests {
 
     #[test]
     fn vendor_sites() {
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let site = |key: &str, value: &str| site_host(rules.settings(), key, value);
         assert_eq!(
-            site_host("DD_SITE", "datadoghq.eu").as_deref(),
+            site("DD_SITE", "datadoghq.eu").as_deref(),
             Some("api.datadoghq.eu")
         );
         assert_eq!(
-            site_host("DD_SITE", "us5.datadoghq.com").as_deref(),
+            site("DD_SITE", "us5.datadoghq.com").as_deref(),
             Some("api.us5.datadoghq.com")
         );
-        assert_eq!(site_host("SITE", "datadoghq.eu"), None);
+        assert_eq!(site("SITE", "datadoghq.eu"), None);
     }
 
     fn hosts(key: &str, value: &str) -> Vec<String> {

@@ -5,10 +5,11 @@
 //! budget: the scanned repository is untrusted and a YAML alias bomb must not exhaust memory.
 
 use crate::model::facts::Facts;
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, Settings};
 use crate::source::{SourceFile, Span};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 
@@ -295,6 +296,28 @@ pub fn endpoint_strings<'a>(
         }
     }
     inner(node, "", rules, visit);
+}
+
+/// Visits every string under a key path a vendor site setting names (`datadog.site`,
+/// `exporters.datadog/eu.api.site`: `rules/settings.toml`) with the host its value means, and
+/// returns the start offsets of every value under such a path, known or not, so that the generic
+/// endpoint walk does not read `datadoghq.eu` as a host of its own.
+pub fn setting_hosts<'a>(
+    node: &'a YamlNode,
+    settings: &Settings,
+    visit: &mut dyn FnMut(String, &'a YamlNode),
+) -> BTreeSet<usize> {
+    let mut settled = BTreeSet::new();
+    walk_strings(node, &mut |keys, value| {
+        let Some(setting) = settings.path_setting(keys) else {
+            return;
+        };
+        settled.insert(value.range.start);
+        if let Some(host) = value.as_str().and_then(|text| setting.host_for(text)) {
+            visit(host, value);
+        }
+    });
+    settled
 }
 
 /// A mapping whose keys are mostly cloud region ids (`us-east-1: ami-123`).

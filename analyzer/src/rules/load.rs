@@ -61,6 +61,10 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("stores.toml", include_str!("../../../rules/stores.toml")),
     ("modules.toml", include_str!("../../../rules/modules.toml")),
     ("sdks.toml", include_str!("../../../rules/sdks.toml")),
+    (
+        "settings.toml",
+        include_str!("../../../rules/settings.toml"),
+    ),
 ];
 
 /// Files an override directory may hold besides `regions/*.toml`; anything else is a mistake worth reporting.
@@ -75,6 +79,7 @@ pub const KNOWN_FILES: &[&str] = &[
     "stores.toml",
     "modules.toml",
     "sdks.toml",
+    "settings.toml",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +95,7 @@ enum FileKind {
     Stores,
     Modules,
     Sdks,
+    Settings,
 }
 
 fn kind_of(relative: &str) -> Option<FileKind> {
@@ -104,6 +110,7 @@ fn kind_of(relative: &str) -> Option<FileKind> {
         "stores.toml" => FileKind::Stores,
         "modules.toml" => FileKind::Modules,
         "sdks.toml" => FileKind::Sdks,
+        "settings.toml" => FileKind::Settings,
         other
             if other.starts_with("regions/")
                 && other.ends_with(".toml")
@@ -212,6 +219,7 @@ struct Layer {
     stores: Vec<Item<RawStore>>,
     modules: Vec<Item<RawModule>>,
     sdks: Vec<Item<super::sdks::RawSdk>>,
+    settings: Vec<Item<super::settings::RawSetting>>,
 }
 
 fn items<T>(file: usize, values: Vec<T>) -> impl Iterator<Item = Item<T>> {
@@ -314,6 +322,12 @@ impl Layer {
                 if let Some(parsed) = parse_toml::<super::sdks::SdksFile>(context, file) {
                     self.add_meta(context, file, parsed.meta, parsed.sdk.len());
                     self.sdks.extend(items(file, parsed.sdk));
+                }
+            }
+            FileKind::Settings => {
+                if let Some(parsed) = parse_toml::<super::settings::SettingsFile>(context, file) {
+                    self.add_meta(context, file, parsed.meta, parsed.setting.len());
+                    self.settings.extend(items(file, parsed.setting));
                 }
             }
             FileKind::Taxonomy => self.read_taxonomy(context, file),
@@ -533,6 +547,7 @@ fn merge_layers(base: Layer, over: Layer) -> Layer {
         stores: merge(base.stores, over.stores, |r| key_lower(&r.resource_type)),
         modules: merge(base.modules, over.modules, module_key),
         sdks: merge(base.sdks, over.sdks, super::sdks::key),
+        settings: merge(base.settings, over.settings, |r| key_lower(&r.id)),
     }
 }
 
@@ -1242,6 +1257,8 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
     let stores = super::catalogue::build_stores(context, &defaults, &provider_ids, layer.stores);
     let modules = super::catalogue::build_modules(context, &defaults, &provider_ids, layer.modules);
     let sdks = super::sdks::build(context, &defaults, &provider_ids, layer.sdks);
+    let vendor_ids: BTreeSet<String> = vendors.iter().map(|v| v.id.clone()).collect();
+    let settings = super::settings::build_settings(context, &defaults, &vendor_ids, layer.settings);
 
     RuleSet::from_parts(super::Parts {
         files,
@@ -1258,6 +1275,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         stores,
         modules,
         sdks,
+        settings,
     })
 }
 

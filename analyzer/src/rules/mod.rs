@@ -10,11 +10,13 @@ mod load;
 mod model;
 mod raw;
 pub mod sdks;
+mod settings;
 #[cfg(test)]
 mod tests;
 
 pub use load::KNOWN_FILES;
 pub use model::*;
+pub use settings::{ResourceKind, SettingValue, Settings, SiteSetting};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -54,6 +56,7 @@ pub(crate) struct Parts {
     pub stores: Vec<StoreType>,
     pub modules: Vec<RegistryModule>,
     pub sdks: Vec<sdks::Sdk>,
+    pub settings: Settings,
 }
 
 /// The rule data in force, validated and indexed.
@@ -86,6 +89,8 @@ pub struct RuleSet {
     module_index: BTreeMap<(String, String), usize>,
     /// Vendor SDKs and cloud clients (`rules/sdks.toml`), in id order.
     sdks: Vec<sdks::Sdk>,
+    /// Vendor site settings (`settings.toml`).
+    settings: Settings,
 }
 
 impl RuleSet {
@@ -173,7 +178,13 @@ impl RuleSet {
                 sdks
             },
             module_index,
+            settings: parts.settings,
         }
+    }
+
+    /// Vendor site settings: keys whose value names a vendor site, and the host it means.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// A jurisdiction by code or alias (`EL` -> `GR`), case-insensitive.
