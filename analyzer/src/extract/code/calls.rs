@@ -443,8 +443,46 @@ impl Scan<'_> {
                 let key_end = self.skip_space_back(end)?;
                 self.key_at(key_end).map(Key::Named)
             }
+            // A default after `||`, `??` or `or` (`env('X') || 'https://...'`): the name the
+            // whole expression is assigned to, if the statement is an assignment on this line.
+            b'|' | b'?' if end > 0 && code[end - 1] == code[end] => self.default_of(end - 1),
+            b'r' if end > 1 && &code[end - 1..=end] == b"or" && !is_ident(code[end - 2]) => {
+                self.default_of(end - 1)
+            }
             _ => None,
         }
+    }
+
+    /// The assignment a default operator at `operator` belongs to: the nearest single `=` before
+    /// it on the same line, with no `,` or `;` between (a default inside a call is not one).
+    fn default_of(&self, operator: usize) -> Option<Key> {
+        let line_start = self.code[..operator]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let mut depth = 0usize;
+        let mut i = operator;
+        while i > line_start {
+            i -= 1;
+            match self.code[i] {
+                b')' | b']' | b'}' => depth += 1,
+                b'(' | b'[' | b'{' => depth = depth.checked_sub(1)?,
+                b',' | b';' if depth == 0 => return None,
+                b'=' if depth == 0 => {
+                    let previous = i.checked_sub(1).map(|p| self.code[p]);
+                    let next = self.code.get(i + 1).copied();
+                    if matches!(previous, Some(b'=' | b'!' | b'<' | b'>'))
+                        || matches!(next, Some(b'=' | b'>'))
+                    {
+                        return None;
+                    }
+                    let at = if previous == Some(b':') { i - 1 } else { i };
+                    return self.assigned_name(at).map(Key::Assign);
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// The name assigned to by the `=` at `eq`: the identifier before a type annotation, else
@@ -955,6 +993,14 @@ fn is_wrapper(lang: Lang, name: &str, new: bool) -> bool {
     let receiver = segments.len().checked_sub(2).and_then(|i| segments.get(i));
     match *last {
         "format!" | "Sprintf" | "sprintf" | "urljoin" | "JoinPath" | "URI" | "Uri" => true,
+        // The default of an environment lookup (`os.getenv("API_URL", "https://...")`,
+        // `os.environ.get(..)`, `ENV.fetch(..)`, `process.env.X ?? ..` is an operator): the
+        // value goes where the lookup goes.
+        "getenv" | "Getenv" | "LookupEnv" => true,
+        "get" | "fetch" => {
+            receiver.is_some_and(|r| matches!(*r, "environ" | "ENV" | "env" | "Environment"))
+        }
+        "env" => lang == Lang::JavaScript || lang == Lang::Php,
         "URL" => lang != Lang::Java || !new,
         "create" | "parse" | "join" | "Parse" | "from_static" | "format" | "Format" => receiver
             .is_some_and(|r| {
@@ -1270,6 +1316,31 @@ mod tests {
         for (path, text) in cases {
             assert_eq!(hosts(path, text), ["api.razorpay.com"], "{path}: {text}");
         }
+    }
+
+    #[test]
+    fn defaults_of_environment_lookups_bind_their_name() {
+        assert_eq!(
+            hosts(
+                "svc/client.py",
+                "API = os.getenv(\"API_URL\", \"https://api.razorpay.com\")\nMAIL = os.environ.get(\"MAIL\") or \"https://api.mailgun.net\"\nrequests.post(API)\nrequests.post(MAIL)\n",
+            ),
+            ["api.razorpay.com", "api.mailgun.net"]
+        );
+        assert_eq!(
+            hosts(
+                "web/license.ts",
+                "const LICENSE = env('LICENSE_URL') || 'https://api.razorpay.com';\nconst X = a ?? 'https://api.mailgun.net';\nawait fetch(LICENSE);\nawait fetch(X);\nfoo(a || 'https://api.paytm.com');\n",
+            ),
+            ["api.razorpay.com", "api.mailgun.net"]
+        );
+        assert_eq!(
+            hosts(
+                "app/synth.rb",
+                "BASE = ENV.fetch('SYNTH_URL', 'https://api.razorpay.com')\nHTTParty.get(BASE)\n",
+            ),
+            ["api.razorpay.com"]
+        );
     }
 
     #[test]
