@@ -45,6 +45,8 @@ const LOOK_AHEAD: usize = 4096;
 /// Bound names per file, and uses of them examined per file.
 const MAX_BINDINGS: usize = 512;
 const MAX_USES: usize = 20_000;
+/// URL literals examined per file (a file of thousands is a data dump, not a client module).
+const MAX_URL_LITERALS: usize = 10_000;
 /// Wrappers passed outward through, at most.
 const MAX_WRAPPERS: usize = 4;
 
@@ -110,11 +112,16 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
     };
     let mut found = Vec::new();
     let mut bindings: BTreeMap<String, Bound> = BTreeMap::new();
+    let mut literals = 0;
     // Literals and templates, in file order: a binding is known to the literals after it.
     for string in &strings {
         let Some(host) = scan.literal_host(string, &bindings) else {
             continue;
         };
+        literals += 1;
+        if literals > MAX_URL_LITERALS {
+            break;
+        }
         let start = scan.literal_start(string.start);
         match scan.destination(start, 0) {
             Destination::Call { open, name_start } => {
@@ -144,7 +151,7 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
             let after = code.get(end).copied();
             if before.is_some_and(|b| is_ident(b) || b == b'$')
                 || after.is_some_and(is_ident)
-                || line_of(text, at) == line_of(text, bound.defined_at)
+                || same_line(text, at, bound.defined_at)
             {
                 continue;
             }
@@ -456,10 +463,11 @@ impl Scan<'_> {
     /// The assignment a default operator at `operator` belongs to: the nearest single `=` before
     /// it on the same line, with no `,` or `;` between (a default inside a call is not one).
     fn default_of(&self, operator: usize) -> Option<Key> {
-        let line_start = self.code[..operator]
+        let floor = operator.saturating_sub(LOOK_BACK);
+        let line_start = self.code[floor..operator]
             .iter()
             .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
+            .map_or(floor, |i| floor + i + 1);
         let mut depth = 0usize;
         let mut i = operator;
         while i > line_start {
@@ -488,10 +496,11 @@ impl Scan<'_> {
     /// The name assigned to by the `=` at `eq`: the identifier before a type annotation, else
     /// the last identifier (`static final String X`, `$x`, `self.base_url` → `base_url`).
     fn assigned_name(&self, eq: usize) -> Option<String> {
-        let line_start = self.code[..eq]
+        let floor = eq.saturating_sub(LOOK_BACK);
+        let line_start = self.code[floor..eq]
             .iter()
             .rposition(|b| matches!(b, b'\n' | b';' | b'{' | b'(' | b','))
-            .map_or(0, |i| i + 1);
+            .map_or(floor, |i| floor + i + 1);
         let left = &self.code[line_start..eq];
         // A single `:` (not `::`) starts a type annotation.
         let mut colon = None;
@@ -525,7 +534,9 @@ impl Scan<'_> {
     fn key_at(&self, end: usize) -> Option<String> {
         let byte = self.code[end];
         if matches!(byte, b'"' | b'\'') {
-            let string = self.strings.iter().find(|s| s.end == end)?;
+            // Strings are in file order: found by binary search, not by trying each.
+            let index = self.strings.partition_point(|s| s.end < end);
+            let string = self.strings.get(index).filter(|s| s.end == end)?;
             return self.text.get(string.clone()).map(str::to_string);
         }
         self.name_before(end + 1)
@@ -715,11 +726,9 @@ impl Scan<'_> {
             }
         };
         // String keys: `"email":`, `'email' =>`.
-        for string in self
-            .strings
-            .iter()
-            .filter(|s| s.start > open && s.end < close)
-        {
+        let first = self.strings.partition_point(|s| s.start <= open);
+        let inside = self.strings[first..].iter().take_while(|s| s.end < close);
+        for string in inside {
             let after = self.skip_space_forward(string.end + 1, close);
             let is_key = match after {
                 Some(i) => {
@@ -813,8 +822,11 @@ fn is_ident(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count()
+/// Whether two offsets are on one line; offsets further apart than [`LOOK_BACK`] count as on
+/// different lines, so that a file of one huge line is not searched again for every use.
+fn same_line(text: &str, a: usize, b: usize) -> bool {
+    let (low, high) = (a.min(b), a.max(b).min(text.len()));
+    high - low <= LOOK_BACK && memchr::memchr(b'\n', &text.as_bytes()[low..high]).is_none()
 }
 
 /// The bound name a template starts with: `{BASE}`, `${BASE}`, `#{BASE}`, `{$base}`, `$base`,
@@ -1352,6 +1364,24 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_huge_one_line_file_is_bounded() {
+        let call = "requests.get(\"https://api.razorpay.com/v1\", json={\"email\": e}); ";
+        let text = format!(
+            "BASE = \"https://api.mailgun.net\"; {}",
+            call.repeat(20_000)
+        ) + &"requests.post(BASE); ".repeat(20_000);
+        let sources = files(&[("svc/dump.py", &text)]);
+        let found = outbound_calls(&sources[0], Lang::Python);
+        assert!(
+            found.len() <= MAX_URL_LITERALS + MAX_USES,
+            "{}",
+            found.len()
+        );
+        assert!(found.iter().any(|call| call.host == "api.razorpay.com"));
+        assert!(found.iter().any(|call| call.host == "api.mailgun.net"));
     }
 
     #[test]
