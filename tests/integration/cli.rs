@@ -360,7 +360,7 @@ fn findings_on_inferred_flows_never_fail_the_gate_on_their_own() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["inferred"] == true && f["rule"] == "special-category-transfer")
+        .filter(|f| f["inferred"] == true && f["rule"] == "transfer-without-safeguard")
         .collect();
     assert!(!inferred.is_empty(), "{report}");
     assert!(

@@ -80,7 +80,24 @@ impl Packages {
                 .parent()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default();
+            let nameless = matches!(
+                PACKAGE_MANIFESTS.get(rank),
+                Some(
+                    &"Dockerfile"
+                        | &"build.gradle"
+                        | &"build.gradle.kts"
+                        | &"Gemfile"
+                        | &"requirements.txt"
+                        | &"setup.py"
+                        | &"setup.cfg"
+                )
+            );
+            // A manifest that should name its package and does not (a Cargo workspace root, a
+            // broken package.json) names nothing: the files fall back to the package above.
             let Some((id, range)) = package_name(name, &file.text).or_else(|| {
+                if !nameless {
+                    return None;
+                }
                 // A manifest that names nothing: the directory's own name, pointing at the
                 // manifest's first line.
                 let own = directory.rsplit('/').next().filter(|d| !d.is_empty())?;

@@ -538,7 +538,7 @@ mod tests {
             )]
         );
         assert_eq!(
-            parts("see \"https://[2001:db8::1]:8443/x\", or ${SCHEME}://${HOST}/")
+            parts("see \"https://[2001:db8::1]:8443/x\", or https://${HOST}/ or ${SCHEME}://x.com")
                 .into_iter()
                 .map(|p| p.1)
                 .collect::<Vec<_>>(),

@@ -45,6 +45,8 @@ const LOOK_AHEAD: usize = 4096;
 /// Bound names per file, and uses of them examined per file.
 const MAX_BINDINGS: usize = 512;
 const MAX_USES: usize = 20_000;
+/// URL literals examined per file (a file of thousands is a data dump, not a client module).
+const MAX_URL_LITERALS: usize = 10_000;
 /// Wrappers passed outward through, at most.
 const MAX_WRAPPERS: usize = 4;
 
@@ -110,11 +112,16 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
     };
     let mut found = Vec::new();
     let mut bindings: BTreeMap<String, Bound> = BTreeMap::new();
+    let mut literals = 0;
     // Literals and templates, in file order: a binding is known to the literals after it.
     for string in &strings {
         let Some(host) = scan.literal_host(string, &bindings) else {
             continue;
         };
+        literals += 1;
+        if literals > MAX_URL_LITERALS {
+            break;
+        }
         let start = scan.literal_start(string.start);
         match scan.destination(start, 0) {
             Destination::Call { open, name_start } => {
@@ -144,7 +151,7 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
             let after = code.get(end).copied();
             if before.is_some_and(|b| is_ident(b) || b == b'$')
                 || after.is_some_and(is_ident)
-                || line_of(text, at) == line_of(text, bound.defined_at)
+                || same_line(text, at, bound.defined_at)
             {
                 continue;
             }
@@ -443,17 +450,57 @@ impl Scan<'_> {
                 let key_end = self.skip_space_back(end)?;
                 self.key_at(key_end).map(Key::Named)
             }
+            // A default after `||`, `??` or `or` (`env('X') || 'https://...'`): the name the
+            // whole expression is assigned to, if the statement is an assignment on this line.
+            b'|' | b'?' if end > 0 && code[end - 1] == code[end] => self.default_of(end - 1),
+            b'r' if end > 1 && &code[end - 1..=end] == b"or" && !is_ident(code[end - 2]) => {
+                self.default_of(end - 1)
+            }
             _ => None,
         }
+    }
+
+    /// The assignment a default operator at `operator` belongs to: the nearest single `=` before
+    /// it on the same line, with no `,` or `;` between (a default inside a call is not one).
+    fn default_of(&self, operator: usize) -> Option<Key> {
+        let floor = operator.saturating_sub(LOOK_BACK);
+        let line_start = self.code[floor..operator]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(floor, |i| floor + i + 1);
+        let mut depth = 0usize;
+        let mut i = operator;
+        while i > line_start {
+            i -= 1;
+            match self.code[i] {
+                b')' | b']' | b'}' => depth += 1,
+                b'(' | b'[' | b'{' => depth = depth.checked_sub(1)?,
+                b',' | b';' if depth == 0 => return None,
+                b'=' if depth == 0 => {
+                    let previous = i.checked_sub(1).map(|p| self.code[p]);
+                    let next = self.code.get(i + 1).copied();
+                    if matches!(previous, Some(b'=' | b'!' | b'<' | b'>'))
+                        || matches!(next, Some(b'=' | b'>'))
+                    {
+                        return None;
+                    }
+                    let at = if previous == Some(b':') { i - 1 } else { i };
+                    return self.assigned_name(at).map(Key::Assign);
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// The name assigned to by the `=` at `eq`: the identifier before a type annotation, else
     /// the last identifier (`static final String X`, `$x`, `self.base_url` → `base_url`).
     fn assigned_name(&self, eq: usize) -> Option<String> {
-        let line_start = self.code[..eq]
+        let floor = eq.saturating_sub(LOOK_BACK);
+        let line_start = self.code[floor..eq]
             .iter()
             .rposition(|b| matches!(b, b'\n' | b';' | b'{' | b'(' | b','))
-            .map_or(0, |i| i + 1);
+            .map_or(floor, |i| floor + i + 1);
         let left = &self.code[line_start..eq];
         // A single `:` (not `::`) starts a type annotation.
         let mut colon = None;
@@ -487,7 +534,9 @@ impl Scan<'_> {
     fn key_at(&self, end: usize) -> Option<String> {
         let byte = self.code[end];
         if matches!(byte, b'"' | b'\'') {
-            let string = self.strings.iter().find(|s| s.end == end)?;
+            // Strings are in file order: found by binary search, not by trying each.
+            let index = self.strings.partition_point(|s| s.end < end);
+            let string = self.strings.get(index).filter(|s| s.end == end)?;
             return self.text.get(string.clone()).map(str::to_string);
         }
         self.name_before(end + 1)
@@ -677,11 +726,9 @@ impl Scan<'_> {
             }
         };
         // String keys: `"email":`, `'email' =>`.
-        for string in self
-            .strings
-            .iter()
-            .filter(|s| s.start > open && s.end < close)
-        {
+        let first = self.strings.partition_point(|s| s.start <= open);
+        let inside = self.strings[first..].iter().take_while(|s| s.end < close);
+        for string in inside {
             let after = self.skip_space_forward(string.end + 1, close);
             let is_key = match after {
                 Some(i) => {
@@ -775,8 +822,11 @@ fn is_ident(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count()
+/// Whether two offsets are on one line; offsets further apart than [`LOOK_BACK`] count as on
+/// different lines, so that a file of one huge line is not searched again for every use.
+fn same_line(text: &str, a: usize, b: usize) -> bool {
+    let (low, high) = (a.min(b), a.max(b).min(text.len()));
+    high - low <= LOOK_BACK && memchr::memchr(b'\n', &text.as_bytes()[low..high]).is_none()
 }
 
 /// The bound name a template starts with: `{BASE}`, `${BASE}`, `#{BASE}`, `{$base}`, `$base`,
@@ -955,6 +1005,14 @@ fn is_wrapper(lang: Lang, name: &str, new: bool) -> bool {
     let receiver = segments.len().checked_sub(2).and_then(|i| segments.get(i));
     match *last {
         "format!" | "Sprintf" | "sprintf" | "urljoin" | "JoinPath" | "URI" | "Uri" => true,
+        // The default of an environment lookup (`os.getenv("API_URL", "https://...")`,
+        // `os.environ.get(..)`, `ENV.fetch(..)`, `process.env.X ?? ..` is an operator): the
+        // value goes where the lookup goes.
+        "getenv" | "Getenv" | "LookupEnv" => true,
+        "get" | "fetch" => {
+            receiver.is_some_and(|r| matches!(*r, "environ" | "ENV" | "env" | "Environment"))
+        }
+        "env" => lang == Lang::JavaScript || lang == Lang::Php,
         "URL" => lang != Lang::Java || !new,
         "create" | "parse" | "join" | "Parse" | "from_static" | "format" | "Format" => receiver
             .is_some_and(|r| {
@@ -1273,6 +1331,31 @@ mod tests {
     }
 
     #[test]
+    fn defaults_of_environment_lookups_bind_their_name() {
+        assert_eq!(
+            hosts(
+                "svc/client.py",
+                "API = os.getenv(\"API_URL\", \"https://api.razorpay.com\")\nMAIL = os.environ.get(\"MAIL\") or \"https://api.mailgun.net\"\nrequests.post(API)\nrequests.post(MAIL)\n",
+            ),
+            ["api.razorpay.com", "api.mailgun.net"]
+        );
+        assert_eq!(
+            hosts(
+                "web/license.ts",
+                "const LICENSE = env('LICENSE_URL') || 'https://api.razorpay.com';\nconst X = a ?? 'https://api.mailgun.net';\nawait fetch(LICENSE);\nawait fetch(X);\nfoo(a || 'https://api.paytm.com');\n",
+            ),
+            ["api.razorpay.com", "api.mailgun.net"]
+        );
+        assert_eq!(
+            hosts(
+                "app/synth.rb",
+                "BASE = ENV.fetch('SYNTH_URL', 'https://api.razorpay.com')\nHTTParty.get(BASE)\n",
+            ),
+            ["api.razorpay.com"]
+        );
+    }
+
+    #[test]
     fn tables_docs_and_local_hosts_are_quiet() {
         assert!(
             hosts(
@@ -1281,6 +1364,24 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_huge_one_line_file_is_bounded() {
+        let call = "requests.get(\"https://api.razorpay.com/v1\", json={\"email\": e}); ";
+        let text = format!(
+            "BASE = \"https://api.mailgun.net\"; {}",
+            call.repeat(20_000)
+        ) + &"requests.post(BASE); ".repeat(20_000);
+        let sources = files(&[("svc/dump.py", &text)]);
+        let found = outbound_calls(&sources[0], Lang::Python);
+        assert!(
+            found.len() <= MAX_URL_LITERALS + MAX_USES,
+            "{}",
+            found.len()
+        );
+        assert!(found.iter().any(|call| call.host == "api.razorpay.com"));
+        assert!(found.iter().any(|call| call.host == "api.mailgun.net"));
     }
 
     #[test]
