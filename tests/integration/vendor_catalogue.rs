@@ -28,10 +28,7 @@ fn flow<'a>(report: &'a serde_json::Value, from: &str, to: &str) -> &'a serde_js
 
 #[test]
 fn vendor_hosts_in_configuration_are_placed_where_their_region_is() {
-    let report = scan_json(
-        &fixtures_dir().join("vendors-support-desk"),
-        FIXTURE_DATE,
-    );
+    let report = scan_json(&fixtures_dir().join("vendors-support-desk"), FIXTURE_DATE);
     for (id, countries) in [
         ("intercom-ie", "IE"),
         ("intercom-au", "AU"),
@@ -48,10 +45,7 @@ fn vendor_hosts_in_configuration_are_placed_where_their_region_is() {
     assert_eq!(flow(&report, "helpdesk", "sendgrid")["transfer"], "lawful");
     // The audit's false negative: Twilio AU1 was judged as US + DPF.
     let twilio = findings(&report, "transfer-without-safeguard");
-    assert!(
-        twilio.iter().any(|f| f["to"] == "twilio-au"),
-        "{twilio:?}"
-    );
+    assert!(twilio.iter().any(|f| f["to"] == "twilio-au"), "{twilio:?}");
 }
 
 #[test]

@@ -439,10 +439,7 @@ fn adequacy_for(
     }
     let in_force: Vec<_> = decisions.iter().filter(|d| d.in_force_on(date)).collect();
     if in_force.is_empty() {
-        return match decisions
-            .iter()
-            .find(|d| d.expired_on(date))
-        {
+        return match decisions.iter().find(|d| d.expired_on(date)) {
             Some(expired) => AdequacyStatus::Expired {
                 decision: expired.instrument.clone(),
                 expired: expired.expires.map(|e| e.to_string()).unwrap_or_default(),

@@ -143,7 +143,10 @@ pub fn unverified_vendor_facts(
     let vendor = found.vendor;
     let mut facts = Vec::new();
     let (confidence, what) = match found.endpoint {
-        Some(endpoint) => (endpoint.confidence, format!("its endpoint `{}`", endpoint.host)),
+        Some(endpoint) => (
+            endpoint.confidence,
+            format!("its endpoint `{}`", endpoint.host),
+        ),
         None => (vendor.confidence, "its country".to_string()),
     };
     if !confidence.is_verified() {
@@ -640,8 +643,16 @@ mod tests {
             ("browser-intake-datadoghq.com", "datadog", country("US")),
             ("browser-intake-datadoghq.eu", "datadog-de", country("DE")),
             ("browser-intake-us5-datadoghq.com", "datadog", country("US")),
-            ("browser-intake-ap1-datadoghq.com", "datadog-jp", country("JP")),
-            ("browser-intake-ap2-datadoghq.com", "datadog-au", country("AU")),
+            (
+                "browser-intake-ap1-datadoghq.com",
+                "datadog-jp",
+                country("JP"),
+            ),
+            (
+                "browser-intake-ap2-datadoghq.com",
+                "datadog-au",
+                country("AU"),
+            ),
             ("api-iam.eu.intercom.io", "intercom-ie", country("IE")),
             ("app.eu.intercom.com", "intercom-ie", country("IE")),
             ("api-iam.au.intercom.io", "intercom-au", country("AU")),
@@ -659,9 +670,17 @@ mod tests {
             ("api.honeycomb.io", "honeycomb", country("US")),
             ("api.eu1.honeycomb.io", "honeycomb-eu", eu()),
             ("logs-prod-eu-west-0.grafana.net", "grafana-cloud-eu", eu()),
-            ("prometheus-prod-13-prod-us-east-0.grafana.net", "grafana-cloud", country("US")),
+            (
+                "prometheus-prod-13-prod-us-east-0.grafana.net",
+                "grafana-cloud",
+                country("US"),
+            ),
             ("listener-uk.logz.io", "logzio-gb", country("GB")),
-            ("ingest.eu0.signalfx.com", "splunk-observability-ie", country("IE")),
+            (
+                "ingest.eu0.signalfx.com",
+                "splunk-observability-ie",
+                country("IE"),
+            ),
             ("api-in.mixpanel.com", "mixpanel-in", country("IN")),
             ("api2.amplitude.com", "amplitude", country("US")),
             ("us.i.posthog.com", "posthog", country("US")),
@@ -676,15 +695,35 @@ mod tests {
             ("acme.okta.com", "okta", country("US")),
             ("api.openai.com", "openai", country("US")),
             ("api.anthropic.com", "anthropic", country("US")),
-            ("generativelanguage.googleapis.com", "google-gemini", country("US")),
+            (
+                "generativelanguage.googleapis.com",
+                "google-gemini",
+                country("US"),
+            ),
             ("api.mistral.ai", "mistral", country("FR")),
             ("api.cohere.com", "cohere", country("CA")),
             ("api-free.deepl.com", "deepl", country("DE")),
             ("api-inference.huggingface.co", "huggingface", country("US")),
-            ("xy12345.eu-central-1.snowflakecomputing.com", "snowflake-de", country("DE")),
-            ("xy12345.west-europe.azure.snowflakecomputing.com", "snowflake-nl", country("NL")),
-            ("ep-cool-1.eu-central-1.aws.neon.tech", "neon-de", country("DE")),
-            ("aws-0-eu-central-1.pooler.supabase.com", "supabase-de", country("DE")),
+            (
+                "xy12345.eu-central-1.snowflakecomputing.com",
+                "snowflake-de",
+                country("DE"),
+            ),
+            (
+                "xy12345.west-europe.azure.snowflakecomputing.com",
+                "snowflake-nl",
+                country("NL"),
+            ),
+            (
+                "ep-cool-1.eu-central-1.aws.neon.tech",
+                "neon-de",
+                country("DE"),
+            ),
+            (
+                "aws-0-eu-central-1.pooler.supabase.com",
+                "supabase-de",
+                country("DE"),
+            ),
             ("abc123-dsn.algolia.net", "algolia", country("US")),
             ("api.eu.mailgun.net", "mailgun-de", country("DE")),
             ("api.mailgun.net", "mailgun", country("US")),
@@ -699,7 +738,11 @@ mod tests {
             ("mandrillapp.com", "mailchimp", country("US")),
             ("hooks.slack.com", "slack", country("US")),
             ("discord.com", "discord", country("US")),
-            ("fcm.googleapis.com", "firebase-cloud-messaging", country("US")),
+            (
+                "fcm.googleapis.com",
+                "firebase-cloud-messaging",
+                country("US"),
+            ),
             ("api.pwnedpasswords.com", "haveibeenpwned", country("AU")),
             ("haveibeenpwned.com", "haveibeenpwned", country("AU")),
             ("push.bitwarden.com", "bitwarden", country("US")),
@@ -707,7 +750,11 @@ mod tests {
             ("push.bitwarden.eu", "bitwarden-eu", eu()),
             ("push.mattermost.com", "mattermost", country("US")),
             ("hpns-de.mattermost.com", "mattermost-de", country("DE")),
-            ("push-notifications.nextcloud.com", "nextcloud", country("DE")),
+            (
+                "push-notifications.nextcloud.com",
+                "nextcloud",
+                country("DE"),
+            ),
             ("gateway.rocket.chat", "rocketchat", country("US")),
             ("abc.ui.nabu.casa", "nabu-casa", country("US")),
             ("script.hotjar.com", "hotjar", country("IE")),
@@ -779,18 +826,26 @@ mod tests {
             }
         };
         // Confirmed (C) placement: nothing to say.
-        assert!(unverified_vendor_facts(&node("api.dublin.ie1.twilio.com"), &rules, true).is_empty());
+        assert!(
+            unverified_vendor_facts(&node("api.dublin.ie1.twilio.com"), &rules, true).is_empty()
+        );
         // Background knowledge (K): the verdict says it relies on it.
         let facts = unverified_vendor_facts(&node("api.mistral.ai"), &rules, false);
         assert_eq!(facts.len(), 1, "{facts:?}");
-        assert!(facts[0].contains("`mistral`") && facts[0].contains("confidence K"), "{facts:?}");
+        assert!(
+            facts[0].contains("`mistral`") && facts[0].contains("confidence K"),
+            "{facts:?}"
+        );
         // A confirmed vendor with its confirmed certification: nothing to say.
         let facts = unverified_vendor_facts(&node("api.segment.io"), &rules, true);
         assert!(facts.is_empty(), "{facts:?}");
         // An endpoint tagged more weakly than its vendor speaks for itself.
         let facts = unverified_vendor_facts(&node("rest.fra-01.braze.eu"), &rules, false);
         assert_eq!(facts.len(), 1, "{facts:?}");
-        assert!(facts[0].contains("endpoint `*.fra-01.braze.eu`"), "{facts:?}");
+        assert!(
+            facts[0].contains("endpoint `*.fra-01.braze.eu`"),
+            "{facts:?}"
+        );
     }
 
     #[test]

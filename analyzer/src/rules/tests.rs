@@ -134,6 +134,11 @@ fn mechanisms_and_derogations() {
     assert!(old.valid_on(date("2022-12-27"), Some(date("2020-01-01"))));
     assert!(!scc.version("2021/915").unwrap().transfer_tool);
     assert!(rules.mechanism("bcr").unwrap().requires_tia);
+    // Every Art. 46 tool needs the exporter's assessment of the third country's law (Schrems II;
+    // EDPB Guidelines 04/2021 for codes, 07/2022 for certifications).
+    for tool in ["code-of-conduct", "certification", "ad-hoc-clauses"] {
+        assert!(rules.mechanism(tool).unwrap().requires_tia, "{tool}");
+    }
     assert!(
         rules
             .mechanism("ad-hoc-clauses")
@@ -636,11 +641,12 @@ fn the_vendor_index_agrees_with_a_full_comparison() {
     let brute = |host: &str| -> Option<(String, Option<String>)> {
         let mut best: Option<((usize, bool, bool), (String, Option<String>))> = None;
         for vendor in rules.vendors() {
-            let patterns = vendor
-                .domains
-                .iter()
-                .map(|d| (d.as_str(), None))
-                .chain(vendor.endpoints.iter().map(|e| (e.host.as_str(), Some(e.host.clone()))));
+            let patterns = vendor.domains.iter().map(|d| (d.as_str(), None)).chain(
+                vendor
+                    .endpoints
+                    .iter()
+                    .map(|e| (e.host.as_str(), Some(e.host.clone()))),
+            );
             for (pattern, endpoint) in patterns {
                 let matched = match pattern.strip_prefix('*') {
                     Some(suffix) => (host.len() > suffix.len() && host.ends_with(suffix))
@@ -659,7 +665,11 @@ fn the_vendor_index_agrees_with_a_full_comparison() {
     };
     let mut hosts = Vec::new();
     for vendor in rules.vendors() {
-        for pattern in vendor.domains.iter().chain(vendor.endpoints.iter().map(|e| &e.host)) {
+        for pattern in vendor
+            .domains
+            .iter()
+            .chain(vendor.endpoints.iter().map(|e| &e.host))
+        {
             let literal = pattern.trim_start_matches('*');
             for prefix in ["", "a", "x.", "eu.", "api-eu."] {
                 hosts.push(format!("{prefix}{literal}"));

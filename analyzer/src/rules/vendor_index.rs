@@ -143,8 +143,14 @@ mod tests {
         assert_eq!(last_two_labels("o1.ingest.de.sentry.io"), "sentry.io");
         assert_eq!(last_two_labels("sentry.io"), "sentry.io");
         assert_eq!(last_two_labels("localhost"), "localhost");
-        assert_eq!(pattern_key("*.ingest.de.sentry.io").as_deref(), Some("sentry.io"));
-        assert_eq!(pattern_key("*-eu.pusher.com").as_deref(), Some("pusher.com"));
+        assert_eq!(
+            pattern_key("*.ingest.de.sentry.io").as_deref(),
+            Some("sentry.io")
+        );
+        assert_eq!(
+            pattern_key("*-eu.pusher.com").as_deref(),
+            Some("pusher.com")
+        );
         assert_eq!(pattern_key("sentry.io").as_deref(), Some("sentry.io"));
         // A partial label or a single label leaves the group open.
         assert_eq!(pattern_key("*-datadoghq.com"), None);
