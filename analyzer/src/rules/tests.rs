@@ -638,8 +638,10 @@ fn bad_catalogue_records_are_errors_at_their_position() {
 #[test]
 fn the_vendor_index_agrees_with_a_full_comparison() {
     let rules = rules();
-    let brute = |host: &str| -> Option<(String, Option<String>)> {
-        let mut best: Option<((usize, bool, bool), (String, Option<String>))> = None;
+    // (vendor id, endpoint host) of a match.
+    type Found = (String, Option<String>);
+    let brute = |host: &str| -> Option<Found> {
+        let mut best: Option<((usize, bool, bool), Found)> = None;
         for vendor in rules.vendors() {
             let patterns = vendor.domains.iter().map(|d| (d.as_str(), None)).chain(
                 vendor
