@@ -32,3 +32,4 @@ mod terraform_files;
 mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
+mod vendor_catalogue;

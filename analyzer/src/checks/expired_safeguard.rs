@@ -7,6 +7,8 @@
 //! for contracts signed before 27 September 2021, and only until 27 December 2022); an adequacy
 //! decision past its expiry (the UK decision runs until 27 December 2031); or a waiver in
 //! `borderline.toml` whose `expires` date has passed (the finding it waived is reported again).
+//! Every end date is the last day something still applies ("shall expire on"): on the date itself
+//! the decision, safeguard or waiver is in force, from the next day it is reported here.
 //!
 //! ## Why it matters
 //! A safeguard protects a transfer only while it is in force. Old SCCs stopped being appropriate

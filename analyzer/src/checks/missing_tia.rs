@@ -1,9 +1,11 @@
 //! # missing-tia
 //!
 //! ## What it flags
-//! A transfer that relies on standard contractual clauses or binding corporate rules and names no
-//! transfer impact assessment (`tia = "..."` on the safeguard), while the policy requires one
-//! (`require_tia = true`, the default).
+//! A transfer that relies on an Art. 46 tool (standard contractual clauses, binding corporate
+//! rules, ad hoc clauses, an approved code of conduct or certification: every mechanism with
+//! `requires_tia` in `rules/mechanisms.toml`) and names no transfer impact assessment
+//! (`tia = "..."` on the safeguard), while the policy requires one (`require_tia = true`, the
+//! default).
 //!
 //! ## Why it matters
 //! After Schrems II (C-311/18) an Art. 46 tool is only as good as the exporter's assessment of the
@@ -20,7 +22,9 @@
 //! `tia = "docs/tia/vendor.md"`.
 //!
 //! ## References
-//! CJEU C-311/18 (Schrems II); SCC 2021/914 Clause 14; EDPB Recommendations 01/2020.
+//! CJEU C-311/18 (Schrems II); SCC 2021/914 Clause 14; EDPB Recommendations 01/2020; EDPB
+//! Guidelines 04/2021 (codes of conduct as transfer tools) and 07/2022 (certification as a
+//! transfer tool).
 
 use super::{describe, transfer_finding};
 use crate::evaluate::transfer::{Context, Verdict};

@@ -442,10 +442,7 @@ fn adequacy_for(
     }
     let in_force: Vec<_> = decisions.iter().filter(|d| d.in_force_on(date)).collect();
     if in_force.is_empty() {
-        return match decisions
-            .iter()
-            .find(|d| d.expires.is_some_and(|e| e < date))
-        {
+        return match decisions.iter().find(|d| d.expired_on(date)) {
             Some(expired) => AdequacyStatus::Expired {
                 decision: expired.instrument.clone(),
                 expired: expired.expires.map(|e| e.to_string()).unwrap_or_default(),
@@ -498,6 +495,23 @@ fn adequacy_for(
 }
 
 fn assess(transfer: &mut Transfer, recipient: &Node, policy: &Policy, rules: &RuleSet, date: Date) {
+    assess_basis(transfer, recipient, policy, rules, date);
+    // Where the vendor catalogue places a recipient decides the verdict: say when that is unverified.
+    let adequate = matches!(transfer.verdict, Verdict::Adequate { .. });
+    transfer
+        .assumptions
+        .extend(crate::model::endpoint::unverified_vendor_facts(
+            recipient, rules, adequate,
+        ));
+}
+
+fn assess_basis(
+    transfer: &mut Transfer,
+    recipient: &Node,
+    policy: &Policy,
+    rules: &RuleSet,
+    date: Date,
+) {
     let statuses: Vec<(String, AdequacyStatus)> = transfer
         .third_countries
         .iter()

@@ -53,8 +53,12 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
     }
     if let Some(found) = rules.vendor_for_host(&host) {
         let vendor = found.vendor;
-        let residency_bloc =
-            found.endpoint.is_some() && found.countries.is_empty() && names_eu_region(&host);
+        // Only the part of the host the endpoint names is read for a region: the part a wildcard
+        // matched is the customer's own name (`contoso-eu.openai.azure.com`), not a region.
+        let residency_bloc = found.countries.is_empty()
+            && found
+                .endpoint
+                .is_some_and(|e| names_eu_region(e.host.trim_start_matches('*')));
         let countries = if found.countries.is_empty() && found.endpoint.is_none() {
             vec![vendor.country.clone()]
         } else {
@@ -115,6 +119,57 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
         return HostResolution::New(Box::new(node));
     }
     HostResolution::Unknown
+}
+
+/// The facts about a vendor node that come from rule data tagged unverified (`K` or `U`), each
+/// as a sentence for the verdicts that rely on them: where the catalogue places the node (the
+/// vendor's country, or its endpoint's), and, when `relies_on_certification`, the certifications
+/// it lists for the vendor. Empty for nodes that do not come from the catalogue.
+pub fn unverified_vendor_facts(
+    node: &Node,
+    rules: &RuleSet,
+    relies_on_certification: bool,
+) -> Vec<String> {
+    if node.kind != NodeKind::Vendor || !node.origins.contains(&Origin::RuleData) {
+        return Vec::new();
+    }
+    let Some((host, found)) = node
+        .domains
+        .iter()
+        .find_map(|host| rules.vendor_for_host(host).map(|found| (host, found)))
+    else {
+        return Vec::new();
+    };
+    let vendor = found.vendor;
+    let mut facts = Vec::new();
+    let (confidence, what) = match found.endpoint {
+        Some(endpoint) => (
+            endpoint.confidence,
+            format!("its endpoint `{}`", endpoint.host),
+        ),
+        None => (vendor.confidence, "its country".to_string()),
+    };
+    if !confidence.is_verified() {
+        facts.push(format!(
+            "`{}` (`{host}`) is placed by unverified rule data: rules/vendors.toml `{}`, {what}, confidence {}",
+            node.id,
+            vendor.id,
+            confidence.as_str()
+        ));
+    }
+    if relies_on_certification
+        && !vendor.certifications.is_empty()
+        && !vendor.certifications_confidence.is_verified()
+    {
+        facts.push(format!(
+            "`{}` holds `{}` according to unverified rule data (rules/vendors.toml `{}`, confidence {})",
+            node.id,
+            vendor.certifications.join("`, `"),
+            vendor.id,
+            vendor.certifications_confidence.as_str()
+        ));
+    }
+    facts
 }
 
 /// True when a host names an EU residency region in one of its labels (`eu`, `eu01`, `eu1`, `europe`).
@@ -575,6 +630,222 @@ mod tests {
             );
             assert_eq!(found.map(|(_, l)| l), Some(location), "{host}");
         }
+    }
+
+    /// Hosts as real services write them, with the node each becomes and where it is placed:
+    /// the audit's misclassified hosts (Datadog browser intake, Intercom EU/AU, Twilio AU1,
+    /// Segment EU HTTP API) first, then one or more per catalogued family.
+    #[test]
+    fn catalogue_places_hosts_of_real_services() {
+        let country = |c: &str| Location::Country(c.into());
+        let eu = || Location::Bloc("EU".into());
+        let cases: Vec<(&str, &str, Location)> = vec![
+            ("browser-intake-datadoghq.com", "datadog", country("US")),
+            ("browser-intake-datadoghq.eu", "datadog-de", country("DE")),
+            ("browser-intake-us5-datadoghq.com", "datadog", country("US")),
+            (
+                "browser-intake-ap1-datadoghq.com",
+                "datadog-jp",
+                country("JP"),
+            ),
+            (
+                "browser-intake-ap2-datadoghq.com",
+                "datadog-au",
+                country("AU"),
+            ),
+            ("api-iam.eu.intercom.io", "intercom-ie", country("IE")),
+            ("app.eu.intercom.com", "intercom-ie", country("IE")),
+            ("api-iam.au.intercom.io", "intercom-au", country("AU")),
+            ("api.intercom.io", "intercom", country("US")),
+            ("api.sydney.au1.twilio.com", "twilio-au", country("AU")),
+            ("api.dublin.ie1.twilio.com", "twilio-ie", country("IE")),
+            ("api.twilio.com", "twilio", country("US")),
+            ("eu1.api.segmentapis.com", "segment-ie", country("IE")),
+            ("api.segment.io", "segment", country("US")),
+            ("api.sendgrid.com", "sendgrid", country("US")),
+            ("api.eu.sendgrid.com", "sendgrid-eu", eu()),
+            ("js.sentry-cdn.com", "sentry", country("US")),
+            ("js-de.sentry-cdn.com", "sentry-de", country("DE")),
+            ("log-api.newrelic.com", "newrelic", country("US")),
+            ("api.honeycomb.io", "honeycomb", country("US")),
+            ("api.eu1.honeycomb.io", "honeycomb-eu", eu()),
+            ("logs-prod-eu-west-0.grafana.net", "grafana-cloud-eu", eu()),
+            (
+                "prometheus-prod-13-prod-us-east-0.grafana.net",
+                "grafana-cloud",
+                country("US"),
+            ),
+            ("listener-uk.logz.io", "logzio-gb", country("GB")),
+            (
+                "ingest.eu0.signalfx.com",
+                "splunk-observability-ie",
+                country("IE"),
+            ),
+            ("api-in.mixpanel.com", "mixpanel-in", country("IN")),
+            ("api2.amplitude.com", "amplitude", country("US")),
+            ("us.i.posthog.com", "posthog", country("US")),
+            ("eu.i.posthog.com", "posthog-de", country("DE")),
+            ("plausible.io", "plausible", country("DE")),
+            ("acme.matomo.cloud", "matomo-cloud", country("DE")),
+            ("acme.eu.auth0.com", "auth0-eu", eu()),
+            ("acme.au.auth0.com", "auth0-au", country("AU")),
+            ("acme.jp.auth0.com", "auth0-jp", country("JP")),
+            ("acme.us.auth0.com", "auth0", country("US")),
+            ("acme.okta-emea.com", "okta-eu", eu()),
+            ("acme.okta.com", "okta", country("US")),
+            ("api.openai.com", "openai", country("US")),
+            ("api.anthropic.com", "anthropic", country("US")),
+            (
+                "generativelanguage.googleapis.com",
+                "google-gemini",
+                country("US"),
+            ),
+            ("api.mistral.ai", "mistral", country("FR")),
+            ("api.cohere.com", "cohere", country("CA")),
+            ("api-free.deepl.com", "deepl", country("DE")),
+            ("api-inference.huggingface.co", "huggingface", country("US")),
+            (
+                "xy12345.eu-central-1.snowflakecomputing.com",
+                "snowflake-de",
+                country("DE"),
+            ),
+            (
+                "xy12345.west-europe.azure.snowflakecomputing.com",
+                "snowflake-nl",
+                country("NL"),
+            ),
+            (
+                "ep-cool-1.eu-central-1.aws.neon.tech",
+                "neon-de",
+                country("DE"),
+            ),
+            (
+                "aws-0-eu-central-1.pooler.supabase.com",
+                "supabase-de",
+                country("DE"),
+            ),
+            ("abc123-dsn.algolia.net", "algolia", country("US")),
+            ("api.eu.mailgun.net", "mailgun-de", country("DE")),
+            ("api.mailgun.net", "mailgun", country("US")),
+            ("m.stripe.network", "stripe", country("US")),
+            ("checkout-test.adyen.com", "adyen", country("NL")),
+            ("api.mollie.com", "mollie", country("NL")),
+            ("api.klarna.com", "klarna", country("SE")),
+            ("api.braintreegateway.com", "braintree", country("US")),
+            ("api.razorpay.com", "razorpay", country("IN")),
+            ("api.paystack.co", "paystack", country("NG")),
+            ("api.brevo.com", "brevo", country("FR")),
+            ("mandrillapp.com", "mailchimp", country("US")),
+            ("hooks.slack.com", "slack", country("US")),
+            ("discord.com", "discord", country("US")),
+            (
+                "fcm.googleapis.com",
+                "firebase-cloud-messaging",
+                country("US"),
+            ),
+            ("api.pwnedpasswords.com", "haveibeenpwned", country("AU")),
+            ("haveibeenpwned.com", "haveibeenpwned", country("AU")),
+            ("push.bitwarden.com", "bitwarden", country("US")),
+            ("identity.bitwarden.com", "bitwarden", country("US")),
+            ("push.bitwarden.eu", "bitwarden-eu", eu()),
+            ("push.mattermost.com", "mattermost", country("US")),
+            ("hpns-de.mattermost.com", "mattermost-de", country("DE")),
+            (
+                "push-notifications.nextcloud.com",
+                "nextcloud",
+                country("DE"),
+            ),
+            ("gateway.rocket.chat", "rocketchat", country("US")),
+            ("abc.ui.nabu.casa", "nabu-casa", country("US")),
+            ("script.hotjar.com", "hotjar", country("IE")),
+        ];
+        assert!(cases.len() >= 60);
+        for (host, id, location) in cases {
+            let found = located(host);
+            assert_eq!(
+                found.as_ref().map(|(i, _)| i.as_str()),
+                Some(id),
+                "{host}: {found:?}"
+            );
+            assert_eq!(found.map(|(_, l)| l), Some(location), "{host}");
+        }
+        // Hosts that do not show where the data is: unknown, never the vendor's country.
+        for host in [
+            "abcdefghijklmnop.supabase.co",
+            "acme-analytics.snowflakecomputing.com",
+            "mystack.grafana.net",
+            "cluster0.ab1cd.mongodb.net",
+            // The customer's own name is not a region, whatever it says.
+            "contoso-eu.openai.azure.com",
+        ] {
+            let found = located(host);
+            assert_eq!(found.map(|(_, l)| l), Some(Location::Unknown), "{host}");
+        }
+        // Cloud endpoints keep their own rules: Vertex AI and Bedrock by region.
+        assert_eq!(
+            located("europe-west4-aiplatform.googleapis.com").map(|(_, l)| l),
+            Some(region("gcp", "europe-west4"))
+        );
+        assert_eq!(
+            located("bedrock-runtime.eu-central-1.amazonaws.com").map(|(_, l)| l),
+            Some(region("aws", "eu-central-1"))
+        );
+        for host in [
+            "evilbrowser-intake-datadoghq.com",
+            "browser-intake-datadoghq.com.evil.io",
+            "example.com",
+        ] {
+            assert!(located(host).is_none(), "{host}");
+        }
+    }
+
+    #[test]
+    fn unverified_vendor_placement_is_reported() {
+        let rules = RuleSet::builtin().unwrap();
+        let node = |host: &str| {
+            let HostResolution::New(fact) = resolve_host(host, &BTreeMap::new(), &rules) else {
+                panic!("{host} is not a vendor");
+            };
+            Node {
+                id: fact.id.clone(),
+                kind: NodeKind::Vendor,
+                label: fact.label.clone(),
+                location: fact.location.clone(),
+                resolved: super::super::location::resolve(fact.location.as_ref(), &rules),
+                data: Vec::new(),
+                domains: fact.domains.clone(),
+                certifications: Vec::new(),
+                personal_data: None,
+                safeguard: None,
+                provider: None,
+                paths: Vec::new(),
+                span: None,
+                via: Vec::new(),
+                origins: std::collections::BTreeSet::from([Origin::RuleData]),
+                inferred: false,
+            }
+        };
+        // Confirmed (C) placement: nothing to say.
+        assert!(
+            unverified_vendor_facts(&node("api.dublin.ie1.twilio.com"), &rules, true).is_empty()
+        );
+        // Background knowledge (K): the verdict says it relies on it.
+        let facts = unverified_vendor_facts(&node("api.mistral.ai"), &rules, false);
+        assert_eq!(facts.len(), 1, "{facts:?}");
+        assert!(
+            facts[0].contains("`mistral`") && facts[0].contains("confidence K"),
+            "{facts:?}"
+        );
+        // A confirmed vendor with its confirmed certification: nothing to say.
+        let facts = unverified_vendor_facts(&node("api.segment.io"), &rules, true);
+        assert!(facts.is_empty(), "{facts:?}");
+        // An endpoint tagged more weakly than its vendor speaks for itself.
+        let facts = unverified_vendor_facts(&node("rest.fra-01.braze.eu"), &rules, false);
+        assert_eq!(facts.len(), 1, "{facts:?}");
+        assert!(
+            facts[0].contains("endpoint `*.fra-01.braze.eu`"),
+            "{facts:?}"
+        );
     }
 
     #[test]

@@ -1211,6 +1211,14 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         for domain in &r.domains {
             domains.push(check_host_pattern(context, file, domain));
         }
+        let (source, as_of, confidence) = inherited(
+            context,
+            &defaults,
+            file,
+            r.source,
+            r.as_of.as_ref(),
+            r.confidence,
+        );
         let mut endpoints = Vec::new();
         for endpoint in &r.endpoint {
             let host = check_host_pattern(context, file, &endpoint.host);
@@ -1223,16 +1231,9 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
                 host,
                 countries,
                 note: endpoint.note.clone(),
+                confidence: endpoint.confidence.unwrap_or(confidence),
             });
         }
-        let (source, as_of, confidence) = inherited(
-            context,
-            &defaults,
-            file,
-            r.source,
-            r.as_of.as_ref(),
-            r.confidence,
-        );
         vendors.push(Vendor {
             id: r.id.get_ref().trim().to_ascii_lowercase(),
             name: r.name,

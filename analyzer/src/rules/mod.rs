@@ -13,6 +13,7 @@ pub mod sdks;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod vendor_index;
 
 pub use load::KNOWN_FILES;
 pub use model::*;
@@ -82,6 +83,8 @@ pub struct RuleSet {
     special: Vec<SpecialCategory>,
     non_personal: Vec<NonPersonalCategory>,
     vendors: Vec<Vendor>,
+    /// Vendor host patterns grouped by the hosts they can match.
+    vendor_hosts: vendor_index::VendorIndex,
     /// Store resource types by resource type.
     stores: BTreeMap<String, StoreType>,
     modules: Vec<RegistryModule>,
@@ -169,6 +172,7 @@ impl RuleSet {
             category_index,
             special: parts.special,
             non_personal: parts.non_personal,
+            vendor_hosts: vendor_index::VendorIndex::new(&parts.vendors),
             vendors: parts.vendors,
             stores,
             modules: parts.modules,
@@ -441,40 +445,11 @@ impl RuleSet {
     }
 
     /// The vendor a host name belongs to: the most specific pattern wins (longest literal
-    /// part, then an exact name over a wildcard, then an endpoint over a plain domain).
+    /// part, then an exact name over a wildcard, then an endpoint over a plain domain; the first
+    /// in file order of equally specific ones).
     pub fn vendor_for_host(&self, host: &str) -> Option<VendorMatch<'_>> {
         let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-        let mut candidates: Vec<((usize, bool, bool), VendorMatch<'_>)> = Vec::new();
-        for vendor in &self.vendors {
-            for domain in &vendor.domains {
-                if let Some((length, exact)) = host_matches(&host, domain) {
-                    let found = VendorMatch {
-                        vendor,
-                        endpoint: None,
-                        countries: vendor.default_countries.clone(),
-                    };
-                    candidates.push(((length, exact, false), found));
-                }
-            }
-            for endpoint in &vendor.endpoints {
-                if let Some((length, exact)) = host_matches(&host, &endpoint.host) {
-                    let found = VendorMatch {
-                        vendor,
-                        endpoint: Some(endpoint),
-                        countries: endpoint.countries.clone(),
-                    };
-                    candidates.push(((length, exact, true), found));
-                }
-            }
-        }
-        // The first of equally specific candidates wins, so the order of vendors.toml breaks ties.
-        let mut best: Option<((usize, bool, bool), VendorMatch<'_>)> = None;
-        for (score, found) in candidates {
-            if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                best = Some((score, found));
-            }
-        }
-        best.map(|(_, found)| found)
+        self.vendor_hosts.lookup(&self.vendors, &host)
     }
 
     /// A stable hash of the rule data in force: every built-in and override file, name and text.
@@ -492,17 +467,6 @@ impl RuleSet {
 fn is_same_or_under(key: &str, ancestor: &str) -> bool {
     key == ancestor
         || (key.starts_with(ancestor) && key.as_bytes().get(ancestor.len()) == Some(&b'.'))
-}
-
-/// Matches `host` against `example.com` or `*.example.com` (`*` is any non-empty prefix);
-/// returns the length of the literal part and whether it was exact.
-fn host_matches(host: &str, pattern: &str) -> Option<(usize, bool)> {
-    match pattern.strip_prefix('*') {
-        Some(suffix) => {
-            (host.len() > suffix.len() && host.ends_with(suffix)).then_some((suffix.len(), false))
-        }
-        None => (host == pattern).then_some((pattern.len(), true)),
-    }
 }
 
 fn common_prefix(a: &str, b: &str) -> usize {

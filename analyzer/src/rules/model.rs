@@ -21,6 +21,16 @@ impl Confidence {
     pub fn is_verified(self) -> bool {
         matches!(self, Confidence::C | Confidence::C2)
     }
+
+    /// The tag as written in rule data.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::C => "C",
+            Confidence::C2 => "C2",
+            Confidence::K => "K",
+            Confidence::U => "U",
+        }
+    }
 }
 
 /// Where a jurisdiction stands for Chapter V.
@@ -96,7 +106,8 @@ pub struct AdequacyDecision {
     pub adopted: Date,
     /// The confidence of the adoption date when weaker than the record's.
     pub adopted_confidence: Confidence,
-    /// The first day the decision no longer applies.
+    /// The last day the decision applies ("shall expire on" that date: it ceases at the end of
+    /// the day, Regulation (EEC, Euratom) No 1182/71 Art. 4(2)); expired from the next day.
     pub expires: Option<Date>,
     /// Expected review date; approximate where the note says so.
     pub next_review: Option<Date>,
@@ -112,9 +123,15 @@ pub struct AdequacyDecision {
 }
 
 impl AdequacyDecision {
-    /// In force on `date`: adopted on or before it and not yet expired.
+    /// In force on `date`: adopted on or before it and not past its expiry day (the expiry day
+    /// itself is still in force).
     pub fn in_force_on(&self, date: Date) -> bool {
-        self.adopted <= date && self.expires.is_none_or(|expires| date < expires)
+        self.adopted <= date && self.expires.is_none_or(|expires| date <= expires)
+    }
+
+    /// Expired on `date`: past its expiry day. A decision is never both in force and expired.
+    pub fn expired_on(&self, date: Date) -> bool {
+        self.expires.is_some_and(|expires| expires < date)
     }
 
     /// A basis for GDPR transfers (the LED decision for the UK is not).
@@ -318,6 +335,8 @@ pub struct Endpoint {
     /// Empty: residency host whose country is not documented (an unknown location).
     pub countries: Vec<String>,
     pub note: Option<String>,
+    /// The tag of the endpoint's country; the vendor's `confidence` unless the endpoint says.
+    pub confidence: Confidence,
 }
 
 /// The vendor a host belongs to, and where that host puts data.

@@ -275,6 +275,7 @@ pub(crate) struct RawEndpoint {
     #[serde(default)]
     pub countries: Vec<Spanned<String>>,
     pub note: Option<String>,
+    pub confidence: Option<Confidence>,
 }
 
 #[derive(Debug, Deserialize)]

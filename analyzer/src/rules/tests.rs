@@ -103,7 +103,15 @@ fn adequacy_decisions_and_dates() {
         .collect();
     assert_eq!(gb.len(), 1);
     assert_eq!(gb[0].expires, Some(date("2031-12-27")));
-    assert!(gb[0].in_force_on(date("2031-12-26")) && !gb[0].in_force_on(date("2031-12-27")));
+    // "Shall expire on 27 December 2031": in force through that day, expired from the next.
+    for (day, in_force, expired) in [
+        ("2031-12-26", true, false),
+        ("2031-12-27", true, false),
+        ("2031-12-28", false, true),
+    ] {
+        assert_eq!(gb[0].in_force_on(date(day)), in_force, "{day}");
+        assert_eq!(gb[0].expired_on(date(day)), expired, "{day}");
+    }
     assert_eq!(rules.adequacy_in_force("GB", date("2026-11-29")).len(), 1);
     for code in [
         "CH", "CA", "AR", "GG", "IM", "JE", "FO", "AD", "IL", "UY", "NZ", "JP", "KR", "EPORG",
@@ -126,6 +134,11 @@ fn mechanisms_and_derogations() {
     assert!(old.valid_on(date("2022-12-27"), Some(date("2020-01-01"))));
     assert!(!scc.version("2021/915").unwrap().transfer_tool);
     assert!(rules.mechanism("bcr").unwrap().requires_tia);
+    // Every Art. 46 tool needs the exporter's assessment of the third country's law (Schrems II;
+    // EDPB Guidelines 04/2021 for codes, 07/2022 for certifications).
+    for tool in ["code-of-conduct", "certification", "ad-hoc-clauses"] {
+        assert!(rules.mechanism(tool).unwrap().requires_tia, "{tool}");
+    }
     assert!(
         rules
             .mechanism("ad-hoc-clauses")
@@ -222,7 +235,7 @@ fn categories_and_special_categories() {
 #[test]
 fn vendors_by_host() {
     let rules = rules();
-    assert!(rules.vendors().count() >= 40);
+    assert!(rules.vendors().count() >= 150);
     let sentry = rules.vendor_for_host("o123.ingest.de.sentry.io").unwrap();
     assert_eq!(sentry.vendor.id, "sentry");
     assert_eq!(sentry.countries, vec!["DE"]);
@@ -618,4 +631,59 @@ fn bad_catalogue_records_are_errors_at_their_position() {
     at("modules.toml", 11, 17, "not a repository address");
     at("modules.toml", 14, 14, "needs the module's `default`");
     assert_eq!(errors.len(), 5, "{joined}");
+}
+
+/// The host index answers exactly as comparing the host with every pattern of the catalogue does,
+/// for hosts made from every pattern (and a few that only look like them).
+#[test]
+fn the_vendor_index_agrees_with_a_full_comparison() {
+    let rules = rules();
+    // (vendor id, endpoint host) of a match.
+    type Found = (String, Option<String>);
+    let brute = |host: &str| -> Option<Found> {
+        let mut best: Option<((usize, bool, bool), Found)> = None;
+        for vendor in rules.vendors() {
+            let patterns = vendor.domains.iter().map(|d| (d.as_str(), None)).chain(
+                vendor
+                    .endpoints
+                    .iter()
+                    .map(|e| (e.host.as_str(), Some(e.host.clone()))),
+            );
+            for (pattern, endpoint) in patterns {
+                let matched = match pattern.strip_prefix('*') {
+                    Some(suffix) => (host.len() > suffix.len() && host.ends_with(suffix))
+                        .then_some((suffix.len(), false)),
+                    None => (host == pattern).then_some((pattern.len(), true)),
+                };
+                if let Some((length, exact)) = matched {
+                    let score = (length, exact, endpoint.is_some());
+                    if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                        best = Some((score, (vendor.id.clone(), endpoint)));
+                    }
+                }
+            }
+        }
+        best.map(|(_, found)| found)
+    };
+    let mut hosts = Vec::new();
+    for vendor in rules.vendors() {
+        for pattern in vendor
+            .domains
+            .iter()
+            .chain(vendor.endpoints.iter().map(|e| &e.host))
+        {
+            let literal = pattern.trim_start_matches('*');
+            for prefix in ["", "a", "x.", "eu.", "api-eu."] {
+                hosts.push(format!("{prefix}{literal}"));
+            }
+            hosts.push(format!("{literal}.evil.example"));
+        }
+    }
+    assert!(hosts.len() > 5000, "{}", hosts.len());
+    for host in &hosts {
+        let indexed = rules
+            .vendor_for_host(host)
+            .map(|m| (m.vendor.id.clone(), m.endpoint.map(|e| e.host.clone())));
+        assert_eq!(indexed, brute(host), "{host}");
+    }
 }
