@@ -22,7 +22,10 @@ fn input_errors(report: &Value) -> Vec<(String, u64, String)> {
         .iter()
         .map(|f| {
             (
-                f["location"]["file"].as_str().unwrap_or_default().to_string(),
+                f["location"]["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 f["location"]["line"].as_u64().unwrap_or_default(),
                 f["message"].as_str().unwrap_or_default().to_string(),
             )

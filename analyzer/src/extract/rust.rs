@@ -475,9 +475,7 @@ fn parse_inner(
                 let line = file.line_column(span.start).line;
                 collector.found.errors.push((
                     span,
-                    format!(
-                        "Rust syntax error at line {line}: {error}; this struct was not read"
-                    ),
+                    format!("Rust syntax error at line {line}: {error}; this struct was not read"),
                 ));
             }
         }
@@ -1229,7 +1227,10 @@ fn main() {
     let _ = 'a' != '\'' && !matches!(1, 2);
 }
 "##;
-        let sources = files(&[("Cargo.toml", "[package]\nname = \"app\"\n"), ("src/config.rs", source)]);
+        let sources = files(&[
+            ("Cargo.toml", "[package]\nname = \"app\"\n"),
+            ("src/config.rs", source),
+        ]);
         let facts = run(&sources);
         let diagnostics: Vec<(&str, u32)> = facts
             .diagnostics
@@ -1237,7 +1238,12 @@ fn main() {
             .map(|d| (d.rule, line(&sources, d.span)))
             .collect();
         // The struct inside `cfg_if!` parses, so inference still reads it.
-        assert_eq!(diagnostics, [("inferred-personal-data", 26)], "{:?}", facts.diagnostics);
+        assert_eq!(
+            diagnostics,
+            [("inferred-personal-data", 26)],
+            "{:?}",
+            facts.diagnostics
+        );
         assert_eq!(facts.flows.len(), 1);
     }
 
@@ -1254,8 +1260,16 @@ fn main() {
             .map(|d| (d.rule, line(&sources, d.span)))
             .collect();
         assert_eq!(diagnostics, [("input-error", 5)]);
-        assert!(facts.diagnostics[0].message.contains("this struct was not read"));
-        assert_eq!(facts.flows.len(), 1, "the file's annotations are still read");
+        assert!(
+            facts.diagnostics[0]
+                .message
+                .contains("this struct was not read")
+        );
+        assert_eq!(
+            facts.flows.len(),
+            1,
+            "the file's annotations are still read"
+        );
     }
 
     #[test]
@@ -1263,7 +1277,10 @@ fn main() {
         let found = |text: &str| {
             let macros = Macros::find(text.as_bytes());
             let show = |ranges: &[(usize, usize)]| -> Vec<String> {
-                ranges.iter().map(|(s, e)| text[*s..*e].to_string()).collect()
+                ranges
+                    .iter()
+                    .map(|(s, e)| text[*s..*e].to_string())
+                    .collect()
             };
             (show(&macros.invocations), show(&macros.definitions))
         };
@@ -1272,7 +1289,9 @@ fn main() {
             (vec![], vec![])
         );
         assert_eq!(
-            found("vec! [1]; a::b!(c!(d)); macro_rules! m { () => {} } cfg_if! { macro_rules! n [ ] }"),
+            found(
+                "vec! [1]; a::b!(c!(d)); macro_rules! m { () => {} } cfg_if! { macro_rules! n [ ] }"
+            ),
             (
                 vec![
                     "vec! [1]".to_string(),
