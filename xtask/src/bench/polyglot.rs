@@ -176,7 +176,7 @@ impl Generator {
         let generated = self.generated_code(language, &service);
         self.write(&format!("{dir}/{}", files.generated), &generated)?;
         // An environment file some services keep next to their code.
-        if index % 3 == 0 {
+        if index.is_multiple_of(3) {
             let env = format!(
                 "# {name} settings\nSENTRY_DSN=https://abc@{sentry}/12\nAWS_REGION={region}\nLOG_LEVEL=info\n",
                 name = service.name,
