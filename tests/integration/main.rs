@@ -24,6 +24,7 @@ mod module_catalogue;
 mod output_safety;
 mod policy_from;
 mod properties;
+mod rust_valid;
 mod safety;
 mod sarif;
 mod stores;

@@ -8,6 +8,8 @@
 //! A third tree keeps the 1x services and adds three times their lines as ordinary library
 //! code, the way real monorepos mostly grow: memory should follow the facts, not the bytes.
 
+mod polyglot;
+
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// Services at scale 1: about 1.3 million lines, the size the issue measures.
 const SERVICES_AT_SCALE_1: f64 = 400.0;
+/// The trees `--trees` can choose; all of them by default.
+const TREES: [&str; 4] = ["1x", "4x", "4x-code", "polyglot"];
 /// Timed runs per measurement; the fastest counts (the first also warms the page cache).
 const RUNS: usize = 3;
 
@@ -468,6 +472,11 @@ struct Row {
 
 fn run_size(binary: &Path, root: &Path, services: usize, plain: usize) -> Result<Row> {
     let size = generate(root, services, plain)?;
+    measure_tree(binary, root, size)
+}
+
+/// Scans a generated tree and reads it with the floor.
+fn measure_tree(binary: &Path, root: &Path, size: TreeSize) -> Result<Row> {
     let root_text = root.to_string_lossy().to_string();
     let (floor, floor_peak_kib) = match which("rg") {
         Some(rg) => {
@@ -507,7 +516,7 @@ fn run_size(binary: &Path, root: &Path, services: usize, plain: usize) -> Result
 
 /// This build against another `borderline` binary (an earlier commit's) on the same tree, their
 /// runs interleaved so that both see the same machine load: the fastest of [`RUNS`] each.
-fn compare_on(binary: &Path, other: &Path, root: &Path) -> Result<()> {
+fn compare_on(label: &str, binary: &Path, other: &Path, root: &Path) -> Result<()> {
     let root_text = root.to_string_lossy().to_string();
     let args = [
         "scan",
@@ -526,7 +535,7 @@ fn compare_on(binary: &Path, other: &Path, root: &Path) -> Result<()> {
     }
     let [this, that] = best.map(|d| d.as_secs_f64());
     println!(
-        "1x, this build against {}: {this:.3} s vs {that:.3} s (interleaved, fastest of {RUNS} each); this/other {:.2}x",
+        "{label}, this build against {}: {this:.3} s vs {that:.3} s (interleaved, fastest of {RUNS} each); this/other {:.2}x",
         other.display(),
         this / that.max(1e-6)
     );
@@ -568,6 +577,7 @@ pub fn bench(args: &[&str], workspace: &Path) -> Result<()> {
     let mut scale = 1.0f64;
     let mut keep: Option<PathBuf> = None;
     let mut compare: Option<PathBuf> = None;
+    let mut trees: Vec<String> = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
@@ -579,13 +589,24 @@ pub fn bench(args: &[&str], workspace: &Path) -> Result<()> {
                     .context("--scale needs a number")?;
             }
             "--keep" => keep = Some(PathBuf::from(rest.next().context("--keep needs a DIR")?)),
+            "--trees" => {
+                trees = rest
+                    .next()
+                    .context("--trees needs a list")?
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+                if let Some(unknown) = trees.iter().find(|t| !TREES.contains(&t.as_str())) {
+                    bail!("unknown tree `{unknown}`; trees: {}", TREES.join(", "));
+                }
+            }
             "--compare" => {
                 compare = Some(PathBuf::from(
                     rest.next().context("--compare needs a BINARY")?,
                 ));
             }
             other => bail!(
-                "unknown argument `{other}`; usage: cargo xtask bench [--scale X] [--keep DIR] [--compare BINARY]"
+                "unknown argument `{other}`; usage: cargo xtask bench [--scale X] [--keep DIR] [--compare BINARY] [--trees 1x,4x,4x-code,polyglot]"
             ),
         }
     }
@@ -613,18 +634,47 @@ pub fn bench(args: &[&str], workspace: &Path) -> Result<()> {
     println!("machine: {cores} cores; floor: {floor_name}; fastest of {RUNS} runs each");
 
     let services = ((SERVICES_AT_SCALE_1 * scale).round() as usize).max(1);
-    let one = run_size(&binary, &base.join("1x"), services, 0)?;
-    print_row("1x", &one);
-    if let Some(other) = &compare {
-        compare_on(&binary, other, &base.join("1x"))?;
-    }
-    let four = run_size(&binary, &base.join("4x"), services * 4, 0)?;
-    print_row("4x", &four);
+    let wanted = |tree: &str| trees.is_empty() || trees.iter().any(|t| t == tree);
+    let one = if wanted("1x") {
+        let one = run_size(&binary, &base.join("1x"), services, 0)?;
+        print_row("1x", &one);
+        if let Some(other) = &compare {
+            compare_on("1x", &binary, other, &base.join("1x"))?;
+        }
+        Some(one)
+    } else {
+        None
+    };
+    let four = if wanted("4x") {
+        let four = run_size(&binary, &base.join("4x"), services * 4, 0)?;
+        print_row("4x", &four);
+        Some(four)
+    } else {
+        None
+    };
     // The 1x services again, with three times their lines added as ordinary library code.
-    let plain = run_size(&binary, &base.join("4x-code"), services, services * 3)?;
-    print_row("4x code, 1x annotations", &plain);
-    print_growth("1x -> 4x", &one, &four);
-    print_growth("1x -> 4x code, same annotations", &one, &plain);
+    let plain = if wanted("4x-code") {
+        let plain = run_size(&binary, &base.join("4x-code"), services, services * 3)?;
+        print_row("4x code, 1x annotations", &plain);
+        Some(plain)
+    } else {
+        None
+    };
+    if wanted("polyglot") {
+        let root = base.join("polyglot");
+        let size = polyglot::generate(&root, scale)?;
+        let row = measure_tree(&binary, &root, size)?;
+        print_row("polyglot, unannotated", &row);
+        if let Some(other) = &compare {
+            compare_on("polyglot", &binary, other, &root)?;
+        }
+    }
+    if let (Some(one), Some(four)) = (&one, &four) {
+        print_growth("1x -> 4x", one, four);
+    }
+    if let (Some(one), Some(plain)) = (&one, &plain) {
+        print_growth("1x -> 4x code, same annotations", one, plain);
+    }
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&base);
     } else {

@@ -62,7 +62,7 @@ fn main() -> Result<()> {
         ["fuzz", rest @ ..] => fuzz::run(&workspace_root(), rest),
         ["bench", rest @ ..] => bench::bench(rest, &workspace_root()),
         _ => bail!(
-            "usage: cargo xtask codegen [--check] | fuzz [TARGET|all] [--seconds N] | bench [--scale X] [--keep DIR]"
+            "usage: cargo xtask codegen [--check] | fuzz [TARGET|all] [--seconds N] | bench [--scale X] [--keep DIR] [--compare BINARY] [--trees LIST]"
         ),
     }
 }

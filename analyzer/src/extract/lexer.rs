@@ -420,9 +420,10 @@ fn rust_special(text: &str, i: usize) -> Option<(Option<Range<usize>>, usize)> {
     let byte = bytes[i];
     let previous_is_ident = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
     if byte == b'\'' {
-        // A char literal is `'x'` or `'\..'`; anything else is a lifetime or label.
+        // A char literal is `'x'` or `'\..'`; anything else is a lifetime or label. The byte after
+        // the backslash is part of the escape, so `'\''` and `'\\'` end at their last quote.
         if bytes.get(i + 1) == Some(&b'\\') {
-            let mut j = i + 2;
+            let mut j = (i + 3).min(bytes.len());
             while j < bytes.len() && bytes[j] != b'\'' && bytes[j] != b'\n' {
                 j += 1;
             }
@@ -506,6 +507,26 @@ mod tests {
         assert_eq!(
             texts(text, "a.rs", PieceKind::String),
             vec!["// not\\\" a comment", "raw \" // x", "x"]
+        );
+    }
+
+    #[test]
+    fn rust_escaped_quotes_in_char_literals_end_at_their_last_quote() {
+        // `'\''` once ended at its second quote, leaving a stray `'` that took `','` for a char
+        // literal and left the `)` of `')'` as code: the delimiters no longer balanced.
+        let text = "let q = ['\\'',')', '\\\\', '\\u{7b}', 'é']; let l: &'static str = \"{\"; '\\";
+        assert_eq!(
+            texts(text, "a.rs", PieceKind::String),
+            vec!["\\'", ")", "\\\\", "\\u{7b}", "é", "{", "\\"]
+        );
+    }
+
+    #[test]
+    fn rust_raw_byte_and_c_strings_and_raw_identifiers() {
+        let text = "let a = r###\"x \"## { \"###; let b = br#\"}\"#; let c = c\"(\"; let d = cr\"[\"; let r#type = b'{'; let e = b\"]\";";
+        assert_eq!(
+            texts(text, "a.rs", PieceKind::String),
+            vec!["x \"## { ", "}", "(", "[", "{", "]"]
         );
     }
 

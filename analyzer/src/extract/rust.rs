@@ -239,6 +239,7 @@ fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
     // `Vec<Vec<..>>`, `*const *const u8`): the regions it will see are measured token by token.
     let attributes = find_attributes(&code);
     let structs = struct_regions(text, &code, &attributes);
+    let macros = Macros::find(&code);
     let regions = attributes
         .iter()
         .filter_map(|a| Some((a.start, a.end?)))
@@ -262,7 +263,7 @@ fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
         ));
     }
     if bound <= SHALLOW_NESTING {
-        return parse_here(file, &attributes, &structs);
+        return parse_here(file, &attributes, &structs, &macros);
     }
     // Deeper items parse on a thread whose stack is sized for them: extraction runs on rayon
     // threads, whose stacks are small, and a stack overflow would end the whole scan.
@@ -271,7 +272,7 @@ fn parse(file: &SourceFile) -> Result<Found, (Span, String)> {
         std::thread::Builder::new()
             .name("borderline-syn".into())
             .stack_size(stack)
-            .spawn_scoped(scope, || parse_here(file, &attributes, &structs))
+            .spawn_scoped(scope, || parse_here(file, &attributes, &structs, &macros))
             .map_err(|error| {
                 (
                     file.span(0..0),
@@ -360,19 +361,27 @@ fn parse_here(
     file: &SourceFile,
     attributes: &[FoundAttribute],
     structs: &[(usize, usize)],
+    macros: &Macros,
 ) -> Result<Found, (Span, String)> {
-    let result = parse_inner(file, attributes, structs);
+    let result = parse_inner(file, attributes, structs, macros);
     proc_macro2::extra::invalidate_current_thread_spans();
     result
 }
 
 /// syn over the annotation attributes and data structs of a file whose delimiters balance:
 /// `attributes` are every attribute found in its code, `structs` the data structs' ranges from
-/// [`struct_regions`].
+/// [`struct_regions`], `macros` where macro definitions and invocations are.
+///
+/// Code inside a macro is not necessarily Rust items: a `macro_rules!` body is a template
+/// (`$name: $ty`, `$($(...)+)+`) that rustc reads only when the macro is used, and an invocation's
+/// input is whatever syntax that macro defines (`bitflags! { struct F: u32 { .. } }`). So a
+/// template holding a `$` is not read at all, and a struct inside an invocation that syn does not
+/// parse is passed over in silence: neither is a syntax error.
 fn parse_inner(
     file: &SourceFile,
     attributes: &[FoundAttribute],
     structs: &[(usize, usize)],
+    macros: &Macros,
 ) -> Result<Found, (Span, String)> {
     let text: &str = &file.text;
     let mut collector = Collector {
@@ -395,8 +404,11 @@ fn parse_inner(
         if AnnotationKind::parse(name).is_none() {
             continue;
         }
-        collector.base = attribute.start;
         let source = &text[attribute.start..end];
+        if macros.in_definition(attribute.start) && source.contains('$') {
+            continue;
+        }
+        collector.base = attribute.start;
         let parser = if attribute.inner {
             syn::Attribute::parse_inner
         } else {
@@ -419,23 +431,139 @@ fn parse_inner(
     }
     // Structs with a data derive are parsed whole (attributes, header and fields, never function
     // bodies) for inference from field names.
+    // A struct syn rejects is one item not read: the file's other annotations still are.
     for &(run_start, item_end) in structs {
+        let source = &text[run_start..item_end];
+        if macros.in_definition(run_start) && source.contains('$') {
+            continue;
+        }
         collector.base = run_start;
-        match syn::parse_str::<syn::ItemStruct>(&text[run_start..item_end]) {
+        match syn::parse_str::<syn::ItemStruct>(source) {
             Ok(item) => collector.infer_struct(&item),
+            Err(_) if macros.in_invocation(run_start) => {}
             Err(error) => {
                 let span = collector.span(error.span());
                 let line = file.line_column(span.start).line;
-                return Err((
+                collector.found.errors.push((
                     span,
-                    format!(
-                        "Rust syntax error at line {line}: {error}; annotations in this file were not read"
-                    ),
+                    format!("Rust syntax error at line {line}: {error}; this struct was not read"),
                 ));
             }
         }
     }
     Ok(collector.found)
+}
+
+/// Where a file's macros are, in code with comments and strings blanked: the outermost
+/// `macro_rules!` bodies, and the outermost invocations (`name!(..)`, `name![..]`, `name! {..}`,
+/// which include the `macro_rules!` items). Each list is sorted and its ranges are disjoint.
+#[derive(Debug, Default)]
+struct Macros {
+    definitions: Vec<(usize, usize)>,
+    invocations: Vec<(usize, usize)>,
+}
+
+/// Words that may stand before a unary `!` (`if !(a)`, `return !(b)`): not macro names.
+const BEFORE_NOT: [&[u8]; 8] = [
+    b"if", b"while", b"match", b"return", b"break", b"in", b"yield", b"else",
+];
+
+impl Macros {
+    fn find(code: &[u8]) -> Macros {
+        let mut macros = Macros::default();
+        let mut at = 0;
+        // Each search resumes after the region it found: both passes are linear in the file.
+        while let Some(offset) = memchr::memchr(b'!', &code[at..]) {
+            let bang = at + offset;
+            at = bang + 1;
+            let Some((start, open, definition)) = macro_at(code, bang) else {
+                continue;
+            };
+            let Some(close) = matching_close(code, open) else {
+                break;
+            };
+            macros.invocations.push((start, close + 1));
+            if definition {
+                macros.definitions.push((start, close + 1));
+            }
+            at = close + 1;
+        }
+        // `macro_rules!` inside an invocation (`cfg_if! { .. macro_rules! m { .. } }`).
+        let finder = memchr::memmem::Finder::new(b"macro_rules");
+        let mut nested = Vec::new();
+        let mut at = 0;
+        while let Some(offset) = finder.find(&code[at..]) {
+            let word = at + offset;
+            at = word + 1;
+            if macros.in_definition(word) {
+                continue;
+            }
+            let bang = skip_space(code, word + b"macro_rules".len());
+            if code.get(bang) != Some(&b'!') {
+                continue;
+            }
+            let Some((start, open, true)) = macro_at(code, bang) else {
+                continue;
+            };
+            let Some(close) = matching_close(code, open) else {
+                break;
+            };
+            nested.push((start, close + 1));
+            at = close + 1;
+        }
+        macros.definitions.extend(nested);
+        macros.definitions.sort_unstable();
+        macros
+    }
+
+    fn in_definition(&self, offset: usize) -> bool {
+        within(&self.definitions, offset)
+    }
+
+    fn in_invocation(&self, offset: usize) -> bool {
+        within(&self.invocations, offset)
+    }
+}
+
+/// True when `offset` lies in one of `ranges` (sorted, disjoint).
+fn within(ranges: &[(usize, usize)], offset: usize) -> bool {
+    let after = ranges.partition_point(|(start, _)| *start <= offset);
+    after > 0 && ranges[after - 1].1 > offset
+}
+
+/// The macro whose `!` is at `bang`: where its name starts, where its delimited input opens, and
+/// whether it is `macro_rules! name { .. }`. `None` for `!=`, a unary `!` or `impl !Send`.
+fn macro_at(code: &[u8], bang: usize) -> Option<(usize, usize, bool)> {
+    let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80;
+    let mut end = bang;
+    while end > 0 && code[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && is_word(&code[start - 1]) {
+        start -= 1;
+    }
+    let word = &code[start..end];
+    if word.is_empty() || word[0].is_ascii_digit() || BEFORE_NOT.contains(&word) {
+        return None;
+    }
+    let mut open = skip_space(code, bang + 1);
+    let definition = word == b"macro_rules";
+    if definition {
+        let name_end = open + code[open..].iter().take_while(|b| is_word(b)).count();
+        if name_end == open {
+            return None;
+        }
+        open = skip_space(code, name_end);
+    }
+    matches!(code.get(open), Some(b'(' | b'[' | b'{')).then_some((start, open, definition))
+}
+
+fn skip_space(code: &[u8], mut at: usize) -> usize {
+    while code.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
 }
 
 /// The structs with a data derive that inference parses whole: from the first of their
@@ -1021,6 +1149,133 @@ impl OrdersRepo {
         let facts = run(&sources);
         assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
         assert_eq!(facts.flows.len(), 1);
+    }
+
+    /// A `macro_rules!` body is a template and an invocation's input is the macro's own syntax:
+    /// neither is an input-error (vaultwarden's `make_config!` with `$($( $name: .. )+)+` in a
+    /// `#[derive(Serialize)]` struct was one), while the file's annotations are still read.
+    #[test]
+    fn macro_templates_and_macro_inputs_are_not_syntax_errors() {
+        let source = r##"use serde::Serialize;
+
+macro_rules! make_config {
+    ($($(#[doc = $doc:literal])+ $name:ident : $ty:ty;)+) => {
+        #[derive(Clone, Default, Serialize)]
+        pub struct ConfigBuilder {
+            $($(
+                #[serde(skip_serializing_if = "Option::is_none")]
+                $name: Option<$ty>,
+            )+)+
+        }
+        #[borderline::flow(to = $to, data = ["user.contact.email"])]
+        fn send() {}
+    };
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(unix)] {
+        macro_rules! deriving {
+            ($field:ty) => {
+                #[derive(Deserialize)]
+                pub struct MacroRules<'a> { field: $field }
+            };
+        }
+        #[derive(Serialize)]
+        pub struct Contact { pub email: String }
+    }
+}
+
+bitflags::bitflags! {
+    #[derive(Serialize)]
+    pub struct Flags: u32 {
+        const A = 1;
+    }
+}
+
+#[borderline::flow(to = "crm", from = "a")]
+fn main() {
+    if !(1 > 2) {}
+    let _ = 'a' != '\'' && !matches!(1, 2);
+}
+"##;
+        let sources = files(&[
+            ("Cargo.toml", "[package]\nname = \"app\"\n"),
+            ("src/config.rs", source),
+        ]);
+        let facts = run(&sources);
+        let diagnostics: Vec<(&str, u32)> = facts
+            .diagnostics
+            .iter()
+            .map(|d| (d.rule, line(&sources, d.span)))
+            .collect();
+        // The struct inside `cfg_if!` parses, so inference still reads it.
+        assert_eq!(
+            diagnostics,
+            [("inferred-personal-data", 26)],
+            "{:?}",
+            facts.diagnostics
+        );
+        assert_eq!(facts.flows.len(), 1);
+    }
+
+    #[test]
+    fn a_struct_syn_rejects_outside_macros_is_an_error_for_that_struct_only() {
+        let sources = files(&[(
+            "src/main.rs",
+            "#[borderline::flow(to = \"crm\", from = \"a\")]\nfn main() {}\n#[derive(Serialize)]\nstruct A {\n    phone String,\n}\nmacro_rules! m { () => { #[derive(Serialize)] struct B { $x } } }\n",
+        )]);
+        let facts = run(&sources);
+        let diagnostics: Vec<(&str, u32)> = facts
+            .diagnostics
+            .iter()
+            .map(|d| (d.rule, line(&sources, d.span)))
+            .collect();
+        assert_eq!(diagnostics, [("input-error", 5)]);
+        assert!(
+            facts.diagnostics[0]
+                .message
+                .contains("this struct was not read")
+        );
+        assert_eq!(
+            facts.flows.len(),
+            1,
+            "the file's annotations are still read"
+        );
+    }
+
+    #[test]
+    fn macros_are_found_by_name_bang_and_delimiter() {
+        let found = |text: &str| {
+            let macros = Macros::find(text.as_bytes());
+            let show = |ranges: &[(usize, usize)]| -> Vec<String> {
+                ranges
+                    .iter()
+                    .map(|(s, e)| text[*s..*e].to_string())
+                    .collect()
+            };
+            (show(&macros.invocations), show(&macros.definitions))
+        };
+        assert_eq!(
+            found("if !(a) {} x != (y); impl !Send for X {} return !(b); while !(c) {}"),
+            (vec![], vec![])
+        );
+        assert_eq!(
+            found(
+                "vec! [1]; a::b!(c!(d)); macro_rules! m { () => {} } cfg_if! { macro_rules! n [ ] }"
+            ),
+            (
+                vec![
+                    "vec! [1]".to_string(),
+                    "b!(c!(d))".to_string(),
+                    "macro_rules! m { () => {} }".to_string(),
+                    "cfg_if! { macro_rules! n [ ] }".to_string()
+                ],
+                vec![
+                    "macro_rules! m { () => {} }".to_string(),
+                    "macro_rules! n [ ]".to_string()
+                ]
+            )
+        );
     }
 
     #[test]
