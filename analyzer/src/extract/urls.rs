@@ -53,8 +53,47 @@ const QUIET_KEY_PREFIXES: [&str; 13] = [
     "wiki",
 ];
 
-/// True when a key's values are metadata (docs, images, schemas), not endpoints.
+/// Keys (lower case, separators removed) whose value is the scanned system's own public address:
+/// where users reach it, not where it sends data. Bitwarden's `baseServiceUri` block lists its
+/// own `api.`, `identity.` and `vault.` hosts; `APP_URL`, `NEXTAUTH_URL` and `SITE_URL` are the
+/// address a web app puts in its links. A part of a longer key matches only for the block names.
+const SELF_ADDRESS_KEYS: [&str; 14] = [
+    "baseserviceuri",
+    "appurl",
+    "publicurl",
+    "siteurl",
+    "nextauthurl",
+    "webappurl",
+    "nextpublicwebappurl",
+    "nextpublicappurl",
+    "nextpublicsiteurl",
+    "externalurl",
+    "rooturl",
+    "frontendurl",
+    "selfurl",
+    "canonicalurl",
+];
+
+/// True when a key's value is the system's own address ([`SELF_ADDRESS_KEYS`]).
+fn is_self_address_key(key: &str) -> bool {
+    let whole: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    SELF_ADDRESS_KEYS.contains(&whole.as_str())
+        || key
+            .to_ascii_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|part| part == "baseserviceuri")
+}
+
+/// True when a key's values are metadata (docs, images, schemas) or the system's own address,
+/// not endpoints.
 pub fn is_quiet_key(key: &str) -> bool {
+    if is_self_address_key(key) {
+        return true;
+    }
     let key = key.to_ascii_lowercase();
     key.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| {
         QUIET_KEY_PREFIXES
@@ -471,6 +510,13 @@ mod tests {
         assert!(hosts("API_URL", "https://${API_HOST}/v1").is_empty());
         assert!(hosts("description", "see https://api.sentry.io").is_empty());
         assert!(hosts("imageRepository", "https://quay.io/acme").is_empty());
+        // The system's own address is where users reach it, not where it sends data.
+        assert!(hosts("NEXTAUTH_URL", "https://app.acme-sign.io").is_empty());
+        assert!(hosts("globalSettings.baseServiceUri.api", "https://api.acme.com").is_empty());
+        assert_eq!(
+            hosts("STRIPE_BASE_URL", "https://api.stripe.com"),
+            ["api.stripe.com"]
+        );
         assert_eq!(
             hosts("datasource", "jdbc:postgresql://db.acme.de:5432/x"),
             ["db.acme.de"]

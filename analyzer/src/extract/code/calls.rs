@@ -965,7 +965,7 @@ pub(crate) fn is_client_call(lang: Lang, name: &str, new: bool) -> bool {
     let Some((last, receivers)) = segments.split_last() else {
         return false;
     };
-    if specific(lang, last, new) {
+    if specific(lang, last, new) || names_an_http_request(last) {
         return true;
     }
     let verb = last.to_ascii_lowercase();
@@ -993,6 +993,32 @@ pub(crate) fn is_client_call(lang: Lang, name: &str, new: bool) -> bool {
             receiver.as_str(),
             "r" | "got" | "ky" | "net" | "superagent" | "needle"
         )
+}
+
+/// True for a project's own request helper whose name says so: `make_http_request`,
+/// `httpGet`, `sendHttpRequest`, `do_http_call` (the word `http` with a request verb). Real
+/// services wrap their client in such a function and pass it the URL literal.
+fn names_an_http_request(name: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for c in name.trim_end_matches('!').chars() {
+        if c == '_' || (c.is_ascii_uppercase() && !current.is_empty()) {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+        }
+        if c != '_' {
+            current.push(c.to_ascii_lowercase());
+        }
+    }
+    words.push(current);
+    words.iter().any(|w| w == "http")
+        && words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "request" | "req" | "get" | "post" | "put" | "patch" | "send" | "fetch" | "call"
+            )
+        })
 }
 
 /// True for calls that build a URL from their arguments and pass it on: the expression they
@@ -1062,6 +1088,21 @@ mod tests {
 
     fn hosts(path: &str, text: &str) -> Vec<String> {
         calls(path, text).into_iter().map(|c| c.0).collect()
+    }
+
+    #[test]
+    fn request_helpers_named_for_http_are_clients() {
+        assert_eq!(
+            hosts(
+                "src/api/admin.rs",
+                "async fn check() {\n    let req = make_http_request(Method::HEAD, \"https://api.pwnedpasswords.com/range/ab\");\n}\n",
+            ),
+            ["api.pwnedpasswords.com"]
+        );
+        assert!(names_an_http_request("sendHttpRequest"));
+        assert!(names_an_http_request("http_get"));
+        assert!(!names_an_http_request("http_status"));
+        assert!(!names_an_http_request("request_id"));
     }
 
     #[test]
