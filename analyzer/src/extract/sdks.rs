@@ -769,10 +769,11 @@ fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
                 value = Some(read_value(code, first));
             }
         }
-        if value.is_none() && option.value == OptionValue::Region {
-            if let Some((id, span)) = region_constant(code, &call.region) {
-                return Destination::Found(id, span);
-            }
+        if value.is_none()
+            && option.value == OptionValue::Region
+            && let Some((id, span)) = region_constant(code, &call.region)
+        {
+            return Destination::Found(id, span);
         }
         // An option set apart from the call (`Config(server_zone="EU")` passed in,
         // `sgMail.setDataResidency('eu')`): searched in the whole file for distinctive names only.
@@ -795,10 +796,10 @@ fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
         let (literal, span) = match value {
             Value::Literal(literal, span) => (literal, span),
             Value::Expression(written, span) => {
-                if option.value == OptionValue::Region {
-                    if let Some((id, span)) = region_constant(code, &span) {
-                        return Destination::Found(id, span);
-                    }
+                if option.value == OptionValue::Region
+                    && let Some((id, span)) = region_constant(code, &span)
+                {
+                    return Destination::Found(id, span);
                 }
                 match wrapped_literal(code, &span).or_else(|| same_file_constant(code, &span)) {
                     Some(found) => found,
@@ -1078,9 +1079,9 @@ mod tests {
         facts
             .flows
             .iter()
-            .filter_map(|f| match &f.to {
-                FlowTarget::Host { host, .. } => Some(host.clone()),
-                FlowTarget::Node(node) => Some(node.id.clone()),
+            .map(|f| match &f.to {
+                FlowTarget::Host { host, .. } => host.clone(),
+                FlowTarget::Node(node) => node.id.clone(),
             })
             .collect()
     }
@@ -1158,7 +1159,7 @@ mod tests {
     }
 
     #[test]
-    fn hosts() {
+    fn hosts_of_urls() {
         assert_eq!(
             host_of("https://abc@o1.ingest.de.sentry.io/42").as_deref(),
             Some("o1.ingest.de.sentry.io")
