@@ -59,6 +59,9 @@ const MAX_REGION: usize = 16 << 10;
 const MAX_LINKS: usize = 32;
 /// An option value that is an expression is read up to this many bytes.
 const MAX_EXPRESSION: usize = 256;
+/// Bytes of call arguments (and whole-file option searches) read per file: a file of thousands of
+/// unclosed calls costs at most this much, and what is left unread is said.
+const MAX_FILE_WORK: usize = 32 << 20;
 /// A Ruby `do` block is read up to this many lines.
 const MAX_BLOCK_LINES: usize = 200;
 
@@ -124,7 +127,14 @@ fn is_ident(byte: u8) -> bool {
 /// The file's text with its comments and strings, for position questions.
 struct Code<'a> {
     text: &'a str,
+    /// The text in lower case (ASCII only, so byte offsets are the same), made once per file.
+    lower: String,
     pieces: &'a [Piece],
+    /// Bytes of call arguments and whole-file option searches still allowed in this file.
+    budget: std::cell::Cell<usize>,
+    /// Options searched in the whole file, by (SDK id, option index): the answer does not depend
+    /// on the call, so each is searched once.
+    fallbacks: std::cell::RefCell<std::collections::BTreeMap<(String, usize), Option<Value>>>,
 }
 
 impl<'a> Code<'a> {
@@ -347,10 +357,15 @@ fn find_calls(code: &Code<'_>, pattern: &str) -> Vec<Call> {
         if !code.is_code(start) {
             continue;
         }
+        if code.budget.get() == 0 {
+            break;
+        }
         let limit = (end + MAX_REGION).min(text.len());
         let Some((region_end, first_argument)) = arguments(code, pattern, start, end, limit) else {
             continue;
         };
+        code.budget
+            .set(code.budget.get().saturating_sub(region_end - end + 1));
         calls.push(Call {
             name: start..end,
             wildcard,
@@ -426,6 +441,7 @@ fn arguments(
 }
 
 /// An option's value as written.
+#[derive(Clone)]
 enum Value {
     /// A string literal (its content and span).
     Literal(String, Range<usize>),
@@ -441,8 +457,7 @@ fn option_value(
     skip: Option<&Range<usize>>,
     setters_only: bool,
 ) -> Option<Value> {
-    let text = code.text;
-    let lower = text.get(range.clone())?.to_ascii_lowercase();
+    let lower = code.lower.get(range.clone())?;
     let mut best: Option<(usize, Value)> = None;
     for name in &option.names {
         if name.is_empty() {
@@ -753,7 +768,7 @@ enum Destination {
 }
 
 fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
-    for option in &sdk.options {
+    for (index, option) in sdk.options.iter().enumerate() {
         let mut value = option_value(code, option, call.region.clone(), None, false);
         if value.is_none()
             && option.first_argument
@@ -778,17 +793,29 @@ fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
         // An option set apart from the call (`Config(server_zone="EU")` passed in,
         // `sgMail.setDataResidency('eu')`): searched in the whole file for distinctive names only.
         if value.is_none() && option.names.iter().any(|n| n.len() >= 8) {
-            let long = SdkOption {
-                names: option
-                    .names
-                    .iter()
-                    .filter(|n| n.len() >= 8)
-                    .cloned()
-                    .collect(),
-                value: option.value.clone(),
-                first_argument: false,
+            let key = (sdk.id.clone(), index);
+            let cached = code.fallbacks.borrow().get(&key).cloned();
+            value = match cached {
+                Some(found) => found,
+                None => {
+                    let long = SdkOption {
+                        names: option
+                            .names
+                            .iter()
+                            .filter(|n| n.len() >= 8)
+                            .cloned()
+                            .collect(),
+                        value: option.value.clone(),
+                        first_argument: false,
+                    };
+                    code.budget
+                        .set(code.budget.get().saturating_sub(code.text.len()));
+                    let found =
+                        option_value(code, &long, 0..code.text.len(), Some(&call.region), true);
+                    code.fallbacks.borrow_mut().insert(key, found.clone());
+                    found
+                }
             };
-            value = option_value(code, &long, 0..code.text.len(), Some(&call.region), true);
         }
         let Some(value) = value else {
             continue;
@@ -855,7 +882,10 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     };
     let code = Code {
         text: &file.text,
+        lower: file.text.to_ascii_lowercase(),
         pieces: file.pieces(),
+        budget: std::cell::Cell::new(MAX_FILE_WORK),
+        fallbacks: std::cell::RefCell::new(std::collections::BTreeMap::new()),
     };
     let mut found_any = false;
     for sdk in imported {
@@ -873,6 +903,18 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
                 found_any |= emit(file, &code, sdk, &call, &owner.id, &mut facts);
             }
         }
+    }
+    if code.budget.get() == 0 {
+        facts.diagnostics.push(ExtractionDiagnostic {
+            rule: "input-error",
+            severity: Severity::Note,
+            message: format!(
+                "SDK calls: this file holds more call arguments than borderline reads ({} MiB); the calls after that point are not read",
+                MAX_FILE_WORK >> 20
+            ),
+            span: None,
+            path: Some(file.path.to_string()),
+        });
     }
     if found_any && owner.from_package {
         facts
