@@ -100,12 +100,10 @@ fn cloud_clients_with_a_literal_region_are_nodes_in_that_region() {
         .filter(|id| id.starts_with("aws-s3-"))
         .collect();
     assert_eq!(s3, ["aws-s3-eu-central-1"]);
-    assert!(
-        flows(&report).contains(&(
-            "checkout".to_string(),
-            "aws-dynamodb-ap-south-1".to_string()
-        ))
-    );
+    assert!(flows(&report).contains(&(
+        "checkout".to_string(),
+        "aws-dynamodb-ap-south-1".to_string()
+    )));
 }
 
 #[test]
@@ -126,7 +124,11 @@ fn java_builders_dotnet_endpoints_go_configs_and_rust_loaders_take_their_regions
         node_ids(&java)
     );
     let go = scan("code-sdk-go");
-    assert!(node(&go, "aws-ap-southeast-2").is_some(), "{:?}", node_ids(&go));
+    assert!(
+        node(&go, "aws-ap-southeast-2").is_some(),
+        "{:?}",
+        node_ids(&go)
+    );
     assert_eq!(
         node_ids(&go)
             .iter()
@@ -232,7 +234,7 @@ default = "api.mixpanel.com"
     let output = borderline(&repo, &["scan", ".", "--rules", &rules_arg]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("sdks.toml:13:"),
+        stderr(&output).contains("sdks.toml:12:"),
         "{}",
         stderr(&output)
     );

@@ -59,6 +59,9 @@ const MAX_REGION: usize = 16 << 10;
 const MAX_LINKS: usize = 32;
 /// An option value that is an expression is read up to this many bytes.
 const MAX_EXPRESSION: usize = 256;
+/// Bytes of call arguments (and whole-file option searches) read per file: a file of thousands of
+/// unclosed calls costs at most this much, and what is left unread is said.
+const MAX_FILE_WORK: usize = 32 << 20;
 /// A Ruby `do` block is read up to this many lines.
 const MAX_BLOCK_LINES: usize = 200;
 
@@ -124,7 +127,14 @@ fn is_ident(byte: u8) -> bool {
 /// The file's text with its comments and strings, for position questions.
 struct Code<'a> {
     text: &'a str,
+    /// The text in lower case (ASCII only, so byte offsets are the same), made once per file.
+    lower: String,
     pieces: &'a [Piece],
+    /// Bytes of call arguments and whole-file option searches still allowed in this file.
+    budget: std::cell::Cell<usize>,
+    /// Options searched in the whole file, by (SDK id, option index): the answer does not depend
+    /// on the call, so each is searched once.
+    fallbacks: std::cell::RefCell<std::collections::BTreeMap<(String, usize), Option<Value>>>,
 }
 
 impl<'a> Code<'a> {
@@ -160,18 +170,46 @@ impl<'a> Code<'a> {
         pos
     }
 
+    /// Like [`Code::skip_space`] over line breaks, and over comments too (a builder chain may
+    /// hold a comment between two links).
+    fn skip_gap(&self, mut pos: usize) -> usize {
+        for _ in 0..MAX_LINKS {
+            pos = self.skip_space(pos, true);
+            // A comment's content starts one to four bytes after its delimiter.
+            let comment = (pos + 1..=pos + 4).find_map(|at| {
+                self.piece_at(at)
+                    .filter(|p| p.kind == PieceKind::Comment && p.range.start == at)
+            });
+            match comment {
+                Some(comment) => {
+                    pos = comment.range.end;
+                    if self
+                        .text
+                        .get(pos..)
+                        .is_some_and(|rest| rest.starts_with("*/"))
+                    {
+                        pos += 2;
+                    }
+                }
+                None => break,
+            }
+        }
+        pos
+    }
+
     /// The string literal that opens at `pos` (its quote, or a one- or two-letter prefix such as
     /// Python's `f"`, C#'s `@"` or `$"`), as the range of its content.
     fn string_at(&self, pos: usize) -> Option<Range<usize>> {
         for offset in 1..=3 {
-            if let Some(piece) = self.piece_at(pos + offset).filter(|p| {
-                p.kind == PieceKind::String && p.range.start == pos + offset
-            }) {
+            if let Some(piece) = self
+                .piece_at(pos + offset)
+                .filter(|p| p.kind == PieceKind::String && p.range.start == pos + offset)
+            {
                 let opener = self.text.get(pos..pos + offset)?;
                 let valid = opener.ends_with(['"', '\'', '`'])
-                    && opener[..opener.len() - 1]
-                        .bytes()
-                        .all(|b| matches!(b, b'f' | b'F' | b'r' | b'R' | b'b' | b'u' | b'@' | b'$'));
+                    && opener[..opener.len() - 1].bytes().all(|b| {
+                        matches!(b, b'f' | b'F' | b'r' | b'R' | b'b' | b'u' | b'@' | b'$')
+                    });
                 return valid.then(|| piece.range.clone());
             }
             // An empty string `""` has no piece of its own.
@@ -225,7 +263,9 @@ impl<'a> Code<'a> {
                 return limit;
             };
             pos += newline + 1;
-            let line_end = self.text[pos..].find('\n').map_or(self.text.len(), |n| pos + n);
+            let line_end = self.text[pos..]
+                .find('\n')
+                .map_or(self.text.len(), |n| pos + n);
             let line = &self.text[pos..line_end];
             let trimmed = line.trim();
             let depth = line.len() - line.trim_start().len();
@@ -280,7 +320,11 @@ fn find_calls(code: &Code<'_>, pattern: &str) -> Vec<Call> {
                 continue;
             }
             let start = found - before;
-            (start, Some(code.text[start..found].to_string()), found + needle.len())
+            (
+                start,
+                Some(code.text[start..found].to_string()),
+                found + needle.len(),
+            )
         } else {
             let after = found + prefix.len();
             match suffix {
@@ -313,10 +357,15 @@ fn find_calls(code: &Code<'_>, pattern: &str) -> Vec<Call> {
         if !code.is_code(start) {
             continue;
         }
+        if code.budget.get() == 0 {
+            break;
+        }
         let limit = (end + MAX_REGION).min(text.len());
         let Some((region_end, first_argument)) = arguments(code, pattern, start, end, limit) else {
             continue;
         };
+        code.budget
+            .set(code.budget.get().saturating_sub(region_end - end + 1));
         calls.push(Call {
             name: start..end,
             wildcard,
@@ -345,7 +394,9 @@ fn arguments(
             code.balanced(at, limit)
         }
         b'{' => code.balanced(at, limit),
-        b'd' if text.get(at..at + 2) == Some(b"do") && !text.get(at + 2).is_some_and(|b| is_ident(*b)) => {
+        b'd' if text.get(at..at + 2) == Some(b"do")
+            && !text.get(at + 2).is_some_and(|b| is_ident(*b)) =>
+        {
             return Some((code.do_block(start, at, limit), None));
         }
         // `stripe.api_key = ...`: an attribute set once, the statement to the end of the line.
@@ -359,7 +410,7 @@ fn arguments(
     };
     // Chained calls and trailing blocks: `.builder().region(...).build()`, Kotlin `{ ... }`.
     for _ in 0..MAX_LINKS {
-        let next = code.skip_space(pos, true);
+        let next = code.skip_gap(pos);
         match code.byte(next) {
             Some(b'{') if next < limit => pos = code.balanced(next, limit),
             Some(b'.') if next < limit => {
@@ -390,6 +441,7 @@ fn arguments(
 }
 
 /// An option's value as written.
+#[derive(Clone)]
 enum Value {
     /// A string literal (its content and span).
     Literal(String, Range<usize>),
@@ -405,8 +457,7 @@ fn option_value(
     skip: Option<&Range<usize>>,
     setters_only: bool,
 ) -> Option<Value> {
-    let text = code.text;
-    let lower = text.get(range.clone())?.to_ascii_lowercase();
+    let lower = code.lower.get(range.clone())?;
     let mut best: Option<(usize, Value)> = None;
     for name in &option.names {
         if name.is_empty() {
@@ -472,8 +523,7 @@ fn read_value(code: &Code<'_>, pos: usize) -> Value {
         let literal = &code.text[content.clone()];
         let closing = code.skip_space(content.end + 1, false);
         let joined = matches!(code.byte(closing), Some(b'+' | b'%' | b'.'));
-        if !joined && !literal.contains("${") && !literal.contains("#{") && !literal.contains('{')
-        {
+        if !joined && !literal.contains("${") && !literal.contains("#{") && !literal.contains('{') {
             return Value::Literal(literal.to_string(), content);
         }
     }
@@ -513,7 +563,17 @@ fn read_value(code: &Code<'_>, pos: usize) -> Value {
 fn wrapped_literal(code: &Code<'_>, range: &Range<usize>) -> Option<(String, Range<usize>)> {
     let written = code.text.get(range.clone())?;
     let open = written.find('(')?;
-    let function = written[..open].to_ascii_lowercase();
+    let function = written[..open].trim().to_ascii_lowercase();
+    // A named wrapper (`Region.of`, `aws.String`), never a parenthesised expression such as
+    // `(process.env.SITE || 'datadoghq.com')`, whose literal is only a fallback.
+    if function.is_empty()
+        || !function
+            .bytes()
+            .all(|b| is_ident(b) || b == b'.' || b == b':')
+        || !written.trim_end().ends_with(')')
+    {
+        return None;
+    }
     if ["env", "setting", "config", "get"]
         .iter()
         .any(|word| function.contains(word))
@@ -543,7 +603,8 @@ fn same_file_constant(code: &Code<'_>, range: &Range<usize>) -> Option<(String, 
         .find(|p| p.kind == PieceKind::String && range.contains(&p.range.start))
         .map(|p| code.text[p.range.clone()].to_string())
         .or_else(|| {
-            let trimmed = written.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            let trimmed =
+                written.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
             let start = trimmed
                 .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .map_or(0, |n| n + 1);
@@ -553,6 +614,10 @@ fn same_file_constant(code: &Code<'_>, range: &Range<usize>) -> Option<(String, 
         return None;
     }
     let text = code.text.as_bytes();
+    // The name must be assigned once in the file: a default overwritten later (saleor's
+    // `region = "us-east-1"`, then the queue URL's region) is decided at runtime.
+    let mut assigned: Option<(String, Range<usize>)> = None;
+    let mut assignments = 0usize;
     for found in memchr::memmem::find_iter(text, name.as_bytes()).take(MAX_CALLS) {
         let end = found + name.len();
         if range.contains(&found)
@@ -568,11 +633,12 @@ fn same_file_constant(code: &Code<'_>, range: &Range<usize>) -> Option<(String, 
             (Some(b'=' | b':'), _) => code.skip_space(op + 1, false),
             _ => continue,
         };
+        assignments += 1;
         if let Value::Literal(literal, span) = read_value(code, value) {
-            return Some((literal, span));
+            assigned.get_or_insert((literal, span));
         }
     }
-    None
+    assigned.filter(|_| assignments == 1)
 }
 
 /// The host a URL or bare host names, if it is a plausible public name.
@@ -607,7 +673,10 @@ fn region_id(written: &str) -> Option<String> {
     {
         written.to_ascii_lowercase().replace('_', "-")
     } else if written.bytes().any(|b| b.is_ascii_uppercase())
-        && written.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && written
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_uppercase())
         && !written.contains('-')
     {
         // .NET: a two-letter area in capitals, then capitalised words, then the number.
@@ -618,7 +687,8 @@ fn region_id(written: &str) -> Option<String> {
         parts.push(written[..area].to_ascii_lowercase());
         let mut current = String::new();
         for c in written[area..].chars() {
-            if (c.is_ascii_uppercase() || (c.is_ascii_digit() && !current.ends_with(|d: char| d.is_ascii_digit())))
+            if (c.is_ascii_uppercase()
+                || (c.is_ascii_digit() && !current.ends_with(|d: char| d.is_ascii_digit())))
                 && !current.is_empty()
             {
                 parts.push(std::mem::take(&mut current).to_ascii_lowercase());
@@ -661,7 +731,10 @@ fn region_constant(code: &Code<'_>, range: &Range<usize>) -> Option<(String, Ran
             // `Region.of(...)`, `RegionEndpoint.GetBySystemName(...)` are calls, read elsewhere.
             if constant.is_empty()
                 || code.byte(start + length) == Some(b'(')
-                || !constant.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+                || !constant
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_uppercase())
             {
                 continue;
             }
@@ -695,7 +768,7 @@ enum Destination {
 }
 
 fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
-    for option in &sdk.options {
+    for (index, option) in sdk.options.iter().enumerate() {
         let mut value = option_value(code, option, call.region.clone(), None, false);
         if value.is_none()
             && option.first_argument
@@ -711,20 +784,38 @@ fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
                 value = Some(read_value(code, first));
             }
         }
-        if value.is_none() && option.value == OptionValue::Region {
-            if let Some((id, span)) = region_constant(code, &call.region) {
-                return Destination::Found(id, span);
-            }
+        if value.is_none()
+            && option.value == OptionValue::Region
+            && let Some((id, span)) = region_constant(code, &call.region)
+        {
+            return Destination::Found(id, span);
         }
         // An option set apart from the call (`Config(server_zone="EU")` passed in,
         // `sgMail.setDataResidency('eu')`): searched in the whole file for distinctive names only.
         if value.is_none() && option.names.iter().any(|n| n.len() >= 8) {
-            let long = SdkOption {
-                names: option.names.iter().filter(|n| n.len() >= 8).cloned().collect(),
-                value: option.value.clone(),
-                first_argument: false,
+            let key = (sdk.id.clone(), index);
+            let cached = code.fallbacks.borrow().get(&key).cloned();
+            value = match cached {
+                Some(found) => found,
+                None => {
+                    let long = SdkOption {
+                        names: option
+                            .names
+                            .iter()
+                            .filter(|n| n.len() >= 8)
+                            .cloned()
+                            .collect(),
+                        value: option.value.clone(),
+                        first_argument: false,
+                    };
+                    code.budget
+                        .set(code.budget.get().saturating_sub(code.text.len()));
+                    let found =
+                        option_value(code, &long, 0..code.text.len(), Some(&call.region), true);
+                    code.fallbacks.borrow_mut().insert(key, found.clone());
+                    found
+                }
             };
-            value = option_value(code, &long, 0..code.text.len(), Some(&call.region), true);
         }
         let Some(value) = value else {
             continue;
@@ -732,10 +823,10 @@ fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
         let (literal, span) = match value {
             Value::Literal(literal, span) => (literal, span),
             Value::Expression(written, span) => {
-                if option.value == OptionValue::Region {
-                    if let Some((id, span)) = region_constant(code, &span) {
-                        return Destination::Found(id, span);
-                    }
+                if option.value == OptionValue::Region
+                    && let Some((id, span)) = region_constant(code, &span)
+                {
+                    return Destination::Found(id, span);
                 }
                 match wrapped_literal(code, &span).or_else(|| same_file_constant(code, &span)) {
                     Some(found) => found,
@@ -791,7 +882,10 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     };
     let code = Code {
         text: &file.text,
+        lower: file.text.to_ascii_lowercase(),
         pieces: file.pieces(),
+        budget: std::cell::Cell::new(MAX_FILE_WORK),
+        fallbacks: std::cell::RefCell::new(std::collections::BTreeMap::new()),
     };
     let mut found_any = false;
     for sdk in imported {
@@ -809,6 +903,18 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
                 found_any |= emit(file, &code, sdk, &call, &owner.id, &mut facts);
             }
         }
+    }
+    if code.budget.get() == 0 {
+        facts.diagnostics.push(ExtractionDiagnostic {
+            rule: "input-error",
+            severity: Severity::Note,
+            message: format!(
+                "SDK calls: this file holds more call arguments than borderline reads ({} MiB); the calls after that point are not read",
+                MAX_FILE_WORK >> 20
+            ),
+            span: None,
+            path: Some(file.path.to_string()),
+        });
     }
     if found_any && owner.from_package {
         facts
@@ -952,7 +1058,13 @@ fn emit(
     }
 }
 
-fn push_host_flow(file: &SourceFile, facts: &mut Facts, owner: &str, host: String, span: Range<usize>) {
+fn push_host_flow(
+    file: &SourceFile,
+    facts: &mut Facts,
+    owner: &str,
+    host: String,
+    span: Range<usize>,
+) {
     let span: Span = file.span(span);
     let mut flow = FlowFact::observed(
         NodeRef::to(owner),
@@ -989,6 +1101,92 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::Owners;
+    use crate::rules::RuleSet;
+    use crate::source::FileId;
+
+    /// The facts of one file owned by the node `svc`.
+    fn facts_of(path: &str, text: &str) -> Facts {
+        let rules = RuleSet::builtin().unwrap();
+        let owners = Owners::new([("svc".to_string(), String::new())]);
+        let ctx = ExtractContext {
+            rules: &rules,
+            owners: &owners,
+        };
+        let file = SourceFile::new(FileId(0), path.into(), text.into());
+        extract_file(&file, &Packages::default(), &ctx)
+    }
+
+    fn hosts(facts: &Facts) -> Vec<String> {
+        facts
+            .flows
+            .iter()
+            .map(|f| match &f.to {
+                FlowTarget::Host { host, .. } => host.clone(),
+                FlowTarget::Node(node) => node.id.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn kotlin_trailing_lambdas_and_ruby_blocks_carry_their_options() {
+        let kotlin = facts_of(
+            "app/src/main/kotlin/App.kt",
+            "import io.sentry.android.core.SentryAndroid\nSentryAndroid.init(this) { options ->\n  options.dsn = \"https://k@o1.ingest.de.sentry.io/2\"\n}\n",
+        );
+        assert_eq!(hosts(&kotlin), ["o1.ingest.de.sentry.io"]);
+        let ruby = facts_of(
+            "config/initializers/sentry.rb",
+            "Sentry.init do |config|\n  config.dsn = 'https://k@o2.ingest.us.sentry.io/3'\nend\nrequire 'sentry-ruby'\n",
+        );
+        assert_eq!(hosts(&ruby), ["o2.ingest.us.sentry.io"]);
+    }
+
+    #[test]
+    fn a_longer_name_a_mention_or_an_import_is_no_call() {
+        let facts = facts_of(
+            "app.py",
+            "import sentry_sdk\nfrom openai import OpenAI\nsentry_sdk.initialize(dsn='https://k@o1.ingest.sentry.io/1')\nclient: OpenAI\nx = MyOpenAI()\n",
+        );
+        assert!(
+            facts.flows.is_empty() && facts.diagnostics.is_empty(),
+            "{facts:?}"
+        );
+    }
+
+    #[test]
+    fn a_fallback_or_a_reassigned_default_is_decided_at_runtime() {
+        let site = facts_of(
+            "pages/_app.tsx",
+            "import { datadogRum } from '@datadog/browser-rum';\ndatadogRum.init({\n  site: (process.env.DD_SITE || 'datadoghq.com') as Site,\n});\n",
+        );
+        assert!(site.flows.is_empty(), "{site:?}");
+        assert_eq!(site.diagnostics.len(), 1);
+        let region = facts_of(
+            "queue.py",
+            "import boto3\ndef client(host):\n    region = \"us-east-1\"\n    if host:\n        region = host.split('.')[1]\n    return boto3.client(\"sqs\", region_name=region)\n",
+        );
+        assert!(
+            region.flows.is_empty() && region.nodes.is_empty(),
+            "{region:?}"
+        );
+        let constant = facts_of(
+            "queue.py",
+            "import boto3\nREGION = \"ap-south-1\"\nq = boto3.client(\"sqs\", region_name=REGION)\n",
+        );
+        assert_eq!(hosts(&constant), ["aws-sqs-ap-south-1"]);
+    }
+
+    #[test]
+    fn many_calls_are_bounded() {
+        let mut text = String::from("import boto3\n");
+        for _ in 0..5000 {
+            text.push_str("boto3.client(\"s3\", region_name=\"ap-south-1\")\n");
+        }
+        text.push_str("boto3.client(\"s3\", region_name=(((((((((((((\n");
+        let facts = facts_of("many.py", &text);
+        assert!(facts.flows.len() <= MAX_CALLS * 2, "{}", facts.flows.len());
+    }
 
     #[test]
     fn region_constants() {
@@ -1003,12 +1201,15 @@ mod tests {
     }
 
     #[test]
-    fn hosts() {
+    fn hosts_of_urls() {
         assert_eq!(
             host_of("https://abc@o1.ingest.de.sentry.io/42").as_deref(),
             Some("o1.ingest.de.sentry.io")
         );
-        assert_eq!(host_of("api-eu.mixpanel.com").as_deref(), Some("api-eu.mixpanel.com"));
+        assert_eq!(
+            host_of("api-eu.mixpanel.com").as_deref(),
+            Some("api-eu.mixpanel.com")
+        );
         assert_eq!(host_of("http://localhost:8080"), None);
         assert_eq!(host_of("http://10.0.0.1"), None);
     }

@@ -294,7 +294,10 @@ pub(super) fn build(
                 first_argument: option.first_argument,
             });
         }
-        let when_unset = match (r.when_unset.as_ref().map(|w| w.get_ref().trim()), &r.default) {
+        let when_unset = match (
+            r.when_unset.as_ref().map(|w| w.get_ref().trim()),
+            &r.default,
+        ) {
             (Some("default"), Some(default)) => {
                 let host = default.get_ref().trim().to_string();
                 if !is_host(&host) {
