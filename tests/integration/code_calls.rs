@@ -64,9 +64,15 @@ fn one_inferred_flow_per_client_call_in_every_language_and_no_other() {
         ),
         (
             "cartservice",
+            "customerio",
+            vec!["user.contact.email".to_string()],
+            "src/cartservice/src/SendGridNotifier.cs:23",
+        ),
+        (
+            "cartservice",
             "sendgrid",
             vec![],
-            "src/cartservice/src/SendGridNotifier.cs:13",
+            "src/cartservice/src/SendGridNotifier.cs:14",
         ),
         (
             "emailservice",
