@@ -1002,10 +1002,8 @@ fn names_an_http_request(name: &str) -> bool {
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     for c in name.trim_end_matches('!').chars() {
-        if c == '_' || (c.is_ascii_uppercase() && !current.is_empty()) {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
+        if (c == '_' || c.is_ascii_uppercase()) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
         }
         if c != '_' {
             current.push(c.to_ascii_lowercase());
