@@ -80,32 +80,116 @@ pub(crate) fn flows(file: &SourceFile, lang: Lang, owner: &Owner) -> Vec<FlowFac
     if paths::is_test_path(path) || paths::is_vendored_path(path) {
         return Vec::new();
     }
-    calls::outbound_calls(file, lang)
-        .into_iter()
-        .map(|call| {
-            let host_span = file.span(call.host_range.clone());
+    let mut found = if lang == Lang::Php && is_laravel_config(path) {
+        laravel_config_flows(file, owner)
+    } else {
+        Vec::new()
+    };
+    found.extend(calls::outbound_calls(file, lang).into_iter().map(|call| {
+        let host_span = file.span(call.host_range.clone());
+        let mut flow = FlowFact::observed(
+            NodeRef::to(owner.id.clone()),
+            FlowTarget::Host {
+                host: call.host,
+                span: Some(host_span),
+            },
+            Some(file.span(call.call_range.clone())),
+            Origin::Inference,
+        );
+        flow.data = call
+            .data
+            .into_iter()
+            .map(|(category, range)| DataRef {
+                key: category.to_string(),
+                span: Some(file.span(range)),
+            })
+            .collect();
+        // A call to a client is a guess that the code sends data there.
+        flow.inferred = true;
+        flow
+    }));
+    found
+}
+
+/// A Laravel configuration file: `config/<name>.php` (the framework reads every file there).
+fn is_laravel_config(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    parts.next().is_some_and(|name| name.ends_with(".php")) && parts.next() == Some("config")
+}
+
+/// A link to a web site's home page (`https://www.facebook.com/`): the base of a profile link
+/// a page shows, not an API the service calls.
+fn is_site_link(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    host.starts_with("www.") && path.is_empty()
+}
+
+/// Laravel's `config/*.php` returns arrays of settings: `'location_iq_url' =>
+/// env('LOCATION_IQ_URL', 'https://us1.locationiq.com/v1/')`. A URL literal that is such a
+/// setting's value (written directly or as the default of `env()`) is where the service sends
+/// data unless its environment says otherwise, read like a key of an app config
+/// ([`crate::extract::urls::hosts_in_value`], so documentation and metadata keys stay quiet).
+/// These are defaults of features an operator may not switch on: inferred, like calls.
+fn laravel_config_flows(file: &SourceFile, owner: &Owner) -> Vec<FlowFact> {
+    use crate::extract::lexer::PieceKind;
+    let text: &str = &file.text;
+    let mut found = Vec::new();
+    for piece in file.pieces() {
+        if piece.kind != PieceKind::String {
+            continue;
+        }
+        let Some(value) = text.get(piece.range.clone()) else {
+            continue;
+        };
+        if !value.contains('.') {
+            continue;
+        }
+        // The setting's key is the string before `=>` on the same line, before this literal.
+        let line_start = text[..piece.range.start].rfind('\n').map_or(0, |i| i + 1);
+        let before = &text[line_start..piece.range.start];
+        let Some(arrow) = before.find("=>") else {
+            continue;
+        };
+        let between = before[arrow + 2..].trim();
+        // The literal is the value itself, or the default of `env('X', ...)`.
+        let direct = between == "'" || between == "\"";
+        let env_default = between.starts_with("env(") && between.contains(',');
+        if !(direct || env_default) {
+            continue;
+        }
+        let key = before[..arrow]
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            continue;
+        }
+        for candidate in crate::extract::urls::hosts_in_value(&key, value) {
+            if crate::extract::urls::classify_host(&candidate.host)
+                != crate::extract::urls::HostClass::Public
+                || is_site_link(&value[candidate.range.clone()])
+            {
+                continue;
+            }
+            let start = piece.range.start + candidate.range.start;
+            let span = file.span(start..piece.range.start + candidate.range.end);
             let mut flow = FlowFact::observed(
                 NodeRef::to(owner.id.clone()),
                 FlowTarget::Host {
-                    host: call.host,
-                    span: Some(host_span),
+                    host: candidate.host,
+                    span: Some(span),
                 },
-                Some(file.span(call.call_range.clone())),
-                Origin::Inference,
+                Some(span),
+                Origin::AppConfig,
             );
-            flow.data = call
-                .data
-                .into_iter()
-                .map(|(category, range)| DataRef {
-                    key: category.to_string(),
-                    span: Some(file.span(range)),
-                })
-                .collect();
-            // A call to a client is a guess that the code sends data there.
             flow.inferred = true;
-            flow
-        })
-        .collect()
+            found.push(flow);
+        }
+    }
+    found
 }
 
 /// One inferred flow per (source, host): a vendor's URL called ten times is one flow, at its
