@@ -862,17 +862,9 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     if rust_infer::is_test_path(path) || is_vendored(path) {
         return facts;
     }
-    let sdks = ctx.rules.sdks();
     let text = file.text.as_bytes();
     // The prefilter: an SDK is looked for only in a file that names one of its imports.
-    let imported: Vec<&Sdk> = sdks
-        .iter()
-        .filter(|sdk| {
-            sdk.imports
-                .iter()
-                .any(|import| memchr::memmem::find(text, import.as_bytes()).is_some())
-        })
-        .collect();
+    let imported: Vec<&Sdk> = ctx.rules.sdks_named_in(text);
     if imported.is_empty() {
         return facts;
     }

@@ -60,6 +60,49 @@ pub(crate) struct Parts {
     pub settings: Settings,
 }
 
+/// The import names of every SDK, for one fast "does this file name any SDK" search.
+#[derive(Debug, Clone)]
+struct SdkImports {
+    /// SIMD multi-substring search (Teddy) when the machine has it, else an automaton.
+    packed: Option<aho_corasick::packed::Searcher>,
+    automaton: aho_corasick::AhoCorasick,
+}
+
+impl SdkImports {
+    /// `None` when nothing can be built (never for names of rule data's size); the extractor
+    /// then searches name by name. A name that contains another (`langchain_openai` holds
+    /// `openai`) adds nothing to "any name is present", so only the shortest are searched: that
+    /// keeps the set small enough for the SIMD searcher.
+    fn new(sdks: &[sdks::Sdk]) -> Option<SdkImports> {
+        let mut names: Vec<&str> = sdks
+            .iter()
+            .flat_map(|sdk| sdk.imports.iter().map(String::as_str))
+            .filter(|name| !name.is_empty())
+            .collect();
+        names.sort_by_key(|name| (name.len(), *name));
+        names.dedup();
+        let mut minimal: Vec<&str> = Vec::new();
+        for name in names {
+            if !minimal.iter().any(|shorter| name.contains(shorter)) {
+                minimal.push(name);
+            }
+        }
+        let packed = aho_corasick::packed::Config::new()
+            .builder()
+            .extend(&minimal)
+            .build();
+        let automaton = aho_corasick::AhoCorasick::new(&minimal).ok()?;
+        Some(SdkImports { packed, automaton })
+    }
+
+    fn any_in(&self, text: &[u8]) -> bool {
+        match &self.packed {
+            Some(packed) => packed.find(text).is_some(),
+            None => self.automaton.is_match(text),
+        }
+    }
+}
+
 /// The rule data in force, validated and indexed.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
@@ -92,6 +135,8 @@ pub struct RuleSet {
     module_index: BTreeMap<(String, String), usize>,
     /// Vendor SDKs and cloud clients (`rules/sdks.toml`), in id order.
     sdks: Vec<sdks::Sdk>,
+    /// Every SDK's import names in one automaton: a file is searched once for all of them.
+    sdk_imports: Option<SdkImports>,
     /// Vendor site settings (`settings.toml`).
     settings: Settings,
 }
@@ -156,6 +201,8 @@ impl RuleSet {
                     .or_insert(i);
             }
         }
+        let mut sdks = parts.sdks;
+        sdks.sort_by(|a, b| a.id.cmp(&b.id));
         RuleSet {
             files: parts.files,
             fingerprint: 0,
@@ -176,11 +223,8 @@ impl RuleSet {
             vendors: parts.vendors,
             stores,
             modules: parts.modules,
-            sdks: {
-                let mut sdks = parts.sdks;
-                sdks.sort_by(|a, b| a.id.cmp(&b.id));
-                sdks
-            },
+            sdk_imports: SdkImports::new(&sdks),
+            sdks,
             module_index,
             settings: parts.settings,
         }
@@ -265,6 +309,27 @@ impl RuleSet {
     /// Vendor SDKs and cloud clients whose calls the code extractor recognises, in id order.
     pub fn sdks(&self) -> &[sdks::Sdk] {
         &self.sdks
+    }
+
+    /// The SDKs one of whose import names appears in `text`, in id order: one pass over the text
+    /// for all of them (the prefilter of the SDK extractor, which runs on every source file).
+    pub fn sdks_named_in(&self, text: &[u8]) -> Vec<&sdks::Sdk> {
+        // Most files name no SDK: one search for any import name (with the automaton's
+        // prefilter) settles them. A file that names one is then checked SDK by SDK, so names
+        // that overlap (`openai` in `langchain_openai`) are all seen.
+        if let Some(imports) = &self.sdk_imports
+            && !imports.any_in(text)
+        {
+            return Vec::new();
+        }
+        self.sdks
+            .iter()
+            .filter(|sdk| {
+                sdk.imports
+                    .iter()
+                    .any(|import| memchr::memmem::find(text, import.as_bytes()).is_some())
+            })
+            .collect()
     }
 
     pub fn regions(&self) -> impl Iterator<Item = &Region> {
