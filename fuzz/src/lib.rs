@@ -39,15 +39,27 @@ fn assert_within(path: &str, len: usize, span: Option<Span>, what: &str) {
     }
 }
 
-/// Runs every extractor that claims `path` over `data`, as one file, and checks every span.
+/// Runs every extractor that claims `path` over `data`, as one file, and checks every span. A
+/// `Dockerfile` beside it makes its directory a service, so that extractors which read only code
+/// that belongs to a node (outbound calls, SDKs) run on the fuzzer's bytes too.
 pub fn extract(path: &str, data: &[u8]) {
     let file = SourceFile::new(FileId(0), path.into(), Arc::from(text(data)));
+    let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
+    let dockerfile = SourceFile::new(
+        FileId(1),
+        if directory.is_empty() {
+            "svc/Dockerfile".into()
+        } else {
+            format!("{directory}/Dockerfile").into()
+        },
+        Arc::from("FROM scratch\n"),
+    );
     let owners = Owners::default();
     let ctx = ExtractContext {
         rules: rules(),
         owners: &owners,
     };
-    let facts: Facts = extract_all(std::slice::from_ref(&file), &ctx);
+    let facts: Facts = extract_all(&[file.clone(), dockerfile], &ctx);
     for node in &facts.nodes {
         assert_inside(&file, node.span, "node");
     }
