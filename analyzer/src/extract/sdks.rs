@@ -605,9 +605,12 @@ fn same_file_constant(code: &Code<'_>, range: &Range<usize>) -> Option<(String, 
         .or_else(|| {
             let trimmed =
                 written.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            // Past the last character that is not part of a name, whatever its UTF-8 length.
             let start = trimmed
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .map_or(0, |n| n + 1);
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+                .map_or(0, |(n, c)| n + c.len_utf8());
             Some(trimmed[start..].to_string())
         })?;
     if name.len() < 3 || !name.bytes().all(is_ident) {
@@ -1118,6 +1121,16 @@ mod tests {
                 FlowTarget::Node(node) => node.id.clone(),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_value_ending_in_a_multibyte_character_is_no_panic() {
+        // Found by the `code` fuzz target: a name read back over U+FFFD (three bytes).
+        let facts = facts_of(
+            "svc/app/worker.py",
+            "import sentry_sdk\nsentry_sdk.init(dsn=\u{fffd}SENTRY_VALUE)\n",
+        );
+        assert!(hosts(&facts).is_empty());
     }
 
     #[test]
