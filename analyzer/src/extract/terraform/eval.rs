@@ -300,7 +300,9 @@ fn with_type_defaults(
                         }
                         Err(_) => None,
                     },
-                    (None, None) => None,
+                    // Terraform converts the object to its type: an optional attribute the
+                    // caller leaves out is `null`, not missing, so `var.x.attr == null` holds.
+                    (None, None) => Some(Value::Null),
                 };
                 if let Some(filled) = filled {
                     let filled = match inner {

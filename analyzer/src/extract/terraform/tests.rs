@@ -336,6 +336,26 @@ fn module_input_without_value_is_unknown() {
 }
 
 #[test]
+fn optional_attribute_left_out_is_null_not_missing() {
+    // The shape of a function module that creates its code bucket: the caller leaves the
+    // optional `location` out, so the module falls back to its own region.
+    let (_, facts) = scan(&[
+        (
+            "main.tf",
+            "provider \"google\" {}\n\nmodule \"function\" {\n  source = \"./function\"\n  region = \"europe-west3\"\n  bucket_config = {\n    lifecycle_delete_age_days = 1\n  }\n}\n",
+        ),
+        (
+            "function/main.tf",
+            "variable \"region\" {\n  type = string\n}\n\nvariable \"bucket_config\" {\n  type = object({\n    lifecycle_delete_age_days = optional(number)\n    location                  = optional(string)\n  })\n  default = null\n}\n\nresource \"google_storage_bucket\" \"bucket\" {\n  count    = var.bucket_config == null ? 0 : 1\n  name     = \"fn-code\"\n  location = var.bucket_config.location == null ? var.region : var.bucket_config.location\n}\n",
+        ),
+    ]);
+    assert_eq!(
+        region(&facts, "module.function.google_storage_bucket.bucket[0]"),
+        "gcp:europe-west3"
+    );
+}
+
+#[test]
 fn google_locations_multi_regions_and_spanner_configs() {
     let (sources, facts) = scan(&[(
         "gcp.tf",
