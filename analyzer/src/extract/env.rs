@@ -261,16 +261,29 @@ impl Extractor for EnvExtractor {
         // Their parse errors are the compose extractor's to report.
         let mut users: BTreeMap<Utf8PathBuf, BTreeSet<String>> = BTreeMap::new();
         let mut names: BTreeMap<String, String> = BTreeMap::new();
+        // The compose projects whose services read each env file, and each project's names: an
+        // env file of one project's services names that project's containers.
+        let mut user_projects: BTreeMap<Utf8PathBuf, BTreeSet<String>> = BTreeMap::new();
+        let mut project_names: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for file in files.iter().filter(|f| compose::is_compose_file(&f.path)) {
             let Some(document) = parse_document(file, &mut Facts::default()) else {
                 continue;
             };
+            let project = compose::project_scope(&file.path);
             for (service, path) in compose::env_file_references(file, &document, ctx.owners) {
+                user_projects
+                    .entry(path.clone())
+                    .or_default()
+                    .insert(project.clone());
                 users.entry(path).or_default().insert(service);
             }
-            names.extend(compose::service_names(&compose::services(
-                file, &document, ctx.owners,
-            )));
+            let service_names =
+                compose::service_names(&compose::services(file, &document, ctx.owners));
+            let known = project_names.entry(project).or_default();
+            for (name, id) in &service_names {
+                known.entry(name.clone()).or_insert_with(|| id.clone());
+            }
+            names.extend(service_names);
         }
         // The keys every real dotenv file sets, for the examples beside it to defer to.
         let real_keys: BTreeMap<&Utf8Path, BTreeSet<String>> = files
@@ -330,9 +343,18 @@ impl Extractor for EnvExtractor {
                 } else {
                     BTreeSet::new()
                 };
+                // Read by the services of one compose project: its names are that project's.
+                let project = counterparts
+                    .iter()
+                    .find_map(|p| user_projects.get(p))
+                    .filter(|projects| projects.len() == 1 && ctx.owners.owner_of(&file.path).is_none())
+                    .and_then(|projects| projects.first());
                 let reading = EnvReading {
                     owners: &owners,
-                    names: &names,
+                    names: project
+                        .and_then(|p| project_names.get(p))
+                        .unwrap_or(&names),
+                    scope: project.map(String::as_str),
                     example,
                     deferred: &deferred,
                 };
@@ -454,6 +476,8 @@ pub fn parse_entries(text: &str, colon: bool) -> Vec<EnvEntry> {
 struct EnvReading<'a> {
     owners: &'a [String],
     names: &'a BTreeMap<String, String>,
+    /// The compose project whose services read the file, in which its flows name nodes.
+    scope: Option<&'a str>,
     /// An example file: placeholders are skipped.
     example: bool,
     /// Keys the real file beside an example sets: the example's value for them is not read.
@@ -480,7 +504,8 @@ fn extract_env_file(
             .collect();
         for host in hosts {
             for owner in owners {
-                if let Some(flow) = flow_to_host(owner, &host, span, names, Origin::Env) {
+                if let Some(mut flow) = flow_to_host(owner, &host, span, names, Origin::Env) {
+                    flow.scope = reading.scope.map(str::to_string);
                     facts.flows.push(flow);
                 }
             }
