@@ -106,8 +106,14 @@ fn compose_names_resolve_within_their_own_project() {
         "tests/e2e/docker-compose.yml"
     );
     let flows = flows(&report);
-    assert!(flows.contains(&("oracle".into(), "api@tests/e2e".into())), "{flows:?}");
-    assert!(!flows.contains(&("oracle".into(), "api".into())), "{flows:?}");
+    assert!(
+        flows.contains(&("oracle".into(), "api@tests/e2e".into())),
+        "{flows:?}"
+    );
+    assert!(
+        !flows.contains(&("oracle".into(), "api".into())),
+        "{flows:?}"
+    );
     // A workload still reaches the Service of its own namespace.
     assert!(flows.contains(&("web".into(), "api".into())), "{flows:?}");
     // The stub's location is not the Deployment's: the Deployment is still asked for one.
@@ -140,8 +146,14 @@ fn services_of_two_compose_projects_with_one_name_are_two_nodes() {
         "dev/docker-compose.yml"
     );
     let flows = flows(&report);
-    assert!(flows.contains(&("app".into(), "db@dev".into())), "{flows:?}");
-    assert!(flows.contains(&("workspace".into(), "db".into())), "{flows:?}");
+    assert!(
+        flows.contains(&("app".into(), "db@dev".into())),
+        "{flows:?}"
+    );
+    assert!(
+        flows.contains(&("workspace".into(), "db".into())),
+        "{flows:?}"
+    );
     // The dev project's database is placed by its label; the devcontainer's is not.
     let unknown = findings(&report, "unknown-location");
     assert_eq!(unknown.len(), 1, "{unknown:?}");
@@ -161,7 +173,10 @@ fn unplaced_services_of_one_compose_project_are_one_finding() {
         ),
         "{message}"
     );
-    assert!(message.ends_with(": backend, db, mailer, search"), "{message}");
+    assert!(
+        message.ends_with(": backend, db, mailer, search"),
+        "{message}"
+    );
     let related: Vec<&str> = finding["related"]
         .as_array()
         .unwrap()
@@ -174,7 +189,12 @@ fn unplaced_services_of_one_compose_project_are_one_finding() {
             "{related:?}"
         );
     }
-    assert!(finding["help"].as_str().unwrap().contains("above `services:`"));
+    assert!(
+        finding["help"]
+            .as_str()
+            .unwrap()
+            .contains("above `services:`")
+    );
 }
 
 #[test]
@@ -207,4 +227,29 @@ fn a_waived_service_keeps_its_own_finding_out_of_the_group() {
             .unwrap()
             .ends_with(": backend, db, search")
     );
+}
+
+#[test]
+fn an_app_config_names_the_services_of_its_own_compose_project() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "docker-compose.yml",
+        "services:\n  app:\n    image: acme/app\n    labels:\n      borderline.dev/location: DE\n    environment:\n      DATABASE_URL: postgres://u:p@db:5432/app\n  db:\n    image: postgres:16\n    labels:\n      borderline.dev/location: DE\n",
+    );
+    write(
+        dir.path(),
+        "dev/docker-compose.yml",
+        "services:\n  db:\n    image: postgres:16\n",
+    );
+    write(
+        dir.path(),
+        "dev/config.toml",
+        "[db]\nurl = \"postgres://listmonk:listmonk@db:5432/listmonk\"\n",
+    );
+    let report = scan_json(dir.path());
+    let flows = flows(&report);
+    assert!(flows.contains(&("app".into(), "db".into())), "{flows:?}");
+    assert!(flows.contains(&("dev".into(), "db@dev".into())), "{flows:?}");
+    assert!(!flows.contains(&("dev".into(), "db".into())), "{flows:?}");
 }

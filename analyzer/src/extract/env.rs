@@ -24,8 +24,8 @@ use super::compose::{self, flow_to_host};
 use super::urls::{candidates, hosts_in_value};
 use super::yaml::{YamlNode, YamlValue, endpoint_strings, parse_document, setting_hosts};
 use super::{ExtractContext, Extractor};
-use crate::model::facts::{Facts, NodeFact, NodeKind, Origin};
-use crate::source::SourceFile;
+use crate::model::facts::{Facts, FlowFact, NodeFact, NodeKind, Origin};
+use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -344,17 +344,25 @@ impl Extractor for EnvExtractor {
                     BTreeSet::new()
                 };
                 // Read by the services of one compose project: its names are that project's.
-                let project = counterparts
+                let users_project = counterparts
                     .iter()
                     .find_map(|p| user_projects.get(p))
-                    .filter(|projects| projects.len() == 1 && ctx.owners.owner_of(&file.path).is_none())
-                    .and_then(|projects| projects.first());
+                    .filter(|projects| {
+                        projects.len() == 1 && ctx.owners.owner_of(&file.path).is_none()
+                    })
+                    .and_then(|projects| projects.first())
+                    .and_then(|scope| {
+                        project_names
+                            .get_key_value(scope)
+                            .map(|(scope, names)| (scope.as_str(), names))
+                    });
                 let reading = EnvReading {
                     owners: &owners,
-                    names: project
-                        .and_then(|p| project_names.get(p))
-                        .unwrap_or(&names),
-                    scope: project.map(String::as_str),
+                    names: Names {
+                        all: &names,
+                        project: users_project
+                            .or_else(|| enclosing_project(&file.path, &project_names)),
+                    },
                     example,
                     deferred: &deferred,
                 };
@@ -363,6 +371,10 @@ impl Extractor for EnvExtractor {
                 let owner = match ctx.owners.owner_of(&file.path) {
                     Some(owner) => owner.to_string(),
                     None => directory_service(&file.path, &mut facts, Origin::AppConfig),
+                };
+                let names = Names {
+                    all: &names,
+                    project: enclosing_project(&file.path, &project_names),
                 };
                 extract_app_config(file, &owner, ctx, &names, &mut facts);
             }
@@ -472,12 +484,48 @@ pub fn parse_entries(text: &str, colon: bool) -> Vec<EnvEntry> {
     entries
 }
 
+/// The compose service names an env file or app config may use.
+struct Names<'a> {
+    /// Every compose service's names, whatever its project.
+    all: &'a BTreeMap<String, String>,
+    /// The compose project the file belongs to (whose services read it, else the one of its
+    /// directory or the nearest above), and that project's names.
+    project: Option<(&'a str, &'a BTreeMap<String, String>)>,
+}
+
+impl Names<'_> {
+    /// A flow from `owner` to `host`. A name the file's own compose project declares is that
+    /// project's service (its flow is written in that scope, see `model::scope_ids`), even when
+    /// another project uses the name too; any other name is looked up among all services.
+    fn flow(&self, owner: &str, host: &str, span: Span, origin: Origin) -> Option<FlowFact> {
+        if let Some((scope, names)) = self.project
+            && names.contains_key(host)
+        {
+            let mut flow = flow_to_host(owner, host, span, names, origin)?;
+            flow.scope = Some(scope.to_string());
+            return Some(flow);
+        }
+        flow_to_host(owner, host, span, self.all, origin)
+    }
+}
+
+/// The compose project of the file's directory, else of the nearest directory above with one.
+fn enclosing_project<'a>(
+    path: &Utf8Path,
+    projects: &'a BTreeMap<String, BTreeMap<String, String>>,
+) -> Option<(&'a str, &'a BTreeMap<String, String>)> {
+    path.ancestors().skip(1).find_map(|directory| {
+        let scope = compose::project_scope(&directory.join("compose.yaml"));
+        projects
+            .get_key_value(&scope)
+            .map(|(scope, names)| (scope.as_str(), names))
+    })
+}
+
 /// Who a dotenv file's flows come from, and how to read it.
 struct EnvReading<'a> {
     owners: &'a [String],
-    names: &'a BTreeMap<String, String>,
-    /// The compose project whose services read the file, in which its flows name nodes.
-    scope: Option<&'a str>,
+    names: Names<'a>,
     /// An example file: placeholders are skipped.
     example: bool,
     /// Keys the real file beside an example sets: the example's value for them is not read.
@@ -490,7 +538,7 @@ fn extract_env_file(
     ctx: &ExtractContext<'_>,
     facts: &mut Facts,
 ) {
-    let (owners, names) = (reading.owners, reading.names);
+    let (owners, names) = (reading.owners, &reading.names);
     for entry in parse_entries(&file.text, false) {
         if reading.deferred.contains(entry.key.as_str())
             || (reading.example && is_placeholder(&entry.value))
@@ -504,8 +552,7 @@ fn extract_env_file(
             .collect();
         for host in hosts {
             for owner in owners {
-                if let Some(mut flow) = flow_to_host(owner, &host, span, names, Origin::Env) {
-                    flow.scope = reading.scope.map(str::to_string);
+                if let Some(flow) = names.flow(owner, &host, span, Origin::Env) {
                     facts.flows.push(flow);
                 }
             }
@@ -517,7 +564,7 @@ fn extract_app_config(
     file: &SourceFile,
     owner: &str,
     ctx: &ExtractContext<'_>,
-    names: &BTreeMap<String, String>,
+    names: &Names<'_>,
     facts: &mut Facts,
 ) {
     let extension = file.path.extension().unwrap_or("").to_ascii_lowercase();
@@ -537,9 +584,7 @@ fn extract_app_config(
                 continue;
             };
             for candidate in hosts_in_value(&key, &value) {
-                if let Some(flow) =
-                    flow_to_host(owner, &candidate.host, span, names, Origin::AppConfig)
-                {
+                if let Some(flow) = names.flow(owner, &candidate.host, span, Origin::AppConfig) {
                     facts.flows.push(flow);
                 }
             }
@@ -579,7 +624,7 @@ fn extract_app_config(
     let settled = setting_hosts(&document, ctx.rules.settings(), &mut |host, value| {
         let span = value.span(file);
         if seen.insert((span, host.clone()))
-            && let Some(flow) = flow_to_host(owner, &host, span, names, Origin::AppConfig)
+            && let Some(flow) = names.flow(owner, &host, span, Origin::AppConfig)
         {
             facts.flows.push(flow);
         }
@@ -596,7 +641,7 @@ fn extract_app_config(
         for candidate in candidates(ctx.rules.settings(), key, &text) {
             let host = candidate.host;
             if seen.insert((span, host.clone()))
-                && let Some(flow) = flow_to_host(owner, &host, span, names, Origin::AppConfig)
+                && let Some(flow) = names.flow(owner, &host, span, Origin::AppConfig)
             {
                 facts.flows.push(flow);
             }

@@ -138,10 +138,12 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
 /// becomes `ID-vendor` beside it.
 fn stands_for_vendor(node: &Node) -> bool {
     node.kind == NodeKind::Vendor
-        || node
-            .origins
-            .iter()
-            .all(|origin| matches!(origin, Origin::Manifest | Origin::CommentTag | Origin::RuleData))
+        || node.origins.iter().all(|origin| {
+            matches!(
+                origin,
+                Origin::Manifest | Origin::CommentTag | Origin::RuleData
+            )
+        })
 }
 
 /// The facts about a vendor node that come from rule data tagged unverified (`K` or `U`), each

@@ -335,7 +335,10 @@ fn scope_ids(nodes: &mut [NodeFact], flows: &mut [FlowFact]) {
     let mut scopes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for node in nodes.iter() {
         if let Some(scope) = &node.scope {
-            scopes.entry(node.id.as_str()).or_default().insert(scope.as_str());
+            scopes
+                .entry(node.id.as_str())
+                .or_default()
+                .insert(scope.as_str());
         }
     }
     // (scope, id) -> the id the node has in that scope.
