@@ -250,6 +250,9 @@ fn an_app_config_names_the_services_of_its_own_compose_project() {
     let report = scan_json(dir.path());
     let flows = flows(&report);
     assert!(flows.contains(&("app".into(), "db".into())), "{flows:?}");
-    assert!(flows.contains(&("dev".into(), "db@dev".into())), "{flows:?}");
+    assert!(
+        flows.contains(&("dev".into(), "db@dev".into())),
+        "{flows:?}"
+    );
     assert!(!flows.contains(&("dev".into(), "db".into())), "{flows:?}");
 }

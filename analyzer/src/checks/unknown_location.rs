@@ -186,9 +186,13 @@ fn project_finding(
     if let Some(policy_span) = ctx.policy().spans.get("unknown_location") {
         finding = finding.related(Some(*policy_span), "the policy sets this severity");
     }
-    let file = files.first().copied().unwrap_or("the compose file");
+    // A tag places the services of its own file: a project spread over overlays needs one in each.
+    let place = match files.as_slice() {
+        [file] => format!("in {file}"),
+        _ => format!("in each of {}", files.join(", ")),
+    };
     finding.help(format!(
-        "declare one location for the project: `# borderline: location=EEA` (or \"aws:eu-central-1\", \"DE\") on the line above `services:` in {file} places every service declared below it; or a `borderline.dev/location` label per service, or a `[[node]]` with `location` per service in borderline.toml"
+        "declare one location for the project: `# borderline: location=EEA` (or \"aws:eu-central-1\", \"DE\") on the line above `services:` {place} places every service declared below it; or a `borderline.dev/location` label per service, or a `[[node]]` with `location` per service in borderline.toml"
     ))
 }
 
