@@ -729,6 +729,7 @@ impl<'a> Reader<'a> {
             safeguard: None,
             origin: Origin::Manifest,
             inferred: false,
+            scope: None,
         };
         if let Some(value) = table.get("data") {
             flow.data = self.data(value);

@@ -236,6 +236,7 @@ pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
                 span: None,
                 origin: Origin::Manifest,
                 inferred: false,
+                scope: None,
             });
         }
     }

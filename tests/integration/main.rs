@@ -21,6 +21,7 @@ mod hostile_terraform;
 mod hostile_walk;
 mod inplace_tags;
 mod module_catalogue;
+mod names14;
 mod output_safety;
 mod policy_from;
 mod properties;

@@ -20,6 +20,13 @@
 //! `borderline explain unknown-location` explains it. A directory with a `provider` block, or
 //! whose variables all have values, is a root and its unplaced stores are warnings.
 //!
+//! The services of one compose project (the compose files of one directory) that receive personal
+//! data and are all unplaced are one finding for the project, not one per service: "3 services of
+//! the compose project `dev` (dev/docker-compose.yml) receive personal data, but their location is
+//! unknown: backend, db, mailer", at the first of them, with each service as a related location.
+//! They share one fix, a location for the project. A single unplaced service, a service a waiver
+//! of this rule names in `to`, Kubernetes workloads and stores are reported one by one.
+//!
 //! ## Why it matters
 //! A transfer check is only as good as its locations: an unknown location might be a transfer.
 //! Rather than pass silently, borderline asks for the fact it is missing.
@@ -39,7 +46,9 @@
 //! plan: `terraform show -json plan.out > plan.json`, then `--terraform-plan plan.json`; its
 //! resolved regions win over the `.tf` files. For a new cloud region, add it to the rule data
 //! with `--rules DIR`. For a module placed by its callers, scan the repository that
-//! calls it, or add an `examples/` root that configures the provider.
+//! calls it, or add an `examples/` root that configures the provider. For a compose project, tag
+//! the `services:` key (`# borderline: location=EEA` on the line above it), which places every
+//! service declared below, or give a service a `borderline.dev/location` label.
 //!
 //! ## References
 //! GDPR Art. 30(1)(e) (records must name the third countries); EDPB Recommendations 01/2020 step 1
@@ -47,9 +56,17 @@
 
 use crate::evaluate::transfer::{Context, carries_personal_data, effective_data};
 use crate::finding::Finding;
-use crate::model::ResolvedLocation;
 use crate::model::facts::NodeKind;
-use std::collections::BTreeMap;
+use crate::model::{Node, ResolvedLocation};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A receiver of personal data whose location is unknown, and why.
+struct Unplaced<'a> {
+    node: &'a Node,
+    reason: &'a str,
+    /// The first flow that brings it personal data, to show where it comes from.
+    flow: Option<usize>,
+}
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     let Some(severity) = ctx.policy().unknown_location else {
@@ -74,41 +91,153 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             receivers.entry(node.id.as_str()).or_insert(None);
         }
     }
-    for (id, flow_index) in receivers {
+    // A waiver written for one service keeps waiving that service's own finding.
+    let waived: BTreeSet<&str> = ctx
+        .model
+        .waivers
+        .iter()
+        .filter(|w| w.rule == "unknown-location")
+        .filter_map(|w| w.to.as_ref().map(|t| t.id.as_str()))
+        .collect();
+    let mut projects: BTreeMap<&str, Vec<Unplaced<'_>>> = BTreeMap::new();
+    let mut single = Vec::new();
+    for (id, flow) in receivers {
         let Some(node) = ctx.node(id) else { continue };
         let ResolvedLocation::Unknown { reason } = &node.resolved else {
             continue;
         };
-        let location_span = node.location.as_ref().and_then(|l| l.span);
-        // A store is shown at what creates it, like its transfer would be, with where its
-        // location was to come from; other receivers at the location they lack.
-        let span = if node.kind == NodeKind::Store {
-            node.span.or(location_span)
-        } else {
-            location_span.or(node.span)
+        let unplaced = Unplaced {
+            node,
+            reason: reason.as_str(),
+            flow,
         };
-        let mut finding = Finding::new(
-            "unknown-location",
-            severity,
-            format!("`{id}` receives personal data, but its location is unknown: {reason}"),
-        )
-        .at(span);
-        if node.kind == NodeKind::Store {
-            if location_span.is_some() && location_span != span {
-                finding = finding.related(location_span, "the location was to come from here");
+        match compose_project(node) {
+            Some(project) if !waived.contains(id) => {
+                projects.entry(project).or_default().push(unplaced);
             }
-            finding = super::via_related(finding, node);
+            _ => single.push(unplaced),
         }
-        finding.to = Some(id.to_string());
-        finding.inferred = node.inferred;
-        if let Some(flow) = flow_index.map(|i| &ctx.model.flows[i]) {
-            finding.from = Some(flow.from.clone());
+    }
+    for (project, services) in projects {
+        if services.len() < 2 {
+            single.extend(services);
+            continue;
+        }
+        findings.push(project_finding(ctx, severity, project, &services));
+    }
+    for unplaced in single {
+        findings.push(node_finding(ctx, severity, &unplaced));
+    }
+}
+
+/// The directory of the compose project a service node is declared in.
+fn compose_project(node: &Node) -> Option<&str> {
+    if node.kind != NodeKind::Service {
+        return None;
+    }
+    node.scope.as_deref()?.strip_prefix("compose:")
+}
+
+/// One finding for the unplaced services of one compose project (at least two, sorted by id).
+fn project_finding(
+    ctx: &Context<'_>,
+    severity: crate::model::facts::Severity,
+    project: &str,
+    services: &[Unplaced<'_>],
+) -> Finding {
+    let files: BTreeSet<&str> = services
+        .iter()
+        .filter_map(|s| s.node.span)
+        .filter_map(|span| ctx.model.files.get(span.file))
+        .map(|file| file.path.as_str())
+        .collect();
+    let files: Vec<&str> = files.into_iter().collect();
+    let ids: Vec<&str> = services.iter().map(|s| s.node.id.as_str()).collect();
+    let reasons: BTreeSet<&str> = services.iter().map(|s| s.reason).collect();
+    let reason = match reasons.len() {
+        1 => format!(" ({})", services[0].reason),
+        _ => String::new(),
+    };
+    let first = &services[0];
+    let mut finding = Finding::new(
+        "unknown-location",
+        severity,
+        format!(
+            "{} services of the compose project `{project}` ({}) receive personal data, but their location is unknown{reason}: {}",
+            services.len(),
+            files.join(", "),
+            ids.join(", ")
+        ),
+    )
+    .at(service_span(first.node));
+    for service in services {
+        let id = &service.node.id;
+        let what = if reasons.len() == 1 {
+            format!("`{id}` is declared here")
+        } else {
+            format!("`{id}` is declared here: {}", service.reason)
+        };
+        finding = finding.related(service_span(service.node), what);
+        if let Some(flow) = service.flow.map(|i| &ctx.model.flows[i]) {
             finding = finding.related(flow.span, format!("personal data flows to `{id}` here"));
         }
-        if let Some(policy_span) = ctx.policy().spans.get("unknown_location") {
-            finding = finding.related(Some(*policy_span), "the policy sets this severity");
-        }
-        finding = finding.help(format!("declare `location` for `{id}` in borderline.toml (e.g. \"aws:eu-central-1\", \"DE\" or \"EEA\")"));
-        findings.push(finding);
     }
+    finding.inferred = services.iter().all(|s| s.node.inferred);
+    if let Some(policy_span) = ctx.policy().spans.get("unknown_location") {
+        finding = finding.related(Some(*policy_span), "the policy sets this severity");
+    }
+    // A tag places the services of its own file: a project spread over overlays needs one in each.
+    let place = match files.as_slice() {
+        [file] => format!("in {file}"),
+        _ => format!("in each of {}", files.join(", ")),
+    };
+    finding.help(format!(
+        "declare one location for the project: `# borderline: location=EEA` (or \"aws:eu-central-1\", \"DE\") on the line above `services:` {place} places every service declared below it; or a `borderline.dev/location` label per service, or a `[[node]]` with `location` per service in borderline.toml"
+    ))
+}
+
+/// Where a service without a location is shown: the location it lacks, else its declaration.
+fn service_span(node: &Node) -> Option<crate::source::Span> {
+    node.location.as_ref().and_then(|l| l.span).or(node.span)
+}
+
+/// The finding for one unplaced receiver.
+fn node_finding(
+    ctx: &Context<'_>,
+    severity: crate::model::facts::Severity,
+    unplaced: &Unplaced<'_>,
+) -> Finding {
+    let node = unplaced.node;
+    let id = node.id.as_str();
+    let reason = unplaced.reason;
+    let location_span = node.location.as_ref().and_then(|l| l.span);
+    // A store is shown at what creates it, like its transfer would be, with where its
+    // location was to come from; other receivers at the location they lack.
+    let span = if node.kind == NodeKind::Store {
+        node.span.or(location_span)
+    } else {
+        location_span.or(node.span)
+    };
+    let mut finding = Finding::new(
+        "unknown-location",
+        severity,
+        format!("`{id}` receives personal data, but its location is unknown: {reason}"),
+    )
+    .at(span);
+    if node.kind == NodeKind::Store {
+        if location_span.is_some() && location_span != span {
+            finding = finding.related(location_span, "the location was to come from here");
+        }
+        finding = super::via_related(finding, node);
+    }
+    finding.to = Some(id.to_string());
+    finding.inferred = node.inferred;
+    if let Some(flow) = unplaced.flow.map(|i| &ctx.model.flows[i]) {
+        finding.from = Some(flow.from.clone());
+        finding = finding.related(flow.span, format!("personal data flows to `{id}` here"));
+    }
+    if let Some(policy_span) = ctx.policy().spans.get("unknown_location") {
+        finding = finding.related(Some(*policy_span), "the policy sets this severity");
+    }
+    finding.help(format!("declare `location` for `{id}` in borderline.toml (e.g. \"aws:eu-central-1\", \"DE\" or \"EEA\")"))
 }

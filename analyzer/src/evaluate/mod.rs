@@ -262,6 +262,7 @@ mod scale_tests {
                 span: None,
                 origin: Origin::RustAttribute,
                 inferred: false,
+                scope: None,
             });
         }
         let model = build(

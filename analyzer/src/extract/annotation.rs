@@ -433,6 +433,7 @@ impl<'a> Reader<'a> {
             span: Some(self.annotation.span),
             origin,
             inferred: false,
+            scope: None,
         };
         self.facts.flows.push(flow);
     }

@@ -73,14 +73,40 @@ impl Extractor for ComposeExtractor {
         }
         let none = Variables::new();
         let mut facts = Facts::default();
-        for file in files.iter().filter(|f| is_compose_file(&f.path)) {
+        let documents: Vec<(&SourceFile, YamlNode)> = files
+            .iter()
+            .filter(|f| is_compose_file(&f.path))
+            .filter_map(|file| Some((*file, parse_document(file, &mut facts)?)))
+            .collect();
+        // A service reaches the services of its own project by name, whichever of the project's
+        // files (`compose.yaml` and its `-f` overlays beside it) declares them, and no others.
+        let mut project_names: BTreeMap<&Utf8Path, BTreeMap<String, String>> = BTreeMap::new();
+        for (file, document) in &documents {
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
-            let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
-            if let Some(document) = parse_document(file, &mut facts) {
-                extract_compose(file, &document, variables, ctx, &mut facts);
+            let names = service_names(&services(file, document, ctx.owners));
+            let known = project_names.entry(directory).or_default();
+            for (name, id) in names {
+                known.entry(name).or_insert(id);
             }
         }
+        let no_names = BTreeMap::new();
+        for (file, document) in &documents {
+            let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+            let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
+            let names = project_names.get(directory).unwrap_or(&no_names);
+            extract_compose(file, document, variables, names, ctx, &mut facts);
+        }
         facts
+    }
+}
+
+/// The scope of the services of a compose file: its project, the compose files of its directory
+/// (`compose:.` at the root). Compose runs the files of one directory together (`-f` overlays);
+/// files in other directories are other deployments, whose service names mean other containers.
+pub fn project_scope(path: &Utf8Path) -> String {
+    match path.parent().map(Utf8Path::as_str) {
+        None | Some("") => "compose:.".to_string(),
+        Some(directory) => format!("compose:{directory}"),
     }
 }
 
@@ -253,16 +279,18 @@ fn extract_compose(
     file: &SourceFile,
     document: &YamlNode,
     variables: &Variables,
+    names: &BTreeMap<String, String>,
     ctx: &ExtractContext<'_>,
     facts: &mut Facts,
 ) {
     let services = services(file, document, ctx.owners);
-    let names = service_names(&services);
+    let scope = project_scope(&file.path);
     for service in &services {
         let mut node = NodeFact::new(service.id.clone(), Origin::Compose);
         node.kind = Some(NodeKind::Service);
         node.span = Some(service.name.span(file));
         node.location = label_location(file, service.body);
+        node.scope = Some(scope.clone());
         facts.nodes.push(node);
 
         let mut seen = BTreeSet::new();
@@ -274,9 +302,10 @@ fn extract_compose(
             for candidate in super::urls::candidates(ctx.rules.settings(), &key, &value) {
                 let span = value_node.span(file);
                 if seen.insert((span, candidate.host.clone()))
-                    && let Some(flow) =
-                        flow_to_host(&service.id, &candidate.host, span, &names, Origin::Compose)
+                    && let Some(mut flow) =
+                        flow_to_host(&service.id, &candidate.host, span, names, Origin::Compose)
                 {
+                    flow.scope = Some(scope.clone());
                     facts.flows.push(flow);
                 }
             }
@@ -312,6 +341,7 @@ fn extract_compose(
                 Origin::Compose,
             );
             flow.purpose = Some("logging".into());
+            flow.scope = Some(scope.clone());
             facts.flows.push(flow);
         }
     }

@@ -24,8 +24,8 @@ use super::compose::{self, flow_to_host};
 use super::urls::{candidates, hosts_in_value};
 use super::yaml::{YamlNode, YamlValue, endpoint_strings, parse_document, setting_hosts};
 use super::{ExtractContext, Extractor};
-use crate::model::facts::{Facts, NodeFact, NodeKind, Origin};
-use crate::source::SourceFile;
+use crate::model::facts::{Facts, FlowFact, NodeFact, NodeKind, Origin};
+use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -261,16 +261,29 @@ impl Extractor for EnvExtractor {
         // Their parse errors are the compose extractor's to report.
         let mut users: BTreeMap<Utf8PathBuf, BTreeSet<String>> = BTreeMap::new();
         let mut names: BTreeMap<String, String> = BTreeMap::new();
+        // The compose projects whose services read each env file, and each project's names: an
+        // env file of one project's services names that project's containers.
+        let mut user_projects: BTreeMap<Utf8PathBuf, BTreeSet<String>> = BTreeMap::new();
+        let mut project_names: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for file in files.iter().filter(|f| compose::is_compose_file(&f.path)) {
             let Some(document) = parse_document(file, &mut Facts::default()) else {
                 continue;
             };
+            let project = compose::project_scope(&file.path);
             for (service, path) in compose::env_file_references(file, &document, ctx.owners) {
+                user_projects
+                    .entry(path.clone())
+                    .or_default()
+                    .insert(project.clone());
                 users.entry(path).or_default().insert(service);
             }
-            names.extend(compose::service_names(&compose::services(
-                file, &document, ctx.owners,
-            )));
+            let service_names =
+                compose::service_names(&compose::services(file, &document, ctx.owners));
+            let known = project_names.entry(project).or_default();
+            for (name, id) in &service_names {
+                known.entry(name.clone()).or_insert_with(|| id.clone());
+            }
+            names.extend(service_names);
         }
         // The keys every real dotenv file sets, for the examples beside it to defer to.
         let real_keys: BTreeMap<&Utf8Path, BTreeSet<String>> = files
@@ -330,9 +343,26 @@ impl Extractor for EnvExtractor {
                 } else {
                     BTreeSet::new()
                 };
+                // Read by the services of one compose project: its names are that project's.
+                let users_project = counterparts
+                    .iter()
+                    .find_map(|p| user_projects.get(p))
+                    .filter(|projects| {
+                        projects.len() == 1 && ctx.owners.owner_of(&file.path).is_none()
+                    })
+                    .and_then(|projects| projects.first())
+                    .and_then(|scope| {
+                        project_names
+                            .get_key_value(scope)
+                            .map(|(scope, names)| (scope.as_str(), names))
+                    });
                 let reading = EnvReading {
                     owners: &owners,
-                    names: &names,
+                    names: Names {
+                        all: &names,
+                        project: users_project
+                            .or_else(|| enclosing_project(&file.path, &project_names)),
+                    },
                     example,
                     deferred: &deferred,
                 };
@@ -341,6 +371,10 @@ impl Extractor for EnvExtractor {
                 let owner = match ctx.owners.owner_of(&file.path) {
                     Some(owner) => owner.to_string(),
                     None => directory_service(&file.path, &mut facts, Origin::AppConfig),
+                };
+                let names = Names {
+                    all: &names,
+                    project: enclosing_project(&file.path, &project_names),
                 };
                 extract_app_config(file, &owner, ctx, &names, &mut facts);
             }
@@ -450,10 +484,48 @@ pub fn parse_entries(text: &str, colon: bool) -> Vec<EnvEntry> {
     entries
 }
 
+/// The compose service names an env file or app config may use.
+struct Names<'a> {
+    /// Every compose service's names, whatever its project.
+    all: &'a BTreeMap<String, String>,
+    /// The compose project the file belongs to (whose services read it, else the one of its
+    /// directory or the nearest above), and that project's names.
+    project: Option<(&'a str, &'a BTreeMap<String, String>)>,
+}
+
+impl Names<'_> {
+    /// A flow from `owner` to `host`. A name the file's own compose project declares is that
+    /// project's service (its flow is written in that scope, see `model::scope_ids`), even when
+    /// another project uses the name too; any other name is looked up among all services.
+    fn flow(&self, owner: &str, host: &str, span: Span, origin: Origin) -> Option<FlowFact> {
+        if let Some((scope, names)) = self.project
+            && names.contains_key(host)
+        {
+            let mut flow = flow_to_host(owner, host, span, names, origin)?;
+            flow.scope = Some(scope.to_string());
+            return Some(flow);
+        }
+        flow_to_host(owner, host, span, self.all, origin)
+    }
+}
+
+/// The compose project of the file's directory, else of the nearest directory above with one.
+fn enclosing_project<'a>(
+    path: &Utf8Path,
+    projects: &'a BTreeMap<String, BTreeMap<String, String>>,
+) -> Option<(&'a str, &'a BTreeMap<String, String>)> {
+    path.ancestors().skip(1).find_map(|directory| {
+        let scope = compose::project_scope(&directory.join("compose.yaml"));
+        projects
+            .get_key_value(&scope)
+            .map(|(scope, names)| (scope.as_str(), names))
+    })
+}
+
 /// Who a dotenv file's flows come from, and how to read it.
 struct EnvReading<'a> {
     owners: &'a [String],
-    names: &'a BTreeMap<String, String>,
+    names: Names<'a>,
     /// An example file: placeholders are skipped.
     example: bool,
     /// Keys the real file beside an example sets: the example's value for them is not read.
@@ -466,7 +538,7 @@ fn extract_env_file(
     ctx: &ExtractContext<'_>,
     facts: &mut Facts,
 ) {
-    let (owners, names) = (reading.owners, reading.names);
+    let (owners, names) = (reading.owners, &reading.names);
     for entry in parse_entries(&file.text, false) {
         if reading.deferred.contains(entry.key.as_str())
             || (reading.example && is_placeholder(&entry.value))
@@ -480,7 +552,7 @@ fn extract_env_file(
             .collect();
         for host in hosts {
             for owner in owners {
-                if let Some(flow) = flow_to_host(owner, &host, span, names, Origin::Env) {
+                if let Some(flow) = names.flow(owner, &host, span, Origin::Env) {
                     facts.flows.push(flow);
                 }
             }
@@ -492,7 +564,7 @@ fn extract_app_config(
     file: &SourceFile,
     owner: &str,
     ctx: &ExtractContext<'_>,
-    names: &BTreeMap<String, String>,
+    names: &Names<'_>,
     facts: &mut Facts,
 ) {
     let extension = file.path.extension().unwrap_or("").to_ascii_lowercase();
@@ -512,9 +584,7 @@ fn extract_app_config(
                 continue;
             };
             for candidate in hosts_in_value(&key, &value) {
-                if let Some(flow) =
-                    flow_to_host(owner, &candidate.host, span, names, Origin::AppConfig)
-                {
+                if let Some(flow) = names.flow(owner, &candidate.host, span, Origin::AppConfig) {
                     facts.flows.push(flow);
                 }
             }
@@ -554,7 +624,7 @@ fn extract_app_config(
     let settled = setting_hosts(&document, ctx.rules.settings(), &mut |host, value| {
         let span = value.span(file);
         if seen.insert((span, host.clone()))
-            && let Some(flow) = flow_to_host(owner, &host, span, names, Origin::AppConfig)
+            && let Some(flow) = names.flow(owner, &host, span, Origin::AppConfig)
         {
             facts.flows.push(flow);
         }
@@ -571,7 +641,7 @@ fn extract_app_config(
         for candidate in candidates(ctx.rules.settings(), key, &text) {
             let host = candidate.host;
             if seen.insert((span, host.clone()))
-                && let Some(flow) = flow_to_host(owner, &host, span, names, Origin::AppConfig)
+                && let Some(flow) = names.flow(owner, &host, span, Origin::AppConfig)
             {
                 facts.flows.push(flow);
             }

@@ -478,6 +478,7 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
     let file = workload.file;
     let mut node = NodeFact::new(workload.id.clone(), Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
+    node.scope = Some(SCOPE.to_string());
     node.span = workload
         .document
         .path(&["metadata", "name"])
@@ -699,6 +700,7 @@ fn plan_vendor_resource(
     }
     let mut node = NodeFact::new(id, Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
+    node.scope = Some(SCOPE.to_string());
     node.span = Some(name.span(file));
     let mut sources = Vec::new();
     for setting in settings {
@@ -759,13 +761,14 @@ fn flow_for(
             span: Some(span),
         },
     };
-    Some(FlowFact::observed(
-        NodeRef::to(from),
-        to,
-        Some(span),
-        origin,
-    ))
+    let mut flow = FlowFact::observed(NodeRef::to(from), to, Some(span), origin);
+    flow.scope = Some(SCOPE.to_string());
+    Some(flow)
 }
+
+/// The scope of Kubernetes nodes (see [`NodeFact::scope`]): the manifests of the repository name
+/// workloads among themselves, apart from compose projects that may use the same names.
+pub const SCOPE: &str = "kubernetes";
 
 /// The location of a workload: the annotation, else the region its pods are pinned to.
 fn workload_location(workload: &Workload<'_>, rules: &RuleSet) -> Option<LocatedAt> {
@@ -982,6 +985,7 @@ fn emit_values(
         .unwrap_or(chart_name);
     let mut node = NodeFact::new(id.clone(), Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
+    node.scope = Some(SCOPE.to_string());
     node.span = Some(chart_span);
     node.location = plan.location;
     facts.nodes.push(node);

@@ -73,9 +73,19 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
             }
             _ => vendor.id.clone(),
         };
-        if nodes.contains_key(&id) {
-            return HostResolution::Node(id);
-        }
+        let id = match nodes.get(&id) {
+            Some(holder) if stands_for_vendor(holder) => return HostResolution::Node(id),
+            // The repository names one of its own nodes like the vendor (a Helm chart
+            // `datadog`, a compose service `sentry`): the vendor is another node, never that one.
+            Some(_) => {
+                let id = format!("{id}-vendor");
+                if nodes.contains_key(&id) {
+                    return HostResolution::Node(id);
+                }
+                id
+            }
+            None => id,
+        };
         let mut node = NodeFact::new(id, Origin::RuleData);
         node.kind = Some(NodeKind::Vendor);
         node.label = Some(vendor.name.clone());
@@ -119,6 +129,21 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
         return HostResolution::New(Box::new(node));
     }
     HostResolution::Unknown
+}
+
+/// True when an existing node with a vendor's id is that vendor: a vendor node, or a node only
+/// borderline.toml or comment tags declare (`[[node]] id = "stripe"` adding `data` to the
+/// vendor). A node read from the repository's configuration that is not a vendor (a chart,
+/// workload, compose service or store of the same name) is the repository's own, and the vendor
+/// becomes `ID-vendor` beside it.
+fn stands_for_vendor(node: &Node) -> bool {
+    node.kind == NodeKind::Vendor
+        || node.origins.iter().all(|origin| {
+            matches!(
+                origin,
+                Origin::Manifest | Origin::CommentTag | Origin::RuleData
+            )
+        })
 }
 
 /// The facts about a vendor node that come from rule data tagged unverified (`K` or `U`), each
@@ -823,6 +848,7 @@ mod tests {
                 via: Vec::new(),
                 origins: std::collections::BTreeSet::from([Origin::RuleData]),
                 inferred: false,
+                scope: None,
             }
         };
         // Confirmed (C) placement: nothing to say.

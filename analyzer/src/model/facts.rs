@@ -217,6 +217,12 @@ pub struct NodeFact {
     pub origin: Origin,
     /// Guessed rather than declared (e.g. from field names); never an error on its own.
     pub inferred: bool,
+    /// The deployment the node is declared in, when its name only means something there: a
+    /// compose project (`compose:DIR`, the directory of its compose files) or the Kubernetes
+    /// manifests (`kubernetes`). Two scopes that name a node alike are two nodes (see
+    /// `model::scoped_ids`); `None` for nodes named once for the whole repository.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 impl NodeFact {
@@ -237,6 +243,7 @@ impl NodeFact {
             via: Vec::new(),
             origin,
             inferred: false,
+            scope: None,
         }
     }
 }
@@ -273,6 +280,10 @@ pub struct FlowFact {
     pub span: Option<Span>,
     pub origin: Origin,
     pub inferred: bool,
+    /// The scope (see [`NodeFact::scope`]) in which the flow's node ids are written: a compose
+    /// service's flow names services of its own project.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 impl FlowFact {
@@ -288,6 +299,7 @@ impl FlowFact {
             span,
             origin,
             inferred: false,
+            scope: None,
         }
     }
 }
@@ -480,6 +492,7 @@ impl Facts {
                 via,
                 origin: _,
                 inferred: _,
+                scope: _,
             } = node;
             if let Some(LocatedAt {
                 location: _,
@@ -506,6 +519,7 @@ impl Facts {
                 span,
                 origin: _,
                 inferred: _,
+                scope: _,
             } = flow;
             if let Some(NodeRef { id: _, span }) = from {
                 visit(span, f);

@@ -11,8 +11,8 @@ use crate::config::{Policy, Waiver};
 use crate::rules::RuleSet;
 use crate::source::{Files, Span};
 use facts::{
-    DataRef, ExtractionDiagnostic, Facts, FlowTarget, LocatedAt, NodeFact, NodeKind, Origin,
-    Safeguard, Severity,
+    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, NodeFact, NodeKind,
+    Origin, Safeguard, Severity,
 };
 pub use location::{JurisdictionStatus, ResolvedLocation};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -49,6 +49,9 @@ pub struct Node {
     pub via: Vec<Span>,
     pub origins: BTreeSet<Origin>,
     pub inferred: bool,
+    /// The compose project or Kubernetes manifests the node is declared in (see
+    /// [`NodeFact::scope`]), from the first fact that has one.
+    pub scope: Option<String>,
 }
 
 impl Node {
@@ -134,10 +137,13 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     } = input.manifest_facts;
     let Facts {
         nodes: mut extracted_nodes,
-        flows: extracted_flows,
+        flows: mut extracted_flows,
         diagnostics: extracted_diagnostics,
         mut attached,
     } = input.extracted;
+    // Names mean a node only within their deployment: before anything refers to them, the nodes
+    // of other compose projects that share a name are told apart.
+    scope_ids(&mut extracted_nodes, &mut extracted_flows);
     let mut diagnostics = manifest_diagnostics;
     diagnostics.extend(extracted_diagnostics);
     attached.extend(manifest_attached);
@@ -312,6 +318,81 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         waivers: input.waivers,
         diagnostics,
         project_name: input.project_name,
+    }
+}
+
+/// Gives the nodes that two deployments name alike ids of their own, and their flows too.
+///
+/// A compose service's name means a container of its own project: `db` in `dev/` and `db` in
+/// `.devcontainer/` are two databases, and `vector` in a test project is not the `vector`
+/// DaemonSet of the Kubernetes manifests. When one id is declared in several scopes (see
+/// [`NodeFact::scope`]), the first scope keeps it (the Kubernetes manifests, then the compose
+/// project nearest the root, then by path) and each other scope's node becomes `ID@DIR`, `DIR`
+/// being its compose project's directory. Facts named once for the whole repository (the
+/// manifest, code, env files) keep naming the first. A flow written in a scope names the nodes of
+/// that scope.
+fn scope_ids(nodes: &mut [NodeFact], flows: &mut [FlowFact]) {
+    let mut scopes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for node in nodes.iter() {
+        if let Some(scope) = &node.scope {
+            scopes
+                .entry(node.id.as_str())
+                .or_default()
+                .insert(scope.as_str());
+        }
+    }
+    // (scope, id) -> the id the node has in that scope.
+    let mut renamed: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (id, ids_scopes) in &scopes {
+        if ids_scopes.len() < 2 {
+            continue;
+        }
+        let mut ordered: Vec<&str> = ids_scopes.iter().copied().collect();
+        ordered.sort_by_key(|scope| scope_order(scope));
+        for scope in ordered.into_iter().skip(1) {
+            let directory = scope.split_once(':').map_or(scope, |(_, dir)| dir);
+            renamed.insert(
+                (scope.to_string(), id.to_string()),
+                format!("{id}@{directory}"),
+            );
+        }
+    }
+    if renamed.is_empty() {
+        return;
+    }
+    let rename = |scope: &Option<String>, id: &mut String| {
+        if let Some(scope) = scope
+            && let Some(new) = renamed.get(&(scope.clone(), id.clone()))
+        {
+            id.clone_from(new);
+        }
+    };
+    for node in nodes.iter_mut() {
+        rename(&node.scope, &mut node.id);
+    }
+    for flow in flows.iter_mut() {
+        if let Some(from) = &mut flow.from {
+            rename(&flow.scope, &mut from.id);
+        }
+        if let FlowTarget::Node(to) = &mut flow.to {
+            rename(&flow.scope, &mut to.id);
+        }
+    }
+}
+
+/// The order in which scopes that name a node alike claim the bare id: the Kubernetes manifests
+/// (a deployment of the whole system), then compose projects by depth and path.
+fn scope_order(scope: &str) -> (bool, usize, &str) {
+    match scope.split_once(':') {
+        Some(("compose", directory)) => {
+            let depth = if directory == "." {
+                0
+            } else {
+                directory.split('/').count()
+            };
+            (true, depth, directory)
+        }
+        _ => (false, 0, scope),
     }
 }
 
@@ -725,6 +806,7 @@ fn merge_node(
                 via: fact.via,
                 origins: BTreeSet::from([fact.origin]),
                 inferred: fact.inferred,
+                scope: fact.scope,
             };
             nodes.insert(fact.id, node);
         }
@@ -777,6 +859,9 @@ fn merge_node(
             }
             node.paths.extend(fact.paths);
             node.origins.insert(fact.origin);
+            if node.scope.is_none() {
+                node.scope = fact.scope;
+            }
             // A declared fact makes the node declared, whatever was guessed before.
             node.inferred = node.inferred && fact.inferred;
         }
