@@ -465,7 +465,9 @@ mod tests {
         // Ten anchors and 150 merge aliases: Sentry's self-hosted compose file has this shape.
         let mut text = String::new();
         for a in 0..10 {
-            text.push_str(&format!("x-d{a}: &d{a}\n  restart: unless-stopped\n  k{a}: v\n"));
+            text.push_str(&format!(
+                "x-d{a}: &d{a}\n  restart: unless-stopped\n  k{a}: v\n"
+            ));
         }
         text.push_str("services:\n");
         for s in 0..150 {
@@ -475,7 +477,8 @@ mod tests {
         let doc = parse_document(&file(&text), &mut facts).unwrap();
         assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
         assert_eq!(
-            doc.path(&["services", "s149", "k9"]).and_then(|n| n.as_str()),
+            doc.path(&["services", "s149", "k9"])
+                .and_then(|n| n.as_str()),
             Some("v")
         );
         // A billion laughs with one anchor per level replays far more than the expanded bound.
@@ -541,12 +544,24 @@ mod tests {
         let mut facts = Facts::default();
         assert!(parse_document(&keyed, &mut facts).is_none());
         assert_eq!(facts.diagnostics.len(), 1);
-        assert_eq!(facts.diagnostics[0].severity, crate::model::facts::Severity::Note);
-        assert_eq!(facts.diagnostics[0].path.as_deref(), Some("charts/web/templates"));
+        assert_eq!(
+            facts.diagnostics[0].severity,
+            crate::model::facts::Severity::Note
+        );
+        assert_eq!(
+            facts.diagnostics[0].path.as_deref(),
+            Some("charts/web/templates")
+        );
         // A YAML file that is malformed whatever its `{{ }}` strings hold is still an input error.
-        let malformed = at("deploy/alerts.yaml", "summary: \"{{ $labels.x }}\"\nb: [unclosed\n");
+        let malformed = at(
+            "deploy/alerts.yaml",
+            "summary: \"{{ $labels.x }}\"\nb: [unclosed\n",
+        );
         let mut facts = Facts::default();
         assert!(parse_document(&malformed, &mut facts).is_none());
-        assert_eq!(facts.diagnostics[0].severity, crate::model::facts::Severity::Warning);
+        assert_eq!(
+            facts.diagnostics[0].severity,
+            crate::model::facts::Severity::Warning
+        );
     }
 }

@@ -891,7 +891,6 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         value
     }
 
-
     /// The key and value bound to `name`, or why there is none.
     fn bound<'b>(
         &self,
@@ -1147,13 +1146,13 @@ fn output_of<'a>(
     (module, value): (&'a Module<'a>, &Expression),
 ) -> Eval {
     let mut child = Instance::child_for_output(instance, name, (suffix, bindings), call, module);
-        child.memo = Rc::clone(
-            instance
-                .children
-                .borrow_mut()
-                .entry(format!("{name}{suffix}"))
-                .or_default(),
-        );
+    child.memo = Rc::clone(
+        instance
+            .children
+            .borrow_mut()
+            .entry(format!("{name}{suffix}"))
+            .or_default(),
+    );
     eval(value, &child)
 }
 

@@ -277,13 +277,15 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
             facts.input_error(span, None, message);
         }
         for (span, message) in found.absent {
-            facts.diagnostics.push(crate::model::facts::ExtractionDiagnostic {
-                rule: "unresolved-reference",
-                severity: crate::model::facts::Severity::Note,
-                message,
-                span,
-                path: None,
-            });
+            facts
+                .diagnostics
+                .push(crate::model::facts::ExtractionDiagnostic {
+                    rule: "unresolved-reference",
+                    severity: crate::model::facts::Severity::Note,
+                    message,
+                    span,
+                    path: None,
+                });
         }
     }
     flows.sort_by(|a, b| {

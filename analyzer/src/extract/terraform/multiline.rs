@@ -161,7 +161,11 @@ mod tests {
 
     #[test]
     fn nested_for_expressions_stay_bounded() {
-        let deep = format!("a = {}{}\n", "{for x in y : x => ".repeat(5_000), "}".repeat(5_000));
+        let deep = format!(
+            "a = {}{}\n",
+            "{for x in y : x => ".repeat(5_000),
+            "}".repeat(5_000)
+        );
         let _ = join_for_expressions(&deep);
         let _ = join_for_expressions("x = {for a in b : a => \"unterminated");
     }
