@@ -12,6 +12,7 @@ pub mod owners;
 pub mod rust;
 pub mod rust_infer;
 pub mod sdks;
+pub mod templates;
 pub mod urls;
 pub mod yaml;
 

@@ -4,6 +4,7 @@
 //! site), so a finding points at the line a reader would edit. Parsing is bounded by an explicit
 //! budget: the scanned repository is untrusted and a YAML alias bomb must not exhaust memory.
 
+use super::templates;
 use crate::model::facts::Facts;
 use crate::rules::{RuleSet, Settings};
 use crate::source::{SourceFile, Span};
@@ -168,7 +169,17 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 /// The parser limits. Real manifests are far below them; an alias bomb or a pathological file
 /// hits one and becomes an `input-error` instead of exhausting memory.
-fn options() -> serde_saphyr::Options {
+///
+/// Aliases are bounded by what they expand to (events replayed from anchors), not by how many
+/// aliases share an anchor: a compose file whose 140 services merge ten `x-` defaults with
+/// `<<: *default` is ordinary, while a billion-laughs file replays millions of events.
+///
+/// A `!!binary` scalar is kept as its base64 text (a recorded HTTP body in a VCR cassette is
+/// valid YAML whose bytes need not be UTF-8): no host is read from it either way.
+///
+/// `template`: the file is a template with its directives blanked, whose `{{ if }}`/`{{ else }}`
+/// branches may both set a key; every entry is kept, so a host in either branch is read.
+fn options(template: bool) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_aliases = 10_000;
     budget.max_anchors = 10_000;
@@ -180,21 +191,75 @@ fn options() -> serde_saphyr::Options {
     budget.max_total_scalar_bytes = 16 * 1024 * 1024;
     budget.max_recorded_anchor_events = 200_000;
     budget.max_recorded_anchor_bytes = 16 * 1024 * 1024;
+    budget.enforce_alias_anchor_ratio = false;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
+    options.ignore_binary_tag_for_string = true;
+    if template {
+        options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    }
     options
+}
+
+/// How many events aliases may replay in one file: the expanded size bound (a few MiB of YAML).
+const MAX_REPLAYED_EVENTS: usize = 1_000_000;
+
+fn parse_text(text: &str, template: bool) -> Result<Vec<YamlNode>, serde_saphyr::Error> {
+    serde_saphyr::from_multiple_with_options::<YamlNode>(text, options(template))
 }
 
 /// Parses every document of a YAML (or JSON) file. On error, records an `input-error` at the
 /// parser's line and column and returns `None`.
+///
+/// A template (see [`templates`]) is parsed with its directives blanked to the same length, so
+/// spans point into the file as written: one recognised by name or place before parsing, or
+/// one that does not parse as written but does with the template markers it holds blanked. A
+/// template that stays unreadable (recognised by name, place, or a line that starts with a
+/// directive) is skipped with a note for its directory, never an `input-error`; any other file
+/// that fails both ways is malformed, reported with the error as written.
 pub fn parse_documents(file: &SourceFile, facts: &mut Facts) -> Option<Vec<YamlNode>> {
-    match serde_saphyr::from_multiple_with_options::<YamlNode>(&file.text, options()) {
-        Ok(documents) => Some(documents),
-        Err(error) => {
-            report(file, &error, facts);
-            None
-        }
+    let named = templates::by_name(&file.path, &file.text);
+    let result = match named {
+        Some(syntax) => parse_text(&templates::blank(&file.text, syntax), true),
+        None => parse_text(&file.text, false),
+    };
+    let error = match result {
+        Ok(documents) => return Some(documents),
+        Err(error) => error,
+    };
+    if named.is_none()
+        && let Some(markers) = templates::markers(&file.text)
+        && let Ok(documents) = parse_text(&templates::blank(&file.text, markers), true)
+    {
+        return Some(documents);
     }
+    if named.is_some() || templates::by_content(&file.text).is_some() {
+        template_note(file, facts);
+    } else {
+        report(file, &error, facts);
+    }
+    None
+}
+
+/// The note for a template that stays unreadable with its directives blanked (a directive that
+/// writes a mapping key, say): one per directory, since a chart's templates fail alike.
+fn template_note(file: &SourceFile, facts: &mut Facts) {
+    let directory = file.path.parent().map(|p| p.as_str()).unwrap_or("");
+    let place = if directory.is_empty() {
+        "the root of the scanned directory".to_string()
+    } else {
+        format!("`{directory}`")
+    };
+    facts
+        .diagnostics
+        .push(crate::model::facts::ExtractionDiagnostic {
+            rule: "input-error",
+            severity: crate::model::facts::Severity::Note,
+            message: format!("yaml: template files in {place} are not YAML until rendered, and some stay unreadable with their template directives blanked; the hosts written in them are not read"),
+            span: None,
+            path: Some(directory.to_string()),
+        });
 }
 
 /// Parses a single-document file (compose, app configs). An empty file is `Null`.
@@ -393,5 +458,110 @@ mod tests {
         }
         let mut facts = Facts::default();
         assert!(parse_documents(&file("a: 1\r\nb: \"x\"\r\n"), &mut facts).is_some());
+    }
+
+    #[test]
+    fn many_merges_of_few_anchors_are_read_and_bombs_fail_fast() {
+        // Ten anchors and 150 merge aliases: Sentry's self-hosted compose file has this shape.
+        let mut text = String::new();
+        for a in 0..10 {
+            text.push_str(&format!(
+                "x-d{a}: &d{a}\n  restart: unless-stopped\n  k{a}: v\n"
+            ));
+        }
+        text.push_str("services:\n");
+        for s in 0..150 {
+            text.push_str(&format!("  s{s}:\n    <<: *d{}\n    image: i{s}\n", s % 10));
+        }
+        let mut facts = Facts::default();
+        let doc = parse_document(&file(&text), &mut facts).unwrap();
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        assert_eq!(
+            doc.path(&["services", "s149", "k9"])
+                .and_then(|n| n.as_str()),
+            Some("v")
+        );
+        // A billion laughs with one anchor per level replays far more than the expanded bound.
+        let mut bomb = String::from("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for level in 1..12 {
+            let p = level - 1;
+            bomb.push_str(&format!(
+                "l{level}: &l{level} [*l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}]\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let mut facts = Facts::default();
+        assert!(parse_documents(&file(&bomb), &mut facts).is_none());
+        assert_eq!(facts.diagnostics.len(), 1);
+        assert_eq!(facts.diagnostics[0].rule, "input-error");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn binary_scalars_that_are_not_utf8_are_valid_yaml() {
+        // A VCR cassette records a gzip body as `!!binary`.
+        let text = "interactions:\n- response:\n    body:\n      string: !!binary |\n        H4sIAAAAAAAAA6tWyk0tLk5MT1WyUkpKLEnVUcpLzE0FAFuZzhYXAAAA\n    status: {code: 200}\n";
+        let mut facts = Facts::default();
+        assert!(parse_document(&file(text), &mut facts).is_some());
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+    }
+
+    fn at(path: &str, text: &str) -> SourceFile {
+        SourceFile::new(FileId(0), path.into(), Arc::from(text))
+    }
+
+    #[test]
+    fn templates_are_read_with_their_directives_blanked() {
+        let helm = at(
+            "charts/web/templates/configmap.yaml",
+            "{{- if .Values.on }}\nkind: ConfigMap\ndata:\n  URL: https://api.segment.io/v1\n  NAME: {{ .Release.Name | quote }}\n{{- end }}\n",
+        );
+        let mut facts = Facts::default();
+        let doc = parse_document(&helm, &mut facts).unwrap();
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let url = doc.path(&["data", "URL"]).unwrap();
+        assert_eq!(url.as_str(), Some("https://api.segment.io/v1"));
+        assert_eq!(helm.line_column(url.span(&helm).start).line, 4);
+        // Both branches of an `if` may set a key: both are kept.
+        let branches = at(
+            "deploy/app.yaml.j2",
+            "{% if prod %}\nhost: a.example.com\n{% else %}\nhost: b.example.com\n{% endif %}\n",
+        );
+        let doc = parse_document(&branches, &mut facts).unwrap();
+        assert_eq!(doc.entries().len(), 2);
+        // Terraform's cloud-init: a comment header, then `%{ }` directives at the first column.
+        let cloud_init = at(
+            "modules/vm/cloud-config.yaml",
+            "#cloud-config\n\n%{ for u in users ~}\nusers:\n  - name: ${u.name}\n%{ endfor ~}\nruncmd:\n  - echo ${a == null ? \"\" : \"-x\"}: done\n",
+        );
+        assert!(parse_document(&cloud_init, &mut facts).is_some());
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        // A template that stays unreadable is a note for its directory, not an input error.
+        let keyed = at(
+            "charts/web/templates/broken.yaml",
+            "{{- if .Values.on }}\na: [unclosed\n",
+        );
+        let mut facts = Facts::default();
+        assert!(parse_document(&keyed, &mut facts).is_none());
+        assert_eq!(facts.diagnostics.len(), 1);
+        assert_eq!(
+            facts.diagnostics[0].severity,
+            crate::model::facts::Severity::Note
+        );
+        assert_eq!(
+            facts.diagnostics[0].path.as_deref(),
+            Some("charts/web/templates")
+        );
+        // A YAML file that is malformed whatever its `{{ }}` strings hold is still an input error.
+        let malformed = at(
+            "deploy/alerts.yaml",
+            "summary: \"{{ $labels.x }}\"\nb: [unclosed\n",
+        );
+        let mut facts = Facts::default();
+        assert!(parse_document(&malformed, &mut facts).is_none());
+        assert_eq!(
+            facts.diagnostics[0].severity,
+            crate::model::facts::Severity::Warning
+        );
     }
 }

@@ -23,8 +23,21 @@ const MAX_RENAMES: usize = 16;
 /// The message hcl-edit gives for a repeated key.
 const REDEFINED: &str = "redefined object key";
 
-/// Parses a Terraform file, accepting repeated keys in object constructors as Terraform does.
+/// Parses a Terraform file, accepting repeated keys in object constructors and object `for`
+/// expressions written over several lines, as Terraform does (see `multiline`).
 pub(super) fn parse_body(text: &str) -> Result<Body, Error> {
+    let first = match parse_with_repeated_keys(text) {
+        Ok(body) => return Ok(body),
+        Err(error) => error,
+    };
+    match super::multiline::join_for_expressions(text) {
+        Some(joined) => parse_with_repeated_keys(&joined).map_err(|_| first),
+        None => Err(first),
+    }
+}
+
+/// Parses a Terraform file, accepting repeated keys in object constructors as Terraform does.
+fn parse_with_repeated_keys(text: &str) -> Result<Body, Error> {
     let first = match hcl_edit::parser::parse_body(text) {
         Ok(body) => return Ok(body),
         Err(error) => error,

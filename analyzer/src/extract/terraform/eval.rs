@@ -57,6 +57,11 @@ pub(crate) struct Budget {
     weight: Cell<u64>,
     /// Whether running out has been reported already (it is reported once per tree).
     reported: Cell<bool>,
+    /// How many `module.x.out` reads are under way. Terraform orders values one by one (each
+    /// output, each input of a call), so `local.a` may feed one input of `module.x` and read
+    /// another of its outputs; reading an output here evaluates the call's inputs as a whole,
+    /// and a cycle met meanwhile may be this reader's, not the configuration's.
+    module_outputs: Cell<usize>,
 }
 
 /// A value being evaluated, or its result.
@@ -544,13 +549,17 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         ))
     }
 
-    /// `key` was reached again while being evaluated.
+    /// `key` was reached again while being evaluated. Reported as malformed only when no module
+    /// output is being read (see [`Budget::module_outputs`]); either way the value is unknown,
+    /// with the reason.
     fn cycle(&self, key: usize) -> String {
         let (span, name) = self.owner(Some(key));
-        self.report(
-            span,
-            format!("terraform: {name} refers to itself through a cycle of references; it is treated as unknown"),
-        );
+        if self.instance.budget.module_outputs.get() == 0 {
+            self.report(
+                span,
+                format!("terraform: {name} refers to itself through a cycle of references; it is treated as unknown"),
+            );
+        }
         format!("{name} is part of a cycle of references")
     }
 
@@ -871,16 +880,17 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                     .ok_or_else(|| format!("`module.{name}` has no instance `{key}`"))?
             }
         };
-        let mut child =
-            Instance::child_for_output(instance, name, (&suffix, bindings), call.node, module);
-        child.memo = Rc::clone(
-            instance
-                .children
-                .borrow_mut()
-                .entry(format!("{name}{suffix}"))
-                .or_default(),
+        let outputs = &instance.budget.module_outputs;
+        outputs.set(outputs.get().saturating_add(1));
+        let value = output_of(
+            instance,
+            name,
+            (&suffix, bindings),
+            call.node,
+            (module, &value.node.value),
         );
-        eval(&value.node.value, &child)
+        outputs.set(outputs.get().saturating_sub(1));
+        value
     }
 
     /// The key and value bound to `name`, or why there is none.
@@ -1127,6 +1137,25 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             )),
         }
     }
+}
+
+/// Evaluates `value`, an output of `module`, in the instance that call `name` makes of it.
+fn output_of<'a>(
+    instance: &Instance<'a>,
+    name: &str,
+    (suffix, bindings): (&str, &Bindings),
+    call: &hcl_edit::structure::Block,
+    (module, value): (&'a Module<'a>, &Expression),
+) -> Eval {
+    let mut child = Instance::child_for_output(instance, name, (suffix, bindings), call, module);
+    child.memo = Rc::clone(
+        instance
+            .children
+            .borrow_mut()
+            .entry(format!("{name}{suffix}"))
+            .or_default(),
+    );
+    eval(value, &child)
 }
 
 /// `key` or `value` of a binding.

@@ -105,7 +105,7 @@ fn identity(block: &Block) -> Identity {
 
 /// Merges the override files among `parsed` (one directory, in name order) into the other files
 /// and drops them. An override block with nothing to merge into is an input error, as Terraform
-/// refuses it too.
+/// refuses it too, except a default provider's (Terraform reads it as the configuration).
 pub(crate) fn merge_overrides<'a>(
     parsed: Vec<Parsed<'a>>,
     mut errors: Option<&mut Vec<(Span, String)>>,
@@ -146,6 +146,16 @@ pub(crate) fn merge_overrides<'a>(
                     match target {
                         Some(target) => {
                             merge_block(target, block);
+                            true
+                        }
+                        // Terraform takes an override of a default (unaliased) provider that no
+                        // other file configures as that provider's configuration: an absent one
+                        // is an empty one, which the override fills (`mergeFile` in Terraform's
+                        // `internal/configs/module.go`). Only an aliased one needs a base.
+                        None if kind == "provider" && identity(block).2.is_none() => {
+                            if let Some(last) = base.last_mut() {
+                                last.body.push(unspanned_block(block, 0));
+                            }
                             true
                         }
                         None => false,

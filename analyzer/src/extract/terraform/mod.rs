@@ -21,6 +21,7 @@ mod instance_tests;
 mod instances;
 mod json;
 mod module;
+mod multiline;
 pub(crate) mod plan;
 mod registry;
 mod resources;
@@ -274,6 +275,17 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
         }
         for (span, message) in found.problems {
             facts.input_error(span, None, message);
+        }
+        for (span, message) in found.absent {
+            facts
+                .diagnostics
+                .push(crate::model::facts::ExtractionDiagnostic {
+                    rule: "unresolved-reference",
+                    severity: crate::model::facts::Severity::Note,
+                    message,
+                    span,
+                    path: None,
+                });
         }
     }
     flows.sort_by(|a, b| {
@@ -695,9 +707,9 @@ fn walk<'a>(
                     } else {
                         format!("`{target}`")
                     };
-                    found.problems.push((
+                    found.absent.push((
                         span,
-                        format!("terraform: `module.{name}`: `{source}` points to {place}, which holds no Terraform files that were scanned; the module's stores are not read"),
+                        format!("terraform: `module.{name}`: `{source}` points to {place}, which holds no Terraform files that were scanned (a test harness or a deploy-time layout may put the module there); the module's stores are not read"),
                     ));
                     continue;
                 };

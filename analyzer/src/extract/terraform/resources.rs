@@ -157,6 +157,10 @@ pub(crate) struct Found {
     pub flows: Vec<FlowFact>,
     /// Module calls that could not be followed: (span, message).
     pub problems: Vec<(Option<Span>, String)>,
+    /// Local module calls whose source directory holds no scanned Terraform files: (span,
+    /// message). Notes (`unresolved-reference`), not input errors: a test harness or a deploy-time
+    /// layout supplies the module, and nothing in the tree is malformed.
+    pub absent: Vec<(Option<Span>, String)>,
     /// Azure region -> the region its geo-redundant storage copies to, from rule data.
     pub azure_pairs: BTreeMap<String, String>,
     /// Instances and generated blocks expanded so far in the module tree (see `MAX_EXPANDED`).
