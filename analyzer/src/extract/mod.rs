@@ -6,6 +6,7 @@ pub mod code;
 pub mod comment_tags;
 pub mod compose;
 pub mod env;
+pub mod environment;
 pub mod kubernetes;
 pub mod lexer;
 pub mod owners;

@@ -22,7 +22,6 @@
 use super::annotation;
 use super::lexer::{Piece, PieceKind};
 use super::owners::{self, Packages};
-use super::rust_infer;
 use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{
     ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind,
@@ -862,7 +861,7 @@ fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
 fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>) -> Facts {
     let mut facts = Facts::default();
     let path = file.path.as_str();
-    if rust_infer::is_test_path(path) || is_vendored(path) {
+    if super::code::paths::is_example_path(path) || is_vendored(path) {
         return facts;
     }
     let text = file.text.as_bytes();

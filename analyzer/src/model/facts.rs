@@ -378,6 +378,11 @@ pub struct Facts {
     /// Comment tags attached to the declaration below them.
     #[serde(default)]
     pub attached: Vec<AttachedTag>,
+    /// Files an extractor classed from their content rather than their path (a compose file that
+    /// runs several copies of the project's own build side by side is a local set-up): a span in
+    /// the file, and its class (`extract::environment`).
+    #[serde(default)]
+    pub classes: Vec<(Span, crate::extract::environment::Environment)>,
 }
 
 impl Facts {
@@ -386,6 +391,7 @@ impl Facts {
             && self.flows.is_empty()
             && self.diagnostics.is_empty()
             && self.attached.is_empty()
+            && self.classes.is_empty()
     }
 
     pub fn extend(&mut self, other: Facts) {
@@ -393,6 +399,7 @@ impl Facts {
         self.flows.extend(other.flows);
         self.diagnostics.extend(other.diagnostics);
         self.attached.extend(other.attached);
+        self.classes.extend(other.classes);
     }
 
     pub fn input_error(
@@ -462,7 +469,11 @@ impl Facts {
             flows,
             diagnostics,
             attached,
+            classes,
         } = self;
+        for (span, _) in classes {
+            f(span);
+        }
         for node in nodes {
             let NodeFact {
                 id: _,

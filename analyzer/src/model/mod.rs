@@ -8,8 +8,9 @@ pub mod facts;
 pub mod location;
 
 use crate::config::{Policy, Waiver};
+use crate::extract::environment::{self, Environment};
 use crate::rules::RuleSet;
-use crate::source::{Files, Span};
+use crate::source::{FileId, Files, Span};
 use facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowTarget, LocatedAt, NodeFact, NodeKind, Origin,
     Safeguard, Severity,
@@ -49,6 +50,9 @@ pub struct Node {
     pub via: Vec<Span>,
     pub origins: BTreeSet<Origin>,
     pub inferred: bool,
+    /// The class of the files that declare the node or send data to it: production if any of
+    /// them is production, else test if any is test, else dev (`extract::environment`).
+    pub environment: Environment,
 }
 
 impl Node {
@@ -76,6 +80,8 @@ pub struct Flow {
     pub to_span: Option<Span>,
     pub origin: Origin,
     pub inferred: bool,
+    /// The class of the file the flow is written in.
+    pub environment: Environment,
 }
 
 /// Everything the checks need: nodes, flows, graph, policy, waivers, rule data and the date.
@@ -93,9 +99,34 @@ pub struct Model {
     pub waivers: Vec<Waiver>,
     pub diagnostics: Vec<ExtractionDiagnostic>,
     pub project_name: Option<String>,
+    /// Files an extractor classed from their content (see [`Facts::classes`]).
+    pub file_classes: BTreeMap<FileId, Environment>,
+}
+
+/// The class of a file: its path's (`extract::environment::classify`), unless the path says
+/// production and an extractor classed the file from its content.
+fn file_class(files: &Files, classes: &BTreeMap<FileId, Environment>, id: FileId) -> Environment {
+    let by_path = files
+        .get(id)
+        .map(|file| environment::classify(file.path.as_str()))
+        .unwrap_or_default();
+    match classes.get(&id) {
+        Some(class) if by_path == Environment::Production => *class,
+        _ => by_path,
+    }
 }
 
 impl Model {
+    /// The class of the file a span is in, else of a file named by its path (an unreadable
+    /// file), else production.
+    pub fn environment_of(&self, span: Option<Span>, path: Option<&str>) -> Environment {
+        match (span, path) {
+            (Some(span), _) => file_class(&self.files, &self.file_classes, span.file),
+            (None, Some(path)) => environment::classify(path),
+            (None, None) => Environment::Production,
+        }
+    }
+
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.node_index.get(id).map(|index| &self.nodes[*index])
     }
@@ -131,13 +162,20 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         flows: manifest_flows,
         diagnostics: manifest_diagnostics,
         attached: manifest_attached,
+        classes: _,
     } = input.manifest_facts;
     let Facts {
         nodes: mut extracted_nodes,
         flows: extracted_flows,
         diagnostics: extracted_diagnostics,
         mut attached,
+        classes,
     } = input.extracted;
+    let mut file_classes: BTreeMap<FileId, Environment> = BTreeMap::new();
+    for (span, class) in classes {
+        let entry = file_classes.entry(span.file).or_insert(class);
+        *entry = (*entry).min(class);
+    }
     let mut diagnostics = manifest_diagnostics;
     diagnostics.extend(extracted_diagnostics);
     attached.extend(manifest_attached);
@@ -149,10 +187,18 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     extracted_nodes.sort_by(|a, b| (a.inferred, &a.id, a.span).cmp(&(b.inferred, &b.id, b.span)));
     node_facts.extend(extracted_nodes);
 
+    // Every fact is classed by the file it is written in; a fact with no span (rule data, a
+    // package found by its manifest) is production, so a class never hides what it cannot place.
+    let files = &input.files;
+    let environment_of = |span: Option<Span>| -> Environment {
+        span.map(|s| file_class(files, &file_classes, s.file))
+            .unwrap_or_default()
+    };
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     let mut kind_defaulted: BTreeSet<String> = BTreeSet::new();
     for fact in node_facts {
-        merge_node(&mut nodes, &mut kind_defaulted, fact, rules);
+        let class = environment_of(fact.span);
+        merge_node(&mut nodes, &mut kind_defaulted, fact, class, rules);
     }
 
     let mut flow_facts = manifest_flows;
@@ -200,7 +246,8 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                             }
                             // The new node may be a closer match for a misspelt id.
                             suggestions.node_added(&id);
-                            merge_node(&mut nodes, &mut kind_defaulted, node, rules);
+                            let class = environment_of(node.span);
+                            merge_node(&mut nodes, &mut kind_defaulted, node, class, rules);
                             resolved_hosts.insert(host.clone(), Some(id.clone()));
                             (id, *span)
                         }
@@ -237,16 +284,32 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             to_span,
             origin: fact.origin,
             inferred: fact.inferred,
+            environment: environment_of(fact.span),
         });
     }
     // A flow declared or observed between two nodes says more than a guess from a client call
-    // in code: the inferred one is dropped rather than judged twice.
-    let known: BTreeSet<(String, String)> = flows
-        .iter()
-        .filter(|f| !f.inferred)
-        .map(|f| (f.from.clone(), f.to.clone()))
-        .collect();
-    flows.retain(|f| !f.inferred || !known.contains(&(f.from.clone(), f.to.clone())));
+    // in code: the inferred one is dropped rather than judged twice. Only a declared flow of the
+    // same class or a more productive one replaces it: a test's compose file never hides a
+    // production client call.
+    let mut known: BTreeMap<(String, String), Environment> = BTreeMap::new();
+    for flow in flows.iter().filter(|f| !f.inferred) {
+        let class = known
+            .entry((flow.from.clone(), flow.to.clone()))
+            .or_insert(flow.environment);
+        *class = (*class).min(flow.environment);
+    }
+    flows.retain(|f| {
+        !f.inferred
+            || known
+                .get(&(f.from.clone(), f.to.clone()))
+                .is_none_or(|class| *class > f.environment)
+    });
+    // A node that receives data from a production flow is production, wherever it is declared.
+    for flow in &flows {
+        if let Some(node) = nodes.get_mut(&flow.to) {
+            node.environment = node.environment.min(flow.environment);
+        }
+    }
     flows.sort_by(|a, b| {
         (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred))
     });
@@ -303,6 +366,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
 
     Model {
         files: input.files,
+        file_classes,
         nodes,
         flows,
         graph,
@@ -665,6 +729,7 @@ fn merge_node(
     nodes: &mut BTreeMap<String, Node>,
     kind_defaulted: &mut BTreeSet<String>,
     fact: NodeFact,
+    class: Environment,
     rules: &RuleSet,
 ) {
     let provider_certifications = |provider: &Option<String>| -> Vec<Certification> {
@@ -725,6 +790,7 @@ fn merge_node(
                 via: fact.via,
                 origins: BTreeSet::from([fact.origin]),
                 inferred: fact.inferred,
+                environment: class,
             };
             nodes.insert(fact.id, node);
         }
@@ -777,6 +843,7 @@ fn merge_node(
             }
             node.paths.extend(fact.paths);
             node.origins.insert(fact.origin);
+            node.environment = node.environment.min(class);
             // A declared fact makes the node declared, whatever was guessed before.
             node.inferred = node.inferred && fact.inferred;
         }

@@ -73,11 +73,11 @@ impl PerFile for CodeCalls {
     }
 }
 
-/// The inferred flows of one file's client calls, from `owner`. Tests, examples and vendored
-/// code give none.
+/// The inferred flows of one file's client calls, from `owner`. Examples and vendored code give
+/// none; tests give flows of the class `test` (their path decides it in the model).
 pub(crate) fn flows(file: &SourceFile, lang: Lang, owner: &Owner) -> Vec<FlowFact> {
     let path = file.path.as_str();
-    if paths::is_test_path(path) || paths::is_vendored_path(path) {
+    if paths::is_example_path(path) || paths::is_vendored_path(path) {
         return Vec::new();
     }
     let mut found = if lang == Lang::Php && is_laravel_config(path) {
