@@ -87,6 +87,29 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
             ),
             row("docker-compose.dev.yml", 6, tws, "note", "dev"),
             row("docker-compose.yml", 8, tws, "error", "production"),
+            // A web and a worker built from one source are not copies of one program.
+            row(
+                "docker-compose.yml",
+                11,
+                "unknown-location",
+                "warning",
+                "production"
+            ),
+            // Two copies of the project's own build side by side: a local topology.
+            row(
+                "docker/peering/docker-compose.yml",
+                10,
+                "unknown-location",
+                "note",
+                "dev"
+            ),
+            row(
+                "docker/peering/docker-compose.yml",
+                14,
+                "unknown-location",
+                "note",
+                "dev"
+            ),
             row(
                 "src/checkout/.env",
                 2,
@@ -95,8 +118,16 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
                 "production"
             ),
             row("src/checkout/.env.development", 2, tws, "note", "dev"),
-            row("src/checkout/scripts/translate.py", 10, tws, "note", "dev"),
-            row("src/checkout/src/payments.js", 5, tws, "warning", "production"),
+            row(
+                "src/checkout/scripts/translate.py",
+                9,
+                "adequacy-scope-not-met",
+                "note",
+                "dev"
+            ),
+            // The dev compose file and `.env.development` name the same provider: a declared
+            // flow of a less productive class never replaces this production call.
+            row("src/checkout/src/payments.js", 6, tws, "warning", "production"),
             row("src/checkout/tests/payments.test.js", 5, tws, "note", "test"),
         ]
     );

@@ -63,8 +63,8 @@ impl PerFile for RustAnnotations {
         }
     }
 
-    fn finish(&self, facts: &mut Facts) {
-        super::code::dedup_hosts(facts);
+    fn finish(&self, facts: &mut Facts, classes: &super::Classes) {
+        super::code::dedup_hosts(facts, classes);
         super::comment_tags::dedup_nodes(facts);
     }
 }

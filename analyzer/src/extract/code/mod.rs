@@ -67,8 +67,8 @@ impl PerFile for CodeCalls {
         facts
     }
 
-    fn finish(&self, facts: &mut Facts) {
-        dedup_hosts(facts);
+    fn finish(&self, facts: &mut Facts, classes: &super::Classes) {
+        dedup_hosts(facts, classes);
         super::comment_tags::dedup_nodes(facts);
     }
 }
@@ -194,10 +194,14 @@ fn laravel_config_flows(file: &SourceFile, owner: &Owner) -> Vec<FlowFact> {
 
 /// One inferred flow per (source, host): a vendor's URL called ten times is one flow, at its
 /// first occurrence in path order (facts arrive merged in file order, each file's in text order).
-/// The categories the later calls show are added to it, so no call's data is lost.
-pub(crate) fn dedup_hosts(facts: &mut Facts) {
-    let mut first: std::collections::BTreeMap<(Option<String>, String), usize> =
-        std::collections::BTreeMap::new();
+/// The categories the later calls show are added to it, so no call's data is lost. Calls in files
+/// of different environment classes stay apart: a test's call never stands for, nor adds its
+/// data to, a production one.
+pub(crate) fn dedup_hosts(facts: &mut Facts, classes: &super::Classes) {
+    let mut first: std::collections::BTreeMap<
+        (Option<String>, String, super::environment::Environment),
+        usize,
+    > = std::collections::BTreeMap::new();
     let mut kept: Vec<FlowFact> = Vec::with_capacity(facts.flows.len());
     for flow in std::mem::take(&mut facts.flows) {
         let FlowTarget::Host { host, .. } = &flow.to else {
@@ -208,7 +212,11 @@ pub(crate) fn dedup_hosts(facts: &mut Facts) {
             kept.push(flow);
             continue;
         }
-        let key = (flow.from.as_ref().map(|f| f.id.clone()), host.clone());
+        let key = (
+            flow.from.as_ref().map(|f| f.id.clone()),
+            host.clone(),
+            classes.of_span(flow.span),
+        );
         match first.get(&key) {
             Some(&index) => {
                 if let Some(earlier) = kept.get_mut(index) {
