@@ -87,7 +87,8 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
             ),
             row("docker-compose.dev.yml", 6, tws, "note", "dev"),
             row("docker-compose.yml", 8, tws, "error", "production"),
-            // A web and a worker built from one source are not copies of one program.
+            // A web and a worker built from one source are not copies of one program; the dev
+            // compose file declares the storefront first, the finding is where production does.
             row(
                 "docker-compose.yml",
                 11,
@@ -117,6 +118,8 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
                 "error",
                 "production"
             ),
+            // Kept idle for an editor (`sleep infinity`): a development workspace.
+            row("sandbox/compose.yaml", 8, "unknown-location", "note", "dev"),
             row("src/checkout/.env.development", 2, tws, "note", "dev"),
             row(
                 "src/checkout/scripts/translate.py",

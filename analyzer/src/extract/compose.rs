@@ -78,7 +78,9 @@ impl Extractor for ComposeExtractor {
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
             let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
             if let Some(document) = parse_document(file, &mut facts) {
-                if let Some(span) = copies_of_own_build(file, &document) {
+                if let Some(span) = copies_of_own_build(file, &document)
+                    .or_else(|| idle_workspace(file, &document))
+                {
                     facts.classes.push((span, Environment::Dev));
                 }
                 extract_compose(file, &document, variables, ctx, &mut facts);
@@ -138,6 +140,23 @@ fn copies_of_own_build(file: &SourceFile, document: &YamlNode) -> Option<Span> {
         }
     }
     None
+}
+
+/// The span of a service kept idle for a developer to work in (`command: sleep infinity`, the
+/// dev-container pattern: an editor attaches to it and runs the code by hand). No deployed
+/// service sleeps forever, so a compose file with one is a development set-up.
+fn idle_workspace(file: &SourceFile, document: &YamlNode) -> Option<Span> {
+    let services = document.get("services").map(YamlNode::entries)?;
+    services
+        .iter()
+        .take(MAX_SERVICES_COMPARED)
+        .find(|(_, body)| {
+            body.get("command").map(scalar_text).is_some_and(|command| {
+                let words: Vec<&str> = command.split_whitespace().collect();
+                words == ["sleep", "infinity"] || words == ["tail", "-f", "/dev/null"]
+            })
+        })
+        .map(|(name, _)| name.span(file))
 }
 
 /// A scalar's text, or a sequence's scalars joined by spaces (`command: ["serve", "--port"]`).

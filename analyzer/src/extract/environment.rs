@@ -65,6 +65,7 @@ impl Environment {
 const TEST_DIRECTORIES: &[&str] = &[
     "tests",
     "test",
+    "testing",
     "__tests__",
     "__mocks__",
     "spec",
@@ -191,6 +192,7 @@ mod tests {
             "tests/fixtures/net-vpc/main.tf",
             "charts/datadog/ci/values.yaml",
             "test/datadog/baseline/values.yaml",
+            "docker/testing/compose.yml",
             ".env.test",
             "docker-compose.test.yml",
         ] {

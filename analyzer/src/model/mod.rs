@@ -814,7 +814,10 @@ fn merge_node(
             }
             node.certifications.extend(declared(&fact));
             node.label = node.label.take().or(fact.label);
-            if node.span.is_none() {
+            // A node declared in a dev compose file and in the production one is shown where
+            // production declares it: that is the declaration its findings are about.
+            let more_productive = class < node.environment && fact.span.is_some();
+            if node.span.is_none() || more_productive {
                 node.span = fact.span;
                 node.via = fact.via;
             } else if fact.origin == Origin::Terraform
