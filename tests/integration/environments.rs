@@ -111,6 +111,8 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
                 "note",
                 "dev"
             ),
+            // Kept idle for an editor (`sleep infinity`): a development workspace.
+            row("sandbox/compose.yaml", 8, "unknown-location", "note", "dev"),
             row(
                 "src/checkout/.env",
                 2,
@@ -118,8 +120,6 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
                 "error",
                 "production"
             ),
-            // Kept idle for an editor (`sleep infinity`): a development workspace.
-            row("sandbox/compose.yaml", 8, "unknown-location", "note", "dev"),
             row("src/checkout/.env.development", 2, tws, "note", "dev"),
             row(
                 "src/checkout/scripts/translate.py",
@@ -262,7 +262,10 @@ fn explain_says_a_flow_is_in_test_code() {
         ],
     );
     let text = stdout(&output);
-    assert!(text.contains("environment: test"), "{text}{}", stderr(&output));
+    // The flow shown is the first of the pair, in the dev compose file; the findings list every
+    // place the pair is written, each with why it is a note.
+    assert!(text.contains("environment: dev"), "{text}{}", stderr(&output));
+    assert!(text.contains("found only in development files"), "{text}");
     assert!(text.contains("found only in test files"), "{text}");
 }
 
@@ -279,7 +282,7 @@ fn an_unknown_include_value_is_a_manifest_error_at_its_place() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("borderline.toml:5:22")
+        stderr(&output).contains("borderline.toml:5:21")
             && stderr(&output).contains("unknown environment class `staging`"),
         "{}",
         stderr(&output)

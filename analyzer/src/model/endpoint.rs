@@ -823,6 +823,7 @@ mod tests {
                 via: Vec::new(),
                 origins: std::collections::BTreeSet::from([Origin::RuleData]),
                 inferred: false,
+                environment: crate::extract::environment::Environment::Production,
             }
         };
         // Confirmed (C) placement: nothing to say.
