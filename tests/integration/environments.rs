@@ -71,13 +71,7 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
     assert_eq!(
         classed(&report),
         vec![
-            row(
-                ".devcontainer/docker-compose.yml",
-                10,
-                tws,
-                "note",
-                "dev"
-            ),
+            row(".devcontainer/docker-compose.yml", 10, tws, "note", "dev"),
             row(
                 ".devcontainer/docker-compose.yml",
                 11,
@@ -130,8 +124,20 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
             ),
             // The dev compose file and `.env.development` name the same provider: a declared
             // flow of a less productive class never replaces this production call.
-            row("src/checkout/src/payments.js", 6, tws, "warning", "production"),
-            row("src/checkout/tests/payments.test.js", 5, tws, "note", "test"),
+            row(
+                "src/checkout/src/payments.js",
+                6,
+                tws,
+                "warning",
+                "production"
+            ),
+            row(
+                "src/checkout/tests/payments.test.js",
+                5,
+                tws,
+                "note",
+                "test"
+            ),
         ]
     );
     // Flows and nodes carry their class too: the checkout service is declared by production
@@ -166,7 +172,13 @@ fn include_judges_tests_and_dev_like_production() {
         classed(&report),
         vec![
             row("dev/docker-compose.yml", 8, tws, "error", "dev"),
-            row("src/billing/tests/test_refunds.py", 6, tws, "warning", "test"),
+            row(
+                "src/billing/tests/test_refunds.py",
+                6,
+                tws,
+                "warning",
+                "test"
+            ),
         ]
     );
 }
@@ -220,7 +232,8 @@ fn text_and_sarif_show_the_class() {
         "the text report marks findings outside production:\n{text}"
     );
     assert!(
-        text.contains("found only in test files") && text.contains("`[scan] include = [\"tests\"]`"),
+        text.contains("found only in test files")
+            && text.contains("`[scan] include = [\"tests\"]`"),
         "{text}"
     );
     let sarif: Value = serde_json::from_str(&stdout(&borderline(
@@ -264,7 +277,11 @@ fn explain_says_a_flow_is_in_test_code() {
     let text = stdout(&output);
     // The flow shown is the first of the pair, in the dev compose file; the findings list every
     // place the pair is written, each with why it is a note.
-    assert!(text.contains("environment: dev"), "{text}{}", stderr(&output));
+    assert!(
+        text.contains("environment: dev"),
+        "{text}{}",
+        stderr(&output)
+    );
     assert!(text.contains("found only in development files"), "{text}");
     assert!(text.contains("found only in test files"), "{text}");
 }

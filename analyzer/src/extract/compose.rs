@@ -13,6 +13,7 @@
 //! there takes its default, so a vendor URL written as a default is a flow. A value compose would
 //! refuse without a variable (`${VAR:?error}`) is unknown and makes no flow.
 
+use super::environment::Environment;
 use super::kubernetes::{LOCATION_ANNOTATION, region_location};
 use super::urls::{HostClass, classify_host};
 use super::yaml::{YamlNode, YamlValue, parse_document};
@@ -20,7 +21,6 @@ use super::{ExtractContext, Extractor, Owners};
 use crate::model::facts::{
     Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
-use super::environment::Environment;
 use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,8 +78,8 @@ impl Extractor for ComposeExtractor {
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
             let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
             if let Some(document) = parse_document(file, &mut facts) {
-                if let Some(span) = copies_of_own_build(file, &document)
-                    .or_else(|| idle_workspace(file, &document))
+                if let Some(span) =
+                    copies_of_own_build(file, &document).or_else(|| idle_workspace(file, &document))
                 {
                     facts.classes.push((span, Environment::Dev));
                 }

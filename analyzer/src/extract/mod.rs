@@ -173,7 +173,10 @@ pub fn run_per_file(split: &dyn PerFile, files: &[&SourceFile], ctx: &ExtractCon
     for result in results {
         facts.extend(result);
     }
-    split.finish(&mut facts, &Classes::of(files.iter().map(|f| (f.id, f.path.as_str()))));
+    split.finish(
+        &mut facts,
+        &Classes::of(files.iter().map(|f| (f.id, f.path.as_str()))),
+    );
     facts
 }
 

@@ -462,7 +462,10 @@ pub(crate) fn environment_footer(
     use crate::extract::environment::Environment;
     let (what, key) = match environment {
         Environment::Production => return None,
-        Environment::Test => ("test files (a test suite, its fixtures or harness)", "tests"),
+        Environment::Test => (
+            "test files (a test suite, its fixtures or harness)",
+            "tests",
+        ),
         Environment::Dev => (
             "development files (a local set-up or a maintainers' script)",
             "dev",
