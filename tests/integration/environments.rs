@@ -138,6 +138,9 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
                 "note",
                 "test"
             ),
+            // The crate's own code fires; its `#[cfg(test)]` module is a test.
+            row("src/shipping/src/lib.rs", 4, tws, "warning", "production"),
+            row("src/shipping/src/lib.rs", 16, tws, "note", "test"),
         ]
     );
     // Flows and nodes carry their class too: the checkout service is declared by production

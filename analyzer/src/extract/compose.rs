@@ -19,7 +19,8 @@ use super::urls::{HostClass, classify_host};
 use super::yaml::{YamlNode, YamlValue, parse_document};
 use super::{ExtractContext, Extractor, Owners};
 use crate::model::facts::{
-    Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+    ClassRange, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
+    Origin,
 };
 use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -78,10 +79,15 @@ impl Extractor for ComposeExtractor {
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
             let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
             if let Some(document) = parse_document(file, &mut facts) {
-                if let Some(span) =
-                    copies_of_own_build(file, &document).or_else(|| idle_workspace(file, &document))
+                // The service that shows it is kept for a reader of this code; the class is the
+                // whole file's.
+                if copies_of_own_build(file, &document)
+                    .or_else(|| idle_workspace(file, &document))
+                    .is_some()
                 {
-                    facts.classes.push((span, Environment::Dev));
+                    facts
+                        .classes
+                        .push(ClassRange::whole(file, Environment::Dev));
                 }
                 extract_compose(file, &document, variables, ctx, &mut facts);
             }

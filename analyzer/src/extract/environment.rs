@@ -167,9 +167,120 @@ fn is_dev_file_name(lower: &str) -> bool {
     false
 }
 
+/// The byte ranges of a Rust file's `#[cfg(test)] mod NAME { ... }` blocks: unit tests compiled
+/// only by `cargo test`, so a URL there is a test's, whatever the file's path. Found lexically:
+/// the attribute outside comments and strings, optionally other attributes and a visibility,
+/// then `mod`, a name and a brace, whose match (braces in comments and strings do not count)
+/// ends the block. An unclosed block runs to the end of the file.
+pub(crate) fn rust_test_modules(
+    text: &str,
+    pieces: &[crate::extract::lexer::Piece],
+) -> Vec<std::ops::Range<usize>> {
+    const ATTRIBUTE: &[u8] = b"#[cfg(test)]";
+    let bytes = text.as_bytes();
+    let in_piece = |position: usize| {
+        let index = pieces.partition_point(|p| p.range.end <= position);
+        pieces
+            .get(index)
+            .is_some_and(|p| p.range.start <= position && position < p.range.end)
+    };
+    let mut found: Vec<std::ops::Range<usize>> = Vec::new();
+    for start in memchr::memmem::find_iter(bytes, ATTRIBUTE) {
+        if in_piece(start) || found.last().is_some_and(|r| start < r.end) {
+            continue;
+        }
+        let Some(open) = module_brace(bytes, start + ATTRIBUTE.len()) else {
+            continue;
+        };
+        // The matching brace, skipping comments and strings with one pass over the pieces.
+        let mut depth = 0usize;
+        let mut end = bytes.len();
+        let mut position = open;
+        let mut piece = pieces.partition_point(|p| p.range.end <= open);
+        while position < bytes.len() {
+            if let Some(p) = pieces.get(piece)
+                && p.range.start <= position
+            {
+                position = p.range.end.max(position + 1);
+                piece += 1;
+                continue;
+            }
+            match bytes[position] {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = position + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            position += 1;
+        }
+        found.push(start..end);
+    }
+    found
+}
+
+/// The position of the `{` of `[#[attr]...] [pub[(..)]] mod NAME {` after an attribute, if that
+/// is what follows it.
+fn module_brace(bytes: &[u8], mut position: usize) -> Option<usize> {
+    let skip_space = |position: &mut usize| {
+        while bytes.get(*position).is_some_and(u8::is_ascii_whitespace) {
+            *position += 1;
+        }
+    };
+    // Other attributes (`#[allow(...)]`), each closed on its line.
+    for _ in 0..8 {
+        skip_space(&mut position);
+        if bytes.get(position..position + 2) != Some(b"#[") {
+            break;
+        }
+        position += bytes.get(position..)?.iter().position(|b| *b == b']')? + 1;
+    }
+    skip_space(&mut position);
+    if bytes.get(position..position + 3) == Some(b"pub") {
+        position += 3;
+        if bytes.get(position) == Some(&b'(') {
+            position += bytes.get(position..)?.iter().position(|b| *b == b')')? + 1;
+        }
+        skip_space(&mut position);
+    }
+    if bytes.get(position..position + 4) != Some(b"mod ") {
+        return None;
+    }
+    position += 4;
+    skip_space(&mut position);
+    while bytes
+        .get(position)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        position += 1;
+    }
+    skip_space(&mut position);
+    (bytes.get(position) == Some(&b'{')).then_some(position)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_test_modules_by_their_attribute() {
+        let text = "fn a() { let u = \"#[cfg(test)] mod x {\"; }\n// #[cfg(test)] mod y { }\n#[cfg(test)]\n#[allow(clippy::unwrap_used)]\npub(crate) mod tests {\n    fn t() { let s = \"}\"; reqwest::get(\"https://api.stripe.com\"); }\n}\nfn after() {}\n#[cfg(test)]\nfn not_a_module() {}\n";
+        let pieces = crate::extract::lexer::syntax_for("src/x.rs")
+            .map(|syntax| crate::extract::lexer::lex(text, &syntax))
+            .unwrap_or_default();
+        let found = rust_test_modules(text, &pieces);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let block = &text[found[0].clone()];
+        assert!(block.starts_with("#[cfg(test)]\n#[allow"), "{block}");
+        assert!(block.ends_with("}\n}"), "{block}");
+        assert!(block.contains("api.stripe.com"));
+        assert!(!block.contains("after"));
+        assert!(rust_test_modules("#[cfg(test)]\nmod t { {", &[]).len() == 1);
+    }
 
     #[test]
     fn test_paths() {

@@ -198,6 +198,24 @@ impl Classes {
         span.and_then(|s| self.0.get(&s.file).copied())
             .unwrap_or_default()
     }
+
+    /// [`Classes::of_span`], with the parts of files an extractor classed from their content.
+    pub fn of_span_in(
+        &self,
+        span: Option<crate::source::Span>,
+        ranges: &[crate::model::facts::ClassRange],
+    ) -> environment::Environment {
+        let by_path = self.of_span(span);
+        match span {
+            Some(span) if by_path == environment::Environment::Production => ranges
+                .iter()
+                .filter(|range| range.contains(span))
+                .map(|range| range.environment)
+                .min()
+                .unwrap_or(by_path),
+            _ => by_path,
+        }
+    }
 }
 
 /// Every extractor, in a fixed order.

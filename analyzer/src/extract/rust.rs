@@ -10,7 +10,7 @@ use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
 use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
+use crate::model::facts::{ClassRange, DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 use syn::ext::IdentExt;
@@ -167,6 +167,16 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     // (`extract::code`); they are guessed only inside code that belongs to a node.
     if let Some(owner) = &owner {
         let flows = super::code::flows(file, super::code::Lang::Rust, owner);
+        // A call inside a `#[cfg(test)]` module is a test's: its part of the file is classed so.
+        if !flows.is_empty() {
+            for range in super::environment::rust_test_modules(&file.text, file.pieces()) {
+                facts.classes.push(ClassRange {
+                    at: file.span(range.start..range.start),
+                    end: u32::try_from(range.end).unwrap_or(u32::MAX),
+                    environment: super::environment::Environment::Test,
+                });
+            }
+        }
         inferred |= !flows.is_empty();
         facts.flows.extend(flows);
     }

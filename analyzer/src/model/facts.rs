@@ -4,7 +4,7 @@
 //! what it could not. Every fact carries the span it came from.
 
 use crate::date::Date;
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 
 /// What kind of thing a node is.
 #[derive(
@@ -378,11 +378,40 @@ pub struct Facts {
     /// Comment tags attached to the declaration below them.
     #[serde(default)]
     pub attached: Vec<AttachedTag>,
-    /// Files an extractor classed from their content rather than their path (a compose file that
-    /// runs several copies of the project's own build side by side is a local set-up): a span in
-    /// the file, and its class (`extract::environment`).
+    /// Parts of files an extractor classed from their content rather than their path: a compose
+    /// file that runs several copies of the project's own build side by side is a local set-up,
+    /// a Rust `#[cfg(test)]` module is a test (`extract::environment`).
     #[serde(default)]
-    pub classes: Vec<(Span, crate::extract::environment::Environment)>,
+    pub classes: Vec<ClassRange>,
+}
+
+/// A part of a file with its own environment class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClassRange {
+    /// Where the part starts, as an empty span (it keeps one line of the file, not the part).
+    pub at: Span,
+    /// The byte offset where the part ends; `u32::MAX` for the rest of the file.
+    pub end: u32,
+    pub environment: crate::extract::environment::Environment,
+}
+
+impl ClassRange {
+    /// The whole of `file`.
+    pub fn whole(
+        file: &SourceFile,
+        environment: crate::extract::environment::Environment,
+    ) -> ClassRange {
+        ClassRange {
+            at: file.span(0..0),
+            end: u32::MAX,
+            environment,
+        }
+    }
+
+    /// True when `span` lies in the part.
+    pub fn contains(&self, span: Span) -> bool {
+        span.file == self.at.file && self.at.start <= span.start && span.end <= self.end
+    }
 }
 
 impl Facts {
@@ -471,8 +500,13 @@ impl Facts {
             attached,
             classes,
         } = self;
-        for (span, _) in classes {
-            f(span);
+        for ClassRange {
+            at,
+            end: _,
+            environment: _,
+        } in classes
+        {
+            f(at);
         }
         for node in nodes {
             let NodeFact {

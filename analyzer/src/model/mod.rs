@@ -12,8 +12,8 @@ use crate::extract::environment::{self, Environment};
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, Span};
 use facts::{
-    DataRef, ExtractionDiagnostic, Facts, FlowTarget, LocatedAt, NodeFact, NodeKind, Origin,
-    Safeguard, Severity,
+    ClassRange, DataRef, ExtractionDiagnostic, Facts, FlowTarget, LocatedAt, NodeFact, NodeKind,
+    Origin, Safeguard, Severity,
 };
 pub use location::{JurisdictionStatus, ResolvedLocation};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -99,21 +99,32 @@ pub struct Model {
     pub waivers: Vec<Waiver>,
     pub diagnostics: Vec<ExtractionDiagnostic>,
     pub project_name: Option<String>,
-    /// Files an extractor classed from their content (see [`Facts::classes`]).
-    pub file_classes: BTreeMap<FileId, Environment>,
+    /// Parts of files an extractor classed from their content (see [`Facts::classes`]).
+    pub file_classes: BTreeMap<FileId, Vec<ClassRange>>,
 }
 
-/// The class of a file: its path's (`extract::environment::classify`), unless the path says
-/// production and an extractor classed the file from its content.
-fn file_class(files: &Files, classes: &BTreeMap<FileId, Environment>, id: FileId) -> Environment {
+/// The class of a span: its file path's (`extract::environment::classify`), unless the path says
+/// production and an extractor classed the part of the file the span is in from its content.
+fn span_class(
+    files: &Files,
+    classes: &BTreeMap<FileId, Vec<ClassRange>>,
+    span: Span,
+) -> Environment {
     let by_path = files
-        .get(id)
+        .get(span.file)
         .map(|file| environment::classify(file.path.as_str()))
         .unwrap_or_default();
-    match classes.get(&id) {
-        Some(class) if by_path == Environment::Production => *class,
-        _ => by_path,
+    if by_path != Environment::Production {
+        return by_path;
     }
+    classes
+        .get(&span.file)
+        .into_iter()
+        .flatten()
+        .filter(|range| range.contains(span))
+        .map(|range| range.environment)
+        .min()
+        .unwrap_or(by_path)
 }
 
 impl Model {
@@ -121,7 +132,7 @@ impl Model {
     /// file), else production.
     pub fn environment_of(&self, span: Option<Span>, path: Option<&str>) -> Environment {
         match (span, path) {
-            (Some(span), _) => file_class(&self.files, &self.file_classes, span.file),
+            (Some(span), _) => span_class(&self.files, &self.file_classes, span),
             (None, Some(path)) => environment::classify(path),
             (None, None) => Environment::Production,
         }
@@ -171,10 +182,9 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         mut attached,
         classes,
     } = input.extracted;
-    let mut file_classes: BTreeMap<FileId, Environment> = BTreeMap::new();
-    for (span, class) in classes {
-        let entry = file_classes.entry(span.file).or_insert(class);
-        *entry = (*entry).min(class);
+    let mut file_classes: BTreeMap<FileId, Vec<ClassRange>> = BTreeMap::new();
+    for range in classes {
+        file_classes.entry(range.at.file).or_default().push(range);
     }
     let mut diagnostics = manifest_diagnostics;
     diagnostics.extend(extracted_diagnostics);
@@ -191,7 +201,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     // package found by its manifest) is production, so a class never hides what it cannot place.
     let files = &input.files;
     let environment_of = |span: Option<Span>| -> Environment {
-        span.map(|s| file_class(files, &file_classes, s.file))
+        span.map(|s| span_class(files, &file_classes, s))
             .unwrap_or_default()
     };
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();

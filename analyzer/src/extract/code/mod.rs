@@ -203,6 +203,7 @@ pub(crate) fn dedup_hosts(facts: &mut Facts, classes: &super::Classes) {
         usize,
     > = std::collections::BTreeMap::new();
     let mut kept: Vec<FlowFact> = Vec::with_capacity(facts.flows.len());
+    let ranges = std::mem::take(&mut facts.classes);
     for flow in std::mem::take(&mut facts.flows) {
         let FlowTarget::Host { host, .. } = &flow.to else {
             kept.push(flow);
@@ -215,7 +216,7 @@ pub(crate) fn dedup_hosts(facts: &mut Facts, classes: &super::Classes) {
         let key = (
             flow.from.as_ref().map(|f| f.id.clone()),
             host.clone(),
-            classes.of_span(flow.span),
+            classes.of_span_in(flow.span, &ranges),
         );
         match first.get(&key) {
             Some(&index) => {
@@ -234,4 +235,5 @@ pub(crate) fn dedup_hosts(facts: &mut Facts, classes: &super::Classes) {
         }
     }
     facts.flows = kept;
+    facts.classes = ranges;
 }
