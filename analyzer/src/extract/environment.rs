@@ -89,8 +89,6 @@ const TEST_DIRECTORIES: &[&str] = &[
 /// Directory names of local development set-ups and maintainers' tooling: what runs there runs
 /// on a developer's machine or in the project's own automation, not in the product.
 const DEV_DIRECTORIES: &[&str] = &[
-    "dev",
-    "development",
     ".devcontainer",
     "devcontainer",
     "scripts",
@@ -101,6 +99,44 @@ const DEV_DIRECTORIES: &[&str] = &[
     ".gitlab",
     ".buildkite",
 ];
+
+/// Directory names of a development stage. Compose files, env files and code there run on a
+/// developer's machine; Terraform and Kubernetes manifests there deploy a real environment
+/// (`envs/dev/main.tf`, `overlays/dev/`), which may hold real data, so they stay production.
+const DEV_STAGE_DIRECTORIES: &[&str] = &["dev", "development"];
+
+/// True for the files a development-stage directory makes dev: compose and env files, and code
+/// or app configuration read by a developer's run, never infrastructure manifests.
+fn is_local_run_file(lower: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        ".py",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".ts",
+        ".go",
+        ".rb",
+        ".java",
+        ".kt",
+        ".cs",
+        ".php",
+        ".rs",
+        ".sh",
+        ".toml",
+        ".json",
+        ".hjson",
+        ".ini",
+        ".conf",
+        ".properties",
+    ];
+    lower.starts_with(".env")
+        || lower.starts_with("docker-compose")
+        || lower.starts_with("compose")
+        || (EXTENSIONS
+            .iter()
+            .any(|extension| lower.ends_with(extension))
+            && !lower.ends_with(".tf.json"))
+}
 
 /// The class of one file, from its path relative to the scanned root (`/`-separated). A test
 /// signal wins over a dev one (`dev/tests/x.py` is a test).
@@ -119,6 +155,10 @@ pub fn classify(path: &str) -> Environment {
     if directories
         .iter()
         .any(|part| DEV_DIRECTORIES.contains(&part.as_str()))
+        || (is_local_run_file(&lower)
+            && directories
+                .iter()
+                .any(|part| DEV_STAGE_DIRECTORIES.contains(&part.as_str())))
         || is_dev_file_name(&lower)
     {
         return Environment::Dev;
@@ -315,6 +355,8 @@ mod tests {
     fn dev_paths() {
         for path in [
             "dev/docker-compose.yml",
+            "dev/config.toml",
+            "dev/.env",
             ".devcontainer/docker-compose.yml",
             "docker/development/compose.yml",
             "docker-compose.dev.yml",
@@ -355,6 +397,11 @@ mod tests {
             "deploy/docker-compose.prod.yml",
             "src/tools.rs",
             "src/scripts.py",
+            // A development stage's infrastructure is a real deployment.
+            "envs/dev/main.tf",
+            "environments/development/terraform.tfvars",
+            "k8s/overlays/dev/deployment.yaml",
+            "envs/dev/main.tf.json",
         ] {
             assert_eq!(classify(path), Environment::Production, "{path}");
         }
