@@ -2,6 +2,7 @@
 //! types, collecting every problem at its file:line:col instead of stopping at the first.
 
 use crate::date::Date;
+use crate::extract::environment::Environment;
 use crate::model::facts::{
     DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind, NodeFact, NodeKind,
     NodeRef, Origin, Safeguard, Severity,
@@ -54,6 +55,10 @@ pub struct Policy {
     /// The highest severity a finding may have when it rests on an inferred fact (a URL literal,
     /// a field name): guesses never fail the gate on their own unless the policy says so.
     pub inferred_findings: Severity,
+    /// The environment classes `[scan] include` judges like production (`tests`, `dev`); findings
+    /// whose evidence is only in another non-production class are notes. Not a `[policy]` key:
+    /// it says what the scan covers, so `policy-changed` does not compare it.
+    pub include: Vec<Environment>,
     /// Where each policy key was written, for related locations in findings.
     pub spans: BTreeMap<&'static str, Span>,
 }
@@ -68,6 +73,7 @@ impl Default for Policy {
             distrust_adequacy: Vec::new(),
             fail_on: Some(Severity::Error),
             inferred_findings: Severity::Warning,
+            include: Vec::new(),
             spans: BTreeMap::new(),
         }
     }
@@ -357,6 +363,9 @@ impl<'a> Reader<'a> {
             "borderline.toml",
             &["project", "policy", "scan", "node", "flow", "waiver"],
         );
+        // `[scan] include` is kept in the policy the checks read, set once every table is read
+        // (`[policy]` replaces the whole policy when it is read).
+        let mut included: Vec<Environment> = Vec::new();
         for (key, value) in Self::entries(root) {
             match key.get_ref().as_ref() {
                 "project" => {
@@ -371,7 +380,25 @@ impl<'a> Reader<'a> {
                 }
                 "scan" => {
                     if let Some(table) = self.table(value, "scan") {
-                        self.known_keys(table, "[scan]", &["exclude"]);
+                        self.known_keys(table, "[scan]", &["exclude", "include"]);
+                        if let Some(include) = table.get("include") {
+                            for class in self.strings(include, "include") {
+                                match Environment::from_include_key(class.get_ref()) {
+                                    Some(environment) => {
+                                        if !included.contains(&environment) {
+                                            included.push(environment);
+                                        }
+                                    }
+                                    None => self.error(
+                                        &class,
+                                        format!(
+                                            "`include`: unknown environment class `{}`; expected `tests` or `dev`",
+                                            class.get_ref()
+                                        ),
+                                    ),
+                                }
+                            }
+                        }
                         if let Some(exclude) = table.get("exclude") {
                             for glob in self.strings(exclude, "exclude") {
                                 if let Err(error) = globset::Glob::new(glob.get_ref()) {
@@ -411,6 +438,8 @@ impl<'a> Reader<'a> {
             }
         }
         self.duplicate_node_ids(&manifest.facts.nodes);
+        included.sort();
+        manifest.policy.include = included;
         manifest
     }
 

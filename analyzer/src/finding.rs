@@ -1,5 +1,6 @@
 //! Findings: what the checks report, with the spans that explain them and a stable fingerprint.
 
+use crate::extract::environment::Environment;
 use crate::model::facts::Severity;
 use crate::source::Span;
 
@@ -36,6 +37,9 @@ pub struct Finding {
     pub fingerprint: String,
     /// Set when a baseline lists this fingerprint: reported, but it does not fail the gate.
     pub known: bool,
+    /// The class of the evidence: production if any of it is production, else test, else dev.
+    /// Never part of the fingerprint.
+    pub environment: Environment,
 }
 
 impl Finding {
@@ -57,6 +61,7 @@ impl Finding {
             inferred: false,
             fingerprint: String::new(),
             known: false,
+            environment: Environment::Production,
         }
     }
 

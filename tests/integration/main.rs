@@ -11,6 +11,7 @@ mod code_calls;
 mod code_sdks;
 mod config_shapes;
 mod demo;
+mod environments;
 mod fixtures;
 mod graph;
 mod hostile_bounds;

@@ -4,8 +4,10 @@ pub mod transfer;
 
 use crate::checks::{CHECKS, unused_waiver_finding};
 use crate::date::Date;
+use crate::extract::environment::Environment;
 use crate::finding::{Finding, fnv1a};
 use crate::model::Model;
+use crate::model::facts::Severity;
 use crate::rules::RuleSet;
 use std::collections::BTreeMap;
 use transfer::{Context, Transfer};
@@ -33,6 +35,7 @@ pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
     for finding in findings.iter_mut().filter(|f| f.inferred) {
         finding.severity = finding.severity.min(cap);
     }
+    classify(model, &mut findings);
     let (mut findings, mut waived) = apply_waivers(&ctx, findings);
     fingerprint(model, &mut findings);
     let mut waived_findings: Vec<Finding> = waived.iter().map(|(f, _)| f.clone()).collect();
@@ -127,6 +130,33 @@ fn apply_waivers(
     }
     kept.extend(extra);
     (kept, waived)
+}
+
+/// Gives every finding its environment class and demotes those outside production to notes,
+/// unless `[scan] include` judges their class like production. The one place a class changes a
+/// severity: checks never look at classes.
+fn classify(model: &Model, findings: &mut [Finding]) {
+    for finding in findings.iter_mut() {
+        finding.environment = environment_of(model, finding);
+        if finding.environment != Environment::Production
+            && !model.policy.include.contains(&finding.environment)
+        {
+            finding.severity = Severity::Note;
+        }
+    }
+}
+
+/// The class of a finding's evidence. A finding about a flow (a transfer from a node) is where
+/// the flow is written; a finding about a node (a store's transfer at rest, a node with no
+/// location) also counts every file that declares the node or sends it data, so a node a
+/// production file declares or feeds is production wherever the finding points.
+fn environment_of(model: &Model, finding: &Finding) -> Environment {
+    let mut class = model.environment_of(finding.span, finding.path.as_deref());
+    let about_node = finding.from.is_none() || finding.rule == "unknown-location";
+    if about_node && let Some(node) = finding.to.as_deref().and_then(|id| model.node(id)) {
+        class = class.min(node.environment);
+    }
+    class
 }
 
 /// Gives every finding a fingerprint from its rule, nodes and data; repeats get an occurrence number.

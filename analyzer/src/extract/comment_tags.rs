@@ -51,7 +51,7 @@ impl PerFile for CommentTags {
         extract_file(file, packages, ctx)
     }
 
-    fn finish(&self, facts: &mut Facts) {
+    fn finish(&self, facts: &mut Facts, _classes: &super::Classes) {
         dedup_nodes(facts);
     }
 }

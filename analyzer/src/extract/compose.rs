@@ -13,12 +13,14 @@
 //! there takes its default, so a vendor URL written as a default is a flow. A value compose would
 //! refuse without a variable (`${VAR:?error}`) is unknown and makes no flow.
 
+use super::environment::Environment;
 use super::kubernetes::{LOCATION_ANNOTATION, region_location};
 use super::urls::{HostClass, classify_host};
 use super::yaml::{YamlNode, YamlValue, parse_document};
 use super::{ExtractContext, Extractor, Owners};
 use crate::model::facts::{
-    Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+    ClassRange, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
+    Origin,
 };
 use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -94,6 +96,16 @@ impl Extractor for ComposeExtractor {
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
             let variables = variables.get(directory).map(|(_, v)| v).unwrap_or(&none);
             let names = project_names.get(directory).unwrap_or(&no_names);
+            // The service that shows it is kept for a reader of this code; the class is the
+            // whole file's.
+            if copies_of_own_build(file, document)
+                .or_else(|| idle_workspace(file, document))
+                .is_some()
+            {
+                facts
+                    .classes
+                    .push(ClassRange::whole(file, Environment::Dev));
+            }
             extract_compose(file, document, variables, names, ctx, &mut facts);
         }
         facts
@@ -107,6 +119,88 @@ pub fn project_scope(path: &Utf8Path) -> String {
     match path.parent().map(Utf8Path::as_str) {
         None | Some("") => "compose:.".to_string(),
         Some(directory) => format!("compose:{directory}"),
+    }
+}
+
+/// How many services of one compose file are compared for copies of one build: a file with more
+/// is not examined (and stays production).
+const MAX_SERVICES_COMPARED: usize = 512;
+
+/// The span of the second service when a compose file runs two or more copies of the project's
+/// own build side by side: services built from the same local `build` context and Dockerfile,
+/// with the same command. That is a local topology for trying the program against itself
+/// (federation or replication between instances on one machine, as Lemmy's
+/// `docker/federation/docker-compose.yml` runs five instances): a deployment runs more of one
+/// service with `deploy.replicas` or `--scale`, not under several names. A web and a worker built
+/// from the same source differ in their command and are not copies.
+fn copies_of_own_build(file: &SourceFile, document: &YamlNode) -> Option<Span> {
+    let services = document.get("services").map(YamlNode::entries)?;
+    if services.len() > MAX_SERVICES_COMPARED {
+        return None;
+    }
+    let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for (name, body) in services {
+        let Some(build) = body.get("build") else {
+            continue;
+        };
+        let (context, dockerfile) = match build.as_str() {
+            Some(context) => (context.to_string(), String::new()),
+            None => (
+                build
+                    .get("context")
+                    .and_then(YamlNode::as_str)
+                    .unwrap_or(".")
+                    .to_string(),
+                build
+                    .get("dockerfile")
+                    .and_then(YamlNode::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+        };
+        // A remote context (a git URL) is somebody's published source, not a local build.
+        if context.contains("://") || context.starts_with("git@") {
+            continue;
+        }
+        let command = [body.get("command"), body.get("entrypoint")]
+            .iter()
+            .map(|part| part.map(scalar_text).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\u{0}");
+        if !seen.insert((context, dockerfile, command)) {
+            return Some(name.span(file));
+        }
+    }
+    None
+}
+
+/// The span of a service kept idle for a developer to work in (`command: sleep infinity`, the
+/// dev-container pattern: an editor attaches to it and runs the code by hand). No deployed
+/// service sleeps forever, so a compose file with one is a development set-up.
+fn idle_workspace(file: &SourceFile, document: &YamlNode) -> Option<Span> {
+    let services = document.get("services").map(YamlNode::entries)?;
+    services
+        .iter()
+        .take(MAX_SERVICES_COMPARED)
+        .find(|(_, body)| {
+            body.get("command").map(scalar_text).is_some_and(|command| {
+                let words: Vec<&str> = command.split_whitespace().collect();
+                words == ["sleep", "infinity"] || words == ["tail", "-f", "/dev/null"]
+            })
+        })
+        .map(|(name, _)| name.span(file))
+}
+
+/// A scalar's text, or a sequence's scalars joined by spaces (`command: ["serve", "--port"]`).
+fn scalar_text(node: &YamlNode) -> String {
+    match node.as_str() {
+        Some(text) => text.to_string(),
+        None => node
+            .as_seq()
+            .iter()
+            .filter_map(YamlNode::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod code;
 pub mod comment_tags;
 pub mod compose;
 pub mod env;
+pub mod environment;
 pub mod kubernetes;
 pub mod lexer;
 pub mod owners;
@@ -157,8 +158,9 @@ pub trait PerFile: Sync + Send {
         packages: &owners::Packages,
         ctx: &ExtractContext<'_>,
     ) -> Facts;
-    /// Work over the merged facts of every file (deduplication).
-    fn finish(&self, _facts: &mut Facts) {}
+    /// Work over the merged facts of every file (deduplication). `classes` gives the environment
+    /// class of a file, so facts of a test or dev file never merge into a production one.
+    fn finish(&self, _facts: &mut Facts, _classes: &Classes) {}
 }
 
 /// Runs a per-file extractor over its files without a cache, in parallel, merging in file order.
@@ -172,8 +174,49 @@ pub fn run_per_file(split: &dyn PerFile, files: &[&SourceFile], ctx: &ExtractCon
     for result in results {
         facts.extend(result);
     }
-    split.finish(&mut facts);
+    split.finish(
+        &mut facts,
+        &Classes::of(files.iter().map(|f| (f.id, f.path.as_str()))),
+    );
     facts
+}
+
+/// The environment class of every file an extractor sees, by its path.
+#[derive(Debug, Default)]
+pub struct Classes(BTreeMap<FileId, environment::Environment>);
+
+impl Classes {
+    pub fn of<'a>(files: impl Iterator<Item = (FileId, &'a str)>) -> Classes {
+        Classes(
+            files
+                .map(|(id, path)| (id, environment::classify(path)))
+                .collect(),
+        )
+    }
+
+    /// The class of the file a span is in (production when unknown).
+    pub fn of_span(&self, span: Option<crate::source::Span>) -> environment::Environment {
+        span.and_then(|s| self.0.get(&s.file).copied())
+            .unwrap_or_default()
+    }
+
+    /// [`Classes::of_span`], with the parts of files an extractor classed from their content.
+    pub fn of_span_in(
+        &self,
+        span: Option<crate::source::Span>,
+        ranges: &[crate::model::facts::ClassRange],
+    ) -> environment::Environment {
+        let by_path = self.of_span(span);
+        match span {
+            Some(span) if by_path == environment::Environment::Production => ranges
+                .iter()
+                .filter(|range| range.contains(span))
+                .map(|range| range.environment)
+                .min()
+                .unwrap_or(by_path),
+            _ => by_path,
+        }
+    }
 }
 
 /// Every extractor, in a fixed order.
@@ -446,6 +489,7 @@ pub fn extract_files(
 
     let mut facts = Facts::default();
     let mut per_file_caches = per_file_caches;
+    let classes = Classes::of(inputs.iter().map(|i| (i.id, i.path.as_str())));
     for (k, extractor) in extractors.iter().enumerate() {
         match extractor.per_file() {
             None => facts.extend(whole_facts[k].take().unwrap_or_default()),
@@ -460,7 +504,7 @@ pub fn extract_files(
                         records.push(result.records.remove(0).1);
                     }
                 }
-                split.finish(&mut own);
+                split.finish(&mut own, &classes);
                 facts.extend(own);
                 if let Some(cache) = per_file_caches[k].take() {
                     cache.finish(records);

@@ -10,7 +10,7 @@ use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
 use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
+use crate::model::facts::{ClassRange, DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 use syn::ext::IdentExt;
@@ -63,8 +63,8 @@ impl PerFile for RustAnnotations {
         }
     }
 
-    fn finish(&self, facts: &mut Facts) {
-        super::code::dedup_hosts(facts);
+    fn finish(&self, facts: &mut Facts, classes: &super::Classes) {
+        super::code::dedup_hosts(facts, classes);
         super::comment_tags::dedup_nodes(facts);
     }
 }
@@ -167,6 +167,16 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     // (`extract::code`); they are guessed only inside code that belongs to a node.
     if let Some(owner) = &owner {
         let flows = super::code::flows(file, super::code::Lang::Rust, owner);
+        // A call inside a `#[cfg(test)]` module is a test's: its part of the file is classed so.
+        if !flows.is_empty() {
+            for range in super::environment::rust_test_modules(&file.text, file.pieces()) {
+                facts.classes.push(ClassRange {
+                    at: file.span(range.start..range.start),
+                    end: u32::try_from(range.end).unwrap_or(u32::MAX),
+                    environment: super::environment::Environment::Test,
+                });
+            }
+        }
         inferred |= !flows.is_empty();
         facts.flows.extend(flows);
     }
@@ -1340,16 +1350,23 @@ fn main() {
             node.map(|n| (n.id.as_str(), n.inferred, n.data.len())),
             Some(("newsletter", true, 2))
         );
+        // One flow per host; the test's call is read too (the model classes it `test` by its
+        // path, so it is a note unless `[scan] include` asks for tests).
+        let hosts: Vec<&str> = facts
+            .flows
+            .iter()
+            .filter_map(|f| match &f.to {
+                FlowTarget::Host { host, .. } => Some(host.as_str()),
+                FlowTarget::Node(_) => None,
+            })
+            .collect();
         assert_eq!(
-            facts.flows.len(),
-            1,
-            "one flow per host, none from tests: {:?}",
+            hosts,
+            ["api.mixpanel.com", "api.stripe.com"],
+            "{:?}",
             facts.flows
         );
         assert!(facts.flows[0].inferred && facts.flows[0].origin == Origin::Inference);
-        assert!(
-            matches!(&facts.flows[0].to, FlowTarget::Host { host, .. } if host == "api.mixpanel.com")
-        );
         // The flow is the call, not the constant; a URL that is never passed to a client is none.
         assert_eq!(line(&sources, facts.flows[0].span), 10);
     }

@@ -102,14 +102,6 @@ pub(crate) fn category_for_field(name: &str) -> Option<&'static str> {
         .map(|(_, category)| *category)
 }
 
-/// True for files that are tests, examples, fixtures or benchmarks: URLs there are mocks, not
-/// flows. The one list lives in [`crate::extract::code::paths`]; this name stays for the
-/// extractors that import it from here.
-#[allow(dead_code)]
-pub(crate) fn is_test_path(path: &str) -> bool {
-    super::code::paths::is_test_path(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

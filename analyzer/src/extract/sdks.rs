@@ -22,7 +22,6 @@
 use super::annotation;
 use super::lexer::{Piece, PieceKind};
 use super::owners::{self, Packages};
-use super::rust_infer;
 use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{
     ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind,
@@ -95,19 +94,26 @@ impl PerFile for SdkCalls {
         extract_file(file, packages, ctx)
     }
 
-    fn finish(&self, facts: &mut Facts) {
-        // One flow per (source, destination) and one node fact per cloud node: the first in path
-        // order, so that a client made in ten files is one flow at its first call.
+    fn finish(&self, facts: &mut Facts, classes: &super::Classes) {
+        // One flow per (source, destination, environment class) and one node fact per cloud
+        // node: the first in path order, so that a client made in ten files is one flow at its
+        // first call, and a test's client never stands for a production one.
         let mut seen = BTreeSet::new();
         facts.flows.retain(|flow| {
             let target = match &flow.to {
                 FlowTarget::Host { host, .. } => format!("host:{host}"),
                 FlowTarget::Node(node) => format!("node:{}", node.id),
             };
-            seen.insert((flow.from.as_ref().map(|f| f.id.clone()), target))
+            seen.insert((
+                flow.from.as_ref().map(|f| f.id.clone()),
+                target,
+                classes.of_span(flow.span),
+            ))
         });
         let mut nodes = BTreeSet::new();
-        facts.nodes.retain(|node| nodes.insert(node.id.clone()));
+        facts
+            .nodes
+            .retain(|node| nodes.insert((node.id.clone(), classes.of_span(node.span))));
     }
 }
 
@@ -862,7 +868,7 @@ fn destination(code: &Code<'_>, sdk: &Sdk, call: &Call) -> Destination {
 fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>) -> Facts {
     let mut facts = Facts::default();
     let path = file.path.as_str();
-    if rust_infer::is_test_path(path) || is_vendored(path) {
+    if super::code::paths::is_example_path(path) || is_vendored(path) {
         return facts;
     }
     let text = file.text.as_bytes();

@@ -849,6 +849,7 @@ mod tests {
                 origins: std::collections::BTreeSet::from([Origin::RuleData]),
                 inferred: false,
                 scope: None,
+                environment: crate::extract::environment::Environment::Production,
             }
         };
         // Confirmed (C) placement: nothing to say.

@@ -4,7 +4,7 @@
 //! what it could not. Every fact carries the span it came from.
 
 use crate::date::Date;
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 
 /// What kind of thing a node is.
 #[derive(
@@ -390,6 +390,40 @@ pub struct Facts {
     /// Comment tags attached to the declaration below them.
     #[serde(default)]
     pub attached: Vec<AttachedTag>,
+    /// Parts of files an extractor classed from their content rather than their path: a compose
+    /// file that runs several copies of the project's own build side by side is a local set-up,
+    /// a Rust `#[cfg(test)]` module is a test (`extract::environment`).
+    #[serde(default)]
+    pub classes: Vec<ClassRange>,
+}
+
+/// A part of a file with its own environment class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClassRange {
+    /// Where the part starts, as an empty span (it keeps one line of the file, not the part).
+    pub at: Span,
+    /// The byte offset where the part ends; `u32::MAX` for the rest of the file.
+    pub end: u32,
+    pub environment: crate::extract::environment::Environment,
+}
+
+impl ClassRange {
+    /// The whole of `file`.
+    pub fn whole(
+        file: &SourceFile,
+        environment: crate::extract::environment::Environment,
+    ) -> ClassRange {
+        ClassRange {
+            at: file.span(0..0),
+            end: u32::MAX,
+            environment,
+        }
+    }
+
+    /// True when `span` lies in the part.
+    pub fn contains(&self, span: Span) -> bool {
+        span.file == self.at.file && self.at.start <= span.start && span.end <= self.end
+    }
 }
 
 impl Facts {
@@ -398,6 +432,7 @@ impl Facts {
             && self.flows.is_empty()
             && self.diagnostics.is_empty()
             && self.attached.is_empty()
+            && self.classes.is_empty()
     }
 
     pub fn extend(&mut self, other: Facts) {
@@ -405,6 +440,7 @@ impl Facts {
         self.flows.extend(other.flows);
         self.diagnostics.extend(other.diagnostics);
         self.attached.extend(other.attached);
+        self.classes.extend(other.classes);
     }
 
     pub fn input_error(
@@ -474,7 +510,16 @@ impl Facts {
             flows,
             diagnostics,
             attached,
+            classes,
         } = self;
+        for ClassRange {
+            at,
+            end: _,
+            environment: _,
+        } in classes
+        {
+            f(at);
+        }
         for node in nodes {
             let NodeFact {
                 id: _,

@@ -8,10 +8,12 @@ pub mod facts;
 pub mod location;
 
 use crate::config::{Policy, Waiver};
+use crate::extract::environment::{self, Environment};
 use crate::rules::RuleSet;
-use crate::source::{Files, Span};
+use crate::source::{FileId, Files, Span};
 use facts::{
-    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, NodeFact, NodeKind,
+    ClassRange, DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, NodeFact,
+    NodeKind,
     Origin, Safeguard, Severity,
 };
 pub use location::{JurisdictionStatus, ResolvedLocation};
@@ -52,6 +54,9 @@ pub struct Node {
     /// The compose project or Kubernetes manifests the node is declared in (see
     /// [`NodeFact::scope`]), from the first fact that has one.
     pub scope: Option<String>,
+    /// The class of the files that declare the node or send data to it: production if any of
+    /// them is production, else test if any is test, else dev (`extract::environment`).
+    pub environment: Environment,
 }
 
 impl Node {
@@ -79,6 +84,8 @@ pub struct Flow {
     pub to_span: Option<Span>,
     pub origin: Origin,
     pub inferred: bool,
+    /// The class of the file the flow is written in.
+    pub environment: Environment,
 }
 
 /// Everything the checks need: nodes, flows, graph, policy, waivers, rule data and the date.
@@ -96,9 +103,45 @@ pub struct Model {
     pub waivers: Vec<Waiver>,
     pub diagnostics: Vec<ExtractionDiagnostic>,
     pub project_name: Option<String>,
+    /// Parts of files an extractor classed from their content (see [`Facts::classes`]).
+    pub file_classes: BTreeMap<FileId, Vec<ClassRange>>,
+}
+
+/// The class of a span: its file path's (`extract::environment::classify`), unless the path says
+/// production and an extractor classed the part of the file the span is in from its content.
+fn span_class(
+    files: &Files,
+    classes: &BTreeMap<FileId, Vec<ClassRange>>,
+    span: Span,
+) -> Environment {
+    let by_path = files
+        .get(span.file)
+        .map(|file| environment::classify(file.path.as_str()))
+        .unwrap_or_default();
+    if by_path != Environment::Production {
+        return by_path;
+    }
+    classes
+        .get(&span.file)
+        .into_iter()
+        .flatten()
+        .filter(|range| range.contains(span))
+        .map(|range| range.environment)
+        .min()
+        .unwrap_or(by_path)
 }
 
 impl Model {
+    /// The class of the file a span is in, else of a file named by its path (an unreadable
+    /// file), else production.
+    pub fn environment_of(&self, span: Option<Span>, path: Option<&str>) -> Environment {
+        match (span, path) {
+            (Some(span), _) => span_class(&self.files, &self.file_classes, span),
+            (None, Some(path)) => environment::classify(path),
+            (None, None) => Environment::Production,
+        }
+    }
+
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.node_index.get(id).map(|index| &self.nodes[*index])
     }
@@ -134,16 +177,22 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         flows: manifest_flows,
         diagnostics: manifest_diagnostics,
         attached: manifest_attached,
+        classes: _,
     } = input.manifest_facts;
     let Facts {
         nodes: mut extracted_nodes,
         flows: mut extracted_flows,
         diagnostics: extracted_diagnostics,
         mut attached,
+        classes,
     } = input.extracted;
     // Names mean a node only within their deployment: before anything refers to them, the nodes
     // of other compose projects that share a name are told apart.
     scope_ids(&mut extracted_nodes, &mut extracted_flows);
+    let mut file_classes: BTreeMap<FileId, Vec<ClassRange>> = BTreeMap::new();
+    for range in classes {
+        file_classes.entry(range.at.file).or_default().push(range);
+    }
     let mut diagnostics = manifest_diagnostics;
     diagnostics.extend(extracted_diagnostics);
     attached.extend(manifest_attached);
@@ -155,10 +204,18 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     extracted_nodes.sort_by(|a, b| (a.inferred, &a.id, a.span).cmp(&(b.inferred, &b.id, b.span)));
     node_facts.extend(extracted_nodes);
 
+    // Every fact is classed by the file it is written in; a fact with no span (rule data, a
+    // package found by its manifest) is production, so a class never hides what it cannot place.
+    let files = &input.files;
+    let environment_of = |span: Option<Span>| -> Environment {
+        span.map(|s| span_class(files, &file_classes, s))
+            .unwrap_or_default()
+    };
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     let mut kind_defaulted: BTreeSet<String> = BTreeSet::new();
     for fact in node_facts {
-        merge_node(&mut nodes, &mut kind_defaulted, fact, rules);
+        let class = environment_of(fact.span);
+        merge_node(&mut nodes, &mut kind_defaulted, fact, class, rules);
     }
 
     let mut flow_facts = manifest_flows;
@@ -206,7 +263,8 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                             }
                             // The new node may be a closer match for a misspelt id.
                             suggestions.node_added(&id);
-                            merge_node(&mut nodes, &mut kind_defaulted, node, rules);
+                            let class = environment_of(node.span);
+                            merge_node(&mut nodes, &mut kind_defaulted, node, class, rules);
                             resolved_hosts.insert(host.clone(), Some(id.clone()));
                             (id, *span)
                         }
@@ -243,16 +301,32 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             to_span,
             origin: fact.origin,
             inferred: fact.inferred,
+            environment: environment_of(fact.span),
         });
     }
     // A flow declared or observed between two nodes says more than a guess from a client call
-    // in code: the inferred one is dropped rather than judged twice.
-    let known: BTreeSet<(String, String)> = flows
-        .iter()
-        .filter(|f| !f.inferred)
-        .map(|f| (f.from.clone(), f.to.clone()))
-        .collect();
-    flows.retain(|f| !f.inferred || !known.contains(&(f.from.clone(), f.to.clone())));
+    // in code: the inferred one is dropped rather than judged twice. Only a declared flow of the
+    // same class or a more productive one replaces it: a test's compose file never hides a
+    // production client call.
+    let mut known: BTreeMap<(String, String), Environment> = BTreeMap::new();
+    for flow in flows.iter().filter(|f| !f.inferred) {
+        let class = known
+            .entry((flow.from.clone(), flow.to.clone()))
+            .or_insert(flow.environment);
+        *class = (*class).min(flow.environment);
+    }
+    flows.retain(|f| {
+        !f.inferred
+            || known
+                .get(&(f.from.clone(), f.to.clone()))
+                .is_none_or(|class| *class > f.environment)
+    });
+    // A node that receives data from a production flow is production, wherever it is declared.
+    for flow in &flows {
+        if let Some(node) = nodes.get_mut(&flow.to) {
+            node.environment = node.environment.min(flow.environment);
+        }
+    }
     flows.sort_by(|a, b| {
         (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred))
     });
@@ -309,6 +383,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
 
     Model {
         files: input.files,
+        file_classes,
         nodes,
         flows,
         graph,
@@ -746,6 +821,7 @@ fn merge_node(
     nodes: &mut BTreeMap<String, Node>,
     kind_defaulted: &mut BTreeSet<String>,
     fact: NodeFact,
+    class: Environment,
     rules: &RuleSet,
 ) {
     let provider_certifications = |provider: &Option<String>| -> Vec<Certification> {
@@ -807,6 +883,7 @@ fn merge_node(
                 origins: BTreeSet::from([fact.origin]),
                 inferred: fact.inferred,
                 scope: fact.scope,
+                environment: class,
             };
             nodes.insert(fact.id, node);
         }
@@ -830,7 +907,10 @@ fn merge_node(
             }
             node.certifications.extend(declared(&fact));
             node.label = node.label.take().or(fact.label);
-            if node.span.is_none() {
+            // A node declared in a dev compose file and in the production one is shown where
+            // production declares it: that is the declaration its findings are about.
+            let more_productive = class < node.environment && fact.span.is_some();
+            if node.span.is_none() || more_productive {
                 node.span = fact.span;
                 node.via = fact.via;
             } else if fact.origin == Origin::Terraform
@@ -862,6 +942,7 @@ fn merge_node(
             if node.scope.is_none() {
                 node.scope = fact.scope;
             }
+            node.environment = node.environment.min(class);
             // A declared fact makes the node declared, whatever was guessed before.
             node.inferred = node.inferred && fact.inferred;
         }

@@ -323,6 +323,12 @@ pub fn explain_flow(
                 p.line
             ));
         }
+        if flow.environment != crate::extract::environment::Environment::Production {
+            out.push_str(&format!(
+                "  environment: {} (by the path of the file it is written in; docs/environments.md)\n",
+                flow.environment.as_str()
+            ));
+        }
         let Some(transfer) = transfer_of_flow.get(&index) else {
             out.push_str("  not a Chapter V transfer: the data stays in the EEA, is not personal, or its destination is unknown\n");
             continue;
@@ -360,6 +366,9 @@ pub fn explain_flow(
                     finding.severity.as_str(),
                     one_line(&finding.message)
                 ));
+                if let Some(why) = crate::report::text::environment_footer(finding.environment) {
+                    out.push_str(&format!("      {why}\n"));
+                }
             }
         }
         let remedies = remedies(transfer, model);

@@ -67,6 +67,8 @@ struct JsonFinding<'a> {
     data_path: &'a [String],
     inferred: bool,
     known: bool,
+    /// `production`, `test` or `dev`: the class of the finding's evidence (docs/environments.md).
+    environment: &'a str,
     fingerprint: &'a str,
 }
 
@@ -93,6 +95,7 @@ struct JsonNode<'a> {
     personal_data: Option<bool>,
     inferred: bool,
     origins: Vec<crate::model::facts::Origin>,
+    environment: &'a str,
     defined_at: Option<Position>,
 }
 
@@ -117,6 +120,7 @@ struct JsonFlow<'a> {
     safeguard: Option<JsonSafeguard<'a>>,
     origin: crate::model::facts::Origin,
     inferred: bool,
+    environment: &'a str,
     /// `none` (not a transfer), `lawful`, the rules of its findings, or `waived (...)`.
     transfer: String,
     basis: Option<String>,
@@ -192,6 +196,7 @@ pub fn write_with_skipped(
             data_path: &f.data_path,
             inferred: f.inferred,
             known: f.known,
+            environment: f.environment.as_str(),
             fingerprint: &f.fingerprint,
         })
         .collect();
@@ -227,6 +232,7 @@ pub fn write_with_skipped(
             personal_data: n.personal_data,
             inferred: n.inferred,
             origins: n.origins.iter().copied().collect(),
+            environment: n.environment.as_str(),
             defined_at: position(&model.files, n.span, None),
         })
         .collect();
@@ -265,6 +271,7 @@ pub fn write_with_skipped(
                 }),
                 origin: flow.origin,
                 inferred: flow.inferred,
+                environment: flow.environment.as_str(),
                 transfer: match transfer {
                     None => "none".to_string(),
                     Some(t) => statuses.status(t),

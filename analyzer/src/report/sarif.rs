@@ -125,6 +125,8 @@ struct ResultProperties {
     to_country: Option<String>,
     data: Vec<String>,
     inferred: bool,
+    /// `production`, `test` or `dev` (docs/environments.md).
+    environment: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<String>,
 }
@@ -441,6 +443,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
                     to_country: finding.to_country.clone(),
                     data: finding.data.clone(),
                     inferred: finding.inferred,
+                    environment: finding.environment.as_str(),
                     help: finding.help.clone(),
                 },
             }

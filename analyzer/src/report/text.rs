@@ -455,6 +455,27 @@ fn clusters<'m>(source: &Source<'_>, marks: &[&'m Mark]) -> Vec<Cluster<'m>> {
     out
 }
 
+/// Why a finding in test or dev files is a note, and how to judge it like production.
+pub(crate) fn environment_footer(
+    environment: crate::extract::environment::Environment,
+) -> Option<String> {
+    use crate::extract::environment::Environment;
+    let (what, key) = match environment {
+        Environment::Production => return None,
+        Environment::Test => (
+            "test files (a test suite, its fixtures or harness)",
+            "tests",
+        ),
+        Environment::Dev => (
+            "development files (a local set-up or a maintainers' script)",
+            "dev",
+        ),
+    };
+    Some(format!(
+        "found only in {what}: a note unless borderline.toml sets `[scan] include = [\"{key}\"]` (docs/environments.md)"
+    ))
+}
+
 fn render_one(
     files: &Files,
     sources: &BTreeMap<u32, Source<'_>>,
@@ -462,11 +483,15 @@ fn render_one(
     renderer: &Renderer,
 ) -> String {
     let message = neutral::terminal_inline(&finding.message);
-    let title = if finding.known {
+    let mut title = if finding.known {
         format!("{message} [known]")
     } else {
         message
     };
+    // Only the exception is shown: a finding in test or dev files says so in its title.
+    if finding.environment != crate::extract::environment::Environment::Production {
+        title = format!("{title} [{}]", finding.environment.as_str());
+    }
     // Annotations are grouped per file: one snippet per file (or per cluster of close marks in
     // it), primary first.
     let mut marks: Vec<Mark> = Vec::new();
@@ -569,6 +594,9 @@ fn render_one(
     }
     if finding.inferred {
         footers.push("inferred from code that is not annotated; annotate it to confirm".into());
+    }
+    if let Some(footer) = environment_footer(finding.environment) {
+        footers.push(footer);
     }
     let help = finding.help.as_deref().map(neutral::terminal_inline);
     let mut report: Vec<Group<'_>> = vec![Group::with_title(primary_title).elements(snippets)];

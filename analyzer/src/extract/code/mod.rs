@@ -67,17 +67,17 @@ impl PerFile for CodeCalls {
         facts
     }
 
-    fn finish(&self, facts: &mut Facts) {
-        dedup_hosts(facts);
+    fn finish(&self, facts: &mut Facts, classes: &super::Classes) {
+        dedup_hosts(facts, classes);
         super::comment_tags::dedup_nodes(facts);
     }
 }
 
-/// The inferred flows of one file's client calls, from `owner`. Tests, examples and vendored
-/// code give none.
+/// The inferred flows of one file's client calls, from `owner`. Examples and vendored code give
+/// none; tests give flows of the class `test` (their path decides it in the model).
 pub(crate) fn flows(file: &SourceFile, lang: Lang, owner: &Owner) -> Vec<FlowFact> {
     let path = file.path.as_str();
-    if paths::is_test_path(path) || paths::is_vendored_path(path) {
+    if paths::is_example_path(path) || paths::is_vendored_path(path) {
         return Vec::new();
     }
     let mut found = if lang == Lang::Php && is_laravel_config(path) {
@@ -194,11 +194,16 @@ fn laravel_config_flows(file: &SourceFile, owner: &Owner) -> Vec<FlowFact> {
 
 /// One inferred flow per (source, host): a vendor's URL called ten times is one flow, at its
 /// first occurrence in path order (facts arrive merged in file order, each file's in text order).
-/// The categories the later calls show are added to it, so no call's data is lost.
-pub(crate) fn dedup_hosts(facts: &mut Facts) {
-    let mut first: std::collections::BTreeMap<(Option<String>, String), usize> =
-        std::collections::BTreeMap::new();
+/// The categories the later calls show are added to it, so no call's data is lost. Calls in files
+/// of different environment classes stay apart: a test's call never stands for, nor adds its
+/// data to, a production one.
+pub(crate) fn dedup_hosts(facts: &mut Facts, classes: &super::Classes) {
+    let mut first: std::collections::BTreeMap<
+        (Option<String>, String, super::environment::Environment),
+        usize,
+    > = std::collections::BTreeMap::new();
     let mut kept: Vec<FlowFact> = Vec::with_capacity(facts.flows.len());
+    let ranges = std::mem::take(&mut facts.classes);
     for flow in std::mem::take(&mut facts.flows) {
         let FlowTarget::Host { host, .. } = &flow.to else {
             kept.push(flow);
@@ -208,7 +213,11 @@ pub(crate) fn dedup_hosts(facts: &mut Facts) {
             kept.push(flow);
             continue;
         }
-        let key = (flow.from.as_ref().map(|f| f.id.clone()), host.clone());
+        let key = (
+            flow.from.as_ref().map(|f| f.id.clone()),
+            host.clone(),
+            classes.of_span_in(flow.span, &ranges),
+        );
         match first.get(&key) {
             Some(&index) => {
                 if let Some(earlier) = kept.get_mut(index) {
@@ -226,4 +235,5 @@ pub(crate) fn dedup_hosts(facts: &mut Facts) {
         }
     }
     facts.flows = kept;
+    facts.classes = ranges;
 }

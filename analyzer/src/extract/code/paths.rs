@@ -1,24 +1,10 @@
-//! Which source files are not the service's own running code: tests, examples, fixtures and
-//! vendored dependencies. A URL in a test is a mock and a URL in `node_modules/` is somebody
-//! else's code, so neither is a flow of the service.
+//! Which source files are not read for outbound calls at all: examples and benchmarks (how a
+//! library is used, not the service itself) and vendored dependencies (somebody else's code).
+//! Tests are read: their flows carry the class `test` from [`crate::extract::environment`], so
+//! they are notes unless `[scan] include = ["tests"]` judges them.
 
-/// Directory names whose files are tests, examples, fixtures or benchmarks.
-const TEST_DIRECTORIES: [&str; 14] = [
-    "tests",
-    "test",
-    "__tests__",
-    "spec",
-    "specs",
-    "testdata",
-    "fixtures",
-    "examples",
-    "example",
-    "e2e",
-    "cypress",
-    "benches",
-    "__mocks__",
-    "integration-tests",
-];
+/// Directory names whose code shows how to use something rather than running it.
+const EXAMPLE_DIRECTORIES: [&str; 3] = ["examples", "example", "benches"];
 
 /// Directory names that hold code vendored from elsewhere.
 const VENDORED_DIRECTORIES: [&str; 8] = [
@@ -32,28 +18,11 @@ const VENDORED_DIRECTORIES: [&str; 8] = [
     "bower_components",
 ];
 
-/// True for a test, example, fixture or benchmark file, by its directories or its name.
-pub(crate) fn is_test_path(path: &str) -> bool {
+/// True for example or benchmark code, which is not read for outbound calls.
+pub(crate) fn is_example_path(path: &str) -> bool {
     let mut parts = path.split('/');
-    let name = parts.next_back().unwrap_or("");
-    if parts.any(|part| TEST_DIRECTORIES.contains(&part)) {
-        return true;
-    }
-    let stem = name.split('.').next().unwrap_or(name);
-    let lower = name.to_ascii_lowercase();
-    // `checkout.spec.ts`, `api.test.js`, `client.spec.tsx`.
-    lower.contains(".spec.")
-        || lower.contains(".test.")
-        || lower == "conftest.py"
-        || lower.ends_with("_test.go")
-        || lower.ends_with("_test.py")
-        || (lower.starts_with("test_") && lower.ends_with(".py"))
-        || lower.ends_with("_spec.rb")
-        || lower.ends_with("_test.rb")
-        // `CheckoutTest.java`, `CartServiceTests.cs`, `ApiTest.kt`: the suffix is capitalised.
-        || stem.ends_with("Test")
-        || stem.ends_with("Tests")
-        || stem.ends_with("IT")
+    parts.next_back();
+    parts.any(|part| EXAMPLE_DIRECTORIES.contains(&part))
 }
 
 /// True for vendored or minified code.
@@ -84,11 +53,14 @@ mod tests {
             "Cart/CartServiceTests.cs",
             "src/ApiTest.kt",
             "internal/testdata/a.go",
-            "examples/basic.rs",
             "e2e/login.ts",
             "cypress/support/commands.ts",
         ] {
-            assert!(is_test_path(path), "{path}");
+            assert!(
+                crate::extract::environment::classify(path)
+                    == crate::extract::environment::Environment::Test,
+                "{path}"
+            );
         }
         for path in [
             "src/contest.py",
@@ -97,7 +69,11 @@ mod tests {
             "app/testimonials.py",
             "src/spectrum.ts",
         ] {
-            assert!(!is_test_path(path), "{path}");
+            assert!(
+                crate::extract::environment::classify(path)
+                    == crate::extract::environment::Environment::Production,
+                "{path}"
+            );
         }
         for path in [
             "web/node_modules/axios/index.js",
@@ -109,5 +85,8 @@ mod tests {
             assert!(is_vendored_path(path), "{path}");
         }
         assert!(!is_vendored_path("src/vendors.py"));
+        assert!(is_example_path("examples/basic.rs"));
+        assert!(is_example_path("crates/x/benches/speed.rs"));
+        assert!(!is_example_path("src/examples.rs"));
     }
 }
