@@ -20,6 +20,7 @@ mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
 mod inplace_tags;
+mod links14;
 mod module_catalogue;
 mod output_safety;
 mod policy_from;

@@ -216,6 +216,9 @@ pub fn quiet(sites: &[Site], paths: &BTreeMap<FileId, &Utf8Path>, facts: &mut Fa
         sites.iter().find(|site| site.covers(path))
     };
     let mut silenced: BTreeMap<&Site, usize> = BTreeMap::new();
+    // The senders of dropped flows: an inferred node named after a site's directory exists only
+    // to send what the site's files named (it has no span of its own to place it by).
+    let mut senders: BTreeSet<String> = BTreeSet::new();
     facts.flows.retain(|flow| {
         let site = flow
             .span
@@ -224,6 +227,9 @@ pub fn quiet(sites: &[Site], paths: &BTreeMap<FileId, &Utf8Path>, facts: &mut Fa
         match site {
             Some(site) => {
                 *silenced.entry(site).or_default() += 1;
+                if let Some(from) = &flow.from {
+                    senders.insert(from.id.clone());
+                }
                 false
             }
             None => true,
@@ -247,22 +253,12 @@ pub fn quiet(sites: &[Site], paths: &BTreeMap<FileId, &Utf8Path>, facts: &mut Fa
                 .chain(to)
         })
         .collect();
-    let dropped: BTreeSet<String> = facts
-        .nodes
-        .iter()
-        .filter(|node| {
-            node.inferred
-                && is_read_from_text(node.origin)
-                && !referenced.contains(node.id.as_str())
-                && node.span.and_then(|span| site_of_file(span.file)).is_some()
-        })
-        .map(|node| node.id.clone())
+    let dropped: BTreeSet<String> = senders
+        .into_iter()
+        .filter(|id| !referenced.contains(id.as_str()))
         .collect();
     facts.nodes.retain(|node| {
-        !(dropped.contains(&node.id)
-            && node.inferred
-            && is_read_from_text(node.origin)
-            && node.span.and_then(|span| site_of_file(span.file)).is_some())
+        !(node.inferred && is_read_from_text(node.origin) && dropped.contains(&node.id))
     });
     for (site, count) in silenced {
         let tree = if site.root.as_str().is_empty() {

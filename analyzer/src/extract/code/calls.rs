@@ -1528,12 +1528,12 @@ mod tests {
         let table = "impl Region {\n    const fn endpoint(self) -> &'static str {\n        match self {\n            Region::Eu => \"https://europe-malachiteingestion-pa.googleapis.com\",\n            Region::Us => \"https://malachiteingestion-pa.googleapis.com\",\n            Region::Asia => {\n                \"https://asia-southeast1-malachiteingestion-pa.googleapis.com\"\n            }\n        }\n    }\n}\nfn endpoint_of(region: Region) -> &'static str { region.endpoint() }\n";
         // The region comes from configuration: a table of options, no flow.
         let configured = format!(
-            "{table}async fn ship(c: &reqwest::Client, config: &Config) {{ c.post(config.region.endpoint()).send().await; }}\n"
+            "{table}async fn ship(client: &reqwest::Client, config: &Config) {{ client.post(config.region.endpoint()).send().await; }}\n"
         );
         assert!(hosts("sink/src/lib.rs", &configured).is_empty());
         // Named in the code: that arm is the flow, through a method, a function and `format!`.
         let named = format!(
-            "{table}async fn a(c: &reqwest::Client) {{\n    c.post(Region::Asia.endpoint()).send().await;\n    c.post(format!(\"{{}}/v2\", endpoint_of(Region::Us))).send().await;\n    let unused = Region::Eu;\n}}\n"
+            "{table}async fn a(client: &reqwest::Client) {{\n    client.post(Region::Asia.endpoint()).send().await;\n    client.post(format!(\"{{}}/v2\", endpoint_of(Region::Us))).send().await;\n    let unused = Region::Eu;\n}}\n"
         );
         assert_eq!(
             hosts("sink/src/lib.rs", &named),
@@ -1543,7 +1543,7 @@ mod tests {
             ]
         );
         // Two arms are not a table: a `match` of two URLs stays as it was (quiet).
-        let pair = "fn e(s: Site) -> &'static str { match s { Site::Eu => \"https://api.eu.amplitude.com\", Site::Us => \"https://api2.amplitude.com\" } }\nasync fn a(c: &reqwest::Client) { c.post(Site::Eu.e()).send().await; }\n";
+        let pair = "fn e(s: Site) -> &'static str { match s { Site::Eu => \"https://api.eu.amplitude.com\", Site::Us => \"https://api2.amplitude.com\" } }\nasync fn a(client: &reqwest::Client) { client.post(Site::Eu.e()).send().await; }\n";
         assert!(hosts("amp/src/lib.rs", pair).is_empty());
     }
 
