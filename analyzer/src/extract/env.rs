@@ -254,6 +254,8 @@ impl Extractor for EnvExtractor {
             || is_env_example(path)
             || is_app_config(path)
             || compose::is_compose_file(path)
+            // Static-site generator configurations: read in `extract_files` to find site trees.
+            || super::sites::is_marker_name(path)
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {

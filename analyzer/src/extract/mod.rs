@@ -14,6 +14,7 @@ pub mod rust;
 pub mod rust_infer;
 pub mod sdks;
 pub mod templates;
+pub mod sites;
 pub mod urls;
 pub mod yaml;
 
@@ -346,6 +347,9 @@ pub fn extract_files(
             }
         }
     }
+    // Static-site trees are known from the generators' configurations, which the env extractor
+    // claims so that they are held here; their links are dropped once every extractor is done.
+    let static_sites = sites::find(held.iter().flatten());
     let held_hashes: Vec<u128> = match cache {
         Some(_) => held
             .par_iter()
@@ -512,6 +516,12 @@ pub fn extract_files(
             }
         }
     }
+
+    let paths: BTreeMap<FileId, &Utf8Path> = inputs
+        .iter()
+        .map(|input| (input.id, input.path.as_path()))
+        .collect();
+    sites::quiet(&static_sites, &paths, &mut facts);
 
     // Files held to the end keep the lines any fact points into; then they are dropped too.
     for result in results {

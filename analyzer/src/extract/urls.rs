@@ -37,8 +37,10 @@ const HOST_KEY_WORDS: [&str; 13] = [
 
 /// Key words whose values are documentation, packaging or schema metadata, never a data
 /// destination. A key part matches when it starts with one (`docsUrl`, `imageRepository`).
-const QUIET_KEY_PREFIXES: [&str; 13] = [
+const QUIET_KEY_PREFIXES: [&str; 14] = [
     "description",
+    // OpenAPI and JSON Schema `example:`/`examples:`: a sample value shown to readers.
+    "example",
     "schema",
     "apiversion",
     "homepage",
@@ -130,6 +132,9 @@ pub fn hosts_in_value(key: &str, value: &str) -> Vec<HostCandidate> {
         return found;
     }
     for url in urls_in(value) {
+        if in_embedded_comment(value, url.range.start) {
+            continue;
+        }
         if let Some(host) = clean_host(&value[url.host.clone()]) {
             found.push(HostCandidate {
                 host,
@@ -157,6 +162,27 @@ pub fn hosts_in_value(key: &str, value: &str) -> Vec<HostCandidate> {
         }
     }
     found
+}
+
+/// True when the URL starting at `start` of a multi-line value sits in a `#` comment of that
+/// value. A block scalar (`config: |`) holds a whole embedded file (an exporter's YAML, an INI,
+/// a shell script); its `#` comments are that file's comments, not settings, so the URLs they
+/// cite are references for readers. A `#` counts when it starts the line or follows a space
+/// (`key: v # see https://...`), so a URL fragment (`https://x/#/a`) never hides a URL.
+fn in_embedded_comment(value: &str, start: usize) -> bool {
+    if !value.contains('\n') {
+        return false;
+    }
+    let line_start = value
+        .get(..start)
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let Some(before) = value.get(line_start..start) else {
+        return false;
+    };
+    before
+        .char_indices()
+        .any(|(i, c)| c == '#' && (i == 0 || before[..i].ends_with([' ', '\t'])))
 }
 
 /// A `scheme://authority...` URL inside a text: byte ranges into that text.
@@ -528,6 +554,22 @@ mod tests {
         assert!(hosts("CALLBACK_URL", "http://10.0.0.1:8080/").is_empty());
         let candidate = &hosts_in_value("X", "use https://api.mixpanel.com/track now")[0];
         assert_eq!(candidate.range, 4..34);
+    }
+
+    #[test]
+    fn comments_of_an_embedded_file_are_not_values() {
+        let hosts = |value: &str| -> Vec<String> {
+            hosts_in_value("config", value)
+                .into_iter()
+                .map(|c| c.host)
+                .collect()
+        };
+        let embedded = "modules:\n  default:\n    # Templates (https://masterminds.github.io/sprig/)\n    url: https://api.mixpanel.com/track # see https://help.mixpanel.com/x\n    web: https://api-eu.mixpanel.com/#/settings\n";
+        assert_eq!(hosts(embedded), ["api.mixpanel.com", "api-eu.mixpanel.com"]);
+        // A single-line value has no embedded comments: `#` there is part of the value.
+        assert_eq!(hosts("https://api.mixpanel.com/#x"), ["api.mixpanel.com"]);
+        assert!(hosts_in_value("example", "https://api.stripe.com/v1").is_empty());
+        assert!(hosts_in_value("examples", "https://api.stripe.com/v1").is_empty());
     }
 
     #[test]

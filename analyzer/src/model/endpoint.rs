@@ -406,9 +406,12 @@ fn google_endpoint(prefix: &str, rules: &RuleSet) -> Option<NodeFact> {
             None,
         ));
     }
-    // `<region>-<svc>`: try each dash as the end of the region (`europe-west1-aiplatform`).
+    // `<region>-<svc>`: try each dash as the end of the region (`europe-west1-aiplatform`), the
+    // last dash first, so that the longest region wins: `asia-southeast1-malachiteingestion-pa`
+    // is in `asia-southeast1` (Singapore), not in the `asia` multi-region its first label spells.
     let first = labels.first()?;
-    for (position, _) in first.match_indices('-') {
+    let dashes: Vec<usize> = first.match_indices('-').map(|(at, _)| at).collect();
+    for &position in dashes.iter().rev() {
         let (region, service) = (&first[..position], &first[position + 1..]);
         if rules.region("gcp", region).is_some() && !service.is_empty() {
             return Some(store(
@@ -547,6 +550,12 @@ mod tests {
                 "europe-west1-aiplatform.googleapis.com",
                 "gcp:aiplatform:europe-west1",
                 region("gcp", "europe-west1"),
+            ),
+            // The longest region prefix wins: Chronicle's Singapore intake is not in `asia`.
+            (
+                "asia-southeast1-malachiteingestion-pa.googleapis.com",
+                "gcp:malachiteingestion-pa:asia-southeast1",
+                region("gcp", "asia-southeast1"),
             ),
             (
                 "shop-eu.europe-west1.firebasedatabase.app",

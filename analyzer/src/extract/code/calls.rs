@@ -112,6 +112,8 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
     };
     let mut found = Vec::new();
     let mut bindings: BTreeMap<String, Bound> = BTreeMap::new();
+    // Rust `match` arms that map an enum variant to a URL (`Region::Eu => "https://..."`).
+    let mut arms: BTreeMap<String, (String, Range<usize>)> = BTreeMap::new();
     let mut literals = 0;
     // Literals and templates, in file order: a binding is known to the literals after it.
     for string in &strings {
@@ -135,11 +137,19 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
                     });
                 }
             }
-            Destination::Other => {}
+            Destination::Other => {
+                if lang == Lang::Rust
+                    && arms.len() < MAX_BINDINGS
+                    && let Some(variant) = scan.arm_pattern(start)
+                {
+                    arms.entry(variant).or_insert(host);
+                }
+            }
         }
     }
     // Uses of bound names in code.
     let mut uses = 0;
+    table_selections(&scan, &arms, &mut uses, &mut found);
     for (name, bound) in &bindings {
         for at in memchr::memmem::find_iter(&code, name.as_bytes()) {
             uses += 1;
@@ -173,6 +183,56 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
     found.sort_by_key(|call| (call.call_range.start, call.host_range.start));
     found.dedup_by(|a, b| a.host == b.host && a.call_range.start == b.call_range.start);
     found
+}
+
+/// A region table is a `match` of at least this many enum variants to URLs (issue 14): the
+/// endpoints of a vendor's regions, of which a deployment uses one.
+const MIN_TABLE_ARMS: usize = 3;
+
+/// Rust region tables: a `match` whose arms map at least [`MIN_TABLE_ARMS`] variants of one
+/// enum to URLs is a table of options, and none of its URLs is a flow by being there (they are
+/// returned from a function, which the matcher already keeps quiet). When the code names the
+/// variant where a client call uses the table (`client.post(Region::Us.endpoint())`,
+/// `client.post(endpoint(Region::Us))`, through `format!` and the other wrappers), the selection
+/// is known and that one arm's URL is the flow; a selection read from configuration at run time
+/// (`config.region.endpoint()`) names no variant and gives no flow.
+fn table_selections(
+    scan: &Scan<'_>,
+    arms: &BTreeMap<String, (String, Range<usize>)>,
+    uses: &mut usize,
+    found: &mut Vec<CallHost>,
+) {
+    let mut per_enum: BTreeMap<&str, usize> = BTreeMap::new();
+    for variant in arms.keys() {
+        if let Some((enum_path, _)) = variant.rsplit_once("::") {
+            *per_enum.entry(enum_path).or_default() += 1;
+        }
+    }
+    for (variant, host) in arms {
+        let Some((enum_path, _)) = variant.rsplit_once("::") else {
+            continue;
+        };
+        if per_enum.get(enum_path).copied().unwrap_or(0) < MIN_TABLE_ARMS {
+            continue;
+        }
+        for at in memchr::memmem::find_iter(scan.code, variant.as_bytes()) {
+            *uses += 1;
+            if *uses > MAX_USES {
+                return;
+            }
+            let end = at + variant.len();
+            let before = at.checked_sub(1).and_then(|i| scan.code.get(i)).copied();
+            if before.is_some_and(|b| is_ident(b) || b == b':')
+                || scan.code.get(end).copied().is_some_and(is_ident)
+                || scan.is_arm_pattern(end)
+            {
+                continue;
+            }
+            if let Destination::Call { open, name_start } = scan.selection_destination(at) {
+                found.push(scan.call_host(host.clone(), name_start, at, open));
+            }
+        }
+    }
 }
 
 /// A name bound to a URL expression.
@@ -380,6 +440,64 @@ impl Scan<'_> {
             Destination::Call { open, name_start }
         } else {
             Destination::Other
+        }
+    }
+
+    /// The enum variant path (`Region::Eu`) of the `match` arm whose value starts at `start`
+    /// (`Region::Eu => "https://..."` or `Region::Eu => { "https://..." }`).
+    fn arm_pattern(&self, start: usize) -> Option<String> {
+        let mut end = self.skip_space_back(start)?;
+        if self.code[end] == b'{' {
+            end = self.skip_space_back(end)?;
+        }
+        if end < 1 || &self.code[end - 1..=end] != b"=>" {
+            return None;
+        }
+        let last = self.skip_space_back(end - 1)?;
+        if !is_ident(self.code[last]) {
+            return None;
+        }
+        let (name, _) = self.callee(last + 1);
+        // `callee` joins `::` segments with `.`; a variant has an enum path before it.
+        let segments: Vec<&str> = name.split('.').collect();
+        if segments.len() < 2 || segments.iter().any(|s| s.is_empty()) {
+            return None;
+        }
+        Some(segments.join("::"))
+    }
+
+    /// True when the path ending at `end` is a `match` arm's pattern (followed by `=>` or `|`).
+    fn is_arm_pattern(&self, end: usize) -> bool {
+        let rest = self.code.get(end..).unwrap_or(&[]);
+        let next: Vec<u8> = rest
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .take(2)
+            .collect();
+        next.starts_with(b"=>") || next.first() == Some(&b'|')
+    }
+
+    /// Where a variant named at `at` goes: as the receiver of a method (`Region::Us.endpoint()`)
+    /// or the argument of a function (`endpoint(Region::Us)`) whose result is passed on.
+    fn selection_destination(&self, at: usize) -> Destination {
+        match self.destination(at, 0) {
+            Destination::Other => {}
+            found => return found,
+        }
+        // `endpoint(Region::Us)`: the function's result goes where its call goes.
+        match self.enclosing(at) {
+            Some((open, b'(')) => {
+                let (name, name_start) = self.callee(open);
+                if name.is_empty() || name.ends_with('!') {
+                    return Destination::Other;
+                }
+                match self.destination(name_start, 1) {
+                    found @ Destination::Call { .. } => found,
+                    _ => Destination::Other,
+                }
+            }
+            _ => Destination::Other,
         }
     }
 
@@ -1403,6 +1521,30 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_region_table_is_a_flow_only_where_the_code_names_the_region() {
+        let table = "impl Region {\n    const fn endpoint(self) -> &'static str {\n        match self {\n            Region::Eu => \"https://europe-malachiteingestion-pa.googleapis.com\",\n            Region::Us => \"https://malachiteingestion-pa.googleapis.com\",\n            Region::Asia => {\n                \"https://asia-southeast1-malachiteingestion-pa.googleapis.com\"\n            }\n        }\n    }\n}\nfn endpoint_of(region: Region) -> &'static str { region.endpoint() }\n";
+        // The region comes from configuration: a table of options, no flow.
+        let configured = format!(
+            "{table}async fn ship(client: &reqwest::Client, config: &Config) {{ client.post(config.region.endpoint()).send().await; }}\n"
+        );
+        assert!(hosts("sink/src/lib.rs", &configured).is_empty());
+        // Named in the code: that arm is the flow, through a method, a function and `format!`.
+        let named = format!(
+            "{table}async fn a(client: &reqwest::Client) {{\n    client.post(Region::Asia.endpoint()).send().await;\n    client.post(format!(\"{{}}/v2\", endpoint_of(Region::Us))).send().await;\n    let unused = Region::Eu;\n}}\n"
+        );
+        assert_eq!(
+            hosts("sink/src/lib.rs", &named),
+            [
+                "asia-southeast1-malachiteingestion-pa.googleapis.com",
+                "malachiteingestion-pa.googleapis.com"
+            ]
+        );
+        // Two arms are not a table: a `match` of two URLs stays as it was (quiet).
+        let pair = "fn e(s: Site) -> &'static str { match s { Site::Eu => \"https://api.eu.amplitude.com\", Site::Us => \"https://api2.amplitude.com\" } }\nasync fn a(client: &reqwest::Client) { client.post(Site::Eu.e()).send().await; }\n";
+        assert!(hosts("amp/src/lib.rs", pair).is_empty());
     }
 
     #[test]
