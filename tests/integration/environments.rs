@@ -98,13 +98,6 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
                 "note",
                 "dev"
             ),
-            row(
-                "docker/peering/docker-compose.yml",
-                14,
-                "unknown-location",
-                "note",
-                "dev"
-            ),
             // Kept idle for an editor (`sleep infinity`): a development workspace.
             row("sandbox/compose.yaml", 8, "unknown-location", "note", "dev"),
             row(
@@ -165,6 +158,30 @@ fn test_and_dev_findings_are_notes_and_production_still_fails() {
     // The production transfer still fails the gate.
     let output = borderline(&dir, &["scan", ".", "--date", FIXTURE_DATE]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+#[test]
+fn a_compose_file_that_says_it_is_for_development_is_dev_and_production_keeps_the_name() {
+    // The root compose file opens with "for the development setup"; the production stack lives in
+    // deploy/. Its transfer still fails the gate, and its `server` keeps the bare id.
+    let report = scan_json(&fixtures_dir().join("env14-devheader"));
+    let asnm = "adequacy-scope-not-met";
+    assert_eq!(
+        classed(&report),
+        vec![
+            row("compose.yaml", 12, asnm, "note", "dev"),
+            row("compose.yaml", 17, asnm, "note", "dev"),
+            row("compose.yaml", 19, "unknown-location", "note", "dev"),
+            row("deploy/compose.yaml", 8, asnm, "error", "production"),
+        ]
+    );
+    let production = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["severity"] == "error")
+        .map(|f| f["from"].clone());
+    assert_eq!(production, Some(Value::from("server")));
 }
 
 #[test]

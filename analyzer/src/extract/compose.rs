@@ -101,6 +101,7 @@ impl Extractor for ComposeExtractor {
             if copies_of_own_build(file, document)
                 .or_else(|| idle_workspace(file, document))
                 .is_some()
+                || says_it_is_for_development(&file.text)
             {
                 facts
                     .classes
@@ -172,6 +173,53 @@ fn copies_of_own_build(file: &SourceFile, document: &YamlNode) -> Option<Span> {
         }
     }
     None
+}
+
+/// How many lines of a compose file's opening comment are read for what the file says it is.
+const MAX_HEADER_LINES: usize = 30;
+
+/// True when the comment that opens a compose file says the file is for development ("This
+/// configuration file is for the **development** setup", "Local development environment"), as
+/// projects that keep their production compose elsewhere write at the top of the one they commit.
+/// Only the opening comment block is read, and a phrase preceded by a negation ("not for
+/// development") does not count.
+fn says_it_is_for_development(text: &str) -> bool {
+    const PHRASES: [&str; 8] = [
+        "for development",
+        "for the development",
+        "for local development",
+        "local development",
+        "development setup",
+        "development environment",
+        "development only",
+        "for local dev",
+    ];
+    let mut header = String::new();
+    for line in text.lines().take(MAX_HEADER_LINES) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(comment) = line.strip_prefix('#') else {
+            break;
+        };
+        for c in comment.chars() {
+            if !matches!(c, '*' | '_' | '`') {
+                header.extend(c.to_lowercase());
+            }
+        }
+        header.push(' ');
+    }
+    let header = header.split_whitespace().collect::<Vec<_>>().join(" ");
+    PHRASES.iter().any(|phrase| {
+        header.match_indices(phrase).any(|(at, _)| {
+            let before = &header[..at];
+            let last_words: Vec<&str> = before.split_whitespace().rev().take(3).collect();
+            !last_words
+                .iter()
+                .any(|w| *w == "not" || w.ends_with("n't") || *w == "never")
+        })
+    })
 }
 
 /// The span of a service kept idle for a developer to work in (`command: sleep infinity`, the
@@ -587,6 +635,27 @@ fn label_location(file: &SourceFile, service: &YamlNode) -> Option<LocatedAt> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+
+    #[test]
+    fn a_compose_file_whose_opening_comment_says_development_is_dev() {
+        assert!(says_it_is_for_development(
+            "# This configuration file is for the **development** setup.\n# For a production example please refer to our setup repository.\nservices:\n  web: {}\n"
+        ));
+        assert!(says_it_is_for_development(
+            "\n# Local development environment\nservices: {}\n"
+        ));
+        // Only the opening comment counts, and a negation is not a claim.
+        assert!(!says_it_is_for_development(
+            "services:\n  web: {}\n# for development\n"
+        ));
+        assert!(!says_it_is_for_development(
+            "# Production stack. Do not use this for development.\nservices: {}\n"
+        ));
+        assert!(!says_it_is_for_development(
+            "# Production deployment\nservices: {}\n"
+        ));
+    }
+
     use super::*;
     use crate::rules::RuleSet;
     use crate::source::FileId;

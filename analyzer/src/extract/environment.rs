@@ -61,7 +61,8 @@ impl Environment {
 
 /// Directory names whose files are tests, their fixtures, or test harnesses. `regression` and
 /// `antithesis` hold benchmark and fault-injection harnesses (vector); `cassettes` hold recorded
-/// HTTP responses (VCR); `ci` holds the values a Helm chart's CI installs it with.
+/// HTTP responses (VCR); `ci` holds the values a Helm chart's CI installs it with, and `.ci` the
+/// compose files a project's CI runs its test suite with.
 const TEST_DIRECTORIES: &[&str] = &[
     "tests",
     "test",
@@ -84,6 +85,7 @@ const TEST_DIRECTORIES: &[&str] = &[
     "cassettes",
     "benches",
     "ci",
+    ".ci",
 ];
 
 /// Directory names of local development set-ups and maintainers' tooling: what runs there runs

@@ -13,8 +13,8 @@ pub mod owners;
 pub mod rust;
 pub mod rust_infer;
 pub mod sdks;
-pub mod templates;
 pub mod sites;
+pub mod templates;
 pub mod urls;
 pub mod yaml;
 

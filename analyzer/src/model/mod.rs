@@ -13,8 +13,7 @@ use crate::rules::RuleSet;
 use crate::source::{FileId, Files, Span};
 use facts::{
     ClassRange, DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, NodeFact,
-    NodeKind,
-    Origin, Safeguard, Severity,
+    NodeKind, Origin, Safeguard, Severity,
 };
 pub use location::{JurisdictionStatus, ResolvedLocation};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -188,11 +187,17 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     } = input.extracted;
     // Names mean a node only within their deployment: before anything refers to them, the nodes
     // of other compose projects that share a name are told apart.
-    scope_ids(&mut extracted_nodes, &mut extracted_flows);
     let mut file_classes: BTreeMap<FileId, Vec<ClassRange>> = BTreeMap::new();
     for range in classes {
         file_classes.entry(range.at.file).or_default().push(range);
     }
+    // A production deployment keeps the bare id before a test or dev one that reuses the name.
+    let scope_class = |node: &NodeFact| {
+        node.span
+            .map(|span| span_class(&input.files, &file_classes, span))
+            .unwrap_or_default()
+    };
+    scope_ids(&mut extracted_nodes, &mut extracted_flows, scope_class);
     let mut diagnostics = manifest_diagnostics;
     diagnostics.extend(extracted_diagnostics);
     attached.extend(manifest_attached);
@@ -406,14 +411,25 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
 /// being its compose project's directory. Facts named once for the whole repository (the
 /// manifest, code, env files) keep naming the first. A flow written in a scope names the nodes of
 /// that scope.
-fn scope_ids(nodes: &mut [NodeFact], flows: &mut [FlowFact]) {
+fn scope_ids(
+    nodes: &mut [NodeFact],
+    flows: &mut [FlowFact],
+    class_of: impl Fn(&NodeFact) -> Environment,
+) {
     let mut scopes: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // The most productive class of any node a scope declares.
+    let mut scope_classes: BTreeMap<&str, Environment> = BTreeMap::new();
     for node in nodes.iter() {
         if let Some(scope) = &node.scope {
             scopes
                 .entry(node.id.as_str())
                 .or_default()
                 .insert(scope.as_str());
+            let class = class_of(node);
+            scope_classes
+                .entry(scope.as_str())
+                .and_modify(|c| *c = (*c).min(class))
+                .or_insert(class);
         }
     }
     // (scope, id) -> the id the node has in that scope.
@@ -423,7 +439,12 @@ fn scope_ids(nodes: &mut [NodeFact], flows: &mut [FlowFact]) {
             continue;
         }
         let mut ordered: Vec<&str> = ids_scopes.iter().copied().collect();
-        ordered.sort_by_key(|scope| scope_order(scope));
+        ordered.sort_by_key(|scope| {
+            (
+                scope_classes.get(scope).copied().unwrap_or_default(),
+                scope_order(scope),
+            )
+        });
         for scope in ordered.into_iter().skip(1) {
             let directory = scope.split_once(':').map_or(scope, |(_, dir)| dir);
             renamed.insert(
@@ -455,8 +476,9 @@ fn scope_ids(nodes: &mut [NodeFact], flows: &mut [FlowFact]) {
     }
 }
 
-/// The order in which scopes that name a node alike claim the bare id: the Kubernetes manifests
-/// (a deployment of the whole system), then compose projects by depth and path.
+/// The order in which scopes of one class that name a node alike claim the bare id: the
+/// Kubernetes manifests (a deployment of the whole system), then compose projects by depth and
+/// path. Production scopes come before test and dev ones (`scope_ids`).
 fn scope_order(scope: &str) -> (bool, usize, &str) {
     match scope.split_once(':') {
         Some(("compose", directory)) => {
