@@ -120,7 +120,13 @@ fn generator_by_name(path: &Utf8Path, name: &str) -> Option<&'static str> {
 /// True when a `config.toml`/`config.yaml` is a Hugo site's: a top-level `baseURL` and one of
 /// [`HUGO_KEYS`] (as a key or a `[table]`).
 fn is_hugo_config(text: &str) -> bool {
-    let head = text.get(..HUGO_SNIFF.min(text.len())).unwrap_or("");
+    // The sniffed head ends on a character boundary, so a multibyte character at the limit
+    // never hides the whole file.
+    let mut limit = HUGO_SNIFF.min(text.len());
+    while !text.is_char_boundary(limit) {
+        limit -= 1;
+    }
+    let head = text.get(..limit).unwrap_or("");
     let mut base_url = false;
     let mut hugo_key = false;
     for line in head.lines() {

@@ -188,6 +188,8 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
 /// A region table is a `match` of at least this many enum variants to URLs (issue 14): the
 /// endpoints of a vendor's regions, of which a deployment uses one.
 const MIN_TABLE_ARMS: usize = 3;
+/// Table variants looked up in a file, at most: each is one pass over the file.
+const MAX_TABLE_VARIANTS: usize = 64;
 
 /// Rust region tables: a `match` whose arms map at least [`MIN_TABLE_ARMS`] variants of one
 /// enum to URLs is a table of options, and none of its URLs is a flow by being there (they are
@@ -208,13 +210,12 @@ fn table_selections(
             *per_enum.entry(enum_path).or_default() += 1;
         }
     }
-    for (variant, host) in arms {
-        let Some((enum_path, _)) = variant.rsplit_once("::") else {
-            continue;
-        };
-        if per_enum.get(enum_path).copied().unwrap_or(0) < MIN_TABLE_ARMS {
-            continue;
-        }
+    let tabled = arms.iter().filter(|(variant, _)| {
+        variant
+            .rsplit_once("::")
+            .is_some_and(|(path, _)| per_enum.get(path).copied().unwrap_or(0) >= MIN_TABLE_ARMS)
+    });
+    for (variant, host) in tabled.take(MAX_TABLE_VARIANTS) {
         for at in memchr::memmem::find_iter(scan.code, variant.as_bytes()) {
             *uses += 1;
             if *uses > MAX_USES {
