@@ -53,7 +53,10 @@ fn two_manifest_sets_that_define_redis_deploy_two_redis_instances() {
     // The analytics team's Redis, pinned to Virginia, keeps the bare id (first set by path).
     let analytics = node(&report, "redis");
     assert_eq!(analytics["location"], "gcp:us-east4");
-    assert_eq!(analytics["defined_at"]["file"], "analytics/deploy/redis.yaml");
+    assert_eq!(
+        analytics["defined_at"]["file"],
+        "analytics/deploy/redis.yaml"
+    );
     // The storefront's Redis is a node of its own, with no location of its own.
     let storefront = node(&report, "redis@storefront");
     assert_eq!(

@@ -434,8 +434,13 @@ impl<'a> Cluster<'a> {
                     .push((*file, key, value));
             }
         }
-        let mut workloads: Vec<(&String, &Utf8Path, &String, &BTreeMap<String, String>, &Place)> =
-            Vec::new();
+        let mut workloads: Vec<(
+            &String,
+            &Utf8Path,
+            &String,
+            &BTreeMap<String, String>,
+            &Place,
+        )> = Vec::new();
         for (file, index) in files.iter().zip(indexed.iter()) {
             for (id, name, labels, place) in &index.workloads {
                 workloads.push((id, file.path.as_path(), name, labels, place));
@@ -1256,12 +1261,18 @@ spec:
 
     #[test]
     fn manifest_sets_are_charts_else_top_level_directories() {
-        let charts: BTreeSet<&Utf8Path> = [Utf8Path::new("charts/a"), Utf8Path::new("charts/a/charts/b")]
-            .into_iter()
-            .collect();
+        let charts: BTreeSet<&Utf8Path> = [
+            Utf8Path::new("charts/a"),
+            Utf8Path::new("charts/a/charts/b"),
+        ]
+        .into_iter()
+        .collect();
         let set = |path: &str| manifest_set(Utf8Path::new(path), &charts);
         assert_eq!(set("charts/a/ci/redis.yaml"), "charts/a");
-        assert_eq!(set("charts/a/charts/b/examples/redis.yaml"), "charts/a/charts/b");
+        assert_eq!(
+            set("charts/a/charts/b/examples/redis.yaml"),
+            "charts/a/charts/b"
+        );
         assert_eq!(set("deploy/kubernetes/overlays/prod/api.yaml"), "deploy");
         assert_eq!(set("api.yaml"), ".");
     }
@@ -1307,7 +1318,10 @@ spec:
                 FlowTarget::Host { .. } => None,
             })
             .collect();
-        assert_eq!(flows, vec![("kubernetes:charts/a#a".to_string(), "redis".to_string())]);
+        assert_eq!(
+            flows,
+            vec![("kubernetes:charts/a#a".to_string(), "redis".to_string())]
+        );
     }
 
     #[test]
