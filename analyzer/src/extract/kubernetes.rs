@@ -401,11 +401,24 @@ fn index_file(file: &SourceFile, set: &str, ctx: &ExtractContext<'_>) -> FileInd
     index
 }
 
+/// (manifest set, Service or workload name) -> the namespaces it is declared in (see [`Place`])
+/// and the workload id it reaches there, in declaration order.
+type Names = BTreeMap<(String, String), Vec<(Option<String>, String)>>;
+
+/// A workload as the cluster index sees it: id, file, name, pod labels, where it is declared.
+type IndexedWorkload<'a> = (
+    &'a String,
+    &'a Utf8Path,
+    &'a String,
+    &'a BTreeMap<String, String>,
+    &'a Place,
+);
+
 /// What the scanned manifests define, for resolving in-cluster names and ConfigMap references.
 struct Cluster<'a> {
     /// (manifest set, Service or workload name) -> the namespaces it is declared in (see
     /// [`Place`]) and the workload id it reaches there, in declaration order.
-    names: BTreeMap<(String, String), Vec<(Option<String>, String)>>,
+    names: Names,
     namespaces: BTreeSet<String>,
     /// ConfigMap name -> its `data` entries with the file they are in.
     config_maps: BTreeMap<String, Vec<(&'a SourceFile, YamlNode, YamlNode)>>,
@@ -434,20 +447,14 @@ impl<'a> Cluster<'a> {
                     .push((*file, key, value));
             }
         }
-        let mut workloads: Vec<(
-            &String,
-            &Utf8Path,
-            &String,
-            &BTreeMap<String, String>,
-            &Place,
-        )> = Vec::new();
+        let mut workloads: Vec<IndexedWorkload<'_>> = Vec::new();
         for (file, index) in files.iter().zip(indexed.iter()) {
             for (id, name, labels, place) in &index.workloads {
                 workloads.push((id, file.path.as_path(), name, labels, place));
             }
         }
         workloads.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let mut names: BTreeMap<(String, String), Vec<(Option<String>, String)>> = BTreeMap::new();
+        let mut names: Names = BTreeMap::new();
         for (id, _, name, _, place) in &workloads {
             let entries = names
                 .entry((place.set.clone(), (*name).clone()))
@@ -518,7 +525,7 @@ impl<'a> Cluster<'a> {
 
 /// The workload a name reaches in a manifest set, seen from `namespace` (see [`Place::answers`]).
 fn lookup<'n>(
-    names: &'n BTreeMap<(String, String), Vec<(Option<String>, String)>>,
+    names: &'n Names,
     set: &str,
     name: &str,
     namespace: Option<&str>,
