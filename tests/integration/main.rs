@@ -21,6 +21,7 @@ mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
 mod inplace_tags;
+mod k8s14;
 mod links14;
 mod module_catalogue;
 mod names14;

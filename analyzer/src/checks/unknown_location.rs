@@ -24,8 +24,12 @@
 //! data and are all unplaced are one finding for the project, not one per service: "3 services of
 //! the compose project `dev` (dev/docker-compose.yml) receive personal data, but their location is
 //! unknown: backend, db, mailer", at the first of them, with each service as a related location.
-//! They share one fix, a location for the project. A single unplaced service, a service a waiver
-//! of this rule names in `to`, Kubernetes workloads and stores are reported one by one.
+//! They share one fix, a location for the project. Likewise the unplaced workloads of one
+//! Kubernetes namespace in one manifest set (a Helm chart, else a top-level directory such as
+//! `k8s/`) are one finding: "3 workloads of the namespace `shop` in the manifests `k8s`
+//! (k8s/api.yaml, k8s/worker.yaml) receive personal data, but their location is unknown: api,
+//! mailer, worker". A single unplaced service, a service a waiver of this rule names in `to`, and
+//! stores are reported one by one.
 //!
 //! ## Why it matters
 //! A transfer check is only as good as its locations: an unknown location might be a transfer.
@@ -48,7 +52,10 @@
 //! with `--rules DIR`. For a module placed by its callers, scan the repository that
 //! calls it, or add an `examples/` root that configures the provider. For a compose project, tag
 //! the `services:` key (`# borderline: location=EEA` on the line above it), which places every
-//! service declared below, or give a service a `borderline.dev/location` label.
+//! service declared below, or give a service a `borderline.dev/location` label. For Kubernetes
+//! workloads, annotate each one `borderline.dev/location: EEA` (or pin its pods to a region with
+//! a `topology.kubernetes.io/region` node selector), or tag each document
+//! (`# borderline: location=EEA` on the line above `apiVersion:`).
 //!
 //! ## References
 //! GDPR Art. 30(1)(e) (records must name the third countries); EDPB Recommendations 01/2020 step 1
@@ -99,7 +106,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         .filter(|w| w.rule == "unknown-location")
         .filter_map(|w| w.to.as_ref().map(|t| t.id.as_str()))
         .collect();
-    let mut projects: BTreeMap<&str, Vec<Unplaced<'_>>> = BTreeMap::new();
+    let mut projects: BTreeMap<Group<'_>, Vec<Unplaced<'_>>> = BTreeMap::new();
     let mut single = Vec::new();
     for (id, flow) in receivers {
         let Some(node) = ctx.node(id) else { continue };
@@ -111,7 +118,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             reason: reason.as_str(),
             flow,
         };
-        match compose_project(node) {
+        match group_of(node) {
             Some(project) if !waived.contains(id) => {
                 projects.entry(project).or_default().push(unplaced);
             }
@@ -123,26 +130,43 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             single.extend(services);
             continue;
         }
-        findings.push(project_finding(ctx, severity, project, &services));
+        findings.push(project_finding(ctx, severity, &project, &services));
     }
     for unplaced in single {
         findings.push(node_finding(ctx, severity, &unplaced));
     }
 }
 
-/// The directory of the compose project a service node is declared in.
-fn compose_project(node: &Node) -> Option<&str> {
+/// The deployment whose unplaced services share one finding and one fix.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Group<'a> {
+    /// A compose project, by directory.
+    Compose(&'a str),
+    /// A Kubernetes manifest set and the namespace its manifests name (`None`: unnamed).
+    Kubernetes(&'a str, Option<&'a str>),
+}
+
+/// The compose project, or the Kubernetes manifest set and namespace, a service node is declared in.
+fn group_of(node: &Node) -> Option<Group<'_>> {
     if node.kind != NodeKind::Service {
         return None;
     }
-    node.scope.as_deref()?.strip_prefix("compose:")
+    let scope = node.scope.as_deref()?;
+    if let Some(directory) = scope.strip_prefix("compose:") {
+        return Some(Group::Compose(directory));
+    }
+    let place = scope.strip_prefix("kubernetes:")?;
+    Some(match place.rsplit_once('#') {
+        Some((set, namespace)) => Group::Kubernetes(set, Some(namespace)),
+        None => Group::Kubernetes(place, None),
+    })
 }
 
 /// One finding for the unplaced services of one compose project (at least two, sorted by id).
 fn project_finding(
     ctx: &Context<'_>,
     severity: crate::model::facts::Severity,
-    project: &str,
+    group: &Group<'_>,
     services: &[Unplaced<'_>],
 ) -> Finding {
     let files: BTreeSet<&str> = services
@@ -159,11 +183,18 @@ fn project_finding(
         _ => String::new(),
     };
     let first = &services[0];
+    let what = match group {
+        Group::Compose(project) => format!("services of the compose project `{project}`"),
+        Group::Kubernetes(set, Some(namespace)) => {
+            format!("workloads of the namespace `{namespace}` in the manifests `{set}`")
+        }
+        Group::Kubernetes(set, None) => format!("workloads of the manifests `{set}`"),
+    };
     let mut finding = Finding::new(
         "unknown-location",
         severity,
         format!(
-            "{} services of the compose project `{project}` ({}) receive personal data, but their location is unknown{reason}: {}",
+            "{} {what} ({}) receive personal data, but their location is unknown{reason}: {}",
             services.len(),
             files.join(", "),
             ids.join(", ")
@@ -185,6 +216,11 @@ fn project_finding(
     finding.inferred = services.iter().all(|s| s.node.inferred);
     if let Some(policy_span) = ctx.policy().spans.get("unknown_location") {
         finding = finding.related(Some(*policy_span), "the policy sets this severity");
+    }
+    if matches!(group, Group::Kubernetes(..)) {
+        return finding.help(
+            "annotate each workload with its location (`borderline.dev/location: EEA` under `metadata.annotations`, or \"aws:eu-central-1\", \"DE\"), or tag each manifest document (`# borderline: location=EEA` on the line above `apiVersion:`), or pin its pods with a `topology.kubernetes.io/region` node selector; or a `[[node]]` with `location` per workload in borderline.toml",
+        );
     }
     // A tag places the services of its own file: a project spread over overlays needs one in each.
     let place = match files.as_slice() {

@@ -100,8 +100,15 @@ impl Extractor for KubernetesExtractor {
     /// to plans of what each workload and Helm values document emits, so no YAML tree outlives
     /// its file. The plans are then emitted against the whole cluster.
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        let mut indexed: Vec<FileIndex> =
-            files.par_iter().map(|file| index_file(file, ctx)).collect();
+        let chart_dirs: BTreeSet<&Utf8Path> = files
+            .iter()
+            .filter(|file| is_chart_file(&file.path))
+            .filter_map(|file| file.path.parent())
+            .collect();
+        let mut indexed: Vec<FileIndex> = files
+            .par_iter()
+            .map(|file| index_file(file, &manifest_set(&file.path, &chart_dirs), ctx))
+            .collect();
         let mut facts = Facts::default();
         let mut cluster = Cluster::collect(files, &mut indexed, &mut facts);
         // Each ConfigMap's Collector configs are parsed once, however many workloads mount it.
@@ -139,8 +146,9 @@ impl Extractor for KubernetesExtractor {
             let chart = charts
                 .get(file.path.parent().unwrap_or(Utf8Path::new("")))
                 .cloned();
+            let set = manifest_set(&file.path, &chart_dirs);
             for plan in std::mem::take(&mut index.values) {
-                emit_values(file, plan, chart.clone(), &cluster, ctx, &mut values);
+                emit_values(file, plan, chart.clone(), &set, &cluster, ctx, &mut values);
             }
         }
         workloads.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
@@ -160,14 +168,74 @@ struct Workload<'a> {
     document: &'a YamlNode,
     pod_spec: &'a YamlNode,
     labels: BTreeMap<String, String>,
+    /// Its manifest set and namespace (see [`manifest_set`]).
+    place: Place,
+}
+
+/// Where a Kubernetes object is declared: its manifest set (see [`manifest_set`]) and its
+/// `metadata.namespace`, `None` when the manifest leaves it to `kubectl -n` (or writes `default`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    set: String,
+    namespace: Option<String>,
+}
+
+impl Place {
+    /// The scope of the nodes and flows declared here (see [`NodeFact::scope`]):
+    /// `kubernetes:SET`, with `#NAMESPACE` for a namespace the manifest names.
+    fn scope(&self) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{SCOPE}:{}#{namespace}", self.set),
+            None => format!("{SCOPE}:{}", self.set),
+        }
+    }
+
+    /// Whether an object here can be reached under `namespace` (a host names the namespace, or
+    /// the caller's own): an unnamed namespace on either side is whichever one `kubectl -n`
+    /// chooses, so it matches.
+    fn answers(&self, namespace: Option<&str>) -> bool {
+        match (&self.namespace, namespace) {
+            (Some(own), Some(wanted)) => own == wanted,
+            _ => true,
+        }
+    }
+}
+
+/// The manifest set of a file: the directory of the nearest enclosing Helm chart (a `Chart.yaml`),
+/// else the top-level directory of the repository it sits in (`k8s`, `deploy`), `.` for a file
+/// at the root. Names resolve within one set: two charts of a chart collection that both define
+/// `redis` deploy two Redis instances. A Kustomize base and its overlays sit under one top-level
+/// directory, so they stay one set and an overlay's patch names the base's workload.
+fn manifest_set(path: &Utf8Path, chart_dirs: &BTreeSet<&Utf8Path>) -> String {
+    let parent = path.parent().unwrap_or(Utf8Path::new(""));
+    if let Some(chart) = parent.ancestors().find(|dir| chart_dirs.contains(dir)) {
+        return if chart.as_str().is_empty() {
+            ".".to_string()
+        } else {
+            chart.to_string()
+        };
+    }
+    match parent.components().next() {
+        Some(first) => first.as_str().to_string(),
+        None => ".".to_string(),
+    }
+}
+
+/// The namespace a document names, `None` for none or `default`.
+fn document_namespace(document: &YamlNode) -> Option<String> {
+    document
+        .path(&["metadata", "namespace"])
+        .and_then(YamlNode::as_str)
+        .filter(|namespace| !namespace.is_empty() && *namespace != "default")
+        .map(str::to_string)
 }
 
 /// What one manifest defines.
 #[derive(Default)]
 struct Scanned<'a> {
     workloads: Vec<Workload<'a>>,
-    /// Service name and selector.
-    services: Vec<(String, BTreeMap<String, String>)>,
+    /// Service name, selector and where it is declared.
+    services: Vec<(String, BTreeMap<String, String>, Place)>,
     namespaces: Vec<String>,
     /// ConfigMap name, and a key and value of its `data`.
     config_maps: Vec<(String, &'a YamlNode, &'a YamlNode)>,
@@ -177,6 +245,7 @@ struct Scanned<'a> {
 fn scan_documents<'a>(
     file: &'a SourceFile,
     documents: &'a [YamlNode],
+    set: &str,
     ctx: &ExtractContext<'_>,
 ) -> Scanned<'a> {
     let mut scanned = Scanned::default();
@@ -209,13 +278,17 @@ fn scan_documents<'a>(
         {
             scanned.namespaces.push(namespace.to_string());
         }
+        let place = Place {
+            set: set.to_string(),
+            namespace: document_namespace(document),
+        };
         match kind {
             "Service" => {
                 let selector: BTreeMap<String, String> = document
                     .path(&["spec", "selector"])
                     .map(string_map)
                     .unwrap_or_default();
-                scanned.services.push((name.to_string(), selector));
+                scanned.services.push((name.to_string(), selector, place));
             }
             "ConfigMap" => {
                 if let Some(data) = document.get("data") {
@@ -250,6 +323,7 @@ fn scan_documents<'a>(
                     document,
                     pod_spec,
                     labels: template_labels.map(string_map).unwrap_or_default(),
+                    place,
                 });
             }
         }
@@ -263,9 +337,9 @@ struct FileIndex {
     parsed: bool,
     /// Parse errors.
     errors: Facts,
-    /// (id, name, pod labels) of each workload.
-    workloads: Vec<(String, String, BTreeMap<String, String>)>,
-    services: Vec<(String, BTreeMap<String, String>)>,
+    /// (id, name, pod labels, where) of each workload.
+    workloads: Vec<(String, String, BTreeMap<String, String>, Place)>,
+    services: Vec<(String, BTreeMap<String, String>, Place)>,
     namespaces: Vec<String>,
     config_maps: Vec<(String, YamlNode, YamlNode)>,
     /// The chart's name and where it is, for a `Chart.yaml`.
@@ -276,7 +350,7 @@ struct FileIndex {
     values: Vec<ValuesPlan>,
 }
 
-fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
+fn index_file(file: &SourceFile, set: &str, ctx: &ExtractContext<'_>) -> FileIndex {
     let mut index = FileIndex::default();
     // A Rails config (`config/database.yml`) is ERB before it is YAML: never a manifest, and its
     // template tags are no syntax error. The env extractor reads it.
@@ -299,7 +373,7 @@ fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
             .map(|document| plan_values(file, document, ctx))
             .collect();
     }
-    let scanned = scan_documents(file, &documents, ctx);
+    let scanned = scan_documents(file, &documents, set, ctx);
     index.plans = scanned
         .workloads
         .iter()
@@ -309,13 +383,13 @@ fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
         for document in documents.iter().flat_map(expand_list) {
             index
                 .plans
-                .extend(plan_vendor_resource(file, document, ctx));
+                .extend(plan_vendor_resource(file, document, set, ctx));
         }
     }
     index.workloads = scanned
         .workloads
         .into_iter()
-        .map(|w| (w.id, w.name, w.labels))
+        .map(|w| (w.id, w.name, w.labels, w.place))
         .collect();
     index.services = scanned.services;
     index.namespaces = scanned.namespaces;
@@ -327,10 +401,24 @@ fn index_file(file: &SourceFile, ctx: &ExtractContext<'_>) -> FileIndex {
     index
 }
 
+/// (manifest set, Service or workload name) -> the namespaces it is declared in (see [`Place`])
+/// and the workload id it reaches there, in declaration order.
+type Names = BTreeMap<(String, String), Vec<(Option<String>, String)>>;
+
+/// A workload as the cluster index sees it: id, file, name, pod labels, where it is declared.
+type IndexedWorkload<'a> = (
+    &'a String,
+    &'a Utf8Path,
+    &'a String,
+    &'a BTreeMap<String, String>,
+    &'a Place,
+);
+
 /// What the scanned manifests define, for resolving in-cluster names and ConfigMap references.
 struct Cluster<'a> {
-    /// Service (or workload) name -> workload id.
-    names: BTreeMap<String, String>,
+    /// (manifest set, Service or workload name) -> the namespaces it is declared in (see
+    /// [`Place`]) and the workload id it reaches there, in declaration order.
+    names: Names,
     namespaces: BTreeSet<String>,
     /// ConfigMap name -> its `data` entries with the file they are in.
     config_maps: BTreeMap<String, Vec<(&'a SourceFile, YamlNode, YamlNode)>>,
@@ -359,31 +447,43 @@ impl<'a> Cluster<'a> {
                     .push((*file, key, value));
             }
         }
-        let mut workloads: Vec<(&String, &Utf8Path, &String, &BTreeMap<String, String>)> =
-            Vec::new();
+        let mut workloads: Vec<IndexedWorkload<'_>> = Vec::new();
         for (file, index) in files.iter().zip(indexed.iter()) {
-            for (id, name, labels) in &index.workloads {
-                workloads.push((id, file.path.as_path(), name, labels));
+            for (id, name, labels, place) in &index.workloads {
+                workloads.push((id, file.path.as_path(), name, labels, place));
             }
         }
         workloads.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let mut names = BTreeMap::new();
-        for (id, _, name, _) in &workloads {
-            names
-                .entry((*name).clone())
-                .or_insert_with(|| (*id).clone());
+        let mut names: Names = BTreeMap::new();
+        for (id, _, name, _, place) in &workloads {
+            let entries = names
+                .entry((place.set.clone(), (*name).clone()))
+                .or_default();
+            if !entries.iter().any(|(ns, _)| *ns == place.namespace) {
+                entries.push((place.namespace.clone(), (*id).clone()));
+            }
         }
-        // A Service reaches the workloads whose pod labels its selector matches.
-        for (service, selector) in services {
+        // A Service reaches the workloads of its own manifest set and namespace whose pod labels
+        // its selector matches.
+        for (service, selector, place) in services {
             let target = workloads
                 .iter()
-                .find(|(_, _, _, labels)| {
-                    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                .find(|(_, _, _, labels, at)| {
+                    at.set == place.set
+                        && at.answers(place.namespace.as_deref())
+                        && !selector.is_empty()
+                        && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
                 })
-                .map(|(id, _, _, _)| (*id).clone())
-                .or_else(|| names.get(&service).cloned());
+                .map(|(id, _, _, _, _)| (*id).clone())
+                .or_else(|| {
+                    lookup(&names, &place.set, &service, place.namespace.as_deref()).cloned()
+                });
             if let Some(target) = target {
-                names.insert(service, target);
+                let entries = names.entry((place.set.clone(), service)).or_default();
+                match entries.iter_mut().find(|(ns, _)| *ns == place.namespace) {
+                    Some(entry) => entry.1 = target,
+                    None => entries.push((place.namespace.clone(), target)),
+                }
             }
         }
         Cluster {
@@ -394,16 +494,26 @@ impl<'a> Cluster<'a> {
         }
     }
 
-    /// What an in-cluster name means: a workload, an internal name of no interest, or an outside host.
-    fn classify(&self, host: &str) -> HostKind {
+    /// What an in-cluster name means to a caller declared at `from`: a workload of the caller's
+    /// manifest set (in the namespace the host names, else the caller's own), an internal name of
+    /// no interest, or an outside host. Another set's workload of that name is another deployment.
+    fn classify(&self, host: &str, from: &Place) -> HostKind {
         let labels: Vec<&str> = host.split('.').collect();
         let first = labels.first().copied().unwrap_or("");
+        let qualified = (labels.len() == 2 && self.namespaces.contains(labels[1]))
+            || host.ends_with(".svc")
+            || host.contains(".svc.");
         let in_cluster = labels.len() == 1
             || host.ends_with(".svc")
             || host.contains(".svc.")
             || host.ends_with(".cluster.local")
             || (labels.len() == 2 && self.namespaces.contains(labels[1]));
-        if let Some(id) = self.names.get(first).filter(|_| in_cluster) {
+        let namespace = if qualified {
+            labels.get(1).copied().filter(|ns| *ns != "svc")
+        } else {
+            from.namespace.as_deref()
+        };
+        if in_cluster && let Some(id) = lookup(&self.names, &from.set, first, namespace) {
             return HostKind::Workload(id.clone());
         }
         if in_cluster || classify_host(host) != HostClass::Public {
@@ -411,6 +521,23 @@ impl<'a> Cluster<'a> {
         }
         HostKind::External
     }
+}
+
+/// The workload a name reaches in a manifest set, seen from `namespace` (see [`Place::answers`]).
+fn lookup<'n>(
+    names: &'n Names,
+    set: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Option<&'n String> {
+    names
+        .get(&(set.to_string(), name.to_string()))?
+        .iter()
+        .find(|(own, _)| match (own, namespace) {
+            (Some(own), Some(wanted)) => own == wanted,
+            _ => true,
+        })
+        .map(|(_, id)| id)
 }
 
 enum HostKind {
@@ -451,6 +578,8 @@ struct WorkloadPlan {
     node: NodeFact,
     /// Where its configuration values come from, in the order they are read.
     sources: Vec<ValueSource>,
+    /// Where it is declared, for the names its values use.
+    place: Place,
 }
 
 enum ValueSource {
@@ -478,7 +607,7 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
     let file = workload.file;
     let mut node = NodeFact::new(workload.id.clone(), Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
-    node.scope = Some(SCOPE.to_string());
+    node.scope = Some(workload.place.scope());
     node.span = workload
         .document
         .path(&["metadata", "name"])
@@ -566,7 +695,11 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
             });
         }
     }
-    WorkloadPlan { node, sources }
+    WorkloadPlan {
+        node,
+        sources,
+        place: workload.place.clone(),
+    }
 }
 
 /// The hosts an OpenTelemetry Collector config held in a ConfigMap value names (a document with
@@ -664,7 +797,7 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, fac
             .map(move |candidate| (candidate, span))
     });
     for (candidate, span) in hosts.into_iter().chain(named) {
-        if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
+        if let Some(flow) = flow_for(&id, &candidate, span, cluster, &plan.place)
             && seen.insert((span, candidate.host.clone()))
         {
             facts.flows.push(flow);
@@ -678,6 +811,7 @@ fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, fac
 fn plan_vendor_resource(
     file: &SourceFile,
     document: &YamlNode,
+    set: &str,
     ctx: &ExtractContext<'_>,
 ) -> Option<WorkloadPlan> {
     let api_version = document.get("apiVersion").and_then(YamlNode::as_str)?;
@@ -700,7 +834,11 @@ fn plan_vendor_resource(
     }
     let mut node = NodeFact::new(id, Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
-    node.scope = Some(SCOPE.to_string());
+    let place = Place {
+        set: set.to_string(),
+        namespace: document_namespace(document),
+    };
+    node.scope = Some(place.scope());
     node.span = Some(name.span(file));
     let mut sources = Vec::new();
     for setting in settings {
@@ -726,7 +864,11 @@ fn plan_vendor_resource(
             });
         }
     }
-    Some(WorkloadPlan { node, sources })
+    Some(WorkloadPlan {
+        node,
+        sources,
+        place,
+    })
 }
 
 /// The node at a lower-case key path, matching keys case-insensitively.
@@ -748,9 +890,9 @@ fn flow_for(
     candidate: &HostCandidate,
     span: Span,
     cluster: &Cluster<'_>,
-    origin: Origin,
+    place: &Place,
 ) -> Option<FlowFact> {
-    let to = match cluster.classify(&candidate.host) {
+    let to = match cluster.classify(&candidate.host, place) {
         HostKind::Workload(id) if id != from => FlowTarget::Node(NodeRef {
             id,
             span: Some(span),
@@ -761,13 +903,14 @@ fn flow_for(
             span: Some(span),
         },
     };
-    let mut flow = FlowFact::observed(NodeRef::to(from), to, Some(span), origin);
-    flow.scope = Some(SCOPE.to_string());
+    let mut flow = FlowFact::observed(NodeRef::to(from), to, Some(span), Origin::Kubernetes);
+    flow.scope = Some(place.scope());
     Some(flow)
 }
 
-/// The scope of Kubernetes nodes (see [`NodeFact::scope`]): the manifests of the repository name
-/// workloads among themselves, apart from compose projects that may use the same names.
+/// The prefix of the scopes of Kubernetes nodes (see [`NodeFact::scope`] and [`Place::scope`]):
+/// the manifests of one set name workloads among themselves, apart from other sets and from
+/// compose projects that may use the same names.
 pub const SCOPE: &str = "kubernetes";
 
 /// The location of a workload: the annotation, else the region its pods are pinned to.
@@ -971,6 +1114,7 @@ fn emit_values(
     file: &SourceFile,
     plan: ValuesPlan,
     chart: Option<(String, Span)>,
+    set: &str,
     cluster: &Cluster<'_>,
     ctx: &ExtractContext<'_>,
     facts: &mut Facts,
@@ -985,7 +1129,11 @@ fn emit_values(
         .unwrap_or(chart_name);
     let mut node = NodeFact::new(id.clone(), Origin::Kubernetes);
     node.kind = Some(NodeKind::Service);
-    node.scope = Some(SCOPE.to_string());
+    let place = Place {
+        set: set.to_string(),
+        namespace: None,
+    };
+    node.scope = Some(place.scope());
     node.span = Some(chart_span);
     node.location = plan.location;
     facts.nodes.push(node);
@@ -1005,7 +1153,7 @@ fn emit_values(
             .map(move |candidate| (candidate, *span))
     });
     for (candidate, span) in settled.chain(named) {
-        if let Some(flow) = flow_for(&id, &candidate, span, cluster, Origin::Kubernetes)
+        if let Some(flow) = flow_for(&id, &candidate, span, cluster, &place)
             && seen.insert((span, candidate.host.clone()))
         {
             facts.flows.push(flow);
@@ -1117,6 +1265,71 @@ metadata: {name: payment}
 spec:
   selector: {app: payment}
 ";
+
+    #[test]
+    fn manifest_sets_are_charts_else_top_level_directories() {
+        let charts: BTreeSet<&Utf8Path> = [
+            Utf8Path::new("charts/a"),
+            Utf8Path::new("charts/a/charts/b"),
+        ]
+        .into_iter()
+        .collect();
+        let set = |path: &str| manifest_set(Utf8Path::new(path), &charts);
+        assert_eq!(set("charts/a/ci/redis.yaml"), "charts/a");
+        assert_eq!(
+            set("charts/a/charts/b/examples/redis.yaml"),
+            "charts/a/charts/b"
+        );
+        assert_eq!(set("deploy/kubernetes/overlays/prod/api.yaml"), "deploy");
+        assert_eq!(set("api.yaml"), ".");
+    }
+
+    #[test]
+    fn names_resolve_within_their_manifest_set_and_namespace() {
+        let redis = |ns: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: redis, namespace: {ns}}}\nspec:\n  template:\n    spec:\n      containers: [{{name: redis, image: redis:7}}]\n"
+            )
+        };
+        let caller = |ns: &str, url: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: {ns}}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: app:1\n          env:\n            - {{name: REDIS_URL, value: \"{url}\"}}\n"
+            )
+        };
+        let chart = "apiVersion: v2\nname: x\nversion: 1.0.0\n";
+        let (a_redis, b_redis) = (redis("a"), redis("b"));
+        let a_app = caller("a", "redis://redis:6379");
+        let b_app = caller("b", "redis://redis.a.svc.cluster.local:6379");
+        let (facts, _) = run(&[
+            ("charts/a/Chart.yaml", chart),
+            ("charts/a/ci/redis.yaml", &a_redis),
+            ("charts/a/ci/app.yaml", &a_app),
+            ("charts/b/Chart.yaml", chart),
+            ("charts/b/ci/redis.yaml", &b_redis),
+            ("charts/b/ci/app.yaml", &b_app),
+        ]);
+        let scopes: BTreeSet<(String, String)> = facts
+            .nodes
+            .iter()
+            .map(|n| (n.id.clone(), n.scope.clone().unwrap_or_default()))
+            .collect();
+        assert!(scopes.contains(&("redis".into(), "kubernetes:charts/a#a".into())));
+        assert!(scopes.contains(&("redis".into(), "kubernetes:charts/b#b".into())));
+        // Chart a's app reaches chart a's redis; chart b's app names namespace `a`, which chart
+        // b does not deploy: no flow to another chart's instance.
+        let flows: Vec<(String, String)> = facts
+            .flows
+            .iter()
+            .filter_map(|f| match &f.to {
+                FlowTarget::Node(to) => Some((f.scope.clone().unwrap_or_default(), to.id.clone())),
+                FlowTarget::Host { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            flows,
+            vec![("kubernetes:charts/a#a".to_string(), "redis".to_string())]
+        );
+    }
 
     #[test]
     fn workloads_locations_and_flows() {

@@ -218,8 +218,9 @@ pub struct NodeFact {
     /// Guessed rather than declared (e.g. from field names); never an error on its own.
     pub inferred: bool,
     /// The deployment the node is declared in, when its name only means something there: a
-    /// compose project (`compose:DIR`, the directory of its compose files) or the Kubernetes
-    /// manifests (`kubernetes`). Two scopes that name a node alike are two nodes (see
+    /// compose project (`compose:DIR`, the directory of its compose files) or a Kubernetes
+    /// manifest set (`kubernetes:SET`, with `#NS` for a namespace it names; see
+    /// `extract::kubernetes::manifest_set`). Two scopes that name a node alike are two nodes (see
     /// `model::scoped_ids`); `None` for nodes named once for the whole repository.
     #[serde(default)]
     pub scope: Option<String>,

@@ -405,12 +405,15 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
 ///
 /// A compose service's name means a container of its own project: `db` in `dev/` and `db` in
 /// `.devcontainer/` are two databases, and `vector` in a test project is not the `vector`
-/// DaemonSet of the Kubernetes manifests. When one id is declared in several scopes (see
-/// [`NodeFact::scope`]), the first scope keeps it (the Kubernetes manifests, then the compose
-/// project nearest the root, then by path) and each other scope's node becomes `ID@DIR`, `DIR`
-/// being its compose project's directory. Facts named once for the whole repository (the
-/// manifest, code, env files) keep naming the first. A flow written in a scope names the nodes of
-/// that scope.
+/// DaemonSet of the Kubernetes manifests; two Helm charts of one repository that both define
+/// `redis` deploy two Redis instances. When one id is declared in several scopes (see
+/// [`NodeFact::scope`]), the first scope keeps it (Kubernetes manifest sets, then compose
+/// projects, each nearest the root first, then by path) and each other scope's node becomes
+/// `ID@DIR`, `DIR` being its compose project's directory or its manifest set's. The namespaces
+/// of one Kubernetes manifest set (`kubernetes:SET#NS`) share ids: one workload is often
+/// declared without a namespace and patched with one. Facts named once for the whole repository
+/// (the manifest, code, env files) keep naming the first. A flow written in a scope names the
+/// nodes of that scope.
 fn scope_ids(
     nodes: &mut [NodeFact],
     flows: &mut [FlowFact],
@@ -421,13 +424,11 @@ fn scope_ids(
     let mut scope_classes: BTreeMap<&str, Environment> = BTreeMap::new();
     for node in nodes.iter() {
         if let Some(scope) = &node.scope {
-            scopes
-                .entry(node.id.as_str())
-                .or_default()
-                .insert(scope.as_str());
+            let scope = id_scope(scope);
+            scopes.entry(node.id.as_str()).or_default().insert(scope);
             let class = class_of(node);
             scope_classes
-                .entry(scope.as_str())
+                .entry(scope)
                 .and_modify(|c| *c = (*c).min(class))
                 .or_insert(class);
         }
@@ -458,7 +459,7 @@ fn scope_ids(
     }
     let rename = |scope: &Option<String>, id: &mut String| {
         if let Some(scope) = scope
-            && let Some(new) = renamed.get(&(scope.clone(), id.clone()))
+            && let Some(new) = renamed.get(&(id_scope(scope).to_string(), id.clone()))
         {
             id.clone_from(new);
         }
@@ -476,19 +477,29 @@ fn scope_ids(
     }
 }
 
-/// The order in which scopes of one class that name a node alike claim the bare id: the
-/// Kubernetes manifests (a deployment of the whole system), then compose projects by depth and
+/// The part of a scope that names nodes: a Kubernetes scope without its namespace.
+fn id_scope(scope: &str) -> &str {
+    if scope.starts_with("kubernetes:") {
+        scope.rsplit_once('#').map_or(scope, |(set, _)| set)
+    } else {
+        scope
+    }
+}
+
+/// The order in which scopes of one class that name a node alike claim the bare id: Kubernetes
+/// manifest sets (a deployment of the whole system), then compose projects, each by depth and
 /// path. Production scopes come before test and dev ones (`scope_ids`).
 fn scope_order(scope: &str) -> (bool, usize, &str) {
-    match scope.split_once(':') {
-        Some(("compose", directory)) => {
-            let depth = if directory == "." {
-                0
-            } else {
-                directory.split('/').count()
-            };
-            (true, depth, directory)
+    let depth = |directory: &str| {
+        if directory == "." {
+            0
+        } else {
+            directory.split('/').count()
         }
+    };
+    match scope.split_once(':') {
+        Some(("compose", directory)) => (true, depth(directory), directory),
+        Some(("kubernetes", directory)) => (false, depth(directory), directory),
         _ => (false, 0, scope),
     }
 }
