@@ -240,9 +240,9 @@ fn table_selections(
         }
     }
     let tabled = arms.iter().filter(|(variant, _)| {
-        variant.rsplit_once("::").is_some_and(|(path, _)| {
-            per_enum.get(path).map_or(0, Vec::len) >= MIN_TABLE_ARMS
-        })
+        variant
+            .rsplit_once("::")
+            .is_some_and(|(path, _)| per_enum.get(path).map_or(0, Vec::len) >= MIN_TABLE_ARMS)
     });
     for (variant, host) in tabled.take(MAX_TABLE_VARIANTS) {
         for at in memchr::memmem::find_iter(scan.code, variant.as_bytes()) {
@@ -634,8 +634,7 @@ impl Scan<'_> {
             // `Region::Us.endpoint()`: the receiver names the variant.
             let receiver_start = self.path_start(at.saturating_sub(1));
             let receiver = self.code.get(receiver_start..at).unwrap_or(&[]);
-            if before == Some(b'.') && memchr::memmem::find(receiver, named.as_bytes()).is_some()
-            {
+            if before == Some(b'.') && memchr::memmem::find(receiver, named.as_bytes()).is_some() {
                 continue;
             }
             // `endpoint(Region::Us)`: the argument names it.

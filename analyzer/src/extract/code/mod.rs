@@ -18,8 +18,7 @@ use super::annotation::{self, Owner};
 use super::owners::{self, Packages};
 use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{
-    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Location, NodeRef, Origin,
-    Severity,
+    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Location, NodeRef, Origin, Severity,
 };
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
