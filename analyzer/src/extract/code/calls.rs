@@ -1831,6 +1831,65 @@ mod tests {
         assert!(hosts("amp/src/lib.rs", pair).is_empty());
     }
 
+    /// The names of the tables chosen at run time in one file.
+    fn choices(path: &str, text: &str) -> Vec<String> {
+        let sources = files(&[(path, text)]);
+        let lang = lang_for(path).unwrap_or(Lang::Rust);
+        outbound(&sources[0], lang)
+            .1
+            .into_iter()
+            .map(|choice| format!("{} {}", choice.name, choice.hosts.len()))
+            .collect()
+    }
+
+    #[test]
+    fn a_table_chosen_at_run_time_is_one_choice_only_where_the_file_sends() {
+        let table = "impl Region {\n    const fn endpoint(self) -> &'static str {\n        match self {\n            Region::Eu => \"https://europe-malachiteingestion-pa.googleapis.com\",\n            Region::Us => \"https://malachiteingestion-pa.googleapis.com\",\n            Region::Asia => \"https://asia-southeast1-malachiteingestion-pa.googleapis.com\",\n            Region::Sg => \"https://asia-southeast1-malachiteingestion-pa.googleapis.com\",\n        }\n    }\n}\n";
+        // Chosen from configuration, in a file that sends: one choice among three hosts.
+        let sent = format!(
+            "{table}fn base(c: &Config) -> String {{ c.region.endpoint().to_string() }}\nasync fn send(client: HttpClient, r: Request) {{ client.send(r).await; }}\n"
+        );
+        assert_eq!(choices("sink/src/lib.rs", &sent), ["Region::endpoint 3"]);
+        // Named at every call: no run-time choice.
+        let named = format!(
+            "{table}async fn a(client: &reqwest::Client) {{ client.post(Region::Asia.endpoint()).send().await; }}\n"
+        );
+        assert!(choices("sink/src/lib.rs", &named).is_empty());
+        // A file that sends nothing, and a table never called, are quiet.
+        let silent =
+            format!("{table}fn base(c: &Config) -> String {{ c.region.endpoint().to_string() }}\n");
+        assert!(choices("sink/src/lib.rs", &silent).is_empty());
+        let uncalled = format!(
+            "{table}async fn send(client: HttpClient, r: Request) {{ client.send(r).await; }}\n"
+        );
+        assert!(choices("sink/src/lib.rs", &uncalled).is_empty());
+    }
+
+    #[test]
+    fn a_map_entry_selected_by_a_literal_key_is_that_entry_only() {
+        let map = "HOSTS = {\n    \"us\": \"https://api.mixpanel.com\",\n    \"eu\": \"https://api-eu.mixpanel.com\",\n    \"in\": \"https://api-in.mixpanel.com\",\n}\n";
+        // Directly at the call, and through a name bound to the entry.
+        assert_eq!(
+            hosts(
+                "app/track.py",
+                &format!(
+                    "{map}def a(e):\n    requests.post(HOSTS[\"in\"], json=e)\n    host = HOSTS['eu']\n    requests.post(host + \"/track\", json=e)\n"
+                )
+            ),
+            ["api-in.mixpanel.com", "api-eu.mixpanel.com"]
+        );
+        // A key chosen at run time, an unknown key and a table of two are no flow.
+        assert!(
+            hosts(
+                "app/track.py",
+                &format!("{map}def a(e, r):\n    requests.post(HOSTS[r], json=e)\n    requests.post(HOSTS[\"ap\"], json=e)\n")
+            )
+            .is_empty()
+        );
+        let pair = "const URLS = { us: \"https://api2.amplitude.com\", eu: \"https://api.eu.amplitude.com\" };\nfetch(URLS.eu);\n";
+        assert!(hosts("web/src/a.ts", pair).is_empty());
+    }
+
     #[test]
     fn a_huge_one_line_file_is_bounded() {
         let call = "requests.get(\"https://api.razorpay.com/v1\", json={\"email\": e}); ";
