@@ -33,6 +33,7 @@ mod safety;
 mod sarif;
 mod stores;
 mod support;
+mod tables14;
 mod terraform_files;
 mod terraform_instances;
 mod terraform_plan;

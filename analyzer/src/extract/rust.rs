@@ -166,7 +166,8 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     // URLs passed to HTTP clients are flows, by the same call rule as every other language
     // (`extract::code`); they are guessed only inside code that belongs to a node.
     if let Some(owner) = &owner {
-        let flows = super::code::flows(file, super::code::Lang::Rust, owner);
+        let (flows, notes) = super::code::flows(file, super::code::Lang::Rust, owner, ctx.rules);
+        facts.diagnostics.extend(notes);
         // A call inside a `#[cfg(test)]` module is a test's: its part of the file is classed so.
         if !flows.is_empty() {
             for range in super::environment::rust_test_modules(&file.text, file.pieces()) {

@@ -91,11 +91,30 @@ pub(crate) struct CallHost {
     pub data: Vec<(&'static str, Range<usize>)>,
 }
 
+/// A region table whose entry is chosen at run time by code that sends (issue 14): one
+/// `unknown-location` note for the choice, naming the options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TableChoice {
+    /// The table's name as the code calls it (`Region::endpoint`).
+    pub name: String,
+    /// The table's first entry's host as written (where the note points).
+    pub at: Range<usize>,
+    /// The distinct hosts of the table, in the table's order.
+    pub hosts: Vec<String>,
+}
+
 /// Hosts of the URL expressions passed to client calls, in file order.
+#[cfg(test)]
 pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
+    outbound(file, lang).0
+}
+
+/// Hosts of the URL expressions passed to client calls, in file order, and the region tables
+/// chosen among at run time.
+pub(crate) fn outbound(file: &SourceFile, lang: Lang) -> (Vec<CallHost>, Vec<TableChoice>) {
     let text: &str = &file.text;
     if text.len() > MAX_FILE || memchr::memmem::find(text.as_bytes(), b"://").is_none() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let strings: Vec<Range<usize>> = file
         .pieces()
@@ -114,6 +133,8 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
     let mut bindings: BTreeMap<String, Bound> = BTreeMap::new();
     // Rust `match` arms that map an enum variant to a URL (`Region::Eu => "https://..."`).
     let mut arms: BTreeMap<String, (String, Range<usize>)> = BTreeMap::new();
+    // Python/JavaScript map entries of a URL under a key: (map name, key) -> host.
+    let mut entries: BTreeMap<(String, String), (String, Range<usize>)> = BTreeMap::new();
     let mut literals = 0;
     // Literals and templates, in file order: a binding is known to the literals after it.
     for string in &strings {
@@ -143,13 +164,19 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
                     && let Some(variant) = scan.arm_pattern(start)
                 {
                     arms.entry(variant).or_insert(host);
+                } else if matches!(lang, Lang::Python | Lang::JavaScript)
+                    && entries.len() < MAX_BINDINGS
+                    && let Some(entry) = scan.map_entry(start)
+                {
+                    entries.entry(entry).or_insert(host);
                 }
             }
         }
     }
     // Uses of bound names in code.
     let mut uses = 0;
-    table_selections(&scan, &arms, &mut uses, &mut found);
+    let choices = table_selections(&scan, &arms, &mut uses, &mut found);
+    map_selections(&scan, &entries, &mut uses, &mut found, &mut bindings);
     for (name, bound) in &bindings {
         for at in memchr::memmem::find_iter(&code, name.as_bytes()) {
             uses += 1;
@@ -182,7 +209,7 @@ pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
     }
     found.sort_by_key(|call| (call.call_range.start, call.host_range.start));
     found.dedup_by(|a, b| a.host == b.host && a.call_range.start == b.call_range.start);
-    found
+    (found, choices)
 }
 
 /// A region table is a `match` of at least this many enum variants to URLs (issue 14): the
@@ -196,30 +223,32 @@ const MAX_TABLE_VARIANTS: usize = 64;
 /// returned from a function, which the matcher already keeps quiet). When the code names the
 /// variant where a client call uses the table (`client.post(Region::Us.endpoint())`,
 /// `client.post(endpoint(Region::Us))`, through `format!` and the other wrappers), the selection
-/// is known and that one arm's URL is the flow; a selection read from configuration at run time
-/// (`config.region.endpoint()`) names no variant and gives no flow.
+/// is known and that one arm's URL is the flow. A selection read from configuration at run time
+/// (`config.region.endpoint()`) names no variant: in a file that sends (it has a client call),
+/// the table is one choice made at run time, returned for one `unknown-location` note; a table
+/// the file never calls, or in a file that sends nothing, stays quiet.
 fn table_selections(
     scan: &Scan<'_>,
     arms: &BTreeMap<String, (String, Range<usize>)>,
     uses: &mut usize,
     found: &mut Vec<CallHost>,
-) {
-    let mut per_enum: BTreeMap<&str, usize> = BTreeMap::new();
-    for variant in arms.keys() {
+) -> Vec<TableChoice> {
+    let mut per_enum: BTreeMap<&str, Vec<&(String, Range<usize>)>> = BTreeMap::new();
+    for (variant, host) in arms {
         if let Some((enum_path, _)) = variant.rsplit_once("::") {
-            *per_enum.entry(enum_path).or_default() += 1;
+            per_enum.entry(enum_path).or_default().push(host);
         }
     }
     let tabled = arms.iter().filter(|(variant, _)| {
         variant
             .rsplit_once("::")
-            .is_some_and(|(path, _)| per_enum.get(path).copied().unwrap_or(0) >= MIN_TABLE_ARMS)
+            .is_some_and(|(path, _)| per_enum.get(path).map_or(0, Vec::len) >= MIN_TABLE_ARMS)
     });
     for (variant, host) in tabled.take(MAX_TABLE_VARIANTS) {
         for at in memchr::memmem::find_iter(scan.code, variant.as_bytes()) {
             *uses += 1;
             if *uses > MAX_USES {
-                return;
+                return Vec::new();
             }
             let end = at + variant.len();
             let before = at.checked_sub(1).and_then(|i| scan.code.get(i)).copied();
@@ -231,6 +260,93 @@ fn table_selections(
             }
             if let Destination::Call { open, name_start } = scan.selection_destination(at) {
                 found.push(scan.call_host(host.clone(), name_start, at, open));
+            }
+        }
+    }
+    let mut choices = Vec::new();
+    let mut sends: Option<bool> = None;
+    for (enum_path, hosts) in per_enum {
+        if hosts.len() < MIN_TABLE_ARMS || choices.len() >= MAX_TABLE_VARIANTS {
+            continue;
+        }
+        let mut hosts = hosts;
+        hosts.sort_by_key(|(_, range)| range.start);
+        let Some((_, first)) = hosts.first() else {
+            continue;
+        };
+        let Some(function) = scan.enclosing_fn(first.start) else {
+            continue;
+        };
+        if !scan.called_at_run_time(&function, enum_path, uses) {
+            continue;
+        }
+        if !*sends.get_or_insert_with(|| scan.has_client_call()) {
+            break;
+        }
+        let mut names: Vec<String> = Vec::new();
+        for (host, _) in &hosts {
+            if !names.contains(host) {
+                names.push(host.clone());
+            }
+        }
+        choices.push(TableChoice {
+            name: format!("{enum_path}::{function}"),
+            at: first.clone(),
+            hosts: names,
+        });
+    }
+    choices
+}
+
+/// Python/JavaScript region maps: a dict or object literal bound to a name whose entries map at
+/// least [`MIN_TABLE_ARMS`] keys to URLs is a table of options (quiet, like any literal in a
+/// map). Where the code selects an entry by a literal key at a client call (`API_HOSTS["eu"]`,
+/// `SERVER_URLS.eu`), the selection is known and that entry's URL is the flow; bound to a name
+/// (`host = API_HOSTS["us"]`), it is that name's URL.
+fn map_selections(
+    scan: &Scan<'_>,
+    entries: &BTreeMap<(String, String), (String, Range<usize>)>,
+    uses: &mut usize,
+    found: &mut Vec<CallHost>,
+    bindings: &mut BTreeMap<String, Bound>,
+) {
+    let mut per_map: BTreeMap<&str, usize> = BTreeMap::new();
+    for (map, _) in entries.keys() {
+        *per_map.entry(map.as_str()).or_default() += 1;
+    }
+    for (map, count) in per_map {
+        if count < MIN_TABLE_ARMS {
+            continue;
+        }
+        for at in memchr::memmem::find_iter(scan.code, map.as_bytes()) {
+            *uses += 1;
+            if *uses > MAX_USES {
+                return;
+            }
+            let end = at + map.len();
+            let before = at.checked_sub(1).and_then(|i| scan.code.get(i)).copied();
+            if before.is_some_and(|b| is_ident(b) || b == b'.') {
+                continue;
+            }
+            let Some(key) = scan.literal_key(end) else {
+                continue;
+            };
+            let Some(host) = entries.get(&(map.to_string(), key)) else {
+                continue;
+            };
+            match scan.destination(at, 0) {
+                Destination::Call { open, name_start } => {
+                    found.push(scan.call_host(host.clone(), name_start, at, open));
+                }
+                Destination::Binding(name) => {
+                    if bindings.len() < MAX_BINDINGS {
+                        bindings.entry(name).or_insert(Bound {
+                            host: host.clone(),
+                            defined_at: at,
+                        });
+                    }
+                }
+                Destination::Other => {}
             }
         }
     }
@@ -465,6 +581,173 @@ impl Scan<'_> {
             return None;
         }
         Some(segments.join("::"))
+    }
+
+    /// The name of the Rust function whose body holds `at`: the nearest `fn NAME` before it.
+    fn enclosing_fn(&self, at: usize) -> Option<String> {
+        let floor = at.saturating_sub(LOOK_BACK);
+        let window = self.code.get(floor..at)?;
+        let mut from = window.len();
+        while let Some(i) = memchr::memmem::rfind(&window[..from], b"fn ") {
+            from = i;
+            if i > 0 && is_ident(window[i - 1]) {
+                continue;
+            }
+            let name: String = window[i + 3..]
+                .iter()
+                .copied()
+                .skip_while(u8::is_ascii_whitespace)
+                .take_while(|b| is_ident(*b))
+                .map(char::from)
+                .collect();
+            return (!name.is_empty()).then_some(name);
+        }
+        None
+    }
+
+    /// True when the file calls `function` without naming a variant of `enum_path`
+    /// (`config.region.endpoint()`, `self.endpoint()`, `endpoint(region)`): the variant is
+    /// chosen at run time.
+    fn called_at_run_time(&self, function: &str, enum_path: &str, uses: &mut usize) -> bool {
+        let enum_name = enum_path.rsplit("::").next().unwrap_or(enum_path);
+        let named = format!("{enum_name}::");
+        for at in memchr::memmem::find_iter(self.code, function.as_bytes()) {
+            *uses += 1;
+            if *uses > MAX_USES {
+                return false;
+            }
+            let end = at + function.len();
+            let before = at.checked_sub(1).and_then(|i| self.code.get(i)).copied();
+            if before.is_some_and(is_ident) || self.code.get(end).copied().is_some_and(is_ident) {
+                continue;
+            }
+            let Some(open) = self.skip_space_forward(end, self.code.len()) else {
+                continue;
+            };
+            if self.code[open] != b'(' {
+                continue;
+            }
+            // The definition itself.
+            if at >= 3 && &self.code[at - 3..at] == b"fn " {
+                continue;
+            }
+            // `Region::Us.endpoint()`: the receiver names the variant.
+            let receiver_start = self.path_start(at.saturating_sub(1));
+            let receiver = self.code.get(receiver_start..at).unwrap_or(&[]);
+            if before == Some(b'.') && memchr::memmem::find(receiver, named.as_bytes()).is_some() {
+                continue;
+            }
+            // `endpoint(Region::Us)`: the argument names it.
+            let close = self.matching_close(open);
+            let arguments = self.code.get(open..close).unwrap_or(&[]);
+            if memchr::memmem::find(arguments, named.as_bytes()).is_some() {
+                continue;
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Where the path (`Region::Us`, `a::b`) ending just before `end` starts.
+    fn path_start(&self, end: usize) -> usize {
+        let mut i = end;
+        while i > 0 && end - i < 256 && (is_ident(self.code[i - 1]) || self.code[i - 1] == b':') {
+            i -= 1;
+        }
+        i
+    }
+
+    /// True when the file has a call the matcher counts as a client call: the file sends.
+    fn has_client_call(&self) -> bool {
+        for (seen, open) in memchr::memchr_iter(b'(', self.code).enumerate() {
+            if seen > MAX_USES {
+                return false;
+            }
+            let (name, _) = self.callee(open);
+            if !name.is_empty() && is_client_call(self.lang, &name, false) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The map and key of a literal that is an entry of a dict or object literal bound to a
+    /// name: `API_HOSTS = {"us": "https://..."}`, `const URLS: Record<string, string> = { us:
+    /// "https://..." }`.
+    fn map_entry(&self, start: usize) -> Option<(String, String)> {
+        let colon = self.skip_space_back(start)?;
+        if self.code[colon] != b':' {
+            return None;
+        }
+        let key_end = self.skip_space_back(colon)?;
+        let key = if matches!(self.code[key_end], b'"' | b'\'') {
+            let index = self.strings.partition_point(|s| s.end < key_end);
+            let string = self.strings.get(index).filter(|s| s.end == key_end)?;
+            self.text.get(string.clone())?.to_string()
+        } else if is_ident(self.code[key_end]) {
+            let key_start = self.word_start(key_end + 1);
+            self.text.get(key_start..=key_end)?.to_string()
+        } else {
+            return None;
+        };
+        if key.is_empty() || key.len() > 64 {
+            return None;
+        }
+        let (open, bracket) = self.enclosing(start)?;
+        if bracket != b'{' {
+            return None;
+        }
+        let equals = self.skip_space_back(open)?;
+        if self.code[equals] != b'='
+            || equals == 0
+            || matches!(self.code[equals - 1], b'=' | b'!' | b'<' | b'>')
+        {
+            return None;
+        }
+        // The bound name: the line's first identifier after its declaration keywords.
+        let line_start = memchr::memrchr(b'\n', &self.code[..equals]).map_or(0, |i| i + 1);
+        let line = self.text.get(line_start..equals)?.trim();
+        let mut rest = line;
+        for keyword in ["export ", "const ", "let ", "var ", "static ", "readonly "] {
+            rest = rest.strip_prefix(keyword).unwrap_or(rest).trim_start();
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+            .collect();
+        (!name.is_empty()).then_some((name, key))
+    }
+
+    /// The literal key selected right after a map's name: `["eu"]`, `['eu']`, `.eu`.
+    fn literal_key(&self, end: usize) -> Option<String> {
+        match self.code.get(end)? {
+            b'[' => {
+                let index = self.strings.partition_point(|s| s.start < end + 2);
+                let string = self.strings.get(index).filter(|s| s.start == end + 2)?;
+                let close = string.end + 1;
+                if !matches!(self.code.get(end + 1)?, b'"' | b'\'')
+                    || self.code.get(close) != Some(&b']')
+                {
+                    return None;
+                }
+                self.text.get(string.clone()).map(str::to_string)
+            }
+            b'.' if self.lang == Lang::JavaScript => {
+                let key_end = self.word_end(end + 1);
+                let key = self.text.get(end + 1..key_end)?;
+                (!key.is_empty()).then(|| key.to_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// Where the identifier starting at `start` ends.
+    fn word_end(&self, start: usize) -> usize {
+        let mut i = start;
+        while i < self.code.len() && i - start < 256 && is_ident(self.code[i]) {
+            i += 1;
+        }
+        i
     }
 
     /// True when the path ending at `end` is a `match` arm's pattern (followed by `=>` or `|`).
@@ -1546,6 +1829,65 @@ mod tests {
         // Two arms are not a table: a `match` of two URLs stays as it was (quiet).
         let pair = "fn e(s: Site) -> &'static str { match s { Site::Eu => \"https://api.eu.amplitude.com\", Site::Us => \"https://api2.amplitude.com\" } }\nasync fn a(client: &reqwest::Client) { client.post(Site::Eu.e()).send().await; }\n";
         assert!(hosts("amp/src/lib.rs", pair).is_empty());
+    }
+
+    /// The names of the tables chosen at run time in one file.
+    fn choices(path: &str, text: &str) -> Vec<String> {
+        let sources = files(&[(path, text)]);
+        let lang = lang_for(path).unwrap_or(Lang::Rust);
+        outbound(&sources[0], lang)
+            .1
+            .into_iter()
+            .map(|choice| format!("{} {}", choice.name, choice.hosts.len()))
+            .collect()
+    }
+
+    #[test]
+    fn a_table_chosen_at_run_time_is_one_choice_only_where_the_file_sends() {
+        let table = "impl Region {\n    const fn endpoint(self) -> &'static str {\n        match self {\n            Region::Eu => \"https://europe-malachiteingestion-pa.googleapis.com\",\n            Region::Us => \"https://malachiteingestion-pa.googleapis.com\",\n            Region::Asia => \"https://asia-southeast1-malachiteingestion-pa.googleapis.com\",\n            Region::Sg => \"https://asia-southeast1-malachiteingestion-pa.googleapis.com\",\n        }\n    }\n}\n";
+        // Chosen from configuration, in a file that sends: one choice among three hosts.
+        let sent = format!(
+            "{table}fn base(c: &Config) -> String {{ c.region.endpoint().to_string() }}\nasync fn send(client: HttpClient, r: Request) {{ client.send(r).await; }}\n"
+        );
+        assert_eq!(choices("sink/src/lib.rs", &sent), ["Region::endpoint 3"]);
+        // Named at every call: no run-time choice.
+        let named = format!(
+            "{table}async fn a(client: &reqwest::Client) {{ client.post(Region::Asia.endpoint()).send().await; }}\n"
+        );
+        assert!(choices("sink/src/lib.rs", &named).is_empty());
+        // A file that sends nothing, and a table never called, are quiet.
+        let silent =
+            format!("{table}fn base(c: &Config) -> String {{ c.region.endpoint().to_string() }}\n");
+        assert!(choices("sink/src/lib.rs", &silent).is_empty());
+        let uncalled = format!(
+            "{table}async fn send(client: HttpClient, r: Request) {{ client.send(r).await; }}\n"
+        );
+        assert!(choices("sink/src/lib.rs", &uncalled).is_empty());
+    }
+
+    #[test]
+    fn a_map_entry_selected_by_a_literal_key_is_that_entry_only() {
+        let map = "HOSTS = {\n    \"us\": \"https://api.mixpanel.com\",\n    \"eu\": \"https://api-eu.mixpanel.com\",\n    \"in\": \"https://api-in.mixpanel.com\",\n}\n";
+        // Directly at the call, and through a name bound to the entry.
+        assert_eq!(
+            hosts(
+                "app/track.py",
+                &format!(
+                    "{map}def a(e):\n    requests.post(HOSTS[\"in\"], json=e)\n    host = HOSTS['eu']\n    requests.post(host + \"/track\", json=e)\n"
+                )
+            ),
+            ["api-in.mixpanel.com", "api-eu.mixpanel.com"]
+        );
+        // A key chosen at run time, an unknown key and a table of two are no flow.
+        assert!(
+            hosts(
+                "app/track.py",
+                &format!("{map}def a(e, r):\n    requests.post(HOSTS[r], json=e)\n    requests.post(HOSTS[\"ap\"], json=e)\n")
+            )
+            .is_empty()
+        );
+        let pair = "const URLS = { us: \"https://api2.amplitude.com\", eu: \"https://api.eu.amplitude.com\" };\nfetch(URLS.eu);\n";
+        assert!(hosts("web/src/a.ts", pair).is_empty());
     }
 
     #[test]

@@ -17,7 +17,10 @@ pub(crate) mod paths;
 use super::annotation::{self, Owner};
 use super::owners::{self, Packages};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{DataRef, Facts, FlowFact, FlowTarget, NodeRef, Origin};
+use crate::model::facts::{
+    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Location, NodeRef, Origin, Severity,
+};
+use crate::rules::RuleSet;
 use crate::source::SourceFile;
 use camino::Utf8Path;
 
@@ -58,7 +61,7 @@ impl PerFile for CodeCalls {
         let Some(owner) = packages.owner_of(&file.path, ctx) else {
             return facts;
         };
-        facts.flows = flows(file, lang, &owner);
+        (facts.flows, facts.diagnostics) = flows(file, lang, &owner, ctx.rules);
         if !facts.flows.is_empty() && owner.from_package {
             facts
                 .nodes
@@ -73,19 +76,36 @@ impl PerFile for CodeCalls {
     }
 }
 
-/// The inferred flows of one file's client calls, from `owner`. Examples and vendored code give
+/// The inferred flows of one file's client calls, from `owner`, and one `unknown-location` note
+/// for each region table the file chooses among at run time. Examples and vendored code give
 /// none; tests give flows of the class `test` (their path decides it in the model).
-pub(crate) fn flows(file: &SourceFile, lang: Lang, owner: &Owner) -> Vec<FlowFact> {
+pub(crate) fn flows(
+    file: &SourceFile,
+    lang: Lang,
+    owner: &Owner,
+    rules: &RuleSet,
+) -> (Vec<FlowFact>, Vec<ExtractionDiagnostic>) {
     let path = file.path.as_str();
     if paths::is_example_path(path) || paths::is_vendored_path(path) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let mut found = if lang == Lang::Php && is_laravel_config(path) {
         laravel_config_flows(file, owner)
     } else {
         Vec::new()
     };
-    found.extend(calls::outbound_calls(file, lang).into_iter().map(|call| {
+    let (calls, choices) = calls::outbound(file, lang);
+    let notes = choices
+        .into_iter()
+        .map(|choice| ExtractionDiagnostic {
+            rule: "unknown-location",
+            severity: Severity::Note,
+            message: choice_message(&choice, rules),
+            span: Some(file.span(choice.at.clone())),
+            path: None,
+        })
+        .collect();
+    found.extend(calls.into_iter().map(|call| {
         let host_span = file.span(call.host_range.clone());
         let mut flow = FlowFact::observed(
             NodeRef::to(owner.id.clone()),
@@ -108,7 +128,81 @@ pub(crate) fn flows(file: &SourceFile, lang: Lang, owner: &Owner) -> Vec<FlowFac
         flow.inferred = true;
         flow
     }));
-    found
+    (found, notes)
+}
+
+/// Hosts named in a note, at most.
+const MAX_NAMED_HOSTS: usize = 8;
+
+/// The note for a region table chosen at run time: how many hosts, whose (when the rule data
+/// knows one vendor or cloud provider for all of them) and their countries where known.
+fn choice_message(choice: &calls::TableChoice, rules: &RuleSet) -> String {
+    let mut owners: Vec<String> = Vec::new();
+    let mut countries: Vec<String> = Vec::new();
+    let mut unknown = 0;
+    for host in &choice.hosts {
+        let (owner, found) = host_place(host, rules);
+        if let Some(owner) = owner
+            && !owners.contains(&owner)
+        {
+            owners.push(owner);
+        }
+        if found.is_empty() {
+            unknown += 1;
+        }
+        for country in found {
+            if !countries.contains(&country) {
+                countries.push(country);
+            }
+        }
+    }
+    let whose = match owners.as_slice() {
+        [one] => format!(" of {one}"),
+        _ => String::new(),
+    };
+    let mut places = countries.join(", ");
+    if unknown > 0 {
+        if !places.is_empty() {
+            places.push_str(", ");
+        }
+        places.push_str(&format!("{unknown} not known"));
+    }
+    let mut named: Vec<&str> = choice
+        .hosts
+        .iter()
+        .take(MAX_NAMED_HOSTS)
+        .map(String::as_str)
+        .collect();
+    if choice.hosts.len() > MAX_NAMED_HOSTS {
+        named.push("…");
+    }
+    format!(
+        "`{}`: the endpoint is chosen at run time among {} regional hosts{whose} ({places}): {}; borderline does not guess which (declare the flow, or name the region where the client is called)",
+        choice.name,
+        choice.hosts.len(),
+        named.join(", ")
+    )
+}
+
+/// Whose a host is (a vendor's name or a cloud provider's id) and the countries the rule data
+/// places it in (empty when unknown).
+fn host_place(host: &str, rules: &RuleSet) -> (Option<String>, Vec<String>) {
+    if let Some(node) = crate::model::endpoint::cloud_endpoint(host, rules) {
+        let countries = match node.location.map(|l| l.location) {
+            Some(Location::Country(country)) => vec![country],
+            Some(Location::Bloc(bloc)) => vec![bloc],
+            Some(Location::Region { provider, region }) => rules
+                .region(&provider, &region)
+                .map(|r| r.countries.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        return (node.provider, countries);
+    }
+    match rules.vendor_for_host(host) {
+        Some(found) => (Some(found.vendor.name.clone()), found.countries),
+        None => (None, Vec::new()),
+    }
 }
 
 /// A Laravel configuration file: `config/<name>.php` (the framework reads every file there).
