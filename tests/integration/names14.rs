@@ -2,26 +2,9 @@
 //! a compose service's name means a container of its own project only, and the unplaced services
 //! of one compose project are one `unknown-location` finding.
 
-use crate::support::{borderline, findings, fixtures_dir};
+use crate::support::{findings, fixtures_dir, report_node as node, scan_report as scan_json};
 use serde_json::Value;
 use std::path::Path;
-
-fn scan_json(dir: &Path) -> Value {
-    let output = borderline(dir, &["scan", ".", "--format", "json"]);
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn node<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["nodes"]
-        .as_array()
-        .and_then(|nodes| nodes.iter().find(|n| n["id"] == id))
-        .unwrap_or_else(|| panic!("no node `{id}` in {}", report["nodes"]))
-}
 
 fn flows(report: &Value) -> Vec<(String, String)> {
     report["flows"]

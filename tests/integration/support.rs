@@ -128,3 +128,22 @@ pub fn assert_markdown_tables(what: &str, text: &str) {
         }
     }
 }
+
+/// `borderline scan . --format json` in `dir`, parsed; panics with stderr when it is not JSON.
+pub fn scan_report(dir: &Path) -> serde_json::Value {
+    let output = borderline(dir, &["scan", ".", "--format", "json"]);
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// The node of `report` with id `id`; panics listing the nodes when there is none.
+pub fn report_node<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n["id"] == id))
+        .unwrap_or_else(|| panic!("no node `{id}` in {}", report["nodes"]))
+}
