@@ -3,17 +3,10 @@
 //! makes, win over the configuration, lose to the manifest, and are reported where they cannot
 //! apply.
 
-use crate::support::{findings, fixtures_dir, report_node as node, scan_report as scan_json};
+use crate::support::{
+    findings, fixtures_dir, report_node as node, scan_report as scan_json, write_file as write,
+};
 use serde_json::Value;
-use std::path::Path;
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let path = dir.join(path);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(path, text).unwrap();
-}
 
 #[test]
 fn tagged_facts_reach_the_nodes_of_the_declaration_below() {

@@ -3,7 +3,9 @@
 //! store located from its inputs or its caller's provider; `--rules DIR` adds types and modules;
 //! bad catalogue files are exit 2 at file:line:col.
 
-use crate::support::{FIXTURE_DATE, borderline, findings, fixtures_dir, stderr, stdout};
+use crate::support::{
+    FIXTURE_DATE, borderline, findings, fixtures_dir, stderr, stdout, write_file as write,
+};
 use std::path::Path;
 
 fn scan_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
@@ -19,14 +21,6 @@ fn node<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .as_array()
         .and_then(|nodes| nodes.iter().find(|n| n["id"] == id))
         .unwrap_or_else(|| panic!("no node {id} in {report:#}"))
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let path = dir.join(path);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(path, text).unwrap();
 }
 
 const META: &str =

@@ -2,9 +2,10 @@
 //! a compose service's name means a container of its own project only, and the unplaced services
 //! of one compose project are one `unknown-location` finding.
 
-use crate::support::{findings, fixtures_dir, report_node as node, scan_report as scan_json};
+use crate::support::{
+    findings, fixtures_dir, report_node as node, scan_report as scan_json, write_file as write,
+};
 use serde_json::Value;
-use std::path::Path;
 
 fn flows(report: &Value) -> Vec<(String, String)> {
     report["flows"]
@@ -21,14 +22,6 @@ fn flows(report: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let path = dir.join(path);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(path, text).unwrap();
 }
 
 #[test]

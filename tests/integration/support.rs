@@ -147,3 +147,12 @@ pub fn report_node<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_jso
         .and_then(|nodes| nodes.iter().find(|n| n["id"] == id))
         .unwrap_or_else(|| panic!("no node `{id}` in {}", report["nodes"]))
 }
+
+/// Writes `text` to `path` under `dir`, creating the directories on the way.
+pub fn write_file(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}

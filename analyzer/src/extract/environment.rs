@@ -335,10 +335,13 @@ mod tests {
             "src/cart.spec.ts",
             "src/cart.test.js",
             "app/test_views.py",
+            "app/views_test.py",
             "conftest.py",
             "Cart/CartServiceTests.cs",
+            "src/ApiTest.kt",
             "internal/testdata/a.go",
             "e2e/login.ts",
+            "cypress/support/commands.ts",
             "regression/config.yaml",
             "tests/integration/shutdown/compose.yaml",
             "saleor/payment/gateways/tests/cassettes/test_x.yaml",
@@ -350,6 +353,16 @@ mod tests {
             "docker-compose.test.yml",
         ] {
             assert_eq!(classify(path), Environment::Test, "{path}");
+        }
+        // Names that only contain "test" or "spec" are production.
+        for path in [
+            "src/contest.py",
+            "src/latest.go",
+            "src/Attestation.java",
+            "app/testimonials.py",
+            "src/spectrum.ts",
+        ] {
+            assert_eq!(classify(path), Environment::Production, "{path}");
         }
     }
 
