@@ -267,6 +267,54 @@ mod tests {
     }
 
     #[test]
+    fn hostile_templates_keep_their_length_newlines_and_characters() {
+        let all = Syntax {
+            braces: true,
+            jinja: true,
+            erb: true,
+            terraform: true,
+        };
+        // Unclosed and nested openers of every syntax, multi-byte characters inside and around
+        // directives, escapes at the very end, a key directive on the last line without a newline.
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(match i % 7 {
+                0 => "{{ é",
+                1 => "${${${ 日本",
+                2 => "%{ if ~}\r\n",
+                3 => "<%= ü %",
+                4 => "{% {# \n",
+                5 => "$$",
+                _ => "  {{ $k }}:",
+            });
+        }
+        text.push_str("%%{");
+        let blanked = blank(&text, all);
+        assert_eq!(blanked.len(), text.len());
+        for (a, b) in text.bytes().zip(blanked.bytes()) {
+            // Newlines stay where they were; other bytes are kept or become spaces or newlines.
+            if a == b'\n' {
+                assert_eq!(b, b'\n');
+            } else {
+                assert!(a == b || b == b' ' || b == b'\n');
+            }
+        }
+        // The directives really were blanked: `blank` falls back to the text as written only if
+        // blanking split a character, which whole directives never do.
+        assert!(!blanked.contains("{{") && !blanked.contains("<%") && !blanked.contains("${"));
+        // The first unclosed `{{` runs to the end of the text, as the engine would refuse it.
+        assert!(
+            blanked
+                .trim_matches(|c| c == ' ' || c == '\n' || c == '\r')
+                .is_empty()
+        );
+        // Closed directives around multi-byte text keep the text and the escape.
+        assert_eq!(blank("{{ é }}é%%{ x", all), "        é%%{ x");
+        assert_eq!(blank("", all), "");
+        assert_eq!(blank("{{", all), "\n\n");
+    }
+
+    #[test]
     fn directives_are_blanked_to_the_same_length() {
         let all = Syntax {
             braces: true,
