@@ -148,6 +148,24 @@ pub fn absolute(path: &Path) -> PathBuf {
     normal
 }
 
+/// Whether `relative` (normalised, `/`-separated, no `..`) names a regular file or a directory
+/// under `base`, following no symlink on the way nor at the end: a document a repository names
+/// (a TIA) is only taken as present when it is really inside it.
+pub fn document_exists(base: &Path, relative: &str) -> bool {
+    if relative.is_empty()
+        || relative
+            .split('/')
+            .any(|part| part == ".." || part.is_empty())
+    {
+        return false;
+    }
+    let path = base.join(relative);
+    if check_no_symlink_components(&path, &[base]).is_err() {
+        return false;
+    }
+    std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file() || meta.is_dir())
+}
+
 /// Opens `path` for reading without following a symlink in its last component or blocking on a
 /// FIFO; anything that is not a regular file once open is refused.
 pub fn open_regular(path: &Path) -> Result<std::fs::File, SafeIoError> {

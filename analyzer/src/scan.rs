@@ -205,7 +205,7 @@ pub fn scan_with_policy_from(
     }
     extracted.diagnostics.extend(policy_changes);
 
-    let model = build(
+    let mut model = build(
         ModelInput {
             files,
             manifest_facts: manifest.facts,
@@ -216,6 +216,17 @@ pub fn scan_with_policy_from(
         },
         rules,
     );
+    // A `tia` path must name a document of the repository: relative to the root, or to the
+    // manifest's directory.
+    let manifest_dir = crate::safe_io::absolute(&manifest_path)
+        .parent()
+        .map(Path::to_path_buf);
+    crate::checks::vet_tia(&mut model, |relative| {
+        crate::safe_io::document_exists(root, relative)
+            || manifest_dir
+                .as_deref()
+                .is_some_and(|dir| crate::safe_io::document_exists(dir, relative))
+    });
     let evaluation = evaluate(&model, rules, options.date);
     Ok(Scan {
         model,

@@ -40,10 +40,22 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             .as_ref()
             .map(|(s, _)| s.mechanism.as_str())
             .unwrap_or("scc");
-        let message = format!(
-            "{} relies on `{mechanism}` without a transfer impact assessment",
-            describe(transfer)
-        );
+        // A `tia` that names no assessment says why it does not count.
+        let problem = transfer
+            .safeguard
+            .as_ref()
+            .and_then(|(s, _)| s.span)
+            .and_then(|span| ctx.model.tia_problems.get(&span));
+        let message = match problem {
+            Some(reason) => format!(
+                "{} relies on `{mechanism}` without a transfer impact assessment: {reason}",
+                describe(transfer)
+            ),
+            None => format!(
+                "{} relies on `{mechanism}` without a transfer impact assessment",
+                describe(transfer)
+            ),
+        };
         let mut finding = transfer_finding(ctx, transfer, "missing-tia", message);
         if let Some((safeguard, _)) = &transfer.safeguard
             && safeguard.span != transfer.span
@@ -53,7 +65,209 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         if let Some(policy_span) = ctx.policy().spans.get("require_tia") {
             finding = finding.related(Some(*policy_span), "the policy requires a TIA");
         }
-        finding = finding.help("assess the destination's laws and practices and add `tia = \"<path or reference>\"` to the safeguard");
+        finding = finding.help(if problem.is_some() {
+            "write the assessment and name it in `tia`: a path to it in the repository (`docs/tia/vendor.md`), a URL, or a document reference (`DPA-2024-017`)"
+        } else {
+            "assess the destination's laws and practices and add `tia = \"<path or reference>\"` to the safeguard"
+        });
         findings.push(finding);
+    }
+}
+
+/// At most this many distinct `tia` paths are looked up in one scan; the rest are taken as given.
+const MAX_TIA_LOOKUPS: usize = 1024;
+
+/// What a `tia` value names.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TiaReference {
+    /// Names no assessment; the reason says why.
+    Nothing(String),
+    /// A URL or a document reference (`DPA-2024-017`): taken as given.
+    Reference,
+    /// A file in the repository, relative and normalised (`docs/tia/x.md`), to look for.
+    Path(String),
+}
+
+/// Words that stand for a value still to be written.
+const PLACEHOLDERS: [&str; 12] = [
+    "todo", "tbd", "tba", "fixme", "xxx", "n/a", "na", "none", "null", "-", "?", "path",
+];
+
+/// Document extensions that make a bare name (`tia.md`) a path rather than a reference.
+const DOCUMENT_EXTENSIONS: [&str; 12] = [
+    "md", "markdown", "pdf", "doc", "docx", "odt", "txt", "html", "htm", "rst", "adoc", "xlsx",
+];
+
+/// Classifies a `tia` value as written: a placeholder (`...`, `TODO`, `TBD`, `<...>`, empty)
+/// names nothing; a URL or a value that does not look like a path (`DPA-2024-017`) is a
+/// reference, accepted as it is; anything with a `/` or a document extension is a path in the
+/// repository, which must not leave it.
+pub(crate) fn classify_tia(tia: &str) -> TiaReference {
+    let value = tia.trim();
+    let placeholder = |why: &str| TiaReference::Nothing(format!("`{value}` is {why}"));
+    if value.is_empty() {
+        return TiaReference::Nothing("the `tia` is empty".into());
+    }
+    let first_word = value
+        .split(|c: char| !(c.is_alphanumeric() || c == '/' || c == '?' || c == '-'))
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if value
+        .chars()
+        .all(|c| matches!(c, '.' | '\u{2026}' | '_' | '*' | ' '))
+        || (value.starts_with('<') && value.ends_with('>'))
+        || (value.starts_with('{') && value.ends_with('}'))
+        || (value.starts_with('[') && value.ends_with(']'))
+        || PLACEHOLDERS.contains(&value.to_ascii_lowercase().as_str())
+        || ["todo", "tbd", "tba", "fixme", "xxx"].contains(&first_word.as_str())
+    {
+        return placeholder("a placeholder");
+    }
+    if value.contains("://") || value.to_ascii_lowercase().starts_with("mailto:") {
+        return TiaReference::Reference;
+    }
+    // An anchor or a query names a part of the document: the document is what must exist.
+    let document = value
+        .split(['#', '?'])
+        .next()
+        .unwrap_or(value)
+        .trim_end_matches('/');
+    let has_extension = document
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| DOCUMENT_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()));
+    // A path has separators and no spaces, and does not end in a number (`TIA-2024/017` is a
+    // document number); a document extension makes anything a path.
+    let path_like = (document.contains('/') || document.contains('\\'))
+        && !document.contains(char::is_whitespace)
+        && !document
+            .rsplit(['/', '\\'])
+            .next()
+            .is_some_and(|last| !last.is_empty() && last.chars().all(|c| c.is_ascii_digit()));
+    if !path_like && !has_extension {
+        return TiaReference::Reference;
+    }
+    if document.starts_with('/') || document.starts_with('\\') || document.get(1..2) == Some(":") {
+        return placeholder("not a path inside the repository");
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in document.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return placeholder("not a path inside the repository");
+                }
+            }
+            part => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return placeholder("not a path to a document");
+    }
+    TiaReference::Path(parts.join("/"))
+}
+
+/// Clears every safeguard `tia` that names no assessment and records why (in
+/// [`Model::tia_problems`](crate::model::Model::tia_problems)), so that the transfer is judged as
+/// having none. `exists` says whether a normalised relative path is a file or directory of the
+/// repository: the scan looks through the safe file layer, this check does no I/O.
+pub(crate) fn vet_tia(model: &mut crate::model::Model, exists: impl Fn(&str) -> bool) {
+    let mut looked_up: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
+    let mut problems = std::collections::BTreeMap::new();
+    let safeguards = model
+        .nodes
+        .iter_mut()
+        .filter_map(|n| n.safeguard.as_mut())
+        .chain(model.flows.iter_mut().filter_map(|f| f.safeguard.as_mut()));
+    for safeguard in safeguards {
+        let (Some(tia), Some(span)) = (safeguard.tia.as_deref(), safeguard.span) else {
+            continue;
+        };
+        let reason = match classify_tia(tia) {
+            TiaReference::Nothing(reason) => Some(reason),
+            TiaReference::Reference => None,
+            TiaReference::Path(path) => {
+                let known = looked_up.len();
+                let found = match looked_up.get(&path) {
+                    Some(found) => *found,
+                    // Past the cap a path is taken as given rather than looked up.
+                    None if known >= MAX_TIA_LOOKUPS => true,
+                    None => {
+                        let found = exists(&path);
+                        looked_up.insert(path.clone(), found);
+                        found
+                    }
+                };
+                (!found).then(|| format!("`{path}` does not exist in the repository"))
+            }
+        };
+        if let Some(reason) = reason {
+            safeguard.tia = None;
+            problems.insert(span, reason);
+        }
+    }
+    model.tia_problems = problems;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TiaReference, classify_tia};
+
+    #[test]
+    fn placeholders_name_nothing_references_pass_and_paths_are_looked_up() {
+        for placeholder in [
+            "",
+            "  ",
+            "...",
+            "\u{2026}",
+            "TODO",
+            "todo: write it",
+            "TBD",
+            "<path or reference>",
+            "n/a",
+            "FIXME later",
+        ] {
+            assert!(
+                matches!(classify_tia(placeholder), TiaReference::Nothing(_)),
+                "{placeholder:?}"
+            );
+        }
+        for reference in [
+            "DPA-2024-017",
+            "https://wiki.example.com/tia/sendgrid",
+            "TIA 2024/5 v2 at legal",
+            "TIA-2024/017",
+        ] {
+            assert_eq!(
+                classify_tia(reference),
+                TiaReference::Reference,
+                "{reference}"
+            );
+        }
+        assert_eq!(classify_tia("DPA-2024-017"), TiaReference::Reference);
+        assert_eq!(
+            classify_tia("https://x.example/tia.md"),
+            TiaReference::Reference
+        );
+        assert_eq!(
+            classify_tia("./docs/tia/../tia/sendgrid.md#risks"),
+            TiaReference::Path("docs/tia/sendgrid.md".into())
+        );
+        assert_eq!(
+            classify_tia("tia.pdf"),
+            TiaReference::Path("tia.pdf".into())
+        );
+        for outside in [
+            "/etc/passwd",
+            "../other/tia.md",
+            "docs/../../x.md",
+            "C:\\tia.md",
+        ] {
+            assert!(
+                matches!(classify_tia(outside), TiaReference::Nothing(_)),
+                "{outside}"
+            );
+        }
     }
 }

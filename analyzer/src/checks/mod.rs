@@ -136,8 +136,8 @@ pub static CHECKS: &[Check] = &[
     check!(
         unknown_data_category,
         "unknown-data-category",
-        Severity::Warning,
-        "a data category that is not in the taxonomy"
+        Severity::Error,
+        "a data category that is not in the taxonomy (a warning when nobody wrote it)"
     ),
     check!(
         unused_waiver,
@@ -333,6 +333,7 @@ pub(crate) fn diagnostic_findings(
     }
 }
 
+pub(crate) use missing_tia::vet_tia;
 pub(crate) use unused_waiver::finding as unused_waiver_finding;
 
 /// The reference page of every rule (`docs/rules.md`), generated from the checks' documentation.

@@ -63,7 +63,7 @@
 
 use crate::evaluate::transfer::{Context, carries_personal_data, effective_data};
 use crate::finding::Finding;
-use crate::model::facts::NodeKind;
+use crate::model::facts::{NodeKind, Severity};
 use crate::model::{Node, ResolvedLocation};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,11 +76,46 @@ struct Unplaced<'a> {
 }
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
+    // A location a person wrote in an annotation or tag that rule data does not know is a
+    // mistake, an error whatever the policy says: the policy is about locations nobody wrote.
+    let mistakes: BTreeSet<crate::source::Span> = ctx
+        .model
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "unknown-location" && d.severity == Severity::Error)
+        .filter_map(|d| d.span)
+        .collect();
+    for diagnostic in ctx
+        .model
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "unknown-location" && d.severity == Severity::Error)
+    {
+        findings.push(
+            Finding::new("unknown-location", diagnostic.severity, diagnostic.message.clone())
+                .at(diagnostic.span)
+                .help("write a location the rule data knows: the suggested one, a country code (`DE`), `EU`, `EEA`, or `unknown` when it is not known"),
+        );
+    }
     let Some(severity) = ctx.policy().unknown_location else {
         return;
     };
     // Notes from extraction: the stores of a module no root calls, placed by its callers.
-    super::diagnostic_findings(ctx, "unknown-location", findings);
+    for diagnostic in ctx
+        .model
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "unknown-location" && d.severity != Severity::Error)
+    {
+        let mut finding = Finding::new(
+            "unknown-location",
+            diagnostic.severity,
+            diagnostic.message.clone(),
+        )
+        .at(diagnostic.span);
+        finding.path = diagnostic.path.clone();
+        findings.push(finding);
+    }
     // For each receiving node, the first flow that brings it personal data, to show where it comes from.
     let mut receivers: BTreeMap<&str, Option<usize>> = BTreeMap::new();
     for (index, flow) in ctx.model.flows.iter().enumerate() {
@@ -113,6 +148,15 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let ResolvedLocation::Unknown { reason } = &node.resolved else {
             continue;
         };
+        // A misspelt location is reported once, as the mistake it is.
+        if node
+            .location
+            .as_ref()
+            .and_then(|l| l.span)
+            .is_some_and(|span| mistakes.contains(&span))
+        {
+            continue;
+        }
         let unplaced = Unplaced {
             node,
             reason: reason.as_str(),

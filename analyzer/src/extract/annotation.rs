@@ -9,6 +9,7 @@ use crate::model::facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
     NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
 };
+use crate::rules::RuleSet;
 use crate::source::Span;
 
 /// The four annotations, and a comment tag on a declaration.
@@ -229,6 +230,105 @@ pub(crate) fn lower_in_place(annotation: &Annotation, facts: &mut Facts) -> InPl
         personal_data,
         safeguard: reader.safeguard(),
         label: reader.single("label").map(|t| t.value),
+    }
+}
+
+/// Reports every location an annotation, attribute or comment tag wrote that rule data does not
+/// know (`aws:us-easst-1`, `gcp:europe-wst3`, `XX`) as an `unknown-location` error at the
+/// value, with the closest region of the same provider (or provider, or country) to write
+/// instead. A person wrote it, so it is a mistake to fix, not a fact to ask for: it fails the
+/// gate whatever `policy.unknown_location` says, which is about locations nobody wrote. The
+/// manifest rejects the same mistakes with exit 2; an annotation is the repository's input,
+/// not borderline's, so it is a finding. `unknown` written as such is not a mistake.
+pub(crate) fn check_written_locations(facts: &mut Facts, rules: &RuleSet) {
+    let written = facts
+        .nodes
+        .iter()
+        .filter_map(|node| node.location.as_ref())
+        .chain(
+            facts
+                .attached
+                .iter()
+                .filter_map(|tag| tag.location.as_ref()),
+        );
+    let mut found: Vec<ExtractionDiagnostic> = written
+        .filter_map(|located| {
+            let span = located.span?;
+            let message = unknown_location_message(&located.location, rules)?;
+            Some(ExtractionDiagnostic {
+                rule: "unknown-location",
+                severity: Severity::Error,
+                message,
+                span: Some(span),
+                path: None,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
+    found.dedup();
+    facts.diagnostics.extend(found);
+}
+
+/// Why rule data cannot place a written location, with a suggestion; `None` when it can.
+fn unknown_location_message(location: &Location, rules: &RuleSet) -> Option<String> {
+    const FORMS: &str = "a location is an ISO 3166-1 alpha-2 country code (`DE`), `EU`, `EEA`, `unknown` or `provider:region` (`aws:eu-central-1`)";
+    match location {
+        Location::Unknown | Location::Bloc(_) => None,
+        Location::Country(code) => {
+            if rules.jurisdiction(code).is_some() {
+                return None;
+            }
+            // A country written by name (`Germany`) is suggested by its code.
+            let by_name = rules
+                .jurisdictions()
+                .find(|j| j.name.eq_ignore_ascii_case(code.trim()))
+                .map(|j| j.code.clone());
+            let hint = match by_name {
+                Some(found) => format!("; did you mean `{found}`?"),
+                None => format!("; {FORMS}"),
+            };
+            Some(format!(
+                "location `{code}` is not a country code known to the rule data{hint}"
+            ))
+        }
+        Location::Region { provider, region } => {
+            let Some(known) = rules.provider(provider) else {
+                let ids: Vec<&str> = rules.providers().map(|p| p.id.as_str()).collect();
+                let hint = match crate::model::closest_id(provider, ids.iter().copied()) {
+                    Some(closest) => format!("; did you mean `{closest}:{region}`?"),
+                    None => format!(
+                        "; expected one of {}",
+                        ids.iter()
+                            .map(|id| format!("`{id}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                return Some(format!(
+                    "location `{provider}:{region}`: `{provider}` is not a cloud provider in the rule data{hint}"
+                ));
+            };
+            if rules.region(provider, region).is_some() {
+                return None;
+            }
+            let wanted = region.trim().to_ascii_lowercase();
+            let ids: Vec<&str> = rules
+                .regions()
+                .filter(|r| r.provider == known.id)
+                .map(|r| r.id.as_str())
+                .collect();
+            let hint = match crate::model::closest_id(&wanted, ids.iter().copied()) {
+                Some(closest) => format!("; did you mean `{}:{closest}`?", known.id),
+                None => format!(
+                    "; the regions of `{}` are listed in rules/regions/, and a new one is added with `--rules DIR`",
+                    known.id
+                ),
+            };
+            Some(format!(
+                "location `{provider}:{region}`: `{region}` is not a region of `{}` in the rule data{hint}",
+                known.id
+            ))
+        }
     }
 }
 

@@ -92,6 +92,7 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
         declarations::attach(file, &in_place, &mut facts);
     }
     if annotations.is_empty() {
+        annotation::check_written_locations(&mut facts, ctx.rules);
         return facts;
     }
     // A `service` tag in the file names the file's node, unless the manifest's `paths` do.
@@ -127,6 +128,7 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
             .nodes
             .push(annotation::package_node(owner, Origin::CommentTag, false));
     }
+    annotation::check_written_locations(&mut facts, ctx.rules);
     facts
 }
 

@@ -193,6 +193,9 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
             .nodes
             .push(annotation::package_node(owner, origin, !declared));
     }
+    if declared {
+        annotation::check_written_locations(&mut facts, ctx.rules);
+    }
     facts
 }
 

@@ -104,6 +104,11 @@ pub struct Model {
     pub project_name: Option<String>,
     /// Parts of files an extractor classed from their content (see [`Facts::classes`]).
     pub file_classes: BTreeMap<FileId, Vec<ClassRange>>,
+    /// Safeguards whose `tia` names no assessment (a placeholder, or a path that is not in the
+    /// repository), by the safeguard's span, with the reason; their `tia` is cleared, so the
+    /// transfer is judged as having none (`missing-tia`). Filled by the scan, which can look at
+    /// the repository (see `scan::vet_tia`); empty in a `merge`.
+    pub tia_problems: BTreeMap<Span, String>,
 }
 
 /// The class of a span: its file path's (`extract::environment::classify`), unless the path says
@@ -336,13 +341,25 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred))
     });
 
-    // Unknown data categories are warned once per place, with the closest taxonomy key.
-    let mut category_refs: Vec<&DataRef> = nodes.values().flat_map(|n| n.data.iter()).collect();
-    category_refs.extend(flows.iter().flat_map(|f| f.data.iter()));
+    // Unknown data categories are reported once per place, with the closest taxonomy key. A
+    // category a person wrote (in the manifest, an annotation, a comment tag: it has a place in
+    // the repository) is an error: a misspelt `user.health_and_medical` would otherwise take
+    // health data past the special-category check with exit 0. Categories borderline infers come
+    // from rule data; one that is unknown anyway (rule data overridden with `--rules`), or one
+    // without a place (a `merge` fragment, judged in its own repository's scan), is a warning.
+    let mut category_refs: Vec<(&DataRef, bool)> = nodes
+        .values()
+        .flat_map(|n| n.data.iter().map(move |d| (d, n.inferred)))
+        .collect();
+    category_refs.extend(
+        flows
+            .iter()
+            .flat_map(|f| f.data.iter().map(move |d| (d, f.inferred))),
+    );
     // Suggestions share a budget, and each distinct key is looked up once.
     let mut category_budget = SEARCH_BUDGET;
     let mut suggestions: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-    for data in category_refs {
+    for (data, inferred) in category_refs {
         if rules.category(&data.key).is_none() {
             let closest = *suggestions
                 .entry(data.key.as_str())
@@ -351,9 +368,14 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                 Some(closest) => format!("; did you mean `{closest}`?"),
                 None => String::new(),
             };
+            let written = data.span.is_some() && !inferred;
             diagnostics.push(ExtractionDiagnostic {
                 rule: "unknown-data-category",
-                severity: Severity::Warning,
+                severity: if written {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
                 message: format!(
                     "`{}` is not a data category of the Fides taxonomy{hint}",
                     data.key
@@ -398,6 +420,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         waivers: input.waivers,
         diagnostics,
         project_name: input.project_name,
+        tia_problems: BTreeMap::new(),
     }
 }
 

@@ -442,14 +442,44 @@ impl RuleSet {
             .any(|n| is_same_or_under(key, &n.key))
     }
 
-    /// A known key to suggest for an unknown one: the nearest by edit distance, else the longest known ancestor.
+    /// A known key to suggest for an unknown one, by what the writer most likely meant:
+    /// 1. a typo of a whole key (at most two edits: `user.contact.emial`);
+    /// 2. the last segment named as a leaf, a word of a leaf or a word of a category's name,
+    ///    under the longest known ancestor of the unknown key (`user.religion` ->
+    ///    `user.demographic.religious_belief`, named "Religion"; `user.email` ->
+    ///    `user.contact.email`; `user.health` -> `user.health_and_medical`), the shallowest first;
+    /// 3. the nearer of the nearest key by edit distance (within a third of its length) and the
+    ///    leaf nearest the last segment (`user.emial` -> `user.contact.email`), the leaf on a tie;
+    /// 4. the longest known ancestor.
     pub fn closest_category(&self, unknown: &str) -> Option<&str> {
         let unknown = unknown.trim();
         // A third of the length allows typos and a changed word part, not a different key.
         let reach = (unknown.chars().count() / 3).max(2);
+        let nearest = self.nearest_key(unknown, reach);
+        if let Some((distance, key)) = nearest
+            && distance <= 2
+        {
+            return Some(key);
+        }
+        if let Some(key) = self.category_by_segment(unknown) {
+            return Some(key);
+        }
+        // The nearer of a whole key and a leaf under the known ancestor; a leaf on a tie.
+        let leaf = self.category_by_leaf_distance(unknown);
+        let whole = nearest.filter(|(distance, _)| *distance <= reach);
+        match (whole, leaf) {
+            (Some((whole, key)), Some((leaf, _))) if whole < leaf => return Some(key),
+            (_, Some((_, key))) | (Some((_, key)), None) => return Some(key),
+            (None, None) => {}
+        }
+        self.known_ancestor(unknown).map(|c| c.key.as_str())
+    }
+
+    /// The key nearest `unknown` by edit distance among keys within `reach` of its length, with
+    /// its distance (ties: the longer common prefix, then the first in file order).
+    fn nearest_key(&self, unknown: &str, reach: usize) -> Option<(usize, &str)> {
         let length = unknown.chars().count();
-        let best = self
-            .categories
+        self.categories
             .iter()
             // The distance is at least the difference in length: keys out of reach are not
             // compared (a long unknown key costs nothing), and the answer is the same.
@@ -461,40 +491,93 @@ impl RuleSet {
                     c,
                 )
             })
-            .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        if let Some((distance, _, category)) = best
-            && distance <= reach
-        {
-            return Some(category.key.as_str());
+            .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))
+            .map(|(distance, _, c)| (distance, c.key.as_str()))
+    }
+
+    /// The longest known key that `unknown` sits under.
+    fn known_ancestor(&self, unknown: &str) -> Option<&Category> {
+        self.categories
+            .iter()
+            .filter(|c| is_same_or_under(unknown, &c.key) && c.key != unknown)
+            .max_by_key(|c| c.key.len())
+    }
+
+    /// Step 2 of [`RuleSet::closest_category`]: the unknown key's last segment matched against
+    /// the leaves and names of the keys under its longest known ancestor (all keys when it has
+    /// none). An exact leaf or a whole word beats a shared stem (`religion`, `religious`); then
+    /// the shallowest key below the ancestor, then the better match, the shorter key, the key.
+    fn category_by_segment(&self, unknown: &str) -> Option<&str> {
+        let ancestor = self.known_ancestor(unknown);
+        let (prefix, depth_base) = match ancestor {
+            Some(a) => (a.key.as_str(), a.key.split('.').count()),
+            None => ("", 0),
+        };
+        let segment = unknown.rsplit('.').next()?.to_ascii_lowercase();
+        if segment.chars().count() < 3 {
+            return None;
+        }
+        let best = self
+            .categories
+            .iter()
+            .filter(|c| c.deprecated_in.is_none())
+            .filter(|c| prefix.is_empty() || (c.key != prefix && is_same_or_under(&c.key, prefix)))
+            .filter_map(|c| {
+                let quality = segment_match(&segment, c)?;
+                let depth = c.key.split('.').count().saturating_sub(depth_base);
+                Some(((quality >= 2, depth, quality, c.key.len()), c.key.as_str()))
+            })
+            .min();
+        best.map(|(_, key)| key)
+    }
+
+    /// Step 4 of [`RuleSet::closest_category`]: the leaf nearest the unknown key's last segment
+    /// (within a third of its length), under its longest known ancestor when it has one.
+    fn category_by_leaf_distance(&self, unknown: &str) -> Option<(usize, &str)> {
+        let prefix = self.known_ancestor(unknown).map(|a| a.key.as_str());
+        let segment = unknown.rsplit('.').next()?.to_ascii_lowercase();
+        let length = segment.chars().count();
+        let reach = (length / 3).max(1);
+        if length < 3 {
+            return None;
         }
         self.categories
             .iter()
-            .filter(|c| unknown.starts_with(&format!("{}.", c.key)))
-            .max_by_key(|c| c.key.len())
-            .map(|c| c.key.as_str())
+            .filter(|c| c.deprecated_in.is_none())
+            .filter(|c| prefix.is_none_or(|p| c.key != p && is_same_or_under(&c.key, p)))
+            .filter_map(|c| {
+                let leaf = c.key.rsplit('.').next()?;
+                if leaf.chars().count().abs_diff(length) > reach {
+                    return None;
+                }
+                let distance = edit_distance(&segment, leaf);
+                (distance <= reach).then_some(((distance, c.key.len()), c.key.as_str()))
+            })
+            .min()
+            .map(|((distance, _), key)| (distance, key))
     }
 
     /// [`RuleSet::closest_category`] within a shared budget of edit-distance cells: a repository
     /// with thousands of misspelt categories gets suggestions until the budget is spent, then
-    /// only the cheap prefix suggestion.
+    /// only the cheap suggestions (by segment, else the longest known ancestor).
     pub fn closest_category_within(&self, unknown: &str, budget: &mut u64) -> Option<&str> {
         let length = unknown.trim().chars().count();
         let reach = (length / 3).max(2);
-        // Only keys within reach are compared (see `closest_category`).
+        // Only keys within reach are compared (see `closest_category`), and the last segment
+        // with every leaf.
+        let segment = unknown.trim().rsplit('.').next().map_or(0, str::len) as u64;
         let cost = self
             .categories
             .iter()
             .filter(|c| c.key.chars().count().abs_diff(length) <= reach)
             .map(|c| (length as u64).saturating_mul(c.key.len() as u64))
-            .sum::<u64>();
+            .sum::<u64>()
+            .saturating_add(segment.saturating_mul(self.categories.len() as u64 * 16));
         if cost > *budget {
             let unknown = unknown.trim();
             return self
-                .categories
-                .iter()
-                .filter(|c| unknown.starts_with(&format!("{}.", c.key)))
-                .max_by_key(|c| c.key.len())
-                .map(|c| c.key.as_str());
+                .category_by_segment(unknown)
+                .or_else(|| self.known_ancestor(unknown).map(|c| c.key.as_str()));
         }
         *budget -= cost;
         self.closest_category(unknown)
@@ -534,21 +617,65 @@ fn is_same_or_under(key: &str, ancestor: &str) -> bool {
         || (key.starts_with(ancestor) && key.as_bytes().get(ancestor.len()) == Some(&b'.'))
 }
 
+/// Words of category names that name no category: `user.data` is not "Health and Medical Data".
+const GENERIC_WORDS: [&str; 9] = [
+    "and",
+    "the",
+    "for",
+    "data",
+    "user",
+    "subject",
+    "information",
+    "details",
+    "other",
+];
+
+/// How well `segment` (lower case) names category `c`: 0 its leaf, 1 a word of its leaf or of
+/// its name, 2 a stem of at least five letters shared with such a word (`religion`,
+/// `religious`); `None` when it does not.
+fn segment_match(segment: &str, c: &Category) -> Option<u8> {
+    let leaf = c.key.rsplit('.').next()?;
+    if leaf == segment {
+        return Some(0);
+    }
+    let name = c.name.to_ascii_lowercase();
+    let words: Vec<&str> = leaf
+        .split('_')
+        .chain(name.split(|ch: char| !ch.is_ascii_alphanumeric()))
+        .filter(|w| w.len() >= 3 && !GENERIC_WORDS.contains(w))
+        .collect();
+    if words.contains(&segment) {
+        return Some(1);
+    }
+    let stem = |a: &str, b: &str| {
+        let shared = common_prefix(a, b);
+        shared >= 5 && shared + 3 >= a.len().max(b.len())
+    };
+    words.iter().any(|w| stem(segment, w)).then_some(2)
+}
+
 fn common_prefix(a: &str, b: &str) -> usize {
     a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
 }
 
-/// Levenshtein distance over characters.
+/// Edit distance over characters, a swap of two neighbours counting as one edit (optimal string
+/// alignment): `emial` is one edit from `email`, as a typist sees it.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         let mut current = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            let substitution = previous[j] + usize::from(ca != cb);
+            let mut best = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                best = best.min(before[j - 1] + 1);
+            }
+            current[j + 1] = best;
         }
-        previous = current;
+        before = std::mem::replace(&mut previous, current);
     }
     previous[b.len()]
 }

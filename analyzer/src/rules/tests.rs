@@ -233,6 +233,41 @@ fn categories_and_special_categories() {
 }
 
 #[test]
+fn closest_category_knows_the_taxonomy_not_only_spelling() {
+    let rules = rules();
+    for (unknown, expected) in [
+        // A leaf named by its category's name ("Religion"), not the ancestor `user`.
+        ("user.religion", "user.demographic.religious_belief"),
+        // A leaf one level further down.
+        ("user.email", "user.contact.email"),
+        // A word of a leaf, the shallowest under the known ancestor.
+        ("user.health", "user.health_and_medical"),
+        // Typos stay typos.
+        ("user.contact.emial", "user.contact.email"),
+        (
+            "user.helth_and_medical.genetic",
+            "user.health_and_medical.genetic",
+        ),
+        // A misspelt leaf under a known ancestor.
+        ("user.emial", "user.contact.email"),
+    ] {
+        assert_eq!(rules.closest_category(unknown), Some(expected), "{unknown}");
+        let mut budget = u64::MAX;
+        assert_eq!(
+            rules.closest_category_within(unknown, &mut budget),
+            Some(expected),
+            "{unknown}"
+        );
+    }
+    // Without budget the cheap suggestion still names the leaf.
+    let mut none = 0;
+    assert_eq!(
+        rules.closest_category_within("user.religion", &mut none),
+        Some("user.demographic.religious_belief")
+    );
+}
+
+#[test]
 fn vendors_by_host() {
     let rules = rules();
     assert!(rules.vendors().count() >= 150);
