@@ -7,6 +7,16 @@
 //! (`tia = "..."` on the safeguard), while the policy requires one (`require_tia = true`, the
 //! default).
 //!
+//! A `tia` counts when it names an assessment: a URL, a document reference that is not a path
+//! (`DPA-2024-017`), or a path to a file or directory of the repository, relative to the
+//! repository root or to the manifest's directory (no symlink followed, nothing outside the root).
+//! A placeholder (`...`, `TODO`, `TBD`, `<...>`, empty) or a path that is not there does not, and
+//! the message says why ("`docs/tia/vendor.md` does not exist in the repository", "`TODO` is a
+//! placeholder"). This holds for the manifest's safeguards and for those of annotations and tags.
+//! A value with a `/` and no spaces, or with a document extension (`.md`, `.pdf`, ...), is a path;
+//! one that ends in a number after its last `/` (`TIA-2024/017`) is a reference. In `merge`, paths
+//! are not looked up: the fragment's own scan did.
+//!
 //! ## Why it matters
 //! After Schrems II (C-311/18) an Art. 46 tool is only as good as the exporter's assessment of the
 //! destination's laws and practices (SCC 2021/914, Clause 14). Without a documented TIA the

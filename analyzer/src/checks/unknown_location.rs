@@ -31,6 +31,14 @@
 //! mailer, worker". A single unplaced service, a service a waiver of this rule names in `to`, and
 //! stores are reported one by one.
 //!
+//! A location a person wrote in a comment tag, a tag on a declaration or a Rust attribute that the
+//! rule data does not know (`aws:us-easst-1`, `gcp:europe-wst3`, `awz:eu-west-1`, a country code
+//! such as `XX`) is a mistake, not a missing fact: it is an `error` at the value, whatever
+//! `policy.unknown_location` says, with the closest region of the same provider (or the closest
+//! provider, or the code of a country written by name) to write instead, and the node it places
+//! gets no second finding for the same value. The manifest rejects the same mistakes with exit 2;
+//! `location = "unknown"` written as such is no mistake.
+//!
 //! ## Why it matters
 //! A transfer check is only as good as its locations: an unknown location might be a transfer.
 //! Rather than pass silently, borderline asks for the fact it is missing.
