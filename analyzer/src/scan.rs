@@ -114,6 +114,10 @@ pub fn scan_with_policy_from(
         Some(file) => parse_manifest(file, rules).map_err(ScanError::Manifest)?,
         None => Manifest::default(),
     };
+    // The manifest rejects an unknown country or provider (exit 2) but lets an unknown region of
+    // a known provider through, for regions newer than the rule data; written by a person, it is
+    // an error finding with the closest region, as in an annotation.
+    crate::extract::annotation::check_written_locations(&mut manifest.facts, rules);
     // `--policy-from`: the policy and waivers at REF replace the working tree's, whose changes
     // to them become `policy-changed` diagnostics.
     let governing = match policy_from {

@@ -6,8 +6,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 fn sample_manifest() -> String {
+    // The sample's TIA is a document of its fixture, which these copies of the manifest alone do
+    // not have: they name it by reference.
     std::fs::read_to_string(fixtures_dir().join("outputs-sample/borderline.toml"))
         .unwrap_or_else(|e| panic!("{e}"))
+        .replace("tia = \"docs/tia/deskforce.md\"", "tia = \"TIA-2024-017\"")
 }
 
 fn fingerprints(dir: &Path) -> BTreeSet<(String, String)> {

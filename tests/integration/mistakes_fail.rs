@@ -443,3 +443,29 @@ fn a_tia_is_found_next_to_a_manifest_given_with_config() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(missing_tia(&report), None, "{}", report["findings"]);
 }
+
+#[test]
+fn a_misspelt_region_in_the_manifest_is_an_error_with_the_closest_region() {
+    // The manifest rejects an unknown country or provider with exit 2; an unknown region of a
+    // known provider passes its parser (rule data may lag a new region) and fails the gate here.
+    let dir = tempfile::tempdir().unwrap();
+    tia_app(dir.path(), "docs/tia/helpdesk.md");
+    let manifest = std::fs::read_to_string(dir.path().join("borderline.toml")).unwrap();
+    write(
+        dir.path(),
+        "borderline.toml",
+        &manifest.replace("aws:eu-central-1", "aws:eu-centrl-1"),
+    );
+    let (code, report) = scan(dir.path(), &[]);
+    assert_eq!(code, 1, "{}", report["findings"]);
+    let finding = only(&report, "unknown-location");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(at(finding), ("borderline.toml".into(), 8, 12));
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did you mean `aws:eu-central-1`?"),
+        "{finding}"
+    );
+}

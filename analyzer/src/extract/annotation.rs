@@ -319,14 +319,10 @@ fn unknown_location_message(location: &Location, rules: &RuleSet) -> Option<Stri
                 .collect();
             let hint = match crate::model::closest_id(&wanted, ids.iter().copied()) {
                 Some(closest) => format!("; did you mean `{}:{closest}`?", known.id),
-                None => format!(
-                    "; the regions of `{}` are listed in rules/regions/, and a new one is added with `--rules DIR`",
-                    known.id
-                ),
+                None => "; a region newer than the rule data is added with `--rules DIR`, or write `unknown`".to_string(),
             };
             Some(format!(
-                "location `{provider}:{region}`: `{region}` is not a region of `{}` in the rule data{hint}",
-                known.id
+                "region `{region}` of `{provider}` is not in the rule data (rules/regions/){hint}"
             ))
         }
     }
