@@ -25,6 +25,7 @@ mod k8s14;
 mod links14;
 mod module_catalogue;
 mod names14;
+mod one_service;
 mod output_safety;
 mod policy_from;
 mod properties;

@@ -433,6 +433,14 @@ fn extract_compose(
         node.span = Some(service.name.span(file));
         node.location = label_location(file, service.body);
         node.scope = Some(scope.clone());
+        node.build = build_context(file, service.body, variables);
+        node.images = service
+            .body
+            .get("image")
+            .and_then(YamlNode::as_str)
+            .and_then(|image| interpolate(image, variables))
+            .into_iter()
+            .collect();
         facts.nodes.push(node);
 
         let mut seen = BTreeSet::new();
@@ -487,6 +495,38 @@ fn extract_compose(
             facts.flows.push(flow);
         }
     }
+}
+
+/// The directory a service is built from, relative to the root (`""` for the root): `build: DIR`
+/// or `build.context` (`.` when only a Dockerfile is named), beside the compose file. A remote
+/// context (a git URL) is somebody's published source, and a value compose could not interpolate
+/// is unknown: neither is a directory of this repository.
+fn build_context(file: &SourceFile, service: &YamlNode, variables: &Variables) -> Option<String> {
+    let build = service.get("build")?;
+    let context = match build.as_str() {
+        Some(context) => context.to_string(),
+        None => build
+            .get("context")
+            .and_then(YamlNode::as_str)
+            .unwrap_or(".")
+            .to_string(),
+    };
+    let context = interpolate(&context, variables)?;
+    if context.contains("://") || context.starts_with("git@") || context.starts_with('/') {
+        return None;
+    }
+    let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+    let joined = directory.join(context.trim());
+    // A context above the root is not in the repository.
+    let mut depth: usize = 0;
+    for part in joined.as_str().split('/') {
+        match part {
+            "" | "." => {}
+            ".." => depth = depth.checked_sub(1)?,
+            _ => depth += 1,
+        }
+    }
+    Some(normalize(&joined).into_string())
 }
 
 /// How deep `${A:-${B:-...}}` defaults may nest before the value is given up as unknown.

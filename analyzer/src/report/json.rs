@@ -97,6 +97,8 @@ struct JsonNode<'a> {
     origins: Vec<crate::model::facts::Origin>,
     environment: &'a str,
     defined_at: Option<Position>,
+    /// The other names of the service (see `model::identity`).
+    aliases: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -234,6 +236,7 @@ pub fn write_with_skipped(
             origins: n.origins.iter().copied().collect(),
             environment: n.environment.as_str(),
             defined_at: position(&model.files, n.span, None),
+            aliases: &n.aliases,
         })
         .collect();
     // The first transfer of each flow, indexed once: a search per flow was quadratic, and a hostile
