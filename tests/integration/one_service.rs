@@ -50,7 +50,10 @@ fn compose_kubernetes_and_package_of_one_service_are_one_node() {
     let api = report_node(&report, "harbor-backend");
     assert_eq!(aliases(api), ["backend", "harbor-api"], "{api}");
     for gone in ["backend", "harbor-api"] {
-        assert!(!ids.contains(gone), "`{gone}` is still a node of its own: {ids:?}");
+        assert!(
+            !ids.contains(gone),
+            "`{gone}` is still a node of its own: {ids:?}"
+        );
     }
     // The code's call to Stripe and both deployments' Sentry DSN leave from the one node, and
     // the web front of each deployment reaches it by the name it uses there.
@@ -66,6 +69,12 @@ fn compose_kubernetes_and_package_of_one_service_are_one_node() {
             "no flow {pair:?} in {flows:?}"
         );
     }
+    // `reminders` is built with `worker/Dockerfile`: the Go module there (a directory with a
+    // Dockerfile is named after itself, `worker`) is its code, and its call to Postmark leaves
+    // from the compose service.
+    assert_eq!(aliases(report_node(&report, "reminders")), ["worker"]);
+    assert!(!ids.contains("worker"), "{ids:?}");
+    assert!(flows.contains(&("reminders".to_string(), "postmark".to_string())));
     // The web image is pushed to the registry namespace of the image built here: the
     // organisation's own, so the compose `frontend` (a tag) and the `harbor-web` Deployment (a
     // digest) run the same code.
@@ -92,7 +101,11 @@ fn every_name_of_the_service_reaches_its_node() {
             stdout(&output),
             stderr(&output)
         );
-        assert!(stdout(&output).contains("harbor-backend"), "{}", stdout(&output));
+        assert!(
+            stdout(&output).contains("harbor-backend"),
+            "{}",
+            stdout(&output)
+        );
     }
 
     // borderline.toml may use any name: a node entry, a declared flow and a waiver.
@@ -124,7 +137,10 @@ expires = "2099-01-31"
     );
     let report = scan_report(temp.path());
     let ids = node_ids(&report);
-    assert!(!ids.contains("harbor-api") && !ids.contains("backend"), "{ids:?}");
+    assert!(
+        !ids.contains("harbor-api") && !ids.contains("backend"),
+        "{ids:?}"
+    );
     let api = report_node(&report, "harbor-backend");
     assert!(
         api["data"]
@@ -161,4 +177,35 @@ fn a_name_or_a_public_image_alone_merges_nothing() {
         assert!(ids.contains(kept), "`{kept}` is not a node: {ids:?}");
         assert!(aliases(report_node(&report, kept)).is_empty(), "{kept}");
     }
+}
+
+#[test]
+fn deployments_said_to_run_in_different_places_stay_apart() {
+    // The production Deployment moves to the US while compose still runs in Frankfurt: one node
+    // could have only one of the two locations, and the other's flows would be judged from the
+    // wrong country, so the three names stay three nodes.
+    let temp = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures_dir().join("id15-harbor"), temp.path());
+    let manifest = temp.path().join("deploy/k8s/api.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replacen("aws:eu-central-1", "aws:us-east-1", 1),
+    )
+    .unwrap();
+    let report = scan_report(temp.path());
+    let ids = node_ids(&report);
+    for kept in ["harbor-backend", "backend", "harbor-api"] {
+        assert!(ids.contains(kept), "`{kept}` was merged: {ids:?}");
+    }
+    assert!(aliases(report_node(&report, "harbor-backend")).is_empty());
+    let flows = flow_pairs(&report);
+    assert!(
+        flows.contains(&("backend".to_string(), "sentry".to_string())),
+        "{flows:?}"
+    );
+    assert!(
+        flows.contains(&("harbor-api".to_string(), "stripe".to_string())),
+        "{flows:?}"
+    );
 }

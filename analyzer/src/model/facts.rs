@@ -224,11 +224,11 @@ pub struct NodeFact {
     /// `model::scoped_ids`); `None` for nodes named once for the whole repository.
     #[serde(default)]
     pub scope: Option<String>,
-    /// The directory (relative to the root, `""` for the root) a compose service is built from
-    /// (`build: ./api`, `build.context`), when it is a local one: the code it runs (see
-    /// `model::identity`).
+    /// The directories (relative to the root, `""` for the root) a compose service is built
+    /// from: its local `build` context (`build: ./api`, `build.context`), and the directory of
+    /// the Dockerfile it names. The code it runs is there (see `model::identity`).
     #[serde(default)]
-    pub build: Option<String>,
+    pub build: Vec<String>,
     /// The container images the node runs, as written (a compose `image`, a Kubernetes
     /// workload's `containers[].image`): a repository built here names the same code wherever it
     /// runs (see `model::identity`).
@@ -255,7 +255,7 @@ impl NodeFact {
             origin,
             inferred: false,
             scope: None,
-            build: None,
+            build: Vec::new(),
             images: Vec::new(),
         }
     }

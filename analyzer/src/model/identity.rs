@@ -6,7 +6,8 @@
 //! two databases. Only these say that two names are the same code:
 //!
 //! - **A build context.** A compose service built from a directory of this repository
-//!   (`build: ./api`, `build.context`) runs the package whose manifest is in that directory
+//!   (`build: ./api`, `build.context`, or the directory of the Dockerfile `build.dockerfile`
+//!   names) runs the package whose manifest is in that directory
 //!   (`extract::owners`: the package's name, or the directory's when it holds a Dockerfile), so
 //!   the code found there and the service's configuration leave from one node.
 //! - **An image built here.** A compose service and a Kubernetes workload that run the same image
@@ -15,6 +16,10 @@
 //!   it (`build` with `image`), or its registry and namespace are those of such an image (the
 //!   organisation's own registry). A public image (`postgres:16`, a vendor's agent) is never
 //!   evidence, however many services run it.
+//!
+//! Deployments of one code said to run in different places (a `borderline.dev/location` of
+//! `aws:us-east-1` on one, `aws:eu-central-1` on the other) stay apart: one node has one
+//! location, and the flows of the other would be judged from the wrong country.
 //!
 //! Evidence that one deployment runs under several names (a web and a worker built from one
 //! context, five federated copies of one image) says nothing about which of them another
@@ -28,7 +33,7 @@
 //! `borderline.toml` (`[[node]] id`, flows, waivers), annotations (`flow to=`) and `explain`
 //! resolve to the node.
 
-use super::facts::{FlowFact, FlowTarget, NodeFact, NodeKind};
+use super::facts::{FlowFact, FlowTarget, Location, NodeFact, NodeKind};
 use super::{id_scope, scope_order};
 use crate::config::Waiver;
 use crate::extract::environment::Environment;
@@ -106,21 +111,29 @@ pub fn merge(
 ) -> Identities {
     // Images this repository builds, and the registry namespaces they are pushed to.
     let mut built: BTreeSet<String> = BTreeSet::new();
-    for node in nodes.iter().filter(|n| n.build.is_some()) {
+    for node in nodes.iter().filter(|n| !n.build.is_empty()) {
         built.extend(node.images.iter().filter_map(|image| repository(image)));
     }
     let own_namespaces: BTreeSet<&str> = built.iter().filter_map(|r| namespace(r)).collect();
-    let is_own =
-        |repo: &str| built.contains(repo) || namespace(repo).is_some_and(|ns| own_namespaces.contains(ns));
+    let is_own = |repo: &str| {
+        built.contains(repo) || namespace(repo).is_some_and(|ns| own_namespaces.contains(ns))
+    };
 
     // Evidence -> scope -> the names it has there; each identity's class and full scope.
     let mut evidence: BTreeMap<Evidence, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     let mut classes: BTreeMap<Identity, Environment> = BTreeMap::new();
     let mut full_scopes: BTreeMap<Identity, Option<String>> = BTreeMap::new();
+    // Where each deployed name is said to run.
+    let mut locations: BTreeMap<Identity, BTreeSet<Location>> = BTreeMap::new();
     // Scope -> every id declared in it, for names a merge must not take.
     let mut declared: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for node in nodes.iter() {
-        let scope = node.scope.as_deref().map(id_scope).unwrap_or("").to_string();
+        let scope = node
+            .scope
+            .as_deref()
+            .map(id_scope)
+            .unwrap_or("")
+            .to_string();
         declared
             .entry(scope.clone())
             .or_default()
@@ -129,9 +142,7 @@ pub fn merge(
             continue;
         }
         let mut found = Vec::new();
-        if let Some(directory) = &node.build {
-            found.push(Evidence::Directory(directory.clone()));
-        }
+        found.extend(node.build.iter().cloned().map(Evidence::Directory));
         if node.scope.is_none()
             && let Some(directory) = package_dir(node)
         {
@@ -151,6 +162,10 @@ pub fn merge(
             .entry(identity.clone())
             .and_modify(|c| *c = (*c).min(class))
             .or_insert(class);
+        locations
+            .entry(identity.clone())
+            .or_default()
+            .extend(node.location.as_ref().map(|l| l.location.clone()));
         full_scopes
             .entry(identity)
             .or_insert_with(|| node.scope.clone());
@@ -190,7 +205,9 @@ pub fn merge(
     // (scope, old id) -> (new id, new scope).
     let mut renames: BTreeMap<Identity, (String, Option<String>)> = BTreeMap::new();
     for members in components.values() {
-        let Some(winner) = members.iter().min_by(|a, b| rank(&classes, a).cmp(&rank(&classes, b)))
+        let Some(winner) = members
+            .iter()
+            .min_by(|a, b| rank(&classes, a).cmp(&rank(&classes, b)))
         else {
             continue;
         };
@@ -200,10 +217,21 @@ pub fn merge(
         let taken = members.iter().any(|(scope, id)| {
             !scope.is_empty()
                 && id != &winner.1
-                && declared.get(scope).is_some_and(|ids| ids.contains(&winner.1))
+                && declared
+                    .get(scope)
+                    .is_some_and(|ids| ids.contains(&winner.1))
                 && !members.contains(&(scope.clone(), winner.1.clone()))
         });
-        if taken {
+        // Two deployments of one code said to run in different places are two services as far
+        // as a transfer goes: one node could have only one of the locations, and the flows of
+        // the other would be judged from the wrong country (a false green when it is the
+        // recipient's).
+        let places: BTreeSet<&Location> = members
+            .iter()
+            .filter_map(|m| locations.get(m))
+            .flatten()
+            .collect();
+        if taken || places.len() > 1 {
             continue;
         }
         let winner_scope = full_scopes.get(winner).cloned().flatten();
@@ -224,7 +252,12 @@ pub fn merge(
     }
 
     for node in nodes.iter_mut() {
-        let scope = node.scope.as_deref().map(id_scope).unwrap_or("").to_string();
+        let scope = node
+            .scope
+            .as_deref()
+            .map(id_scope)
+            .unwrap_or("")
+            .to_string();
         if let Some((id, new_scope)) = renames.get(&(scope, node.id.clone())) {
             node.id.clone_from(id);
             if node.scope.is_some() {
@@ -244,7 +277,10 @@ pub fn merge(
     // A flow names the nodes of the scope it is written in, and one written for the whole
     // repository (code, an annotation, an env file) names them by any of their names.
     let rename = |scope: &Option<String>, id: &mut String| {
-        let key = (scope.as_deref().map(id_scope).unwrap_or("").to_string(), id.clone());
+        let key = (
+            scope.as_deref().map(id_scope).unwrap_or("").to_string(),
+            id.clone(),
+        );
         if let Some((new, _)) = renames.get(&key) {
             id.clone_from(new);
         } else if scope.is_none() {
@@ -326,7 +362,12 @@ pub fn repository(image: &str) -> Option<String> {
         .filter(|p| !p.is_empty())
         .map(str::to_ascii_lowercase)
         .collect();
-    if parts.len() > 1 && matches!(parts[0].as_str(), "docker.io" | "index.docker.io" | "registry-1.docker.io") {
+    if parts.len() > 1
+        && matches!(
+            parts[0].as_str(),
+            "docker.io" | "index.docker.io" | "registry-1.docker.io"
+        )
+    {
         parts.remove(0);
     }
     if parts.len() == 2 && parts[0] == "library" {
@@ -352,10 +393,16 @@ mod tests {
         same("docker.io/library/postgres:16", "postgres");
         same("index.docker.io/acme/api:2", "acme/api");
         same("localhost:5000/api:1", "localhost:5000/api");
-        assert_eq!(repository("localhost:5000/api:1").as_deref(), Some("localhost:5000/api"));
+        assert_eq!(
+            repository("localhost:5000/api:1").as_deref(),
+            Some("localhost:5000/api")
+        );
         assert_eq!(repository("{{ .Values.image }}"), None);
         assert_eq!(repository("${REGISTRY}/api"), None);
         assert_eq!(repository(""), None);
-        assert_ne!(repository("ghcr.io/acme/api"), repository("ghcr.io/acme/worker"));
+        assert_ne!(
+            repository("ghcr.io/acme/api"),
+            repository("ghcr.io/acme/worker")
+        );
     }
 }
