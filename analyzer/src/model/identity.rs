@@ -26,10 +26,11 @@
 //! deployment's service is, so it merges nothing. A merge that would give a service the name of
 //! another service of its own deployment is not made either.
 //!
-//! **The name that wins** is the one a user sees where the service is deployed, since findings,
-//! `explain` and the hostnames other services use all say it: a Kubernetes workload's first, then
-//! a compose service's (production before test and dev, then nearest the root), and the
-//! package's name only when nothing deploys it. Every other name is an alias, which
+//! **The name that wins** is the one a user sees where the service runs in production, since
+//! findings, `explain` and the hostnames other services use all say it: a production Kubernetes
+//! workload's first, then a production compose service's (nearest the root first), then the
+//! package's; a test or dev deployment's name (Vaultwarden's Playwright rig builds the root as
+//! `VaultwardenPrebuild`) only when nothing else names the code. Every other name is an alias, which
 //! `borderline.toml` (`[[node]] id`, flows, waivers), annotations (`flow to=`) and `explain`
 //! resolve to the node.
 
@@ -303,16 +304,16 @@ pub fn merge(
     identities
 }
 
-/// The order in which names claim the merged node: deployed names before a package's, production
-/// before test and dev, Kubernetes before compose, nearest the root, then by name.
+/// The order in which names claim the merged node: production before test and dev, then deployed
+/// names before a package's, Kubernetes before compose, nearest the root, then by name.
 fn rank<'a>(
     classes: &BTreeMap<Identity, Environment>,
     identity: &'a Identity,
-) -> (bool, Environment, (bool, usize, &'a str), &'a str) {
+) -> (Environment, bool, (bool, usize, &'a str), &'a str) {
     let (scope, id) = identity;
     (
-        scope.is_empty(),
         classes.get(identity).copied().unwrap_or_default(),
+        scope.is_empty(),
         scope_order(scope),
         id,
     )
