@@ -86,6 +86,14 @@ fn compose_kubernetes_and_package_of_one_service_are_one_node() {
     }
     assert!(aliases(report_node(&report, "db")).is_empty());
     assert!(aliases(report_node(&report, "postgres")).is_empty());
+
+    // The data map a `merge` of many repositories reads carries the aliases too.
+    let output = borderline(&dir, &["graph", ".", "--format", "json"]);
+    let graph: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        aliases(report_node(&graph, "harbor-backend")),
+        ["backend", "harbor-api"]
+    );
 }
 
 #[test]

@@ -71,8 +71,8 @@ pub struct GraphNode {
     #[serde(default)]
     pub via: Vec<Position>,
     /// The other names of the service: a compose service, Kubernetes workload or package that
-    /// runs the same code (see `model::identity`).
-    #[serde(default)]
+    /// runs the same code (see `model::identity`). Left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
 }
 

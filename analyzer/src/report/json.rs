@@ -97,7 +97,9 @@ struct JsonNode<'a> {
     origins: Vec<crate::model::facts::Origin>,
     environment: &'a str,
     defined_at: Option<Position>,
-    /// The other names of the service (see `model::identity`).
+    /// The other names of the service (see `model::identity`); left out when it has none, so
+    /// that a report of a repository without merged services reads as before.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
     aliases: &'a [String],
 }
 
