@@ -384,7 +384,142 @@ fn namespace(repository: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::repository;
+    use super::{merge, repository};
+    use crate::extract::environment::Environment;
+    use crate::model::facts::{
+        FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+    };
+
+    fn service(id: &str, scope: Option<&str>, build: &[&str], images: &[&str]) -> NodeFact {
+        let mut node = NodeFact::new(id, Origin::Compose);
+        node.kind = Some(NodeKind::Service);
+        node.scope = scope.map(str::to_string);
+        node.build = build.iter().map(|b| b.to_string()).collect();
+        node.images = images.iter().map(|i| i.to_string()).collect();
+        node
+    }
+
+    /// Runs a merge where `package` (if any) is the package of directory `api`.
+    fn run(nodes: &mut [NodeFact], flows: &mut [FlowFact]) -> Vec<(String, String)> {
+        let identities = merge(
+            nodes,
+            flows,
+            |node| (node.id == "harbor-api").then(|| "api".to_string()),
+            |_| Environment::Production,
+        );
+        identities.aliases.into_iter().collect()
+    }
+
+    #[test]
+    fn a_build_context_and_an_image_built_here_join_three_names() {
+        let mut nodes = vec![
+            service(
+                "backend",
+                Some("compose:."),
+                &["api"],
+                &["ghcr.io/acme/api:dev"],
+            ),
+            service(
+                "harbor-backend",
+                Some("kubernetes:deploy#prod"),
+                &[],
+                &["ghcr.io/acme/api:1.2"],
+            ),
+            service("harbor-api", None, &[], &[]),
+        ];
+        let mut flows = vec![
+            FlowFact::observed(
+                NodeRef::to("harbor-api"),
+                FlowTarget::Host {
+                    host: "api.stripe.com".into(),
+                    span: None,
+                },
+                None,
+                Origin::Inference,
+            ),
+            {
+                let mut flow = FlowFact::observed(
+                    NodeRef::to("web"),
+                    FlowTarget::Node(NodeRef::to("backend")),
+                    None,
+                    Origin::Compose,
+                );
+                flow.scope = Some("compose:.".into());
+                flow
+            },
+        ];
+        let aliases = run(&mut nodes, &mut flows);
+        assert_eq!(
+            aliases,
+            [
+                ("backend".to_string(), "harbor-backend".to_string()),
+                ("harbor-api".to_string(), "harbor-backend".to_string())
+            ]
+        );
+        assert!(nodes.iter().all(|n| n.id == "harbor-backend"));
+        assert_eq!(
+            flows[0].from.as_ref().map(|f| f.id.as_str()),
+            Some("harbor-backend")
+        );
+        assert!(matches!(&flows[1].to, FlowTarget::Node(to) if to.id == "harbor-backend"));
+    }
+
+    #[test]
+    fn ambiguity_public_images_taken_names_and_two_places_merge_nothing() {
+        // A web and a worker built from one context: which one the workload is, nothing says.
+        let mut nodes = vec![
+            service("web", Some("compose:."), &[""], &["ghcr.io/acme/app:dev"]),
+            service(
+                "worker",
+                Some("compose:."),
+                &[""],
+                &["ghcr.io/acme/app:dev"],
+            ),
+            service("app", Some("kubernetes:k8s"), &[], &["ghcr.io/acme/app:1"]),
+        ];
+        assert!(run(&mut nodes, &mut []).is_empty());
+        // Two services of a public image.
+        let mut nodes = vec![
+            service("db", Some("compose:."), &[], &["postgres:16"]),
+            service(
+                "postgres",
+                Some("kubernetes:k8s"),
+                &[],
+                &["docker.io/library/postgres:16"],
+            ),
+        ];
+        assert!(run(&mut nodes, &mut []).is_empty());
+        // The winning name is another service of the compose project.
+        let mut nodes = vec![
+            service(
+                "backend",
+                Some("compose:."),
+                &["api"],
+                &["ghcr.io/acme/api:dev"],
+            ),
+            service("api", Some("compose:."), &[], &["redis:7"]),
+            service("api", Some("kubernetes:k8s"), &[], &["ghcr.io/acme/api:1"]),
+        ];
+        assert!(run(&mut nodes, &mut []).is_empty());
+        // Said to run in two places.
+        let at = |text: &str| LocatedAt {
+            location: Location::parse(text),
+            span: None,
+            unresolved_reason: None,
+        };
+        let mut nodes = vec![
+            service(
+                "backend",
+                Some("compose:."),
+                &["api"],
+                &["ghcr.io/acme/api:dev"],
+            ),
+            service("api", Some("kubernetes:k8s"), &[], &["ghcr.io/acme/api:1"]),
+        ];
+        nodes[0].location = Some(at("aws:eu-central-1"));
+        nodes[1].location = Some(at("aws:us-east-1"));
+        assert!(run(&mut nodes, &mut []).is_empty());
+    }
 
     #[test]
     fn repositories_ignore_tags_digests_and_docker_hub() {
