@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bumped whenever the entry layout or the meaning of facts changes.
-const FORMAT: &str = "borderline-cache-2";
+const FORMAT: &str = "borderline-cache-3";
 
 /// FNV-1a, 128 bits: stable across runs, platforms and Rust versions (unlike `std`'s hashers).
 #[derive(Debug, Clone, Copy)]

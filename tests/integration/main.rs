@@ -26,6 +26,7 @@ mod links14;
 mod mistakes_fail;
 mod module_catalogue;
 mod names14;
+mod one_service;
 mod output_safety;
 mod policy_from;
 mod properties;

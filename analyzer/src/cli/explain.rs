@@ -43,6 +43,8 @@ fn explain_a_flow(args: &ExplainArgs, from: &str, to: &str) -> anyhow::Result<i3
     let Some((scanned, rules)) = scan_repository(&args.path, &args.common, false)? else {
         return Ok(EXIT_ERROR);
     };
+    // A service's other names (its package's, another deployment's) mean its node.
+    let (from, to) = (scanned.model.canonical(from), scanned.model.canonical(to));
     match explain_flow(&scanned.model, &scanned.evaluation, &rules, from, to) {
         Ok(text) => {
             // Names and purposes come from the repository: no terminal control or hidden

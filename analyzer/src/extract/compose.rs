@@ -433,6 +433,14 @@ fn extract_compose(
         node.span = Some(service.name.span(file));
         node.location = label_location(file, service.body);
         node.scope = Some(scope.clone());
+        node.build = build_context(file, service.body, variables);
+        node.images = service
+            .body
+            .get("image")
+            .and_then(YamlNode::as_str)
+            .and_then(|image| interpolate(image, variables))
+            .into_iter()
+            .collect();
         facts.nodes.push(node);
 
         let mut seen = BTreeSet::new();
@@ -487,6 +495,61 @@ fn extract_compose(
             facts.flows.push(flow);
         }
     }
+}
+
+/// The directories a service is built from, relative to the root (`""` for the root): its
+/// `build: DIR` or `build.context` (`.` when only a Dockerfile is named), beside the compose
+/// file, and the directory of the Dockerfile `build.dockerfile` names in it (`context: .` with
+/// `dockerfile: src/cart/Dockerfile` builds the code of `src/cart`). A remote context (a git URL)
+/// is somebody's published source, and a value compose could not interpolate is unknown: neither
+/// is a directory of this repository, nor is one above the root.
+fn build_context(file: &SourceFile, service: &YamlNode, variables: &Variables) -> Vec<String> {
+    let Some(build) = service.get("build") else {
+        return Vec::new();
+    };
+    let (context, dockerfile) = match build.as_str() {
+        Some(context) => (context.to_string(), None),
+        None => (
+            build
+                .get("context")
+                .and_then(YamlNode::as_str)
+                .unwrap_or(".")
+                .to_string(),
+            build.get("dockerfile").and_then(YamlNode::as_str),
+        ),
+    };
+    let Some(context) = interpolate(&context, variables) else {
+        return Vec::new();
+    };
+    let context = context.trim();
+    if context.contains("://") || context.starts_with("git@") || context.starts_with('/') {
+        return Vec::new();
+    }
+    let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
+    let context = directory.join(context);
+    let mut found: Vec<String> = within_root(&context).into_iter().collect();
+    if let Some(dockerfile) = dockerfile.and_then(|d| interpolate(d, variables))
+        && !dockerfile.starts_with('/')
+        && let Some(parent) = context.join(dockerfile.trim()).parent()
+        && let Some(dockerfile_dir) = within_root(parent)
+        && !found.contains(&dockerfile_dir)
+    {
+        found.push(dockerfile_dir);
+    }
+    found
+}
+
+/// A path relative to the root, normalised, unless it leaves the root.
+fn within_root(path: &Utf8Path) -> Option<String> {
+    let mut depth: usize = 0;
+    for part in path.as_str().split('/') {
+        match part {
+            "" | "." => {}
+            ".." => depth = depth.checked_sub(1)?,
+            _ => depth += 1,
+        }
+    }
+    Some(normalize(path).into_string())
 }
 
 /// How deep `${A:-${B:-...}}` defaults may nest before the value is given up as unknown.

@@ -613,6 +613,17 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
         .path(&["metadata", "name"])
         .map(|n| n.span(file));
     node.location = workload_location(workload, ctx.rules);
+    // The images its containers run (not init containers, which often run a tool before it):
+    // an image built by this repository names the same code as a compose service running it.
+    node.images = workload
+        .pod_spec
+        .get("containers")
+        .map(YamlNode::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|container| container.get("image").and_then(YamlNode::as_str))
+        .map(str::to_string)
+        .collect();
 
     let text = |key: &str, value: &YamlNode| {
         value.as_str().map(|text| ValueSource::Text {

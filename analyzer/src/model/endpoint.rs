@@ -858,6 +858,7 @@ mod tests {
                 origins: std::collections::BTreeSet::from([Origin::RuleData]),
                 inferred: false,
                 scope: None,
+                aliases: Vec::new(),
                 environment: crate::extract::environment::Environment::Production,
             }
         };

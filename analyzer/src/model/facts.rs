@@ -224,6 +224,16 @@ pub struct NodeFact {
     /// `model::scoped_ids`); `None` for nodes named once for the whole repository.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The directories (relative to the root, `""` for the root) a compose service is built
+    /// from: its local `build` context (`build: ./api`, `build.context`), and the directory of
+    /// the Dockerfile it names. The code it runs is there (see `model::identity`).
+    #[serde(default)]
+    pub build: Vec<String>,
+    /// The container images the node runs, as written (a compose `image`, a Kubernetes
+    /// workload's `containers[].image`): a repository built here names the same code wherever it
+    /// runs (see `model::identity`).
+    #[serde(default)]
+    pub images: Vec<String>,
 }
 
 impl NodeFact {
@@ -245,6 +255,8 @@ impl NodeFact {
             origin,
             inferred: false,
             scope: None,
+            build: Vec::new(),
+            images: Vec::new(),
         }
     }
 }
@@ -539,6 +551,8 @@ impl Facts {
                 origin: _,
                 inferred: _,
                 scope: _,
+                build: _,
+                images: _,
             } = node;
             if let Some(LocatedAt {
                 location: _,

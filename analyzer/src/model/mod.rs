@@ -5,6 +5,7 @@
 
 pub mod endpoint;
 pub mod facts;
+pub mod identity;
 pub mod location;
 
 use crate::config::{Policy, Waiver};
@@ -56,6 +57,9 @@ pub struct Node {
     /// The class of the files that declare the node or send data to it: production if any of
     /// them is production, else test if any is test, else dev (`extract::environment`).
     pub environment: Environment,
+    /// The other names of the service, sorted: a compose service, Kubernetes workload or package
+    /// that runs the same code under another name (see [`identity`]).
+    pub aliases: Vec<String>,
 }
 
 impl Node {
@@ -109,6 +113,8 @@ pub struct Model {
     /// transfer is judged as having none (`missing-tia`). Filled by the scan, which can look at
     /// the repository (see `scan::vet_tia`); empty in a `merge`.
     pub tia_problems: BTreeMap<Span, String>,
+    /// Another name of a node -> its id (see [`identity`]).
+    pub aliases: BTreeMap<String, String>,
 }
 
 /// The class of a span: its file path's (`extract::environment::classify`), unless the path says
@@ -150,6 +156,14 @@ impl Model {
         self.node_index.get(id).map(|index| &self.nodes[*index])
     }
 
+    /// The id of the node `name` names: itself, or the node it is an alias of.
+    pub fn canonical<'a>(&'a self, name: &'a str) -> &'a str {
+        if self.node_index.contains_key(name) {
+            return name;
+        }
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
+
     /// Flows into a node, by index into `flows`.
     pub fn incoming(&self, id: &str) -> Vec<usize> {
         self.flows
@@ -177,8 +191,8 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     // Facts are moved into the model, never copied: a large repository's facts are most of a
     // scan's memory.
     let Facts {
-        nodes: manifest_nodes,
-        flows: manifest_flows,
+        nodes: mut manifest_nodes,
+        flows: mut manifest_flows,
         diagnostics: manifest_diagnostics,
         attached: manifest_attached,
         classes: _,
@@ -202,7 +216,15 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             .map(|span| span_class(&input.files, &file_classes, span))
             .unwrap_or_default()
     };
+    let identities = identity::merge(
+        &mut extracted_nodes,
+        &mut extracted_flows,
+        |node| package_dir(&input.files, node),
+        scope_class,
+    );
     scope_ids(&mut extracted_nodes, &mut extracted_flows, scope_class);
+    let mut waivers = input.waivers;
+    identities.rename_declared(&mut manifest_nodes, &mut manifest_flows, &mut waivers);
     let mut diagnostics = manifest_diagnostics;
     diagnostics.extend(extracted_diagnostics);
     attached.extend(manifest_attached);
@@ -386,6 +408,13 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         }
     }
 
+    let mut aliases = identities.aliases;
+    aliases.retain(|alias, id| !nodes.contains_key(alias) && nodes.contains_key(id));
+    for (alias, id) in &aliases {
+        if let Some(node) = nodes.get_mut(id) {
+            node.aliases.push(alias.clone());
+        }
+    }
     let mut nodes: Vec<Node> = nodes.into_values().collect();
     for node in &mut nodes {
         node.certifications.sort();
@@ -417,11 +446,30 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         node_index,
         graph_index,
         policy: input.policy,
-        waivers: input.waivers,
+        waivers,
         diagnostics,
         project_name: input.project_name,
         tia_problems: BTreeMap::new(),
+        aliases,
     }
+}
+
+/// The directory of the package a node fact makes a node of: the directory of the package
+/// manifest it is declared in (`extract::owners`), for a fact no deployment scopes.
+fn package_dir(files: &Files, node: &NodeFact) -> Option<String> {
+    if node.scope.is_some() || node.origin == Origin::Manifest {
+        return None;
+    }
+    let file = files.get(node.span?.file)?;
+    if !crate::extract::owners::is_package_manifest(&file.path) {
+        return None;
+    }
+    Some(
+        file.path
+            .parent()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+    )
 }
 
 /// Gives the nodes that two deployments name alike ids of their own, and their flows too.
@@ -940,6 +988,7 @@ fn merge_node(
                 inferred: fact.inferred,
                 scope: fact.scope,
                 environment: class,
+                aliases: Vec::new(),
             };
             nodes.insert(fact.id, node);
         }

@@ -70,6 +70,10 @@ pub struct GraphNode {
     /// local module): with `defined_at`, the way from a root to the resource.
     #[serde(default)]
     pub via: Vec<Position>,
+    /// The other names of the service: a compose service, Kubernetes workload or package that
+    /// runs the same code (see `model::identity`). Left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 /// A declared safeguard, as plain strings.
@@ -228,6 +232,7 @@ impl GraphView {
                         .iter()
                         .filter_map(|span| position(&model.files, Some(*span), None))
                         .collect(),
+                    aliases: node.aliases.clone(),
                 }
             })
             .collect();

@@ -97,6 +97,10 @@ struct JsonNode<'a> {
     origins: Vec<crate::model::facts::Origin>,
     environment: &'a str,
     defined_at: Option<Position>,
+    /// The other names of the service (see `model::identity`); left out when it has none, so
+    /// that a report of a repository without merged services reads as before.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    aliases: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -234,6 +238,7 @@ pub fn write_with_skipped(
             origins: n.origins.iter().copied().collect(),
             environment: n.environment.as_str(),
             defined_at: position(&model.files, n.span, None),
+            aliases: &n.aliases,
         })
         .collect();
     // The first transfer of each flow, indexed once: a search per flow was quadratic, and a hostile
