@@ -459,3 +459,51 @@ fn display_path(root: &Path, path: &Path) -> Utf8PathBuf {
         .collect();
     Utf8PathBuf::from(joined.join("/"))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::{FoundManifest, MANIFEST_NAME, find_manifest_above};
+    use camino::Utf8PathBuf;
+    use std::path::Path;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "").unwrap();
+    }
+
+    #[test]
+    fn the_nearest_manifest_above_within_the_repository_governs_a_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let repo = root.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        touch(&repo.join(MANIFEST_NAME));
+        let part = repo.join("services/checkout/src");
+        std::fs::create_dir_all(&part).unwrap();
+        assert_eq!(
+            find_manifest_above(&part).unwrap(),
+            Some(FoundManifest {
+                root: repo.clone(),
+                scope: Utf8PathBuf::from("services/checkout/src"),
+            })
+        );
+        // A nearer one wins; the part's own is no manifest "above".
+        touch(&repo.join("services").join(MANIFEST_NAME));
+        assert_eq!(
+            find_manifest_above(&part).unwrap().unwrap().scope,
+            Utf8PathBuf::from("checkout/src")
+        );
+        touch(&part.join(MANIFEST_NAME));
+        assert_eq!(find_manifest_above(&part).unwrap(), None);
+        // The repository root is where the search stops: a manifest above it is not its own.
+        let other = root.join("other");
+        std::fs::create_dir_all(other.join("sub")).unwrap();
+        std::fs::write(other.join(".git"), "gitdir: elsewhere\n").unwrap();
+        touch(&root.join(MANIFEST_NAME));
+        assert_eq!(find_manifest_above(&other.join("sub")).unwrap(), None);
+        assert_eq!(find_manifest_above(&other).unwrap(), None);
+        // A path that does not exist has none (the scan says it is not a directory).
+        assert_eq!(find_manifest_above(&root.join("missing")).unwrap(), None);
+    }
+}
