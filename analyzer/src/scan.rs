@@ -352,6 +352,17 @@ fn narrow_to_scope(model: &Model, evaluation: &mut Evaluation, scope: &camino::U
             || of_the_part(finding.from.as_deref(), finding.to.as_deref())
     };
     evaluation.findings.retain(|finding| keep(finding));
+    // A location the part does not show may be in the rest of the repository (a store's
+    // Terraform under `infra/`): the unknown says why it is unknown here.
+    for finding in &mut evaluation.findings {
+        if finding.rule == "unknown-location"
+            && finding.to.as_deref().is_some_and(|to| !nodes.contains(to))
+        {
+            finding.message.push_str(&format!(
+                "; only `{scope}` was scanned: a scan of the whole repository may find it"
+            ));
+        }
+    }
     evaluation.waived.retain(|(finding, _)| keep(finding));
     evaluation.transfers.retain(|transfer| {
         transfer.span.as_ref().is_some_and(span_inside)

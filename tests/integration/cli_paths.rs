@@ -601,3 +601,72 @@ fn known_findings_take_one_line_each_unless_asked_for_in_full() {
     assert_eq!(shown.status.code(), Some(0));
     assert_eq!(stdout(&shown).matches("[known]").count(), count);
 }
+
+#[test]
+fn a_part_of_the_demo_is_judged_by_its_manifest_and_reports_only_the_part() {
+    let demo = fixtures_dir().join("demo");
+    // Before, the part was scanned without the manifest: the special-category transfer of
+    // prescriptions passed the gate.
+    let prescriptions = borderline(
+        &demo,
+        &[
+            "scan",
+            "services/prescriptions",
+            "--format",
+            "json",
+            "--date",
+            FIXTURE_DATE,
+        ],
+    );
+    assert_eq!(
+        prescriptions.status.code(),
+        Some(1),
+        "{}",
+        stderr(&prescriptions)
+    );
+    let rows = finding_rows(&json_of(&prescriptions));
+    assert!(
+        rows.iter().any(
+            |(rule, from, to, file, _)| rule == "special-category-transfer"
+                && from == "prescriptions"
+                && to == "medscribe"
+                && file == "services/prescriptions/app/transcribe.py"
+        ),
+        "{rows:?}"
+    );
+    // The manifest's declarations about other parts are theirs; an unknown the part cannot
+    // resolve says why.
+    let checkout = borderline(
+        &demo,
+        &[
+            "scan",
+            "services/checkout",
+            "--format",
+            "json",
+            "--date",
+            FIXTURE_DATE,
+        ],
+    );
+    let report = json_of(&checkout);
+    let rows = finding_rows(&report);
+    assert!(
+        rows.iter()
+            .all(|(_, from, to, _, _)| from != "prescriptions"
+                && from != "storefront"
+                && to != "medscribe"),
+        "{rows:?}"
+    );
+    let unknown = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "unknown-location" && f["to"] == "aws_db_instance.orders")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("only `services/checkout` was scanned"),
+        "{unknown}"
+    );
+}
