@@ -3,7 +3,7 @@
 use crate::cache::{Cache, CacheStats};
 use crate::config::{ConfigError, Manifest, parse_manifest};
 use crate::date::Date;
-use crate::discover::{Skipped, discover};
+use crate::discover::{Skipped, discover_within};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::extract::{ExtractContext, Input, InputFile, Owners, extract_files, extractors};
 use crate::model::{Model, ModelInput, build};
@@ -53,6 +53,67 @@ pub struct Scan {
     pub skipped: Skipped,
     /// With `--policy-from REF --baseline FILE`: the baseline at REF, the one to apply.
     pub governing_baseline: Option<crate::baseline::Baseline>,
+    /// The manifest found above the scanned directory (see [`find_manifest_above`]), when that
+    /// is the one that applied: the caller says so, since it is not where the user looked.
+    pub manifest_above: Option<PathBuf>,
+}
+
+/// A manifest found above the scanned directory: `borderline scan services/checkout` in a
+/// repository whose `borderline.toml` is at its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundManifest {
+    /// The directory holding the manifest: the scan's root, to which node `paths`, `exclude` and
+    /// waiver globs and every reported path are relative.
+    pub root: PathBuf,
+    /// The scanned directory relative to `root`, `/`-separated: the only part that is walked.
+    pub scope: Utf8PathBuf,
+}
+
+/// At most this many directories above the scanned one are looked at (paths are finite; the
+/// bound is there so that no loop depends on the file system alone).
+const MAX_MANIFEST_ANCESTORS: usize = 512;
+
+/// The manifest that governs `path` when `path` has none of its own: the nearest
+/// `borderline.toml` in a directory above it, looking no further than the repository root (the
+/// nearest directory holding `.git`, a directory or a worktree's file) or the file system root,
+/// as ruff and cargo find theirs. Without it a scan of a part of a repository would silently drop
+/// the policy (`fail_on`, special categories, waivers): a false green.
+/// `Ok(None)`: `path` has its own manifest, is the repository root, or nothing was found.
+pub fn find_manifest_above(path: &Path) -> Result<Option<FoundManifest>, ScanError> {
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    let Ok(start) = std::fs::canonicalize(path) else {
+        return Ok(None);
+    };
+    if exists(&start.join(MANIFEST_NAME)) || exists(&start.join(".git")) {
+        return Ok(None);
+    }
+    for dir in start.ancestors().skip(1).take(MAX_MANIFEST_ANCESTORS) {
+        if exists(&dir.join(MANIFEST_NAME)) {
+            let inside = start.strip_prefix(dir).unwrap_or(Path::new(""));
+            let mut parts = Vec::new();
+            for component in inside.components() {
+                let Some(part) = component.as_os_str().to_str() else {
+                    return Err(ScanError::Io {
+                        path: path.display().to_string(),
+                        message: format!(
+                            "a directory name on the way from {} is not UTF-8; the manifest \
+                             there cannot be applied to it (pass --config)",
+                            dir.join(MANIFEST_NAME).display()
+                        ),
+                    });
+                };
+                parts.push(part);
+            }
+            return Ok(Some(FoundManifest {
+                root: dir.to_path_buf(),
+                scope: Utf8PathBuf::from(parts.join("/")),
+            }));
+        }
+        if exists(&dir.join(".git")) {
+            return Ok(None);
+        }
+    }
+    Ok(None)
 }
 
 /// Scans a repository.
@@ -67,13 +128,20 @@ pub fn scan_with_policy_from(
     rules: &RuleSet,
     policy_from: Option<&crate::policy_from::PolicyFrom>,
 ) -> Result<Scan, ScanError> {
-    let root = &options.root;
-    if !root.is_dir() {
+    if !options.root.is_dir() {
         return Err(ScanError::Io {
-            path: root.display().to_string(),
+            path: options.root.display().to_string(),
             message: "not a directory".into(),
         });
     }
+    // With no `--config` and no manifest in the scanned directory, the one above it governs: the
+    // scan's root is then the manifest's directory, and only the given directory is walked.
+    let found = match &options.config {
+        Some(_) => None,
+        None => find_manifest_above(&options.root)?,
+    };
+    let root = found.as_ref().map_or(&options.root, |found| &found.root);
+    let scope = found.as_ref().map(|found| found.scope.as_path());
     let (manifest_path, manifest_display, explicit) = match &options.config {
         Some(path) => (path.clone(), display_path(root, path), true),
         None => (
@@ -162,7 +230,7 @@ pub fn scan_with_policy_from(
     let wanted = |path: &camino::Utf8Path| {
         path != manifest_display && extractors.iter().any(|e| e.claims(path))
     };
-    let discovery = discover(root, &manifest.exclude, &wanted);
+    let discovery = discover_within(root, scope, &manifest.exclude, &wanted);
 
     // File ids: the manifest is 0, then every file in path order.
     let mut files = Files::new();
@@ -180,7 +248,7 @@ pub fn scan_with_policy_from(
             input: Input::Disk(candidate.absolute),
         })
         .collect();
-    given_plans(options, &mut inputs, first)?;
+    given_plans(options, root, &mut inputs, first)?;
     let owners = Owners::new(manifest.facts.nodes.iter().flat_map(|node| {
         node.paths
             .iter()
@@ -231,14 +299,90 @@ pub fn scan_with_policy_from(
                 .as_deref()
                 .is_some_and(|dir| crate::safe_io::document_exists(dir, relative))
     });
-    let evaluation = evaluate(&model, rules, options.date);
+    let mut evaluation = evaluate(&model, rules, options.date);
+    if let Some(scope) = scope.filter(|scope| !scope.as_str().is_empty()) {
+        narrow_to_scope(&model, &mut evaluation, scope);
+    }
     Ok(Scan {
         model,
         evaluation,
         cache: cache.as_ref().map(Cache::stats),
         skipped: discovery.skipped,
         governing_baseline,
+        manifest_above: found.map(|found| found.root.join(MANIFEST_NAME)),
     })
+}
+
+/// A scan of a part of a repository (`scan services/checkout` under the manifest above) reports
+/// that part: the findings and transfers located in it, or whose source or destination is one of
+/// its nodes (a node with evidence in it, or whose declared `paths` lead into it). The
+/// manifest's declarations about the rest of the repository (a flow between two other services,
+/// a store found in Terraform elsewhere) are left to the scans of those parts and of the whole.
+/// A finding about no node at all (a manifest that cannot be read in part) is always kept.
+fn narrow_to_scope(model: &Model, evaluation: &mut Evaluation, scope: &camino::Utf8Path) {
+    let inside = |path: &str| {
+        path == scope.as_str()
+            || path
+                .strip_prefix(scope.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let span_inside = |span: &crate::source::Span| {
+        model
+            .files
+            .resolve(*span)
+            .is_some_and(|(path, _)| inside(path.as_str()))
+    };
+    // A declared `paths` entry leads into the scope when its literal part (before any glob
+    // character) is inside the scope or holds it.
+    let path_leads_in = |declared: &String| {
+        let literal = declared
+            .split(['*', '?', '[', '{'])
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("./")
+            .trim_end_matches('/');
+        literal.is_empty()
+            || inside(literal)
+            || scope
+                .as_str()
+                .strip_prefix(literal)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let nodes: std::collections::BTreeSet<&str> = model
+        .nodes
+        .iter()
+        .filter(|node| {
+            node.via.iter().chain(node.span.iter()).any(span_inside)
+                || node.paths.iter().any(path_leads_in)
+        })
+        .map(|node| node.id.as_str())
+        .collect();
+    let of_the_part = |from: Option<&str>, to: Option<&str>| {
+        from.is_some_and(|id| nodes.contains(id)) || to.is_some_and(|id| nodes.contains(id))
+    };
+    let keep = |finding: &crate::finding::Finding| {
+        (finding.from.is_none() && finding.to.is_none())
+            || finding.span.as_ref().is_some_and(span_inside)
+            || finding.path.as_deref().is_some_and(inside)
+            || of_the_part(finding.from.as_deref(), finding.to.as_deref())
+    };
+    evaluation.findings.retain(|finding| keep(finding));
+    // A location the part does not show may be in the rest of the repository (a store's
+    // Terraform under `infra/`): the unknown says why it is unknown here.
+    for finding in &mut evaluation.findings {
+        if finding.rule == "unknown-location"
+            && finding.to.as_deref().is_some_and(|to| !nodes.contains(to))
+        {
+            finding.message.push_str(&format!(
+                "; only `{scope}` was scanned: a scan of the whole repository may find it"
+            ));
+        }
+    }
+    evaluation.waived.retain(|(finding, _)| keep(finding));
+    evaluation.transfers.retain(|transfer| {
+        transfer.span.as_ref().is_some_and(span_inside)
+            || of_the_part(transfer.from.as_deref(), Some(transfer.to.as_str()))
+    });
 }
 
 /// Adds the plans given with `--terraform-plan` to the inputs, after the walked files. A plan the
@@ -247,11 +391,11 @@ pub fn scan_with_policy_from(
 /// file has, by which the Terraform extractor knows it was given.
 fn given_plans(
     options: &ScanOptions,
+    root: &Path,
     inputs: &mut Vec<InputFile>,
     first: u32,
 ) -> Result<(), ScanError> {
     use crate::extract::terraform::plan;
-    let root = &options.root;
     let current = std::env::current_dir().unwrap_or_default();
     let canonical_root = std::fs::canonicalize(root).ok();
     let mut seen: std::collections::BTreeSet<Utf8PathBuf> = std::collections::BTreeSet::new();
@@ -285,15 +429,12 @@ fn given_plans(
         if !seen.insert(shown.clone()) {
             continue;
         }
-        let text = crate::safe_io::read_text(
-            path,
-            &[root.as_path(), current.as_path()],
-            plan::MAX_PLAN_BYTES,
-        )
-        .map_err(|error| ScanError::Io {
-            path: shown.to_string(),
-            message: format!("cannot read the Terraform plan: {}", error.reason()),
-        })?;
+        let text =
+            crate::safe_io::read_text(path, &[root, current.as_path()], plan::MAX_PLAN_BYTES)
+                .map_err(|error| ScanError::Io {
+                    path: shown.to_string(),
+                    message: format!("cannot read the Terraform plan: {}", error.reason()),
+                })?;
         let index = u32::try_from(inputs.len()).unwrap_or(u32::MAX - first);
         inputs.push(InputFile {
             id: FileId(first.saturating_add(index)),
@@ -343,4 +484,52 @@ fn display_path(root: &Path, path: &Path) -> Utf8PathBuf {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     Utf8PathBuf::from(joined.join("/"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::{FoundManifest, MANIFEST_NAME, find_manifest_above};
+    use camino::Utf8PathBuf;
+    use std::path::Path;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "").unwrap();
+    }
+
+    #[test]
+    fn the_nearest_manifest_above_within_the_repository_governs_a_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let repo = root.join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        touch(&repo.join(MANIFEST_NAME));
+        let part = repo.join("services/checkout/src");
+        std::fs::create_dir_all(&part).unwrap();
+        assert_eq!(
+            find_manifest_above(&part).unwrap(),
+            Some(FoundManifest {
+                root: repo.clone(),
+                scope: Utf8PathBuf::from("services/checkout/src"),
+            })
+        );
+        // A nearer one wins; the part's own is no manifest "above".
+        touch(&repo.join("services").join(MANIFEST_NAME));
+        assert_eq!(
+            find_manifest_above(&part).unwrap().unwrap().scope,
+            Utf8PathBuf::from("checkout/src")
+        );
+        touch(&part.join(MANIFEST_NAME));
+        assert_eq!(find_manifest_above(&part).unwrap(), None);
+        // The repository root is where the search stops: a manifest above it is not its own.
+        let other = root.join("other");
+        std::fs::create_dir_all(other.join("sub")).unwrap();
+        std::fs::write(other.join(".git"), "gitdir: elsewhere\n").unwrap();
+        touch(&root.join(MANIFEST_NAME));
+        assert_eq!(find_manifest_above(&other.join("sub")).unwrap(), None);
+        assert_eq!(find_manifest_above(&other).unwrap(), None);
+        // A path that does not exist has none (the scan says it is not a directory).
+        assert_eq!(find_manifest_above(&root.join("missing")).unwrap(), None);
+    }
 }

@@ -7,6 +7,7 @@ mod baseline;
 mod cache;
 mod cli;
 mod cli_outputs;
+mod cli_paths;
 mod code_calls;
 mod code_sdks;
 mod config_shapes;

@@ -1,7 +1,7 @@
-//! `borderline explain RULE`: the rule's documentation. `borderline explain FROM->TO`: why a flow
-//! is (not) lawful, from a scan of `--path` (default `.`).
+//! `borderline explain RULE`: the rule's documentation. `borderline explain FROM TO` (or the
+//! quoted `'FROM->TO'`): why a flow is (not) lawful, from a scan of `--path` (default `.`).
 
-use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository, write_output};
+use super::{EXIT_ERROR, EXIT_OK, RepoOptions, scan_repository, write_output};
 use borderline::checks::CHECKS;
 use borderline::report::flow_explain::explain_flow;
 use borderline::report::neutral;
@@ -10,23 +10,49 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule name (`transfer-without-safeguard`) or a flow (`checkout->acme-analytics`).
+    /// A rule name (`transfer-without-safeguard`), a flow's source node (`checkout`, with TO), or
+    /// a whole flow quoted (`'checkout->acme-analytics'`).
     pub subject: String,
+    /// The flow's destination node: `borderline explain checkout acme-analytics`.
+    #[arg(value_name = "TO")]
+    pub to: Option<String>,
     /// The repository to scan when explaining a flow.
     #[arg(long, value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: RepoOptions,
 }
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<i32> {
+    if let Some(to) = &args.to {
+        // `explain checkout->x y` names the flow twice, and differently.
+        if args.subject.contains("->") {
+            anyhow::bail!(
+                "a flow is `FROM TO` or `'FROM->TO'`, not both: `{} {}`",
+                neutral::terminal_inline(&args.subject),
+                neutral::terminal_inline(to)
+            );
+        }
+        return explain_a_flow(&args, args.subject.trim(), to.trim());
+    }
     if let Some((from, to)) = args.subject.split_once("->") {
         return explain_a_flow(&args, from.trim(), to.trim());
     }
     let Some(check) = borderline::checks::check(args.subject.trim()) else {
         let known = CHECKS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
+        // `borderline explain checkout->x` unquoted: the shell took `>x` as a redirection and
+        // left `checkout-` (and wrote a file named `x`).
+        let hint = if args.subject.ends_with('-') {
+            format!(
+                "; for a flow, write `borderline explain {} TO` (unquoted, the shell reads `->TO` \
+                 as `-` and a redirection to a file named TO)",
+                neutral::terminal_inline(args.subject.trim_end_matches('-'))
+            )
+        } else {
+            String::new()
+        };
         anyhow::bail!(
-            "`{}` is not a rule; the rules are: {known}",
+            "`{}` is not a rule; the rules are: {known}{hint}",
             neutral::terminal_inline(&args.subject)
         );
     };

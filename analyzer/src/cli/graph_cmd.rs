@@ -1,6 +1,6 @@
 //! `borderline graph`: the data map as DOT, SVG, Mermaid or JSON.
 
-use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository, write_output};
+use super::{CommonArgs, EXIT_ERROR, EXIT_OK, RepoOptions, scan_repository, write_output};
 use borderline::report::graph::{GraphView, render_svg, to_dot, to_mermaid};
 use borderline::report::sanitize_for_terminal;
 use clap::{Args, ValueEnum};
@@ -29,7 +29,7 @@ pub struct GraphArgs {
     #[arg(long, value_name = "NODE")]
     pub focus: Option<String>,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: RepoOptions,
 }
 
 pub fn run(args: GraphArgs) -> anyhow::Result<i32> {

@@ -1,6 +1,6 @@
 //! `borderline init`: scans a repository and writes a starter `borderline.toml`.
 
-use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository};
+use super::{EXIT_ERROR, EXIT_OK, RepoOptions, scan_repository};
 use borderline::report::starter;
 use borderline::scan::MANIFEST_NAME;
 use clap::Args;
@@ -12,10 +12,26 @@ pub struct InitArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: RepoOptions,
 }
 
 pub fn run(args: InitArgs) -> anyhow::Result<i32> {
+    // `-o -`: the starter manifest on standard output, nothing written.
+    let to_stdout = args.common.output.as_deref().is_some_and(super::is_stdout);
+    // A manifest above PATH already governs it (`scan PATH` applies it): a second one in PATH
+    // would silently replace its policy for every scan of PATH.
+    if args.common.output.is_none()
+        && args.common.config.is_none()
+        && let Some(found) = borderline::scan::find_manifest_above(&args.path)?
+    {
+        eprintln!(
+            "error: {} already governs {}; not writing another manifest under it (edit that \
+             one, or pass -o FILE to write a starter elsewhere)",
+            super::for_log(&found.root.join(MANIFEST_NAME).display().to_string()),
+            super::for_log(&args.path.display().to_string())
+        );
+        return Ok(EXIT_ERROR);
+    }
     let target = args
         .common
         .output
@@ -23,7 +39,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<i32> {
         .unwrap_or_else(|| args.path.join(MANIFEST_NAME));
     // Never overwrite a manifest: it holds what people declared, which a scan cannot recreate.
     // `symlink_metadata`: a dangling symlink is something that exists too.
-    if std::fs::symlink_metadata(&target).is_ok() {
+    if !to_stdout && std::fs::symlink_metadata(&target).is_ok() {
         eprintln!(
             "error: {} already exists; not overwriting it (remove it or pass -o FILE)",
             target.display()
@@ -39,6 +55,10 @@ pub fn run(args: InitArgs) -> anyhow::Result<i32> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "my-project".into());
     let text = starter::render(&scanned.model, &scanned.evaluation, &rules, &project);
+    if to_stdout {
+        super::write_output(&args.common, &text)?;
+        return Ok(EXIT_OK);
+    }
     // `create_new` (O_EXCL, which never follows a symlink) closes the window between the check
     // above and the write; a directory on the way that is a symlink inside the repository or the
     // working directory is refused like for every file borderline writes.

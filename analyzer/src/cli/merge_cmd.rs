@@ -1,7 +1,7 @@
 //! `borderline merge A.json B.json ...`: one map from the graph fragments of many repositories.
 
 use super::graph_cmd::{GraphFormat, render};
-use super::{CommonArgs, EXIT_ERROR, load_rules};
+use super::{EXIT_ERROR, RuleDataOptions, load_rules};
 use borderline::date::Date;
 use borderline::merge::{Fragment, merge};
 use clap::Args;
@@ -18,7 +18,7 @@ pub struct MergeArgs {
     #[arg(long, value_name = "NODE")]
     pub focus: Option<String>,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: RuleDataOptions,
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<i32> {

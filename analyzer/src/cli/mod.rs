@@ -38,53 +38,185 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Scan a repository and report findings; the exit code gates CI.
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(scan_cmd::ScanArgs),
     /// The data map: --format dot|svg|mermaid|json.
+    #[command(after_help = GRAPH_EXAMPLES)]
     Graph(graph_cmd::GraphArgs),
     /// The transfer register (Art. 30 record): --format csv|markdown|json.
+    #[command(after_help = ROPA_EXAMPLES)]
     Ropa(ropa_cmd::RopaArgs),
-    /// Explain a rule (`explain transfer-without-safeguard`) or a flow (`explain checkout->acme-analytics`).
+    /// Explain a rule (`explain transfer-without-safeguard`) or a flow (`explain checkout acme-analytics`).
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(explain::ExplainArgs),
     /// Print the checks and the rule data in force, with versions and dates.
+    #[command(after_help = RULES_EXAMPLES)]
     Rules(rules_cmd::RulesArgs),
     /// Write a starter borderline.toml from what a scan discovers.
+    #[command(after_help = INIT_EXAMPLES)]
     Init(init_cmd::InitArgs),
     /// Join graph fragments (`graph --format json`) of many repositories into one map.
+    #[command(after_help = MERGE_EXAMPLES)]
     Merge(merge_cmd::MergeArgs),
 }
 
-/// Options every command that reads a repository or rule data takes.
-#[derive(Debug, Args, Clone)]
+// The examples at the end of each command's `--help`. Each line `  borderline ...` is a command
+// that works in the demo repository (`fixtures/demo`), in the order given: a test runs them all.
+const SCAN_EXAMPLES: &str = "Examples:
+  borderline scan services/checkout --format sarif -o checkout.sarif   # one part, judged by the borderline.toml above it
+  borderline scan --write-baseline borderline-baseline.json   # accept today's findings
+  borderline scan --baseline borderline-baseline.json    # then fail only on new ones (known ones on one line)";
+const GRAPH_EXAMPLES: &str = "Examples:
+  borderline graph --format mermaid                      # a diagram GitHub renders in Markdown
+  borderline graph --format svg --focus checkout -o checkout.svg   # one service and its partners (needs Graphviz)
+  borderline graph --format json -o shop.json            # a fragment for borderline merge";
+const ROPA_EXAMPLES: &str = "Examples:
+  borderline ropa                                        # CSV on standard output
+  borderline ropa --format markdown -o transfers.md      # a table for the records of processing";
+const EXPLAIN_EXAMPLES: &str = "Examples:
+  borderline explain transfer-without-safeguard          # what the rule means and how to fix it
+  borderline explain storefront clicklens                # why the flow from storefront to clicklens is (not) lawful
+  borderline explain 'storefront->clicklens' --path .    # the same, quoted (unquoted, the shell reads > as a redirection)";
+const RULES_EXAMPLES: &str = "Examples:
+  borderline rules                                       # checks, rule data and adequacy decisions in force today
+  borderline rules --date 2026-01-01 --format json       # as they stood on a date";
+const INIT_EXAMPLES: &str = "Examples:
+  borderline init                                        # write ./borderline.toml from what a scan finds
+  borderline init -o -                                   # print the starter manifest instead of writing it
+  borderline init -o borderline.starter.toml             # write it elsewhere, next to an existing one";
+const MERGE_EXAMPLES: &str = "Examples:
+  borderline graph --format json -o shop.json            # in each repository: one fragment
+  borderline merge shop.json --format mermaid            # one map of all of them
+  borderline merge shop.json --format json -o map.json   # the joined fragment";
+
+/// The options of the commands, as the run code reads them. Each command is offered only the
+/// groups it uses ([`RepoOptions`] or [`RuleDataOptions`]); what a command is not offered keeps
+/// its default here, so `borderline rules --policy-from x` is a usage error (exit 2), never an
+/// option silently ignored.
+#[derive(Debug, Clone, Default)]
 pub struct CommonArgs {
-    /// The manifest (default: PATH/borderline.toml, if it exists).
-    #[arg(long, value_name = "FILE", global = true)]
+    /// The manifest (default: PATH/borderline.toml, else the nearest one above PATH within the
+    /// repository).
     pub config: Option<PathBuf>,
     /// Rule data that overrides or extends the built-in data (files named as in rules/).
-    #[arg(long, value_name = "DIR", global = true)]
     pub rules: Option<PathBuf>,
     /// Evaluation date: validity of adequacy decisions, contracts and waivers depends on it.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, global = true)]
     pub date: Option<Date>,
-    /// Write the output to FILE instead of standard output.
-    #[arg(short = 'o', long, value_name = "FILE", global = true)]
+    /// Write the output to FILE instead of standard output (`-`: standard output).
     pub output: Option<PathBuf>,
     /// Worker threads for extraction (default: one per core). Output does not depend on it.
-    #[arg(long, value_name = "N", global = true)]
     pub jobs: Option<usize>,
-    /// Reuse extraction results of earlier runs from DIR (created if missing). Output does not depend on it.
-    #[arg(long, value_name = "DIR", global = true)]
+    /// Reuse extraction results of earlier runs from DIR. Output does not depend on it.
     pub cache: Option<PathBuf>,
     /// Print nothing on standard error except errors.
-    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// Judge by the `[policy]`, waivers and `--baseline` of this commit.
+    pub policy_from: Option<String>,
+    /// Terraform or OpenTofu plans as JSON, read with the repository.
+    pub terraform_plan: Vec<PathBuf>,
+}
+
+/// Options of every command: the rule data, the evaluation date, the output file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RuleDataArgs {
+    /// Rule data that overrides or extends the built-in data (files named as in rules/).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Evaluation date: validity of adequacy decisions, contracts and waivers depends on it.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub date: Option<Date>,
+    /// Write the output to FILE instead of standard output (`-o -`: standard output).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Options of the commands that scan a repository (`scan`, `graph`, `ropa`, `explain`, `init`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct RepoArgs {
+    /// The manifest (default: PATH/borderline.toml, else the nearest borderline.toml above PATH,
+    /// up to the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads for extraction (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Reuse extraction results of earlier runs from DIR (created if missing). Output does not depend on it.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Print nothing on standard error except errors.
+    #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Judge by the `[policy]`, waivers and `--baseline` of this commit (e.g. `origin/main`), read
     /// from the git object database; the working tree's changes to them are `policy-changed` findings.
-    #[arg(long, value_name = "REF", global = true)]
+    #[arg(long, value_name = "REF")]
     pub policy_from: Option<String>,
     /// A Terraform or OpenTofu plan as JSON (`terraform show -json plan.out > plan.json`), read
     /// with the repository: its resolved regions win over the `.tf` files of its root. Repeatable.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub terraform_plan: Vec<PathBuf>,
+}
+
+/// The options a command takes, parsed by clap as the groups `REPO` selects and read by the run
+/// code as [`CommonArgs`] (through `Deref`).
+#[derive(Debug, Clone, Default)]
+pub struct Options<const REPO: bool> {
+    common: CommonArgs,
+}
+
+/// Options of the commands that scan a repository.
+pub type RepoOptions = Options<true>;
+/// Options of the commands that read rule data only (`rules`, `merge`).
+pub type RuleDataOptions = Options<false>;
+
+impl<const REPO: bool> std::ops::Deref for Options<REPO> {
+    type Target = CommonArgs;
+    fn deref(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+impl<const REPO: bool> clap::FromArgMatches for Options<REPO> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let data = RuleDataArgs::from_arg_matches(matches)?;
+        let repo = if REPO {
+            RepoArgs::from_arg_matches(matches)?
+        } else {
+            RepoArgs::default()
+        };
+        Ok(Options {
+            common: CommonArgs {
+                config: repo.config,
+                rules: data.rules,
+                date: data.date,
+                output: data.output,
+                jobs: repo.jobs,
+                cache: repo.cache,
+                quiet: repo.quiet,
+                policy_from: repo.policy_from,
+                terraform_plan: repo.terraform_plan,
+            },
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl<const REPO: bool> Args for Options<REPO> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let cmd = RuleDataArgs::augment_args(cmd);
+        if REPO {
+            RepoArgs::augment_args(cmd)
+        } else {
+            cmd
+        }
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
@@ -172,7 +304,7 @@ pub fn write_output_with(
     common: &CommonArgs,
     write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
-    match &common.output {
+    match common.output.as_deref().filter(|path| !is_stdout(path)) {
         Some(path) => write_file(path, write),
         None => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
@@ -184,6 +316,11 @@ pub fn write_output_with(
             }
         }
     }
+}
+
+/// `-o -` is standard output, as for most command-line tools (never a file named `-`).
+pub fn is_stdout(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// The repository being scanned, once known: output files inside it are written with the same
@@ -216,7 +353,7 @@ pub fn for_log(text: &str) -> String {
 
 /// Colour only on a terminal, never with `NO_COLOR` or when writing to a file.
 pub fn use_color(common: &CommonArgs) -> bool {
-    common.output.is_none()
+    common.output.as_deref().is_none_or(is_stdout)
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal()
 }
@@ -277,6 +414,15 @@ pub fn scan_repository_with_baseline(
     }
     match result {
         Ok(scanned) => {
+            // The manifest that applies is not where the user looked (PATH/borderline.toml): say
+            // which one, so a policy that fails the run is never a surprise.
+            if let Some(manifest) = scanned.manifest_above.as_deref().filter(|_| !common.quiet) {
+                eprintln!(
+                    "using the manifest {} (found above {}; paths are relative to its directory)",
+                    for_log(&from_current_dir(manifest).display().to_string()),
+                    for_log(&path.display().to_string())
+                );
+            }
             if let Some(stats) = scanned.cache.filter(|_| !common.quiet) {
                 let dir = common.cache.as_deref().unwrap_or(path);
                 let mut note = format!(
@@ -311,4 +457,29 @@ pub fn scan_repository_with_baseline(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// `path` (absolute) as the user would type it from the working directory: `../../borderline.toml`
+/// rather than where the checkout is, when both are on the same file system tree.
+fn from_current_dir(path: &std::path::Path) -> PathBuf {
+    let Ok(current) = std::env::current_dir().and_then(std::fs::canonicalize) else {
+        return path.to_path_buf();
+    };
+    let common = current
+        .components()
+        .zip(path.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    // Only the file system root in common: the absolute path says it better.
+    if common <= 1 {
+        return path.to_path_buf();
+    }
+    let mut shown = PathBuf::new();
+    for _ in current.components().skip(common) {
+        shown.push("..");
+    }
+    for component in path.components().skip(common) {
+        shown.push(component);
+    }
+    shown
 }

@@ -1,6 +1,6 @@
 //! `borderline ropa`: the transfer register, one row per transfer.
 
-use super::{CommonArgs, EXIT_ERROR, EXIT_OK, scan_repository, write_output};
+use super::{EXIT_ERROR, EXIT_OK, RepoOptions, scan_repository, write_output};
 use borderline::report::ropa;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -23,7 +23,7 @@ pub struct RopaArgs {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: RopaFormat,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: RepoOptions,
 }
 
 pub fn run(args: RopaArgs) -> anyhow::Result<i32> {

@@ -1,6 +1,6 @@
 //! `borderline rules`: the checks and the rule data in force, with versions and dates.
 
-use super::{CommonArgs, EXIT_OK, load_rules, write_output};
+use super::{EXIT_OK, RuleDataOptions, load_rules, write_output};
 use borderline::checks::CHECKS;
 use borderline::date::Date;
 use borderline::report::neutral;
@@ -24,7 +24,7 @@ pub struct RulesArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: RulesFormat,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: RuleDataOptions,
 }
 
 pub fn run(args: RulesArgs) -> anyhow::Result<i32> {

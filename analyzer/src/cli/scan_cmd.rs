@@ -1,7 +1,7 @@
 //! `borderline scan`: findings, and the exit code that gates CI.
 
 use super::{
-    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, for_log, scan_repository_with_baseline,
+    EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, RepoOptions, for_log, scan_repository_with_baseline,
     use_color, write_file, write_output, write_output_with,
 };
 use borderline::baseline::Baseline;
@@ -47,8 +47,11 @@ pub struct ScanArgs {
     /// Write the fingerprints of the current findings to FILE (a baseline for later runs).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// With --baseline, print known findings in full in the text report (default: one line each).
+    #[arg(long)]
+    pub show_known: bool,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: RepoOptions,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
@@ -113,11 +116,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             None
         }
         ScanFormat::Text => {
-            let mut text = report::text::render(
+            let mut text = report::text::render_with(
                 &model.files,
                 &evaluation.findings,
                 evaluation.waived.len(),
                 use_color(&args.common),
+                args.show_known,
             );
             // What was judged (adequate transfers are no finding) and the directories the walk did
             // not enter follow the summary line.

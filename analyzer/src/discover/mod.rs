@@ -59,6 +59,9 @@ pub struct Discovery {
 /// far and the directories left out.
 struct Filter {
     root: PathBuf,
+    /// `borderline scan services/checkout` with the manifest above: only this directory (relative
+    /// to the root) is walked, and paths stay relative to the root.
+    scope: Option<String>,
     excludes: globset::GlobSet,
     ignores: ignores::Ignores,
     skipped: std::sync::Mutex<Skipped>,
@@ -68,6 +71,20 @@ impl Filter {
     /// Whether the walk goes on with `entry`; a directory it does not enter is recorded.
     fn keep(&self, entry: &ignore::DirEntry) -> bool {
         let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        // Outside the scope is not scanned, nor is it skipped: it is not named in the report. The
+        // directories on the way to the scope are judged like any other (an ignored or excluded
+        // one leaves the scope out, as in a scan of the whole root).
+        if let Some(scope) = &self.scope {
+            let Some(relative) = relative_path(entry.path(), &self.root) else {
+                return false;
+            };
+            let inside = relative == *scope || relative.starts_with(&format!("{scope}/"));
+            let on_the_way =
+                is_dir && (relative.is_empty() || scope.starts_with(&format!("{relative}/")));
+            if !inside && !on_the_way {
+                return false;
+            }
+        }
         let name = entry.file_name();
         let default_reason = if name == ".git" {
             Some(SkipReason::GitMetadata)
@@ -127,10 +144,25 @@ pub fn discover(
     exclude: &[String],
     wanted: &(dyn Fn(&Utf8Path) -> bool + Sync),
 ) -> Discovery {
+    discover_within(root, None, exclude, wanted)
+}
+
+/// [`discover`] of the directory `scope` (relative to `root`, `/`-separated) only: the files are
+/// named relative to `root`, and the ignore files and `exclude` globs apply as in a walk of all
+/// of `root`, so a file is read and named the same in a scan of the repository and of its part.
+pub fn discover_within(
+    root: &Path,
+    scope: Option<&Utf8Path>,
+    exclude: &[String],
+    wanted: &(dyn Fn(&Utf8Path) -> bool + Sync),
+) -> Discovery {
     let mut diagnostics = Vec::new();
     let excludes = exclude_globs(exclude, &mut diagnostics);
     let filter = Arc::new(Filter {
         root: root.to_path_buf(),
+        scope: scope
+            .map(|s| s.as_str().trim_matches('/').to_string())
+            .filter(|s| !s.is_empty()),
         excludes,
         ignores: ignores::Ignores::new(root),
         skipped: std::sync::Mutex::new(Skipped::default()),

@@ -28,6 +28,20 @@ const ELLIPSIS: &str = "…";
 /// Renders findings as diagnostics followed by a summary line. Every string from the repository
 /// is neutralised for a terminal and a CI log (see [`super::neutral`]).
 pub fn render(files: &Files, findings: &[Finding], waived: usize, color: bool) -> String {
+    render_with(files, findings, waived, color, true)
+}
+
+/// [`render`], with the findings a baseline lists (known) in full when `show_known` is set, else
+/// one line each after the new ones: with a baseline, what a reader must act on is what is new,
+/// and a long list of known findings in full would bury it (`scan --show-known` for the full
+/// form).
+pub fn render_with(
+    files: &Files,
+    findings: &[Finding],
+    waived: usize,
+    color: bool,
+    show_known: bool,
+) -> String {
     let renderer = if color {
         Renderer::styled()
     } else {
@@ -48,14 +62,40 @@ pub fn render(files: &Files, findings: &[Finding], waived: usize, color: bool) -
         }
     }
     let mut out = String::new();
-    for finding in findings {
+    for finding in findings.iter().filter(|f| show_known || !f.known) {
         out.push_str(&render_one(files, &sources, finding, &renderer));
         out.push_str("\n\n");
+    }
+    let known: Vec<&Finding> = findings.iter().filter(|f| f.known).collect();
+    if !show_known && !known.is_empty() {
+        out.push_str(&format!(
+            "{} known finding{} (in the baseline; they do not fail the run; --show-known prints them in full):\n",
+            known.len(),
+            if known.len() == 1 { "" } else { "s" }
+        ));
+        for finding in known {
+            out.push_str(&known_line(files, finding));
+            out.push('\n');
+        }
+        out.push('\n');
     }
     let summary = Summary::of(findings, waived);
     out.push_str(&summary_line(&summary));
     out.push('\n');
     neutral::defuse_workflow_commands(&out)
+}
+
+/// A known finding on one line: `  known error[rule] path:line: message`.
+fn known_line(files: &Files, finding: &Finding) -> String {
+    let place = super::position(files, finding.span, finding.path.as_deref())
+        .map(|p| format!(" {}:{}", neutral::terminal_inline(&p.file), p.line))
+        .unwrap_or_default();
+    format!(
+        "  known {}[{}]{place}: {}",
+        finding.severity.as_str(),
+        finding.rule,
+        neutral::terminal_inline(&finding.message)
+    )
 }
 
 /// `2 errors, 1 warning, 0 notes (1 known, 1 waived)`.
