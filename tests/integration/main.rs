@@ -39,3 +39,4 @@ mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
 mod vendor_catalogue;
+mod vendor_nodes;
