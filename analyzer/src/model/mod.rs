@@ -1206,8 +1206,28 @@ fn merge_node(
 
 #[cfg(test)]
 mod tests {
-    use super::{Suggestions, closest_id};
+    use super::{Suggestions, closest_id, is_swap};
     use proptest::prelude::*;
+
+    /// A swap of two adjacent letters is found before a closer word by edit distance.
+    #[test]
+    fn a_swap_of_adjacent_letters_is_suggested_first() {
+        assert!(is_swap("sendgird", "sendgrid"));
+        assert!(!is_swap("sendgird", "sendbird"));
+        assert!(!is_swap("sendgrid", "sendgrid"));
+        assert!(!is_swap("abcd", "badc"));
+        assert!(is_swap("é-a", "-éa"));
+        let mut suggestions = Suggestions::default();
+        let ids = ["sendbird", "sendgrid"];
+        assert_eq!(
+            suggestions.transposed("sendgird", ids.iter().copied()),
+            Some("sendgrid")
+        );
+        assert_eq!(
+            suggestions.closest("sendgird", ids.iter().copied()),
+            Some("sendbird")
+        );
+    }
 
     proptest! {
         /// A suggestion kept up to date as ids are added equals a search over every id.
