@@ -42,3 +42,4 @@ mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
 mod vendor_catalogue;
+mod vendor_nodes;

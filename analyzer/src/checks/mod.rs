@@ -196,6 +196,10 @@ pub(crate) fn transfer_finding(
         if flow.to_span.is_some() && flow.to_span != flow.span {
             finding = finding.related(flow.to_span, format!("`{}` is named here", transfer.to));
         }
+        // The other places that declare or configure this same flow (`model::one_flow_per_pair`).
+        for span in &flow.evidence {
+            finding = finding.related(Some(*span), "the same flow is also written here");
+        }
     }
     if let Some(destination) = ctx.node(&transfer.to) {
         let shown = destination.resolved.display();

@@ -52,6 +52,53 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
         return HostResolution::Node(node.id.clone());
     }
     if let Some(found) = rules.vendor_for_host(&host) {
+        return vendor_node(&host, &found, nodes);
+    }
+    if let Some(node) = cloud_endpoint(&host, rules) {
+        if nodes.contains_key(&node.id) {
+            return HostResolution::Node(node.id);
+        }
+        return HostResolution::New(Box::new(node));
+    }
+    HostResolution::Unknown
+}
+
+/// The vendor node a flow names by the vendor's id in rule data (`to = "sendgrid"`), when no node
+/// of that id exists: the node its default host would make (`sendgrid.com`), so that naming a
+/// vendor and pointing a URL at it give the same recipient, located and certified alike.
+///
+/// Only one host the vendor's `domains` name exactly becomes the node's domain: a wildcard would
+/// claim the vendor's residency endpoints (`*.ingest.de.sentry.io`), which are other nodes.
+pub fn vendor_by_id(id: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet) -> Option<NodeFact> {
+    let vendor = rules.vendor(id)?;
+    // The vendor's own id, as the catalogue writes it: `SendGrid` names the node `sendgrid`.
+    if vendor.id != id {
+        return None;
+    }
+    // Exact domains first; a wildcard's suffix only when the vendor lists no exact one.
+    let exact = vendor.domains.iter().filter(|d| !d.starts_with("*."));
+    let suffixes = vendor.domains.iter().filter_map(|d| d.strip_prefix("*."));
+    let host = exact.map(String::as_str).chain(suffixes).find(|domain| {
+        rules
+            .vendor_for_host(domain)
+            .is_some_and(|found| found.vendor.id == vendor.id && found.endpoint.is_none())
+    })?;
+    let found = rules.vendor_for_host(host)?;
+    match vendor_node(host, &found, nodes) {
+        HostResolution::New(node) if node.id == vendor.id => Some(*node),
+        _ => None,
+    }
+}
+
+/// The node for a host the vendor catalogue knows: an existing node that stands for the vendor,
+/// or a new one located where that host puts data.
+fn vendor_node(
+    host: &str,
+    found: &crate::rules::VendorMatch<'_>,
+    nodes: &BTreeMap<String, Node>,
+) -> HostResolution {
+    let host = host.to_string();
+    {
         let vendor = found.vendor;
         // Only the part of the host the endpoint names is read for a region: the part a wildcard
         // matched is the customer's own name (`contoso-eu.openai.azure.com`), not a region.
@@ -120,15 +167,8 @@ pub fn resolve_host(host: &str, nodes: &BTreeMap<String, Node>, rules: &RuleSet)
         });
         node.certifications = vendor.certifications.clone();
         node.domains = vec![host.clone()];
-        return HostResolution::New(Box::new(node));
+        HostResolution::New(Box::new(node))
     }
-    if let Some(node) = cloud_endpoint(&host, rules) {
-        if nodes.contains_key(&node.id) {
-            return HostResolution::Node(node.id);
-        }
-        return HostResolution::New(Box::new(node));
-    }
-    HostResolution::Unknown
 }
 
 /// True when an existing node with a vendor's id is that vendor: a vendor node, or a node only

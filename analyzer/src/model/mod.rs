@@ -89,7 +89,16 @@ pub struct Flow {
     pub inferred: bool,
     /// The class of the file the flow is written in.
     pub environment: Environment,
+    /// Other places that declare or configure the same flow (see [`one_flow_per_pair`]), sorted,
+    /// at most [`MAX_EVIDENCE`]: a `[[flow]]` and the `.env` line that sends the data are one
+    /// flow, and a finding about it points at one and lists the others.
+    pub evidence: Vec<Span>,
 }
+
+/// How many other places one flow lists as its evidence: enough to find every file that sends
+/// the data in a real repository, while a generated one naming a host ten thousand times stays
+/// small.
+pub const MAX_EVIDENCE: usize = 32;
 
 /// Everything the checks need: nodes, flows, graph, policy, waivers, rule data and the date.
 #[derive(Debug)]
@@ -249,6 +258,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         let class = environment_of(fact.span);
         merge_node(&mut nodes, &mut kind_defaulted, fact, class, rules);
     }
+    seed_declared_vendors(&mut nodes, &mut kind_defaulted, rules);
 
     let mut flow_facts = manifest_flows;
     flow_facts.extend(extracted_flows);
@@ -309,15 +319,30 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                 }
             }
         };
+        // A flow may name a vendor of the catalogue by its id (`to = "sendgrid"`) as well as by
+        // its host: when no node has that id, the vendor's node is made as its host would make it.
+        for id in [&from.id, &to_id] {
+            if nodes.contains_key(id) {
+                continue;
+            }
+            // The node has no span: where it is comes from rule data, not from the line that
+            // names it (findings point at that line already).
+            if let Some(node) = endpoint::vendor_by_id(id, &nodes, rules) {
+                resolved_hosts.clear();
+                suggestions.node_added(&node.id);
+                let class = environment_of(node.span);
+                merge_node(&mut nodes, &mut kind_defaulted, node, class, rules);
+            }
+        }
         let mut missing = false;
         if !nodes.contains_key(&from.id) {
             let span = from.span.or(fact.span);
-            diagnostics.push(unresolved(&from.id, span, &nodes, &mut suggestions));
+            diagnostics.push(unresolved(&from.id, span, &nodes, rules, &mut suggestions));
             missing = true;
         }
         if !nodes.contains_key(&to_id) {
             let span = to_span.or(fact.span);
-            diagnostics.push(unresolved(&to_id, span, &nodes, &mut suggestions));
+            diagnostics.push(unresolved(&to_id, span, &nodes, rules, &mut suggestions));
             missing = true;
         }
         if missing {
@@ -334,6 +359,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             origin: fact.origin,
             inferred: fact.inferred,
             environment: environment_of(fact.span),
+            evidence: Vec::new(),
         });
     }
     // A flow declared or observed between two nodes says more than a guess from a client call
@@ -353,6 +379,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                 .get(&(f.from.clone(), f.to.clone()))
                 .is_none_or(|class| *class > f.environment)
     });
+    let mut flows = one_flow_per_pair(flows);
     // A node that receives data from a production flow is production, wherever it is declared.
     for flow in &flows {
         if let Some(node) = nodes.get_mut(&flow.to) {
@@ -678,19 +705,173 @@ fn unresolved(
     id: &str,
     span: Option<Span>,
     nodes: &BTreeMap<String, Node>,
+    rules: &RuleSet,
     suggestions: &mut Suggestions,
 ) -> ExtractionDiagnostic {
-    let suggestion = suggestions
-        .closest(id, nodes.keys().map(String::as_str))
-        .map(|closest| format!("; did you mean `{closest}`?"))
-        .unwrap_or_default();
+    // A vendor of the catalogue can be named by its id, so a misspelt one is suggested too.
+    let ids = || {
+        nodes
+            .keys()
+            .map(String::as_str)
+            .chain(rules.vendors().map(|vendor| vendor.id.as_str()))
+    };
+    let suggestion = match suggestions.transposed(id, ids()) {
+        Some(swapped) => format!("; did you mean `{swapped}`?"),
+        None => suggestions
+            .closest(id, ids())
+            .map(|closest| format!("; did you mean `{closest}`?"))
+            .unwrap_or_default(),
+    };
     ExtractionDiagnostic {
         rule: "unresolved-reference",
         severity: Severity::Warning,
-        message: format!("no node named `{id}` exists{suggestion}"),
+        message: format!(
+            "no node named `{id}` exists, nor a vendor with that id in rule data (`borderline rules --vendors` lists them){suggestion}"
+        ),
         span,
         path: None,
     }
+}
+
+/// Gives a node that only borderline.toml or comment tags declare, under the id of a vendor of
+/// the catalogue, what rule data knows of that vendor: `[[node]] id = "sentry"` with only
+/// `certifications = ["dpf"]` is Sentry, located in the US with its hosts, and the declared keys
+/// add to it. What a person declared wins (it is merged first): a declared `location` stays, and
+/// the vendor's country is only shown beside it (`explain`).
+///
+/// A node the repository itself makes under that id (a compose service `sentry`, a store) is
+/// the repository's own, and a node declared as a service, store or client is not the vendor.
+fn seed_declared_vendors(
+    nodes: &mut BTreeMap<String, Node>,
+    kind_defaulted: &mut BTreeSet<String>,
+    rules: &RuleSet,
+) {
+    let declared: Vec<(String, Environment)> = nodes
+        .values()
+        .filter(|node| {
+            (node.kind == NodeKind::Vendor || kind_defaulted.contains(&node.id))
+                && node
+                    .origins
+                    .iter()
+                    .all(|origin| matches!(origin, Origin::Manifest | Origin::CommentTag))
+        })
+        .map(|node| (node.id.clone(), node.environment))
+        .collect();
+    let empty = BTreeMap::new();
+    for (id, class) in declared {
+        if let Some(vendor) = endpoint::vendor_by_id(&id, &empty, rules) {
+            merge_node(nodes, kind_defaulted, vendor, class, rules);
+        }
+    }
+}
+
+/// True for a flow a person wrote: a `[[flow]]`, a comment tag, a Rust attribute.
+fn is_declared(flow: &Flow) -> bool {
+    matches!(
+        flow.origin,
+        Origin::Manifest | Origin::CommentTag | Origin::RustAttribute
+    )
+}
+
+/// Makes the flows between one pair of nodes one flow, whatever declared or configured them: a
+/// `[[flow]]` from `api` to `sendgrid` with an SCC and the `api/.env` line that points at
+/// SendGrid are the same transfer, judged once, with the declared safeguard, data and purpose.
+///
+/// The flow keeps the span of its most productive member (production before test and dev, then
+/// a declaration before a configuration line, then the first in the files) and lists the others
+/// as [`Flow::evidence`]. Members are kept apart rather than merged when merging could hide a
+/// transfer:
+/// - a safeguard covers only the members of its own class or a less productive one (a tag in a
+///   test never covers a production `.env`), and two members that each carry one stay two flows;
+/// - data declared on a flow of the most productive class describes the pair, and is joined with
+///   every member's; without such a declaration only members that carry the same categories and
+///   are equally certain merge (a flow with no categories carries its source's data, or unknown
+///   data if it is a guess, which no other member's list may replace).
+fn one_flow_per_pair(flows: Vec<Flow>) -> Vec<Flow> {
+    let mut pairs: BTreeMap<(String, String), Vec<Flow>> = BTreeMap::new();
+    for flow in flows {
+        pairs
+            .entry((flow.from.clone(), flow.to.clone()))
+            .or_default()
+            .push(flow);
+    }
+    let mut out = Vec::new();
+    for (_, mut members) in pairs {
+        if members.len() == 1 {
+            out.append(&mut members);
+            continue;
+        }
+        members.sort_by(|a, b| {
+            (a.environment, !is_declared(a), a.inferred, a.span).cmp(&(
+                b.environment,
+                !is_declared(b),
+                b.inferred,
+                b.span,
+            ))
+        });
+        let best = members[0].environment;
+        let declared_data = members
+            .iter()
+            .any(|f| is_declared(f) && !f.data.is_empty() && f.environment == best);
+        let mut merged: Vec<Flow> = Vec::new();
+        for member in members {
+            match merged
+                .iter_mut()
+                .find(|kept| mergeable(kept, &member, declared_data))
+            {
+                Some(kept) => absorb(kept, member),
+                None => merged.push(member),
+            }
+        }
+        out.append(&mut merged);
+    }
+    out
+}
+
+/// True when `member` (of the same pair, sorted after `kept`) may become part of `kept`.
+fn mergeable(kept: &Flow, member: &Flow, declared_data: bool) -> bool {
+    let safeguard = match (&kept.safeguard, &member.safeguard) {
+        (Some(_), Some(_)) => false,
+        // `member` is of `kept`'s class or a less productive one: a safeguard declared on it
+        // covers `kept` only when both are of one class.
+        (None, Some(_)) => member.environment == kept.environment,
+        _ => true,
+    };
+    let data = declared_data
+        || (kept.inferred == member.inferred && same_categories(&kept.data, &member.data));
+    safeguard && data
+}
+
+fn same_categories(a: &[DataRef], b: &[DataRef]) -> bool {
+    let keys =
+        |data: &[DataRef]| -> BTreeSet<String> { data.iter().map(|d| d.key.clone()).collect() };
+    keys(a) == keys(b)
+}
+
+/// Folds `member` into `kept`: what it declares fills what `kept` lacks, its categories join
+/// `kept`'s, and where it is written becomes evidence.
+fn absorb(kept: &mut Flow, member: Flow) {
+    if kept.safeguard.is_none() {
+        kept.safeguard = member.safeguard;
+    }
+    if kept.purpose.is_none() {
+        kept.purpose = member.purpose;
+    }
+    for data in member.data {
+        if !kept.data.iter().any(|d| d.key == data.key) {
+            kept.data.push(data);
+        }
+    }
+    // A declaration or observation of the pair makes it certain, as it does a node.
+    kept.inferred = kept.inferred && member.inferred;
+    let spans = member.span.into_iter().chain(member.evidence);
+    for span in spans {
+        if Some(span) != kept.span && !kept.evidence.contains(&span) {
+            kept.evidence.push(span);
+        }
+    }
+    kept.evidence.sort();
+    kept.evidence.truncate(MAX_EVIDENCE);
 }
 
 /// "Did you mean" for misspelt ids. The same id is usually misspelt many times: its closest node
@@ -710,6 +891,8 @@ struct Suggestions {
     index: Option<PairIndex>,
     /// Work left: index entries visited and edit-distance cells computed.
     budget: u64,
+    /// Misspelt id -> the first id it is a swap of two adjacent characters of.
+    swapped: BTreeMap<String, Option<String>>,
 }
 
 impl Default for Suggestions {
@@ -718,6 +901,7 @@ impl Default for Suggestions {
             best: BTreeMap::new(),
             index: None,
             budget: SEARCH_BUDGET,
+            swapped: BTreeMap::new(),
         }
     }
 }
@@ -748,6 +932,30 @@ impl Suggestions {
             .map(|(_, candidate)| candidate.as_str())
     }
 
+    /// The first of `ids` that `id` is a swap of two adjacent characters of (`sendgird` for
+    /// `sendgrid`). The edit distance counts a swap as two edits, so a word one letter away
+    /// (`sendbird`) would be suggested before the one the writer meant; a swap is the commonest
+    /// typo, and is looked for first. Each comparison is paid from the shared budget.
+    fn transposed<'a>(&mut self, id: &str, ids: impl Iterator<Item = &'a str>) -> Option<&str> {
+        if !self.swapped.contains_key(id) {
+            let mut found = None;
+            for candidate in ids {
+                let cost = candidate.len() as u64 + 1;
+                if cost > self.budget {
+                    self.budget = 0;
+                    break;
+                }
+                self.budget -= cost;
+                if is_swap(id, candidate) {
+                    found = Some(candidate.to_string());
+                    break;
+                }
+            }
+            self.swapped.insert(id.to_string(), found);
+        }
+        self.swapped.get(id).and_then(Option::as_deref)
+    }
+
     fn node_added(&mut self, added: &str) {
         if let Some(index) = &mut self.index {
             index.add(added);
@@ -763,6 +971,20 @@ impl Suggestions {
             }
         }
     }
+}
+
+/// True when `b` is `a` with two adjacent, different characters swapped.
+fn is_swap(a: &str, b: &str) -> bool {
+    if a.len() != b.len() || a == b {
+        return false;
+    }
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len() != b.len() {
+        return false;
+    }
+    let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).take(3).collect();
+    matches!(differ.as_slice(), [i, j] if *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i])
 }
 
 /// Node ids by the pairs of adjacent characters they contain.
@@ -1056,8 +1278,28 @@ fn merge_node(
 
 #[cfg(test)]
 mod tests {
-    use super::{Suggestions, closest_id};
+    use super::{Suggestions, closest_id, is_swap};
     use proptest::prelude::*;
+
+    /// A swap of two adjacent letters is found before a closer word by edit distance.
+    #[test]
+    fn a_swap_of_adjacent_letters_is_suggested_first() {
+        assert!(is_swap("sendgird", "sendgrid"));
+        assert!(!is_swap("sendgird", "sendbird"));
+        assert!(!is_swap("sendgrid", "sendgrid"));
+        assert!(!is_swap("abcd", "badc"));
+        assert!(is_swap("é-a", "-éa"));
+        let mut suggestions = Suggestions::default();
+        let ids = ["sendbird", "sendgrid"];
+        assert_eq!(
+            suggestions.transposed("sendgird", ids.iter().copied()),
+            Some("sendgrid")
+        );
+        assert_eq!(
+            suggestions.closest("sendgird", ids.iter().copied()),
+            Some("sendbird")
+        );
+    }
 
     proptest! {
         /// A suggestion kept up to date as ids are added equals a search over every id.

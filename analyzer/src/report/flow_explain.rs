@@ -77,11 +77,25 @@ fn describe_node(
     // The same verdict logic as the checks: a distrusted adequacy is not shown as adequate.
     let status =
         crate::evaluate::transfer::drawn_jurisdiction(node, policy, rules, evaluation.date);
-    let written = node
+    let mut written = node
         .location
         .as_ref()
         .map(|l| format!(", declared as `{}`", l.location))
         .unwrap_or_default();
+    // A vendor of the catalogue whose location a person declared: the declaration wins, and the
+    // place rule data gives is shown beside it so that a reader can tell the two apart.
+    let declared_location = node.location.as_ref().is_some_and(|l| l.span.is_some());
+    if declared_location
+        && node
+            .origins
+            .contains(&crate::model::facts::Origin::RuleData)
+        && let Some(vendor) = rules.vendor(&node.id).filter(|v| v.id == node.id)
+    {
+        written.push_str(&format!(
+            "; rule data places {} in {} (rules/vendors.toml `{}`), the declared location wins",
+            vendor.name, vendor.country, vendor.id
+        ));
+    }
     format!(
         "{} [{}] in {} ({}{written})",
         node.id,
@@ -248,6 +262,82 @@ fn remedies(transfer: &Transfer, model: &Model) -> Vec<String> {
     out
 }
 
+/// A flow's data, purpose and the places it is written.
+fn describe_flow(model: &Model, flow: &crate::model::Flow, out: &mut String) {
+    let data = if flow.data.is_empty() {
+        "unspecified (treated as personal)".to_string()
+    } else {
+        flow.data
+            .iter()
+            .map(|d| d.key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    out.push_str(&format!("  data: {}\n", one_line(&data)));
+    if let Some(purpose) = &flow.purpose {
+        out.push_str(&format!("  purpose: {}\n", one_line(purpose)));
+    }
+    if let Some(p) = position(&model.files, flow.span, None) {
+        out.push_str(&format!(
+            "  declared at: {}:{}\n",
+            one_line(&p.file),
+            p.line
+        ));
+    }
+    // The same flow written elsewhere (a `[[flow]]` and the `.env` line): one flow, one verdict.
+    let also: Vec<String> = flow
+        .evidence
+        .iter()
+        .filter_map(|span| position(&model.files, Some(*span), None))
+        .map(|p| format!("{}:{}", p.file, p.line))
+        .collect();
+    if !also.is_empty() {
+        out.push_str(&format!(
+            "  also written at: {}\n",
+            one_line(&also.join(", "))
+        ));
+    }
+    if flow.environment != crate::extract::environment::Environment::Production {
+        out.push_str(&format!(
+            "  environment: {} (by the path of the file it is written in; docs/environments.md)\n",
+            flow.environment.as_str()
+        ));
+    }
+}
+
+/// Which waiver suppressed a finding, and until when: the first in force whose rule, ends and
+/// reason match, as the scan applies them; else only the reason the scan recorded.
+fn waiver_text(
+    model: &Model,
+    finding: &crate::finding::Finding,
+    reason: &str,
+    date: crate::date::Date,
+) -> String {
+    let waiver = model.waivers.iter().find(|w| {
+        w.rule == finding.rule
+            && w.reason == reason
+            && w.expires >= date
+            && w.from
+                .as_ref()
+                .is_none_or(|f| Some(&f.id) == finding.from.as_ref())
+            && w.to
+                .as_ref()
+                .is_none_or(|t| Some(&t.id) == finding.to.as_ref())
+    });
+    match waiver {
+        Some(waiver) => {
+            let place = position(&model.files, waiver.span, None)
+                .map(|p| format!(" at {}:{}", p.file, p.line))
+                .unwrap_or_default();
+            format!(
+                "waived by the waiver{place} until {} (reason: {reason}); it does not fail the gate",
+                waiver.expires
+            )
+        }
+        None => format!("waived (reason: {reason}); it does not fail the gate"),
+    }
+}
+
 /// Explains the data's way from `from` to `to`.
 pub fn explain_flow(
     model: &Model,
@@ -296,63 +386,79 @@ pub fn explain_flow(
                 .push(finding);
         }
     }
+    // Findings a waiver suppressed are shown as the scan reports them: waived, with the reason.
+    let mut waived_of_flow: BTreeMap<(&str, &str), Vec<(&crate::finding::Finding, &str)>> =
+        BTreeMap::new();
+    for (finding, reason) in &evaluation.waived {
+        if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
+            waived_of_flow
+                .entry((from, to))
+                .or_default()
+                .push((finding, reason.as_str()));
+        }
+    }
+    // The model holds one flow per pair of nodes, save where merging could hide a transfer (see
+    // `model::one_flow_per_pair`): every flow of a hop's pair is described, as the scan judges
+    // each of them.
+    let mut flows_of_pair: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (index, flow) in model.flows.iter().enumerate() {
+        flows_of_pair
+            .entry((flow.from.as_str(), flow.to.as_str()))
+            .or_default()
+            .push(index);
+    }
     for index in hops {
-        let flow = &model.flows[index];
+        let hop = &model.flows[index];
+        let pair = (hop.from.as_str(), hop.to.as_str());
         out.push_str(&format!(
             "\n{} -> {}\n",
-            one_line(&flow.from),
-            one_line(&flow.to)
+            one_line(&hop.from),
+            one_line(&hop.to)
         ));
-        let data = if flow.data.is_empty() {
-            "unspecified (treated as personal)".to_string()
-        } else {
-            flow.data
-                .iter()
-                .map(|d| d.key.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        out.push_str(&format!("  data: {}\n", one_line(&data)));
-        if let Some(purpose) = &flow.purpose {
-            out.push_str(&format!("  purpose: {}\n", one_line(purpose)));
-        }
-        if let Some(p) = position(&model.files, flow.span, None) {
-            out.push_str(&format!(
-                "  declared at: {}:{}\n",
-                one_line(&p.file),
-                p.line
-            ));
-        }
-        if flow.environment != crate::extract::environment::Environment::Production {
-            out.push_str(&format!(
-                "  environment: {} (by the path of the file it is written in; docs/environments.md)\n",
-                flow.environment.as_str()
-            ));
-        }
-        let Some(transfer) = transfer_of_flow.get(&index) else {
-            out.push_str("  not a Chapter V transfer: the data stays in the EEA, is not personal, or its destination is unknown\n");
-            continue;
-        };
-        let kind = if transfer.onward {
-            "onward transfer"
-        } else {
-            "transfer"
-        };
-        out.push_str(&format!(
-            "  {kind} to {}\n",
-            one_line(&transfer.third_countries.join(", "))
-        ));
-        out.push_str(&format!(
-            "  verdict: {}\n",
-            one_line(&verdict_text(&transfer.verdict))
-        ));
-        out.push_str("  rule data:\n");
-        rule_data(transfer, rules, evaluation, &mut out);
-        let findings = findings_of_flow
-            .get(&(flow.from.as_str(), flow.to.as_str()))
+        let indices = flows_of_pair
+            .get(&pair)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        if findings.is_empty() {
+        let mut transfers = Vec::new();
+        for (n, &flow_index) in indices.iter().enumerate() {
+            if indices.len() > 1 {
+                out.push_str(&format!("  flow {} of {}:\n", n + 1, indices.len()));
+            }
+            let flow = &model.flows[flow_index];
+            describe_flow(model, flow, &mut out);
+            let Some(transfer) = transfer_of_flow.get(&flow_index) else {
+                out.push_str("  not a Chapter V transfer: the data stays in the EEA, is not personal, or its destination is unknown\n");
+                continue;
+            };
+            let kind = if transfer.onward {
+                "onward transfer"
+            } else {
+                "transfer"
+            };
+            out.push_str(&format!(
+                "  {kind} to {}\n",
+                one_line(&transfer.third_countries.join(", "))
+            ));
+            out.push_str(&format!(
+                "  verdict: {}\n",
+                one_line(&verdict_text(&transfer.verdict))
+            ));
+            out.push_str("  rule data:\n");
+            rule_data(transfer, rules, evaluation, &mut out);
+            transfers.push(*transfer);
+        }
+        if transfers.is_empty() {
+            continue;
+        }
+        let findings = findings_of_flow
+            .get(&pair)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let waived = waived_of_flow
+            .get(&pair)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if findings.is_empty() && waived.is_empty() {
             out.push_str("  findings: none\n");
         } else {
             out.push_str("  findings:\n");
@@ -370,11 +476,26 @@ pub fn explain_flow(
                     out.push_str(&format!("      {why}\n"));
                 }
             }
+            for (finding, reason) in waived {
+                out.push_str(&format!(
+                    "    - {} [waived]: {}\n      {}\n",
+                    finding.rule,
+                    one_line(&finding.message),
+                    one_line(&waiver_text(model, finding, reason, evaluation.date))
+                ));
+            }
         }
-        let remedies = remedies(transfer, model);
-        if !remedies.is_empty() {
+        let mut remedies_of_pair: Vec<String> = Vec::new();
+        for transfer in transfers {
+            for remedy in remedies(transfer, model) {
+                if !remedies_of_pair.contains(&remedy) {
+                    remedies_of_pair.push(remedy);
+                }
+            }
+        }
+        if !remedies_of_pair.is_empty() {
             out.push_str("  what would make it lawful:\n");
-            for remedy in remedies {
+            for remedy in remedies_of_pair {
                 out.push_str(&format!("    - {}\n", one_line(&remedy)));
             }
         }
