@@ -52,13 +52,15 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let mut finding = transfer_finding(ctx, transfer, "adequacy-scope-not-met", message);
         let help = if country == "US" {
             format!(
-                "if `{}` is on the Data Privacy Framework List, declare `certifications = [\"dpf\"]` on its node; otherwise sign SCC 2021/914 with it and record a TIA",
-                transfer.to
+                "if `{to}` is on the Data Privacy Framework List, declare `[[node]] id = \"{to}\"` with `certifications = [\"dpf\"]` in borderline.toml; otherwise sign SCC 2021/914 with it, record a TIA and declare {}",
+                super::safeguard_stanzas(transfer),
+                to = transfer.to
             )
         } else {
             format!(
-                "show that `{}` is within the scope of {decision}, or sign SCC 2021/914 with it and record a TIA",
-                transfer.to
+                "show that `{}` is within the scope of {decision}, or sign SCC 2021/914 with it, record a TIA and declare {}",
+                transfer.to,
+                super::safeguard_stanzas(transfer)
             )
         };
         finding = finding.help(help);

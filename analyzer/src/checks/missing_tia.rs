@@ -27,7 +27,7 @@
 //! transfer tool).
 
 use super::{describe, transfer_finding};
-use crate::evaluate::transfer::{Context, Verdict};
+use crate::evaluate::transfer::{Context, SafeguardSource, Verdict};
 use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
@@ -53,7 +53,14 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         if let Some(policy_span) = ctx.policy().spans.get("require_tia") {
             finding = finding.related(Some(*policy_span), "the policy requires a TIA");
         }
-        finding = finding.help("assess the destination's laws and practices and add `tia = \"<path or reference>\"` to the safeguard");
+        // The help names the stanza that holds the safeguard, so the `tia` goes where it counts.
+        let holder = match (&transfer.safeguard, &transfer.from) {
+            (Some((_, SafeguardSource::Flow)), Some(from)) => {
+                format!("`[[flow]] from = \"{from}\" to = \"{}\"`", transfer.to)
+            }
+            _ => format!("`[[node]] id = \"{}\"`", transfer.to),
+        };
+        finding = finding.help(format!("assess the destination's laws and practices, write it down in the repository, and add `tia = \"PATH\"` (its path or reference) to the `safeguard` of {holder} in borderline.toml"));
         findings.push(finding);
     }
 }
