@@ -135,7 +135,7 @@ fn python_service_with_vendors_in_env_and_a_bucket_in_us_east_1() {
     let sentry = stanza(&manifest, "sentry");
     assert!(sentry.contains("# kind = \"vendor\""), "{sentry}");
     assert!(
-        sentry.contains("# location = \"US\"   # discovered at api/.env:2"),
+        sentry.contains("# # discovered location: \"US\" (api/.env:2)"),
         "{sentry}"
     );
     assert!(sentry.contains("certifications = [\"dpf\"]"), "{sentry}");
@@ -144,7 +144,7 @@ fn python_service_with_vendors_in_env_and_a_bucket_in_us_east_1() {
     assert!(orders.contains("outside the EEA"), "{orders}");
     assert!(orders.contains("Decide: move it to an EEA region"), "{orders}");
     assert!(
-        orders.contains("# location = \"aws:ap-southeast-1\"   # discovered at infra/main.tf:"),
+        orders.contains("# # discovered location: \"aws:ap-southeast-1\" (infra/main.tf:"),
         "{orders}"
     );
     assert!(orders.contains("# safeguard = {"), "{orders}");
@@ -165,9 +165,127 @@ fn go_mailer_with_compose_and_stores_in_azure_east_us_and_mumbai() {
     let manifest = walk("init15-go-mailer");
     let log = stanza(&manifest, "aws_db_instance.mail_log");
     assert!(
-        log.contains("# location = \"aws:ap-south-1\"   # discovered at infra/aws.tf:"),
+        log.contains("# # discovered location: \"aws:ap-south-1\" (infra/aws.tf:"),
         "{log}"
     );
     let redis = stanza(&manifest, "redis");
     assert!(redis.contains("# location = \"TODO\""), "{redis}");
+}
+
+/// A fenced block of the tutorial: its info string (```` ```toml title="borderline.toml" ````)
+/// and its lines.
+struct Block {
+    info: String,
+    lines: Vec<String>,
+}
+
+fn blocks(markdown: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut current: Option<Block> = None;
+    for line in markdown.lines() {
+        match (line.strip_prefix("```"), current.take()) {
+            (Some(_), Some(block)) => out.push(block),
+            (Some(info), None) => {
+                current = Some(Block {
+                    info: info.to_string(),
+                    lines: Vec::new(),
+                })
+            }
+            (None, Some(mut block)) => {
+                block.lines.push(line.to_string());
+                current = Some(block);
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn title(info: &str) -> Option<&str> {
+    info.split_once("title=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(title, _)| title)
+}
+
+/// Replaces the commented stanza of the same `id` in the starter manifest by `stanza`: the edit
+/// the tutorial names is the stanza `init` wrote, uncommented and filled in.
+fn apply_stanza(manifest: &str, stanza: &[String]) -> String {
+    let id = stanza
+        .iter()
+        .find_map(|l| l.strip_prefix("id = "))
+        .unwrap_or_else(|| panic!("a tutorial stanza without `id`: {stanza:?}"));
+    let key = format!("# id = {id}\n");
+    let at = manifest
+        .find(&key)
+        .unwrap_or_else(|| panic!("`init` wrote no stanza for {id}:\n{manifest}"));
+    let start = manifest[..at]
+        .rfind("# [[node]]\n")
+        .unwrap_or_else(|| panic!("no `# [[node]]` above {id}"));
+    let end = manifest[at..].find("\n\n").map_or(manifest.len(), |i| at + i);
+    format!(
+        "{}{}{}",
+        &manifest[..start],
+        stanza.join("\n"),
+        &manifest[end..]
+    )
+}
+
+/// Runs a console block: each `$ borderline ...` line (with the fixed evaluation date added, so
+/// the verdicts do not drift), each quoted output line found in the output (`...` lines skipped,
+/// a line ending in ` ...` matched as a prefix), `$ echo $?` then the exit code.
+fn replay(dir: &Path, block: &Block) {
+    let mut last: Option<(Option<i32>, String)> = None;
+    let mut lines = block.lines.iter().peekable();
+    while let Some(line) = lines.next() {
+        if line == "$ echo $?" {
+            let code = lines.next().map(|l| l.trim().parse::<i32>().ok());
+            let (status, output) = last.clone().unwrap_or_default();
+            assert_eq!(status, code.flatten(), "exit code of the command before:\n{output}");
+        } else if let Some(command) = line.strip_prefix("$ ") {
+            let mut args: Vec<&str> = command.split_whitespace().collect();
+            assert_eq!(args.first(), Some(&"borderline"), "{command}");
+            args.remove(0);
+            args.extend(["--date", FIXTURE_DATE]);
+            let output = borderline(dir, &args);
+            last = Some((
+                output.status.code(),
+                format!("{}{}", stdout(&output), stderr(&output)),
+            ));
+        } else if line.trim() != "..." {
+            let (_, output) = last.clone().unwrap_or_default();
+            let quoted = line.trim();
+            let found = match quoted.strip_suffix(" ...") {
+                Some(prefix) => output.lines().any(|l| l.trim().starts_with(prefix)),
+                None => output.lines().any(|l| l.trim() == quoted),
+            };
+            assert!(found, "the tutorial quotes `{quoted}`, the output is:\n{output}");
+        }
+    }
+}
+
+#[test]
+fn the_getting_started_tutorial_replays() {
+    let doc = std::fs::read_to_string(crate::support::workspace_root().join("docs/getting-started.md"))
+        .unwrap();
+    let dir = repository("init15-tutorial");
+    let mut replayed = 0;
+    for block in blocks(&doc) {
+        if block.info == "console" {
+            replay(dir.path(), &block);
+            replayed += 1;
+        } else if let Some(path) = title(&block.info) {
+            if path == "borderline.toml" {
+                let file = dir.path().join(path);
+                let manifest = std::fs::read_to_string(&file).unwrap();
+                std::fs::write(&file, apply_stanza(&manifest, &block.lines)).unwrap();
+            } else {
+                write_file(dir.path(), path, &(block.lines.join("\n") + "\n"));
+            }
+            replayed += 1;
+        }
+    }
+    assert_eq!(replayed, 9, "the tutorial's blocks changed: update this count");
+    // The tutorial names an edit for every stanza `init` wrote: none is left commented.
+    let manifest = std::fs::read_to_string(dir.path().join("borderline.toml")).unwrap();
+    assert!(!manifest.lines().any(|l| l == "# [[node]]"), "{manifest}");
 }

@@ -7,8 +7,9 @@
 //! `"TODO"`. Filling a stanza is mechanical: remove the leading `# ` from each of its lines, from
 //! `# [[node]]` to the blank line after it, and replace each `"TODO"`. A `"TODO"` left in place is
 //! never a silent pass: as a location it is not a country code, as a date it is not a date, as a
-//! data category it is not in the taxonomy, and as a `tia` it names no assessment. Values the scan
-//! discovered (a location, a kind) are written as they are, with the file and line they came from.
+//! data category it is not in the taxonomy, and as a `tia` it names no assessment. A location the
+//! scan discovered is shown with the file and line it came from, as a comment inside the stanza:
+//! the scan reads it there every time, and a copy in the manifest would override it.
 
 use super::position;
 use crate::evaluate::Evaluation;
@@ -34,8 +35,9 @@ const HEADER: &str = "# borderline.toml: written by `borderline init` from what 
 # changes nothing. To use a stanza, remove the leading \"# \" from each of its lines (from\n\
 # `# [[node]]` down to the blank line after it) and replace every \"TODO\" value; the comment at the\n\
 # end of a line says what goes there. A \"TODO\" left in place fails the scan (it is no location,\n\
-# date or data category, and no transfer impact assessment). Values without TODO were discovered:\n\
-# the comment beside them says where.\n\
+# date or data category, and no transfer impact assessment). A location the scan discovered is\n\
+# shown as a comment (\"# # discovered location\") with the file and line it was read from: the scan\n\
+# reads it there every time, and a location written here would override it.\n\
 # Reference: docs/getting-started.md; the `borderline.toml` section of the README; `borderline explain RULE`\n\n";
 
 pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet, project: &str) -> String {
@@ -141,8 +143,10 @@ fn stanza_head(out: &mut String, node: &Node) {
     ));
 }
 
-/// The node's discovered location as a stanza line, with where it was found; the TODO
-/// placeholder when nothing was found.
+/// The node's discovered location, or the TODO placeholder when nothing was found. A discovered
+/// location is shown as a comment that stays a comment once the stanza is uncommented: a location
+/// in the manifest wins over the configs, so pinning what Terraform or an endpoint says today
+/// would hide tomorrow's move of that store or vendor to another country (a false green).
 fn location_line(out: &mut String, model: &Model, node: &Node) {
     let discovered = node
         .location
@@ -152,10 +156,10 @@ fn location_line(out: &mut String, model: &Model, node: &Node) {
     match discovered {
         Some(located) => {
             let place = position(&model.files, located.span.or(node.span), None)
-                .map(|p| format!("discovered at {}:{}", one_line(&p.file), p.line))
-                .unwrap_or_else(|| "discovered".into());
+                .map(|p| format!(" ({}:{})", one_line(&p.file), p.line))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "# location = {}   # {place}\n",
+                "# # discovered location: {}{place}, read there at every scan; do not pin it here\n",
                 toml_string(&located.location.to_string())
             ));
         }
