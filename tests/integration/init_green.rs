@@ -289,3 +289,94 @@ fn the_getting_started_tutorial_replays() {
     let manifest = std::fs::read_to_string(dir.path().join("borderline.toml")).unwrap();
     assert!(!manifest.lines().any(|l| l == "# [[node]]"), "{manifest}");
 }
+
+/// The `help:` of the first finding of `rule` in a JSON report.
+fn help_of(report: &serde_json::Value, rule: &str) -> String {
+    crate::support::findings(report, rule)
+        .first()
+        .and_then(|f| f["help"].as_str())
+        .unwrap_or_else(|| panic!("no `{rule}` finding with a help in {report:#}"))
+        .to_string()
+}
+
+/// The backticked pieces of a help line that start with `prefix`.
+fn quoted<'a>(help: &'a str, prefix: &str) -> Vec<&'a str> {
+    help.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|piece| piece.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn help_lines_name_the_stanza_that_fixes_the_finding_and_it_can_be_pasted() {
+    let dir = repository("init15-python-shop");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = borderline(dir.path(), args);
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stderr(&output)))
+    };
+    let report = json(&["scan", ".", "--format", "json", "--date", FIXTURE_DATE]);
+    // A vendor reached by a flow: the node-level stanza (every flow to it) and the flow-level one
+    // (this flow only), with the real ids, and the DPF route for a US recipient.
+    let vendor = help_of(&report, "adequacy-scope-not-met");
+    for piece in [
+        "`[[node]] id = \"sentry\"` with `certifications = [\"dpf\"]`",
+        "`[[node]] id = \"sentry\"` with `safeguard = { mechanism = \"scc\", version = \"2021/914\", module = 2, signed = \"YYYY-MM-DD\", tia = \"PATH\" }` (covers every flow to `sentry`)",
+        "`[[flow]] from = \"api\" to = \"sentry\"` with that `safeguard` (this flow only)",
+    ] {
+        assert!(vendor.contains(piece), "`{piece}` not in: {vendor}");
+    }
+    // Data at rest has no flow: only the store's own stanza.
+    let store = help_of(&report, "transfer-without-safeguard");
+    assert!(
+        store.contains("`[[node]] id = \"aws_db_instance.orders\"` with `safeguard = {"),
+        "{store}"
+    );
+    assert!(!store.contains("[[flow]]"), "{store}");
+
+    // The same help in the text report (one line) and in SARIF (the result's properties).
+    let text = stdout(&borderline(dir.path(), &["scan", ".", "--date", FIXTURE_DATE]));
+    assert!(
+        text.lines().any(|l| l == format!("help: {vendor}")),
+        "{text}"
+    );
+    let sarif = json(&["scan", ".", "--format", "sarif", "--date", FIXTURE_DATE]);
+    let helps: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["properties"]["help"].as_str())
+        .collect();
+    assert!(helps.contains(&vendor.as_str()), "{helps:?}");
+    assert!(helps.contains(&store.as_str()), "{helps:?}");
+
+    // Pasted as the help says it (the date and the TIA path filled in), the stanzas clear both.
+    let mut manifest = String::new();
+    for help in [&vendor, &store] {
+        let node = quoted(help, "[[node]] id = ")[0];
+        let safeguard = quoted(help, "safeguard = {")[0]
+            .replace("YYYY-MM-DD", "2025-06-02")
+            .replace("PATH", "docs/tia/vendor.md");
+        manifest.push_str(&format!("{}\n{safeguard}\n\n", node.replace("]] ", "]]\n")));
+    }
+    write_file(dir.path(), "docs/tia/vendor.md", "# Transfer impact assessment\n");
+    write_file(dir.path(), "borderline.toml", &manifest);
+    let report = json(&["scan", ".", "--format", "json", "--date", FIXTURE_DATE]);
+    for rule in ["adequacy-scope-not-met", "transfer-without-safeguard"] {
+        assert!(
+            crate::support::findings(&report, rule).is_empty(),
+            "{rule} after pasting:\n{manifest}\n{report:#}"
+        );
+    }
+
+    // A receiver of unknown location: its `[[node]]` with `location`.
+    let dir = repository("init15-go-mailer");
+    let output = borderline(dir.path(), &["scan", ".", "--format", "json", "--date", FIXTURE_DATE]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unplaced = help_of(&report, "unknown-location");
+    assert!(
+        unplaced.contains("`[[node]] id = \"redis\"` with `location = \"aws:eu-central-1\"`"),
+        "{unplaced}"
+    );
+}
