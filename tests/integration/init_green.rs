@@ -3,7 +3,9 @@
 //! replaced by a valid value, the TIA it names written), and `scan` exits 0. The tutorial in
 //! `docs/getting-started.md` is replayed from its own code blocks, so the page cannot rot.
 
-use crate::support::{FIXTURE_DATE, borderline, copy_dir, fixtures_dir, stderr, stdout, write_file};
+use crate::support::{
+    FIXTURE_DATE, borderline, copy_dir, fixtures_dir, stderr, stdout, write_file,
+};
 use std::path::Path;
 
 /// A copy of `fixtures/<name>` in a temporary directory (`init` writes into the repository).
@@ -63,7 +65,10 @@ fn fill(manifest: &str, root: &Path, leave_todos: bool) -> String {
             let tia = format!("docs/tia/{}.md", id.replace(['.', '@', '/'], "-"));
             for (placeholder, value) in [
                 ("location = \"TODO\"", "location = \"DE\"".to_string()),
-                ("data = [\"TODO\"]", "data = [\"user.contact.email\"]".to_string()),
+                (
+                    "data = [\"TODO\"]",
+                    "data = [\"user.contact.email\"]".to_string(),
+                ),
                 ("signed = \"TODO\"", "signed = \"2025-06-02\"".to_string()),
                 ("tia = \"TODO\"", format!("tia = \"{tia}\"")),
             ] {
@@ -92,14 +97,22 @@ fn fill(manifest: &str, root: &Path, leave_todos: bool) -> String {
 fn walk(name: &str) -> String {
     let dir = repository(name);
     let (first, report) = scan_exit(dir.path());
-    assert_eq!(first, Some(1), "{name}: the first scan should fail:\n{report}");
+    assert_eq!(
+        first,
+        Some(1),
+        "{name}: the first scan should fail:\n{report}"
+    );
     let output = borderline(dir.path(), &["init", ".", "--date", FIXTURE_DATE]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let manifest = std::fs::read_to_string(dir.path().join("borderline.toml")).unwrap();
     // A fixed location is never offered for something whose location was not found.
     assert!(!manifest.contains("eu-central-1\"   #"), "{manifest}");
     let (as_written, report) = scan_exit(dir.path());
-    assert_eq!(as_written, Some(1), "{name}: as written, the starter changes nothing:\n{report}\n{manifest}");
+    assert_eq!(
+        as_written,
+        Some(1),
+        "{name}: as written, the starter changes nothing:\n{report}\n{manifest}"
+    );
 
     std::fs::write(
         dir.path().join("borderline.toml"),
@@ -107,12 +120,20 @@ fn walk(name: &str) -> String {
     )
     .unwrap();
     let (half, report) = scan_exit(dir.path());
-    assert_ne!(half, Some(0), "{name}: TODO values passed the gate:\n{report}");
+    assert_ne!(
+        half,
+        Some(0),
+        "{name}: TODO values passed the gate:\n{report}"
+    );
 
     let filled = fill(&manifest, dir.path(), false);
     std::fs::write(dir.path().join("borderline.toml"), &filled).unwrap();
     let (last, report) = scan_exit(dir.path());
-    assert_eq!(last, Some(0), "{name}: filled, the starter is green:\n{report}\n{filled}");
+    assert_eq!(
+        last,
+        Some(0),
+        "{name}: filled, the starter is green:\n{report}\n{filled}"
+    );
     manifest
 }
 
@@ -123,7 +144,9 @@ fn stanza<'a>(manifest: &'a str, id: &str) -> &'a str {
         .find(&key)
         .unwrap_or_else(|| panic!("no stanza for `{id}`:\n{manifest}"));
     let start = manifest[..at].rfind("\n\n").map_or(0, |i| i + 2);
-    let end = manifest[at..].find("\n\n").map_or(manifest.len(), |i| at + i);
+    let end = manifest[at..]
+        .find("\n\n")
+        .map_or(manifest.len(), |i| at + i);
     &manifest[start..end]
 }
 
@@ -142,7 +165,10 @@ fn python_service_with_vendors_in_env_and_a_bucket_in_us_east_1() {
     // A store abroad: what to decide, the location found, and what it holds.
     let orders = stanza(&manifest, "aws_db_instance.orders");
     assert!(orders.contains("outside the EEA"), "{orders}");
-    assert!(orders.contains("Decide: move it to an EEA region"), "{orders}");
+    assert!(
+        orders.contains("Decide: move it to an EEA region"),
+        "{orders}"
+    );
     assert!(
         orders.contains("# # discovered location: \"aws:ap-southeast-1\" (infra/main.tf:"),
         "{orders}"
@@ -221,7 +247,9 @@ fn apply_stanza(manifest: &str, stanza: &[String]) -> String {
     let start = manifest[..at]
         .rfind("# [[node]]\n")
         .unwrap_or_else(|| panic!("no `# [[node]]` above {id}"));
-    let end = manifest[at..].find("\n\n").map_or(manifest.len(), |i| at + i);
+    let end = manifest[at..]
+        .find("\n\n")
+        .map_or(manifest.len(), |i| at + i);
     format!(
         "{}{}{}",
         &manifest[..start],
@@ -240,7 +268,11 @@ fn replay(dir: &Path, block: &Block) {
         if line == "$ echo $?" {
             let code = lines.next().map(|l| l.trim().parse::<i32>().ok());
             let (status, output) = last.clone().unwrap_or_default();
-            assert_eq!(status, code.flatten(), "exit code of the command before:\n{output}");
+            assert_eq!(
+                status,
+                code.flatten(),
+                "exit code of the command before:\n{output}"
+            );
         } else if let Some(command) = line.strip_prefix("$ ") {
             let mut args: Vec<&str> = command.split_whitespace().collect();
             assert_eq!(args.first(), Some(&"borderline"), "{command}");
@@ -258,15 +290,19 @@ fn replay(dir: &Path, block: &Block) {
                 Some(prefix) => output.lines().any(|l| l.trim().starts_with(prefix)),
                 None => output.lines().any(|l| l.trim() == quoted),
             };
-            assert!(found, "the tutorial quotes `{quoted}`, the output is:\n{output}");
+            assert!(
+                found,
+                "the tutorial quotes `{quoted}`, the output is:\n{output}"
+            );
         }
     }
 }
 
 #[test]
 fn the_getting_started_tutorial_replays() {
-    let doc = std::fs::read_to_string(crate::support::workspace_root().join("docs/getting-started.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(crate::support::workspace_root().join("docs/getting-started.md"))
+            .unwrap();
     let dir = repository("init15-tutorial");
     let mut replayed = 0;
     for block in blocks(&doc) {
@@ -284,7 +320,10 @@ fn the_getting_started_tutorial_replays() {
             replayed += 1;
         }
     }
-    assert_eq!(replayed, 9, "the tutorial's blocks changed: update this count");
+    assert_eq!(
+        replayed, 9,
+        "the tutorial's blocks changed: update this count"
+    );
     // The tutorial names an edit for every stanza `init` wrote: none is left commented.
     let manifest = std::fs::read_to_string(dir.path().join("borderline.toml")).unwrap();
     assert!(!manifest.lines().any(|l| l == "# [[node]]"), "{manifest}");
@@ -336,7 +375,10 @@ fn help_lines_name_the_stanza_that_fixes_the_finding_and_it_can_be_pasted() {
     assert!(!store.contains("[[flow]]"), "{store}");
 
     // The same help in the text report (one line) and in SARIF (the result's properties).
-    let text = stdout(&borderline(dir.path(), &["scan", ".", "--date", FIXTURE_DATE]));
+    let text = stdout(&borderline(
+        dir.path(),
+        &["scan", ".", "--date", FIXTURE_DATE],
+    ));
     assert!(
         text.lines().any(|l| l == format!("help: {vendor}")),
         "{text}"
@@ -360,7 +402,11 @@ fn help_lines_name_the_stanza_that_fixes_the_finding_and_it_can_be_pasted() {
             .replace("PATH", "docs/tia/vendor.md");
         manifest.push_str(&format!("{}\n{safeguard}\n\n", node.replace("]] ", "]]\n")));
     }
-    write_file(dir.path(), "docs/tia/vendor.md", "# Transfer impact assessment\n");
+    write_file(
+        dir.path(),
+        "docs/tia/vendor.md",
+        "# Transfer impact assessment\n",
+    );
     write_file(dir.path(), "borderline.toml", &manifest);
     let report = json(&["scan", ".", "--format", "json", "--date", FIXTURE_DATE]);
     for rule in ["adequacy-scope-not-met", "transfer-without-safeguard"] {
@@ -372,7 +418,10 @@ fn help_lines_name_the_stanza_that_fixes_the_finding_and_it_can_be_pasted() {
 
     // A receiver of unknown location: its `[[node]]` with `location`.
     let dir = repository("init15-go-mailer");
-    let output = borderline(dir.path(), &["scan", ".", "--format", "json", "--date", FIXTURE_DATE]);
+    let output = borderline(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--date", FIXTURE_DATE],
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let unplaced = help_of(&report, "unknown-location");
     assert!(
