@@ -52,9 +52,10 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let mut finding = transfer_finding(ctx, transfer, "adequacy-scope-not-met", message);
         let help = if country == "US" {
             format!(
-                "if `{to}` is on the Data Privacy Framework List, declare `[[node]] id = \"{to}\"` with `certifications = [\"dpf\"]` in borderline.toml; otherwise sign SCC 2021/914 with it, record a TIA and declare {}",
-                super::safeguard_stanzas(transfer),
-                to = transfer.to
+                "if `{}` is on the Data Privacy Framework List, declare `[[node]] id = {}` with `certifications = [\"dpf\"]` in borderline.toml; otherwise sign SCC 2021/914 with it, record a TIA and declare {}",
+                transfer.to,
+                crate::report::neutral::toml_string(&transfer.to),
+                super::safeguard_stanzas(transfer)
             )
         } else {
             format!(

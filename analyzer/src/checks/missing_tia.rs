@@ -29,6 +29,7 @@
 use super::{describe, transfer_finding};
 use crate::evaluate::transfer::{Context, SafeguardSource, Verdict};
 use crate::finding::Finding;
+use crate::report::neutral::toml_string;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -56,9 +57,13 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         // The help names the stanza that holds the safeguard, so the `tia` goes where it counts.
         let holder = match (&transfer.safeguard, &transfer.from) {
             (Some((_, SafeguardSource::Flow)), Some(from)) => {
-                format!("`[[flow]] from = \"{from}\" to = \"{}\"`", transfer.to)
+                format!(
+                    "`[[flow]] from = {} to = {}`",
+                    toml_string(from),
+                    toml_string(&transfer.to)
+                )
             }
-            _ => format!("`[[node]] id = \"{}\"`", transfer.to),
+            _ => format!("`[[node]] id = {}`", toml_string(&transfer.to)),
         };
         finding = finding.help(format!("assess the destination's laws and practices, write it down in the repository, and add `tia = \"PATH\"` (its path or reference) to the `safeguard` of {holder} in borderline.toml"));
         findings.push(finding);
