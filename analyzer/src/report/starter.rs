@@ -187,11 +187,22 @@ fn recipient_entry(out: &mut String, model: &Model, node: &Node, transfers: &[&T
             sources.push(source);
         }
     }
+    // A few sources say where to look; a long list would bury the decision on a large repository.
+    const SHOWN: usize = 5;
+    let more = sources.len().saturating_sub(SHOWN);
+    let mut from = sources
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if more > 0 {
+        from.push_str(&format!(" and {more} more"));
+    }
     out.push_str(&format!(
-        "# TODO: `{}` receives personal data in {} with no safeguard, from {}.\n",
+        "# TODO: `{}` receives personal data in {} with no safeguard, from {from}.\n",
         one_line(&node.id),
         one_line(&countries),
-        sources.join(", ")
     ));
     let scope = transfers
         .iter()
