@@ -6,8 +6,9 @@
 //! is valid as written and changes nothing), and every value a person must supply is the string
 //! `"TODO"`. Filling a stanza is mechanical: remove the leading `# ` from each of its lines, from
 //! `# [[node]]` to the blank line after it, and replace each `"TODO"`. A `"TODO"` left in place is
-//! never a silent pass: as a location it is not a country code, as a date it is not a date, as a
-//! data category it is not in the taxonomy, and as a `tia` it names no assessment. A location the
+//! never a silent pass: as a location it is not a country code and as a date not a date (both stop
+//! the scan with exit 2), as a data category it is `unknown-data-category`, and as a `tia` it names
+//! no assessment (`missing-tia`). A location the
 //! scan discovered is shown with the file and line it came from, as a comment inside the stanza:
 //! the scan reads it there every time, and a copy in the manifest would override it.
 
@@ -34,10 +35,10 @@ const HEADER: &str = "# borderline.toml: written by `borderline init` from what 
 # How to fill it in: every stanza below is commented out, so this file is valid as written and\n\
 # changes nothing. To use a stanza, remove the leading \"# \" from each of its lines (from\n\
 # `# [[node]]` down to the blank line after it) and replace every \"TODO\" value; the comment at the\n\
-# end of a line says what goes there. A \"TODO\" left in place fails the scan (it is no location,\n\
-# date or data category, and no transfer impact assessment). A location the scan discovered is\n\
-# shown as a comment (\"# # discovered location\") with the file and line it was read from: the scan\n\
-# reads it there every time, and a location written here would override it.\n\
+# end of a line says what goes there. A \"TODO\" left in place never passes silently: as a location\n\
+# or a date it stops the scan (exit 2), as a data category or a `tia` it is a finding. A location\n\
+# the scan discovered is shown as a comment (\"# # discovered location\") with the file and line it\n\
+# was read from: the scan reads it there every time, and a location written here would override it.\n\
 # Reference: docs/getting-started.md; the `borderline.toml` section of the README; `borderline explain RULE`\n\n";
 
 pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet, project: &str) -> String {
