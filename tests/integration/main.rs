@@ -21,6 +21,7 @@ mod hostile_io;
 mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
+mod init_green;
 mod inplace_tags;
 mod k8s14;
 mod links14;

@@ -280,7 +280,7 @@ fn init_lists_stores_abroad_or_unplaced_with_a_todo_each() {
         rest[..rest.find("\n\n").unwrap_or(rest.len())].to_string()
     };
     let sessions = entry("# TODO: store `aws_dynamodb_table.sessions` is in SG, outside the EEA");
-    assert!(sessions.contains("# personal_data = false"), "{sessions}");
+    assert!(sessions.contains("personal_data = false"), "{sessions}");
     assert!(sessions.contains("# data = ["), "{sessions}");
     assert!(sessions.contains("# safeguard = {"), "{sessions}");
     let billing = entry("# TODO: where is `aws_db_instance.billing`?");

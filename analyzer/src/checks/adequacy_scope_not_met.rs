@@ -52,13 +52,16 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         let mut finding = transfer_finding(ctx, transfer, "adequacy-scope-not-met", message);
         let help = if country == "US" {
             format!(
-                "if `{}` is on the Data Privacy Framework List, declare `certifications = [\"dpf\"]` on its node; otherwise sign SCC 2021/914 with it and record a TIA",
-                transfer.to
+                "if `{}` is on the Data Privacy Framework List, declare `[[node]] id = {}` with `certifications = [\"dpf\"]` in borderline.toml; otherwise sign SCC 2021/914 with it, record a TIA and declare {}",
+                transfer.to,
+                crate::report::neutral::toml_string(&transfer.to),
+                super::safeguard_stanzas(transfer)
             )
         } else {
             format!(
-                "show that `{}` is within the scope of {decision}, or sign SCC 2021/914 with it and record a TIA",
-                transfer.to
+                "show that `{}` is within the scope of {decision}, or sign SCC 2021/914 with it, record a TIA and declare {}",
+                transfer.to,
+                super::safeguard_stanzas(transfer)
             )
         };
         finding = finding.help(help);

@@ -37,8 +37,9 @@
 //! transfer tool).
 
 use super::{describe, transfer_finding};
-use crate::evaluate::transfer::{Context, Verdict};
+use crate::evaluate::transfer::{Context, SafeguardSource, Verdict};
 use crate::finding::Finding;
+use crate::report::neutral::toml_string;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -75,10 +76,21 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         if let Some(policy_span) = ctx.policy().spans.get("require_tia") {
             finding = finding.related(Some(*policy_span), "the policy requires a TIA");
         }
+        // The help names the stanza that holds the safeguard, so the `tia` goes where it counts.
+        let holder = match (&transfer.safeguard, &transfer.from) {
+            (Some((_, SafeguardSource::Flow)), Some(from)) => {
+                format!(
+                    "`[[flow]] from = {} to = {}`",
+                    toml_string(from),
+                    toml_string(&transfer.to)
+                )
+            }
+            _ => format!("`[[node]] id = {}`", toml_string(&transfer.to)),
+        };
         finding = finding.help(if problem.is_some() {
-            "write the assessment and name it in `tia`: a path to it in the repository (`docs/tia/vendor.md`), a URL, or a document reference (`DPA-2024-017`)"
+            format!("write the assessment and name it in `tia` in the `safeguard` of {holder} in borderline.toml: a path to it in the repository (`docs/tia/vendor.md`), a URL, or a document reference (`DPA-2024-017`)")
         } else {
-            "assess the destination's laws and practices and add `tia = \"<path or reference>\"` to the safeguard"
+            format!("assess the destination's laws and practices, write it down in the repository, and add `tia = \"PATH\"` (its path or reference) to the `safeguard` of {holder} in borderline.toml")
         });
         findings.push(finding);
     }

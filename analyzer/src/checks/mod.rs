@@ -19,6 +19,7 @@ mod unused_waiver;
 use crate::evaluate::transfer::{Context, Transfer};
 use crate::finding::Finding;
 use crate::model::facts::Severity;
+use crate::report::neutral::toml_string;
 
 /// A rule: its stable name, default severity, one-line summary, documentation and implementation.
 #[derive(Debug)]
@@ -374,6 +375,29 @@ pub fn rules_markdown() -> String {
         ));
     }
     out
+}
+
+/// The safeguard a `help:` line tells a user to declare, in the manifest's own syntax, so that
+/// the stanza it names can be pasted as it is and only the date and the TIA path filled in.
+pub(crate) const SAFEGUARD_HELP: &str = "safeguard = { mechanism = \"scc\", version = \"2021/914\", module = 2, signed = \"YYYY-MM-DD\", tia = \"PATH\" }";
+
+/// Where to declare a safeguard for a transfer, in the manifest's own syntax with the real ids:
+/// on the recipient's `[[node]]` (it then covers every flow to it) or, for a flow between two
+/// nodes, on that `[[flow]]` alone.
+/// The ids are written as TOML strings, so what is pasted is the id exactly, whatever it holds.
+pub(crate) fn safeguard_stanzas(transfer: &Transfer) -> String {
+    let to = toml_string(&transfer.to);
+    let node = format!(
+        "`[[node]] id = {to}` with `{SAFEGUARD_HELP}` (covers every flow to `{}`)",
+        transfer.to
+    );
+    match &transfer.from {
+        Some(from) => format!(
+            "{node}, or `[[flow]] from = {} to = {to}` with that `safeguard` (this flow only)",
+            toml_string(from)
+        ),
+        None => node,
+    }
 }
 
 #[cfg(test)]

@@ -84,12 +84,15 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         finding = finding.help(match hosted_by {
             // A store's recipient is its hosting provider: the contract is with them.
             Some(provider) => format!(
-                "move `{}` to an EEA region, or sign SCC 2021/914 (module 2) with {} as the store's host and record a TIA",
-                transfer.to, provider.legal_entity
+                "move `{}` to an EEA region, or sign SCC 2021/914 (module 2) with {} as the store's host, record a TIA and declare it in borderline.toml: {}",
+                transfer.to,
+                provider.legal_entity,
+                super::safeguard_stanzas(transfer)
             ),
             None => format!(
-                "sign SCC 2021/914 (module 2 for a processor, 1 for a controller) with `{}` and record a TIA, or move the data to an EEA region or endpoint",
-                transfer.to
+                "sign SCC 2021/914 (module 2 for a processor, 1 for a controller) with `{}`, record a TIA and declare it in borderline.toml: {}; or move the data to an EEA region or endpoint",
+                transfer.to,
+                super::safeguard_stanzas(transfer)
             ),
         });
         findings.push(finding);

@@ -327,5 +327,6 @@ fn node_finding(
     if let Some(policy_span) = ctx.policy().spans.get("unknown_location") {
         finding = finding.related(Some(*policy_span), "the policy sets this severity");
     }
-    finding.help(format!("declare `location` for `{id}` in borderline.toml (e.g. \"aws:eu-central-1\", \"DE\" or \"EEA\")"))
+    let quoted = crate::report::neutral::toml_string(id);
+    finding.help(format!("declare where `{id}` is in borderline.toml: `[[node]] id = {quoted}` with `location = \"aws:eu-central-1\"` (a provider region, a country code such as \"DE\", or \"EEA\")"))
 }
