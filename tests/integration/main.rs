@@ -23,6 +23,7 @@ mod hostile_walk;
 mod inplace_tags;
 mod k8s14;
 mod links14;
+mod merge_judgement;
 mod module_catalogue;
 mod names14;
 mod output_safety;
