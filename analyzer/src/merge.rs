@@ -16,10 +16,11 @@
 //! A fragment without a policy (written before fragments carried one) is judged under the
 //! default policy, with a warning that says so.
 //!
-//! Fragments hold positions (`file`, `line`, `column`), not the files spans point into: each
-//! path a fragment names becomes a blank file long enough to hold those positions, so findings
-//! keep their file:line in every format (the text report has no source line to quote). With
-//! more than one fragment, paths are prefixed with the repository's name.
+//! Fragments hold positions (`file`, `line`, `column`) and the lines their findings point at,
+//! not whole files: each path a fragment names becomes a file of blank lines but for the quoted
+//! ones, long enough to hold those positions, so findings keep their file:line in every format
+//! and the text report quotes their lines (context lines around them are blank). With more than
+//! one fragment, paths are prefixed with the repository's name.
 
 use crate::config::{Policy, Waiver};
 use crate::date::Date;
@@ -247,11 +248,14 @@ const MAX_LINE: u32 = 2_000_000;
 const MAX_COLUMN: u32 = 4_096;
 const MAX_BLANK_BYTES: usize = 256 * 1024 * 1024;
 
-/// Blank files standing for the files fragments name, long enough for every position in them.
+/// Files standing for the files fragments name: blank, but for the lines the fragments quote,
+/// and long enough for every position in them.
 #[derive(Default)]
 struct Places {
     /// Path → line → the widest column asked for on it.
     wanted: BTreeMap<String, BTreeMap<u32, u32>>,
+    /// Path → line → its text, as the fragment quotes it.
+    quoted: BTreeMap<String, BTreeMap<u32, String>>,
     files: BTreeMap<String, SourceFile>,
 }
 
@@ -269,21 +273,45 @@ impl Places {
         *widest = (*widest).max(column.max(1));
     }
 
+    /// A line's text as a fragment quotes it: one line, at most [`MAX_COLUMN`] characters.
+    fn quote(&mut self, path: &str, line: u32, text: &str) {
+        if line == 0 || line > MAX_LINE {
+            return;
+        }
+        let text: String = text
+            .chars()
+            .take(MAX_COLUMN as usize)
+            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+            .collect();
+        self.quoted
+            .entry(path.to_string())
+            .or_default()
+            .insert(line, text);
+    }
+
     /// Builds the blank files (sorted by path, so ids are deterministic) into `files`.
     fn build(&mut self, files: &mut Files) {
         let mut total = 0usize;
+        let quoted = std::mem::take(&mut self.quoted);
+        let none = BTreeMap::new();
         for (path, lines) in std::mem::take(&mut self.wanted) {
+            let quotes = quoted.get(&path).unwrap_or(&none);
             let last = lines.keys().next_back().copied().unwrap_or(1);
             let width: usize = lines.values().map(|w| *w as usize).sum();
-            let size = last as usize + width;
+            let quoted_bytes: usize = quotes.range(..=last).map(|(_, text)| text.len()).sum();
+            let size = last as usize + width + quoted_bytes;
             if total.saturating_add(size) > MAX_BLANK_BYTES {
                 continue;
             }
             total += size;
             let mut text = String::with_capacity(size);
             for line in 1..=last {
-                let width = lines.get(&line).copied().unwrap_or(0);
-                text.extend(std::iter::repeat_n(' ', width as usize));
+                let width = lines.get(&line).copied().unwrap_or(0) as usize;
+                let quote = quotes.get(&line).map(String::as_str).unwrap_or("");
+                text.push_str(quote);
+                // A column past the quoted text still needs a character to point at.
+                let chars = quote.chars().count();
+                text.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
                 text.push('\n');
             }
             let id = FileId(u32::try_from(files.len()).unwrap_or(u32::MAX));
@@ -463,6 +491,11 @@ pub fn merge(
                 related.location.iter().for_each(&mut want);
             }
         }
+        for (path, lines) in &view.sources {
+            for (line, text) in lines {
+                places.quote(&format!("{prefix}{path}"), *line, text);
+            }
+        }
     }
     let mut files = Files::new();
     places.build(&mut files);
@@ -552,10 +585,14 @@ pub fn merge(
                     positions.insert(node.id.clone(), (node.defined_at.clone(), node.via.clone()));
                 }
             }
-            declared_in.entry(node.id.clone()).or_default().insert(index);
-            facts
-                .nodes
-                .push(node_fact(node, part.span(&places, node.defined_at.as_ref())));
+            declared_in
+                .entry(node.id.clone())
+                .or_default()
+                .insert(index);
+            facts.nodes.push(node_fact(
+                node,
+                part.span(&places, node.defined_at.as_ref()),
+            ));
         }
     }
     // Nodes more than one fragment names: merging may change the verdicts about them.
@@ -663,7 +700,9 @@ pub fn merge(
     // (finding, waiver reason if waived, fail_on of the policy that judged it)
     let mut out: Vec<(Finding, Option<String>, Option<Severity>)> = Vec::new();
     let mut transfers = Vec::new();
-    let org_name = org_judge.as_ref().map(|(source, _, _)| format!("--config {source}"));
+    let org_name = org_judge
+        .as_ref()
+        .map(|(source, _, _)| format!("--config {source}"));
     for (index, part) in parts.iter().enumerate() {
         let carried = part.fragment.view.judgement.as_ref();
         // Whether a verdict of this fragment is judged again on the joined map.
@@ -700,11 +739,8 @@ pub fn merge(
             None => index == 0,
         };
         // Findings about the org manifest's own entries (a waiver naming no node) are its own.
-        let in_org_file = |finding: &Finding| {
-            finding
-                .span
-                .is_some_and(|span| Some(span.file) == org_file)
-        };
+        let in_org_file =
+            |finding: &Finding| finding.span.is_some_and(|span| Some(span.file) == org_file);
         let take = |finding: &Finding| {
             mine(finding)
                 && again(finding)

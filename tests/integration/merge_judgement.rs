@@ -128,9 +128,15 @@ fn each_flow_is_judged_under_the_policy_of_the_repository_that_declared_it() {
     let waived = report["waived"].as_array().unwrap();
     assert_eq!(waived.len(), 1, "{report:#}");
     assert_eq!(waived[0]["to"], "zendesk");
-    assert_eq!(waived[0]["reason"], "Zendesk DPF certification being confirmed, LEGAL-482");
+    assert_eq!(
+        waived[0]["reason"],
+        "Zendesk DPF certification being confirmed, LEGAL-482"
+    );
     // The checkout store's location is no longer unknown once reporting's fragment gives it.
-    assert!(findings(&report, "unknown-location").is_empty(), "{report:#}");
+    assert!(
+        findings(&report, "unknown-location").is_empty(),
+        "{report:#}"
+    );
     assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
 
     // The text report says whose policy judged each finding, at the finding's file:line.
@@ -153,8 +159,16 @@ fn each_flow_is_judged_under_the_policy_of_the_repository_that_declared_it() {
         let mut with: Vec<&str> = files.iter().map(String::as_str).collect();
         with.extend_from_slice(&["--format", format]);
         let output = merge(work.path(), &with);
-        assert_eq!(output.status.code(), Some(1), "{format}: {}", stderr(&output));
-        assert!(stdout(&output).contains("special-category-transfer"), "{format}");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{format}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stdout(&output).contains("special-category-transfer"),
+            "{format}"
+        );
     }
     let sarif: Value = {
         let mut with: Vec<&str> = files.iter().map(String::as_str).collect();
@@ -194,7 +208,10 @@ fn an_org_manifest_given_with_config_judges_every_flow() {
         "{report:#}"
     );
     // The org approves BCRs; support's own waiver no longer applies.
-    assert!(findings(&report, "unapproved-mechanism").is_empty(), "{report:#}");
+    assert!(
+        findings(&report, "unapproved-mechanism").is_empty(),
+        "{report:#}"
+    );
     let unsafeguarded = findings(&report, "adequacy-scope-not-met");
     assert_eq!(unsafeguarded.len(), 1, "{report:#}");
     assert_eq!(unsafeguarded[0]["to"], "zendesk");
@@ -209,9 +226,18 @@ fn an_org_manifest_given_with_config_judges_every_flow() {
     .unwrap();
     let merged = merge(work.path(), &args);
     let report = json(&merged);
-    assert!(findings(&report, "special-category-transfer").is_empty(), "{report:#}");
-    assert!(findings(&report, "adequacy-scope-not-met").is_empty(), "{report:#}");
-    assert_eq!(report["waived"][0]["reason"], "ORG-7: SCCs signed centrally");
+    assert!(
+        findings(&report, "special-category-transfer").is_empty(),
+        "{report:#}"
+    );
+    assert!(
+        findings(&report, "adequacy-scope-not-met").is_empty(),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["waived"][0]["reason"],
+        "ORG-7: SCCs signed centrally"
+    );
 
     // A mistake in the org manifest is exit 2 at file:line:col, as with `scan`.
     std::fs::write(
@@ -261,7 +287,10 @@ fn the_joined_map_is_still_drawn() {
     let graph = merge(work.path(), &[&a, &b, "--format", "graph"]);
     assert_eq!(graph.status.code(), Some(0), "{}", stderr(&graph));
     let view = json(&graph);
-    assert!(view["nodes"].as_array().is_some_and(|n| n.len() == 4), "{view:#}");
+    assert!(
+        view["nodes"].as_array().is_some_and(|n| n.len() == 4),
+        "{view:#}"
+    );
     let dot = merge(work.path(), &[&a, &b, "--format", "dot"]);
     assert!(stdout(&dot).starts_with("digraph"), "{}", stdout(&dot));
 }

@@ -5,11 +5,11 @@
 //! may hold `"`, `]`, newlines or HTML, and must neither break the output nor inject markup.
 
 use super::{Position, position};
+use crate::config::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::Verdict;
-use crate::finding::Finding;
-use crate::config::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::extract::environment::Environment;
+use crate::finding::Finding;
 use crate::model::facts::{MechanismKind, Safeguard, Severity};
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
 use crate::rules::RuleSet;
@@ -48,6 +48,10 @@ pub struct GraphView {
     /// (findings about files, and judgements no other fragment adds facts to).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judgement: Option<GraphJudgement>,
+    /// The lines the judgement's findings point at, by file and line number, so that `merge`
+    /// quotes them as the scan did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, BTreeMap<u32, String>>,
 }
 
 /// A repository's `[policy]` with defaults applied, as plain strings.
@@ -96,7 +100,8 @@ impl GraphPolicy {
     /// version, or an edited one).
     pub fn to_policy(&self) -> Result<Policy, String> {
         let severity = |key: &str, text: &str| {
-            Severity::parse(text).ok_or_else(|| format!("policy `{key}`: unknown severity `{text}`"))
+            Severity::parse(text)
+                .ok_or_else(|| format!("policy `{key}`: unknown severity `{text}`"))
         };
         let mut approved = Vec::new();
         for name in &self.approved_mechanisms {
@@ -350,6 +355,36 @@ pub struct GraphFlow {
     pub inferred: bool,
 }
 
+/// The text of the lines findings and their related locations point at, and of the lines that
+/// define nodes and flows (where a finding judged again on a joined map points).
+fn sources(model: &Model, evaluation: &Evaluation) -> BTreeMap<String, BTreeMap<u32, String>> {
+    let mut out: BTreeMap<String, BTreeMap<u32, String>> = BTreeMap::new();
+    let findings = evaluation
+        .findings
+        .iter()
+        .chain(evaluation.waived.iter().map(|(f, _)| f));
+    let finding_spans = findings.flat_map(|finding| {
+        std::iter::once(finding.span).chain(finding.related.iter().map(|r| r.span))
+    });
+    let model_spans = model
+        .nodes
+        .iter()
+        .flat_map(|n| [n.span, n.location.as_ref().and_then(|l| l.span)])
+        .chain(model.flows.iter().map(|f| f.span));
+    for span in finding_spans.chain(model_spans).flatten() {
+        let Some(file) = model.files.get(span.file) else {
+            continue;
+        };
+        if let Some(line) = file.line_holding(span.start) {
+            out.entry(file.path.to_string()).or_default().insert(
+                line.index.saturating_add(1),
+                line.text.trim_end_matches(['\n', '\r']).to_string(),
+            );
+        }
+    }
+    out
+}
+
 fn graph_finding(finding: &Finding) -> GraphFinding {
     GraphFinding {
         rule: finding.rule.to_string(),
@@ -510,16 +545,16 @@ impl GraphView {
                 .iter()
                 .map(|w| GraphWaiver::of(&model.files, w))
                 .collect(),
+            sources: sources(model, evaluation),
             judgement: Some(GraphJudgement {
                 findings: evaluation
                     .findings
                     .iter()
                     .map(|f| GraphReportFinding::of(&model.files, f, None))
                     .chain(
-                        evaluation
-                            .waived
-                            .iter()
-                            .map(|(f, reason)| GraphReportFinding::of(&model.files, f, Some(reason))),
+                        evaluation.waived.iter().map(|(f, reason)| {
+                            GraphReportFinding::of(&model.files, f, Some(reason))
+                        }),
                     )
                     .collect(),
             }),
