@@ -446,10 +446,17 @@ pub fn merge(
 ) -> Result<Merged, OrgPolicyErrors> {
     let mut warnings = Vec::new();
     let several = fragments.len() > 1;
-    // Names: the project's, else the fragment file's; a repeated name takes the file's.
+    // Names: the project's, else the fragment file's stem; a repeated name takes the file's path.
     let mut names: Vec<String> = fragments
         .iter()
-        .map(|f| f.view.project.clone().unwrap_or_else(|| f.source.clone()))
+        .map(|f| {
+            f.view.project.clone().unwrap_or_else(|| {
+                std::path::Path::new(&f.source)
+                    .file_stem()
+                    .map(|stem| stem.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| f.source.clone())
+            })
+        })
         .collect();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for name in &names {
@@ -660,7 +667,14 @@ pub fn merge(
     };
     // Which fragment a finding of the joined map belongs to: its flow's, else its node's, else
     // the file's it points into.
+    // `unknown-location` is about its node (the sender only says why it matters), as the
+    // environment of a finding is (`evaluate::environment_of`).
     let owner = |finding: &Finding| -> Option<usize> {
+        if finding.rule == "unknown-location"
+            && let Some(index) = finding.to.as_deref().and_then(|id| node_owner.get(id))
+        {
+            return Some(*index);
+        }
         if let (Some(from), Some(to)) = (&finding.from, &finding.to)
             && let Some(index) = flow_owner.get(&(from.clone(), to.clone()))
         {
