@@ -246,7 +246,7 @@ fn conflicts(first: &GraphNode, other: &GraphNode) -> Vec<String> {
 /// keeps its file).
 const MAX_LINE: u32 = 2_000_000;
 const MAX_COLUMN: u32 = 4_096;
-const MAX_BLANK_BYTES: usize = 256 * 1024 * 1024;
+const MAX_BLANK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Files standing for the files fragments name: blank, but for the lines the fragments quote,
 /// and long enough for every position in them.
@@ -714,6 +714,7 @@ pub fn merge(
     // (finding, waiver reason if waived, fail_on of the policy that judged it)
     let mut out: Vec<(Finding, Option<String>, Option<Severity>)> = Vec::new();
     let mut transfers = Vec::new();
+    let mut evaluations: BTreeMap<String, Evaluation> = BTreeMap::new();
     let org_name = org_judge
         .as_ref()
         .map(|(source, _, _)| format!("--config {source}"));
@@ -743,9 +744,18 @@ pub fn merge(
             }
             out.push((finding, carried.waived.clone(), part.policy.fail_on));
         }
-        model.policy = part.policy.clone();
-        model.waivers = part.waivers.clone();
-        let evaluation = evaluate(&model, rules, date);
+        // Repositories judged alike (the default policy and no waivers, or all under `--config`)
+        // share one evaluation of the joined map.
+        let key = format!("{:?}|{:?}", part.policy, part.waivers);
+        if !evaluations.contains_key(&key) {
+            model.policy = part.policy.clone();
+            model.waivers = part.waivers.clone();
+            let evaluation = evaluate(&model, rules, date);
+            evaluations.insert(key.clone(), evaluation);
+        }
+        let Some(evaluation) = evaluations.get(&key) else {
+            continue;
+        };
         let name = org_name.clone().unwrap_or_else(|| own_name.clone());
         let mine = |finding: &Finding| match owner(finding) {
             Some(owner) => owner == index,
@@ -760,32 +770,32 @@ pub fn merge(
                 && again(finding)
                 && (judged(finding.rule) || carried.is_none() || in_org_file(finding))
         };
-        for finding in evaluation.findings {
-            if take(&finding) {
-                let mut finding = finding;
+        for finding in &evaluation.findings {
+            if take(finding) {
+                let mut finding = finding.clone();
                 if tell && judged(finding.rule) {
                     finding.related.push(judged_by(&name));
                 }
                 out.push((finding, None, part.policy.fail_on));
             }
         }
-        for (finding, reason) in evaluation.waived {
-            if take(&finding) {
-                let mut finding = finding;
+        for (finding, reason) in &evaluation.waived {
+            if take(finding) {
+                let mut finding = finding.clone();
                 if tell && judged(finding.rule) {
                     finding.related.push(judged_by(&name));
                 }
-                out.push((finding, Some(reason), part.policy.fail_on));
+                out.push((finding, Some(reason.clone()), part.policy.fail_on));
             }
         }
-        for transfer in evaluation.transfers {
+        for transfer in &evaluation.transfers {
             let owned = transfer
                 .flow
                 .and_then(|flow| model.flows.get(flow))
                 .and_then(|flow| flow_owner.get(&(flow.from.clone(), flow.to.clone())))
                 .is_some_and(|owner| *owner == index);
             if owned {
-                transfers.push(transfer);
+                transfers.push(transfer.clone());
             }
         }
     }

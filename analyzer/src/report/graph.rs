@@ -1088,6 +1088,29 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_survives_the_fragment_and_unknown_values_are_refused() {
+        let policy = Policy {
+            approved_mechanisms: vec![MechanismKind::Scc],
+            special_categories: SpecialCategoryPolicy::Safeguard,
+            unknown_location: None,
+            fail_on: Some(Severity::Warning),
+            include: vec![Environment::Test],
+            ..Policy::default()
+        };
+        let graph = GraphPolicy::of(&policy);
+        let text = serde_json::to_string(&graph).unwrap_or_default();
+        let read: Option<GraphPolicy> = serde_json::from_str(&text).ok();
+        assert_eq!(read.as_ref(), Some(&graph));
+        let Ok(again) = graph.to_policy() else {
+            panic!("the policy reads back");
+        };
+        assert_eq!(GraphPolicy::of(&again), graph);
+        let mut bad = graph;
+        bad.special_categories = "sometimes".into();
+        assert!(bad.to_policy().is_err());
+    }
+
+    #[test]
     fn dot_is_only_looked_up_in_absolute_directories() {
         assert_eq!(find_dot(std::ffi::OsStr::new(".::bin:relative/dir")), None);
     }
