@@ -4,19 +4,42 @@
 //!
 //! Conflicting facts about one node (two locations, two kinds) are warnings naming both sources;
 //! the first fragment given wins, as declared facts win over later ones in a single scan.
+//!
+//! Each repository keeps its judgement. A fragment carries its repository's policy, waivers and
+//! the findings its scan reported. A flow belongs to the first fragment that declares it, a node
+//! to the first that declares it, and each is judged under its repository's policy and waivers:
+//! the scan's own findings stand where merging changes nothing (no other fragment names either
+//! node); where another fragment adds facts to a node, the verdicts about it are judged again on
+//! the joined map, under the policy of the repository that declared the flow. An org manifest
+//! (`merge --config org.toml`) replaces every repository's policy and waivers instead, and every
+//! verdict is judged again. Findings about files (`input-error`, references) are the scans' own.
+//! A fragment without a policy (written before fragments carried one) is judged under the
+//! default policy, with a warning that says so.
+//!
+//! Fragments hold positions (`file`, `line`, `column`) and the lines their findings point at,
+//! not whole files: each path a fragment names becomes a file of blank lines but for the quoted
+//! ones, long enough to hold those positions, so findings keep their file:line in every format
+//! and the text report quotes their lines (context lines around them are blank). With more than
+//! one fragment, paths are prefixed with the repository's name.
 
+use crate::config::{Policy, Waiver};
 use crate::date::Date;
 use crate::evaluate::{Evaluation, evaluate};
+use crate::finding::{Finding, Related};
 use crate::model::facts::{
     DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind, NodeFact, NodeKind,
-    NodeRef, Origin, Safeguard,
+    NodeRef, Origin, Safeguard, Severity,
 };
 use crate::model::{Model, ModelInput, build};
 use crate::report::Position;
-use crate::report::graph::{GRAPH_FORMAT_VERSION, GraphNode, GraphSafeguard, GraphView};
+use crate::report::graph::{
+    GRAPH_FORMAT_VERSION, GraphNode, GraphReportFinding, GraphSafeguard, GraphView,
+};
 use crate::rules::RuleSet;
-use crate::source::Files;
+use crate::source::{FileId, Files, SourceFile, Span, StoredFile};
+use camino::Utf8PathBuf;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// One fragment and the file it came from.
 #[derive(Debug, Clone)]
@@ -90,6 +113,20 @@ impl Fragment {
     }
 }
 
+/// The policy and waivers of an org manifest (`merge --config FILE`), which judge every flow.
+#[derive(Debug, Clone)]
+pub struct OrgPolicy {
+    /// The manifest's path as given, for messages.
+    pub source: String,
+    /// The manifest's text: its file is one of the merged map's files, so its waivers have
+    /// positions.
+    pub text: String,
+}
+
+/// Why an org manifest cannot be used; each problem at file:line:col.
+#[derive(Debug)]
+pub struct OrgPolicyErrors(pub Vec<String>);
+
 /// The joined map, evaluated, with the conflicts found on the way.
 #[derive(Debug)]
 pub struct Merged {
@@ -99,12 +136,20 @@ pub struct Merged {
     /// Where each node is defined and the module calls that create it, as the first fragment
     /// naming the node gives them: a fragment holds positions, not the files spans point into.
     pub positions: BTreeMap<String, (Option<Position>, Vec<Position>)>,
+    /// The `fail_on` of the policy that judged each finding, in the order of
+    /// `evaluation.findings`: a finding fails the gate as it would in its repository's scan.
+    pub fail_on: Vec<Option<Severity>>,
 }
 
 impl Merged {
-    /// The joined map, with each node's `defined_at` and `via` as its fragment gave them.
+    /// The joined map, with each node's `defined_at` and `via` as its fragment gave them. The map
+    /// carries no policy, waivers or judgement: merged again, it is judged under the default
+    /// policy.
     pub fn view(&self, rules: &RuleSet) -> GraphView {
         let mut view = GraphView::build(&self.model, &self.evaluation, rules);
+        view.policy = None;
+        view.waivers = Vec::new();
+        view.judgement = None;
         for node in &mut view.nodes {
             if let Some((defined_at, via)) = self.positions.get(&node.id) {
                 if node.defined_at.is_none() {
@@ -117,9 +162,22 @@ impl Merged {
         }
         view
     }
+
+    /// Whether a finding at or above its threshold is left: `threshold` overrides (`--fail-on`);
+    /// `None` uses the `fail_on` of the policy that judged each finding.
+    pub fn failing(&self, threshold: Option<Option<Severity>>) -> bool {
+        self.evaluation
+            .findings
+            .iter()
+            .zip(&self.fail_on)
+            .any(|(finding, own)| {
+                let threshold = threshold.unwrap_or(*own);
+                !finding.known && threshold.is_some_and(|t| finding.severity >= t)
+            })
+    }
 }
 
-fn safeguard(graph: &GraphSafeguard) -> Option<Safeguard> {
+fn safeguard(graph: &GraphSafeguard, span: Option<Span>) -> Option<Safeguard> {
     Some(Safeguard {
         mechanism: MechanismKind::parse(&graph.mechanism)?,
         version: graph.version.clone(),
@@ -129,7 +187,7 @@ fn safeguard(graph: &GraphSafeguard) -> Option<Safeguard> {
         expires: graph.expires.as_deref().and_then(|d| Date::parse(d).ok()),
         tia: graph.tia.clone(),
         derogation: graph.derogation.clone(),
-        span: None,
+        span,
     })
 }
 
@@ -142,21 +200,22 @@ fn data(keys: &[String]) -> Vec<DataRef> {
         .collect()
 }
 
-fn node_fact(node: &GraphNode) -> NodeFact {
+fn node_fact(node: &GraphNode, span: Option<Span>) -> NodeFact {
     let mut fact = NodeFact::new(node.id.clone(), Origin::Manifest);
     fact.kind = NodeKind::parse(&node.kind);
     fact.label = node.label.clone();
     fact.location = node.location.as_ref().map(|l| LocatedAt {
         location: Location::parse(l),
-        span: None,
+        span,
         unresolved_reason: None,
     });
     fact.data = data(&node.data);
     fact.domains = node.domains.clone();
     fact.certifications = node.certifications.clone();
     fact.personal_data = node.personal_data;
-    fact.safeguard = node.safeguard.as_ref().and_then(safeguard);
+    fact.safeguard = node.safeguard.as_ref().and_then(|s| safeguard(s, span));
     fact.provider = node.provider.clone();
+    fact.span = span;
     fact
 }
 
@@ -182,13 +241,342 @@ fn conflicts(first: &GraphNode, other: &GraphNode) -> Vec<String> {
     out
 }
 
-/// Joins fragments, in the order given, and evaluates the result on `date`.
-pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
+/// The most lines and columns a position may ask of a blank file, and the most bytes all blank
+/// files may hold: a fragment is hostile, and a position past these has no span (the finding
+/// keeps its file).
+const MAX_LINE: u32 = 2_000_000;
+const MAX_COLUMN: u32 = 4_096;
+const MAX_BLANK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Files standing for the files fragments name: blank, but for the lines the fragments quote,
+/// and long enough for every position in them.
+#[derive(Default)]
+struct Places {
+    /// Path → line → the widest column asked for on it.
+    wanted: BTreeMap<String, BTreeMap<u32, u32>>,
+    /// Path → line → its text, as the fragment quotes it.
+    quoted: BTreeMap<String, BTreeMap<u32, String>>,
+    files: BTreeMap<String, SourceFile>,
+}
+
+impl Places {
+    fn want(&mut self, path: &str, line: u32, column: u32) {
+        if line == 0 || line > MAX_LINE || column > MAX_COLUMN {
+            return;
+        }
+        let widest = self
+            .wanted
+            .entry(path.to_string())
+            .or_default()
+            .entry(line)
+            .or_insert(1);
+        *widest = (*widest).max(column.max(1));
+    }
+
+    /// A line's text as a fragment quotes it: one line, at most [`MAX_COLUMN`] characters.
+    fn quote(&mut self, path: &str, line: u32, text: &str) {
+        if line == 0 || line > MAX_LINE {
+            return;
+        }
+        let text: String = text
+            .chars()
+            .take(MAX_COLUMN as usize)
+            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+            .collect();
+        self.quoted
+            .entry(path.to_string())
+            .or_default()
+            .insert(line, text);
+    }
+
+    /// Builds the blank files (sorted by path, so ids are deterministic) into `files`.
+    fn build(&mut self, files: &mut Files) {
+        let mut total = 0usize;
+        let quoted = std::mem::take(&mut self.quoted);
+        let none = BTreeMap::new();
+        for (path, lines) in std::mem::take(&mut self.wanted) {
+            let quotes = quoted.get(&path).unwrap_or(&none);
+            let last = lines.keys().next_back().copied().unwrap_or(1);
+            let width: usize = lines.values().map(|w| *w as usize).sum();
+            let quoted_bytes: usize = quotes.range(..=last).map(|(_, text)| text.len()).sum();
+            let size = last as usize + width + quoted_bytes;
+            if total.saturating_add(size) > MAX_BLANK_BYTES {
+                continue;
+            }
+            total += size;
+            let mut text = String::with_capacity(size);
+            for line in 1..=last {
+                let width = lines.get(&line).copied().unwrap_or(0) as usize;
+                let quote = quotes.get(&line).map(String::as_str).unwrap_or("");
+                text.push_str(quote);
+                // A column past the quoted text still needs a character to point at.
+                let chars = quote.chars().count();
+                text.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
+                text.push('\n');
+            }
+            let id = FileId(u32::try_from(files.len()).unwrap_or(u32::MAX));
+            let file = SourceFile::new(id, Utf8PathBuf::from(path.as_str()), Arc::from(text));
+            files.push(StoredFile::whole(&file));
+            self.files.insert(path, file);
+        }
+    }
+
+    fn span(&self, path: &str, position: &Position) -> Option<Span> {
+        if position.line == 0 || position.line > MAX_LINE || position.column > MAX_COLUMN {
+            return None;
+        }
+        self.files
+            .get(path)
+            .map(|file| file.span_at(position.line, position.column))
+    }
+}
+
+/// Rules whose findings are verdicts on the map (and on waivers), which merging may change.
+/// Findings of other rules are about files and references, and stay as each scan reported them.
+const JUDGED_RULES: &[&str] = &[
+    "transfer-without-safeguard",
+    "adequacy-scope-not-met",
+    "expired-safeguard",
+    "unapproved-mechanism",
+    "special-category-transfer",
+    "missing-tia",
+    "derogation-for-systematic-transfer",
+    "unknown-location",
+    "unused-waiver",
+];
+
+/// One fragment's part in the merge: its name in messages and paths, the policy and waivers
+/// that judge its flows, and whether its scan's findings can stand.
+struct Part<'a> {
+    fragment: &'a Fragment,
+    name: String,
+    prefix: String,
+    policy: Policy,
+    waivers: Vec<Waiver>,
+}
+
+impl Part<'_> {
+    fn path(&self, file: &str) -> String {
+        format!("{}{file}", self.prefix)
+    }
+
+    fn span(&self, places: &Places, position: Option<&Position>) -> Option<Span> {
+        position.and_then(|p| places.span(&self.path(&p.file), p))
+    }
+}
+
+/// A carried finding as a finding again, its positions turned into spans of the blank files.
+fn carried_finding(
+    part: &Part<'_>,
+    places: &Places,
+    carried: &GraphReportFinding,
+) -> Option<Finding> {
+    let rule = crate::checks::check(&carried.rule)?.name;
+    let severity = Severity::parse(&carried.severity)?;
+    let mut finding = Finding::new(rule, severity, carried.message.clone());
+    finding.from = carried.from.clone();
+    finding.to = carried.to.clone();
+    finding.from_country = carried.from_country.clone();
+    finding.to_country = carried.to_country.clone();
+    finding.data = carried.data.clone();
+    finding.span = part.span(places, carried.location.as_ref());
+    if finding.span.is_none() {
+        finding.path = carried.location.as_ref().map(|p| part.path(&p.file));
+    }
+    finding.related = carried
+        .related
+        .iter()
+        .map(|r| Related {
+            span: part.span(places, r.location.as_ref()),
+            message: r.message.clone(),
+        })
+        .collect();
+    finding.help = carried.help.clone();
+    finding.data_path = carried.data_path.clone();
+    finding.inferred = carried.inferred;
+    finding.environment = carried.environment;
+    finding.fingerprint = carried.fingerprint.clone();
+    Some(finding)
+}
+
+fn waivers_of(
+    part_prefix: &str,
+    fragment: &Fragment,
+    places: &Places,
+    warnings: &mut Vec<String>,
+) -> Vec<Waiver> {
+    let mut out = Vec::new();
+    for waiver in &fragment.view.waivers {
+        let Ok(expires) = Date::parse(&waiver.expires) else {
+            warnings.push(format!(
+                "{}: a waiver of `{}` has no valid `expires` date; it is not applied",
+                fragment.source, waiver.rule
+            ));
+            continue;
+        };
+        let span = waiver
+            .location
+            .as_ref()
+            .and_then(|p| places.span(&format!("{part_prefix}{}", p.file), p));
+        out.push(Waiver {
+            rule: waiver.rule.clone(),
+            from: waiver.from.as_ref().map(|id| NodeRef {
+                id: id.clone(),
+                span,
+            }),
+            to: waiver.to.as_ref().map(|id| NodeRef {
+                id: id.clone(),
+                span,
+            }),
+            reason: waiver.reason.clone(),
+            expires,
+            span,
+        });
+    }
+    out
+}
+
+/// Joins fragments, in the order given, and judges the result on `date`: each flow under the
+/// policy and waivers of the repository that declared it, or all under `org` when one is given.
+pub fn merge(
+    fragments: &[Fragment],
+    rules: &RuleSet,
+    date: Date,
+    org: Option<&OrgPolicy>,
+) -> Result<Merged, OrgPolicyErrors> {
     let mut warnings = Vec::new();
+    let several = fragments.len() > 1;
+    // Names: the project's, else the fragment file's stem; a repeated name takes the file's path.
+    let mut names: Vec<String> = fragments
+        .iter()
+        .map(|f| {
+            f.view.project.clone().unwrap_or_else(|| {
+                std::path::Path::new(&f.source)
+                    .file_stem()
+                    .map(|stem| stem.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| f.source.clone())
+            })
+        })
+        .collect();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for name in &names {
+        *counts.entry(name.clone()).or_insert(0) += 1;
+    }
+    for (name, fragment) in names.iter_mut().zip(fragments) {
+        if counts.get(name.as_str()).copied().unwrap_or(0) > 1 {
+            *name = fragment.source.clone();
+        }
+    }
+    // Every position the fragments name, so the blank files can be built before any span.
+    let mut places = Places::default();
+    for (fragment, name) in fragments.iter().zip(&names) {
+        let prefix = if several {
+            format!("{name}/")
+        } else {
+            String::new()
+        };
+        let mut want = |position: &Position| {
+            places.want(
+                &format!("{prefix}{}", position.file),
+                position.line,
+                position.column,
+            );
+        };
+        let view = &fragment.view;
+        for node in &view.nodes {
+            node.defined_at.iter().chain(&node.via).for_each(&mut want);
+        }
+        for flow in &view.flows {
+            flow.location.iter().for_each(&mut want);
+        }
+        for waiver in &view.waivers {
+            waiver.location.iter().for_each(&mut want);
+        }
+        for finding in view.judgement.iter().flat_map(|j| &j.findings) {
+            finding.location.iter().for_each(&mut want);
+            for related in &finding.related {
+                related.location.iter().for_each(&mut want);
+            }
+        }
+        for (path, lines) in &view.sources {
+            for (line, text) in lines {
+                places.quote(&format!("{prefix}{path}"), *line, text);
+            }
+        }
+    }
+    let mut files = Files::new();
+    places.build(&mut files);
+    // The org manifest is the last file, so its waivers and policy keys have positions.
+    let org_file = org.map(|_| FileId(u32::try_from(files.len()).unwrap_or(u32::MAX)));
+    let org_judge = match org {
+        None => None,
+        Some(org) => {
+            let id = FileId(u32::try_from(files.len()).unwrap_or(u32::MAX));
+            let file = SourceFile::new(
+                id,
+                Utf8PathBuf::from(org.source.as_str()),
+                Arc::from(org.text.as_str()),
+            );
+            let manifest = crate::config::parse_manifest(&file, rules).map_err(|errors| {
+                OrgPolicyErrors(errors.iter().map(ToString::to_string).collect())
+            })?;
+            files.push(StoredFile::whole(&file));
+            if !manifest.facts.nodes.is_empty() || !manifest.facts.flows.is_empty() {
+                warnings.push(format!(
+                    "{}: `merge` takes only the policy and waivers of --config; its nodes and flows are not read (declare them in a repository)",
+                    org.source
+                ));
+            }
+            Some((org.source.clone(), manifest.policy, manifest.waivers))
+        }
+    };
+    let mut parts = Vec::new();
+    for (fragment, name) in fragments.iter().zip(&names) {
+        let prefix = if several {
+            format!("{name}/")
+        } else {
+            String::new()
+        };
+        let policy = match (&org_judge, &fragment.view.policy) {
+            (Some((_, policy, _)), _) => policy.clone(),
+            (None, Some(policy)) => match policy.to_policy() {
+                Ok(policy) => policy,
+                Err(reason) => {
+                    warnings.push(format!(
+                        "{}: {reason}; its flows are judged under the default policy",
+                        fragment.source
+                    ));
+                    Policy::default()
+                }
+            },
+            (None, None) => {
+                warnings.push(format!(
+                    "{}: the fragment carries no policy (written by an older borderline); its flows are judged under the default policy and without its waivers",
+                    fragment.source
+                ));
+                Policy::default()
+            }
+        };
+        let waivers = match &org_judge {
+            Some((_, _, waivers)) => waivers.clone(),
+            None => waivers_of(&prefix, fragment, &places, &mut warnings),
+        };
+        parts.push(Part {
+            fragment,
+            name: name.clone(),
+            prefix,
+            policy,
+            waivers,
+        });
+    }
+
     let mut first_seen: BTreeMap<&str, (&GraphNode, &str)> = BTreeMap::new();
     let mut positions = BTreeMap::new();
+    // The fragments that declare each node, and the first one (the node's owner).
+    let mut declared_in: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     let mut facts = Facts::default();
-    for fragment in fragments {
+    for (index, part) in parts.iter().enumerate() {
+        let fragment = part.fragment;
         for node in &fragment.view.nodes {
             match first_seen.get(node.id.as_str()) {
                 Some((first, source)) => {
@@ -204,13 +592,32 @@ pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
                     positions.insert(node.id.clone(), (node.defined_at.clone(), node.via.clone()));
                 }
             }
-            facts.nodes.push(node_fact(node));
+            declared_in
+                .entry(node.id.clone())
+                .or_default()
+                .insert(index);
+            facts.nodes.push(node_fact(
+                node,
+                part.span(&places, node.defined_at.as_ref()),
+            ));
         }
     }
-    // The same flow seen from both ends (two repositories declaring it) is one flow.
+    // Nodes more than one fragment names: merging may change the verdicts about them.
+    let shared: BTreeSet<&str> = declared_in
+        .iter()
+        .filter(|(_, parts)| parts.len() > 1)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let node_owner: BTreeMap<&str, usize> = declared_in
+        .iter()
+        .filter_map(|(id, parts)| parts.first().map(|first| (id.as_str(), *first)))
+        .collect();
+    // The same flow seen from both ends (two repositories declaring it) is one flow, the first
+    // fragment's; a pair of nodes belongs to the first fragment with a flow between them.
     let mut flows_seen: BTreeSet<(String, String, Vec<String>, Option<String>)> = BTreeSet::new();
-    for fragment in fragments {
-        for flow in &fragment.view.flows {
+    let mut flow_owner: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (index, part) in parts.iter().enumerate() {
+        for flow in &part.fragment.view.flows {
             let mut keys = flow.data.clone();
             keys.sort();
             if !flows_seen.insert((
@@ -221,21 +628,25 @@ pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
             )) {
                 continue;
             }
+            flow_owner
+                .entry((flow.from.clone(), flow.to.clone()))
+                .or_insert(index);
+            let span = part.span(&places, flow.location.as_ref());
             facts.flows.push(FlowFact {
                 from: Some(NodeRef {
                     id: flow.from.clone(),
-                    span: None,
+                    span,
                 }),
                 to: FlowTarget::Node(NodeRef {
                     id: flow.to.clone(),
-                    span: None,
+                    span,
                 }),
                 data: data(&flow.data),
                 purpose: flow.purpose.clone(),
-                safeguard: flow.safeguard.as_ref().and_then(safeguard),
-                span: None,
+                safeguard: flow.safeguard.as_ref().and_then(|s| safeguard(s, span)),
+                span,
                 origin: Origin::Manifest,
-                inferred: false,
+                inferred: flow.inferred,
                 scope: None,
             });
         }
@@ -247,22 +658,188 @@ pub fn merge(fragments: &[Fragment], rules: &RuleSet, date: Date) -> Merged {
             .collect();
         (!names.is_empty()).then(|| names.into_iter().collect::<Vec<_>>().join(" + "))
     };
-    let model = build(
+    let file_owner = |span: Option<Span>| -> Option<usize> {
+        let path = span.and_then(|s| files.get(s.file))?.path.as_str();
+        parts
+            .iter()
+            .position(|part| !part.prefix.is_empty() && path.starts_with(part.prefix.as_str()))
+            .or_else(|| (!several && org.is_none_or(|o| o.source != path)).then_some(0))
+    };
+    // Which fragment a finding of the joined map belongs to: its flow's, else its node's, else
+    // the file's it points into.
+    // `unknown-location` is about its node (the sender only says why it matters), as the
+    // environment of a finding is (`evaluate::environment_of`).
+    let owner = |finding: &Finding| -> Option<usize> {
+        if finding.rule == "unknown-location"
+            && let Some(index) = finding.to.as_deref().and_then(|id| node_owner.get(id))
+        {
+            return Some(*index);
+        }
+        if let (Some(from), Some(to)) = (&finding.from, &finding.to)
+            && let Some(index) = flow_owner.get(&(from.clone(), to.clone()))
+        {
+            return Some(*index);
+        }
+        finding
+            .to
+            .as_deref()
+            .or(finding.from.as_deref())
+            .and_then(|id| node_owner.get(id).copied())
+            .or_else(|| file_owner(finding.span))
+    };
+    let touches = |finding: &Finding| {
+        [&finding.from, &finding.to]
+            .into_iter()
+            .flatten()
+            .any(|id| shared.contains(id.as_str()))
+    };
+    let judged = |rule: &str| JUDGED_RULES.contains(&rule);
+    let mut model = build(
         ModelInput {
-            files: Files::new(),
+            files: files.clone(),
             manifest_facts: facts,
             extracted: Facts::default(),
-            policy: crate::config::Policy::default(),
+            policy: Policy::default(),
             waivers: Vec::new(),
             project_name: project,
         },
         rules,
     );
-    let evaluation = evaluate(&model, rules, date);
-    Merged {
+    // Which policy judged a finding, said when more than one could have.
+    let tell = several || org.is_some();
+    let judged_by = |name: &str| Related {
+        span: None,
+        message: format!("judged under the policy of {name}"),
+    };
+    // (finding, waiver reason if waived, fail_on of the policy that judged it)
+    let mut out: Vec<(Finding, Option<String>, Option<Severity>)> = Vec::new();
+    let mut transfers = Vec::new();
+    let mut evaluations: BTreeMap<String, Evaluation> = BTreeMap::new();
+    let org_name = org_judge
+        .as_ref()
+        .map(|(source, _, _)| format!("--config {source}"));
+    for (index, part) in parts.iter().enumerate() {
+        let carried = part.fragment.view.judgement.as_ref();
+        // Whether a verdict of this fragment is judged again on the joined map.
+        let again = |finding: &Finding| {
+            org.is_some() || carried.is_none() || (judged(finding.rule) && touches(finding))
+        };
+        let own_name = format!("repository `{}`", part.name);
+        for carried in carried.iter().flat_map(|j| &j.findings) {
+            let Some(mut finding) = carried_finding(part, &places, carried) else {
+                warnings.push(format!(
+                    "{}: a finding of unknown rule or severity (`{}`, `{}`) is left out",
+                    part.fragment.source, carried.rule, carried.severity
+                ));
+                continue;
+            };
+            // Under an org manifest, the scans' verdicts give way; their findings about files
+            // stay.
+            if (judged(finding.rule) && again(&finding)) || (org.is_some() && judged(finding.rule))
+            {
+                continue;
+            }
+            if tell && judged(finding.rule) {
+                finding.related.push(judged_by(&own_name));
+            }
+            out.push((finding, carried.waived.clone(), part.policy.fail_on));
+        }
+        // Repositories judged alike (the default policy and no waivers, or all under `--config`)
+        // share one evaluation of the joined map.
+        let key = format!("{:?}|{:?}", part.policy, part.waivers);
+        if !evaluations.contains_key(&key) {
+            model.policy = part.policy.clone();
+            model.waivers = part.waivers.clone();
+            let evaluation = evaluate(&model, rules, date);
+            evaluations.insert(key.clone(), evaluation);
+        }
+        let Some(evaluation) = evaluations.get(&key) else {
+            continue;
+        };
+        let name = org_name.clone().unwrap_or_else(|| own_name.clone());
+        let mine = |finding: &Finding| match owner(finding) {
+            Some(owner) => owner == index,
+            // Findings of the org manifest's own waivers are reported once.
+            None => index == 0,
+        };
+        // Findings about the org manifest's own entries (a waiver naming no node) are its own.
+        let in_org_file =
+            |finding: &Finding| finding.span.is_some_and(|span| Some(span.file) == org_file);
+        let take = |finding: &Finding| {
+            mine(finding)
+                && again(finding)
+                && (judged(finding.rule) || carried.is_none() || in_org_file(finding))
+        };
+        for finding in &evaluation.findings {
+            if take(finding) {
+                let mut finding = finding.clone();
+                if tell && judged(finding.rule) {
+                    finding.related.push(judged_by(&name));
+                }
+                out.push((finding, None, part.policy.fail_on));
+            }
+        }
+        for (finding, reason) in &evaluation.waived {
+            if take(finding) {
+                let mut finding = finding.clone();
+                if tell && judged(finding.rule) {
+                    finding.related.push(judged_by(&name));
+                }
+                out.push((finding, Some(reason.clone()), part.policy.fail_on));
+            }
+        }
+        for transfer in &evaluation.transfers {
+            let owned = transfer
+                .flow
+                .and_then(|flow| model.flows.get(flow))
+                .and_then(|flow| flow_owner.get(&(flow.from.clone(), flow.to.clone())))
+                .is_some_and(|owner| *owner == index);
+            if owned {
+                transfers.push(transfer.clone());
+            }
+        }
+    }
+    // The model keeps the first policy (for the map's colours) and no waivers.
+    if let Some(first) = parts.first() {
+        model.policy = first.policy.clone();
+    }
+    model.waivers = Vec::new();
+    let (mut findings, mut waived) = (Vec::new(), Vec::new());
+    for (finding, reason, fail_on) in out {
+        match reason {
+            Some(reason) => waived.push((finding, reason)),
+            None => findings.push((finding, fail_on)),
+        }
+    }
+    sort(&model, &mut findings);
+    waived.sort_by(|a, b| a.0.fingerprint.cmp(&b.0.fingerprint));
+    let fail_on = findings.iter().map(|(_, f)| *f).collect();
+    let evaluation = Evaluation {
+        findings: findings.into_iter().map(|(f, _)| f).collect(),
+        waived,
+        transfers,
+        date,
+    };
+    Ok(Merged {
         model,
         evaluation,
         warnings,
         positions,
-    }
+        fail_on,
+    })
+}
+
+/// Sorts by file and position, as a scan does (`evaluate::sort`). The sort is stable and the
+/// blank files' spans hold only a start: findings at one position keep the order their scan
+/// gave them (by the end of their spans, rule and fingerprint), then the order judged again.
+fn sort(model: &Model, findings: &mut [(Finding, Option<Severity>)]) {
+    findings.sort_by_cached_key(|(f, _)| {
+        let path = f
+            .span
+            .and_then(|s| model.files.get(s.file))
+            .map(|file| file.path.to_string())
+            .or_else(|| f.path.clone())
+            .unwrap_or_default();
+        (path, f.span.map(|s| s.start))
+    });
 }

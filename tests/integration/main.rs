@@ -25,6 +25,7 @@ mod init_green;
 mod inplace_tags;
 mod k8s14;
 mod links14;
+mod merge_judgement;
 mod mistakes_fail;
 mod module_catalogue;
 mod names14;

@@ -240,7 +240,7 @@ fn the_graph_fragment_carries_the_module_calls_through_merge() {
             "merge",
             "apac.json",
             "--format",
-            "json",
+            "graph",
             "--date",
             FIXTURE_DATE,
         ],

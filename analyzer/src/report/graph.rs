@@ -5,10 +5,12 @@
 //! may hold `"`, `]`, newlines or HTML, and must neither break the output nor inject markup.
 
 use super::{Position, position};
+use crate::config::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::Verdict;
+use crate::extract::environment::Environment;
 use crate::finding::Finding;
-use crate::model::facts::Safeguard;
+use crate::model::facts::{MechanismKind, Safeguard, Severity};
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
 use crate::rules::RuleSet;
 use graphviz_rust::dot_structures::{
@@ -33,6 +35,217 @@ pub struct GraphView {
     pub nodes: Vec<GraphNode>,
     /// Sorted by (from, to); `id` is `from->to`, with `#2`, `#3` for repeated pairs.
     pub flows: Vec<GraphFlow>,
+    /// The repository's `[policy]`, with defaults applied: `merge` judges the repository's flows
+    /// under it. Absent from fragments written before it existed (and from maps `merge` draws);
+    /// `merge` then judges their flows under the default policy and says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<GraphPolicy>,
+    /// The repository's waivers, which `merge` applies to the repository's flows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<GraphWaiver>,
+    /// Every finding of the scan that wrote the fragment, waived ones included, as the scan
+    /// reported it: what `merge` reports for the flows and nodes that merging does not change
+    /// (findings about files, and judgements no other fragment adds facts to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<GraphJudgement>,
+    /// The lines the judgement's findings point at, by file and line number, so that `merge`
+    /// quotes them as the scan did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, BTreeMap<u32, String>>,
+}
+
+/// A repository's `[policy]` with defaults applied, as plain strings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GraphPolicy {
+    pub approved_mechanisms: Vec<String>,
+    pub require_tia: bool,
+    /// `deny` or `safeguard`.
+    pub special_categories: String,
+    /// A severity, or absent when the `unknown-location` check is off.
+    #[serde(default)]
+    pub unknown_location: Option<String>,
+    #[serde(default)]
+    pub distrust_adequacy: Vec<String>,
+    /// A severity, or absent for `never`.
+    #[serde(default)]
+    pub fail_on: Option<String>,
+    pub inferred_findings: String,
+    /// The environment classes `[scan] include` judges like production.
+    #[serde(default)]
+    pub include: Vec<Environment>,
+}
+
+impl GraphPolicy {
+    pub fn of(policy: &Policy) -> GraphPolicy {
+        GraphPolicy {
+            approved_mechanisms: policy
+                .approved_mechanisms
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect(),
+            require_tia: policy.require_tia,
+            special_categories: match policy.special_categories {
+                SpecialCategoryPolicy::Deny => "deny".into(),
+                SpecialCategoryPolicy::Safeguard => "safeguard".into(),
+            },
+            unknown_location: policy.unknown_location.map(|s| s.as_str().to_string()),
+            distrust_adequacy: policy.distrust_adequacy.clone(),
+            fail_on: policy.fail_on.map(|s| s.as_str().to_string()),
+            inferred_findings: policy.inferred_findings.as_str().to_string(),
+            include: policy.include.clone(),
+        }
+    }
+
+    /// The policy again, or the first value this borderline does not know (a fragment of a newer
+    /// version, or an edited one).
+    pub fn to_policy(&self) -> Result<Policy, String> {
+        let severity = |key: &str, text: &str| {
+            Severity::parse(text)
+                .ok_or_else(|| format!("policy `{key}`: unknown severity `{text}`"))
+        };
+        let mut approved = Vec::new();
+        for name in &self.approved_mechanisms {
+            approved.push(
+                MechanismKind::parse(name)
+                    .ok_or_else(|| format!("policy `approved_mechanisms`: unknown `{name}`"))?,
+            );
+        }
+        Ok(Policy {
+            approved_mechanisms: approved,
+            require_tia: self.require_tia,
+            special_categories: match self.special_categories.as_str() {
+                "deny" => SpecialCategoryPolicy::Deny,
+                "safeguard" => SpecialCategoryPolicy::Safeguard,
+                other => {
+                    return Err(format!("policy `special_categories`: unknown `{other}`"));
+                }
+            },
+            unknown_location: self
+                .unknown_location
+                .as_deref()
+                .map(|s| severity("unknown_location", s))
+                .transpose()?,
+            distrust_adequacy: self.distrust_adequacy.clone(),
+            fail_on: self
+                .fail_on
+                .as_deref()
+                .map(|s| severity("fail_on", s))
+                .transpose()?,
+            inferred_findings: severity("inferred_findings", &self.inferred_findings)?,
+            include: self.include.clone(),
+            spans: BTreeMap::new(),
+        })
+    }
+}
+
+/// A waiver of the repository's manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GraphWaiver {
+    pub rule: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    pub reason: String,
+    /// `YYYY-MM-DD`.
+    pub expires: String,
+    #[serde(default)]
+    pub location: Option<Position>,
+}
+
+impl GraphWaiver {
+    pub fn of(files: &crate::source::Files, waiver: &Waiver) -> GraphWaiver {
+        GraphWaiver {
+            rule: waiver.rule.clone(),
+            from: waiver.from.as_ref().map(|r| r.id.clone()),
+            to: waiver.to.as_ref().map(|r| r.id.clone()),
+            reason: waiver.reason.clone(),
+            expires: waiver.expires.to_string(),
+            location: position(files, waiver.span, None),
+        }
+    }
+}
+
+/// The findings of the scan that wrote a fragment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct GraphJudgement {
+    pub findings: Vec<GraphReportFinding>,
+}
+
+/// A related location of a finding.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GraphRelated {
+    #[serde(default)]
+    pub location: Option<Position>,
+    pub message: String,
+}
+
+/// One finding as the scan reported it (the fields of the JSON report), with the reason of the
+/// waiver that suppressed it, if one did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GraphReportFinding {
+    pub rule: String,
+    pub severity: String,
+    pub message: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub from_country: Option<String>,
+    #[serde(default)]
+    pub to_country: Option<String>,
+    #[serde(default)]
+    pub data: Vec<String>,
+    #[serde(default)]
+    pub location: Option<Position>,
+    #[serde(default)]
+    pub related: Vec<GraphRelated>,
+    #[serde(default)]
+    pub help: Option<String>,
+    #[serde(default)]
+    pub data_path: Vec<String>,
+    #[serde(default)]
+    pub inferred: bool,
+    #[serde(default)]
+    pub environment: Environment,
+    pub fingerprint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<String>,
+}
+
+impl GraphReportFinding {
+    pub fn of(
+        files: &crate::source::Files,
+        finding: &Finding,
+        waived: Option<&str>,
+    ) -> GraphReportFinding {
+        GraphReportFinding {
+            rule: finding.rule.to_string(),
+            severity: finding.severity.as_str().to_string(),
+            message: finding.message.clone(),
+            from: finding.from.clone(),
+            to: finding.to.clone(),
+            from_country: finding.from_country.clone(),
+            to_country: finding.to_country.clone(),
+            data: finding.data.clone(),
+            location: position(files, finding.span, finding.path.as_deref()),
+            related: finding
+                .related
+                .iter()
+                .map(|r| GraphRelated {
+                    location: position(files, r.span, None),
+                    message: r.message.clone(),
+                })
+                .collect(),
+            help: finding.help.clone(),
+            data_path: finding.data_path.clone(),
+            inferred: finding.inferred,
+            environment: finding.environment,
+            fingerprint: finding.fingerprint.clone(),
+            waived: waived.map(str::to_string),
+        }
+    }
 }
 
 /// A node of the map.
@@ -140,6 +353,40 @@ pub struct GraphFlow {
     pub findings: Vec<GraphFinding>,
     #[serde(default)]
     pub location: Option<Position>,
+    /// Whether the flow rests on a guess (a URL literal, a field name): `merge` caps its findings
+    /// as the scan does. Absent in older fragments (then `false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inferred: bool,
+}
+
+/// The text of the lines findings and their related locations point at, and of the lines that
+/// define nodes and flows (where a finding judged again on a joined map points).
+fn sources(model: &Model, evaluation: &Evaluation) -> BTreeMap<String, BTreeMap<u32, String>> {
+    let mut out: BTreeMap<String, BTreeMap<u32, String>> = BTreeMap::new();
+    let findings = evaluation
+        .findings
+        .iter()
+        .chain(evaluation.waived.iter().map(|(f, _)| f));
+    let finding_spans = findings.flat_map(|finding| {
+        std::iter::once(finding.span).chain(finding.related.iter().map(|r| r.span))
+    });
+    let model_spans = model
+        .nodes
+        .iter()
+        .flat_map(|n| [n.span, n.location.as_ref().and_then(|l| l.span)])
+        .chain(model.flows.iter().map(|f| f.span));
+    for span in finding_spans.chain(model_spans).flatten() {
+        let Some(file) = model.files.get(span.file) else {
+            continue;
+        };
+        if let Some(line) = file.line_holding(span.start) {
+            out.entry(file.path.to_string()).or_default().insert(
+                line.index.saturating_add(1),
+                line.text.trim_end_matches(['\n', '\r']).to_string(),
+            );
+        }
+    }
+    out
 }
 
 fn graph_finding(finding: &Finding) -> GraphFinding {
@@ -287,6 +534,7 @@ impl GraphView {
                     basis: transfer.and_then(|t| super::json::basis(&t.verdict)),
                     findings,
                     location: position(&model.files, flow.span, None),
+                    inferred: flow.inferred,
                 }
             })
             .collect();
@@ -296,6 +544,25 @@ impl GraphView {
             evaluation_date: Some(evaluation.date.to_string()),
             nodes,
             flows,
+            policy: Some(GraphPolicy::of(&model.policy)),
+            waivers: model
+                .waivers
+                .iter()
+                .map(|w| GraphWaiver::of(&model.files, w))
+                .collect(),
+            sources: sources(model, evaluation),
+            judgement: Some(GraphJudgement {
+                findings: evaluation
+                    .findings
+                    .iter()
+                    .map(|f| GraphReportFinding::of(&model.files, f, None))
+                    .chain(
+                        evaluation.waived.iter().map(|(f, reason)| {
+                            GraphReportFinding::of(&model.files, f, Some(reason))
+                        }),
+                    )
+                    .collect(),
+            }),
         }
     }
 
@@ -823,6 +1090,29 @@ mod tests {
             mermaid_escape("%%{init}%% ﬂ°¶ß"),
             "#37;#37;#123;init#125;#37;#37; #64258;°#182;ß"
         );
+    }
+
+    #[test]
+    fn a_policy_survives_the_fragment_and_unknown_values_are_refused() {
+        let policy = Policy {
+            approved_mechanisms: vec![MechanismKind::Scc],
+            special_categories: SpecialCategoryPolicy::Safeguard,
+            unknown_location: None,
+            fail_on: Some(Severity::Warning),
+            include: vec![Environment::Test],
+            ..Policy::default()
+        };
+        let graph = GraphPolicy::of(&policy);
+        let text = serde_json::to_string(&graph).unwrap_or_default();
+        let read: Option<GraphPolicy> = serde_json::from_str(&text).ok();
+        assert_eq!(read.as_ref(), Some(&graph));
+        let Ok(again) = graph.to_policy() else {
+            panic!("the policy reads back");
+        };
+        assert_eq!(GraphPolicy::of(&again), graph);
+        let mut bad = graph;
+        bad.special_categories = "sometimes".into();
+        assert!(bad.to_policy().is_err());
     }
 
     #[test]
