@@ -20,6 +20,7 @@ mod hostile_io;
 mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
+mod inline_waivers;
 mod inplace_tags;
 mod k8s14;
 mod links14;
