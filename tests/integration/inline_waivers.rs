@@ -372,3 +372,42 @@ fn hostile_waivers_are_bounded_and_neutralised() {
     );
     assert!(!csv.contains('\x1b') && !csv.contains('\u{202e}'), "{csv}");
 }
+
+#[test]
+fn the_shop_fixture_waives_in_every_comment_syntax() {
+    // The fixture's expectations say what stays reported; this says what is waived, and where.
+    let report: Value = {
+        let dir = crate::support::fixtures_dir().join("wv15-shop");
+        let output = borderline(
+            &dir,
+            &["scan", ".", "--format", "json", "--date", "2026-11-29"],
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let mut waived: Vec<String> = report["waived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {}:{} <- {}:{}",
+                w["rule"].as_str().unwrap(),
+                w["location"]["file"].as_str().unwrap(),
+                w["location"]["line"],
+                w["waiver_location"]["file"].as_str().unwrap(),
+                w["waiver_location"]["line"]
+            )
+        })
+        .collect();
+    waived.sort();
+    assert_eq!(
+        waived,
+        [
+            "adequacy-scope-not-met .env:3 <- .env:2",
+            "adequacy-scope-not-met deploy/payments.yaml:20 <- deploy/payments.yaml:19",
+            "transfer-without-safeguard infra/main.tf:16 <- infra/main.tf:15",
+            "transfer-without-safeguard payments/src/orders.js:12 <- payments/src/orders.js:12",
+            "transfer-without-safeguard payments/src/orders.js:8 <- payments/src/orders.js:6",
+        ]
+    );
+}
