@@ -97,6 +97,8 @@ fn a_waiver_above_the_call_turns_the_gate_green_and_is_shown_in_every_format() {
         3
     );
     assert_eq!(suppression["properties"]["expires"], "2027-03-31");
+    let errors = crate::sarif::schema_errors(&sarif);
+    assert!(errors.is_empty(), "schema errors:\n{}", errors.join("\n"));
 
     // Markdown: the waived table links the finding and the waiver.
     let (_, markdown) = run(
@@ -322,6 +324,7 @@ fn a_manifest_waiver_is_external_in_sarif_and_located_in_json() {
         sarif["runs"][0]["results"][0]["suppressions"][0]["kind"],
         "external"
     );
+    assert!(crate::sarif::schema_errors(&sarif).is_empty());
 }
 
 #[test]
@@ -410,4 +413,70 @@ fn the_shop_fixture_waives_in_every_comment_syntax() {
             "transfer-without-safeguard payments/src/orders.js:8 <- payments/src/orders.js:6",
         ]
     );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+}
+
+#[test]
+fn with_policy_from_a_waiver_the_pull_request_adds_does_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let paytm =
+        "# borderline: waive transfer-without-safeguard reason=\"PRIV-311\" expires=2027-03-31\n";
+    repository(root, paytm);
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    git(root, &["checkout", "-q", "-b", "pr"]);
+    // The pull request adds a provider and waives its own transfer in the same change.
+    write(
+        root,
+        "payments/.env",
+        &format!(
+            "# Production settings, read by the service at start.\nNODE_ENV=production\n{paytm}PAYTM_API_URL=https://securegw.paytm.in/theia/api/v1\n# borderline: waive transfer-without-safeguard reason=\"approved by the author\" expires=2099-01-01\nRAZORPAY_API_URL=https://api.razorpay.com/v1\n"
+        ),
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "pr"]);
+    // Judged by its own comments, it passes.
+    let (code, _) = json(root, &[]);
+    assert_eq!(code, 0);
+    // Judged by main: the waiver main had still applies; the new one is shown and ignored.
+    let (code, report) = json(root, &["--policy-from", "main"]);
+    assert_eq!(code, 1, "{report}");
+    let transfers = findings(&report, "transfer-without-safeguard");
+    assert_eq!(transfers.len(), 1, "{report}");
+    assert_eq!(transfers[0]["to"], "razorpay");
+    let changed = findings(&report, "policy-changed");
+    assert_eq!(changed.len(), 1, "{report}");
+    assert_eq!(changed[0]["location"]["line"], 5);
+    assert!(
+        changed[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("adds an inline waiver of `transfer-without-safeguard`"),
+        "{}",
+        changed[0]["message"]
+    );
+    assert_eq!(report["waived"].as_array().unwrap().len(), 1);
+    assert_eq!(report["waived"][0]["to"], "paytm");
 }

@@ -86,6 +86,11 @@ pub fn to_waiver(fact: InlineWaiver) -> Option<Waiver> {
     })
 }
 
+/// The well-formed inline waivers of a file (the policy a `--policy-from` commit had).
+pub fn waivers_in(file: &SourceFile) -> Vec<InlineWaiver> {
+    extract_file(file).waivers
+}
+
 fn extract_file(file: &SourceFile) -> Facts {
     let mut facts = Facts::default();
     let text: &str = &file.text;
