@@ -480,3 +480,26 @@ fn with_policy_from_a_waiver_the_pull_request_adds_does_not_apply() {
     assert_eq!(report["waived"].as_array().unwrap().len(), 1);
     assert_eq!(report["waived"][0]["to"], "paytm");
 }
+
+#[test]
+fn a_comment_in_the_manifest_is_not_an_inline_waiver() {
+    // The manifest's waivers are its `[[waiver]]` tables, which need a reviewer to see `from`
+    // and `to`; a comment there waives nothing and is not read as a waiver at all.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repository(root, "");
+    write(
+        root,
+        "borderline.toml",
+        "[[flow]]\nfrom = \"payments\"\n# borderline: waive unresolved-reference reason=\"PRIV-1\" expires=2027-01-31\nto = \"ledger\"\n",
+    );
+    let (code, report) = json(root, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report, "unresolved-reference").len(),
+        1,
+        "{report}"
+    );
+    assert!(findings(&report, "unused-waiver").is_empty(), "{report}");
+    assert!(report["waived"].as_array().unwrap().is_empty());
+}
