@@ -87,14 +87,25 @@ pub struct Waiver {
     pub to: Option<NodeRef>,
     pub reason: String,
     pub expires: Date,
+    /// Where the waiver is written: its `[[waiver]]` table, or its comment in a repository file.
     pub span: Option<Span>,
+    /// `Some` for an inline waiver (`# borderline: waive RULE ...` in a repository file): the
+    /// lines it covers, its own line and the line below its comment block. It waives only findings
+    /// that point into them; `None` for a manifest waiver, matched by `from` and `to`.
+    pub covers: Option<Span>,
 }
 
 impl Waiver {
+    /// True for a waiver written in a comment of a repository file (SARIF `inSource`).
+    pub fn in_source(&self) -> bool {
+        self.covers.is_some()
+    }
+
     /// "waiver of `RULE` from `A` to `B`", for messages about the waiver itself.
     pub fn describe(&self) -> String {
         format!(
-            "waiver of `{}`{}{}",
+            "{}waiver of `{}`{}{}",
+            if self.in_source() { "inline " } else { "" },
             self.rule,
             self.from
                 .as_ref()
@@ -950,6 +961,7 @@ impl<'a> Reader<'a> {
             reason: reason.map(Spanned::into_inner).unwrap_or_default(),
             expires,
             span: Some(self.file.span(range)),
+            covers: None,
         })
     }
 }

@@ -33,7 +33,7 @@ use crate::model::facts::{
 use crate::model::{Model, ModelInput, build};
 use crate::report::Position;
 use crate::report::graph::{
-    GRAPH_FORMAT_VERSION, GraphNode, GraphReportFinding, GraphSafeguard, GraphView,
+    GRAPH_FORMAT_VERSION, GraphNode, GraphReportFinding, GraphSafeguard, GraphView, GraphWaiver,
 };
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, SourceFile, Span, StoredFile};
@@ -329,6 +329,14 @@ impl Places {
             .get(path)
             .map(|file| file.span_at(position.line, position.column))
     }
+
+    /// The offset of the end of a 1-based line of a rebuilt file.
+    fn line_end(&self, path: &str, line: u32) -> Option<u32> {
+        if line == 0 || line > MAX_LINE {
+            return None;
+        }
+        self.files.get(path).map(|file| file.line_span(line).end)
+    }
 }
 
 /// Rules whose findings are verdicts on the map (and on waivers), which merging may change.
@@ -405,35 +413,78 @@ fn waivers_of(
     places: &Places,
     warnings: &mut Vec<String>,
 ) -> Vec<Waiver> {
-    let mut out = Vec::new();
-    for waiver in &fragment.view.waivers {
-        let Ok(expires) = Date::parse(&waiver.expires) else {
-            warnings.push(format!(
-                "{}: a waiver of `{}` has no valid `expires` date; it is not applied",
-                fragment.source, waiver.rule
-            ));
-            continue;
-        };
-        let span = waiver
-            .location
-            .as_ref()
-            .and_then(|p| places.span(&format!("{part_prefix}{}", p.file), p));
-        out.push(Waiver {
-            rule: waiver.rule.clone(),
-            from: waiver.from.as_ref().map(|id| NodeRef {
-                id: id.clone(),
-                span,
-            }),
-            to: waiver.to.as_ref().map(|id| NodeRef {
-                id: id.clone(),
-                span,
-            }),
-            reason: waiver.reason.clone(),
-            expires,
+    fragment
+        .view
+        .waivers
+        .iter()
+        .filter_map(|waiver| waiver_of(part_prefix, fragment, waiver, places, warnings))
+        .collect()
+}
+
+/// A fragment's waiver as a waiver of the merged model, its places turned into spans of the
+/// rebuilt files; `None` (with a warning) when it cannot be applied as written.
+fn waiver_of(
+    part_prefix: &str,
+    fragment: &Fragment,
+    waiver: &GraphWaiver,
+    places: &Places,
+    warnings: &mut Vec<String>,
+) -> Option<Waiver> {
+    let Ok(expires) = Date::parse(&waiver.expires) else {
+        warnings.push(format!(
+            "{}: a waiver of `{}` has no valid `expires` date; it is not applied",
+            fragment.source, waiver.rule
+        ));
+        return None;
+    };
+    let span = waiver
+        .location
+        .as_ref()
+        .and_then(|p| places.span(&format!("{part_prefix}{}", p.file), p));
+    // An inline waiver covers its lines only: without them it would waive every finding of
+    // its rule, so one whose lines cannot be placed again is not applied.
+    let covers = match &waiver.covers {
+        None => None,
+        Some(lines) => {
+            let path = format!("{part_prefix}{}", lines.file);
+            let first = places.span(
+                &path,
+                &Position {
+                    file: lines.file.clone(),
+                    line: lines.first_line,
+                    column: 1,
+                },
+            );
+            let last = places.line_end(&path, lines.last_line);
+            match (first, last) {
+                (Some(first), Some(last)) if first.start <= last => {
+                    Some(Span::new(first.file, first.start as usize..last as usize))
+                }
+                _ => {
+                    warnings.push(format!(
+                        "{}: an inline waiver of `{}` names lines that are not in the fragment; it is not applied",
+                        fragment.source, waiver.rule
+                    ));
+                    return None;
+                }
+            }
+        }
+    };
+    Some(Waiver {
+        rule: waiver.rule.clone(),
+        from: waiver.from.as_ref().map(|id| NodeRef {
+            id: id.clone(),
             span,
-        });
-    }
-    out
+        }),
+        to: waiver.to.as_ref().map(|id| NodeRef {
+            id: id.clone(),
+            span,
+        }),
+        reason: waiver.reason.clone(),
+        expires,
+        span,
+        covers,
+    })
 }
 
 /// Joins fragments, in the order given, and judges the result on `date`: each flow under the
@@ -712,7 +763,7 @@ pub fn merge(
         message: format!("judged under the policy of {name}"),
     };
     // (finding, waiver reason if waived, fail_on of the policy that judged it)
-    let mut out: Vec<(Finding, Option<String>, Option<Severity>)> = Vec::new();
+    let mut out: Vec<(Finding, Option<Waiver>, Option<Severity>)> = Vec::new();
     let mut transfers = Vec::new();
     let mut evaluations: BTreeMap<String, Evaluation> = BTreeMap::new();
     let org_name = org_judge
@@ -742,7 +793,24 @@ pub fn merge(
             if tell && judged(finding.rule) {
                 finding.related.push(judged_by(&own_name));
             }
-            out.push((finding, carried.waived.clone(), part.policy.fail_on));
+            // The waiver travels with the finding; a finding that names only its reason keeps
+            // that reason, with no place and no later expiry than the day of the merge.
+            let waiver = match (&carried.waiver, &carried.waived) {
+                (Some(waiver), _) => {
+                    waiver_of(&part.prefix, part.fragment, waiver, &places, &mut warnings)
+                }
+                (None, Some(reason)) => Some(Waiver {
+                    rule: finding.rule.to_string(),
+                    from: None,
+                    to: None,
+                    reason: reason.clone(),
+                    expires: date,
+                    span: None,
+                    covers: None,
+                }),
+                (None, None) => None,
+            };
+            out.push((finding, waiver, part.policy.fail_on));
         }
         // Repositories judged alike (the default policy and no waivers, or all under `--config`)
         // share one evaluation of the joined map.
@@ -779,13 +847,13 @@ pub fn merge(
                 out.push((finding, None, part.policy.fail_on));
             }
         }
-        for (finding, reason) in &evaluation.waived {
+        for (finding, waiver) in &evaluation.waived {
             if take(finding) {
                 let mut finding = finding.clone();
                 if tell && judged(finding.rule) {
                     finding.related.push(judged_by(&name));
                 }
-                out.push((finding, Some(reason.clone()), part.policy.fail_on));
+                out.push((finding, Some(waiver.clone()), part.policy.fail_on));
             }
         }
         for transfer in &evaluation.transfers {

@@ -164,6 +164,61 @@ impl Governing {
         changes
     }
 
+    /// Keeps the inline waivers of the working tree that the same file at REF already has (same
+    /// rule and reason, an expiry no later), and reports the others as `policy-changed`: a pull
+    /// request must not waive its own transfers with a comment any more than with `[[waiver]]`.
+    pub fn govern_inline_waivers(
+        &self,
+        root: &Path,
+        files: &crate::source::Files,
+        waivers: &mut Vec<crate::model::facts::InlineWaiver>,
+    ) -> Vec<ExtractionDiagnostic> {
+        let reference = self.tree.reference();
+        let mut at_reference: std::collections::BTreeMap<
+            FileId,
+            Vec<crate::model::facts::InlineWaiver>,
+        > = std::collections::BTreeMap::new();
+        let mut changes = Vec::new();
+        waivers.retain(|waiver| {
+            let base = at_reference.entry(waiver.span.file).or_insert_with(|| {
+                files
+                    .get(waiver.span.file)
+                    .and_then(|file| {
+                        let in_tree = self
+                            .tree
+                            .path_in_tree(&root.join(file.path.as_std_path()))
+                            .ok()?;
+                        let bytes = self.tree.read(&in_tree).ok()??;
+                        let text = String::from_utf8(bytes).ok()?;
+                        Some(crate::extract::inline_waivers::waivers_in(&SourceFile::new(
+                            REFERENCE_MANIFEST_FILE,
+                            file.path.clone(),
+                            Arc::from(text.as_str()),
+                        )))
+                    })
+                    .unwrap_or_default()
+            });
+            // `YYYY-MM-DD` strings order as the dates do.
+            let kept = base.iter().any(|old| {
+                old.rule == waiver.rule && old.reason == waiver.reason && old.expires >= waiver.expires
+            });
+            if !kept {
+                changes.push(ExtractionDiagnostic {
+                    rule: policy_changed::RULE,
+                    severity: crate::checks::default_severity(policy_changed::RULE),
+                    message: format!(
+                        "this change adds an inline waiver of `{}` (until {}, reason: {}); waivers are read from `{reference}`, so it does not apply until it is reviewed and merged",
+                        waiver.rule, waiver.expires, waiver.reason
+                    ),
+                    span: Some(waiver.span),
+                    path: None,
+                });
+            }
+            kept
+        });
+        changes
+    }
+
     /// The baseline at REF (when `--baseline` was given), and the working tree's additions to it.
     /// The working tree's baseline becomes file `id` (pushed by the caller) when it can be read.
     pub fn govern_baseline(

@@ -265,6 +265,14 @@ pub fn scan_with_policy_from(
     }
     let mut extracted = extraction.facts;
     extracted.diagnostics.extend(discovery.diagnostics);
+    // `--policy-from`: inline waivers the commit at REF did not have do not apply either.
+    if let Some(governing) = &governing {
+        policy_changes.extend(governing.govern_inline_waivers(
+            root,
+            &files,
+            &mut extracted.waivers,
+        ));
+    }
     let mut governing_baseline = None;
     if let Some(governing) = &governing {
         let id = FileId(u32::try_from(files.len()).unwrap_or(u32::MAX));

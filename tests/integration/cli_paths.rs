@@ -407,7 +407,6 @@ fn a_command_refuses_the_options_it_does_not_use() {
         &["rules", "--cache", "cache"],
         &["rules", "--jobs", "2"],
         &["merge", "x.json", "--policy-from", "main"],
-        &["merge", "x.json", "--config", "borderline.toml"],
         &["graph", "--baseline", "x.json"],
         &["ropa", "--fail-on", "warning"],
         &["init", "--show-known"],

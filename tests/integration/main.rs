@@ -22,6 +22,7 @@ mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
 mod init_green;
+mod inline_waivers;
 mod inplace_tags;
 mod k8s14;
 mod links14;

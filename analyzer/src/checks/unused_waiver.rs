@@ -2,7 +2,9 @@
 //!
 //! ## What it flags
 //! A `[[waiver]]` in `borderline.toml` that matches no finding: the problem it waived is fixed, or
-//! its `rule`, `from` or `to` does not match what borderline reports.
+//! its `rule`, `from` or `to` does not match what borderline reports. Also an inline waiver
+//! (`# borderline: waive RULE reason="..." expires=...` in a repository file) whose rule no finding
+//! on its line, or on the line below its comment block, reports; it is reported at the comment.
 //!
 //! ## Why it matters
 //! A stale waiver is a loaded gun: if the flow comes back, or a new one matches it, it is silently
@@ -19,7 +21,8 @@
 //! ```
 //!
 //! ## How to fix
-//! Delete the waiver, or correct its `rule`, `from` and `to`.
+//! Delete the waiver, or correct its `rule`, `from` and `to`. Move an inline waiver onto the line
+//! the finding points at, or directly above it (no blank line between).
 //!
 //! ## References
 //! None: this is about borderline's configuration.
@@ -40,7 +43,11 @@ pub(crate) fn finding(waiver: &Waiver) -> Finding {
         format!("this {} matches no finding", waiver.describe()),
     )
     .at(waiver.span)
-    .help("remove the waiver, or correct its `rule`, `from` and `to`");
+    .help(if waiver.in_source() {
+        "remove the comment, or put it on the line the finding points at, or directly above it"
+    } else {
+        "remove the waiver, or correct its `rule`, `from` and `to`"
+    });
     finding.from = waiver.from.as_ref().map(|f| f.id.clone());
     finding.to = waiver.to.as_ref().map(|t| t.id.clone());
     finding

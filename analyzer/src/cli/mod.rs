@@ -87,8 +87,7 @@ const INIT_EXAMPLES: &str = "Examples:
 const MERGE_EXAMPLES: &str = "Examples:
   borderline graph --format json -o shop.json            # in each repository: one fragment
   borderline merge shop.json                             # findings, each flow judged under its repository's policy
-  borderline merge shop.json --format mermaid            # one map of all of them
-  borderline merge shop.json --format graph -o map.json  # the joined fragment";
+  borderline merge shop.json --format mermaid            # one map of all of them";
 
 /// The options of the commands, as the run code reads them. Each command is offered only the
 /// groups it uses ([`RepoOptions`] or [`RuleDataOptions`]); what a command is not offered keeps

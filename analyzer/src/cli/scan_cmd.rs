@@ -133,6 +133,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
                 text.push_str(&line);
                 text.push('\n');
             }
+            text.push_str(&report::text::waived_lines(
+                &model.files,
+                &evaluation.waived,
+            ));
             Some(text)
         }
         ScanFormat::Sarif => Some(report::sarif::render(model, evaluation, baseline.is_some())),

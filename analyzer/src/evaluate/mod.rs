@@ -3,6 +3,7 @@
 pub mod transfer;
 
 use crate::checks::{CHECKS, unused_waiver_finding};
+use crate::config::Waiver;
 use crate::date::Date;
 use crate::extract::environment::Environment;
 use crate::finding::{Finding, fnv1a};
@@ -17,8 +18,8 @@ use transfer::{Context, Transfer};
 pub struct Evaluation {
     /// Sorted by (file, position, rule).
     pub findings: Vec<Finding>,
-    /// Findings a valid waiver suppressed, with the waiver's reason.
-    pub waived: Vec<(Finding, String)>,
+    /// Findings a valid waiver suppressed, with that waiver (reason, expiry, where it is written).
+    pub waived: Vec<(Finding, Waiver)>,
     pub transfers: Vec<Transfer>,
     pub date: Date,
 }
@@ -53,14 +54,49 @@ pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
     }
 }
 
+/// Whether `waiver` waives `finding`: the same rule, and the nodes it names (a manifest waiver),
+/// or a location in the lines it covers (an inline waiver).
+fn waives(waiver: &Waiver, finding: &Finding) -> bool {
+    if waiver.rule != finding.rule {
+        return false;
+    }
+    match waiver.covers {
+        // An inline waiver is about the lines below it, never about the nodes: a finding without a
+        // location in that file is not waived by it.
+        Some(covers) => finding.span.is_some_and(|span| {
+            span.file == covers.file && covers.start <= span.start && span.start <= covers.end
+        }),
+        None => {
+            waiver
+                .from
+                .as_ref()
+                .is_none_or(|f| Some(&f.id) == finding.from.as_ref())
+                && waiver
+                    .to
+                    .as_ref()
+                    .is_none_or(|t| Some(&t.id) == finding.to.as_ref())
+        }
+    }
+}
+
 fn apply_waivers(
     ctx: &Context<'_>,
     findings: Vec<Finding>,
-) -> (Vec<Finding>, Vec<(Finding, String)>) {
+) -> (Vec<Finding>, Vec<(Finding, Waiver)>) {
     let mut kept = Vec::new();
     let mut waived = Vec::new();
     let mut used = vec![false; ctx.model.waivers.len()];
     let mut extra = Vec::new();
+    // Inline waivers are looked up by the file they are in, so that a repository with thousands of
+    // them does not compare every finding with every waiver.
+    let mut manifest_waivers = Vec::new();
+    let mut inline_by_file: BTreeMap<crate::source::FileId, Vec<usize>> = BTreeMap::new();
+    for (index, waiver) in ctx.model.waivers.iter().enumerate() {
+        match waiver.covers {
+            Some(covers) => inline_by_file.entry(covers.file).or_default().push(index),
+            None => manifest_waivers.push(index),
+        }
+    }
     // Thousands of misspelt waivers share one budget for their suggestions.
     let mut budget = crate::model::SEARCH_BUDGET;
     for (index, waiver) in ctx.model.waivers.iter().enumerate() {
@@ -91,7 +127,13 @@ fn apply_waivers(
             let mut finding = Finding::new(
                 "expired-safeguard",
                 crate::checks::default_severity("expired-safeguard"),
-                format!("this waiver of `{}` expired on {} (reason: {}); the findings it waived are reported again", waiver.rule, waiver.expires, waiver.reason),
+                format!(
+                    "this {}waiver of `{}` expired on {} (reason: {}); the findings it waived are reported again",
+                    if waiver.in_source() { "inline " } else { "" },
+                    waiver.rule,
+                    waiver.expires,
+                    waiver.reason
+                ),
             )
             .at(waiver.span)
             .help("fix the finding, or renew the waiver with a new `expires` date and reason");
@@ -101,24 +143,24 @@ fn apply_waivers(
             used[index] = true;
         }
     }
+    let no_inline = Vec::new();
     'findings: for finding in findings {
-        for (index, waiver) in ctx.model.waivers.iter().enumerate() {
-            let matches = waiver.rule == finding.rule
-                && waiver
-                    .from
-                    .as_ref()
-                    .is_none_or(|f| Some(&f.id) == finding.from.as_ref())
-                && waiver
-                    .to
-                    .as_ref()
-                    .is_none_or(|t| Some(&t.id) == finding.to.as_ref());
-            if matches && waiver.expires >= ctx.date {
-                used[index] = true;
-                waived.push((finding, waiver.reason.clone()));
-                continue 'findings;
+        let inline = finding
+            .span
+            .and_then(|span| inline_by_file.get(&span.file))
+            .unwrap_or(&no_inline);
+        // Inline waivers first: the one next to the finding is the one a reader sees.
+        for &index in inline.iter().chain(&manifest_waivers) {
+            let Some(waiver) = ctx.model.waivers.get(index) else {
+                continue;
+            };
+            if !waives(waiver, &finding) {
+                continue;
             }
-            if matches {
-                used[index] = true;
+            used[index] = true;
+            if waiver.expires >= ctx.date {
+                waived.push((finding, waiver.clone()));
+                continue 'findings;
             }
         }
         kept.push(finding);

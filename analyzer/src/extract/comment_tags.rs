@@ -148,7 +148,10 @@ fn find_tags(
         let body = line.trim_start_matches(|c: char| {
             c.is_whitespace() || matches!(c, '/' | '!' | '*' | '#' | '-')
         });
-        let Some(rest) = body.strip_prefix(MARKER) else {
+        let Some(rest) = body
+            .strip_prefix(MARKER)
+            .filter(|r| !super::inline_waivers::is_waiver(r))
+        else {
             continue;
         };
         let tag_start = line_start + (line.len() - body.len());

@@ -7,6 +7,7 @@ pub mod comment_tags;
 pub mod compose;
 pub mod env;
 pub mod environment;
+pub mod inline_waivers;
 pub mod kubernetes;
 pub mod lexer;
 pub mod owners;
@@ -231,6 +232,7 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
         Box::new(code::CodeCalls),
         Box::new(comment_tags::CommentTags),
         Box::new(sdks::SdkCalls),
+        Box::new(inline_waivers::InlineWaivers),
     ]
 }
 

@@ -408,6 +408,25 @@ pub struct Facts {
     /// a Rust `#[cfg(test)]` module is a test (`extract::environment`).
     #[serde(default)]
     pub classes: Vec<ClassRange>,
+    /// Inline waivers (`# borderline: waive RULE reason="..." expires=...`) read from comments
+    /// (`extract::inline_waivers`); applied with the manifest's waivers.
+    #[serde(default)]
+    pub waivers: Vec<InlineWaiver>,
+}
+
+/// A well-formed inline waiver found in a comment. A malformed one is an `input-error` instead.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InlineWaiver {
+    /// One of `config::WAIVABLE_RULES`.
+    pub rule: String,
+    /// Never empty.
+    pub reason: String,
+    /// `YYYY-MM-DD`, checked when read.
+    pub expires: String,
+    /// The waiver's text in its comment.
+    pub span: Span,
+    /// The lines it waives findings on: its own, and the line below its comment block.
+    pub covers: Span,
 }
 
 /// A part of a file with its own environment class.
@@ -446,6 +465,7 @@ impl Facts {
             && self.diagnostics.is_empty()
             && self.attached.is_empty()
             && self.classes.is_empty()
+            && self.waivers.is_empty()
     }
 
     pub fn extend(&mut self, other: Facts) {
@@ -454,6 +474,7 @@ impl Facts {
         self.diagnostics.extend(other.diagnostics);
         self.attached.extend(other.attached);
         self.classes.extend(other.classes);
+        self.waivers.extend(other.waivers);
     }
 
     pub fn input_error(
@@ -524,7 +545,19 @@ impl Facts {
             diagnostics,
             attached,
             classes,
+            waivers,
         } = self;
+        for InlineWaiver {
+            rule: _,
+            reason: _,
+            expires: _,
+            span,
+            covers,
+        } in waivers
+        {
+            f(span);
+            f(covers);
+        }
         for ClassRange {
             at,
             end: _,

@@ -205,6 +205,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         diagnostics: manifest_diagnostics,
         attached: manifest_attached,
         classes: _,
+        waivers: _,
     } = input.manifest_facts;
     let Facts {
         nodes: mut extracted_nodes,
@@ -212,6 +213,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         diagnostics: extracted_diagnostics,
         mut attached,
         classes,
+        waivers: inline_waivers,
     } = input.extracted;
     // Names mean a node only within their deployment: before anything refers to them, the nodes
     // of other compose projects that share a name are told apart.
@@ -473,7 +475,15 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         node_index,
         graph_index,
         policy: input.policy,
-        waivers,
+        // Inline waivers are judged like the manifest's, after them.
+        waivers: waivers
+            .into_iter()
+            .chain(
+                inline_waivers
+                    .into_iter()
+                    .filter_map(crate::extract::inline_waivers::to_waiver),
+            )
+            .collect(),
         diagnostics,
         project_name: input.project_name,
         tia_problems: BTreeMap::new(),

@@ -305,37 +305,17 @@ fn describe_flow(model: &Model, flow: &crate::model::Flow, out: &mut String) {
     }
 }
 
-/// Which waiver suppressed a finding, and until when: the first in force whose rule, ends and
-/// reason match, as the scan applies them; else only the reason the scan recorded.
-fn waiver_text(
-    model: &Model,
-    finding: &crate::finding::Finding,
-    reason: &str,
-    date: crate::date::Date,
-) -> String {
-    let waiver = model.waivers.iter().find(|w| {
-        w.rule == finding.rule
-            && w.reason == reason
-            && w.expires >= date
-            && w.from
-                .as_ref()
-                .is_none_or(|f| Some(&f.id) == finding.from.as_ref())
-            && w.to
-                .as_ref()
-                .is_none_or(|t| Some(&t.id) == finding.to.as_ref())
-    });
-    match waiver {
-        Some(waiver) => {
-            let place = position(&model.files, waiver.span, None)
-                .map(|p| format!(" at {}:{}", p.file, p.line))
-                .unwrap_or_default();
-            format!(
-                "waived by the waiver{place} until {} (reason: {reason}); it does not fail the gate",
-                waiver.expires
-            )
-        }
-        None => format!("waived (reason: {reason}); it does not fail the gate"),
-    }
+/// Which waiver suppressed a finding, and until when: the one the scan applied.
+fn waiver_text(model: &Model, waiver: &crate::config::Waiver) -> String {
+    let place = position(&model.files, waiver.span, None)
+        .map(|p| format!(" at {}:{}", p.file, p.line))
+        .unwrap_or_default();
+    format!(
+        "waived by the {}waiver{place} until {} (reason: {}); it does not fail the gate",
+        if waiver.in_source() { "inline " } else { "" },
+        waiver.expires,
+        waiver.reason
+    )
 }
 
 /// Explains the data's way from `from` to `to`.
@@ -387,14 +367,16 @@ pub fn explain_flow(
         }
     }
     // Findings a waiver suppressed are shown as the scan reports them: waived, with the reason.
-    let mut waived_of_flow: BTreeMap<(&str, &str), Vec<(&crate::finding::Finding, &str)>> =
-        BTreeMap::new();
-    for (finding, reason) in &evaluation.waived {
+    let mut waived_of_flow: BTreeMap<
+        (&str, &str),
+        Vec<(&crate::finding::Finding, &crate::config::Waiver)>,
+    > = BTreeMap::new();
+    for (finding, waiver) in &evaluation.waived {
         if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
             waived_of_flow
                 .entry((from, to))
                 .or_default()
-                .push((finding, reason.as_str()));
+                .push((finding, waiver));
         }
     }
     // The model holds one flow per pair of nodes, save where merging could hide a transfer (see
@@ -476,12 +458,12 @@ pub fn explain_flow(
                     out.push_str(&format!("      {why}\n"));
                 }
             }
-            for (finding, reason) in waived {
+            for (finding, waiver) in waived {
                 out.push_str(&format!(
                     "    - {} [waived]: {}\n      {}\n",
                     finding.rule,
                     one_line(&finding.message),
-                    one_line(&waiver_text(model, finding, reason, evaluation.date))
+                    one_line(&waiver_text(model, waiver))
                 ));
             }
         }

@@ -151,6 +151,18 @@ pub struct GraphWaiver {
     pub expires: String,
     #[serde(default)]
     pub location: Option<Position>,
+    /// An inline waiver's covered lines (see [`Waiver::covers`]): the first and the last, so that
+    /// `merge` applies it to the findings on them and nowhere else. Absent for a manifest waiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers: Option<GraphCovers>,
+}
+
+/// The lines an inline waiver covers, in one file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GraphCovers {
+    pub file: String,
+    pub first_line: u32,
+    pub last_line: u32,
 }
 
 impl GraphWaiver {
@@ -162,6 +174,14 @@ impl GraphWaiver {
             reason: waiver.reason.clone(),
             expires: waiver.expires.to_string(),
             location: position(files, waiver.span, None),
+            covers: waiver.covers.and_then(|covers| {
+                let (file, first, last) = files.resolve_range(covers)?;
+                Some(GraphCovers {
+                    file: file.to_string(),
+                    first_line: first.line,
+                    last_line: last.line,
+                })
+            }),
         }
     }
 }
@@ -212,13 +232,16 @@ pub struct GraphReportFinding {
     pub fingerprint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waived: Option<String>,
+    /// The waiver that suppressed the finding (its reason is `waived`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<GraphWaiver>,
 }
 
 impl GraphReportFinding {
     pub fn of(
         files: &crate::source::Files,
         finding: &Finding,
-        waived: Option<&str>,
+        waiver: Option<&Waiver>,
     ) -> GraphReportFinding {
         GraphReportFinding {
             rule: finding.rule.to_string(),
@@ -243,7 +266,8 @@ impl GraphReportFinding {
             inferred: finding.inferred,
             environment: finding.environment,
             fingerprint: finding.fingerprint.clone(),
-            waived: waived.map(str::to_string),
+            waived: waiver.map(|w| w.reason.clone()),
+            waiver: waiver.map(|w| GraphWaiver::of(files, w)),
         }
     }
 }
@@ -557,8 +581,8 @@ impl GraphView {
                     .iter()
                     .map(|f| GraphReportFinding::of(&model.files, f, None))
                     .chain(
-                        evaluation.waived.iter().map(|(f, reason)| {
-                            GraphReportFinding::of(&model.files, f, Some(reason))
+                        evaluation.waived.iter().map(|(f, waiver)| {
+                            GraphReportFinding::of(&model.files, f, Some(waiver))
                         }),
                     )
                     .collect(),

@@ -78,6 +78,14 @@ struct JsonWaived<'a> {
     from: Option<&'a str>,
     to: Option<&'a str>,
     reason: &'a str,
+    /// The last day the waiver applies.
+    expires: String,
+    /// `inline` (a comment in a repository file) or `manifest` (a `[[waiver]]` table).
+    waiver_kind: &'static str,
+    /// Where the waiver is written.
+    waiver_location: Option<Position>,
+    /// Where the waived finding points.
+    location: Option<Position>,
     fingerprint: &'a str,
 }
 
@@ -207,11 +215,19 @@ pub fn write_with_skipped(
     let waived = evaluation
         .waived
         .iter()
-        .map(|(f, reason)| JsonWaived {
+        .map(|(f, waiver)| JsonWaived {
             rule: f.rule,
             from: f.from.as_deref(),
             to: f.to.as_deref(),
-            reason,
+            reason: &waiver.reason,
+            expires: waiver.expires.to_string(),
+            waiver_kind: if waiver.in_source() {
+                "inline"
+            } else {
+                "manifest"
+            },
+            waiver_location: position(&model.files, waiver.span, None),
+            location: position(&model.files, f.span, f.path.as_deref()),
             fingerprint: &f.fingerprint,
         })
         .collect();
@@ -252,7 +268,7 @@ pub fn write_with_skipped(
             transfer_of_flow.entry(flow).or_insert(transfer);
         }
     }
-    let statuses = crate::report::TransferStatuses::new(evaluation);
+    let statuses = crate::report::TransferStatuses::located(evaluation, Some(&model.files));
     let flows = model
         .flows
         .iter()

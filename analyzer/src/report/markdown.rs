@@ -23,6 +23,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
     ));
     if evaluation.findings.is_empty() {
         out.push_str("No findings: every transfer has a Chapter V basis.\n");
+        out.push_str(&waived_table(model, evaluation));
         return out;
     }
     out.push_str("| | rule | where | flow | finding |\n|---|---|---|---|---|\n");
@@ -71,5 +72,38 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
         out.push_str(&to_mermaid(&view));
         out.push_str("```\n\n</details>\n");
     }
+    out.push_str(&waived_table(model, evaluation));
+    out
+}
+
+/// The waived findings, each with the waiver that accepts it: where it is written, its reason and
+/// its expiry, so that a reviewer sees what is accepted and by whom.
+fn waived_table(model: &Model, evaluation: &Evaluation) -> String {
+    if evaluation.waived.is_empty() {
+        return String::new();
+    }
+    let link = |span, path: Option<&str>| match position(&model.files, span, path) {
+        Some(p) => super::neutral::markdown_file_link(&p.file, p.line),
+        None => String::new(),
+    };
+    let mut out = String::from(
+        "\n<details><summary>Waived</summary>\n\n| rule | where | waiver | reason | until |\n|---|---|---|---|---|\n",
+    );
+    for (finding, waiver) in &evaluation.waived {
+        let kind = if waiver.in_source() {
+            "inline"
+        } else {
+            "manifest"
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {kind} {} | {} | {} |\n",
+            finding.rule,
+            link(finding.span, finding.path.as_deref()),
+            link(waiver.span, None),
+            cell(&waiver.reason),
+            waiver.expires
+        ));
+    }
+    out.push_str("\n</details>\n");
     out
 }

@@ -89,8 +89,34 @@ pub struct TransferStatuses<'a> {
 
 type TransferKey<'a> = (Option<&'a str>, &'a str, Option<crate::source::Span>);
 
+/// `rule: reason (until DATE, inline waiver at FILE:LINE)`: a waived finding as the register and
+/// the transfer statuses show it.
+pub fn waiver_summary(files: Option<&Files>, rule: &str, waiver: &crate::config::Waiver) -> String {
+    let kind = if waiver.in_source() {
+        "inline waiver"
+    } else {
+        "manifest waiver"
+    };
+    let at = files
+        .and_then(|files| position(files, waiver.span, None))
+        .map(|p| format!(" at {}:{}", p.file, p.line))
+        .unwrap_or_default();
+    format!(
+        "{rule}: {} (until {}, {kind}{at})",
+        waiver.reason, waiver.expires
+    )
+}
+
 impl<'a> TransferStatuses<'a> {
     pub fn new(evaluation: &'a crate::evaluate::Evaluation) -> TransferStatuses<'a> {
+        TransferStatuses::located(evaluation, None)
+    }
+
+    /// [`TransferStatuses::new`], saying in each waived status where its waiver is written.
+    pub fn located(
+        evaluation: &'a crate::evaluate::Evaluation,
+        files: Option<&Files>,
+    ) -> TransferStatuses<'a> {
         let mut by_transfer: HashMap<TransferKey<'a>, (BTreeSet<&'static str>, Vec<String>)> =
             HashMap::new();
         for finding in &evaluation.findings {
@@ -102,13 +128,13 @@ impl<'a> TransferStatuses<'a> {
                     .insert(finding.rule);
             }
         }
-        for (finding, reason) in &evaluation.waived {
+        for (finding, waiver) in &evaluation.waived {
             if let Some(to) = finding.to.as_deref() {
                 by_transfer
                     .entry((finding.from.as_deref(), to, finding.span))
                     .or_default()
                     .1
-                    .push(format!("{}: {reason}", finding.rule));
+                    .push(waiver_summary(files, finding.rule, waiver));
             }
         }
         TransferStatuses { by_transfer }

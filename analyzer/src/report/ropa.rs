@@ -144,7 +144,7 @@ fn row(
 
 /// Every transfer of the evaluation, sorted by (exporter, recipient, evidence).
 pub fn rows(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RegisterRow> {
-    let statuses = crate::report::TransferStatuses::new(evaluation);
+    let statuses = crate::report::TransferStatuses::located(evaluation, Some(&model.files));
     let mut rows: Vec<RegisterRow> = evaluation
         .transfers
         .iter()

@@ -110,7 +110,27 @@ struct SarifResult {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
+    /// A waived finding: `inSource` for an inline waiver, `external` for a manifest one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Location>,
+    properties: SuppressionProperties,
+}
+
+#[derive(Serialize)]
+struct SuppressionProperties {
+    /// The last day the waiver applies.
+    expires: String,
 }
 
 #[derive(Serialize)]
@@ -401,54 +421,72 @@ fn rules() -> Vec<Rule> {
 /// whether it is `new` or `unchanged`.
 pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String {
     let flows = flow_index(model);
-    let results = evaluation
-        .findings
-        .iter()
-        .map(|finding| {
-            let related_locations = finding
-                .related
-                .iter()
-                .enumerate()
-                .map(|(index, related)| Location {
-                    id: Some(index + 1),
-                    physical_location: physical(&model.files, related.span, None),
-                    message: Some(message_text(&related.message)),
-                })
-                .collect();
-            let locations = physical(&model.files, finding.span, finding.path.as_deref())
-                .map(|physical_location| Location {
-                    id: None,
-                    physical_location: Some(physical_location),
-                    message: None,
-                })
-                .into_iter()
-                .collect();
-            SarifResult {
-                rule_id: finding.rule,
-                rule_index: CHECKS.iter().position(|c| c.name == finding.rule),
-                level: level(finding.severity),
-                message: message_text(&finding.message),
-                locations,
-                related_locations,
-                code_flows: code_flow(model, &flows, finding).into_iter().collect(),
-                partial_fingerprints: BTreeMap::from([(
-                    FINGERPRINT_KEY,
-                    finding.fingerprint.clone(),
-                )]),
-                baseline_state: baseline.then_some(if finding.known { "unchanged" } else { "new" }),
-                properties: ResultProperties {
-                    from: finding.from.clone(),
-                    to: finding.to.clone(),
-                    from_country: finding.from_country.clone(),
-                    to_country: finding.to_country.clone(),
-                    data: finding.data.clone(),
-                    inferred: finding.inferred,
-                    environment: finding.environment.as_str(),
-                    help: finding.help.clone(),
-                },
-            }
-        })
-        .collect();
+    let result = |finding: &Finding| {
+        let related_locations = finding
+            .related
+            .iter()
+            .enumerate()
+            .map(|(index, related)| Location {
+                id: Some(index + 1),
+                physical_location: physical(&model.files, related.span, None),
+                message: Some(message_text(&related.message)),
+            })
+            .collect();
+        let locations = physical(&model.files, finding.span, finding.path.as_deref())
+            .map(|physical_location| Location {
+                id: None,
+                physical_location: Some(physical_location),
+                message: None,
+            })
+            .into_iter()
+            .collect();
+        SarifResult {
+            rule_id: finding.rule,
+            rule_index: CHECKS.iter().position(|c| c.name == finding.rule),
+            level: level(finding.severity),
+            message: message_text(&finding.message),
+            locations,
+            related_locations,
+            code_flows: code_flow(model, &flows, finding).into_iter().collect(),
+            partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, finding.fingerprint.clone())]),
+            baseline_state: baseline.then_some(if finding.known { "unchanged" } else { "new" }),
+            suppressions: Vec::new(),
+            properties: ResultProperties {
+                from: finding.from.clone(),
+                to: finding.to.clone(),
+                from_country: finding.from_country.clone(),
+                to_country: finding.to_country.clone(),
+                data: finding.data.clone(),
+                inferred: finding.inferred,
+                environment: finding.environment.as_str(),
+                help: finding.help.clone(),
+            },
+        }
+    };
+    let mut results: Vec<SarifResult> = evaluation.findings.iter().map(result).collect();
+    // Waived findings are results too, suppressed, as SARIF viewers expect: code scanning shows
+    // them as dismissed with the justification, so the acceptance stays auditable.
+    for (finding, waiver) in &evaluation.waived {
+        let mut waived = result(finding);
+        waived.suppressions.push(Suppression {
+            kind: if waiver.in_source() {
+                "inSource"
+            } else {
+                "external"
+            },
+            status: "accepted",
+            justification: super::neutral::terminal_inline(&waiver.reason),
+            location: physical(&model.files, waiver.span, None).map(|physical_location| Location {
+                id: None,
+                physical_location: Some(physical_location),
+                message: None,
+            }),
+            properties: SuppressionProperties {
+                expires: waiver.expires.to_string(),
+            },
+        });
+        results.push(waived);
+    }
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",

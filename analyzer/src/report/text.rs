@@ -663,6 +663,36 @@ fn render_one(
     rendered
 }
 
+/// One line per waived finding, after the summary: the rule, where the finding points, which
+/// waiver accepts it (inline or manifest, at file:line), until when and why. A waiver is an
+/// acceptance someone is accountable for, so it is shown, not only counted.
+pub fn waived_lines(files: &Files, waived: &[(Finding, crate::config::Waiver)]) -> String {
+    let mut out = String::new();
+    let place = |span, path: Option<&str>| {
+        super::position(files, span, path)
+            .map(|p| format!("{}:{}", p.file, p.line))
+            .unwrap_or_else(|| "?".to_string())
+    };
+    for (finding, waiver) in waived {
+        let line = format!(
+            "waived: {} at {} by {} waiver at {} until {}: {}",
+            finding.rule,
+            place(finding.span, finding.path.as_deref()),
+            if waiver.in_source() {
+                "inline"
+            } else {
+                "manifest"
+            },
+            place(waiver.span, None),
+            waiver.expires,
+            waiver.reason
+        );
+        out.push_str(&super::neutral::terminal_inline(&line));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
