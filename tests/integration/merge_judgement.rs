@@ -67,7 +67,15 @@ fn merge(work: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn merge_of_one_fragment_gives_the_findings_of_scan() {
     let work = tempfile::tempdir().unwrap();
-    for name in ["demo", "mg15-checkout", "mg15-reporting", "mg15-support"] {
+    for name in [
+        "demo",
+        "mg15-checkout",
+        "mg15-reporting",
+        "mg15-support",
+        "wv15-shop",
+        "id15-harbor",
+        "v15-one-flow",
+    ] {
         let scanned = borderline(
             &fixtures_dir().join(name),
             &["scan", ".", "--format", "json", "--date", FIXTURE_DATE],

@@ -5,8 +5,7 @@
 use super::graph_cmd::{GraphFormat, render};
 use super::scan_cmd::FailOn;
 use super::{
-    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, RuleDataOptions, for_log, load_rules,
-    use_color,
+    CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, RuleDataOptions, for_log, load_rules, use_color,
 };
 use super::{write_output, write_output_with};
 use borderline::date::Date;
@@ -125,14 +124,8 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {}", for_log(warning));
         }
     }
-    let map = |format: GraphFormat| {
-        render(
-            merged.view(&rules),
-            format,
-            args.focus.as_deref(),
-            &common,
-        )
-    };
+    let map =
+        |format: GraphFormat| render(merged.view(&rules), format, args.focus.as_deref(), &common);
     let (model, evaluation) = (&merged.model, &merged.evaluation);
     let text = match args.format {
         MergeFormat::Dot => return map(GraphFormat::Dot),
