@@ -469,3 +469,74 @@ fn a_misspelt_region_in_the_manifest_is_an_error_with_the_closest_region() {
         "{finding}"
     );
 }
+
+/// A `borderline.dev/location` label on a compose service and annotation on a Deployment are
+/// written by a person like a tag: a region rule data does not know fails the gate at the value
+/// with the closest one, and correct ones (or a region a node selector pins) are no mistake.
+#[test]
+fn a_misspelt_location_label_or_annotation_fails_the_gate() {
+    let compose = |location: &str| {
+        format!(
+            "services:\n  worker:\n    image: ghcr.io/acme/worker:2.1\n    labels:\n      borderline.dev/location: {location}\n"
+        )
+    };
+    let deployment = |location: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  annotations:\n    borderline.dev/location: {location}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:1.0\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "compose.yaml", &compose("aws:eu-centrl-1"));
+    write(
+        dir.path(),
+        "deploy/api.yaml",
+        &deployment("gcp:europe-wst3"),
+    );
+    let (code, report) = scan(dir.path(), &[]);
+    assert_eq!(code, 1, "{}", report["findings"]);
+    let errors: Vec<&Value> = findings(&report, "unknown-location")
+        .into_iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", report["findings"]);
+    let by_file = |file: &str| {
+        errors
+            .iter()
+            .find(|f| f["location"]["file"] == file)
+            .unwrap_or_else(|| panic!("no error in {file}: {}", report["findings"]))
+    };
+    let label = by_file("compose.yaml");
+    assert_eq!(at(label), ("compose.yaml".to_string(), 5, 32));
+    assert!(
+        label["message"]
+            .as_str()
+            .unwrap()
+            .contains("`aws:eu-central-1`"),
+        "{label}"
+    );
+    let annotation = by_file("deploy/api.yaml");
+    assert_eq!(at(annotation).1, 6);
+    assert!(
+        annotation["message"]
+            .as_str()
+            .unwrap()
+            .contains("`gcp:europe-west3`"),
+        "{annotation}"
+    );
+
+    // Written correctly, the same files place both services in the EEA: nothing to report.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "compose.yaml", &compose("aws:eu-central-1"));
+    write(
+        dir.path(),
+        "deploy/api.yaml",
+        &deployment("gcp:europe-west3"),
+    );
+    let (code, report) = scan(dir.path(), &[]);
+    assert_eq!(code, 0, "{}", report["findings"]);
+    assert!(
+        findings(&report, "unknown-location").is_empty(),
+        "{}",
+        report["findings"]
+    );
+}

@@ -31,13 +31,15 @@
 //! mailer, worker". A single unplaced service, a service a waiver of this rule names in `to`, and
 //! stores are reported one by one.
 //!
-//! A location a person wrote in a comment tag, a tag on a declaration or a Rust attribute that the
+//! A location a person wrote in a comment tag, a tag on a declaration, a Rust attribute, a
+//! `borderline.dev/location` compose label or Kubernetes annotation, or the manifest, that the
 //! rule data does not know (`aws:us-easst-1`, `gcp:europe-wst3`, `awz:eu-west-1`, a country code
 //! such as `XX`) is a mistake, not a missing fact: it is an `error` at the value, whatever
 //! `policy.unknown_location` says, with the closest region of the same provider (or the closest
 //! provider, or the code of a country written by name) to write instead, and the node it places
-//! gets no second finding for the same value. The manifest rejects the same mistakes with exit 2;
-//! `location = "unknown"` written as such is no mistake.
+//! gets no second finding for the same value. `location = "unknown"` written as such is no
+//! mistake, and a region read from configuration (a Terraform `region`, a node selector) that the
+//! rule data does not know yet is the ordinary unknown location above, not a mistake.
 //!
 //! ## Why it matters
 //! A transfer check is only as good as its locations: an unknown location might be a transfer.

@@ -252,21 +252,28 @@ pub(crate) fn check_written_locations(facts: &mut Facts, rules: &RuleSet) {
                 .filter_map(|tag| tag.location.as_ref()),
         );
     let mut found: Vec<ExtractionDiagnostic> = written
-        .filter_map(|located| {
-            let span = located.span?;
-            let message = unknown_location_message(&located.location, rules)?;
-            Some(ExtractionDiagnostic {
-                rule: "unknown-location",
-                severity: Severity::Error,
-                message,
-                span: Some(span),
-                path: None,
-            })
-        })
+        .filter_map(|located| written_location_error(located, rules))
         .collect();
     found.sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
     found.dedup();
     facts.diagnostics.extend(found);
+}
+
+/// The `unknown-location` error for one location a person wrote (a tag, an attribute, a
+/// `borderline.dev/location` label or annotation), or `None` when rule data knows it.
+pub(crate) fn written_location_error(
+    located: &LocatedAt,
+    rules: &RuleSet,
+) -> Option<ExtractionDiagnostic> {
+    let span = located.span?;
+    let message = unknown_location_message(&located.location, rules)?;
+    Some(ExtractionDiagnostic {
+        rule: "unknown-location",
+        severity: Severity::Error,
+        message,
+        span: Some(span),
+        path: None,
+    })
 }
 
 /// Why rule data cannot place a written location, with a suggestion; `None` when it can.

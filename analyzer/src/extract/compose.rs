@@ -432,6 +432,14 @@ fn extract_compose(
         node.kind = Some(NodeKind::Service);
         node.span = Some(service.name.span(file));
         node.location = label_location(file, service.body);
+        // A label is written by a person: a location rule data does not know is a mistake.
+        if let Some(error) = node
+            .location
+            .as_ref()
+            .and_then(|located| super::annotation::written_location_error(located, ctx.rules))
+        {
+            facts.diagnostics.push(error);
+        }
         node.scope = Some(scope.clone());
         node.build = build_context(file, service.body, variables);
         node.images = service

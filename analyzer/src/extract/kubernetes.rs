@@ -19,7 +19,8 @@ use super::yaml::{YamlNode, endpoint_strings, parse_documents};
 use super::{ExtractContext, Extractor};
 use crate::model::facts::Facts;
 use crate::model::facts::{
-    FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+    ExtractionDiagnostic, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
+    Origin,
 };
 use crate::rules::RuleSet;
 use crate::source::{SourceFile, Span};
@@ -576,6 +577,8 @@ fn string_map(node: &YamlNode) -> BTreeMap<String, String> {
 /// What the first pass keeps of a workload, to emit it once every file is indexed.
 struct WorkloadPlan {
     node: NodeFact,
+    /// A `borderline.dev/location` annotation rule data does not know: a person's mistake.
+    written_location: Option<ExtractionDiagnostic>,
     /// Where its configuration values come from, in the order they are read.
     sources: Vec<ValueSource>,
     /// Where it is declared, for the names its values use.
@@ -613,6 +616,8 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
         .path(&["metadata", "name"])
         .map(|n| n.span(file));
     node.location = workload_location(workload, ctx.rules);
+    let written_location = annotation_location(workload)
+        .and_then(|located| super::annotation::written_location_error(&located, ctx.rules));
     // The images its containers run (not init containers, which often run a tool before it):
     // an image built by this repository names the same code as a compose service running it.
     node.images = workload
@@ -708,6 +713,7 @@ fn plan_workload(workload: &Workload<'_>, ctx: &ExtractContext<'_>) -> WorkloadP
     }
     WorkloadPlan {
         node,
+        written_location,
         sources,
         place: workload.place.clone(),
     }
@@ -764,6 +770,7 @@ fn collector_config_hosts(
 fn emit_workload(plan: WorkloadPlan, cluster: &Cluster<'_>, rules: &RuleSet, facts: &mut Facts) {
     let id = plan.node.id.clone();
     facts.nodes.push(plan.node);
+    facts.diagnostics.extend(plan.written_location);
     let mut values: Vec<(&str, &str, Span)> = Vec::new();
     let mut hosts: Vec<(HostCandidate, Span)> = Vec::new();
     for source in &plan.sources {
@@ -877,6 +884,7 @@ fn plan_vendor_resource(
     }
     Some(WorkloadPlan {
         node,
+        written_location: None,
         sources,
         place,
     })
@@ -924,8 +932,8 @@ fn flow_for(
 /// compose projects that may use the same names.
 pub const SCOPE: &str = "kubernetes";
 
-/// The location of a workload: the annotation, else the region its pods are pinned to.
-fn workload_location(workload: &Workload<'_>, rules: &RuleSet) -> Option<LocatedAt> {
+/// A workload's `borderline.dev/location` annotation, on the workload or its pod template.
+fn annotation_location(workload: &Workload<'_>) -> Option<LocatedAt> {
     let file = workload.file;
     let annotation_paths: [&[&str]; 3] = [
         &["metadata", "annotations"],
@@ -953,6 +961,15 @@ fn workload_location(workload: &Workload<'_>, rules: &RuleSet) -> Option<Located
             });
         }
     }
+    None
+}
+
+/// The location of a workload: the annotation, else the region its pods are pinned to.
+fn workload_location(workload: &Workload<'_>, rules: &RuleSet) -> Option<LocatedAt> {
+    if let Some(located) = annotation_location(workload) {
+        return Some(located);
+    }
+    let file = workload.file;
     let spec = workload.pod_spec;
     let mut hint_keys: Vec<&str> = Vec::new();
     let mut regions: Vec<(&str, Span)> = Vec::new();
