@@ -4,7 +4,7 @@
 //! malformed, expired or stray waiver fails the gate or is reported; hostile waivers are bounded
 //! and neutralised.
 
-use crate::support::{borderline, findings, stderr, stdout, write_file as write};
+use crate::support::{borderline, findings, git, stderr, stdout, write_file as write};
 use serde_json::Value;
 use std::path::Path;
 
@@ -413,27 +413,6 @@ fn the_shop_fixture_waives_in_every_comment_syntax() {
             "transfer-without-safeguard payments/src/orders.js:8 <- payments/src/orders.js:6",
         ]
     );
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
 }
 
 #[test]

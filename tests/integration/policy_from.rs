@@ -4,7 +4,8 @@
 //! tempdir with the `git` binary (tests only: borderline itself never runs git).
 
 use crate::support::{
-    FIXTURE_DATE, assert_finished_within_bounds, borderline, borderline_bounded, stderr, stdout,
+    FIXTURE_DATE, assert_finished_within_bounds, borderline, borderline_bounded, git, stderr,
+    stdout,
 };
 use std::path::Path;
 use std::process::Output;
@@ -42,31 +43,6 @@ to = "phone-support"
 reason = "approved by the author"
 expires = "2099-01-01"
 "#;
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run git (the tests need it): {e}"));
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 fn write(dir: &Path, path: &str, text: &str) {
     let path = dir.join(path);

@@ -141,24 +141,10 @@ fn copies_of_own_build(file: &SourceFile, document: &YamlNode) -> Option<Span> {
     }
     let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
     for (name, body) in services {
-        let Some(build) = body.get("build") else {
+        let Some((context, dockerfile)) = build_spec(body) else {
             continue;
         };
-        let (context, dockerfile) = match build.as_str() {
-            Some(context) => (context.to_string(), String::new()),
-            None => (
-                build
-                    .get("context")
-                    .and_then(YamlNode::as_str)
-                    .unwrap_or(".")
-                    .to_string(),
-                build
-                    .get("dockerfile")
-                    .and_then(YamlNode::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-            ),
-        };
+        let dockerfile = dockerfile.unwrap_or("").to_string();
         // A remote context (a git URL) is somebody's published source, not a local build.
         if context.contains("://") || context.starts_with("git@") {
             continue;
@@ -505,17 +491,11 @@ fn extract_compose(
     }
 }
 
-/// The directories a service is built from, relative to the root (`""` for the root): its
-/// `build: DIR` or `build.context` (`.` when only a Dockerfile is named), beside the compose
-/// file, and the directory of the Dockerfile `build.dockerfile` names in it (`context: .` with
-/// `dockerfile: src/cart/Dockerfile` builds the code of `src/cart`). A remote context (a git URL)
-/// is somebody's published source, and a value compose could not interpolate is unknown: neither
-/// is a directory of this repository, nor is one above the root.
-fn build_context(file: &SourceFile, service: &YamlNode, variables: &Variables) -> Vec<String> {
-    let Some(build) = service.get("build") else {
-        return Vec::new();
-    };
-    let (context, dockerfile) = match build.as_str() {
+/// A service's `build`: its context as written (`build: DIR`, or `build.context`, `.` when only
+/// a Dockerfile is named) and the Dockerfile `build.dockerfile` names; `None` without `build`.
+fn build_spec(service: &YamlNode) -> Option<(String, Option<&str>)> {
+    let build = service.get("build")?;
+    Some(match build.as_str() {
         Some(context) => (context.to_string(), None),
         None => (
             build
@@ -525,6 +505,18 @@ fn build_context(file: &SourceFile, service: &YamlNode, variables: &Variables) -
                 .to_string(),
             build.get("dockerfile").and_then(YamlNode::as_str),
         ),
+    })
+}
+
+/// The directories a service is built from, relative to the root (`""` for the root): its
+/// `build: DIR` or `build.context` (`.` when only a Dockerfile is named), beside the compose
+/// file, and the directory of the Dockerfile `build.dockerfile` names in it (`context: .` with
+/// `dockerfile: src/cart/Dockerfile` builds the code of `src/cart`). A remote context (a git URL)
+/// is somebody's published source, and a value compose could not interpolate is unknown: neither
+/// is a directory of this repository, nor is one above the root.
+fn build_context(file: &SourceFile, service: &YamlNode, variables: &Variables) -> Vec<String> {
+    let Some((context, dockerfile)) = build_spec(service) else {
+        return Vec::new();
     };
     let Some(context) = interpolate(&context, variables) else {
         return Vec::new();
