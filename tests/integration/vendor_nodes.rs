@@ -3,7 +3,9 @@
 //! a person declares and the flow a configuration line makes between the same two nodes are one
 //! flow, judged once, and `explain` says what `scan` says, waivers included.
 
-use crate::support::{borderline, findings, report_node, scan_report, stderr, stdout, write_file};
+use crate::support::{
+    FIXTURE_DATE, borderline, findings, report_node, scan_report, stderr, stdout, write_file,
+};
 use std::path::Path;
 
 /// A small Python service in the EEA, as a new user's repository has it.
@@ -126,6 +128,32 @@ fn a_misspelt_vendor_id_suggests_the_vendor() {
         report["flows"]
     );
     assert_eq!(report_node(&report, "sendgrid")["kind"], "vendor");
+    // The misspelt id drops a transfer from every check: written by a person, it fails the gate.
+    assert_eq!(unresolved[0]["severity"], "error", "{}", unresolved[0]);
+    let output = borderline(dir.path(), &["scan", ".", "--date", FIXTURE_DATE]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("error[unresolved-reference]: no node named `sendgird`"),
+        "{}",
+        stdout(&output)
+    );
+
+    // In a test file the same mistake is a note: test code never fails the gate on its own.
+    let dir = tempfile::tempdir().unwrap();
+    service(dir.path(), "");
+    write_file(
+        dir.path(),
+        "api/tests/test_mail.py",
+        "# borderline: flow to=sendgird data=user.contact.email
+",
+    );
+    let output = borderline(dir.path(), &["scan", ".", "--date", FIXTURE_DATE]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("note[unresolved-reference]"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 /// `[[node]] id = "sentry"` with only `certifications` adds to Sentry of the rule data: it stays

@@ -6,6 +6,11 @@
 //! cannot be told because its file belongs to no node. The flow is left out of the map; the rest
 //! of the scan goes on.
 //!
+//! An id a person wrote as a flow's `from` or `to` (a `[[flow]]`, a Rust attribute, a comment
+//! tag) that names neither a node nor a vendor of the rule data is an `error`: the transfer it
+//! describes would otherwise pass the gate unjudged. A reference read from configuration stays a
+//! `warning`, and one written in a test or development file is a note, as every finding there is.
+//!
 //! Also a comment tag on a declaration (`# borderline: personal_data=false` directly above a
 //! Terraform block, a Kubernetes object or a compose service) that applies to nothing: no
 //! declaration directly below it (a blank line ends the comment block), or a declaration that

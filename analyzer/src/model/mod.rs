@@ -337,14 +337,33 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             }
         }
         let mut missing = false;
+        // An id a person wrote (a `[[flow]]`, an attribute, a comment tag) that names nothing is
+        // a mistake that drops a transfer from every check: it fails the gate, as a misspelt
+        // category does. A reference read from configuration stays a warning.
+        let written = !fact.inferred
+            && matches!(
+                fact.origin,
+                Origin::Manifest | Origin::RustAttribute | Origin::CommentTag
+            );
+        let severity = |span: Option<Span>| {
+            if written && span.is_some() {
+                Severity::Error
+            } else {
+                Severity::Warning
+            }
+        };
         if !nodes.contains_key(&from.id) {
             let span = from.span.or(fact.span);
-            diagnostics.push(unresolved(&from.id, span, &nodes, rules, &mut suggestions));
+            let mut diagnostic = unresolved(&from.id, span, &nodes, rules, &mut suggestions);
+            diagnostic.severity = severity(from.span);
+            diagnostics.push(diagnostic);
             missing = true;
         }
         if !nodes.contains_key(&to_id) {
             let span = to_span.or(fact.span);
-            diagnostics.push(unresolved(&to_id, span, &nodes, rules, &mut suggestions));
+            let mut diagnostic = unresolved(&to_id, span, &nodes, rules, &mut suggestions);
+            diagnostic.severity = severity(to_span);
+            diagnostics.push(diagnostic);
             missing = true;
         }
         if missing {
