@@ -132,8 +132,9 @@ pub fn ignore_file(data: &[u8]) {
 pub fn fragment(data: &[u8]) {
     if let Ok(fragment) = borderline::merge::Fragment::parse("fragment.json", &text(data)) {
         let date = borderline::date::Date::parse("2026-11-29").unwrap();
-        let fragments = [fragment];
-        let _ = borderline::merge::merge(&fragments, rules(), date);
+        // Twice, so every node is shared and every verdict is judged again on the joined map.
+        let fragments = [fragment.clone(), fragment];
+        let _ = borderline::merge::merge(&fragments, rules(), date, None);
     }
 }
 
