@@ -129,12 +129,7 @@ pub fn merge(
     // Scope -> every id declared in it, for names a merge must not take.
     let mut declared: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for node in nodes.iter() {
-        let scope = node
-            .scope
-            .as_deref()
-            .map(id_scope)
-            .unwrap_or("")
-            .to_string();
+        let scope = scope_key(&node.scope);
         declared
             .entry(scope.clone())
             .or_default()
@@ -253,12 +248,7 @@ pub fn merge(
     }
 
     for node in nodes.iter_mut() {
-        let scope = node
-            .scope
-            .as_deref()
-            .map(id_scope)
-            .unwrap_or("")
-            .to_string();
+        let scope = scope_key(&node.scope);
         if let Some((id, new_scope)) = renames.get(&(scope, node.id.clone())) {
             node.id.clone_from(id);
             if node.scope.is_some() {
@@ -278,10 +268,7 @@ pub fn merge(
     // A flow names the nodes of the scope it is written in, and one written for the whole
     // repository (code, an annotation, an env file) names them by any of their names.
     let rename = |scope: &Option<String>, id: &mut String| {
-        let key = (
-            scope.as_deref().map(id_scope).unwrap_or("").to_string(),
-            id.clone(),
-        );
+        let key = (scope_key(scope), id.clone());
         if let Some((new, _)) = renames.get(&key) {
             id.clone_from(new);
         } else if scope.is_none() {
@@ -380,6 +367,11 @@ pub fn repository(image: &str) -> Option<String> {
 /// The registry and namespace of a repository (all but its last segment), when it has one.
 fn namespace(repository: &str) -> Option<&str> {
     repository.rsplit_once('/').map(|(namespace, _)| namespace)
+}
+
+/// The part of a fact's scope that names its ids (`""` for facts named once for the repository).
+fn scope_key(scope: &Option<String>) -> String {
+    scope.as_deref().map(id_scope).unwrap_or("").to_string()
 }
 
 #[cfg(test)]
