@@ -23,6 +23,7 @@
 //! cleared.
 
 use crate::extract::{ExtractContext, Extractor};
+use crate::hash::StableHasher;
 use crate::model::facts::Facts;
 use crate::source::{FileId, SourceFile};
 use std::collections::HashMap;
@@ -31,41 +32,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bumped whenever the entry layout or the meaning of facts changes.
 const FORMAT: &str = "borderline-cache-3";
-
-/// FNV-1a, 128 bits: stable across runs, platforms and Rust versions (unlike `std`'s hashers).
-#[derive(Debug, Clone, Copy)]
-pub struct StableHasher(u128);
-
-impl Default for StableHasher {
-    fn default() -> Self {
-        StableHasher(0x6c62_272e_07bb_0142_62b8_2175_6295_c58d)
-    }
-}
-
-impl StableHasher {
-    pub fn new() -> StableHasher {
-        StableHasher::default()
-    }
-
-    pub fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 ^= u128::from(*byte);
-            self.0 = self
-                .0
-                .wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
-        }
-    }
-
-    /// Writes a length-prefixed piece, so that consecutive pieces cannot run into each other.
-    pub fn piece(&mut self, bytes: &[u8]) {
-        self.write(&(bytes.len() as u64).to_le_bytes());
-        self.write(bytes);
-    }
-
-    pub fn finish(&self) -> u128 {
-        self.0
-    }
-}
 
 /// The content hash of one file's text.
 pub fn content_hash(text: &str) -> u128 {

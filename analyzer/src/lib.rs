@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod extract;
 pub mod finding;
 pub mod git_tree;
+pub mod hash;
 pub mod merge;
 pub mod model;
 pub mod policy_from;
