@@ -14,10 +14,10 @@
 mod declarations;
 
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Owner, Text, Value};
-use super::lexer::{self, PieceKind};
 use super::owners::{self, Packages};
 use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{Facts, Origin};
+use crate::source::lexer::{self, PieceKind};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 

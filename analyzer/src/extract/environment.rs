@@ -216,7 +216,7 @@ fn is_dev_file_name(lower: &str) -> bool {
 /// ends the block. An unclosed block runs to the end of the file.
 pub(crate) fn rust_test_modules(
     text: &str,
-    pieces: &[crate::extract::lexer::Piece],
+    pieces: &[crate::source::lexer::Piece],
 ) -> Vec<std::ops::Range<usize>> {
     const ATTRIBUTE: &[u8] = b"#[cfg(test)]";
     let bytes = text.as_bytes();
@@ -311,8 +311,8 @@ mod tests {
     #[test]
     fn rust_test_modules_by_their_attribute() {
         let text = "fn a() { let u = \"#[cfg(test)] mod x {\"; }\n// #[cfg(test)] mod y { }\n#[cfg(test)]\n#[allow(clippy::unwrap_used)]\npub(crate) mod tests {\n    fn t() { let s = \"}\"; reqwest::get(\"https://api.stripe.com\"); }\n}\nfn after() {}\n#[cfg(test)]\nfn not_a_module() {}\n";
-        let pieces = crate::extract::lexer::syntax_for("src/x.rs")
-            .map(|syntax| crate::extract::lexer::lex(text, &syntax))
+        let pieces = crate::source::lexer::syntax_for("src/x.rs")
+            .map(|syntax| crate::source::lexer::lex(text, &syntax))
             .unwrap_or_default();
         let found = rust_test_modules(text, &pieces);
         assert_eq!(found.len(), 1, "{found:?}");

@@ -11,12 +11,12 @@
 //! fails until it is fixed. Comments are read only in files the walk reads (not excluded, not
 //! vendored), never in `borderline.toml` (its `[[waiver]]` tables are the manifest's waivers).
 
-use super::lexer::PieceKind;
 use super::owners::Packages;
 use super::{ExtractContext, Extractor, PerFile};
 use crate::config::{WAIVABLE_RULES, Waiver};
 use crate::date::Date;
 use crate::model::facts::{ExtractionDiagnostic, Facts, InlineWaiver, Severity};
+use crate::source::lexer::PieceKind;
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 
@@ -43,7 +43,7 @@ impl Extractor for InlineWaivers {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         // Vendored code is somebody else's: its comments never waive this repository's findings.
-        super::lexer::syntax_for(path.as_str()).is_some()
+        crate::source::lexer::syntax_for(path.as_str()).is_some()
             && path.file_name() != Some("borderline.toml")
             && !super::code::paths::is_vendored_path(path.as_str())
     }

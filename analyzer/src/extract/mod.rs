@@ -9,7 +9,6 @@ pub mod env;
 pub mod environment;
 pub mod inline_waivers;
 pub mod kubernetes;
-pub mod lexer;
 pub mod owners;
 pub mod rust;
 pub mod rust_infer;

@@ -20,7 +20,6 @@
 //! runtime environment's: no node, no guess. Test, example and vendored files are not read.
 
 use super::annotation;
-use super::lexer::{Piece, PieceKind};
 use super::owners::{self, Packages};
 use super::{ExtractContext, Extractor, PerFile};
 use crate::model::facts::{
@@ -28,6 +27,7 @@ use crate::model::facts::{
     NodeRef, Origin, Severity,
 };
 use crate::rules::sdks::{OptionValue, Sdk, SdkKind, SdkOption, ServiceFrom, WhenUnset};
+use crate::source::lexer::{Piece, PieceKind};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 use std::collections::BTreeSet;

@@ -29,10 +29,10 @@
 //!
 //! Every scan is bounded: the file, the bindings, the occurrences and the distance looked back.
 
-use super::super::lexer::PieceKind;
 use super::super::rust_infer::category_for_field;
 use super::super::urls;
 use crate::source::SourceFile;
+use crate::source::lexer::PieceKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 

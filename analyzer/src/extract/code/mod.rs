@@ -228,7 +228,7 @@ fn is_site_link(url: &str) -> bool {
 /// ([`crate::extract::urls::hosts_in_value`], so documentation and metadata keys stay quiet).
 /// These are defaults of features an operator may not switch on: inferred, like calls.
 fn laravel_config_flows(file: &SourceFile, owner: &Owner) -> Vec<FlowFact> {
-    use crate::extract::lexer::PieceKind;
+    use crate::source::lexer::PieceKind;
     let text: &str = &file.text;
     let mut found = Vec::new();
     for piece in file.pieces() {

@@ -15,9 +15,9 @@
 //! however many tags it holds.
 
 use crate::extract::annotation::{self, Annotation};
-use crate::extract::lexer::PieceKind;
 use crate::model::facts::{AttachedTag, ExtractionDiagnostic, Facts, Severity};
 use crate::source::SourceFile;
+use crate::source::lexer::PieceKind;
 use std::collections::BTreeMap;
 use std::ops::Range;
 

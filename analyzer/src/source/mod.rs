@@ -3,6 +3,8 @@
 //! One table serves every renderer: the terminal snippet, JSON line/column and SARIF regions all
 //! come from a [`Span`] resolved here, so they always agree.
 
+pub mod lexer;
+
 use camino::{Utf8Path, Utf8PathBuf};
 use std::sync::Arc;
 
@@ -46,7 +48,7 @@ pub struct SourceFile {
     /// Byte offsets where lines start, computed on first use (most files never need them).
     line_starts: std::sync::OnceLock<Vec<u32>>,
     /// Comments and string literals, lexed once for every extractor that needs them.
-    pieces: std::sync::OnceLock<Vec<crate::extract::lexer::Piece>>,
+    pieces: std::sync::OnceLock<Vec<crate::source::lexer::Piece>>,
 }
 
 impl SourceFile {
@@ -62,10 +64,10 @@ impl SourceFile {
 
     /// The file's comments and string literals, in order; empty for a file whose syntax
     /// borderline does not know. Lexed on first use, then shared.
-    pub(crate) fn pieces(&self) -> &[crate::extract::lexer::Piece] {
+    pub(crate) fn pieces(&self) -> &[crate::source::lexer::Piece] {
         self.pieces.get_or_init(|| {
-            crate::extract::lexer::syntax_for(self.path.as_str())
-                .map(|syntax| crate::extract::lexer::lex(&self.text, &syntax))
+            crate::source::lexer::syntax_for(self.path.as_str())
+                .map(|syntax| crate::source::lexer::lex(&self.text, &syntax))
                 .unwrap_or_default()
         })
     }
