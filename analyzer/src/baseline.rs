@@ -99,7 +99,7 @@ impl Baseline {
 #[allow(clippy::panic)]
 mod tests {
     use super::*;
-    use crate::model::facts::Severity;
+    use crate::facts::Severity;
 
     #[test]
     fn round_trips_and_marks_known_findings() {

@@ -23,8 +23,8 @@
 //! cleared.
 
 use crate::extract::{ExtractContext, Extractor};
+use crate::facts::Facts;
 use crate::hash::StableHasher;
-use crate::model::facts::Facts;
 use crate::source::{FileId, SourceFile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

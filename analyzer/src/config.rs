@@ -3,7 +3,7 @@
 
 use crate::date::Date;
 use crate::extract::environment::Environment;
-use crate::model::facts::{
+use crate::facts::{
     DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind, NodeFact, NodeKind,
     NodeRef, Origin, Safeguard, Severity,
 };

@@ -11,6 +11,7 @@ pub mod date;
 pub mod discover;
 pub mod evaluate;
 pub mod extract;
+pub mod facts;
 pub mod finding;
 pub mod git_tree;
 pub mod hash;

@@ -8,8 +8,8 @@
 use crate::baseline::Baseline;
 use crate::checks::policy_changed;
 use crate::config::{Manifest, Policy, Waiver, parse_manifest};
+use crate::facts::ExtractionDiagnostic;
 use crate::git_tree::{GitTree, GitTreeError};
-use crate::model::facts::ExtractionDiagnostic;
 use crate::rules::RuleSet;
 use crate::safe_io::{MAX_SIDE_FILE_BYTES, read_text};
 use crate::source::{FileId, SourceFile};
@@ -171,13 +171,11 @@ impl Governing {
         &self,
         root: &Path,
         files: &crate::source::Files,
-        waivers: &mut Vec<crate::model::facts::InlineWaiver>,
+        waivers: &mut Vec<crate::facts::InlineWaiver>,
     ) -> Vec<ExtractionDiagnostic> {
         let reference = self.tree.reference();
-        let mut at_reference: std::collections::BTreeMap<
-            FileId,
-            Vec<crate::model::facts::InlineWaiver>,
-        > = std::collections::BTreeMap::new();
+        let mut at_reference: std::collections::BTreeMap<FileId, Vec<crate::facts::InlineWaiver>> =
+            std::collections::BTreeMap::new();
         let mut changes = Vec::new();
         waivers.retain(|waiver| {
             let base = at_reference.entry(waiver.span.file).or_insert_with(|| {

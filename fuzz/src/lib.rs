@@ -7,7 +7,7 @@
 use borderline::checks::policy_changed::manifest_changes;
 use borderline::config::parse_manifest;
 use borderline::extract::{ExtractContext, Owners, extract_all};
-use borderline::model::facts::Facts;
+use borderline::facts::Facts;
 use borderline::rules::RuleSet;
 use borderline::source::{FileId, SourceFile, Span};
 use std::sync::{Arc, OnceLock};

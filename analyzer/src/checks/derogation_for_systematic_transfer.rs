@@ -50,7 +50,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         // Art. 49(1) second subparagraph: compelling legitimate interests only for transfers that
         // are not repetitive, so a configured flow can never meet it.
         if derogation == "compelling-legitimate-interests" {
-            finding.severity = crate::model::facts::Severity::Error;
+            finding.severity = crate::facts::Severity::Error;
         }
         if let Some((safeguard, _)) = &transfer.safeguard
             && safeguard.span != transfer.span

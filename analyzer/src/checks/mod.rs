@@ -17,8 +17,8 @@ mod unresolved_reference;
 mod unused_waiver;
 
 use crate::evaluate::transfer::{Context, Transfer};
+use crate::facts::Severity;
 use crate::finding::Finding;
-use crate::model::facts::Severity;
 use crate::report::neutral::toml_string;
 
 /// A rule: its stable name, default severity, one-line summary, documentation and implementation.

@@ -36,8 +36,8 @@
 use crate::baseline::Baseline;
 use crate::config::{Manifest, Policy, SpecialCategoryPolicy, Waiver};
 use crate::evaluate::transfer::Context;
+use crate::facts::{ExtractionDiagnostic, Severity};
 use crate::finding::Finding;
-use crate::model::facts::{ExtractionDiagnostic, Severity};
 use crate::source::{SourceFile, Span};
 use std::collections::BTreeSet;
 

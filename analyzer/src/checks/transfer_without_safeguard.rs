@@ -78,7 +78,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         }
         let destination = ctx.node(&transfer.to);
         let hosted_by = destination
-            .filter(|n| n.kind == crate::model::facts::NodeKind::Store)
+            .filter(|n| n.kind == crate::facts::NodeKind::Store)
             .and_then(|n| n.provider.as_deref())
             .and_then(|p| ctx.rules.provider(p));
         finding = finding.help(match hosted_by {

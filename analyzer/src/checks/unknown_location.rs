@@ -72,8 +72,8 @@
 //! ("know your transfers").
 
 use crate::evaluate::transfer::{Context, carries_personal_data, effective_data};
+use crate::facts::{NodeKind, Severity};
 use crate::finding::Finding;
-use crate::model::facts::{NodeKind, Severity};
 use crate::model::{Node, ResolvedLocation};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -219,7 +219,7 @@ fn group_of(node: &Node) -> Option<Group<'_>> {
 /// One finding for the unplaced services of one compose project (at least two, sorted by id).
 fn project_finding(
     ctx: &Context<'_>,
-    severity: crate::model::facts::Severity,
+    severity: crate::facts::Severity,
     group: &Group<'_>,
     services: &[Unplaced<'_>],
 ) -> Finding {
@@ -294,7 +294,7 @@ fn service_span(node: &Node) -> Option<crate::source::Span> {
 /// The finding for one unplaced receiver.
 fn node_finding(
     ctx: &Context<'_>,
-    severity: crate::model::facts::Severity,
+    severity: crate::facts::Severity,
     unplaced: &Unplaced<'_>,
 ) -> Finding {
     let node = unplaced.node;

@@ -9,8 +9,8 @@ use super::{
 };
 use super::{write_output, write_output_with};
 use borderline::date::Date;
+use borderline::facts::Severity;
 use borderline::merge::{Fragment, OrgPolicy, merge};
-use borderline::model::facts::Severity;
 use borderline::report;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;

@@ -5,7 +5,7 @@ use super::{
     use_color, write_file, write_output, write_output_with,
 };
 use borderline::baseline::Baseline;
-use borderline::model::facts::Severity;
+use borderline::facts::Severity;
 use borderline::report;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;

@@ -12,7 +12,7 @@
 //! apply inside it. Only ignore files inside the scanned root are ever read.
 
 use super::{note, relative_path};
-use crate::model::facts::ExtractionDiagnostic;
+use crate::facts::ExtractionDiagnostic;
 use crate::safe_io::{self, SafeIoError};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};

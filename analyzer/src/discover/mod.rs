@@ -13,7 +13,7 @@
 //! character of a name, so a file named `..\..\x.env` is reported under that name, never as a path
 //! that leaves the repository.
 
-use crate::model::facts::{ExtractionDiagnostic, Severity};
+use crate::facts::{ExtractionDiagnostic, Severity};
 use crate::safe_io::{self, SafeIoError};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::cell::RefCell;

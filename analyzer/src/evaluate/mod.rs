@@ -6,10 +6,10 @@ use crate::checks::{CHECKS, unused_waiver_finding};
 use crate::config::Waiver;
 use crate::date::Date;
 use crate::extract::environment::Environment;
+use crate::facts::Severity;
 use crate::finding::Finding;
 use crate::hash::fnv1a;
 use crate::model::Model;
-use crate::model::facts::Severity;
 use crate::rules::RuleSet;
 use std::collections::BTreeMap;
 use transfer::{Context, Transfer};
@@ -253,7 +253,7 @@ mod scale_tests {
     //! the behaviour on a model large enough that a quadratic step would not finish in CI time.
     use super::*;
     use crate::config::Policy;
-    use crate::model::facts::{
+    use crate::facts::{
         DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
         Origin,
     };

@@ -5,7 +5,7 @@
 
 use crate::config::{Policy, SpecialCategoryPolicy};
 use crate::date::Date;
-use crate::model::facts::{DataRef, MechanismKind, Safeguard};
+use crate::facts::{DataRef, MechanismKind, Safeguard};
 use crate::model::{Model, Node};
 use crate::rules::{ConditionKind, RuleSet};
 use crate::source::Span;
@@ -157,7 +157,7 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             false
         } else if holds_home_data.contains(source.id.as_str()) {
             let same_countries = source.resolved.third_countries(rules) == third_countries;
-            let other_organisation = destination.kind == crate::model::facts::NodeKind::Vendor;
+            let other_organisation = destination.kind == crate::facts::NodeKind::Vendor;
             if same_countries && !other_organisation {
                 continue;
             }
@@ -199,7 +199,7 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
     // A store that holds personal data outside the EEA, with no flow into it, is itself a transfer
     // to its hosting provider: the organisation put the data there.
     for node in &model.nodes {
-        if node.kind != crate::model::facts::NodeKind::Store
+        if node.kind != crate::facts::NodeKind::Store
             || has_personal_inflow.contains(node.id.as_str())
             || !carries_personal_data(&node.data, node, rules)
             || !node.resolved.is_known()

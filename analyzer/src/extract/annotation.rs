@@ -5,7 +5,7 @@
 //! [`Annotation`], so the two forms accept exactly the same keys and report the same errors.
 
 use crate::date::Date;
-use crate::model::facts::{
+use crate::facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
     NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
 };

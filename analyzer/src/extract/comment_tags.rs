@@ -7,7 +7,7 @@
 //! own: it states facts about what the declaration directly below it creates (a Terraform
 //! `resource`/`module`/`data` block, a Kubernetes object, a compose service; see [`declarations`]).
 //! This extractor finds the declaration's extent; the model attaches the facts to the nodes other
-//! extractors declared inside it ([`crate::model::facts::AttachedTag`]). This extractor also owns Rust doc
+//! extractors declared inside it ([`crate::facts::AttachedTag`]). This extractor also owns Rust doc
 //! comments (`/// borderline: ...`), which are `//` comments to the lexer, so the Rust extractor
 //! does not read `#[doc]` attributes and nothing is counted twice.
 
@@ -16,7 +16,7 @@ mod declarations;
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Owner, Text, Value};
 use super::owners::{self, Packages};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{Facts, Origin};
+use crate::facts::{Facts, Origin};
 use crate::source::lexer::{self, PieceKind};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
@@ -60,7 +60,7 @@ impl PerFile for CommentTags {
 /// Nodes are compared only with earlier nodes of the same id, so a large repository does not
 /// compare every node with every other.
 pub(crate) fn dedup_nodes(facts: &mut Facts) {
-    let mut seen: std::collections::HashMap<String, Vec<crate::model::facts::NodeFact>> =
+    let mut seen: std::collections::HashMap<String, Vec<crate::facts::NodeFact>> =
         std::collections::HashMap::new();
     facts.nodes.retain(|node| {
         let same_id = seen.entry(node.id.clone()).or_default();
@@ -416,7 +416,7 @@ mod tests {
     use super::*;
     use crate::extract::Owners;
     use crate::extract::owners::testing::{files, line};
-    use crate::model::facts::{FlowTarget, NodeKind};
+    use crate::facts::{FlowTarget, NodeKind};
 
     fn run(sources: &[SourceFile], owners: &Owners) -> Facts {
         let rules = crate::extract::owners::testing::rules();

@@ -18,7 +18,7 @@ use super::kubernetes::{LOCATION_ANNOTATION, region_location};
 use super::urls::{HostClass, classify_host};
 use super::yaml::{YamlNode, YamlValue, parse_document};
 use super::{ExtractContext, Extractor, Owners};
-use crate::model::facts::{
+use crate::facts::{
     ClassRange, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
     Origin,
 };

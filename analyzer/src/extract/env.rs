@@ -24,7 +24,7 @@ use super::compose::{self, flow_to_host};
 use super::urls::{candidates, hosts_in_value};
 use super::yaml::{YamlNode, YamlValue, endpoint_strings, parse_document, setting_hosts};
 use super::{ExtractContext, Extractor};
-use crate::model::facts::{Facts, FlowFact, NodeFact, NodeKind, Origin};
+use crate::facts::{Facts, FlowFact, NodeFact, NodeKind, Origin};
 use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
@@ -835,7 +835,7 @@ fn toml_node(value: &toml::Spanned<toml::de::DeValue<'_>>) -> YamlNode {
 mod tests {
     use super::*;
     use crate::extract::Owners;
-    use crate::model::facts::FlowTarget;
+    use crate::facts::FlowTarget;
     use crate::rules::RuleSet;
     use crate::source::FileId;
     use std::sync::Arc;

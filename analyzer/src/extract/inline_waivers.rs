@@ -15,7 +15,7 @@ use super::owners::Packages;
 use super::{ExtractContext, Extractor, PerFile};
 use crate::config::{WAIVABLE_RULES, Waiver};
 use crate::date::Date;
-use crate::model::facts::{ExtractionDiagnostic, Facts, InlineWaiver, Severity};
+use crate::facts::{ExtractionDiagnostic, Facts, InlineWaiver, Severity};
 use crate::source::lexer::PieceKind;
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;

@@ -17,8 +17,8 @@
 use super::urls::{HostCandidate, HostClass, classify_host};
 use super::yaml::{YamlNode, endpoint_strings, parse_documents};
 use super::{ExtractContext, Extractor};
-use crate::model::facts::Facts;
-use crate::model::facts::{
+use crate::facts::Facts;
+use crate::facts::{
     ExtractionDiagnostic, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
     Origin,
 };

@@ -19,7 +19,7 @@ pub mod urls;
 pub mod yaml;
 
 use crate::cache::{Cache, PerFileCache, Record, content_hash};
-use crate::model::facts::{ExtractionDiagnostic, Facts};
+use crate::facts::{ExtractionDiagnostic, Facts};
 use crate::rules::RuleSet;
 use crate::source::{FileId, SourceFile, StoredFile};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -205,7 +205,7 @@ impl Classes {
     pub fn of_span_in(
         &self,
         span: Option<crate::source::Span>,
-        ranges: &[crate::model::facts::ClassRange],
+        ranges: &[crate::facts::ClassRange],
     ) -> environment::Environment {
         let by_path = self.of_span(span);
         match span {

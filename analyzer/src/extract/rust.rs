@@ -10,7 +10,7 @@ use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
 use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{ClassRange, DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
+use crate::facts::{ClassRange, DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 use syn::ext::IdentExt;
@@ -86,9 +86,9 @@ fn manifest_facts(file: &SourceFile) -> Facts {
         // A project template (cookiecutter, copier: `{{ cookiecutter.name }}`, `{% if %}`) is not
         // a malformed manifest: it is rendered before it is one. Said in a note, not a warning.
         if owners::looks_like_template(&file.text) {
-            facts.diagnostics.push(crate::model::facts::ExtractionDiagnostic {
+            facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
                 rule: "input-error",
-                severity: crate::model::facts::Severity::Note,
+                severity: crate::facts::Severity::Note,
                 message: format!(
                     "{name} is a template (it holds `{{{{` or `{{%` directives), not read as a package manifest; the files below it do not belong to its package"
                 ),
@@ -975,7 +975,7 @@ mod tests {
     use super::*;
     use crate::extract::Owners;
     use crate::extract::owners::testing::{files, line};
-    use crate::model::facts::{FlowTarget, Location, NodeKind};
+    use crate::facts::{FlowTarget, Location, NodeKind};
 
     fn run(sources: &[SourceFile]) -> Facts {
         let rules = crate::extract::owners::testing::rules();
@@ -995,7 +995,7 @@ mod tests {
     /// rendered before it is a manifest.
     #[test]
     fn a_templated_manifest_is_a_note_and_a_broken_one_a_warning() {
-        let severities = |name: &str, text: &str| -> Vec<crate::model::facts::Severity> {
+        let severities = |name: &str, text: &str| -> Vec<crate::facts::Severity> {
             let sources = files(&[(name, text)]);
             run(&sources)
                 .diagnostics
@@ -1003,7 +1003,7 @@ mod tests {
                 .map(|d| d.severity)
                 .collect()
         };
-        use crate::model::facts::Severity;
+        use crate::facts::Severity;
         assert_eq!(
             severities(
                 "pkg/pyproject.toml",

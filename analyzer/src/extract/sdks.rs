@@ -22,7 +22,7 @@
 use super::annotation;
 use super::owners::{self, Packages};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{
+use crate::facts::{
     ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind,
     NodeRef, Origin, Severity,
 };

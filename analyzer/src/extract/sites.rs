@@ -17,7 +17,7 @@
 //! Declarations (manifest, annotations, comment tags) and infrastructure (Terraform, Kubernetes,
 //! compose) in a site tree are kept: they say what is deployed, whatever directory holds them.
 
-use crate::model::facts::{ExtractionDiagnostic, Facts, FlowTarget, Origin, Severity};
+use crate::facts::{ExtractionDiagnostic, Facts, FlowTarget, Origin, Severity};
 use crate::source::{FileId, SourceFile};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};

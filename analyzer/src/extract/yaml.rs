@@ -5,7 +5,7 @@
 //! budget: the scanned repository is untrusted and a YAML alias bomb must not exhaust memory.
 
 use super::templates;
-use crate::model::facts::Facts;
+use crate::facts::Facts;
 use crate::rules::{RuleSet, Settings};
 use crate::source::{SourceFile, Span};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -253,9 +253,9 @@ fn template_note(file: &SourceFile, facts: &mut Facts) {
     };
     facts
         .diagnostics
-        .push(crate::model::facts::ExtractionDiagnostic {
+        .push(crate::facts::ExtractionDiagnostic {
             rule: "input-error",
-            severity: crate::model::facts::Severity::Note,
+            severity: crate::facts::Severity::Note,
             message: format!("yaml: template files in {place} are not YAML until rendered, and some stay unreadable with their template directives blanked; the hosts written in them are not read"),
             span: None,
             path: Some(directory.to_string()),
@@ -546,10 +546,7 @@ mod tests {
         let mut facts = Facts::default();
         assert!(parse_document(&keyed, &mut facts).is_none());
         assert_eq!(facts.diagnostics.len(), 1);
-        assert_eq!(
-            facts.diagnostics[0].severity,
-            crate::model::facts::Severity::Note
-        );
+        assert_eq!(facts.diagnostics[0].severity, crate::facts::Severity::Note);
         assert_eq!(
             facts.diagnostics[0].path.as_deref(),
             Some("charts/web/templates")
@@ -563,7 +560,7 @@ mod tests {
         assert!(parse_document(&malformed, &mut facts).is_none());
         assert_eq!(
             facts.diagnostics[0].severity,
-            crate::model::facts::Severity::Warning
+            crate::facts::Severity::Warning
         );
     }
 }

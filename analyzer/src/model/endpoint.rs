@@ -4,7 +4,7 @@
 //! residency endpoints), then cloud service endpoints that carry their region.
 
 use super::Node;
-use super::facts::{LocatedAt, Location, NodeFact, NodeKind, Origin};
+use crate::facts::{LocatedAt, Location, NodeFact, NodeKind, Origin};
 use crate::rules::RuleSet;
 use std::collections::BTreeMap;
 

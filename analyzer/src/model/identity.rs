@@ -34,10 +34,10 @@
 //! `borderline.toml` (`[[node]] id`, flows, waivers), annotations (`flow to=`) and `explain`
 //! resolve to the node.
 
-use super::facts::{FlowFact, FlowTarget, Location, NodeFact, NodeKind};
 use super::{id_scope, scope_order};
 use crate::config::Waiver;
 use crate::extract::environment::Environment;
+use crate::facts::{FlowFact, FlowTarget, Location, NodeFact, NodeKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A name of a service within one deployment: its scope without the namespace (`""` for names
@@ -378,7 +378,7 @@ fn scope_key(scope: &Option<String>) -> String {
 mod tests {
     use super::{merge, repository};
     use crate::extract::environment::Environment;
-    use crate::model::facts::{
+    use crate::facts::{
         FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
     };
 

@@ -1,7 +1,7 @@
 //! Location resolution: a written location (country, bloc, provider region) to the countries it may place data in.
 
-use super::facts::{LocatedAt, Location};
 use crate::date::Date;
+use crate::facts::{LocatedAt, Location};
 use crate::rules::RuleSet;
 use std::collections::BTreeSet;
 

@@ -4,18 +4,17 @@
 //! becomes an `unresolved-reference` diagnostic and is left out of the graph.
 
 pub mod endpoint;
-pub mod facts;
 pub mod identity;
 pub mod location;
 
 use crate::config::{Policy, Waiver};
 use crate::extract::environment::{self, Environment};
-use crate::rules::RuleSet;
-use crate::source::{FileId, Files, Span};
-use facts::{
+use crate::facts::{
     ClassRange, DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, NodeFact,
     NodeKind, Origin, Safeguard, Severity,
 };
+use crate::rules::RuleSet;
+use crate::source::{FileId, Files, Span};
 pub use location::{JurisdictionStatus, ResolvedLocation};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet};
@@ -636,7 +635,7 @@ fn scope_order(scope: &str) -> (bool, usize, &str) {
 /// declarations in hostile YAML, each covering every node below it, stay bounded.
 pub const ATTACH_BUDGET: usize = 1_000_000;
 
-/// Comment tags attached to declarations (see [`facts::AttachedTag`]), as node facts for every
+/// Comment tags attached to declarations (see [`crate::facts::AttachedTag`]), as node facts for every
 /// extracted node declared inside each tag's declaration: `count`/`for_each` instances, a module
 /// call's stores, a Kubernetes object's workload, a compose service.
 ///
@@ -646,7 +645,7 @@ pub const ATTACH_BUDGET: usize = 1_000_000;
 /// declaration makes no node is an `unresolved-reference`: like an id that names no node, it
 /// refers to something that does not exist, and is a warning, not a parse error.
 fn attach_tags(
-    tags: Vec<facts::AttachedTag>,
+    tags: Vec<crate::facts::AttachedTag>,
     extracted: &[NodeFact],
     diagnostics: &mut Vec<ExtractionDiagnostic>,
 ) -> Vec<NodeFact> {

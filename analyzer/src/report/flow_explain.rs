@@ -4,7 +4,7 @@
 use super::position;
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::{Transfer, Verdict};
-use crate::model::facts::MechanismKind;
+use crate::facts::MechanismKind;
 use crate::model::{Model, Node};
 use crate::rules::RuleSet;
 use std::collections::{BTreeMap, VecDeque};
@@ -86,9 +86,7 @@ fn describe_node(
     // place rule data gives is shown beside it so that a reader can tell the two apart.
     let declared_location = node.location.as_ref().is_some_and(|l| l.span.is_some());
     if declared_location
-        && node
-            .origins
-            .contains(&crate::model::facts::Origin::RuleData)
+        && node.origins.contains(&crate::facts::Origin::RuleData)
         && let Some(vendor) = rules.vendor(&node.id).filter(|v| v.id == node.id)
     {
         written.push_str(&format!(
@@ -224,7 +222,7 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
 /// What would make a transfer lawful, in order of effort.
 fn remedies(transfer: &Transfer, model: &Model) -> Vec<String> {
     let recipient = model.node(&transfer.to);
-    let is_store = recipient.is_some_and(|n| n.kind == crate::model::facts::NodeKind::Store);
+    let is_store = recipient.is_some_and(|n| n.kind == crate::facts::NodeKind::Store);
     let mut out = Vec::new();
     match &transfer.verdict {
         Verdict::Adequate { .. } | Verdict::Safeguarded { .. } if !transfer.missing_tia => {

@@ -9,8 +9,8 @@ use crate::config::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::Verdict;
 use crate::extract::environment::Environment;
+use crate::facts::{MechanismKind, Safeguard, Severity};
 use crate::finding::Finding;
-use crate::model::facts::{MechanismKind, Safeguard, Severity};
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
 use crate::rules::RuleSet;
 use graphviz_rust::dot_structures::{

@@ -102,7 +102,7 @@ struct JsonNode<'a> {
     data: Vec<&'a str>,
     personal_data: Option<bool>,
     inferred: bool,
-    origins: Vec<crate::model::facts::Origin>,
+    origins: Vec<crate::facts::Origin>,
     environment: &'a str,
     defined_at: Option<Position>,
     /// The other names of the service (see `model::identity`); left out when it has none, so
@@ -130,7 +130,7 @@ struct JsonFlow<'a> {
     data: Vec<&'a str>,
     purpose: Option<&'a str>,
     safeguard: Option<JsonSafeguard<'a>>,
-    origin: crate::model::facts::Origin,
+    origin: crate::facts::Origin,
     inferred: bool,
     environment: &'a str,
     /// `none` (not a transfer), `lawful`, the rules of its findings, or `waived (...)`.

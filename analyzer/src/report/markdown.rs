@@ -30,9 +30,9 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
     for finding in &evaluation.findings {
         let icon = match (finding.known, finding.severity) {
             (true, _) => "⚪ known",
-            (false, crate::model::facts::Severity::Error) => "🔴 error",
-            (false, crate::model::facts::Severity::Warning) => "🟠 warning",
-            (false, crate::model::facts::Severity::Note) => "🔵 note",
+            (false, crate::facts::Severity::Error) => "🔴 error",
+            (false, crate::facts::Severity::Warning) => "🟠 warning",
+            (false, crate::facts::Severity::Note) => "🔵 note",
         };
         let place = match position(&model.files, finding.span, finding.path.as_deref()) {
             Some(p) => super::neutral::markdown_file_link(&p.file, p.line),

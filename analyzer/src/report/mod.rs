@@ -11,8 +11,8 @@ pub mod sarif;
 pub mod starter;
 pub mod text;
 
+use crate::facts::Severity;
 use crate::finding::Finding;
-use crate::model::facts::Severity;
 use crate::source::{Files, LineColumn, Span};
 use std::collections::{BTreeSet, HashMap};
 

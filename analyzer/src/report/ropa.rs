@@ -4,8 +4,8 @@
 use super::{markdown::cell, position};
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::{SafeguardSource, Transfer, Verdict};
+use crate::facts::{MechanismKind, Safeguard};
 use crate::model::Model;
-use crate::model::facts::{MechanismKind, Safeguard};
 use crate::rules::RuleSet;
 use serde::Serialize;
 

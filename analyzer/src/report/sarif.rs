@@ -6,9 +6,9 @@
 
 use crate::checks::CHECKS;
 use crate::evaluate::Evaluation;
+use crate::facts::Severity;
 use crate::finding::Finding;
 use crate::model::Model;
-use crate::model::facts::Severity;
 use crate::source::{Files, Span};
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -15,7 +15,7 @@
 use super::position;
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::{Transfer, Verdict};
-use crate::model::facts::NodeKind;
+use crate::facts::NodeKind;
 use crate::model::{Model, Node, ResolvedLocation};
 use crate::rules::RuleSet;
 use std::collections::{BTreeMap, BTreeSet};
@@ -153,7 +153,7 @@ fn location_line(out: &mut String, model: &Model, node: &Node) {
         .location
         .as_ref()
         .filter(|_| node.resolved.is_known())
-        .filter(|l| l.location != crate::model::facts::Location::Unknown);
+        .filter(|l| l.location != crate::facts::Location::Unknown);
     match discovered {
         Some(located) => {
             let place = position(&model.files, located.span.or(node.span), None)

@@ -3,8 +3,8 @@
 
 use super::{Summary, neutral};
 use crate::discover::{SkipReason, Skipped};
+use crate::facts::Severity;
 use crate::finding::Finding;
-use crate::model::facts::Severity;
 use crate::source::{Files, Span, StoredFile, StoredLine};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use std::collections::BTreeMap;

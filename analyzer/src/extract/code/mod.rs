@@ -17,7 +17,7 @@ pub(crate) mod paths;
 use super::annotation::{self, Owner};
 use super::owners::{self, Packages};
 use super::{ExtractContext, Extractor, PerFile};
-use crate::model::facts::{
+use crate::facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Location, NodeRef, Origin, Severity,
 };
 use crate::rules::RuleSet;

@@ -15,7 +15,7 @@
 //! however many tags it holds.
 
 use crate::extract::annotation::{self, Annotation};
-use crate::model::facts::{AttachedTag, ExtractionDiagnostic, Facts, Severity};
+use crate::facts::{AttachedTag, ExtractionDiagnostic, Facts, Severity};
 use crate::source::SourceFile;
 use crate::source::lexer::PieceKind;
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! and what cannot be evaluated is unknown with its reason.
 
 use super::tests::{flows, node, region};
-use crate::model::facts::Facts;
+use crate::facts::Facts;
 
 /// The facts of `files` (the shared helper also returns the sources, which these tests never need).
 fn scan(files: &[(&str, &str)]) -> Facts {

@@ -33,7 +33,7 @@ mod tests;
 mod tests_files;
 
 use super::{ExtractContext, Extractor};
-use crate::model::facts::{Facts, FlowTarget, LocatedAt, Location, NodeFact, Origin};
+use crate::facts::{Facts, FlowTarget, LocatedAt, Location, NodeFact, Origin};
 use crate::source::SourceFile;
 use crate::source::Span;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -277,19 +277,17 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
             facts.input_error(span, None, message);
         }
         for (span, message) in found.absent {
-            facts
-                .diagnostics
-                .push(crate::model::facts::ExtractionDiagnostic {
-                    rule: "unresolved-reference",
-                    severity: crate::model::facts::Severity::Note,
-                    message,
-                    span,
-                    path: None,
-                });
+            facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
+                rule: "unresolved-reference",
+                severity: crate::facts::Severity::Note,
+                message,
+                span,
+                path: None,
+            });
         }
     }
     flows.sort_by(|a, b| {
-        let key = |f: &crate::model::facts::FlowFact| {
+        let key = |f: &crate::facts::FlowFact| {
             let to = match &f.to {
                 FlowTarget::Node(node) => node.id.clone(),
                 FlowTarget::Host { host, .. } => host.clone(),
@@ -328,7 +326,7 @@ fn placed_by_callers(found: &mut Found, dir: &Utf8Path, facts: &mut Facts) {
     let stores: Vec<Option<Span>> = unplaced
         .iter()
         .filter_map(|id| found.nodes.get(id))
-        .filter(|node| node.kind == Some(crate::model::facts::NodeKind::Store))
+        .filter(|node| node.kind == Some(crate::facts::NodeKind::Store))
         .map(|node| node.span)
         .collect();
     if stores.is_empty() {
@@ -347,9 +345,9 @@ fn placed_by_callers(found: &mut Found, dir: &Utf8Path, facts: &mut Facts) {
     };
     let count = stores.len();
     let noun = if count == 1 { "store" } else { "stores" };
-    facts.diagnostics.push(crate::model::facts::ExtractionDiagnostic {
+    facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
         rule: "unknown-location",
-        severity: crate::model::facts::Severity::Note,
+        severity: crate::facts::Severity::Note,
         message: format!(
             "`{shown}`: {count} {noun} located by the caller of this module: it configures no provider, its inputs have no value here, and no module in the scanned tree calls it"
         ),

@@ -23,7 +23,7 @@
 use super::Catalogue;
 use super::module::local_source;
 use super::resources::{Placement, StoreType, normalise_region};
-use crate::model::facts::{
+use crate::facts::{
     Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
 use crate::source::{SourceFile, Span};

@@ -7,7 +7,7 @@
 use super::eval::{Bindings, Eval, Value, describe, eval_with};
 use super::module::{Instance, dotted};
 use super::resources::{Found, header_span, span_of};
-use crate::model::facts::{
+use crate::facts::{
     FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
 use crate::rules::{ModuleReplica, RegistryModule, ReplicaValue, WhenUnset};
@@ -437,7 +437,7 @@ fn replicas(
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::super::extract_files;
-    use crate::model::facts::{Facts, Location, NodeFact, NodeKind};
+    use crate::facts::{Facts, Location, NodeFact, NodeKind};
     use crate::source::{FileId, SourceFile};
     use std::sync::Arc;
 

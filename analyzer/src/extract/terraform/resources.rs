@@ -4,7 +4,7 @@
 use super::eval::{Bindings, Eval, Value, describe, eval_with};
 use super::instances::{MAX_EXPANDED, Nested, Repeat, nested, repetition};
 use super::module::{Instance, Resource, provider_key};
-use crate::model::facts::{
+use crate::facts::{
     FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
 };
 use crate::rules::{RuleSet, StorePlacement};
@@ -373,7 +373,7 @@ impl<'i, 'a> Reader<'i, 'a> {
         // flow to this node rather than to an anonymous store.
         if let (Some(name), "aws_s3_bucket") = (&name, resource.resource_type.as_ref()) {
             node.domains.push(format!("{name}.s3.amazonaws.com"));
-            if let Some(crate::model::facts::Location::Region { region, .. }) =
+            if let Some(crate::facts::Location::Region { region, .. }) =
                 node.location.as_ref().map(|l| &l.location)
             {
                 node.domains

@@ -2,7 +2,7 @@
 //! lines their spans land on, for realistic inputs and for malformed ones.
 
 use super::extract_files;
-use crate::model::facts::{Facts, FlowTarget, Location, NodeFact, NodeKind};
+use crate::facts::{Facts, FlowTarget, Location, NodeFact, NodeKind};
 use crate::source::{FileId, SourceFile, Span};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! JSON variable files and their precedence, override files, and `.tofu` precedence.
 
 use super::tests::scan;
-use crate::model::facts::Facts;
+use crate::facts::Facts;
 use crate::source::{SourceFile, Span};
 
 fn at(sources: &[SourceFile], span: Option<Span>) -> (String, u32) {
