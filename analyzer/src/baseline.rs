@@ -1,7 +1,7 @@
 //! Baselines: the fingerprints of findings a team has accepted for now, so that a pull request
 //! fails only on new ones. The file is JSON, sorted, and reviewable in a diff.
 
-use crate::finding::Finding;
+use crate::evaluate::finding::Finding;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 

@@ -12,7 +12,6 @@ pub mod discover;
 pub mod evaluate;
 pub mod extract;
 pub mod facts;
-pub mod finding;
 pub mod git_tree;
 pub mod hash;
 pub mod merge;

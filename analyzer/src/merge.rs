@@ -24,12 +24,12 @@
 
 use crate::config::{Policy, Waiver};
 use crate::date::Date;
+use crate::evaluate::finding::{Finding, Related};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::facts::{
     DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind, NodeFact, NodeKind,
     NodeRef, Origin, Safeguard, Severity,
 };
-use crate::finding::{Finding, Related};
 use crate::model::{Model, ModelInput, build};
 use crate::report::Position;
 use crate::report::graph::{

@@ -368,7 +368,7 @@ fn narrow_to_scope(model: &Model, evaluation: &mut Evaluation, scope: &camino::U
     let of_the_part = |from: Option<&str>, to: Option<&str>| {
         from.is_some_and(|id| nodes.contains(id)) || to.is_some_and(|id| nodes.contains(id))
     };
-    let keep = |finding: &crate::finding::Finding| {
+    let keep = |finding: &crate::evaluate::finding::Finding| {
         (finding.from.is_none() && finding.to.is_none())
             || finding.span.as_ref().is_some_and(span_inside)
             || finding.path.as_deref().is_some_and(inside)

@@ -25,8 +25,8 @@
 //! GDPR Art. 49 and Recital 111; EDPB Guidelines 2/2018 on derogations of Article 49.
 
 use super::{describe, transfer_finding};
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {

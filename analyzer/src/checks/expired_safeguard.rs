@@ -29,8 +29,8 @@
 //! as renewed in December 2025.
 
 use super::{describe, transfer_finding};
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {

@@ -30,8 +30,8 @@
 //! ## References
 //! GDPR Art. 30(1)(c) (categories of personal data); the Fides data-category taxonomy.
 
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     super::diagnostic_findings(ctx, "inferred-personal-data", findings);

@@ -23,8 +23,8 @@
 //! ## References
 //! None: this is about borderline's input, not the law.
 
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     super::diagnostic_findings(ctx, "input-error", findings);

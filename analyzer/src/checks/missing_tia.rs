@@ -37,8 +37,8 @@
 //! transfer tool).
 
 use super::{describe, transfer_finding};
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, SafeguardSource, Verdict};
-use crate::finding::Finding;
 use crate::report::neutral::toml_string;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {

@@ -16,9 +16,9 @@ mod unknown_location;
 mod unresolved_reference;
 mod unused_waiver;
 
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Transfer};
 use crate::facts::Severity;
-use crate::finding::Finding;
 use crate::report::neutral::toml_string;
 
 /// A rule: its stable name, default severity, one-line summary, documentation and implementation.

@@ -35,9 +35,9 @@
 
 use crate::baseline::Baseline;
 use crate::config::{Manifest, Policy, SpecialCategoryPolicy, Waiver};
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
 use crate::facts::{ExtractionDiagnostic, Severity};
-use crate::finding::Finding;
 use crate::source::{SourceFile, Span};
 use std::collections::BTreeSet;
 

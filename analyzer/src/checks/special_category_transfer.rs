@@ -29,8 +29,8 @@
 //! GDPR Art. 9, Art. 10, Art. 44; EDPB Recommendations 01/2020, use cases 6 and 7.
 
 use super::{describe, transfer_finding};
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, special_categories_denied};
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {

@@ -56,8 +56,8 @@
 //! EDPB Recommendations 01/2020 on supplementary measures.
 
 use super::{data_phrase, describe, transfer_finding};
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {

@@ -30,8 +30,8 @@
 //! GDPR Art. 45-47, 49; the organisation's transfer policy.
 
 use super::{describe, transfer_finding};
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {

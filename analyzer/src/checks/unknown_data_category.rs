@@ -27,8 +27,8 @@
 //! ## References
 //! fideslang data categories (Ethyca, CC-BY-4.0); GDPR Art. 9 and 10.
 
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     let first = findings.len();

@@ -71,9 +71,9 @@
 //! GDPR Art. 30(1)(e) (records must name the third countries); EDPB Recommendations 01/2020 step 1
 //! ("know your transfers").
 
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, carries_personal_data, effective_data};
 use crate::facts::{NodeKind, Severity};
-use crate::finding::Finding;
 use crate::model::{Node, ResolvedLocation};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -35,8 +35,8 @@
 //! ## References
 //! GDPR Art. 30 (records must be complete).
 
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
-use crate::finding::Finding;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     super::diagnostic_findings(ctx, "unresolved-reference", findings);

@@ -28,8 +28,8 @@
 //! None: this is about borderline's configuration.
 
 use crate::config::Waiver;
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
-use crate::finding::Finding;
 
 // Waivers are matched against the findings of every other check, so this rule is evaluated
 // while waivers are applied; `finding` builds its result.

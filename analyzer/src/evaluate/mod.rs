@@ -1,13 +1,14 @@
 //! Evaluation: runs every check over the model, applies waivers, fingerprints and sorts findings.
 
+pub mod finding;
 pub mod transfer;
 
 use crate::checks::{CHECKS, unused_waiver_finding};
 use crate::config::Waiver;
 use crate::date::Date;
+use crate::evaluate::finding::Finding;
 use crate::extract::environment::Environment;
 use crate::facts::Severity;
-use crate::finding::Finding;
 use crate::hash::fnv1a;
 use crate::model::Model;
 use crate::rules::RuleSet;

@@ -354,7 +354,7 @@ pub fn explain_flow(
             transfer_of_flow.entry(flow).or_insert(transfer);
         }
     }
-    let mut findings_of_flow: BTreeMap<(&str, &str), Vec<&crate::finding::Finding>> =
+    let mut findings_of_flow: BTreeMap<(&str, &str), Vec<&crate::evaluate::finding::Finding>> =
         BTreeMap::new();
     for finding in &evaluation.findings {
         if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
@@ -367,7 +367,7 @@ pub fn explain_flow(
     // Findings a waiver suppressed are shown as the scan reports them: waived, with the reason.
     let mut waived_of_flow: BTreeMap<
         (&str, &str),
-        Vec<(&crate::finding::Finding, &crate::config::Waiver)>,
+        Vec<(&crate::evaluate::finding::Finding, &crate::config::Waiver)>,
     > = BTreeMap::new();
     for (finding, waiver) in &evaluation.waived {
         if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {

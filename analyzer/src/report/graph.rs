@@ -7,10 +7,10 @@
 use super::{Position, position};
 use crate::config::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::evaluate::Evaluation;
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Verdict;
 use crate::extract::environment::Environment;
 use crate::facts::{MechanismKind, Safeguard, Severity};
-use crate::finding::Finding;
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
 use crate::rules::RuleSet;
 use graphviz_rust::dot_structures::{

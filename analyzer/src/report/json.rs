@@ -3,8 +3,8 @@
 use super::{Position, Summary, position};
 use crate::discover::{SkipReason, Skipped};
 use crate::evaluate::Evaluation;
+use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Verdict;
-use crate::finding::Finding;
 use crate::model::{JurisdictionStatus, Model};
 use crate::rules::RuleSet;
 use serde::Serialize;

@@ -11,8 +11,8 @@ pub mod sarif;
 pub mod starter;
 pub mod text;
 
+use crate::evaluate::finding::Finding;
 use crate::facts::Severity;
-use crate::finding::Finding;
 use crate::source::{Files, LineColumn, Span};
 use std::collections::{BTreeSet, HashMap};
 

@@ -6,8 +6,8 @@
 
 use crate::checks::CHECKS;
 use crate::evaluate::Evaluation;
+use crate::evaluate::finding::Finding;
 use crate::facts::Severity;
-use crate::finding::Finding;
 use crate::model::Model;
 use crate::source::{Files, Span};
 use serde::Serialize;

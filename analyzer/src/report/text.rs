@@ -3,8 +3,8 @@
 
 use super::{Summary, neutral};
 use crate::discover::{SkipReason, Skipped};
+use crate::evaluate::finding::Finding;
 use crate::facts::Severity;
-use crate::finding::Finding;
 use crate::source::{Files, Span, StoredFile, StoredLine};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use std::collections::BTreeMap;
@@ -697,7 +697,7 @@ pub fn waived_lines(files: &Files, waived: &[(Finding, crate::config::Waiver)]) 
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::finding::Related;
+    use crate::evaluate::finding::Related;
     use crate::source::{FileId, SourceFile};
     use proptest::prelude::*;
     use std::sync::Arc;
