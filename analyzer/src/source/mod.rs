@@ -39,6 +39,22 @@ pub struct LineColumn {
     pub column: u32,
 }
 
+/// The 1-based line and column of byte `offset` in `text`, the column counted in characters (as
+/// editors and SARIF count it). An offset past the end is the end; one inside a character is
+/// that character. Every line/column borderline prints comes from here: the files table's
+/// methods call it on the line they find, and rule-data errors on the whole file.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while end > 0 && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = text.as_bytes().get(..end).unwrap_or_default();
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let column = text.get(line_start..end).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
 /// One scanned file: its path relative to the scanned root (always `/`-separated) and its text.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -144,11 +160,9 @@ impl SourceFile {
             Err(index) => index - 1,
         };
         let line_start = self.line_starts()[line_index] as usize;
-        let mut end = offset as usize;
-        while end > line_start && !self.text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let column = self.text[line_start..end].chars().count() + 1;
+        // The line was found by the line starts; the column is counted within it.
+        let line_text = self.text.get(line_start..).unwrap_or("");
+        let (_, column) = line_column(line_text, offset as usize - line_start);
         LineColumn {
             line: u32::try_from(line_index + 1).unwrap_or(u32::MAX),
             column: u32::try_from(column).unwrap_or(u32::MAX),
@@ -342,11 +356,7 @@ impl StoredFile {
                 column: 1,
             };
         };
-        let mut end = (offset - line.start) as usize;
-        while end > 0 && !line.text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let column = line.text[..end].chars().count() + 1;
+        let (_, column) = line_column(line.text, (offset - line.start) as usize);
         LineColumn {
             line: line.index.saturating_add(1),
             column: u32::try_from(column).unwrap_or(u32::MAX),
@@ -419,6 +429,38 @@ impl Files {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_column_function_counts_characters_from_one() {
+        let text = "ab\nZoë = 1\r\nx";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 2), (1, 3));
+        assert_eq!(line_column(text, 3), (2, 1));
+        // "Zoë " is 5 bytes but 4 characters: `=` is column 5.
+        assert_eq!(line_column(text, 8), (2, 5));
+        // Inside `ë` (bytes 5 and 6) is `ë` itself.
+        assert_eq!(line_column(text, 6), (2, 3));
+        // Past the end is the end: after `x` on line 3.
+        assert_eq!(line_column(text, 100), (3, 2));
+        assert_eq!(line_column("", 0), (1, 1));
+        assert_eq!(line_column("\n\n", 2), (3, 1));
+    }
+
+    #[test]
+    fn stored_lines_give_the_same_line_and_column_as_the_whole_file() {
+        let text = "ab\nZoë = 1\r\nx\n\nlast ü line";
+        let file = SourceFile::new(FileId(0), "a.toml".into(), Arc::from(text));
+        let stored = StoredFile::whole(&file);
+        for offset in 0..=text.len() as u32 + 2 {
+            let (line, column) = line_column(text, offset as usize);
+            let expected = LineColumn {
+                line: line as u32,
+                column: column as u32,
+            };
+            assert_eq!(file.line_column(offset), expected, "offset {offset}");
+            assert_eq!(stored.line_column(offset), expected, "offset {offset}");
+        }
+    }
 
     #[test]
     fn line_columns_count_characters() {
