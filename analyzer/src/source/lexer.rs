@@ -145,8 +145,23 @@ pub(crate) fn syntax_for(path: &str) -> Option<Syntax> {
 pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
     let bytes = text.as_bytes();
     let mut pieces = Vec::new();
-    // Bytes that can open a comment or a string (or a Rust prefix); every other byte is skipped
-    // without trying each pattern, which is most of the cost on ordinary code.
+    let opens = opening_bytes(syntax);
+    let mut i = 0;
+    while i < bytes.len() {
+        // Everything else (code, identifiers, numbers) is skipped byte by byte; the patterns of
+        // `piece_at` are ASCII, so they can never match inside a multi-byte character.
+        i = if opens[usize::from(bytes[i])] {
+            piece_at(text, i, syntax, &mut pieces).unwrap_or(i + 1)
+        } else {
+            i + 1
+        };
+    }
+    pieces
+}
+
+/// Bytes that can open a comment or a string (or a Rust prefix); every other byte is skipped
+/// without trying each pattern, which is most of the cost on ordinary code.
+fn opening_bytes(syntax: &Syntax) -> [bool; 256] {
     let mut opens = [false; 256];
     let block_opens = syntax.block_comments.iter().map(|(open, _)| open);
     for open in syntax.line_comments.iter().chain(block_opens) {
@@ -169,103 +184,94 @@ pub(crate) fn lex(text: &str, syntax: &Syntax) -> Vec<Piece> {
         opens[usize::from(b'|')] = true;
         opens[usize::from(b'>')] = true;
     }
-    let mut i = 0;
-    while i < bytes.len() {
-        let byte = bytes[i];
-        if !opens[usize::from(byte)] {
-            i += 1;
-            continue;
-        }
-        let after_space = i == 0 || bytes[i - 1].is_ascii_whitespace();
-        if let Some(open) = syntax.line_comments.iter().find(|open| {
-            open.as_bytes().first() == Some(&byte) && bytes[i..].starts_with(open.as_bytes())
-        }) && (!syntax.comment_needs_space || after_space)
-        {
-            let start = i + open.len();
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
-            pieces.push(Piece {
-                kind: PieceKind::Comment,
-                range: start..end,
-            });
-            i = end;
-            continue;
-        }
-        if let Some((open, close)) = syntax.block_comments.iter().find(|(open, _)| {
-            open.as_bytes().first() == Some(&byte) && bytes[i..].starts_with(open.as_bytes())
-        }) {
-            let start = i + open.len();
-            let (end, next) = block_end(bytes, start, open, close, syntax.rust);
-            pieces.push(Piece {
-                kind: PieceKind::Comment,
-                range: start..end,
-            });
-            i = next;
-            continue;
-        }
-        if syntax.rust
-            && let Some((content, next)) = rust_special(text, i)
-        {
-            if let Some(content) = content {
-                pieces.push(Piece {
-                    kind: PieceKind::String,
-                    range: content,
-                });
-            }
-            i = next;
-            continue;
-        }
-        if syntax.block_scalars
-            && matches!(byte, b'|' | b'>')
-            && let Some((header_end, content)) = block_scalar(bytes, i)
-        {
-            // A comment after the indicator (`key: | # note`) is still a comment.
-            if let Some(hash) = memchr::memchr(b'#', &bytes[i..header_end]) {
-                pieces.push(Piece {
-                    kind: PieceKind::Comment,
-                    range: i + hash + 1..header_end,
-                });
-            }
-            let next = content.end;
-            pieces.push(Piece {
-                kind: PieceKind::String,
-                range: content,
-            });
-            i = next;
-            continue;
-        }
-        if syntax.heredoc
-            && byte == b'<'
-            && let Some((content, next)) = heredoc(bytes, i)
-        {
-            pieces.push(Piece {
-                kind: PieceKind::String,
-                range: content,
-            });
-            i = next;
-            continue;
-        }
-        if syntax.quotes.contains(&byte) {
-            let delimited = !syntax.quote_needs_delimiter
-                || i == 0
-                || matches!(
-                    bytes[i - 1],
-                    b' ' | b'\t' | b'\n' | b'\r' | b':' | b'[' | b'{' | b',' | b'-' | b'='
-                );
-            if delimited {
-                let (content, next) = string(bytes, i, syntax);
-                pieces.push(Piece {
-                    kind: PieceKind::String,
-                    range: content,
-                });
-                i = next;
-                continue;
-            }
-        }
-        // Everything else (code, identifiers, numbers) is skipped byte by byte; the patterns above
-        // are ASCII, so they can never match inside a multi-byte character.
-        i += 1;
+    opens
+}
+
+/// The comment or string that opens at byte `i`, pushed to `pieces` (a Rust prefix that opens
+/// nothing pushes none), and where lexing resumes; `None` when nothing opens at `i`.
+fn piece_at(text: &str, i: usize, syntax: &Syntax, pieces: &mut Vec<Piece>) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let byte = bytes[i];
+    let after_space = i == 0 || bytes[i - 1].is_ascii_whitespace();
+    if let Some(open) = syntax.line_comments.iter().find(|open| {
+        open.as_bytes().first() == Some(&byte) && bytes[i..].starts_with(open.as_bytes())
+    }) && (!syntax.comment_needs_space || after_space)
+    {
+        let start = i + open.len();
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+        pieces.push(Piece {
+            kind: PieceKind::Comment,
+            range: start..end,
+        });
+        return Some(end);
     }
-    pieces
+    if let Some((open, close)) = syntax.block_comments.iter().find(|(open, _)| {
+        open.as_bytes().first() == Some(&byte) && bytes[i..].starts_with(open.as_bytes())
+    }) {
+        let start = i + open.len();
+        let (end, next) = block_end(bytes, start, open, close, syntax.rust);
+        pieces.push(Piece {
+            kind: PieceKind::Comment,
+            range: start..end,
+        });
+        return Some(next);
+    }
+    if syntax.rust
+        && let Some((content, next)) = rust_special(text, i)
+    {
+        if let Some(content) = content {
+            pieces.push(Piece {
+                kind: PieceKind::String,
+                range: content,
+            });
+        }
+        return Some(next);
+    }
+    if syntax.block_scalars
+        && matches!(byte, b'|' | b'>')
+        && let Some((header_end, content)) = block_scalar(bytes, i)
+    {
+        // A comment after the indicator (`key: | # note`) is still a comment.
+        if let Some(hash) = memchr::memchr(b'#', &bytes[i..header_end]) {
+            pieces.push(Piece {
+                kind: PieceKind::Comment,
+                range: i + hash + 1..header_end,
+            });
+        }
+        let next = content.end;
+        pieces.push(Piece {
+            kind: PieceKind::String,
+            range: content,
+        });
+        return Some(next);
+    }
+    if syntax.heredoc
+        && byte == b'<'
+        && let Some((content, next)) = heredoc(bytes, i)
+    {
+        pieces.push(Piece {
+            kind: PieceKind::String,
+            range: content,
+        });
+        return Some(next);
+    }
+    if syntax.quotes.contains(&byte) {
+        let delimited = !syntax.quote_needs_delimiter
+            || i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b':' | b'[' | b'{' | b',' | b'-' | b'='
+            );
+        if delimited {
+            let (content, next) = string(bytes, i, syntax);
+            pieces.push(Piece {
+                kind: PieceKind::String,
+                range: content,
+            });
+            return Some(next);
+        }
+    }
+    None
 }
 
 /// Where a block comment's content ends and where lexing resumes.
