@@ -2,10 +2,9 @@
 //! types, collecting every problem at its file:line:col instead of stopping at the first.
 
 use crate::date::Date;
-use crate::extract::environment::Environment;
 use crate::facts::{
-    DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind, NodeFact, NodeKind,
-    NodeRef, Origin, Safeguard, Severity,
+    DataRef, Environment, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
+    NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
 };
 use crate::rules::RuleSet;
 use crate::source::{SourceFile, Span};

@@ -6,6 +6,58 @@
 use crate::date::Date;
 use crate::source::{SourceFile, Span};
 
+/// Where a file's facts run, as `extract::environment::classify` decides it. Ordered so that the
+/// smallest class of a set of evidence wins: production if any evidence is production, else test
+/// if any is test, else dev.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Production,
+    Test,
+    Dev,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Test => "test",
+            Environment::Dev => "dev",
+        }
+    }
+
+    /// The value of `[scan] include` that judges this class like production (`tests`, `dev`).
+    pub fn include_key(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Test => "tests",
+            Environment::Dev => "dev",
+        }
+    }
+
+    /// Reads an `[scan] include` value.
+    pub fn from_include_key(text: &str) -> Option<Environment> {
+        match text {
+            "tests" => Some(Environment::Test),
+            "dev" => Some(Environment::Dev),
+            _ => None,
+        }
+    }
+}
+
 /// What kind of thing a node is.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -436,15 +488,12 @@ pub struct ClassRange {
     pub at: Span,
     /// The byte offset where the part ends; `u32::MAX` for the rest of the file.
     pub end: u32,
-    pub environment: crate::extract::environment::Environment,
+    pub environment: Environment,
 }
 
 impl ClassRange {
     /// The whole of `file`.
-    pub fn whole(
-        file: &SourceFile,
-        environment: crate::extract::environment::Environment,
-    ) -> ClassRange {
+    pub fn whole(file: &SourceFile, environment: Environment) -> ClassRange {
         ClassRange {
             at: file.span(0..0),
             end: u32::MAX,
@@ -567,64 +616,10 @@ impl Facts {
             f(at);
         }
         for node in nodes {
-            let NodeFact {
-                id: _,
-                kind: _,
-                label: _,
-                location,
-                paths: _,
-                data,
-                domains: _,
-                certifications: _,
-                personal_data: _,
-                safeguard,
-                provider: _,
-                span,
-                via,
-                origin: _,
-                inferred: _,
-                scope: _,
-                build: _,
-                images: _,
-            } = node;
-            if let Some(LocatedAt {
-                location: _,
-                span,
-                unresolved_reason: _,
-            }) = location
-            {
-                visit(span, f);
-            }
-            data_spans(data, f);
-            safeguard_span(safeguard, f);
-            visit(span, f);
-            for call in via {
-                f(call);
-            }
+            node_spans(node, f);
         }
         for flow in flows {
-            let FlowFact {
-                from,
-                to,
-                data,
-                purpose: _,
-                safeguard,
-                span,
-                origin: _,
-                inferred: _,
-                scope: _,
-            } = flow;
-            if let Some(NodeRef { id: _, span }) = from {
-                visit(span, f);
-            }
-            match to {
-                FlowTarget::Node(NodeRef { id: _, span }) | FlowTarget::Host { host: _, span } => {
-                    visit(span, f);
-                }
-            }
-            data_spans(data, f);
-            safeguard_span(safeguard, f);
-            visit(span, f);
+            flow_spans(flow, f);
         }
         for diagnostic in diagnostics {
             let ExtractionDiagnostic {
@@ -637,32 +632,102 @@ impl Facts {
             visit(span, f);
         }
         for tag in attached {
-            let AttachedTag {
-                span,
-                declaration,
-                header,
-                declared: _,
-                location,
-                data,
-                personal_data: _,
-                safeguard,
-                label: _,
-            } = tag;
-            visit(span, f);
-            f(declaration);
-            f(header);
-            if let Some(LocatedAt {
-                location: _,
-                span,
-                unresolved_reason: _,
-            }) = location
-            {
-                visit(span, f);
-            }
-            data_spans(data, f);
-            safeguard_span(safeguard, f);
+            attached_spans(tag, f);
         }
     }
+}
+
+/// Every span of a node fact: its location, data, safeguard, declaration and module calls.
+fn node_spans(node: &mut NodeFact, f: &mut dyn FnMut(&mut Span)) {
+    let NodeFact {
+        id: _,
+        kind: _,
+        label: _,
+        location,
+        paths: _,
+        data,
+        domains: _,
+        certifications: _,
+        personal_data: _,
+        safeguard,
+        provider: _,
+        span,
+        via,
+        origin: _,
+        inferred: _,
+        scope: _,
+        build: _,
+        images: _,
+    } = node;
+    if let Some(LocatedAt {
+        location: _,
+        span,
+        unresolved_reason: _,
+    }) = location
+    {
+        visit(span, f);
+    }
+    data_spans(data, f);
+    safeguard_span(safeguard, f);
+    visit(span, f);
+    for call in via {
+        f(call);
+    }
+}
+
+/// Every span of a flow fact: its ends, data, safeguard and declaration.
+fn flow_spans(flow: &mut FlowFact, f: &mut dyn FnMut(&mut Span)) {
+    let FlowFact {
+        from,
+        to,
+        data,
+        purpose: _,
+        safeguard,
+        span,
+        origin: _,
+        inferred: _,
+        scope: _,
+    } = flow;
+    if let Some(NodeRef { id: _, span }) = from {
+        visit(span, f);
+    }
+    match to {
+        FlowTarget::Node(NodeRef { id: _, span }) | FlowTarget::Host { host: _, span } => {
+            visit(span, f);
+        }
+    }
+    data_spans(data, f);
+    safeguard_span(safeguard, f);
+    visit(span, f);
+}
+
+/// Every span of a tag attached to a declaration: the tag, the declaration and its header, and
+/// the facts the tag gives.
+fn attached_spans(tag: &mut AttachedTag, f: &mut dyn FnMut(&mut Span)) {
+    let AttachedTag {
+        span,
+        declaration,
+        header,
+        declared: _,
+        location,
+        data,
+        personal_data: _,
+        safeguard,
+        label: _,
+    } = tag;
+    visit(span, f);
+    f(declaration);
+    f(header);
+    if let Some(LocatedAt {
+        location: _,
+        span,
+        unresolved_reason: _,
+    }) = location
+    {
+        visit(span, f);
+    }
+    data_spans(data, f);
+    safeguard_span(safeguard, f);
 }
 
 fn visit(span: &mut Option<Span>, f: &mut dyn FnMut(&mut Span)) {

@@ -1,7 +1,6 @@
 //! Findings: what the checks report, with the spans that explain them and a stable fingerprint.
 
-use crate::extract::environment::Environment;
-use crate::facts::Severity;
+use crate::facts::{Environment, Severity};
 use crate::source::Span;
 
 /// A place that helps explain a finding: where the destination's location or a policy entry comes from.

@@ -8,56 +8,9 @@
 //! (docs/environments.md). Production is the default: a path is test or dev only on a positive
 //! signal below, so an unknown layout is judged as production, never silenced.
 
-/// Where a file's facts run. Ordered so that the smallest class of a set of evidence wins:
-/// production if any evidence is production, else test if any is test, else dev.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Environment {
-    #[default]
-    Production,
-    Test,
-    Dev,
-}
-
-impl Environment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Production => "production",
-            Environment::Test => "test",
-            Environment::Dev => "dev",
-        }
-    }
-
-    /// The value of `[scan] include` that judges this class like production (`tests`, `dev`).
-    pub fn include_key(self) -> &'static str {
-        match self {
-            Environment::Production => "production",
-            Environment::Test => "tests",
-            Environment::Dev => "dev",
-        }
-    }
-
-    /// Reads an `[scan] include` value.
-    pub fn from_include_key(text: &str) -> Option<Environment> {
-        match text {
-            "tests" => Some(Environment::Test),
-            "dev" => Some(Environment::Dev),
-            _ => None,
-        }
-    }
-}
+// The class itself is vocabulary every stage shares (facts, findings, the manifest's `include`),
+// so it lives in `facts`; this module is the classifier.
+pub use crate::facts::Environment;
 
 /// Directory names whose files are tests, their fixtures, or test harnesses. `regression` and
 /// `antithesis` hold benchmark and fault-injection harnesses (vector); `cassettes` hold recorded
