@@ -257,9 +257,7 @@ pub fn markdown_code(text: &str) -> String {
 /// parsers decode `%2E%2E`), a backslash (a separator to some browsers), characters a link would
 /// need to encode (spaces, parentheses, ...), or text GitHub would make live.
 pub fn markdown_file_link(path: &str, line: u32) -> String {
-    let plain = path.bytes().all(
-        |b| matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/'),
-    );
+    let plain = path.bytes().all(|b| is_unreserved(b) || b == b'/');
     let leaves = path.starts_with('/')
         || path
             .split('/')
@@ -270,6 +268,32 @@ pub fn markdown_file_link(path: &str, line: u32) -> String {
         markdown_code(&format!("{path}:{line}"))
     }
 }
+
+/// The bytes RFC 3986 leaves unreserved in a URI: letters, digits, `-`, `.`, `_` and `~`.
+/// Every other byte of repository text in a URI is percent-encoded ([`percent_encode`]) or, in a
+/// Markdown link, keeps the link from being written ([`markdown_file_link`]).
+pub fn is_unreserved(byte: u8) -> bool {
+    matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~')
+}
+
+/// Repository text as a URI reference (SARIF `artifactLocation.uri`): every byte outside the
+/// unreserved set as `%XX` (upper-case hex, per byte of the UTF-8), `/` kept as the separator
+/// unless `encode_slash`, so that a `\`, space, `%`, `#` or `?` stays part of a name.
+pub fn percent_encode(text: &str, encode_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if is_unreserved(byte) || (byte == b'/' && !encode_slash) {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+            out.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+        }
+    }
+    out
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Repository text inside a TOML comment: a comment ends at a line break, so one from the
 /// repository would start a live line (`[policy]`, `fail_on = "never"`). Line breaks and every
@@ -311,6 +335,24 @@ pub fn toml_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_bytes() {
+        assert_eq!(percent_encode("src/a-b_c.~d", false), "src/a-b_c.~d");
+        assert_eq!(percent_encode("src/a-b_c.~d", true), "src%2Fa-b_c.~d");
+        assert_eq!(
+            percent_encode("a b%#?\\[]:@", false),
+            "a%20b%25%23%3F%5C%5B%5D%3A%40"
+        );
+        // Every byte of a multi-byte character, upper-case.
+        assert_eq!(percent_encode("ü\u{202e}", false), "%C3%BC%E2%80%AE");
+        assert_eq!(percent_encode("%41", false), "%2541");
+        for byte in 0..128u8 {
+            let text = char::from(byte).to_string();
+            let kept = percent_encode(&text, true) == text;
+            assert_eq!(kept, is_unreserved(byte), "byte {byte}");
+        }
+    }
 
     #[test]
     fn terminal_text_keeps_one_character_for_each() {

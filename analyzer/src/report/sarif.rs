@@ -4,6 +4,7 @@
 //! `%SRCROOT%`, related locations, a code flow along the data's path, and a `partialFingerprints`
 //! entry built from rule, nodes and data, so that moving lines does not make a finding "new".
 
+use super::neutral::percent_encode;
 use crate::checks::CHECKS;
 use crate::evaluate::Evaluation;
 use crate::evaluate::finding::Finding;
@@ -244,20 +245,6 @@ fn uri(path: &str) -> String {
     } else {
         percent_encode(path, false)
     }
-}
-
-fn percent_encode(text: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            b'/' if !encode_slash => out.push('/'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 /// True when `path`, read with `/` or `\` as separators, climbs out of its root or starts at
