@@ -30,11 +30,11 @@ use crate::facts::{
     DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind, NodeFact, NodeKind,
     NodeRef, Origin, Safeguard, Severity,
 };
-use crate::model::{Model, ModelInput, build};
-use crate::report::Position;
-use crate::report::graph::{
+use crate::model::fragment::{
     GRAPH_FORMAT_VERSION, GraphNode, GraphReportFinding, GraphSafeguard, GraphView, GraphWaiver,
+    Position,
 };
+use crate::model::{Model, ModelInput, build};
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, SourceFile, Span, StoredFile};
 use camino::Utf8PathBuf;
@@ -83,7 +83,7 @@ fn quoted(text: &str) -> String {
     } else {
         text.to_string()
     };
-    crate::report::sanitize_for_terminal(&shown).replace(['\n', '\t'], " ")
+    crate::report::neutral::terminal(&shown).replace(['\n', '\t'], " ")
 }
 
 impl Fragment {

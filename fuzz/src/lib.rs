@@ -229,7 +229,7 @@ pub fn scan(data: &[u8]) {
     let _ = borderline::report::sarif::render(model, evaluation, false);
     let _ = borderline::report::markdown::render(model, evaluation, rules());
     let _ = borderline::report::text::render(files, &evaluation.findings, 0, false);
-    let view = borderline::report::graph::GraphView::build(model, evaluation, rules());
+    let view = borderline::model::fragment::GraphView::build(model, evaluation, rules());
     let _ = borderline::report::graph::to_dot(&view);
     let _ = borderline::report::graph::to_mermaid(&view);
     let rows = borderline::report::ropa::rows(model, evaluation, rules());

@@ -1,7 +1,8 @@
 //! `borderline graph`: the data map as DOT, SVG, Mermaid or JSON.
 
 use super::{CommonArgs, EXIT_ERROR, EXIT_OK, RepoOptions, scan_repository, write_output};
-use borderline::report::graph::{GraphView, render_svg, to_dot, to_mermaid};
+use borderline::model::fragment::GraphView;
+use borderline::report::graph::{render_svg, to_dot, to_mermaid};
 use borderline::report::sanitize_for_terminal;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //! becomes an `unresolved-reference` diagnostic and is left out of the graph.
 
 pub mod endpoint;
+pub mod fragment;
 pub mod identity;
 pub mod location;
 

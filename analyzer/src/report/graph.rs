@@ -1,170 +1,29 @@
 //! The data map (`borderline graph`): one view of nodes, flows and their findings, rendered as DOT,
-//! Mermaid or JSON. The JSON is also the fragment format that `borderline merge` joins.
+//! Mermaid or JSON. The JSON's types are `model::fragment`, the format `borderline merge` joins;
+//! this module builds them from a scan and draws them.
 //!
 //! Every label comes from the scanned repository, so every renderer escapes it itself: a node name
 //! may hold `"`, `]`, newlines or HTML, and must neither break the output nor inject markup.
 
-use super::{Position, position};
-use crate::config::{Policy, SpecialCategoryPolicy, Waiver};
+use super::position;
+use crate::config::Waiver;
 use crate::evaluate::Evaluation;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Verdict;
-use crate::extract::environment::Environment;
-use crate::facts::{MechanismKind, Safeguard, Severity};
+use crate::model::fragment::{
+    GRAPH_FORMAT_VERSION, GraphCovers, GraphFinding, GraphFlow, GraphJudgement, GraphNode,
+    GraphPolicy, GraphRelated, GraphReportFinding, GraphSafeguard, GraphView, GraphWaiver,
+};
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
 use crate::rules::RuleSet;
 use graphviz_rust::dot_structures::{
     Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
 };
 use graphviz_rust::printer::{DotPrinter, PrinterContext};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The version of the graph JSON shape; `merge` refuses fragments of another major version.
-pub const GRAPH_FORMAT_VERSION: &str = "1";
-
-/// The whole map: what `graph --format json` prints and `merge` reads.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GraphView {
-    pub version: String,
-    #[serde(default)]
-    pub project: Option<String>,
-    #[serde(default)]
-    pub evaluation_date: Option<String>,
-    /// Sorted by id; ids are the node ids of the manifest and annotations, stable across scans.
-    pub nodes: Vec<GraphNode>,
-    /// Sorted by (from, to); `id` is `from->to`, with `#2`, `#3` for repeated pairs.
-    pub flows: Vec<GraphFlow>,
-    /// The repository's `[policy]`, with defaults applied: `merge` judges the repository's flows
-    /// under it. Absent from fragments written before it existed (and from maps `merge` draws);
-    /// `merge` then judges their flows under the default policy and says so.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<GraphPolicy>,
-    /// The repository's waivers, which `merge` applies to the repository's flows.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub waivers: Vec<GraphWaiver>,
-    /// Every finding of the scan that wrote the fragment, waived ones included, as the scan
-    /// reported it: what `merge` reports for the flows and nodes that merging does not change
-    /// (findings about files, and judgements no other fragment adds facts to).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub judgement: Option<GraphJudgement>,
-    /// The lines the judgement's findings point at, by file and line number, so that `merge`
-    /// quotes them as the scan did.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub sources: BTreeMap<String, BTreeMap<u32, String>>,
-}
-
-/// A repository's `[policy]` with defaults applied, as plain strings.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GraphPolicy {
-    pub approved_mechanisms: Vec<String>,
-    pub require_tia: bool,
-    /// `deny` or `safeguard`.
-    pub special_categories: String,
-    /// A severity, or absent when the `unknown-location` check is off.
-    #[serde(default)]
-    pub unknown_location: Option<String>,
-    #[serde(default)]
-    pub distrust_adequacy: Vec<String>,
-    /// A severity, or absent for `never`.
-    #[serde(default)]
-    pub fail_on: Option<String>,
-    pub inferred_findings: String,
-    /// The environment classes `[scan] include` judges like production.
-    #[serde(default)]
-    pub include: Vec<Environment>,
-}
-
-impl GraphPolicy {
-    pub fn of(policy: &Policy) -> GraphPolicy {
-        GraphPolicy {
-            approved_mechanisms: policy
-                .approved_mechanisms
-                .iter()
-                .map(|m| m.as_str().to_string())
-                .collect(),
-            require_tia: policy.require_tia,
-            special_categories: match policy.special_categories {
-                SpecialCategoryPolicy::Deny => "deny".into(),
-                SpecialCategoryPolicy::Safeguard => "safeguard".into(),
-            },
-            unknown_location: policy.unknown_location.map(|s| s.as_str().to_string()),
-            distrust_adequacy: policy.distrust_adequacy.clone(),
-            fail_on: policy.fail_on.map(|s| s.as_str().to_string()),
-            inferred_findings: policy.inferred_findings.as_str().to_string(),
-            include: policy.include.clone(),
-        }
-    }
-
-    /// The policy again, or the first value this borderline does not know (a fragment of a newer
-    /// version, or an edited one).
-    pub fn to_policy(&self) -> Result<Policy, String> {
-        let severity = |key: &str, text: &str| {
-            Severity::parse(text)
-                .ok_or_else(|| format!("policy `{key}`: unknown severity `{text}`"))
-        };
-        let mut approved = Vec::new();
-        for name in &self.approved_mechanisms {
-            approved.push(
-                MechanismKind::parse(name)
-                    .ok_or_else(|| format!("policy `approved_mechanisms`: unknown `{name}`"))?,
-            );
-        }
-        Ok(Policy {
-            approved_mechanisms: approved,
-            require_tia: self.require_tia,
-            special_categories: match self.special_categories.as_str() {
-                "deny" => SpecialCategoryPolicy::Deny,
-                "safeguard" => SpecialCategoryPolicy::Safeguard,
-                other => {
-                    return Err(format!("policy `special_categories`: unknown `{other}`"));
-                }
-            },
-            unknown_location: self
-                .unknown_location
-                .as_deref()
-                .map(|s| severity("unknown_location", s))
-                .transpose()?,
-            distrust_adequacy: self.distrust_adequacy.clone(),
-            fail_on: self
-                .fail_on
-                .as_deref()
-                .map(|s| severity("fail_on", s))
-                .transpose()?,
-            inferred_findings: severity("inferred_findings", &self.inferred_findings)?,
-            include: self.include.clone(),
-            spans: BTreeMap::new(),
-        })
-    }
-}
-
-/// A waiver of the repository's manifest.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GraphWaiver {
-    pub rule: String,
-    #[serde(default)]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub to: Option<String>,
-    pub reason: String,
-    /// `YYYY-MM-DD`.
-    pub expires: String,
-    #[serde(default)]
-    pub location: Option<Position>,
-    /// An inline waiver's covered lines (see [`Waiver::covers`]): the first and the last, so that
-    /// `merge` applies it to the findings on them and nowhere else. Absent for a manifest waiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub covers: Option<GraphCovers>,
-}
-
-/// The lines an inline waiver covers, in one file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GraphCovers {
-    pub file: String,
-    pub first_line: u32,
-    pub last_line: u32,
-}
-
+// The fragment conversions that resolve spans through a scan's files table (and read findings)
+// are the report's: the fragment types themselves sit beneath `evaluate` and the files table.
 impl GraphWaiver {
     pub fn of(files: &crate::source::Files, waiver: &Waiver) -> GraphWaiver {
         GraphWaiver {
@@ -184,57 +43,6 @@ impl GraphWaiver {
             }),
         }
     }
-}
-
-/// The findings of the scan that wrote a fragment.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
-pub struct GraphJudgement {
-    pub findings: Vec<GraphReportFinding>,
-}
-
-/// A related location of a finding.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GraphRelated {
-    #[serde(default)]
-    pub location: Option<Position>,
-    pub message: String,
-}
-
-/// One finding as the scan reported it (the fields of the JSON report), with the reason of the
-/// waiver that suppressed it, if one did.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GraphReportFinding {
-    pub rule: String,
-    pub severity: String,
-    pub message: String,
-    #[serde(default)]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub to: Option<String>,
-    #[serde(default)]
-    pub from_country: Option<String>,
-    #[serde(default)]
-    pub to_country: Option<String>,
-    #[serde(default)]
-    pub data: Vec<String>,
-    #[serde(default)]
-    pub location: Option<Position>,
-    #[serde(default)]
-    pub related: Vec<GraphRelated>,
-    #[serde(default)]
-    pub help: Option<String>,
-    #[serde(default)]
-    pub data_path: Vec<String>,
-    #[serde(default)]
-    pub inferred: bool,
-    #[serde(default)]
-    pub environment: Environment,
-    pub fingerprint: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waived: Option<String>,
-    /// The waiver that suppressed the finding (its reason is `waived`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<GraphWaiver>,
 }
 
 impl GraphReportFinding {
@@ -270,117 +78,6 @@ impl GraphReportFinding {
             waiver: waiver.map(|w| GraphWaiver::of(files, w)),
         }
     }
-}
-
-/// A node of the map.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GraphNode {
-    pub id: String,
-    pub kind: String,
-    #[serde(default)]
-    pub label: Option<String>,
-    /// The location as written (`aws:eu-west-1`, `US`, `EEA`), if any.
-    #[serde(default)]
-    pub location: Option<String>,
-    /// Countries the data may be in; empty when unknown.
-    #[serde(default)]
-    pub countries: Vec<String>,
-    pub jurisdiction: JurisdictionStatus,
-    #[serde(default)]
-    pub provider: Option<String>,
-    #[serde(default)]
-    pub certifications: Vec<String>,
-    #[serde(default)]
-    pub data: Vec<String>,
-    #[serde(default)]
-    pub domains: Vec<String>,
-    #[serde(default)]
-    pub personal_data: Option<bool>,
-    #[serde(default)]
-    pub safeguard: Option<GraphSafeguard>,
-    /// Findings about the node itself (e.g. `unknown-location`).
-    #[serde(default)]
-    pub findings: Vec<GraphFinding>,
-    #[serde(default)]
-    pub defined_at: Option<Position>,
-    /// The module calls through which the node is created, outermost first (a Terraform store in a
-    /// local module): with `defined_at`, the way from a root to the resource.
-    #[serde(default)]
-    pub via: Vec<Position>,
-    /// The other names of the service: a compose service, Kubernetes workload or package that
-    /// runs the same code (see `model::identity`). Left out when there are none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub aliases: Vec<String>,
-}
-
-/// A declared safeguard, as plain strings.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GraphSafeguard {
-    pub mechanism: String,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub module: Option<u8>,
-    #[serde(default)]
-    pub reference: Option<String>,
-    #[serde(default)]
-    pub signed: Option<String>,
-    #[serde(default)]
-    pub expires: Option<String>,
-    #[serde(default)]
-    pub tia: Option<String>,
-    #[serde(default)]
-    pub derogation: Option<String>,
-}
-
-impl GraphSafeguard {
-    pub fn of(safeguard: &Safeguard) -> GraphSafeguard {
-        GraphSafeguard {
-            mechanism: safeguard.mechanism.as_str().to_string(),
-            version: safeguard.version.clone(),
-            module: safeguard.module,
-            reference: safeguard.reference.clone(),
-            signed: safeguard.signed.map(|d| d.to_string()),
-            expires: safeguard.expires.map(|d| d.to_string()),
-            tia: safeguard.tia.clone(),
-            derogation: safeguard.derogation.clone(),
-        }
-    }
-}
-
-/// A finding attached to a node or a flow.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GraphFinding {
-    pub rule: String,
-    pub severity: String,
-    pub message: String,
-    pub fingerprint: String,
-}
-
-/// A flow of the map.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GraphFlow {
-    pub id: String,
-    pub from: String,
-    pub to: String,
-    #[serde(default)]
-    pub data: Vec<String>,
-    #[serde(default)]
-    pub purpose: Option<String>,
-    #[serde(default)]
-    pub safeguard: Option<GraphSafeguard>,
-    /// `none` (not a transfer), `lawful` or `finding`.
-    pub transfer: String,
-    #[serde(default)]
-    pub basis: Option<String>,
-    #[serde(default)]
-    pub findings: Vec<GraphFinding>,
-    #[serde(default)]
-    pub location: Option<Position>,
-    /// Whether the flow rests on a guess (a URL literal, a field name): `merge` caps its findings
-    /// as the scan does. Absent in older fragments (then `false`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub inferred: bool,
 }
 
 /// The text of the lines findings and their related locations point at, and of the lines that
@@ -1114,29 +811,6 @@ mod tests {
             mermaid_escape("%%{init}%% ﬂ°¶ß"),
             "#37;#37;#123;init#125;#37;#37; #64258;°#182;ß"
         );
-    }
-
-    #[test]
-    fn a_policy_survives_the_fragment_and_unknown_values_are_refused() {
-        let policy = Policy {
-            approved_mechanisms: vec![MechanismKind::Scc],
-            special_categories: SpecialCategoryPolicy::Safeguard,
-            unknown_location: None,
-            fail_on: Some(Severity::Warning),
-            include: vec![Environment::Test],
-            ..Policy::default()
-        };
-        let graph = GraphPolicy::of(&policy);
-        let text = serde_json::to_string(&graph).unwrap_or_default();
-        let read: Option<GraphPolicy> = serde_json::from_str(&text).ok();
-        assert_eq!(read.as_ref(), Some(&graph));
-        let Ok(again) = graph.to_policy() else {
-            panic!("the policy reads back");
-        };
-        assert_eq!(GraphPolicy::of(&again), graph);
-        let mut bad = graph;
-        bad.special_categories = "sometimes".into();
-        assert!(bad.to_policy().is_err());
     }
 
     #[test]

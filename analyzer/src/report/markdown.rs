@@ -1,10 +1,11 @@
 //! The Markdown report: a pull-request comment (or `$GITHUB_STEP_SUMMARY`) with counts by
 //! severity, a table of findings linking to file:line, and a Mermaid diagram of the flows involved.
 
-use super::graph::{GraphView, to_mermaid};
+use super::graph::to_mermaid;
 use super::{Summary, position};
 use crate::evaluate::Evaluation;
 use crate::model::Model;
+use crate::model::fragment::GraphView;
 use crate::rules::RuleSet;
 use std::collections::BTreeSet;
 

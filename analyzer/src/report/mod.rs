@@ -16,13 +16,7 @@ use crate::facts::Severity;
 use crate::source::{Files, LineColumn, Span};
 use std::collections::{BTreeSet, HashMap};
 
-/// Where a span is, for machine-readable output: a path relative to the root, 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Position {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-}
+pub use crate::model::fragment::Position;
 
 /// The position of a span, or of a file without one.
 pub fn position(files: &Files, span: Option<Span>, path: Option<&str>) -> Option<Position> {
