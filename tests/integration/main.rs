@@ -44,5 +44,6 @@ mod terraform_files;
 mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
+mod tidy;
 mod vendor_catalogue;
 mod vendor_nodes;
