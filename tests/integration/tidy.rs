@@ -9,6 +9,8 @@
 //! that must not know each other. Test modules and test files may reach anywhere: they build
 //! inputs. `PENDING` holds the edges other helpers of issue 16 remove; the integrator empties it.
 //!
+//! Every file of `analyzer/src`, test files included, starts with a `//!` comment.
+//!
 //! The length of functions: a non-test function longer than [`MAX_FUNCTION_LINES`] lines needs a
 //! line comment directly above it (above its doc comment and attributes) starting with
 //! `// long-fn:` and giving the reason; `PENDING_LONG` names the ones being split today.
@@ -439,6 +441,22 @@ fn no_function_is_longer_than_the_limit_without_a_reason() {
         }
     }
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+#[test]
+fn every_source_file_starts_with_a_module_comment() {
+    let root = workspace_root().join("analyzer/src");
+    let mut all = BTreeMap::new();
+    collect(&root, &root, &mut all);
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|(_, text)| !text.starts_with("//!"))
+        .map(|(file, _)| file)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "files that do not start with a `//!` comment saying what they hold: {missing:?}"
+    );
 }
 
 /// Every `.rs` file under `analyzer/src` that is not test code, by path relative to it (with
