@@ -3,9 +3,10 @@
 //!
 //! The module graph: every `crate::` path in the non-test code of `analyzer/src` (in `use` lines,
 //! `use crate::{a, b::c}` groups and paths written inside code; not in comments or strings) and
-//! every `super::` path that leaves its top-level module is one edge between top-level modules.
-//! [`LAYERS`] is the one table of the edges allowed: a module may use only the modules listed for
-//! it, and the table has no cycle. Inside `extract/`, [`EXTRACT_APART`] names the format modules
+//! every `super::` path that leaves its module is one edge of the module graph (top-level modules,
+//! and the few submodules that sit in a lower layer than their parent). [`LAYERS`] is the one
+//! table of the edges allowed: a module may use only the modules listed for it, and the table has
+//! no cycle. Inside `extract/`, [`EXTRACT_APART`] names the format modules
 //! that must not know each other. Test modules and test files may reach anywhere: they build
 //! inputs. `PENDING` holds the edges other helpers of issue 16 remove; the integrator empties it.
 //!
