@@ -180,31 +180,28 @@ fn hostile_names_leave_every_output_format_well_formed() {
         !dot.lines().any(|l| l.trim_start().starts_with("evil")),
         "{dot}"
     );
-    // Graphviz itself, when installed, is the final word on the DOT being well-formed.
-    let rendered = std::process::Command::new("dot")
+    // Graphviz itself is the final word on the DOT being well-formed; it is required.
+    crate::support::require_dot();
+    let mut child = std::process::Command::new("dot")
         .arg("-Tcanon")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .spawn();
-    match rendered {
-        Ok(mut child) => {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(dot.as_bytes())
-                .unwrap();
-            let output = child.wait_with_output().unwrap();
-            assert!(
-                output.status.success(),
-                "dot rejects the graph: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        Err(error) => println!(
-            "graphviz `dot` not runnable ({error}); checked with graphviz-rust's parser only"
-        ),
+        .spawn()
+        .unwrap_or_else(|e| panic!("graphviz `dot` does not run ({e}): install graphviz"));
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(dot.as_bytes())
+            .unwrap();
     }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "dot rejects the graph: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -182,3 +182,57 @@ pub fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// What a user sees of one run, for a snapshot: the command line, the exit code, standard output
+/// and standard error. Each stream is headed by its length in bytes, because a snapshot comparison
+/// forgives trailing newlines and the byte-identity of the output is what the snapshot guards.
+pub fn transcript(args: &[&str], output: &Output) -> String {
+    let code = output
+        .status
+        .code()
+        .map_or_else(|| "killed by a signal".to_string(), |c| c.to_string());
+    let mut text = format!("$ borderline {}\nexit code: {code}\n", args.join(" "));
+    for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        text.push_str(&format!("--- {name}: {} bytes\n", bytes.len()));
+        text.push_str(&String::from_utf8_lossy(bytes));
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// Runs `check` on each of `names` and then fails once, naming every one that failed: a snapshot
+/// walk reports all the fixtures whose output changed, not only the first.
+pub fn check_each(what: &str, names: &[String], check: impl Fn(&str)) {
+    let failed: Vec<&str> = names
+        .iter()
+        .filter(|name| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(name))).is_err()
+        })
+        .map(String::as_str)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{what}: {} of {} snapshots differ or are missing (a new one needs its snapshot: \
+         `INSTA_UPDATE=always cargo test --workspace --test integration`, then read the new \
+         .snap files): {}",
+        failed.len(),
+        names.len(),
+        failed.join(", ")
+    );
+}
+
+/// Graphviz's `dot` is a requirement of the test suite (`.ci/run` installs it): the SVG output and
+/// the DOT's validity are only checked by rendering with it, so its absence fails, not skips.
+pub fn require_dot() {
+    let runs = std::process::Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        runs,
+        "graphviz `dot` is not installed or does not run: install graphviz (`apt-get install \
+         graphviz`; `.ci/run` does) so the SVG and DOT tests can check the rendered graph"
+    );
+}
