@@ -15,6 +15,7 @@ pub mod finding;
 pub mod git_tree;
 pub mod merge;
 pub mod model;
+pub mod policy;
 pub mod policy_from;
 pub mod report;
 pub mod rules;

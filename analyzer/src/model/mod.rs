@@ -8,8 +8,8 @@ pub mod facts;
 pub mod identity;
 pub mod location;
 
-use crate::config::{Policy, Waiver};
 use crate::extract::environment::{self, Environment};
+use crate::policy::{Policy, Waiver};
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, Span};
 use facts::{
