@@ -20,5 +20,6 @@ pub mod policy_from;
 pub mod report;
 pub mod rules;
 pub mod safe_io;
+pub mod safeguard;
 pub mod scan;
 pub mod source;
