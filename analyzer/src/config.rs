@@ -66,11 +66,20 @@ pub const WAIVABLE_RULES: &[&str] = &[
 
 /// Parses and validates a manifest. Errors are every problem found, in file order.
 pub fn parse_manifest(file: &SourceFile, rules: &RuleSet) -> Result<Manifest, Vec<ConfigError>> {
+    // integrator: take from RuleSet (helper "rules")
+    read_manifest(file, rules, &["dpf", "bcr"])
+}
+
+/// [`parse_manifest`] with the certification ids a node may name.
+fn read_manifest(
+    file: &SourceFile,
+    rules: &RuleSet,
+    certifications: &[&str],
+) -> Result<Manifest, Vec<ConfigError>> {
     let mut reader = Reader {
         file,
         rules,
-        // integrator: take from RuleSet (helper "rules")
-        certifications: &["dpf", "bcr"],
+        certifications,
         errors: Vec::new(),
     };
     let root = match DeTable::parse(&file.text) {
@@ -928,5 +937,265 @@ fn type_name(value: &DeValue<'_>) -> &'static str {
         DeValue::Datetime(_) => "a date",
         DeValue::Array(_) => "an array",
         DeValue::Table(_) => "a table",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use std::sync::{Arc, OnceLock};
+
+    fn rules() -> &'static RuleSet {
+        static RULES: OnceLock<RuleSet> = OnceLock::new();
+        RULES.get_or_init(|| RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}")))
+    }
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new(FileId(0), "borderline.toml".into(), Arc::from(text))
+    }
+
+    fn read(text: &str) -> Manifest {
+        parse_manifest(&file(text), rules()).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    /// Every error as `line:column: message`.
+    fn errors(text: &str) -> Vec<String> {
+        match parse_manifest(&file(text), rules()) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(errors) => errors
+                .iter()
+                .map(|e| format!("{}:{}: {}", e.line, e.column, e.message))
+                .collect(),
+        }
+    }
+
+    const EVERY_KEY: &str = r#"
+[project]
+name = "shop"
+home = "EU"
+
+[policy]
+approved_mechanisms = ["scc", "derogation"]
+require_tia = false
+special_categories = "safeguard"
+unknown_location = "off"
+distrust_adequacy = ["JP"]
+fail_on = "warning"
+inferred_findings = "note"
+
+[scan]
+exclude = ["vendor/**"]
+include = ["dev", "tests", "dev"]
+
+[[node]]
+id = "crm"
+kind = "vendor"
+label = "The CRM"
+location = "US"
+provider = "aws"
+paths = ["crm"]
+data = ["user.contact.email"]
+domains = ["API.crm.example"]
+certifications = ["dpf"]
+personal_data = true
+safeguard = { mechanism = "scc", version = "2021/914", module = 2, reference = "DPA-7", signed = 2025-01-02, expires = "2030-01-01", tia = "docs/tia.md" }
+
+[[flow]]
+from = "api"
+to = "crm"
+data = ["user.name"]
+purpose = "support"
+safeguard = { mechanism = "derogation", derogation = "explicit-consent" }
+
+[[waiver]]
+rule = "missing-tia"
+from = "api"
+to = "crm"
+reason = "TICKET-1"
+expires = 2030-01-01
+"#;
+
+    #[test]
+    fn every_key_of_every_table_is_read() {
+        let manifest = read(EVERY_KEY);
+        assert_eq!(manifest.project_name.as_deref(), Some("shop"));
+        let policy = &manifest.policy;
+        assert_eq!(
+            policy.approved_mechanisms,
+            vec![MechanismKind::Scc, MechanismKind::Derogation]
+        );
+        assert!(!policy.require_tia);
+        assert_eq!(policy.special_categories, SpecialCategoryPolicy::Safeguard);
+        assert_eq!(policy.unknown_location, None);
+        assert_eq!(policy.distrust_adequacy, vec!["JP".to_string()]);
+        assert_eq!(policy.fail_on, Some(Severity::Warning));
+        assert_eq!(policy.inferred_findings, Severity::Note);
+        assert_eq!(policy.spans.len(), POLICY_KEYS.len());
+        assert_eq!(manifest.exclude, vec!["vendor/**".to_string()]);
+        // Each class once, in a fixed order, whatever the order written.
+        let mut classes = vec![Environment::Dev, Environment::Test];
+        classes.sort();
+        assert_eq!(policy.include, classes);
+        let node = &manifest.facts.nodes[0];
+        assert_eq!(node.id, "crm");
+        assert_eq!(node.kind, Some(NodeKind::Vendor));
+        assert_eq!(node.label.as_deref(), Some("The CRM"));
+        assert_eq!(
+            node.location.as_ref().map(|l| &l.location),
+            Some(&Location::Country("US".into()))
+        );
+        assert_eq!(node.provider.as_deref(), Some("aws"));
+        assert_eq!(node.paths, vec!["crm".to_string()]);
+        assert_eq!(node.data[0].key, "user.contact.email");
+        assert_eq!(node.domains, vec!["api.crm.example".to_string()]);
+        assert_eq!(node.certifications, vec!["dpf".to_string()]);
+        assert_eq!(node.personal_data, Some(true));
+        let safeguard = node
+            .safeguard
+            .as_ref()
+            .unwrap_or_else(|| panic!("no safeguard"));
+        assert_eq!(safeguard.mechanism, MechanismKind::Scc);
+        assert_eq!(safeguard.version.as_deref(), Some("2021/914"));
+        assert_eq!(safeguard.module, Some(2));
+        assert_eq!(safeguard.reference.as_deref(), Some("DPA-7"));
+        assert_eq!(
+            safeguard.signed.map(|d| d.to_string()).as_deref(),
+            Some("2025-01-02")
+        );
+        assert_eq!(
+            safeguard.expires.map(|d| d.to_string()).as_deref(),
+            Some("2030-01-01")
+        );
+        assert_eq!(safeguard.tia.as_deref(), Some("docs/tia.md"));
+        let flow = &manifest.facts.flows[0];
+        assert_eq!(flow.from.as_ref().map(|f| f.id.as_str()), Some("api"));
+        assert_eq!(flow.data[0].key, "user.name");
+        assert_eq!(flow.purpose.as_deref(), Some("support"));
+        let derogation = flow
+            .safeguard
+            .as_ref()
+            .and_then(|s| s.derogation.as_deref());
+        assert_eq!(derogation, Some("explicit-consent"));
+        let waiver = &manifest.waivers[0];
+        assert_eq!(
+            (
+                waiver.rule.as_str(),
+                waiver.reason.as_str(),
+                waiver.expires.to_string()
+            ),
+            ("missing-tia", "TICKET-1", "2030-01-01".to_string())
+        );
+    }
+
+    #[test]
+    fn the_policy_key_list_is_the_policy_reader_list() {
+        let readers: Vec<&str> = POLICY_READERS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(readers, POLICY_KEYS);
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported_with_the_keys_of_its_table() {
+        assert_eq!(
+            errors("[project]\nnmae = \"shop\"\n"),
+            vec!["2:1: unknown key `nmae` in [project]; expected one of `name`, `home`"]
+        );
+        // Every table lists exactly the keys its readers read.
+        let tables: [(&str, &str, Vec<&str>); 7] = [
+            (
+                "",
+                "borderline.toml",
+                ROOT_KEYS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[policy]\n",
+                "[policy]",
+                POLICY_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[scan]\n",
+                "[scan]",
+                SCAN_KEYS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[node]]\nid = \"a\"\n",
+                "[[node]]",
+                NODE_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[flow]]\nfrom = \"a\"\nto = \"b\"\n",
+                "[[flow]]",
+                FLOW_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[flow]]\nfrom = \"a\"\nto = \"b\"\n[flow.safeguard]\nmechanism = \"scc\"\n",
+                "safeguard",
+                SAFEGUARD_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[waiver]]\nrule = \"missing-tia\"\nreason = \"r\"\nexpires = 2030-01-01\n",
+                "[[waiver]]",
+                WAIVER_KEYS.to_vec(),
+            ),
+        ];
+        for (prefix, context, keys) in tables {
+            let list = keys
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let found = errors(&format!("{prefix}bogus = 1\n"));
+            let wanted = format!("unknown key `bogus` in {context}; expected one of {list}");
+            assert!(
+                found.iter().any(|e| e.ends_with(&wanted)),
+                "{context}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key_and_what_was_found() {
+        assert_eq!(
+            errors("[policy]\nrequire_tia = \"yes\"\nfail_on = 3\n"),
+            vec![
+                "2:15: `require_tia` must be true or false, found a string",
+                "3:11: `fail_on` must be a string, found an integer",
+            ]
+        );
+        assert_eq!(
+            errors("[[node]]\nid = \"a\"\nsafeguard = { mechanism = \"scc\", module = \"two\" }\n"),
+            vec!["3:43: `module` must be an integer 1-4, found a string"]
+        );
+    }
+
+    #[test]
+    fn a_duplicate_is_reported_where_it_is_written_again() {
+        assert_eq!(
+            errors("[[node]]\nid = \"a\"\n\n[[node]]\nid = \"a\"\n"),
+            vec!["5:6: node `a` is declared twice; each `[[node]]` id must be unique"]
+        );
+        // A key written twice in one table is a TOML error, at the second one.
+        let found = errors("[project]\nname = \"a\"\nname = \"b\"\n");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("3:1: "), "{found:?}");
+    }
+
+    #[test]
+    fn certifications_are_checked_against_the_list_passed_in() {
+        let text = "[[node]]\nid = \"a\"\ncertifications = [\"dpf\", \"iso\"]\n";
+        let found: Vec<String> = match read_manifest(&file(text), rules(), &["dpf", "bcr"]) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+        };
+        assert_eq!(
+            found,
+            vec!["`certifications`: `iso` is not known; expected `dpf` or `bcr`"]
+        );
+        let Ok(manifest) = read_manifest(&file(text), rules(), &["dpf", "iso", "bcr"]) else {
+            panic!("`iso` is in the list passed in");
+        };
+        assert_eq!(manifest.facts.nodes[0].certifications, vec!["dpf", "iso"]);
+        assert_eq!(either_of(&["a"]), "`a`");
+        assert_eq!(either_of(&["a", "b", "c"]), "`a`, `b` or `c`");
     }
 }

@@ -268,3 +268,97 @@ fn derogation_list(rules: &RuleSet) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn at(start: usize) -> Span {
+        Span::new(FileId(0), start..start + 1)
+    }
+
+    fn text(value: &str, start: usize) -> Written<String> {
+        Written {
+            value: value.into(),
+            span: at(start),
+        }
+    }
+
+    fn messages(kind: MechanismKind, input: SafeguardInput) -> Vec<(u32, String)> {
+        let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+        let (_, errors) = validate(kind, input, &rules);
+        errors
+            .into_iter()
+            .map(|e| (e.span.start, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn the_mechanism_decides_first() {
+        let missing = mechanism(&Field::Absent, "safeguard", at(3));
+        assert!(matches!(missing, Err(Some(ref e)) if e.span == at(3)
+            && e.message.starts_with("a safeguard needs `safeguard`; expected one of `adequacy`")));
+        assert!(matches!(
+            mechanism(&Field::Unreadable, "mechanism", at(3)),
+            Err(None)
+        ));
+        let unknown = mechanism(&Field::Written(text("sccc", 9)), "mechanism", at(3));
+        assert!(matches!(unknown, Err(Some(ref e)) if e.span == at(9)
+            && e.message.starts_with("`sccc` is not a transfer mechanism")));
+        assert!(matches!(
+            mechanism(&Field::Written(text("scc", 9)), "mechanism", at(3)),
+            Ok(MechanismKind::Scc)
+        ));
+    }
+
+    #[test]
+    fn each_key_is_judged_for_the_mechanism_at_its_span() {
+        let mut input = SafeguardInput::new(at(0), at(0));
+        input.version = Some(text("1999/1", 10));
+        input.module = Some(text("5", 20));
+        input.signed = Some(Written {
+            value: WrittenDate::Text("2021-02-30".into()),
+            span: at(30),
+        });
+        input.derogation = Field::Written(text("explicit-consent", 40));
+        let found = messages(MechanismKind::Scc, input);
+        let spans: Vec<u32> = found.iter().map(|(span, _)| *span).collect();
+        assert_eq!(spans, vec![10, 20, 30, 40], "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .starts_with("`version` = `1999/1` is not a known version of `scc`")
+        );
+        assert!(found[1].1.starts_with("`module` must be an SCC module: 1"));
+        assert!(found[2].1.starts_with("`signed`: "));
+        assert_eq!(
+            found[3].1,
+            "`derogation` applies only to `mechanism = \"derogation\"`"
+        );
+    }
+
+    #[test]
+    fn a_derogation_needs_one_that_article_49_has() {
+        let input = SafeguardInput::new(at(7), at(8));
+        let found = messages(MechanismKind::Derogation, input);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, 7);
+        assert!(found[0].1.starts_with(
+            "`mechanism = \"derogation\"` needs `derogation`, one of `explicit-consent`"
+        ));
+        let mut input = SafeguardInput::new(at(7), at(8));
+        input.derogation = Field::Unreadable;
+        assert_eq!(messages(MechanismKind::Derogation, input), Vec::new());
+        let mut input = SafeguardInput::new(at(7), at(8));
+        input.module = Some(text("2", 4));
+        let found = messages(MechanismKind::Bcr, input);
+        assert_eq!(
+            found,
+            vec![(
+                4,
+                "`module` applies only to `mechanism = \"scc\"`".to_string()
+            )]
+        );
+    }
+}
