@@ -7,8 +7,13 @@ use crate::facts::{
     NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
 };
 use crate::rules::RuleSet;
+use crate::safeguard::{self, Field, SafeguardError, SafeguardInput, Written, WrittenDate};
 use crate::source::{SourceFile, Span};
 use std::collections::BTreeMap;
+
+// Re-exported so callers that name these types through `config` keep compiling; the types
+// live in `policy`, below `model`.
+pub use crate::policy::{POLICY_KEYS, Policy, SpecialCategoryPolicy, Waiver};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -30,104 +35,6 @@ impl std::fmt::Display for ConfigError {
         )
     }
 }
-
-/// What Art. 9/10 data may do outside the EEA.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SpecialCategoryPolicy {
-    /// Never leaves the EEA (default).
-    Deny,
-    /// Leaves only with a safeguard, like other personal data.
-    Safeguard,
-}
-
-/// The `[policy]` table with defaults applied.
-#[derive(Clone, Debug)]
-pub struct Policy {
-    pub approved_mechanisms: Vec<MechanismKind>,
-    pub require_tia: bool,
-    pub special_categories: SpecialCategoryPolicy,
-    /// `None` turns the `unknown-location` check off.
-    pub unknown_location: Option<Severity>,
-    pub distrust_adequacy: Vec<String>,
-    pub fail_on: Option<Severity>,
-    /// The highest severity a finding may have when it rests on an inferred fact (a URL literal,
-    /// a field name): guesses never fail the gate on their own unless the policy says so.
-    pub inferred_findings: Severity,
-    /// The environment classes `[scan] include` judges like production (`tests`, `dev`); findings
-    /// whose evidence is only in another non-production class are notes. Not a `[policy]` key:
-    /// it says what the scan covers, so `policy-changed` does not compare it.
-    pub include: Vec<Environment>,
-    /// Where each policy key was written, for related locations in findings.
-    pub spans: BTreeMap<&'static str, Span>,
-}
-
-impl Default for Policy {
-    fn default() -> Policy {
-        Policy {
-            approved_mechanisms: MechanismKind::ALL.iter().map(|(_, kind)| *kind).collect(),
-            require_tia: true,
-            special_categories: SpecialCategoryPolicy::Deny,
-            unknown_location: Some(Severity::Warning),
-            distrust_adequacy: Vec::new(),
-            fail_on: Some(Severity::Error),
-            inferred_findings: Severity::Warning,
-            include: Vec::new(),
-            spans: BTreeMap::new(),
-        }
-    }
-}
-
-/// A waiver: a known finding suppressed, with a reason, until it expires.
-#[derive(Clone, Debug)]
-pub struct Waiver {
-    pub rule: String,
-    pub from: Option<NodeRef>,
-    pub to: Option<NodeRef>,
-    pub reason: String,
-    pub expires: Date,
-    /// Where the waiver is written: its `[[waiver]]` table, or its comment in a repository file.
-    pub span: Option<Span>,
-    /// `Some` for an inline waiver (`# borderline: waive RULE ...` in a repository file): the
-    /// lines it covers, its own line and the line below its comment block. It waives only findings
-    /// that point into them; `None` for a manifest waiver, matched by `from` and `to`.
-    pub covers: Option<Span>,
-}
-
-impl Waiver {
-    /// True for a waiver written in a comment of a repository file (SARIF `inSource`).
-    pub fn in_source(&self) -> bool {
-        self.covers.is_some()
-    }
-
-    /// "waiver of `RULE` from `A` to `B`", for messages about the waiver itself.
-    pub fn describe(&self) -> String {
-        format!(
-            "{}waiver of `{}`{}{}",
-            if self.in_source() { "inline " } else { "" },
-            self.rule,
-            self.from
-                .as_ref()
-                .map(|f| format!(" from `{}`", f.id))
-                .unwrap_or_default(),
-            self.to
-                .as_ref()
-                .map(|t| format!(" to `{}`", t.id))
-                .unwrap_or_default()
-        )
-    }
-}
-
-/// The keys of `[policy]`, in the order they are reported when compared (`policy-changed`).
-pub const POLICY_KEYS: &[&str] = &[
-    "approved_mechanisms",
-    "require_tia",
-    "special_categories",
-    "unknown_location",
-    "distrust_adequacy",
-    "fail_on",
-    "inferred_findings",
-];
 
 /// The manifest, validated.
 #[derive(Clone, Debug, Default)]
@@ -158,9 +65,20 @@ pub const WAIVABLE_RULES: &[&str] = &[
 
 /// Parses and validates a manifest. Errors are every problem found, in file order.
 pub fn parse_manifest(file: &SourceFile, rules: &RuleSet) -> Result<Manifest, Vec<ConfigError>> {
+    // integrator: take from RuleSet (helper "rules")
+    read_manifest(file, rules, &["dpf", "bcr"])
+}
+
+/// [`parse_manifest`] with the certification ids a node may name.
+fn read_manifest(
+    file: &SourceFile,
+    rules: &RuleSet,
+    certifications: &[&str],
+) -> Result<Manifest, Vec<ConfigError>> {
     let mut reader = Reader {
         file,
         rules,
+        certifications,
         errors: Vec::new(),
     };
     let root = match DeTable::parse(&file.text) {
@@ -185,13 +103,10 @@ pub fn parse_manifest(file: &SourceFile, rules: &RuleSet) -> Result<Manifest, Ve
 struct Reader<'a> {
     file: &'a SourceFile,
     rules: &'a RuleSet,
+    /// The certification ids a node may name (`certifications = [...]`).
+    certifications: &'a [&'a str],
     errors: Vec<ConfigError>,
 }
-
-type Entry<'i> = (
-    &'i Spanned<toml::de::DeString<'i>>,
-    &'i Spanned<DeValue<'i>>,
-);
 
 impl<'a> Reader<'a> {
     fn error_at(&mut self, offset: usize, message: impl Into<String>) {
@@ -232,10 +147,6 @@ impl<'a> Reader<'a> {
                 );
             }
         }
-    }
-
-    fn entries<'i>(table: &'i DeTable<'i>) -> Vec<Entry<'i>> {
-        table.iter().collect()
     }
 
     fn string(&mut self, value: &Spanned<DeValue<'_>>, key: &str) -> Option<Spanned<String>> {
@@ -363,90 +274,58 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn manifest(&mut self, root: &DeTable<'_>) -> Manifest {
-        let mut manifest = Manifest {
-            file_span: Some(self.file.span(0..self.file.text.len().min(1))),
-            ..Manifest::default()
-        };
-        self.known_keys(
-            root,
-            "borderline.toml",
-            &["project", "policy", "scan", "node", "flow", "waiver"],
-        );
-        // `[scan] include` is kept in the policy the checks read, set once every table is read
-        // (`[policy]` replaces the whole policy when it is read).
-        let mut included: Vec<Environment> = Vec::new();
-        for (key, value) in Self::entries(root) {
-            match key.get_ref().as_ref() {
-                "project" => {
-                    if let Some(table) = self.table(value, "project") {
-                        self.project(table, &mut manifest);
-                    }
-                }
-                "policy" => {
-                    if let Some(table) = self.table(value, "policy") {
-                        manifest.policy = self.policy(table);
-                    }
-                }
-                "scan" => {
-                    if let Some(table) = self.table(value, "scan") {
-                        self.known_keys(table, "[scan]", &["exclude", "include"]);
-                        if let Some(include) = table.get("include") {
-                            for class in self.strings(include, "include") {
-                                match Environment::from_include_key(class.get_ref()) {
-                                    Some(environment) => {
-                                        if !included.contains(&environment) {
-                                            included.push(environment);
-                                        }
-                                    }
-                                    None => self.error(
-                                        &class,
-                                        format!(
-                                            "`include`: unknown environment class `{}`; expected `tests` or `dev`",
-                                            class.get_ref()
-                                        ),
-                                    ),
-                                }
-                            }
-                        }
-                        if let Some(exclude) = table.get("exclude") {
-                            for glob in self.strings(exclude, "exclude") {
-                                if let Err(error) = globset::Glob::new(glob.get_ref()) {
-                                    self.error(
-                                        &glob,
-                                        format!("`exclude`: not a valid glob: {error}"),
-                                    );
-                                } else {
-                                    manifest.exclude.push(glob.into_inner());
-                                }
-                            }
-                        }
-                    }
-                }
-                "node" => {
-                    for (table, range) in self.tables(value, "node") {
-                        if let Some(node) = self.node(table, range) {
-                            manifest.facts.nodes.push(node);
-                        }
-                    }
-                }
-                "flow" => {
-                    for (table, range) in self.tables(value, "flow") {
-                        if let Some(flow) = self.flow(table, range) {
-                            manifest.facts.flows.push(flow);
-                        }
-                    }
-                }
-                "waiver" => {
-                    for (table, range) in self.tables(value, "waiver") {
-                        if let Some(waiver) = self.waiver(table, range) {
-                            manifest.waivers.push(waiver);
-                        }
-                    }
-                }
-                _ => {}
+    /// Checks the keys of `table` against its key list; reports unknown ones with the list.
+    fn known_keys_of<T>(&mut self, table: &DeTable<'_>, context: &str, keys: &[KeyReader<T>]) {
+        let names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
+        self.known_keys(table, context, &names);
+    }
+
+    /// Reads each known key of `table` into `target` with its reader, in the order written.
+    fn read_keys<T>(&mut self, table: &DeTable<'_>, keys: &[KeyReader<T>], target: &mut T) {
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            if let Some((_, read)) = keys.iter().find(|(known, _)| *known == name) {
+                read(self, value, target);
             }
         }
+    }
+
+    /// A table whose keys are all read by its list: unknown keys first, then every key.
+    fn read_table<T>(
+        &mut self,
+        table: &DeTable<'_>,
+        context: &str,
+        keys: &[KeyReader<T>],
+        target: &mut T,
+    ) {
+        self.known_keys_of(table, context, keys);
+        self.read_keys(table, keys, target);
+    }
+
+    fn written(&self, text: Spanned<String>) -> Written<String> {
+        Written {
+            span: self.span(&text),
+            value: text.into_inner(),
+        }
+    }
+
+    fn report(&mut self, error: SafeguardError) {
+        self.error_at(error.span.start as usize, error.message);
+    }
+
+    fn manifest(&mut self, root: &DeTable<'_>) -> Manifest {
+        let mut target = RootTarget {
+            manifest: Manifest {
+                file_span: Some(self.file.span(0..self.file.text.len().min(1))),
+                ..Manifest::default()
+            },
+            included: Vec::new(),
+        };
+        self.read_table(root, "borderline.toml", ROOT_KEYS, &mut target);
+        let RootTarget {
+            mut manifest,
+            mut included,
+        } = target;
         self.duplicate_node_ids(&manifest.facts.nodes);
         included.sort();
         manifest.policy.include = included;
@@ -470,117 +349,49 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn project(&mut self, table: &DeTable<'_>, manifest: &mut Manifest) {
-        self.known_keys(table, "[project]", &["name", "home"]);
-        if let Some(value) = table.get("name") {
-            manifest.project_name = self.string(value, "name").map(Spanned::into_inner);
-        }
-        if let Some(value) = table.get("home")
-            && let Some(home) = self.string(value, "home")
-            && !matches!(home.get_ref().to_ascii_uppercase().as_str(), "EEA" | "EU")
-        {
-            self.error(
-                &home,
-                format!("`home` = `{}` is not supported: borderline checks GDPR Chapter V, whose data subjects are in the EEA; expected `EEA` or `EU`", home.get_ref()),
-            );
-        }
-    }
-
     fn policy(&mut self, table: &DeTable<'_>) -> Policy {
         let mut policy = Policy::default();
-        self.known_keys(table, "[policy]", POLICY_KEYS);
-        for (key, value) in Self::entries(table) {
-            let name = key.get_ref().as_ref();
-            let static_name: &'static str = match name {
-                "approved_mechanisms" => "approved_mechanisms",
-                "require_tia" => "require_tia",
-                "special_categories" => "special_categories",
-                "unknown_location" => "unknown_location",
-                "distrust_adequacy" => "distrust_adequacy",
-                "fail_on" => "fail_on",
-                "inferred_findings" => "inferred_findings",
-                _ => continue,
-            };
-            policy.spans.insert(
-                static_name,
-                self.file.span(key.span().start..value.span().end),
-            );
-            match static_name {
-                "approved_mechanisms" => {
-                    policy.approved_mechanisms = self
-                        .strings(value, name)
-                        .iter()
-                        .filter_map(|item| self.mechanism(item))
-                        .collect();
-                }
-                "require_tia" => {
-                    if let Some(flag) = self.boolean(value, name) {
-                        policy.require_tia = flag;
-                    }
-                }
-                "special_categories" => {
-                    if let Some(text) = self.string(value, name) {
-                        match text.get_ref().as_str() {
-                            "deny" => policy.special_categories = SpecialCategoryPolicy::Deny,
-                            "safeguard" => policy.special_categories = SpecialCategoryPolicy::Safeguard,
-                            other => self.error(&text, format!("`special_categories` = `{other}` is not allowed; expected `deny` or `safeguard`")),
-                        }
-                    }
-                }
-                "unknown_location" => {
-                    if let Some(text) = self.string(value, name) {
-                        match text.get_ref().as_str() {
-                            "off" => policy.unknown_location = None,
-                            level => match Severity::parse(level) {
-                                Some(severity) => policy.unknown_location = Some(severity),
-                                None => self.error(&text, format!("`unknown_location` = `{level}` is not allowed; expected `error`, `warning`, `note` or `off`")),
-                            },
-                        }
-                    }
-                }
-                "distrust_adequacy" => {
-                    for code in self.strings(value, name) {
-                        if let Some(country) = self.country(&code, name) {
-                            policy.distrust_adequacy.push(country);
-                        }
-                    }
-                }
-                "inferred_findings" => {
-                    if let Some(text) = self.string(value, name) {
-                        match Severity::parse(text.get_ref()) {
-                            Some(severity) => policy.inferred_findings = severity,
-                            None => self.error(&text, format!("`inferred_findings` = `{}` is not allowed; expected `error`, `warning` or `note`", text.get_ref())),
-                        }
-                    }
-                }
-                "fail_on" => {
-                    if let Some(text) = self.string(value, name) {
-                        match text.get_ref().as_str() {
-                            "never" => policy.fail_on = None,
-                            level => match Severity::parse(level) {
-                                Some(severity) => policy.fail_on = Some(severity),
-                                None => self.error(&text, format!("`fail_on` = `{level}` is not allowed; expected `error`, `warning`, `note` or `never`")),
-                            },
-                        }
-                    }
-                }
-                _ => {}
+        // Where each key is written, for related locations in findings; the names are the
+        // `'static` ones of the key list.
+        for (key, value) in table.iter() {
+            if let Some((name, _)) = POLICY_READERS
+                .iter()
+                .find(|(n, _)| *n == key.get_ref().as_ref())
+            {
+                policy
+                    .spans
+                    .insert(name, self.file.span(key.span().start..value.span().end));
             }
         }
+        self.read_table(table, "[policy]", POLICY_READERS, &mut policy);
         policy
+    }
+
+    /// A value of a severity-like policy key: one of the severities, or `off_word` for `None`.
+    fn optional_severity(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        key: &str,
+        off_word: &str,
+    ) -> Option<Option<Severity>> {
+        let text = self.string(value, key)?;
+        if text.get_ref() == off_word {
+            return Some(None);
+        }
+        match Severity::parse(text.get_ref()) {
+            Some(severity) => Some(Some(severity)),
+            None => {
+                self.error(&text, format!("`{key}` = `{}` is not allowed; expected `error`, `warning`, `note` or `{off_word}`", text.get_ref()));
+                None
+            }
+        }
     }
 
     fn mechanism(&mut self, text: &Spanned<String>) -> Option<MechanismKind> {
         let kind = MechanismKind::parse(text.get_ref());
         if kind.is_none() {
-            self.error(
-                text,
-                format!(
-                    "`{}` is not a transfer mechanism; expected one of {}",
-                    text.get_ref(),
-                    MechanismKind::allowed_values()
-                ),
-            );
+            let written = self.written(text.clone());
+            self.report(safeguard::unknown_mechanism(&written));
         }
         kind
     }
@@ -637,24 +448,28 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
+    /// Certifications named in rule data; the allowed ids come from the caller.
+    fn certifications(&mut self, value: &Spanned<DeValue<'_>>) -> Vec<String> {
+        let mut known = Vec::new();
+        for text in self.strings(value, "certifications") {
+            if self.certifications.contains(&text.get_ref().as_str()) {
+                known.push(text.into_inner());
+            } else {
+                let expected = either_of(self.certifications);
+                self.error(
+                    &text,
+                    format!(
+                        "`certifications`: `{}` is not known; expected {expected}",
+                        text.get_ref()
+                    ),
+                );
+            }
+        }
+        known
+    }
+
     fn node(&mut self, table: &DeTable<'_>, range: std::ops::Range<usize>) -> Option<NodeFact> {
-        self.known_keys(
-            table,
-            "[[node]]",
-            &[
-                "id",
-                "kind",
-                "location",
-                "paths",
-                "data",
-                "domains",
-                "certifications",
-                "personal_data",
-                "safeguard",
-                "label",
-                "provider",
-            ],
-        );
+        self.known_keys_of(table, "[[node]]", NODE_READERS);
         let Some(id_value) = table.get("id") else {
             self.error_at(range.start, "`[[node]]` needs an `id`");
             return None;
@@ -665,60 +480,7 @@ impl<'a> Reader<'a> {
         }
         let mut node = NodeFact::new(id.get_ref().clone(), Origin::Manifest);
         node.span = Some(self.span(&id));
-        for (key, value) in Self::entries(table) {
-            match key.get_ref().as_ref() {
-                "kind" => {
-                    if let Some(text) = self.string(value, "kind") {
-                        match NodeKind::parse(text.get_ref()) {
-                            Some(kind) => node.kind = Some(kind),
-                            None => self.error(&text, format!("`kind` = `{}` is not allowed; expected `service`, `store`, `vendor` or `client`", text.get_ref())),
-                        }
-                    }
-                }
-                "label" => node.label = self.string(value, "label").map(Spanned::into_inner),
-                "location" => node.location = self.location(value),
-                "provider" => {
-                    if let Some(text) = self.string(value, "provider") {
-                        match self.rules.provider(text.get_ref()) {
-                            Some(provider) => node.provider = Some(provider.id.clone()),
-                            None => self.error(
-                                &text,
-                                format!(
-                                    "`provider`: `{}` is not a hosting provider in the rule data",
-                                    text.get_ref()
-                                ),
-                            ),
-                        }
-                    }
-                }
-                "paths" => {
-                    node.paths = self
-                        .strings(value, "paths")
-                        .into_iter()
-                        .map(Spanned::into_inner)
-                        .collect()
-                }
-                "data" => node.data = self.data(value),
-                "domains" => {
-                    node.domains = self
-                        .strings(value, "domains")
-                        .into_iter()
-                        .map(|d| d.into_inner().to_ascii_lowercase())
-                        .collect()
-                }
-                "certifications" => {
-                    for text in self.strings(value, "certifications") {
-                        match text.get_ref().as_str() {
-                            "dpf" | "bcr" => node.certifications.push(text.into_inner()),
-                            other => self.error(&text, format!("`certifications`: `{other}` is not known; expected `dpf` or `bcr`")),
-                        }
-                    }
-                }
-                "personal_data" => node.personal_data = self.boolean(value, "personal_data"),
-                "safeguard" => node.safeguard = self.safeguard(value),
-                _ => {}
-            }
-        }
+        self.read_keys(table, NODE_READERS, &mut node);
         // No `kind`: the node may describe a store found in infrastructure; the model decides.
         Some(node)
     }
@@ -732,11 +494,7 @@ impl<'a> Reader<'a> {
     }
 
     fn flow(&mut self, table: &DeTable<'_>, range: std::ops::Range<usize>) -> Option<FlowFact> {
-        self.known_keys(
-            table,
-            "[[flow]]",
-            &["from", "to", "data", "purpose", "safeguard"],
-        );
+        self.known_keys_of(table, "[[flow]]", FLOW_READERS);
         let from = match table.get("from") {
             Some(value) => Some(self.node_ref(value, "from")?),
             None => {
@@ -770,130 +528,57 @@ impl<'a> Reader<'a> {
             inferred: false,
             scope: None,
         };
-        if let Some(value) = table.get("data") {
-            flow.data = self.data(value);
-        }
-        if let Some(value) = table.get("purpose") {
-            flow.purpose = self.string(value, "purpose").map(Spanned::into_inner);
-        }
-        if let Some(value) = table.get("safeguard") {
-            flow.safeguard = self.safeguard(value);
-        }
+        self.read_keys(table, FLOW_READERS, &mut flow);
         Some(flow)
     }
 
+    /// An inline safeguard table: the mechanism first (nothing else is read without a usable
+    /// one), then every other key, judged by the one safeguard validator the annotations share.
     fn safeguard(&mut self, value: &Spanned<DeValue<'_>>) -> Option<Safeguard> {
         let table = self.table(value, "safeguard")?;
-        self.known_keys(
-            table,
-            "safeguard",
-            &[
-                "mechanism",
-                "version",
-                "module",
-                "reference",
-                "signed",
-                "expires",
-                "tia",
-                "derogation",
-            ],
-        );
-        let Some(mechanism_value) = table.get("mechanism") else {
-            self.error(
-                value,
-                format!(
-                    "a safeguard needs `mechanism`; expected one of {}",
-                    MechanismKind::allowed_values()
-                ),
-            );
-            return None;
+        self.known_keys_of(table, "safeguard", SAFEGUARD_READERS);
+        let whole = self.span(value);
+        let mechanism = match table.get("mechanism") {
+            None => Field::Absent,
+            Some(item) => match self.string(item, "mechanism") {
+                Some(text) => Field::Written(self.written(text)),
+                None => Field::Unreadable,
+            },
         };
-        let mechanism = self.string(mechanism_value, "mechanism")?;
-        let kind = self.mechanism(&mechanism)?;
-        let mut safeguard = Safeguard {
-            mechanism: kind,
-            version: None,
-            module: None,
-            reference: None,
-            signed: None,
-            expires: None,
-            tia: None,
-            derogation: None,
-            span: Some(self.file.span(value.span())),
-        };
-        for (key, item) in Self::entries(table) {
-            match key.get_ref().as_ref() {
-                "version" => {
-                    if let Some(text) = self.string(item, "version") {
-                        let known = self
-                            .rules
-                            .mechanism(kind.as_str())
-                            .map(|m| m.versions.iter().any(|v| v.id == *text.get_ref()))
-                            .unwrap_or(false);
-                        if !known {
-                            let allowed = self
-                                .rules
-                                .mechanism(kind.as_str())
-                                .map(|m| m.versions.iter().map(|v| format!("`{}`", v.id)).collect::<Vec<_>>().join(", "))
-                                .unwrap_or_default();
-                            if allowed.is_empty() {
-                                self.error(&text, format!("`version`: the rule data knows no versions of `{}`", kind.as_str()));
-                            } else {
-                                self.error(&text, format!("`version` = `{}` is not a known version of `{}`; expected one of {allowed}", text.get_ref(), kind.as_str()));
-                            }
-                        } else {
-                            safeguard.version = Some(text.into_inner());
-                        }
-                    }
+        let kind = match safeguard::mechanism(&mechanism, "mechanism", whole) {
+            Ok(kind) => kind,
+            Err(error) => {
+                if let Some(error) = error {
+                    self.report(error);
                 }
-                "module" => match item.get_ref() {
-                    DeValue::Integer(number) => match number.as_str().parse::<u8>() {
-                        Ok(module @ 1..=4) if kind == MechanismKind::Scc => safeguard.module = Some(module),
-                        Ok(_) if kind != MechanismKind::Scc => self.error(item, "`module` applies only to `mechanism = \"scc\"`"),
-                        _ => self.error(item, "`module` must be an SCC module: 1 (controller to controller), 2 (controller to processor), 3 (processor to processor) or 4 (processor to controller)"),
-                    },
-                    other => self.error(item, format!("`module` must be an integer 1-4, found {}", type_name(other))),
-                },
-                "reference" => safeguard.reference = self.string(item, "reference").map(Spanned::into_inner),
-                "signed" => safeguard.signed = self.date(item, "signed"),
-                "expires" => safeguard.expires = self.date(item, "expires"),
-                "tia" => safeguard.tia = self.string(item, "tia").map(Spanned::into_inner),
-                "derogation" => {
-                    if let Some(text) = self.string(item, "derogation") {
-                        if kind != MechanismKind::Derogation {
-                            self.error(&text, "`derogation` applies only to `mechanism = \"derogation\"`");
-                        } else if self.rules.derogation(text.get_ref()).is_none() {
-                            let allowed = self.rules.derogations().map(|d| format!("`{}`", d.id)).collect::<Vec<_>>().join(", ");
-                            self.error(&text, format!("`derogation` = `{}` is not an Art. 49 derogation; expected one of {allowed}", text.get_ref()));
-                        } else {
-                            safeguard.derogation = Some(text.into_inner());
-                        }
-                    }
-                }
-                _ => {}
+                return None;
             }
-        }
-        if kind == MechanismKind::Derogation && table.get("derogation").is_none() {
-            let allowed = self
-                .rules
-                .derogations()
-                .map(|d| format!("`{}`", d.id))
-                .collect::<Vec<_>>()
-                .join(", ");
-            self.error(
-                value,
-                format!("`mechanism = \"derogation\"` needs `derogation`, one of {allowed}"),
-            );
+        };
+        let mut input = SafeguardInput::new(whole, whole);
+        self.read_keys(table, SAFEGUARD_READERS, &mut input);
+        let (safeguard, errors) = safeguard::validate(kind, input, self.rules);
+        for error in errors {
+            self.report(error);
         }
         Some(safeguard)
     }
 
+    /// A safeguard date: a TOML date is read here, text is parsed by the safeguard validator.
+    fn written_date(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        key: &str,
+    ) -> Option<Written<WrittenDate>> {
+        let span = self.span(value);
+        let date = match value.get_ref() {
+            DeValue::String(text) => WrittenDate::Text(text.to_string()),
+            _ => WrittenDate::Parsed(self.date(value, key)?),
+        };
+        Some(Written { value: date, span })
+    }
+
     fn waiver(&mut self, table: &DeTable<'_>, range: std::ops::Range<usize>) -> Option<Waiver> {
-        self.known_keys(
-            table,
-            "[[waiver]]",
-            &["rule", "from", "to", "reason", "expires"],
-        );
+        self.known_keys(table, "[[waiver]]", WAIVER_KEYS);
         let mut complete = true;
         let rule = match table.get("rule").and_then(|v| self.string(v, "rule")) {
             Some(rule) if WAIVABLE_RULES.contains(&rule.get_ref().as_str()) => {
@@ -965,6 +650,283 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One key of a manifest table and the function that reads its value into the table's target.
+/// Each table has one list of these: the unknown-key error lists its names, and a key is read by
+/// its entry, so a key is named in one place. Keys read before the others (a node's `id`, a
+/// flow's `from` and `to`, a safeguard's `mechanism`) have an empty reader: the table's own
+/// function reads them first, because the rest depends on them.
+type KeyReader<T> = (
+    &'static str,
+    fn(&mut Reader<'_>, &Spanned<DeValue<'_>>, &mut T),
+);
+
+/// What the top level of the manifest fills: the manifest, and the environment classes of
+/// `[scan] include`, kept in the policy once every table is read (`[policy]` replaces the whole
+/// policy when it is read).
+struct RootTarget {
+    manifest: Manifest,
+    included: Vec<Environment>,
+}
+
+const ROOT_KEYS: &[KeyReader<RootTarget>] = &[
+    ("project", |r, value, target| {
+        if let Some(table) = r.table(value, "project") {
+            r.read_table(table, "[project]", PROJECT_KEYS, &mut target.manifest);
+        }
+    }),
+    ("policy", |r, value, target| {
+        if let Some(table) = r.table(value, "policy") {
+            target.manifest.policy = r.policy(table);
+        }
+    }),
+    ("scan", |r, value, target| {
+        if let Some(table) = r.table(value, "scan") {
+            r.read_table(table, "[scan]", SCAN_KEYS, target);
+        }
+    }),
+    ("node", |r, value, target| {
+        for (table, range) in r.tables(value, "node") {
+            if let Some(node) = r.node(table, range) {
+                target.manifest.facts.nodes.push(node);
+            }
+        }
+    }),
+    ("flow", |r, value, target| {
+        for (table, range) in r.tables(value, "flow") {
+            if let Some(flow) = r.flow(table, range) {
+                target.manifest.facts.flows.push(flow);
+            }
+        }
+    }),
+    ("waiver", |r, value, target| {
+        for (table, range) in r.tables(value, "waiver") {
+            if let Some(waiver) = r.waiver(table, range) {
+                target.manifest.waivers.push(waiver);
+            }
+        }
+    }),
+];
+
+const PROJECT_KEYS: &[KeyReader<Manifest>] = &[
+    ("name", |r, value, manifest| {
+        manifest.project_name = r.string(value, "name").map(Spanned::into_inner);
+    }),
+    ("home", |r, value, _| {
+        if let Some(home) = r.string(value, "home")
+            && !matches!(home.get_ref().to_ascii_uppercase().as_str(), "EEA" | "EU")
+        {
+            r.error(
+                &home,
+                format!("`home` = `{}` is not supported: borderline checks GDPR Chapter V, whose data subjects are in the EEA; expected `EEA` or `EU`", home.get_ref()),
+            );
+        }
+    }),
+];
+
+const SCAN_KEYS: &[KeyReader<RootTarget>] = &[
+    ("exclude", |r, value, target| {
+        for glob in r.strings(value, "exclude") {
+            if let Err(error) = globset::Glob::new(glob.get_ref()) {
+                r.error(&glob, format!("`exclude`: not a valid glob: {error}"));
+            } else {
+                target.manifest.exclude.push(glob.into_inner());
+            }
+        }
+    }),
+    ("include", |r, value, target| {
+        for class in r.strings(value, "include") {
+            match Environment::from_include_key(class.get_ref()) {
+                Some(environment) => {
+                    if !target.included.contains(&environment) {
+                        target.included.push(environment);
+                    }
+                }
+                None => r.error(
+                    &class,
+                    format!(
+                        "`include`: unknown environment class `{}`; expected `tests` or `dev`",
+                        class.get_ref()
+                    ),
+                ),
+            }
+        }
+    }),
+];
+
+/// The `[policy]` keys, in the order of [`POLICY_KEYS`] (a test holds the two together).
+const POLICY_READERS: &[KeyReader<Policy>] = &[
+    ("approved_mechanisms", |r, value, policy| {
+        policy.approved_mechanisms = r
+            .strings(value, "approved_mechanisms")
+            .iter()
+            .filter_map(|item| r.mechanism(item))
+            .collect();
+    }),
+    ("require_tia", |r, value, policy| {
+        if let Some(flag) = r.boolean(value, "require_tia") {
+            policy.require_tia = flag;
+        }
+    }),
+    ("special_categories", |r, value, policy| {
+        if let Some(text) = r.string(value, "special_categories") {
+            match text.get_ref().as_str() {
+                "deny" => policy.special_categories = SpecialCategoryPolicy::Deny,
+                "safeguard" => policy.special_categories = SpecialCategoryPolicy::Safeguard,
+                other => r.error(&text, format!("`special_categories` = `{other}` is not allowed; expected `deny` or `safeguard`")),
+            }
+        }
+    }),
+    ("unknown_location", |r, value, policy| {
+        if let Some(level) = r.optional_severity(value, "unknown_location", "off") {
+            policy.unknown_location = level;
+        }
+    }),
+    ("distrust_adequacy", |r, value, policy| {
+        for code in r.strings(value, "distrust_adequacy") {
+            if let Some(country) = r.country(&code, "distrust_adequacy") {
+                policy.distrust_adequacy.push(country);
+            }
+        }
+    }),
+    ("fail_on", |r, value, policy| {
+        if let Some(level) = r.optional_severity(value, "fail_on", "never") {
+            policy.fail_on = level;
+        }
+    }),
+    ("inferred_findings", |r, value, policy| {
+        if let Some(text) = r.string(value, "inferred_findings") {
+            match Severity::parse(text.get_ref()) {
+                Some(severity) => policy.inferred_findings = severity,
+                None => r.error(&text, format!("`inferred_findings` = `{}` is not allowed; expected `error`, `warning` or `note`", text.get_ref())),
+            }
+        }
+    }),
+];
+
+const NODE_READERS: &[KeyReader<NodeFact>] = &[
+    ("id", |_, _, _| {}),
+    ("kind", |r, value, node| {
+        if let Some(text) = r.string(value, "kind") {
+            match NodeKind::parse(text.get_ref()) {
+                Some(kind) => node.kind = Some(kind),
+                None => r.error(&text, format!("`kind` = `{}` is not allowed; expected `service`, `store`, `vendor` or `client`", text.get_ref())),
+            }
+        }
+    }),
+    ("location", |r, value, node| {
+        node.location = r.location(value)
+    }),
+    ("paths", |r, value, node| {
+        node.paths = r
+            .strings(value, "paths")
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect();
+    }),
+    ("data", |r, value, node| node.data = r.data(value)),
+    ("domains", |r, value, node| {
+        node.domains = r
+            .strings(value, "domains")
+            .into_iter()
+            .map(|d| d.into_inner().to_ascii_lowercase())
+            .collect();
+    }),
+    ("certifications", |r, value, node| {
+        let known = r.certifications(value);
+        node.certifications.extend(known);
+    }),
+    ("personal_data", |r, value, node| {
+        node.personal_data = r.boolean(value, "personal_data");
+    }),
+    ("safeguard", |r, value, node| {
+        node.safeguard = r.safeguard(value)
+    }),
+    ("label", |r, value, node| {
+        node.label = r.string(value, "label").map(Spanned::into_inner);
+    }),
+    ("provider", |r, value, node| {
+        if let Some(text) = r.string(value, "provider") {
+            match r.rules.provider(text.get_ref()) {
+                Some(provider) => node.provider = Some(provider.id.clone()),
+                None => r.error(
+                    &text,
+                    format!(
+                        "`provider`: `{}` is not a hosting provider in the rule data",
+                        text.get_ref()
+                    ),
+                ),
+            }
+        }
+    }),
+];
+
+const FLOW_READERS: &[KeyReader<FlowFact>] = &[
+    ("from", |_, _, _| {}),
+    ("to", |_, _, _| {}),
+    ("data", |r, value, flow| flow.data = r.data(value)),
+    ("purpose", |r, value, flow| {
+        flow.purpose = r.string(value, "purpose").map(Spanned::into_inner);
+    }),
+    ("safeguard", |r, value, flow| {
+        flow.safeguard = r.safeguard(value)
+    }),
+];
+
+/// A safeguard's keys, read into the neutral input of [`crate::safeguard::validate`].
+const SAFEGUARD_READERS: &[KeyReader<SafeguardInput>] = &[
+    ("mechanism", |_, _, _| {}),
+    ("version", |r, value, input| {
+        input.version = r.string(value, "version").map(|text| r.written(text));
+    }),
+    ("module", |r, value, input| match value.get_ref() {
+        DeValue::Integer(number) => {
+            input.module = Some(Written {
+                value: number.as_str().to_string(),
+                span: r.span(value),
+            });
+        }
+        other => r.error(
+            value,
+            format!(
+                "`module` must be an integer 1-4, found {}",
+                type_name(other)
+            ),
+        ),
+    }),
+    ("reference", |r, value, input| {
+        input.reference = r.string(value, "reference").map(Spanned::into_inner);
+    }),
+    ("signed", |r, value, input| {
+        input.signed = r.written_date(value, "signed");
+    }),
+    ("expires", |r, value, input| {
+        input.expires = r.written_date(value, "expires");
+    }),
+    ("tia", |r, value, input| {
+        input.tia = r.string(value, "tia").map(Spanned::into_inner);
+    }),
+    ("derogation", |r, value, input| {
+        input.derogation = match r.string(value, "derogation") {
+            Some(text) => Field::Written(r.written(text)),
+            None => Field::Unreadable,
+        };
+    }),
+];
+
+/// The `[[waiver]]` keys. A waiver's keys are read in its own function, which checks what a
+/// waiver must have; its rule list is `WAIVABLE_RULES`.
+const WAIVER_KEYS: &[&str] = &["rule", "from", "to", "reason", "expires"];
+
+/// "`a` or `b`", "`a`, `b` or `c`": the allowed values of a key, for a message.
+fn either_of(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
 fn type_name(value: &DeValue<'_>) -> &'static str {
     match value {
         DeValue::String(_) => "a string",
@@ -974,5 +936,265 @@ fn type_name(value: &DeValue<'_>) -> &'static str {
         DeValue::Datetime(_) => "a date",
         DeValue::Array(_) => "an array",
         DeValue::Table(_) => "a table",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use std::sync::{Arc, OnceLock};
+
+    fn rules() -> &'static RuleSet {
+        static RULES: OnceLock<RuleSet> = OnceLock::new();
+        RULES.get_or_init(|| RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}")))
+    }
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new(FileId(0), "borderline.toml".into(), Arc::from(text))
+    }
+
+    fn read(text: &str) -> Manifest {
+        parse_manifest(&file(text), rules()).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    /// Every error as `line:column: message`.
+    fn errors(text: &str) -> Vec<String> {
+        match parse_manifest(&file(text), rules()) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(errors) => errors
+                .iter()
+                .map(|e| format!("{}:{}: {}", e.line, e.column, e.message))
+                .collect(),
+        }
+    }
+
+    const EVERY_KEY: &str = r#"
+[project]
+name = "shop"
+home = "EU"
+
+[policy]
+approved_mechanisms = ["scc", "derogation"]
+require_tia = false
+special_categories = "safeguard"
+unknown_location = "off"
+distrust_adequacy = ["JP"]
+fail_on = "warning"
+inferred_findings = "note"
+
+[scan]
+exclude = ["vendor/**"]
+include = ["dev", "tests", "dev"]
+
+[[node]]
+id = "crm"
+kind = "vendor"
+label = "The CRM"
+location = "US"
+provider = "aws"
+paths = ["crm"]
+data = ["user.contact.email"]
+domains = ["API.crm.example"]
+certifications = ["dpf"]
+personal_data = true
+safeguard = { mechanism = "scc", version = "2021/914", module = 2, reference = "DPA-7", signed = 2025-01-02, expires = "2030-01-01", tia = "docs/tia.md" }
+
+[[flow]]
+from = "api"
+to = "crm"
+data = ["user.name"]
+purpose = "support"
+safeguard = { mechanism = "derogation", derogation = "explicit-consent" }
+
+[[waiver]]
+rule = "missing-tia"
+from = "api"
+to = "crm"
+reason = "TICKET-1"
+expires = 2030-01-01
+"#;
+
+    #[test]
+    fn every_key_of_every_table_is_read() {
+        let manifest = read(EVERY_KEY);
+        assert_eq!(manifest.project_name.as_deref(), Some("shop"));
+        let policy = &manifest.policy;
+        assert_eq!(
+            policy.approved_mechanisms,
+            vec![MechanismKind::Scc, MechanismKind::Derogation]
+        );
+        assert!(!policy.require_tia);
+        assert_eq!(policy.special_categories, SpecialCategoryPolicy::Safeguard);
+        assert_eq!(policy.unknown_location, None);
+        assert_eq!(policy.distrust_adequacy, vec!["JP".to_string()]);
+        assert_eq!(policy.fail_on, Some(Severity::Warning));
+        assert_eq!(policy.inferred_findings, Severity::Note);
+        assert_eq!(policy.spans.len(), POLICY_KEYS.len());
+        assert_eq!(manifest.exclude, vec!["vendor/**".to_string()]);
+        // Each class once, in a fixed order, whatever the order written.
+        let mut classes = vec![Environment::Dev, Environment::Test];
+        classes.sort();
+        assert_eq!(policy.include, classes);
+        let node = &manifest.facts.nodes[0];
+        assert_eq!(node.id, "crm");
+        assert_eq!(node.kind, Some(NodeKind::Vendor));
+        assert_eq!(node.label.as_deref(), Some("The CRM"));
+        assert_eq!(
+            node.location.as_ref().map(|l| &l.location),
+            Some(&Location::Country("US".into()))
+        );
+        assert_eq!(node.provider.as_deref(), Some("aws"));
+        assert_eq!(node.paths, vec!["crm".to_string()]);
+        assert_eq!(node.data[0].key, "user.contact.email");
+        assert_eq!(node.domains, vec!["api.crm.example".to_string()]);
+        assert_eq!(node.certifications, vec!["dpf".to_string()]);
+        assert_eq!(node.personal_data, Some(true));
+        let safeguard = node
+            .safeguard
+            .as_ref()
+            .unwrap_or_else(|| panic!("no safeguard"));
+        assert_eq!(safeguard.mechanism, MechanismKind::Scc);
+        assert_eq!(safeguard.version.as_deref(), Some("2021/914"));
+        assert_eq!(safeguard.module, Some(2));
+        assert_eq!(safeguard.reference.as_deref(), Some("DPA-7"));
+        assert_eq!(
+            safeguard.signed.map(|d| d.to_string()).as_deref(),
+            Some("2025-01-02")
+        );
+        assert_eq!(
+            safeguard.expires.map(|d| d.to_string()).as_deref(),
+            Some("2030-01-01")
+        );
+        assert_eq!(safeguard.tia.as_deref(), Some("docs/tia.md"));
+        let flow = &manifest.facts.flows[0];
+        assert_eq!(flow.from.as_ref().map(|f| f.id.as_str()), Some("api"));
+        assert_eq!(flow.data[0].key, "user.name");
+        assert_eq!(flow.purpose.as_deref(), Some("support"));
+        let derogation = flow
+            .safeguard
+            .as_ref()
+            .and_then(|s| s.derogation.as_deref());
+        assert_eq!(derogation, Some("explicit-consent"));
+        let waiver = &manifest.waivers[0];
+        assert_eq!(
+            (
+                waiver.rule.as_str(),
+                waiver.reason.as_str(),
+                waiver.expires.to_string()
+            ),
+            ("missing-tia", "TICKET-1", "2030-01-01".to_string())
+        );
+    }
+
+    #[test]
+    fn the_policy_key_list_is_the_policy_reader_list() {
+        let readers: Vec<&str> = POLICY_READERS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(readers, POLICY_KEYS);
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported_with_the_keys_of_its_table() {
+        assert_eq!(
+            errors("[project]\nnmae = \"shop\"\n"),
+            vec!["2:1: unknown key `nmae` in [project]; expected one of `name`, `home`"]
+        );
+        // Every table lists exactly the keys its readers read.
+        let tables: [(&str, &str, Vec<&str>); 7] = [
+            (
+                "",
+                "borderline.toml",
+                ROOT_KEYS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[policy]\n",
+                "[policy]",
+                POLICY_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[scan]\n",
+                "[scan]",
+                SCAN_KEYS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[node]]\nid = \"a\"\n",
+                "[[node]]",
+                NODE_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[flow]]\nfrom = \"a\"\nto = \"b\"\n",
+                "[[flow]]",
+                FLOW_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[flow]]\nfrom = \"a\"\nto = \"b\"\n[flow.safeguard]\nmechanism = \"scc\"\n",
+                "safeguard",
+                SAFEGUARD_READERS.iter().map(|k| k.0).collect(),
+            ),
+            (
+                "[[waiver]]\nrule = \"missing-tia\"\nreason = \"r\"\nexpires = 2030-01-01\n",
+                "[[waiver]]",
+                WAIVER_KEYS.to_vec(),
+            ),
+        ];
+        for (prefix, context, keys) in tables {
+            let list = keys
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let found = errors(&format!("{prefix}bogus = 1\n"));
+            let wanted = format!("unknown key `bogus` in {context}; expected one of {list}");
+            assert!(
+                found.iter().any(|e| e.ends_with(&wanted)),
+                "{context}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key_and_what_was_found() {
+        assert_eq!(
+            errors("[policy]\nrequire_tia = \"yes\"\nfail_on = 3\n"),
+            vec![
+                "2:15: `require_tia` must be true or false, found a string",
+                "3:11: `fail_on` must be a string, found an integer",
+            ]
+        );
+        assert_eq!(
+            errors("[[node]]\nid = \"a\"\nsafeguard = { mechanism = \"scc\", module = \"two\" }\n"),
+            vec!["3:43: `module` must be an integer 1-4, found a string"]
+        );
+    }
+
+    #[test]
+    fn a_duplicate_is_reported_where_it_is_written_again() {
+        assert_eq!(
+            errors("[[node]]\nid = \"a\"\n\n[[node]]\nid = \"a\"\n"),
+            vec!["5:6: node `a` is declared twice; each `[[node]]` id must be unique"]
+        );
+        // A key written twice in one table is a TOML error, at the second one.
+        let found = errors("[project]\nname = \"a\"\nname = \"b\"\n");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("3:1: "), "{found:?}");
+    }
+
+    #[test]
+    fn certifications_are_checked_against_the_list_passed_in() {
+        let text = "[[node]]\nid = \"a\"\ncertifications = [\"dpf\", \"iso\"]\n";
+        let found: Vec<String> = match read_manifest(&file(text), rules(), &["dpf", "bcr"]) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+        };
+        assert_eq!(
+            found,
+            vec!["`certifications`: `iso` is not known; expected `dpf` or `bcr`"]
+        );
+        let Ok(manifest) = read_manifest(&file(text), rules(), &["dpf", "iso", "bcr"]) else {
+            panic!("`iso` is in the list passed in");
+        };
+        assert_eq!(manifest.facts.nodes[0].certifications, vec!["dpf", "iso"]);
+        assert_eq!(either_of(&["a"]), "`a`");
+        assert_eq!(either_of(&["a", "b", "c"]), "`a`, `b` or `c`");
     }
 }

@@ -228,7 +228,7 @@ fn in_place_tags_are_checked_like_every_other_tag() {
     assert!(
         errors
             .iter()
-            .any(|(m, l)| m.contains("`sccs` is not a transfer tool") && *l == 2),
+            .any(|(m, l)| m.contains("`sccs` is not a transfer mechanism") && *l == 2),
         "{errors:?}"
     );
     assert!(

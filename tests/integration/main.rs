@@ -35,6 +35,7 @@ mod output_safety;
 mod policy_from;
 mod properties;
 mod rust_valid;
+mod safeguards_one;
 mod safety;
 mod sarif;
 mod snapshots_commands;

@@ -4,12 +4,12 @@
 //! Both front ends (syn for attributes, the tag tokenizer for comments) produce the same
 //! [`Annotation`], so the two forms accept exactly the same keys and report the same errors.
 
-use crate::date::Date;
 use crate::facts::{
-    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
-    NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
+    DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact,
+    NodeKind, NodeRef, Origin, Safeguard, Severity,
 };
 use crate::rules::RuleSet;
+use crate::safeguard::{self, Field, SafeguardInput, Written, WrittenDate};
 use crate::source::Span;
 
 /// The four annotations, and a comment tag on a declaration.
@@ -170,10 +170,12 @@ pub(crate) fn lower(
     owner: Option<&Owner>,
     origin: Origin,
     facts: &mut Facts,
+    rules: &RuleSet,
 ) {
     let mut reader = Reader {
         annotation,
         facts,
+        rules,
         ok: true,
     };
     reader.check_keys();
@@ -199,10 +201,15 @@ pub(crate) struct InPlaceFacts {
 
 /// Reads an [`AnnotationKind::InPlace`] tag; problems become input-errors at the key or value
 /// that causes them. The keys it could read are kept: one bad key does not lose the others.
-pub(crate) fn lower_in_place(annotation: &Annotation, facts: &mut Facts) -> InPlaceFacts {
+pub(crate) fn lower_in_place(
+    annotation: &Annotation,
+    facts: &mut Facts,
+    rules: &RuleSet,
+) -> InPlaceFacts {
     let mut reader = Reader {
         annotation,
         facts,
+        rules,
         ok: true,
     };
     reader.check_keys();
@@ -384,7 +391,23 @@ fn in_place_misplaced(key: &str) -> Option<String> {
 struct Reader<'a> {
     annotation: &'a Annotation,
     facts: &'a mut Facts,
+    /// The rule data safeguards are judged against (mechanism versions, derogations).
+    rules: &'a RuleSet,
     ok: bool,
+}
+
+fn written(text: Text) -> Written<String> {
+    Written {
+        value: text.value,
+        span: text.span,
+    }
+}
+
+fn written_date(text: Text) -> Written<WrittenDate> {
+    Written {
+        value: WrittenDate::Text(text.value),
+        span: text.span,
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -541,6 +564,8 @@ impl<'a> Reader<'a> {
         self.facts.flows.push(flow);
     }
 
+    /// The safeguard the keys describe, if any key of one is written: each key read as text,
+    /// then judged by the validator the manifest uses, so both give the same errors.
     fn safeguard(&mut self) -> Option<Safeguard> {
         // A tag on a declaration writes the mechanism as the manifest's node does its safeguard:
         // `safeguard=scc`.
@@ -556,71 +581,44 @@ impl<'a> Reader<'a> {
         {
             return None;
         }
-        let mechanism_text = self.single(mechanism_key);
-        let Some(mechanism_text) = mechanism_text else {
-            if self.entry(mechanism_key).is_none() {
-                self.error(
-                    self.annotation.span,
-                    format!(
-                        "safeguard keys need `{mechanism_key}`, one of {}",
-                        MechanismKind::allowed_values()
-                    ),
-                );
-            }
-            return None;
-        };
-        let Some(mechanism) = MechanismKind::parse(&mechanism_text.value) else {
-            self.error(
-                mechanism_text.span,
-                format!(
-                    "`{mechanism_key}` = `{}` is not a transfer tool; expected one of {}",
-                    mechanism_text.value,
-                    MechanismKind::allowed_values()
-                ),
-            );
-            return None;
-        };
-        let module = match self.single("module") {
-            Some(text) => match text.value.parse::<u8>() {
-                Ok(module @ 1..=4) if mechanism == MechanismKind::Scc => Some(module),
-                _ => {
-                    self.error(
-                        text.span,
-                        format!(
-                            "`module` must be an SCC module, 1 to 4, with `{mechanism_key}=scc`"
-                        ),
-                    );
-                    None
+        let mechanism = self.field(mechanism_key);
+        let kind = match safeguard::mechanism(&mechanism, mechanism_key, self.annotation.span) {
+            Ok(kind) => kind,
+            Err(error) => {
+                if let Some(error) = error {
+                    self.error(error.span, error.message);
                 }
-            },
-            None => None,
+                return None;
+            }
         };
-        let signed = self.date("signed");
-        let expires = self.date("expires");
-        Some(Safeguard {
-            mechanism,
-            version: self.single("version").map(|t| t.value),
-            module,
-            reference: self.single("reference").map(|t| t.value),
-            signed,
-            expires,
-            tia: self.single("tia").map(|t| t.value),
-            derogation: self.single("derogation").map(|t| t.value),
-            span: Some(mechanism_text.span),
-        })
+        let span = match &mechanism {
+            Field::Written(text) => text.span,
+            Field::Absent | Field::Unreadable => self.annotation.span,
+        };
+        let mut input = SafeguardInput::new(self.annotation.span, span);
+        input.module = self.single("module").map(written);
+        input.signed = self.single("signed").map(written_date);
+        input.expires = self.single("expires").map(written_date);
+        input.version = self.single("version").map(written);
+        input.reference = self.single("reference").map(|t| t.value);
+        input.tia = self.single("tia").map(|t| t.value);
+        input.derogation = self.field("derogation");
+        let (safeguard, errors) = safeguard::validate(kind, input, self.rules);
+        for error in errors {
+            self.error(error.span, error.message);
+        }
+        Some(safeguard)
     }
 
-    fn date(&mut self, key: &str) -> Option<Date> {
-        let text = self.single(key)?;
-        match Date::parse(&text.value) {
-            Ok(date) => Some(date),
-            Err(_) => {
-                self.error(
-                    text.span,
-                    format!("`{key}` = `{}` is not a date (YYYY-MM-DD)", text.value),
-                );
-                None
-            }
+    /// A single-valued key for the safeguard validator: absent, written, or unreadable (its
+    /// error already reported by [`Reader::single`]).
+    fn field(&mut self, key: &str) -> Field<String> {
+        if self.entry(key).is_none() {
+            return Field::Absent;
+        }
+        match self.single(key) {
+            Some(text) => Field::Written(written(text)),
+            None => Field::Unreadable,
         }
     }
 
@@ -677,6 +675,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::MechanismKind;
     use crate::source::FileId;
 
     fn text(value: &str, at: usize) -> Text {
@@ -712,8 +711,15 @@ mod tests {
             span: None,
             from_package: false,
         };
+        let rules = RuleSet::builtin().unwrap();
         let mut facts = Facts::default();
-        lower(&annotation, Some(&owner), Origin::CommentTag, &mut facts);
+        lower(
+            &annotation,
+            Some(&owner),
+            Origin::CommentTag,
+            &mut facts,
+            &rules,
+        );
         assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
         let flow = &facts.flows[0];
         assert_eq!(flow.from.as_ref().map(|f| f.id.as_str()), Some("checkout"));
@@ -737,8 +743,9 @@ mod tests {
             entries: vec![entry("too", Value::One(text("psp", 10)))],
             positional: vec![],
         };
+        let rules = RuleSet::builtin().unwrap();
         let mut facts = Facts::default();
-        lower(&annotation, None, Origin::CommentTag, &mut facts);
+        lower(&annotation, None, Origin::CommentTag, &mut facts, &rules);
         assert!(facts.flows.is_empty());
         let messages: Vec<&str> = facts
             .diagnostics
@@ -763,8 +770,9 @@ mod tests {
             entries: vec![],
             positional: vec![text("user.contact.email", 3)],
         };
+        let rules = RuleSet::builtin().unwrap();
         let mut facts = Facts::default();
-        lower(&annotation, None, Origin::CommentTag, &mut facts);
+        lower(&annotation, None, Origin::CommentTag, &mut facts, &rules);
         assert_eq!(facts.diagnostics[0].rule, "unresolved-reference");
     }
 }

@@ -89,7 +89,7 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
         .into_iter()
         .partition(|a| a.kind == AnnotationKind::InPlace);
     if !in_place.is_empty() {
-        declarations::attach(file, &in_place, &mut facts);
+        declarations::attach(file, &in_place, &mut facts, ctx.rules);
     }
     if annotations.is_empty() {
         annotation::check_written_locations(&mut facts, ctx.rules);
@@ -121,7 +121,13 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
         .or(service_owner)
         .or_else(|| packages.nearest(&file.path).cloned());
     for annotation in &annotations {
-        annotation::lower(annotation, owner.as_ref(), Origin::CommentTag, &mut facts);
+        annotation::lower(
+            annotation,
+            owner.as_ref(),
+            Origin::CommentTag,
+            &mut facts,
+            ctx.rules,
+        );
     }
     if let Some(owner) = owner.as_ref().filter(|o| o.from_package) {
         facts

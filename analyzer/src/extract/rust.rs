@@ -129,6 +129,7 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
                         owner.as_ref(),
                         Origin::RustAttribute,
                         &mut facts,
+                        ctx.rules,
                     );
                 }
                 for (span, message) in found.errors {

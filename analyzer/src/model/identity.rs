@@ -35,9 +35,9 @@
 //! resolve to the node.
 
 use super::{id_scope, scope_order};
-use crate::config::Waiver;
 use crate::extract::environment::Environment;
 use crate::facts::{FlowFact, FlowTarget, Location, NodeFact, NodeKind};
+use crate::policy::Waiver;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A name of a service within one deployment: its scope without the namespace (`""` for names

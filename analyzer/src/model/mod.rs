@@ -8,8 +8,8 @@ pub mod fragment;
 pub mod identity;
 pub mod location;
 
-use crate::config::{Policy, Waiver};
 use crate::extract::environment::{self, Environment};
+use crate::policy::{Policy, Waiver};
 use crate::facts::{
     ClassRange, DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, NodeFact,
     NodeKind, Origin, Safeguard, Severity,

@@ -16,6 +16,7 @@
 
 use crate::extract::annotation::{self, Annotation};
 use crate::facts::{AttachedTag, ExtractionDiagnostic, Facts, Severity};
+use crate::rules::RuleSet;
 use crate::source::SourceFile;
 use crate::source::lexer::PieceKind;
 use std::collections::BTreeMap;
@@ -238,7 +239,7 @@ impl YamlIndex {
 /// The tags above one declaration are read as one: a long tag may go on over several comment
 /// lines (`borderline: data=... safeguard=scc` then `borderline: tia=...`), and a key given twice
 /// among them is an error, as within one tag.
-pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) {
+pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts, rules: &RuleSet) {
     let lines = Lines::new(file);
     let format = format_of(file.path.as_str());
     let mut yaml: Option<YamlIndex> = None;
@@ -267,7 +268,7 @@ pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) 
             }
             Err(reason) => {
                 // The tag's keys are still checked, so a typo is reported with the misplacement.
-                annotation::lower_in_place(tag, facts);
+                annotation::lower_in_place(tag, facts, rules);
                 facts.diagnostics.push(ExtractionDiagnostic {
                     rule: "unresolved-reference",
                     severity: Severity::Warning,
@@ -294,7 +295,7 @@ pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) 
                 .flat_map(|t| t.positional.iter().cloned())
                 .collect(),
         };
-        let stated = annotation::lower_in_place(&merged, facts);
+        let stated = annotation::lower_in_place(&merged, facts, rules);
         let header = lines.lines[declaration.line].range.clone();
         let first_line = lines
             .content(declaration.line)
@@ -451,9 +452,10 @@ mod tests {
             }
         }
         let mut results = Vec::new();
+        let rules = RuleSet::builtin().unwrap();
         for tag in &tags {
             let mut facts = Facts::default();
-            attach(file, std::slice::from_ref(tag), &mut facts);
+            attach(file, std::slice::from_ref(tag), &mut facts, &rules);
             results.extend(facts.attached.iter().map(|a| {
                 let line = file.line_index(a.declaration.start) + 1;
                 Ok((
@@ -575,7 +577,8 @@ mod tests {
                 }
             }
             tags.retain(|t| t.kind == crate::extract::annotation::AnnotationKind::InPlace);
-            attach(file, &tags, &mut facts);
+            let rules = RuleSet::builtin().unwrap();
+            attach(file, &tags, &mut facts, &rules);
             facts.for_each_span(&mut |span| {
                 assert!(span.start <= span.end && span.end as usize <= text.len());
                 assert!(text.is_char_boundary(span.start as usize));
