@@ -2,6 +2,7 @@
 
 use crate::extract::environment::Environment;
 use crate::model::facts::Severity;
+use crate::rule::Rule;
 use crate::source::Span;
 
 /// A place that helps explain a finding: where the destination's location or a policy entry comes from.
@@ -14,8 +15,8 @@ pub struct Related {
 /// One reported problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule name, stable across releases (SPEC §6).
-    pub rule: &'static str,
+    /// The rule; its name is stable across releases (SPEC §6).
+    pub rule: Rule,
     pub severity: Severity,
     pub message: String,
     pub from: Option<String>,
@@ -43,7 +44,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: &'static str, severity: Severity, message: impl Into<String>) -> Finding {
+    pub fn new(rule: Rule, severity: Severity, message: impl Into<String>) -> Finding {
         Finding {
             rule,
             severity,

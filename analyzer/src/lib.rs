@@ -17,6 +17,7 @@ pub mod merge;
 pub mod model;
 pub mod policy_from;
 pub mod report;
+pub mod rule;
 pub mod rules;
 pub mod safe_io;
 pub mod scan;

@@ -12,6 +12,7 @@ use crate::extract::environment::Environment;
 use crate::finding::Finding;
 use crate::model::facts::{MechanismKind, Safeguard, Severity};
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use graphviz_rust::dot_structures::{
     Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
@@ -459,7 +460,7 @@ impl GraphView {
                 _ => None,
             };
             match (flow, &finding.to) {
-                (Some(index), _) if finding.rule != "unknown-location" => {
+                (Some(index), _) if finding.rule != Rule::UnknownLocation => {
                     flow_findings
                         .entry(index)
                         .or_default()

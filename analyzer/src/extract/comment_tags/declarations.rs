@@ -17,6 +17,7 @@
 use crate::extract::annotation::{self, Annotation};
 use crate::extract::lexer::PieceKind;
 use crate::model::facts::{AttachedTag, ExtractionDiagnostic, Facts, Severity};
+use crate::rule::Rule;
 use crate::source::SourceFile;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -269,7 +270,7 @@ pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts) 
                 // The tag's keys are still checked, so a typo is reported with the misplacement.
                 annotation::lower_in_place(tag, facts);
                 facts.diagnostics.push(ExtractionDiagnostic {
-                    rule: "unresolved-reference",
+                    rule: Rule::UnresolvedReference,
                     severity: Severity::Warning,
                     message: format!("this tag applies to nothing: {reason}"),
                     span: Some(tag.span),
@@ -465,7 +466,7 @@ mod tests {
                 facts
                     .diagnostics
                     .iter()
-                    .filter(|d| d.rule == "unresolved-reference")
+                    .filter(|d| d.rule == Rule::UnresolvedReference)
                     .map(|d| Err(d.message.clone())),
             );
         }
