@@ -401,6 +401,38 @@ mod tests {
         );
     }
 
+    /// A cached diagnostic is written with its rule's name and read back only when an extractor
+    /// could have written that rule (else the cache entry is ignored).
+    #[test]
+    fn a_cached_diagnostic_names_an_extraction_rule() {
+        use crate::model::facts::ExtractionDiagnostic;
+        let json = |rule: &str| {
+            format!(
+                r#"{{"rule":"{rule}","severity":"warning","message":"m","span":null,"path":null}}"#
+            )
+        };
+        let read = |rule: &str| serde_json::from_str::<ExtractionDiagnostic>(&json(rule));
+        let Ok(diagnostic) = read("input-error") else {
+            panic!("an input-error reads back");
+        };
+        assert_eq!(diagnostic.rule, Rule::InputError);
+        assert_eq!(
+            serde_json::to_string(&diagnostic).ok(),
+            Some(json("input-error"))
+        );
+        for refused in ["missing-tia", "policy-changed", "no-such-rule"] {
+            let Err(error) = read(refused) else {
+                panic!("`{refused}` is no extraction rule");
+            };
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("unknown extraction rule `{refused}`")),
+                "{error}"
+            );
+        }
+    }
+
     #[test]
     fn an_unknown_name_lists_the_rules() {
         let Err(error) = Rule::from_name("missing_tia") else {
