@@ -100,10 +100,11 @@ impl Baseline {
 mod tests {
     use super::*;
     use crate::facts::Severity;
+    use crate::rule::Rule;
 
     #[test]
     fn round_trips_and_marks_known_findings() {
-        let mut finding = Finding::new("missing-tia", Severity::Warning, "x");
+        let mut finding = Finding::new(Rule::MissingTia, Severity::Warning, "x");
         finding.fingerprint = "00ff".into();
         let baseline = Baseline::of(std::slice::from_ref(&finding));
         let parsed = Baseline::parse(&baseline.to_json()).unwrap_or_else(|e| panic!("{e}"));

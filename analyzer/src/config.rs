@@ -6,6 +6,7 @@ use crate::facts::{
     DataRef, Environment, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
     NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
 };
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::safeguard::{self, Field, SafeguardError, SafeguardInput, Written, WrittenDate};
 use crate::source::{SourceFile, Span};
@@ -47,21 +48,6 @@ pub struct Manifest {
     /// Span of the whole file, for findings about the manifest as a whole.
     pub file_span: Option<Span>,
 }
-
-/// Rule names a waiver may name; kept here so a typo is caught at its span.
-pub const WAIVABLE_RULES: &[&str] = &[
-    "transfer-without-safeguard",
-    "adequacy-scope-not-met",
-    "expired-safeguard",
-    "unapproved-mechanism",
-    "special-category-transfer",
-    "missing-tia",
-    "derogation-for-systematic-transfer",
-    "unknown-location",
-    "unresolved-reference",
-    "input-error",
-    "unknown-data-category",
-];
 
 /// Parses and validates a manifest. Errors are every problem found, in file order.
 pub fn parse_manifest(file: &SourceFile, rules: &RuleSet) -> Result<Manifest, Vec<ConfigError>> {
@@ -581,12 +567,11 @@ impl<'a> Reader<'a> {
         self.known_keys(table, "[[waiver]]", WAIVER_KEYS);
         let mut complete = true;
         let rule = match table.get("rule").and_then(|v| self.string(v, "rule")) {
-            Some(rule) if WAIVABLE_RULES.contains(&rule.get_ref().as_str()) => {
+            Some(rule) if Rule::from_name(rule.get_ref()).is_ok_and(Rule::waivable) => {
                 Some(rule.into_inner())
             }
             Some(rule) => {
-                let allowed = WAIVABLE_RULES
-                    .iter()
+                let allowed = Rule::waivable_names()
                     .map(|r| format!("`{r}`"))
                     .collect::<Vec<_>>()
                     .join(", ");

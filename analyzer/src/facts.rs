@@ -4,6 +4,8 @@
 //! what it could not. Every fact carries the span it came from.
 
 use crate::date::Date;
+use crate::rule::Rule;
+pub use crate::rule::Severity;
 use crate::source::{SourceFile, Span};
 
 /// Where a file's facts run, as `extract::environment::classify` decides it. Ordered so that the
@@ -379,41 +381,11 @@ impl NodeRef {
     }
 }
 
-/// Severity of a finding.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Note,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Note => "note",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text {
-            "note" => Some(Severity::Note),
-            "warning" => Some(Severity::Warning),
-            "error" => Some(Severity::Error),
-            _ => None,
-        }
-    }
-}
-
 /// What an extractor could not read, or a reference it could not resolve. Becomes a finding.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ExtractionDiagnostic {
-    /// A rule name: `input-error`, `unresolved-reference`, or `inferred-data` for notes.
-    pub rule: &'static str,
+    /// The rule: `input-error`, `unresolved-reference`, or `inferred-personal-data` for notes.
+    pub rule: Rule,
     pub severity: Severity,
     pub message: String,
     pub span: Option<Span>,
@@ -469,7 +441,7 @@ pub struct Facts {
 /// A well-formed inline waiver found in a comment. A malformed one is an `input-error` instead.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InlineWaiver {
-    /// One of `config::WAIVABLE_RULES`.
+    /// The name of a rule a waiver may name ([`Rule::waivable`]).
     pub rule: String,
     /// Never empty.
     pub reason: String,
@@ -533,7 +505,7 @@ impl Facts {
         message: impl Into<String>,
     ) {
         self.diagnostics.push(ExtractionDiagnostic {
-            rule: "input-error",
+            rule: Rule::InputError,
             severity: Severity::Warning,
             message: message.into(),
             span,
@@ -542,18 +514,9 @@ impl Facts {
     }
 }
 
-/// The rule names an extractor may put in an [`ExtractionDiagnostic`]; a cached diagnostic naming
-/// anything else is refused (the cache entry is then ignored).
-pub const EXTRACTION_RULES: &[&str] = &[
-    "input-error",
-    "unresolved-reference",
-    "inferred-personal-data",
-    "unknown-data-category",
-    "unknown-location",
-];
-
-/// [`ExtractionDiagnostic`] as read back: the rule as an owned string, checked against
-/// [`EXTRACTION_RULES`].
+/// [`ExtractionDiagnostic`] as read back: the rule as an owned string, checked to be one an
+/// extractor may put in a diagnostic ([`Rule::extraction`]); a cached diagnostic naming anything
+/// else is refused (the cache entry is then ignored).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DiagnosticRepr {
@@ -567,10 +530,9 @@ struct DiagnosticRepr {
 impl<'de> serde::Deserialize<'de> for ExtractionDiagnostic {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let repr = DiagnosticRepr::deserialize(deserializer)?;
-        let rule = EXTRACTION_RULES
-            .iter()
-            .find(|rule| **rule == repr.rule)
-            .copied()
+        let rule = Rule::from_name(&repr.rule)
+            .ok()
+            .filter(|rule| rule.extraction())
             .ok_or_else(|| {
                 serde::de::Error::custom(format!("unknown extraction rule `{}`", repr.rule))
             })?;

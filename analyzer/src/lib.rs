@@ -19,6 +19,7 @@ pub mod model;
 pub mod policy;
 pub mod policy_from;
 pub mod report;
+pub mod rule;
 pub mod rules;
 pub mod safe_io;
 pub mod safeguard;

@@ -35,6 +35,7 @@ use crate::model::fragment::{
     Position,
 };
 use crate::model::{Model, ModelInput, build};
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, SourceFile, Span, StoredFile};
 use camino::Utf8PathBuf;
@@ -339,20 +340,6 @@ impl Places {
     }
 }
 
-/// Rules whose findings are verdicts on the map (and on waivers), which merging may change.
-/// Findings of other rules are about files and references, and stay as each scan reported them.
-const JUDGED_RULES: &[&str] = &[
-    "transfer-without-safeguard",
-    "adequacy-scope-not-met",
-    "expired-safeguard",
-    "unapproved-mechanism",
-    "special-category-transfer",
-    "missing-tia",
-    "derogation-for-systematic-transfer",
-    "unknown-location",
-    "unused-waiver",
-];
-
 /// One fragment's part in the merge: its name in messages and paths, the policy and waivers
 /// that judge its flows, and whether its scan's findings can stand.
 struct Part<'a> {
@@ -379,7 +366,7 @@ fn carried_finding(
     places: &Places,
     carried: &GraphReportFinding,
 ) -> Option<Finding> {
-    let rule = crate::checks::check(&carried.rule)?.name;
+    let rule = Rule::from_name(&carried.rule).ok()?;
     let severity = Severity::parse(&carried.severity)?;
     let mut finding = Finding::new(rule, severity, carried.message.clone());
     finding.from = carried.from.clone();
@@ -721,7 +708,7 @@ pub fn merge(
     // `unknown-location` is about its node (the sender only says why it matters), as the
     // environment of a finding is (`evaluate::environment_of`).
     let owner = |finding: &Finding| -> Option<usize> {
-        if finding.rule == "unknown-location"
+        if finding.rule == Rule::UnknownLocation
             && let Some(index) = finding.to.as_deref().and_then(|id| node_owner.get(id))
         {
             return Some(*index);
@@ -744,7 +731,7 @@ pub fn merge(
             .flatten()
             .any(|id| shared.contains(id.as_str()))
     };
-    let judged = |rule: &str| JUDGED_RULES.contains(&rule);
+    let judged = |rule: Rule| rule.judged_by_merge();
     let mut model = build(
         ModelInput {
             files: files.clone(),

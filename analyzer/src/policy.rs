@@ -4,7 +4,7 @@
 //! so neither of those needs the manifest reader.
 
 use crate::date::Date;
-use crate::extract::environment::Environment;
+use crate::facts::Environment;
 use crate::facts::{MechanismKind, NodeRef, Severity};
 use crate::source::Span;
 use std::collections::BTreeMap;

@@ -10,6 +10,7 @@ use crate::checks::policy_changed;
 use crate::config::{Manifest, Policy, Waiver, parse_manifest};
 use crate::facts::ExtractionDiagnostic;
 use crate::git_tree::{GitTree, GitTreeError};
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::safe_io::{MAX_SIDE_FILE_BYTES, read_text};
 use crate::source::{FileId, SourceFile};
@@ -202,8 +203,8 @@ impl Governing {
             });
             if !kept {
                 changes.push(ExtractionDiagnostic {
-                    rule: policy_changed::RULE,
-                    severity: crate::checks::default_severity(policy_changed::RULE),
+                    rule: Rule::PolicyChanged,
+                    severity: Rule::PolicyChanged.default_severity(),
                     message: format!(
                         "this change adds an inline waiver of `{}` (until {}, reason: {}); waivers are read from `{reference}`, so it does not apply until it is reviewed and merged",
                         waiver.rule, waiver.expires, waiver.reason
@@ -265,8 +266,8 @@ impl Governing {
 
 fn unreadable(display: &Utf8PathBuf, reference: &str, message: &str) -> ExtractionDiagnostic {
     ExtractionDiagnostic {
-        rule: policy_changed::RULE,
-        severity: crate::checks::default_severity(policy_changed::RULE),
+        rule: Rule::PolicyChanged,
+        severity: Rule::PolicyChanged.default_severity(),
         message: format!(
             "this change leaves a baseline that cannot be read ({message}); the baseline at `{reference}` applies"
         ),

@@ -7,6 +7,7 @@ use crate::discover::{Skipped, discover_within};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::extract::{ExtractContext, Input, InputFile, Owners, extract_files, extractors};
 use crate::model::{Model, ModelInput, build};
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, SourceFile, StoredFile};
 use camino::Utf8PathBuf;
@@ -378,7 +379,7 @@ fn narrow_to_scope(model: &Model, evaluation: &mut Evaluation, scope: &camino::U
     // A location the part does not show may be in the rest of the repository (a store's
     // Terraform under `infra/`): the unknown says why it is unknown here.
     for finding in &mut evaluation.findings {
-        if finding.rule == "unknown-location"
+        if finding.rule == Rule::UnknownLocation
             && finding.to.as_deref().is_some_and(|to| !nodes.contains(to))
         {
             finding.message.push_str(&format!(

@@ -207,7 +207,7 @@ pub fn scan(data: &[u8]) {
             let file = files
                 .get(span.file)
                 .unwrap_or_else(|| panic!("finding in an unknown file: {finding:?}"));
-            assert_within(file.path.as_str(), file.len(), Some(span), finding.rule);
+            assert_within(file.path.as_str(), file.len(), Some(span), finding.rule.name());
             // What reports show of the file was kept when its text was dropped.
             assert!(
                 file.line_holding(span.start).is_some() && file.line_holding(span.end).is_some(),

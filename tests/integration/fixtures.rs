@@ -236,32 +236,32 @@ fn every_rule_has_a_fixture_that_fires_and_one_that_stays_quiet() {
     let rules_dir = fixtures_dir().join("rules");
     let mut problems = Vec::new();
     for check in CHECKS {
-        let fires = rules_dir.join(check.name).join("fires");
-        let quiet = rules_dir.join(check.name).join("quiet");
+        let fires = rules_dir.join(check.rule.name()).join("fires");
+        let quiet = rules_dir.join(check.rule.name()).join("quiet");
         let fired = expectations(&fires)
             .keys()
-            .any(|(_, _, rule)| rule == check.name);
-        if !fired && !FIRES_OUTSIDE_FIXTURES.contains(&check.name) {
+            .any(|(_, _, rule)| rule == check.rule.name());
+        if !fired && !FIRES_OUTSIDE_FIXTURES.contains(&check.rule.name()) {
             problems.push(format!(
                 "{}: no `expect: {}` in {}",
-                check.name,
-                check.name,
+                check.rule.name(),
+                check.rule.name(),
                 fires.display()
             ));
         }
         if !quiet.is_dir() {
             problems.push(format!(
                 "{}: no quiet fixture at {}",
-                check.name,
+                check.rule.name(),
                 quiet.display()
             ));
         } else if expectations(&quiet)
             .keys()
-            .any(|(_, _, rule)| rule == check.name)
+            .any(|(_, _, rule)| rule == check.rule.name())
         {
             problems.push(format!(
                 "{}: the quiet fixture expects the rule to fire",
-                check.name
+                check.rule.name()
             ));
         }
         let docs = check.documentation();
@@ -275,14 +275,14 @@ fn every_rule_has_a_fixture_that_fires_and_one_that_stays_quiet() {
             if check.section(heading).is_none_or(|s| s.is_empty()) {
                 problems.push(format!(
                     "{}: documentation lacks `## {heading}`",
-                    check.name
+                    check.rule.name()
                 ));
             }
         }
         assert!(
-            docs.starts_with(&format!("# {}", check.name)),
+            docs.starts_with(&format!("# {}", check.rule.name())),
             "{}: docs must start with its name",
-            check.name
+            check.rule.name()
         );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

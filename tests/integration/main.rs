@@ -34,6 +34,7 @@ mod one_service;
 mod output_safety;
 mod policy_from;
 mod properties;
+mod rule_identity;
 mod rust_valid;
 mod safeguards_one;
 mod safety;

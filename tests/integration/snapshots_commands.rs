@@ -57,7 +57,7 @@ fn explain_of_every_rule_borderline_rules_lists() {
     let rules = listed_rules();
     let checks: Vec<String> = borderline::checks::CHECKS
         .iter()
-        .map(|check| check.name.to_string())
+        .map(|check| check.rule.name().to_string())
         .collect();
     let mut sorted_rules = rules.clone();
     sorted_rules.sort();

@@ -32,37 +32,68 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("safe_io", &[]),
     ("source", &[]),
     ("report::neutral", &[]),
-    ("facts", &["date", "source"]),
+    // Rule identity and severities: every stage names rules with it.
+    ("rule", &[]),
+    ("facts", &["date", "rule", "source"]),
     ("policy", &["date", "facts", "source"]),
     // Rule data: read with `safe_io`, fingerprinted with `hash`.
-    ("rules", &["date", "facts", "hash", "safe_io", "source"]),
+    (
+        "rules",
+        &["date", "facts", "hash", "rule", "safe_io", "source"],
+    ),
+    // The one safeguard validator, for the manifest and annotations alike.
+    ("safeguard", &["date", "facts", "rule", "rules", "source"]),
     // The walk, then the manifest (it names paths, nodes and flows as facts).
-    ("discover", &["facts", "safe_io", "source"]),
-    ("config", &["date", "facts", "policy", "rules", "source"]),
+    ("discover", &["facts", "rule", "safe_io", "source"]),
+    (
+        "config",
+        &[
+            "date",
+            "facts",
+            "policy",
+            "rule",
+            "rules",
+            "safeguard",
+            "source",
+        ],
+    ),
     // Extraction (with its cache, `extract::cache`).
     (
         "extract",
         &[
-            "config", "date", "discover", "facts", "hash", "policy", "rules", "safe_io", "source",
+            "config",
+            "date",
+            "discover",
+            "facts",
+            "hash",
+            "policy",
+            "rule",
+            "rules",
+            "safe_io",
+            "safeguard",
+            "source",
         ],
     ),
     // The model (with the graph JSON schema, `model::fragment`).
     (
         "model",
         &[
-            "config", "date", "extract", "facts", "policy", "rules", "source",
+            "config", "date", "extract", "facts", "policy", "rule", "rules", "source",
         ],
     ),
     // Evaluation: findings, the transfers and their verdicts, the checks over them, and the
     // evaluation that runs the checks (a registry above its rules, as in ruff).
-    ("evaluate::finding", &["facts", "source"]),
+    ("evaluate::finding", &["facts", "rule", "source"]),
     (
         "evaluate::transfer",
         &[
-            "config", "date", "facts", "model", "policy", "rules", "source",
+            "config", "date", "facts", "model", "policy", "rule", "rules", "source",
         ],
     ),
-    ("baseline", &["evaluate::finding", "facts", "safe_io"]),
+    (
+        "baseline",
+        &["evaluate::finding", "facts", "rule", "safe_io"],
+    ),
     (
         "checks",
         &[
@@ -76,6 +107,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "model",
             "policy",
             "report::neutral",
+            "rule",
             "rules",
             "safe_io",
             "source",
@@ -94,6 +126,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "hash",
             "model",
             "policy",
+            "rule",
             "rules",
             "source",
         ],
@@ -114,6 +147,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "model",
             "policy",
             "report::neutral",
+            "rule",
             "rules",
             "source",
         ],
@@ -132,13 +166,14 @@ const LAYERS: &[(&str, &[&str])] = &[
             "model",
             "policy",
             "report::neutral",
+            "rule",
             "rules",
             "safe_io",
             "source",
         ],
     ),
     // What drives the pipeline.
-    ("git_tree", &["safe_io"]),
+    ("git_tree", &["rule", "safe_io"]),
     (
         "policy_from",
         &[
@@ -153,6 +188,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "git_tree",
             "model",
             "policy",
+            "rule",
             "rules",
             "safe_io",
             "source",
@@ -173,6 +209,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "model",
             "policy",
             "policy_from",
+            "rule",
             "rules",
             "safe_io",
             "source",
@@ -199,13 +236,14 @@ const LAYERS: &[(&str, &[&str])] = &[
             "policy_from",
             "report",
             "report::neutral",
+            "rule",
             "rules",
             "safe_io",
             "scan",
             "source",
         ],
     ),
-    ("main", &["cli"]),
+    ("main", &["cli", "rule"]),
 ];
 
 /// Format modules of `extract/` that must not use each other (from, to): which extractor owns a
@@ -1189,7 +1227,7 @@ fn a_forbidden_use_fails_with_file_line_and_the_allowed_list() {
         panic!("facts may not use the model");
     };
     assert!(
-        message.ends_with("allowed from `facts`: `date`, `source`"),
+        message.ends_with("allowed from `facts`: `date`, `rule`, `source`"),
         "{message}"
     );
     let found = edges("model/mod.rs", "use crate::rules::RuleSet;\n");

@@ -32,6 +32,7 @@
 use super::{data_phrase, describe, transfer_finding};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -49,7 +50,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             data_phrase(transfer),
             transfer.to
         );
-        let mut finding = transfer_finding(ctx, transfer, "adequacy-scope-not-met", message);
+        let mut finding = transfer_finding(ctx, transfer, Rule::AdequacyScopeNotMet, message);
         let help = if country == "US" {
             format!(
                 "if `{}` is on the Data Privacy Framework List, declare `[[node]] id = {}` with `certifications = [\"dpf\"]` in borderline.toml; otherwise sign SCC 2021/914 with it, record a TIA and declare {}",

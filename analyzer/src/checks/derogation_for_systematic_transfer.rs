@@ -27,6 +27,7 @@
 use super::{describe, transfer_finding};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -45,8 +46,12 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             "{} is a configured, repeating flow that relies on the `{derogation}` derogation{article}; Art. 49 is for occasional transfers",
             describe(transfer)
         );
-        let mut finding =
-            transfer_finding(ctx, transfer, "derogation-for-systematic-transfer", message);
+        let mut finding = transfer_finding(
+            ctx,
+            transfer,
+            Rule::DerogationForSystematicTransfer,
+            message,
+        );
         // Art. 49(1) second subparagraph: compelling legitimate interests only for transfers that
         // are not repetitive, so a configured flow can never meet it.
         if derogation == "compelling-legitimate-interests" {

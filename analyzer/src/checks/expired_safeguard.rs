@@ -31,6 +31,7 @@
 use super::{describe, transfer_finding};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -42,7 +43,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             describe(transfer),
             ctx.date
         );
-        let mut finding = transfer_finding(ctx, transfer, "expired-safeguard", message);
+        let mut finding = transfer_finding(ctx, transfer, Rule::ExpiredSafeguard, message);
         if span.is_some() && *span != transfer.span {
             finding = finding.related(*span, "the safeguard is declared here");
         }

@@ -32,7 +32,8 @@
 
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-    super::diagnostic_findings(ctx, "inferred-personal-data", findings);
+    super::diagnostic_findings(ctx, Rule::InferredPersonalData, findings);
 }

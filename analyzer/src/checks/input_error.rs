@@ -25,7 +25,8 @@
 
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-    super::diagnostic_findings(ctx, "input-error", findings);
+    super::diagnostic_findings(ctx, Rule::InputError, findings);
 }

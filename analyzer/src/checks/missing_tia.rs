@@ -40,6 +40,7 @@ use super::{describe, transfer_finding};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, SafeguardSource, Verdict};
 use crate::report::neutral::toml_string;
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -67,7 +68,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
                 describe(transfer)
             ),
         };
-        let mut finding = transfer_finding(ctx, transfer, "missing-tia", message);
+        let mut finding = transfer_finding(ctx, transfer, Rule::MissingTia, message);
         if let Some((safeguard, _)) = &transfer.safeguard
             && safeguard.span != transfer.span
         {

@@ -18,15 +18,13 @@ mod unused_waiver;
 
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Transfer};
-use crate::facts::Severity;
 use crate::report::neutral::toml_string;
+use crate::rule::Rule;
 
-/// A rule: its stable name, default severity, one-line summary, documentation and implementation.
+/// A rule's implementation and documentation; its name, severity and summary are on [`Rule`].
 #[derive(Debug)]
 pub struct Check {
-    pub name: &'static str,
-    pub default_severity: Severity,
-    pub summary: &'static str,
+    pub rule: Rule,
     /// The check file's source; [`Check::documentation`] extracts its `//!` comment.
     source: &'static str,
     pub run: fn(&Context<'_>, &mut Vec<Finding>),
@@ -61,125 +59,64 @@ impl Check {
 }
 
 macro_rules! check {
-    ($module:ident, $name:literal, $severity:expr, $summary:literal) => {
+    ($module:ident, $rule:ident) => {
         Check {
-            name: $name,
-            default_severity: $severity,
-            summary: $summary,
+            rule: Rule::$rule,
             source: include_str!(concat!(stringify!($module), ".rs")),
             run: $module::run,
         }
     };
 }
 
-/// Every rule borderline checks, in the order of SPEC §6 (with borderline's additions last).
-pub static CHECKS: &[Check] = &[
-    check!(
-        transfer_without_safeguard,
-        "transfer-without-safeguard",
-        Severity::Error,
-        "a transfer or onward transfer with no adequacy decision and no safeguard"
-    ),
-    check!(
-        adequacy_scope_not_met,
-        "adequacy-scope-not-met",
-        Severity::Error,
-        "adequate country, but the recipient is outside the decision's scope"
-    ),
-    check!(
-        expired_safeguard,
-        "expired-safeguard",
-        Severity::Error,
-        "a safeguard, adequacy decision or waiver not valid on the evaluation date"
-    ),
-    check!(
-        unapproved_mechanism,
-        "unapproved-mechanism",
-        Severity::Error,
-        "a safeguard whose mechanism the policy does not approve"
-    ),
-    check!(
-        special_category_transfer,
-        "special-category-transfer",
-        Severity::Error,
-        "Art. 9/10 data leaves the EEA and the policy denies it"
-    ),
-    check!(
-        missing_tia,
-        "missing-tia",
-        Severity::Warning,
-        "an SCC or BCR transfer without a transfer impact assessment"
-    ),
+/// Every rule's check, in [`Rule::ALL`]'s order (checked when compiling, below).
+const CHECK_TABLE: [Check; Rule::ALL.len()] = [
+    check!(transfer_without_safeguard, TransferWithoutSafeguard),
+    check!(adequacy_scope_not_met, AdequacyScopeNotMet),
+    check!(expired_safeguard, ExpiredSafeguard),
+    check!(unapproved_mechanism, UnapprovedMechanism),
+    check!(special_category_transfer, SpecialCategoryTransfer),
+    check!(missing_tia, MissingTia),
     check!(
         derogation_for_systematic_transfer,
-        "derogation-for-systematic-transfer",
-        Severity::Warning,
-        "a configured, repeating flow relies on an Art. 49 derogation"
+        DerogationForSystematicTransfer
     ),
-    check!(
-        unknown_location,
-        "unknown-location",
-        Severity::Warning,
-        "a node that receives personal data has no known location"
-    ),
-    check!(
-        unresolved_reference,
-        "unresolved-reference",
-        Severity::Warning,
-        "an annotation or manifest entry names a node that does not exist"
-    ),
-    check!(
-        input_error,
-        "input-error",
-        Severity::Warning,
-        "a file could not be read or parsed"
-    ),
-    check!(
-        unknown_data_category,
-        "unknown-data-category",
-        Severity::Error,
-        "a data category that is not in the taxonomy (a warning when nobody wrote it)"
-    ),
-    check!(
-        unused_waiver,
-        "unused-waiver",
-        Severity::Warning,
-        "a waiver that matches no finding"
-    ),
-    check!(
-        policy_changed,
-        "policy-changed",
-        Severity::Warning,
-        "with --policy-from, a change to the policy, waivers or baseline the scan is judged by"
-    ),
-    check!(
-        inferred_personal_data,
-        "inferred-personal-data",
-        Severity::Note,
-        "a field name that looks like personal data, to confirm with an annotation"
-    ),
+    check!(unknown_location, UnknownLocation),
+    check!(unresolved_reference, UnresolvedReference),
+    check!(input_error, InputError),
+    check!(unknown_data_category, UnknownDataCategory),
+    check!(unused_waiver, UnusedWaiver),
+    check!(policy_changed, PolicyChanged),
+    check!(inferred_personal_data, InferredPersonalData),
 ];
 
-/// Looks a rule up by name.
-pub fn check(name: &str) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.name == name)
-}
+// `Rule::check` indexes the table by the rule's position in `Rule::ALL`: a table out of that
+// order does not compile.
+const _: () = {
+    let mut index = 0;
+    while index < CHECK_TABLE.len() {
+        assert!(CHECK_TABLE[index].rule.index() == index);
+        index += 1;
+    }
+};
 
-/// The default severity of a rule (warning for names borderline does not know).
-pub fn default_severity(name: &str) -> Severity {
-    check(name)
-        .map(|c| c.default_severity)
-        .unwrap_or(Severity::Warning)
+/// Every rule borderline checks, in the order of SPEC §6 (with borderline's additions last).
+pub static CHECKS: &[Check] = &CHECK_TABLE;
+
+impl Rule {
+    /// The rule's check: its implementation and documentation.
+    pub fn check(self) -> &'static Check {
+        &CHECKS[self.index()]
+    }
 }
 
 /// A finding about a transfer, with its nodes, countries, data, path and related locations filled in.
 pub(crate) fn transfer_finding(
     ctx: &Context<'_>,
     transfer: &Transfer,
-    rule: &'static str,
+    rule: Rule,
     message: String,
 ) -> Finding {
-    let mut finding = Finding::new(rule, default_severity(rule), message).at(transfer.span);
+    let mut finding = Finding::new(rule, rule.default_severity(), message).at(transfer.span);
     finding.from = transfer.from.clone();
     finding.to = Some(transfer.to.clone());
     finding.from_country = transfer
@@ -325,11 +262,7 @@ pub(crate) fn data_phrase(transfer: &Transfer) -> String {
 }
 
 /// Findings for the extraction and model diagnostics of one rule.
-pub(crate) fn diagnostic_findings(
-    ctx: &Context<'_>,
-    rule: &'static str,
-    findings: &mut Vec<Finding>,
-) {
+pub(crate) fn diagnostic_findings(ctx: &Context<'_>, rule: Rule, findings: &mut Vec<Finding>) {
     for diagnostic in ctx.model.diagnostics.iter().filter(|d| d.rule == rule) {
         let mut finding =
             Finding::new(rule, diagnostic.severity, diagnostic.message.clone()).at(diagnostic.span);
@@ -349,10 +282,10 @@ pub fn rules_markdown() -> String {
     for check in CHECKS {
         out.push_str(&format!(
             "| [`{}`](#{}) | {} | {} |\n",
-            check.name,
-            check.name,
-            check.default_severity.as_str(),
-            check.summary
+            check.rule.name(),
+            check.rule.name(),
+            check.rule.default_severity().as_str(),
+            check.rule.summary()
         ));
     }
     for check in CHECKS {
@@ -371,7 +304,7 @@ pub fn rules_markdown() -> String {
         }
         out.push_str(&format!(
             "\nDefault severity: `{}`.\n",
-            check.default_severity.as_str()
+            check.rule.default_severity().as_str()
         ));
     }
     out

@@ -38,16 +38,14 @@ use crate::config::{Manifest, Policy, SpecialCategoryPolicy, Waiver};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
 use crate::facts::{ExtractionDiagnostic, Severity};
+use crate::rule::Rule;
 use crate::source::{SourceFile, Span};
 use std::collections::BTreeSet;
-
-/// The rule's name.
-pub const RULE: &str = "policy-changed";
 
 // The changes are found while the policy is read (`policy_from`), before extraction, and carried
 // to the model as diagnostics, like `input-error`.
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-    super::diagnostic_findings(ctx, RULE, findings);
+    super::diagnostic_findings(ctx, Rule::PolicyChanged, findings);
 }
 
 /// A policy key's value as the manifest would spell it; lists are sorted, so the order they are
@@ -97,8 +95,8 @@ pub fn policy_value(policy: &Policy, key: &str) -> String {
 
 fn diagnostic(span: Option<Span>, path: Option<String>, message: String) -> ExtractionDiagnostic {
     ExtractionDiagnostic {
-        rule: RULE,
-        severity: super::default_severity(RULE),
+        rule: Rule::PolicyChanged,
+        severity: Rule::PolicyChanged.default_severity(),
         message,
         span,
         path,
@@ -278,6 +276,10 @@ mod tests {
             messages[1].contains("extends a waiver of `missing-tia` from 2027-01-01 to 2030-01-01"),
             "{messages:?}"
         );
-        assert!(changes.iter().all(|c| c.span.is_some() && c.rule == RULE));
+        assert!(
+            changes
+                .iter()
+                .all(|c| c.span.is_some() && c.rule == Rule::PolicyChanged)
+        );
     }
 }

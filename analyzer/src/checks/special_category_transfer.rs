@@ -31,6 +31,7 @@
 use super::{describe, transfer_finding};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, special_categories_denied};
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -47,7 +48,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             "{} carries special-category data {special}, which the policy keeps inside the EEA",
             describe(transfer)
         );
-        let mut finding = transfer_finding(ctx, transfer, "special-category-transfer", message);
+        let mut finding = transfer_finding(ctx, transfer, Rule::SpecialCategoryTransfer, message);
         if let Some(policy_span) = ctx.policy().spans.get("special_categories") {
             finding = finding.related(Some(*policy_span), "the policy on special categories");
         }

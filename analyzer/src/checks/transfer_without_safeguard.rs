@@ -58,6 +58,7 @@
 use super::{data_phrase, describe, transfer_finding};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -69,7 +70,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             describe(transfer),
             data_phrase(transfer)
         );
-        let mut finding = transfer_finding(ctx, transfer, "transfer-without-safeguard", message);
+        let mut finding = transfer_finding(ctx, transfer, Rule::TransferWithoutSafeguard, message);
         if let Some((safeguard, _)) = &transfer.safeguard {
             finding = finding.related(
                 safeguard.span,

@@ -32,6 +32,7 @@
 use super::{describe, transfer_finding};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, Verdict};
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -55,7 +56,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
                 approved
             }
         );
-        let mut finding = transfer_finding(ctx, transfer, "unapproved-mechanism", message);
+        let mut finding = transfer_finding(ctx, transfer, Rule::UnapprovedMechanism, message);
         if span.is_some() && *span != transfer.span {
             finding = finding.related(*span, "the safeguard is declared here");
         }

@@ -29,10 +29,11 @@
 
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     let first = findings.len();
-    super::diagnostic_findings(ctx, "unknown-data-category", findings);
+    super::diagnostic_findings(ctx, Rule::UnknownDataCategory, findings);
     for finding in &mut findings[first..] {
         finding.help = Some("write a key of the Fides taxonomy (rules/data-categories.csv), e.g. the one suggested, or add an extension with `--rules DIR`".into());
     }

@@ -75,6 +75,7 @@ use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::{Context, carries_personal_data, effective_data};
 use crate::facts::{NodeKind, Severity};
 use crate::model::{Node, ResolvedLocation};
+use crate::rule::Rule;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A receiver of personal data whose location is unknown, and why.
@@ -92,17 +93,17 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         .model
         .diagnostics
         .iter()
-        .filter(|d| d.rule == "unknown-location" && d.severity == Severity::Error)
+        .filter(|d| d.rule == Rule::UnknownLocation && d.severity == Severity::Error)
         .filter_map(|d| d.span)
         .collect();
     for diagnostic in ctx
         .model
         .diagnostics
         .iter()
-        .filter(|d| d.rule == "unknown-location" && d.severity == Severity::Error)
+        .filter(|d| d.rule == Rule::UnknownLocation && d.severity == Severity::Error)
     {
         findings.push(
-            Finding::new("unknown-location", diagnostic.severity, diagnostic.message.clone())
+            Finding::new(Rule::UnknownLocation, diagnostic.severity, diagnostic.message.clone())
                 .at(diagnostic.span)
                 .help("write a location the rule data knows: the suggested one, a country code (`DE`), `EU`, `EEA`, or `unknown` when it is not known"),
         );
@@ -115,10 +116,10 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         .model
         .diagnostics
         .iter()
-        .filter(|d| d.rule == "unknown-location" && d.severity != Severity::Error)
+        .filter(|d| d.rule == Rule::UnknownLocation && d.severity != Severity::Error)
     {
         let mut finding = Finding::new(
-            "unknown-location",
+            Rule::UnknownLocation,
             diagnostic.severity,
             diagnostic.message.clone(),
         )
@@ -148,7 +149,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         .model
         .waivers
         .iter()
-        .filter(|w| w.rule == "unknown-location")
+        .filter(|w| Rule::from_name(&w.rule) == Ok(Rule::UnknownLocation))
         .filter_map(|w| w.to.as_ref().map(|t| t.id.as_str()))
         .collect();
     let mut projects: BTreeMap<Group<'_>, Vec<Unplaced<'_>>> = BTreeMap::new();
@@ -245,7 +246,7 @@ fn project_finding(
         Group::Kubernetes(set, None) => format!("workloads of the manifests `{set}`"),
     };
     let mut finding = Finding::new(
-        "unknown-location",
+        Rule::UnknownLocation,
         severity,
         format!(
             "{} {what} ({}) receive personal data, but their location is unknown{reason}: {}",
@@ -309,7 +310,7 @@ fn node_finding(
         location_span.or(node.span)
     };
     let mut finding = Finding::new(
-        "unknown-location",
+        Rule::UnknownLocation,
         severity,
         format!("`{id}` receives personal data, but its location is unknown: {reason}"),
     )

@@ -37,7 +37,8 @@
 
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
+use crate::rule::Rule;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
-    super::diagnostic_findings(ctx, "unresolved-reference", findings);
+    super::diagnostic_findings(ctx, Rule::UnresolvedReference, findings);
 }

@@ -30,6 +30,7 @@
 use crate::config::Waiver;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
+use crate::rule::Rule;
 
 // Waivers are matched against the findings of every other check, so this rule is evaluated
 // while waivers are applied; `finding` builds its result.
@@ -38,8 +39,8 @@ pub(super) fn run(_ctx: &Context<'_>, _findings: &mut Vec<Finding>) {}
 /// The finding for a waiver that matched nothing.
 pub(crate) fn finding(waiver: &Waiver) -> Finding {
     let mut finding = Finding::new(
-        "unused-waiver",
-        super::default_severity("unused-waiver"),
+        Rule::UnusedWaiver,
+        Rule::UnusedWaiver.default_severity(),
         format!("this {} matches no finding", waiver.describe()),
     )
     .at(waiver.span)

@@ -2,9 +2,9 @@
 //! quoted `'FROM->TO'`): why a flow is (not) lawful, from a scan of `--path` (default `.`).
 
 use super::{EXIT_ERROR, EXIT_OK, RepoOptions, scan_repository, write_output};
-use borderline::checks::CHECKS;
 use borderline::report::flow_explain::explain_flow;
 use borderline::report::neutral;
+use borderline::rule::{Rule, UnknownRule};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -38,8 +38,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<i32> {
     if let Some((from, to)) = args.subject.split_once("->") {
         return explain_a_flow(&args, from.trim(), to.trim());
     }
-    let Some(check) = borderline::checks::check(args.subject.trim()) else {
-        let known = CHECKS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
+    let Ok(rule) = Rule::from_name(args.subject.trim()) else {
         // `borderline explain checkout->x` unquoted: the shell took `>x` as a redirection and
         // left `checkout-` (and wrote a file named `x`).
         let hint = if args.subject.ends_with('-') {
@@ -51,15 +50,16 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<i32> {
         } else {
             String::new()
         };
-        anyhow::bail!(
-            "`{}` is not a rule; the rules are: {known}{hint}",
-            neutral::terminal_inline(&args.subject)
-        );
+        // The subject as typed (not trimmed), made safe for the terminal.
+        let unknown = UnknownRule {
+            name: neutral::terminal_inline(&args.subject),
+        };
+        anyhow::bail!("{unknown}{hint}");
     };
     let text = format!(
         "{}\n\nDefault severity: {}\n",
-        check.documentation(),
-        check.default_severity.as_str()
+        rule.check().documentation(),
+        rule.default_severity().as_str()
     );
     write_output(&args.common, &neutral::defuse_workflow_commands(&text))?;
     Ok(EXIT_OK)

@@ -1,9 +1,9 @@
 //! `borderline rules`: the checks and the rule data in force, with versions and dates.
 
 use super::{EXIT_OK, RuleDataOptions, load_rules, write_output};
-use borderline::checks::CHECKS;
 use borderline::date::Date;
 use borderline::report::neutral;
+use borderline::rule::Rule;
 use borderline::rules::RuleSet;
 use clap::{Args, ValueEnum};
 use std::fmt::Write as _;
@@ -127,9 +127,9 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
     }
     let text = match args.format {
         RulesFormat::Json => {
-            let checks: Vec<_> = CHECKS
-                .iter()
-                .map(|c| serde_json::json!({"rule": c.name, "severity": c.default_severity.as_str(), "summary": c.summary}))
+            let checks: Vec<_> = Rule::ALL
+                .into_iter()
+                .map(|r| serde_json::json!({"rule": r.name(), "severity": r.default_severity().as_str(), "summary": r.summary()}))
                 .collect();
             let decisions: Vec<_> = rules
                 .all_adequacy_decisions()
@@ -152,13 +152,13 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
         RulesFormat::Text => {
             let mut out = String::new();
             writeln!(out, "Checks")?;
-            for check in CHECKS {
+            for rule in Rule::ALL {
                 writeln!(
                     out,
                     "  {:<36} {:<8} {}",
-                    check.name,
-                    check.default_severity.as_str(),
-                    check.summary
+                    rule.name(),
+                    rule.default_severity().as_str(),
+                    rule.summary()
                 )?;
             }
             writeln!(

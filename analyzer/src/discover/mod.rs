@@ -14,6 +14,7 @@
 //! that leaves the repository.
 
 use crate::facts::{ExtractionDiagnostic, Severity};
+use crate::rule::Rule;
 use crate::safe_io::{self, SafeIoError};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::cell::RefCell;
@@ -359,7 +360,7 @@ pub fn read(relative: &Utf8Path, absolute: &Path) -> Result<Arc<str>, Extraction
 
 fn skipped(path: Option<String>, message: String, severity: Severity) -> ExtractionDiagnostic {
     ExtractionDiagnostic {
-        rule: "input-error",
+        rule: Rule::InputError,
         severity,
         message,
         span: None,

@@ -1,6 +1,7 @@
 //! Findings: what the checks report, with the spans that explain them and a stable fingerprint.
 
 use crate::facts::{Environment, Severity};
+use crate::rule::Rule;
 use crate::source::Span;
 
 /// A place that helps explain a finding: where the destination's location or a policy entry comes from.
@@ -13,8 +14,8 @@ pub struct Related {
 /// One reported problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule name, stable across releases (SPEC §6).
-    pub rule: &'static str,
+    /// The rule; its name is stable across releases (SPEC §6).
+    pub rule: Rule,
     pub severity: Severity,
     pub message: String,
     pub from: Option<String>,
@@ -42,7 +43,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(rule: &'static str, severity: Severity, message: impl Into<String>) -> Finding {
+    pub fn new(rule: Rule, severity: Severity, message: impl Into<String>) -> Finding {
         Finding {
             rule,
             severity,

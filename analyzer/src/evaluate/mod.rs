@@ -11,6 +11,7 @@ use crate::extract::environment::Environment;
 use crate::facts::Severity;
 use crate::hash::fnv1a;
 use crate::model::Model;
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use std::collections::BTreeMap;
 use transfer::{Context, Transfer};
@@ -59,7 +60,7 @@ pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
 /// Whether `waiver` waives `finding`: the same rule, and the nodes it names (a manifest waiver),
 /// or a location in the lines it covers (an inline waiver).
 fn waives(waiver: &Waiver, finding: &Finding) -> bool {
-    if waiver.rule != finding.rule {
+    if Rule::from_name(&waiver.rule) != Ok(finding.rule) {
         return false;
     }
     match waiver.covers {
@@ -113,8 +114,8 @@ fn apply_waivers(
                 .unwrap_or_default();
                 extra.push(
                     Finding::new(
-                        "unresolved-reference",
-                        crate::checks::default_severity("unresolved-reference"),
+                        Rule::UnresolvedReference,
+                        Rule::UnresolvedReference.default_severity(),
                         format!(
                             "this waiver names `{}`, but no node has that id{suggestion}",
                             reference.id
@@ -127,8 +128,8 @@ fn apply_waivers(
         }
         if waiver.expires < ctx.date {
             let mut finding = Finding::new(
-                "expired-safeguard",
-                crate::checks::default_severity("expired-safeguard"),
+                Rule::ExpiredSafeguard,
+                Rule::ExpiredSafeguard.default_severity(),
                 format!(
                     "this {}waiver of `{}` expired on {} (reason: {}); the findings it waived are reported again",
                     if waiver.in_source() { "inline " } else { "" },
@@ -196,7 +197,7 @@ fn classify(model: &Model, findings: &mut [Finding]) {
 /// production file declares or feeds is production wherever the finding points.
 fn environment_of(model: &Model, finding: &Finding) -> Environment {
     let mut class = model.environment_of(finding.span, finding.path.as_deref());
-    let about_node = finding.from.is_none() || finding.rule == "unknown-location";
+    let about_node = finding.from.is_none() || finding.rule == Rule::UnknownLocation;
     if about_node && let Some(node) = finding.to.as_deref().and_then(|id| model.node(id)) {
         class = class.min(node.environment);
     }
@@ -241,7 +242,7 @@ pub fn sort(model: &Model, findings: &mut [Finding]) {
         (
             path,
             f.span.map(|s| (s.start, s.end)),
-            f.rule,
+            f.rule.name(),
             f.fingerprint.clone(),
         )
     });
@@ -364,7 +365,7 @@ mod scale_tests {
         let unresolved = model
             .diagnostics
             .iter()
-            .filter(|d| d.rule == "unresolved-reference")
+            .filter(|d| d.rule == Rule::UnresolvedReference)
             .count();
         // Identical diagnostics (same id, no span) are reported once.
         assert_eq!(unresolved, SERVICES / 5);

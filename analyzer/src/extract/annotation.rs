@@ -8,6 +8,7 @@ use crate::facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact,
     NodeKind, NodeRef, Origin, Safeguard, Severity,
 };
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::safeguard::{self, Field, SafeguardInput, Written, WrittenDate};
 use crate::source::Span;
@@ -275,7 +276,7 @@ pub(crate) fn written_location_error(
     let span = located.span?;
     let message = unknown_location_message(&located.location, rules)?;
     Some(ExtractionDiagnostic {
-        rule: "unknown-location",
+        rule: Rule::UnknownLocation,
         severity: Severity::Error,
         message,
         span: Some(span),
@@ -662,7 +663,7 @@ impl<'a> Reader<'a> {
         match owner {
             Some(owner) => self.facts.nodes.push(owner_data(owner, data, origin, false)),
             None => self.facts.diagnostics.push(ExtractionDiagnostic {
-                rule: "unresolved-reference",
+                rule: Rule::UnresolvedReference,
                 severity: Severity::Warning,
                 message: "cannot tell which node holds this data: the file belongs to no node; list it under a node's `paths` in borderline.toml or give it a package manifest".into(),
                 span: Some(self.annotation.span),
@@ -759,7 +760,7 @@ mod tests {
             )
         );
         assert!(messages[1].starts_with("a `flow` annotation needs `to`"));
-        assert!(facts.diagnostics.iter().all(|d| d.rule == "input-error"));
+        assert!(facts.diagnostics.iter().all(|d| d.rule == Rule::InputError));
     }
 
     #[test]
@@ -773,6 +774,6 @@ mod tests {
         let rules = RuleSet::builtin().unwrap();
         let mut facts = Facts::default();
         lower(&annotation, None, Origin::CommentTag, &mut facts, &rules);
-        assert_eq!(facts.diagnostics[0].rule, "unresolved-reference");
+        assert_eq!(facts.diagnostics[0].rule, Rule::UnresolvedReference);
     }
 }

@@ -13,9 +13,10 @@
 
 use super::owners::Packages;
 use super::{ExtractContext, Extractor, PerFile};
-use crate::config::{WAIVABLE_RULES, Waiver};
+use crate::config::Waiver;
 use crate::date::Date;
 use crate::facts::{ExtractionDiagnostic, Facts, InlineWaiver, Severity};
+use crate::rule::Rule;
 use crate::source::lexer::PieceKind;
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
@@ -167,7 +168,7 @@ fn error(span: Option<Span>, message: String) -> ExtractionDiagnostic {
     // An error, not the warning other input-errors are: a waiver that was meant to apply and
     // does not must stop the gate, so the mistake is seen rather than the finding waived.
     ExtractionDiagnostic {
-        rule: "input-error",
+        rule: Rule::InputError,
         severity: Severity::Error,
         message,
         span,
@@ -277,10 +278,10 @@ fn parse(file: &SourceFile, text: &str, base: usize) -> Result<Parsed, (Option<S
                     .to_string(),
             ));
         }
-        if !WAIVABLE_RULES.contains(&name.as_str()) {
+        if !Rule::from_name(name).is_ok_and(Rule::waivable) {
             let mut budget = crate::model::SEARCH_BUDGET;
             let suggestion =
-                crate::model::closest_id_within(name, WAIVABLE_RULES.iter().copied(), &mut budget)
+                crate::model::closest_id_within(name, Rule::waivable_names(), &mut budget)
                     .map(|c| format!("; did you mean `{c}`?"))
                     .unwrap_or_default();
             return Err((

@@ -11,6 +11,7 @@ use super::owners::{self, Packages};
 use super::rust_infer::{self, DATA_DERIVES};
 use super::{ExtractContext, Extractor, PerFile};
 use crate::facts::{ClassRange, DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
+use crate::rule::Rule;
 use crate::source::{SourceFile, Span};
 use camino::Utf8Path;
 use syn::ext::IdentExt;
@@ -87,7 +88,7 @@ fn manifest_facts(file: &SourceFile) -> Facts {
         // a malformed manifest: it is rendered before it is one. Said in a note, not a warning.
         if owners::looks_like_template(&file.text) {
             facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
-                rule: "input-error",
+                rule: Rule::InputError,
                 severity: crate::facts::Severity::Note,
                 message: format!(
                     "{name} is a template (it holds `{{{{` or `{{%` directives), not read as a package manifest; the files below it do not belong to its package"
@@ -142,7 +143,7 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
                     let mut data = Vec::new();
                     for field in found.inferred {
                         facts.diagnostics.push(ExtractionDiagnostic {
-                            rule: "inferred-personal-data",
+                            rule: Rule::InferredPersonalData,
                             severity: Severity::Note,
                             message: format!(
                                 "`{}` looks like {}; annotate it with #[pii(\"{}\")] to confirm",
@@ -1144,7 +1145,7 @@ impl OrdersRepo {
         let facts = run(&sources);
         assert_eq!(facts.diagnostics.len(), 1);
         let diagnostic = &facts.diagnostics[0];
-        assert_eq!(diagnostic.rule, "input-error");
+        assert_eq!(diagnostic.rule, Rule::InputError);
         assert_eq!(line(&sources, diagnostic.span), 4);
         assert!(
             diagnostic.message.contains("line 4"),
@@ -1218,7 +1219,7 @@ fn main() {
             ("src/config.rs", source),
         ]);
         let facts = run(&sources);
-        let diagnostics: Vec<(&str, u32)> = facts
+        let diagnostics: Vec<(Rule, u32)> = facts
             .diagnostics
             .iter()
             .map(|d| (d.rule, line(&sources, d.span)))
@@ -1226,7 +1227,7 @@ fn main() {
         // The struct inside `cfg_if!` parses, so inference still reads it.
         assert_eq!(
             diagnostics,
-            [("inferred-personal-data", 26)],
+            [(Rule::InferredPersonalData, 26)],
             "{:?}",
             facts.diagnostics
         );
@@ -1240,12 +1241,12 @@ fn main() {
             "#[borderline::flow(to = \"crm\", from = \"a\")]\nfn main() {}\n#[derive(Serialize)]\nstruct A {\n    phone String,\n}\nmacro_rules! m { () => { #[derive(Serialize)] struct B { $x } } }\n",
         )]);
         let facts = run(&sources);
-        let diagnostics: Vec<(&str, u32)> = facts
+        let diagnostics: Vec<(Rule, u32)> = facts
             .diagnostics
             .iter()
             .map(|d| (d.rule, line(&sources, d.span)))
             .collect();
-        assert_eq!(diagnostics, [("input-error", 5)]);
+        assert_eq!(diagnostics, [(Rule::InputError, 5)]);
         assert!(
             facts.diagnostics[0]
                 .message
@@ -1340,14 +1341,17 @@ fn main() {
             ),
         ]);
         let facts = run(&sources);
-        let notes: Vec<(u32, &str)> = facts
+        let notes: Vec<(u32, Rule)> = facts
             .diagnostics
             .iter()
             .map(|d| (line(&sources, d.span), d.rule))
             .collect();
         assert_eq!(
             notes,
-            [(4, "inferred-personal-data"), (5, "inferred-personal-data")]
+            [
+                (4, Rule::InferredPersonalData),
+                (5, Rule::InferredPersonalData)
+            ]
         );
         assert!(facts.diagnostics[0].message.contains("looks like user.contact.email; annotate it with #[pii(\"user.contact.email\")] to confirm"));
         let node = facts.nodes.iter().find(|n| !n.data.is_empty());

@@ -26,6 +26,7 @@ use crate::facts::{
     ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind,
     NodeRef, Origin, Severity,
 };
+use crate::rule::Rule;
 use crate::rules::sdks::{OptionValue, Sdk, SdkKind, SdkOption, ServiceFrom, WhenUnset};
 use crate::source::lexer::{Piece, PieceKind};
 use crate::source::{SourceFile, Span};
@@ -907,7 +908,7 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     }
     if code.budget.get() == 0 {
         facts.diagnostics.push(ExtractionDiagnostic {
-            rule: "input-error",
+            rule: Rule::InputError,
             severity: Severity::Note,
             message: format!(
                 "SDK calls: this file holds more call arguments than borderline reads ({} MiB); the calls after that point are not read",
@@ -1083,7 +1084,7 @@ fn push_host_flow(
 
 fn note(facts: &mut Facts, span: Span, message: String) {
     facts.diagnostics.push(ExtractionDiagnostic {
-        rule: "unknown-location",
+        rule: Rule::UnknownLocation,
         severity: Severity::Note,
         message,
         span: Some(span),

@@ -18,6 +18,7 @@
 //! compose) in a site tree are kept: they say what is deployed, whatever directory holds them.
 
 use crate::facts::{ExtractionDiagnostic, Facts, FlowTarget, Origin, Severity};
+use crate::rule::Rule;
 use crate::source::{FileId, SourceFile};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
@@ -277,7 +278,7 @@ pub fn quiet(sites: &[Site], paths: &BTreeMap<FileId, &Utf8Path>, facts: &mut Fa
             format!("`{}/`", site.root)
         };
         facts.diagnostics.push(ExtractionDiagnostic {
-            rule: "input-error",
+            rule: Rule::InputError,
             severity: Severity::Note,
             message: format!(
                 "{tree} is a static site ({} configuration `{}`): its {count} link(s) to outside \

@@ -6,6 +6,7 @@
 
 use super::templates;
 use crate::facts::Facts;
+use crate::rule::Rule;
 use crate::rules::{RuleSet, Settings};
 use crate::source::{SourceFile, Span};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -254,7 +255,7 @@ fn template_note(file: &SourceFile, facts: &mut Facts) {
     facts
         .diagnostics
         .push(crate::facts::ExtractionDiagnostic {
-            rule: "input-error",
+            rule: Rule::InputError,
             severity: crate::facts::Severity::Note,
             message: format!("yaml: template files in {place} are not YAML until rendered, and some stay unreadable with their template directives blanked; the hosts written in them are not read"),
             span: None,
@@ -493,7 +494,7 @@ mod tests {
         let mut facts = Facts::default();
         assert!(parse_documents(&file(&bomb), &mut facts).is_none());
         assert_eq!(facts.diagnostics.len(), 1);
-        assert_eq!(facts.diagnostics[0].rule, "input-error");
+        assert_eq!(facts.diagnostics[0].rule, Rule::InputError);
         // Unbounded, the bomb replays 10^12 events (hours); the bound is far from both that and
         // a loaded machine's few seconds, so it tells a missing budget from a busy CI runner.
         assert!(started.elapsed() < std::time::Duration::from_secs(120));

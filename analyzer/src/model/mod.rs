@@ -9,11 +9,12 @@ pub mod identity;
 pub mod location;
 
 use crate::extract::environment::{self, Environment};
-use crate::policy::{Policy, Waiver};
 use crate::facts::{
     ClassRange, DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, LocatedAt, NodeFact,
     NodeKind, Origin, Safeguard, Severity,
 };
+use crate::policy::{Policy, Waiver};
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, Span};
 pub use location::{JurisdictionStatus, ResolvedLocation};
@@ -274,7 +275,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     for fact in flow_facts {
         let Some(from) = fact.from.clone() else {
             diagnostics.push(ExtractionDiagnostic {
-                rule: "unresolved-reference",
+                rule: Rule::UnresolvedReference,
                 severity: Severity::Warning,
                 message: "cannot tell which node this flow leaves from: the file belongs to no node; add `from=...` or list the file under a node's `paths` in borderline.toml".into(),
                 span: fact.span,
@@ -440,7 +441,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             };
             let written = data.span.is_some() && !inferred;
             diagnostics.push(ExtractionDiagnostic {
-                rule: "unknown-data-category",
+                rule: Rule::UnknownDataCategory,
                 severity: if written {
                     Severity::Error
                 } else {
@@ -481,7 +482,12 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         }
     }
     diagnostics.sort_by(|a, b| {
-        (a.span, &a.path, a.rule, &a.message).cmp(&(b.span, &b.path, b.rule, &b.message))
+        (a.span, &a.path, a.rule.name(), &a.message).cmp(&(
+            b.span,
+            &b.path,
+            b.rule.name(),
+            &b.message,
+        ))
     });
     diagnostics.dedup();
 
@@ -684,7 +690,7 @@ fn attach_tags(
         }
         if exhausted {
             diagnostics.push(ExtractionDiagnostic {
-                rule: "input-error",
+                rule: Rule::InputError,
                 severity: Severity::Warning,
                 message: format!(
                     "this tag is not applied: tags on declarations may cover at most {ATTACH_BUDGET} nodes in all"
@@ -696,7 +702,7 @@ fn attach_tags(
         }
         if ids.is_empty() {
             diagnostics.push(ExtractionDiagnostic {
-                rule: "unresolved-reference",
+                rule: Rule::UnresolvedReference,
                 severity: Severity::Warning,
                 message: format!(
                     "this tag describes the node declared below it, but `{}` makes no node borderline maps (a service, store, vendor or client), so the tag applies to nothing",
@@ -752,7 +758,7 @@ fn unresolved(
             .unwrap_or_default(),
     };
     ExtractionDiagnostic {
-        rule: "unresolved-reference",
+        rule: Rule::UnresolvedReference,
         severity: Severity::Warning,
         message: format!(
             "no node named `{id}` exists, nor a vendor with that id in rule data (`borderline rules --vendors` lists them){suggestion}"

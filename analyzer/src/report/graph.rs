@@ -15,6 +15,7 @@ use crate::model::fragment::{
     GraphPolicy, GraphRelated, GraphReportFinding, GraphSafeguard, GraphView, GraphWaiver,
 };
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use graphviz_rust::dot_structures::{
     Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
@@ -156,7 +157,7 @@ impl GraphView {
                 _ => None,
             };
             match (flow, &finding.to) {
-                (Some(index), _) if finding.rule != "unknown-location" => {
+                (Some(index), _) if finding.rule != Rule::UnknownLocation => {
                     flow_findings
                         .entry(index)
                         .or_default()

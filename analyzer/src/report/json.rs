@@ -194,7 +194,7 @@ pub fn write_with_skipped(
         .findings
         .iter()
         .map(|f| JsonFinding {
-            rule: f.rule,
+            rule: f.rule.name(),
             severity: f.severity.as_str(),
             message: &f.message,
             from: f.from.as_deref(),
@@ -216,7 +216,7 @@ pub fn write_with_skipped(
         .waived
         .iter()
         .map(|(f, waiver)| JsonWaived {
-            rule: f.rule,
+            rule: f.rule.name(),
             from: f.from.as_deref(),
             to: f.to.as_deref(),
             reason: &waiver.reason,

@@ -119,7 +119,7 @@ impl<'a> TransferStatuses<'a> {
                     .entry((finding.from.as_deref(), to, finding.span))
                     .or_default()
                     .0
-                    .insert(finding.rule);
+                    .insert(finding.rule.name());
             }
         }
         for (finding, waiver) in &evaluation.waived {
@@ -128,7 +128,7 @@ impl<'a> TransferStatuses<'a> {
                     .entry((finding.from.as_deref(), to, finding.span))
                     .or_default()
                     .1
-                    .push(waiver_summary(files, finding.rule, waiver));
+                    .push(waiver_summary(files, finding.rule.name(), waiver));
             }
         }
         TransferStatuses { by_transfer }

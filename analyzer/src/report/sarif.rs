@@ -5,11 +5,11 @@
 //! entry built from rule, nodes and data, so that moving lines does not make a finding "new".
 
 use super::neutral::percent_encode;
-use crate::checks::CHECKS;
 use crate::evaluate::Evaluation;
 use crate::evaluate::finding::Finding;
 use crate::facts::Severity;
 use crate::model::Model;
+use crate::rule::Rule;
 use crate::source::{Files, Span};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -55,12 +55,12 @@ struct Driver {
     name: &'static str,
     version: &'static str,
     semantic_version: &'static str,
-    rules: Vec<Rule>,
+    rules: Vec<ReportingDescriptor>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Rule {
+struct ReportingDescriptor {
     id: &'static str,
     name: String,
     short_description: Text,
@@ -360,18 +360,19 @@ fn code_flow(model: &Model, flows: &FlowIndex, finding: &Finding) -> Option<Code
     })
 }
 
-fn rules() -> Vec<Rule> {
-    CHECKS
-        .iter()
-        .map(|check| {
+fn rules() -> Vec<ReportingDescriptor> {
+    Rule::ALL
+        .into_iter()
+        .map(|rule| {
+            let check = rule.check();
             let documentation = check.documentation();
             let full = check
                 .section("What it flags")
-                .unwrap_or_else(|| check.summary.to_string());
-            Rule {
-                id: check.name,
-                name: check
-                    .name
+                .unwrap_or_else(|| rule.summary().to_string());
+            ReportingDescriptor {
+                id: rule.name(),
+                name: rule
+                    .name()
                     .split('-')
                     .map(|word| {
                         let mut chars = word.chars();
@@ -382,7 +383,7 @@ fn rules() -> Vec<Rule> {
                     })
                     .collect(),
                 short_description: Text {
-                    text: check.summary.to_string(),
+                    text: rule.summary().to_string(),
                 },
                 full_description: Text {
                     text: full.replace('\n', " "),
@@ -392,12 +393,12 @@ fn rules() -> Vec<Rule> {
                     markdown: documentation,
                 },
                 default_configuration: Configuration {
-                    level: level(check.default_severity),
+                    level: level(rule.default_severity()),
                 },
                 properties: RuleProperties {
                     tags: vec!["privacy", "gdpr", "data-transfer"],
                     precision: "high",
-                    problem_severity: level(check.default_severity),
+                    problem_severity: level(rule.default_severity()),
                 },
             }
         })
@@ -428,8 +429,8 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
             .into_iter()
             .collect();
         SarifResult {
-            rule_id: finding.rule,
-            rule_index: CHECKS.iter().position(|c| c.name == finding.rule),
+            rule_id: finding.rule.name(),
+            rule_index: Some(finding.rule.index()),
             level: level(finding.severity),
             message: message_text(&finding.message),
             locations,

@@ -559,7 +559,7 @@ fn render_one(
     }
     let primary_title = level(finding.severity)
         .primary_title(title.as_str())
-        .id(finding.rule);
+        .id(finding.rule.name());
     // The texts are built first: snippets borrow them.
     let mut texts: Vec<(String, SnippetText<'_>, Vec<&Mark>)> = Vec::new();
     for file_id in file_order {
@@ -737,7 +737,7 @@ mod tests {
                     file.span(start..end)
                 })
                 .collect();
-            let mut finding = Finding::new("third-country-transfer", Severity::Error, "a transfer");
+            let mut finding = Finding::new(crate::rule::Rule::TransferWithoutSafeguard, Severity::Error, "a transfer");
             finding.span = Some(spans[0]);
             finding.related = spans[1..]
                 .iter()
@@ -766,7 +766,11 @@ mod tests {
         let text = format!("{}TARGET{}\nnext\n", "é\u{1b}".repeat(300), "é".repeat(300));
         let file = SourceFile::new(FileId(0), "data.json".into(), Arc::from(text.as_str()));
         let start = text.find("TARGET").unwrap();
-        let mut finding = Finding::new("third-country-transfer", Severity::Error, "a transfer");
+        let mut finding = Finding::new(
+            crate::rule::Rule::TransferWithoutSafeguard,
+            Severity::Error,
+            "a transfer",
+        );
         finding.span = Some(file.span(start..start + 6));
         let mut files = Files::new();
         files.push(StoredFile::whole(&file));

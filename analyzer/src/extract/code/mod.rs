@@ -20,6 +20,7 @@ use super::{ExtractContext, Extractor, PerFile};
 use crate::facts::{
     DataRef, ExtractionDiagnostic, Facts, FlowFact, FlowTarget, Location, NodeRef, Origin, Severity,
 };
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
 use camino::Utf8Path;
@@ -98,7 +99,7 @@ pub(crate) fn flows(
     let notes = choices
         .into_iter()
         .map(|choice| ExtractionDiagnostic {
-            rule: "unknown-location",
+            rule: Rule::UnknownLocation,
             severity: Severity::Note,
             message: choice_message(&choice, rules),
             span: Some(file.span(choice.at.clone())),

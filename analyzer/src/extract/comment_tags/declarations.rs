@@ -16,6 +16,7 @@
 
 use crate::extract::annotation::{self, Annotation};
 use crate::facts::{AttachedTag, ExtractionDiagnostic, Facts, Severity};
+use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
 use crate::source::lexer::PieceKind;
@@ -270,7 +271,7 @@ pub(super) fn attach(file: &SourceFile, tags: &[Annotation], facts: &mut Facts, 
                 // The tag's keys are still checked, so a typo is reported with the misplacement.
                 annotation::lower_in_place(tag, facts, rules);
                 facts.diagnostics.push(ExtractionDiagnostic {
-                    rule: "unresolved-reference",
+                    rule: Rule::UnresolvedReference,
                     severity: Severity::Warning,
                     message: format!("this tag applies to nothing: {reason}"),
                     span: Some(tag.span),
@@ -467,7 +468,7 @@ mod tests {
                 facts
                     .diagnostics
                     .iter()
-                    .filter(|d| d.rule == "unresolved-reference")
+                    .filter(|d| d.rule == Rule::UnresolvedReference)
                     .map(|d| Err(d.message.clone())),
             );
         }

@@ -34,6 +34,7 @@ mod tests_files;
 
 use super::{ExtractContext, Extractor};
 use crate::facts::{Facts, FlowTarget, LocatedAt, Location, NodeFact, Origin};
+use crate::rule::Rule;
 use crate::source::SourceFile;
 use crate::source::Span;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -278,7 +279,7 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
         }
         for (span, message) in found.absent {
             facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
-                rule: "unresolved-reference",
+                rule: Rule::UnresolvedReference,
                 severity: crate::facts::Severity::Note,
                 message,
                 span,
@@ -346,7 +347,7 @@ fn placed_by_callers(found: &mut Found, dir: &Utf8Path, facts: &mut Facts) {
     let count = stores.len();
     let noun = if count == 1 { "store" } else { "stores" };
     facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
-        rule: "unknown-location",
+        rule: Rule::UnknownLocation,
         severity: crate::facts::Severity::Note,
         message: format!(
             "`{shown}`: {count} {noun} located by the caller of this module: it configures no provider, its inputs have no value here, and no module in the scanned tree calls it"

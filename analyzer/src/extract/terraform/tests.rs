@@ -3,6 +3,7 @@
 
 use super::extract_files;
 use crate::facts::{Facts, FlowTarget, Location, NodeFact, NodeKind};
+use crate::rule::Rule;
 use crate::source::{FileId, SourceFile, Span};
 use std::sync::Arc;
 
@@ -749,7 +750,7 @@ fn malformed_files_are_input_errors_and_the_rest_is_read() {
         .map(|d| (d.rule, line(&sources, d.span).1, d.message.clone()));
     let (rule, at, message) =
         broken.unwrap_or_else(|| panic!("no diagnostic for broken.tf: {:?}", facts.diagnostics));
-    assert_eq!(rule, "input-error");
+    assert_eq!(rule, Rule::InputError);
     // The parser stops where the value is missing, at the end of `bucket = `.
     assert_eq!(at, 6);
     assert!(message.starts_with("terraform: "), "{message}");
