@@ -870,6 +870,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
             };
             conditions.push(ScopeCondition {
                 kind,
+                register: condition.register,
                 description: condition.description,
             });
         }
@@ -955,6 +956,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
                 confidence: v.confidence.unwrap_or(confidence),
             });
         }
+        let current_version = current_version(context, file, &r.id, r.current_version, &versions);
         mechanisms.push(Mechanism {
             id: r.id.get_ref().trim().to_string(),
             name: r.name,
@@ -963,6 +965,8 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
             requires_reference: r.requires_reference,
             approved_by_default: r.approved_by_default,
             versions,
+            current_version,
+            recipient_certification: r.recipient_certification,
             note: r.note,
             source,
             as_of,
@@ -1278,6 +1282,45 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         sdks,
         settings,
     })
+}
+
+/// A mechanism's `current_version`: one of its own versions, a transfer tool with no end, so
+/// that what help texts tell users to sign is valid today. The `scc` mechanism must name one,
+/// because every SCC help text and `borderline init` stanza is written from it.
+fn current_version(
+    context: &mut Context,
+    file: usize,
+    mechanism: &Spanned<String>,
+    current: Option<Spanned<String>>,
+    versions: &[MechanismVersion],
+) -> Option<String> {
+    let Some(current) = current else {
+        if mechanism.get_ref().trim().eq_ignore_ascii_case("scc") {
+            context.error(
+                file,
+                mechanism.span(),
+                "mechanism `scc` needs `current_version` (the SCC version help texts tell users to sign)",
+            );
+        }
+        return None;
+    };
+    let id = current.get_ref().trim().to_string();
+    match versions.iter().find(|v| v.id == id) {
+        None => context.error(
+            file,
+            current.span(),
+            format!("current_version `{id}` is not a version of this mechanism"),
+        ),
+        Some(v) if !v.transfer_tool || v.signed_before.is_some() || v.valid_until.is_some() => {
+            context.error(
+                file,
+                current.span(),
+                format!("current_version `{id}` must be a transfer tool with no `signed_before` or `valid_until`"),
+            )
+        }
+        Some(_) => {}
+    }
+    Some(id)
 }
 
 /// The key of a registry module: its address and submodule, lower case (`a/b/aws//modules/x`).

@@ -393,6 +393,37 @@ impl RuleSet {
         self.mechanisms.iter()
     }
 
+    /// The SCC version to sign today (`mechanisms.toml`, `scc`'s `current_version`), for help
+    /// texts and `borderline init`: a new SCC set is a rule-data edit. The loader requires it, so
+    /// the empty fallback is never seen.
+    pub fn current_scc_version(&self) -> &str {
+        self.mechanism("scc")
+            .and_then(|m| m.current_version.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The certification ids a recipient may declare (`certifications = [...]` on a node): the
+    /// values adequacy decisions' `certification` conditions require (`dpf`), then the
+    /// mechanisms a recipient holds (`bcr`), each once, in rule-file order.
+    pub fn certification_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        let conditions = self
+            .adequacy
+            .iter()
+            .flat_map(AdequacyDecision::required_certifications);
+        let mechanisms = self
+            .mechanisms
+            .iter()
+            .filter(|m| m.recipient_certification)
+            .map(|m| m.id.as_str());
+        for id in conditions.chain(mechanisms) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
     pub fn derogation(&self, id: &str) -> Option<&Derogation> {
         let wanted = id.trim().to_ascii_lowercase();
         self.derogations.iter().find(|d| d.id == wanted)

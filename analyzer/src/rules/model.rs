@@ -93,6 +93,9 @@ pub enum ConditionKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScopeCondition {
     pub kind: ConditionKind,
+    /// For a `certification`: the public list a certified recipient is on (the Data Privacy
+    /// Framework List), named in help texts.
+    pub register: Option<String>,
     pub description: String,
 }
 
@@ -161,6 +164,10 @@ pub struct Mechanism {
     pub requires_reference: bool,
     pub approved_by_default: bool,
     pub versions: Vec<MechanismVersion>,
+    /// The version to sign today (`2021/914` for SCCs): what help texts tell users to declare.
+    pub current_version: Option<String>,
+    /// A recipient can hold it and declare it in a node's `certifications` (`bcr`).
+    pub recipient_certification: bool,
     pub note: Option<String>,
     pub source: String,
     pub as_of: Date,

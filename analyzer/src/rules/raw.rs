@@ -80,6 +80,7 @@ pub(crate) enum RawConditionKind {
 pub(crate) struct RawCondition {
     pub kind: Spanned<RawConditionKind>,
     pub value: Option<Spanned<String>>,
+    pub register: Option<String>,
     pub description: String,
 }
 
@@ -105,6 +106,9 @@ pub(crate) struct RawMechanism {
     pub requires_reference: bool,
     #[serde(default = "default_true")]
     pub approved_by_default: bool,
+    pub current_version: Option<Spanned<String>>,
+    #[serde(default)]
+    pub recipient_certification: bool,
     pub note: Option<String>,
     #[serde(default)]
     pub version: Vec<RawMechanismVersion>,
