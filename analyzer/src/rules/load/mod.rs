@@ -15,55 +15,55 @@ use toml::value::Datetime;
 pub(crate) const BUILTIN: &[(&str, &str)] = &[
     (
         "jurisdictions.toml",
-        include_str!("../../../rules/jurisdictions.toml"),
+        include_str!("../../../../rules/jurisdictions.toml"),
     ),
     (
         "adequacy.toml",
-        include_str!("../../../rules/adequacy.toml"),
+        include_str!("../../../../rules/adequacy.toml"),
     ),
     (
         "mechanisms.toml",
-        include_str!("../../../rules/mechanisms.toml"),
+        include_str!("../../../../rules/mechanisms.toml"),
     ),
     (
         "providers.toml",
-        include_str!("../../../rules/providers.toml"),
+        include_str!("../../../../rules/providers.toml"),
     ),
     (
         "regions/aws.toml",
-        include_str!("../../../rules/regions/aws.toml"),
+        include_str!("../../../../rules/regions/aws.toml"),
     ),
     (
         "regions/gcp.toml",
-        include_str!("../../../rules/regions/gcp.toml"),
+        include_str!("../../../../rules/regions/gcp.toml"),
     ),
     (
         "regions/azure.toml",
-        include_str!("../../../rules/regions/azure.toml"),
+        include_str!("../../../../rules/regions/azure.toml"),
     ),
     (
         "regions/oci.toml",
-        include_str!("../../../rules/regions/oci.toml"),
+        include_str!("../../../../rules/regions/oci.toml"),
     ),
     (
         "regions/others.toml",
-        include_str!("../../../rules/regions/others.toml"),
+        include_str!("../../../../rules/regions/others.toml"),
     ),
     (
         "categories.toml",
-        include_str!("../../../rules/categories.toml"),
+        include_str!("../../../../rules/categories.toml"),
     ),
     (
         "data-categories.csv",
-        include_str!("../../../rules/data-categories.csv"),
+        include_str!("../../../../rules/data-categories.csv"),
     ),
-    ("vendors.toml", include_str!("../../../rules/vendors.toml")),
-    ("stores.toml", include_str!("../../../rules/stores.toml")),
-    ("modules.toml", include_str!("../../../rules/modules.toml")),
-    ("sdks.toml", include_str!("../../../rules/sdks.toml")),
+    ("vendors.toml", include_str!("../../../../rules/vendors.toml")),
+    ("stores.toml", include_str!("../../../../rules/stores.toml")),
+    ("modules.toml", include_str!("../../../../rules/modules.toml")),
+    ("sdks.toml", include_str!("../../../../rules/sdks.toml")),
     (
         "settings.toml",
-        include_str!("../../../rules/settings.toml"),
+        include_str!("../../../../rules/settings.toml"),
     ),
 ];
 
