@@ -353,6 +353,19 @@ impl RuleSet {
         self.providers.get(*index)
     }
 
+    /// The provider host suffix a host name ends with (`x.s3.amazonaws.eu` -> `amazonaws.eu`),
+    /// the longest when several do, with its provider's id.
+    pub fn provider_host(&self, host: &str) -> Option<(&str, &ProviderHost)> {
+        self.providers
+            .iter()
+            .flat_map(|p| p.hosts.iter().map(move |h| (p.id.as_str(), h)))
+            .filter(|(_, h)| {
+                host.strip_suffix(h.suffix.as_str())
+                    .is_some_and(|prefix| prefix.ends_with('.'))
+            })
+            .max_by_key(|(_, h)| h.suffix.len())
+    }
+
     pub fn providers(&self) -> impl Iterator<Item = &Provider> {
         self.providers.iter()
     }

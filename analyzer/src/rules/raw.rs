@@ -1,6 +1,8 @@
 //! Spanned serde mirrors of the rule files: unknown keys are rejected where they stand.
 
-use super::model::{Bloc, Confidence, LegalBasis, ReplicaValue, StorePlacement, WhenUnset};
+use super::model::{
+    Bloc, Confidence, HostForm, LegalBasis, ReplicaValue, StorePlacement, WhenUnset,
+};
 use serde::Deserialize;
 use toml::Spanned;
 use toml::value::Datetime;
@@ -172,10 +174,25 @@ pub(crate) struct RawProvider {
     pub certifications_confidence: Option<Confidence>,
     #[serde(default)]
     pub aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub host: Vec<RawProviderHost>,
     pub note: Option<String>,
     pub source: Option<String>,
     pub as_of: Option<Spanned<Datetime>>,
     pub confidence: Option<Confidence>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProviderHost {
+    pub suffix: Spanned<String>,
+    pub form: HostForm,
+    #[serde(default)]
+    pub countries: Vec<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub as_of: Option<Spanned<Datetime>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -338,9 +338,11 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
     let adequacy = adequacy::build(context, &defaults, &codes, layer.decisions);
     let mechanisms = mechanisms::build(context, &defaults, layer.mechanisms);
     let derogations = mechanisms::build_derogations(context, &defaults, layer.derogations);
-    let providers = places::build_providers(context, &defaults, &codes, layer.providers);
+    let (providers, host_regions) =
+        places::build_providers(context, &defaults, &codes, layer.providers);
     let provider_ids: BTreeSet<String> = providers.iter().map(|p| p.id.clone()).collect();
     let regions = places::build_regions(context, &defaults, &codes, &provider_ids, layer.regions);
+    places::check_host_regions(context, host_regions, &regions);
     let categories = categories::build(context, layer.taxonomy, layer.extensions);
     let all_keys: BTreeSet<String> = categories.iter().map(|c| c.key.clone()).collect();
     let special = categories::build_special(context, &defaults, &all_keys, layer.specials);

@@ -1,20 +1,31 @@
 //! `providers.toml` and `regions/*.toml`: the hosting providers and their regions' countries.
 
 use super::jurisdictions::{Codes, check_country};
-use super::provenance::{Defaults, Provenance};
+use super::provenance::{Defaults, Provenance, optional_date};
 use super::{Context, Item};
 use crate::rules::model::*;
 use crate::rules::raw::*;
 use std::collections::{BTreeMap, BTreeSet};
+use toml::Spanned;
 
-/// Validates the providers: a known country; ids and aliases lower case.
+/// A host suffix's fixed region, checked once the provider's regions are known.
+pub(in crate::rules) struct HostRegion {
+    file: usize,
+    provider: String,
+    region: Spanned<String>,
+}
+
+/// Validates the providers: a known country; ids and aliases lower case; host suffixes that are
+/// host names, with known countries. Returns the hosts' fixed regions to check against the
+/// regions (`check_host_regions`).
 pub(in crate::rules) fn build_providers(
     context: &mut Context,
     defaults: &BTreeMap<usize, Defaults>,
     codes: &Codes,
     records: Vec<Item<RawProvider>>,
-) -> Vec<Provider> {
+) -> (Vec<Provider>, Vec<HostRegion>) {
     let mut providers = Vec::new();
+    let mut host_regions = Vec::new();
     for Item { file, value: r } in records {
         let country = check_country(context, codes, file, &r.country);
         let Provenance {
@@ -29,8 +40,29 @@ pub(in crate::rules) fn build_providers(
             r.as_of.as_ref(),
             r.confidence,
         );
+        let id = r.id.get_ref().trim().to_ascii_lowercase();
+        let mut hosts = Vec::new();
+        for host in r.host {
+            if let Some(region) = &host.region {
+                host_regions.push(HostRegion {
+                    file,
+                    provider: id.clone(),
+                    region: region.clone(),
+                });
+            }
+            // A host's source and date default to its provider's.
+            let host_source = host.source.clone().unwrap_or_else(|| source.clone());
+            let host_as_of = optional_date(context, file, host.as_of.as_ref()).unwrap_or(as_of);
+            hosts.push(provider_host(
+                context,
+                codes,
+                file,
+                host,
+                (host_source, host_as_of),
+            ));
+        }
         providers.push(Provider {
-            id: r.id.get_ref().trim().to_ascii_lowercase(),
+            id,
             name: r.name,
             legal_entity: r.legal_entity,
             country,
@@ -45,13 +77,80 @@ pub(in crate::rules) fn build_providers(
                 .iter()
                 .map(|a| a.get_ref().trim().to_ascii_lowercase())
                 .collect(),
+            hosts,
             note: r.note,
             source,
             as_of,
             confidence,
         });
     }
-    providers
+    (providers, host_regions)
+}
+
+/// One `[[provider.host]]`: a lower-case host suffix without a leading dot, known countries.
+fn provider_host(
+    context: &mut Context,
+    codes: &Codes,
+    file: usize,
+    host: RawProviderHost,
+    (source, as_of): (String, crate::date::Date),
+) -> ProviderHost {
+    let suffix = host.suffix.get_ref().trim().to_string();
+    let valid = suffix.contains('.')
+        && !suffix.starts_with('.')
+        && !suffix.ends_with('.')
+        && suffix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-'));
+    if !valid {
+        context.error(
+            file,
+            host.suffix.span(),
+            format!("`{suffix}` is not a host suffix (a lower-case domain without a leading dot)"),
+        );
+    }
+    let countries = host
+        .countries
+        .iter()
+        .map(|c| check_country(context, codes, file, c))
+        .collect();
+    ProviderHost {
+        suffix,
+        form: host.form,
+        countries,
+        region: host
+            .region
+            .map(|r| r.get_ref().trim().to_ascii_lowercase()),
+        note: host.note,
+        source,
+        as_of,
+    }
+}
+
+/// A host suffix's fixed region must be a region of its provider.
+pub(in crate::rules) fn check_host_regions(
+    context: &mut Context,
+    pending: Vec<HostRegion>,
+    regions: &[Region],
+) {
+    for HostRegion {
+        file,
+        provider,
+        region,
+    } in pending
+    {
+        let wanted = region.get_ref().trim().to_ascii_lowercase();
+        let known = regions
+            .iter()
+            .any(|r| r.provider == provider && r.id.to_ascii_lowercase() == wanted);
+        if !known {
+            context.error(
+                file,
+                region.span(),
+                format!("region `{wanted}` is not a region of `{provider}`"),
+            );
+        }
+    }
 }
 
 /// Validates the regions: a known provider, at least one known country, and a `paired` region
