@@ -298,3 +298,63 @@ fn decision_numbers_are_four_digits_a_slash_and_two_to_four() {
         assert!(!has_decision_number(no), "{no}");
     }
 }
+
+/// The SCC version and the DPF route in help texts come from the rule data: a new SCC set and a
+/// renamed register are a rule-data edit (here an override), and no help names the old version.
+#[test]
+fn a_new_scc_version_in_rule_data_changes_every_help_text() {
+    let mechanisms =
+        std::fs::read_to_string(repository_root().join("rules/mechanisms.toml")).unwrap();
+    // The override replaces the `scc` record by key, so the new version goes into that record.
+    let mechanisms = mechanisms
+        .replacen(
+            "current_version = \"2021/914\"",
+            "current_version = \"2031/77\"",
+            1,
+        )
+        .replacen(
+            "[[mechanism]]\nid = \"bcr\"",
+            "[[mechanism.version]]\nid = \"2031/77\"\ninstrument = \"A future decision\"\ntransfer_tool = true\nvalid_from = 2026-01-01\n\n[[mechanism]]\nid = \"bcr\"",
+            1,
+        );
+    let adequacy = std::fs::read_to_string(repository_root().join("rules/adequacy.toml")).unwrap();
+    let adequacy = adequacy.replacen(
+        "register = \"Data Privacy Framework List\"",
+        "register = \"Renamed List\"",
+        1,
+    );
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(directory.path().join("mechanisms.toml"), mechanisms).unwrap();
+    std::fs::write(directory.path().join("adequacy.toml"), adequacy).unwrap();
+    let rules = directory.path().to_string_lossy().into_owned();
+    let output = crate::support::borderline(
+        &repository_root(),
+        &[
+            "scan",
+            "fixtures/demo",
+            "--date",
+            "2026-11-29",
+            "--rules",
+            &rules,
+        ],
+    );
+    let text = crate::support::stdout(&output);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let helps: Vec<&str> = text.lines().filter(|l| l.starts_with("help:")).collect();
+    assert!(helps.iter().any(|h| h.contains("SCC 2031/77")), "{text}");
+    assert!(
+        helps
+            .iter()
+            .any(|h| h.contains("version = \"2031/77\"")),
+        "{text}"
+    );
+    assert!(helps.iter().any(|h| h.contains("on the Renamed List")), "{text}");
+    assert!(!helps.iter().any(|h| h.contains("2021/914")), "{text}");
+    assert!(
+        !helps
+            .iter()
+            .any(|h| h.contains("Data Privacy Framework List")),
+        "{text}"
+    );
+}
