@@ -198,8 +198,7 @@ fn facts_in_code(source_root: &Path, codes: &BTreeSet<String>) -> Vec<String> {
     let mut problems = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        let syntax = syn::parse_file(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let syntax = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let mut literals = Literals::default();
         literals.visit_file(&syntax);
         let directory = children_directory(file);
@@ -223,7 +222,10 @@ fn facts_in_code(source_root: &Path, codes: &BTreeSet<String>) -> Vec<String> {
             {
                 continue;
             }
-            problems.push((file.clone(), format!("{relative}:{}: {:?}", found.line, found.value)));
+            problems.push((
+                file.clone(),
+                format!("{relative}:{}: {:?}", found.line, found.value),
+            ));
         }
     }
     // Files of `#[cfg(test)] mod name;` are tests: drop what was found in them (and under them).
@@ -231,7 +233,10 @@ fn facts_in_code(source_root: &Path, codes: &BTreeSet<String>) -> Vec<String> {
         .into_iter()
         .filter(|(file, _)| {
             !test_files.iter().any(|test| {
-                file == test || test.parent().is_some_and(|d| file.starts_with(d.join(test.file_stem().unwrap())))
+                file == test
+                    || test
+                        .parent()
+                        .is_some_and(|d| file.starts_with(d.join(test.file_stem().unwrap())))
             })
         })
         .map(|(_, problem)| problem)
@@ -294,7 +299,14 @@ fn decision_numbers_are_four_digits_a_slash_and_two_to_four() {
     for yes in ["2021/914", "(EU) 2016/1250", "2010/87/EU", "2000/518/EC"] {
         assert!(has_decision_number(yes), "{yes}");
     }
-    for no in ["12021/914", "2021/9", "2021-914", "a/b", "http://x/2021", "TIA-2024-017"] {
+    for no in [
+        "12021/914",
+        "2021/9",
+        "2021-914",
+        "a/b",
+        "http://x/2021",
+        "TIA-2024-017",
+    ] {
         assert!(!has_decision_number(no), "{no}");
     }
 }
@@ -344,12 +356,13 @@ fn a_new_scc_version_in_rule_data_changes_every_help_text() {
     let helps: Vec<&str> = text.lines().filter(|l| l.starts_with("help:")).collect();
     assert!(helps.iter().any(|h| h.contains("SCC 2031/77")), "{text}");
     assert!(
-        helps
-            .iter()
-            .any(|h| h.contains("version = \"2031/77\"")),
+        helps.iter().any(|h| h.contains("version = \"2031/77\"")),
         "{text}"
     );
-    assert!(helps.iter().any(|h| h.contains("on the Renamed List")), "{text}");
+    assert!(
+        helps.iter().any(|h| h.contains("on the Renamed List")),
+        "{text}"
+    );
     assert!(!helps.iter().any(|h| h.contains("2021/914")), "{text}");
     assert!(
         !helps

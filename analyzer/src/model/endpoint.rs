@@ -291,7 +291,11 @@ pub fn cloud_endpoint(host: &str, rules: &RuleSet) -> Option<NodeFact> {
 
 /// `<database>.<region>.firebasedatabase.app`, or `<database>.firebaseio.com` (the legacy host,
 /// whose region the rule data fixes).
-fn firebase_endpoint(prefix: &str, fixed_region: Option<&str>, rules: &RuleSet) -> Option<NodeFact> {
+fn firebase_endpoint(
+    prefix: &str,
+    fixed_region: Option<&str>,
+    rules: &RuleSet,
+) -> Option<NodeFact> {
     let (database, region) = match fixed_region {
         Some(region) => (prefix.rsplit('.').next().filter(|d| !d.is_empty()), region),
         None => {

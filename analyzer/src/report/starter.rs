@@ -28,7 +28,9 @@ use super::neutral::{toml_comment as one_line, toml_string};
 /// processes data on the controller's behalf, the common case), with the two facts only a person
 /// has left as TODO.
 fn safeguard_placeholder(scc: &str) -> String {
-    format!("# safeguard = {{ mechanism = \"scc\", version = \"{scc}\", module = 2, signed = \"TODO\", tia = \"TODO\" }}   # signed: YYYY-MM-DD; tia: path of the transfer impact assessment in this repository; module 1 if the recipient is a controller\n")
+    format!(
+        "# safeguard = {{ mechanism = \"scc\", version = \"{scc}\", module = 2, signed = \"TODO\", tia = \"TODO\" }}   # signed: YYYY-MM-DD; tia: path of the transfer impact assessment in this repository; module 1 if the recipient is a controller\n"
+    )
 }
 
 const HEADER: &str = "# borderline.toml: written by `borderline init` from what the scan found. Declare here what configs\n\

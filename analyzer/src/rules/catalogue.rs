@@ -274,9 +274,7 @@ fn repositories(context: &mut Context, file: usize, r: &RawModule) -> Vec<String
             _ => context.error(
                 file,
                 repository.span(),
-                format!(
-                    "`{written}` is not a repository address such as `github.com/owner/repo`"
-                ),
+                format!("`{written}` is not a repository address such as `github.com/owner/repo`"),
             ),
         }
     }

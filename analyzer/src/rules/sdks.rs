@@ -368,29 +368,27 @@ fn sdk_option(context: &mut Context, file: usize, option: &RawOption) -> SdkOpti
             context.error(
                 file,
                 option.value.span(),
-                format!(
-                    "unknown value kind `{other}`: `url`, `template`, `map` or `region`"
-                ),
+                format!("unknown value kind `{other}`: `url`, `template`, `map` or `region`"),
             );
             OptionValue::Url
         }
     };
-        if option.names.is_empty() && !option.first_argument {
-            context.error(
-                file,
-                option.value.span(),
-                "an option needs `names` or `first_argument = true`",
-            );
-        }
-        SdkOption {
-            names: option
-                .names
-                .iter()
-                .map(|n| n.trim().to_ascii_lowercase())
-                .collect(),
-            value,
-            first_argument: option.first_argument,
-        }
+    if option.names.is_empty() && !option.first_argument {
+        context.error(
+            file,
+            option.value.span(),
+            "an option needs `names` or `first_argument = true`",
+        );
+    }
+    SdkOption {
+        names: option
+            .names
+            .iter()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect(),
+        value,
+        first_argument: option.first_argument,
+    }
 }
 
 /// What the SDK does when no option sets the host: its documented default host, or unknown.

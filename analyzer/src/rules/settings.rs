@@ -307,7 +307,6 @@ pub(super) fn build_settings(
     Settings { settings }
 }
 
-
 /// The environment variable names a setting is read from: upper case, a leading `*` for any prefix.
 fn env_patterns(context: &mut Context, file: usize, r: &RawSetting) -> Vec<String> {
     let mut env = Vec::new();
@@ -379,9 +378,7 @@ fn setting_value(context: &mut Context, file: usize, r: &RawSetting) -> SettingV
                 context.error(
                     file,
                     host.span(),
-                    format!(
-                        "`{template}` is not a host template (a host with one `{{value}}`)"
-                    ),
+                    format!("`{template}` is not a host template (a host with one `{{value}}`)"),
                 );
             }
             SettingValue::Template(template)

@@ -759,7 +759,10 @@ fn a_current_version_must_be_a_valid_version_of_its_mechanism() {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
     };
-    assert_eq!(errors_for("current_version = \"2021/914\""), Vec::<String>::new());
+    assert_eq!(
+        errors_for("current_version = \"2021/914\""),
+        Vec::<String>::new()
+    );
     let missing = errors_for("");
     assert_eq!(missing.len(), 1, "{missing:?}");
     assert!(
@@ -786,7 +789,9 @@ fn provider_hosts_place_partitions_and_legacy_hosts_from_rule_data() {
     let (provider, eusc) = rules.provider_host("bucket.s3.amazonaws.eu").unwrap();
     assert_eq!((provider, eusc.suffix.as_str()), ("aws", "amazonaws.eu"));
     assert_eq!(eusc.countries, ["DE"]);
-    let (_, china) = rules.provider_host("x.s3.cn-north-1.amazonaws.com.cn").unwrap();
+    let (_, china) = rules
+        .provider_host("x.s3.cn-north-1.amazonaws.com.cn")
+        .unwrap();
     assert_eq!(china.countries, ["CN"]);
     let (provider, legacy) = rules.provider_host("my-db.firebaseio.com").unwrap();
     assert_eq!(
@@ -812,6 +817,14 @@ fn provider_hosts_place_partitions_and_legacy_hosts_from_rule_data() {
         .collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
     assert!(errors[0].ends_with("providers.toml:16:10: `.Example.com` is not a host suffix (a lower-case domain without a leading dot)"), "{errors:?}");
-    assert!(errors[1].ends_with("providers.toml:18:14: unknown country code `QQ`: not in jurisdictions.toml"), "{errors:?}");
-    assert!(errors[2].ends_with("providers.toml:19:10: region `mars-1` is not a region of `gcp`"), "{errors:?}");
+    assert!(
+        errors[1].ends_with(
+            "providers.toml:18:14: unknown country code `QQ`: not in jurisdictions.toml"
+        ),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].ends_with("providers.toml:19:10: region `mars-1` is not a region of `gcp`"),
+        "{errors:?}"
+    );
 }

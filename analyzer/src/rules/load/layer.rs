@@ -154,7 +154,9 @@ impl Layer {
                 }
             }
             FileKind::Settings => {
-                if let Some(parsed) = parse_toml::<crate::rules::settings::SettingsFile>(context, file) {
+                if let Some(parsed) =
+                    parse_toml::<crate::rules::settings::SettingsFile>(context, file)
+                {
                     self.add_meta(context, file, parsed.meta, parsed.setting.len());
                     self.settings.extend(items(file, parsed.setting));
                 }

@@ -68,9 +68,15 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
         "data-categories.csv",
         include_str!("../../../../rules/data-categories.csv"),
     ),
-    ("vendors.toml", include_str!("../../../../rules/vendors.toml")),
+    (
+        "vendors.toml",
+        include_str!("../../../../rules/vendors.toml"),
+    ),
     ("stores.toml", include_str!("../../../../rules/stores.toml")),
-    ("modules.toml", include_str!("../../../../rules/modules.toml")),
+    (
+        "modules.toml",
+        include_str!("../../../../rules/modules.toml"),
+    ),
     ("sdks.toml", include_str!("../../../../rules/sdks.toml")),
     (
         "settings.toml",
@@ -204,7 +210,6 @@ pub(super) struct Item<T> {
     pub(super) file: usize,
     pub(super) value: T,
 }
-
 
 /// Loads the built-in data and, if given, the override directory over it.
 pub(crate) fn load(override_dir: Option<&Path>) -> Result<RuleSet, Vec<RuleDataError>> {

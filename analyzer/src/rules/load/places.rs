@@ -118,9 +118,7 @@ fn provider_host(
         suffix,
         form: host.form,
         countries,
-        region: host
-            .region
-            .map(|r| r.get_ref().trim().to_ascii_lowercase()),
+        region: host.region.map(|r| r.get_ref().trim().to_ascii_lowercase()),
         note: host.note,
         source,
         as_of,
