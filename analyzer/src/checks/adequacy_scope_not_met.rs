@@ -32,7 +32,6 @@
 use super::{data_phrase, describe, transfer_finding};
 use crate::evaluate::transfer::{Context, Verdict};
 use crate::finding::Finding;
-use crate::rules::ConditionKind;
 
 pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
     for transfer in &ctx.transfers {
@@ -52,7 +51,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         );
         let mut finding = transfer_finding(ctx, transfer, "adequacy-scope-not-met", message);
         let scc = ctx.rules.current_scc_version();
-        let help = match certification_unmet(ctx, country, decision, condition) {
+        let help = match ctx.rules.unmet_certification(country, decision, condition) {
             Some((certification, register)) => format!(
                 "if `{}` is on the {register}, declare `[[node]] id = {}` with `certifications = [\"{certification}\"]` in borderline.toml; otherwise sign SCC {scc} with it, record a TIA and declare {}",
                 transfer.to,
@@ -68,28 +67,4 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         finding = finding.help(help);
         findings.push(finding);
     }
-}
-
-/// The certification (and the public list of its holders) whose absence put the recipient outside
-/// the decision, when the unmet condition is a `certification` one in the rule data (the DPF for
-/// the US decision): then a declared certification is the first fix. Scope conditions that are not
-/// certifications can only be shown, not declared.
-fn certification_unmet<'r>(
-    ctx: &Context<'r>,
-    country: &str,
-    decision: &str,
-    condition: &str,
-) -> Option<(&'r str, &'r str)> {
-    ctx.rules
-        .adequacy_decisions(country)
-        .into_iter()
-        .filter(|d| d.instrument == decision)
-        .flat_map(|d| &d.conditions)
-        .filter(|c| c.description == condition)
-        .find_map(|c| match (&c.kind, &c.register) {
-            (ConditionKind::Certification(value), Some(register)) => {
-                Some((value.as_str(), register.as_str()))
-            }
-            _ => None,
-        })
 }

@@ -217,11 +217,18 @@ fn recipient_entry(
         one_line(&node.id),
         one_line(&countries),
     ));
-    let scope = transfers
-        .iter()
-        .any(|t| matches!(t.verdict, Verdict::ScopeNotMet { .. }));
-    if scope {
-        out.push_str(&format!("#   Decide: if it is on the Data Privacy Framework List, replace the `safeguard` line with\n#   `certifications = [\"dpf\"]`; otherwise sign SCC {scc} with it and fill `safeguard`; or send it no personal data.\n"));
+    // Outside an adequacy decision's scope for want of a certification (the DPF): declaring it is
+    // the first route, named as the rule data names the certification and its register.
+    let certification = transfers.iter().find_map(|t| match &t.verdict {
+        Verdict::ScopeNotMet {
+            country,
+            decision,
+            condition,
+        } => rules.unmet_certification(country, decision, condition),
+        _ => None,
+    });
+    if let Some((certification, register)) = certification {
+        out.push_str(&format!("#   Decide: if it is on the {register}, replace the `safeguard` line with\n#   `certifications = [\"{certification}\"]`; otherwise sign SCC {scc} with it and fill `safeguard`; or send it no personal data.\n"));
     } else {
         out.push_str(&format!("#   Decide: sign SCC {scc} with it and fill `safeguard` (it then covers every flow to it),\n#   or send it no personal data (its EEA region or endpoint, if it has one).\n"));
     }

@@ -437,6 +437,29 @@ impl RuleSet {
         ids
     }
 
+    /// The certification a recipient lacks and the public list of its holders, where a decision
+    /// for `country` named by its `instrument` has a `certification` condition described as
+    /// `condition` (the DPF and the Data Privacy Framework List): what a help text offers
+    /// declaring. `None` for conditions that are not certifications or name no register.
+    pub fn unmet_certification(
+        &self,
+        country: &str,
+        instrument: &str,
+        condition: &str,
+    ) -> Option<(&str, &str)> {
+        self.adequacy_decisions(country)
+            .into_iter()
+            .filter(|d| d.instrument == instrument)
+            .flat_map(|d| &d.conditions)
+            .filter(|c| c.description == condition)
+            .find_map(|c| match (&c.kind, &c.register) {
+                (ConditionKind::Certification(value), Some(register)) => {
+                    Some((value.as_str(), register.as_str()))
+                }
+                _ => None,
+            })
+    }
+
     pub fn derogation(&self, id: &str) -> Option<&Derogation> {
         let wanted = id.trim().to_ascii_lowercase();
         self.derogations.iter().find(|d| d.id == wanted)
