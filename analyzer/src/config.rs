@@ -51,8 +51,8 @@ pub struct Manifest {
 
 /// Parses and validates a manifest. Errors are every problem found, in file order.
 pub fn parse_manifest(file: &SourceFile, rules: &RuleSet) -> Result<Manifest, Vec<ConfigError>> {
-    // integrator: take from RuleSet (helper "rules")
-    read_manifest(file, rules, &["dpf", "bcr"])
+    // The certifications a node may claim are the ones rule data knows (the DPF, BCRs).
+    read_manifest(file, rules, &rules.certification_ids())
 }
 
 /// [`parse_manifest`] with the certification ids a node may name.

@@ -51,19 +51,19 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
             transfer.to
         );
         let mut finding = transfer_finding(ctx, transfer, Rule::AdequacyScopeNotMet, message);
-        let help = if country == "US" {
-            format!(
-                "if `{}` is on the Data Privacy Framework List, declare `[[node]] id = {}` with `certifications = [\"dpf\"]` in borderline.toml; otherwise sign SCC 2021/914 with it, record a TIA and declare {}",
+        let scc = ctx.rules.current_scc_version();
+        let help = match ctx.rules.unmet_certification(country, decision, condition) {
+            Some((certification, register)) => format!(
+                "if `{}` is on the {register}, declare `[[node]] id = {}` with `certifications = [\"{certification}\"]` in borderline.toml; otherwise sign SCC {scc} with it, record a TIA and declare {}",
                 transfer.to,
                 crate::report::neutral::toml_string(&transfer.to),
-                super::safeguard_stanzas(transfer)
-            )
-        } else {
-            format!(
-                "show that `{}` is within the scope of {decision}, or sign SCC 2021/914 with it, record a TIA and declare {}",
+                super::safeguard_stanzas(ctx.rules, transfer)
+            ),
+            None => format!(
+                "show that `{}` is within the scope of {decision}, or sign SCC {scc} with it, record a TIA and declare {}",
                 transfer.to,
-                super::safeguard_stanzas(transfer)
-            )
+                super::safeguard_stanzas(ctx.rules, transfer)
+            ),
         };
         finding = finding.help(help);
         findings.push(finding);

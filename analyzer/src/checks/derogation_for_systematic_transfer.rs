@@ -62,9 +62,10 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         {
             finding = finding.related(safeguard.span, "the derogation is declared here");
         }
-        finding = finding.help(
-            "put SCC 2021/914 with a TIA in place for this flow, or document why it is occasional",
-        );
+        finding = finding.help(format!(
+            "put SCC {} with a TIA in place for this flow, or document why it is occasional",
+            ctx.rules.current_scc_version()
+        ));
         findings.push(finding);
     }
 }

@@ -47,7 +47,7 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         if span.is_some() && *span != transfer.span {
             finding = finding.related(*span, "the safeguard is declared here");
         }
-        finding = finding.help("sign SCC 2021/914 (the module that fits the parties' roles), record a TIA, and update `safeguard` with the new `signed` date");
+        finding = finding.help(format!("sign SCC {} (the module that fits the parties' roles), record a TIA, and update `safeguard` with the new `signed` date", ctx.rules.current_scc_version()));
         findings.push(finding);
     }
     // Expired waivers are reported where waivers are applied (evaluate::waivers), since they

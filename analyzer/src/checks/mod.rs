@@ -311,17 +311,24 @@ pub fn rules_markdown() -> String {
 }
 
 /// The safeguard a `help:` line tells a user to declare, in the manifest's own syntax, so that
-/// the stanza it names can be pasted as it is and only the date and the TIA path filled in.
-pub(crate) const SAFEGUARD_HELP: &str = "safeguard = { mechanism = \"scc\", version = \"2021/914\", module = 2, signed = \"YYYY-MM-DD\", tia = \"PATH\" }";
+/// the stanza it names can be pasted as it is and only the date and the TIA path filled in. The
+/// SCC version is the current one in the rule data.
+pub(crate) fn safeguard_help(rules: &crate::rules::RuleSet) -> String {
+    format!(
+        "safeguard = {{ mechanism = \"scc\", version = \"{}\", module = 2, signed = \"YYYY-MM-DD\", tia = \"PATH\" }}",
+        rules.current_scc_version()
+    )
+}
 
 /// Where to declare a safeguard for a transfer, in the manifest's own syntax with the real ids:
 /// on the recipient's `[[node]]` (it then covers every flow to it) or, for a flow between two
 /// nodes, on that `[[flow]]` alone.
 /// The ids are written as TOML strings, so what is pasted is the id exactly, whatever it holds.
-pub(crate) fn safeguard_stanzas(transfer: &Transfer) -> String {
+pub(crate) fn safeguard_stanzas(rules: &crate::rules::RuleSet, transfer: &Transfer) -> String {
     let to = toml_string(&transfer.to);
     let node = format!(
-        "`[[node]] id = {to}` with `{SAFEGUARD_HELP}` (covers every flow to `{}`)",
+        "`[[node]] id = {to}` with `{}` (covers every flow to `{}`)",
+        safeguard_help(rules),
         transfer.to
     );
     match &transfer.from {

@@ -85,15 +85,17 @@ pub(super) fn run(ctx: &Context<'_>, findings: &mut Vec<Finding>) {
         finding = finding.help(match hosted_by {
             // A store's recipient is its hosting provider: the contract is with them.
             Some(provider) => format!(
-                "move `{}` to an EEA region, or sign SCC 2021/914 (module 2) with {} as the store's host, record a TIA and declare it in borderline.toml: {}",
+                "move `{}` to an EEA region, or sign SCC {} (module 2) with {} as the store's host, record a TIA and declare it in borderline.toml: {}",
                 transfer.to,
+                ctx.rules.current_scc_version(),
                 provider.legal_entity,
-                super::safeguard_stanzas(transfer)
+                super::safeguard_stanzas(ctx.rules, transfer)
             ),
             None => format!(
-                "sign SCC 2021/914 (module 2 for a processor, 1 for a controller) with `{}`, record a TIA and declare it in borderline.toml: {}; or move the data to an EEA region or endpoint",
+                "sign SCC {} (module 2 for a processor, 1 for a controller) with `{}`, record a TIA and declare it in borderline.toml: {}; or move the data to an EEA region or endpoint",
+                ctx.rules.current_scc_version(),
                 transfer.to,
-                super::safeguard_stanzas(transfer)
+                super::safeguard_stanzas(ctx.rules, transfer)
             ),
         });
         findings.push(finding);

@@ -5,7 +5,7 @@
 
 use super::Node;
 use crate::facts::{LocatedAt, Location, NodeFact, NodeKind, Origin};
-use crate::rules::RuleSet;
+use crate::rules::{HostForm, RuleSet};
 use std::collections::BTreeMap;
 
 /// What a hostname means.
@@ -267,103 +267,116 @@ const CONTROL_PLANE: [&str; 12] = [
 /// `orders.c1.eu-central-1.rds.amazonaws.com` or `europe-west1-aiplatform.googleapis.com`.
 pub fn cloud_endpoint(host: &str, rules: &RuleSet) -> Option<NodeFact> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    if let Some(prefix) = host.strip_suffix(".amazonaws.com.cn") {
-        return aws_endpoint(prefix, rules, Some("CN"));
-    }
-    if let Some(prefix) = host.strip_suffix(".amazonaws.eu") {
-        return aws_endpoint(prefix, rules, Some("DE"));
-    }
-    if let Some(prefix) = host.strip_suffix(".amazonaws.com") {
-        return aws_endpoint(prefix, rules, None);
-    }
-    if let Some(prefix) = host.strip_suffix(".googleapis.com") {
-        return google_endpoint(prefix, rules);
-    }
-    if let Some(prefix) = host.strip_suffix(".firebasedatabase.app") {
-        // `<db>.<region>.firebasedatabase.app`
-        let (database, region) = prefix.rsplit_once('.')?;
-        return Some(store(
-            "gcp",
-            "firebase-rtdb",
-            region,
-            Some(database),
-            "Firebase Realtime Database",
+    // Which suffixes are service endpoints, of which provider, and what a partition or a legacy
+    // host implies, is rule data (`[[provider.host]]` in rules/providers.toml); how each form's
+    // labels name the service and region is parsed here.
+    let (_, rule) = rules.provider_host(&host)?;
+    let prefix = host
+        .get(..host.len() - rule.suffix.len() - 1)
+        .unwrap_or_default();
+    match rule.form {
+        HostForm::Aws => aws_endpoint(
+            prefix,
+            &rule.suffix,
             rules,
-            None,
-        ));
+            rule.countries.first().map(String::as_str),
+        ),
+        HostForm::Google => google_endpoint(prefix, rules),
+        HostForm::FirebaseRtdb => firebase_endpoint(prefix, rule.region.as_deref(), rules),
+        HostForm::Oci => oci_endpoint(prefix, rules),
+        HostForm::Alibaba => alibaba_endpoint(prefix, rules),
+        HostForm::AzureCloudapp => azure_endpoint(prefix, rules),
     }
-    if let Some(database) = host.strip_suffix(".firebaseio.com") {
-        // The legacy RTDB host is always us-central1.
-        let database = database.rsplit('.').next().filter(|d| !d.is_empty());
-        return Some(store(
-            "gcp",
-            "firebase-rtdb",
-            "us-central1",
-            database,
-            "Firebase Realtime Database",
-            rules,
-            None,
-        ));
-    }
-    if let Some(prefix) = host.strip_suffix(".oraclecloud.com") {
-        let labels: Vec<&str> = prefix.split('.').collect();
-        let index = labels
-            .iter()
-            .position(|l| rules.region("oci", l).is_some())?;
-        let service = if index > 0 { labels[index - 1] } else { "oci" };
-        return Some(store(
-            "oci",
-            service,
-            labels[index],
-            None,
-            "Oracle Cloud",
-            rules,
-            None,
-        ));
-    }
-    if let Some(prefix) = host.strip_suffix(".aliyuncs.com") {
-        let labels: Vec<&str> = prefix.split('.').collect();
-        for (index, label) in labels.iter().enumerate() {
-            // `oss-eu-central-1` (object storage) or `<svc>.<region>`.
-            let (service, region) = match label.strip_prefix("oss-") {
-                Some(region) => ("oss", region),
-                None if index > 0 => (labels[index - 1], *label),
-                None => continue,
-            };
-            let region = region.trim_end_matches("-internal");
-            if rules.region("alibaba", region).is_some() {
-                let bucket = (service == "oss" && index > 0).then(|| labels[index - 1]);
-                return Some(store(
-                    "alibaba",
-                    service,
-                    region,
-                    bucket,
-                    "Alibaba Cloud",
-                    rules,
-                    None,
-                ));
-            }
+}
+
+/// `<database>.<region>.firebasedatabase.app`, or `<database>.firebaseio.com` (the legacy host,
+/// whose region the rule data fixes).
+fn firebase_endpoint(
+    prefix: &str,
+    fixed_region: Option<&str>,
+    rules: &RuleSet,
+) -> Option<NodeFact> {
+    let (database, region) = match fixed_region {
+        Some(region) => (prefix.rsplit('.').next().filter(|d| !d.is_empty()), region),
+        None => {
+            let (database, region) = prefix.rsplit_once('.')?;
+            (Some(database), region)
         }
-        return None;
-    }
-    if let Some(prefix) = host.strip_suffix(".cloudapp.azure.com") {
-        let (name, region) = prefix.rsplit_once('.')?;
-        rules.region("azure", region)?;
-        return Some(store(
-            "azure",
-            "cloudapp",
-            region,
-            Some(name),
-            "Azure",
-            rules,
-            None,
-        ));
+    };
+    Some(store(
+        "gcp",
+        "firebase-rtdb",
+        region,
+        database,
+        "Firebase Realtime Database",
+        rules,
+        None,
+    ))
+}
+
+/// `<service>.<region>.oraclecloud.com` and deeper forms.
+fn oci_endpoint(prefix: &str, rules: &RuleSet) -> Option<NodeFact> {
+    let labels: Vec<&str> = prefix.split('.').collect();
+    let index = labels
+        .iter()
+        .position(|l| rules.region("oci", l).is_some())?;
+    let service = if index > 0 { labels[index - 1] } else { "oci" };
+    Some(store(
+        "oci",
+        service,
+        labels[index],
+        None,
+        "Oracle Cloud",
+        rules,
+        None,
+    ))
+}
+
+/// `<bucket>.oss-<region>.aliyuncs.com` or `<service>.<region>.aliyuncs.com`.
+fn alibaba_endpoint(prefix: &str, rules: &RuleSet) -> Option<NodeFact> {
+    let labels: Vec<&str> = prefix.split('.').collect();
+    for (index, label) in labels.iter().enumerate() {
+        // `oss-eu-central-1` (object storage) or `<svc>.<region>`.
+        let (service, region) = match label.strip_prefix("oss-") {
+            Some(region) => ("oss", region),
+            None if index > 0 => (labels[index - 1], *label),
+            None => continue,
+        };
+        let region = region.trim_end_matches("-internal");
+        if rules.region("alibaba", region).is_some() {
+            let bucket = (service == "oss" && index > 0).then(|| labels[index - 1]);
+            return Some(store(
+                "alibaba",
+                service,
+                region,
+                bucket,
+                "Alibaba Cloud",
+                rules,
+                None,
+            ));
+        }
     }
     None
 }
 
+/// `<name>.<region>.cloudapp.azure.com`.
+fn azure_endpoint(prefix: &str, rules: &RuleSet) -> Option<NodeFact> {
+    let (name, region) = prefix.rsplit_once('.')?;
+    rules.region("azure", region)?;
+    Some(store(
+        "azure",
+        "cloudapp",
+        region,
+        Some(name),
+        "Azure",
+        rules,
+        None,
+    ))
+}
+
 fn aws_endpoint(
     prefix: &str,
+    suffix: &str,
     rules: &RuleSet,
     partition_country: Option<&str>,
 ) -> Option<NodeFact> {
@@ -398,7 +411,7 @@ fn aws_endpoint(
                 "Amazon S3",
                 rules,
                 Some(partition_country.map(str::to_string).ok_or_else(|| format!(
-                    "the S3 endpoint `{prefix}.amazonaws.com` does not name the bucket's region; declare the bucket in borderline.toml with its location"
+                    "the S3 endpoint `{prefix}.{suffix}` does not name the bucket's region; declare the bucket in borderline.toml with its location"
                 ))),
             ),
         });

@@ -220,7 +220,7 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
 }
 
 /// What would make a transfer lawful, in order of effort.
-fn remedies(transfer: &Transfer, model: &Model) -> Vec<String> {
+fn remedies(transfer: &Transfer, model: &Model, rules: &RuleSet) -> Vec<String> {
     let recipient = model.node(&transfer.to);
     let is_store = recipient.is_some_and(|n| n.kind == crate::facts::NodeKind::Store);
     let mut out = Vec::new();
@@ -248,8 +248,9 @@ fn remedies(transfer: &Transfer, model: &Model) -> Vec<String> {
         );
     } else {
         out.push(format!(
-            "add SCC 2021/914 (module 2 for a processor, 1 for a controller) with a TIA to the flow: `safeguard = {{ mechanism = \"scc\", version = \"2021/914\", module = 2, signed = \"YYYY-MM-DD\", tia = \"docs/tia/{}.md\" }}`",
-            transfer.to
+            "add SCC {scc} (module 2 for a processor, 1 for a controller) with a TIA to the flow: `safeguard = {{ mechanism = \"scc\", version = \"{scc}\", module = 2, signed = \"YYYY-MM-DD\", tia = \"docs/tia/{}.md\" }}`",
+            transfer.to,
+            scc = rules.current_scc_version()
         ));
     }
     out.push(if is_store {
@@ -467,7 +468,7 @@ pub fn explain_flow(
         }
         let mut remedies_of_pair: Vec<String> = Vec::new();
         for transfer in transfers {
-            for remedy in remedies(transfer, model) {
+            for remedy in remedies(transfer, model, rules) {
                 if !remedies_of_pair.contains(&remedy) {
                     remedies_of_pair.push(remedy);
                 }

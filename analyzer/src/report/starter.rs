@@ -24,9 +24,14 @@ use std::collections::{BTreeMap, BTreeSet};
 // that a line break cannot end early, or an escaped TOML string.
 use super::neutral::{toml_comment as one_line, toml_string};
 
-/// The safeguard placeholder: SCC 2021/914 module 2 (a vendor that processes data on the
-/// controller's behalf, the common case), with the two facts only a person has left as TODO.
-const SAFEGUARD: &str = "# safeguard = { mechanism = \"scc\", version = \"2021/914\", module = 2, signed = \"TODO\", tia = \"TODO\" }   # signed: YYYY-MM-DD; tia: path of the transfer impact assessment in this repository; module 1 if the recipient is a controller\n";
+/// The safeguard placeholder: the current SCCs of the rule data, module 2 (a vendor that
+/// processes data on the controller's behalf, the common case), with the two facts only a person
+/// has left as TODO.
+fn safeguard_placeholder(scc: &str) -> String {
+    format!(
+        "# safeguard = {{ mechanism = \"scc\", version = \"{scc}\", module = 2, signed = \"TODO\", tia = \"TODO\" }}   # signed: YYYY-MM-DD; tia: path of the transfer impact assessment in this repository; module 1 if the recipient is a controller\n"
+    )
+}
 
 const HEADER: &str = "# borderline.toml: written by `borderline init` from what the scan found. Declare here what configs\n\
 # and code cannot show: where services and stores run, what they hold, and the safeguards (SCCs,\n\
@@ -70,7 +75,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet, project: 
     let mut written: BTreeSet<&str> = BTreeSet::new();
     // Stores outside the EEA or of unknown location first: what to decide about each.
     for node in model.nodes.iter().filter(|n| store_abroad(n, rules)) {
-        if store_entry(&mut out, model, evaluation, node) {
+        if store_entry(&mut out, model, evaluation, rules, node) {
             written.insert(node.id.as_str());
         }
     }
@@ -92,7 +97,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet, project: 
         let Some(node) = model.node(id) else {
             continue;
         };
-        recipient_entry(&mut out, model, node, transfers);
+        recipient_entry(&mut out, model, rules, node, transfers);
         written.insert(node.id.as_str());
     }
     // Every other node of unknown location: where it runs decides whether its flows are transfers.
@@ -171,7 +176,14 @@ fn location_line(out: &mut String, model: &Model, node: &Node) {
 /// The stanza of a recipient of transfers with no basis: its discovered location and a
 /// safeguard to fill, or the adequacy route when the country is adequate for certified
 /// recipients only.
-fn recipient_entry(out: &mut String, model: &Model, node: &Node, transfers: &[&Transfer]) {
+fn recipient_entry(
+    out: &mut String,
+    model: &Model,
+    rules: &RuleSet,
+    node: &Node,
+    transfers: &[&Transfer],
+) {
+    let scc = rules.current_scc_version();
     let countries: BTreeSet<&str> = transfers
         .iter()
         .flat_map(|t| t.third_countries.iter().map(String::as_str))
@@ -205,17 +217,24 @@ fn recipient_entry(out: &mut String, model: &Model, node: &Node, transfers: &[&T
         one_line(&node.id),
         one_line(&countries),
     ));
-    let scope = transfers
-        .iter()
-        .any(|t| matches!(t.verdict, Verdict::ScopeNotMet { .. }));
-    if scope {
-        out.push_str("#   Decide: if it is on the Data Privacy Framework List, replace the `safeguard` line with\n#   `certifications = [\"dpf\"]`; otherwise sign SCC 2021/914 with it and fill `safeguard`; or send it no personal data.\n");
+    // Outside an adequacy decision's scope for want of a certification (the DPF): declaring it is
+    // the first route, named as the rule data names the certification and its register.
+    let certification = transfers.iter().find_map(|t| match &t.verdict {
+        Verdict::ScopeNotMet {
+            country,
+            decision,
+            condition,
+        } => rules.unmet_certification(country, decision, condition),
+        _ => None,
+    });
+    if let Some((certification, register)) = certification {
+        out.push_str(&format!("#   Decide: if it is on the {register}, replace the `safeguard` line with\n#   `certifications = [\"{certification}\"]`; otherwise sign SCC {scc} with it and fill `safeguard`; or send it no personal data.\n"));
     } else {
-        out.push_str("#   Decide: sign SCC 2021/914 with it and fill `safeguard` (it then covers every flow to it),\n#   or send it no personal data (its EEA region or endpoint, if it has one).\n");
+        out.push_str(&format!("#   Decide: sign SCC {scc} with it and fill `safeguard` (it then covers every flow to it),\n#   or send it no personal data (its EEA region or endpoint, if it has one).\n"));
     }
     stanza_head(out, node);
     location_line(out, model, node);
-    out.push_str(SAFEGUARD);
+    out.push_str(&safeguard_placeholder(scc));
     out.push('\n');
 }
 
@@ -230,7 +249,14 @@ fn store_abroad(node: &Node, rules: &RuleSet) -> bool {
 /// The stanza of a store outside the EEA or of unknown location, when something about it is
 /// missing: its location, what it holds (unknown data counts as personal), or a safeguard for a
 /// transfer with no basis. Returns whether a stanza was written.
-fn store_entry(out: &mut String, model: &Model, evaluation: &Evaluation, node: &Node) -> bool {
+fn store_entry(
+    out: &mut String,
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    node: &Node,
+) -> bool {
+    let scc = rules.current_scc_version();
     let unknown = match &node.resolved {
         ResolvedLocation::Unknown { reason } => Some(reason.as_str()),
         _ => None,
@@ -259,7 +285,7 @@ fn store_entry(out: &mut String, model: &Model, evaluation: &Evaluation, node: &
                 one_line(&node.resolved.display())
             ));
             if unsafeguarded {
-                out.push_str("#   Decide: move it to an EEA region (where its region is set), or keep it there and fill\n#   `safeguard` (SCC 2021/914 with its host); either way say what it holds.\n");
+                out.push_str(&format!("#   Decide: move it to an EEA region (where its region is set), or keep it there and fill\n#   `safeguard` (SCC {scc} with its host); either way say what it holds.\n"));
             } else {
                 out.push_str("#   Its host's transfer has a basis; say what it holds (or move it to an EEA region).\n");
             }
@@ -271,7 +297,7 @@ fn store_entry(out: &mut String, model: &Model, evaluation: &Evaluation, node: &
         out.push_str("# data = [\"TODO\"]   # the categories it holds (Fides taxonomy, e.g. \"user.contact.email\"); or write personal_data = false instead if it holds none\n");
     }
     if unsafeguarded {
-        out.push_str(SAFEGUARD);
+        out.push_str(&safeguard_placeholder(scc));
     }
     out.push('\n');
     true

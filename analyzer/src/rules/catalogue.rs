@@ -1,7 +1,7 @@
 //! Builds and validates the Terraform catalogue: store resource types (`stores.toml`) and the
 //! registry modules that create stores (`modules.toml`).
 
-use super::load::{Context, Defaults, Item, inherited};
+use super::load::{Context, Defaults, Item, Provenance};
 use super::model::{
     ModuleAddress, ModuleReplica, RegistryModule, StorePlacement, StoreType, WhenUnset,
 };
@@ -99,7 +99,11 @@ pub(super) fn build_stores(
                 ),
             _ => {}
         }
-        let (source, as_of, confidence) = inherited(
+        let Provenance {
+            source,
+            as_of,
+            confidence,
+        } = Provenance::of(
             context,
             defaults,
             file,
@@ -145,63 +149,9 @@ pub(super) fn build_modules(
                 ),
             );
         }
-        let submodule = r
-            .submodule
-            .as_ref()
-            .map(|s| s.get_ref().trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        if let Some(sub) = &r.submodule
-            && (submodule.is_empty()
-                || submodule.starts_with('/')
-                || submodule.ends_with('/')
-                || submodule
-                    .split('/')
-                    .any(|part| part.is_empty() || part == ".."))
-        {
-            context.error(
-                file,
-                sub.span(),
-                "`submodule` is a path inside the module, such as `modules/postgresql`",
-            );
-        }
-        let mut aliases = Vec::new();
-        for alias in &r.aliases {
-            let written = alias.get_ref().trim();
-            match ModuleAddress::parse(written) {
-                Some(a)
-                    if a.submodule.is_empty()
-                        && a.package == written.to_ascii_lowercase()
-                        && !a.package.contains('.') =>
-                {
-                    aliases.push(a.package)
-                }
-                _ => context.error(
-                    file,
-                    alias.span(),
-                    format!("`{written}` is not a registry address `namespace/name/provider`"),
-                ),
-            }
-        }
-        let mut repositories = Vec::new();
-        for repository in &r.repositories {
-            let written = repository.get_ref().trim();
-            match ModuleAddress::parse(written) {
-                Some(a)
-                    if a.submodule.is_empty()
-                        && a.package == written.to_ascii_lowercase()
-                        && a.package.contains('.') =>
-                {
-                    repositories.push(a.package)
-                }
-                _ => context.error(
-                    file,
-                    repository.span(),
-                    format!(
-                        "`{written}` is not a repository address such as `github.com/owner/repo`"
-                    ),
-                ),
-            }
-        }
+        let submodule = submodule(context, file, &r);
+        let aliases = aliases(context, file, &r);
+        let repositories = repositories(context, file, &r);
         let provider = check_provider(context, providers, file, &r.provider);
         let when_unset = *r.when_unset.get_ref();
         match (&r.default, when_unset) {
@@ -228,7 +178,11 @@ pub(super) fn build_modules(
                 note: replica.note,
             })
             .collect();
-        let (source_url, as_of, confidence) = inherited(
+        let Provenance {
+            source: source_url,
+            as_of,
+            confidence,
+        } = Provenance::of(
             context,
             defaults,
             file,
@@ -255,4 +209,74 @@ pub(super) fn build_modules(
         });
     }
     modules
+}
+
+/// The path inside the module (`modules/postgresql`), lower case; empty for the module's root.
+fn submodule(context: &mut Context, file: usize, r: &RawModule) -> String {
+    let submodule = r
+        .submodule
+        .as_ref()
+        .map(|s| s.get_ref().trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if let Some(sub) = &r.submodule
+        && (submodule.is_empty()
+            || submodule.starts_with('/')
+            || submodule.ends_with('/')
+            || submodule
+                .split('/')
+                .any(|part| part.is_empty() || part == ".."))
+    {
+        context.error(
+            file,
+            sub.span(),
+            "`submodule` is a path inside the module, such as `modules/postgresql`",
+        );
+    }
+    submodule
+}
+
+/// Other registry addresses of the same module (no host part).
+fn aliases(context: &mut Context, file: usize, r: &RawModule) -> Vec<String> {
+    let mut aliases = Vec::new();
+    for alias in &r.aliases {
+        let written = alias.get_ref().trim();
+        match ModuleAddress::parse(written) {
+            Some(a)
+                if a.submodule.is_empty()
+                    && a.package == written.to_ascii_lowercase()
+                    && !a.package.contains('.') =>
+            {
+                aliases.push(a.package)
+            }
+            _ => context.error(
+                file,
+                alias.span(),
+                format!("`{written}` is not a registry address `namespace/name/provider`"),
+            ),
+        }
+    }
+    aliases
+}
+
+/// The module's repositories (`github.com/owner/repo`): a host part is required.
+fn repositories(context: &mut Context, file: usize, r: &RawModule) -> Vec<String> {
+    let mut repositories = Vec::new();
+    for repository in &r.repositories {
+        let written = repository.get_ref().trim();
+        match ModuleAddress::parse(written) {
+            Some(a)
+                if a.submodule.is_empty()
+                    && a.package == written.to_ascii_lowercase()
+                    && a.package.contains('.') =>
+            {
+                repositories.push(a.package)
+            }
+            _ => context.error(
+                file,
+                repository.span(),
+                format!("`{written}` is not a repository address such as `github.com/owner/repo`"),
+            ),
+        }
+    }
+    repositories
 }

@@ -353,6 +353,19 @@ impl RuleSet {
         self.providers.get(*index)
     }
 
+    /// The provider host suffix a host name ends with (`x.s3.amazonaws.eu` -> `amazonaws.eu`),
+    /// the longest when several do, with its provider's id.
+    pub fn provider_host(&self, host: &str) -> Option<(&str, &ProviderHost)> {
+        self.providers
+            .iter()
+            .flat_map(|p| p.hosts.iter().map(move |h| (p.id.as_str(), h)))
+            .filter(|(_, h)| {
+                host.strip_suffix(h.suffix.as_str())
+                    .is_some_and(|prefix| prefix.ends_with('.'))
+            })
+            .max_by_key(|(_, h)| h.suffix.len())
+    }
+
     pub fn providers(&self) -> impl Iterator<Item = &Provider> {
         self.providers.iter()
     }
@@ -391,6 +404,60 @@ impl RuleSet {
 
     pub fn mechanisms(&self) -> impl Iterator<Item = &Mechanism> {
         self.mechanisms.iter()
+    }
+
+    /// The SCC version to sign today (`mechanisms.toml`, `scc`'s `current_version`), for help
+    /// texts and `borderline init`: a new SCC set is a rule-data edit. The loader requires it, so
+    /// the empty fallback is never seen.
+    pub fn current_scc_version(&self) -> &str {
+        self.mechanism("scc")
+            .and_then(|m| m.current_version.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The certification ids a recipient may declare (`certifications = [...]` on a node): the
+    /// values adequacy decisions' `certification` conditions require (`dpf`), then the
+    /// mechanisms a recipient holds (`bcr`), each once, in rule-file order.
+    pub fn certification_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        let conditions = self
+            .adequacy
+            .iter()
+            .flat_map(AdequacyDecision::required_certifications);
+        let mechanisms = self
+            .mechanisms
+            .iter()
+            .filter(|m| m.recipient_certification)
+            .map(|m| m.id.as_str());
+        for id in conditions.chain(mechanisms) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    /// The certification a recipient lacks and the public list of its holders, where a decision
+    /// for `country` named by its `instrument` has a `certification` condition described as
+    /// `condition` (the DPF and the Data Privacy Framework List): what a help text offers
+    /// declaring. `None` for conditions that are not certifications or name no register.
+    pub fn unmet_certification(
+        &self,
+        country: &str,
+        instrument: &str,
+        condition: &str,
+    ) -> Option<(&str, &str)> {
+        self.adequacy_decisions(country)
+            .into_iter()
+            .filter(|d| d.instrument == instrument)
+            .flat_map(|d| &d.conditions)
+            .filter(|c| c.description == condition)
+            .find_map(|c| match (&c.kind, &c.register) {
+                (ConditionKind::Certification(value), Some(register)) => {
+                    Some((value.as_str(), register.as_str()))
+                }
+                _ => None,
+            })
     }
 
     pub fn derogation(&self, id: &str) -> Option<&Derogation> {

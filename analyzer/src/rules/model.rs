@@ -93,6 +93,9 @@ pub enum ConditionKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScopeCondition {
     pub kind: ConditionKind,
+    /// For a `certification`: the public list a certified recipient is on (the Data Privacy
+    /// Framework List), named in help texts.
+    pub register: Option<String>,
     pub description: String,
 }
 
@@ -161,6 +164,10 @@ pub struct Mechanism {
     pub requires_reference: bool,
     pub approved_by_default: bool,
     pub versions: Vec<MechanismVersion>,
+    /// The version to sign today (`2021/914` for SCCs): what help texts tell users to declare.
+    pub current_version: Option<String>,
+    /// A recipient can hold it and declare it in a node's `certifications` (`bcr`).
+    pub recipient_certification: bool,
     pub note: Option<String>,
     pub source: String,
     pub as_of: Date,
@@ -243,10 +250,46 @@ pub struct Provider {
     /// How well the certification list is established (DPF status of the big three is `K`).
     pub certifications_confidence: Confidence,
     pub aliases: Vec<String>,
+    /// Service endpoint host names of the provider, by DNS suffix.
+    pub hosts: Vec<ProviderHost>,
     pub note: Option<String>,
     pub source: String,
     pub as_of: Date,
     pub confidence: Confidence,
+}
+
+/// How the labels before a provider's host suffix name the service and the region. Parsing each
+/// form is code (`model::endpoint`); which suffixes exist and what they imply is rule data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostForm {
+    /// `<bucket>.s3.<region>`, `<service>.<region>`, `<id>.<region>.rds`, ...
+    Aws,
+    /// `<service>.<region>` labels or a `<region>-<service>` prefix.
+    Google,
+    /// `<database>.<region>` (or only `<database>` where the host's region is fixed).
+    FirebaseRtdb,
+    /// `<service>.<region>` among deeper labels.
+    Oci,
+    /// `<bucket>.oss-<region>` or `<service>.<region>`.
+    Alibaba,
+    /// `<name>.<region>`.
+    AzureCloudapp,
+}
+
+/// A provider's service endpoint host suffix (`amazonaws.eu`) and what it implies.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderHost {
+    /// Without a leading dot, lower case: a host ends with `.` and the suffix.
+    pub suffix: String,
+    pub form: HostForm,
+    /// The one jurisdiction of a partition (`amazonaws.eu`: DE), for hosts that name no region.
+    pub countries: Vec<String>,
+    /// The region every host under the suffix is in (the legacy Firebase host: us-central1).
+    pub region: Option<String>,
+    pub note: Option<String>,
+    pub source: String,
+    pub as_of: Date,
 }
 
 /// A cloud region, keyed by (provider, id).

@@ -1,6 +1,8 @@
 //! Spanned serde mirrors of the rule files: unknown keys are rejected where they stand.
 
-use super::model::{Bloc, Confidence, LegalBasis, ReplicaValue, StorePlacement, WhenUnset};
+use super::model::{
+    Bloc, Confidence, HostForm, LegalBasis, ReplicaValue, StorePlacement, WhenUnset,
+};
 use serde::Deserialize;
 use toml::Spanned;
 use toml::value::Datetime;
@@ -80,6 +82,7 @@ pub(crate) enum RawConditionKind {
 pub(crate) struct RawCondition {
     pub kind: Spanned<RawConditionKind>,
     pub value: Option<Spanned<String>>,
+    pub register: Option<String>,
     pub description: String,
 }
 
@@ -105,6 +108,9 @@ pub(crate) struct RawMechanism {
     pub requires_reference: bool,
     #[serde(default = "default_true")]
     pub approved_by_default: bool,
+    pub current_version: Option<Spanned<String>>,
+    #[serde(default)]
+    pub recipient_certification: bool,
     pub note: Option<String>,
     #[serde(default)]
     pub version: Vec<RawMechanismVersion>,
@@ -168,10 +174,25 @@ pub(crate) struct RawProvider {
     pub certifications_confidence: Option<Confidence>,
     #[serde(default)]
     pub aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub host: Vec<RawProviderHost>,
     pub note: Option<String>,
     pub source: Option<String>,
     pub as_of: Option<Spanned<Datetime>>,
     pub confidence: Option<Confidence>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProviderHost {
+    pub suffix: Spanned<String>,
+    pub form: HostForm,
+    #[serde(default)]
+    pub countries: Vec<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
+    pub note: Option<String>,
+    pub source: Option<String>,
+    pub as_of: Option<Spanned<Datetime>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,7 @@
 //! the option is not given. Read by `extract/sdks.rs`; validated here, every problem at
 //! file:line:col.
 
-use super::load::{Context, Defaults, Item, inherited};
+use super::load::{Context, Defaults, Item, Provenance};
 use super::model::Confidence;
 use crate::date::Date;
 use serde::Deserialize;
@@ -162,6 +162,9 @@ fn is_call(text: &str) -> bool {
         && rest.matches('*').count() <= 1
 }
 
+/// Validates the SDKs: a known kind, imports and calls that cannot match everything, options
+/// whose value kind is complete, a `when_unset` that fits its `default`, and for a cloud client
+/// its provider, service and region option.
 pub(super) fn build(
     context: &mut Context,
     defaults: &BTreeMap<usize, Defaults>,
@@ -170,175 +173,14 @@ pub(super) fn build(
 ) -> Vec<Sdk> {
     let mut sdks = Vec::new();
     for Item { file, value: r } in records {
-        let kind = match r.kind.as_ref().map(|k| k.get_ref().trim()) {
-            None | Some("vendor") => SdkKind::Vendor,
-            Some("cloud") => SdkKind::Cloud,
-            Some(other) => {
-                if let Some(k) = &r.kind {
-                    context.error(
-                        file,
-                        k.span(),
-                        format!("unknown kind `{other}`: `vendor` or `cloud`"),
-                    );
-                }
-                SdkKind::Vendor
-            }
-        };
-        if r.imports.is_empty() {
-            context.error(
-                file,
-                r.id.span(),
-                "name at least one import path in `imports`",
-            );
-        }
-        let imports = r
-            .imports
-            .iter()
-            .map(|i| i.get_ref().trim().to_string())
-            .collect::<Vec<_>>();
-        for (written, import) in r.imports.iter().zip(&imports) {
-            if import.len() < 3 {
-                context.error(
-                    file,
-                    written.span(),
-                    "an import path of fewer than 3 characters would match anything",
-                );
-            }
-        }
-        if r.calls.is_empty() {
-            context.error(file, r.id.span(), "name at least one call in `calls`");
-        }
-        let mut calls = Vec::new();
-        for call in &r.calls {
-            let text = call.get_ref().trim().to_string();
-            if !is_call(&text) {
-                context.error(
-                    file,
-                    call.span(),
-                    format!(
-                        "`{text}` is not a call name (identifiers joined by `.`, `::`, `->` or `\\`, at most one `*`)"
-                    ),
-                );
-            }
-            calls.push(text);
-        }
+        let kind = sdk_kind(context, file, &r);
+        let imports = imports(context, file, &r);
+        let calls = calls(context, file, &r);
         let mut options = Vec::new();
-        for option in r.option {
-            let value = match option.value.get_ref().trim() {
-                "url" => OptionValue::Url,
-                "region" => OptionValue::Region,
-                "template" => match &option.template {
-                    Some(t) if t.get_ref().matches("{}").count() == 1 => {
-                        OptionValue::Template(t.get_ref().trim().to_string())
-                    }
-                    Some(t) => {
-                        context.error(file, t.span(), "a template holds `{}` exactly once");
-                        OptionValue::Url
-                    }
-                    None => {
-                        context.error(
-                            file,
-                            option.value.span(),
-                            "`value = \"template\"` needs a `template`",
-                        );
-                        OptionValue::Url
-                    }
-                },
-                "map" => {
-                    let mut map = BTreeMap::new();
-                    for (from, to) in &option.map {
-                        let host = to.get_ref().trim().to_string();
-                        if !is_host(&host) {
-                            context.error(
-                                file,
-                                to.span(),
-                                format!("`{host}` is not a lower-case host"),
-                            );
-                        }
-                        map.insert(from.trim().to_ascii_lowercase(), host);
-                    }
-                    if map.is_empty() {
-                        context.error(
-                            file,
-                            option.value.span(),
-                            "`value = \"map\"` needs a `map` of values to hosts",
-                        );
-                    }
-                    OptionValue::Map(map)
-                }
-                other => {
-                    context.error(
-                        file,
-                        option.value.span(),
-                        format!(
-                            "unknown value kind `{other}`: `url`, `template`, `map` or `region`"
-                        ),
-                    );
-                    OptionValue::Url
-                }
-            };
-            if option.names.is_empty() && !option.first_argument {
-                context.error(
-                    file,
-                    option.value.span(),
-                    "an option needs `names` or `first_argument = true`",
-                );
-            }
-            options.push(SdkOption {
-                names: option
-                    .names
-                    .iter()
-                    .map(|n| n.trim().to_ascii_lowercase())
-                    .collect(),
-                value,
-                first_argument: option.first_argument,
-            });
+        for option in &r.option {
+            options.push(sdk_option(context, file, option));
         }
-        let when_unset = match (
-            r.when_unset.as_ref().map(|w| w.get_ref().trim()),
-            &r.default,
-        ) {
-            (Some("default"), Some(default)) => {
-                let host = default.get_ref().trim().to_string();
-                if !is_host(&host) {
-                    context.error(
-                        file,
-                        default.span(),
-                        format!("`{host}` is not a lower-case host"),
-                    );
-                }
-                WhenUnset::Default(host)
-            }
-            (Some("default"), None) => {
-                if let Some(w) = &r.when_unset {
-                    context.error(
-                        file,
-                        w.span(),
-                        "`when_unset = \"default\"` needs the SDK's documented `default` host",
-                    );
-                }
-                WhenUnset::Unknown
-            }
-            (None | Some("unknown"), None) => WhenUnset::Unknown,
-            (None | Some("unknown"), Some(default)) => {
-                context.error(
-                    file,
-                    default.span(),
-                    "`default` is only read when `when_unset = \"default\"`",
-                );
-                WhenUnset::Unknown
-            }
-            (Some(other), _) => {
-                if let Some(w) = &r.when_unset {
-                    context.error(
-                        file,
-                        w.span(),
-                        format!("unknown `when_unset` `{other}`: `default` or `unknown`"),
-                    );
-                }
-                WhenUnset::Unknown
-            }
-        };
+        let when_unset = when_unset(context, file, &r);
         let provider = r.provider.as_ref().map(|p| {
             let id = p.get_ref().trim().to_ascii_lowercase();
             if !providers.contains(&id) {
@@ -371,7 +213,11 @@ pub(super) fn build(
                 );
             }
         }
-        let (source, as_of, confidence) = inherited(
+        let Provenance {
+            source,
+            as_of,
+            confidence,
+        } = Provenance::of(
             context,
             defaults,
             file,
@@ -406,4 +252,190 @@ pub(super) fn build(
         });
     }
     sdks
+}
+
+/// `vendor` (the default) or `cloud`.
+fn sdk_kind(context: &mut Context, file: usize, r: &RawSdk) -> SdkKind {
+    match r.kind.as_ref().map(|k| k.get_ref().trim()) {
+        None | Some("vendor") => SdkKind::Vendor,
+        Some("cloud") => SdkKind::Cloud,
+        Some(other) => {
+            if let Some(k) = &r.kind {
+                context.error(
+                    file,
+                    k.span(),
+                    format!("unknown kind `{other}`: `vendor` or `cloud`"),
+                );
+            }
+            SdkKind::Vendor
+        }
+    }
+}
+
+/// The import names, none so short that it would match anything.
+fn imports(context: &mut Context, file: usize, r: &RawSdk) -> Vec<String> {
+    if r.imports.is_empty() {
+        context.error(
+            file,
+            r.id.span(),
+            "name at least one import path in `imports`",
+        );
+    }
+    let imports = r
+        .imports
+        .iter()
+        .map(|i| i.get_ref().trim().to_string())
+        .collect::<Vec<_>>();
+    for (written, import) in r.imports.iter().zip(&imports) {
+        if import.len() < 3 {
+            context.error(
+                file,
+                written.span(),
+                "an import path of fewer than 3 characters would match anything",
+            );
+        }
+    }
+    imports
+}
+
+/// The call names, each identifiers joined by `.`, `::`, `->` or `\`, with at most one `*`.
+fn calls(context: &mut Context, file: usize, r: &RawSdk) -> Vec<String> {
+    if r.calls.is_empty() {
+        context.error(file, r.id.span(), "name at least one call in `calls`");
+    }
+    let mut calls = Vec::new();
+    for call in &r.calls {
+        let text = call.get_ref().trim().to_string();
+        if !is_call(&text) {
+            context.error(
+                file,
+                call.span(),
+                format!(
+                    "`{text}` is not a call name (identifiers joined by `.`, `::`, `->` or `\\`, at most one `*`)"
+                ),
+            );
+        }
+        calls.push(text);
+    }
+    calls
+}
+
+/// One option: how its value becomes a host, and the names it is written with.
+fn sdk_option(context: &mut Context, file: usize, option: &RawOption) -> SdkOption {
+    let value = match option.value.get_ref().trim() {
+        "url" => OptionValue::Url,
+        "region" => OptionValue::Region,
+        "template" => match &option.template {
+            Some(t) if t.get_ref().matches("{}").count() == 1 => {
+                OptionValue::Template(t.get_ref().trim().to_string())
+            }
+            Some(t) => {
+                context.error(file, t.span(), "a template holds `{}` exactly once");
+                OptionValue::Url
+            }
+            None => {
+                context.error(
+                    file,
+                    option.value.span(),
+                    "`value = \"template\"` needs a `template`",
+                );
+                OptionValue::Url
+            }
+        },
+        "map" => {
+            let mut map = BTreeMap::new();
+            for (from, to) in &option.map {
+                let host = to.get_ref().trim().to_string();
+                if !is_host(&host) {
+                    context.error(
+                        file,
+                        to.span(),
+                        format!("`{host}` is not a lower-case host"),
+                    );
+                }
+                map.insert(from.trim().to_ascii_lowercase(), host);
+            }
+            if map.is_empty() {
+                context.error(
+                    file,
+                    option.value.span(),
+                    "`value = \"map\"` needs a `map` of values to hosts",
+                );
+            }
+            OptionValue::Map(map)
+        }
+        other => {
+            context.error(
+                file,
+                option.value.span(),
+                format!("unknown value kind `{other}`: `url`, `template`, `map` or `region`"),
+            );
+            OptionValue::Url
+        }
+    };
+    if option.names.is_empty() && !option.first_argument {
+        context.error(
+            file,
+            option.value.span(),
+            "an option needs `names` or `first_argument = true`",
+        );
+    }
+    SdkOption {
+        names: option
+            .names
+            .iter()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect(),
+        value,
+        first_argument: option.first_argument,
+    }
+}
+
+/// What the SDK does when no option sets the host: its documented default host, or unknown.
+fn when_unset(context: &mut Context, file: usize, r: &RawSdk) -> WhenUnset {
+    match (
+        r.when_unset.as_ref().map(|w| w.get_ref().trim()),
+        &r.default,
+    ) {
+        (Some("default"), Some(default)) => {
+            let host = default.get_ref().trim().to_string();
+            if !is_host(&host) {
+                context.error(
+                    file,
+                    default.span(),
+                    format!("`{host}` is not a lower-case host"),
+                );
+            }
+            WhenUnset::Default(host)
+        }
+        (Some("default"), None) => {
+            if let Some(w) = &r.when_unset {
+                context.error(
+                    file,
+                    w.span(),
+                    "`when_unset = \"default\"` needs the SDK's documented `default` host",
+                );
+            }
+            WhenUnset::Unknown
+        }
+        (None | Some("unknown"), None) => WhenUnset::Unknown,
+        (None | Some("unknown"), Some(default)) => {
+            context.error(
+                file,
+                default.span(),
+                "`default` is only read when `when_unset = \"default\"`",
+            );
+            WhenUnset::Unknown
+        }
+        (Some(other), _) => {
+            if let Some(w) = &r.when_unset {
+                context.error(
+                    file,
+                    w.span(),
+                    format!("unknown `when_unset` `{other}`: `default` or `unknown`"),
+                );
+            }
+            WhenUnset::Unknown
+        }
+    }
 }

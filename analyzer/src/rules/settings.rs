@@ -6,7 +6,7 @@
 //! provider fact, so it lives in rule data with a source and a date; the extractors only ask
 //! [`Settings`] what a key and value mean.
 
-use super::load::{Context, Defaults, Item, inherited};
+use super::load::{Context, Defaults, Item, Provenance};
 use super::model::Confidence;
 use super::raw::RawMeta;
 use crate::date::Date;
@@ -251,52 +251,9 @@ pub(super) fn build_settings(
                 format!("unknown vendor `{vendor}`: not in vendors.toml"),
             );
         }
-        let mut env = Vec::new();
-        for pattern in &r.env {
-            let text = pattern.get_ref().trim().to_string();
-            if !is_env_pattern(&text) {
-                context.error(
-                    file,
-                    pattern.span(),
-                    format!("`{text}` is not an environment variable name (upper case, optionally starting with `*`)"),
-                );
-            }
-            env.push(text);
-        }
-        let mut paths = Vec::new();
-        for path in &r.paths {
-            let segments: Vec<String> = path
-                .get_ref()
-                .split('.')
-                .map(|s| s.trim().to_ascii_lowercase())
-                .collect();
-            if !segments.iter().all(|s| is_path_segment(s)) {
-                context.error(
-                    file,
-                    path.span(),
-                    format!(
-                        "`{}` is not a key path (dot-separated keys)",
-                        path.get_ref()
-                    ),
-                );
-            }
-            paths.push(segments);
-        }
-        let resource = r.resource.as_ref().map(|resource| {
-            for field in [&resource.api_group, &resource.kind] {
-                if !is_path_segment(&field.get_ref().replace('.', "-")) {
-                    context.error(
-                        file,
-                        field.span(),
-                        "a resource names an API group and a kind",
-                    );
-                }
-            }
-            ResourceKind {
-                api_group: resource.api_group.get_ref().trim().to_ascii_lowercase(),
-                kind: resource.kind.get_ref().trim().to_string(),
-            }
-        });
+        let env = env_patterns(context, file, &r);
+        let paths = key_paths(context, file, &r);
+        let resource = resource_kind(context, file, &r);
         if env.is_empty() && paths.is_empty() {
             context.error(
                 file,
@@ -311,38 +268,7 @@ pub(super) fn build_settings(
                 "a resource setting reads key `paths`, not `env`",
             );
         }
-        let value = match (&r.host, r.map.is_empty()) {
-            (Some(host), true) => {
-                let template = host.get_ref().trim().to_string();
-                let ok = template.matches("{value}").count() == 1
-                    && is_host(&template.replace("{value}", "site"));
-                if !ok {
-                    context.error(
-                        file,
-                        host.span(),
-                        format!(
-                            "`{template}` is not a host template (a host with one `{{value}}`)"
-                        ),
-                    );
-                }
-                SettingValue::Template(template)
-            }
-            (None, false) => {
-                let mut map = BTreeMap::new();
-                for (value, host) in &r.map {
-                    let target = host.get_ref().trim().to_string();
-                    if !is_host(&target) {
-                        context.error(file, host.span(), format!("`{target}` is not a host"));
-                    }
-                    map.insert(value.trim().to_ascii_lowercase(), target);
-                }
-                SettingValue::Map(map)
-            }
-            _ => {
-                context.error(file, r.id.span(), "a setting has either `host` or `map`");
-                SettingValue::Map(BTreeMap::new())
-            }
-        };
+        let value = setting_value(context, file, &r);
         if let Some(default) = &r.default
             && resource.is_none()
         {
@@ -352,7 +278,11 @@ pub(super) fn build_settings(
                 "`default` is read only for a `resource` (the key is absent from a resource that is present)",
             );
         }
-        let (source, as_of, confidence) = inherited(
+        let Provenance {
+            source,
+            as_of,
+            confidence,
+        } = Provenance::of(
             context,
             defaults,
             file,
@@ -375,6 +305,100 @@ pub(super) fn build_settings(
         });
     }
     Settings { settings }
+}
+
+/// The environment variable names a setting is read from: upper case, a leading `*` for any prefix.
+fn env_patterns(context: &mut Context, file: usize, r: &RawSetting) -> Vec<String> {
+    let mut env = Vec::new();
+    for pattern in &r.env {
+        let text = pattern.get_ref().trim().to_string();
+        if !is_env_pattern(&text) {
+            context.error(
+                file,
+                pattern.span(),
+                format!("`{text}` is not an environment variable name (upper case, optionally starting with `*`)"),
+            );
+        }
+        env.push(text);
+    }
+    env
+}
+
+/// The key paths a setting is read from, split at dots and lower case.
+fn key_paths(context: &mut Context, file: usize, r: &RawSetting) -> Vec<Vec<String>> {
+    let mut paths = Vec::new();
+    for path in &r.paths {
+        let segments: Vec<String> = path
+            .get_ref()
+            .split('.')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect();
+        if !segments.iter().all(|s| is_path_segment(s)) {
+            context.error(
+                file,
+                path.span(),
+                format!(
+                    "`{}` is not a key path (dot-separated keys)",
+                    path.get_ref()
+                ),
+            );
+        }
+        paths.push(segments);
+    }
+    paths
+}
+
+/// The Kubernetes resource whose document a setting's paths are read from, if any.
+fn resource_kind(context: &mut Context, file: usize, r: &RawSetting) -> Option<ResourceKind> {
+    r.resource.as_ref().map(|resource| {
+        for field in [&resource.api_group, &resource.kind] {
+            if !is_path_segment(&field.get_ref().replace('.', "-")) {
+                context.error(
+                    file,
+                    field.span(),
+                    "a resource names an API group and a kind",
+                );
+            }
+        }
+        ResourceKind {
+            api_group: resource.api_group.get_ref().trim().to_ascii_lowercase(),
+            kind: resource.kind.get_ref().trim().to_string(),
+        }
+    })
+}
+
+/// How a setting's value becomes a host: a template with one `{value}`, or a map of values.
+fn setting_value(context: &mut Context, file: usize, r: &RawSetting) -> SettingValue {
+    match (&r.host, r.map.is_empty()) {
+        (Some(host), true) => {
+            let template = host.get_ref().trim().to_string();
+            let ok = template.matches("{value}").count() == 1
+                && is_host(&template.replace("{value}", "site"));
+            if !ok {
+                context.error(
+                    file,
+                    host.span(),
+                    format!("`{template}` is not a host template (a host with one `{{value}}`)"),
+                );
+            }
+            SettingValue::Template(template)
+        }
+        (None, false) => {
+            let mut map = BTreeMap::new();
+            for (value, host) in &r.map {
+                let target = host.get_ref().trim().to_string();
+                if !is_host(&target) {
+                    context.error(file, host.span(), format!("`{target}` is not a host"));
+                }
+                map.insert(value.trim().to_ascii_lowercase(), target);
+            }
+            SettingValue::Map(map)
+        }
+        _ => {
+            context.error(file, r.id.span(), "a setting has either `host` or `map`");
+            SettingValue::Map(BTreeMap::new())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -722,3 +722,109 @@ fn the_vendor_index_agrees_with_a_full_comparison() {
         assert_eq!(indexed, brute(host), "{host}");
     }
 }
+
+#[test]
+fn the_current_scc_version_and_the_certification_ids_are_rule_data() {
+    let rules = rules();
+    assert_eq!(rules.current_scc_version(), "2021/914");
+    // The adequacy conditions' certifications first, then the mechanisms a recipient holds: the
+    // order of the manifest's "expected `dpf` or `bcr`".
+    assert_eq!(rules.certification_ids(), ["dpf", "bcr"]);
+    let us = rules.adequacy_decisions("US");
+    let condition = us
+        .iter()
+        .flat_map(|d| &d.conditions)
+        .find(|c| matches!(c.kind, ConditionKind::Certification(_)))
+        .unwrap();
+    assert_eq!(
+        condition.register.as_deref(),
+        Some("Data Privacy Framework List")
+    );
+}
+
+#[test]
+fn a_current_version_must_be_a_valid_version_of_its_mechanism() {
+    let scc = |current: &str| {
+        format!(
+            "{META}\n[[mechanism]]\nid = \"scc\"\nname = \"SCC\"\narticle = \"46(2)(c)\"\n{current}\n[[mechanism.version]]\nid = \"2021/914\"\ninstrument = \"i\"\ntransfer_tool = true\nvalid_from = 2021-06-27\n\n[[mechanism.version]]\nid = \"2010/87\"\ninstrument = \"i\"\ntransfer_tool = true\nsigned_before = 2021-09-27\nvalid_until = 2022-12-27\n"
+        )
+    };
+    let errors_for = |current: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "mechanisms.toml", &scc(current));
+        RuleSet::load(Some(dir.path()))
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        errors_for("current_version = \"2021/914\""),
+        Vec::<String>::new()
+    );
+    let missing = errors_for("");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].ends_with("mechanisms.toml:9:6: mechanism `scc` needs `current_version` (the SCC version help texts tell users to sign)"),
+        "{missing:?}"
+    );
+    let unknown = errors_for("current_version = \"2099/1\"");
+    assert!(
+        unknown[0].ends_with(
+            "mechanisms.toml:12:19: current_version `2099/1` is not a version of this mechanism"
+        ),
+        "{unknown:?}"
+    );
+    let ended = errors_for("current_version = \"2010/87\"");
+    assert!(
+        ended[0].ends_with("current_version `2010/87` must be a transfer tool with no `signed_before` or `valid_until`"),
+        "{ended:?}"
+    );
+}
+
+#[test]
+fn provider_hosts_place_partitions_and_legacy_hosts_from_rule_data() {
+    let rules = rules();
+    let (provider, eusc) = rules.provider_host("bucket.s3.amazonaws.eu").unwrap();
+    assert_eq!((provider, eusc.suffix.as_str()), ("aws", "amazonaws.eu"));
+    assert_eq!(eusc.countries, ["DE"]);
+    let (_, china) = rules
+        .provider_host("x.s3.cn-north-1.amazonaws.com.cn")
+        .unwrap();
+    assert_eq!(china.countries, ["CN"]);
+    let (provider, legacy) = rules.provider_host("my-db.firebaseio.com").unwrap();
+    assert_eq!(
+        (provider, legacy.region.as_deref()),
+        ("gcp", Some("us-central1"))
+    );
+    // A suffix matches whole labels only.
+    assert!(rules.provider_host("notamazonaws.com").is_none());
+    assert!(rules.provider_host("example.com").is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "providers.toml",
+        &format!(
+            "{META}\n[[provider]]\nid = \"gcp\"\nname = \"Google Cloud\"\nlegal_entity = \"Google LLC\"\ncountry = \"US\"\naliases = [\"google\", \"google-beta\"]\n\n[[provider.host]]\nsuffix = \".Example.com\"\nform = \"google\"\ncountries = [\"QQ\"]\nregion = \"mars-1\"\n"
+        ),
+    );
+    let errors: Vec<String> = RuleSet::load(Some(dir.path()))
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].ends_with("providers.toml:16:10: `.Example.com` is not a host suffix (a lower-case domain without a leading dot)"), "{errors:?}");
+    assert!(
+        errors[1].ends_with(
+            "providers.toml:18:14: unknown country code `QQ`: not in jurisdictions.toml"
+        ),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].ends_with("providers.toml:19:10: region `mars-1` is not a region of `gcp`"),
+        "{errors:?}"
+    );
+}
