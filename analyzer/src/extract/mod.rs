@@ -2,6 +2,7 @@
 //! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
 
 pub mod annotation;
+pub mod cache;
 pub mod code;
 pub mod comment_tags;
 pub mod compose;
@@ -19,7 +20,7 @@ pub mod templates;
 pub mod urls;
 pub mod yaml;
 
-use crate::cache::{Cache, PerFileCache, Record, content_hash};
+use cache::{Cache, PerFileCache, Record, content_hash};
 use crate::model::facts::{ExtractionDiagnostic, Facts};
 use crate::rules::RuleSet;
 use crate::source::{FileId, SourceFile, StoredFile};

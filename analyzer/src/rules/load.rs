@@ -580,7 +580,7 @@ pub(crate) fn load(override_dir: Option<&Path>) -> Result<RuleSet, Vec<RuleDataE
         None => builtin,
     };
     let mut rules = build(&mut context, layer);
-    let mut hasher = crate::cache::StableHasher::new();
+    let mut hasher = crate::extract::cache::StableHasher::new();
     for source in &context.sources {
         hasher.piece(source.name.as_bytes());
         hasher.piece(source.text.as_bytes());
