@@ -13,6 +13,7 @@ mod code_sdks;
 mod config_shapes;
 mod demo;
 mod environments;
+mod extract_engine;
 mod fixtures;
 mod graph;
 mod hostile_bounds;

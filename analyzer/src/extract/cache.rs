@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bumped whenever the entry layout or the meaning of facts changes.
-const FORMAT: &str = "borderline-cache-3";
+const FORMAT: &str = "borderline-cache-4";
 
 /// FNV-1a, 128 bits: stable across runs, platforms and Rust versions (unlike `std`'s hashers).
 #[derive(Debug, Clone, Copy)]
@@ -238,11 +238,12 @@ impl Cache {
         files: &[&SourceFile],
         hashes: &[u128],
         ctx: &ExtractContext<'_>,
+        run: impl FnOnce() -> Facts,
     ) -> Facts {
         let (material, key) = self.material(extractor.name(), ctx, files, hashes);
         let Some(key) = key else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return extractor.extract(files, ctx);
+            return run();
         };
         let path = self.dir.join(format!("{}-{key}.json", extractor.name()));
         if let Some(facts) = load(&path, &key, &material, files) {
@@ -250,7 +251,7 @@ impl Cache {
             return facts;
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let facts = extractor.extract(files, ctx);
+        let facts = run();
         if self.store(&path, key, material, &facts, files).is_err() {
             self.write_errors.fetch_add(1, Ordering::Relaxed);
         }
