@@ -4,13 +4,16 @@
 //! Most extractors resolve across files (Terraform modules, ConfigMaps, `env_file`), so their
 //! unit is one extractor over every file it claims. The key is a hash of the key material: the
 //! format and borderline version, a fingerprint of the rule data in force, the extractor's name,
-//! the manifest's owner `paths`, and the sorted (path, content hash) of every claimed file.
+//! the manifest's owner `paths`, and the sorted (path, content hash) of every claimed file. The
+//! env extractor joins compose's facts ([`super::Extractor::extract_joined`]) and claims the
+//! compose files for it, so its key covers them.
 //!
-//! Extractors with a [`PerFile`] split (Rust attributes, comment tags, compose) are cached file
-//! by file: one cache file per extractor, keyed as above but over the package manifests only
-//! (the one thing besides the file and the context a file's facts depend on), holding one record
-//! (path, content hash, facts) per file. A file whose path and hash match its record is not
-//! re-extracted; the merged facts then go through [`PerFile::finish`] as without a cache.
+//! Extractors with a [`PerFile`](super::PerFile) split (Rust attributes, code and SDK calls,
+//! comment tags, inline waivers) are cached file by file: one cache file per extractor, keyed as
+//! above but over the package manifests only (the one thing besides the file and the context a
+//! file's facts depend on), holding one record (path, content hash, facts) per file. A file whose
+//! path and hash match its record is not re-extracted; the merged facts then go through
+//! [`PerFile::finish`](super::PerFile::finish) as without a cache.
 //!
 //! Every entry stores its key material and is used only on an exact match, so a hash collision
 //! is a miss, not wrong output. Spans are stored against the position of their file in the

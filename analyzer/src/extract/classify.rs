@@ -226,3 +226,55 @@ pub fn is_kubernetes_yaml(path: &Utf8Path) -> bool {
         || name.ends_with("lock.yaml")
         || name == "mkdocs.yml")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one owner of each kind of YAML file among compose, env (app configs) and Kubernetes.
+    fn owner(path: &str) -> Vec<&'static str> {
+        let path = Utf8Path::new(path);
+        let mut owners = Vec::new();
+        if is_compose_file(path) {
+            owners.push("compose");
+        }
+        if is_app_config(path) {
+            owners.push("env");
+        }
+        if is_kubernetes_yaml(path) {
+            owners.push("kubernetes");
+        }
+        owners
+    }
+
+    #[test]
+    fn a_yaml_file_has_one_owner() {
+        assert_eq!(owner("deploy/docker-compose.prod.yml"), ["compose"]);
+        assert_eq!(owner("compose.yaml"), ["compose"]);
+        assert_eq!(owner("src/main/resources/application.yml"), ["env"]);
+        assert_eq!(owner("otel-collector-config.yaml"), ["env"]);
+        assert_eq!(owner("k8s/deployment.yaml"), ["kubernetes"]);
+        assert_eq!(owner("charts/api/values.yaml"), ["kubernetes"]);
+        // Helm templates and CI configs are no one's.
+        assert!(owner("charts/api/templates/deployment.yaml").is_empty());
+        assert!(owner(".github/workflows/ci.yml").is_empty());
+    }
+
+    #[test]
+    fn dotenv_examples_stand_for_the_real_file_beside_them() {
+        assert!(is_env_file(Utf8Path::new(".env.production")));
+        assert!(!is_env_file(Utf8Path::new(".env.example")));
+        assert!(is_env_example(Utf8Path::new("api/.env.production.sample")));
+        assert_eq!(
+            real_counterparts(Utf8Path::new("api/.env.production.sample")),
+            [
+                Utf8PathBuf::from("api/.env"),
+                Utf8PathBuf::from("api/.env.production")
+            ]
+        );
+        assert!(is_interpolation_env(Utf8Path::new(".env.example")));
+        assert!(!is_interpolation_env(Utf8Path::new(
+            ".env.production.example"
+        )));
+    }
+}

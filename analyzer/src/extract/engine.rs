@@ -1,7 +1,7 @@
 //! The extraction engine: runs every extractor over the files it claims, through the cache when
 //! there is one; the facts are the same either way.
 //!
-//! First a [`Plan`] says, for each input, which extractors claim it and how it is read. Whole-set
+//! First a `Plan` says, for each input, which extractors claim it and how it is read. Whole-set
 //! extractors (Terraform, Kubernetes, compose, env) run first over the files they claim, which
 //! are then reduced to the lines their facts point into. The rest (source code, the bulk of a
 //! repository) streams: each file is read, run through the per-file extractors that claim it and

@@ -1,5 +1,11 @@
 //! Extraction: one module per input format turns files into [`Facts`]. Extraction never fails:
 //! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
+//!
+//! [`engine`] runs the extractors over the files they claim (through [`cache`] when there is
+//! one); [`classify`] says which of the compose, env and Kubernetes extractors owns a path.
+//! Those three never use each other: what they share lives in modules of its own ([`values`],
+//! [`services`], [`regions`], [`urls`], [`yaml`]), and what compose learns for env travels as
+//! facts ([`crate::model::facts::ComposeServices`], which the engine hands the env extractor).
 
 pub mod annotation;
 pub mod cache;
