@@ -436,6 +436,11 @@ pub struct Facts {
     /// (`extract::inline_waivers`); applied with the manifest's waivers.
     #[serde(default)]
     pub waivers: Vec<InlineWaiver>,
+    /// What each compose file says about its services, for the env extractor to join env files
+    /// to the services that read them (`extract::engine`). Consumed during extraction: never in
+    /// its result.
+    #[serde(default)]
+    pub compose_services: Vec<ComposeServices>,
 }
 
 /// A well-formed inline waiver found in a comment. A malformed one is an `input-error` instead.
@@ -487,6 +492,7 @@ impl Facts {
             && self.attached.is_empty()
             && self.classes.is_empty()
             && self.waivers.is_empty()
+            && self.compose_services.is_empty()
     }
 
     pub fn extend(&mut self, other: Facts) {
@@ -496,6 +502,7 @@ impl Facts {
         self.attached.extend(other.attached);
         self.classes.extend(other.classes);
         self.waivers.extend(other.waivers);
+        self.compose_services.extend(other.compose_services);
     }
 
     pub fn input_error(
@@ -557,6 +564,8 @@ impl Facts {
             attached,
             classes,
             waivers,
+            // Paths and names only, no spans.
+            compose_services: _,
         } = self;
         for InlineWaiver {
             rule: _,
@@ -719,4 +728,18 @@ fn safeguard_span(safeguard: &mut Option<Safeguard>, f: &mut dyn FnMut(&mut Span
     {
         visit(span, f);
     }
+}
+
+/// The services of one compose file as the env extractor needs them: which env files they read
+/// through `env_file`, and every name they are reached by. The compose extractor reports it for
+/// each compose file it parses, in file order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ComposeServices {
+    /// The compose file's project (`extract::services::project_scope`).
+    pub scope: String,
+    /// (service id, env file path relative to the root) for each `env_file` entry, in file order.
+    pub env_files: Vec<(String, String)>,
+    /// Every name a service is reached by (its key, `container_name`, `hostname`, network
+    /// aliases), with the service's id.
+    pub names: std::collections::BTreeMap<String, String>,
 }

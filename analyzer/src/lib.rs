@@ -4,7 +4,6 @@
 //! See ARCHITECTURE.md for the invariants of each stage.
 
 pub mod baseline;
-pub mod cache;
 pub mod checks;
 pub mod config;
 pub mod date;

@@ -1,10 +1,10 @@
 //! The pipeline, one direction: discover -> extract -> model -> evaluate. Reporting is the caller's.
 
-use crate::cache::{Cache, CacheStats};
 use crate::config::{ConfigError, Manifest, parse_manifest};
 use crate::date::Date;
 use crate::discover::{Skipped, discover_within};
 use crate::evaluate::{Evaluation, evaluate};
+use crate::extract::cache::{Cache, CacheStats};
 use crate::extract::{ExtractContext, Input, InputFile, Owners, extract_files, extractors};
 use crate::model::{Model, ModelInput, build};
 use crate::rule::Rule;

@@ -13,6 +13,7 @@ mod code_sdks;
 mod config_shapes;
 mod demo;
 mod environments;
+mod extract_engine;
 mod facts_in_rules;
 mod fixtures;
 mod graph;

@@ -6,21 +6,25 @@
 //! `depends_on` orders start-up and carries no data, so it makes no flow. `logging` with the
 //! `awslogs` driver ships every log line, which carries personal data by default, to CloudWatch
 //! Logs in `awslogs-region`: a store of AWS in that region. `env_file` files are read by the env
-//! extractor, which knows which services reference them (see [`env_file_references`]).
+//! extractor, which learns which services reference them from the
+//! [`ComposeServices`] this extractor reports for each compose file (see
+//! [`env_file_references`]).
 //!
 //! Values are interpolated as compose does before they are read ([`interpolate`]): variables come
 //! from the `.env` file beside the compose file, and a `${VAR:-default}` whose variable is not set
 //! there takes its default, so a vendor URL written as a default is a flow. A value compose would
 //! refuse without a variable (`${VAR:?error}`) is unknown and makes no flow.
 
+use super::classify::{is_compose_file, is_interpolation_env};
 use super::environment::Environment;
-use super::kubernetes::{LOCATION_ANNOTATION, region_location};
-use super::urls::{HostClass, classify_host};
+use super::regions::{LOCATION_ANNOTATION, region_location};
+use super::services::{flow_to_host, project_scope};
+use super::values::{is_placeholder, parse_entries};
 use super::yaml::{YamlNode, YamlValue, parse_document};
 use super::{ExtractContext, Extractor, Owners};
 use crate::facts::{
-    ClassRange, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
-    Origin,
+    ClassRange, ComposeServices, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact,
+    NodeKind, NodeRef, Origin,
 };
 use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -30,26 +34,13 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Default)]
 pub struct ComposeExtractor;
 
-/// True for the file names docker compose reads.
-pub fn is_compose_file(path: &Utf8Path) -> bool {
-    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
-    (name.starts_with("docker-compose") || name.starts_with("compose"))
-        && (name.ends_with(".yml") || name.ends_with(".yaml"))
-}
-
-/// True for the `.env` file compose reads for interpolation, and the examples of it a project
-/// commits instead (`.env.example`, `.env.template`: what it is meant to run with).
-fn is_interpolation_file(path: &Utf8Path) -> bool {
-    super::env::is_interpolation_env(path)
-}
-
 impl Extractor for ComposeExtractor {
     fn name(&self) -> &'static str {
         "compose"
     }
 
     fn claims(&self, path: &Utf8Path) -> bool {
-        is_compose_file(path) || is_interpolation_file(path)
+        is_compose_file(path) || is_interpolation_env(path)
     }
 
     /// Whole-set, not per file: a compose file's values depend on the `.env` beside it.
@@ -57,7 +48,7 @@ impl Extractor for ComposeExtractor {
         // The real `.env` when committed; else its examples (placeholders left unset), first
         // by path order.
         let mut variables: BTreeMap<&Utf8Path, (bool, Variables)> = BTreeMap::new();
-        for file in files.iter().filter(|f| is_interpolation_file(&f.path)) {
+        for file in files.iter().filter(|f| is_interpolation_env(&f.path)) {
             let real = file.path.file_name() == Some(".env");
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
             if variables
@@ -66,9 +57,9 @@ impl Extractor for ComposeExtractor {
             {
                 continue;
             }
-            let entries = super::env::parse_entries(&file.text, false)
+            let entries = parse_entries(&file.text, false)
                 .into_iter()
-                .filter(|e| real || !super::env::is_placeholder(&e.value))
+                .filter(|e| real || !is_placeholder(&e.value))
                 .map(|e| (e.key, e.value))
                 .collect();
             variables.insert(directory, (real, entries));
@@ -86,6 +77,15 @@ impl Extractor for ComposeExtractor {
         for (file, document) in &documents {
             let directory = file.path.parent().unwrap_or(Utf8Path::new(""));
             let names = service_names(&services(file, document, ctx.owners));
+            // The env extractor joins env files to the services that read them from this fact.
+            facts.compose_services.push(ComposeServices {
+                scope: project_scope(&file.path),
+                env_files: env_file_references(file, document, ctx.owners)
+                    .into_iter()
+                    .map(|(service, path)| (service, path.into_string()))
+                    .collect(),
+                names: names.clone(),
+            });
             let known = project_names.entry(directory).or_default();
             for (name, id) in names {
                 known.entry(name).or_insert(id);
@@ -110,16 +110,6 @@ impl Extractor for ComposeExtractor {
             extract_compose(file, document, variables, names, ctx, &mut facts);
         }
         facts
-    }
-}
-
-/// The scope of the services of a compose file: its project, the compose files of its directory
-/// (`compose:.` at the root). Compose runs the files of one directory together (`-f` overlays);
-/// files in other directories are other deployments, whose service names mean other containers.
-pub fn project_scope(path: &Utf8Path) -> String {
-    match path.parent().map(Utf8Path::as_str) {
-        None | Some("") => "compose:.".to_string(),
-        Some(directory) => format!("compose:{directory}"),
     }
 }
 
@@ -346,34 +336,6 @@ pub fn service_names(services: &[ComposeService<'_>]) -> BTreeMap<String, String
         }
     }
     names
-}
-
-/// A flow from `from` to a host named in a value: a service of the same project, a public host, or nothing.
-pub fn flow_to_host(
-    from: &str,
-    host: &str,
-    span: Span,
-    names: &BTreeMap<String, String>,
-    origin: Origin,
-) -> Option<FlowFact> {
-    let to = match names.get(host) {
-        Some(id) if id == from => return None,
-        Some(id) => FlowTarget::Node(NodeRef {
-            id: id.clone(),
-            span: Some(span),
-        }),
-        None if classify_host(host) != HostClass::Public => return None,
-        None => FlowTarget::Host {
-            host: host.to_string(),
-            span: Some(span),
-        },
-    };
-    Some(FlowFact::observed(
-        NodeRef::to(from),
-        to,
-        Some(span),
-        origin,
-    ))
 }
 
 /// `environment` in either form: `KEY: value` entries, or `KEY=value` strings.

@@ -20,229 +20,26 @@
 //! A document in a config directory that is a Kubernetes manifest (`apiVersion` and `kind`) is the
 //! Kubernetes extractor's.
 
-use super::compose::{self, flow_to_host};
+use super::classify::{
+    is_app_config, is_compose_file, is_env_example, is_env_file, is_interpolation_env,
+    is_named_app_config, real_counterparts,
+};
+use super::services::{flow_to_host, project_scope};
 use super::urls::{candidates, hosts_in_value};
+use super::values::{is_placeholder, parse_entries, placeholder_defaults};
 use super::yaml::{YamlNode, YamlValue, endpoint_strings, parse_document, setting_hosts};
 use super::{ExtractContext, Extractor};
-use crate::facts::{Facts, FlowFact, NodeFact, NodeKind, Origin};
+use crate::facts::{ComposeServices, Facts, FlowFact, NodeFact, NodeKind, Origin};
 use crate::source::{SourceFile, Span};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 use std::sync::Arc;
 
-/// Reads `.env*` files and app configs; reads compose files only to learn who uses which env file.
+/// Reads `.env*` files and app configs. It claims compose files without reading them, for the
+/// directories they are in and so that a cache key over its files covers the compose facts it
+/// joins (see [`Extractor::extract_joined`]).
 #[derive(Debug, Default)]
 pub struct EnvExtractor;
-
-/// True for the `.env` compose reads for interpolation and for examples of it (`.env.example`,
-/// `.env.template`, ...), but not `.env.production` or its examples.
-pub fn is_interpolation_env(path: &Utf8Path) -> bool {
-    path.file_name() == Some(".env")
-        || (is_env_example(path)
-            && real_counterparts(path)
-                .iter()
-                .all(|p| p.file_name() == Some(".env")))
-}
-
-/// Suffixes that make a dotenv name an example of the configuration rather than the configuration.
-const EXAMPLE_SUFFIXES: [&str; 6] = ["example", "sample", "template", "tmpl", "dist", "defaults"];
-
-/// The words before `.env` that make a name an example (`example.env`, `sample.env`).
-fn example_stem(name: &str) -> bool {
-    EXAMPLE_SUFFIXES.iter().any(|s| name == format!("{s}.env"))
-}
-
-/// True for dotenv files that hold real configuration.
-pub fn is_env_file(path: &Utf8Path) -> bool {
-    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
-    (name == ".env" || name.starts_with(".env.") || (name.ends_with(".env") && name.len() > 4))
-        && !is_env_example(path)
-}
-
-/// True for dotenv examples: `.env.example`, `.env.production.sample`, `.env.dist`, `env.example`, `example.env`.
-pub fn is_env_example(path: &Utf8Path) -> bool {
-    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
-    let dotenv = name.starts_with(".env") || name.starts_with("env.");
-    let suffixed = EXAMPLE_SUFFIXES.iter().any(|suffix| {
-        [".", "-", "_"]
-            .iter()
-            .any(|separator| name.ends_with(&format!("{separator}{suffix}")))
-    });
-    (dotenv && suffixed && name != ".env") || example_stem(&name)
-}
-
-/// The real dotenv files an example stands for, in its own directory: `.env`, and the example's
-/// name without its suffix (`.env.production` for `.env.production.example`).
-fn real_counterparts(path: &Utf8Path) -> Vec<Utf8PathBuf> {
-    let directory = path.parent().unwrap_or(Utf8Path::new(""));
-    let name = path.file_name().unwrap_or("");
-    let mut found = vec![directory.join(".env")];
-    if let Some((stem, _)) = name.rsplit_once(['.', '-', '_'])
-        && stem.starts_with(".env")
-        && stem != ".env"
-    {
-        found.push(directory.join(stem));
-    }
-    found
-}
-
-/// Words that mark an example value as a placeholder to fill in, not an address to send data to.
-const PLACEHOLDER_MARKS: [&str; 14] = [
-    "changeme",
-    "change-me",
-    "change_me",
-    "your-",
-    "your_",
-    "yourdomain",
-    "xxx",
-    "<",
-    ">",
-    "placeholder",
-    "replace",
-    "todo",
-    "fixme",
-    "...",
-];
-
-/// True when an example value is to be filled in (`changeme`, `your-api-key`, `xxx`, `<dsn>`).
-pub fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    PLACEHOLDER_MARKS.iter().any(|mark| lower.contains(mark))
-}
-
-/// Directories whose JSON, YAML and TOML files are an application's configuration.
-const CONFIG_DIRECTORIES: [&str; 4] = ["config", "conf", "configs", "settings"];
-/// Subdirectories of a config directory that still hold configuration (one per environment).
-const ENVIRONMENT_DIRECTORIES: [&str; 3] = ["environments", "envs", "env"];
-/// Directories that never hold the configuration a service runs with: translations, tests,
-/// fixtures, vendored code, templates and CI.
-const NOT_CONFIG_DIRECTORIES: [&str; 23] = [
-    "locales",
-    "locale",
-    "i18n",
-    "lang",
-    "langs",
-    "translations",
-    "fixtures",
-    "fixture",
-    "test",
-    "tests",
-    "__tests__",
-    "spec",
-    "specs",
-    "testdata",
-    "test-data",
-    "mocks",
-    "__mocks__",
-    "node_modules",
-    "vendor",
-    "templates",
-    ".github",
-    ".circleci",
-    "schemas",
-];
-/// File names in a config directory that are tool or package metadata, not configuration.
-const NOT_CONFIG_NAMES: [&str; 14] = [
-    "package",
-    "package-lock",
-    "composer",
-    "tsconfig",
-    "jsconfig",
-    "renovate",
-    "manifest",
-    "chart",
-    "values",
-    "lerna",
-    "nx",
-    "angular",
-    "project",
-    "kustomization",
-];
-
-/// True for application config files named as such: `appsettings*.json`,
-/// `application*.{yml,yaml,properties}`, `config*.{toml,yaml,yml,json}`.
-pub fn is_named_app_config(path: &Utf8Path) -> bool {
-    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
-    let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    // `config.tf.json` and `config.auto.tfvars.json` are Terraform's, read by its extractor.
-    if [".tf.json", ".tofu.json", ".tfvars.json"]
-        .iter()
-        .any(|terraform| name.ends_with(terraform))
-    {
-        return false;
-    }
-    let yaml = matches!(extension, "yml" | "yaml");
-    (name.starts_with("appsettings") && extension == "json")
-        || (name.starts_with("application") && (yaml || extension == "properties"))
-        || (name.starts_with("config") && (yaml || matches!(extension, "toml" | "json")))
-        || (yaml && is_collector_config_name(&name))
-}
-
-/// OpenTelemetry Collector configs (`otelcol-config.yml`, `otel-collector-config.yaml`): their
-/// exporters name where telemetry, which carries personal data, is sent.
-fn is_collector_config_name(name: &str) -> bool {
-    [
-        "otelcol",
-        "otel-collector",
-        "otel_collector",
-        "otel-config",
-        "collector-config",
-    ]
-    .iter()
-    .any(|prefix| name.starts_with(prefix))
-}
-
-/// True for a JSON, YAML or TOML file in a config directory (`config/production.json`,
-/// `config/environments/staging.yml`) that is not metadata, a schema, a locale or test data.
-pub fn is_directory_app_config(path: &Utf8Path) -> bool {
-    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
-    let Some((stem, extension)) = name.rsplit_once('.') else {
-        return false;
-    };
-    if !matches!(extension, "json" | "yaml" | "yml" | "toml")
-        || stem.starts_with('.')
-        || stem.contains("schema")
-        || stem.contains("lock")
-        || stem.starts_with("values")
-        || stem.starts_with("seo")
-        || stem.ends_with("meta")
-        || stem.ends_with("metadata")
-        || stem.ends_with(".tf")
-        || stem.ends_with(".tfvars")
-        || NOT_CONFIG_NAMES
-            .iter()
-            .any(|n| stem == *n || stem.starts_with(&format!("{n}.")))
-    {
-        return false;
-    }
-    let directories: Vec<String> = path
-        .parent()
-        .into_iter()
-        .flat_map(|p| p.components())
-        .map(|c| c.as_str().to_ascii_lowercase())
-        .collect();
-    if directories
-        .iter()
-        .any(|d| NOT_CONFIG_DIRECTORIES.contains(&d.as_str()))
-    {
-        return false;
-    }
-    let parent = directories.last().map(String::as_str).unwrap_or("");
-    let grandparent = directories
-        .len()
-        .checked_sub(2)
-        .and_then(|i| directories.get(i))
-        .map(String::as_str)
-        .unwrap_or("");
-    CONFIG_DIRECTORIES.contains(&parent)
-        || (ENVIRONMENT_DIRECTORIES.contains(&parent) && CONFIG_DIRECTORIES.contains(&grandparent))
-}
-
-/// True for application config files, by name or by directory.
-pub fn is_app_config(path: &Utf8Path) -> bool {
-    is_named_app_config(path) || is_directory_app_config(path)
-}
 
 impl Extractor for EnvExtractor {
     fn name(&self) -> &'static str {
@@ -253,40 +50,23 @@ impl Extractor for EnvExtractor {
         is_env_file(path)
             || is_env_example(path)
             || is_app_config(path)
-            || compose::is_compose_file(path)
+            || is_compose_file(path)
             // Static-site generator configurations: read in `extract_files` to find site trees.
             || super::sites::is_marker_name(path)
     }
 
+    /// Without compose's facts: as if no compose service read an env file.
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        // Compose files: who reads which env file, and the service names an env value may use.
-        // Their parse errors are the compose extractor's to report.
-        let mut users: BTreeMap<Utf8PathBuf, BTreeSet<String>> = BTreeMap::new();
-        let mut names: BTreeMap<String, String> = BTreeMap::new();
-        // The compose projects whose services read each env file, and each project's names: an
-        // env file of one project's services names that project's containers.
-        let mut user_projects: BTreeMap<Utf8PathBuf, BTreeSet<String>> = BTreeMap::new();
-        let mut project_names: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for file in files.iter().filter(|f| compose::is_compose_file(&f.path)) {
-            let Some(document) = parse_document(file, &mut Facts::default()) else {
-                continue;
-            };
-            let project = compose::project_scope(&file.path);
-            for (service, path) in compose::env_file_references(file, &document, ctx.owners) {
-                user_projects
-                    .entry(path.clone())
-                    .or_default()
-                    .insert(project.clone());
-                users.entry(path).or_default().insert(service);
-            }
-            let service_names =
-                compose::service_names(&compose::services(file, &document, ctx.owners));
-            let known = project_names.entry(project).or_default();
-            for (name, id) in &service_names {
-                known.entry(name.clone()).or_insert_with(|| id.clone());
-            }
-            names.extend(service_names);
-        }
+        self.extract_joined(files, &[], ctx)
+    }
+
+    fn extract_joined(
+        &self,
+        files: &[&SourceFile],
+        compose: &[ComposeServices],
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        let uses = ComposeUses::of(compose);
         // The keys every real dotenv file sets, for the examples beside it to defer to.
         let real_keys: BTreeMap<&Utf8Path, BTreeSet<String>> = files
             .iter()
@@ -304,7 +84,7 @@ impl Extractor for EnvExtractor {
         // environment.
         let compose_directories: BTreeSet<&Utf8Path> = files
             .iter()
-            .filter(|f| compose::is_compose_file(&f.path))
+            .filter(|f| is_compose_file(&f.path))
             .map(|f| f.path.parent().unwrap_or(Utf8Path::new("")))
             .collect();
         let mut facts = Facts::default();
@@ -315,68 +95,22 @@ impl Extractor for EnvExtractor {
                 && ctx.owners.owner_of(&file.path).is_none()
                 && !real_counterparts(&file.path)
                     .iter()
-                    .any(|p| users.contains_key(p))
-                && !users.contains_key(&file.path)
+                    .any(|p| uses.users.contains_key(p))
+                && !uses.users.contains_key(&file.path)
                 && compose_directories.contains(file.path.parent().unwrap_or(Utf8Path::new("")))
             {
                 continue;
             }
             if is_env_file(&file.path) || is_env_example(&file.path) {
-                let example = is_env_example(&file.path);
-                let counterparts = if example {
-                    real_counterparts(&file.path)
-                } else {
-                    vec![file.path.clone()]
-                };
-                let owners: Vec<String> = match ctx.owners.owner_of(&file.path) {
-                    Some(owner) => vec![owner.to_string()],
-                    None => match counterparts.iter().find_map(|p| users.get(p)) {
-                        Some(services) => services.iter().cloned().collect(),
-                        None => vec![directory_service(&file.path, &mut facts, Origin::Env)],
-                    },
-                };
-                let deferred: BTreeSet<&str> = if example {
-                    counterparts
-                        .iter()
-                        .filter_map(|p| real_keys.get(p.as_path()))
-                        .flatten()
-                        .map(String::as_str)
-                        .collect()
-                } else {
-                    BTreeSet::new()
-                };
-                // Read by the services of one compose project: its names are that project's.
-                let users_project = counterparts
-                    .iter()
-                    .find_map(|p| user_projects.get(p))
-                    .filter(|projects| {
-                        projects.len() == 1 && ctx.owners.owner_of(&file.path).is_none()
-                    })
-                    .and_then(|projects| projects.first())
-                    .and_then(|scope| {
-                        project_names
-                            .get_key_value(scope)
-                            .map(|(scope, names)| (scope.as_str(), names))
-                    });
-                let reading = EnvReading {
-                    owners: &owners,
-                    names: Names {
-                        all: &names,
-                        project: users_project
-                            .or_else(|| enclosing_project(&file.path, &project_names)),
-                    },
-                    example,
-                    deferred: &deferred,
-                };
-                extract_env_file(file, &reading, ctx, &mut facts);
+                read_env_file(file, &uses, &real_keys, ctx, &mut facts);
             } else if is_app_config(&file.path) {
                 let owner = match ctx.owners.owner_of(&file.path) {
                     Some(owner) => owner.to_string(),
                     None => directory_service(&file.path, &mut facts, Origin::AppConfig),
                 };
                 let names = Names {
-                    all: &names,
-                    project: enclosing_project(&file.path, &project_names),
+                    all: &uses.names,
+                    project: enclosing_project(&file.path, &uses.project_names),
                 };
                 extract_app_config(file, &owner, ctx, &names, &mut facts);
             }
@@ -393,6 +127,98 @@ impl Extractor for EnvExtractor {
             .retain(|n| !n.inferred || senders.contains(&n.id));
         facts
     }
+}
+
+/// Who reads which env file, and the service names an env value may use, as the compose
+/// extractor reported them.
+#[derive(Debug, Default)]
+struct ComposeUses {
+    /// The services that list each env file under `env_file`.
+    users: BTreeMap<Utf8PathBuf, BTreeSet<String>>,
+    /// Every service's names, whatever its project.
+    names: BTreeMap<String, String>,
+    /// The compose projects whose services read each env file, and each project's names: an
+    /// env file of one project's services names that project's containers.
+    user_projects: BTreeMap<Utf8PathBuf, BTreeSet<String>>,
+    project_names: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl ComposeUses {
+    fn of(compose: &[ComposeServices]) -> ComposeUses {
+        let mut uses = ComposeUses::default();
+        for compose in compose {
+            for (service, path) in &compose.env_files {
+                let path = Utf8PathBuf::from(path);
+                uses.user_projects
+                    .entry(path.clone())
+                    .or_default()
+                    .insert(compose.scope.clone());
+                uses.users.entry(path).or_default().insert(service.clone());
+            }
+            let known = uses.project_names.entry(compose.scope.clone()).or_default();
+            for (name, id) in &compose.names {
+                known.entry(name.clone()).or_insert_with(|| id.clone());
+            }
+            uses.names.extend(compose.names.clone());
+        }
+        uses
+    }
+}
+
+/// A dotenv file or an example of one: its owners (the node whose `paths` cover it, else the
+/// compose services that read it, else a service named after its directory), the keys it defers
+/// to the real file beside it, and the names its values may use.
+fn read_env_file(
+    file: &SourceFile,
+    uses: &ComposeUses,
+    real_keys: &BTreeMap<&Utf8Path, BTreeSet<String>>,
+    ctx: &ExtractContext<'_>,
+    facts: &mut Facts,
+) {
+    let example = is_env_example(&file.path);
+    let counterparts = if example {
+        real_counterparts(&file.path)
+    } else {
+        vec![file.path.clone()]
+    };
+    let owners: Vec<String> = match ctx.owners.owner_of(&file.path) {
+        Some(owner) => vec![owner.to_string()],
+        None => match counterparts.iter().find_map(|p| uses.users.get(p)) {
+            Some(services) => services.iter().cloned().collect(),
+            None => vec![directory_service(&file.path, facts, Origin::Env)],
+        },
+    };
+    let deferred: BTreeSet<&str> = if example {
+        counterparts
+            .iter()
+            .filter_map(|p| real_keys.get(p.as_path()))
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    // Read by the services of one compose project: its names are that project's.
+    let users_project = counterparts
+        .iter()
+        .find_map(|p| uses.user_projects.get(p))
+        .filter(|projects| projects.len() == 1 && ctx.owners.owner_of(&file.path).is_none())
+        .and_then(|projects| projects.first())
+        .and_then(|scope| {
+            uses.project_names
+                .get_key_value(scope)
+                .map(|(scope, names)| (scope.as_str(), names))
+        });
+    let reading = EnvReading {
+        owners: &owners,
+        names: Names {
+            all: &uses.names,
+            project: users_project.or_else(|| enclosing_project(&file.path, &uses.project_names)),
+        },
+        example,
+        deferred: &deferred,
+    };
+    extract_env_file(file, &reading, ctx, facts);
 }
 
 /// A service named after the directory a file sits in (skipping generic names such as
@@ -427,65 +253,6 @@ fn directory_service(path: &Utf8Path, facts: &mut Facts, origin: Origin) -> Stri
     name
 }
 
-/// One `KEY=VALUE` line: the key and the byte range of the value (without quotes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvEntry {
-    pub key: String,
-    pub value: String,
-    pub range: Range<usize>,
-}
-
-/// Parses dotenv text (also `.properties` when `colon` is set, which allows `key: value`).
-pub fn parse_entries(text: &str, colon: bool) -> Vec<EnvEntry> {
-    let mut entries = Vec::new();
-    let mut offset = 0;
-    for raw_line in text.split_inclusive('\n') {
-        let line_start = offset;
-        offset += raw_line.len();
-        let line = raw_line.trim_end_matches(['\n', '\r']);
-        let content = line.trim_start();
-        if content.is_empty() || content.starts_with('#') || content.starts_with('!') {
-            continue;
-        }
-        let mut start = line_start + (line.len() - content.len());
-        let content = match content.strip_prefix("export ") {
-            Some(rest) => {
-                let rest_trimmed = rest.trim_start();
-                start += content.len() - rest_trimmed.len();
-                rest_trimmed
-            }
-            None => content,
-        };
-        let separator = content.find(|c: char| c == '=' || (colon && c == ':'));
-        let Some(separator) = separator else { continue };
-        let key = content[..separator].trim();
-        if key.is_empty() || key.contains(char::is_whitespace) {
-            continue;
-        }
-        let after = &content[separator + 1..];
-        let value_text = after.trim_start();
-        let mut value_start = start + separator + 1 + (after.len() - value_text.len());
-        let value = if let Some(quoted) = value_text.strip_prefix(['"', '\'']) {
-            let quote = value_text.chars().next().unwrap_or('"');
-            value_start += 1;
-            match quoted.find(quote) {
-                Some(end) => &quoted[..end],
-                None => quoted,
-            }
-        } else {
-            // An unquoted value ends at ` #`, the start of an inline comment.
-            let end = value_text.find(" #").unwrap_or(value_text.len());
-            value_text[..end].trim_end()
-        };
-        entries.push(EnvEntry {
-            key: key.to_string(),
-            value: value.to_string(),
-            range: value_start..value_start + value.len(),
-        });
-    }
-    entries
-}
-
 /// The compose service names an env file or app config may use.
 struct Names<'a> {
     /// Every compose service's names, whatever its project.
@@ -517,7 +284,7 @@ fn enclosing_project<'a>(
     projects: &'a BTreeMap<String, BTreeMap<String, String>>,
 ) -> Option<(&'a str, &'a BTreeMap<String, String>)> {
     path.ancestors().skip(1).find_map(|directory| {
-        let scope = compose::project_scope(&directory.join("compose.yaml"));
+        let scope = project_scope(&directory.join("compose.yaml"));
         projects
             .get_key_value(&scope)
             .map(|(scope, names)| (scope.as_str(), names))
@@ -649,61 +416,6 @@ fn extract_app_config(
             }
         }
     });
-}
-
-/// How deep `${A:${B:default}}` placeholders may nest before the value is unknown.
-const MAX_PLACEHOLDER_DEPTH: usize = 8;
-
-/// A Spring-style value with each `${NAME:default}` replaced by its default (nested defaults
-/// too; a shell-style `${NAME:-default}` also reads as its default). `None` when a placeholder has
-/// no default: its value comes from the environment at run time and is unknown here.
-pub fn placeholder_defaults(value: &str) -> Option<String> {
-    placeholder_defaults_at(value, 0)
-}
-
-fn placeholder_defaults_at(value: &str, depth: usize) -> Option<String> {
-    if !value.contains("${") {
-        return Some(value.to_string());
-    }
-    if depth > MAX_PLACEHOLDER_DEPTH {
-        return None;
-    }
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(open) = rest.find("${") {
-        out.push_str(&rest[..open]);
-        let body_start = &rest[open + 2..];
-        let close = matching_close(body_start)?;
-        let body = &body_start[..close];
-        // The OpenTelemetry Collector's `${env:NAME}` / `${env:NAME:-default}` name a variable too.
-        let body = body.strip_prefix("env:").unwrap_or(body);
-        let (_, default) = body.split_once(':')?;
-        let default = default.strip_prefix('-').unwrap_or(default);
-        out.push_str(&placeholder_defaults_at(default, depth + 1)?);
-        rest = &body_start[close + 1..];
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
-/// The index of the `}` that closes a `${`, counting nested `${...}`.
-fn matching_close(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if depth == 0 => return Some(i),
-            b'}' => depth -= 1,
-            _ => {}
-        }
-        i += 1;
-    }
-    None
 }
 
 /// The text with every ERB tag replaced, at the same length, by the default it names
@@ -858,7 +570,18 @@ mod tests {
             .iter()
             .filter(|f| EnvExtractor.claims(&f.path))
             .collect();
-        (EnvExtractor.extract(&refs, &ctx), sources)
+        // The compose extractor runs first, as in `extract::engine`, for its facts to join.
+        let compose = crate::extract::extractors()
+            .into_iter()
+            .find(|e| e.name() == "compose")
+            .unwrap();
+        let composed: Vec<&SourceFile> =
+            sources.iter().filter(|f| compose.claims(&f.path)).collect();
+        let composed = compose.extract(&composed, &ctx);
+        (
+            EnvExtractor.extract_joined(&refs, &composed.compose_services, &ctx),
+            sources,
+        )
     }
 
     fn flows(facts: &Facts, sources: &[SourceFile]) -> Vec<(String, String, u32)> {

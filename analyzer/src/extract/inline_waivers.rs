@@ -187,81 +187,11 @@ struct Parsed {
 fn parse(file: &SourceFile, text: &str, base: usize) -> Result<Parsed, (Option<Span>, String)> {
     let span =
         |range: std::ops::Range<usize>| Some(file.span(base + range.start..base + range.end));
-    let bytes = text.as_bytes();
-    let mut position = 0usize;
-    let mut rules: Option<(Vec<String>, std::ops::Range<usize>)> = None;
-    let mut reason: Option<(String, std::ops::Range<usize>)> = None;
-    let mut expires: Option<(String, std::ops::Range<usize>)> = None;
-    loop {
-        while position < bytes.len() && matches!(bytes[position], b' ' | b'\t') {
-            position += 1;
-        }
-        if position >= bytes.len() {
-            break;
-        }
-        let rest = &text[position..];
-        if ["#", "//", "--", "/*"].iter().any(|m| rest.starts_with(m)) {
-            break;
-        }
-        let start = position;
-        // A key, up to `=` or a space.
-        while position < bytes.len() && !matches!(bytes[position], b' ' | b'\t' | b'=') {
-            position += 1;
-        }
-        let word = &text[start..position];
-        if bytes.get(position) != Some(&b'=') {
-            if rules.is_some() || reason.is_some() || expires.is_some() {
-                return Err((
-                    span(start..position),
-                    format!(
-                        "unexpected `{word}`; expected `reason=\"...\"` or `expires=YYYY-MM-DD`"
-                    ),
-                ));
-            }
-            let names = word
-                .split(',')
-                .map(str::trim)
-                .map(str::to_string)
-                .collect::<Vec<_>>();
-            rules = Some((names, start..position));
-            continue;
-        }
-        position += 1;
-        let value_start = position;
-        let value = match bytes.get(position) {
-            Some(&quote) if quote == b'"' || quote == b'\'' => {
-                let Some(length) = text[position + 1..].find(char::from(quote)) else {
-                    return Err((
-                        span(start..bytes.len()),
-                        format!("`{word}` opens a quote that is not closed on this line"),
-                    ));
-                };
-                let value = text[position + 1..position + 1 + length].to_string();
-                position += length + 2;
-                value
-            }
-            _ => {
-                while position < bytes.len() && !matches!(bytes[position], b' ' | b'\t') {
-                    position += 1;
-                }
-                text[value_start..position].to_string()
-            }
-        };
-        let slot = match word {
-            "reason" => &mut reason,
-            "expires" => &mut expires,
-            _ => {
-                return Err((
-                    span(start..value_start - 1),
-                    format!("unknown key `{word}`; an inline waiver takes `reason` and `expires`"),
-                ));
-            }
-        };
-        if slot.is_some() {
-            return Err((span(start..position), format!("`{word}` is given twice")));
-        }
-        *slot = Some((value, start..position));
-    }
+    let Words {
+        rules,
+        reason,
+        expires,
+    } = words(text, &span)?;
     // Errors about the waiver as a whole point at its marker (the caller's span).
     let whole = None;
     let Some((names, names_range)) = rules else {
@@ -270,26 +200,7 @@ fn parse(file: &SourceFile, text: &str, base: usize) -> Result<Parsed, (Option<S
             "`borderline: waive` needs the rule it waives, e.g. `borderline: waive transfer-without-safeguard reason=\"PRIV-123\" expires=2027-01-31`".to_string(),
         ));
     };
-    for name in &names {
-        if name == "*" || name.eq_ignore_ascii_case("all") || name.is_empty() {
-            return Err((
-                span(names_range.clone()),
-                "a waiver names each rule it waives; `*`, `all` and empty names are not allowed"
-                    .to_string(),
-            ));
-        }
-        if !Rule::from_name(name).is_ok_and(Rule::waivable) {
-            let mut budget = crate::model::SEARCH_BUDGET;
-            let suggestion =
-                crate::model::closest_id_within(name, Rule::waivable_names(), &mut budget)
-                    .map(|c| format!("; did you mean `{c}`?"))
-                    .unwrap_or_default();
-            return Err((
-                span(names_range.clone()),
-                format!("`{name}` is not a rule a waiver can name{suggestion}"),
-            ));
-        }
-    }
+    check_rule_names(&names, span(names_range))?;
     let reason = match reason {
         Some((text, _)) if !text.trim().is_empty() => text,
         Some((_, range)) => {
@@ -327,6 +238,126 @@ fn parse(file: &SourceFile, text: &str, base: usize) -> Result<Parsed, (Option<S
         reason,
         expires,
     })
+}
+
+/// The words of a waiver, each with its range in the text, before they are checked.
+#[derive(Default)]
+struct Words {
+    rules: Option<(Vec<String>, std::ops::Range<usize>)>,
+    reason: Option<(String, std::ops::Range<usize>)>,
+    expires: Option<(String, std::ops::Range<usize>)>,
+}
+
+/// Splits a waiver's text into its rule list and `key=value` pairs (quoted or bare), up to a
+/// further comment; `span` places a range of the text in the file.
+fn words(
+    text: &str,
+    span: &dyn Fn(std::ops::Range<usize>) -> Option<Span>,
+) -> Result<Words, (Option<Span>, String)> {
+    let bytes = text.as_bytes();
+    let mut position = 0usize;
+    let mut found = Words::default();
+    let Words {
+        rules,
+        reason,
+        expires,
+    } = &mut found;
+    loop {
+        while position < bytes.len() && matches!(bytes[position], b' ' | b'\t') {
+            position += 1;
+        }
+        if position >= bytes.len() {
+            break;
+        }
+        let rest = &text[position..];
+        if ["#", "//", "--", "/*"].iter().any(|m| rest.starts_with(m)) {
+            break;
+        }
+        let start = position;
+        // A key, up to `=` or a space.
+        while position < bytes.len() && !matches!(bytes[position], b' ' | b'\t' | b'=') {
+            position += 1;
+        }
+        let word = &text[start..position];
+        if bytes.get(position) != Some(&b'=') {
+            if rules.is_some() || reason.is_some() || expires.is_some() {
+                return Err((
+                    span(start..position),
+                    format!(
+                        "unexpected `{word}`; expected `reason=\"...\"` or `expires=YYYY-MM-DD`"
+                    ),
+                ));
+            }
+            let names = word
+                .split(',')
+                .map(str::trim)
+                .map(str::to_string)
+                .collect::<Vec<_>>();
+            *rules = Some((names, start..position));
+            continue;
+        }
+        position += 1;
+        let value_start = position;
+        let value = match bytes.get(position) {
+            Some(&quote) if quote == b'"' || quote == b'\'' => {
+                let Some(length) = text[position + 1..].find(char::from(quote)) else {
+                    return Err((
+                        span(start..bytes.len()),
+                        format!("`{word}` opens a quote that is not closed on this line"),
+                    ));
+                };
+                let value = text[position + 1..position + 1 + length].to_string();
+                position += length + 2;
+                value
+            }
+            _ => {
+                while position < bytes.len() && !matches!(bytes[position], b' ' | b'\t') {
+                    position += 1;
+                }
+                text[value_start..position].to_string()
+            }
+        };
+        let slot = match word {
+            "reason" => &mut *reason,
+            "expires" => &mut *expires,
+            _ => {
+                return Err((
+                    span(start..value_start - 1),
+                    format!("unknown key `{word}`; an inline waiver takes `reason` and `expires`"),
+                ));
+            }
+        };
+        if slot.is_some() {
+            return Err((span(start..position), format!("`{word}` is given twice")));
+        }
+        *slot = Some((value, start..position));
+    }
+    Ok(found)
+}
+
+/// Every rule a waiver names must be one a waiver can name, given one by one.
+fn check_rule_names(names: &[String], span: Option<Span>) -> Result<(), (Option<Span>, String)> {
+    for name in names {
+        if name == "*" || name.eq_ignore_ascii_case("all") || name.is_empty() {
+            return Err((
+                span,
+                "a waiver names each rule it waives; `*`, `all` and empty names are not allowed"
+                    .to_string(),
+            ));
+        }
+        if !Rule::from_name(name).is_ok_and(Rule::waivable) {
+            let mut budget = crate::model::SEARCH_BUDGET;
+            let suggestion =
+                crate::model::closest_id_within(name, Rule::waivable_names(), &mut budget)
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+            return Err((
+                span,
+                format!("`{name}` is not a rule a waiver can name{suggestion}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The byte range a waiver at `at` covers: its own line, and when its comment stands alone on

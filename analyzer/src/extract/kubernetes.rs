@@ -14,7 +14,10 @@
 //! OpenTelemetry Collector config held in a ConfigMap that a workload mounts as a volume is read
 //! for its exporters' endpoints and sites, reported at the ConfigMap value.
 
+use super::classify::{is_directory_app_config, is_kubernetes_yaml};
+use super::regions::{LOCATION_ANNOTATION, region_location};
 use super::urls::{HostCandidate, HostClass, classify_host};
+use super::values::placeholder_defaults;
 use super::yaml::{YamlNode, endpoint_strings, parse_documents};
 use super::{ExtractContext, Extractor};
 use crate::facts::Facts;
@@ -33,8 +36,6 @@ const REGION_LABELS: [&str; 2] = [
     "topology.kubernetes.io/region",
     "failure-domain.beta.kubernetes.io/region",
 ];
-/// The annotation (or Helm value key) that declares a location outright.
-pub const LOCATION_ANNOTATION: &str = "borderline.dev/location";
 
 /// Workload kinds and the path from the document to their pod spec.
 const WORKLOAD_KINDS: [(&str, &[&str]); 7] = [
@@ -54,29 +55,6 @@ const WORKLOAD_KINDS: [(&str, &[&str]); 7] = [
 #[derive(Debug, Default)]
 pub struct KubernetesExtractor;
 
-/// True for YAML files this extractor reads.
-pub fn claims_path(path: &Utf8Path) -> bool {
-    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
-    if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
-        return false;
-    }
-    if super::compose::is_compose_file(path) || super::env::is_named_app_config(path) {
-        return false;
-    }
-    // Helm templates are Go templates, not YAML; CI and tool configs are not deployments.
-    let skipped_dirs = ["templates", ".github", ".circleci"];
-    if path
-        .components()
-        .any(|c| skipped_dirs.contains(&c.as_str()))
-    {
-        return false;
-    }
-    !(name.starts_with(".gitlab-ci")
-        || name.starts_with(".pre-commit")
-        || name.ends_with("lock.yaml")
-        || name == "mkdocs.yml")
-}
-
 fn is_values_file(path: &Utf8Path) -> bool {
     let name = path.file_name().unwrap_or("");
     let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
@@ -93,7 +71,7 @@ impl Extractor for KubernetesExtractor {
     }
 
     fn claims(&self, path: &Utf8Path) -> bool {
-        claims_path(path)
+        is_kubernetes_yaml(path)
     }
 
     /// Files are parsed one at a time (in parallel) and reduced at once to what resolves names
@@ -355,7 +333,7 @@ fn index_file(file: &SourceFile, set: &str, ctx: &ExtractContext<'_>) -> FileInd
     let mut index = FileIndex::default();
     // A Rails config (`config/database.yml`) is ERB before it is YAML: never a manifest, and its
     // template tags are no syntax error. The env extractor reads it.
-    if super::env::is_directory_app_config(&file.path) && file.text.contains("<%") {
+    if is_directory_app_config(&file.path) && file.text.contains("<%") {
         return index;
     }
     let Some(documents) = parse_documents(file, &mut index.errors) else {
@@ -757,7 +735,7 @@ fn collector_config_hosts(
         if settled.contains(&node.range.start) {
             return;
         }
-        let Some(text) = node.as_str().and_then(super::env::placeholder_defaults) else {
+        let Some(text) = node.as_str().and_then(placeholder_defaults) else {
             return;
         };
         for candidate in super::urls::candidates(rules.settings(), key, &text) {
@@ -1057,55 +1035,6 @@ fn provider_hint(keys: &[&str]) -> Option<&'static str> {
             None
         }
     })
-}
-
-/// A bare region id as a location: its provider when the hint or the rule data leaves only one.
-pub fn region_location(
-    region: &str,
-    provider_hint: Option<&str>,
-    span: Option<Span>,
-    rules: &RuleSet,
-) -> LocatedAt {
-    let located = |location, reason| LocatedAt {
-        location,
-        span,
-        unresolved_reason: reason,
-    };
-    if let Some(provider) = provider_hint
-        && let Some(found) = rules.region(provider, region)
-    {
-        return located(
-            Location::Region {
-                provider: found.provider.clone(),
-                region: found.id.clone(),
-            },
-            None,
-        );
-    }
-    let candidates = rules.region_anywhere(region);
-    let providers: BTreeSet<&str> = candidates.iter().map(|r| r.provider.as_str()).collect();
-    match (providers.len(), candidates.first()) {
-        (1, Some(found)) => located(
-            Location::Region {
-                provider: found.provider.clone(),
-                region: found.id.clone(),
-            },
-            None,
-        ),
-        (0, _) => located(
-            Location::Unknown,
-            Some(format!(
-                "region `{region}` is in no provider's rule data (rules/regions/)"
-            )),
-        ),
-        _ => located(
-            Location::Unknown,
-            Some(format!(
-                "region `{region}` exists at several providers ({}); declare it as `provider:{region}`",
-                providers.into_iter().collect::<Vec<_>>().join(", ")
-            )),
-        ),
-    }
 }
 
 /// A Helm values file: a service named after the chart, and every URL-valued key as a host flow.

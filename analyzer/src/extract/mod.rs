@@ -1,32 +1,43 @@
 //! Extraction: one module per input format turns files into [`Facts`]. Extraction never fails:
 //! what cannot be read becomes an `input-error` diagnostic and the rest goes on.
+//!
+//! [`engine`] runs the extractors over the files they claim (through [`cache`] when there is
+//! one); [`classify`] says which of the compose, env and Kubernetes extractors owns a path.
+//! Those three never use each other: what they share lives in modules of its own ([`values`],
+//! [`services`], [`regions`], [`urls`], [`yaml`]), and what compose learns for env travels as
+//! facts ([`crate::facts::ComposeServices`], which the engine hands the env extractor).
 
 pub mod annotation;
+pub mod cache;
+pub mod classify;
 pub mod code;
 pub mod comment_tags;
 pub mod compose;
+pub mod engine;
 pub mod env;
 pub mod environment;
 pub mod inline_waivers;
 pub mod kubernetes;
 pub mod owners;
+pub mod regions;
 pub mod rust;
 pub mod rust_infer;
 pub mod sdks;
+pub mod services;
 pub mod sites;
 pub mod templates;
 pub mod urls;
+pub mod values;
 pub mod yaml;
 
-use crate::cache::{Cache, PerFileCache, Record, content_hash};
-use crate::facts::{ExtractionDiagnostic, Facts};
+use crate::facts::{ComposeServices, Facts};
 use crate::rules::RuleSet;
-use crate::source::{FileId, SourceFile, StoredFile};
-use camino::{Utf8Path, Utf8PathBuf};
+use crate::source::{FileId, SourceFile};
+use camino::Utf8Path;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+
+pub use engine::{Extraction, Input, InputFile, extract_all, extract_files};
 
 pub mod terraform;
 
@@ -141,6 +152,19 @@ pub trait Extractor: Sync + Send {
             None => Facts::default(),
         }
     }
+    /// [`Extractor::extract`] for a whole-set extractor that joins its files to what the
+    /// whole-set extractors before it found: `compose` holds the [`ComposeServices`] the compose
+    /// extractor reported, from which the env extractor reads which services read which env
+    /// file. An extractor that reads them claims the compose files too, so that a cache key over
+    /// its claimed files covers them.
+    fn extract_joined(
+        &self,
+        files: &[&SourceFile],
+        _compose: &[ComposeServices],
+        ctx: &ExtractContext<'_>,
+    ) -> Facts {
+        self.extract(files, ctx)
+    }
     /// `Some` when the facts of one file depend only on that file, the package manifests among
     /// the claimed files, and the context: the cache then keeps facts file by file.
     fn per_file(&self) -> Option<&dyn PerFile> {
@@ -233,340 +257,6 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
         Box::new(sdks::SdkCalls),
         Box::new(inline_waivers::InlineWaivers),
     ]
-}
-
-/// Runs every extractor over the files it claims (already read; tests and fuzzing).
-pub fn extract_all(files: &[SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-    let inputs: Vec<InputFile> = files
-        .iter()
-        .map(|file| InputFile {
-            id: file.id,
-            path: file.path.clone(),
-            input: Input::Text(file.text.clone()),
-        })
-        .collect();
-    extract_files(&inputs, ctx, None).facts
-}
-
-/// Where an input file's text comes from.
-#[derive(Debug, Clone)]
-pub enum Input {
-    /// Read already.
-    Text(Arc<str>),
-    /// On disk, read when extraction reaches it ([`crate::discover::read`]).
-    Disk(PathBuf),
-}
-
-/// A file to extract from, with the id its spans get.
-#[derive(Debug, Clone)]
-pub struct InputFile {
-    pub id: FileId,
-    /// Relative to the scanned root, `/`-separated.
-    pub path: Utf8PathBuf,
-    pub input: Input,
-}
-
-impl InputFile {
-    fn load(&self) -> Result<SourceFile, ExtractionDiagnostic> {
-        let text = match &self.input {
-            Input::Text(text) => text.clone(),
-            Input::Disk(absolute) => crate::discover::read(&self.path, absolute)?,
-        };
-        Ok(SourceFile::new(self.id, self.path.clone(), text))
-    }
-}
-
-/// What extraction keeps: the facts, and of each input file (in input order) what reports need.
-#[derive(Debug, Default)]
-pub struct Extraction {
-    pub files: Vec<StoredFile>,
-    pub facts: Facts,
-}
-
-/// One streamed file's results.
-struct Streamed {
-    index: usize,
-    /// (extractor index, facts) of the extractors that found something, in [`extractors`] order.
-    facts: Vec<(usize, Facts)>,
-    /// (extractor index, cache record), when there is a cache.
-    records: Vec<(usize, Record)>,
-    /// What reports keep of the file, when it is not held to the end.
-    stored: Option<StoredFile>,
-    diagnostic: Option<ExtractionDiagnostic>,
-}
-
-/// Runs every extractor over the files it claims, through `cache` when there is one; the facts
-/// are the same either way.
-///
-/// Whole-set extractors (Terraform, Kubernetes, env) run first over the files they claim, which
-/// are then reduced to the lines their facts point into. The rest (source code, the bulk of a
-/// repository) streams: each file is read, run through the per-file extractors that claim it and
-/// reduced, in parallel, so that only a file per thread is whole at a time. Package manifests
-/// (which every code file's owner may point into) and compose files (also read per file) are
-/// held until the end. Facts are merged extractor by extractor, each in file order, so the result
-/// does not depend on scheduling.
-pub fn extract_files(
-    inputs: &[InputFile],
-    ctx: &ExtractContext<'_>,
-    cache: Option<&Cache>,
-) -> Extraction {
-    let extractors = extractors();
-    let bit = |k: usize| 1u32 << k;
-    let claims: Vec<u32> = inputs
-        .iter()
-        .map(|input| {
-            extractors
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.claims(&input.path))
-                .fold(0, |mask, (k, _)| mask | bit(k))
-        })
-        .collect();
-    let whole: u32 = extractors
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.per_file().is_none())
-        .fold(0, |mask, (k, _)| mask | bit(k));
-    let hold = |i: usize| claims[i] & whole != 0 || owners::is_package_manifest(&inputs[i].path);
-
-    // Held files: read first, kept whole until every extractor is done.
-    let loaded: Vec<(usize, Result<SourceFile, ExtractionDiagnostic>)> = (0..inputs.len())
-        .filter(|&i| hold(i))
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|i| (i, inputs[i].load()))
-        .collect();
-    let mut held: Vec<Option<SourceFile>> = (0..inputs.len()).map(|_| None).collect();
-    let mut failed = vec![false; inputs.len()];
-    let mut diagnostics = Vec::new();
-    for (i, result) in loaded {
-        match result {
-            Ok(file) => held[i] = Some(file),
-            Err(diagnostic) => {
-                failed[i] = true;
-                diagnostics.push(diagnostic);
-            }
-        }
-    }
-    // Static-site trees are known from the generators' configurations, which the env extractor
-    // claims so that they are held here; their links are dropped once every extractor is done.
-    let static_sites = sites::find(held.iter().flatten());
-    let held_hashes: Vec<u128> = match cache {
-        Some(_) => held
-            .par_iter()
-            .map(|file| file.as_ref().map_or(0, |f| content_hash(&f.text)))
-            .collect(),
-        None => Vec::new(),
-    };
-    // Whole-set extractors run first, so that the files only they read can be reduced to what
-    // their facts point into before the bulk of the repository streams through.
-    let mut whole_facts: Vec<Option<Facts>> = extractors.iter().map(|_| None).collect();
-    for (k, extractor) in extractors.iter().enumerate() {
-        if extractor.per_file().is_some() {
-            continue;
-        }
-        let (claimed, hashes): (Vec<&SourceFile>, Vec<u128>) = held
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| claims[*i] & bit(k) != 0)
-            .filter_map(|(i, file)| {
-                Some((file.as_ref()?, held_hashes.get(i).copied().unwrap_or(0)))
-            })
-            .unzip();
-        if claimed.is_empty() {
-            continue;
-        }
-        whole_facts[k] = Some(match cache {
-            Some(cache) => cache.extract(extractor.as_ref(), &claimed, &hashes, ctx),
-            None => extractor.extract(&claimed, ctx),
-        });
-    }
-    let streamed: u32 = !whole;
-    let mut stored: Vec<Option<StoredFile>> = (0..inputs.len()).map(|_| None).collect();
-    let needed_later =
-        |i: usize| claims[i] & streamed != 0 || owners::is_package_manifest(&inputs[i].path);
-    let early: BTreeSet<FileId> = held
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !needed_later(*i))
-        .filter_map(|(_, file)| Some(file.as_ref()?.id))
-        .collect();
-    let mut early_spans = spans_in(whole_facts.iter_mut().flatten(), &early);
-    for (i, slot) in held.iter_mut().enumerate() {
-        if needed_later(i) {
-            continue;
-        }
-        if let Some(file) = slot.take() {
-            let spans = early_spans.remove(&file.id).unwrap_or_default();
-            stored[i] = Some(StoredFile::keeping(&file, spans));
-        }
-    }
-
-    let manifests: Vec<&SourceFile> = held
-        .iter()
-        .flatten()
-        .filter(|file| owners::is_package_manifest(&file.path))
-        .collect();
-    let packages = owners::Packages::new(&manifests);
-    let per_file_caches: Vec<Option<PerFileCache<'_>>> = extractors
-        .iter()
-        .enumerate()
-        .map(|(k, extractor)| {
-            let cache = cache?;
-            extractor.per_file()?;
-            if !claims.iter().any(|mask| mask & bit(k) != 0) {
-                return None;
-            }
-            let (shared, hashes): (Vec<&SourceFile>, Vec<u128>) = held
-                .iter()
-                .enumerate()
-                .filter_map(|(i, file)| Some((i, file.as_ref()?)))
-                .filter(|(i, file)| {
-                    claims[*i] & bit(k) != 0 && owners::is_package_manifest(&file.path)
-                })
-                .map(|(i, file)| (file, held_hashes[i]))
-                .unzip();
-            Some(cache.per_file(extractor.name(), shared, &hashes, ctx))
-        })
-        .collect();
-
-    // Streamed: each file read, run through the per-file extractors that claim it, and dropped.
-    let mut results: Vec<Streamed> = (0..inputs.len())
-        .filter(|&i| claims[i] & streamed != 0 && !failed[i])
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|i| {
-            let mut result = Streamed {
-                index: i,
-                facts: Vec::new(),
-                records: Vec::new(),
-                stored: None,
-                diagnostic: None,
-            };
-            let owned;
-            let file = match &held[i] {
-                Some(file) => file,
-                None => match inputs[i].load() {
-                    Ok(file) => {
-                        owned = file;
-                        &owned
-                    }
-                    Err(diagnostic) => {
-                        result.diagnostic = Some(diagnostic);
-                        return result;
-                    }
-                },
-            };
-            let hash = match (cache, held_hashes.get(i)) {
-                (None, _) => 0,
-                (Some(_), Some(hash)) if held[i].is_some() => *hash,
-                (Some(_), _) => content_hash(&file.text),
-            };
-            let mut spans = Vec::new();
-            for (k, extractor) in extractors.iter().enumerate() {
-                let Some(split) = extractor.per_file().filter(|_| claims[i] & bit(k) != 0) else {
-                    continue;
-                };
-                let run = || split.extract_file(file, &packages, ctx);
-                let mut facts = match &per_file_caches[k] {
-                    Some(cache) => {
-                        let (facts, record) = cache.extract(file, hash, run);
-                        result.records.push((k, record));
-                        facts
-                    }
-                    None => run(),
-                };
-                facts.for_each_span(&mut |span| {
-                    if span.file == file.id {
-                        spans.push((span.start, span.end));
-                    }
-                });
-                if !facts.is_empty() {
-                    result.facts.push((k, facts));
-                }
-            }
-            if held[i].is_none() {
-                result.stored = Some(StoredFile::keeping(file, spans));
-            }
-            result
-        })
-        .collect();
-
-    let mut facts = Facts::default();
-    let mut per_file_caches = per_file_caches;
-    let classes = Classes::of(inputs.iter().map(|i| (i.id, i.path.as_str())));
-    for (k, extractor) in extractors.iter().enumerate() {
-        match extractor.per_file() {
-            None => facts.extend(whole_facts[k].take().unwrap_or_default()),
-            Some(split) => {
-                let mut own = Facts::default();
-                let mut records = Vec::new();
-                for result in &mut results {
-                    if result.facts.first().is_some_and(|(index, _)| *index == k) {
-                        own.extend(result.facts.remove(0).1);
-                    }
-                    if result.records.first().is_some_and(|(index, _)| *index == k) {
-                        records.push(result.records.remove(0).1);
-                    }
-                }
-                split.finish(&mut own, &classes);
-                facts.extend(own);
-                if let Some(cache) = per_file_caches[k].take() {
-                    cache.finish(records);
-                }
-            }
-        }
-    }
-
-    let paths: BTreeMap<FileId, &Utf8Path> = inputs
-        .iter()
-        .map(|input| (input.id, input.path.as_path()))
-        .collect();
-    sites::quiet(&static_sites, &paths, &mut facts);
-
-    // Files held to the end keep the lines any fact points into; then they are dropped too.
-    for result in results {
-        if result.stored.is_some() {
-            stored[result.index] = result.stored;
-        }
-        diagnostics.extend(result.diagnostic);
-    }
-    let held_ids: BTreeSet<FileId> = held.iter().flatten().map(|file| file.id).collect();
-    let mut held_spans = spans_in(std::iter::once(&mut facts), &held_ids);
-    for (i, file) in held.into_iter().enumerate() {
-        if let Some(file) = file {
-            let spans = held_spans.remove(&file.id).unwrap_or_default();
-            stored[i] = Some(StoredFile::keeping(&file, spans));
-        }
-    }
-    facts.diagnostics.extend(diagnostics);
-    let files = stored
-        .into_iter()
-        .zip(inputs)
-        .map(|(file, input)| {
-            file.unwrap_or_else(|| StoredFile::absent(input.id, input.path.clone()))
-        })
-        .collect();
-    Extraction { files, facts }
-}
-
-/// The byte ranges that `facts` point at in each of `files`.
-fn spans_in<'a>(
-    facts: impl IntoIterator<Item = &'a mut Facts>,
-    files: &BTreeSet<FileId>,
-) -> BTreeMap<FileId, Vec<(u32, u32)>> {
-    let mut spans: BTreeMap<FileId, Vec<(u32, u32)>> = BTreeMap::new();
-    for facts in facts {
-        facts.for_each_span(&mut |span| {
-            if files.contains(&span.file) {
-                spans
-                    .entry(span.file)
-                    .or_default()
-                    .push((span.start, span.end));
-            }
-        });
-    }
-    spans
 }
 
 #[cfg(test)]

@@ -987,77 +987,90 @@ fn emit(
             false
         }
         (SdkKind::Cloud, Destination::Found(region, span)) => {
-            let Some(provider) = sdk.provider.as_deref() else {
-                return false;
-            };
-            let service = match &sdk.service {
-                Some(ServiceFrom::FirstArgument) => call
-                    .first_argument
-                    .and_then(|first| match read_value(code, first) {
-                        Value::Literal(literal, _) => Some(service_key(&literal)),
-                        Value::Expression(..) => None,
-                    })
-                    .unwrap_or_else(|| provider.to_string()),
-                Some(ServiceFrom::Wildcard) => call
-                    .wildcard
-                    .as_deref()
-                    .map(service_key)
-                    .unwrap_or_else(|| provider.to_string()),
-                Some(ServiceFrom::Fixed(name)) => service_key(name),
-                None => provider.to_string(),
-            };
-            if service.is_empty()
-                || (service != provider
-                    && !sdk.services.is_empty()
-                    && !sdk.services.contains(&service))
-            {
-                return false;
-            }
-            let id = if service == provider {
-                format!("{provider}-{region}")
-            } else {
-                format!("{provider}-{service}-{region}")
-            };
-            let span = file.span(span);
-            let mut node = NodeFact::new(id.clone(), Origin::Inference);
-            node.kind = Some(if sdk.stores.contains(&service) {
-                NodeKind::Store
-            } else {
-                NodeKind::Service
-            });
-            node.label = Some(if service == provider {
-                format!("{} client ({region})", sdk.name)
-            } else {
-                format!("{service} ({}, {region})", sdk.name)
-            });
-            node.location = Some(LocatedAt {
-                location: Location::Region {
-                    provider: provider.to_string(),
-                    region,
-                },
-                span: Some(span),
-                unresolved_reason: None,
-            });
-            node.provider = Some(provider.to_string());
-            node.span = Some(call_span);
-            node.inferred = true;
-            facts.nodes.push(node);
-            let mut flow = FlowFact::observed(
-                NodeRef::to(owner),
-                FlowTarget::Node(NodeRef {
-                    id,
-                    span: Some(call_span),
-                }),
-                Some(call_span),
-                Origin::Inference,
-            );
-            flow.inferred = true;
-            facts.flows.push(flow);
-            true
+            cloud_client(file, code, sdk, call, owner, (region, span), facts)
         }
         // Without a literal region the client takes the runtime's: no node, no guess.
         (SdkKind::Cloud, _) => false,
     }
+}
+
+/// A cloud client with a literal region: a node for the service it reaches (a store when the
+/// rule data says so) in that region, and a flow to it; true when it made one.
+fn cloud_client(
+    file: &SourceFile,
+    code: &Code<'_>,
+    sdk: &Sdk,
+    call: &Call,
+    owner: &str,
+    (region, region_span): (String, std::ops::Range<usize>),
+    facts: &mut Facts,
+) -> bool {
+    let call_span = file.span(call.name.clone());
+    let Some(provider) = sdk.provider.as_deref() else {
+        return false;
+    };
+    let service = match &sdk.service {
+        Some(ServiceFrom::FirstArgument) => call
+            .first_argument
+            .and_then(|first| match read_value(code, first) {
+                Value::Literal(literal, _) => Some(service_key(&literal)),
+                Value::Expression(..) => None,
+            })
+            .unwrap_or_else(|| provider.to_string()),
+        Some(ServiceFrom::Wildcard) => call
+            .wildcard
+            .as_deref()
+            .map(service_key)
+            .unwrap_or_else(|| provider.to_string()),
+        Some(ServiceFrom::Fixed(name)) => service_key(name),
+        None => provider.to_string(),
+    };
+    if service.is_empty()
+        || (service != provider && !sdk.services.is_empty() && !sdk.services.contains(&service))
+    {
+        return false;
+    }
+    let id = if service == provider {
+        format!("{provider}-{region}")
+    } else {
+        format!("{provider}-{service}-{region}")
+    };
+    let span = file.span(region_span);
+    let mut node = NodeFact::new(id.clone(), Origin::Inference);
+    node.kind = Some(if sdk.stores.contains(&service) {
+        NodeKind::Store
+    } else {
+        NodeKind::Service
+    });
+    node.label = Some(if service == provider {
+        format!("{} client ({region})", sdk.name)
+    } else {
+        format!("{service} ({}, {region})", sdk.name)
+    });
+    node.location = Some(LocatedAt {
+        location: Location::Region {
+            provider: provider.to_string(),
+            region,
+        },
+        span: Some(span),
+        unresolved_reason: None,
+    });
+    node.provider = Some(provider.to_string());
+    node.span = Some(call_span);
+    node.inferred = true;
+    facts.nodes.push(node);
+    let mut flow = FlowFact::observed(
+        NodeRef::to(owner),
+        FlowTarget::Node(NodeRef {
+            id,
+            span: Some(call_span),
+        }),
+        Some(call_span),
+        Origin::Inference,
+    );
+    flow.inferred = true;
+    facts.flows.push(flow);
+    true
 }
 
 fn push_host_flow(

@@ -207,6 +207,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         attached: manifest_attached,
         classes: _,
         waivers: _,
+        compose_services: _,
     } = input.manifest_facts;
     let Facts {
         nodes: mut extracted_nodes,
@@ -215,6 +216,8 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         mut attached,
         classes,
         waivers: inline_waivers,
+        // Consumed during extraction (the env extractor's join).
+        compose_services: _,
     } = input.extracted;
     // Names mean a node only within their deployment: before anything refers to them, the nodes
     // of other compose projects that share a name are told apart.

@@ -185,38 +185,12 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
         // A root a plan stands for is read from the plan, whose values are resolved.
         .filter(|dir| !planned.roots.contains(*dir))
         .collect();
-    // Roots that call local modules are read again with every directory they reach, within a
-    // bound for the whole repository: roots past it, in path order, are reported and not read.
-    let mut spent_size = 0usize;
-    let mut spent_bytes = 0usize;
-    let mut within: Vec<&Utf8PathBuf> = Vec::new();
-    let mut beyond: Vec<&Utf8PathBuf> = Vec::new();
-    for dir in root_dirs.iter().filter(|dir| !read.contains_key(*dir)) {
-        let (size, bytes) = tree_cost(dir, &shapes, &by_dir, &calls);
-        if !beyond.is_empty()
-            || spent_size.saturating_add(size) > MAX_REPOSITORY_TREE_SIZE
-            || spent_bytes.saturating_add(bytes) > MAX_REPARSED_BYTES
-        {
-            beyond.push(dir);
-            continue;
-        }
-        spent_size = spent_size.saturating_add(size);
-        spent_bytes = spent_bytes.saturating_add(bytes);
-        within.push(dir);
-    }
-    // Reported once, at the first root not read: one error per root would itself be unbounded.
-    if let Some(first) = beyond.first() {
-        let others = match beyond.len() - 1 {
-            0 => String::new(),
-            1 => ", nor was 1 root after it".to_string(),
-            n => format!(", nor were {n} roots after it"),
-        };
-        facts.input_error(
-            shapes.get(first).and_then(|shape| shape.first_call),
-            Some(first.to_string()),
-            format!("terraform: the module trees of the roots that call local modules exceed {MAX_REPOSITORY_TREE_SIZE} resources and module calls or {MAX_REPARSED_BYTES} bytes in total; the root `{first}` and the modules it calls were not evaluated{others}"),
-        );
-    }
+    let unread: Vec<&Utf8PathBuf> = root_dirs
+        .iter()
+        .copied()
+        .filter(|dir| !read.contains_key(*dir))
+        .collect();
+    let within = within_budget(&unread, &shapes, &by_dir, &calls, &mut facts);
     let mut again: BTreeMap<&Utf8PathBuf, Found> = within
         .par_iter()
         .map(|dir| (*dir, read_root(dir, &by_dir, &calls, catalogue)))
@@ -242,8 +216,56 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
             placed_by_callers(found, dir, &mut facts);
         }
     }
+    join_roots(per_root, &root_dirs, &mut facts);
+    planned.merge_into(&mut facts);
+    facts
+}
 
-    // The same address in two roots (`envs/prod`, `envs/staging`) is two stores: qualify both by directory.
+/// The roots that call local modules and are read again with every directory they reach,
+/// within a bound for the whole repository: roots past it, in path order, are reported (once,
+/// at the first root not read: one error per root would itself be unbounded) and not read.
+fn within_budget<'d>(
+    unread: &[&'d Utf8PathBuf],
+    shapes: &BTreeMap<&Utf8PathBuf, Shape>,
+    by_dir: &BTreeMap<Utf8PathBuf, Vec<&SourceFile>>,
+    calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+    facts: &mut Facts,
+) -> Vec<&'d Utf8PathBuf> {
+    let mut spent_size = 0usize;
+    let mut spent_bytes = 0usize;
+    let mut within: Vec<&Utf8PathBuf> = Vec::new();
+    let mut beyond: Vec<&Utf8PathBuf> = Vec::new();
+    for dir in unread {
+        let (size, bytes) = tree_cost(dir, shapes, by_dir, calls);
+        if !beyond.is_empty()
+            || spent_size.saturating_add(size) > MAX_REPOSITORY_TREE_SIZE
+            || spent_bytes.saturating_add(bytes) > MAX_REPARSED_BYTES
+        {
+            beyond.push(dir);
+            continue;
+        }
+        spent_size = spent_size.saturating_add(size);
+        spent_bytes = spent_bytes.saturating_add(bytes);
+        within.push(dir);
+    }
+    if let Some(first) = beyond.first() {
+        let others = match beyond.len() - 1 {
+            0 => String::new(),
+            1 => ", nor was 1 root after it".to_string(),
+            n => format!(", nor were {n} roots after it"),
+        };
+        facts.input_error(
+            shapes.get(first).and_then(|shape| shape.first_call),
+            Some(first.to_string()),
+            format!("terraform: the module trees of the roots that call local modules exceed {MAX_REPOSITORY_TREE_SIZE} resources and module calls or {MAX_REPARSED_BYTES} bytes in total; the root `{first}` and the modules it calls were not evaluated{others}"),
+        );
+    }
+    within
+}
+
+/// The facts of every root, joined. The same address in two roots (`envs/prod`,
+/// `envs/staging`) is two stores: both are qualified by directory.
+fn join_roots(per_root: Vec<Found>, root_dirs: &[&Utf8PathBuf], facts: &mut Facts) {
     let mut roots_of: BTreeMap<String, usize> = BTreeMap::new();
     for found in &per_root {
         for id in found.nodes.keys() {
@@ -300,8 +322,6 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     flows.dedup();
     facts.nodes.extend(nodes.into_values());
     facts.flows.extend(flows);
-    planned.merge_into(&mut facts);
-    facts
 }
 
 /// Leaves out of `found` (a module that no root calls, read as a root) the nodes whose location

@@ -151,24 +151,9 @@ pub(super) fn read_plans(
     if plans.is_empty() {
         return planned;
     }
-    // Block headers of every directory with `.tf` files, found line by line: a plan only needs
-    // where each block starts, and this costs one pass over text already in memory.
-    let mut dirs: BTreeMap<Utf8PathBuf, Headers> = BTreeMap::new();
-    for file in tf_files {
-        if !file.path.as_str().ends_with(".tf") {
-            continue;
-        }
-        let dir = file
-            .path
-            .parent()
-            .map(Utf8Path::to_path_buf)
-            .unwrap_or_default();
-        scan_headers(file, dirs.entry(dir).or_default());
-    }
-    let mut nodes: BTreeMap<String, NodeFact> = BTreeMap::new();
-    let mut flows: Vec<FlowFact> = Vec::new();
+    let dirs = headers_by_dir(tf_files);
     let mut taken: BTreeMap<Utf8PathBuf, String> = BTreeMap::new();
-    let mut read: Vec<(String, BTreeMap<String, NodeFact>, Vec<FlowFact>)> = Vec::new();
+    let mut read: Vec<ReadPlan> = Vec::new();
     let mut plans = plans.to_vec();
     plans.sort_by_key(|file| !is_given(&file.path));
     for file in plans {
@@ -230,8 +215,37 @@ pub(super) fn read_plans(
         };
         read.push((qualifier, reader.nodes, reader.flows));
     }
-    // The same address in two plans (production and staging) is two stores: both are qualified,
-    // as the `.tf` reader qualifies the same address in two roots.
+    join_plans(read, &mut planned);
+    planned
+}
+
+/// Block headers of every directory with `.tf` files, found line by line: a plan only needs
+/// where each block starts, and this costs one pass over text already in memory.
+fn headers_by_dir(tf_files: &[&SourceFile]) -> BTreeMap<Utf8PathBuf, Headers> {
+    let mut dirs: BTreeMap<Utf8PathBuf, Headers> = BTreeMap::new();
+    for file in tf_files {
+        if !file.path.as_str().ends_with(".tf") {
+            continue;
+        }
+        let dir = file
+            .path
+            .parent()
+            .map(Utf8Path::to_path_buf)
+            .unwrap_or_default();
+        scan_headers(file, dirs.entry(dir).or_default());
+    }
+    dirs
+}
+
+/// What one plan gave: the qualifier of its addresses, its nodes by id, and its flows.
+type ReadPlan = (String, BTreeMap<String, NodeFact>, Vec<FlowFact>);
+
+/// The nodes and flows of every plan read, joined into `planned`.
+/// The same address in two plans (production and staging) is two stores: both are qualified,
+/// as the `.tf` reader qualifies the same address in two roots.
+fn join_plans(read: Vec<ReadPlan>, planned: &mut Planned) {
+    let mut nodes: BTreeMap<String, NodeFact> = BTreeMap::new();
+    let mut flows: Vec<FlowFact> = Vec::new();
     let mut plans_of: BTreeMap<String, usize> = BTreeMap::new();
     for (_, found, _) in &read {
         for id in found.keys() {
@@ -268,7 +282,6 @@ pub(super) fn read_plans(
     flows.dedup();
     planned.facts.nodes.extend(nodes.into_values());
     planned.facts.flows.extend(flows);
-    planned
 }
 
 fn flow_key(flow: &FlowFact) -> (Option<Span>, Option<String>, String) {
@@ -1097,26 +1110,9 @@ impl<'p> PlanReader<'p> {
     /// Copies between stores: S3 replication, read replicas, DynamoDB table replicas, backup
     /// copies and Aurora global databases, as the `.tf` reader reads them.
     fn copies(&mut self) {
-        let plan = self.plan;
-        let Some(root_module) = plan.pointer("/planned_values/root_module") else {
+        let Some(resources) = self.managed_resources() else {
             return;
         };
-        let mut resources: Vec<(String, &'p Value)> = Vec::new();
-        let mut modules = vec![(root_module, 0usize)];
-        while let Some((module, depth)) = modules.pop() {
-            for resource in array(module.get("resources")) {
-                if resources.len() >= MAX_RESOURCES {
-                    break;
-                }
-                if resource.get("mode").and_then(Value::as_str) == Some("managed") {
-                    let address = text(module.get("address")).unwrap_or_default();
-                    resources.push((address, resource));
-                }
-            }
-            if depth < MAX_MODULE_DEPTH {
-                modules.extend(array(module.get("child_modules")).map(|child| (child, depth + 1)));
-            }
-        }
         let mut globals: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
         for (module, resource) in resources {
             let (Some(address), Some(resource_type), Some(name)) = (
@@ -1139,36 +1135,7 @@ impl<'p> PlanReader<'p> {
             };
             match resource_type.as_str() {
                 "aws_s3_bucket_replication_configuration" => {
-                    let source = endpoint(
-                        self,
-                        values.get("bucket"),
-                        expressions.and_then(|e| e.get("bucket")),
-                        "aws_s3_bucket",
-                    );
-                    let Some(source) = source else { continue };
-                    let rules = array(values.get("rule"));
-                    let rule_expressions: Vec<&Value> =
-                        array(expressions.and_then(|e| e.get("rule"))).collect();
-                    for (index, rule) in rules.enumerate() {
-                        let destination_expressions: Vec<&Value> = array(
-                            rule_expressions
-                                .get(index)
-                                .and_then(|r| r.get("destination")),
-                        )
-                        .collect();
-                        for (d, destination) in array(rule.get("destination")).enumerate() {
-                            let expression =
-                                destination_expressions.get(d).and_then(|e| e.get("bucket"));
-                            if let Some(target) = endpoint(
-                                self,
-                                destination.get("bucket"),
-                                expression,
-                                "aws_s3_bucket",
-                            ) {
-                                self.flow(&source, &target, span);
-                            }
-                        }
-                    }
+                    self.s3_replication(&module, values, expressions, span);
                 }
                 "aws_s3_bucket" => {
                     for configuration in array(values.get("replication_configuration")) {
@@ -1255,8 +1222,78 @@ impl<'p> PlanReader<'p> {
                 _ => {}
             }
         }
-        // Aurora global databases: members copy from the primary (or, when the plan does not
-        // tell which one it is, from each other).
+        self.global_copies(&globals);
+    }
+
+    /// The managed resources of the plan's modules with their module's address, within the
+    /// bounds on resources and module depth; `None` when the plan has no planned values.
+    fn managed_resources(&self) -> Option<Vec<(String, &'p Value)>> {
+        let root_module = self.plan.pointer("/planned_values/root_module")?;
+        let mut resources: Vec<(String, &'p Value)> = Vec::new();
+        let mut modules = vec![(root_module, 0usize)];
+        while let Some((module, depth)) = modules.pop() {
+            for resource in array(module.get("resources")) {
+                if resources.len() >= MAX_RESOURCES {
+                    break;
+                }
+                if resource.get("mode").and_then(Value::as_str) == Some("managed") {
+                    let address = text(module.get("address")).unwrap_or_default();
+                    resources.push((address, resource));
+                }
+            }
+            if depth < MAX_MODULE_DEPTH {
+                modules.extend(array(module.get("child_modules")).map(|child| (child, depth + 1)));
+            }
+        }
+        Some(resources)
+    }
+
+    /// An `aws_s3_bucket_replication_configuration`: a copy from its bucket to each rule's
+    /// destination bucket.
+    fn s3_replication(
+        &mut self,
+        module: &str,
+        values: &Value,
+        expressions: Option<&Value>,
+        span: Option<Span>,
+    ) {
+        let source = self.endpoint(
+            module,
+            values.get("bucket"),
+            expressions.and_then(|e| e.get("bucket")),
+            "aws_s3_bucket",
+            span,
+        );
+        let Some(source) = source else { return };
+        let rules = array(values.get("rule"));
+        let rule_expressions: Vec<&Value> =
+            array(expressions.and_then(|e| e.get("rule"))).collect();
+        for (index, rule) in rules.enumerate() {
+            let destination_expressions: Vec<&Value> = array(
+                rule_expressions
+                    .get(index)
+                    .and_then(|r| r.get("destination")),
+            )
+            .collect();
+            for (d, destination) in array(rule.get("destination")).enumerate() {
+                let expression = destination_expressions.get(d).and_then(|e| e.get("bucket"));
+                if let Some(target) = self.endpoint(
+                    module,
+                    destination.get("bucket"),
+                    expression,
+                    "aws_s3_bucket",
+                    span,
+                ) {
+                    self.flow(&source, &target, span);
+                }
+            }
+        }
+    }
+
+    /// Aurora global databases (members by global cluster, with whether each is the primary):
+    /// members copy from the primary (or, when the plan does not tell which one it is, from each
+    /// other).
+    fn global_copies(&mut self, globals: &BTreeMap<String, Vec<(String, bool)>>) {
         for members in globals.values() {
             let primaries: Vec<&(String, bool)> = members.iter().filter(|m| m.1).collect();
             let sources: Vec<&(String, bool)> = if primaries.len() == 1 {

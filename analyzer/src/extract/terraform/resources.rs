@@ -438,63 +438,15 @@ impl<'i, 'a> Reader<'i, 'a> {
                     unresolved_reason: None,
                 },
             },
-            Placement::Via(argument) => {
-                let Some(attribute) = own(argument) else {
-                    return unknown(
-                        header_span(file, resource.block),
-                        format!("`{argument}` is not set"),
-                    );
-                };
-                let span = span_of(file, attribute);
-                match self.referenced_resource(&attribute.value) {
-                    Some((parent, false)) if depth < MAX_VIA_DEPTH => {
-                        match self.store_type_of(&parent) {
-                            Some(parent_kind) => {
-                                let mut located = self.locate(&parent, parent_kind, depth + 1);
-                                located.span = span;
-                                located
-                            }
-                            None => unknown(
-                                span,
-                                format!(
-                                    "`{}` is not a store borderline reads",
-                                    describe(&attribute.value)
-                                ),
-                            ),
-                        }
-                    }
-                    _ => unknown(
-                        span,
-                        format!(
-                            "`{}` does not name a resource in this module",
-                            describe(&attribute.value)
-                        ),
-                    ),
-                }
-            }
+            Placement::Via(argument) => match own(argument) {
+                Some(attribute) => self.locate_via(file, attribute, depth),
+                None => unknown(
+                    header_span(file, resource.block),
+                    format!("`{argument}` is not set"),
+                ),
+            },
             Placement::SpannerConfig => match own("config") {
-                Some(attribute) => {
-                    let span = span_of(file, attribute);
-                    match self.eval(&attribute.value) {
-                        Ok(value) => match value.as_text() {
-                            Some(config) => {
-                                let config =
-                                    config.rsplit('/').next().unwrap_or_default().to_lowercase();
-                                let region = config
-                                    .strip_prefix("regional-")
-                                    .unwrap_or(&config)
-                                    .to_string();
-                                LocatedAt {
-                                    location: region_location("gcp", &region),
-                                    span,
-                                    unresolved_reason: None,
-                                }
-                            }
-                            None => unknown(span, "`config` is not a string".into()),
-                        },
-                        Err(reason) => unknown(span, reason),
-                    }
-                }
+                Some(attribute) => self.spanner_location(file, attribute),
                 None => unknown(
                     header_span(file, resource.block),
                     "`config` is not set".into(),
@@ -533,6 +485,58 @@ impl<'i, 'a> Reader<'i, 'a> {
                     },
                 }
             }
+        }
+    }
+
+    /// A store placed where the resource its argument (`attribute`) references is.
+    fn locate_via(&self, file: &SourceFile, attribute: &Attribute, depth: usize) -> LocatedAt {
+        let span = span_of(file, attribute);
+        match self.referenced_resource(&attribute.value) {
+            Some((parent, false)) if depth < MAX_VIA_DEPTH => match self.store_type_of(&parent) {
+                Some(parent_kind) => {
+                    let mut located = self.locate(&parent, parent_kind, depth + 1);
+                    located.span = span;
+                    located
+                }
+                None => unknown(
+                    span,
+                    format!(
+                        "`{}` is not a store borderline reads",
+                        describe(&attribute.value)
+                    ),
+                ),
+            },
+            _ => unknown(
+                span,
+                format!(
+                    "`{}` does not name a resource in this module",
+                    describe(&attribute.value)
+                ),
+            ),
+        }
+    }
+
+    /// A Spanner instance's region, from its `config` (`regional-europe-west1`, or a path
+    /// ending in it).
+    fn spanner_location(&self, file: &SourceFile, attribute: &Attribute) -> LocatedAt {
+        let span = span_of(file, attribute);
+        match self.eval(&attribute.value) {
+            Ok(value) => match value.as_text() {
+                Some(config) => {
+                    let config = config.rsplit('/').next().unwrap_or_default().to_lowercase();
+                    let region = config
+                        .strip_prefix("regional-")
+                        .unwrap_or(&config)
+                        .to_string();
+                    LocatedAt {
+                        location: region_location("gcp", &region),
+                        span,
+                        unresolved_reason: None,
+                    }
+                }
+                None => unknown(span, "`config` is not a string".into()),
+            },
+            Err(reason) => unknown(span, reason),
         }
     }
 
@@ -805,28 +809,7 @@ impl<'i, 'a> Reader<'i, 'a> {
             span: header_span(file, resource.block),
         };
         match resource.resource_type.as_str() {
-            "aws_s3_bucket_replication_configuration" => {
-                let Some(source) = body
-                    .get_attribute("bucket")
-                    .and_then(|a| self.endpoint(file, a, "aws_s3_bucket"))
-                else {
-                    return;
-                };
-                for rule in self.nested(body, "rule") {
-                    self.with_bindings(rule.bindings, |this| {
-                        for destination in this.nested(rule.body, "destination") {
-                            this.with_bindings(destination.bindings, |this| {
-                                this.copy_to(
-                                    file,
-                                    &source,
-                                    destination.body.get_attribute("bucket"),
-                                    "aws_s3_bucket",
-                                );
-                            });
-                        }
-                    });
-                }
-            }
+            "aws_s3_bucket_replication_configuration" => self.s3_replication(file, body),
             "aws_s3_bucket" => {
                 // Provider 3.x and older: replication configured inside the bucket.
                 for configuration in body.get_blocks("replication_configuration") {
@@ -903,30 +886,58 @@ impl<'i, 'a> Reader<'i, 'a> {
                     );
                 }
             }
-            "aws_backup_plan" => {
-                for rule in self.nested(body, "rule") {
-                    self.with_bindings(rule.bindings, |this| {
-                        let Some(source) = rule
-                            .body
-                            .get_attribute("target_vault_name")
-                            .and_then(|a| this.endpoint(file, a, "aws_backup_vault"))
-                        else {
-                            return;
-                        };
-                        for copy in this.nested(rule.body, "copy_action") {
-                            this.with_bindings(copy.bindings, |this| {
-                                this.copy_to(
-                                    file,
-                                    &source,
-                                    copy.body.get_attribute("destination_vault_arn"),
-                                    "aws_backup_vault",
-                                );
-                            });
-                        }
+            "aws_backup_plan" => self.backup_copies(file, body),
+            _ => {}
+        }
+    }
+
+    /// An `aws_s3_bucket_replication_configuration`: a copy from its bucket to each rule's
+    /// destination bucket.
+    fn s3_replication(&mut self, file: &SourceFile, body: &Body) {
+        let Some(source) = body
+            .get_attribute("bucket")
+            .and_then(|a| self.endpoint(file, a, "aws_s3_bucket"))
+        else {
+            return;
+        };
+        for rule in self.nested(body, "rule") {
+            self.with_bindings(rule.bindings, |this| {
+                for destination in this.nested(rule.body, "destination") {
+                    this.with_bindings(destination.bindings, |this| {
+                        this.copy_to(
+                            file,
+                            &source,
+                            destination.body.get_attribute("bucket"),
+                            "aws_s3_bucket",
+                        );
                     });
                 }
-            }
-            _ => {}
+            });
+        }
+    }
+
+    /// An `aws_backup_plan`: each rule's `copy_action` copies from its target vault to another.
+    fn backup_copies(&mut self, file: &SourceFile, body: &Body) {
+        for rule in self.nested(body, "rule") {
+            self.with_bindings(rule.bindings, |this| {
+                let Some(source) = rule
+                    .body
+                    .get_attribute("target_vault_name")
+                    .and_then(|a| this.endpoint(file, a, "aws_backup_vault"))
+                else {
+                    return;
+                };
+                for copy in this.nested(rule.body, "copy_action") {
+                    this.with_bindings(copy.bindings, |this| {
+                        this.copy_to(
+                            file,
+                            &source,
+                            copy.body.get_attribute("destination_vault_arn"),
+                            "aws_backup_vault",
+                        );
+                    });
+                }
+            });
         }
     }
 

@@ -13,6 +13,7 @@ use hcl_edit::expr::{Expression, FuncCall};
 use std::collections::BTreeMap;
 
 impl Evaluator<'_, '_> {
+    // long-fn: one arm per HCL function name; splitting the dispatch would scatter the table.
     pub(super) fn function(&mut self, call: &FuncCall) -> Eval {
         let name = call.name.name.value().as_str();
         // A namespaced function (`provider::aws::arn_parse`) is not one of Terraform's built-ins.

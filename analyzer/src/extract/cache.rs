@@ -4,13 +4,16 @@
 //! Most extractors resolve across files (Terraform modules, ConfigMaps, `env_file`), so their
 //! unit is one extractor over every file it claims. The key is a hash of the key material: the
 //! format and borderline version, a fingerprint of the rule data in force, the extractor's name,
-//! the manifest's owner `paths`, and the sorted (path, content hash) of every claimed file.
+//! the manifest's owner `paths`, and the sorted (path, content hash) of every claimed file. The
+//! env extractor joins compose's facts ([`super::Extractor::extract_joined`]) and claims the
+//! compose files for it, so its key covers them.
 //!
-//! Extractors with a [`PerFile`] split (Rust attributes, comment tags, compose) are cached file
-//! by file: one cache file per extractor, keyed as above but over the package manifests only
-//! (the one thing besides the file and the context a file's facts depend on), holding one record
-//! (path, content hash, facts) per file. A file whose path and hash match its record is not
-//! re-extracted; the merged facts then go through [`PerFile::finish`] as without a cache.
+//! Extractors with a [`PerFile`](super::PerFile) split (Rust attributes, code and SDK calls,
+//! comment tags, inline waivers) are cached file by file: one cache file per extractor, keyed as
+//! above but over the package manifests only (the one thing besides the file and the context a
+//! file's facts depend on), holding one record (path, content hash, facts) per file. A file whose
+//! path and hash match its record is not re-extracted; the merged facts then go through
+//! [`PerFile::finish`](super::PerFile::finish) as without a cache.
 //!
 //! Every entry stores its key material and is used only on an exact match, so a hash collision
 //! is a miss, not wrong output. Spans are stored against the position of their file in the
@@ -31,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bumped whenever the entry layout or the meaning of facts changes.
-const FORMAT: &str = "borderline-cache-3";
+const FORMAT: &str = "borderline-cache-4";
 
 /// The content hash of one file's text.
 pub fn content_hash(text: &str) -> u128 {
@@ -204,11 +207,12 @@ impl Cache {
         files: &[&SourceFile],
         hashes: &[u128],
         ctx: &ExtractContext<'_>,
+        run: impl FnOnce() -> Facts,
     ) -> Facts {
         let (material, key) = self.material(extractor.name(), ctx, files, hashes);
         let Some(key) = key else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return extractor.extract(files, ctx);
+            return run();
         };
         let path = self.dir.join(format!("{}-{key}.json", extractor.name()));
         if let Some(facts) = load(&path, &key, &material, files) {
@@ -216,7 +220,7 @@ impl Cache {
             return facts;
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let facts = extractor.extract(files, ctx);
+        let facts = run();
         if self.store(&path, key, material, &facts, files).is_err() {
             self.write_errors.fetch_add(1, Ordering::Relaxed);
         }
