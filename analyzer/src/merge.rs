@@ -895,7 +895,6 @@ fn judge(
             .any(|id| shared.contains(id.as_str()))
     };
     let judged = |rule: &str| JUDGED_RULES.contains(&rule);
-    let is_judged = |finding: &Finding| judged(finding.rule);
     // Which policy judged a finding, said when more than one could have.
     let tell = several || org.is_some();
     // (finding, waiver reason if waived, fail_on of the policy that judged it)
@@ -914,7 +913,7 @@ fn judge(
             (judged(finding.rule) && again(finding)) || (org.is_some() && judged(finding.rule))
         };
         let mark = |finding: &mut Finding, name: &str| {
-            if tell && is_judged(finding) {
+            if tell && judged(finding.rule) {
                 finding.related.push(judged_by(name));
             }
         };

@@ -28,13 +28,18 @@ fn fragment(work: &Path, name: &str) -> String {
     file
 }
 
-/// `merge FRAGMENTS --format json` in `work`, as JSON.
-fn merged(work: &Path, names: &[&str]) -> Value {
+/// `merge FRAGMENTS --format FORMAT` in `work`.
+fn merge(work: &Path, names: &[&str], format: &str) -> std::process::Output {
     let files: Vec<String> = names.iter().map(|name| fragment(work, name)).collect();
     let mut args = vec!["merge"];
     args.extend(files.iter().map(String::as_str));
-    args.extend_from_slice(&["--format", "json", "--date", FIXTURE_DATE]);
-    let output = borderline(work, &args);
+    args.extend_from_slice(&["--format", format, "--date", FIXTURE_DATE]);
+    borderline(work, &args)
+}
+
+/// `merge FRAGMENTS --format json` in `work`, as JSON.
+fn merged(work: &Path, names: &[&str]) -> Value {
+    let output = merge(work, names, "json");
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&output), stderr(&output)))
 }
@@ -90,6 +95,19 @@ fn a_finding_that_stands_and_one_judged_again_each_name_their_repository_once() 
     for flow in flows {
         assert_ne!(flow["transfer"], "none", "{flow:#}");
     }
+    // Each transfer is counted once, by the repository that owns its flow.
+    let text = merge(
+        work.path(),
+        &["mg15-checkout", "mg15-reporting", "mg15-support"],
+        "text",
+    );
+    assert!(
+        stdout(&text).contains(
+            "transfers out of the EEA: 4: 2 safeguarded (IN), 2 without a valid basis (US)"
+        ),
+        "{}",
+        stdout(&text)
+    );
 }
 
 #[test]

@@ -593,7 +593,8 @@ fn flow_target(
                         resolved_hosts.insert(host.clone(), Some(id.clone()));
                         (id, *span)
                     }
-                    // A host that means nothing to borderline (an internal name, localhost) is not a flow.
+                    // A host that means nothing to borderline (an internal name, localhost) is
+                    // not a flow.
                     endpoint::HostResolution::Unknown => {
                         resolved_hosts.insert(host.clone(), None);
                         return None;

@@ -370,8 +370,8 @@ type WaivedFinding<'a> = (&'a crate::finding::Finding, &'a crate::config::Waiver
 impl<'a> ByFlow<'a> {
     /// Indexes the transfers, findings and waived findings by flow and the flows by pair.
     fn new(model: &'a Model, evaluation: &'a Evaluation) -> Self {
-        // Transfers and findings are indexed once by flow: a search of all of them for each hop made a
-        // long path through a large model quadratic.
+        // Transfers and findings are indexed once by flow: a search of all of them for each hop
+        // made a long path through a large model quadratic.
         let mut transfer_of_flow: BTreeMap<usize, &Transfer> = BTreeMap::new();
         for transfer in &evaluation.transfers {
             if let Some(flow) = transfer.flow {

@@ -516,6 +516,8 @@ pub(crate) fn environment_footer(
     ))
 }
 
+/// One finding as the text report shows it: its title, a snippet per file it marks (or per
+/// cluster of close marks), its notes and its help.
 fn render_one(
     files: &Files,
     sources: &BTreeMap<u32, Source<'_>>,
