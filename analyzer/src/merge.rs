@@ -25,6 +25,7 @@
 use crate::config::{Policy, Waiver};
 use crate::date::Date;
 use crate::evaluate::finding::{Finding, Related};
+use crate::evaluate::transfer::Transfer;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::facts::{
     DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind, NodeFact, NodeKind,
@@ -484,6 +485,92 @@ pub fn merge(
 ) -> Result<Merged, OrgPolicyErrors> {
     let mut warnings = Vec::new();
     let several = fragments.len() > 1;
+    let names = part_names(fragments);
+    let mut places = wanted_places(fragments, &names, several);
+    let mut files = Files::new();
+    places.build(&mut files);
+    // The org manifest is the last file, so its waivers and policy keys have positions.
+    let org_file = org.map(|_| FileId(u32::try_from(files.len()).unwrap_or(u32::MAX)));
+    let org_judge = org_judge(org, rules, &mut files, &mut warnings)?;
+    let parts = parts(
+        fragments,
+        &names,
+        several,
+        org_judge.as_ref(),
+        &places,
+        &mut warnings,
+    );
+    let mut facts = Facts::default();
+    let (positions, declared_in) = join_nodes(&parts, &places, &mut facts, &mut warnings);
+    let flow_owner = join_flows(&parts, &places, &mut facts);
+    let joined = Joined {
+        parts: &parts,
+        places: &places,
+        files: &files,
+        several,
+        org,
+        org_file,
+        org_name: org_judge
+            .as_ref()
+            .map(|(source, _, _)| format!("--config {source}")),
+        declared_in: &declared_in,
+        flow_owner: &flow_owner,
+        date,
+    };
+    let mut model = build(
+        ModelInput {
+            files: files.clone(),
+            manifest_facts: facts,
+            extracted: Facts::default(),
+            policy: Policy::default(),
+            waivers: Vec::new(),
+            project_name: project_name(fragments),
+        },
+        rules,
+    );
+    let (out, transfers) = judge(&joined, &mut model, rules, &mut warnings);
+    let (model, evaluation, fail_on) = gather(model, &parts, out, transfers, date);
+    Ok(Merged {
+        model,
+        evaluation,
+        warnings,
+        positions,
+        fail_on,
+    })
+}
+
+/// The org manifest's path, policy and waivers, which judge every fragment's flows in place of
+/// the repositories' own.
+type OrgJudge = (String, Policy, Vec<Waiver>);
+
+/// Where each node is defined and the module calls that create it, as a fragment gives them.
+type NodePositions = BTreeMap<String, (Option<Position>, Vec<Position>)>;
+
+/// A finding of the merge, the waiver that waived it (if one did) and the `fail_on` of the
+/// policy that judged it.
+type Judged = (Finding, Option<Waiver>, Option<Severity>);
+
+/// What the joined map is made of, and which fragment owns which of its nodes, flows and files:
+/// everything that decides which repository a finding of the joined map belongs to.
+struct Joined<'a> {
+    parts: &'a [Part<'a>],
+    places: &'a Places,
+    files: &'a Files,
+    several: bool,
+    org: Option<&'a OrgPolicy>,
+    org_file: Option<FileId>,
+    /// How findings judged under the org manifest name the policy that judged them.
+    org_name: Option<String>,
+    /// The fragments that declare each node; the first one is the node's owner.
+    declared_in: &'a BTreeMap<String, BTreeSet<usize>>,
+    /// The fragment that owns each pair of nodes with a flow between them.
+    flow_owner: &'a BTreeMap<(String, String), usize>,
+    date: Date,
+}
+
+/// Each fragment's name: the project's, else the fragment file's stem; a repeated name takes the
+/// file's path.
+fn part_names(fragments: &[Fragment]) -> Vec<String> {
     // Names: the project's, else the fragment file's stem; a repeated name takes the file's path.
     let mut names: Vec<String> = fragments
         .iter()
@@ -505,14 +592,25 @@ pub fn merge(
             *name = fragment.source.clone();
         }
     }
+    names
+}
+
+/// The prefix of a fragment's paths in the joined map: its name, when more than one is merged.
+fn part_prefix(name: &str, several: bool) -> String {
+    if several {
+        format!("{name}/")
+    } else {
+        String::new()
+    }
+}
+
+/// Every position the fragments name and every line they quote, so the blank files can be
+/// built before any span.
+fn wanted_places(fragments: &[Fragment], names: &[String], several: bool) -> Places {
     // Every position the fragments name, so the blank files can be built before any span.
     let mut places = Places::default();
-    for (fragment, name) in fragments.iter().zip(&names) {
-        let prefix = if several {
-            format!("{name}/")
-        } else {
-            String::new()
-        };
+    for (fragment, name) in fragments.iter().zip(names) {
+        let prefix = part_prefix(name, several);
         let mut want = |position: &Position| {
             places.want(
                 &format!("{prefix}{}", position.file),
@@ -542,10 +640,17 @@ pub fn merge(
             }
         }
     }
-    let mut files = Files::new();
-    places.build(&mut files);
-    // The org manifest is the last file, so its waivers and policy keys have positions.
-    let org_file = org.map(|_| FileId(u32::try_from(files.len()).unwrap_or(u32::MAX)));
+    places
+}
+
+/// Reads the org manifest, when one is given, into the policy and waivers that judge every
+/// fragment, and adds it to `files` as their last file; its nodes and flows are not read.
+fn org_judge(
+    org: Option<&OrgPolicy>,
+    rules: &RuleSet,
+    files: &mut Files,
+    warnings: &mut Vec<String>,
+) -> Result<Option<OrgJudge>, OrgPolicyErrors> {
     let org_judge = match org {
         None => None,
         Some(org) => {
@@ -568,13 +673,22 @@ pub fn merge(
             Some((org.source.clone(), manifest.policy, manifest.waivers))
         }
     };
+    Ok(org_judge)
+}
+
+/// Each fragment's part: the org manifest's policy and waivers when one is given, else the
+/// fragment's own (the default policy, with a warning, when it carries none or a bad one).
+fn parts<'a>(
+    fragments: &'a [Fragment],
+    names: &[String],
+    several: bool,
+    org_judge: Option<&OrgJudge>,
+    places: &Places,
+    warnings: &mut Vec<String>,
+) -> Vec<Part<'a>> {
     let mut parts = Vec::new();
-    for (fragment, name) in fragments.iter().zip(&names) {
-        let prefix = if several {
-            format!("{name}/")
-        } else {
-            String::new()
-        };
+    for (fragment, name) in fragments.iter().zip(names) {
+        let prefix = part_prefix(name, several);
         let policy = match (&org_judge, &fragment.view.policy) {
             (Some((_, policy, _)), _) => policy.clone(),
             (None, Some(policy)) => match policy.to_policy() {
@@ -597,7 +711,7 @@ pub fn merge(
         };
         let waivers = match &org_judge {
             Some((_, _, waivers)) => waivers.clone(),
-            None => waivers_of(&prefix, fragment, &places, &mut warnings),
+            None => waivers_of(&prefix, fragment, places, warnings),
         };
         parts.push(Part {
             fragment,
@@ -607,12 +721,22 @@ pub fn merge(
             waivers,
         });
     }
+    parts
+}
 
+/// Adds every fragment's nodes to `facts`, warning where a later fragment contradicts the first
+/// one naming a node. Returns where the first fragment places each node, and the fragments that
+/// declare each node (the first one is its owner).
+fn join_nodes(
+    parts: &[Part<'_>],
+    places: &Places,
+    facts: &mut Facts,
+    warnings: &mut Vec<String>,
+) -> (NodePositions, BTreeMap<String, BTreeSet<usize>>) {
     let mut first_seen: BTreeMap<&str, (&GraphNode, &str)> = BTreeMap::new();
     let mut positions = BTreeMap::new();
     // The fragments that declare each node, and the first one (the node's owner).
     let mut declared_in: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-    let mut facts = Facts::default();
     for (index, part) in parts.iter().enumerate() {
         let fragment = part.fragment;
         for node in &fragment.view.nodes {
@@ -634,22 +758,21 @@ pub fn merge(
                 .entry(node.id.clone())
                 .or_default()
                 .insert(index);
-            facts.nodes.push(node_fact(
-                node,
-                part.span(&places, node.defined_at.as_ref()),
-            ));
+            facts
+                .nodes
+                .push(node_fact(node, part.span(places, node.defined_at.as_ref())));
         }
     }
-    // Nodes more than one fragment names: merging may change the verdicts about them.
-    let shared: BTreeSet<&str> = declared_in
-        .iter()
-        .filter(|(_, parts)| parts.len() > 1)
-        .map(|(id, _)| id.as_str())
-        .collect();
-    let node_owner: BTreeMap<&str, usize> = declared_in
-        .iter()
-        .filter_map(|(id, parts)| parts.first().map(|first| (id.as_str(), *first)))
-        .collect();
+    (positions, declared_in)
+}
+
+/// Adds every fragment's flows to `facts`, once each, and returns the fragment that owns each
+/// pair of nodes with a flow between them.
+fn join_flows(
+    parts: &[Part<'_>],
+    places: &Places,
+    facts: &mut Facts,
+) -> BTreeMap<(String, String), usize> {
     // The same flow seen from both ends (two repositories declaring it) is one flow, the first
     // fragment's; a pair of nodes belongs to the first fragment with a flow between them.
     let mut flows_seen: BTreeSet<(String, String, Vec<String>, Option<String>)> = BTreeSet::new();
@@ -669,7 +792,7 @@ pub fn merge(
             flow_owner
                 .entry((flow.from.clone(), flow.to.clone()))
                 .or_insert(index);
-            let span = part.span(&places, flow.location.as_ref());
+            let span = part.span(places, flow.location.as_ref());
             facts.flows.push(FlowFact {
                 from: Some(NodeRef {
                     id: flow.from.clone(),
@@ -689,15 +812,42 @@ pub fn merge(
             });
         }
     }
-    let project = {
-        let names: BTreeSet<&str> = fragments
-            .iter()
-            .filter_map(|f| f.view.project.as_deref())
-            .collect();
-        (!names.is_empty()).then(|| names.into_iter().collect::<Vec<_>>().join(" + "))
-    };
+    flow_owner
+}
+
+/// The joined map's project name: the fragments' project names, joined with ` + `.
+fn project_name(fragments: &[Fragment]) -> Option<String> {
+    let names: BTreeSet<&str> = fragments
+        .iter()
+        .filter_map(|f| f.view.project.as_deref())
+        .collect();
+    (!names.is_empty()).then(|| names.into_iter().collect::<Vec<_>>().join(" + "))
+}
+
+/// Judges the joined map under each part's policy and waivers and decides, for every finding,
+/// whether the scan's verdict stands or the joined map's replaces it. Returns the findings, each
+/// with its waiver and `fail_on`, and the transfers each part owns.
+fn judge(
+    joined: &Joined<'_>,
+    model: &mut Model,
+    rules: &RuleSet,
+    warnings: &mut Vec<String>,
+) -> (Vec<Judged>, Vec<Transfer>) {
+    let (parts, several, org) = (joined.parts, joined.several, joined.org);
+    // Nodes more than one fragment names: merging may change the verdicts about them.
+    let shared: BTreeSet<&str> = joined
+        .declared_in
+        .iter()
+        .filter(|(_, parts)| parts.len() > 1)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let node_owner: BTreeMap<&str, usize> = joined
+        .declared_in
+        .iter()
+        .filter_map(|(id, parts)| parts.first().map(|first| (id.as_str(), *first)))
+        .collect();
     let file_owner = |span: Option<Span>| -> Option<usize> {
-        let path = span.and_then(|s| files.get(s.file))?.path.as_str();
+        let path = span.and_then(|s| joined.files.get(s.file))?.path.as_str();
         parts
             .iter()
             .position(|part| !part.prefix.is_empty() && path.starts_with(part.prefix.as_str()))
@@ -714,7 +864,7 @@ pub fn merge(
             return Some(*index);
         }
         if let (Some(from), Some(to)) = (&finding.from, &finding.to)
-            && let Some(index) = flow_owner.get(&(from.clone(), to.clone()))
+            && let Some(index) = joined.flow_owner.get(&(from.clone(), to.clone()))
         {
             return Some(*index);
         }
@@ -732,30 +882,12 @@ pub fn merge(
             .any(|id| shared.contains(id.as_str()))
     };
     let judged = |rule: Rule| rule.judged_by_merge();
-    let mut model = build(
-        ModelInput {
-            files: files.clone(),
-            manifest_facts: facts,
-            extracted: Facts::default(),
-            policy: Policy::default(),
-            waivers: Vec::new(),
-            project_name: project,
-        },
-        rules,
-    );
     // Which policy judged a finding, said when more than one could have.
     let tell = several || org.is_some();
-    let judged_by = |name: &str| Related {
-        span: None,
-        message: format!("judged under the policy of {name}"),
-    };
     // (finding, waiver reason if waived, fail_on of the policy that judged it)
-    let mut out: Vec<(Finding, Option<Waiver>, Option<Severity>)> = Vec::new();
+    let mut out: Vec<Judged> = Vec::new();
     let mut transfers = Vec::new();
     let mut evaluations: BTreeMap<String, Evaluation> = BTreeMap::new();
-    let org_name = org_judge
-        .as_ref()
-        .map(|(source, _, _)| format!("--config {source}"));
     for (index, part) in parts.iter().enumerate() {
         let carried = part.fragment.view.judgement.as_ref();
         // Whether a verdict of this fragment is judged again on the joined map.
@@ -763,97 +895,163 @@ pub fn merge(
             org.is_some() || carried.is_none() || (judged(finding.rule) && touches(finding))
         };
         let own_name = format!("repository `{}`", part.name);
-        for carried in carried.iter().flat_map(|j| &j.findings) {
-            let Some(mut finding) = carried_finding(part, &places, carried) else {
-                warnings.push(format!(
-                    "{}: a finding of unknown rule or severity (`{}`, `{}`) is left out",
-                    part.fragment.source, carried.rule, carried.severity
-                ));
-                continue;
-            };
-            // Under an org manifest, the scans' verdicts give way; their findings about files
-            // stay.
-            if (judged(finding.rule) && again(&finding)) || (org.is_some() && judged(finding.rule))
-            {
-                continue;
-            }
+        // Under an org manifest, the scans' verdicts give way; their findings about files stay.
+        let gives_way = |finding: &Finding| {
+            (judged(finding.rule) && again(finding)) || (org.is_some() && judged(finding.rule))
+        };
+        let mark = |finding: &mut Finding, name: &str| {
             if tell && judged(finding.rule) {
-                finding.related.push(judged_by(&own_name));
+                finding.related.push(judged_by(name));
             }
-            // The waiver travels with the finding; a finding that names only its reason keeps
-            // that reason, with no place and no later expiry than the day of the merge.
-            let waiver = match (&carried.waiver, &carried.waived) {
-                (Some(waiver), _) => {
-                    waiver_of(&part.prefix, part.fragment, waiver, &places, &mut warnings)
-                }
-                (None, Some(reason)) => Some(Waiver {
-                    rule: finding.rule.to_string(),
-                    from: None,
-                    to: None,
-                    reason: reason.clone(),
-                    expires: date,
-                    span: None,
-                    covers: None,
-                }),
-                (None, None) => None,
-            };
-            out.push((finding, waiver, part.policy.fail_on));
-        }
+        };
+        let standing = |finding: &mut Finding| mark(finding, &own_name);
+        carry(joined, part, &gives_way, &standing, &mut out, warnings);
         // Repositories judged alike (the default policy and no waivers, or all under `--config`)
         // share one evaluation of the joined map.
         let key = format!("{:?}|{:?}", part.policy, part.waivers);
         if !evaluations.contains_key(&key) {
             model.policy = part.policy.clone();
             model.waivers = part.waivers.clone();
-            let evaluation = evaluate(&model, rules, date);
+            let evaluation = evaluate(model, rules, joined.date);
             evaluations.insert(key.clone(), evaluation);
         }
         let Some(evaluation) = evaluations.get(&key) else {
             continue;
         };
-        let name = org_name.clone().unwrap_or_else(|| own_name.clone());
+        let name = joined.org_name.clone().unwrap_or_else(|| own_name.clone());
         let mine = |finding: &Finding| match owner(finding) {
             Some(owner) => owner == index,
             // Findings of the org manifest's own waivers are reported once.
             None => index == 0,
         };
         // Findings about the org manifest's own entries (a waiver naming no node) are its own.
-        let in_org_file =
-            |finding: &Finding| finding.span.is_some_and(|span| Some(span.file) == org_file);
+        let in_org_file = |finding: &Finding| {
+            finding
+                .span
+                .is_some_and(|span| Some(span.file) == joined.org_file)
+        };
         let take = |finding: &Finding| {
             mine(finding)
                 && again(finding)
                 && (judged(finding.rule) || carried.is_none() || in_org_file(finding))
         };
-        for finding in &evaluation.findings {
-            if take(finding) {
-                let mut finding = finding.clone();
-                if tell && judged(finding.rule) {
-                    finding.related.push(judged_by(&name));
-                }
-                out.push((finding, None, part.policy.fail_on));
-            }
+        let rejudged = |finding: &mut Finding| mark(finding, &name);
+        take_judged(evaluation, part, &take, &rejudged, &mut out);
+        owned_transfers(joined, model, evaluation, index, &mut transfers);
+    }
+    (out, transfers)
+}
+
+/// How a finding names the policy that judged it, when more than one could have.
+fn judged_by(name: &str) -> Related {
+    Related {
+        span: None,
+        message: format!("judged under the policy of {name}"),
+    }
+}
+
+/// Adds the findings a part's scan carried that stand on the joined map (those that do not
+/// `give_way` to its verdicts), each with the waiver that travels with it.
+fn carry(
+    joined: &Joined<'_>,
+    part: &Part<'_>,
+    gives_way: &dyn Fn(&Finding) -> bool,
+    mark: &dyn Fn(&mut Finding),
+    out: &mut Vec<Judged>,
+    warnings: &mut Vec<String>,
+) {
+    let places = joined.places;
+    let date = joined.date;
+    for carried in part
+        .fragment
+        .view
+        .judgement
+        .iter()
+        .flat_map(|j| &j.findings)
+    {
+        let Some(mut finding) = carried_finding(part, places, carried) else {
+            warnings.push(format!(
+                "{}: a finding of unknown rule or severity (`{}`, `{}`) is left out",
+                part.fragment.source, carried.rule, carried.severity
+            ));
+            continue;
+        };
+        if gives_way(&finding) {
+            continue;
         }
-        for (finding, waiver) in &evaluation.waived {
-            if take(finding) {
-                let mut finding = finding.clone();
-                if tell && judged(finding.rule) {
-                    finding.related.push(judged_by(&name));
-                }
-                out.push((finding, Some(waiver.clone()), part.policy.fail_on));
-            }
-        }
-        for transfer in &evaluation.transfers {
-            let owned = transfer
-                .flow
-                .and_then(|flow| model.flows.get(flow))
-                .and_then(|flow| flow_owner.get(&(flow.from.clone(), flow.to.clone())))
-                .is_some_and(|owner| *owner == index);
-            if owned {
-                transfers.push(transfer.clone());
-            }
+        mark(&mut finding);
+        // The waiver travels with the finding; a finding that names only its reason keeps
+        // that reason, with no place and no later expiry than the day of the merge.
+        let waiver = match (&carried.waiver, &carried.waived) {
+            (Some(waiver), _) => waiver_of(&part.prefix, part.fragment, waiver, places, warnings),
+            (None, Some(reason)) => Some(Waiver {
+                rule: finding.rule.to_string(),
+                from: None,
+                to: None,
+                reason: reason.clone(),
+                expires: date,
+                span: None,
+                covers: None,
+            }),
+            (None, None) => None,
+        };
+        out.push((finding, waiver, part.policy.fail_on));
+    }
+}
+
+/// Adds the findings (and waived findings) of the joined map's evaluation that a part takes.
+fn take_judged(
+    evaluation: &Evaluation,
+    part: &Part<'_>,
+    take: &dyn Fn(&Finding) -> bool,
+    mark: &dyn Fn(&mut Finding),
+    out: &mut Vec<Judged>,
+) {
+    for finding in &evaluation.findings {
+        if take(finding) {
+            let mut finding = finding.clone();
+            mark(&mut finding);
+            out.push((finding, None, part.policy.fail_on));
         }
     }
+    for (finding, waiver) in &evaluation.waived {
+        if take(finding) {
+            let mut finding = finding.clone();
+            mark(&mut finding);
+            out.push((finding, Some(waiver.clone()), part.policy.fail_on));
+        }
+    }
+}
+
+/// Adds the transfers of the joined map's evaluation whose flow the part at `index` owns.
+fn owned_transfers(
+    joined: &Joined<'_>,
+    model: &Model,
+    evaluation: &Evaluation,
+    index: usize,
+    transfers: &mut Vec<Transfer>,
+) {
+    for transfer in &evaluation.transfers {
+        let owned = transfer
+            .flow
+            .and_then(|flow| model.flows.get(flow))
+            .and_then(|flow| joined.flow_owner.get(&(flow.from.clone(), flow.to.clone())))
+            .is_some_and(|owner| *owner == index);
+        if owned {
+            transfers.push(transfer.clone());
+        }
+    }
+}
+
+/// The merge's model (with the first part's policy, for the map's colours, and no waivers) and
+/// its evaluation, findings sorted as a scan sorts them, with the `fail_on` of each.
+fn gather(
+    mut model: Model,
+    parts: &[Part<'_>],
+    out: Vec<Judged>,
+    transfers: Vec<Transfer>,
+    date: Date,
+) -> (Model, Evaluation, Vec<Option<Severity>>) {
     // The model keeps the first policy (for the map's colours) and no waivers.
     if let Some(first) = parts.first() {
         model.policy = first.policy.clone();
@@ -875,13 +1073,7 @@ pub fn merge(
         transfers,
         date,
     };
-    Ok(Merged {
-        model,
-        evaluation,
-        warnings,
-        positions,
-        fail_on,
-    })
+    (model, evaluation, fail_on)
 }
 
 /// Sorts by file and position, as a scan does (`evaluate::sort`). The sort is stable and the

@@ -6,6 +6,7 @@ use crate::discover::{Skipped, discover_within};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::extract::cache::{Cache, CacheStats};
 use crate::extract::{ExtractContext, Input, InputFile, Owners, extract_files, extractors};
+use crate::facts::{ExtractionDiagnostic, Facts};
 use crate::model::{Model, ModelInput, build};
 use crate::rule::Rule;
 use crate::rules::RuleSet;
@@ -151,42 +152,8 @@ pub fn scan_with_policy_from(
             false,
         ),
     };
-    // The manifest is usually in the repository a pull request controls: a symlink (to a TOML
-    // file elsewhere, whose keys an error would print) is never followed, a device or FIFO is never
-    // read, and the size is capped.
-    let current = std::env::current_dir().unwrap_or_default();
-    let manifest_text = match crate::safe_io::read_text(
-        &manifest_path,
-        &[root.as_path(), current.as_path()],
-        crate::safe_io::MAX_SIDE_FILE_BYTES,
-    ) {
-        Ok(text) => Some(text),
-        Err(error) if error.is_not_found() && !explicit => None,
-        Err(error) => {
-            return Err(ScanError::Io {
-                path: manifest_display.to_string(),
-                message: format!("cannot read the manifest: {}", error.reason()),
-            });
-        }
-    };
-
-    // The manifest is parsed first: its `exclude` globs and `paths` shape what is read.
-    // The manifest is file 0: its spans are made against that id.
-    let manifest_file = manifest_text.as_ref().map(|text| {
-        SourceFile::new(
-            FileId(0),
-            manifest_display.clone(),
-            Arc::from(text.as_str()),
-        )
-    });
-    let mut manifest = match &manifest_file {
-        Some(file) => parse_manifest(file, rules).map_err(ScanError::Manifest)?,
-        None => Manifest::default(),
-    };
-    // The manifest rejects an unknown country or provider (exit 2) but lets an unknown region of
-    // a known provider through, for regions newer than the rule data; written by a person, it is
-    // an error finding with the closest region, as in an annotation.
-    crate::extract::annotation::check_written_locations(&mut manifest.facts, rules);
+    let (manifest_file, mut manifest) =
+        load_manifest(root, &manifest_path, &manifest_display, explicit, rules)?;
     // `--policy-from`: the policy and waivers at REF replace the working tree's, whose changes
     // to them become `policy-changed` diagnostics.
     let governing = match policy_from {
@@ -207,6 +174,160 @@ pub fn scan_with_policy_from(
         None => Vec::new(),
     };
 
+    let cache = open_cache(options, root, rules)?;
+    let extractors = extractors();
+    let wanted = |path: &camino::Utf8Path| {
+        path != manifest_display && extractors.iter().any(|e| e.claims(path))
+    };
+    let discovery = discover_within(root, scope, &manifest.exclude, &wanted);
+
+    // File ids: the manifest is 0, then every file in path order.
+    let mut files = Files::new();
+    if let Some(file) = &manifest_file {
+        files.push(StoredFile::whole(file));
+    }
+    let first = u32::from(manifest_file.is_some());
+    let inputs = input_files(options, root, discovery.files, first)?;
+    let owners = Owners::new(manifest.facts.nodes.iter().flat_map(|node| {
+        node.paths
+            .iter()
+            .map(move |path| (node.id.clone(), path.clone()))
+    }));
+    let ctx = ExtractContext {
+        rules,
+        owners: &owners,
+    };
+    let extraction = extract_files(&inputs, &ctx, cache.as_ref());
+    drop(inputs);
+    for file in extraction.files {
+        files.push(file);
+    }
+    let mut extracted = extraction.facts;
+    extracted.diagnostics.extend(discovery.diagnostics);
+    let governing_baseline = match &governing {
+        Some(governing) => govern_extraction(
+            governing,
+            root,
+            &mut files,
+            &mut extracted,
+            &mut policy_changes,
+        ),
+        None => None,
+    };
+    extracted.diagnostics.extend(policy_changes);
+
+    let mut model = build(
+        ModelInput {
+            files,
+            manifest_facts: manifest.facts,
+            extracted,
+            policy: manifest.policy,
+            waivers: manifest.waivers,
+            project_name: manifest.project_name,
+        },
+        rules,
+    );
+    vet_tia_paths(&mut model, root, &manifest_path);
+    let mut evaluation = evaluate(&model, rules, options.date);
+    if let Some(scope) = scope.filter(|scope| !scope.as_str().is_empty()) {
+        narrow_to_scope(&model, &mut evaluation, scope);
+    }
+    Ok(Scan {
+        model,
+        evaluation,
+        cache: cache.as_ref().map(Cache::stats),
+        skipped: discovery.skipped,
+        governing_baseline,
+        manifest_above: found.map(|found| found.root.join(MANIFEST_NAME)),
+    })
+}
+
+/// The manifest's file (file 0) and the manifest parsed from it, its written locations checked;
+/// without a manifest, no file and the default manifest.
+fn load_manifest(
+    root: &Path,
+    manifest_path: &Path,
+    manifest_display: &Utf8PathBuf,
+    explicit: bool,
+    rules: &RuleSet,
+) -> Result<(Option<SourceFile>, Manifest), ScanError> {
+    let manifest_text = read_manifest(root, manifest_path, manifest_display, explicit)?;
+
+    // The manifest is parsed first: its `exclude` globs and `paths` shape what is read.
+    // The manifest is file 0: its spans are made against that id.
+    let manifest_file = manifest_text.as_ref().map(|text| {
+        SourceFile::new(
+            FileId(0),
+            manifest_display.clone(),
+            Arc::from(text.as_str()),
+        )
+    });
+    let mut manifest = match &manifest_file {
+        Some(file) => parse_manifest(file, rules).map_err(ScanError::Manifest)?,
+        None => Manifest::default(),
+    };
+    // The manifest rejects an unknown country or provider (exit 2) but lets an unknown region of
+    // a known provider through, for regions newer than the rule data; written by a person, it is
+    // an error finding with the closest region, as in an annotation.
+    crate::extract::annotation::check_written_locations(&mut manifest.facts, rules);
+    Ok((manifest_file, manifest))
+}
+
+/// The files to extract: the discovered ones, numbered after the manifest (`first`), and the
+/// plans `--plan` gives.
+fn input_files(
+    options: &ScanOptions,
+    root: &Path,
+    discovered: Vec<crate::discover::Candidate>,
+    first: u32,
+) -> Result<Vec<InputFile>, ScanError> {
+    let mut inputs: Vec<InputFile> = discovered
+        .into_iter()
+        .enumerate()
+        .map(|(index, candidate)| InputFile {
+            id: FileId(first + u32::try_from(index).unwrap_or(u32::MAX - first)),
+            path: candidate.path,
+            input: Input::Disk(candidate.absolute),
+        })
+        .collect();
+    given_plans(options, root, &mut inputs, first)?;
+    Ok(inputs)
+}
+
+/// The manifest's text, `None` when there is none and none was asked for (`--config`).
+fn read_manifest(
+    root: &Path,
+    manifest_path: &Path,
+    manifest_display: &camino::Utf8Path,
+    explicit: bool,
+) -> Result<Option<String>, ScanError> {
+    // The manifest is usually in the repository a pull request controls: a symlink (to a TOML
+    // file elsewhere, whose keys an error would print) is never followed, a device or FIFO is never
+    // read, and the size is capped.
+    let current = std::env::current_dir().unwrap_or_default();
+    let manifest_text = match crate::safe_io::read_text(
+        manifest_path,
+        &[root, current.as_path()],
+        crate::safe_io::MAX_SIDE_FILE_BYTES,
+    ) {
+        Ok(text) => Some(text),
+        Err(error) if error.is_not_found() && !explicit => None,
+        Err(error) => {
+            return Err(ScanError::Io {
+                path: manifest_display.to_string(),
+                message: format!("cannot read the manifest: {}", error.reason()),
+            });
+        }
+    };
+    Ok(manifest_text)
+}
+
+/// The extraction cache `--cache` names, refused inside the scanned repository.
+fn open_cache(
+    options: &ScanOptions,
+    root: &Path,
+    rules: &RuleSet,
+) -> Result<Option<Cache>, ScanError> {
     let cache = match &options.cache {
         Some(dir) if is_inside(dir, root) => {
             return Err(ScanError::Io {
@@ -227,99 +348,42 @@ pub fn scan_with_policy_from(
         }
         None => None,
     };
-    let extractors = extractors();
-    let wanted = |path: &camino::Utf8Path| {
-        path != manifest_display && extractors.iter().any(|e| e.claims(path))
-    };
-    let discovery = discover_within(root, scope, &manifest.exclude, &wanted);
+    Ok(cache)
+}
 
-    // File ids: the manifest is 0, then every file in path order.
-    let mut files = Files::new();
-    if let Some(file) = &manifest_file {
+/// `--policy-from`: drops the inline waivers the commit at REF did not have and reads its
+/// baseline (added to `files`), each change recorded in `policy_changes`. Returns that baseline.
+fn govern_extraction(
+    governing: &crate::policy_from::Governing,
+    root: &Path,
+    files: &mut Files,
+    extracted: &mut Facts,
+    policy_changes: &mut Vec<ExtractionDiagnostic>,
+) -> Option<crate::baseline::Baseline> {
+    // `--policy-from`: inline waivers the commit at REF did not have do not apply either.
+    policy_changes.extend(governing.govern_inline_waivers(root, files, &mut extracted.waivers));
+    let id = FileId(u32::try_from(files.len()).unwrap_or(u32::MAX));
+    let (baseline, file, changes) = governing.govern_baseline(root, id);
+    if let Some(file) = &file {
         files.push(StoredFile::whole(file));
     }
-    let first = u32::from(manifest_file.is_some());
-    let mut inputs: Vec<InputFile> = discovery
-        .files
-        .into_iter()
-        .enumerate()
-        .map(|(index, candidate)| InputFile {
-            id: FileId(first + u32::try_from(index).unwrap_or(u32::MAX - first)),
-            path: candidate.path,
-            input: Input::Disk(candidate.absolute),
-        })
-        .collect();
-    given_plans(options, root, &mut inputs, first)?;
-    let owners = Owners::new(manifest.facts.nodes.iter().flat_map(|node| {
-        node.paths
-            .iter()
-            .map(move |path| (node.id.clone(), path.clone()))
-    }));
-    let ctx = ExtractContext {
-        rules,
-        owners: &owners,
-    };
-    let extraction = extract_files(&inputs, &ctx, cache.as_ref());
-    drop(inputs);
-    for file in extraction.files {
-        files.push(file);
-    }
-    let mut extracted = extraction.facts;
-    extracted.diagnostics.extend(discovery.diagnostics);
-    // `--policy-from`: inline waivers the commit at REF did not have do not apply either.
-    if let Some(governing) = &governing {
-        policy_changes.extend(governing.govern_inline_waivers(
-            root,
-            &files,
-            &mut extracted.waivers,
-        ));
-    }
-    let mut governing_baseline = None;
-    if let Some(governing) = &governing {
-        let id = FileId(u32::try_from(files.len()).unwrap_or(u32::MAX));
-        let (baseline, file, changes) = governing.govern_baseline(root, id);
-        if let Some(file) = &file {
-            files.push(StoredFile::whole(file));
-        }
-        governing_baseline = baseline;
-        policy_changes.extend(changes);
-    }
-    extracted.diagnostics.extend(policy_changes);
+    policy_changes.extend(changes);
+    baseline
+}
 
-    let mut model = build(
-        ModelInput {
-            files,
-            manifest_facts: manifest.facts,
-            extracted,
-            policy: manifest.policy,
-            waivers: manifest.waivers,
-            project_name: manifest.project_name,
-        },
-        rules,
-    );
+/// Checks that each `tia` path names a document of the repository.
+fn vet_tia_paths(model: &mut Model, root: &Path, manifest_path: &Path) {
     // A `tia` path must name a document of the repository: relative to the root, or to the
     // manifest's directory.
-    let manifest_dir = crate::safe_io::absolute(&manifest_path)
+    let manifest_dir = crate::safe_io::absolute(manifest_path)
         .parent()
         .map(Path::to_path_buf);
-    crate::checks::vet_tia(&mut model, |relative| {
+    crate::checks::vet_tia(model, |relative| {
         crate::safe_io::document_exists(root, relative)
             || manifest_dir
                 .as_deref()
                 .is_some_and(|dir| crate::safe_io::document_exists(dir, relative))
     });
-    let mut evaluation = evaluate(&model, rules, options.date);
-    if let Some(scope) = scope.filter(|scope| !scope.as_str().is_empty()) {
-        narrow_to_scope(&model, &mut evaluation, scope);
-    }
-    Ok(Scan {
-        model,
-        evaluation,
-        cache: cache.as_ref().map(Cache::stats),
-        skipped: discovery.skipped,
-        governing_baseline,
-        manifest_above: found.map(|found| found.root.join(MANIFEST_NAME)),
-    })
 }
 
 /// A scan of a part of a repository (`scan services/checkout` under the manifest above) reports

@@ -29,6 +29,7 @@ mod inplace_tags;
 mod k8s14;
 mod links14;
 mod merge_judgement;
+mod merge_steps;
 mod mistakes_fail;
 mod module_catalogue;
 mod names14;

@@ -83,26 +83,13 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
     // `--config` names an org manifest whose policy and waivers judge every repository's flows.
     let org = match &common.config {
         None => None,
-        Some(path) => {
-            let current = std::env::current_dir().unwrap_or_default();
-            match borderline::safe_io::read_text(
-                path,
-                &[current.as_path()],
-                borderline::safe_io::MAX_SIDE_FILE_BYTES,
-            ) {
-                Ok(text) => Some(OrgPolicy {
-                    source: path.display().to_string(),
-                    text,
-                }),
-                Err(e) => {
-                    eprintln!(
-                        "error: cannot read the manifest {}",
-                        for_log(&e.to_string())
-                    );
-                    return Ok(EXIT_ERROR);
-                }
+        Some(path) => match read_org(path) {
+            Ok(org) => Some(org),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(EXIT_ERROR);
             }
-        }
+        },
     };
     let date = common.date.unwrap_or_else(Date::today);
     let merged = match merge(&fragments, &rules, date, org.as_ref()) {
@@ -168,4 +155,23 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_OK
     })
+}
+
+/// Reads the org manifest `--config` names, or says why it cannot, as the error line shows it.
+fn read_org(path: &std::path::Path) -> Result<OrgPolicy, String> {
+    let current = std::env::current_dir().unwrap_or_default();
+    match borderline::safe_io::read_text(
+        path,
+        &[current.as_path()],
+        borderline::safe_io::MAX_SIDE_FILE_BYTES,
+    ) {
+        Ok(text) => Ok(OrgPolicy {
+            source: path.display().to_string(),
+            text,
+        }),
+        Err(e) => Err(format!(
+            "cannot read the manifest {}",
+            for_log(&e.to_string())
+        )),
+    }
 }

@@ -62,33 +62,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     let baseline = match &args.baseline {
         None => None,
         Some(_) if governed => None,
-        Some(path) => {
-            // The baseline usually lives in the checkout a pull request controls: no symlink is
-            // followed, only a regular file is read, and its size is capped.
-            let current = std::env::current_dir().unwrap_or_default();
-            let root = borderline::safe_io::absolute(&args.path);
-            let text = match borderline::safe_io::read_text(
-                path,
-                &[current.as_path(), root.as_path()],
-                borderline::safe_io::MAX_SIDE_FILE_BYTES,
-            ) {
-                Ok(text) => text,
-                Err(e) => {
-                    eprintln!(
-                        "error: cannot read the baseline {}",
-                        for_log(&e.to_string())
-                    );
-                    return Ok(EXIT_ERROR);
-                }
-            };
-            match Baseline::parse(&text) {
-                Ok(baseline) => Some(baseline),
-                Err(e) => {
-                    eprintln!("error: {}", for_log(&format!("{}: {e}", path.display())));
-                    return Ok(EXIT_ERROR);
-                }
+        Some(path) => match read_baseline(path, &args.path) {
+            Ok(baseline) => Some(baseline),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(EXIT_ERROR);
             }
-        }
+        },
     };
     // Progress only for formats a person reads on a terminal; machine formats stay quiet.
     let progress = matches!(args.format, ScanFormat::Text | ScanFormat::Markdown);
@@ -115,30 +95,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             })?;
             None
         }
-        ScanFormat::Text => {
-            let mut text = report::text::render_with(
-                &model.files,
-                &evaluation.findings,
-                evaluation.waived.len(),
-                use_color(&args.common),
-                args.show_known,
-            );
-            // What was judged (adequate transfers are no finding) and the directories the walk did
-            // not enter follow the summary line.
-            if let Some(line) = report::text::transfers_line(&evaluation.transfers) {
-                text.push_str(&line);
-                text.push('\n');
-            }
-            if let Some(line) = report::text::skipped_line(&scanned.skipped) {
-                text.push_str(&line);
-                text.push('\n');
-            }
-            text.push_str(&report::text::waived_lines(
-                &model.files,
-                &evaluation.waived,
-            ));
-            Some(text)
-        }
+        ScanFormat::Text => Some(text_report(&args, &scanned)),
         ScanFormat::Sarif => Some(report::sarif::render(model, evaluation, baseline.is_some())),
         ScanFormat::Markdown => {
             let mut text = report::markdown::render(model, evaluation, &rules);
@@ -168,4 +125,54 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             .any(|f| !f.known && f.severity >= threshold)
     });
     Ok(if failing { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Reads and parses the baseline at `path`, or says why it cannot, as the error line shows it.
+fn read_baseline(path: &std::path::Path, scanned: &std::path::Path) -> Result<Baseline, String> {
+    // The baseline usually lives in the checkout a pull request controls: no symlink is
+    // followed, only a regular file is read, and its size is capped.
+    let current = std::env::current_dir().unwrap_or_default();
+    let root = borderline::safe_io::absolute(scanned);
+    let text = match borderline::safe_io::read_text(
+        path,
+        &[current.as_path(), root.as_path()],
+        borderline::safe_io::MAX_SIDE_FILE_BYTES,
+    ) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(format!(
+                "cannot read the baseline {}",
+                for_log(&e.to_string())
+            ));
+        }
+    };
+    Baseline::parse(&text).map_err(|e| for_log(&format!("{}: {e}", path.display())))
+}
+
+/// The text report: the findings and summary, then what was judged, the directories the walk
+/// did not enter and the waived findings.
+fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan) -> String {
+    let (model, evaluation) = (&scanned.model, &scanned.evaluation);
+    let mut text = report::text::render_with(
+        &model.files,
+        &evaluation.findings,
+        evaluation.waived.len(),
+        use_color(&args.common),
+        args.show_known,
+    );
+    // What was judged (adequate transfers are no finding) and the directories the walk did
+    // not enter follow the summary line.
+    if let Some(line) = report::text::transfers_line(&evaluation.transfers) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if let Some(line) = report::text::skipped_line(&scanned.skipped) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&report::text::waived_lines(
+        &model.files,
+        &evaluation.waived,
+    ));
+    text
 }

@@ -110,6 +110,37 @@ pub fn merge(
     package_dir: impl Fn(&NodeFact) -> Option<String>,
     class_of: impl Fn(&NodeFact) -> Environment,
 ) -> Identities {
+    let found = gather(nodes, package_dir, class_of);
+    let components = components(&found.evidence);
+    let renames = renames(&components, &found);
+    if renames.is_empty() {
+        return Identities::default();
+    }
+    apply_renames(nodes, flows, &renames)
+}
+
+/// What the node facts say about which names are one service.
+struct Found {
+    /// Evidence -> scope -> the names it has there.
+    evidence: BTreeMap<Evidence, BTreeMap<String, BTreeSet<String>>>,
+    /// Each identity's class: its most productive declaration's.
+    classes: BTreeMap<Identity, Environment>,
+    /// Each identity's full scope (with its namespace).
+    full_scopes: BTreeMap<Identity, Option<String>>,
+    /// Where each deployed name is said to run.
+    locations: BTreeMap<Identity, BTreeSet<Location>>,
+    /// Scope -> every id declared in it, for names a merge must not take.
+    declared: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Gathers the evidence each service's facts give (build directories, its package's directory,
+/// images this repository builds) and what decides a merge: classes, scopes, locations and the
+/// ids each scope declares.
+fn gather(
+    nodes: &[NodeFact],
+    package_dir: impl Fn(&NodeFact) -> Option<String>,
+    class_of: impl Fn(&NodeFact) -> Environment,
+) -> Found {
     // Images this repository builds, and the registry namespaces they are pushed to.
     let mut built: BTreeSet<String> = BTreeSet::new();
     for node in nodes.iter().filter(|n| !n.build.is_empty()) {
@@ -174,7 +205,20 @@ pub fn merge(
                 .insert(node.id.clone());
         }
     }
+    Found {
+        evidence,
+        classes,
+        full_scopes,
+        locations,
+        declared,
+    }
+}
 
+/// The names unambiguous evidence joins (no scope has two names for it), grouped by the root of
+/// a union-find over identities.
+fn components(
+    evidence: &BTreeMap<Evidence, BTreeMap<String, BTreeSet<String>>>,
+) -> BTreeMap<Identity, Vec<Identity>> {
     // Names joined by unambiguous evidence, as a union-find over identities.
     let mut parent: BTreeMap<Identity, Identity> = BTreeMap::new();
     for by_scope in evidence.values() {
@@ -197,13 +241,29 @@ pub fn merge(
         let root = find(&mut parent, &identity);
         components.entry(root).or_default().push(identity);
     }
+    components
+}
 
+/// The new id and scope of each name that joins another, (scope, old id) -> (new id, new scope):
+/// every member of a group takes its winner's name, unless the name is taken in a member's
+/// deployment or the members are said to run in different places.
+fn renames(
+    components: &BTreeMap<Identity, Vec<Identity>>,
+    found: &Found,
+) -> BTreeMap<Identity, (String, Option<String>)> {
+    let Found {
+        classes,
+        full_scopes,
+        locations,
+        declared,
+        ..
+    } = found;
     // (scope, old id) -> (new id, new scope).
     let mut renames: BTreeMap<Identity, (String, Option<String>)> = BTreeMap::new();
     for members in components.values() {
         let Some(winner) = members
             .iter()
-            .min_by(|a, b| rank(&classes, a).cmp(&rank(&classes, b)))
+            .min_by(|a, b| rank(classes, a).cmp(&rank(classes, b)))
         else {
             continue;
         };
@@ -243,10 +303,16 @@ pub fn merge(
             renames.insert(member.clone(), (winner.1.clone(), new_scope));
         }
     }
-    if renames.is_empty() {
-        return Identities::default();
-    }
+    renames
+}
 
+/// Gives the nodes and the flows that name them their new ids, and returns the aliases of the
+/// ids that went.
+fn apply_renames(
+    nodes: &mut [NodeFact],
+    flows: &mut [FlowFact],
+    renames: &BTreeMap<Identity, (String, Option<String>)>,
+) -> Identities {
     for node in nodes.iter_mut() {
         let scope = scope_key(&node.scope);
         if let Some((id, new_scope)) = renames.get(&(scope, node.id.clone())) {
@@ -259,7 +325,7 @@ pub fn merge(
     // An old name is an alias unless some node still has it.
     let remaining: BTreeSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
     let mut aliases = BTreeMap::new();
-    for ((_, old), (new, _)) in &renames {
+    for ((_, old), (new, _)) in renames {
         if !remaining.contains(old.as_str()) {
             aliases.insert(old.clone(), new.clone());
         }

@@ -269,6 +269,98 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
     let mut flow_facts = manifest_flows;
     flow_facts.extend(extracted_flows);
 
+    let flows = resolve_flows(
+        flow_facts,
+        &mut nodes,
+        &mut kind_defaulted,
+        &mut diagnostics,
+        rules,
+        &environment_of,
+    );
+    let flows = settle_flows(flows, &mut nodes);
+    unknown_categories(&nodes, &flows, rules, &mut diagnostics);
+
+    let aliases = attach_aliases(identities.aliases, &mut nodes);
+    let nodes = sorted_nodes(nodes);
+    let (node_index, (graph, graph_index)) = graph_of(&nodes, &flows);
+    diagnostics.sort_by(|a, b| {
+        (a.span, &a.path, a.rule.name(), &a.message).cmp(&(
+            b.span,
+            &b.path,
+            b.rule.name(),
+            &b.message,
+        ))
+    });
+    diagnostics.dedup();
+
+    Model {
+        files: input.files,
+        file_classes,
+        nodes,
+        flows,
+        graph,
+        node_index,
+        graph_index,
+        policy: input.policy,
+        // Inline waivers are judged like the manifest's, after them.
+        waivers: waivers
+            .into_iter()
+            .chain(
+                inline_waivers
+                    .into_iter()
+                    .filter_map(crate::extract::inline_waivers::to_waiver),
+            )
+            .collect(),
+        diagnostics,
+        project_name: input.project_name,
+        tia_problems: BTreeMap::new(),
+        aliases,
+    }
+}
+
+/// The resolved flows as the model keeps them: guesses a declared flow replaces dropped, one
+/// flow per pair where merging hides nothing, in order; the nodes they send production data to
+/// become production.
+fn settle_flows(flows: Vec<Flow>, nodes: &mut BTreeMap<String, Node>) -> Vec<Flow> {
+    let flows = drop_guessed_flows(flows);
+    let mut flows = one_flow_per_pair(flows);
+    // A node that receives data from a production flow is production, wherever it is declared.
+    for flow in &flows {
+        if let Some(node) = nodes.get_mut(&flow.to) {
+            node.environment = node.environment.min(flow.environment);
+        }
+    }
+    flows.sort_by(|a, b| {
+        (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred))
+    });
+    flows
+}
+
+/// The aliases that still name a node (and are not a node's own id), each also listed on its node.
+fn attach_aliases(
+    mut aliases: BTreeMap<String, String>,
+    nodes: &mut BTreeMap<String, Node>,
+) -> BTreeMap<String, String> {
+    aliases.retain(|alias, id| !nodes.contains_key(alias) && nodes.contains_key(id));
+    for (alias, id) in &aliases {
+        if let Some(node) = nodes.get_mut(id) {
+            node.aliases.push(alias.clone());
+        }
+    }
+    aliases
+}
+
+/// Resolves each flow fact's ends to nodes: a host to the node it names (or a new node of a
+/// vendor or region it points at), a vendor's id to the catalogue's node. A flow whose end names
+/// no node becomes an `unresolved-reference` diagnostic instead.
+fn resolve_flows(
+    flow_facts: Vec<FlowFact>,
+    nodes: &mut BTreeMap<String, Node>,
+    kind_defaulted: &mut BTreeSet<String>,
+    diagnostics: &mut Vec<ExtractionDiagnostic>,
+    rules: &RuleSet,
+    environment_of: &dyn Fn(Option<Span>) -> Environment,
+) -> Vec<Flow> {
     let mut flows = Vec::new();
     // Many flows name the same host (one vendor URL in every service): each host is resolved once.
     // A node created with `domains` could change how other hosts resolve, so it clears the cache.
@@ -286,44 +378,16 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             });
             continue;
         };
-        let (to_id, to_span) = match &fact.to {
-            FlowTarget::Node(reference) => (reference.id.clone(), reference.span),
-            FlowTarget::Host { host, span } => {
-                if let Some(known) = resolved_hosts.get(host) {
-                    match known {
-                        Some(id) => (id.clone(), *span),
-                        None => continue,
-                    }
-                } else {
-                    match endpoint::resolve_host(host, &nodes, rules) {
-                        endpoint::HostResolution::Node(id) => {
-                            resolved_hosts.insert(host.clone(), Some(id.clone()));
-                            (id, *span)
-                        }
-                        endpoint::HostResolution::New(node) => {
-                            let id = node.id.clone();
-                            let mut node = *node;
-                            if node.span.is_none() {
-                                node.span = *span;
-                            }
-                            if !node.domains.is_empty() {
-                                resolved_hosts.clear();
-                            }
-                            // The new node may be a closer match for a misspelt id.
-                            suggestions.node_added(&id);
-                            let class = environment_of(node.span);
-                            merge_node(&mut nodes, &mut kind_defaulted, node, class, rules);
-                            resolved_hosts.insert(host.clone(), Some(id.clone()));
-                            (id, *span)
-                        }
-                        // A host that means nothing to borderline (an internal name, localhost) is not a flow.
-                        endpoint::HostResolution::Unknown => {
-                            resolved_hosts.insert(host.clone(), None);
-                            continue;
-                        }
-                    }
-                }
-            }
+        let Some((to_id, to_span)) = flow_target(
+            &fact.to,
+            nodes,
+            kind_defaulted,
+            &mut resolved_hosts,
+            &mut suggestions,
+            rules,
+            environment_of,
+        ) else {
+            continue;
         };
         // A flow may name a vendor of the catalogue by its id (`to = "sendgrid"`) as well as by
         // its host: when no node has that id, the vendor's node is made as its host would make it.
@@ -333,11 +397,11 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             }
             // The node has no span: where it is comes from rule data, not from the line that
             // names it (findings point at that line already).
-            if let Some(node) = endpoint::vendor_by_id(id, &nodes, rules) {
+            if let Some(node) = endpoint::vendor_by_id(id, nodes, rules) {
                 resolved_hosts.clear();
                 suggestions.node_added(&node.id);
                 let class = environment_of(node.span);
-                merge_node(&mut nodes, &mut kind_defaulted, node, class, rules);
+                merge_node(nodes, kind_defaulted, node, class, rules);
             }
         }
         let mut missing = false;
@@ -358,14 +422,14 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         };
         if !nodes.contains_key(&from.id) {
             let span = from.span.or(fact.span);
-            let mut diagnostic = unresolved(&from.id, span, &nodes, rules, &mut suggestions);
+            let mut diagnostic = unresolved(&from.id, span, nodes, rules, &mut suggestions);
             diagnostic.severity = severity(from.span);
             diagnostics.push(diagnostic);
             missing = true;
         }
         if !nodes.contains_key(&to_id) {
             let span = to_span.or(fact.span);
-            let mut diagnostic = unresolved(&to_id, span, &nodes, rules, &mut suggestions);
+            let mut diagnostic = unresolved(&to_id, span, nodes, rules, &mut suggestions);
             diagnostic.severity = severity(to_span);
             diagnostics.push(diagnostic);
             missing = true;
@@ -387,6 +451,11 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             evidence: Vec::new(),
         });
     }
+    flows
+}
+
+/// The flows without those a declared or observed flow between the same two nodes replaces.
+fn drop_guessed_flows(mut flows: Vec<Flow>) -> Vec<Flow> {
     // A flow declared or observed between two nodes says more than a guess from a client call
     // in code: the inferred one is dropped rather than judged twice. Only a declared flow of the
     // same class or a more productive one replaces it: a test's compose file never hides a
@@ -404,17 +473,17 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
                 .get(&(f.from.clone(), f.to.clone()))
                 .is_none_or(|class| *class > f.environment)
     });
-    let mut flows = one_flow_per_pair(flows);
-    // A node that receives data from a production flow is production, wherever it is declared.
-    for flow in &flows {
-        if let Some(node) = nodes.get_mut(&flow.to) {
-            node.environment = node.environment.min(flow.environment);
-        }
-    }
-    flows.sort_by(|a, b| {
-        (&a.from, &a.to, a.span, a.inferred).cmp(&(&b.from, &b.to, b.span, b.inferred))
-    });
+    flows
+}
 
+/// Reports each data category the nodes and flows name that the taxonomy does not know, with
+/// the closest key: an error where a person wrote it, a warning where it was inferred.
+fn unknown_categories(
+    nodes: &BTreeMap<String, Node>,
+    flows: &[Flow],
+    rules: &RuleSet,
+    diagnostics: &mut Vec<ExtractionDiagnostic>,
+) {
     // Unknown data categories are reported once per place, with the closest taxonomy key. A
     // category a person wrote (in the manifest, an annotation, a comment tag: it has a place in
     // the repository) is an error: a misspelt `user.health_and_medical` would otherwise take
@@ -459,19 +528,23 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             });
         }
     }
+}
 
-    let mut aliases = identities.aliases;
-    aliases.retain(|alias, id| !nodes.contains_key(alias) && nodes.contains_key(id));
-    for (alias, id) in &aliases {
-        if let Some(node) = nodes.get_mut(id) {
-            node.aliases.push(alias.clone());
-        }
-    }
+/// The nodes in id order, their certifications sorted and deduplicated.
+fn sorted_nodes(nodes: BTreeMap<String, Node>) -> Vec<Node> {
     let mut nodes: Vec<Node> = nodes.into_values().collect();
     for node in &mut nodes {
         node.certifications.sort();
         node.certifications.dedup_by(|a, b| a.name == b.name);
     }
+    nodes
+}
+
+/// The graph of the flows between nodes, with the index of each node in it.
+type FlowGraph = (DiGraph<usize, usize>, Vec<NodeIndex>);
+
+/// Each node id's index among the nodes, and the graph of the flows between them.
+fn graph_of(nodes: &[Node], flows: &[Flow]) -> (BTreeMap<String, usize>, FlowGraph) {
     let node_index: BTreeMap<String, usize> = nodes
         .iter()
         .enumerate()
@@ -484,39 +557,62 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
             graph.add_edge(graph_index[*from], graph_index[*to], index);
         }
     }
-    diagnostics.sort_by(|a, b| {
-        (a.span, &a.path, a.rule.name(), &a.message).cmp(&(
-            b.span,
-            &b.path,
-            b.rule.name(),
-            &b.message,
-        ))
-    });
-    diagnostics.dedup();
+    (node_index, (graph, graph_index))
+}
 
-    Model {
-        files: input.files,
-        file_classes,
-        nodes,
-        flows,
-        graph,
-        node_index,
-        graph_index,
-        policy: input.policy,
-        // Inline waivers are judged like the manifest's, after them.
-        waivers: waivers
-            .into_iter()
-            .chain(
-                inline_waivers
-                    .into_iter()
-                    .filter_map(crate::extract::inline_waivers::to_waiver),
-            )
-            .collect(),
-        diagnostics,
-        project_name: input.project_name,
-        tia_problems: BTreeMap::new(),
-        aliases,
-    }
+/// The id and place of the node a flow goes to: the node it names, or the node its host
+/// resolves to (made now when the host names a vendor or a region no node stands for yet).
+/// `None` for a host that means nothing to borderline (an internal name, localhost).
+fn flow_target(
+    to: &FlowTarget,
+    nodes: &mut BTreeMap<String, Node>,
+    kind_defaulted: &mut BTreeSet<String>,
+    resolved_hosts: &mut BTreeMap<String, Option<String>>,
+    suggestions: &mut Suggestions,
+    rules: &RuleSet,
+    environment_of: &dyn Fn(Option<Span>) -> Environment,
+) -> Option<(String, Option<Span>)> {
+    let target = match to {
+        FlowTarget::Node(reference) => (reference.id.clone(), reference.span),
+        FlowTarget::Host { host, span } => {
+            if let Some(known) = resolved_hosts.get(host) {
+                match known {
+                    Some(id) => (id.clone(), *span),
+                    None => return None,
+                }
+            } else {
+                match endpoint::resolve_host(host, nodes, rules) {
+                    endpoint::HostResolution::Node(id) => {
+                        resolved_hosts.insert(host.clone(), Some(id.clone()));
+                        (id, *span)
+                    }
+                    endpoint::HostResolution::New(node) => {
+                        let id = node.id.clone();
+                        let mut node = *node;
+                        if node.span.is_none() {
+                            node.span = *span;
+                        }
+                        if !node.domains.is_empty() {
+                            resolved_hosts.clear();
+                        }
+                        // The new node may be a closer match for a misspelt id.
+                        suggestions.node_added(&id);
+                        let class = environment_of(node.span);
+                        merge_node(nodes, kind_defaulted, node, class, rules);
+                        resolved_hosts.insert(host.clone(), Some(id.clone()));
+                        (id, *span)
+                    }
+                    // A host that means nothing to borderline (an internal name, localhost) is
+                    // not a flow.
+                    endpoint::HostResolution::Unknown => {
+                        resolved_hosts.insert(host.clone(), None);
+                        return None;
+                    }
+                }
+            }
+        }
+    };
+    Some(target)
 }
 
 /// The directory of the package a node fact makes a node of: the directory of the package
@@ -1188,130 +1284,149 @@ fn merge_node(
     class: Environment,
     rules: &RuleSet,
 ) {
-    let provider_certifications = |provider: &Option<String>| -> Vec<Certification> {
-        provider
-            .as_deref()
-            .and_then(|p| rules.provider(p))
-            .map(|p| {
-                p.certifications
-                    .iter()
-                    .map(|name| Certification {
-                        name: name.clone(),
-                        source: format!("rules/providers.toml ({})", p.id),
-                        verified: p.confidence.is_verified(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let declared = |fact: &NodeFact| -> Vec<Certification> {
-        fact.certifications
-            .iter()
-            .map(|name| Certification {
-                name: name.clone(),
-                source: if fact.origin == Origin::RuleData {
-                    "rule data".into()
-                } else {
-                    "declared".into()
-                },
-                verified: true,
-            })
-            .collect()
-    };
     match nodes.get_mut(&fact.id) {
         None => {
-            let provider = fact
-                .provider
-                .clone()
-                .or_else(|| location::provider_of(fact.location.as_ref(), rules));
-            let mut certifications = declared(&fact);
-            certifications.extend(provider_certifications(&provider));
             if fact.kind.is_none() {
                 kind_defaulted.insert(fact.id.clone());
             }
-            let node = Node {
-                id: fact.id.clone(),
-                kind: fact.kind.unwrap_or(NodeKind::Service),
-                label: fact.label,
-                resolved: location::resolve(fact.location.as_ref(), rules),
-                location: fact.location,
-                data: fact.data,
-                domains: fact.domains,
-                certifications,
-                personal_data: fact.personal_data,
-                safeguard: fact.safeguard,
-                provider,
-                paths: fact.paths,
-                span: fact.span,
-                via: fact.via,
-                origins: BTreeSet::from([fact.origin]),
-                inferred: fact.inferred,
-                scope: fact.scope,
-                environment: class,
-                aliases: Vec::new(),
-            };
-            nodes.insert(fact.id, node);
+            let id = fact.id.clone();
+            nodes.insert(id, new_node(fact, class, rules));
         }
-        Some(node) => {
-            if let Some(kind) = fact.kind
-                && kind_defaulted.remove(&fact.id)
-            {
-                node.kind = kind;
-            }
-            if node.location.is_none() && fact.location.is_some() {
-                node.resolved = location::resolve(fact.location.as_ref(), rules);
-                node.location = fact.location.clone();
-            }
-            if node.provider.is_none() {
-                node.provider = fact
-                    .provider
-                    .clone()
-                    .or_else(|| location::provider_of(fact.location.as_ref(), rules));
-                let extra = provider_certifications(&node.provider);
-                node.certifications.extend(extra);
-            }
-            node.certifications.extend(declared(&fact));
-            node.label = node.label.take().or(fact.label);
-            // A node declared in a dev compose file and in the production one is shown where
-            // production declares it: that is the declaration its findings are about.
-            let more_productive = class < node.environment && fact.span.is_some();
-            if node.span.is_none() || more_productive {
-                node.span = fact.span;
-                node.via = fact.via;
-            } else if fact.origin == Origin::Terraform
-                && fact.kind == Some(NodeKind::Store)
-                && fact.span.is_some()
-                && !node.origins.contains(&Origin::Terraform)
-            {
-                // A store is where its resource creates it, even when the manifest (read first)
-                // declares what it holds: its findings point at the resource.
-                node.span = fact.span;
-                node.via = fact.via;
-            }
-            node.personal_data = node.personal_data.or(fact.personal_data);
-            if node.safeguard.is_none() {
-                node.safeguard = fact.safeguard;
-            }
-            for data in fact.data {
-                if !node.data.iter().any(|d| d.key == data.key) {
-                    node.data.push(data);
-                }
-            }
-            for domain in fact.domains {
-                if !node.domains.contains(&domain) {
-                    node.domains.push(domain);
-                }
-            }
-            node.paths.extend(fact.paths);
-            node.origins.insert(fact.origin);
-            if node.scope.is_none() {
-                node.scope = fact.scope;
-            }
-            node.environment = node.environment.min(class);
-            // A declared fact makes the node declared, whatever was guessed before.
-            node.inferred = node.inferred && fact.inferred;
+        Some(node) => fold_node(node, kind_defaulted, fact, class, rules),
+    }
+}
+
+/// The certifications rule data gives a provider, with the provider record as their source.
+fn provider_certifications(provider: &Option<String>, rules: &RuleSet) -> Vec<Certification> {
+    provider
+        .as_deref()
+        .and_then(|p| rules.provider(p))
+        .map(|p| {
+            p.certifications
+                .iter()
+                .map(|name| Certification {
+                    name: name.clone(),
+                    source: format!("rules/providers.toml ({})", p.id),
+                    verified: p.confidence.is_verified(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The certifications a fact declares itself (in the repository or in rule data).
+fn declared(fact: &NodeFact) -> Vec<Certification> {
+    fact.certifications
+        .iter()
+        .map(|name| Certification {
+            name: name.clone(),
+            source: if fact.origin == Origin::RuleData {
+                "rule data".into()
+            } else {
+                "declared".into()
+            },
+            verified: true,
+        })
+        .collect()
+}
+
+/// The node a fact makes when it is the first fact of its id (a service when it gives no kind).
+fn new_node(fact: NodeFact, class: Environment, rules: &RuleSet) -> Node {
+    let provider = fact
+        .provider
+        .clone()
+        .or_else(|| location::provider_of(fact.location.as_ref(), rules));
+    let mut certifications = declared(&fact);
+    certifications.extend(provider_certifications(&provider, rules));
+    Node {
+        id: fact.id.clone(),
+        kind: fact.kind.unwrap_or(NodeKind::Service),
+        label: fact.label,
+        resolved: location::resolve(fact.location.as_ref(), rules),
+        location: fact.location,
+        data: fact.data,
+        domains: fact.domains,
+        certifications,
+        personal_data: fact.personal_data,
+        safeguard: fact.safeguard,
+        provider,
+        paths: fact.paths,
+        span: fact.span,
+        via: fact.via,
+        origins: BTreeSet::from([fact.origin]),
+        inferred: fact.inferred,
+        scope: fact.scope,
+        environment: class,
+        aliases: Vec::new(),
+    }
+}
+
+/// Folds a later fact into the node of its id: earlier facts win for single values, lists are
+/// joined, and a more productive declaration moves the node's place.
+fn fold_node(
+    node: &mut Node,
+    kind_defaulted: &mut BTreeSet<String>,
+    fact: NodeFact,
+    class: Environment,
+    rules: &RuleSet,
+) {
+    if let Some(kind) = fact.kind
+        && kind_defaulted.remove(&fact.id)
+    {
+        node.kind = kind;
+    }
+    if node.location.is_none() && fact.location.is_some() {
+        node.resolved = location::resolve(fact.location.as_ref(), rules);
+        node.location = fact.location.clone();
+    }
+    if node.provider.is_none() {
+        node.provider = fact
+            .provider
+            .clone()
+            .or_else(|| location::provider_of(fact.location.as_ref(), rules));
+        let extra = provider_certifications(&node.provider, rules);
+        node.certifications.extend(extra);
+    }
+    node.certifications.extend(declared(&fact));
+    node.label = node.label.take().or(fact.label);
+    // A node declared in a dev compose file and in the production one is shown where
+    // production declares it: that is the declaration its findings are about.
+    let more_productive = class < node.environment && fact.span.is_some();
+    if node.span.is_none() || more_productive {
+        node.span = fact.span;
+        node.via = fact.via;
+    } else if fact.origin == Origin::Terraform
+        && fact.kind == Some(NodeKind::Store)
+        && fact.span.is_some()
+        && !node.origins.contains(&Origin::Terraform)
+    {
+        // A store is where its resource creates it, even when the manifest (read first)
+        // declares what it holds: its findings point at the resource.
+        node.span = fact.span;
+        node.via = fact.via;
+    }
+    node.personal_data = node.personal_data.or(fact.personal_data);
+    if node.safeguard.is_none() {
+        node.safeguard = fact.safeguard;
+    }
+    for data in fact.data {
+        if !node.data.iter().any(|d| d.key == data.key) {
+            node.data.push(data);
         }
     }
+    for domain in fact.domains {
+        if !node.domains.contains(&domain) {
+            node.domains.push(domain);
+        }
+    }
+    node.paths.extend(fact.paths);
+    node.origins.insert(fact.origin);
+    if node.scope.is_none() {
+        node.scope = fact.scope;
+    }
+    node.environment = node.environment.min(class);
+    // A declared fact makes the node declared, whatever was guessed before.
+    node.inferred = node.inferred && fact.inferred;
 }
 
 #[cfg(test)]

@@ -347,139 +347,195 @@ pub fn explain_flow(
             ));
         }
     }
-    // Transfers and findings are indexed once by flow: a search of all of them for each hop made a
-    // long path through a large model quadratic.
-    let mut transfer_of_flow: BTreeMap<usize, &Transfer> = BTreeMap::new();
-    for transfer in &evaluation.transfers {
-        if let Some(flow) = transfer.flow {
-            transfer_of_flow.entry(flow).or_insert(transfer);
-        }
-    }
-    let mut findings_of_flow: BTreeMap<(&str, &str), Vec<&crate::evaluate::finding::Finding>> =
-        BTreeMap::new();
-    for finding in &evaluation.findings {
-        if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
-            findings_of_flow
-                .entry((from, to))
-                .or_default()
-                .push(finding);
-        }
-    }
-    // Findings a waiver suppressed are shown as the scan reports them: waived, with the reason.
-    let mut waived_of_flow: BTreeMap<
-        (&str, &str),
-        Vec<(&crate::evaluate::finding::Finding, &crate::config::Waiver)>,
-    > = BTreeMap::new();
-    for (finding, waiver) in &evaluation.waived {
-        if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
-            waived_of_flow
-                .entry((from, to))
-                .or_default()
-                .push((finding, waiver));
-        }
-    }
-    // The model holds one flow per pair of nodes, save where merging could hide a transfer (see
-    // `model::one_flow_per_pair`): every flow of a hop's pair is described, as the scan judges
-    // each of them.
-    let mut flows_of_pair: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (index, flow) in model.flows.iter().enumerate() {
-        flows_of_pair
-            .entry((flow.from.as_str(), flow.to.as_str()))
-            .or_default()
-            .push(index);
-    }
+    let by_flow = ByFlow::new(model, evaluation);
     for index in hops {
-        let hop = &model.flows[index];
-        let pair = (hop.from.as_str(), hop.to.as_str());
-        out.push_str(&format!(
-            "\n{} -> {}\n",
-            one_line(&hop.from),
-            one_line(&hop.to)
-        ));
-        let indices = flows_of_pair
-            .get(&pair)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut transfers = Vec::new();
-        for (n, &flow_index) in indices.iter().enumerate() {
-            if indices.len() > 1 {
-                out.push_str(&format!("  flow {} of {}:\n", n + 1, indices.len()));
-            }
-            let flow = &model.flows[flow_index];
-            describe_flow(model, flow, &mut out);
-            let Some(transfer) = transfer_of_flow.get(&flow_index) else {
-                out.push_str("  not a Chapter V transfer: the data stays in the EEA, is not personal, or its destination is unknown\n");
-                continue;
-            };
-            let kind = if transfer.onward {
-                "onward transfer"
-            } else {
-                "transfer"
-            };
-            out.push_str(&format!(
-                "  {kind} to {}\n",
-                one_line(&transfer.third_countries.join(", "))
-            ));
-            out.push_str(&format!(
-                "  verdict: {}\n",
-                one_line(&verdict_text(&transfer.verdict))
-            ));
-            out.push_str("  rule data:\n");
-            rule_data(transfer, rules, evaluation, &mut out);
-            transfers.push(*transfer);
-        }
-        if transfers.is_empty() {
-            continue;
-        }
-        let findings = findings_of_flow
-            .get(&pair)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let waived = waived_of_flow
-            .get(&pair)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        if findings.is_empty() && waived.is_empty() {
-            out.push_str("  findings: none\n");
-        } else {
-            out.push_str("  findings:\n");
-            for finding in findings {
-                let place = position(&model.files, finding.span, finding.path.as_deref())
-                    .map(|p| format!(" ({}:{})", one_line(&p.file), p.line))
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "    - {} [{}]{place}: {}\n",
-                    finding.rule,
-                    finding.severity.as_str(),
-                    one_line(&finding.message)
-                ));
-                if let Some(why) = crate::report::text::environment_footer(finding.environment) {
-                    out.push_str(&format!("      {why}\n"));
-                }
-            }
-            for (finding, waiver) in waived {
-                out.push_str(&format!(
-                    "    - {} [waived]: {}\n      {}\n",
-                    finding.rule,
-                    one_line(&finding.message),
-                    one_line(&waiver_text(model, waiver))
-                ));
-            }
-        }
-        let mut remedies_of_pair: Vec<String> = Vec::new();
-        for transfer in transfers {
-            for remedy in remedies(transfer, model, rules) {
-                if !remedies_of_pair.contains(&remedy) {
-                    remedies_of_pair.push(remedy);
-                }
-            }
-        }
-        if !remedies_of_pair.is_empty() {
-            out.push_str("  what would make it lawful:\n");
-            for remedy in remedies_of_pair {
-                out.push_str(&format!("    - {}\n", one_line(&remedy)));
-            }
-        }
+        describe_hop(model, evaluation, rules, &by_flow, index, &mut out);
     }
     Ok(out)
+}
+
+/// The evaluation's transfers and findings, and the model's flows, indexed by flow and by pair
+/// of nodes.
+struct ByFlow<'a> {
+    transfer_of_flow: BTreeMap<usize, &'a Transfer>,
+    findings_of_flow: BTreeMap<(&'a str, &'a str), Vec<&'a crate::evaluate::finding::Finding>>,
+    waived_of_flow: BTreeMap<(&'a str, &'a str), Vec<WaivedFinding<'a>>>,
+    flows_of_pair: BTreeMap<(&'a str, &'a str), Vec<usize>>,
+}
+
+/// A finding a waiver suppressed, with that waiver.
+type WaivedFinding<'a> = (
+    &'a crate::evaluate::finding::Finding,
+    &'a crate::config::Waiver,
+);
+
+impl<'a> ByFlow<'a> {
+    /// Indexes the transfers, findings and waived findings by flow and the flows by pair.
+    fn new(model: &'a Model, evaluation: &'a Evaluation) -> Self {
+        // Transfers and findings are indexed once by flow: a search of all of them for each hop
+        // made a long path through a large model quadratic.
+        let mut transfer_of_flow: BTreeMap<usize, &Transfer> = BTreeMap::new();
+        for transfer in &evaluation.transfers {
+            if let Some(flow) = transfer.flow {
+                transfer_of_flow.entry(flow).or_insert(transfer);
+            }
+        }
+        let mut findings_of_flow: BTreeMap<(&str, &str), Vec<&crate::evaluate::finding::Finding>> =
+            BTreeMap::new();
+        for finding in &evaluation.findings {
+            if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
+                findings_of_flow
+                    .entry((from, to))
+                    .or_default()
+                    .push(finding);
+            }
+        }
+        // Findings a waiver suppressed are shown as the scan reports them: waived, with the reason.
+        let mut waived_of_flow: BTreeMap<(&str, &str), Vec<WaivedFinding<'a>>> = BTreeMap::new();
+        for (finding, waiver) in &evaluation.waived {
+            if let (Some(from), Some(to)) = (finding.from.as_deref(), finding.to.as_deref()) {
+                waived_of_flow
+                    .entry((from, to))
+                    .or_default()
+                    .push((finding, waiver));
+            }
+        }
+        // The model holds one flow per pair of nodes, save where merging could hide a transfer (see
+        // `model::one_flow_per_pair`): every flow of a hop's pair is described, as the scan judges
+        // each of them.
+        let mut flows_of_pair: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        for (index, flow) in model.flows.iter().enumerate() {
+            flows_of_pair
+                .entry((flow.from.as_str(), flow.to.as_str()))
+                .or_default()
+                .push(index);
+        }
+        ByFlow {
+            transfer_of_flow,
+            findings_of_flow,
+            waived_of_flow,
+            flows_of_pair,
+        }
+    }
+}
+
+/// One hop of the path: each flow of its pair of nodes with its transfer and verdict, then the
+/// pair's findings and what would make its transfers lawful.
+fn describe_hop(
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    by_flow: &ByFlow<'_>,
+    index: usize,
+    out: &mut String,
+) {
+    let hop = &model.flows[index];
+    let pair = (hop.from.as_str(), hop.to.as_str());
+    out.push_str(&format!(
+        "\n{} -> {}\n",
+        one_line(&hop.from),
+        one_line(&hop.to)
+    ));
+    let indices = by_flow
+        .flows_of_pair
+        .get(&pair)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut transfers = Vec::new();
+    for (n, &flow_index) in indices.iter().enumerate() {
+        if indices.len() > 1 {
+            out.push_str(&format!("  flow {} of {}:\n", n + 1, indices.len()));
+        }
+        let flow = &model.flows[flow_index];
+        describe_flow(model, flow, out);
+        let Some(transfer) = by_flow.transfer_of_flow.get(&flow_index) else {
+            out.push_str("  not a Chapter V transfer: the data stays in the EEA, is not personal, or its destination is unknown\n");
+            continue;
+        };
+        let kind = if transfer.onward {
+            "onward transfer"
+        } else {
+            "transfer"
+        };
+        out.push_str(&format!(
+            "  {kind} to {}\n",
+            one_line(&transfer.third_countries.join(", "))
+        ));
+        out.push_str(&format!(
+            "  verdict: {}\n",
+            one_line(&verdict_text(&transfer.verdict))
+        ));
+        out.push_str("  rule data:\n");
+        rule_data(transfer, rules, evaluation, out);
+        transfers.push(*transfer);
+    }
+    if transfers.is_empty() {
+        return;
+    }
+    let findings = by_flow
+        .findings_of_flow
+        .get(&pair)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let waived = by_flow
+        .waived_of_flow
+        .get(&pair)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    describe_findings(model, findings, waived, out);
+    describe_remedies(model, rules, &transfers, out);
+}
+
+/// The findings of a hop's pair of nodes, and those a waiver suppressed with the waiver.
+fn describe_findings(
+    model: &Model,
+    findings: &[&crate::evaluate::finding::Finding],
+    waived: &[WaivedFinding<'_>],
+    out: &mut String,
+) {
+    if findings.is_empty() && waived.is_empty() {
+        out.push_str("  findings: none\n");
+    } else {
+        out.push_str("  findings:\n");
+        for finding in findings {
+            let place = position(&model.files, finding.span, finding.path.as_deref())
+                .map(|p| format!(" ({}:{})", one_line(&p.file), p.line))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "    - {} [{}]{place}: {}\n",
+                finding.rule,
+                finding.severity.as_str(),
+                one_line(&finding.message)
+            ));
+            if let Some(why) = crate::report::text::environment_footer(finding.environment) {
+                out.push_str(&format!("      {why}\n"));
+            }
+        }
+        for (finding, waiver) in waived {
+            out.push_str(&format!(
+                "    - {} [waived]: {}\n      {}\n",
+                finding.rule,
+                one_line(&finding.message),
+                one_line(&waiver_text(model, waiver))
+            ));
+        }
+    }
+}
+
+/// What would make a hop's transfers lawful, each remedy once.
+fn describe_remedies(model: &Model, rules: &RuleSet, transfers: &[&Transfer], out: &mut String) {
+    let mut remedies_of_pair: Vec<String> = Vec::new();
+    for transfer in transfers {
+        for remedy in remedies(transfer, model, rules) {
+            if !remedies_of_pair.contains(&remedy) {
+                remedies_of_pair.push(remedy);
+            }
+        }
+    }
+    if !remedies_of_pair.is_empty() {
+        out.push_str("  what would make it lawful:\n");
+        for remedy in remedies_of_pair {
+            out.push_str(&format!("    - {}\n", one_line(&remedy)));
+        }
+    }
 }

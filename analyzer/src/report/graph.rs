@@ -128,138 +128,172 @@ fn countries(resolved: &ResolvedLocation) -> Vec<String> {
     }
 }
 
+/// Each finding's place on the map: the flow it points at, else the first flow between its
+/// nodes, else its destination node. Returns the findings of each flow (by index) and of each
+/// node (by id).
+fn findings_by_place(
+    model: &Model,
+    evaluation: &Evaluation,
+) -> (
+    BTreeMap<usize, Vec<GraphFinding>>,
+    BTreeMap<String, Vec<GraphFinding>>,
+) {
+    let mut flow_findings: BTreeMap<usize, Vec<GraphFinding>> = BTreeMap::new();
+    let mut node_findings: BTreeMap<String, Vec<GraphFinding>> = BTreeMap::new();
+    // The first flow at each (from, to, span) and between each pair, indexed once: searching
+    // every flow for each finding was quadratic (40,000 flows with findings took minutes).
+    let mut flow_at: BTreeMap<(&str, &str, Option<crate::source::Span>), usize> = BTreeMap::new();
+    let mut flow_between: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (index, flow) in model.flows.iter().enumerate() {
+        flow_at
+            .entry((flow.from.as_str(), flow.to.as_str(), flow.span))
+            .or_insert(index);
+        flow_between
+            .entry((flow.from.as_str(), flow.to.as_str()))
+            .or_insert(index);
+    }
+    for finding in &evaluation.findings {
+        // A finding belongs to the flow it points at, else to the first flow between its nodes,
+        // else to its destination node.
+        let flow = match (finding.from.as_deref(), finding.to.as_deref()) {
+            (Some(from), Some(to)) => flow_at
+                .get(&(from, to, finding.span))
+                .or_else(|| flow_between.get(&(from, to)))
+                .copied(),
+            _ => None,
+        };
+        match (flow, &finding.to) {
+            (Some(index), _) if finding.rule != Rule::UnknownLocation => {
+                flow_findings
+                    .entry(index)
+                    .or_default()
+                    .push(graph_finding(finding));
+            }
+            (_, Some(to)) => node_findings
+                .entry(to.clone())
+                .or_default()
+                .push(graph_finding(finding)),
+            _ => {}
+        }
+    }
+    (flow_findings, node_findings)
+}
+
+/// A node of the map, with its findings.
+fn graph_node(
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    node: &crate::model::Node,
+    findings: Vec<GraphFinding>,
+) -> GraphNode {
+    GraphNode {
+        id: node.id.clone(),
+        kind: node.kind.as_str().to_string(),
+        label: node.label.clone(),
+        location: node.location.as_ref().map(|l| l.location.to_string()),
+        countries: countries(&node.resolved),
+        jurisdiction: crate::evaluate::transfer::drawn_jurisdiction(
+            node,
+            &model.policy,
+            rules,
+            evaluation.date,
+        ),
+        provider: node.provider.clone(),
+        certifications: node.certifications.iter().map(|c| c.name.clone()).collect(),
+        data: node.data.iter().map(|d| d.key.clone()).collect(),
+        domains: node.domains.clone(),
+        personal_data: node.personal_data,
+        safeguard: node.safeguard.as_ref().map(GraphSafeguard::of),
+        findings,
+        defined_at: position(&model.files, node.span, None),
+        via: node
+            .via
+            .iter()
+            .filter_map(|span| position(&model.files, Some(*span), None))
+            .collect(),
+        aliases: node.aliases.clone(),
+    }
+}
+
+/// The map's flows, each with an id unique on the map, its transfer's verdict and its findings
+/// (taken from `flow_findings`).
+fn graph_flows(
+    model: &Model,
+    evaluation: &Evaluation,
+    flow_findings: &mut BTreeMap<usize, Vec<GraphFinding>>,
+) -> Vec<GraphFlow> {
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    // One lookup table, not a search per flow: a map of many flows must stay linear.
+    let transfer_of: BTreeMap<usize, &crate::evaluate::transfer::Transfer> = evaluation
+        .transfers
+        .iter()
+        .filter_map(|t| t.flow.map(|flow| (flow, t)))
+        .collect();
+    model
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(index, flow)| {
+            let count = seen
+                .entry((flow.from.clone(), flow.to.clone()))
+                .or_insert(0);
+            *count += 1;
+            let id = if *count == 1 {
+                format!("{}->{}", flow.from, flow.to)
+            } else {
+                format!("{}->{}#{count}", flow.from, flow.to)
+            };
+            let transfer = transfer_of.get(&index).copied();
+            let mut findings = flow_findings.remove(&index).unwrap_or_default();
+            findings.sort();
+            GraphFlow {
+                id,
+                from: flow.from.clone(),
+                to: flow.to.clone(),
+                // What the flow carries: its own categories, else what its source holds.
+                data: crate::evaluate::transfer::effective_data(model, index)
+                    .iter()
+                    .map(|d| d.key.clone())
+                    .collect(),
+                purpose: flow.purpose.clone(),
+                safeguard: flow.safeguard.as_ref().map(GraphSafeguard::of),
+                transfer: match transfer {
+                    None => "none".into(),
+                    Some(_) if !findings.is_empty() => "finding".into(),
+                    Some(t)
+                        if matches!(
+                            t.verdict,
+                            Verdict::Adequate { .. } | Verdict::Safeguarded { .. }
+                        ) =>
+                    {
+                        "lawful".into()
+                    }
+                    Some(_) => "finding".into(),
+                },
+                basis: transfer.and_then(|t| super::json::basis(&t.verdict)),
+                findings,
+                location: position(&model.files, flow.span, None),
+                inferred: flow.inferred,
+            }
+        })
+        .collect()
+}
+
 impl GraphView {
     /// The map of a scanned repository.
     pub fn build(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> GraphView {
-        let mut flow_findings: BTreeMap<usize, Vec<GraphFinding>> = BTreeMap::new();
-        let mut node_findings: BTreeMap<String, Vec<GraphFinding>> = BTreeMap::new();
-        // The first flow at each (from, to, span) and between each pair, indexed once: searching
-        // every flow for each finding was quadratic (40,000 flows with findings took minutes).
-        let mut flow_at: BTreeMap<(&str, &str, Option<crate::source::Span>), usize> =
-            BTreeMap::new();
-        let mut flow_between: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-        for (index, flow) in model.flows.iter().enumerate() {
-            flow_at
-                .entry((flow.from.as_str(), flow.to.as_str(), flow.span))
-                .or_insert(index);
-            flow_between
-                .entry((flow.from.as_str(), flow.to.as_str()))
-                .or_insert(index);
-        }
-        for finding in &evaluation.findings {
-            // A finding belongs to the flow it points at, else to the first flow between its nodes,
-            // else to its destination node.
-            let flow = match (finding.from.as_deref(), finding.to.as_deref()) {
-                (Some(from), Some(to)) => flow_at
-                    .get(&(from, to, finding.span))
-                    .or_else(|| flow_between.get(&(from, to)))
-                    .copied(),
-                _ => None,
-            };
-            match (flow, &finding.to) {
-                (Some(index), _) if finding.rule != Rule::UnknownLocation => {
-                    flow_findings
-                        .entry(index)
-                        .or_default()
-                        .push(graph_finding(finding));
-                }
-                (_, Some(to)) => node_findings
-                    .entry(to.clone())
-                    .or_default()
-                    .push(graph_finding(finding)),
-                _ => {}
-            }
-        }
+        let (mut flow_findings, mut node_findings) = findings_by_place(model, evaluation);
         let nodes = model
             .nodes
             .iter()
             .map(|node| {
                 let mut findings = node_findings.remove(&node.id).unwrap_or_default();
                 findings.sort();
-                GraphNode {
-                    id: node.id.clone(),
-                    kind: node.kind.as_str().to_string(),
-                    label: node.label.clone(),
-                    location: node.location.as_ref().map(|l| l.location.to_string()),
-                    countries: countries(&node.resolved),
-                    jurisdiction: crate::evaluate::transfer::drawn_jurisdiction(
-                        node,
-                        &model.policy,
-                        rules,
-                        evaluation.date,
-                    ),
-                    provider: node.provider.clone(),
-                    certifications: node.certifications.iter().map(|c| c.name.clone()).collect(),
-                    data: node.data.iter().map(|d| d.key.clone()).collect(),
-                    domains: node.domains.clone(),
-                    personal_data: node.personal_data,
-                    safeguard: node.safeguard.as_ref().map(GraphSafeguard::of),
-                    findings,
-                    defined_at: position(&model.files, node.span, None),
-                    via: node
-                        .via
-                        .iter()
-                        .filter_map(|span| position(&model.files, Some(*span), None))
-                        .collect(),
-                    aliases: node.aliases.clone(),
-                }
+                graph_node(model, evaluation, rules, node, findings)
             })
             .collect();
-        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
-        // One lookup table, not a search per flow: a map of many flows must stay linear.
-        let transfer_of: BTreeMap<usize, &crate::evaluate::transfer::Transfer> = evaluation
-            .transfers
-            .iter()
-            .filter_map(|t| t.flow.map(|flow| (flow, t)))
-            .collect();
-        let flows = model
-            .flows
-            .iter()
-            .enumerate()
-            .map(|(index, flow)| {
-                let count = seen
-                    .entry((flow.from.clone(), flow.to.clone()))
-                    .or_insert(0);
-                *count += 1;
-                let id = if *count == 1 {
-                    format!("{}->{}", flow.from, flow.to)
-                } else {
-                    format!("{}->{}#{count}", flow.from, flow.to)
-                };
-                let transfer = transfer_of.get(&index).copied();
-                let mut findings = flow_findings.remove(&index).unwrap_or_default();
-                findings.sort();
-                GraphFlow {
-                    id,
-                    from: flow.from.clone(),
-                    to: flow.to.clone(),
-                    // What the flow carries: its own categories, else what its source holds.
-                    data: crate::evaluate::transfer::effective_data(model, index)
-                        .iter()
-                        .map(|d| d.key.clone())
-                        .collect(),
-                    purpose: flow.purpose.clone(),
-                    safeguard: flow.safeguard.as_ref().map(GraphSafeguard::of),
-                    transfer: match transfer {
-                        None => "none".into(),
-                        Some(_) if !findings.is_empty() => "finding".into(),
-                        Some(t)
-                            if matches!(
-                                t.verdict,
-                                Verdict::Adequate { .. } | Verdict::Safeguarded { .. }
-                            ) =>
-                        {
-                            "lawful".into()
-                        }
-                        Some(_) => "finding".into(),
-                    },
-                    basis: transfer.and_then(|t| super::json::basis(&t.verdict)),
-                    findings,
-                    location: position(&model.files, flow.span, None),
-                    inferred: flow.inferred,
-                }
-            })
-            .collect();
+        let flows = graph_flows(model, evaluation, &mut flow_findings);
         GraphView {
             version: GRAPH_FORMAT_VERSION.to_string(),
             project: model.project_name.clone(),

@@ -190,7 +190,35 @@ pub fn write_with_skipped(
     rules: &RuleSet,
     skipped: &Skipped,
 ) -> std::io::Result<()> {
-    let findings = evaluation
+    let report = Report {
+        version: JSON_FORMAT_VERSION,
+        borderline: env!("CARGO_PKG_VERSION"),
+        evaluation_date: evaluation.date.to_string(),
+        summary: Summary::of(&evaluation.findings, evaluation.waived.len()),
+        findings: json_findings(model, evaluation),
+        waived: json_waived(model, evaluation),
+        nodes: json_nodes(model, evaluation, rules),
+        flows: json_flows(model, evaluation),
+        skipped: skipped
+            .listed()
+            .map(|s| JsonSkipped {
+                path: &s.path,
+                reason: s.reason.kind(),
+                file: match &s.reason {
+                    SkipReason::IgnoreFile { file } => Some(file),
+                    _ => None,
+                },
+            })
+            .collect(),
+        skipped_unlisted: skipped.unlisted(),
+    };
+    write_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
+}
+
+/// The report's findings.
+fn json_findings<'a>(model: &'a Model, evaluation: &'a Evaluation) -> Vec<JsonFinding<'a>> {
+    evaluation
         .findings
         .iter()
         .map(|f| JsonFinding {
@@ -211,8 +239,12 @@ pub fn write_with_skipped(
             environment: f.environment.as_str(),
             fingerprint: &f.fingerprint,
         })
-        .collect();
-    let waived = evaluation
+        .collect()
+}
+
+/// The findings a waiver suppressed, each with its waiver.
+fn json_waived<'a>(model: &'a Model, evaluation: &'a Evaluation) -> Vec<JsonWaived<'a>> {
+    evaluation
         .waived
         .iter()
         .map(|(f, waiver)| JsonWaived {
@@ -230,8 +262,12 @@ pub fn write_with_skipped(
             location: position(&model.files, f.span, f.path.as_deref()),
             fingerprint: &f.fingerprint,
         })
-        .collect();
-    let nodes = model
+        .collect()
+}
+
+/// The model's nodes.
+fn json_nodes<'a>(model: &'a Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<JsonNode<'a>> {
+    model
         .nodes
         .iter()
         .map(|n| JsonNode {
@@ -256,7 +292,11 @@ pub fn write_with_skipped(
             defined_at: position(&model.files, n.span, None),
             aliases: &n.aliases,
         })
-        .collect();
+        .collect()
+}
+
+/// The model's flows, each with its transfer's status and basis.
+fn json_flows<'a>(model: &'a Model, evaluation: &'a Evaluation) -> Vec<JsonFlow<'a>> {
     // The first transfer of each flow, indexed once: a search per flow was quadratic, and a hostile
     // file with a hundred thousand endpoints made the report take minutes.
     let mut transfer_of_flow: std::collections::BTreeMap<
@@ -269,7 +309,7 @@ pub fn write_with_skipped(
         }
     }
     let statuses = crate::report::TransferStatuses::located(evaluation, Some(&model.files));
-    let flows = model
+    model
         .flows
         .iter()
         .enumerate()
@@ -304,31 +344,7 @@ pub fn write_with_skipped(
                 location: position(&model.files, flow.span, None),
             }
         })
-        .collect();
-    let report = Report {
-        version: JSON_FORMAT_VERSION,
-        borderline: env!("CARGO_PKG_VERSION"),
-        evaluation_date: evaluation.date.to_string(),
-        summary: Summary::of(&evaluation.findings, evaluation.waived.len()),
-        findings,
-        waived,
-        nodes,
-        flows,
-        skipped: skipped
-            .listed()
-            .map(|s| JsonSkipped {
-                path: &s.path,
-                reason: s.reason.kind(),
-                file: match &s.reason {
-                    SkipReason::IgnoreFile { file } => Some(file),
-                    _ => None,
-                },
-            })
-            .collect(),
-        skipped_unlisted: skipped.unlisted(),
-    };
-    write_pretty(&mut *out, &report)?;
-    out.write_all(b"\n")
+        .collect()
 }
 
 /// Characters that serde_json writes as they are but that are unsafe to print: DEL and the C1

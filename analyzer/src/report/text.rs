@@ -516,12 +516,51 @@ pub(crate) fn environment_footer(
     ))
 }
 
+/// One finding as the text report shows it: its title, a snippet per file it marks (or per
+/// cluster of close marks), its notes and its help.
 fn render_one(
     files: &Files,
     sources: &BTreeMap<u32, Source<'_>>,
     finding: &Finding,
     renderer: &Renderer,
 ) -> String {
+    let title = title_of(finding);
+    let marks = marks_of(finding);
+    let primary_title = level(finding.severity)
+        .primary_title(title.as_str())
+        .id(finding.rule.name());
+    // The texts are built first: snippets borrow them.
+    let texts = snippet_texts(files, sources, &marks);
+    let (snippets, corrections) = snippets_of(files, &texts);
+    let footers = footers_of(finding);
+    let help = finding.help.as_deref().map(neutral::terminal_inline);
+    let mut report: Vec<Group<'_>> = vec![Group::with_title(primary_title).elements(snippets)];
+    for footer in &footers {
+        report.push(Group::with_title(
+            Level::NOTE.secondary_title(footer.as_str()),
+        ));
+    }
+    if let Some(help) = &help {
+        report.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
+    }
+    let mut rendered = renderer.render(&report);
+    // Each place heads its own snippet, in order: each correction applies once, after the last.
+    let mut from = 0;
+    for (shown, right) in corrections {
+        if let Some(at) = rendered.get(from..).and_then(|rest| rest.find(&shown)) {
+            let at = from + at;
+            rendered.replace_range(at..at + shown.len(), &right);
+            from = at + right.len();
+        }
+    }
+    rendered
+}
+
+/// A finding's title: its message, marked `[known]` when the baseline knows it and with its
+/// environment when that is not production.
+fn title_of(finding: &Finding) -> String {
     let message = neutral::terminal_inline(&finding.message);
     let mut title = if finding.known {
         format!("{message} [known]")
@@ -532,6 +571,11 @@ fn render_one(
     if finding.environment != crate::extract::environment::Environment::Production {
         title = format!("{title} [{}]", finding.environment.as_str());
     }
+    title
+}
+
+/// The places a finding marks: its own span (primary), then each related location's.
+fn marks_of(finding: &Finding) -> Vec<Mark> {
     // Annotations are grouped per file: one snippet per file (or per cluster of close marks in
     // it), primary first.
     let mut marks: Vec<Mark> = Vec::new();
@@ -551,16 +595,22 @@ fn render_one(
             });
         }
     }
+    marks
+}
+
+/// The text of each snippet, with its path and marks: one per file the marks are in (or per
+/// cluster of close marks in it), in the order the files are first marked.
+fn snippet_texts<'s, 'm>(
+    files: &Files,
+    sources: &BTreeMap<u32, Source<'s>>,
+    marks: &'m [Mark],
+) -> Vec<(String, SnippetText<'s>, Vec<&'m Mark>)> {
     let mut file_order: Vec<u32> = Vec::new();
-    for mark in &marks {
+    for mark in marks {
         if !file_order.contains(&mark.span.file.0) {
             file_order.push(mark.span.file.0);
         }
     }
-    let primary_title = level(finding.severity)
-        .primary_title(title.as_str())
-        .id(finding.rule.name());
-    // The texts are built first: snippets borrow them.
     let mut texts: Vec<(String, SnippetText<'_>, Vec<&Mark>)> = Vec::new();
     for file_id in file_order {
         let (Some(file), Some(source)) = (
@@ -576,9 +626,22 @@ fn render_one(
             texts.push((path.clone(), text, cluster.marks));
         }
     }
+    texts
+}
+
+/// The snippets of a finding's texts, each annotated with its marks, and the corrections of the
+/// columns their headings show (shown `path:line:column`, right one).
+#[allow(clippy::type_complexity)]
+fn snippets_of<'t>(
+    files: &Files,
+    texts: &'t [(String, SnippetText<'_>, Vec<&Mark>)],
+) -> (
+    Vec<Snippet<'t, annotate_snippets::Annotation<'t>>>,
+    Vec<(String, String)>,
+) {
     let mut snippets = Vec::new();
     let mut corrections: Vec<(String, String)> = Vec::new();
-    for (path, text, cluster_marks) in &texts {
+    for (path, text, cluster_marks) in texts {
         let text_len = text.text.len();
         let mut snippet = Snippet::source(text.text.as_str())
             .line_start(text.first_line as usize + 1)
@@ -617,6 +680,12 @@ fn render_one(
         }
         snippets.push(snippet);
     }
+    (snippets, corrections)
+}
+
+/// The notes under a finding: where it is when it has no span, its data path, related
+/// locations without a place, whether it was inferred, and its environment.
+fn footers_of(finding: &Finding) -> Vec<String> {
     let mut footers: Vec<String> = Vec::new();
     if finding.span.is_none()
         && let Some(path) = &finding.path
@@ -638,29 +707,7 @@ fn render_one(
     if let Some(footer) = environment_footer(finding.environment) {
         footers.push(footer);
     }
-    let help = finding.help.as_deref().map(neutral::terminal_inline);
-    let mut report: Vec<Group<'_>> = vec![Group::with_title(primary_title).elements(snippets)];
-    for footer in &footers {
-        report.push(Group::with_title(
-            Level::NOTE.secondary_title(footer.as_str()),
-        ));
-    }
-    if let Some(help) = &help {
-        report.push(Group::with_title(
-            Level::HELP.secondary_title(help.as_str()),
-        ));
-    }
-    let mut rendered = renderer.render(&report);
-    // Each place heads its own snippet, in order: each correction applies once, after the last.
-    let mut from = 0;
-    for (shown, right) in corrections {
-        if let Some(at) = rendered.get(from..).and_then(|rest| rest.find(&shown)) {
-            let at = from + at;
-            rendered.replace_range(at..at + shown.len(), &right);
-            from = at + right.len();
-        }
-    }
-    rendered
+    footers
 }
 
 /// One line per waived finding, after the summary: the rule, where the finding points, which
