@@ -26,6 +26,7 @@ mod hostile_walk;
 mod init_green;
 mod inline_waivers;
 mod inplace_tags;
+mod invariants;
 mod k8s14;
 mod links14;
 mod merge_judgement;
