@@ -869,12 +869,14 @@ fn every_field_category_is_in_the_taxonomy() {
 
 #[test]
 fn bad_field_records_are_errors_at_their_position() {
+    // The second `email` replaces the first within the layer (after the duplicate is
+    // reported), so its misspelt category is the one checked against the taxonomy.
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "categories.toml",
         &format!(
-            "{META}\n[[field]]\nname = \"email\"\ncategory = \"user.contact.emial\"\n\n[[field]]\nname = \"email\"\ncategory = \"user.contact.email\"\n\n[[field]]\nname = \"E-mail\"\ncategory = \"user.contact.email\"\n"
+            "{META}\n[[field]]\nname = \"email\"\ncategory = \"user.contact.email\"\n\n[[field]]\nname = \"email\"\ncategory = \"user.contact.emial\"\n\n[[field]]\nname = \"E-mail\"\ncategory = \"user.contact.email\"\n"
         ),
     );
     let errors = RuleSet::load(Some(dir.path())).unwrap_err();
@@ -887,7 +889,7 @@ fn bad_field_records_are_errors_at_their_position() {
         text,
         [
             "DIR/categories.toml:13:8: duplicate field `email` (first defined in DIR/categories.toml)",
-            "DIR/categories.toml:10:12: unknown category `user.contact.emial`: not in the taxonomy nor an extension",
+            "DIR/categories.toml:14:12: unknown category `user.contact.emial`: not in the taxonomy nor an extension",
             "DIR/categories.toml:17:8: field name `E-mail` must be lower-case letters, digits and `_`",
         ]
     );
