@@ -8,7 +8,7 @@
 
 use super::annotation::{self, Annotation, AnnotationKind, Entry, Text, Value};
 use super::owners::{self, Packages};
-use super::rust_infer::{self, DATA_DERIVES};
+use super::rust_infer::DATA_DERIVES;
 use super::{ExtractContext, Extractor, PerFile};
 use crate::facts::{ClassRange, DataRef, ExtractionDiagnostic, Facts, Origin, Severity};
 use crate::rule::Rule;
@@ -136,24 +136,31 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
                 for (span, message) in found.errors {
                     facts.input_error(Some(span), None, message);
                 }
+                // The parse keeps every field of a stored or sent struct; the rule data's
+                // `[[field]]` names say which of them mean personal data.
+                let fields: Vec<(InferredField, &str)> = found
+                    .inferred
+                    .into_iter()
+                    .filter_map(|f| ctx.rules.category_for_field(&f.name).map(|c| (f, c)))
+                    .collect();
                 if let Some(owner) = &owner
-                    && !found.inferred.is_empty()
+                    && !fields.is_empty()
                 {
                     inferred = true;
                     let mut data = Vec::new();
-                    for field in found.inferred {
+                    for (field, category) in fields {
                         facts.diagnostics.push(ExtractionDiagnostic {
                             rule: Rule::InferredPersonalData,
                             severity: Severity::Note,
                             message: format!(
                                 "`{}` looks like {}; annotate it with #[pii(\"{}\")] to confirm",
-                                field.name, field.category, field.category
+                                field.name, category, category
                             ),
                             span: Some(field.span),
                             path: None,
                         });
                         data.push(DataRef {
-                            key: field.category.to_string(),
+                            key: category.to_string(),
                             span: Some(field.span),
                         });
                     }
@@ -201,11 +208,11 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
     facts
 }
 
-/// A field whose name suggests personal data.
+/// A named field of a struct that is serialized or stored and carries no annotation: personal
+/// data if the rule data's `[[field]]` names say so.
 #[derive(Debug)]
 struct InferredField {
     name: String,
-    category: &'static str,
     span: Span,
 }
 
@@ -919,8 +926,8 @@ impl Collector<'_> {
         }
     }
 
-    /// Field names that mean personal data, on structs that are serialized or stored and carry
-    /// no annotation of their own.
+    /// The named fields of structs that are serialized or stored and carry no annotation of
+    /// their own: the candidates `extract_file` looks up in the rule data.
     fn infer_struct(&mut self, item: &syn::ItemStruct) {
         let mut derives = Vec::new();
         for attribute in item.attrs.iter().filter(|a| a.path().is_ident("derive")) {
@@ -953,13 +960,10 @@ impl Collector<'_> {
         for field in &item.fields {
             let Some(ident) = &field.ident else { continue };
             let name = ident.unraw().to_string();
-            if let Some(category) = rust_infer::category_for_field(&name) {
-                self.found.inferred.push(InferredField {
-                    name,
-                    category,
-                    span: self.span(ident.span()),
-                });
-            }
+            self.found.inferred.push(InferredField {
+                name,
+                span: self.span(ident.span()),
+            });
         }
     }
 }

@@ -53,6 +53,7 @@ pub(crate) struct Parts {
     pub categories: Vec<Category>,
     pub special: Vec<SpecialCategory>,
     pub non_personal: Vec<NonPersonalCategory>,
+    pub fields: Vec<FieldCategory>,
     pub vendors: Vec<Vendor>,
     pub stores: Vec<StoreType>,
     pub modules: Vec<RegistryModule>,
@@ -125,6 +126,8 @@ pub struct RuleSet {
     category_index: BTreeMap<String, usize>,
     special: Vec<SpecialCategory>,
     non_personal: Vec<NonPersonalCategory>,
+    /// Field names that mean personal data (`[[field]]`), in file order: the first suffix match wins.
+    fields: Vec<FieldCategory>,
     vendors: Vec<Vendor>,
     /// Vendor host patterns grouped by the hosts they can match.
     vendor_hosts: vendor_index::VendorIndex,
@@ -219,6 +222,7 @@ impl RuleSet {
             category_index,
             special: parts.special,
             non_personal: parts.non_personal,
+            fields: parts.fields,
             vendor_hosts: vendor_index::VendorIndex::new(&parts.vendors),
             vendors: parts.vendors,
             stores,
@@ -498,6 +502,32 @@ impl RuleSet {
 
     pub fn special_categories(&self) -> impl Iterator<Item = &SpecialCategory> {
         self.special.iter()
+    }
+
+    /// The category a field name means (`[[field]]`), if it plainly means personal data. The
+    /// name is compared in lower case, without a raw-identifier `r#`: exactly, else as a known
+    /// name of 5+ characters after a `_`-joined qualifier (`billing_address`, `customer_email`).
+    /// Single short words (`ip`, `dob`, `city`) only match exactly, so `zip` or `capacity` never
+    /// do; on a qualified match the first record in file order wins.
+    pub fn category_for_field(&self, name: &str) -> Option<&str> {
+        let name = name.trim_start_matches("r#").to_ascii_lowercase();
+        if let Some(field) = self.fields.iter().find(|f| f.name == name) {
+            return Some(&field.category);
+        }
+        self.fields
+            .iter()
+            .filter(|f| f.name.len() >= 5)
+            .find(|f| {
+                name.len() > f.name.len()
+                    && name.ends_with(f.name.as_str())
+                    && name.as_bytes()[name.len() - f.name.len() - 1] == b'_'
+            })
+            .map(|f| f.category.as_str())
+    }
+
+    /// The field-name records in force, in file order.
+    pub fn fields(&self) -> &[FieldCategory] {
+        &self.fields
     }
 
     /// False for keys under a non-personal root (`system.*`); unknown keys count as personal.

@@ -351,6 +351,15 @@ pub struct NonPersonalCategory {
     pub note: Option<String>,
 }
 
+/// A field name that means personal data, and the category it means (`[[field]]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldCategory {
+    /// Lower case, words joined by `_`.
+    pub name: String,
+    pub category: String,
+    pub note: Option<String>,
+}
+
 /// A SaaS recipient.
 #[derive(Debug, Clone, Serialize)]
 pub struct Vendor {

@@ -230,6 +230,8 @@ pub(crate) struct CategoriesFile {
     pub extension: Vec<RawExtension>,
     #[serde(default)]
     pub non_personal: Vec<RawNonPersonal>,
+    #[serde(default)]
+    pub field: Vec<RawField>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,6 +259,15 @@ pub(crate) struct RawExtension {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawNonPersonal {
     pub key: Spanned<String>,
+    pub note: Option<String>,
+}
+
+/// A field name that means personal data (`[[field]]` in `categories.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawField {
+    pub name: Spanned<String>,
+    pub category: Spanned<String>,
     pub note: Option<String>,
 }
 

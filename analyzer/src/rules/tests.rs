@@ -828,3 +828,103 @@ fn provider_hosts_place_partitions_and_legacy_hosts_from_rule_data() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn field_names_come_from_rule_data() {
+    let rules = rules();
+    let field = |name: &str| rules.category_for_field(name);
+    assert_eq!(field("email"), Some("user.contact.email"));
+    assert_eq!(field("billing_address"), Some("user.contact.address"));
+    assert_eq!(field("customer_email"), Some("user.contact.email"));
+    assert_eq!(
+        field("date_of_birth"),
+        Some("user.demographic.date_of_birth")
+    );
+    assert_eq!(field("IBAN"), Some("user.financial.bank_account"));
+    assert_eq!(field("r#email"), Some("user.contact.email"));
+    // A qualified name matches the first record in file order: `address` comes before
+    // `street_address`, as it did in the table this data was moved from.
+    assert_eq!(field("home_street_address"), Some("user.contact.address"));
+    assert_eq!(field("capacity"), None);
+    assert_eq!(field("zip"), None);
+    assert_eq!(field("id"), None);
+    assert_eq!(field("emailed"), None);
+    assert_eq!(field("client_ip"), None);
+    assert_eq!(rules.fields().len(), 52);
+}
+
+/// Every category the field table names is a key of the taxonomy (or an extension): a misspelt
+/// category in `rules/categories.toml` fails here and in the loader.
+#[test]
+fn every_field_category_is_in_the_taxonomy() {
+    let rules = rules();
+    let unknown: Vec<(&str, &str)> = rules
+        .fields()
+        .iter()
+        .filter(|f| rules.category(&f.category).is_none())
+        .map(|f| (f.name.as_str(), f.category.as_str()))
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:?}");
+}
+
+#[test]
+fn bad_field_records_are_errors_at_their_position() {
+    // The second `email` replaces the first within the layer (after the duplicate is
+    // reported), so its misspelt category is the one checked against the taxonomy.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "categories.toml",
+        &format!(
+            "{META}\n[[field]]\nname = \"email\"\ncategory = \"user.contact.email\"\n\n[[field]]\nname = \"email\"\ncategory = \"user.contact.emial\"\n\n[[field]]\nname = \"E-mail\"\ncategory = \"user.contact.email\"\n"
+        ),
+    );
+    let errors = RuleSet::load(Some(dir.path())).unwrap_err();
+    let prefix = dir.path().display().to_string();
+    let text: Vec<String> = errors
+        .iter()
+        .map(|e| e.to_string().replace(&prefix, "DIR"))
+        .collect();
+    assert_eq!(
+        text,
+        [
+            "DIR/categories.toml:13:8: duplicate field `email` (first defined in DIR/categories.toml)",
+            "DIR/categories.toml:14:12: unknown category `user.contact.emial`: not in the taxonomy nor an extension",
+            "DIR/categories.toml:17:8: field name `E-mail` must be lower-case letters, digits and `_`",
+        ]
+    );
+}
+
+#[test]
+fn an_override_replaces_a_field_in_place_and_adds_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "categories.toml",
+        &format!(
+            "{META}\n[[field]]\nname = \"address\"\ncategory = \"user.contact.address.street\"\n\n[[field]]\nname = \"customer_ref\"\ncategory = \"user.unique_id\"\n"
+        ),
+    );
+    let rules = RuleSet::load(Some(dir.path())).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        rules.category_for_field("billing_address"),
+        Some("user.contact.address.street")
+    );
+    assert_eq!(
+        rules.category_for_field("customer_ref"),
+        Some("user.unique_id")
+    );
+    assert_eq!(
+        rules.category_for_field("email"),
+        Some("user.contact.email")
+    );
+    assert_eq!(rules.fields().len(), 53);
+    assert_eq!(
+        rules.fields().iter().position(|f| f.name == "address"),
+        rules
+            .fields()
+            .iter()
+            .position(|f| f.name == "full_name")
+            .map(|i| i + 2)
+    );
+}

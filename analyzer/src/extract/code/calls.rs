@@ -25,12 +25,13 @@
 //!
 //! The categories a call visibly sends are the keys of object/dict literals and the keyword
 //! arguments inside its argument list (`json={"email": ..}`, `{ email, phone }`, `"email" =>`,
-//! `email:`), mapped by [`category_for_field`]; a call that shows none sends unknown data.
+//! `email:`), mapped by the rule data's field names (`RuleSet::category_for_field`); a call that
+//! shows none sends unknown data.
 //!
 //! Every scan is bounded: the file, the bindings, the occurrences and the distance looked back.
 
-use super::super::rust_infer::category_for_field;
 use super::super::urls;
+use crate::rules::RuleSet;
 use crate::source::SourceFile;
 use crate::source::lexer::PieceKind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,7 +89,7 @@ pub(crate) struct CallHost {
     /// The call's name and arguments, up to the URL expression (where findings point).
     pub call_range: Range<usize>,
     /// (category, range of the key that shows it).
-    pub data: Vec<(&'static str, Range<usize>)>,
+    pub data: Vec<(String, Range<usize>)>,
 }
 
 /// A region table whose entry is chosen at run time by code that sends (issue 14): one
@@ -105,13 +106,17 @@ pub(crate) struct TableChoice {
 
 /// Hosts of the URL expressions passed to client calls, in file order.
 #[cfg(test)]
-pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang) -> Vec<CallHost> {
-    outbound(file, lang).0
+pub(crate) fn outbound_calls(file: &SourceFile, lang: Lang, rules: &RuleSet) -> Vec<CallHost> {
+    outbound(file, lang, rules).0
 }
 
 /// Hosts of the URL expressions passed to client calls, in file order, and the region tables
-/// chosen among at run time.
-pub(crate) fn outbound(file: &SourceFile, lang: Lang) -> (Vec<CallHost>, Vec<TableChoice>) {
+/// chosen among at run time. `rules` names the fields whose keys show what a call sends.
+pub(crate) fn outbound(
+    file: &SourceFile,
+    lang: Lang,
+    rules: &RuleSet,
+) -> (Vec<CallHost>, Vec<TableChoice>) {
     let text: &str = &file.text;
     if text.len() > MAX_FILE || memchr::memmem::find(text.as_bytes(), b"://").is_none() {
         return (Vec::new(), Vec::new());
@@ -128,6 +133,7 @@ pub(crate) fn outbound(file: &SourceFile, lang: Lang) -> (Vec<CallHost>, Vec<Tab
         code: &code,
         lang,
         strings: &strings,
+        rules,
     };
     let mut found = Vec::new();
     let mut bindings: BTreeMap<String, Bound> = BTreeMap::new();
@@ -379,6 +385,8 @@ struct Scan<'a> {
     code: &'a [u8],
     lang: Lang,
     strings: &'a [Range<usize>],
+    /// The rule data, for the field names that mean personal data.
+    rules: &'a RuleSet,
 }
 
 impl Scan<'_> {
@@ -1117,14 +1125,14 @@ impl Scan<'_> {
     }
 
     /// Categories named by keys inside `open..close`.
-    fn categories(&self, open: usize, close: usize) -> Vec<(&'static str, Range<usize>)> {
-        let mut found: Vec<(&'static str, Range<usize>)> = Vec::new();
+    fn categories(&self, open: usize, close: usize) -> Vec<(String, Range<usize>)> {
+        let mut found: Vec<(String, Range<usize>)> = Vec::new();
         let mut seen = BTreeSet::new();
         let mut push = |name: &str, range: Range<usize>| {
-            if let Some(category) = category_for_field(&snake_case(name))
+            if let Some(category) = self.rules.category_for_field(&snake_case(name))
                 && seen.insert(category)
             {
-                found.push((category, range));
+                found.push((category.to_string(), range));
             }
         };
         // String keys: `"email":`, `'email' =>`.
@@ -1466,12 +1474,16 @@ mod tests {
     use super::*;
     use crate::extract::owners::testing::files;
 
+    /// The built-in rule data, loaded once for every test here.
+    static RULES: std::sync::LazyLock<RuleSet> =
+        std::sync::LazyLock::new(crate::extract::owners::testing::rules);
+
     /// (host, line of the call, categories) of every call found in `text` written as `path`.
-    fn calls(path: &str, text: &str) -> Vec<(String, u32, Vec<&'static str>)> {
+    fn calls(path: &str, text: &str) -> Vec<(String, u32, Vec<String>)> {
         let sources = files(&[(path, text)]);
         let file = &sources[0];
         let lang = lang_for(path).unwrap_or(Lang::Python);
-        outbound_calls(file, lang)
+        outbound_calls(file, lang, &RULES)
             .into_iter()
             .map(|call| {
                 let line = file
@@ -1523,7 +1535,7 @@ mod tests {
                 (
                     "api.razorpay.com".to_string(),
                     4,
-                    vec!["user.contact.email"]
+                    vec!["user.contact.email".to_string()]
                 ),
                 ("api.mailgun.net".to_string(), 6, vec![]),
                 ("api.razorpay.com".to_string(), 11, vec![]),
@@ -1835,7 +1847,7 @@ mod tests {
     fn choices(path: &str, text: &str) -> Vec<String> {
         let sources = files(&[(path, text)]);
         let lang = lang_for(path).unwrap_or(Lang::Rust);
-        outbound(&sources[0], lang)
+        outbound(&sources[0], lang, &RULES)
             .1
             .into_iter()
             .map(|choice| format!("{} {}", choice.name, choice.hosts.len()))
@@ -1898,7 +1910,7 @@ mod tests {
             call.repeat(20_000)
         ) + &"requests.post(BASE); ".repeat(20_000);
         let sources = files(&[("svc/dump.py", &text)]);
-        let found = outbound_calls(&sources[0], Lang::Python);
+        let found = outbound_calls(&sources[0], Lang::Python, &RULES);
         assert!(
             found.len() <= MAX_URL_LITERALS + MAX_USES,
             "{}",

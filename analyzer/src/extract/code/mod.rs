@@ -95,7 +95,7 @@ pub(crate) fn flows(
     } else {
         Vec::new()
     };
-    let (calls, choices) = calls::outbound(file, lang);
+    let (calls, choices) = calls::outbound(file, lang, rules);
     let notes = choices
         .into_iter()
         .map(|choice| ExtractionDiagnostic {
@@ -121,7 +121,7 @@ pub(crate) fn flows(
             .data
             .into_iter()
             .map(|(category, range)| DataRef {
-                key: category.to_string(),
+                key: category,
                 span: Some(file.span(range)),
             })
             .collect();

@@ -43,6 +43,7 @@ pub(super) struct Layer {
     pub(super) specials: Vec<Item<RawSpecial>>,
     pub(super) extensions: Vec<Item<RawExtension>>,
     pub(super) non_personal: Vec<Item<RawNonPersonal>>,
+    pub(super) fields: Vec<Item<RawField>>,
     pub(super) taxonomy: Vec<Item<TaxonomyRow>>,
     pub(super) vendors: Vec<Item<RawVendor>>,
     pub(super) stores: Vec<Item<RawStore>>,
@@ -127,6 +128,9 @@ impl Layer {
                     self.specials.extend(items(file, parsed.special));
                     self.extensions.extend(items(file, parsed.extension));
                     self.non_personal.extend(items(file, parsed.non_personal));
+                    // Field names are extraction vocabulary, not records `borderline rules`
+                    // counts: the file's count stays what it was before they moved here.
+                    self.fields.extend(items(file, parsed.field));
                 }
             }
             FileKind::Vendors => {
@@ -337,6 +341,7 @@ pub(super) fn check_layer(context: &mut Context, layer: &Layer) {
     check_unique(context, &layer.non_personal, "non-personal key", |r| {
         lower(&r.key)
     });
+    check_unique(context, &layer.fields, "field", |r| lower(&r.name));
     check_unique(context, &layer.vendors, "vendor", |r| lower(&r.id));
     check_unique(context, &layer.stores, "store type", |r| {
         lower(&r.resource_type)
@@ -373,6 +378,7 @@ pub(super) fn merge_layers(base: Layer, over: Layer) -> Layer {
         specials: merge(base.specials, over.specials, |r| key_lower(&r.category)),
         extensions: merge(base.extensions, over.extensions, |r| key_lower(&r.key)),
         non_personal: merge(base.non_personal, over.non_personal, |r| key_lower(&r.key)),
+        fields: merge(base.fields, over.fields, |r| key_lower(&r.name)),
         taxonomy: merge(base.taxonomy, over.taxonomy, |r| r.key.to_ascii_lowercase()),
         vendors: merge(base.vendors, over.vendors, |r| key_lower(&r.id)),
         stores: merge(base.stores, over.stores, |r| key_lower(&r.resource_type)),

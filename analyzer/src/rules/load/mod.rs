@@ -2,6 +2,7 @@
 
 mod adequacy;
 mod categories;
+mod fields;
 mod jurisdictions;
 mod layer;
 mod mechanisms;
@@ -352,6 +353,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
     let all_keys: BTreeSet<String> = categories.iter().map(|c| c.key.clone()).collect();
     let special = categories::build_special(context, &defaults, &all_keys, layer.specials);
     let non_personal = categories::build_non_personal(context, &all_keys, layer.non_personal);
+    let fields = fields::build(context, &all_keys, layer.fields);
     let vendors = vendors::build(context, &defaults, &codes, layer.vendors);
     let stores = super::catalogue::build_stores(context, &defaults, &provider_ids, layer.stores);
     let modules = super::catalogue::build_modules(context, &defaults, &provider_ids, layer.modules);
@@ -370,6 +372,7 @@ fn build(context: &mut Context, layer: Layer) -> RuleSet {
         categories,
         special,
         non_personal,
+        fields,
         vendors,
         stores,
         modules,
