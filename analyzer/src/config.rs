@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 // Re-exported so callers that name these types through `config` keep compiling; the types
 // live in `policy`, below `model`.
-pub use crate::policy::{POLICY_KEYS, Policy, SpecialCategoryPolicy, Waiver};
+use crate::policy::{Policy, SpecialCategoryPolicy, Waiver};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 

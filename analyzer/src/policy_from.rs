@@ -7,7 +7,8 @@
 
 use crate::baseline::Baseline;
 use crate::checks::policy_changed;
-use crate::config::{Manifest, Policy, Waiver, parse_manifest};
+use crate::config::{Manifest, parse_manifest};
+use crate::policy::{Policy, Waiver};
 use crate::facts::ExtractionDiagnostic;
 use crate::git_tree::{GitTree, GitTreeError};
 use crate::rule::Rule;

@@ -27,7 +27,7 @@
 //! ## References
 //! None: this is about borderline's configuration.
 
-use crate::config::Waiver;
+use crate::policy::Waiver;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
 use crate::rule::Rule;

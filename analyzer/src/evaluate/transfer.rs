@@ -3,7 +3,7 @@
 //! This is the one place that reads adequacy decisions, mechanisms and the policy together; the
 //! checks only turn its verdicts into findings.
 
-use crate::config::{Policy, SpecialCategoryPolicy};
+use crate::policy::{Policy, SpecialCategoryPolicy};
 use crate::date::Date;
 use crate::facts::{DataRef, MechanismKind, Safeguard};
 use crate::model::{Model, Node};

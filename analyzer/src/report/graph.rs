@@ -6,7 +6,7 @@
 //! may hold `"`, `]`, newlines or HTML, and must neither break the output nor inject markup.
 
 use super::position;
-use crate::config::Waiver;
+use crate::policy::Waiver;
 use crate::evaluate::Evaluation;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Verdict;
