@@ -22,7 +22,6 @@
 //! and the text report quotes their lines (context lines around them are blank). With more than
 //! one fragment, paths are prefixed with the repository's name.
 
-use crate::policy::{Policy, Waiver};
 use crate::date::Date;
 use crate::evaluate::finding::{Finding, Related};
 use crate::evaluate::transfer::Transfer;
@@ -36,6 +35,7 @@ use crate::model::fragment::{
     Position,
 };
 use crate::model::{Model, ModelInput, build};
+use crate::policy::{Policy, Waiver};
 use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, SourceFile, Span, StoredFile};

@@ -43,7 +43,11 @@ impl Default for Suggestions {
 pub const SEARCH_BUDGET: u64 = 20_000_000;
 
 impl Suggestions {
-    pub(crate) fn closest<'a>(&mut self, id: &str, ids: impl Iterator<Item = &'a str>) -> Option<&str> {
+    pub(crate) fn closest<'a>(
+        &mut self,
+        id: &str,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Option<&str> {
         let index = self.index.get_or_insert_with(|| {
             let mut index = PairIndex::default();
             for id in ids {
@@ -67,7 +71,11 @@ impl Suggestions {
     /// `sendgrid`). The edit distance counts a swap as two edits, so a word one letter away
     /// (`sendbird`) would be suggested before the one the writer meant; a swap is the commonest
     /// typo, and is looked for first. Each comparison is paid from the shared budget.
-    pub(crate) fn transposed<'a>(&mut self, id: &str, ids: impl Iterator<Item = &'a str>) -> Option<&str> {
+    pub(crate) fn transposed<'a>(
+        &mut self,
+        id: &str,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Option<&str> {
         if !self.swapped.contains_key(id) {
             let mut found = None;
             for candidate in ids {

@@ -14,7 +14,7 @@
 //!
 //! The length of functions: a non-test function longer than [`MAX_FUNCTION_LINES`] lines needs a
 //! line comment directly above it (above its doc comment and attributes) starting with
-//! `// long-fn:` and giving the reason; `PENDING_LONG` names the ones being split today.
+//! `// long-fn:` and giving the reason.
 
 use crate::support::workspace_root;
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,14 +39,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("facts", &["date", "rule", "source"]),
     ("policy", &["date", "facts", "source"]),
     // Rule data: read with `safe_io`, fingerprinted with `hash`.
-    (
-        "rules",
-        &["date", "facts", "hash", "rule", "safe_io", "source"],
-    ),
+    ("rules", &["date", "hash", "safe_io", "source"]),
     // The one safeguard validator, for the manifest and annotations alike.
-    ("safeguard", &["date", "facts", "rule", "rules", "source"]),
+    ("safeguard", &["date", "facts", "rules", "source"]),
     // The walk, then the manifest (it names paths, nodes and flows as facts).
-    ("discover", &["facts", "rule", "safe_io", "source"]),
+    ("discover", &["facts", "rule", "safe_io"]),
     (
         "config",
         &[
@@ -63,7 +60,6 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "extract",
         &[
-            "config",
             "date",
             "discover",
             "facts",
@@ -74,13 +70,14 @@ const LAYERS: &[(&str, &[&str])] = &[
             "safe_io",
             "safeguard",
             "source",
+            "suggest",
         ],
     ),
     // The model (with the graph JSON schema, `model::fragment`).
     (
         "model",
         &[
-            "config", "date", "extract", "facts", "policy", "rule", "rules", "source",
+            "date", "extract", "facts", "policy", "rule", "rules", "source", "suggest",
         ],
     ),
     // Evaluation: findings, the transfers and their verdicts, the checks over them, and the
@@ -88,30 +85,22 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("evaluate::finding", &["facts", "rule", "source"]),
     (
         "evaluate::transfer",
-        &[
-            "config", "date", "facts", "model", "policy", "rule", "rules", "source",
-        ],
+        &["date", "facts", "model", "policy", "rules", "source"],
     ),
-    (
-        "baseline",
-        &["evaluate::finding", "facts", "rule", "safe_io"],
-    ),
+    ("baseline", &["evaluate::finding"]),
     (
         "checks",
         &[
             "baseline",
             "config",
-            "date",
             "evaluate::finding",
             "evaluate::transfer",
-            "extract",
             "facts",
             "model",
             "policy",
             "report::neutral",
             "rule",
             "rules",
-            "safe_io",
             "source",
         ],
     ),
@@ -119,11 +108,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         "evaluate",
         &[
             "checks",
-            "config",
             "date",
             "evaluate::finding",
-            "evaluate::transfer",
-            "extract",
             "facts",
             "hash",
             "model",
@@ -131,20 +117,17 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rule",
             "rules",
             "source",
+            "suggest",
         ],
     ),
     // Output, and the joining of fragments (which reads the schema, never a renderer).
     (
         "report",
         &[
-            "checks",
-            "config",
-            "date",
             "discover",
             "evaluate",
             "evaluate::finding",
             "evaluate::transfer",
-            "extract",
             "facts",
             "model",
             "policy",
@@ -152,18 +135,17 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rule",
             "rules",
             "source",
+            "suggest",
         ],
     ),
     (
         "merge",
         &[
-            "checks",
             "config",
             "date",
             "evaluate",
             "evaluate::finding",
             "evaluate::transfer",
-            "extract",
             "facts",
             "model",
             "policy",
@@ -175,25 +157,12 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // What drives the pipeline.
-    ("git_tree", &["rule", "safe_io"]),
+    ("git_tree", &["safe_io"]),
     (
         "policy_from",
         &[
-            "baseline",
-            "checks",
-            "config",
-            "date",
-            "evaluate",
-            "evaluate::finding",
-            "extract",
-            "facts",
-            "git_tree",
-            "model",
-            "policy",
-            "rule",
-            "rules",
-            "safe_io",
-            "source",
+            "baseline", "checks", "config", "extract", "facts", "git_tree", "policy", "rule",
+            "rules", "safe_io", "source",
         ],
     ),
     (
@@ -209,7 +178,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "extract",
             "facts",
             "model",
-            "policy",
             "policy_from",
             "rule",
             "rules",
@@ -222,19 +190,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         "cli",
         &[
             "baseline",
-            "checks",
-            "config",
             "date",
-            "discover",
-            "evaluate",
-            "evaluate::finding",
-            "evaluate::transfer",
-            "extract",
             "facts",
-            "git_tree",
             "merge",
             "model",
-            "policy",
             "policy_from",
             "report",
             "report::neutral",
@@ -242,10 +201,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rules",
             "safe_io",
             "scan",
-            "source",
+            "suggest",
         ],
     ),
-    ("main", &["cli", "rule"]),
+    ("main", &["cli"]),
 ];
 
 /// Format modules of `extract/` that must not use each other (from, to): which extractor owns a
@@ -269,49 +228,10 @@ const PENDING_APART: &[(&str, &str, &str)] = &[];
 /// The longest a non-test function may be without a `// long-fn:` reason above it.
 const MAX_FUNCTION_LINES: usize = 120;
 
-/// Functions over the limit today that other helpers are splitting (file, function, who). An
-/// entry whose function is no longer over the limit fails the test, so the list only shrinks.
-const PENDING_LONG: &[(&str, &str, &str)] = &[
-    ("extract/env.rs", "extract", "extract"),
-    ("extract/inline_waivers.rs", "parse", "extract"),
-    (
-        "extract/mod.rs",
-        "extract_files",
-        "extract: a typed plan in extract/engine.rs",
-    ),
-    ("extract/sdks.rs", "emit", "extract"),
-    ("extract/terraform/eval/functions.rs", "function", "extract"),
-    ("extract/terraform/mod.rs", "extract_files", "extract"),
-    ("extract/terraform/plan.rs", "read_plans", "extract"),
-    ("extract/terraform/plan.rs", "copies", "extract"),
-    ("extract/terraform/resources.rs", "locate", "extract"),
-    ("extract/terraform/resources.rs", "copies", "extract"),
-    ("merge.rs", "merge", "the owner of merge.rs"),
-    ("model/identity.rs", "merge", "the owner of model/"),
-    ("model/mod.rs", "build", "the owner of model/"),
-    ("model/mod.rs", "merge_node", "the owner of model/"),
-    (
-        "report/flow_explain.rs",
-        "explain_flow",
-        "the owner of report/",
-    ),
-    ("report/graph.rs", "build", "the owner of report/"),
-    (
-        "report/json.rs",
-        "write_with_skipped",
-        "the owner of report/",
-    ),
-    ("report/text.rs", "render_one", "the owner of report/"),
-    ("rules/catalogue.rs", "build_modules", "rules"),
-    (
-        "rules/load.rs",
-        "build",
-        "rules: one module per rule-data kind",
-    ),
-    ("rules/sdks.rs", "build", "rules"),
-    ("rules/settings.rs", "build_settings", "rules"),
-    ("scan.rs", "scan_with_policy_from", "the owner of scan.rs"),
-];
+/// Functions over the limit while a change that splits them is under way (file, function, who).
+/// An entry whose function is no longer over the limit fails the test, so the list only shrinks;
+/// it is empty, and stays so unless a split lands in parts.
+const PENDING_LONG: &[(&str, &str, &str)] = &[];
 
 // ---------------------------------------------------------------------------------------------
 // The tests over the real sources.
@@ -367,6 +287,9 @@ fn every_allowed_edge_is_used() {
             }
         }
     }
+    // `main` reaches `cli` through `mod cli;` and a relative path, which the checker does not
+    // read as an edge (it reads `crate::`, `super::` and `borderline::` paths).
+    used.insert(("main".to_string(), "cli".to_string()));
     let mut unused = Vec::new();
     for (module, allowed) in LAYERS {
         for target in *allowed {

@@ -35,10 +35,10 @@
 
 use crate::baseline::Baseline;
 use crate::config::Manifest;
-use crate::policy::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
 use crate::facts::{ExtractionDiagnostic, Severity};
+use crate::policy::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::rule::Rule;
 use crate::source::{SourceFile, Span};
 use std::collections::BTreeSet;

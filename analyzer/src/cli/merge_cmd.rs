@@ -113,8 +113,14 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {}", for_log(warning));
         }
     }
-    let map =
-        |format: GraphFormat| render(merged_view(&merged, &rules), format, args.focus.as_deref(), &common);
+    let map = |format: GraphFormat| {
+        render(
+            merged_view(&merged, &rules),
+            format,
+            args.focus.as_deref(),
+            &common,
+        )
+    };
     let (model, evaluation) = (&merged.model, &merged.evaluation);
     let text = match args.format {
         MergeFormat::Dot => return map(GraphFormat::Dot),

@@ -4,13 +4,13 @@ pub mod finding;
 pub mod transfer;
 
 use crate::checks::{CHECKS, unused_waiver_finding};
-use crate::policy::Waiver;
 use crate::date::Date;
 use crate::evaluate::finding::Finding;
 use crate::facts::Environment;
 use crate::facts::Severity;
 use crate::hash::fnv1a;
 use crate::model::Model;
+use crate::policy::Waiver;
 use crate::rule::Rule;
 use crate::rules::RuleSet;
 use std::collections::BTreeMap;
@@ -254,12 +254,12 @@ mod scale_tests {
     //! with every other flow or node. Timing is measured by `cargo xtask bench`; this test pins
     //! the behaviour on a model large enough that a quadratic step would not finish in CI time.
     use super::*;
-    use crate::policy::Policy;
     use crate::facts::{
         DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
         Origin,
     };
     use crate::model::{ModelInput, build};
+    use crate::policy::Policy;
     use crate::source::Files;
 
     const FLOWS: usize = 50_000;

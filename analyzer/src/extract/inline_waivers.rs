@@ -13,9 +13,9 @@
 
 use super::owners::Packages;
 use super::{ExtractContext, Extractor, PerFile};
-use crate::policy::Waiver;
 use crate::date::Date;
 use crate::facts::{ExtractionDiagnostic, Facts, InlineWaiver, Severity};
+use crate::policy::Waiver;
 use crate::rule::Rule;
 use crate::source::lexer::PieceKind;
 use crate::source::{SourceFile, Span};

@@ -496,9 +496,7 @@ fn clusters<'m>(source: &Source<'_>, marks: &[&'m Mark]) -> Vec<Cluster<'m>> {
 }
 
 /// Why a finding in test or dev files is a note, and how to judge it like production.
-pub(crate) fn environment_footer(
-    environment: crate::facts::Environment,
-) -> Option<String> {
+pub(crate) fn environment_footer(environment: crate::facts::Environment) -> Option<String> {
     use crate::facts::Environment;
     let (what, key) = match environment {
         Environment::Production => return None,
