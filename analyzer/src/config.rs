@@ -927,6 +927,7 @@ fn type_name(value: &DeValue<'_>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::POLICY_KEYS;
     use crate::source::FileId;
     use std::sync::{Arc, OnceLock};
 
