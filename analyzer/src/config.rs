@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 // Re-exported so callers that name these types through `config` keep compiling; the types
 // live in `policy`, below `model`.
-pub use crate::policy::{POLICY_KEYS, Policy, SpecialCategoryPolicy, Waiver};
+use crate::policy::{Policy, SpecialCategoryPolicy, Waiver};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -927,6 +927,7 @@ fn type_name(value: &DeValue<'_>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::POLICY_KEYS;
     use crate::source::FileId;
     use std::sync::{Arc, OnceLock};
 

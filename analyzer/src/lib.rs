@@ -24,3 +24,4 @@ pub mod safe_io;
 pub mod safeguard;
 pub mod scan;
 pub mod source;
+pub mod suggest;

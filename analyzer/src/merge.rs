@@ -22,7 +22,6 @@
 //! and the text report quotes their lines (context lines around them are blank). With more than
 //! one fragment, paths are prefixed with the repository's name.
 
-use crate::config::{Policy, Waiver};
 use crate::date::Date;
 use crate::evaluate::finding::{Finding, Related};
 use crate::evaluate::transfer::Transfer;
@@ -36,6 +35,7 @@ use crate::model::fragment::{
     Position,
 };
 use crate::model::{Model, ModelInput, build};
+use crate::policy::{Policy, Waiver};
 use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::source::{FileId, Files, SourceFile, Span, StoredFile};
@@ -144,27 +144,6 @@ pub struct Merged {
 }
 
 impl Merged {
-    /// The joined map, with each node's `defined_at` and `via` as its fragment gave them. The map
-    /// carries no policy, waivers or judgement: merged again, it is judged under the default
-    /// policy.
-    pub fn view(&self, rules: &RuleSet) -> GraphView {
-        let mut view = GraphView::build(&self.model, &self.evaluation, rules);
-        view.policy = None;
-        view.waivers = Vec::new();
-        view.judgement = None;
-        for node in &mut view.nodes {
-            if let Some((defined_at, via)) = self.positions.get(&node.id) {
-                if node.defined_at.is_none() {
-                    node.defined_at = defined_at.clone();
-                }
-                if node.via.is_empty() {
-                    node.via = via.clone();
-                }
-            }
-        }
-        view
-    }
-
     /// Whether a finding at or above its threshold is left: `threshold` overrides (`--fail-on`);
     /// `None` uses the `fail_on` of the policy that judged each finding.
     pub fn failing(&self, threshold: Option<Option<Severity>>) -> bool {

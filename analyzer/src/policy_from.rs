@@ -7,9 +7,10 @@
 
 use crate::baseline::Baseline;
 use crate::checks::policy_changed;
-use crate::config::{Manifest, Policy, Waiver, parse_manifest};
+use crate::config::{Manifest, parse_manifest};
 use crate::facts::ExtractionDiagnostic;
 use crate::git_tree::{GitTree, GitTreeError};
+use crate::policy::{Policy, Waiver};
 use crate::rule::Rule;
 use crate::rules::RuleSet;
 use crate::safe_io::{MAX_SIDE_FILE_BYTES, read_text};

@@ -34,10 +34,11 @@
 //! None: this is about borderline's configuration. See `docs/ci.md` for the CI recipe.
 
 use crate::baseline::Baseline;
-use crate::config::{Manifest, Policy, SpecialCategoryPolicy, Waiver};
+use crate::config::Manifest;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
 use crate::facts::{ExtractionDiagnostic, Severity};
+use crate::policy::{Policy, SpecialCategoryPolicy, Waiver};
 use crate::rule::Rule;
 use crate::source::{SourceFile, Span};
 use std::collections::BTreeSet;
@@ -135,7 +136,7 @@ pub fn manifest_changes(
         .map(|span| Span::new(span.file, 0..0));
     let path = || file_start.is_none().then(|| working_path.to_string());
     let mut changes = Vec::new();
-    for key in crate::config::POLICY_KEYS {
+    for key in crate::policy::POLICY_KEYS {
         let before = policy_value(&base_manifest.policy, key);
         let after = policy_value(&working_manifest.policy, key);
         if before != after {

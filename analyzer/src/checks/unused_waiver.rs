@@ -27,9 +27,9 @@
 //! ## References
 //! None: this is about borderline's configuration.
 
-use crate::config::Waiver;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Context;
+use crate::policy::Waiver;
 use crate::rule::Rule;
 
 // Waivers are matched against the findings of every other check, so this rule is evaluated

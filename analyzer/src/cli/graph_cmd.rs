@@ -55,7 +55,7 @@ pub fn render(
             None => {
                 // The suggestion is a node id from the repository: made inert for the terminal.
                 let hint =
-                    borderline::model::closest_id(id, view.nodes.iter().map(|n| n.id.as_str()))
+                    borderline::suggest::closest_id(id, view.nodes.iter().map(|n| n.id.as_str()))
                         .map(|c| format!("; did you mean `{}`?", sanitize_for_terminal(c)))
                         .unwrap_or_default();
                 eprintln!(

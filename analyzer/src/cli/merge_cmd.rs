@@ -10,8 +10,10 @@ use super::{
 use super::{write_output, write_output_with};
 use borderline::date::Date;
 use borderline::facts::Severity;
-use borderline::merge::{Fragment, OrgPolicy, merge};
+use borderline::merge::{Fragment, Merged, OrgPolicy, merge};
+use borderline::model::fragment::GraphView;
 use borderline::report;
+use borderline::rules::RuleSet;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -111,8 +113,14 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {}", for_log(warning));
         }
     }
-    let map =
-        |format: GraphFormat| render(merged.view(&rules), format, args.focus.as_deref(), &common);
+    let map = |format: GraphFormat| {
+        render(
+            merged_view(&merged, &rules),
+            format,
+            args.focus.as_deref(),
+            &common,
+        )
+    };
     let (model, evaluation) = (&merged.model, &merged.evaluation);
     let text = match args.format {
         MergeFormat::Dot => return map(GraphFormat::Dot),
@@ -174,4 +182,26 @@ fn read_org(path: &std::path::Path) -> Result<OrgPolicy, String> {
             for_log(&e.to_string())
         )),
     }
+}
+
+/// The joined map, with each node's `defined_at` and `via` as its fragment gave them. The map
+/// carries no policy, waivers or judgement: merged again, it is judged under the default policy.
+/// It is built here, beside the other renderings, so that `merge` joins fragments without
+/// knowing `report`, which builds a view.
+fn merged_view(merged: &Merged, rules: &RuleSet) -> GraphView {
+    let mut view = GraphView::build(&merged.model, &merged.evaluation, rules);
+    view.policy = None;
+    view.waivers = Vec::new();
+    view.judgement = None;
+    for node in &mut view.nodes {
+        if let Some((defined_at, via)) = merged.positions.get(&node.id) {
+            if node.defined_at.is_none() {
+                node.defined_at = defined_at.clone();
+            }
+            if node.via.is_empty() {
+                node.via = via.clone();
+            }
+        }
+    }
+    view
 }

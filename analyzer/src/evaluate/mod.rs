@@ -4,13 +4,13 @@ pub mod finding;
 pub mod transfer;
 
 use crate::checks::{CHECKS, unused_waiver_finding};
-use crate::config::Waiver;
 use crate::date::Date;
 use crate::evaluate::finding::Finding;
-use crate::extract::environment::Environment;
+use crate::facts::Environment;
 use crate::facts::Severity;
 use crate::hash::fnv1a;
 use crate::model::Model;
+use crate::policy::Waiver;
 use crate::rule::Rule;
 use crate::rules::RuleSet;
 use std::collections::BTreeMap;
@@ -101,11 +101,11 @@ fn apply_waivers(
         }
     }
     // Thousands of misspelt waivers share one budget for their suggestions.
-    let mut budget = crate::model::SEARCH_BUDGET;
+    let mut budget = crate::suggest::SEARCH_BUDGET;
     for (index, waiver) in ctx.model.waivers.iter().enumerate() {
         for reference in [&waiver.from, &waiver.to].into_iter().flatten() {
             if ctx.node(&reference.id).is_none() {
-                let suggestion = crate::model::closest_id_within(
+                let suggestion = crate::suggest::closest_id_within(
                     &reference.id,
                     ctx.model.nodes.iter().map(|n| n.id.as_str()),
                     &mut budget,
@@ -254,12 +254,12 @@ mod scale_tests {
     //! with every other flow or node. Timing is measured by `cargo xtask bench`; this test pins
     //! the behaviour on a model large enough that a quadratic step would not finish in CI time.
     use super::*;
-    use crate::config::Policy;
     use crate::facts::{
         DataRef, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef,
         Origin,
     };
     use crate::model::{ModelInput, build};
+    use crate::policy::Policy;
     use crate::source::Files;
 
     const FLOWS: usize = 50_000;

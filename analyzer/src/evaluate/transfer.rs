@@ -3,10 +3,10 @@
 //! This is the one place that reads adequacy decisions, mechanisms and the policy together; the
 //! checks only turn its verdicts into findings.
 
-use crate::config::{Policy, SpecialCategoryPolicy};
 use crate::date::Date;
 use crate::facts::{DataRef, MechanismKind, Safeguard};
 use crate::model::{Model, Node};
+use crate::policy::{Policy, SpecialCategoryPolicy};
 use crate::rules::{ConditionKind, RuleSet};
 use crate::source::Span;
 use std::collections::{BTreeSet, VecDeque};

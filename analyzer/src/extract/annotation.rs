@@ -309,7 +309,7 @@ fn unknown_location_message(location: &Location, rules: &RuleSet) -> Option<Stri
         Location::Region { provider, region } => {
             let Some(known) = rules.provider(provider) else {
                 let ids: Vec<&str> = rules.providers().map(|p| p.id.as_str()).collect();
-                let hint = match crate::model::closest_id(provider, ids.iter().copied()) {
+                let hint = match crate::suggest::closest_id(provider, ids.iter().copied()) {
                     Some(closest) => format!("; did you mean `{closest}:{region}`?"),
                     None => format!(
                         "; expected one of {}",
@@ -332,7 +332,7 @@ fn unknown_location_message(location: &Location, rules: &RuleSet) -> Option<Stri
                 .filter(|r| r.provider == known.id)
                 .map(|r| r.id.as_str())
                 .collect();
-            let hint = match crate::model::closest_id(&wanted, ids.iter().copied()) {
+            let hint = match crate::suggest::closest_id(&wanted, ids.iter().copied()) {
                 Some(closest) => format!("; did you mean `{}:{closest}`?", known.id),
                 None => "; a region newer than the rule data is added with `--rules DIR`, or write `unknown`".to_string(),
             };

@@ -16,12 +16,12 @@
 //! refuse without a variable (`${VAR:?error}`) is unknown and makes no flow.
 
 use super::classify::{is_compose_file, is_interpolation_env};
-use super::environment::Environment;
 use super::regions::{LOCATION_ANNOTATION, region_location};
 use super::services::{flow_to_host, project_scope};
 use super::values::{is_placeholder, parse_entries};
 use super::yaml::{YamlNode, YamlValue, parse_document};
 use super::{ExtractContext, Extractor, Owners};
+use crate::facts::Environment;
 use crate::facts::{
     ClassRange, ComposeServices, Facts, FlowFact, FlowTarget, LocatedAt, Location, NodeFact,
     NodeKind, NodeRef, Origin,

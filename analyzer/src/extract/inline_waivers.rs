@@ -13,9 +13,9 @@
 
 use super::owners::Packages;
 use super::{ExtractContext, Extractor, PerFile};
-use crate::config::Waiver;
 use crate::date::Date;
 use crate::facts::{ExtractionDiagnostic, Facts, InlineWaiver, Severity};
+use crate::policy::Waiver;
 use crate::rule::Rule;
 use crate::source::lexer::PieceKind;
 use crate::source::{SourceFile, Span};
@@ -346,9 +346,9 @@ fn check_rule_names(names: &[String], span: Option<Span>) -> Result<(), (Option<
             ));
         }
         if !Rule::from_name(name).is_ok_and(Rule::waivable) {
-            let mut budget = crate::model::SEARCH_BUDGET;
+            let mut budget = crate::suggest::SEARCH_BUDGET;
             let suggestion =
-                crate::model::closest_id_within(name, Rule::waivable_names(), &mut budget)
+                crate::suggest::closest_id_within(name, Rule::waivable_names(), &mut budget)
                     .map(|c| format!("; did you mean `{c}`?"))
                     .unwrap_or_default();
             return Err((

@@ -10,6 +10,7 @@
 pub mod annotation;
 pub mod cache;
 pub mod classify;
+pub mod cloud;
 pub mod code;
 pub mod comment_tags;
 pub mod compose;
@@ -208,7 +209,7 @@ pub fn run_per_file(split: &dyn PerFile, files: &[&SourceFile], ctx: &ExtractCon
 
 /// The environment class of every file an extractor sees, by its path.
 #[derive(Debug, Default)]
-pub struct Classes(BTreeMap<FileId, environment::Environment>);
+pub struct Classes(BTreeMap<FileId, crate::facts::Environment>);
 
 impl Classes {
     pub fn of<'a>(files: impl Iterator<Item = (FileId, &'a str)>) -> Classes {
@@ -220,7 +221,7 @@ impl Classes {
     }
 
     /// The class of the file a span is in (production when unknown).
-    pub fn of_span(&self, span: Option<crate::source::Span>) -> environment::Environment {
+    pub fn of_span(&self, span: Option<crate::source::Span>) -> crate::facts::Environment {
         span.and_then(|s| self.0.get(&s.file).copied())
             .unwrap_or_default()
     }
@@ -230,10 +231,10 @@ impl Classes {
         &self,
         span: Option<crate::source::Span>,
         ranges: &[crate::facts::ClassRange],
-    ) -> environment::Environment {
+    ) -> crate::facts::Environment {
         let by_path = self.of_span(span);
         match span {
-            Some(span) if by_path == environment::Environment::Production => ranges
+            Some(span) if by_path == crate::facts::Environment::Production => ranges
                 .iter()
                 .filter(|range| range.contains(span))
                 .map(|range| range.environment)

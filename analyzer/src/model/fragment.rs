@@ -8,9 +8,9 @@
 //! by the report, which owns the files table of a scan).
 
 use super::JurisdictionStatus;
-use crate::config::{Policy, SpecialCategoryPolicy};
-use crate::extract::environment::Environment;
+use crate::facts::Environment;
 use crate::facts::{MechanismKind, Safeguard, Severity};
+use crate::policy::{Policy, SpecialCategoryPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -35,7 +35,7 @@
 //! resolve to the node.
 
 use super::{id_scope, scope_order};
-use crate::extract::environment::Environment;
+use crate::facts::Environment;
 use crate::facts::{FlowFact, FlowTarget, Location, NodeFact, NodeKind};
 use crate::policy::Waiver;
 use std::collections::{BTreeMap, BTreeSet};
@@ -443,7 +443,7 @@ fn scope_key(scope: &Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::{merge, repository};
-    use crate::extract::environment::Environment;
+    use crate::facts::Environment;
     use crate::facts::{
         FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
     };

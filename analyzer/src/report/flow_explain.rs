@@ -30,7 +30,7 @@ fn check_node(model: &Model, id: &str) -> Result<(), ExplainError> {
     }
     Err(ExplainError::UnknownNode {
         id: id.to_string(),
-        closest: crate::model::closest_id(id, model.nodes.iter().map(|n| n.id.as_str()))
+        closest: crate::suggest::closest_id(id, model.nodes.iter().map(|n| n.id.as_str()))
             .map(str::to_string),
     })
 }
@@ -70,7 +70,7 @@ fn path(model: &Model, from: &str, to: &str) -> Option<Vec<usize>> {
 
 fn describe_node(
     node: &Node,
-    policy: &crate::config::Policy,
+    policy: &crate::policy::Policy,
     rules: &RuleSet,
     evaluation: &Evaluation,
 ) -> String {
@@ -296,7 +296,7 @@ fn describe_flow(model: &Model, flow: &crate::model::Flow, out: &mut String) {
             one_line(&also.join(", "))
         ));
     }
-    if flow.environment != crate::extract::environment::Environment::Production {
+    if flow.environment != crate::facts::Environment::Production {
         out.push_str(&format!(
             "  environment: {} (by the path of the file it is written in; docs/environments.md)\n",
             flow.environment.as_str()
@@ -305,7 +305,7 @@ fn describe_flow(model: &Model, flow: &crate::model::Flow, out: &mut String) {
 }
 
 /// Which waiver suppressed a finding, and until when: the one the scan applied.
-fn waiver_text(model: &Model, waiver: &crate::config::Waiver) -> String {
+fn waiver_text(model: &Model, waiver: &crate::policy::Waiver) -> String {
     let place = position(&model.files, waiver.span, None)
         .map(|p| format!(" at {}:{}", p.file, p.line))
         .unwrap_or_default();
@@ -366,7 +366,7 @@ struct ByFlow<'a> {
 /// A finding a waiver suppressed, with that waiver.
 type WaivedFinding<'a> = (
     &'a crate::evaluate::finding::Finding,
-    &'a crate::config::Waiver,
+    &'a crate::policy::Waiver,
 );
 
 impl<'a> ByFlow<'a> {

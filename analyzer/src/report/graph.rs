@@ -6,7 +6,6 @@
 //! may hold `"`, `]`, newlines or HTML, and must neither break the output nor inject markup.
 
 use super::position;
-use crate::config::Waiver;
 use crate::evaluate::Evaluation;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Verdict;
@@ -15,6 +14,7 @@ use crate::model::fragment::{
     GraphPolicy, GraphRelated, GraphReportFinding, GraphSafeguard, GraphView, GraphWaiver,
 };
 use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
+use crate::policy::Waiver;
 use crate::rule::Rule;
 use crate::rules::RuleSet;
 use graphviz_rust::dot_structures::{

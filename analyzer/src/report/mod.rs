@@ -16,7 +16,7 @@ use crate::facts::Severity;
 use crate::source::{Files, LineColumn, Span};
 use std::collections::{BTreeSet, HashMap};
 
-pub use crate::model::fragment::Position;
+use crate::model::fragment::Position;
 
 /// The position of a span, or of a file without one.
 pub fn position(files: &Files, span: Option<Span>, path: Option<&str>) -> Option<Position> {
@@ -85,7 +85,7 @@ type TransferKey<'a> = (Option<&'a str>, &'a str, Option<crate::source::Span>);
 
 /// `rule: reason (until DATE, inline waiver at FILE:LINE)`: a waived finding as the register and
 /// the transfer statuses show it.
-pub fn waiver_summary(files: Option<&Files>, rule: &str, waiver: &crate::config::Waiver) -> String {
+pub fn waiver_summary(files: Option<&Files>, rule: &str, waiver: &crate::policy::Waiver) -> String {
     let kind = if waiver.in_source() {
         "inline waiver"
     } else {

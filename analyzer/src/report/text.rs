@@ -496,10 +496,8 @@ fn clusters<'m>(source: &Source<'_>, marks: &[&'m Mark]) -> Vec<Cluster<'m>> {
 }
 
 /// Why a finding in test or dev files is a note, and how to judge it like production.
-pub(crate) fn environment_footer(
-    environment: crate::extract::environment::Environment,
-) -> Option<String> {
-    use crate::extract::environment::Environment;
+pub(crate) fn environment_footer(environment: crate::facts::Environment) -> Option<String> {
+    use crate::facts::Environment;
     let (what, key) = match environment {
         Environment::Production => return None,
         Environment::Test => (
@@ -568,7 +566,7 @@ fn title_of(finding: &Finding) -> String {
         message
     };
     // Only the exception is shown: a finding in test or dev files says so in its title.
-    if finding.environment != crate::extract::environment::Environment::Production {
+    if finding.environment != crate::facts::Environment::Production {
         title = format!("{title} [{}]", finding.environment.as_str());
     }
     title
@@ -713,7 +711,7 @@ fn footers_of(finding: &Finding) -> Vec<String> {
 /// One line per waived finding, after the summary: the rule, where the finding points, which
 /// waiver accepts it (inline or manifest, at file:line), until when and why. A waiver is an
 /// acceptance someone is accountable for, so it is shown, not only counted.
-pub fn waived_lines(files: &Files, waived: &[(Finding, crate::config::Waiver)]) -> String {
+pub fn waived_lines(files: &Files, waived: &[(Finding, crate::policy::Waiver)]) -> String {
     let mut out = String::new();
     let place = |span, path: Option<&str>| {
         super::position(files, span, path)

@@ -188,7 +188,7 @@ fn choice_message(choice: &calls::TableChoice, rules: &RuleSet) -> String {
 /// Whose a host is (a vendor's name or a cloud provider's id) and the countries the rule data
 /// places it in (empty when unknown).
 fn host_place(host: &str, rules: &RuleSet) -> (Option<String>, Vec<String>) {
-    if let Some(node) = crate::model::endpoint::cloud_endpoint(host, rules) {
+    if let Some(node) = super::cloud::cloud_endpoint(host, rules) {
         let countries = match node.location.map(|l| l.location) {
             Some(Location::Country(country)) => vec![country],
             Some(Location::Bloc(bloc)) => vec![bloc],
@@ -294,7 +294,7 @@ fn laravel_config_flows(file: &SourceFile, owner: &Owner) -> Vec<FlowFact> {
 /// data to, a production one.
 pub(crate) fn dedup_hosts(facts: &mut Facts, classes: &super::Classes) {
     let mut first: std::collections::BTreeMap<
-        (Option<String>, String, super::environment::Environment),
+        (Option<String>, String, crate::facts::Environment),
         usize,
     > = std::collections::BTreeMap::new();
     let mut kept: Vec<FlowFact> = Vec::with_capacity(facts.flows.len());
