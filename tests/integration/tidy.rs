@@ -39,7 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("facts", &["date", "rule", "source"]),
     ("policy", &["date", "facts", "source"]),
     // Rule data: read with `safe_io`, fingerprinted with `hash`.
-    ("rules", &["date", "hash", "safe_io", "source"]),
+    ("rules", &["date", "hash", "safe_io", "source", "suggest"]),
     // The one safeguard validator, for the manifest and annotations alike.
     ("safeguard", &["date", "facts", "rules", "source"]),
     // The walk, then the manifest (it names paths, nodes and flows as facts).

@@ -9,10 +9,8 @@
 //! signal below, so an unknown layout is judged as production, never silenced.
 
 // The class itself is vocabulary every stage shares (facts, findings, the manifest's `include`),
-// so it lives in `facts`; this module is the classifier. Every user imports it from `facts`
-// except `extract/rust.rs` (another helper's file in issue 16), which still names it by this
-// path: the re-export goes when that line does.
-pub use crate::facts::Environment;
+// so it lives in `facts`; this module is the classifier.
+use crate::facts::Environment;
 
 /// Directory names whose files are tests, their fixtures, or test harnesses. `regression` and
 /// `antithesis` hold benchmark and fault-injection harnesses (vector); `cassettes` hold recorded

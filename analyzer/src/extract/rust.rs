@@ -183,7 +183,7 @@ fn extract_file(file: &SourceFile, packages: &Packages, ctx: &ExtractContext<'_>
                 facts.classes.push(ClassRange {
                     at: file.span(range.start..range.start),
                     end: u32::try_from(range.end).unwrap_or(u32::MAX),
-                    environment: super::environment::Environment::Test,
+                    environment: crate::facts::Environment::Test,
                 });
             }
         }

@@ -583,7 +583,7 @@ impl RuleSet {
             .filter(|c| c.key.chars().count().abs_diff(length) <= reach)
             .map(|c| {
                 (
-                    edit_distance(unknown, &c.key),
+                    crate::suggest::swap_distance(unknown, &c.key),
                     std::cmp::Reverse(common_prefix(unknown, &c.key)),
                     c,
                 )
@@ -647,7 +647,7 @@ impl RuleSet {
                 if leaf.chars().count().abs_diff(length) > reach {
                     return None;
                 }
-                let distance = edit_distance(&segment, leaf);
+                let distance = crate::suggest::swap_distance(&segment, leaf);
                 (distance <= reach).then_some(((distance, c.key.len()), c.key.as_str()))
             })
             .min()
@@ -753,26 +753,4 @@ fn segment_match(segment: &str, c: &Category) -> Option<u8> {
 
 fn common_prefix(a: &str, b: &str) -> usize {
     a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
-}
-
-/// Edit distance over characters, a swap of two neighbours counting as one edit (optimal string
-/// alignment): `emial` is one edit from `email`, as a typist sees it.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            let mut best = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
-                best = best.min(before[j - 1] + 1);
-            }
-            current[j + 1] = best;
-        }
-        before = std::mem::replace(&mut previous, current);
-    }
-    previous[b.len()]
 }
