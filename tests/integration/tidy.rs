@@ -394,7 +394,7 @@ fn every_source_file_starts_with_a_module_comment() {
 /// Every `.rs` file under `analyzer/src` that is not test code, by path relative to it (with
 /// `/`), with its text. Files declared as `#[cfg(test)] mod x;` are test code, as are files named
 /// `tests.rs` or `*_tests.rs` and files under a `tests/` directory.
-fn sources() -> BTreeMap<String, String> {
+pub(crate) fn sources() -> BTreeMap<String, String> {
     let root = workspace_root().join("analyzer/src");
     let mut all = BTreeMap::new();
     collect(&root, &root, &mut all);
@@ -652,7 +652,7 @@ fn find_cycle(layers: &[(&str, &[&str])]) -> Option<Vec<String>> {
 
 /// `text` with every comment, string and character literal replaced by spaces (line breaks
 /// kept), so that offsets and line numbers stay those of `text`.
-fn mask(text: &str) -> String {
+pub(crate) fn mask(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let blank = |out: &mut String, c: char| {
@@ -782,7 +782,7 @@ fn is_ident_char(c: char) -> bool {
 }
 
 /// The byte ranges of `#[cfg(test)]` items (modules and functions) in masked text.
-fn test_regions(masked: &str) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn test_regions(masked: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(at) = masked[from..].find("#[cfg(") {
