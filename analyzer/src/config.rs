@@ -513,6 +513,7 @@ impl<'a> Reader<'a> {
             origin: Origin::Manifest,
             inferred: false,
             scope: None,
+            variants: Vec::new(),
         };
         self.read_keys(table, FLOW_READERS, &mut flow);
         Some(flow)

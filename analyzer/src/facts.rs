@@ -288,6 +288,10 @@ pub struct NodeFact {
     /// runs (see `model::identity`).
     #[serde(default)]
     pub images: Vec<String>,
+    /// The deployment variants the fact exists in (see [`Variant`]), sorted; empty when it does
+    /// not depend on any: it is then in every variant.
+    #[serde(default)]
+    pub variants: Vec<String>,
 }
 
 impl NodeFact {
@@ -311,6 +315,7 @@ impl NodeFact {
             scope: None,
             build: Vec::new(),
             images: Vec::new(),
+            variants: Vec::new(),
         }
     }
 }
@@ -351,6 +356,9 @@ pub struct FlowFact {
     /// service's flow names services of its own project.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The deployment variants the flow exists in, sorted; empty when it does not depend on any.
+    #[serde(default)]
+    pub variants: Vec<String>,
 }
 
 impl FlowFact {
@@ -367,6 +375,7 @@ impl FlowFact {
             origin,
             inferred: false,
             scope: None,
+            variants: Vec::new(),
         }
     }
 }
@@ -441,6 +450,23 @@ pub struct Facts {
     /// its result.
     #[serde(default)]
     pub compose_services: Vec<ComposeServices>,
+    /// The deployment variants the facts were read under, with the file that makes each differ.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+}
+
+/// A deployment variant: a named set of inputs over the same configuration (a `-var-file`, a
+/// Terragrunt unit, a Helm values file over `values.yaml`, a Kustomize overlay). Variants of the
+/// same name from different sources are one variant (`prod` is the Helm values and the tfvars of
+/// production).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Variant {
+    pub name: String,
+    /// The file (or the line in it) that makes the variant differ from its base.
+    pub span: Span,
+    /// What kind of input it is, for the reader: `tfvars`, `terragrunt`, `helm values`,
+    /// `kustomize overlay`.
+    pub source: String,
 }
 
 /// A well-formed inline waiver found in a comment. A malformed one is an `input-error` instead.
@@ -493,6 +519,7 @@ impl Facts {
             && self.classes.is_empty()
             && self.waivers.is_empty()
             && self.compose_services.is_empty()
+            && self.variants.is_empty()
     }
 
     pub fn extend(&mut self, other: Facts) {
@@ -503,6 +530,7 @@ impl Facts {
         self.classes.extend(other.classes);
         self.waivers.extend(other.waivers);
         self.compose_services.extend(other.compose_services);
+        self.variants.extend(other.variants);
     }
 
     pub fn input_error(
@@ -566,7 +594,16 @@ impl Facts {
             waivers,
             // Paths and names only, no spans.
             compose_services: _,
+            variants,
         } = self;
+        for Variant {
+            name: _,
+            span,
+            source: _,
+        } in variants
+        {
+            f(span);
+        }
         for InlineWaiver {
             rule: _,
             reason: _,
@@ -629,6 +666,7 @@ fn node_spans(node: &mut NodeFact, f: &mut dyn FnMut(&mut Span)) {
         scope: _,
         build: _,
         images: _,
+        variants: _,
     } = node;
     if let Some(LocatedAt {
         location: _,
@@ -658,6 +696,7 @@ fn flow_spans(flow: &mut FlowFact, f: &mut dyn FnMut(&mut Span)) {
         origin: _,
         inferred: _,
         scope: _,
+        variants: _,
     } = flow;
     if let Some(NodeRef { id: _, span }) = from {
         visit(span, f);
@@ -742,4 +781,120 @@ pub struct ComposeServices {
     /// Every name a service is reached by (its key, `container_name`, `hostname`, network
     /// aliases), with the service's id.
     pub names: std::collections::BTreeMap<String, String>,
+}
+
+impl Facts {
+    /// One configuration read under each of its deployment variants (`per_variant`, names
+    /// unique), as one set of facts: a node or flow that is the same in every variant is kept
+    /// once with no variants, as if there were none; one that is not carries the names of the
+    /// variants it is in. Other facts equal across variants are kept once. With no variants the
+    /// result is empty.
+    pub fn from_variants(per_variant: Vec<(Variant, Facts)>) -> Facts {
+        let all: Vec<String> = {
+            let mut names: Vec<String> = per_variant.iter().map(|(v, _)| v.name.clone()).collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let mut out = Facts::default();
+        let mut node_at: std::collections::HashMap<String, usize> = Default::default();
+        let mut flow_at: std::collections::HashMap<String, usize> = Default::default();
+        for (variant, facts) in per_variant {
+            let Facts {
+                nodes,
+                flows,
+                diagnostics,
+                attached,
+                classes,
+                waivers,
+                compose_services,
+                variants,
+            } = facts;
+            for mut node in nodes {
+                node.variants.clear();
+                let key = serde_json::to_string(&node).unwrap_or_default();
+                let index = *node_at.entry(key).or_insert_with(|| {
+                    out.nodes.push(node);
+                    out.nodes.len() - 1
+                });
+                out.nodes[index].variants.push(variant.name.clone());
+            }
+            for mut flow in flows {
+                flow.variants.clear();
+                let key = serde_json::to_string(&flow).unwrap_or_default();
+                let index = *flow_at.entry(key).or_insert_with(|| {
+                    out.flows.push(flow);
+                    out.flows.len() - 1
+                });
+                out.flows[index].variants.push(variant.name.clone());
+            }
+            push_new(&mut out.diagnostics, diagnostics);
+            push_new(&mut out.attached, attached);
+            push_new(&mut out.classes, classes);
+            push_new(&mut out.waivers, waivers);
+            push_new(&mut out.compose_services, compose_services);
+            push_new(&mut out.variants, variants);
+            push_new(&mut out.variants, vec![variant]);
+        }
+        let settle = |names: &mut Vec<String>| {
+            names.sort();
+            names.dedup();
+            if *names == all {
+                names.clear();
+            }
+        };
+        out.nodes.iter_mut().for_each(|n| settle(&mut n.variants));
+        out.flows.iter_mut().for_each(|f| settle(&mut f.variants));
+        out
+    }
+
+    /// The facts one variant sees: those that do not depend on a variant, and those of `name`.
+    pub fn in_variant(&self, name: &str) -> Facts {
+        let is_in = |variants: &[String]| variants.is_empty() || variants.iter().any(|v| v == name);
+        Facts {
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|n| is_in(&n.variants))
+                .cloned()
+                .collect(),
+            flows: self
+                .flows
+                .iter()
+                .filter(|f| is_in(&f.variants))
+                .cloned()
+                .collect(),
+            ..self.clone_without_graph()
+        }
+    }
+
+    fn clone_without_graph(&self) -> Facts {
+        Facts {
+            nodes: Vec::new(),
+            flows: Vec::new(),
+            diagnostics: self.diagnostics.clone(),
+            attached: self.attached.clone(),
+            classes: self.classes.clone(),
+            waivers: self.waivers.clone(),
+            compose_services: self.compose_services.clone(),
+            variants: self.variants.clone(),
+        }
+    }
+
+    /// The names of the variants the facts were read under, sorted, once each.
+    pub fn variant_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.variants.iter().map(|v| v.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// Appends the items of `more` that `into` does not hold yet.
+fn push_new<T: PartialEq>(into: &mut Vec<T>, more: Vec<T>) {
+    for item in more {
+        if !into.contains(&item) {
+            into.push(item);
+        }
+    }
 }

@@ -788,6 +788,7 @@ fn join_flows(
                 origin: Origin::Manifest,
                 inferred: flow.inferred,
                 scope: None,
+                variants: Vec::new(),
             });
         }
     }

@@ -40,6 +40,9 @@ pub struct Finding {
     /// The class of the evidence: production if any of it is production, else test, else dev.
     /// Never part of the fingerprint.
     pub environment: Environment,
+    /// The deployment variants the finding is found in, sorted; empty when it is found in every
+    /// variant (or there are none). Never part of the fingerprint.
+    pub variants: Vec<String>,
 }
 
 impl Finding {
@@ -62,6 +65,7 @@ impl Finding {
             fingerprint: String::new(),
             known: false,
             environment: Environment::Production,
+            variants: Vec::new(),
         }
     }
 

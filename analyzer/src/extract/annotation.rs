@@ -561,6 +561,7 @@ impl<'a> Reader<'a> {
             origin,
             inferred: false,
             scope: None,
+            variants: Vec::new(),
         };
         self.facts.flows.push(flow);
     }

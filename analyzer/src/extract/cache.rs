@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bumped whenever the entry layout or the meaning of facts changes.
-const FORMAT: &str = "borderline-cache-4";
+const FORMAT: &str = "borderline-cache-5";
 
 /// The content hash of one file's text.
 pub fn content_hash(text: &str) -> u128 {

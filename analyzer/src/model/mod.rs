@@ -63,6 +63,9 @@ pub struct Node {
     /// The other names of the service, sorted: a compose service, Kubernetes workload or package
     /// that runs the same code under another name (see [`identity`]).
     pub aliases: Vec<String>,
+    /// The deployment variants the node exists in, sorted; empty when one of its facts does not
+    /// depend on a variant.
+    pub variants: Vec<String>,
 }
 
 impl Node {
@@ -96,6 +99,20 @@ pub struct Flow {
     /// at most [`MAX_EVIDENCE`]: a `[[flow]]` and the `.env` line that sends the data are one
     /// flow, and a finding about it points at one and lists the others.
     pub evidence: Vec<Span>,
+    /// The deployment variants the flow exists in, sorted; empty when it does not depend on one.
+    pub variants: Vec<String>,
+}
+
+/// The variants of something made of facts of `a`'s and `b`'s variants: empty (every variant)
+/// when either is, else both, sorted.
+pub fn union_variants(a: &mut Vec<String>, b: Vec<String>) {
+    if a.is_empty() || b.is_empty() {
+        a.clear();
+        return;
+    }
+    a.extend(b);
+    a.sort();
+    a.dedup();
 }
 
 /// How many other places one flow lists as its evidence: enough to find every file that sends
@@ -210,6 +227,7 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         classes: _,
         waivers: _,
         compose_services: _,
+        variants: _,
     } = input.manifest_facts;
     let Facts {
         nodes: mut extracted_nodes,
@@ -220,6 +238,8 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         waivers: inline_waivers,
         // Consumed during extraction (the env extractor's join).
         compose_services: _,
+        // Kept by the scan, which builds one model per variant.
+        variants: _,
     } = input.extracted;
     // Names mean a node only within their deployment: before anything refers to them, the nodes
     // of other compose projects that share a name are told apart.
@@ -451,6 +471,7 @@ fn resolve_flows(
             inferred: fact.inferred,
             environment: environment_of(fact.span),
             evidence: Vec::new(),
+            variants: fact.variants,
         });
     }
     flows
@@ -1000,6 +1021,7 @@ fn absorb(kept: &mut Flow, member: Flow) {
     }
     // A declaration or observation of the pair makes it certain, as it does a node.
     kept.inferred = kept.inferred && member.inferred;
+    union_variants(&mut kept.variants, member.variants);
     let spans = member.span.into_iter().chain(member.evidence);
     for span in spans {
         if Some(span) != kept.span && !kept.evidence.contains(&span) {
@@ -1095,6 +1117,7 @@ fn new_node(fact: NodeFact, class: Environment, rules: &RuleSet) -> Node {
         scope: fact.scope,
         environment: class,
         aliases: Vec::new(),
+        variants: fact.variants,
     }
 }
 
@@ -1164,4 +1187,5 @@ fn fold_node(
     node.environment = node.environment.min(class);
     // A declared fact makes the node declared, whatever was guessed before.
     node.inferred = node.inferred && fact.inferred;
+    union_variants(&mut node.variants, fact.variants);
 }
