@@ -346,6 +346,7 @@ mod scale_tests {
                 origin: Origin::RustAttribute,
                 inferred: false,
                 scope: None,
+                variants: Vec::new(),
             });
         }
         let model = build(

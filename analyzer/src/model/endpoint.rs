@@ -622,6 +622,7 @@ mod tests {
                 inferred: false,
                 scope: None,
                 aliases: Vec::new(),
+                variants: Vec::new(),
                 environment: crate::facts::Environment::Production,
             }
         };
