@@ -47,6 +47,9 @@ pub struct Manifest {
     pub waivers: Vec<Waiver>,
     /// Span of the whole file, for findings about the manifest as a whole.
     pub file_span: Option<Span>,
+    /// `[scan] variants`: the deployment variants to evaluate, with where each is written; empty
+    /// means every variant found.
+    pub variants: Vec<(String, Span)>,
 }
 
 /// Parses and validates a manifest. Errors are every problem found, in file order.
@@ -734,6 +737,23 @@ const SCAN_KEYS: &[KeyReader<RootTarget>] = &[
                         class.get_ref()
                     ),
                 ),
+            }
+        }
+    }),
+    // Whether each name is a variant of the repository is known only after extraction: the
+    // scan checks them against the variants found.
+    ("variants", |r, value, target| {
+        for name in r.strings(value, "variants") {
+            if name.get_ref().trim().is_empty() {
+                r.error(&name, "`variants`: a variant name cannot be empty");
+            } else if !target
+                .manifest
+                .variants
+                .iter()
+                .any(|(n, _)| n == name.get_ref())
+            {
+                let span = r.span(&name);
+                target.manifest.variants.push((name.into_inner(), span));
             }
         }
     }),

@@ -3,6 +3,7 @@
 use crate::config::{ConfigError, Manifest, parse_manifest};
 use crate::date::Date;
 use crate::discover::{Skipped, discover_within};
+use crate::evaluate::variants::{VariantRun, evaluate_variants};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::extract::cache::{Cache, CacheStats};
 use crate::extract::{ExtractContext, Input, InputFile, Owners, extract_files, extractors};
@@ -30,6 +31,9 @@ pub struct ScanOptions {
     /// `--terraform-plan FILE` (repeatable): plans in JSON read with the repository, wherever
     /// they are (see `extract::terraform::plan`).
     pub terraform_plans: Vec<PathBuf>,
+    /// `--variant NAME` (repeatable): evaluate only these deployment variants; replaces the
+    /// manifest's `[scan] variants`. Empty: the manifest's, else every variant found.
+    pub variants: Vec<String>,
 }
 
 /// Why a scan could not be done at all (exit code 2).
@@ -42,6 +46,9 @@ pub enum ScanError {
     /// `--policy-from REF`: the repository, REF, or the policy at REF cannot be read.
     #[error(transparent)]
     PolicyFrom(#[from] crate::policy_from::PolicyFromError),
+    /// `--variant NAME` names no deployment variant of the repository.
+    #[error("{0}")]
+    Variant(String),
 }
 
 /// A finished scan.
@@ -216,19 +223,23 @@ pub fn scan_with_policy_from(
     };
     extracted.diagnostics.extend(policy_changes);
 
-    let mut model = build(
-        ModelInput {
-            files,
-            manifest_facts: manifest.facts,
-            extracted,
-            policy: manifest.policy,
-            waivers: manifest.waivers,
-            project_name: manifest.project_name,
-        },
-        rules,
-    );
-    vet_tia_paths(&mut model, root, &manifest_path);
-    let mut evaluation = evaluate(&model, rules, options.date);
+    let (variants, selected) =
+        selected_variants(options, &manifest, manifest_file.as_ref(), &extracted)?;
+    let input = ModelInput {
+        files,
+        manifest_facts: manifest.facts,
+        extracted,
+        policy: manifest.policy,
+        waivers: manifest.waivers,
+        project_name: manifest.project_name,
+    };
+    let run = VariantRun {
+        selected: &selected,
+        found: &variants,
+        date: options.date,
+    };
+    let prepare = |model: &mut Model| vet_tia_paths(model, root, &manifest_path);
+    let (model, mut evaluation) = judge(input, &run, rules, &prepare);
     if let Some(scope) = scope.filter(|scope| !scope.as_str().is_empty()) {
         narrow_to_scope(&model, &mut evaluation, scope);
     }
@@ -240,6 +251,108 @@ pub fn scan_with_policy_from(
         governing_baseline,
         manifest_above: found.map(|found| found.root.join(MANIFEST_NAME)),
     })
+}
+
+/// The model and its evaluation: one model as always when the repository has no deployment
+/// variants, else one per selected variant, merged (see [`evaluate_variants`]).
+fn judge(
+    input: ModelInput,
+    run: &VariantRun<'_>,
+    rules: &RuleSet,
+    prepare: &dyn Fn(&mut Model),
+) -> (Model, Evaluation) {
+    if run.found.is_empty() {
+        let mut model = build(input, rules);
+        prepare(&mut model);
+        let evaluation = evaluate(&model, rules, run.date);
+        (model, evaluation)
+    } else {
+        evaluate_variants(input, run, rules, prepare)
+    }
+}
+
+/// The variants found and those to evaluate, sorted: `--variant`, else the manifest's `[scan] variants`, else
+/// every variant found. A name that is not a variant of the repository is an error (exit 2): a
+/// gate that silently judged nothing would pass every pull request.
+fn selected_variants(
+    options: &ScanOptions,
+    manifest: &crate::config::Manifest,
+    manifest_file: Option<&SourceFile>,
+    extracted: &Facts,
+) -> Result<(Vec<String>, Vec<String>), ScanError> {
+    let found = extracted.variant_names();
+    let found = found.as_slice();
+    let known = |name: &str| found.iter().any(|f| f == name);
+    let listing = || {
+        if found.is_empty() {
+            "the repository has no deployment variants (var files, Terragrunt units, Helm values \
+             files, Kustomize overlays)"
+                .to_string()
+        } else {
+            format!(
+                "its variants are {}",
+                found
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
+    let hint = |name: &str| {
+        crate::suggest::closest_id(name, found.iter().map(String::as_str))
+            .map(|close| format!("; did you mean `{close}`?"))
+            .unwrap_or_default()
+    };
+    let mut selected: Vec<String> = if options.variants.is_empty() {
+        let mut errors = Vec::new();
+        for (name, span) in &manifest.variants {
+            if known(name) {
+                continue;
+            }
+            let (file, position) = match manifest_file {
+                Some(file) => (file.path.to_string(), file.line_column(span.start)),
+                None => continue,
+            };
+            errors.push(ConfigError {
+                file,
+                line: position.line,
+                column: position.column,
+                message: format!(
+                    "`variants`: `{}` is not a deployment variant of the repository: {}{}",
+                    name,
+                    listing(),
+                    hint(name)
+                ),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(ScanError::Manifest(errors));
+        }
+        manifest
+            .variants
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    } else {
+        for name in &options.variants {
+            if !known(name) {
+                return Err(ScanError::Variant(format!(
+                    "--variant {}: not a deployment variant of the repository: {}{}",
+                    name,
+                    listing(),
+                    hint(name)
+                )));
+            }
+        }
+        options.variants.clone()
+    };
+    if selected.is_empty() {
+        selected = found.to_vec();
+    }
+    selected.sort();
+    selected.dedup();
+    Ok((found.to_vec(), selected))
 }
 
 /// The manifest's file (file 0) and the manifest parsed from it, its written locations checked;

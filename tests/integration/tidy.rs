@@ -110,6 +110,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "checks",
             "date",
             "evaluate::finding",
+            "evaluate::transfer",
             "facts",
             "hash",
             "model",
@@ -183,6 +184,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rules",
             "safe_io",
             "source",
+            "suggest",
         ],
     ),
     // The binary: argv, the terminal and exit codes.

@@ -114,6 +114,8 @@ pub struct CommonArgs {
     pub policy_from: Option<String>,
     /// Terraform or OpenTofu plans as JSON, read with the repository.
     pub terraform_plan: Vec<PathBuf>,
+    /// Deployment variants to evaluate (`--variant`); empty: the manifest's, else all found.
+    pub variant: Vec<String>,
 }
 
 /// Options of every command: the rule data, the evaluation date, the output file.
@@ -154,6 +156,11 @@ pub struct RepoArgs {
     /// with the repository: its resolved regions win over the `.tf` files of its root. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub terraform_plan: Vec<PathBuf>,
+    /// Evaluate only this deployment variant (a var file, Terragrunt unit, Helm values file or
+    /// Kustomize overlay, by the name findings show after `in:`). Repeatable; replaces the
+    /// manifest's `[scan] variants`. Default: every variant found.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Vec<String>,
 }
 
 /// The options a command takes, parsed by clap as the groups `REPO` selects and read by the run
@@ -194,6 +201,7 @@ impl<const REPO: bool> clap::FromArgMatches for Options<REPO> {
                 quiet: repo.quiet,
                 policy_from: repo.policy_from,
                 terraform_plan: repo.terraform_plan,
+                variant: repo.variant,
             },
         })
     }
@@ -390,6 +398,7 @@ pub fn scan_repository_with_baseline(
         date: common.date.unwrap_or_else(Date::today),
         cache: common.cache.clone(),
         terraform_plans: common.terraform_plan.clone(),
+        variants: common.variant.clone(),
     };
     // A spinner, not a bar: the pipeline does not report partial progress, and a terminal user
     // waiting on a large monorepo mostly needs to know it has not hung.

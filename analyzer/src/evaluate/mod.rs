@@ -2,6 +2,7 @@
 
 pub mod finding;
 pub mod transfer;
+pub mod variants;
 
 use crate::checks::{CHECKS, unused_waiver_finding};
 use crate::date::Date;

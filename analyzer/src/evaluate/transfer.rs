@@ -65,6 +65,9 @@ pub struct Transfer {
     pub derogation: Option<String>,
     /// Node ids from the first EEA node to the recipient.
     pub path: Vec<String>,
+    /// The deployment variants the transfer is found in, sorted; empty when it is in every
+    /// variant (or there are none). Set by the scan, which evaluates each variant.
+    pub variants: Vec<String>,
 }
 
 /// Everything a check needs.
@@ -192,6 +195,7 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             missing_tia: false,
             derogation: None,
             path: routes.path(model, &source.id, &destination.id),
+            variants: Vec::new(),
         };
         assess(&mut transfer, destination, &model.policy, rules, date);
         transfers.push(transfer);
@@ -229,6 +233,7 @@ fn find_transfers(model: &Model, rules: &RuleSet, date: Date) -> Vec<Transfer> {
             missing_tia: false,
             derogation: None,
             path: vec![node.id.clone()],
+            variants: Vec::new(),
         };
         assess(&mut transfer, node, &model.policy, rules, date);
         transfers.push(transfer);

@@ -324,20 +324,25 @@ pub fn build(input: ModelInput, rules: &RuleSet) -> Model {
         node_index,
         graph_index,
         policy: input.policy,
-        // Inline waivers are judged like the manifest's, after them.
-        waivers: waivers
-            .into_iter()
-            .chain(
-                inline_waivers
-                    .into_iter()
-                    .filter_map(crate::extract::inline_waivers::to_waiver),
-            )
-            .collect(),
+        waivers: with_inline(waivers, inline_waivers),
         diagnostics,
         project_name: input.project_name,
         tia_problems: BTreeMap::new(),
         aliases,
     }
+}
+
+/// The manifest's waivers, then the inline ones: inline waivers are judged like the manifest's,
+/// after them.
+fn with_inline(waivers: Vec<Waiver>, inline: Vec<crate::facts::InlineWaiver>) -> Vec<Waiver> {
+    waivers
+        .into_iter()
+        .chain(
+            inline
+                .into_iter()
+                .filter_map(crate::extract::inline_waivers::to_waiver),
+        )
+        .collect()
 }
 
 /// The resolved flows as the model keeps them: guesses a declared flow replaces dropped, one

@@ -1,0 +1,422 @@
+//! Deployment variants (a `-var-file`, a Terragrunt unit, a Helm values file, a Kustomize
+//! overlay): one model per variant, judged on its own, and one evaluation whose findings and
+//! transfers name the variants they are found in.
+//!
+//! A variant sees the facts that depend on no variant and its own. Findings equal in several
+//! variants are reported once with the list; a finding found in every variant of the repository
+//! carries no list, as in a repository without variants. Fingerprints are the variant models'
+//! own, which never depend on a variant's name: adding a variant changes no fingerprint.
+
+use super::{Evaluation, evaluate, sort};
+use crate::date::Date;
+use crate::evaluate::finding::{Finding, Related};
+use crate::evaluate::transfer::Transfer;
+use crate::facts::{Facts, Variant};
+use crate::model::{Model, ModelInput, build};
+use crate::policy::Waiver;
+use crate::rules::RuleSet;
+use std::collections::HashMap;
+
+/// What to evaluate: the variants asked for (`selected`, sorted, each one of `found`) and every
+/// variant the repository has (`found`, sorted).
+#[derive(Debug)]
+pub struct VariantRun<'a> {
+    pub selected: &'a [String],
+    pub found: &'a [String],
+    pub date: Date,
+}
+
+/// Builds and evaluates the model of each selected variant (`prepare` runs on each model before
+/// it is judged), and returns the model the reports draw with the merged evaluation: with one
+/// variant selected, that variant's model; with several, the model of every fact of the selected
+/// variants, whose nodes and flows carry their variants.
+pub fn evaluate_variants(
+    input: ModelInput,
+    run: &VariantRun<'_>,
+    rules: &RuleSet,
+    prepare: &dyn Fn(&mut Model),
+) -> (Model, Evaluation) {
+    let declared = input.extracted.variants.clone();
+    let mut runs: Vec<(String, Model, Evaluation)> = Vec::new();
+    for name in run.selected {
+        let mut model = build(input_with(&input, input.extracted.in_variant(name)), rules);
+        prepare(&mut model);
+        let evaluation = evaluate(&model, rules, run.date);
+        runs.push((name.clone(), model, evaluation));
+    }
+    let shown = match runs.len() {
+        1 => None,
+        _ => {
+            let facts = of_selected(&input.extracted, run.selected);
+            let mut model = build(input_with(&input, facts), rules);
+            prepare(&mut model);
+            Some(model)
+        }
+    };
+    let mut merged = Merged::default();
+    for (name, model, evaluation) in &runs {
+        let target = shown.as_ref().unwrap_or(model);
+        merged.add(name, model, evaluation, target);
+    }
+    let model = match shown {
+        Some(model) => model,
+        None => match runs.pop() {
+            Some((_, model, _)) => model,
+            None => build(input, rules),
+        },
+    };
+    let evaluation = merged.finish(&model, run, &declared);
+    (model, evaluation)
+}
+
+/// The facts of the selected variants: those that depend on none, and those of a selected one,
+/// each keeping only the selected names.
+fn of_selected(facts: &Facts, selected: &[String]) -> Facts {
+    let keep = |variants: &mut Vec<String>| -> bool {
+        if variants.is_empty() {
+            return true;
+        }
+        variants.retain(|v| selected.contains(v));
+        !variants.is_empty()
+    };
+    let mut out = facts.clone();
+    out.nodes.retain_mut(|node| keep(&mut node.variants));
+    out.flows.retain_mut(|flow| keep(&mut flow.variants));
+    out
+}
+
+/// `input` with other extracted facts; everything else copied.
+fn input_with(input: &ModelInput, extracted: Facts) -> ModelInput {
+    ModelInput {
+        files: input.files.clone(),
+        manifest_facts: input.manifest_facts.clone(),
+        extracted,
+        policy: input.policy.clone(),
+        waivers: input.waivers.clone(),
+        project_name: input.project_name.clone(),
+    }
+}
+
+/// Findings, waived findings and transfers of several variants, each once, with the variants it
+/// is found in.
+#[derive(Default)]
+struct Merged {
+    findings: Vec<Finding>,
+    finding_at: HashMap<String, usize>,
+    waived: Vec<(Finding, Waiver)>,
+    waived_at: HashMap<String, usize>,
+    transfers: Vec<Transfer>,
+    transfer_at: HashMap<String, usize>,
+}
+
+impl Merged {
+    /// Adds one variant's evaluation; its transfers' flow indices are made indices into
+    /// `target`'s flows (the model the reports draw).
+    fn add(&mut self, name: &str, model: &Model, evaluation: &Evaluation, target: &Model) {
+        for finding in &evaluation.findings {
+            let key = format!("{finding:?}");
+            let index = *self.finding_at.entry(key).or_insert_with(|| {
+                self.findings.push(finding.clone());
+                self.findings.len() - 1
+            });
+            self.findings[index].variants.push(name.to_string());
+        }
+        for (finding, waiver) in &evaluation.waived {
+            let key = format!("{finding:?}{waiver:?}");
+            let index = *self.waived_at.entry(key).or_insert_with(|| {
+                self.waived.push((finding.clone(), waiver.clone()));
+                self.waived.len() - 1
+            });
+            self.waived[index].0.variants.push(name.to_string());
+        }
+        for transfer in &evaluation.transfers {
+            let mut transfer = transfer.clone();
+            transfer.flow = transfer
+                .flow
+                .and_then(|index| model.flows.get(index))
+                .and_then(|flow| {
+                    target
+                        .flows
+                        .iter()
+                        .position(|t| t.from == flow.from && t.to == flow.to && t.span == flow.span)
+                        .or_else(|| {
+                            target
+                                .flows
+                                .iter()
+                                .position(|t| t.from == flow.from && t.to == flow.to)
+                        })
+                });
+            let key = format!("{transfer:?}");
+            let index = *self.transfer_at.entry(key).or_insert_with(|| {
+                self.transfers.push(transfer);
+                self.transfers.len() - 1
+            });
+            self.transfers[index].variants.push(name.to_string());
+        }
+    }
+
+    /// The merged evaluation: lists settled (none when found in every variant of the
+    /// repository), the files that make each variant differ related, findings sorted.
+    fn finish(self, model: &Model, run: &VariantRun<'_>, declared: &[Variant]) -> Evaluation {
+        let settle = |variants: &mut Vec<String>| {
+            variants.sort();
+            variants.dedup();
+            if variants.as_slice() == run.found {
+                variants.clear();
+            }
+        };
+        let mut findings = self.findings;
+        for finding in &mut findings {
+            settle(&mut finding.variants);
+            relate(finding, declared);
+        }
+        let mut waived = self.waived;
+        for (finding, _) in &mut waived {
+            settle(&mut finding.variants);
+            relate(finding, declared);
+        }
+        let mut transfers = self.transfers;
+        for transfer in &mut transfers {
+            settle(&mut transfer.variants);
+        }
+        sort(model, &mut findings);
+        waived.sort_by(|a, b| a.0.fingerprint.cmp(&b.0.fingerprint));
+        Evaluation {
+            findings,
+            waived,
+            transfers,
+            date: run.date,
+        }
+    }
+}
+
+/// Names, among a finding's related locations, the file that makes each of its variants differ.
+fn relate(finding: &mut Finding, declared: &[Variant]) {
+    for name in &finding.variants {
+        for variant in declared.iter().filter(|v| &v.name == name) {
+            let related = Related {
+                span: Some(variant.span),
+                message: format!("variant `{}` ({})", variant.name, variant.source),
+            };
+            if !finding.related.contains(&related) {
+                finding.related.push(related);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::facts::{
+        DataRef, FlowFact, FlowTarget, LocatedAt, Location, NodeFact, NodeKind, NodeRef, Origin,
+    };
+    use crate::policy::Policy;
+    use crate::rule::Rule;
+    use crate::source::{FileId, Files, SourceFile};
+    use std::sync::Arc;
+
+    fn node(id: &str, kind: NodeKind, location: &str, variants: &[&str]) -> NodeFact {
+        let mut node = NodeFact::new(id, Origin::Terraform);
+        node.kind = Some(kind);
+        node.location = Some(LocatedAt {
+            location: Location::parse(location),
+            span: None,
+            unresolved_reason: None,
+        });
+        node.variants = variants.iter().map(ToString::to_string).collect();
+        node
+    }
+
+    /// An API in Frankfurt that stores e-mail addresses in a database whose region the variant
+    /// decides: Frankfurt in `dev` and `staging`, Mumbai in `prod`.
+    fn input() -> ModelInput {
+        let file = SourceFile::new(
+            FileId(0),
+            "envs/prod.tfvars".into(),
+            Arc::from("region = \"us-east-1\"\n"),
+        );
+        let mut extracted = Facts::default();
+        extracted
+            .nodes
+            .push(node("api", NodeKind::Service, "DE", &[]));
+        extracted.nodes.push(node(
+            "db",
+            NodeKind::Store,
+            "aws:eu-central-1",
+            &["dev", "staging"],
+        ));
+        extracted
+            .nodes
+            .push(node("db", NodeKind::Store, "aws:ap-south-1", &["prod"]));
+        let mut flow = FlowFact::observed(
+            NodeRef::to("api"),
+            FlowTarget::Node(NodeRef::to("db")),
+            None,
+            Origin::Manifest,
+        );
+        flow.data = vec![DataRef {
+            key: "user.contact.email".into(),
+            span: None,
+        }];
+        extracted.flows.push(flow);
+        for name in ["dev", "prod", "staging"] {
+            extracted.variants.push(Variant {
+                name: name.into(),
+                span: file.span(0..6),
+                source: "tfvars".into(),
+            });
+        }
+        let mut files = Files::new();
+        files.push(crate::source::StoredFile::whole(&file));
+        ModelInput {
+            files,
+            manifest_facts: Facts::default(),
+            extracted,
+            policy: Policy::default(),
+            waivers: Vec::new(),
+            project_name: None,
+        }
+    }
+
+    fn run(selected: &[&str]) -> (Model, Evaluation) {
+        let Ok(rules) = RuleSet::builtin() else {
+            panic!("built-in rule data loads");
+        };
+        let Ok(date) = "2026-12-01".parse::<Date>() else {
+            panic!("a valid date");
+        };
+        let found: Vec<String> = ["dev", "prod", "staging"].map(String::from).to_vec();
+        let selected: Vec<String> = selected.iter().map(ToString::to_string).collect();
+        let run = VariantRun {
+            selected: &selected,
+            found: &found,
+            date,
+        };
+        evaluate_variants(input(), &run, &rules, &|_| {})
+    }
+
+    #[test]
+    fn a_transfer_in_one_variant_is_reported_once_with_that_variant() {
+        let (model, evaluation) = run(&["dev", "prod", "staging"]);
+        let transfers: Vec<&Finding> = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.rule == Rule::TransferWithoutSafeguard)
+            .collect();
+        assert_eq!(transfers.len(), 1, "{:#?}", evaluation.findings);
+        assert_eq!(transfers[0].variants, ["prod"]);
+        assert!(
+            transfers[0]
+                .related
+                .iter()
+                .any(|r| r.message == "variant `prod` (tfvars)"),
+            "{:#?}",
+            transfers[0].related
+        );
+        // The register lists the transfer of `prod` only, and the drawn model knows the
+        // database exists in every variant (one node), the flow in every variant.
+        let to_us: Vec<&Transfer> = evaluation
+            .transfers
+            .iter()
+            .filter(|t| !t.third_countries.is_empty())
+            .collect();
+        assert_eq!(to_us.len(), 1);
+        assert_eq!(to_us[0].variants, ["prod"]);
+        assert!(to_us[0].flow.is_some());
+        assert_eq!(model.nodes.iter().filter(|n| n.id == "db").count(), 1);
+        assert!(model.flows.iter().all(|f| f.variants.is_empty()));
+    }
+
+    #[test]
+    fn one_variant_is_judged_alone() {
+        let (_, evaluation) = run(&["staging"]);
+        assert!(
+            evaluation
+                .findings
+                .iter()
+                .all(|f| f.rule != Rule::TransferWithoutSafeguard),
+            "{:#?}",
+            evaluation.findings
+        );
+        let (model, evaluation) = run(&["prod"]);
+        let Some(finding) = evaluation
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::TransferWithoutSafeguard)
+        else {
+            panic!(
+                "prod sends e-mail addresses to Mumbai: {:#?}",
+                evaluation.findings
+            );
+        };
+        assert_eq!(finding.variants, ["prod"]);
+        let Some(db) = model.nodes.iter().find(|n| n.id == "db") else {
+            panic!("the database is drawn");
+        };
+        assert_eq!(db.variants, ["prod"]);
+    }
+
+    #[test]
+    fn facts_of_every_variant_collapse_and_fingerprints_do_not_move() {
+        let file = SourceFile::new(FileId(1), "values-prod.yaml".into(), Arc::from("x: 1\n"));
+        let variant = |name: &str| Variant {
+            name: name.into(),
+            span: file.span(0..1),
+            source: "helm values".into(),
+        };
+        let mut dev = Facts::default();
+        dev.nodes.push(node("api", NodeKind::Service, "DE", &[]));
+        dev.nodes
+            .push(node("db", NodeKind::Store, "aws:eu-central-1", &[]));
+        let mut prod = dev.clone();
+        prod.nodes[1] = node("db", NodeKind::Store, "aws:ap-south-1", &[]);
+        let facts = Facts::from_variants(vec![(variant("dev"), dev), (variant("prod"), prod)]);
+        let variants: Vec<(&str, Vec<String>)> = facts
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n.variants.clone()))
+            .collect();
+        assert_eq!(
+            variants,
+            [
+                ("api", vec![]),
+                ("db", vec!["dev".to_string()]),
+                ("db", vec!["prod".to_string()])
+            ]
+        );
+        assert_eq!(facts.variant_names(), ["dev", "prod"]);
+        // The finding a repository without variants reports (its database in Mumbai) keeps
+        // its fingerprint when the variant that makes it appears.
+        let (_, with_variants) = run(&["dev", "prod", "staging"]);
+        let Ok(rules) = RuleSet::builtin() else {
+            panic!("built-in rule data loads");
+        };
+        let mut plain = input();
+        plain
+            .extracted
+            .nodes
+            .retain(|n| !n.variants.iter().any(|v| v != "prod"));
+        plain
+            .extracted
+            .nodes
+            .iter_mut()
+            .for_each(|n| n.variants.clear());
+        plain.extracted.variants.clear();
+        let model = build(plain, &rules);
+        let Ok(date) = "2026-12-01".parse::<Date>() else {
+            panic!("a valid date");
+        };
+        let without = evaluate(&model, &rules, date);
+        let fingerprints = |e: &Evaluation| {
+            e.findings
+                .iter()
+                .filter(|f| f.rule == Rule::TransferWithoutSafeguard)
+                .map(|f| f.fingerprint.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fingerprints(&without), fingerprints(&with_variants));
+        assert_eq!(fingerprints(&without).len(), 1);
+    }
+}
