@@ -156,9 +156,8 @@ pub struct RepoArgs {
     /// with the repository: its resolved regions win over the `.tf` files of its root. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub terraform_plan: Vec<PathBuf>,
-    /// Evaluate only this deployment variant (a var file, Terragrunt unit, Helm values file or
-    /// Kustomize overlay, by the name findings show after `in:`). Repeatable; replaces the
-    /// manifest's `[scan] variants`. Default: every variant found.
+    /// Evaluate only this deployment variant (the name findings show after `in:`); repeatable,
+    /// replaces `[scan] variants`. Default: every variant found.
     #[arg(long, value_name = "NAME")]
     pub variant: Vec<String>,
 }
