@@ -307,8 +307,32 @@ pub fn rules_markdown() -> String {
             check.rule.default_severity().as_str()
         ));
     }
+    out.push('\n');
+    out.push_str(VARIANTS_DOC);
     out
 }
+
+/// How every rule above is judged when the repository describes several deployments.
+const VARIANTS_DOC: &str = "## Deployment variants
+
+Every rule is judged once per deployment variant the repository describes: a `.tfvars` file
+Terraform does not load by itself (passed with `-var-file`), a Terragrunt unit, a Helm values file
+layered over `values.yaml`, a Kustomize overlay. A variant sees the facts that do not depend on
+any variant and its own; variants of the same name from different sources are one variant
+(`prod` is `envs/prod.tfvars`, `values-prod.yaml` and `overlays/prod/` together).
+
+A finding is reported once, with the variants it is found in (`in: prod, prod-us` in text,
+`variants` in JSON, a `variants` property in SARIF) and, among its related locations, the file
+that makes each of those variants differ. A finding found in every variant carries no list, as
+in a repository without variants. The variants are never part of the fingerprint: adding a
+variant changes no fingerprint, and a baseline written before it still matches.
+
+`[scan] variants = [\"prod\"]` in `borderline.toml`, or `--variant prod` (repeatable, and it
+replaces the manifest's list), judges only those variants; a name the repository does not have
+stops the scan with exit code 2 and the list of the variants it has. `graph --variant prod`
+draws one variant; without it, the map shows every variant and labels the edges that exist only
+in some.
+";
 
 /// The safeguard a `help:` line tells a user to declare, in the manifest's own syntax, so that
 /// the stanza it names can be pasted as it is and only the date and the TIA path filled in. The
