@@ -49,7 +49,11 @@ fn a_manifest_variant_the_repository_lacks_is_an_error_at_its_line() {
         "{message}"
     );
     // Without the key the same repository scans.
-    write_file(dir.path(), "borderline.toml", "[project]\nname = \"shop\"\n");
+    write_file(
+        dir.path(),
+        "borderline.toml",
+        "[project]\nname = \"shop\"\n",
+    );
     let output = borderline(dir.path(), &["scan", ".", "--date", FIXTURE_DATE]);
     assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
 }

@@ -53,6 +53,10 @@ pub fn evaluate_variants(
             Some(model)
         }
     };
+    let mut shown = shown;
+    if let Some(model) = &mut shown {
+        mark_varying_locations(model, &runs);
+    }
     let mut merged = Merged::default();
     for (name, model, evaluation) in &runs {
         let target = shown.as_ref().unwrap_or(model);
@@ -67,6 +71,44 @@ pub fn evaluate_variants(
     };
     let evaluation = merged.finish(&model, run, &declared);
     (model, evaluation)
+}
+
+/// In the model of several variants, a node placed differently by different variants has no one
+/// location: it is drawn as unknown, with each variant's location as the reason, so the map never
+/// shows one variant's place for all of them. Its findings are each variant's own.
+fn mark_varying_locations(model: &mut Model, runs: &[(String, Model, Evaluation)]) {
+    for node in &mut model.nodes {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for (name, run, _) in runs {
+            let Some(placed) = run.node(&node.id) else {
+                continue;
+            };
+            let at = placed
+                .location
+                .as_ref()
+                .map_or_else(|| "unknown".to_string(), |l| l.location.to_string());
+            seen.push((name.clone(), at));
+        }
+        let mut places: Vec<&String> = seen.iter().map(|(_, at)| at).collect();
+        places.sort();
+        places.dedup();
+        if places.len() < 2 {
+            continue;
+        }
+        let reason = format!(
+            "differs by variant: {}",
+            seen.iter()
+                .map(|(name, at)| format!("{name}: {at}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        node.location = Some(crate::facts::LocatedAt {
+            location: crate::facts::Location::Unknown,
+            span: node.location.as_ref().and_then(|l| l.span),
+            unresolved_reason: Some(reason.clone()),
+        });
+        node.resolved = crate::model::location::ResolvedLocation::Unknown { reason };
+    }
 }
 
 /// The facts of the selected variants: those that depend on none, and those of a selected one,
@@ -325,7 +367,17 @@ mod tests {
         assert_eq!(to_us.len(), 1);
         assert_eq!(to_us[0].variants, ["prod"]);
         assert!(to_us[0].flow.is_some());
-        assert_eq!(model.nodes.iter().filter(|n| n.id == "db").count(), 1);
+        let dbs: Vec<&crate::model::Node> = model.nodes.iter().filter(|n| n.id == "db").collect();
+        assert_eq!(dbs.len(), 1);
+        assert!(
+            matches!(
+                &dbs[0].resolved,
+                crate::model::location::ResolvedLocation::Unknown { reason }
+                    if reason == "differs by variant: dev: aws:eu-central-1, prod: aws:ap-south-1, staging: aws:eu-central-1"
+            ),
+            "{:?}",
+            dbs[0].resolved
+        );
         assert!(model.flows.iter().all(|f| f.variants.is_empty()));
     }
 
