@@ -11,10 +11,11 @@
 //! the same directory name are qualified by the path that tells them apart, `prod/eu`). The roots
 //! that share a kustomization are one configuration: each overlay is built, its documents go
 //! through the Kubernetes reader ([`super::kubernetes::read_built`]) and the per-overlay facts
-//! through [`Facts::from_variants`], so what every overlay shares is as without variants. A root
-//! over no other kustomization is built the same way, with no variant.
+//! through [`Facts::from_variants`], so what every overlay shares is as without variants. A lone
+//! kustomization over no other one is no variant and is not built: its files stay plain
+//! manifests of the Kubernetes extractor, as without Kustomize.
 //!
-//! Every manifest a root reaches is read here and not by the Kubernetes extractor
+//! Every manifest an overlay reaches is read here and not by the Kubernetes extractor
 //! ([`outside_builds`] tells it which to leave), so a base file is never reported twice. Names
 //! and namespaces are the base's: `namePrefix`, `nameSuffix` and `namespace` rename every object
 //! and every reference alike, so reading them would only split one workload into one node per
@@ -30,7 +31,7 @@
 //! documents are shifted into it, read as one stand-in file, and the facts' spans are mapped
 //! back to the file and line each node came from.
 
-use super::classify::is_kubernetes_yaml;
+use super::classify::{is_compose_file, is_kubernetes_yaml};
 use super::yaml::{YamlNode, YamlValue, parse_documents};
 use super::{ExtractContext, Extractor};
 use crate::facts::{Facts, Variant};
@@ -76,8 +77,13 @@ impl Extractor for KustomizeExtractor {
         "kustomize"
     }
 
+    /// Manifests, and the YAML a kustomization may list that the Kubernetes extractor leaves
+    /// to another (an `otel-collector.yaml` Deployment), and generator inputs.
     fn claims(&self, path: &Utf8Path) -> bool {
-        is_kubernetes_yaml(path) || is_generator_input(path)
+        let name = path.file_name().unwrap_or("");
+        is_kubernetes_yaml(path)
+            || is_generator_input(path)
+            || ((name.ends_with(".yaml") || name.ends_with(".yml")) && !is_compose_file(path))
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
@@ -88,7 +94,6 @@ impl Extractor for KustomizeExtractor {
         let mut out = Facts::default();
         let mut parsed = Parsed::new(files);
         for family in tree.families() {
-            let overlays = family.iter().any(|root| tree.is_overlay(root));
             let names = variant_names(&family);
             let mut per_variant = Vec::new();
             for (root, name) in family.iter().zip(names) {
@@ -99,18 +104,14 @@ impl Extractor for KustomizeExtractor {
                     continue;
                 };
                 facts.extend(read(kustomization.file, &documents, &parsed.layout, ctx));
-                if overlays {
-                    per_variant.push((
-                        Variant {
-                            name,
-                            span: kustomization.file.line_span(1),
-                            source: SOURCE.to_string(),
-                        },
-                        facts,
-                    ));
-                } else {
-                    out.extend(facts);
-                }
+                per_variant.push((
+                    Variant {
+                        name,
+                        span: kustomization.file.line_span(1),
+                        source: SOURCE.to_string(),
+                    },
+                    facts,
+                ));
             }
             out.extend(Facts::from_variants(per_variant));
         }
@@ -128,8 +129,8 @@ pub(crate) fn outside_builds<'a>(files: &[&'a SourceFile]) -> Vec<&'a SourceFile
         return files.to_vec();
     }
     let mut built: BTreeSet<Utf8PathBuf> = BTreeSet::new();
-    for root in tree.roots() {
-        built.extend(tree.reach(&root).1);
+    for root in tree.families().iter().flatten() {
+        built.extend(tree.reach(root).1);
     }
     files
         .iter()
@@ -348,7 +349,9 @@ impl<'a> Tree<'a> {
         (seen, files)
     }
 
-    /// The roots grouped by the kustomizations they share: one configuration each, in order.
+    /// The roots grouped by the kustomizations they share, one configuration each, in order:
+    /// those with an overlay among them. A lone kustomization over no other one is left to the
+    /// Kubernetes extractor, which reads its files as plain manifests, as without Kustomize.
     fn families(&self) -> Vec<Vec<Utf8PathBuf>> {
         let mut families: Vec<(BTreeSet<Utf8PathBuf>, Vec<Utf8PathBuf>)> = Vec::new();
         for root in self.roots() {
@@ -368,6 +371,7 @@ impl<'a> Tree<'a> {
         }
         let mut out: Vec<Vec<Utf8PathBuf>> = families
             .into_iter()
+            .filter(|(_, roots)| roots.iter().any(|root| self.is_overlay(root)))
             .map(|(_, mut roots)| {
                 roots.sort();
                 roots
@@ -749,6 +753,9 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
             {
                 let target = entry.get("target");
                 let mut patches = Vec::new();
+                if let Some(text) = entry.as_str() {
+                    patches.extend(self.patch_documents(&directory, text, entry, own.file));
+                }
                 if let Some(path) = entry.get("path")
                     && let Some(text) = path.as_str()
                 {
@@ -1109,10 +1116,14 @@ impl Selector {
         let text = |path: &[&str]| document.path(path).and_then(YamlNode::as_str);
         let same = |wanted: &Option<String>, have: Option<&str>| match wanted {
             None => true,
-            Some(wanted) => wanted == ".*" || wanted == "*" || Some(wanted.as_str()) == have,
+            Some(wanted) => Some(wanted.as_str()) == have,
+        };
+        let name = match &self.name {
+            None => true,
+            Some(pattern) => text(&["metadata", "name"]).is_some_and(|name| name_matches(pattern, name)),
         };
         same(&self.kind, text(&["kind"]))
-            && same(&self.name, text(&["metadata", "name"]))
+            && name
             && (self.namespace.is_none() || same(&self.namespace, text(&["metadata", "namespace"])))
             && self.labels.iter().all(|(key, value)| {
                 document
@@ -1123,6 +1134,30 @@ impl Selector {
             })
             && (self.kind.is_some() || self.name.is_some() || !self.labels.is_empty())
     }
+}
+
+/// Whether a target's `name` (a regular expression, anchored) matches: alternatives
+/// (`(a|b)`) of names in which `.*` stands for anything; a pattern with other syntax matches
+/// any name, so that what the patch sets is read rather than lost.
+fn name_matches(pattern: &str, name: &str) -> bool {
+    let inner = pattern.trim_start_matches('^').trim_end_matches('$');
+    let inner = inner
+        .strip_prefix('(')
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or(inner);
+    inner.split('|').any(|alternative| {
+        let glob = alternative.replace(".*", "*");
+        if glob.contains(['(', ')', '[', ']', '+', '?', '{', '}', '\\', '^', '$']) {
+            return true;
+        }
+        if !glob.contains(['*', '.']) {
+            return glob == name;
+        }
+        let literal_dots = glob.replace('.', "?");
+        globset::Glob::new(&literal_dots)
+            .map(|g| g.compile_matcher().is_match(name))
+            .unwrap_or(true)
+    })
 }
 
 /// The keys lists of objects merge by in a strategic merge patch (containers and env by `name`,
