@@ -99,11 +99,18 @@ impl Extractor for KustomizeExtractor {
             for (root, name) in family.iter().zip(names) {
                 let mut build = Build::new(&tree, &mut parsed);
                 let documents = build.root(root);
+                let first = build.first.map(|(_, path)| path);
                 let mut facts = build.diagnostics;
                 let Some(kustomization) = tree.kustomizations.get(root) else {
                     continue;
                 };
-                facts.extend(read(kustomization.file, &documents, &parsed.layout, ctx));
+                facts.extend(read(
+                    kustomization.file,
+                    first.as_deref(),
+                    &documents,
+                    &parsed.layout,
+                    ctx,
+                ));
                 per_variant.push((
                     Variant {
                         name,
@@ -535,15 +542,19 @@ fn place_all(node: &mut YamlNode, range: &std::ops::Range<usize>) {
     }
 }
 
-/// Reads built documents with the Kubernetes reader, as a stand-in file at the root's
-/// kustomization, and maps the spans back.
+/// Reads built documents with the Kubernetes reader, as a stand-in file, and maps the spans
+/// back. The stand-in sits at the first manifest the build read (the base's), so that every
+/// overlay of a base names its workloads in the base's manifest set, as a plain read of the base
+/// would; at the root's kustomization when the build read none.
 fn read(
     root: &SourceFile,
+    first: Option<&Utf8Path>,
     documents: &[YamlNode],
     layout: &Layout,
     ctx: &ExtractContext<'_>,
 ) -> Facts {
-    let stand_in = SourceFile::new(BUILT, root.path.clone(), std::sync::Arc::from(""));
+    let path = first.unwrap_or(&root.path).to_owned();
+    let stand_in = SourceFile::new(BUILT, path, std::sync::Arc::from(""));
     let mut facts = super::kubernetes::read_built(&stand_in, documents, ctx);
     let fallback = root.line_span(1);
     facts.for_each_span(&mut |span| {
@@ -560,6 +571,9 @@ struct Build<'t, 'a, 'p> {
     parsed: &'p mut Parsed<'a>,
     visits: usize,
     diagnostics: Facts,
+    /// The first manifest the build read at its deepest kustomization (the base's), and that
+    /// depth.
+    first: Option<(usize, Utf8PathBuf)>,
 }
 
 impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
@@ -569,6 +583,7 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
             parsed,
             visits: 0,
             diagnostics: Facts::default(),
+            first: None,
         }
     }
 
@@ -633,6 +648,9 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
                     Target::File(path) => {
                         if let Some(found) = self.parsed.documents(&path) {
                             push_documents(documents, found);
+                        }
+                        if self.first.as_ref().is_none_or(|(depth, _)| *depth < stack.len()) {
+                            self.first = Some((stack.len(), path));
                         }
                     }
                     Target::Unread(why) => self.unread(node, why),
