@@ -1240,6 +1240,8 @@ fn merge(base: &mut YamlNode, patch: &YamlNode, depth: usize) {
                 }
             }
         }
+        // A value the patch repeats (the `name` that selects it) keeps the base's place.
+        (YamlValue::Scalar(old), YamlValue::Scalar(new)) if old == new => {}
         _ => *base = patch.clone(),
     }
 }
