@@ -76,7 +76,10 @@ fn each_overlay_is_a_variant_and_only_prod_sends_to_the_us() {
     let facts = facts_of(&fixtures_dir().join("kustomize-shop"));
     assert_eq!(facts.variant_names(), ["dev", "prod", "staging"]);
     assert!(
-        facts.variants.iter().all(|v| v.source == "kustomize overlay"),
+        facts
+            .variants
+            .iter()
+            .all(|v| v.source == "kustomize overlay"),
         "{:?}",
         facts.variants
     );
@@ -151,7 +154,13 @@ fn a_lone_kustomization_is_read_as_plain_manifests() {
         facts
             .nodes
             .iter()
-            .map(|n| (n.id.clone(), n.scope.clone(), n.span.map(|s| (s.start, s.end))))
+            .map(|n| {
+                (
+                    n.id.clone(),
+                    n.scope.clone(),
+                    n.span.map(|s| (s.start, s.end)),
+                )
+            })
             .collect()
     };
     assert_eq!(places(&plain), places(&kustomized));

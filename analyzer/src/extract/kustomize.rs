@@ -36,7 +36,7 @@ use super::yaml::{YamlNode, YamlValue, parse_documents};
 use super::{ExtractContext, Extractor};
 use crate::facts::{Facts, Variant};
 use crate::source::{FileId, SourceFile, Span};
-use camino::{Utf8Path, Utf8PathBuf, Utf8Component};
+use camino::{Utf8Component, Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The file id of the stand-in file a build is read as; no scanned file has it.
@@ -197,11 +197,7 @@ impl Kustomization<'_> {
             .unwrap_or_default()
         {
             for key in ["envs", "files"] {
-                for entry in generator
-                    .get(key)
-                    .map(YamlNode::as_seq)
-                    .unwrap_or_default()
-                {
+                for entry in generator.get(key).map(YamlNode::as_seq).unwrap_or_default() {
                     if let Some(text) = entry.as_str() {
                         let path = text.split_once('=').map_or(text, |(_, path)| path);
                         named.push((path, entry));
@@ -430,7 +426,8 @@ fn variant_names(roots: &[Utf8PathBuf]) -> Vec<String> {
         .map(|index| {
             let mut depth = 1;
             while depth < parts[index].len()
-                && (0..roots.len()).any(|other| other != index && name(other, depth) == name(index, depth))
+                && (0..roots.len())
+                    .any(|other| other != index && name(other, depth) == name(index, depth))
             {
                 depth += 1;
             }
@@ -601,7 +598,9 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
 
     /// The span in its file of a node of a kustomization (shifted or not).
     fn span(&self, node: &YamlNode) -> Option<Span> {
-        self.parsed.layout.resolve(Span::new(BUILT, node.range.clone()))
+        self.parsed
+            .layout
+            .resolve(Span::new(BUILT, node.range.clone()))
     }
 
     /// Adds what the kustomization of `directory` defines to `documents` (a component's patches
@@ -649,7 +648,11 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
                         if let Some(found) = self.parsed.documents(&path) {
                             push_documents(documents, found);
                         }
-                        if self.first.as_ref().is_none_or(|(depth, _)| *depth < stack.len()) {
+                        if self
+                            .first
+                            .as_ref()
+                            .is_none_or(|(depth, _)| *depth < stack.len())
+                        {
                             self.first = Some((stack.len(), path));
                         }
                     }
@@ -709,7 +712,10 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
                 let (key, path) = match text.split_once('=') {
                     Some((key, path)) => (key.trim().to_string(), path.trim()),
                     None => (
-                        Utf8Path::new(text.trim()).file_name().unwrap_or("").to_string(),
+                        Utf8Path::new(text.trim())
+                            .file_name()
+                            .unwrap_or("")
+                            .to_string(),
                         text.trim(),
                     ),
                 };
@@ -815,7 +821,12 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
         inline_documents(text, node, file, base)
     }
 
-    fn file_documents(&mut self, directory: &Utf8Path, entry: &str, node: &YamlNode) -> Vec<YamlNode> {
+    fn file_documents(
+        &mut self,
+        directory: &Utf8Path,
+        entry: &str,
+        node: &YamlNode,
+    ) -> Vec<YamlNode> {
         match self.tree.target(directory, entry) {
             Target::File(path) => self.parsed.documents(&path).unwrap_or_default(),
             Target::Kustomization(_) => Vec::new(),
@@ -861,7 +872,10 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
         at: &YamlNode,
     ) {
         let Some(target) = target else {
-            self.unread(at, "a JSON patch without a `target`: not applied".to_string());
+            self.unread(
+                at,
+                "a JSON patch without a `target`: not applied".to_string(),
+            );
             return;
         };
         let selector = Selector::of_target(target);
@@ -890,7 +904,11 @@ fn push_documents(documents: &mut Vec<YamlNode>, more: Vec<YamlNode>) {
             return;
         }
         if document.get("kind").and_then(YamlNode::as_str) == Some("List") {
-            for item in document.get("items").map(YamlNode::as_seq).unwrap_or_default() {
+            for item in document
+                .get("items")
+                .map(YamlNode::as_seq)
+                .unwrap_or_default()
+            {
                 if documents.len() < MAX_DOCUMENTS {
                     documents.push(item.clone());
                 }
@@ -943,9 +961,7 @@ fn set_data(document: &mut YamlNode, data: Vec<(YamlNode, YamlNode)>, replace: b
     let YamlValue::Map(entries) = &mut document.value else {
         return;
     };
-    let at = entries
-        .iter()
-        .position(|(k, _)| k.as_str() == Some("data"));
+    let at = entries.iter().position(|(k, _)| k.as_str() == Some("data"));
     let range = document.range.clone();
     let new = YamlNode {
         value: YamlValue::Map(data),
@@ -1050,7 +1066,9 @@ fn relocate(
     first_line: usize,
     outer: &str,
 ) {
-    let line = inner_starts.partition_point(|s| *s <= node.range.start).saturating_sub(1);
+    let line = inner_starts
+        .partition_point(|s| *s <= node.range.start)
+        .saturating_sub(1);
     if let Some(start) = outer_starts.get(first_line + line).copied() {
         let end = outer_starts
             .get(first_line + line + 1)
@@ -1102,7 +1120,12 @@ struct Selector {
 
 impl Selector {
     fn of_document(document: &YamlNode) -> Selector {
-        let text = |path: &[&str]| document.path(path).and_then(YamlNode::as_str).map(str::to_string);
+        let text = |path: &[&str]| {
+            document
+                .path(path)
+                .and_then(YamlNode::as_str)
+                .map(str::to_string)
+        };
         Selector {
             kind: text(&["kind"]),
             name: text(&["metadata", "name"]),
@@ -1112,13 +1135,23 @@ impl Selector {
     }
 
     fn of_target(target: &YamlNode) -> Selector {
-        let text = |key: &str| target.get(key).and_then(YamlNode::as_str).map(str::to_string);
+        let text = |key: &str| {
+            target
+                .get(key)
+                .and_then(YamlNode::as_str)
+                .map(str::to_string)
+        };
         let labels = text("labelSelector")
             .map(|selector| {
                 selector
                     .split(',')
                     .filter_map(|pair| pair.split_once('='))
-                    .map(|(k, v)| (k.trim().to_string(), v.trim_start_matches('=').trim().to_string()))
+                    .map(|(k, v)| {
+                        (
+                            k.trim().to_string(),
+                            v.trim_start_matches('=').trim().to_string(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -1138,7 +1171,9 @@ impl Selector {
         };
         let name = match &self.name {
             None => true,
-            Some(pattern) => text(&["metadata", "name"]).is_some_and(|name| name_matches(pattern, name)),
+            Some(pattern) => {
+                text(&["metadata", "name"]).is_some_and(|name| name_matches(pattern, name))
+            }
         };
         same(&self.kind, text(&["kind"]))
             && name
@@ -1214,7 +1249,10 @@ fn merge(base: &mut YamlNode, patch: &YamlNode, depth: usize) {
         }
         (YamlValue::Seq(items), YamlValue::Seq(changes)) => {
             let key = MERGE_KEYS.iter().find(|key| {
-                !changes.is_empty() && changes.iter().all(|c| c.get(key).and_then(YamlNode::as_str).is_some())
+                !changes.is_empty()
+                    && changes
+                        .iter()
+                        .all(|c| c.get(key).and_then(YamlNode::as_str).is_some())
             });
             let Some(key) = key else {
                 *base = patch.clone();
@@ -1278,7 +1316,10 @@ fn apply_operation(document: &mut YamlNode, operation: &YamlNode) {
     match (&mut node.value, op) {
         (YamlValue::Map(entries), "add" | "replace") => {
             let Some(value) = value else { return };
-            match entries.iter_mut().find(|(k, _)| k.as_str() == Some(last.as_str())) {
+            match entries
+                .iter_mut()
+                .find(|(k, _)| k.as_str() == Some(last.as_str()))
+            {
                 Some(entry) => entry.1 = value.clone(),
                 None => entries.push((scalar(last, value), value.clone())),
             }
