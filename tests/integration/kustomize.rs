@@ -134,6 +134,9 @@ fn overlays_that_only_scale_or_retag_change_nothing() {
     assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
 }
 
+/// A node's id, scope and span (without the file id).
+type NodePlace = (String, Option<String>, Option<(u32, u32)>);
+
 const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          env:\n            - name: HOOK\n              value: https://hooks.zapier.com/hooks/catch/1/1\n";
 
 #[test]
@@ -150,7 +153,7 @@ fn a_lone_kustomization_is_read_as_plain_manifests() {
     assert!(kustomized.variants.is_empty());
     assert_eq!(host_flows(&plain), host_flows(&kustomized));
     // The same nodes at the same places (file ids move with the added file).
-    let places = |facts: &Facts| -> Vec<(String, Option<String>, Option<(u32, u32)>)> {
+    let places = |facts: &Facts| -> Vec<NodePlace> {
         facts
             .nodes
             .iter()

@@ -853,7 +853,7 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
             matched = true;
             merge(document, patch, 0);
         }
-        if !matched && patch.entries().len() > 0 {
+        if !matched && !patch.entries().is_empty() {
             self.unread(
                 at,
                 "a patch whose target no resource of this build matches: what it sets is not \
