@@ -210,3 +210,43 @@ fn cycles_remote_bases_and_paths_out_of_the_root_are_input_errors() {
     // The base's workload is still read, in the one overlay.
     assert_eq!(findings(&report, "adequacy-scope-not-met").len(), 1);
 }
+
+#[test]
+fn an_overlay_that_pins_pods_to_a_us_region_places_the_workload_there_in_that_overlay_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "deploy/base/web.yaml", DEPLOYMENT);
+    write_file(
+        dir.path(),
+        "deploy/base/kustomization.yaml",
+        "resources:\n  - web.yaml\ncommonAnnotations:\n  team: web\n",
+    );
+    write_file(
+        dir.path(),
+        "deploy/eu/kustomization.yaml",
+        "resources:\n  - ../base\ncommonAnnotations:\n  borderline.dev/location: aws:eu-central-1\n",
+    );
+    write_file(
+        dir.path(),
+        "deploy/us/kustomization.yaml",
+        "resources:\n  - ../base\npatches:\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n        name: web\n      spec:\n        template:\n          spec:\n            nodeSelector:\n              topology.kubernetes.io/region: us-east4\n",
+    );
+    let facts = facts_of(dir.path());
+    assert_eq!(facts.variant_names(), ["eu", "us"]);
+    let mut web: Vec<(String, Vec<String>)> = facts
+        .nodes
+        .iter()
+        .filter(|n| n.id == "web")
+        .map(|n| {
+            let location = n.location.as_ref().map(|l| l.location.to_string());
+            (location.unwrap_or_default(), n.variants.clone())
+        })
+        .collect();
+    web.sort();
+    assert_eq!(
+        web,
+        [
+            ("aws:eu-central-1".to_string(), vec!["eu".to_string()]),
+            ("gcp:us-east4".to_string(), vec!["us".to_string()]),
+        ]
+    );
+}
