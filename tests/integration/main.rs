@@ -28,6 +28,7 @@ mod inline_waivers;
 mod inplace_tags;
 mod invariants;
 mod k8s14;
+mod kustomize;
 mod links14;
 mod merge_judgement;
 mod merge_steps;

@@ -216,6 +216,8 @@ const EXTRACT_APART: &[(&str, &str)] = &[
     ("kubernetes", "compose"),
     ("kubernetes", "env"),
     ("env", "compose"),
+    ("kustomize", "compose"),
+    ("kustomize", "env"),
 ];
 
 /// Edges that break the table for now, while a change that removes them is under way (from, to,

@@ -79,6 +79,8 @@ impl Extractor for KubernetesExtractor {
     /// to plans of what each workload and Helm values document emits, so no YAML tree outlives
     /// its file. The plans are then emitted against the whole cluster.
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
+        // What a Kustomize root builds is read there, over each overlay (`extract::kustomize`).
+        let files: &[&SourceFile] = &super::kustomize::outside_builds(files);
         let chart_dirs: BTreeSet<&Utf8Path> = files
             .iter()
             .filter(|file| is_chart_file(&file.path))
@@ -1143,6 +1145,77 @@ fn values_location(file: &SourceFile, document: &YamlNode, rules: &RuleSet) -> O
         }
     });
     found
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kustomize builds (`extract::kustomize`): the one entry point it uses.
+
+/// Reads the documents one Kustomize build produced as the manifests of `file`, a stand-in whose
+/// spans the caller maps back to the files the documents came from: workloads, Services,
+/// ConfigMaps and vendor resources, with names resolved among these documents only, as a plain
+/// manifest file's are.
+pub(crate) fn read_built(
+    file: &SourceFile,
+    documents: &[YamlNode],
+    ctx: &ExtractContext<'_>,
+) -> Facts {
+    let set = manifest_set(&file.path, &BTreeSet::new());
+    let scanned = scan_documents(file, documents, &set, ctx);
+    let mut index = FileIndex {
+        parsed: true,
+        ..FileIndex::default()
+    };
+    index.plans = scanned
+        .workloads
+        .iter()
+        .map(|workload| plan_workload(workload, ctx))
+        .collect();
+    for document in documents.iter().flat_map(expand_list) {
+        index
+            .plans
+            .extend(plan_vendor_resource(file, document, &set, ctx));
+    }
+    index.workloads = scanned
+        .workloads
+        .into_iter()
+        .map(|w| (w.id, w.name, w.labels, w.place))
+        .collect();
+    index.services = scanned.services;
+    index.namespaces = scanned.namespaces;
+    index.config_maps = scanned
+        .config_maps
+        .into_iter()
+        .map(|(name, key, value)| (name, key.clone(), value.clone()))
+        .collect();
+    let files = [file];
+    let mut indexed = vec![index];
+    let mut facts = Facts::default();
+    let mut cluster = Cluster::collect(&files, &mut indexed, &mut facts);
+    cluster.collectors = cluster
+        .config_maps
+        .iter()
+        .map(|(name, entries)| {
+            let hosts = entries
+                .iter()
+                .flat_map(|(map_file, _, value)| collector_config_hosts(map_file, value, ctx.rules))
+                .collect();
+            (name.clone(), hosts)
+        })
+        .collect();
+    let mut workloads: Vec<(String, Facts)> = Vec::new();
+    for index in &mut indexed {
+        for plan in std::mem::take(&mut index.plans) {
+            let id = plan.node.id.clone();
+            let mut own = Facts::default();
+            emit_workload(plan, &cluster, ctx.rules, &mut own);
+            workloads.push((id, own));
+        }
+    }
+    workloads.sort_by(|a, b| a.0.cmp(&b.0));
+    for (_, own) in workloads {
+        facts.extend(own);
+    }
+    facts
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod env;
 pub mod environment;
 pub mod inline_waivers;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod owners;
 pub mod regions;
 pub mod rust;
@@ -250,6 +251,7 @@ pub fn extractors() -> Vec<Box<dyn Extractor>> {
     vec![
         Box::new(terraform::Terraform),
         Box::new(kubernetes::KubernetesExtractor),
+        Box::new(kustomize::KustomizeExtractor),
         Box::new(compose::ComposeExtractor),
         Box::new(env::EnvExtractor),
         Box::new(rust::RustAnnotations),
