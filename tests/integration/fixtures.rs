@@ -154,6 +154,7 @@ fn actual(case: &Path, rules: &RuleSet) -> Expectations {
         date: case_date(case),
         cache: None,
         terraform_plans: Vec::new(),
+        rendered: Vec::new(),
     };
     let scanned =
         scan(&options, rules).unwrap_or_else(|e| panic!("{}: scan failed: {e}", case.display()));
@@ -300,6 +301,7 @@ fn good_findings(root: &Path, rules: &RuleSet) -> Vec<(String, u32, String, Stri
         }),
         cache: None,
         terraform_plans: Vec::new(),
+        rendered: Vec::new(),
     };
     let scanned = scan(&options, rules).unwrap_or_else(|e| panic!("scan failed: {e}"));
     let mut found: Vec<_> = scanned

@@ -252,6 +252,7 @@ fn scan_json_written_in_order(order: &[usize], jobs: usize) -> String {
         date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
         cache: None,
         terraform_plans: Vec::new(),
+        rendered: Vec::new(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -321,6 +322,7 @@ proptest! {
             date: Date::parse(crate::support::FIXTURE_DATE).unwrap(),
             cache: None,
             terraform_plans: Vec::new(),
+            rendered: Vec::new(),
         };
         let scanned = scan(&options, rules()).unwrap();
         for finding in &scanned.evaluation.findings {

@@ -114,6 +114,8 @@ pub struct CommonArgs {
     pub policy_from: Option<String>,
     /// Terraform or OpenTofu plans as JSON, read with the repository.
     pub terraform_plan: Vec<PathBuf>,
+    /// Rendered Kubernetes manifests (`helm template`, `kustomize build`), read with the repository.
+    pub rendered: Vec<PathBuf>,
 }
 
 /// Options of every command: the rule data, the evaluation date, the output file.
@@ -154,6 +156,11 @@ pub struct RepoArgs {
     /// with the repository: its resolved regions win over the `.tf` files of its root. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub terraform_plan: Vec<PathBuf>,
+    /// Kubernetes manifests rendered by `helm template` or `kustomize build` (a `.yaml` or `.yml`
+    /// file, anywhere), read with the repository as its manifests: the way to cover a chart whose
+    /// templates compute the values. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rendered: Vec<PathBuf>,
 }
 
 /// The options a command takes, parsed by clap as the groups `REPO` selects and read by the run
@@ -194,6 +201,7 @@ impl<const REPO: bool> clap::FromArgMatches for Options<REPO> {
                 quiet: repo.quiet,
                 policy_from: repo.policy_from,
                 terraform_plan: repo.terraform_plan,
+                rendered: repo.rendered,
             },
         })
     }
@@ -390,6 +398,7 @@ pub fn scan_repository_with_baseline(
         date: common.date.unwrap_or_else(Date::today),
         cache: common.cache.clone(),
         terraform_plans: common.terraform_plan.clone(),
+        rendered: common.rendered.clone(),
     };
     // A spinner, not a bar: the pipeline does not report partial progress, and a terminal user
     // waiting on a large monorepo mostly needs to know it has not hung.
