@@ -246,7 +246,8 @@ const BASE_VARIANT: &str = "default";
 /// The values files that are layers of a chart's values, by path: in each directory with a
 /// `values-NAME.yaml`, `values.NAME.yaml`, or (in a chart's directory, beside its `Chart.yaml`)
 /// a `values/NAME.yaml`, those overlays and the `values.yaml` beside them (a chart's test
-/// values, `values/*.yaml` beside a `values.yaml` with no chart, are not overlays). A `values.yaml` with no
+/// values, `values/*.yaml` beside a `values.yaml` with no chart, are not overlays). Overlays
+/// need a `Chart.yaml` or a `values.yaml` in their directory. A `values.yaml` with no
 /// overlay is not a layer: it is read alone, as always. Two overlays of one directory that would
 /// make one name are named by their paths in it instead.
 fn values_layers<'a>(
@@ -284,8 +285,12 @@ fn values_layers<'a>(
                 .filter(|chart| parent.file_name() == Some("values") && chart_dirs.contains(chart))
                 .map(|chart| (chart, stem.clone(), format!("values/{stem}"))),
         };
+        // Overlays with neither a chart nor a `values.yaml` beside them may as well be values
+        // of several releases deployed side by side (`values-daemonset.yaml` and
+        // `values-deployment.yaml` of one collector chart): read alone, in every variant.
         if let Some((group, name, qualified)) = found
             && !name.is_empty()
+            && (chart_dirs.contains(group) || bases.contains_key(group))
         {
             overlays.push((group, path, name.to_ascii_lowercase(), qualified));
         }
@@ -1795,8 +1800,9 @@ spec:
         assert!(facts.variants.is_empty());
         assert_eq!(facts.flows.len(), 1);
         // Two overlays that would both be `prod` are named by their paths; an overlay named
-        // `default` leaves the defaults the name `values`; overlays with no values.yaml are read
-        // alone.
+        // `default` leaves the defaults the name `values`; overlays with neither a chart nor a
+        // values.yaml beside them are read alone, in every variant (they may be two releases);
+        // overlays of a chart with no values.yaml are variants.
         let (facts, _) = run(&[
             ("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
             ("c/values.yaml", "a: 1\n"),
@@ -1809,32 +1815,42 @@ spec:
             ),
             ("upstream/values-us.yaml", "x: https://api2.amplitude.com\n"),
             ("other/values/prod.yaml", "not: an overlay\n"),
+            ("d/Chart.yaml", "apiVersion: v2\nname: d\nversion: 1.0.0\n"),
+            ("d/values-uat.yaml", "x: https://api.eu.amplitude.com\n"),
+            ("d/values-prod.yaml", "x: https://api.eu.amplitude.com\n"),
         ]);
         assert_eq!(
             facts.variant_names(),
             [
                 "default",
-                "eu",
-                "us",
+                "prod",
+                "uat",
                 "values",
                 "values-prod",
                 "values/prod"
             ]
         );
-        let mut flows: Vec<(String, Vec<String>)> = facts
+        let mut flows: Vec<(String, String, Vec<String>)> = facts
             .flows
             .iter()
-            .map(|f| match &f.to {
-                FlowTarget::Host { host, .. } => (host.clone(), f.variants.clone()),
-                FlowTarget::Node(n) => (n.id.clone(), f.variants.clone()),
+            .map(|f| {
+                let from = f.from.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+                match &f.to {
+                    FlowTarget::Host { host, .. } => (from, host.clone(), f.variants.clone()),
+                    FlowTarget::Node(n) => (from, n.id.clone(), f.variants.clone()),
+                }
             })
             .collect();
         flows.sort();
+        let v = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         assert_eq!(
             flows,
             [
-                ("api.eu.amplitude.com".to_string(), vec!["eu".to_string()]),
-                ("api2.amplitude.com".to_string(), vec!["us".to_string()]),
+                // Chart d's overlays name the host on a line each: one flow fact per variant.
+                ("d".into(), "api.eu.amplitude.com".into(), v(&["prod"])),
+                ("d".into(), "api.eu.amplitude.com".into(), v(&["uat"])),
+                ("upstream".into(), "api.eu.amplitude.com".into(), v(&[])),
+                ("upstream".into(), "api2.amplitude.com".into(), v(&[])),
             ]
         );
     }
