@@ -141,17 +141,22 @@ fn a_manifest_given_with_rendered_is_read_wherever_it_is() {
         "chart/templates/deployment.yaml",
         "kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
     );
-    // Rendered outside the repository, and a copy inside that `.gitignore` hides from the walk.
+    // Rendered outside the repository, and a copy inside that `.gitignore` hides from the walk,
+    // `kustomize build` output with no `# Source:` comment under a `templates/` directory (where
+    // only what `helm template` wrote is read unless it is given).
     write_file(dir.path(), "out/relay.yaml", RENDERED);
     write_file(&root, ".gitignore", "build/\n");
-    write_file(&root, "build/relay.yaml", RENDERED);
+    let built = RENDERED.replace("# Source: relay/templates/deployment.yaml\n", "");
+    write_file(&root, "build/templates/relay.yaml", &built);
+    write_file(&root, "k/templates/relay.yaml", &built);
+    // Not given: neither the ignored copy nor the walked one under `templates/` is read.
     let quiet = borderline(&root, &["scan", ".", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&stdout(&quiet)).unwrap();
     assert!(
         findings(&report, "adequacy-scope-not-met").is_empty(),
         "{report}"
     );
-    for given in ["../out/relay.yaml", "build/relay.yaml"] {
+    for given in ["../out/relay.yaml", "build/templates/relay.yaml"] {
         let output = borderline(
             &root,
             &["scan", ".", "--format", "json", "--rendered", given],

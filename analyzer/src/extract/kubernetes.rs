@@ -155,8 +155,7 @@ impl Extractor for KubernetesExtractor {
         facts.extend(values);
         // Charts whose values have overlays: read once per variant, in the order of their
         // directories.
-        let mut groups: BTreeMap<&Utf8Path, Vec<(&SourceFile, Option<YamlNode>, &Layer)>> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<&Utf8Path, Vec<LayerFile<'_>>> = BTreeMap::new();
         for (file, index) in files.iter().zip(&mut indexed) {
             if let Some(layer) = layers.get(file.path.as_path()) {
                 groups.entry(layer.group.as_path()).or_default().push((
@@ -239,6 +238,9 @@ struct Layer {
     group: camino::Utf8PathBuf,
     variant: Option<String>,
 }
+
+/// A layer's file, its first document (`None` when it does not parse), and its place.
+type LayerFile<'a> = (&'a SourceFile, Option<YamlNode>, &'a Layer);
 
 /// The name of the variant `values.yaml` alone makes, unless an overlay takes it.
 const BASE_VARIANT: &str = "default";
@@ -332,7 +334,7 @@ fn values_layers<'a>(
 /// (the variant `default`) and each overlay merged over it, collapsed by
 /// [`Facts::from_variants`].
 fn emit_layered_values(
-    members: Vec<(&SourceFile, Option<YamlNode>, &Layer)>,
+    members: Vec<LayerFile<'_>>,
     chart: Option<(String, Span)>,
     chart_dirs: &BTreeSet<&Utf8Path>,
     cluster: &Cluster<'_>,
@@ -357,12 +359,14 @@ fn emit_layered_values(
     } else {
         BASE_VARIANT
     };
-    let mut reads: Vec<(&str, &SourceFile, Vec<(&SourceFile, &Option<YamlNode>)>)> = Vec::new();
+    // (variant, the file that makes it, the values files it reads in order, with their trees)
+    type Stack<'s> = Vec<(&'s SourceFile, &'s Option<YamlNode>)>;
+    let mut reads: Vec<(&str, &SourceFile, Stack<'_>)> = Vec::new();
     if let Some((file, tree, _)) = base {
         reads.push((base_name, *file, vec![(*file, tree)]));
     }
     for (name, file, tree) in &overlays {
-        let mut stack: Vec<(&SourceFile, &Option<YamlNode>)> = Vec::new();
+        let mut stack: Stack<'_> = Vec::new();
         if let Some((base_file, base_tree, _)) = base {
             stack.push((*base_file, base_tree));
         }
