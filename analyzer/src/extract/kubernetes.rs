@@ -98,7 +98,8 @@ impl Extractor for KubernetesExtractor {
             .filter(|file| is_chart_file(&file.path))
             .filter_map(|file| file.path.parent())
             .collect();
-        let layers = values_layers(files, &chart_dirs);
+        let mut notes = Facts::default();
+        let layers = values_layers(files, &chart_dirs, &mut notes);
         let mut indexed: Vec<FileIndex> = files
             .par_iter()
             .map(|file| {
@@ -106,7 +107,7 @@ impl Extractor for KubernetesExtractor {
                 index_file(file, &manifest_set(&file.path, &chart_dirs), layer, ctx)
             })
             .collect();
-        let mut facts = Facts::default();
+        let mut facts = notes;
         let mut cluster = Cluster::collect(files, &mut indexed, &mut facts);
         // Each ConfigMap's Collector configs are parsed once, however many workloads mount it.
         cluster.collectors = cluster
@@ -239,6 +240,13 @@ struct Layer {
     variant: Option<String>,
 }
 
+/// The most overlays of one chart read as variants.
+const MAX_OVERLAYS: usize = 64;
+
+/// The most bytes of values files (the chart's `values.yaml` once per overlay, and the
+/// overlays) one chart's variants are merged from.
+const MAX_LAYERED_BYTES: usize = 32 << 20;
+
 /// A layer's file, its first document (`None` when it does not parse), and its place.
 type LayerFile<'a> = (&'a SourceFile, Option<YamlNode>, &'a Layer);
 
@@ -252,9 +260,14 @@ const BASE_VARIANT: &str = "default";
 /// need a `Chart.yaml` or a `values.yaml` in their directory. A `values.yaml` with no
 /// overlay is not a layer: it is read alone, as always. Two overlays of one directory that would
 /// make one name are named by their paths in it instead.
+///
+/// Each variant holds a merged copy of the chart's values: a chart has at most
+/// [`MAX_OVERLAYS`] overlays and [`MAX_LAYERED_BYTES`] of values read so; the overlays past
+/// either are read alone, in every variant, with an `input-error` note.
 fn values_layers<'a>(
     files: &[&'a SourceFile],
     chart_dirs: &BTreeSet<&Utf8Path>,
+    notes: &mut Facts,
 ) -> BTreeMap<&'a Utf8Path, Layer> {
     let stem = |path: &Utf8Path| {
         let name = path.file_name().unwrap_or("");
@@ -267,8 +280,16 @@ fn values_layers<'a>(
         .filter(|file| stem(&file.path).as_deref() == Some("values"))
         .filter_map(|file| Some((file.path.parent()?, file.path.as_path())))
         .collect();
+    let sizes: BTreeMap<&Utf8Path, usize> = files
+        .iter()
+        .map(|file| (file.path.as_path(), file.text.len()))
+        .collect();
+    let size = |path: &Utf8Path| sizes.get(path).copied().unwrap_or(0);
     // (group, path, name, path in the group without its extension)
     let mut overlays: Vec<(&Utf8Path, &'a Utf8Path, String, String)> = Vec::new();
+    // Per group: how many overlays and bytes of merged values so far.
+    let mut budget: BTreeMap<&Utf8Path, (usize, usize)> = BTreeMap::new();
+    let mut noted: BTreeSet<&Utf8Path> = BTreeSet::new();
     for file in files {
         let path = file.path.as_path();
         let (Some(parent), Some(stem)) = (path.parent(), stem(path)) else {
@@ -294,15 +315,34 @@ fn values_layers<'a>(
             && !name.is_empty()
             && (chart_dirs.contains(group) || bases.contains_key(group))
         {
+            let base = bases.get(group).map(|b| size(b)).unwrap_or(0);
+            let (count, bytes) = budget.entry(group).or_default();
+            *count += 1;
+            *bytes = bytes.saturating_add(base).saturating_add(size(path));
+            if *count > MAX_OVERLAYS || *bytes > MAX_LAYERED_BYTES {
+                // Once per chart: the counts only grow.
+                if noted.insert(group) {
+                    notes.input_error(
+                        Some(file.line_span(1)),
+                        None,
+                        format!(
+                            "helm values: `{group}` has more overlays than are read as deployment variants (at most {MAX_OVERLAYS}, {} MiB of values in all); `{path}` and those after it are read alone, in every variant",
+                            MAX_LAYERED_BYTES >> 20
+                        ),
+                    );
+                }
+                continue;
+            }
             overlays.push((group, path, name.to_ascii_lowercase(), qualified));
         }
     }
+    let mut names: BTreeMap<(&Utf8Path, &str), usize> = BTreeMap::new();
+    for (group, _, name, _) in &overlays {
+        *names.entry((group, name.as_str())).or_default() += 1;
+    }
     let mut layers = BTreeMap::new();
     for (group, path, name, qualified) in &overlays {
-        let same = overlays
-            .iter()
-            .filter(|(g, _, n, _)| g == group && n == name)
-            .count();
+        let same = names.get(&(*group, name.as_str())).copied().unwrap_or(0);
         let variant = if same > 1 {
             qualified.to_ascii_lowercase()
         } else {
@@ -1856,6 +1896,28 @@ spec:
                 ("upstream".into(), "api.eu.amplitude.com".into(), v(&[])),
                 ("upstream".into(), "api2.amplitude.com".into(), v(&[])),
             ]
+        );
+    }
+
+    #[test]
+    fn a_chart_with_too_many_overlays_reads_the_rest_alone() {
+        let chart = "apiVersion: v2\nname: c\nversion: 1.0.0\n";
+        let overlays: Vec<(String, String)> = (0..MAX_OVERLAYS + 3)
+            .map(|i| (format!("c/values-e{i:03}.yaml"), format!("n: {i}\n")))
+            .collect();
+        let mut files: Vec<(&str, &str)> =
+            vec![("c/Chart.yaml", chart), ("c/values.yaml", "a: 1\n")];
+        files.extend(overlays.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        let (facts, sources) = run(&files);
+        // The defaults and the first MAX_OVERLAYS overlays.
+        assert_eq!(facts.variant_names().len(), MAX_OVERLAYS + 1);
+        assert_eq!(facts.diagnostics.len(), 1, "{:?}", facts.diagnostics);
+        let note = &facts.diagnostics[0];
+        assert!(note.message.contains("read alone"), "{}", note.message);
+        let at = note.span.unwrap().file.0 as usize;
+        assert_eq!(
+            sources[at].path,
+            format!("c/values-e{MAX_OVERLAYS:03}.yaml")
         );
     }
 
