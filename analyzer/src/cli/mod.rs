@@ -156,8 +156,8 @@ pub struct RepoArgs {
     /// with the repository: its resolved regions win over the `.tf` files of its root. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub terraform_plan: Vec<PathBuf>,
-    /// Kubernetes manifests rendered by `helm template` or `kustomize build` (a `.yaml` or `.yml`
-    /// file, anywhere), read with the repository as its manifests: the way to cover a chart whose
+    /// Kubernetes manifests as `helm template` or `kustomize build` wrote them (`out.yaml`,
+    /// inside the repository or not), read with the repository: the way to cover a chart whose
     /// templates compute the values. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub rendered: Vec<PathBuf>,
