@@ -589,7 +589,16 @@ impl Place {
 /// at the root. Names resolve within one set: two charts of a chart collection that both define
 /// `redis` deploy two Redis instances. A Kustomize base and its overlays sit under one top-level
 /// directory, so they stay one set and an overlay's patch names the base's workload.
+///
+/// A manifest given with `--rendered` from outside the root is a set of its own, named by its
+/// path; one given inside it (`./PATH`) is placed as if walked.
 fn manifest_set(path: &Utf8Path, chart_dirs: &BTreeSet<&Utf8Path>) -> String {
+    if is_given_rendered(path) {
+        match path.as_str().strip_prefix("./") {
+            Some(inside) => return manifest_set(Utf8Path::new(inside), chart_dirs),
+            None => return path.to_string(),
+        }
+    }
     let parent = path.parent().unwrap_or(Utf8Path::new(""));
     if let Some(chart) = parent.ancestors().find(|dir| chart_dirs.contains(dir)) {
         return if chart.as_str().is_empty() {
@@ -1659,6 +1668,10 @@ spec:
         );
         assert_eq!(set("deploy/kubernetes/overlays/prod/api.yaml"), "deploy");
         assert_eq!(set("api.yaml"), ".");
+        // Given with --rendered: inside the root as if walked, outside a set of its own.
+        assert_eq!(set("./charts/a/out/all.yaml"), "charts/a");
+        assert_eq!(set("/tmp/out/all.yaml"), "/tmp/out/all.yaml");
+        assert_eq!(set("../out/all.yaml"), "../out/all.yaml");
     }
 
     #[test]
