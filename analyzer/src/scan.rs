@@ -34,6 +34,9 @@ pub struct ScanOptions {
     /// `--variant NAME` (repeatable): evaluate only these deployment variants; replaces the
     /// manifest's `[scan] variants`. Empty: the manifest's, else every variant found.
     pub variants: Vec<String>,
+    /// `--rendered FILE` (repeatable): Kubernetes manifests `helm template` or `kustomize build`
+    /// wrote, read with the repository wherever they are (see `extract::kubernetes`).
+    pub rendered: Vec<PathBuf>,
 }
 
 /// Why a scan could not be done at all (exit code 2).
@@ -404,6 +407,7 @@ fn input_files(
         })
         .collect();
     given_plans(options, root, &mut inputs, first)?;
+    given_rendered(options, root, &mut inputs, first)?;
     Ok(inputs)
 }
 
@@ -621,6 +625,69 @@ fn given_plans(
                     path: shown.to_string(),
                     message: format!("cannot read the Terraform plan: {}", error.reason()),
                 })?;
+        let index = u32::try_from(inputs.len()).unwrap_or(u32::MAX - first);
+        inputs.push(InputFile {
+            id: FileId(first.saturating_add(index)),
+            path: shown,
+            input: Input::Text(Arc::from(text)),
+        });
+    }
+    Ok(())
+}
+
+/// Adds the manifests given with `--rendered` to the inputs, after the walked files and plans, as
+/// [`given_plans`] adds plans: a file the walk found and the Kubernetes extractor reads already is
+/// not added twice; any other is read now (no symlink followed, at most the size of a walked
+/// file) and named `./PATH` inside the root or as given outside it. It must be named `*.yaml` or
+/// `*.yml`, as what `helm template` and `kustomize build` write is.
+fn given_rendered(
+    options: &ScanOptions,
+    root: &Path,
+    inputs: &mut Vec<InputFile>,
+    first: u32,
+) -> Result<(), ScanError> {
+    let current = std::env::current_dir().unwrap_or_default();
+    let canonical_root = std::fs::canonicalize(root).ok();
+    let mut seen: std::collections::BTreeSet<Utf8PathBuf> = std::collections::BTreeSet::new();
+    for path in &options.rendered {
+        let typed = Utf8PathBuf::from(path.to_string_lossy().into_owned());
+        let name = typed.file_name().unwrap_or("").to_ascii_lowercase();
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            return Err(ScanError::Io {
+                path: typed.to_string(),
+                message: "a rendered manifest given with --rendered must be named *.yaml or *.yml"
+                    .to_string(),
+            });
+        }
+        let absolute = crate::safe_io::absolute(path);
+        let relative = canonical_root.as_ref().and_then(|root| {
+            let parent = std::fs::canonicalize(absolute.parent()?).ok()?;
+            let inside = parent.strip_prefix(root).ok()?.join(absolute.file_name()?);
+            Some(display_path(Path::new(""), &inside))
+        });
+        if let Some(relative) = &relative
+            && inputs.iter().any(|input| &input.path == relative)
+            && crate::extract::classify::is_kubernetes_yaml(relative)
+        {
+            continue;
+        }
+        let shown = match &relative {
+            Some(relative) => Utf8PathBuf::from(format!("./{relative}")),
+            None if (typed.as_str().starts_with("../") || typed.is_absolute()) => typed,
+            None => Utf8PathBuf::from(absolute.to_string_lossy().into_owned()),
+        };
+        if !seen.insert(shown.clone()) {
+            continue;
+        }
+        let text = crate::safe_io::read_text(
+            path,
+            &[root, current.as_path()],
+            crate::discover::MAX_FILE_BYTES,
+        )
+        .map_err(|error| ScanError::Io {
+            path: shown.to_string(),
+            message: format!("cannot read the rendered manifest: {}", error.reason()),
+        })?;
         let index = u32::try_from(inputs.len()).unwrap_or(u32::MAX - first);
         inputs.push(InputFile {
             id: FileId(first.saturating_add(index)),

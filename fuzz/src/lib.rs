@@ -197,6 +197,7 @@ pub fn scan(data: &[u8]) {
         cache: None,
         terraform_plans: Vec::new(),
         variants: Vec::new(),
+        rendered: Vec::new(),
     };
     // A broken manifest is exit 2 for the CLI, not a crash.
     let Ok(scanned) = borderline::scan::scan(&options, rules()) else {

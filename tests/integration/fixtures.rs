@@ -155,6 +155,7 @@ fn actual(case: &Path, rules: &RuleSet) -> Expectations {
         cache: None,
         terraform_plans: Vec::new(),
         variants: Vec::new(),
+        rendered: Vec::new(),
     };
     let scanned =
         scan(&options, rules).unwrap_or_else(|e| panic!("{}: scan failed: {e}", case.display()));
@@ -302,6 +303,7 @@ fn good_findings(root: &Path, rules: &RuleSet) -> Vec<(String, u32, String, Stri
         cache: None,
         terraform_plans: Vec::new(),
         variants: Vec::new(),
+        rendered: Vec::new(),
     };
     let scanned = scan(&options, rules).unwrap_or_else(|e| panic!("scan failed: {e}"));
     let mut found: Vec<_> = scanned

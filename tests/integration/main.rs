@@ -17,6 +17,7 @@ mod extract_engine;
 mod facts_in_rules;
 mod fixtures;
 mod graph;
+mod helm_variants;
 mod hostile_bounds;
 mod hostile_graph;
 mod hostile_io;

@@ -253,6 +253,7 @@ fn scan_json_written_in_order(order: &[usize], jobs: usize) -> String {
         cache: None,
         terraform_plans: Vec::new(),
         variants: Vec::new(),
+        rendered: Vec::new(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -323,6 +324,7 @@ proptest! {
             cache: None,
             terraform_plans: Vec::new(),
             variants: Vec::new(),
+            rendered: Vec::new(),
         };
         let scanned = scan(&options, rules()).unwrap();
         for finding in &scanned.evaluation.findings {

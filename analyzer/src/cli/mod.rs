@@ -116,6 +116,8 @@ pub struct CommonArgs {
     pub terraform_plan: Vec<PathBuf>,
     /// Deployment variants to evaluate (`--variant`); empty: the manifest's, else all found.
     pub variant: Vec<String>,
+    /// Rendered Kubernetes manifests (`helm template`, `kustomize build`), read with the repository.
+    pub rendered: Vec<PathBuf>,
 }
 
 /// Options of every command: the rule data, the evaluation date, the output file.
@@ -160,6 +162,11 @@ pub struct RepoArgs {
     /// replaces `[scan] variants`. Default: every variant found.
     #[arg(long, value_name = "NAME")]
     pub variant: Vec<String>,
+    /// Kubernetes manifests as `helm template` or `kustomize build` wrote them (`out.yaml`,
+    /// inside the repository or not), read with the repository: the way to cover a chart whose
+    /// templates compute the values. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rendered: Vec<PathBuf>,
 }
 
 /// The options a command takes, parsed by clap as the groups `REPO` selects and read by the run
@@ -201,6 +208,7 @@ impl<const REPO: bool> clap::FromArgMatches for Options<REPO> {
                 policy_from: repo.policy_from,
                 terraform_plan: repo.terraform_plan,
                 variant: repo.variant,
+                rendered: repo.rendered,
             },
         })
     }
@@ -398,6 +406,7 @@ pub fn scan_repository_with_baseline(
         cache: common.cache.clone(),
         terraform_plans: common.terraform_plan.clone(),
         variants: common.variant.clone(),
+        rendered: common.rendered.clone(),
     };
     // A spinner, not a bar: the pipeline does not report partial progress, and a terminal user
     // waiting on a large monorepo mostly needs to know it has not hung.

@@ -8,6 +8,19 @@
 //! services, public names become host flows. Helm `values.yaml` files are walked whole: their
 //! URL-valued keys are host flows from the chart (named in the sibling `Chart.yaml`).
 //!
+//! A values file layered over a chart's `values.yaml` (`values-prod.yaml`, `values.prod.yaml`
+//! beside it, `values/prod.yaml` in a chart's directory) is a deployment variant
+//! (see [`crate::facts::Variant`]): the values are merged as Helm merges `-f` files (maps
+//! deeply, the overlay winning, lists and scalars replaced, `null` removing a key) and read once
+//! per variant, `values.yaml` alone being the variant `default`; what every variant reads alike
+//! stays free of variants. Templates are never rendered.
+//!
+//! Rendered manifests (what `helm template` or `kustomize build` writes) are read like any
+//! manifest: multi-document files anywhere, and files under a `templates/` directory that
+//! `helm template --output-dir` wrote (a `# Source:` comment, no template directive). A file
+//! given with `--rendered FILE` is read as a manifest wherever it is: the way to cover a chart
+//! whose templates compute the values.
+//!
 //! Vendor site settings (`rules/settings.toml`) are read too: a Helm value such as
 //! `datadog.site`, and a vendor's own resource (a `DatadogAgent`, whose `spec.global.site` is
 //! absent means the documented default site) as a service node sending to that site. An
@@ -18,7 +31,7 @@ use super::classify::{is_directory_app_config, is_kubernetes_yaml};
 use super::regions::{LOCATION_ANNOTATION, region_location};
 use super::urls::{HostCandidate, HostClass, classify_host};
 use super::values::placeholder_defaults;
-use super::yaml::{YamlNode, endpoint_strings, parse_documents};
+use super::yaml::{YamlNode, YamlValue, endpoint_strings, parse_documents};
 use super::{ExtractContext, Extractor};
 use crate::facts::Facts;
 use crate::facts::{
@@ -71,7 +84,7 @@ impl Extractor for KubernetesExtractor {
     }
 
     fn claims(&self, path: &Utf8Path) -> bool {
-        is_kubernetes_yaml(path)
+        is_kubernetes_yaml(path) || is_rendered_candidate(path) || is_given_rendered(path)
     }
 
     /// Files are parsed one at a time (in parallel) and reduced at once to what resolves names
@@ -81,16 +94,22 @@ impl Extractor for KubernetesExtractor {
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
         // What a Kustomize root builds is read there, over each overlay (`extract::kustomize`).
         let files: &[&SourceFile] = &super::kustomize::outside_builds(files);
+        let files = &read_files(files)[..];
         let chart_dirs: BTreeSet<&Utf8Path> = files
             .iter()
             .filter(|file| is_chart_file(&file.path))
             .filter_map(|file| file.path.parent())
             .collect();
+        let mut notes = Facts::default();
+        let layers = values_layers(files, &chart_dirs, &mut notes);
         let mut indexed: Vec<FileIndex> = files
             .par_iter()
-            .map(|file| index_file(file, &manifest_set(&file.path, &chart_dirs), ctx))
+            .map(|file| {
+                let layer = layers.contains_key(file.path.as_path());
+                index_file(file, &manifest_set(&file.path, &chart_dirs), layer, ctx)
+            })
             .collect();
-        let mut facts = Facts::default();
+        let mut facts = notes;
         let mut cluster = Cluster::collect(files, &mut indexed, &mut facts);
         // Each ConfigMap's Collector configs are parsed once, however many workloads mount it.
         cluster.collectors = cluster
@@ -137,7 +156,392 @@ impl Extractor for KubernetesExtractor {
             facts.extend(own);
         }
         facts.extend(values);
+        // Charts whose values have overlays: read once per variant, in the order of their
+        // directories.
+        let mut groups: BTreeMap<&Utf8Path, Vec<LayerFile<'_>>> = BTreeMap::new();
+        for (file, index) in files.iter().zip(&mut indexed) {
+            if let Some(layer) = layers.get(file.path.as_path()) {
+                groups.entry(layer.group.as_path()).or_default().push((
+                    *file,
+                    index.layer.take(),
+                    layer,
+                ));
+            }
+        }
+        for (group, members) in groups {
+            let chart = charts.get(group).cloned();
+            facts.extend(emit_layered_values(
+                members,
+                chart,
+                &chart_dirs,
+                &cluster,
+                ctx,
+            ));
+        }
         facts
+    }
+}
+
+/// The files the extractor reads: every claimed file but a file under `templates/` that is not a
+/// rendered manifest (a Helm template), and one the walk found that is also given with
+/// `--rendered` (read once, as given).
+fn read_files<'a>(files: &[&'a SourceFile]) -> Vec<&'a SourceFile> {
+    let given: BTreeSet<&str> = files
+        .iter()
+        .filter(|file| is_given_rendered(&file.path))
+        .filter_map(|file| file.path.as_str().strip_prefix("./"))
+        .collect();
+    files
+        .iter()
+        .filter(|file| {
+            is_given_rendered(&file.path)
+                || (!given.contains(file.path.as_str())
+                    && (is_kubernetes_yaml(&file.path) || is_rendered(&file.text)))
+        })
+        .copied()
+        .collect()
+}
+
+/// A YAML file under a `templates/` directory (outside CI configs): a Helm template, or a
+/// manifest `helm template --output-dir` rendered (see [`is_rendered`]).
+fn is_rendered_candidate(path: &Utf8Path) -> bool {
+    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
+    (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && path.components().any(|c| c.as_str() == "templates")
+        && !path
+            .components()
+            .any(|c| [".github", ".circleci"].contains(&c.as_str()))
+}
+
+/// How many lines from the top a rendered manifest's `# Source:` comment is looked for.
+const SOURCE_COMMENT_LINES: usize = 8;
+
+/// Text that `helm template` wrote: a `# Source: CHART/templates/FILE` comment near the top and
+/// no template directive left.
+fn is_rendered(text: &str) -> bool {
+    text.lines()
+        .take(SOURCE_COMMENT_LINES)
+        .any(|line| line.starts_with("# Source: "))
+        && !text.contains("{{")
+}
+
+/// A file given with `--rendered FILE` (a YAML file named as the scan names given inputs:
+/// `./PATH` inside the root, `../PATH` or absolute outside it, which no walked file is named).
+fn is_given_rendered(path: &Utf8Path) -> bool {
+    let text = path.as_str();
+    let name = path.file_name().unwrap_or("").to_ascii_lowercase();
+    (text.starts_with("./") || text.starts_with("../") || text.starts_with('/'))
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+}
+
+/// A values file layered over a chart's values: the directory of the chart's values (`group`)
+/// and the variant it makes, `None` for the `values.yaml` every variant starts from.
+#[derive(Debug)]
+struct Layer {
+    group: camino::Utf8PathBuf,
+    variant: Option<String>,
+}
+
+/// The most overlays of one chart read as variants.
+const MAX_OVERLAYS: usize = 64;
+
+/// The most bytes of values files (the chart's `values.yaml` once per overlay, and the
+/// overlays) one chart's variants are merged from.
+const MAX_LAYERED_BYTES: usize = 32 << 20;
+
+/// A layer's file, its first document (`None` when it does not parse), and its place.
+type LayerFile<'a> = (&'a SourceFile, Option<YamlNode>, &'a Layer);
+
+/// The name of the variant `values.yaml` alone makes, unless an overlay takes it.
+const BASE_VARIANT: &str = "default";
+
+/// The values files that are layers of a chart's values, by path: in each directory with a
+/// `values-NAME.yaml`, `values.NAME.yaml`, or (in a chart's directory, beside its `Chart.yaml`)
+/// a `values/NAME.yaml`, those overlays and the `values.yaml` beside them (a chart's test
+/// values, `values/*.yaml` beside a `values.yaml` with no chart, are not overlays). Overlays
+/// need a `Chart.yaml` or a `values.yaml` in their directory. A `values.yaml` with no
+/// overlay is not a layer: it is read alone, as always. Two overlays of one directory that would
+/// make one name are named by their paths in it instead.
+///
+/// Each variant holds a merged copy of the chart's values: a chart has at most
+/// [`MAX_OVERLAYS`] overlays and [`MAX_LAYERED_BYTES`] of values read so; the overlays past
+/// either are read alone, in every variant, with an `input-error` note.
+fn values_layers<'a>(
+    files: &[&'a SourceFile],
+    chart_dirs: &BTreeSet<&Utf8Path>,
+    notes: &mut Facts,
+) -> BTreeMap<&'a Utf8Path, Layer> {
+    let stem = |path: &Utf8Path| {
+        let name = path.file_name().unwrap_or("");
+        name.strip_suffix(".yaml")
+            .or_else(|| name.strip_suffix(".yml"))
+            .map(str::to_string)
+    };
+    let bases: BTreeMap<&Utf8Path, &'a Utf8Path> = files
+        .iter()
+        .filter(|file| stem(&file.path).as_deref() == Some("values"))
+        .filter_map(|file| Some((file.path.parent()?, file.path.as_path())))
+        .collect();
+    let sizes: BTreeMap<&Utf8Path, usize> = files
+        .iter()
+        .map(|file| (file.path.as_path(), file.text.len()))
+        .collect();
+    let size = |path: &Utf8Path| sizes.get(path).copied().unwrap_or(0);
+    // (group, path, name, path in the group without its extension)
+    let mut overlays: Vec<(&Utf8Path, &'a Utf8Path, String, String)> = Vec::new();
+    // Per group: how many overlays and bytes of merged values so far.
+    let mut budget: BTreeMap<&Utf8Path, (usize, usize)> = BTreeMap::new();
+    let mut noted: BTreeSet<&Utf8Path> = BTreeSet::new();
+    for file in files {
+        let path = file.path.as_path();
+        let (Some(parent), Some(stem)) = (path.parent(), stem(path)) else {
+            continue;
+        };
+        if stem == "values" {
+            continue;
+        }
+        let named = stem
+            .strip_prefix("values-")
+            .or_else(|| stem.strip_prefix("values."));
+        let found = match named {
+            Some(name) => Some((parent, name.to_string(), stem.clone())),
+            None => parent
+                .parent()
+                .filter(|chart| parent.file_name() == Some("values") && chart_dirs.contains(chart))
+                .map(|chart| (chart, stem.clone(), format!("values/{stem}"))),
+        };
+        // Overlays with neither a chart nor a `values.yaml` beside them may as well be values
+        // of several releases deployed side by side (`values-daemonset.yaml` and
+        // `values-deployment.yaml` of one collector chart): read alone, in every variant.
+        if let Some((group, name, qualified)) = found
+            && !name.is_empty()
+            && (chart_dirs.contains(group) || bases.contains_key(group))
+        {
+            let base = bases.get(group).map(|b| size(b)).unwrap_or(0);
+            let (count, bytes) = budget.entry(group).or_default();
+            *count += 1;
+            *bytes = bytes.saturating_add(base).saturating_add(size(path));
+            if *count > MAX_OVERLAYS || *bytes > MAX_LAYERED_BYTES {
+                // Once per chart: the counts only grow.
+                if noted.insert(group) {
+                    notes.input_error(
+                        Some(file.line_span(1)),
+                        None,
+                        format!(
+                            "helm values: `{group}` has more overlays than are read as deployment variants (at most {MAX_OVERLAYS}, {} MiB of values in all); `{path}` and those after it are read alone, in every variant",
+                            MAX_LAYERED_BYTES >> 20
+                        ),
+                    );
+                }
+                continue;
+            }
+            overlays.push((group, path, name.to_ascii_lowercase(), qualified));
+        }
+    }
+    let mut names: BTreeMap<(&Utf8Path, &str), usize> = BTreeMap::new();
+    for (group, _, name, _) in &overlays {
+        *names.entry((group, name.as_str())).or_default() += 1;
+    }
+    let mut layers = BTreeMap::new();
+    for (group, path, name, qualified) in &overlays {
+        let same = names.get(&(*group, name.as_str())).copied().unwrap_or(0);
+        let variant = if same > 1 {
+            qualified.to_ascii_lowercase()
+        } else {
+            name.clone()
+        };
+        layers.insert(
+            *path,
+            Layer {
+                group: group.to_path_buf(),
+                variant: Some(variant),
+            },
+        );
+    }
+    for (group, path) in bases {
+        if overlays.iter().any(|(g, _, _, _)| *g == group) {
+            layers.insert(
+                path,
+                Layer {
+                    group: group.to_path_buf(),
+                    variant: None,
+                },
+            );
+        }
+    }
+    layers
+}
+
+/// The values of one chart read once per variant (see [`values_layers`]): `values.yaml` alone
+/// (the variant `default`) and each overlay merged over it, collapsed by
+/// [`Facts::from_variants`].
+fn emit_layered_values(
+    members: Vec<LayerFile<'_>>,
+    chart: Option<(String, Span)>,
+    chart_dirs: &BTreeSet<&Utf8Path>,
+    cluster: &Cluster<'_>,
+    ctx: &ExtractContext<'_>,
+) -> Facts {
+    let base = members.iter().find(|(_, _, layer)| layer.variant.is_none());
+    let overlays: Vec<_> = members
+        .iter()
+        .filter_map(|(file, tree, layer)| Some((layer.variant.as_deref()?, *file, tree)))
+        .collect();
+    // The file the chart's node is named and reported from in every variant, so that it is one
+    // node: `values.yaml`, else the first overlay.
+    let Some(anchor) = base
+        .map(|(file, _, _)| *file)
+        .or_else(|| overlays.first().map(|(_, file, _)| *file))
+    else {
+        return Facts::default();
+    };
+    let set = manifest_set(&anchor.path, chart_dirs);
+    let base_name = if overlays.iter().any(|(name, _, _)| *name == BASE_VARIANT) {
+        "values"
+    } else {
+        BASE_VARIANT
+    };
+    // (variant, the file that makes it, the values files it reads in order, with their trees)
+    type Stack<'s> = Vec<(&'s SourceFile, &'s Option<YamlNode>)>;
+    let mut reads: Vec<(&str, &SourceFile, Stack<'_>)> = Vec::new();
+    if let Some((file, tree, _)) = base {
+        reads.push((base_name, *file, vec![(*file, tree)]));
+    }
+    for (name, file, tree) in &overlays {
+        let mut stack: Stack<'_> = Vec::new();
+        if let Some((base_file, base_tree, _)) = base {
+            stack.push((*base_file, base_tree));
+        }
+        stack.push((*file, *tree));
+        reads.push((name, *file, stack));
+    }
+    let per_variant = reads
+        .into_iter()
+        .map(|(name, file, stack)| {
+            let layers = Layers::new(anchor, stack.iter().map(|(file, _)| *file).collect());
+            let mut merged: Option<YamlNode> = None;
+            for (index, (_, tree)) in stack.iter().enumerate() {
+                let Some(tree) = tree else { continue };
+                let shifted = shifted(tree, layers.offset(index));
+                match &mut merged {
+                    Some(merged) => merge_values(merged, shifted),
+                    None => merged = Some(shifted),
+                }
+            }
+            let mut facts = Facts::default();
+            if let Some(merged) = merged {
+                let plan = plan_values(&merged, &|node| layers.span(node), ctx);
+                emit_values(anchor, plan, chart.clone(), &set, cluster, ctx, &mut facts);
+            }
+            let variant = crate::facts::Variant {
+                name: name.to_string(),
+                span: file.line_span(1),
+                source: "helm values".to_string(),
+            };
+            (variant, facts)
+        })
+        .collect();
+    Facts::from_variants(per_variant)
+}
+
+/// Values files merged into one tree: each file's byte ranges are shifted past the files before
+/// it, so that a node of the merged tree says which file set it.
+struct Layers<'a> {
+    /// Each file and the offset its ranges are shifted by.
+    files: Vec<(&'a SourceFile, usize)>,
+    /// Where a node is reported when there are no files (never, as used).
+    anchor: &'a SourceFile,
+}
+
+impl<'a> Layers<'a> {
+    fn new(anchor: &'a SourceFile, files: Vec<&'a SourceFile>) -> Layers<'a> {
+        let mut offset = 0usize;
+        let files = files
+            .into_iter()
+            .map(|file| {
+                let at = offset;
+                offset = offset.saturating_add(file.text.len()).saturating_add(1);
+                (file, at)
+            })
+            .collect();
+        Layers { files, anchor }
+    }
+
+    fn offset(&self, index: usize) -> usize {
+        self.files.get(index).map(|(_, at)| *at).unwrap_or(0)
+    }
+
+    /// The span of a merged node in the file that set it.
+    fn span(&self, node: &YamlNode) -> Span {
+        let start = node.range.start;
+        let found = self
+            .files
+            .iter()
+            .rev()
+            .find(|(_, at)| *at <= start)
+            .or(self.files.first());
+        let Some((file, at)) = found else {
+            return node.span(self.anchor);
+        };
+        let local = YamlNode {
+            value: YamlValue::Null,
+            range: start.saturating_sub(*at)..node.range.end.saturating_sub(*at),
+        };
+        local.span(file)
+    }
+}
+
+/// A copy of `node` with every byte range moved by `by`.
+fn shifted(node: &YamlNode, by: usize) -> YamlNode {
+    let value = match &node.value {
+        YamlValue::Null => YamlValue::Null,
+        YamlValue::Scalar(text) => YamlValue::Scalar(text.clone()),
+        YamlValue::Seq(items) => YamlValue::Seq(items.iter().map(|i| shifted(i, by)).collect()),
+        YamlValue::Map(entries) => YamlValue::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (shifted(k, by), shifted(v, by)))
+                .collect(),
+        ),
+    };
+    YamlNode {
+        value,
+        range: node.range.start.saturating_add(by)..node.range.end.saturating_add(by),
+    }
+}
+
+/// Merges an overlay into values as Helm merges `-f` files: mappings key by key, recursively;
+/// anything else (a list, a scalar) replaced; a `null` in the overlay removes the key. An empty
+/// overlay changes nothing.
+fn merge_values(base: &mut YamlNode, overlay: YamlNode) {
+    let YamlNode { value, range } = overlay;
+    match value {
+        YamlValue::Null => {}
+        YamlValue::Map(over) if matches!(base.value, YamlValue::Map(_)) => {
+            let YamlValue::Map(entries) = &mut base.value else {
+                return;
+            };
+            for (key, value) in over {
+                let name = key.as_str().map(str::to_string);
+                let at = name
+                    .as_deref()
+                    .and_then(|n| entries.iter().rposition(|(k, _)| k.as_str() == Some(n)));
+                match (at, &value.value) {
+                    (Some(_), YamlValue::Null) => {
+                        entries.retain(|(k, _)| k.as_str() != name.as_deref());
+                    }
+                    (None, YamlValue::Null) => {}
+                    (Some(at), YamlValue::Map(_))
+                        if matches!(entries[at].1.value, YamlValue::Map(_)) =>
+                    {
+                        merge_values(&mut entries[at].1, value);
+                    }
+                    (Some(at), _) => entries[at] = (key, value),
+                    (None, _) => entries.push((key, value)),
+                }
+            }
+        }
+        value => *base = YamlNode { value, range },
     }
 }
 
@@ -187,7 +591,16 @@ impl Place {
 /// at the root. Names resolve within one set: two charts of a chart collection that both define
 /// `redis` deploy two Redis instances. A Kustomize base and its overlays sit under one top-level
 /// directory, so they stay one set and an overlay's patch names the base's workload.
+///
+/// A manifest given with `--rendered` from outside the root is a set of its own, named by its
+/// path; one given inside it (`./PATH`) is placed as if walked.
 fn manifest_set(path: &Utf8Path, chart_dirs: &BTreeSet<&Utf8Path>) -> String {
+    if is_given_rendered(path) {
+        match path.as_str().strip_prefix("./") {
+            Some(inside) => return manifest_set(Utf8Path::new(inside), chart_dirs),
+            None => return path.to_string(),
+        }
+    }
     let parent = path.parent().unwrap_or(Utf8Path::new(""));
     if let Some(chart) = parent.ancestors().find(|dir| chart_dirs.contains(dir)) {
         return if chart.as_str().is_empty() {
@@ -329,9 +742,12 @@ struct FileIndex {
     plans: Vec<WorkloadPlan>,
     /// Helm values documents to emit, in order.
     values: Vec<ValuesPlan>,
+    /// For a layer of a chart's values (see [`values_layers`]): its first document, merged with
+    /// the other layers once every file is indexed.
+    layer: Option<YamlNode>,
 }
 
-fn index_file(file: &SourceFile, set: &str, ctx: &ExtractContext<'_>) -> FileIndex {
+fn index_file(file: &SourceFile, set: &str, layer: bool, ctx: &ExtractContext<'_>) -> FileIndex {
     let mut index = FileIndex::default();
     // A Rails config (`config/database.yml`) is ERB before it is YAML: never a manifest, and its
     // template tags are no syntax error. The env extractor reads it.
@@ -348,10 +764,14 @@ fn index_file(file: &SourceFile, set: &str, ctx: &ExtractContext<'_>) -> FileInd
             Some((name.as_str()?.to_string(), name.span(file)))
         });
     }
+    if layer {
+        index.layer = documents.into_iter().next();
+        return index;
+    }
     if is_values_file(&file.path) {
         index.values = documents
             .iter()
-            .map(|document| plan_values(file, document, ctx))
+            .map(|document| plan_values(document, &|node| node.span(file), ctx))
             .collect();
     }
     let scanned = scan_documents(file, &documents, set, ctx);
@@ -1049,21 +1469,26 @@ struct ValuesPlan {
     hosts: Vec<(String, Span)>,
 }
 
-fn plan_values(file: &SourceFile, document: &YamlNode, ctx: &ExtractContext<'_>) -> ValuesPlan {
+/// `span` gives a node's span: in its file, or, for merged values, in the file that set it.
+fn plan_values(
+    document: &YamlNode,
+    span: &dyn Fn(&YamlNode) -> Span,
+    ctx: &ExtractContext<'_>,
+) -> ValuesPlan {
     let mut endpoints = Vec::new();
     let mut hosts = Vec::new();
     let settled = super::yaml::setting_hosts(document, ctx.rules.settings(), &mut |host, value| {
-        hosts.push((host, value.span(file)));
+        hosts.push((host, span(value)));
     });
     endpoint_strings(document, ctx.rules, &mut |key, value| {
         if let Some(text) = value.as_str()
             && !settled.contains(&value.range.start)
         {
-            endpoints.push((key.to_string(), text.to_string(), value.span(file)));
+            endpoints.push((key.to_string(), text.to_string(), span(value)));
         }
     });
     ValuesPlan {
-        location: values_location(file, document, ctx.rules),
+        location: values_location(document, span, ctx.rules),
         endpoints,
         hosts,
     }
@@ -1121,7 +1546,11 @@ fn emit_values(
 }
 
 /// A location in values: a `borderline.dev/location` key (in `podAnnotations`, say) or a region node selector.
-fn values_location(file: &SourceFile, document: &YamlNode, rules: &RuleSet) -> Option<LocatedAt> {
+fn values_location(
+    document: &YamlNode,
+    span: &dyn Fn(&YamlNode) -> Span,
+    rules: &RuleSet,
+) -> Option<LocatedAt> {
     let mut found = None;
     super::yaml::walk_strings(document, &mut |keys, value| {
         if found.is_some() {
@@ -1132,14 +1561,14 @@ fn values_location(file: &SourceFile, document: &YamlNode, rules: &RuleSet) -> O
         if key == LOCATION_ANNOTATION {
             found = Some(LocatedAt {
                 location: Location::parse(text),
-                span: Some(value.span(file)),
+                span: Some(span(value)),
                 unresolved_reason: None,
             });
         } else if REGION_LABELS.contains(&key) {
             found = Some(region_location(
                 text,
                 provider_hint(keys),
-                Some(value.span(file)),
+                Some(span(value)),
                 rules,
             ));
         }
@@ -1312,6 +1741,10 @@ spec:
         );
         assert_eq!(set("deploy/kubernetes/overlays/prod/api.yaml"), "deploy");
         assert_eq!(set("api.yaml"), ".");
+        // Given with --rendered: inside the root as if walked, outside a set of its own.
+        assert_eq!(set("./charts/a/out/all.yaml"), "charts/a");
+        assert_eq!(set("/tmp/out/all.yaml"), "/tmp/out/all.yaml");
+        assert_eq!(set("../out/all.yaml"), "../out/all.yaml");
     }
 
     #[test]
@@ -1422,6 +1855,204 @@ spec:
         assert_eq!(line(&sources, facts.flows[0].span), 5);
         assert_eq!(facts.diagnostics.len(), 1);
         assert!(line(&sources, facts.diagnostics[0].span) >= 4);
+    }
+
+    #[test]
+    fn values_overlays_are_variants_merged_as_helm_merges_them() {
+        let chart = "apiVersion: v2\nname: ledger\nversion: 1.0.0\n";
+        let base = "env:\n  A: https://api.eu.amplitude.com\n  B: https://o1.ingest.de.sentry.io/2\nhooks: [https://hooks.slack.com/x]\n";
+        let prod = "env:\n  A: https://api2.amplitude.com\nhooks: null\n";
+        let staging = "replicaCount: 3\n";
+        let (facts, sources) = run(&[
+            ("chart/Chart.yaml", chart),
+            ("chart/values.yaml", base),
+            ("chart/values-prod.yaml", prod),
+            ("chart/values.Staging.yml", staging),
+        ]);
+        let mut flows: Vec<(String, u32, Vec<String>)> = facts
+            .flows
+            .iter()
+            .map(|f| {
+                let file = sources[f.span.unwrap().file.0 as usize].path.to_string();
+                (file, line(&sources, f.span), f.variants.clone())
+            })
+            .collect();
+        flows.sort();
+        let v = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            flows,
+            [
+                ("chart/values-prod.yaml".into(), 2, v(&["prod"])),
+                ("chart/values.yaml".into(), 2, v(&["default", "staging"])),
+                // Kept by every variant: no variant.
+                ("chart/values.yaml".into(), 3, v(&[])),
+                // Removed by prod's `null`.
+                ("chart/values.yaml".into(), 4, v(&["default", "staging"])),
+            ]
+        );
+        // One chart node in every variant, named from Chart.yaml.
+        assert_eq!(facts.nodes.len(), 1);
+        assert!(facts.nodes[0].variants.is_empty());
+        let variants: Vec<(String, String, String)> = facts
+            .variants
+            .iter()
+            .map(|v| {
+                let file = sources[v.span.file.0 as usize].path.to_string();
+                (v.name.clone(), file, v.source.clone())
+            })
+            .collect();
+        assert_eq!(
+            variants,
+            [
+                (
+                    "default".into(),
+                    "chart/values.yaml".into(),
+                    "helm values".into()
+                ),
+                (
+                    "prod".into(),
+                    "chart/values-prod.yaml".into(),
+                    "helm values".into()
+                ),
+                (
+                    "staging".into(),
+                    "chart/values.Staging.yml".into(),
+                    "helm values".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn values_without_overlays_and_overlay_names() {
+        // A lone values.yaml is read as before: no variant at all.
+        let (facts, _) = run(&[("deploy/values.yaml", "url: https://api2.amplitude.com\n")]);
+        assert!(facts.variants.is_empty());
+        assert_eq!(facts.flows.len(), 1);
+        // Two overlays that would both be `prod` are named by their paths; an overlay named
+        // `default` leaves the defaults the name `values`; overlays with neither a chart nor a
+        // values.yaml beside them are read alone, in every variant (they may be two releases);
+        // overlays of a chart with no values.yaml are variants.
+        let (facts, _) = run(&[
+            ("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"),
+            ("c/values.yaml", "a: 1\n"),
+            ("c/values-prod.yaml", "a: 2\n"),
+            ("c/values/prod.yaml", "a: 3\n"),
+            ("c/values-default.yaml", "a: 4\n"),
+            (
+                "upstream/values-eu.yaml",
+                "x: https://api.eu.amplitude.com\n",
+            ),
+            ("upstream/values-us.yaml", "x: https://api2.amplitude.com\n"),
+            ("other/values/prod.yaml", "not: an overlay\n"),
+            ("d/Chart.yaml", "apiVersion: v2\nname: d\nversion: 1.0.0\n"),
+            ("d/values-uat.yaml", "x: https://api.eu.amplitude.com\n"),
+            ("d/values-prod.yaml", "x: https://api.eu.amplitude.com\n"),
+        ]);
+        assert_eq!(
+            facts.variant_names(),
+            [
+                "default",
+                "prod",
+                "uat",
+                "values",
+                "values-prod",
+                "values/prod"
+            ]
+        );
+        let mut flows: Vec<(String, String, Vec<String>)> = facts
+            .flows
+            .iter()
+            .map(|f| {
+                let from = f.from.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+                match &f.to {
+                    FlowTarget::Host { host, .. } => (from, host.clone(), f.variants.clone()),
+                    FlowTarget::Node(n) => (from, n.id.clone(), f.variants.clone()),
+                }
+            })
+            .collect();
+        flows.sort();
+        let v = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            flows,
+            [
+                // Chart d's overlays name the host on a line each: one flow fact per variant.
+                ("d".into(), "api.eu.amplitude.com".into(), v(&["prod"])),
+                ("d".into(), "api.eu.amplitude.com".into(), v(&["uat"])),
+                ("upstream".into(), "api.eu.amplitude.com".into(), v(&[])),
+                ("upstream".into(), "api2.amplitude.com".into(), v(&[])),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_chart_with_too_many_overlays_reads_the_rest_alone() {
+        let chart = "apiVersion: v2\nname: c\nversion: 1.0.0\n";
+        let overlays: Vec<(String, String)> = (0..MAX_OVERLAYS + 3)
+            .map(|i| (format!("c/values-e{i:03}.yaml"), format!("n: {i}\n")))
+            .collect();
+        let mut files: Vec<(&str, &str)> =
+            vec![("c/Chart.yaml", chart), ("c/values.yaml", "a: 1\n")];
+        files.extend(overlays.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        let (facts, sources) = run(&files);
+        // The defaults and the first MAX_OVERLAYS overlays.
+        assert_eq!(facts.variant_names().len(), MAX_OVERLAYS + 1);
+        assert_eq!(facts.diagnostics.len(), 1, "{:?}", facts.diagnostics);
+        let note = &facts.diagnostics[0];
+        assert!(note.message.contains("read alone"), "{}", note.message);
+        let at = note.span.unwrap().file.0 as usize;
+        assert_eq!(
+            sources[at].path,
+            format!("c/values-e{MAX_OVERLAYS:03}.yaml")
+        );
+    }
+
+    #[test]
+    fn merging_keeps_base_order_and_replaces_lists_and_scalars() {
+        let file = |text: &str| SourceFile::new(FileId(0), "v.yaml".into(), Arc::from(text));
+        let parse = |text: &str| {
+            super::super::yaml::parse_document(&file(text), &mut Facts::default()).unwrap()
+        };
+        let mut base = parse("a: {p: 1, q: [1, 2]}\nb: 2\n");
+        merge_values(&mut base, parse("a: {q: [3], r: 4}\nb: {c: 1}\n"));
+        let keys = |node: &YamlNode| -> Vec<String> {
+            node.entries()
+                .iter()
+                .map(|(k, _)| k.as_str().unwrap_or("").to_string())
+                .collect()
+        };
+        assert_eq!(keys(&base), ["a", "b"]);
+        assert_eq!(keys(base.get("a").unwrap()), ["p", "q", "r"]);
+        assert_eq!(base.path(&["a", "q"]).unwrap().as_seq().len(), 1);
+        assert_eq!(base.path(&["b", "c"]).unwrap().as_str(), Some("1"));
+        // An empty overlay changes nothing.
+        let before = base.clone();
+        merge_values(&mut base, parse(""));
+        assert_eq!(base, before);
+    }
+
+    #[test]
+    fn rendered_manifests_are_read_and_templates_are_not() {
+        let rendered = "---\n# Source: relay/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: relay}\nspec:\n  template:\n    spec:\n      containers:\n        - name: relay\n          image: relay:1\n          env: [{name: HUBSPOT_URL, value: https://api.hubapi.com}]\n";
+        let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: {{ .Release.Name }}}\nspec:\n  template:\n    spec:\n      containers:\n        - name: relay\n          image: relay:1\n          env: [{name: HUBSPOT_URL, value: https://api.hubapi.com}]\n";
+        assert!(KubernetesExtractor.claims(Utf8Path::new("out/relay/templates/d.yaml")));
+        assert!(KubernetesExtractor.claims(Utf8Path::new("../rendered.yml")));
+        assert!(!KubernetesExtractor.claims(Utf8Path::new("../rendered.json")));
+        assert!(!KubernetesExtractor.claims(Utf8Path::new(".github/templates/x.yaml")));
+        let (facts, _) = run(&[
+            ("charts/relay/templates/deployment.yaml", template),
+            ("out/relay/templates/deployment.yaml", rendered),
+        ]);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        let ids: Vec<&str> = facts.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["relay"]);
+        assert_eq!(facts.flows.len(), 1);
+        // Found by the walk and given too: read once.
+        let (facts, _) = run(&[
+            ("deploy/relay.yaml", rendered),
+            ("./deploy/relay.yaml", rendered),
+        ]);
+        assert_eq!(facts.flows.len(), 1);
     }
 
     #[test]

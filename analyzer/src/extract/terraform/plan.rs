@@ -58,7 +58,9 @@ const MAX_VIA_DEPTH: usize = 4;
 /// repository while Terraform is resolved would cost memory and warnings for nothing.
 pub(crate) fn claims(path: &Utf8Path) -> bool {
     let name = path.file_name().unwrap_or_default().to_ascii_lowercase();
-    (name.ends_with(".json") && name.contains("plan")) || is_given(path)
+    // A given YAML file is a manifest given with `--rendered` (`extract::kubernetes`).
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    (name.ends_with(".json") && name.contains("plan")) || (is_given(path) && !yaml)
 }
 
 /// Whether `path` names a plan given with `--terraform-plan`: the scan names those `./PATH`
