@@ -54,5 +54,6 @@ mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
 mod tidy;
+mod variant_outputs;
 mod vendor_catalogue;
 mod vendor_nodes;
