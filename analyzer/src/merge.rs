@@ -938,9 +938,12 @@ fn judge(
 /// nodes, indexed once for the findings judged on it; empty when nothing has variants.
 #[derive(Default)]
 struct MapVariants {
-    flows: BTreeMap<(String, String), Vec<(Option<Span>, Vec<String>)>>,
+    flows: BTreeMap<(String, String), Vec<FlowVariants>>,
     nodes: BTreeMap<String, Vec<String>>,
 }
+
+/// Where a flow of the joined map is written, and the variants it exists in.
+type FlowVariants = (Option<Span>, Vec<String>);
 
 impl MapVariants {
     fn of(model: &Model) -> MapVariants {
