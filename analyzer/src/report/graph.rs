@@ -557,8 +557,28 @@ fn shape(kind: &str) -> &'static str {
     }
 }
 
+/// The view as it is drawn: a map drawn for one variant (`graph --variant NAME`) holds only what
+/// is in that variant, so no node, edge or rule is labelled with variants (the title names the
+/// variant); a map drawn for every variant is drawn as it is.
+fn drawn(view: &GraphView) -> std::borrow::Cow<'_, GraphView> {
+    if view.variant.is_none() {
+        return std::borrow::Cow::Borrowed(view);
+    }
+    let mut view = view.clone();
+    for node in &mut view.nodes {
+        node.variants.clear();
+        node.findings.iter_mut().for_each(|f| f.variants.clear());
+    }
+    for flow in &mut view.flows {
+        flow.variants.clear();
+        flow.findings.iter_mut().for_each(|f| f.variants.clear());
+    }
+    std::borrow::Cow::Owned(view)
+}
+
 /// DOT, built as a graphviz-rust AST and printed by its printer.
 pub fn to_dot(view: &GraphView) -> String {
+    let view = &*drawn(view);
     let mut stmts: Vec<Stmt> = vec![
         Stmt::GAttribute(GraphAttributes::Graph(vec![
             attr("rankdir", plain("LR")),
@@ -707,6 +727,7 @@ pub fn mermaid_escape(text: &str) -> String {
 /// Mermaid `flowchart LR` with one subgraph per jurisdiction group; node ids are generated
 /// (`n0`, `n1`, ...) because repository ids may hold characters Mermaid does not accept.
 pub fn to_mermaid(view: &GraphView) -> String {
+    let view = &*drawn(view);
     let ids: BTreeMap<&str, String> = view
         .nodes
         .iter()
@@ -988,7 +1009,7 @@ mod tests {
             inferred: false,
             variants: node.variants.clone(),
         };
-        let view = GraphView {
+        let mut view = GraphView {
             version: GRAPH_FORMAT_VERSION.into(),
             project: None,
             evaluation_date: None,
@@ -998,14 +1019,13 @@ mod tests {
             waivers: Vec::new(),
             judgement: None,
             sources: BTreeMap::new(),
-            variant: Some("<b>prod".into()),
+            variant: None,
         };
         let dot = to_dot(&view);
         assert!(
             dot.contains("in: x\\\"] -&gt; y [color=red, %%{init}%%|]"),
             "{dot}"
         );
-        assert!(dot.contains("in variant &lt;b&gt;prod"), "{dot}");
         assert!(!dot.contains("x\"] ->"), "{dot}");
         let mermaid = to_mermaid(&view);
         assert!(
@@ -1016,6 +1036,20 @@ mod tests {
         );
         assert!(mermaid.contains("-.->"), "{mermaid}");
         assert!(mermaid.contains("stroke-dasharray:5 5"), "{mermaid}");
+        // Drawn for one variant, the map names it in its title and labels nothing else.
+        view.variant = Some("<b>prod".into());
+        let dot = to_dot(&view);
+        assert!(
+            dot.contains("label=\"personal data flows in variant &lt;b&gt;prod\""),
+            "{dot}"
+        );
+        assert!(!dot.contains("in: ") && !dot.contains("dashed"), "{dot}");
+        let mermaid = to_mermaid(&view);
+        assert!(
+            !mermaid.contains("in: ") && !mermaid.contains("-.->"),
+            "{mermaid}"
+        );
+        assert!(!mermaid.contains("dasharray"), "{mermaid}");
     }
 
     #[test]
