@@ -197,6 +197,7 @@ fn node_fact(node: &GraphNode, span: Option<Span>) -> NodeFact {
     fact.safeguard = node.safeguard.as_ref().and_then(|s| safeguard(s, span));
     fact.provider = node.provider.clone();
     fact.span = span;
+    fact.variants = node.variants.clone();
     fact
 }
 
@@ -371,6 +372,7 @@ fn carried_finding(
     finding.inferred = carried.inferred;
     finding.environment = carried.environment;
     finding.fingerprint = carried.fingerprint.clone();
+    finding.variants = carried.variants.clone();
     Some(finding)
 }
 
@@ -754,20 +756,26 @@ fn join_flows(
 ) -> BTreeMap<(String, String), usize> {
     // The same flow seen from both ends (two repositories declaring it) is one flow, the first
     // fragment's; a pair of nodes belongs to the first fragment with a flow between them.
-    let mut flows_seen: BTreeSet<(String, String, Vec<String>, Option<String>)> = BTreeSet::new();
+    // Each flow kept, with its place in `facts.flows`: a flow seen again (from the other end, or
+    // in another variant) adds its variants to the first one's.
+    let mut flows_seen: BTreeMap<(String, String, Vec<String>, Option<String>), usize> =
+        BTreeMap::new();
     let mut flow_owner: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (index, part) in parts.iter().enumerate() {
         for flow in &part.fragment.view.flows {
             let mut keys = flow.data.clone();
             keys.sort();
-            if !flows_seen.insert((
+            let key = (
                 flow.from.clone(),
                 flow.to.clone(),
                 keys,
                 flow.purpose.clone(),
-            )) {
+            );
+            if let Some(kept) = flows_seen.get(&key).and_then(|at| facts.flows.get_mut(*at)) {
+                crate::model::union_variants(&mut kept.variants, flow.variants.clone());
                 continue;
             }
+            flows_seen.insert(key, facts.flows.len());
             flow_owner
                 .entry((flow.from.clone(), flow.to.clone()))
                 .or_insert(index);
@@ -788,7 +796,7 @@ fn join_flows(
                 origin: Origin::Manifest,
                 inferred: flow.inferred,
                 scope: None,
-                variants: Vec::new(),
+                variants: flow.variants.clone(),
             });
         }
     }
@@ -868,6 +876,7 @@ fn judge(
     let mut out: Vec<Judged> = Vec::new();
     let mut transfers = Vec::new();
     let mut evaluations: BTreeMap<String, Evaluation> = BTreeMap::new();
+    let map_variants = MapVariants::of(model);
     for (index, part) in parts.iter().enumerate() {
         let carried = part.fragment.view.judgement.as_ref();
         // Whether a verdict of this fragment is judged again on the joined map.
@@ -915,11 +924,84 @@ fn judge(
                 && again(finding)
                 && (judged(finding.rule) || carried.is_none() || in_org_file(finding))
         };
-        let rejudged = |finding: &mut Finding| mark(finding, &name);
+        let rejudged = |finding: &mut Finding| {
+            mark(finding, &name);
+            finding.variants = map_variants.of_finding(finding);
+        };
         take_judged(evaluation, part, &take, &rejudged, &mut out);
         owned_transfers(joined, model, evaluation, index, &mut transfers);
     }
     (out, transfers)
+}
+
+/// The deployment variants of the joined map's flows (by their nodes, with their span) and
+/// nodes, indexed once for the findings judged on it; empty when nothing has variants.
+#[derive(Default)]
+struct MapVariants {
+    flows: BTreeMap<(String, String), Vec<FlowVariants>>,
+    nodes: BTreeMap<String, Vec<String>>,
+}
+
+/// Where a flow of the joined map is written, and the variants it exists in.
+type FlowVariants = (Option<Span>, Vec<String>);
+
+impl MapVariants {
+    fn of(model: &Model) -> MapVariants {
+        let mut out = MapVariants::default();
+        let any = model.flows.iter().any(|f| !f.variants.is_empty())
+            || model.nodes.iter().any(|n| !n.variants.is_empty());
+        if !any {
+            return out;
+        }
+        for flow in &model.flows {
+            out.flows
+                .entry((flow.from.clone(), flow.to.clone()))
+                .or_default()
+                .push((flow.span, flow.variants.clone()));
+        }
+        for node in model.nodes.iter().filter(|n| !n.variants.is_empty()) {
+            out.nodes.insert(node.id.clone(), node.variants.clone());
+        }
+        out
+    }
+
+    /// The variants a finding judged on the joined map is in: those its flow (the one at its
+    /// span, else the first between its nodes) and its destination both exist in, or none
+    /// (every variant). The joined map is judged once, over the facts of every variant together.
+    fn of_finding(&self, finding: &Finding) -> Vec<String> {
+        let of_flow = match (&finding.from, &finding.to) {
+            (Some(from), Some(to)) => self
+                .flows
+                .get(&(from.clone(), to.clone()))
+                .and_then(|flows| {
+                    flows
+                        .iter()
+                        .find(|(span, _)| finding.span.is_some() && *span == finding.span)
+                        .or_else(|| flows.first())
+                })
+                .map(|(_, variants)| variants.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let of_node = finding
+            .to
+            .as_deref()
+            .and_then(|id| self.nodes.get(id))
+            .cloned()
+            .unwrap_or_default();
+        match (of_flow.is_empty(), of_node.is_empty()) {
+            (true, _) => of_node,
+            (_, true) => of_flow,
+            _ => {
+                let both: Vec<String> = of_flow
+                    .iter()
+                    .filter(|name| of_node.contains(name))
+                    .cloned()
+                    .collect();
+                if both.is_empty() { of_flow } else { both }
+            }
+        }
+    }
 }
 
 /// How a finding names the policy that judged it, when more than one could have.

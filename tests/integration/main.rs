@@ -56,6 +56,7 @@ mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
 mod tidy;
+mod variant_outputs;
 mod variants;
 mod vendor_catalogue;
 mod vendor_nodes;

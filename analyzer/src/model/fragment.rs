@@ -54,6 +54,11 @@ pub struct GraphView {
     /// quotes them as the scan did.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, BTreeMap<u32, String>>,
+    /// The deployment variant the map was drawn for (`graph --variant NAME`); absent when it
+    /// was drawn for every variant (then nodes and flows that exist only in some carry
+    /// `variants`), and in fragments written before variants existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 /// A repository's `[policy]` with defaults applied, as plain strings.
@@ -216,6 +221,10 @@ pub struct GraphReportFinding {
     /// The waiver that suppressed the finding (its reason is `waived`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<GraphWaiver>,
+    /// The deployment variants the finding is found in, sorted; absent when it is found in
+    /// every variant (or there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 /// A node of the map.
@@ -257,6 +266,10 @@ pub struct GraphNode {
     /// runs the same code (see `model::identity`). Left out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// The deployment variants the node exists in, sorted; absent when it exists in every
+    /// variant (or there are none). `merge` reads them back into the node's facts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 /// A declared safeguard, as plain strings.
@@ -301,6 +314,9 @@ pub struct GraphFinding {
     pub severity: String,
     pub message: String,
     pub fingerprint: String,
+    /// The deployment variants the finding is found in; absent when in every variant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 /// A flow of the map.
@@ -327,6 +343,10 @@ pub struct GraphFlow {
     /// as the scan does. Absent in older fragments (then `false`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inferred: bool,
+    /// The deployment variants the flow exists in, sorted; absent when it exists in every
+    /// variant (or there are none). `merge` reads them back into the flow's facts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 #[cfg(test)]

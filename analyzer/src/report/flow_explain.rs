@@ -302,6 +302,10 @@ fn describe_flow(model: &Model, flow: &crate::model::Flow, out: &mut String) {
             flow.environment.as_str()
         ));
     }
+    // A flow that exists only in some deployment variants says in which.
+    if let Some(line) = crate::report::variants_line(&flow.variants) {
+        out.push_str(&format!("  {} (deployment variants)\n", one_line(&line)));
+    }
 }
 
 /// Which waiver suppressed a finding, and until when: the one the scan applied.
@@ -509,6 +513,9 @@ fn describe_findings(
             ));
             if let Some(why) = crate::report::text::environment_footer(finding.environment) {
                 out.push_str(&format!("      {why}\n"));
+            }
+            if let Some(line) = crate::report::variants_line(&finding.variants) {
+                out.push_str(&format!("      {}\n", one_line(&line)));
             }
         }
         for (finding, waiver) in waived {

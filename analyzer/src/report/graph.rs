@@ -77,6 +77,7 @@ impl GraphReportFinding {
             fingerprint: finding.fingerprint.clone(),
             waived: waiver.map(|w| w.reason.clone()),
             waiver: waiver.map(|w| GraphWaiver::of(files, w)),
+            variants: finding.variants.clone(),
         }
     }
 }
@@ -117,6 +118,7 @@ fn graph_finding(finding: &Finding) -> GraphFinding {
         severity: finding.severity.as_str().to_string(),
         message: finding.message.clone(),
         fingerprint: finding.fingerprint.clone(),
+        variants: finding.variants.clone(),
     }
 }
 
@@ -213,6 +215,7 @@ fn graph_node(
             .filter_map(|span| position(&model.files, Some(*span), None))
             .collect(),
         aliases: node.aliases.clone(),
+        variants: node.variants.clone(),
     }
 }
 
@@ -275,6 +278,7 @@ fn graph_flows(
                 findings,
                 location: position(&model.files, flow.span, None),
                 inferred: flow.inferred,
+                variants: flow.variants.clone(),
             }
         })
         .collect()
@@ -319,6 +323,8 @@ impl GraphView {
                     )
                     .collect(),
             }),
+            // Set by the caller that drew the map for one variant.
+            variant: None,
         }
     }
 
@@ -399,10 +405,37 @@ pub fn data_summary(data: &[String]) -> String {
     parts.join(", ")
 }
 
-/// The rule names of a flow's findings, without repeats, in order.
-fn rule_names(findings: &[GraphFinding]) -> Vec<&str> {
-    let names: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
-    names.into_iter().collect()
+/// The rule names of a flow's (or node's) findings, without repeats, in order. A rule found only
+/// in some deployment variants of an element that exists in more is followed by them:
+/// `transfer-without-safeguard (in: prod)` on an edge drawn for every variant.
+fn rule_names(findings: &[GraphFinding], element_variants: &[String]) -> Vec<String> {
+    // The variants of each rule's findings; `None` once one of them is in every variant.
+    let mut rules: BTreeMap<&str, Option<BTreeSet<&str>>> = BTreeMap::new();
+    for finding in findings {
+        let entry = rules
+            .entry(finding.rule.as_str())
+            .or_insert_with(|| Some(BTreeSet::new()));
+        match entry {
+            Some(names) if !finding.variants.is_empty() => {
+                names.extend(finding.variants.iter().map(String::as_str));
+            }
+            _ => *entry = None,
+        }
+    }
+    let element: BTreeSet<&str> = element_variants.iter().map(String::as_str).collect();
+    rules
+        .into_iter()
+        .map(|(rule, variants)| match variants {
+            Some(names) if !names.is_empty() && names != element => {
+                let names: Vec<String> = names.into_iter().map(str::to_string).collect();
+                format!(
+                    "{rule} ({})",
+                    super::variants_line(&names).unwrap_or_default()
+                )
+            }
+            _ => rule.to_string(),
+        })
+        .collect()
 }
 
 /// `IE` or `US, JP` or `unknown`.
@@ -419,7 +452,7 @@ fn country_text(node: &GraphNode) -> String {
 /// and countries.
 fn node_lines(node: &GraphNode) -> Vec<String> {
     let mut lines = Vec::new();
-    let rules = rule_names(&node.findings);
+    let rules = rule_names(&node.findings, &node.variants);
     if !rules.is_empty() {
         lines.push(rules.join(", "));
     }
@@ -431,6 +464,8 @@ fn node_lines(node: &GraphNode) -> Vec<String> {
         _ => lines.push(node.id.clone()),
     }
     lines.push(format!("{} · {}", node.kind, country_text(node)));
+    // A node that exists only in some deployment variants says in which.
+    lines.extend(super::variants_line(&node.variants));
     lines
 }
 
@@ -522,8 +557,28 @@ fn shape(kind: &str) -> &'static str {
     }
 }
 
+/// The view as it is drawn: a map drawn for one variant (`graph --variant NAME`) holds only what
+/// is in that variant, so no node, edge or rule is labelled with variants (the title names the
+/// variant); a map drawn for every variant is drawn as it is.
+fn drawn(view: &GraphView) -> std::borrow::Cow<'_, GraphView> {
+    if view.variant.is_none() {
+        return std::borrow::Cow::Borrowed(view);
+    }
+    let mut view = view.clone();
+    for node in &mut view.nodes {
+        node.variants.clear();
+        node.findings.iter_mut().for_each(|f| f.variants.clear());
+    }
+    for flow in &mut view.flows {
+        flow.variants.clear();
+        flow.findings.iter_mut().for_each(|f| f.variants.clear());
+    }
+    std::borrow::Cow::Owned(view)
+}
+
 /// DOT, built as a graphviz-rust AST and printed by its printer.
 pub fn to_dot(view: &GraphView) -> String {
+    let view = &*drawn(view);
     let mut stmts: Vec<Stmt> = vec![
         Stmt::GAttribute(GraphAttributes::Graph(vec![
             attr("rankdir", plain("LR")),
@@ -570,6 +625,10 @@ pub fn to_dot(view: &GraphView) -> String {
                 attr("label", quoted_lines(&node_lines(node))),
                 attr("shape", plain(shape(&node.kind))),
             ];
+            // Drawn dashed: the node exists only in the variants its last line names.
+            if !node.variants.is_empty() {
+                attributes.push(attr("style", quoted("rounded,filled,dashed")));
+            }
             if !node.findings.is_empty() {
                 attributes.push(attr("color", quoted("#cc0000")));
                 attributes.push(attr("fontcolor", quoted("#cc0000")));
@@ -587,7 +646,7 @@ pub fn to_dot(view: &GraphView) -> String {
     }
     for flow in &view.flows {
         let mut lines = vec![data_summary(&flow.data)];
-        let rules = rule_names(&flow.findings);
+        let rules = rule_names(&flow.findings, &flow.variants);
         let mut attributes = Vec::new();
         if rules.is_empty() {
             if flow.transfer == "lawful" {
@@ -598,6 +657,12 @@ pub fn to_dot(view: &GraphView) -> String {
             attributes.push(attr("color", quoted("#cc0000")));
             attributes.push(attr("fontcolor", quoted("#cc0000")));
             attributes.push(attr("penwidth", plain("2.5")));
+        }
+        // An edge that exists only in some deployment variants names them and is dashed; edges
+        // that exist in every variant are drawn as before.
+        if let Some(line) = super::variants_line(&flow.variants) {
+            lines.push(line);
+            attributes.push(attr("style", quoted("dashed")));
         }
         attributes.insert(0, attr("label", quoted_lines(&lines)));
         stmts.push(Stmt::Edge(Edge {
@@ -619,11 +684,15 @@ pub fn to_dot(view: &GraphView) -> String {
 }
 
 fn view_title(view: &GraphView) -> String {
+    let flows = match &view.variant {
+        Some(variant) => format!("personal data flows in variant {variant}"),
+        None => "personal data flows".into(),
+    };
     match (&view.project, &view.evaluation_date) {
-        (Some(project), Some(date)) => format!("{project}: personal data flows ({date})"),
-        (Some(project), None) => format!("{project}: personal data flows"),
-        (None, Some(date)) => format!("personal data flows ({date})"),
-        (None, None) => "personal data flows".into(),
+        (Some(project), Some(date)) => format!("{project}: {flows} ({date})"),
+        (Some(project), None) => format!("{project}: {flows}"),
+        (None, Some(date)) => format!("{flows} ({date})"),
+        (None, None) => flows,
     }
 }
 
@@ -658,6 +727,7 @@ pub fn mermaid_escape(text: &str) -> String {
 /// Mermaid `flowchart LR` with one subgraph per jurisdiction group; node ids are generated
 /// (`n0`, `n1`, ...) because repository ids may hold characters Mermaid does not accept.
 pub fn to_mermaid(view: &GraphView) -> String {
+    let view = &*drawn(view);
     let ids: BTreeMap<&str, String> = view
         .nodes
         .iter()
@@ -705,19 +775,34 @@ pub fn to_mermaid(view: &GraphView) -> String {
         else {
             continue;
         };
-        let rules = rule_names(&flow.findings);
+        let rules = rule_names(&flow.findings, &flow.variants);
         let mut label = mermaid_escape(&data_summary(&flow.data));
         if !rules.is_empty() {
             label = format!("{}<br/>{label}", mermaid_escape(&rules.join(", ")));
             red_links.push(index);
         }
-        out.push_str(&format!("  {from} -->|\"{label}\"| {to}\n"));
+        // An edge that exists only in some deployment variants names them and is dotted; edges
+        // that exist in every variant are drawn as before.
+        let arrow = match super::variants_line(&flow.variants) {
+            Some(line) => {
+                label = format!("{label}<br/>{}", mermaid_escape(&line));
+                "-.->"
+            }
+            None => "-->",
+        };
+        out.push_str(&format!("  {from} {arrow}|\"{label}\"| {to}\n"));
     }
     for node in view.nodes.iter().filter(|n| !n.findings.is_empty()) {
         if let Some(id) = ids.get(node.id.as_str()) {
             out.push_str(&format!(
                 "  style {id} stroke:#cc0000,stroke-width:2px,color:#cc0000\n"
             ));
+        }
+    }
+    // A node that exists only in some deployment variants is drawn dashed (its box names them).
+    for node in view.nodes.iter().filter(|n| !n.variants.is_empty()) {
+        if let Some(id) = ids.get(node.id.as_str()) {
+            out.push_str(&format!("  style {id} stroke-dasharray:5 5\n"));
         }
     }
     if !red_links.is_empty() {
@@ -846,6 +931,125 @@ mod tests {
             mermaid_escape("%%{init}%% ﬂ°¶ß"),
             "#37;#37;#123;init#125;#37;#37; #64258;°#182;ß"
         );
+    }
+
+    fn finding(rule: &str, variants: &[&str]) -> GraphFinding {
+        GraphFinding {
+            rule: rule.into(),
+            severity: "error".into(),
+            message: String::new(),
+            fingerprint: String::new(),
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn a_rule_found_in_fewer_variants_than_its_edge_names_them() {
+        let findings = [
+            finding("transfer-without-safeguard", &["prod"]),
+            finding("transfer-without-safeguard", &["prod-us"]),
+            finding("missing-tia", &[]),
+        ];
+        assert_eq!(
+            rule_names(&findings, &[]),
+            [
+                "missing-tia",
+                "transfer-without-safeguard (in: prod, prod-us)"
+            ]
+        );
+        // On an edge of those very variants, the edge's own line says it.
+        assert_eq!(
+            rule_names(&findings[..2], &names(&["prod", "prod-us"])),
+            ["transfer-without-safeguard"]
+        );
+        // One finding of the rule in every variant: the rule is in every variant.
+        let everywhere = [
+            finding("missing-tia", &["prod"]),
+            finding("missing-tia", &[]),
+        ];
+        assert_eq!(rule_names(&everywhere, &[]), ["missing-tia"]);
+    }
+
+    #[test]
+    fn variant_names_from_the_repository_stay_inert_on_the_map() {
+        let node = GraphNode {
+            id: "db".into(),
+            kind: "store".into(),
+            label: None,
+            location: None,
+            countries: Vec::new(),
+            jurisdiction: JurisdictionStatus::Unknown,
+            provider: None,
+            certifications: Vec::new(),
+            data: Vec::new(),
+            domains: Vec::new(),
+            personal_data: None,
+            safeguard: None,
+            findings: Vec::new(),
+            defined_at: None,
+            via: Vec::new(),
+            aliases: Vec::new(),
+            variants: names(&["x\"] -> y [color=red", "%%{init}%%|]"]),
+        };
+        let flow = GraphFlow {
+            id: "db->db".into(),
+            from: "db".into(),
+            to: "db".into(),
+            data: Vec::new(),
+            purpose: None,
+            safeguard: None,
+            transfer: "none".into(),
+            basis: None,
+            findings: Vec::new(),
+            location: None,
+            inferred: false,
+            variants: node.variants.clone(),
+        };
+        let mut view = GraphView {
+            version: GRAPH_FORMAT_VERSION.into(),
+            project: None,
+            evaluation_date: None,
+            nodes: vec![node],
+            flows: vec![flow],
+            policy: None,
+            waivers: Vec::new(),
+            judgement: None,
+            sources: BTreeMap::new(),
+            variant: None,
+        };
+        let dot = to_dot(&view);
+        assert!(
+            dot.contains("in: x\\\"] -&gt; y [color=red, %%{init}%%|]"),
+            "{dot}"
+        );
+        assert!(!dot.contains("x\"] ->"), "{dot}");
+        let mermaid = to_mermaid(&view);
+        assert!(
+            mermaid.contains(
+                "in: x#quot;#93; -#gt; y #91;color=red, #37;#37;#123;init#125;#37;#37;#124;#93;"
+            ),
+            "{mermaid}"
+        );
+        assert!(mermaid.contains("-.->"), "{mermaid}");
+        assert!(mermaid.contains("stroke-dasharray:5 5"), "{mermaid}");
+        // Drawn for one variant, the map names it in its title and labels nothing else.
+        view.variant = Some("<b>prod".into());
+        let dot = to_dot(&view);
+        assert!(
+            dot.contains("label=\"personal data flows in variant &lt;b&gt;prod\""),
+            "{dot}"
+        );
+        assert!(!dot.contains("in: ") && !dot.contains("dashed"), "{dot}");
+        let mermaid = to_mermaid(&view);
+        assert!(
+            !mermaid.contains("in: ") && !mermaid.contains("-.->"),
+            "{mermaid}"
+        );
+        assert!(!mermaid.contains("dasharray"), "{mermaid}");
     }
 
     #[test]

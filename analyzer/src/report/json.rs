@@ -28,6 +28,69 @@ struct Report<'a> {
     /// Skipped directories beyond those listed; absent when all are listed.
     #[serde(skip_serializing_if = "is_zero")]
     skipped_unlisted: usize,
+    /// The deployment variants the scan found, by name, each with the files that make it
+    /// differ; absent when there are none, so that a report of a repository without variants
+    /// reads as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    variants: Vec<JsonVariant>,
+}
+
+/// A deployment variant (`prod`): every input that makes it differ, of every source.
+#[derive(Serialize)]
+struct JsonVariant {
+    name: String,
+    sources: Vec<JsonVariantSource>,
+}
+
+/// One input of a variant: `tfvars`, `terragrunt`, `helm values` or `kustomize overlay`, and the
+/// file (or line) that makes the variant differ.
+#[derive(Serialize)]
+struct JsonVariantSource {
+    source: String,
+    #[serde(flatten)]
+    location: Option<Position>,
+}
+
+/// The variants by name, sorted, each input once, in the order of their files.
+fn json_variants(model: &Model, variants: &[crate::facts::Variant]) -> Vec<JsonVariant> {
+    let mut by_name: std::collections::BTreeMap<&str, Vec<&crate::facts::Variant>> =
+        std::collections::BTreeMap::new();
+    for variant in variants {
+        by_name
+            .entry(variant.name.as_str())
+            .or_default()
+            .push(variant);
+    }
+    by_name
+        .into_iter()
+        .map(|(name, inputs)| {
+            let mut sources: Vec<JsonVariantSource> = Vec::new();
+            for input in inputs {
+                let source = JsonVariantSource {
+                    source: input.source.clone(),
+                    location: position(&model.files, Some(input.span), None),
+                };
+                if !sources
+                    .iter()
+                    .any(|s| s.source == source.source && s.location == source.location)
+                {
+                    sources.push(source);
+                }
+            }
+            sources.sort_by(|a, b| {
+                let key = |s: &JsonVariantSource| {
+                    s.location
+                        .as_ref()
+                        .map(|p| (p.file.clone(), p.line, p.column))
+                };
+                key(a).cmp(&key(b)).then_with(|| a.source.cmp(&b.source))
+            });
+            JsonVariant {
+                name: name.to_string(),
+                sources,
+            }
+        })
+        .collect()
 }
 
 /// A directory the walk did not enter: `reason` is `dependencies`, `build-output`,
@@ -70,6 +133,11 @@ struct JsonFinding<'a> {
     /// `production`, `test` or `dev`: the class of the finding's evidence (docs/environments.md).
     environment: &'a str,
     fingerprint: &'a str,
+    /// The deployment variants the finding is found in, sorted; left out when it is found in
+    /// every variant (or there are none), so that a report of a repository without variants
+    /// reads as before.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    variants: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -87,6 +155,9 @@ struct JsonWaived<'a> {
     /// Where the waived finding points.
     location: Option<Position>,
     fingerprint: &'a str,
+    /// The deployment variants the waived finding is found in; left out when in every variant.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    variants: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -109,6 +180,9 @@ struct JsonNode<'a> {
     /// that a report of a repository without merged services reads as before.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     aliases: &'a [String],
+    /// The deployment variants the node exists in; left out when it exists in every variant.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    variants: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -139,6 +213,9 @@ struct JsonFlow<'a> {
     /// What the verdict assumes but cannot check (scope conditions, unverified rule data).
     assumptions: Vec<&'a str>,
     location: Option<Position>,
+    /// The deployment variants the flow exists in; left out when it exists in every variant.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    variants: &'a [String],
 }
 
 /// Converts a finding's related locations for JSON.
@@ -190,6 +267,19 @@ pub fn write_with_skipped(
     rules: &RuleSet,
     skipped: &Skipped,
 ) -> std::io::Result<()> {
+    write_with_variants(out, model, evaluation, rules, skipped, &[])
+}
+
+/// [`write_with_skipped`], with the deployment variants the scan found (`"variants"`, left out
+/// when there are none): `Facts::variants` of the extraction, spans into `model.files`.
+pub fn write_with_variants(
+    out: &mut dyn std::io::Write,
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    skipped: &Skipped,
+    variants: &[crate::facts::Variant],
+) -> std::io::Result<()> {
     let report = Report {
         version: JSON_FORMAT_VERSION,
         borderline: env!("CARGO_PKG_VERSION"),
@@ -211,6 +301,7 @@ pub fn write_with_skipped(
             })
             .collect(),
         skipped_unlisted: skipped.unlisted(),
+        variants: json_variants(model, variants),
     };
     write_pretty(&mut *out, &report)?;
     out.write_all(b"\n")
@@ -238,6 +329,7 @@ fn json_findings<'a>(model: &'a Model, evaluation: &'a Evaluation) -> Vec<JsonFi
             known: f.known,
             environment: f.environment.as_str(),
             fingerprint: &f.fingerprint,
+            variants: &f.variants,
         })
         .collect()
 }
@@ -261,6 +353,7 @@ fn json_waived<'a>(model: &'a Model, evaluation: &'a Evaluation) -> Vec<JsonWaiv
             waiver_location: position(&model.files, waiver.span, None),
             location: position(&model.files, f.span, f.path.as_deref()),
             fingerprint: &f.fingerprint,
+            variants: &f.variants,
         })
         .collect()
 }
@@ -291,6 +384,7 @@ fn json_nodes<'a>(model: &'a Model, evaluation: &Evaluation, rules: &RuleSet) ->
             environment: n.environment.as_str(),
             defined_at: position(&model.files, n.span, None),
             aliases: &n.aliases,
+            variants: &n.variants,
         })
         .collect()
 }
@@ -342,6 +436,7 @@ fn json_flows<'a>(model: &'a Model, evaluation: &'a Evaluation) -> Vec<JsonFlow<
                     .map(|t| t.assumptions.iter().map(String::as_str).collect())
                     .unwrap_or_default(),
                 location: position(&model.files, flow.span, None),
+                variants: &flow.variants,
             }
         })
         .collect()

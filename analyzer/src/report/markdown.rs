@@ -50,10 +50,16 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
             (None, Some(to)) => cell(to),
             _ => String::new(),
         };
+        // A finding found only in some deployment variants names them after its message (no
+        // column: a table of a repository without variants reads as before).
+        let message = match super::variants_line(&finding.variants) {
+            Some(line) => format!("{} ({line})", finding.message),
+            None => finding.message.clone(),
+        };
         out.push_str(&format!(
             "| {icon} | `{}` | {place} | {flow} | {} |\n",
             finding.rule,
-            cell(&finding.message)
+            cell(&message)
         ));
     }
     let involved: BTreeSet<String> = evaluation
@@ -96,8 +102,11 @@ fn waived_table(model: &Model, evaluation: &Evaluation) -> String {
         } else {
             "manifest"
         };
+        let variants = super::variants_line(&finding.variants)
+            .map(|line| format!(" ({})", cell(&line)))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "| `{}` | {} | {kind} {} | {} | {} |\n",
+            "| `{}` | {}{variants} | {kind} {} | {} | {} |\n",
             finding.rule,
             link(finding.span, finding.path.as_deref()),
             link(waiver.span, None),

@@ -34,6 +34,13 @@ pub fn position(files: &Files, span: Option<Span>, path: Option<&str>) -> Option
     }
 }
 
+/// `in: prod, prod-us`: the deployment variants a finding, node or flow is found in, or `None`
+/// when it is in every variant (or there are none). Names come from the repository (file stems,
+/// directory names): each format escapes the line as it does other repository text.
+pub fn variants_line(variants: &[String]) -> Option<String> {
+    (!variants.is_empty()).then(|| format!("in: {}", variants.join(", ")))
+}
+
 /// Counts of findings by severity, leaving out known (baselined) ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {

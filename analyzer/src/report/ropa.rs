@@ -27,6 +27,36 @@ pub struct RegisterRow {
     /// `lawful`, or the rule names of the findings on this transfer.
     pub status: String,
     pub evidence: String,
+    /// The deployment variants the transfer exists in, sorted; left out (and the column with it)
+    /// when it exists in every variant, so that a register of a repository without variants
+    /// reads as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
+}
+
+/// The variants both of two things exist in, where empty means every variant: the one when the
+/// other is in every variant, else the names both list.
+fn both(a: &[String], b: &[String]) -> Vec<String> {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_vec(),
+        (_, true) => a.to_vec(),
+        _ => a.iter().filter(|name| b.contains(name)).cloned().collect(),
+    }
+}
+
+/// The variants a transfer exists in: those of its flow and of its recipient (a store's data at
+/// rest: the store's).
+fn transfer_variants(model: &Model, transfer: &Transfer) -> Vec<String> {
+    let flow = transfer
+        .flow
+        .and_then(|i| model.flows.get(i))
+        .map(|f| f.variants.as_slice())
+        .unwrap_or_default();
+    let recipient = model
+        .node(&transfer.to)
+        .map(|n| n.variants.as_slice())
+        .unwrap_or_default();
+    both(flow, recipient)
 }
 
 fn mechanism_reference(safeguard: &Safeguard, rules: &RuleSet) -> String {
@@ -139,6 +169,7 @@ fn row(
             .unwrap_or_default(),
         status,
         evidence,
+        variants: transfer_variants(model, transfer),
     }
 }
 
@@ -155,6 +186,9 @@ pub fn rows(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<Regi
     });
     rows
 }
+
+/// The heading of the column of deployment variants, there only when a transfer has some.
+const VARIANTS_HEADER: &str = "variants";
 
 const HEADERS: [&str; 14] = [
     "exporter",
@@ -201,26 +235,61 @@ pub fn csv_field(value: &str) -> String {
     super::neutral::csv_field(value)
 }
 
+/// The headings, with `variants` last when a transfer exists only in some deployment variants
+/// (an empty cell then means every variant).
+fn headers(rows: &[RegisterRow]) -> Vec<&'static str> {
+    let mut headers = HEADERS.to_vec();
+    if has_variants(rows) {
+        headers.push(VARIANTS_HEADER);
+    }
+    headers
+}
+
+fn has_variants(rows: &[RegisterRow]) -> bool {
+    rows.iter().any(|r| !r.variants.is_empty())
+}
+
+/// A row's cells, with its variants when the register has the column.
+fn row_cells(row: &RegisterRow, with_variants: bool) -> Vec<String> {
+    let mut cells = fields(row).to_vec();
+    if with_variants {
+        cells.push(row.variants.join(", "));
+    }
+    cells
+}
+
 /// CSV with CRLF line ends, as RFC 4180 says.
 pub fn to_csv(rows: &[RegisterRow]) -> String {
-    let mut out = HEADERS.map(csv_field).join(",");
+    let with_variants = has_variants(rows);
+    let mut out = headers(rows)
+        .into_iter()
+        .map(csv_field)
+        .collect::<Vec<_>>()
+        .join(",");
     out.push_str("\r\n");
     for row in rows {
-        out.push_str(&fields(row).map(|f| csv_field(&f)).join(","));
+        let cells: Vec<String> = row_cells(row, with_variants)
+            .iter()
+            .map(|f| csv_field(f))
+            .collect();
+        out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
     out
 }
 
 pub fn to_markdown(rows: &[RegisterRow]) -> String {
+    let with_variants = has_variants(rows);
+    let headers = headers(rows);
     let mut out = String::from("# Transfer register\n\n");
-    out.push_str(&format!("| {} |\n", HEADERS.join(" | ")));
-    out.push_str(&format!("|{}\n", "---|".repeat(HEADERS.len())));
+    out.push_str(&format!("| {} |\n", headers.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(headers.len())));
     for row in rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            fields(row).map(|f| cell(&f)).join(" | ")
-        ));
+        let cells: Vec<String> = row_cells(row, with_variants)
+            .iter()
+            .map(|f| cell(f))
+            .collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     if rows.is_empty() {
         out.push_str("\nNo transfers out of the EEA were found.\n");
@@ -234,4 +303,22 @@ pub fn to_json(rows: &[RegisterRow]) -> String {
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn a_transfer_is_in_the_variants_both_its_flow_and_recipient_are_in() {
+        let (prod, both_envs) = (names(&["prod"]), names(&["dev", "prod"]));
+        assert_eq!(both(&[], &[]), Vec::<String>::new());
+        assert_eq!(both(&prod, &[]), prod);
+        assert_eq!(both(&[], &both_envs), both_envs);
+        assert_eq!(both(&both_envs, &prod), prod);
+    }
 }

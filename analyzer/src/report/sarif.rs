@@ -150,6 +150,10 @@ struct ResultProperties {
     environment: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<String>,
+    /// The deployment variants the finding is found in, sorted; left out when it is found in
+    /// every variant (or there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    variants: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -432,7 +436,12 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
             rule_id: finding.rule.name(),
             rule_index: Some(finding.rule.index()),
             level: level(finding.severity),
-            message: message_text(&finding.message),
+            // Code scanning shows the message, not the properties: a finding found only in some
+            // deployment variants names them there too.
+            message: message_text(&match super::variants_line(&finding.variants) {
+                Some(line) => format!("{} ({line})", finding.message),
+                None => finding.message.clone(),
+            }),
             locations,
             related_locations,
             code_flows: code_flow(model, &flows, finding).into_iter().collect(),
@@ -448,6 +457,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
                 inferred: finding.inferred,
                 environment: finding.environment.as_str(),
                 help: finding.help.clone(),
+                variants: finding.variants.clone(),
             },
         }
     };

@@ -90,8 +90,11 @@ fn known_line(files: &Files, finding: &Finding) -> String {
     let place = super::position(files, finding.span, finding.path.as_deref())
         .map(|p| format!(" {}:{}", neutral::terminal_inline(&p.file), p.line))
         .unwrap_or_default();
+    let variants = super::variants_line(&finding.variants)
+        .map(|line| format!(" ({})", neutral::terminal_inline(&line)))
+        .unwrap_or_default();
     format!(
-        "  known {}[{}]{place}: {}",
+        "  known {}[{}]{place}: {}{variants}",
         finding.severity.as_str(),
         finding.rule,
         neutral::terminal_inline(&finding.message)
@@ -161,6 +164,39 @@ pub fn transfers_line(transfers: &[crate::evaluate::transfer::Transfer]) -> Opti
         transfers.len(),
         parts.join(", ")
     ))
+}
+
+/// The line naming the deployment variants the scan found, for the summary area, or `None` when
+/// there are none: `variants: dev (helm values), prod (helm values, tfvars)`; every finding found
+/// only in some of them says in which (`in: prod`). Names and sources come from the repository
+/// and are sanitised; past a dozen names the rest are counted.
+pub fn found_variants_line(variants: &[crate::facts::Variant]) -> Option<String> {
+    const NAMED: usize = 12;
+    let mut by_name: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for variant in variants {
+        by_name
+            .entry(variant.name.as_str())
+            .or_default()
+            .insert(variant.source.as_str());
+    }
+    if by_name.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = by_name
+        .iter()
+        .take(NAMED)
+        .map(|(name, sources)| {
+            let sources: Vec<&str> = sources.iter().copied().collect();
+            format!("{name} ({})", sources.join(", "))
+        })
+        .collect();
+    if by_name.len() > NAMED {
+        parts.push(format!("{} more", by_name.len() - NAMED));
+    }
+    Some(neutral::terminal_inline(&format!(
+        "variants: {}",
+        parts.join(", ")
+    )))
 }
 
 /// The line naming the directories the walk did not enter, for the summary area, or `None` when
@@ -532,7 +568,18 @@ fn render_one(
     let (snippets, corrections) = snippets_of(files, &texts);
     let footers = footers_of(finding);
     let help = finding.help.as_deref().map(neutral::terminal_inline);
+    // `in: prod, prod-us` under a finding found only in some deployment variants; a finding
+    // found in every variant (or in a repository without variants) has no such line.
+    let variants = (!finding.variants.is_empty())
+        .then(|| neutral::terminal_inline(&finding.variants.join(", ")));
     let mut report: Vec<Group<'_>> = vec![Group::with_title(primary_title).elements(snippets)];
+    if let Some(variants) = &variants {
+        report.push(Group::with_title(
+            Level::NOTE
+                .with_name("in")
+                .secondary_title(variants.as_str()),
+        ));
+    }
     for footer in &footers {
         report.push(Group::with_title(
             Level::NOTE.secondary_title(footer.as_str()),
