@@ -68,6 +68,10 @@ pub struct Scan {
     /// The manifest found above the scanned directory (see [`find_manifest_above`]), when that
     /// is the one that applied: the caller says so, since it is not where the user looked.
     pub manifest_above: Option<PathBuf>,
+    /// The deployment variants the extractors read, each with the file that makes it differ.
+    pub variants: Vec<crate::facts::Variant>,
+    /// The variant names evaluated (sorted); empty when the repository has no variants.
+    pub evaluated_variants: Vec<String>,
 }
 
 /// A manifest found above the scanned directory: `borderline scan services/checkout` in a
@@ -241,6 +245,7 @@ pub fn scan_with_policy_from(
         found: &variants,
         date: options.date,
     };
+    let found_variants = input.extracted.variants.clone();
     let prepare = |model: &mut Model| vet_tia_paths(model, root, &manifest_path);
     let (model, mut evaluation) = judge(input, &run, rules, &prepare);
     if let Some(scope) = scope.filter(|scope| !scope.as_str().is_empty()) {
@@ -253,6 +258,12 @@ pub fn scan_with_policy_from(
         skipped: discovery.skipped,
         governing_baseline,
         manifest_above: found.map(|found| found.root.join(MANIFEST_NAME)),
+        variants: found_variants,
+        evaluated_variants: if variants.is_empty() {
+            Vec::new()
+        } else {
+            selected
+        },
     })
 }
 

@@ -37,7 +37,13 @@ pub fn run(args: GraphArgs) -> anyhow::Result<i32> {
     let Some((scanned, rules)) = scan_repository(&args.path, &args.common, false)? else {
         return Ok(EXIT_ERROR);
     };
-    let view = GraphView::build(&scanned.model, &scanned.evaluation, &rules);
+    let mut view = GraphView::build(&scanned.model, &scanned.evaluation, &rules);
+    // `--variant prod` draws that variant alone: its title says so.
+    if let [one] = scanned.evaluated_variants.as_slice()
+        && !args.common.variant.is_empty()
+    {
+        view.variant = Some(one.clone());
+    }
     render(view, args.format, args.focus.as_deref(), &args.common)
 }
 

@@ -91,7 +91,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         // JSON is written as it is serialised: it is the largest report.
         ScanFormat::Json => {
             write_output_with(&args.common, &mut |out| {
-                report::json::write_with_skipped(out, model, evaluation, &rules, &scanned.skipped)
+                report::json::write_with_variants(
+                    out,
+                    model,
+                    evaluation,
+                    &rules,
+                    &scanned.skipped,
+                    &evaluated_variants(&scanned),
+                )
             })?;
             None
         }
@@ -151,6 +158,17 @@ fn read_baseline(path: &std::path::Path, scanned: &std::path::Path) -> Result<Ba
 
 /// The text report: the findings and summary, then what was judged, the directories the walk
 /// did not enter and the waived findings.
+/// The variants the scan judged (all found, or those `[scan] variants` / `--variant` chose), each
+/// with the files that make it.
+fn evaluated_variants(scanned: &borderline::scan::Scan) -> Vec<borderline::facts::Variant> {
+    scanned
+        .variants
+        .iter()
+        .filter(|v| scanned.evaluated_variants.contains(&v.name))
+        .cloned()
+        .collect()
+}
+
 fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan) -> String {
     let (model, evaluation) = (&scanned.model, &scanned.evaluation);
     let mut text = report::text::render_with(
@@ -163,6 +181,10 @@ fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan) -> String {
     // What was judged (adequate transfers are no finding) and the directories the walk did
     // not enter follow the summary line.
     if let Some(line) = report::text::transfers_line(&evaluation.transfers) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if let Some(line) = report::text::found_variants_line(&evaluated_variants(scanned)) {
         text.push_str(&line);
         text.push('\n');
     }

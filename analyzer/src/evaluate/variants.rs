@@ -56,6 +56,14 @@ pub fn evaluate_variants(
     let mut shown = shown;
     if let Some(model) = &mut shown {
         mark_varying_locations(model, &runs);
+        // A node or flow in every variant is drawn as one without variants.
+        let every = |variants: &mut Vec<String>| {
+            if variants.as_slice() == run.found {
+                variants.clear();
+            }
+        };
+        model.nodes.iter_mut().for_each(|n| every(&mut n.variants));
+        model.flows.iter_mut().for_each(|f| every(&mut f.variants));
     }
     let mut merged = Merged::default();
     for (name, model, evaluation) in &runs {
