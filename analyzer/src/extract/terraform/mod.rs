@@ -25,6 +25,7 @@ mod multiline;
 pub(crate) mod plan;
 mod registry;
 mod resources;
+mod terragrunt;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests;
@@ -76,7 +77,10 @@ impl Extractor for Terraform {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         let name = path.file_name().unwrap_or_default();
-        files::is_config(name) || files::is_tfvars(name) || plan::claims(path)
+        files::is_config(name)
+            || files::is_tfvars(name)
+            || plan::claims(path)
+            || terragrunt::is_terragrunt(name)
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
@@ -124,7 +128,9 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     let catalogue = Catalogue::new(rules);
     let catalogue = &catalogue;
     let mut facts = Facts::default();
-    let (plans, files) = plan::split(files);
+    // Terragrunt's files are read by `terragrunt`, not as Terraform or plans.
+    let (terragrunt_files, files) = terragrunt::split(files);
+    let (plans, files) = plan::split(&files);
     let planned = plan::read_plans(&plans, &files, catalogue);
     let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
     for file in &files {
@@ -210,6 +216,11 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     // with no example): what its inputs place is placed by its callers, elsewhere. Its nodes
     // whose location is unknown are left out and counted in one note per module, rather than a
     // warning per store; what it places itself (a literal region) is read as usual.
+    // Terragrunt units: one variant each over the module directories they deploy, which are
+    // then not read again as roots of their own (see `terragrunt`).
+    let units = terragrunt::read_units(&terragrunt_files, &by_dir, &calls, catalogue);
+    let (per_root, root_dirs) = units.without_used(per_root, root_dirs);
+
     let mut per_root = per_root;
     for (found, dir) in per_root.iter_mut().zip(&root_dirs) {
         if open_inputs.contains(dir) && !configures_provider(dir, &providers, &calls) {
@@ -217,6 +228,7 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
         }
     }
     join_roots(per_root, &root_dirs, &mut facts);
+    units.merge_into(&mut facts);
     planned.merge_into(&mut facts);
     facts
 }
