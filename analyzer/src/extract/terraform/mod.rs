@@ -199,7 +199,10 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
     let within = within_budget(&unread, &shapes, &by_dir, &calls, &mut facts);
     let mut again: BTreeMap<&Utf8PathBuf, Found> = within
         .par_iter()
-        .map(|dir| (*dir, read_root(dir, &by_dir, &calls, catalogue)))
+        .map(|dir| {
+            let given = module::Given::default();
+            (*dir, read_root(dir, &by_dir, &calls, &given, catalogue))
+        })
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
@@ -552,7 +555,7 @@ fn first_pass(dir: &Utf8PathBuf, files: &[&SourceFile], catalogue: &Catalogue<'_
     let has_providers = !module.providers.is_empty();
     let found = (calls.is_empty() && configured).then(|| {
         let modules = BTreeMap::from([(dir.clone(), module)]);
-        read_modules(dir, &modules, catalogue)
+        read_modules(dir, &modules, &module::Given::default(), catalogue)
     });
     FirstPass {
         errors,
@@ -608,11 +611,110 @@ fn configures_provider(
     false
 }
 
-/// Reads root `dir` with every local module directory it reaches.
+/// Variable values a root module is read with by [`read_root_with`], besides its own automatic
+/// tfvars files (`terraform.tfvars`, `*.auto.tfvars`) and its variables' defaults.
+#[derive(Debug, Default)]
+pub(crate) struct RootValues<'f> {
+    /// Values set the way `TF_VAR_name` environment variables set them (how Terragrunt passes a
+    /// unit's `inputs`): below every tfvars file in Terraform's precedence. Each is a literal
+    /// expression, read as a tfvars value is; `Err(reason)` is a value that cannot be known
+    /// statically (the reason is what a location that depends on it says).
+    pub env: BTreeMap<String, Result<hcl_edit::expr::Expression, String>>,
+    /// Files passed with `-var-file`, in command-line order: above the automatic files, the last
+    /// one winning for a variable several set.
+    pub var_files: Vec<&'f SourceFile>,
+}
+
+/// Reads the Terraform module in directory `root` as a root module under `values`, with every
+/// local module it calls, from `files` (the Terraform extractor's files: those of `root` and of
+/// the modules it reaches are read, other files are ignored; `.tfvars` files in `root` other than
+/// the automatic ones are not read unless they are among `values.var_files`). The facts are those
+/// of one root read alone: node ids are not qualified by directory (a caller that reads one module
+/// under several sets of values makes them variants with `Facts::from_variants`, or qualifies
+/// them). Syntax errors are not reported (the extractor reports each file's once); errors of
+/// evaluation and bounds are, as input errors.
+pub(crate) fn read_root_with(
+    files: &[&SourceFile],
+    root: &Utf8Path,
+    values: &RootValues<'_>,
+    rules: &crate::rules::RuleSet,
+) -> Facts {
+    let catalogue = Catalogue::new(rules);
+    let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
+    for file in files {
+        let name = file.path.file_name().unwrap_or_default();
+        if !(files::is_config(name) || files::is_tfvars(name)) {
+            continue;
+        }
+        let dir = file
+            .path
+            .parent()
+            .map(Utf8Path::to_path_buf)
+            .unwrap_or_default();
+        by_dir.entry(dir).or_default().push(*file);
+    }
+    for files in by_dir.values_mut() {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        *files = files::loaded(files);
+    }
+    let root = root.to_path_buf();
+    if let Some(files) = by_dir.get_mut(&root) {
+        files.retain(|file| {
+            let name = file.path.file_name().unwrap_or_default();
+            !files::is_tfvars(name) || files::is_auto_tfvars(name)
+        });
+    }
+    // The local calls of every directory the root reaches, each directory parsed once here.
+    let mut calls: BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>> = BTreeMap::new();
+    let mut queue = vec![root.clone()];
+    while let Some(next) = queue.pop() {
+        let Some((key, files)) = by_dir.get_key_value(&next) else {
+            continue;
+        };
+        if calls.contains_key(key) {
+            continue;
+        }
+        let parsed = parse_all(files, None);
+        let refs: Vec<&Parsed<'_>> = parsed.iter().collect();
+        let module = Module::new(key.clone(), &refs);
+        let targets: BTreeSet<Utf8PathBuf> = module
+            .calls
+            .iter()
+            .filter_map(|call| call_source(call.node))
+            .filter_map(|source| local_source(key, &source))
+            .filter(|target| target != key)
+            .collect();
+        queue.extend(targets.iter().cloned());
+        calls.insert(key, targets);
+    }
+    let env: BTreeMap<String, eval::Eval> = values
+        .env
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Ok(expr) => eval::eval_literal(expr),
+                Err(reason) => Err(reason.clone()),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    let var_files = parse_all(&values.var_files, None);
+    let given = module::Given {
+        env,
+        var_files: var_files.iter().map(|parsed| &parsed.body).collect(),
+    };
+    let found = read_root(&root, &by_dir, &calls, &given, &catalogue);
+    let mut facts = Facts::default();
+    join_roots(vec![found], &[&root], &mut facts);
+    facts
+}
+
+/// Reads root `dir` with every local module directory it reaches, under `given` values.
 fn read_root(
     dir: &Utf8PathBuf,
     by_dir: &BTreeMap<Utf8PathBuf, Vec<&SourceFile>>,
     calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+    given: &module::Given<'_>,
     catalogue: &Catalogue<'_>,
 ) -> Found {
     let mut reached: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
@@ -645,13 +747,14 @@ fn read_root(
         .iter()
         .map(|(dir, files)| ((*dir).clone(), Module::new((*dir).clone(), files)))
         .collect();
-    read_modules(dir, &modules, catalogue)
+    read_modules(dir, &modules, given, catalogue)
 }
 
 /// Reads the root module at `dir`, following its calls into `modules`.
 fn read_modules(
     dir: &Utf8PathBuf,
     modules: &BTreeMap<Utf8PathBuf, Module<'_>>,
+    given: &module::Given<'_>,
     catalogue: &Catalogue<'_>,
 ) -> Found {
     let mut found = Found {
@@ -659,7 +762,7 @@ fn read_modules(
         ..Found::default()
     };
     if let Some(module) = modules.get(dir) {
-        let instance = Instance::root(module, modules, Rc::new(eval::Budget::default()));
+        let instance = Instance::root(module, modules, Rc::new(eval::Budget::default()), given);
         let mut tree = Tree {
             stack: vec![dir.clone()],
             instances: 1,
