@@ -20,18 +20,18 @@
 //! guessed.
 
 use super::eval::{Eval, Value};
-use super::module::{Instance, Item, Module, Parsed, ProviderConfig};
+use super::module::{Given, Instance, Module, Parsed, ProviderConfig};
 use super::resources::Found;
 use crate::facts::{ExtractionDiagnostic, Facts, FlowTarget, Severity, Variant};
 use crate::rule::Rule;
 use crate::source::{SourceFile, Span};
-use std::rc::Rc;
 use camino::{Utf8Path, Utf8PathBuf};
 use hcl_edit::expr::{BinaryOperator, Expression, FuncCall, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::{Element, Template};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// Includes followed from one configuration into its parents (Terragrunt itself allows one level).
 const MAX_INCLUDE_DEPTH: usize = 3;
@@ -398,7 +398,9 @@ impl<'a, 'f> Ctx<'a, 'f> {
                     Some(text) => resolve_path(&text, from).map_err(|reason| {
                         self.problem(
                             span,
-                            format!("terragrunt: the include path `{text}` {reason}; it is not read"),
+                            format!(
+                                "terragrunt: the include path `{text}` {reason}; it is not read"
+                            ),
                         );
                         format!("the include path `{text}` {reason}")
                     }),
@@ -468,7 +470,9 @@ impl<'a, 'f> Ctx<'a, 'f> {
             for (key, (value, span)) in parent.inputs {
                 match (deep, config.inputs.remove(&key)) {
                     (true, Some((earlier, _))) => {
-                        config.inputs.insert(key, (deep_merge(earlier, value), span));
+                        config
+                            .inputs
+                            .insert(key, (deep_merge(earlier, value), span));
                     }
                     _ => {
                         config.inputs.insert(key, (value, span));
@@ -521,8 +525,8 @@ impl<'a, 'f> Ctx<'a, 'f> {
                             Some(key) => key,
                             None => continue,
                         };
-                        let span = super::resources::span_of(file, value.expr())
-                            .map(|s| line_of(file, s));
+                        let span =
+                            super::resources::span_of(file, value.expr()).map(|s| line_of(file, s));
                         let value = self.eval(&scope, value.expr()).and_then(Val::plain);
                         config.inputs.insert(key, (value, span));
                     }
@@ -913,9 +917,7 @@ impl<'a, 'f> Ctx<'a, 'f> {
                     text(0).unwrap_or_default()
                 )),
             },
-            "get_terragrunt_dir" | "get_original_terragrunt_dir" => {
-                string(rooted(&self.unit_dir))
-            }
+            "get_terragrunt_dir" | "get_original_terragrunt_dir" => string(rooted(&self.unit_dir)),
             "get_parent_terragrunt_dir" => string(rooted(
                 scope.include_dir.as_deref().unwrap_or(&self.unit_dir),
             )),
@@ -984,7 +986,10 @@ impl<'a, 'f> Ctx<'a, 'f> {
             "try" => {
                 let mut last = "`try()` has no arguments".to_string();
                 for arg in &args {
-                    match self.eval(scope, arg).and_then(|v| v.plain().map(Val::Plain)) {
+                    match self
+                        .eval(scope, arg)
+                        .and_then(|v| v.plain().map(Val::Plain))
+                    {
                         Ok(value) => return Ok(value),
                         Err(reason) => last = reason,
                     }
@@ -1116,7 +1121,10 @@ fn line_of(file: &SourceFile, span: Span) -> Span {
         .get(start..)
         .and_then(|t| t.find('\n'))
         .map_or(text.len(), |i| start + i);
-    let begin = begin + text.get(begin..end).map_or(0, |l| l.len() - l.trim_start().len());
+    let begin = begin
+        + text
+            .get(begin..end)
+            .map_or(0, |l| l.len() - l.trim_start().len());
     file.span(begin..end.max(begin))
 }
 
@@ -1344,42 +1352,23 @@ fn read_unit(
         .iter()
         .map(|(dir, files)| ((*dir).clone(), Module::new((*dir).clone(), files)))
         .collect();
-    // The inputs Terragrunt passes (as `TF_VAR_` variables: the module's own automatic tfvars
-    // files win over them, and no `-var-file` is passed).
-    let auto: BTreeSet<String> = modules
-        .get(module_dir)
-        .map(|module| {
-            module
-                .tfvars
-                .iter()
-                .filter(|item| super::files::is_auto_tfvars(item.file.path.file_name().unwrap_or_default()))
-                .flat_map(|item| item.node.attributes())
-                .map(|a| a.key.value().as_str().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    let values: Body = unit
-        .inputs
-        .iter()
-        .filter(|(key, _)| !auto.contains(*key))
-        .filter_map(|(key, (value, _))| {
-            let value = value.as_ref().ok()?;
-            let ident = hcl_edit::Ident::try_new(key.as_str()).ok()?;
-            Some(hcl_edit::structure::Attribute::new(
-                hcl_edit::Decorated::new(ident),
-                expression(value),
-            ))
-        })
-        .collect();
+    // Terragrunt passes the inputs as `TF_VAR_` variables (below the module's automatic tfvars
+    // files) and no `-var-file`: the module's other tfvars files are not read.
     if let Some(module) = modules.get_mut(module_dir) {
         module.tfvars.retain(|item| {
             super::files::is_auto_tfvars(item.file.path.file_name().unwrap_or_default())
         });
-        module.tfvars.push(Item {
-            file: unit.file,
-            node: &values,
-        });
     }
+    let mut env: BTreeMap<String, Eval> = unit
+        .inputs
+        .iter()
+        .map(|(key, (value, _))| {
+            let value = value
+                .clone()
+                .map_err(|reason| format!("{reason} (in the inputs of unit `{}`)", unit.name));
+            (key.clone(), value)
+        })
+        .collect();
     let mut found = Found {
         azure_pairs: catalogue.azure_pairs.clone(),
         ..Found::default()
@@ -1387,27 +1376,26 @@ fn read_unit(
     let Some(module) = modules.get(module_dir) else {
         return found;
     };
-    let mut instance = Instance::root(module, &modules, Rc::new(super::eval::Budget::default()));
-    for (key, (value, span)) in &unit.inputs {
-        if let Err(reason) = value
-            && !auto.contains(key)
-        {
-            let at = span.map(|_| format!(" (set by unit `{}`)", unit.name)).unwrap_or_default();
-            instance
-                .inputs
-                .insert(key.clone(), Err(format!("{reason}{at}")));
-        }
-    }
     if let Some((reason, _)) = &unit.inputs_unknown {
         for name in module.variables.keys() {
-            if !instance.inputs.contains_key(name) {
-                instance.inputs.insert(
-                    name.clone(),
-                    Err(format!("the `inputs` of unit `{}` cannot be evaluated: {reason}", unit.name)),
-                );
-            }
+            env.entry(name.clone()).or_insert_with(|| {
+                Err(format!(
+                    "the `inputs` of unit `{}` cannot be evaluated: {reason}",
+                    unit.name
+                ))
+            });
         }
     }
+    let given = Given {
+        env,
+        var_files: Vec::new(),
+    };
+    let mut instance = Instance::root(
+        module,
+        &modules,
+        Rc::new(super::eval::Budget::default()),
+        &given,
+    );
     for (key, region, span) in &unit.providers {
         instance
             .providers
@@ -1427,28 +1415,6 @@ fn read_unit(
     super::walk(&instance, &modules, &mut found, &mut tree, catalogue);
     found.link_global_clusters();
     found
-}
-
-/// An expression that evaluates to `value` (the unit's inputs as a tfvars file would set them).
-fn expression(value: &Value) -> Expression {
-    match value {
-        Value::Null => Expression::Null(hcl_edit::Decorated::new(hcl_edit::expr::Null)),
-        Value::Bool(flag) => Expression::from(*flag),
-        Value::Number(text) => text
-            .parse::<Expression>()
-            .unwrap_or_else(|_| Expression::from(text.as_str())),
-        Value::String(text) => Expression::from(text.as_str()),
-        Value::List(items) => items.iter().map(expression).collect(),
-        Value::Map(map) => map
-            .iter()
-            .map(|(key, value)| {
-                (
-                    ObjectKey::Expression(Expression::from(key.as_str())),
-                    hcl_edit::expr::ObjectValue::new(expression(value)),
-                )
-            })
-            .collect(),
-    }
 }
 
 #[cfg(test)]
