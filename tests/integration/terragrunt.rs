@@ -155,6 +155,8 @@ fn a_remote_module_is_noted_and_its_region_never_guessed() {
     let message = &facts.diagnostics[0].message;
     assert!(message.contains("prod/us-east-1/mysql"), "{message}");
     assert!(message.contains("not in the scanned tree"), "{message}");
+    // The unit is a variant all the same: it is deployed, with nothing read in it.
+    assert_eq!(facts.variant_names(), ["prod/us-east-1/mysql"]);
 }
 
 #[test]

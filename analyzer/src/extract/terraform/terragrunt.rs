@@ -155,6 +155,8 @@ pub(super) struct Unit<'f> {
     pub inputs_unknown: Option<(String, Option<Span>)>,
     /// Provider configurations `generate` blocks write: provider key, region, the line.
     pub providers: Vec<(String, Eval, Option<Span>)>,
+    /// What the configuration generates and is not read (notes).
+    pub notes: Vec<(Option<Span>, String)>,
 }
 
 /// Every unit among the Terragrunt files, in path order, with the problems met (paths leaving
@@ -183,10 +185,11 @@ pub(super) fn units<'f>(files: &Files<'f>) -> (Vec<Unit<'f>>, Vec<(Option<Span>,
         for problem in ctx.problems.into_inner() {
             problems.insert(problem);
         }
-        resolved.push((path, file, dir, config));
+        let notes = ctx.notes.into_inner();
+        resolved.push((path, file, dir, config, notes));
     }
     let mut units = Vec::new();
-    for (path, file, dir, config) in resolved {
+    for (path, file, dir, config, notes) in resolved {
         // A parent configuration other units include is not a unit itself.
         if included.contains(path) {
             continue;
@@ -208,9 +211,25 @@ pub(super) fn units<'f>(files: &Files<'f>) -> (Vec<Unit<'f>>, Vec<(Option<Span>,
             name,
             source,
             source_span,
+            providers: config
+                .providers
+                .into_iter()
+                .map(|(key, region, span)| {
+                    let region = match region {
+                        Region::Value(value) => value,
+                        Region::Variable(name) => match config.inputs.get(&name) {
+                            Some((value, _)) => value.clone(),
+                            None => Err(format!(
+                                "the provider `{key}` Terragrunt generates reads `var.{name}`, which the unit's inputs do not set"
+                            )),
+                        },
+                    };
+                    (key, region, span)
+                })
+                .collect(),
             inputs: config.inputs,
             inputs_unknown: config.inputs_unknown,
-            providers: config.providers,
+            notes,
         });
     }
     qualify_names(&mut units);
@@ -313,8 +332,8 @@ struct Config {
     inputs_unknown: Option<(String, Option<Span>)>,
     source: Option<(Result<String, String>, Option<Span>)>,
     /// `generate` blocks by name: their provider configurations.
-    generated: BTreeMap<String, Vec<(String, Eval, Option<Span>)>>,
-    providers: Vec<(String, Eval, Option<Span>)>,
+    generated: BTreeMap<String, Vec<(String, Region, Option<Span>)>>,
+    providers: Vec<(String, Region, Option<Span>)>,
     /// The configurations included, transitively.
     included: BTreeSet<Utf8PathBuf>,
     /// The directory of the root configuration included through `find_in_parent_folders`.
@@ -331,6 +350,38 @@ struct Ctx<'a, 'f> {
     /// Configurations being read by `read_terragrunt_config`, innermost last.
     reading: RefCell<Vec<Utf8PathBuf>>,
     problems: RefCell<Vec<(Option<Span>, String)>>,
+    /// Notes: what is generated and not read.
+    notes: RefCell<Vec<(Option<Span>, String)>>,
+}
+
+/// The region of a provider configuration a `generate` block writes: a value, or the variable
+/// the unit's inputs set (`region = var.aws_region`).
+#[derive(Clone, Debug)]
+enum Region {
+    Value(Eval),
+    Variable(String),
+}
+
+/// `var.NAME`.
+fn variable_name(expr: &Expression) -> Option<String> {
+    let Expression::Traversal(traversal) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    match traversal
+        .operators
+        .iter()
+        .map(|op| op.value())
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [TraversalOperator::GetAttr(name)] if root.value().as_str() == "var" => {
+            Some(name.value().as_str().to_string())
+        }
+        _ => None,
+    }
 }
 
 /// One configuration file being evaluated for a unit.
@@ -358,11 +409,17 @@ impl<'a, 'f> Ctx<'a, 'f> {
             depth: Cell::new(0),
             reading: RefCell::new(Vec::new()),
             problems: RefCell::new(Vec::new()),
+            notes: RefCell::new(Vec::new()),
         }
     }
 
     fn problem(&self, span: Option<Span>, message: String) {
         self.problems.borrow_mut().push((span, message));
+    }
+
+    /// Something the unit's configuration generates that is not read: a note, not an error.
+    fn unread(&self, span: Option<Span>, message: String) {
+        self.notes.borrow_mut().push((span, message));
     }
 
     /// Resolves the configuration at `path` for the unit, with the configurations it includes.
@@ -554,14 +611,26 @@ impl<'a, 'f> Ctx<'a, 'f> {
         &self,
         scope: &Scope<'_, 'f>,
         block: &Block,
-    ) -> Vec<(String, Eval, Option<Span>)> {
+    ) -> Vec<(String, Region, Option<Span>)> {
         let Some(attribute) = block.body.get_attribute("contents") else {
             return Vec::new();
         };
         let span = super::resources::span_of(scope.file, attribute);
+        let header = super::resources::header_span(scope.file, block);
+        let name = block
+            .labels
+            .first()
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default();
         let text = match self.eval(scope, &attribute.value).and_then(Val::plain) {
             Ok(value) => value.as_text(),
-            Err(_) => None,
+            Err(reason) => {
+                self.unread(
+                    header,
+                    format!("terragrunt: what `generate \"{name}\"` writes cannot be evaluated ({reason}); the Terraform it generates is not read"),
+                );
+                None
+            }
         };
         let Some(text) = text else {
             return Vec::new();
@@ -569,6 +638,15 @@ impl<'a, 'f> Ctx<'a, 'f> {
         let Ok(body) = super::duplicate_keys::parse_body(&text) else {
             return Vec::new();
         };
+        if body
+            .blocks()
+            .any(|b| matches!(b.ident.value().as_str(), "resource" | "module" | "data"))
+        {
+            self.unread(
+                header,
+                format!("terragrunt: `generate \"{name}\"` writes resources or module calls into the module; they are not read"),
+            );
+        }
         let mut providers = Vec::new();
         for provider in body.blocks() {
             if provider.ident.value().as_str() != "provider" {
@@ -587,10 +665,13 @@ impl<'a, 'f> Ctx<'a, 'f> {
                 None => name,
             };
             let region = match provider.body.get_attribute("region") {
-                Some(region) => super::eval::eval_literal(&region.value),
-                None => Err(format!(
+                Some(region) => match variable_name(&region.value) {
+                    Some(name) => Region::Variable(name),
+                    None => Region::Value(super::eval::eval_literal(&region.value)),
+                },
+                None => Region::Value(Err(format!(
                     "the provider `{key}` Terragrunt generates sets no `region`; it comes from the environment when Terraform runs"
-                )),
+                ))),
             };
             // The line in the configuration that writes the region, when it can be found.
             let line = span.and_then(|span| region_line(scope.file, span));
@@ -1177,6 +1258,14 @@ pub(super) fn read_units(
         read.facts.input_error(span, None, message);
     }
     let mut per_variant: Vec<(Variant, Facts)> = Vec::new();
+    let notes: BTreeSet<(Option<Span>, String)> = units
+        .iter()
+        .take(MAX_UNITS)
+        .flat_map(|unit| unit.notes.iter().cloned())
+        .collect();
+    for (span, message) in notes {
+        note(&mut read.facts, span, message);
+    }
     for (index, unit) in units.iter().enumerate() {
         if index >= MAX_UNITS {
             read.facts.input_error(
@@ -1186,6 +1275,12 @@ pub(super) fn read_units(
             );
             break;
         }
+        let variant = Variant {
+            name: unit.name.clone(),
+            span: variant_span(unit),
+            source: "terragrunt".to_string(),
+        };
+        // A unit whose module is not read is a variant still (it is deployed), with nothing in it.
         let module_dir = match &unit.source {
             Source::Local(dir) => dir.clone(),
             Source::Own if by_dir.contains_key(&unit.dir) => unit.dir.clone(),
@@ -1199,6 +1294,7 @@ pub(super) fn read_units(
                         unit.name
                     ),
                 );
+                per_variant.push((variant, Facts::default()));
                 continue;
             }
             Source::Unknown(reason) => {
@@ -1210,6 +1306,7 @@ pub(super) fn read_units(
                         unit.name
                     ),
                 );
+                per_variant.push((variant, Facts::default()));
                 continue;
             }
         };
@@ -1222,6 +1319,7 @@ pub(super) fn read_units(
                     unit.name
                 ),
             );
+            per_variant.push((variant, Facts::default()));
             continue;
         }
         read.used.insert(module_dir.clone());
@@ -1234,14 +1332,7 @@ pub(super) fn read_units(
                 .entry(node.id.clone())
                 .or_insert_with(|| module_dir.clone());
         }
-        per_variant.push((
-            Variant {
-                name: unit.name.clone(),
-                span: variant_span(unit),
-                source: "terragrunt".to_string(),
-            },
-            facts,
-        ));
+        per_variant.push((variant, facts));
     }
     read.facts.extend(Facts::from_variants(per_variant));
     read

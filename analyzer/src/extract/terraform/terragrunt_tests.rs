@@ -213,3 +213,26 @@ fn a_parent_that_units_include_is_not_a_unit_and_includes_are_bounded() {
     assert_eq!(units[1].2["region"], Ok(Value::String("eu-west-1".into())));
     assert!(problems.iter().any(|p| p.contains("cycle")), "{problems:?}");
 }
+
+#[test]
+fn a_generated_provider_reading_a_variable_takes_the_units_input() {
+    let root = "generate \"provider\" {\n  path     = \"provider.tf\"\n  contents = <<P\nprovider \"aws\" {\n  region = var.aws_region\n}\nP\n}\ninputs = {\n  aws_region = \"us-east-1\"\n}\n";
+    let sources = sources(&[
+        ("envs/terragrunt.hcl", root),
+        (
+            "envs/prod/rds/terragrunt.hcl",
+            "include \"root\" {\n  path = find_in_parent_folders()\n}\nterraform {\n  source = \"${get_parent_terragrunt_dir()}/../modules/${basename(path_relative_to_include())}\"\n}\n",
+        ),
+    ]);
+    let refs: Vec<&SourceFile> = sources.iter().collect();
+    let files = Files::new(&refs);
+    let (units, problems) = units(&files);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(units.len(), 1);
+    assert_eq!(units[0].name, "prod/rds");
+    assert_eq!(units[0].source, Source::Local("modules/rds".into()));
+    assert_eq!(
+        units[0].providers[0].1,
+        Ok(Value::String("us-east-1".into()))
+    );
+}
