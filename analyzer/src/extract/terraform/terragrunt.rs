@@ -208,7 +208,7 @@ pub(super) fn units<'f>(files: &Files<'f>) -> (Vec<Unit<'f>>, Vec<(Option<Span>,
         units.push(Unit {
             dir,
             file,
-            name,
+            name: name.clone(),
             source,
             source_span,
             providers: config
@@ -217,10 +217,12 @@ pub(super) fn units<'f>(files: &Files<'f>) -> (Vec<Unit<'f>>, Vec<(Option<Span>,
                 .map(|(key, region, span)| {
                     let region = match region {
                         Region::Value(value) => value,
-                        Region::Variable(name) => match config.inputs.get(&name) {
-                            Some((value, _)) => value.clone(),
+                        Region::Variable(variable) => match config.inputs.get(&variable) {
+                            Some((value, _)) => value.clone().map_err(|reason| {
+                                format!("the generated provider `{key}` reads `var.{variable}`, an input of unit `{name}` that cannot be evaluated: {reason}")
+                            }),
                             None => Err(format!(
-                                "the provider `{key}` Terragrunt generates reads `var.{name}`, which the unit's inputs do not set"
+                                "the provider `{key}` Terragrunt generates reads `var.{variable}`, which the inputs of unit `{name}` do not set"
                             )),
                         },
                     };
@@ -598,7 +600,13 @@ impl<'a, 'f> Ctx<'a, 'f> {
                         config.inputs_unknown =
                             Some(("`inputs` is not an object".to_string(), span));
                     }
-                    Err(reason) => config.inputs_unknown = Some((reason, span)),
+                    // Any input may be the one the unknown value sets: the parents' too.
+                    Err(reason) => {
+                        for (value, _) in config.inputs.values_mut() {
+                            *value = Err(reason.clone());
+                        }
+                        config.inputs_unknown = Some((reason, span));
+                    }
                 },
             }
         }
@@ -939,6 +947,11 @@ impl<'a, 'f> Ctx<'a, 'f> {
                 } else {
                     text(0)?
                 };
+                if !wanted.ends_with(".hcl") {
+                    return Err(format!(
+                        "`find_in_parent_folders(\"{wanted}\")` looks for a file the scan does not read (only Terragrunt's `.hcl` files are)"
+                    ));
+                }
                 let mut dir = scope.from.clone();
                 for _ in 0..MAX_PARENT_FOLDERS {
                     let Some(up) = dir.parent().map(Utf8Path::to_path_buf) else {
@@ -1065,6 +1078,8 @@ impl<'a, 'f> Ctx<'a, 'f> {
                 }
             }
             "try" => {
+                // The next argument only when this one fails for certain (a missing key or file);
+                // one that is unknown here (a function not evaluated) makes the result unknown.
                 let mut last = "`try()` has no arguments".to_string();
                 for arg in &args {
                     match self
@@ -1072,7 +1087,8 @@ impl<'a, 'f> Ctx<'a, 'f> {
                         .and_then(|v| v.plain().map(Val::Plain))
                     {
                         Ok(value) => return Ok(value),
-                        Err(reason) => last = reason,
+                        Err(reason) if definite(&reason) => last = reason,
+                        Err(reason) => return Err(reason),
                     }
                 }
                 Err(last)
@@ -1122,6 +1138,15 @@ impl<'s, 'f> Scope<'s, 'f> {
             read_depth,
         }
     }
+}
+
+/// Whether an evaluation failed for certain (Terragrunt would fail too: a missing key or file),
+/// rather than for want of what only a run knows.
+fn definite(reason: &str) -> bool {
+    reason.starts_with("there is no")
+        || reason.contains("finds no such file")
+        || reason.contains("is not among the scanned Terragrunt files")
+        || reason.contains("is not defined")
 }
 
 /// `../..` for each component of `dir` (`.` for none).

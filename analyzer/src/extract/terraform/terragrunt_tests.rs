@@ -236,3 +236,28 @@ fn a_generated_provider_reading_a_variable_takes_the_units_input() {
         Ok(Value::String("us-east-1".into()))
     );
 }
+
+#[test]
+fn try_falls_back_only_on_certain_failures_and_unknown_inputs_hide_the_parents() {
+    let (units, _) = resolve(&[
+        ("root.hcl", "inputs = {\n  region = \"eu-central-1\"\n}\n"),
+        (
+            "dev/bucket/terragrunt.hcl",
+            "include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\nterraform {\n  source = \"../../m\"\n}\nlocals {\n  missing = try(local.nothing.x, \"fallback\")\n  secrets = try(yamldecode(file(find_in_parent_folders(\"secrets.yaml\"))), {})\n}\ninputs = merge({ name = local.missing }, local.secrets)\n",
+        ),
+    ]);
+    let inputs = &units[0].2;
+    // The secrets file may set the region: the parent's region is unknown too, never kept.
+    assert!(
+        inputs["region"]
+            .as_ref()
+            .unwrap_err()
+            .contains("yamldecode")
+    );
+    let (_, _, direct) = &resolve(&[(
+        "x/terragrunt.hcl",
+        "terraform {\n  source = \"../m\"\n}\nlocals {\n  missing = try(local.nothing.x, \"fallback\")\n}\ninputs = { name = local.missing }\n",
+    )])
+    .0[0];
+    assert_eq!(direct["name"], Ok(Value::String("fallback".into())));
+}
