@@ -215,15 +215,15 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
         })
         .collect();
 
-    // A reusable module no directory here calls (a repository that is a module, `modules/x/`
-    // with no example): what its inputs place is placed by its callers, elsewhere. Its nodes
-    // whose location is unknown are left out and counted in one note per module, rather than a
-    // warning per store; what it places itself (a literal region) is read as usual.
     // Terragrunt units: one variant each over the module directories they deploy, which are
     // then not read again as roots of their own (see `terragrunt`).
     let units = terragrunt::read_units(&terragrunt_files, &by_dir, &calls, catalogue);
     let (per_root, root_dirs) = units.without_used(per_root, root_dirs);
 
+    // A reusable module no directory here calls (a repository that is a module, `modules/x/`
+    // with no example): what its inputs place is placed by its callers, elsewhere. Its nodes
+    // whose location is unknown are left out and counted in one note per module, rather than a
+    // warning per store; what it places itself (a literal region) is read as usual.
     let mut per_root = per_root;
     for (found, dir) in per_root.iter_mut().zip(&root_dirs) {
         if open_inputs.contains(dir) && !configures_provider(dir, &providers, &calls) {
