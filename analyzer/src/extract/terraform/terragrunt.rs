@@ -95,9 +95,12 @@ impl Val {
     }
 }
 
+/// A Terragrunt file with its syntax, or its syntax error.
+type ParsedFile<'f> = (&'f SourceFile, Result<Body, (Span, String)>);
+
 /// The parsed Terragrunt files of the scan, by path.
 pub(super) struct Files<'f> {
-    parsed: BTreeMap<Utf8PathBuf, (&'f SourceFile, Result<Body, (Span, String)>)>,
+    parsed: BTreeMap<Utf8PathBuf, ParsedFile<'f>>,
 }
 
 impl<'f> Files<'f> {
