@@ -154,6 +154,12 @@ pub fn scan_with_policy_from(
     };
     let (manifest_file, mut manifest) =
         load_manifest(root, &manifest_path, &manifest_display, explicit, rules)?;
+    let terraform_roots = match &manifest_file {
+        Some(file) => manifest
+            .terraform_roots(file, root)
+            .map_err(ScanError::Manifest)?,
+        None => Vec::new(),
+    };
     // `--policy-from`: the policy and waivers at REF replace the working tree's, whose changes
     // to them become `policy-changed` diagnostics.
     let governing = match policy_from {
@@ -196,6 +202,7 @@ pub fn scan_with_policy_from(
     let ctx = ExtractContext {
         rules,
         owners: &owners,
+        terraform: &terraform_roots,
     };
     let extraction = extract_files(&inputs, &ctx, cache.as_ref());
     drop(inputs);
