@@ -53,6 +53,7 @@ mod terraform_files;
 mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
+mod tf_variants;
 mod tidy;
 mod vendor_catalogue;
 mod vendor_nodes;

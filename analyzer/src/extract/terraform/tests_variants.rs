@@ -117,9 +117,9 @@ fn files_of_the_same_stem_are_named_by_the_shortest_path_that_tells_them_apart()
     assert_eq!(
         placed(&facts),
         vec![
-            one("aws_s3_bucket.data", "aws:eu-west-1", &["qa"]),
-            one("aws_s3_bucket.data", "aws:eu-west-2", &["eu-west-2/prod"]),
             one("aws_s3_bucket.data", "aws:us-east-1", &["dev", "us-east-1/prod"]),
+            one("aws_s3_bucket.data", "aws:eu-west-2", &["eu-west-2/prod"]),
+            one("aws_s3_bucket.data", "aws:eu-west-1", &["qa"]),
         ]
     );
 }
@@ -224,8 +224,8 @@ fn a_manifest_entry_names_the_root_and_its_files_instead() {
     assert_eq!(
         placed(&facts),
         vec![
-            one("aws_s3_bucket.data", "aws:ap-south-1", &["live"]),
             one("aws_s3_bucket.data", "aws:eu-central-1", &["dev"]),
+            one("aws_s3_bucket.data", "aws:ap-south-1", &["live"]),
         ]
     );
 }
