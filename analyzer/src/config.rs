@@ -4,7 +4,7 @@
 use crate::date::Date;
 use crate::facts::{
     DataRef, Environment, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
-    NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
+    NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity, TerraformVariants,
 };
 use crate::rule::Rule;
 use crate::rules::RuleSet;
@@ -61,13 +61,6 @@ pub struct TerraformRoot {
     pub var_files: Vec<Written<String>>,
 }
 
-/// A `[[scan.terraform]]` entry resolved against the scanned directory: paths relative to it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TerraformVariants {
-    pub root: camino::Utf8PathBuf,
-    pub var_files: Vec<camino::Utf8PathBuf>,
-}
-
 impl Manifest {
     /// The `[[scan.terraform]]` entries with their paths made relative to the scanned directory
     /// `scan_root` (the manifest `file` is at `file.path` relative to it), each checked on disk: a
@@ -98,10 +91,7 @@ impl Manifest {
                     camino::Utf8Component::CurDir => {}
                     camino::Utf8Component::ParentDir if out.pop() => {}
                     _ => {
-                        return Err(format!(
-                            "`{}` leaves the scanned directory",
-                            written.value
-                        ));
+                        return Err(format!("`{}` leaves the scanned directory", written.value));
                     }
                 }
             }
@@ -811,17 +801,6 @@ const PROJECT_KEYS: &[KeyReader<Manifest>] = &[
 ];
 
 const SCAN_KEYS: &[KeyReader<RootTarget>] = &[
-    ("terraform", |r, value, target| {
-        for (table, range) in r.tables(value, "scan.terraform") {
-            let mut entry = TerraformRoot::default();
-            r.read_table(table, "[[scan.terraform]]", TERRAFORM_KEYS, &mut entry);
-            if entry.root.is_none() {
-                r.error_at(range.start, "`[[scan.terraform]]` needs `root`, the directory of the Terraform root module");
-            } else {
-                target.manifest.terraform.push(entry);
-            }
-        }
-    }),
     ("exclude", |r, value, target| {
         for glob in r.strings(value, "exclude") {
             if let Err(error) = globset::Glob::new(glob.get_ref()) {
@@ -846,6 +825,20 @@ const SCAN_KEYS: &[KeyReader<RootTarget>] = &[
                         class.get_ref()
                     ),
                 ),
+            }
+        }
+    }),
+    ("terraform", |r, value, target| {
+        for (table, range) in r.tables(value, "scan.terraform") {
+            let mut entry = TerraformRoot::default();
+            r.read_table(table, "[[scan.terraform]]", TERRAFORM_KEYS, &mut entry);
+            if entry.root.is_none() {
+                r.error_at(
+                    range.start,
+                    "`[[scan.terraform]]` needs `root`, the directory of the Terraform root module",
+                );
+            } else {
+                target.manifest.terraform.push(entry);
             }
         }
     }),

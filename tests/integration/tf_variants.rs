@@ -49,8 +49,14 @@ fn rules_found(scan: &Scan) -> Vec<String> {
 #[test]
 fn the_prod_var_file_adds_a_replica_that_only_prod_has() {
     let scan = scanned(&fixtures_dir().join("tf-var-prod-replica"));
-    assert_eq!(variants_of(&scan, "aws_s3_bucket.orders"), Vec::<String>::new());
-    assert_eq!(variants_of(&scan, "aws_s3_bucket.orders_replica[0]"), vec!["prod"]);
+    assert_eq!(
+        variants_of(&scan, "aws_s3_bucket.orders"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        variants_of(&scan, "aws_s3_bucket.orders_replica[0]"),
+        vec!["prod"]
+    );
     let flow = scan
         .model
         .flows
@@ -64,7 +70,11 @@ fn the_prod_var_file_adds_a_replica_that_only_prod_has() {
 #[test]
 fn var_files_that_stay_in_the_eea_are_quiet() {
     let scan = scanned(&fixtures_dir().join("tf-var-eea-envs"));
-    assert!(scan.evaluation.findings.is_empty(), "{:?}", rules_found(&scan));
+    assert!(
+        scan.evaluation.findings.is_empty(),
+        "{:?}",
+        rules_found(&scan)
+    );
     // The replica is somewhere else in each variant: both are read.
     assert_eq!(
         variants_of(&scan, "aws_s3_bucket.ledger_replica"),
@@ -89,19 +99,31 @@ fn with_manifest_entry(entry: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixtures_dir().join("tf-var-prod-replica"), dir.path());
     let manifest = std::fs::read_to_string(dir.path().join("borderline.toml")).unwrap();
-    write_file(dir.path(), "borderline.toml", &format!("{manifest}\n{entry}"));
+    write_file(
+        dir.path(),
+        "borderline.toml",
+        &format!("{manifest}\n{entry}"),
+    );
     dir
 }
 
 #[test]
 fn the_manifest_names_a_roots_var_files_instead_of_discovery() {
     // Only the dev file: the replica is in no variant read, and nothing is reported.
-    let dev = with_manifest_entry("[[scan.terraform]]\nroot = \"infra\"\nvar_files = [\"infra/envs/dev.tfvars\"]\n");
+    let dev = with_manifest_entry(
+        "[[scan.terraform]]\nroot = \"infra\"\nvar_files = [\"infra/envs/dev.tfvars\"]\n",
+    );
     let scan = scanned(dev.path());
     assert!(scan.model.nodes.iter().all(|n| !n.id.contains("replica")));
-    assert!(scan.evaluation.findings.is_empty(), "{:?}", rules_found(&scan));
+    assert!(
+        scan.evaluation.findings.is_empty(),
+        "{:?}",
+        rules_found(&scan)
+    );
     // Only the prod file, given from another directory.
-    let prod = with_manifest_entry("[[scan.terraform]]\nroot = \"./infra/\"\nvar_files = [\"infra/envs/../envs/prod.tfvars\"]\n");
+    let prod = with_manifest_entry(
+        "[[scan.terraform]]\nroot = \"./infra/\"\nvar_files = [\"infra/envs/../envs/prod.tfvars\"]\n",
+    );
     let scan = scanned(prod.path());
     assert_eq!(rules_found(&scan), vec!["transfer-without-safeguard"]);
 }
@@ -132,7 +154,12 @@ fn a_broken_scan_terraform_entry_is_a_manifest_error_at_its_place() {
     ] {
         let dir = with_manifest_entry(entry);
         let output = borderline(dir.path(), &["scan", ".", "--date", FIXTURE_DATE]);
-        assert_eq!(output.status.code(), Some(2), "{entry}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{entry}: {}",
+            stderr(&output)
+        );
         assert!(
             stderr(&output).contains(expected),
             "{entry}: expected `{expected}` in:\n{}",

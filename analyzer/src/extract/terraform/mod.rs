@@ -25,7 +25,6 @@ mod multiline;
 pub(crate) mod plan;
 mod registry;
 mod resources;
-mod variants;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests;
@@ -35,6 +34,7 @@ mod tests_files;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests_variants;
+mod variants;
 
 use super::{ExtractContext, Extractor};
 use crate::facts::{Facts, FlowTarget, LocatedAt, Location, NodeFact, Origin};
@@ -131,12 +131,11 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
 
 /// [`extract_files`], with the roots and variable files a manifest names (`[[scan.terraform]]`)
 /// in place of those found for those roots (see `variants`).
-// long-fn: the passes over the repository's directories share their maps; split, each would take
-// most of them as arguments.
+// long-fn: the passes over the directories share their maps; split, each step would take them all.
 pub(crate) fn extract_variants(
     files: &[&SourceFile],
     rules: &crate::rules::RuleSet,
-    explicit: &[crate::config::TerraformVariants],
+    explicit: &[crate::facts::TerraformVariants],
 ) -> Facts {
     let catalogue = Catalogue::new(rules);
     let catalogue = &catalogue;

@@ -779,7 +779,10 @@ fn var_files_beside_a_root_are_variants_and_cycles_are_unknown_not_guessed() {
         .filter(|n| n.id == "aws_sns_topic.alerts")
         .map(|n| {
             (
-                n.location.as_ref().map(|l| l.location.to_string()).unwrap_or_default(),
+                n.location
+                    .as_ref()
+                    .map(|l| l.location.to_string())
+                    .unwrap_or_default(),
                 n.variants.clone(),
             )
         })
@@ -800,7 +803,11 @@ fn var_files_beside_a_root_are_variants_and_cycles_are_unknown_not_guessed() {
     let location = stream.location.clone().unwrap();
     assert_eq!(location.location.to_string(), "unknown");
     assert!(
-        location.unresolved_reason.as_deref().unwrap_or_default().contains("cycle"),
+        location
+            .unresolved_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cycle"),
         "{location:?}"
     );
 }

@@ -3,7 +3,7 @@
 
 use super::tests::{node, scan};
 use super::{RootValues, extract_variants, read_root_with};
-use crate::config::TerraformVariants;
+use crate::facts::TerraformVariants;
 use crate::facts::{Facts, Location};
 use crate::rule::Rule;
 use crate::source::{FileId, SourceFile};
@@ -46,7 +46,10 @@ fn a_var_file_below_the_root_is_a_variant_of_it() {
     let (sources, facts) = scan(&[
         ("infra/main.tf", BUCKET),
         ("infra/envs/dev.tfvars", "region = \"eu-central-1\"\n"),
-        ("infra/envs/prod.tfvars", "name = \"x\"\nregion = \"us-east-1\"\n"),
+        (
+            "infra/envs/prod.tfvars",
+            "name = \"x\"\nregion = \"us-east-1\"\n",
+        ),
     ]);
     assert_eq!(
         placed(&facts),
@@ -75,7 +78,10 @@ fn variants_that_agree_leave_the_facts_as_without_them() {
         ("environments/prod.tfvars", "instance_type = \"m5.large\"\n"),
     ]);
     assert_eq!(placed(&facts), placed(&without));
-    assert_eq!(placed(&facts), vec![one("aws_s3_bucket.data", "aws:eu-central-1", &[])]);
+    assert_eq!(
+        placed(&facts),
+        vec![one("aws_s3_bucket.data", "aws:eu-central-1", &[])]
+    );
     assert_eq!(facts.nodes, without.nodes);
     assert_eq!(facts.flows, without.flows);
     assert_eq!(facts.diagnostics, without.diagnostics);
@@ -105,9 +111,18 @@ fn the_var_file_overrides_the_automatic_ones() {
 fn files_of_the_same_stem_are_named_by_the_shortest_path_that_tells_them_apart() {
     let (_, facts) = scan(&[
         ("main.tf", BUCKET),
-        ("configurations/regions/eu-west-2/prod.tfvars", "region = \"eu-west-2\"\n"),
-        ("configurations/regions/us-east-1/prod.tfvars", "region = \"us-east-1\"\n"),
-        ("configurations/regions/us-east-1/dev.tfvars", "region = \"us-east-1\"\n"),
+        (
+            "configurations/regions/eu-west-2/prod.tfvars",
+            "region = \"eu-west-2\"\n",
+        ),
+        (
+            "configurations/regions/us-east-1/prod.tfvars",
+            "region = \"us-east-1\"\n",
+        ),
+        (
+            "configurations/regions/us-east-1/dev.tfvars",
+            "region = \"us-east-1\"\n",
+        ),
         ("envs/QA/terraform.tfvars", "region = \"eu-west-1\"\n"),
     ]);
     assert_eq!(
@@ -117,7 +132,11 @@ fn files_of_the_same_stem_are_named_by_the_shortest_path_that_tells_them_apart()
     assert_eq!(
         placed(&facts),
         vec![
-            one("aws_s3_bucket.data", "aws:us-east-1", &["dev", "us-east-1/prod"]),
+            one(
+                "aws_s3_bucket.data",
+                "aws:us-east-1",
+                &["dev", "us-east-1/prod"]
+            ),
             one("aws_s3_bucket.data", "aws:eu-west-2", &["eu-west-2/prod"]),
             one("aws_s3_bucket.data", "aws:eu-west-1", &["qa"]),
         ]
@@ -133,7 +152,10 @@ fn a_var_file_beside_several_roots_is_noted_not_guessed() {
     ]);
     assert!(facts.variants.is_empty(), "{:?}", facts.variants);
     assert!(facts.nodes.iter().all(|n| n.variants.is_empty()));
-    assert_eq!(region_of(&facts, "stacks/db/aws_s3_bucket.data"), "aws:eu-central-1");
+    assert_eq!(
+        region_of(&facts, "stacks/db/aws_s3_bucket.data"),
+        "aws:eu-central-1"
+    );
     let notes: Vec<&str> = facts
         .diagnostics
         .iter()
@@ -142,7 +164,8 @@ fn a_var_file_beside_several_roots_is_noted_not_guessed() {
         .collect();
     assert_eq!(notes.len(), 1, "{:?}", facts.diagnostics);
     assert!(
-        notes[0].contains("`stacks/prod.tfvars`") && notes[0].contains("`stacks/db`, `stacks/network`"),
+        notes[0].contains("`stacks/prod.tfvars`")
+            && notes[0].contains("`stacks/db`, `stacks/network`"),
         "{}",
         notes[0]
     );
@@ -172,7 +195,10 @@ fn a_modules_own_var_files_are_not_variants() {
             "main.tf",
             "provider \"aws\" {\n  region = \"eu-west-1\"\n}\nmodule \"db\" {\n  source = \"./modules/db\"\n}\n",
         ),
-        ("modules/db/main.tf", "resource \"aws_s3_bucket\" \"data\" {}\n"),
+        (
+            "modules/db/main.tf",
+            "resource \"aws_s3_bucket\" \"data\" {}\n",
+        ),
         ("modules/db/test/us.tfvars", "region = \"us-east-1\"\n"),
         ("modules/db/us.tfvars", "region = \"us-east-1\"\n"),
     ]);
@@ -234,9 +260,15 @@ fn a_manifest_entry_names_the_root_and_its_files_instead() {
 fn too_many_var_files_are_bounded() {
     let mut files: Vec<(String, String)> = vec![("main.tf".into(), BUCKET.into())];
     for i in 0..(super::variants::MAX_VARIANTS_PER_ROOT + 3) {
-        files.push((format!("envs/e{i:03}.tfvars"), "region = \"eu-west-1\"\n".into()));
+        files.push((
+            format!("envs/e{i:03}.tfvars"),
+            "region = \"eu-west-1\"\n".into(),
+        ));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     let (_, facts) = scan(&refs);
     assert_eq!(facts.variants.len(), super::variants::MAX_VARIANTS_PER_ROOT);
     assert!(
@@ -259,7 +291,10 @@ fn region_of(facts: &Facts, id: &str) -> String {
 #[test]
 fn read_root_with_puts_given_values_below_the_automatic_files_and_var_files_above() {
     let texts = [
-        ("modules/db/main.tf", "variable \"region\" {}\nvariable \"replica\" {}\nvariable \"third\" {\n  default = \"eu-west-3\"\n}\nprovider \"aws\" {\n  region = var.region\n}\nresource \"aws_s3_bucket\" \"data\" {}\nresource \"aws_s3_bucket\" \"copy\" {\n  region = var.replica\n}\nresource \"aws_s3_bucket\" \"third\" {\n  region = var.third\n}\n"),
+        (
+            "modules/db/main.tf",
+            "variable \"region\" {}\nvariable \"replica\" {}\nvariable \"third\" {\n  default = \"eu-west-3\"\n}\nprovider \"aws\" {\n  region = var.region\n}\nresource \"aws_s3_bucket\" \"data\" {}\nresource \"aws_s3_bucket\" \"copy\" {\n  region = var.replica\n}\nresource \"aws_s3_bucket\" \"third\" {\n  region = var.third\n}\n",
+        ),
         ("modules/db/terraform.tfvars", "replica = \"eu-north-1\"\n"),
         ("modules/db/prod.tfvars", "region = \"ap-south-1\"\n"),
         ("live/prod.tfvars", "third = \"us-west-2\"\n"),
@@ -267,7 +302,9 @@ fn read_root_with_puts_given_values_below_the_automatic_files_and_var_files_abov
     let sources: Vec<SourceFile> = texts
         .iter()
         .enumerate()
-        .map(|(i, (path, text))| SourceFile::new(FileId(i as u32), (*path).into(), Arc::from(*text)))
+        .map(|(i, (path, text))| {
+            SourceFile::new(FileId(i as u32), (*path).into(), Arc::from(*text))
+        })
         .collect();
     let refs: Vec<&SourceFile> = sources.iter().collect();
     let rules = crate::rules::RuleSet::builtin().unwrap();
@@ -302,6 +339,23 @@ fn read_root_with_puts_given_values_below_the_automatic_files_and_var_files_abov
     let data = node(&facts, "aws_s3_bucket.data").location.clone().unwrap();
     assert_eq!(data.location, Location::Unknown);
     assert!(
-        data.unresolved_reason.unwrap_or_default().contains("dependency.vpc"),
+        data.unresolved_reason
+            .unwrap_or_default()
+            .contains("dependency.vpc"),
     );
+}
+
+#[test]
+fn a_var_file_far_from_every_root_is_left_alone() {
+    // Test inputs for modules elsewhere (a test harness passes them): neither a variant nor a note.
+    let (_, facts) = scan(&[
+        ("tests/examples/main.tf", BUCKET),
+        ("tests/fixtures/main.tf", BUCKET),
+        (
+            "tests/fast/stages/s0/simple.tfvars",
+            "region = \"us-east-1\"\n",
+        ),
+    ]);
+    assert!(facts.variants.is_empty(), "{:?}", facts.variants);
+    assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
 }

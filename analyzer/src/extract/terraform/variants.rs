@@ -41,8 +41,10 @@ pub(crate) fn assign<'f>(
     explicit: &[(Utf8PathBuf, Vec<Utf8PathBuf>)],
 ) -> Assignment<'f> {
     let mut assignment = Assignment::default();
-    let by_path: BTreeMap<&Utf8Path, &'f SourceFile> =
-        files.iter().map(|file| (file.path.as_path(), *file)).collect();
+    let by_path: BTreeMap<&Utf8Path, &'f SourceFile> = files
+        .iter()
+        .map(|file| (file.path.as_path(), *file))
+        .collect();
     let mut taken: BTreeSet<&Utf8Path> = BTreeSet::new();
     let mut found: BTreeMap<Utf8PathBuf, Vec<&'f SourceFile>> = BTreeMap::new();
     for (root, var_files) in explicit {
@@ -69,6 +71,7 @@ pub(crate) fn assign<'f>(
                 }
             }
             Owner::Module => {}
+            Owner::Several(candidates) if candidates.is_empty() => {}
             Owner::Several(candidates) => {
                 let shown: Vec<String> = candidates
                     .iter()
@@ -134,13 +137,14 @@ enum Owner<'r> {
     Root(&'r Utf8PathBuf),
     /// A module's own (a test's or an example's values): not a variant of any root here.
     Module,
-    /// Several roots beside it, or none at all (empty).
+    /// Several roots beside it, or none near it at all (empty: not noted).
     Several(Vec<&'r Utf8PathBuf>),
 }
 
 /// The nearest directory at or above `dir` that holds configuration decides: a root owns the
-/// file, a module makes it the module's. A directory without configuration on the way up that
-/// has roots below it decides too: one root owns the file, several make it ambiguous.
+/// file, a module makes it the module's. Before that, roots below `dir` or beside it (below its
+/// parent) decide: one root owns the file, several make it ambiguous. Further away, a file is
+/// no root's, as when no directory holds configuration (it is not read, as Terraform would not).
 fn owner<'r>(
     dir: &Utf8Path,
     roots: &BTreeSet<&'r Utf8PathBuf>,
@@ -148,6 +152,7 @@ fn owner<'r>(
 ) -> Owner<'r> {
     // Each step goes one directory up: bounded by the depth of the path.
     let mut at = Some(dir);
+    let mut level = 0usize;
     while let Some(here) = at {
         if let Some(root) = roots.iter().find(|root| root.as_path() == here) {
             return Owner::Root(root);
@@ -155,9 +160,11 @@ fn owner<'r>(
         if configured.iter().any(|c| c.as_path() == here) {
             return Owner::Module;
         }
+        // Roots below the file's own directory, or beside it (below its parent); roots further
+        // away are not the file's (`tests/fast/x/simple.tfvars` is not for `tests/examples`).
         let below: Vec<&'r Utf8PathBuf> = roots
             .iter()
-            .filter(|root| here.as_str().is_empty() || root.starts_with(here))
+            .filter(|root| level <= 1 && (here.as_str().is_empty() || root.starts_with(here)))
             .copied()
             .collect();
         match below.as_slice() {
@@ -165,6 +172,7 @@ fn owner<'r>(
             [one] => return Owner::Root(one),
             _ => return Owner::Several(below),
         }
+        level += 1;
         at = if here.as_str().is_empty() {
             None
         } else {
