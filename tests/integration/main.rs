@@ -54,6 +54,7 @@ mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
 mod terragrunt;
+mod tf_variants;
 mod tidy;
 mod vendor_catalogue;
 mod vendor_nodes;

@@ -49,6 +49,7 @@ fn facts_of(files: &[SourceFile]) -> Facts {
     let ctx = ExtractContext {
         rules: rules(),
         owners: &owners,
+        terraform: &[],
     };
     extract_all(files, &ctx)
 }

@@ -1354,7 +1354,7 @@ pub(super) fn read_units(
         read.used.insert(unit.dir.clone());
         let mut facts = Facts::default();
         let found = read_unit(unit, &module_dir, by_dir, calls, catalogue);
-        super::join_roots(vec![found], &[&module_dir], &mut facts);
+        super::join_roots(vec![super::Read::Once(found)], &[&module_dir], &mut facts);
         for node in &facts.nodes {
             read.module_of
                 .entry(node.id.clone())
@@ -1368,11 +1368,11 @@ pub(super) fn read_units(
 
 impl Read {
     /// `per_root` and `root_dirs` without the directories units read.
-    pub(super) fn without_used<'d>(
+    pub(super) fn without_used<'d, T>(
         &self,
-        per_root: Vec<Found>,
+        per_root: Vec<T>,
         root_dirs: Vec<&'d Utf8PathBuf>,
-    ) -> (Vec<Found>, Vec<&'d Utf8PathBuf>) {
+    ) -> (Vec<T>, Vec<&'d Utf8PathBuf>) {
         per_root
             .into_iter()
             .zip(root_dirs)
