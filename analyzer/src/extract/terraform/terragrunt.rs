@@ -172,6 +172,8 @@ pub(super) fn units<'f>(files: &Files<'f>) -> (Vec<Unit<'f>>, Vec<(Option<Span>,
         .filter(|(path, _)| path.file_name() == Some("terragrunt.hcl"))
         .filter_map(|(path, (file, body))| match body {
             Ok(body) => Some((path, *file, body)),
+            // A template of a configuration (Boilerplate, cookiecutter: `{{ ... }}`) is not one.
+            Err(_) if file.text.contains("{{") => None,
             Err(error) => {
                 problems.insert((Some(error.0), error.1.clone()));
                 None

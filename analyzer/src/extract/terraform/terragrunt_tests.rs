@@ -261,3 +261,17 @@ fn try_falls_back_only_on_certain_failures_and_unknown_inputs_hide_the_parents()
     .0[0];
     assert_eq!(direct["name"], Ok(Value::String("fallback".into())));
 }
+
+#[test]
+fn a_template_of_a_configuration_is_not_an_error_but_a_broken_one_is() {
+    let (units, problems) = resolve(&[
+        (
+            "modules/x/.boilerplate/terragrunt.hcl",
+            "inputs = {\n  {{ range .vars }}\n  {{ .Name }} = \"\"\n  {{ end }}\n}\n",
+        ),
+        ("live/y/terragrunt.hcl", "inputs = {\n  a = \n}\n"),
+    ]);
+    assert!(units.is_empty());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("terragrunt: "), "{problems:?}");
+}
