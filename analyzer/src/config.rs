@@ -4,7 +4,7 @@
 use crate::date::Date;
 use crate::facts::{
     DataRef, Environment, Facts, FlowFact, FlowTarget, LocatedAt, Location, MechanismKind,
-    NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity,
+    NodeFact, NodeKind, NodeRef, Origin, Safeguard, Severity, TerraformVariants,
 };
 use crate::rule::Rule;
 use crate::rules::RuleSet;
@@ -45,11 +45,102 @@ pub struct Manifest {
     pub exclude: Vec<String>,
     pub facts: Facts,
     pub waivers: Vec<Waiver>,
+    /// `[[scan.terraform]]`: Terraform roots and the variable files each is applied with, as
+    /// written (relative to the manifest; see [`Manifest::terraform_roots`]).
+    pub terraform: Vec<TerraformRoot>,
     /// Span of the whole file, for findings about the manifest as a whole.
     pub file_span: Option<Span>,
     /// `[scan] variants`: the deployment variants to evaluate, with where each is written; empty
     /// means every variant found.
     pub variants: Vec<(String, Span)>,
+}
+
+/// One `[[scan.terraform]]` entry: a Terraform root directory and the variable files it is
+/// applied with (`-var-file`), each a deployment variant named by its file stem. It replaces the
+/// discovery of that root's variable files.
+#[derive(Clone, Debug, Default)]
+pub struct TerraformRoot {
+    pub root: Option<Written<String>>,
+    pub var_files: Vec<Written<String>>,
+}
+
+impl Manifest {
+    /// The `[[scan.terraform]]` entries with their paths made relative to the scanned directory
+    /// `scan_root` (the manifest `file` is at `file.path` relative to it), each checked on disk: a
+    /// root that is not a directory, a variable file that is not a file, or a path that leaves the
+    /// scanned directory is an error at the place it is written.
+    pub fn terraform_roots(
+        &self,
+        file: &SourceFile,
+        scan_root: &std::path::Path,
+    ) -> Result<Vec<TerraformVariants>, Vec<ConfigError>> {
+        let base = file.path.parent().unwrap_or(camino::Utf8Path::new(""));
+        let mut errors = Vec::new();
+        let mut error = |span: Span, message: String| {
+            let position = file.line_column(span.start);
+            errors.push(ConfigError {
+                file: file.path.to_string(),
+                line: position.line,
+                column: position.column,
+                message,
+            });
+        };
+        let resolve = |written: &Written<String>| -> Result<camino::Utf8PathBuf, String> {
+            let path = camino::Utf8Path::new(written.value.trim());
+            let mut out = camino::Utf8PathBuf::new();
+            for component in base.join(path).components() {
+                match component {
+                    camino::Utf8Component::Normal(part) => out.push(part),
+                    camino::Utf8Component::CurDir => {}
+                    camino::Utf8Component::ParentDir if out.pop() => {}
+                    _ => {
+                        return Err(format!("`{}` leaves the scanned directory", written.value));
+                    }
+                }
+            }
+            Ok(out)
+        };
+        let mut resolved = Vec::new();
+        for entry in &self.terraform {
+            let Some(root) = &entry.root else { continue };
+            let root_path = match resolve(root) {
+                Ok(path) if scan_root.join(path.as_std_path()).is_dir() => path,
+                Ok(_) => {
+                    error(
+                        root.span,
+                        format!("`root` = `{}` is not a directory", root.value),
+                    );
+                    continue;
+                }
+                Err(message) => {
+                    error(root.span, format!("`root`: {message}"));
+                    continue;
+                }
+            };
+            let mut var_files = Vec::new();
+            for var_file in &entry.var_files {
+                match resolve(var_file) {
+                    Ok(path) if scan_root.join(path.as_std_path()).is_file() => {
+                        var_files.push(path);
+                    }
+                    Ok(_) => error(
+                        var_file.span,
+                        format!("`var_files`: `{}` is not a file", var_file.value),
+                    ),
+                    Err(message) => error(var_file.span, format!("`var_files`: {message}")),
+                }
+            }
+            resolved.push(TerraformVariants {
+                root: root_path,
+                var_files,
+            });
+        }
+        if errors.is_empty() {
+            Ok(resolved)
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 /// Parses and validates a manifest. Errors are every problem found, in file order.
@@ -757,6 +848,33 @@ const SCAN_KEYS: &[KeyReader<RootTarget>] = &[
             }
         }
     }),
+    ("terraform", |r, value, target| {
+        for (table, range) in r.tables(value, "scan.terraform") {
+            let mut entry = TerraformRoot::default();
+            r.read_table(table, "[[scan.terraform]]", TERRAFORM_KEYS, &mut entry);
+            if entry.root.is_none() {
+                r.error_at(
+                    range.start,
+                    "`[[scan.terraform]]` needs `root`, the directory of the Terraform root module",
+                );
+            } else {
+                target.manifest.terraform.push(entry);
+            }
+        }
+    }),
+];
+
+const TERRAFORM_KEYS: &[KeyReader<TerraformRoot>] = &[
+    ("root", |r, value, entry| {
+        entry.root = r.string(value, "root").map(|root| r.written(root));
+    }),
+    ("var_files", |r, value, entry| {
+        entry.var_files = r
+            .strings(value, "var_files")
+            .into_iter()
+            .map(|file| r.written(file))
+            .collect();
+    }),
 ];
 
 /// The `[policy]` keys, in the order of [`POLICY_KEYS`] (a test holds the two together).
@@ -994,6 +1112,10 @@ inferred_findings = "note"
 exclude = ["vendor/**"]
 include = ["dev", "tests", "dev"]
 
+[[scan.terraform]]
+root = "infra"
+var_files = ["infra/envs/prod.tfvars"]
+
 [[node]]
 id = "crm"
 kind = "vendor"
@@ -1039,6 +1161,12 @@ expires = 2030-01-01
         assert_eq!(policy.inferred_findings, Severity::Note);
         assert_eq!(policy.spans.len(), POLICY_KEYS.len());
         assert_eq!(manifest.exclude, vec!["vendor/**".to_string()]);
+        let terraform = &manifest.terraform[0];
+        assert_eq!(
+            terraform.root.as_ref().map(|root| root.value.as_str()),
+            Some("infra")
+        );
+        assert_eq!(terraform.var_files[0].value, "infra/envs/prod.tfvars");
         // Each class once, in a fixed order, whatever the order written.
         let mut classes = vec![Environment::Dev, Environment::Test];
         classes.sort();

@@ -469,6 +469,13 @@ pub struct Variant {
     pub source: String,
 }
 
+/// A `[[scan.terraform]]` entry resolved against the scanned directory: paths relative to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TerraformVariants {
+    pub root: camino::Utf8PathBuf,
+    pub var_files: Vec<camino::Utf8PathBuf>,
+}
+
 /// A well-formed inline waiver found in a comment. A malformed one is an `input-error` instead.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InlineWaiver {

@@ -168,6 +168,7 @@ pub fn scan_with_policy_from(
     };
     let (manifest_file, mut manifest) =
         load_manifest(root, &manifest_path, &manifest_display, explicit, rules)?;
+    let terraform_roots = terraform_roots(manifest_file.as_ref(), &manifest, root)?;
     // `--policy-from`: the policy and waivers at REF replace the working tree's, whose changes
     // to them become `policy-changed` diagnostics.
     let governing = match policy_from {
@@ -210,6 +211,7 @@ pub fn scan_with_policy_from(
     let ctx = ExtractContext {
         rules,
         owners: &owners,
+        terraform: &terraform_roots,
     };
     let extraction = extract_files(&inputs, &ctx, cache.as_ref());
     drop(inputs);
@@ -367,6 +369,20 @@ fn selected_variants(
     selected.sort();
     selected.dedup();
     Ok((found.to_vec(), selected))
+}
+
+/// The manifest's `[[scan.terraform]]` entries, resolved against the scanned directory.
+fn terraform_roots(
+    file: Option<&SourceFile>,
+    manifest: &Manifest,
+    root: &Path,
+) -> Result<Vec<crate::facts::TerraformVariants>, ScanError> {
+    match file {
+        Some(file) => manifest
+            .terraform_roots(file, root)
+            .map_err(ScanError::Manifest),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The manifest's file (file 0) and the manifest parsed from it, its written locations checked;

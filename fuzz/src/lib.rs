@@ -58,6 +58,7 @@ pub fn extract(path: &str, data: &[u8]) {
     let ctx = ExtractContext {
         rules: rules(),
         owners: &owners,
+        terraform: &[],
     };
     let facts: Facts = extract_all(&[file.clone(), dockerfile], &ctx);
     for node in &facts.nodes {

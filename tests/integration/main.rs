@@ -55,6 +55,8 @@ mod terraform_files;
 mod terraform_instances;
 mod terraform_plan;
 mod terraform_values;
+mod terragrunt;
+mod tf_variants;
 mod tidy;
 mod variant_outputs;
 mod variants;

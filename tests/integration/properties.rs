@@ -143,6 +143,7 @@ fn extract_and_check(path: &str, text: &str) -> Result<(), TestCaseError> {
     let ctx = ExtractContext {
         rules: rules(),
         owners: &owners,
+        terraform: &[],
     };
     let len = file.text.len() as u32;
     let inside = |span: Option<Span>| span.is_none_or(|s| s.start <= s.end && s.end <= len);

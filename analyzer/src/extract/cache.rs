@@ -52,6 +52,10 @@ struct KeyMaterial {
     extractor: String,
     /// The manifest's `paths` entries: (path or glob, node).
     owners: Vec<(String, String)>,
+    /// `[[scan.terraform]]`: (root, variable files). Left out when empty, so that the key of a
+    /// scan without it is what it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    terraform: Vec<(String, Vec<String>)>,
     /// (path, content hash) of every claimed file, in path order.
     files: Vec<(String, String)>,
 }
@@ -144,6 +148,16 @@ impl Cache {
                 .owners
                 .entries()
                 .map(|(path, node)| (path.to_string(), node.to_string()))
+                .collect(),
+            terraform: ctx
+                .terraform
+                .iter()
+                .map(|entry| {
+                    (
+                        entry.root.to_string(),
+                        entry.var_files.iter().map(ToString::to_string).collect(),
+                    )
+                })
                 .collect(),
             files: files
                 .iter()

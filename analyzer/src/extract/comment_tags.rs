@@ -429,6 +429,7 @@ mod tests {
         let ctx = ExtractContext {
             rules: &rules,
             owners,
+            terraform: &[],
         };
         let claimed: Vec<&SourceFile> = sources
             .iter()

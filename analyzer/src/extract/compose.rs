@@ -721,6 +721,7 @@ services:
         let ctx = ExtractContext {
             rules: &rules,
             owners: &owners,
+            terraform: &[],
         };
         let file = SourceFile::new(
             FileId(0),
@@ -815,6 +816,7 @@ services:
         let ctx = ExtractContext {
             rules: &rules,
             owners: &owners,
+            terraform: &[],
         };
         let compose = SourceFile::new(
             FileId(0),

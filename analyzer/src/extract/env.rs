@@ -558,6 +558,7 @@ mod tests {
         let ctx = ExtractContext {
             rules: &rules,
             owners: &owners,
+            terraform: &[],
         };
         let sources: Vec<SourceFile> = files
             .iter()

@@ -1661,6 +1661,7 @@ mod tests {
         let ctx = ExtractContext {
             rules: &rules,
             owners: &owners,
+            terraform: &[],
         };
         let sources: Vec<SourceFile> = files
             .iter()

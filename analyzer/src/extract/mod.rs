@@ -48,6 +48,8 @@ pub mod terraform;
 pub struct ExtractContext<'a> {
     pub rules: &'a RuleSet,
     pub owners: &'a Owners,
+    /// `[[scan.terraform]]`: Terraform roots and the variable files each is applied with.
+    pub terraform: &'a [crate::facts::TerraformVariants],
 }
 
 /// Which node a file belongs to, from the manifest's `paths` (longest match wins).

@@ -391,6 +391,7 @@ mod tests {
         let ctx = ExtractContext {
             rules: &rules,
             owners: &owners,
+            terraform: &[],
         };
         let owner = |path: &str| {
             packages

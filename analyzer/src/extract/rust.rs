@@ -989,6 +989,7 @@ mod tests {
         let ctx = ExtractContext {
             rules: &rules,
             owners: &owners,
+            terraform: &[],
         };
         let claimed: Vec<&SourceFile> = sources
             .iter()

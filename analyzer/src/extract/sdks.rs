@@ -1127,6 +1127,7 @@ mod tests {
         let ctx = ExtractContext {
             rules: &rules,
             owners: &owners,
+            terraform: &[],
         };
         let file = SourceFile::new(FileId(0), path.into(), text.into());
         extract_file(&file, &Packages::default(), &ctx)

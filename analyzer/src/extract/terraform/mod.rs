@@ -25,12 +25,17 @@ mod multiline;
 pub(crate) mod plan;
 mod registry;
 mod resources;
+mod terragrunt;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests_files;
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod tests_variants;
+mod variants;
 
 use super::{ExtractContext, Extractor};
 use crate::facts::{Facts, FlowTarget, LocatedAt, Location, NodeFact, Origin};
@@ -76,11 +81,14 @@ impl Extractor for Terraform {
 
     fn claims(&self, path: &Utf8Path) -> bool {
         let name = path.file_name().unwrap_or_default();
-        files::is_config(name) || files::is_tfvars(name) || plan::claims(path)
+        files::is_config(name)
+            || files::is_tfvars(name)
+            || plan::claims(path)
+            || terragrunt::is_terragrunt(name)
     }
 
     fn extract(&self, files: &[&SourceFile], ctx: &ExtractContext<'_>) -> Facts {
-        extract_files(files, ctx.rules)
+        extract_variants(files, ctx.rules, ctx.terraform)
     }
 }
 
@@ -120,11 +128,25 @@ pub(crate) fn azure_pairs(rules: &crate::rules::RuleSet) -> BTreeMap<String, Str
 /// Everything the Terraform in `files` says. Regions are resolved by the model; the store
 /// resource types, the registry modules that create stores and the Azure region pairs (which region
 /// a geo-redundant copy goes to) come from rule data here.
+#[cfg(test)]
 pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet) -> Facts {
+    extract_variants(files, rules, &[])
+}
+
+/// [`extract_files`], with the roots and variable files a manifest names (`[[scan.terraform]]`)
+/// in place of those found for those roots (see `variants`).
+// long-fn: the passes over the directories share their maps; split, each step would take them all.
+pub(crate) fn extract_variants(
+    files: &[&SourceFile],
+    rules: &crate::rules::RuleSet,
+    explicit: &[crate::facts::TerraformVariants],
+) -> Facts {
     let catalogue = Catalogue::new(rules);
     let catalogue = &catalogue;
     let mut facts = Facts::default();
-    let (plans, files) = plan::split(files);
+    // Terragrunt's files are read by `terragrunt`, not as Terraform or plans.
+    let (terragrunt_files, files) = terragrunt::split(files);
+    let (plans, files) = plan::split(&files);
     let planned = plan::read_plans(&plans, &files, catalogue);
     let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
     for file in &files {
@@ -179,49 +201,150 @@ pub(crate) fn extract_files(files: &[&SourceFile], rules: &crate::rules::RuleSet
         .flatten()
         .filter_map(|target| by_dir.get_key_value(target).map(|(dir, _)| dir))
         .collect();
-    let root_dirs: Vec<&Utf8PathBuf> = by_dir
+    let mut root_dirs: Vec<&Utf8PathBuf> = by_dir
         .keys()
         .filter(|dir| !called.contains(dir) && configured.contains(dir))
         // A root a plan stands for is read from the plan, whose values are resolved.
         .filter(|dir| !planned.roots.contains(*dir))
         .collect();
+    // A directory the manifest names as a root is one, even when another directory calls it.
+    for entry in explicit {
+        if let Some((dir, _)) = by_dir.get_key_value(&entry.root)
+            && configured.contains(dir)
+            && !root_dirs.contains(&dir)
+        {
+            root_dirs.push(dir);
+        }
+    }
+    root_dirs.sort();
+
+    // Variable files that are not loaded automatically: each is a variant of its root.
+    let explicit_roots: Vec<(Utf8PathBuf, Vec<Utf8PathBuf>)> = explicit
+        .iter()
+        .filter(|entry| root_dirs.iter().any(|dir| **dir == entry.root))
+        .map(|entry| (entry.root.clone(), entry.var_files.clone()))
+        .collect();
+    let assignment = variants::assign(
+        &files,
+        &root_dirs.iter().copied().collect(),
+        &configured,
+        &explicit_roots,
+    );
+    for (file, message) in &assignment.notes {
+        facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
+            rule: Rule::UnresolvedReference,
+            severity: crate::facts::Severity::Note,
+            message: message.clone(),
+            span: Some(file.line_span(1)),
+            path: None,
+        });
+    }
+    // A root with variants is read without its variable files that are not automatic, then once
+    // with each: the files beside it are taken out of its directory for those readings.
+    let mut variant_dirs = by_dir.clone();
+    for root in assignment.roots.keys() {
+        if let Some(files) = variant_dirs.get_mut(root) {
+            files.retain(|file| {
+                let name = file.path.file_name().unwrap_or_default();
+                !files::is_tfvars(name) || files::is_auto_tfvars(name)
+            });
+        }
+    }
+    let count_of = |dir: &Utf8PathBuf| assignment.roots.get(dir).map_or(1, Vec::len);
     let unread: Vec<&Utf8PathBuf> = root_dirs
         .iter()
         .copied()
-        .filter(|dir| !read.contains_key(*dir))
+        .filter(|dir| !read.contains_key(*dir) || assignment.roots.contains_key(*dir))
         .collect();
-    let within = within_budget(&unread, &shapes, &by_dir, &calls, &mut facts);
-    let mut again: BTreeMap<&Utf8PathBuf, Found> = within
-        .par_iter()
-        .map(|dir| (*dir, read_root(dir, &by_dir, &calls, catalogue)))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect();
-    let per_root: Vec<Found> = root_dirs
+    let within = within_budget(&unread, &shapes, &by_dir, &calls, &count_of, &mut facts);
+    // Each root, or each (root, variant), read in parallel.
+    let jobs: Vec<(&Utf8PathBuf, Option<usize>)> = within
         .iter()
-        .map(|dir| {
-            read.remove(dir)
-                .or_else(|| again.remove(dir))
-                .unwrap_or_default()
+        .flat_map(|dir| match assignment.roots.get(*dir) {
+            Some(list) => (0..list.len()).map(|i| (*dir, Some(i))).collect::<Vec<_>>(),
+            None => vec![(*dir, None)],
         })
         .collect();
+    let mut done: Vec<((&Utf8PathBuf, Option<usize>), Found)> = jobs
+        .par_iter()
+        .map(|(dir, variant)| {
+            let found = match variant.and_then(|i| assignment.roots.get(*dir)?.get(i)) {
+                Some((_, var_file)) => {
+                    let parsed = parse_all(&[*var_file], None);
+                    let given = module::Given {
+                        env: BTreeMap::new(),
+                        var_files: parsed.iter().map(|p| &p.body).collect(),
+                    };
+                    read_root(dir, &variant_dirs, &calls, &given, catalogue)
+                }
+                None => {
+                    let given = module::Given::default();
+                    read_root(dir, &by_dir, &calls, &given, catalogue)
+                }
+            };
+            ((*dir, *variant), found)
+        })
+        .collect();
+    let mut per_root: Vec<Read> = Vec::new();
+    for dir in &root_dirs {
+        let Some(list) = assignment.roots.get(*dir) else {
+            let position = done.iter().position(|((d, _), _)| d == dir);
+            let found = read
+                .remove(dir)
+                .or_else(|| position.map(|at| done.swap_remove(at).1))
+                .unwrap_or_default();
+            per_root.push(Read::Once(found));
+            continue;
+        };
+        let mut readings = Vec::new();
+        for (i, (name, var_file)) in list.iter().enumerate() {
+            let Some(at) = done
+                .iter()
+                .position(|((d, v), _)| d == dir && *v == Some(i))
+            else {
+                continue;
+            };
+            let variant = crate::facts::Variant {
+                name: name.clone(),
+                span: var_file.line_span(1),
+                source: "tfvars".to_string(),
+            };
+            readings.push((variant, done.swap_remove(at).1));
+        }
+        per_root.push(Read::Variants(readings));
+    }
+
+    // Terragrunt units: one variant each over the module directories they deploy, which are
+    // then not read again as roots of their own (see `terragrunt`).
+    let units = terragrunt::read_units(&terragrunt_files, &by_dir, &calls, catalogue);
+    let (mut per_root, root_dirs) = units.without_used(per_root, root_dirs);
 
     // A reusable module no directory here calls (a repository that is a module, `modules/x/`
     // with no example): what its inputs place is placed by its callers, elsewhere. Its nodes
     // whose location is unknown are left out and counted in one note per module, rather than a
-    // warning per store; what it places itself (a literal region) is read as usual.
-    let mut per_root = per_root;
-    for (found, dir) in per_root.iter_mut().zip(&root_dirs) {
-        if open_inputs.contains(dir) && !configures_provider(dir, &providers, &calls) {
+    // warning per store; what it places itself (a literal region) is read as usual. A root with
+    // variable files is applied with them, not called.
+    for (read, dir) in per_root.iter_mut().zip(&root_dirs) {
+        if let Read::Once(found) = read
+            && open_inputs.contains(dir)
+            && !configures_provider(dir, &providers, &calls)
+        {
             placed_by_callers(found, dir, &mut facts);
         }
     }
     join_roots(per_root, &root_dirs, &mut facts);
+    units.merge_into(&mut facts);
     planned.merge_into(&mut facts);
     facts
 }
 
-/// The roots that call local modules and are read again with every directory they reach,
+/// What was read of one root: once, or once per variant.
+enum Read {
+    Once(Found),
+    Variants(Vec<(crate::facts::Variant, Found)>),
+}
+
+/// The roots that call local modules (and those with variants) and are read again with every directory they reach,
 /// within a bound for the whole repository: roots past it, in path order, are reported (once,
 /// at the first root not read: one error per root would itself be unbounded) and not read.
 fn within_budget<'d>(
@@ -229,6 +352,7 @@ fn within_budget<'d>(
     shapes: &BTreeMap<&Utf8PathBuf, Shape>,
     by_dir: &BTreeMap<Utf8PathBuf, Vec<&SourceFile>>,
     calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+    readings: &dyn Fn(&Utf8PathBuf) -> usize,
     facts: &mut Facts,
 ) -> Vec<&'d Utf8PathBuf> {
     let mut spent_size = 0usize;
@@ -237,6 +361,9 @@ fn within_budget<'d>(
     let mut beyond: Vec<&Utf8PathBuf> = Vec::new();
     for dir in unread {
         let (size, bytes) = tree_cost(dir, shapes, by_dir, calls);
+        // A root with variants is read once per variant.
+        let times = readings(dir);
+        let (size, bytes) = (size.saturating_mul(times), bytes.saturating_mul(times));
         if !beyond.is_empty()
             || spent_size.saturating_add(size) > MAX_REPOSITORY_TREE_SIZE
             || spent_bytes.saturating_add(bytes) > MAX_REPARSED_BYTES
@@ -264,17 +391,22 @@ fn within_budget<'d>(
 }
 
 /// The facts of every root, joined. The same address in two roots (`envs/prod`,
-/// `envs/staging`) is two stores: both are qualified by directory.
-fn join_roots(per_root: Vec<Found>, root_dirs: &[&Utf8PathBuf], facts: &mut Facts) {
+/// `envs/staging`) is two stores: both are qualified by directory. A root read once per variant
+/// gives the facts of its readings joined by `Facts::from_variants`.
+fn join_roots(per_root: Vec<Read>, root_dirs: &[&Utf8PathBuf], facts: &mut Facts) {
     let mut roots_of: BTreeMap<String, usize> = BTreeMap::new();
-    for found in &per_root {
-        for id in found.nodes.keys() {
+    for read in &per_root {
+        let ids: BTreeSet<&String> = match read {
+            Read::Once(found) => found.nodes.keys().collect(),
+            Read::Variants(list) => list.iter().flat_map(|(_, f)| f.nodes.keys()).collect(),
+        };
+        for id in ids {
             *roots_of.entry(id.clone()).or_default() += 1;
         }
     }
-    let mut nodes: BTreeMap<String, NodeFact> = BTreeMap::new();
+    let mut nodes: BTreeMap<(String, Vec<String>), NodeFact> = BTreeMap::new();
     let mut flows = Vec::new();
-    for (found, dir) in per_root.into_iter().zip(root_dirs) {
+    for (read, dir) in per_root.into_iter().zip(root_dirs) {
         let dir = dir.as_path();
         let rename = |id: &str| -> String {
             if roots_of.get(id).copied().unwrap_or(0) > 1 && !dir.as_str().is_empty() {
@@ -283,31 +415,22 @@ fn join_roots(per_root: Vec<Found>, root_dirs: &[&Utf8PathBuf], facts: &mut Fact
                 id.to_string()
             }
         };
-        for (id, mut node) in found.nodes {
-            node.id = rename(&id);
-            nodes.entry(node.id.clone()).or_insert(node);
+        let root_facts = match read {
+            Read::Once(found) => root_facts(found, &rename),
+            Read::Variants(list) => Facts::from_variants(
+                list.into_iter()
+                    .map(|(variant, found)| (variant, root_facts(found, &rename)))
+                    .collect(),
+            ),
+        };
+        for node in root_facts.nodes {
+            nodes
+                .entry((node.id.clone(), node.variants.clone()))
+                .or_insert(node);
         }
-        for mut flow in found.flows {
-            if let Some(from) = flow.from.as_mut() {
-                from.id = rename(&from.id);
-            }
-            if let FlowTarget::Node(to) = &mut flow.to {
-                to.id = rename(&to.id);
-            }
-            flows.push(flow);
-        }
-        for (span, message) in found.problems {
-            facts.input_error(span, None, message);
-        }
-        for (span, message) in found.absent {
-            facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
-                rule: Rule::UnresolvedReference,
-                severity: crate::facts::Severity::Note,
-                message,
-                span,
-                path: None,
-            });
-        }
+        flows.extend(root_facts.flows);
+        facts.diagnostics.extend(root_facts.diagnostics);
+        facts.variants.extend(root_facts.variants);
     }
     flows.sort_by(|a, b| {
         let key = |f: &crate::facts::FlowFact| {
@@ -315,13 +438,49 @@ fn join_roots(per_root: Vec<Found>, root_dirs: &[&Utf8PathBuf], facts: &mut Fact
                 FlowTarget::Node(node) => node.id.clone(),
                 FlowTarget::Host { host, .. } => host.clone(),
             };
-            (f.span, f.from.as_ref().map(|n| n.id.clone()), to)
+            (
+                f.span,
+                f.from.as_ref().map(|n| n.id.clone()),
+                to,
+                f.variants.clone(),
+            )
         };
         key(a).cmp(&key(b))
     });
     flows.dedup();
     facts.nodes.extend(nodes.into_values());
     facts.flows.extend(flows);
+}
+
+/// The facts one reading of a root gives, its ids renamed by `rename`.
+fn root_facts(found: Found, rename: &dyn Fn(&str) -> String) -> Facts {
+    let mut facts = Facts::default();
+    for (id, mut node) in found.nodes {
+        node.id = rename(&id);
+        facts.nodes.push(node);
+    }
+    for mut flow in found.flows {
+        if let Some(from) = flow.from.as_mut() {
+            from.id = rename(&from.id);
+        }
+        if let FlowTarget::Node(to) = &mut flow.to {
+            to.id = rename(&to.id);
+        }
+        facts.flows.push(flow);
+    }
+    for (span, message) in found.problems {
+        facts.input_error(span, None, message);
+    }
+    for (span, message) in found.absent {
+        facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
+            rule: Rule::UnresolvedReference,
+            severity: crate::facts::Severity::Note,
+            message,
+            span,
+            path: None,
+        });
+    }
+    facts
 }
 
 /// Leaves out of `found` (a module that no root calls, read as a root) the nodes whose location
@@ -540,7 +699,7 @@ fn first_pass(dir: &Utf8PathBuf, files: &[&SourceFile], catalogue: &Catalogue<'_
     let has_providers = !module.providers.is_empty();
     let found = (calls.is_empty() && configured).then(|| {
         let modules = BTreeMap::from([(dir.clone(), module)]);
-        read_modules(dir, &modules, catalogue)
+        read_modules(dir, &modules, &module::Given::default(), catalogue)
     });
     FirstPass {
         errors,
@@ -596,11 +755,113 @@ fn configures_provider(
     false
 }
 
-/// Reads root `dir` with every local module directory it reaches.
+/// Variable values a root module is read with by [`read_root_with`], besides its own automatic
+/// tfvars files (`terraform.tfvars`, `*.auto.tfvars`) and its variables' defaults.
+#[derive(Debug, Default)]
+// Called by the Terragrunt reader (`terragrunt.rs`), which is written beside this one.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct RootValues<'f> {
+    /// Values set the way `TF_VAR_name` environment variables set them (how Terragrunt passes a
+    /// unit's `inputs`): below every tfvars file in Terraform's precedence. Each is a literal
+    /// expression, read as a tfvars value is; `Err(reason)` is a value that cannot be known
+    /// statically (the reason is what a location that depends on it says).
+    pub env: BTreeMap<String, Result<hcl_edit::expr::Expression, String>>,
+    /// Files passed with `-var-file`, in command-line order: above the automatic files, the last
+    /// one winning for a variable several set.
+    pub var_files: Vec<&'f SourceFile>,
+}
+
+/// Reads the Terraform module in directory `root` as a root module under `values`, with every
+/// local module it calls, from `files` (the Terraform extractor's files: those of `root` and of
+/// the modules it reaches are read, other files are ignored; `.tfvars` files in `root` other than
+/// the automatic ones are not read unless they are among `values.var_files`). The facts are those
+/// of one root read alone: node ids are not qualified by directory (a caller that reads one module
+/// under several sets of values makes them variants with `Facts::from_variants`, or qualifies
+/// them). Syntax errors are not reported (the extractor reports each file's once); errors of
+/// evaluation and bounds are, as input errors.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn read_root_with(
+    files: &[&SourceFile],
+    root: &Utf8Path,
+    values: &RootValues<'_>,
+    rules: &crate::rules::RuleSet,
+) -> Facts {
+    let catalogue = Catalogue::new(rules);
+    let mut by_dir: BTreeMap<Utf8PathBuf, Vec<&SourceFile>> = BTreeMap::new();
+    for file in files {
+        let name = file.path.file_name().unwrap_or_default();
+        if !(files::is_config(name) || files::is_tfvars(name)) {
+            continue;
+        }
+        let dir = file
+            .path
+            .parent()
+            .map(Utf8Path::to_path_buf)
+            .unwrap_or_default();
+        by_dir.entry(dir).or_default().push(*file);
+    }
+    for files in by_dir.values_mut() {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        *files = files::loaded(files);
+    }
+    let root = root.to_path_buf();
+    if let Some(files) = by_dir.get_mut(&root) {
+        files.retain(|file| {
+            let name = file.path.file_name().unwrap_or_default();
+            !files::is_tfvars(name) || files::is_auto_tfvars(name)
+        });
+    }
+    // The local calls of every directory the root reaches, each directory parsed once here.
+    let mut calls: BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>> = BTreeMap::new();
+    let mut queue = vec![root.clone()];
+    while let Some(next) = queue.pop() {
+        let Some((key, files)) = by_dir.get_key_value(&next) else {
+            continue;
+        };
+        if calls.contains_key(key) {
+            continue;
+        }
+        let parsed = parse_all(files, None);
+        let refs: Vec<&Parsed<'_>> = parsed.iter().collect();
+        let module = Module::new(key.clone(), &refs);
+        let targets: BTreeSet<Utf8PathBuf> = module
+            .calls
+            .iter()
+            .filter_map(|call| call_source(call.node))
+            .filter_map(|source| local_source(key, &source))
+            .filter(|target| target != key)
+            .collect();
+        queue.extend(targets.iter().cloned());
+        calls.insert(key, targets);
+    }
+    let env: BTreeMap<String, eval::Eval> = values
+        .env
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Ok(expr) => eval::eval_literal(expr),
+                Err(reason) => Err(reason.clone()),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    let var_files = parse_all(&values.var_files, None);
+    let given = module::Given {
+        env,
+        var_files: var_files.iter().map(|parsed| &parsed.body).collect(),
+    };
+    let found = read_root(&root, &by_dir, &calls, &given, &catalogue);
+    let mut facts = Facts::default();
+    join_roots(vec![Read::Once(found)], &[&root], &mut facts);
+    facts
+}
+
+/// Reads root `dir` with every local module directory it reaches, under `given` values.
 fn read_root(
     dir: &Utf8PathBuf,
     by_dir: &BTreeMap<Utf8PathBuf, Vec<&SourceFile>>,
     calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+    given: &module::Given<'_>,
     catalogue: &Catalogue<'_>,
 ) -> Found {
     let mut reached: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
@@ -633,13 +894,14 @@ fn read_root(
         .iter()
         .map(|(dir, files)| ((*dir).clone(), Module::new((*dir).clone(), files)))
         .collect();
-    read_modules(dir, &modules, catalogue)
+    read_modules(dir, &modules, given, catalogue)
 }
 
 /// Reads the root module at `dir`, following its calls into `modules`.
 fn read_modules(
     dir: &Utf8PathBuf,
     modules: &BTreeMap<Utf8PathBuf, Module<'_>>,
+    given: &module::Given<'_>,
     catalogue: &Catalogue<'_>,
 ) -> Found {
     let mut found = Found {
@@ -647,7 +909,7 @@ fn read_modules(
         ..Found::default()
     };
     if let Some(module) = modules.get(dir) {
-        let instance = Instance::root(module, modules, Rc::new(eval::Budget::default()));
+        let instance = Instance::root(module, modules, Rc::new(eval::Budget::default()), given);
         let mut tree = Tree {
             stack: vec![dir.clone()],
             instances: 1,

@@ -43,6 +43,16 @@ pub(crate) struct Owner<'a> {
     pub name: String,
 }
 
+/// Variable values a root module is read with besides its own tfvars files (see `Instance::root`).
+#[derive(Debug, Default)]
+pub(crate) struct Given<'g> {
+    /// Values set like `TF_VAR_name` environment variables: below every tfvars file.
+    pub env: BTreeMap<String, Eval>,
+    /// Files passed with `-var-file`, in command-line order: above the automatic files, the
+    /// last one winning.
+    pub var_files: Vec<&'g Body>,
+}
+
 /// The files of one directory: a Terraform module.
 #[derive(Debug, Default)]
 pub(crate) struct Module<'a> {
@@ -272,14 +282,21 @@ pub(crate) struct Instance<'a> {
 }
 
 impl<'a> Instance<'a> {
-    /// The root module: variables come from tfvars files and defaults; `modules` are the local
-    /// modules of its tree.
+    /// The root module: variables come from `given` values, tfvars files and defaults; `modules`
+    /// are the local modules of its tree.
     pub(crate) fn root(
         module: &'a Module<'a>,
         modules: &'a BTreeMap<Utf8PathBuf, Module<'a>>,
         budget: Rc<Budget>,
+        given: &Given<'_>,
     ) -> Instance<'a> {
-        let mut auto: BTreeMap<String, Eval> = BTreeMap::new();
+        // Terraform's precedence, lowest first: environment (`TF_VAR_`), the automatic files, then
+        // `-var-file`s in command-line order.
+        let mut auto: BTreeMap<String, Eval> = given
+            .env
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
         let mut explicit: BTreeMap<String, Vec<(String, Eval)>> = BTreeMap::new();
         for item in &module.tfvars {
             let name = item.file.path.file_name().unwrap_or_default().to_string();
@@ -311,6 +328,14 @@ impl<'a> Instance<'a> {
                 )),
             };
             auto.insert(key, value);
+        }
+        for body in &given.var_files {
+            for attribute in body.attributes() {
+                auto.insert(
+                    attribute.key.value().as_str().to_string(),
+                    eval_literal(&attribute.value),
+                );
+            }
         }
         let mut instance = Instance {
             module,

@@ -763,7 +763,7 @@ fn malformed_files_are_input_errors_and_the_rest_is_read() {
 }
 
 #[test]
-fn conflicting_var_files_and_cycles_are_unknown_not_guessed() {
+fn var_files_beside_a_root_are_variants_and_cycles_are_unknown_not_guessed() {
     let (_, facts) = scan(&[
         (
             "main.tf",
@@ -772,24 +772,43 @@ fn conflicting_var_files_and_cycles_are_unknown_not_guessed() {
         ("eu.tfvars", "region = \"eu-west-1\"\n"),
         ("us.tfvars", "region = \"us-east-1\"\n"),
     ]);
-    let reason = |id: &str| {
-        node(&facts, id)
-            .location
-            .clone()
-            .and_then(|l| l.unresolved_reason)
-            .unwrap_or_default()
-    };
-    assert_eq!(region(&facts, "aws_sns_topic.alerts"), "unknown");
-    assert!(
-        reason("aws_sns_topic.alerts").contains("`eu.tfvars`, `us.tfvars`"),
-        "{}",
-        reason("aws_sns_topic.alerts")
+    // Each `-var-file` is a variant: the topic is where that file puts it, in that variant only.
+    let topics: Vec<(String, Vec<String>)> = facts
+        .nodes
+        .iter()
+        .filter(|n| n.id == "aws_sns_topic.alerts")
+        .map(|n| {
+            (
+                n.location
+                    .as_ref()
+                    .map(|l| l.location.to_string())
+                    .unwrap_or_default(),
+                n.variants.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        topics,
+        vec![
+            ("aws:eu-west-1".to_string(), vec!["eu".to_string()]),
+            ("aws:us-east-1".to_string(), vec!["us".to_string()]),
+        ]
     );
-    assert_eq!(region(&facts, "aws_kinesis_stream.clicks"), "unknown");
+    let stream = facts
+        .nodes
+        .iter()
+        .find(|n| n.id == "aws_kinesis_stream.clicks")
+        .unwrap();
+    assert!(stream.variants.is_empty(), "{:?}", stream.variants);
+    let location = stream.location.clone().unwrap();
+    assert_eq!(location.location.to_string(), "unknown");
     assert!(
-        reason("aws_kinesis_stream.clicks").contains("cycle"),
-        "{}",
-        reason("aws_kinesis_stream.clicks")
+        location
+            .unresolved_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cycle"),
+        "{location:?}"
     );
 }
 
