@@ -213,17 +213,31 @@ pub(crate) fn extract_variants(
     root_dirs.sort();
 
     // Variable files that are not loaded automatically: each is a variant of its root.
-    let explicit_roots: Vec<(Utf8PathBuf, Vec<Utf8PathBuf>)> = explicit
+    let (explicit_roots, not_roots): (Vec<_>, Vec<_>) = explicit
         .iter()
-        .filter(|entry| root_dirs.iter().any(|dir| **dir == entry.root))
         .map(|entry| (entry.root.clone(), entry.var_files.clone()))
-        .collect();
+        .partition(|(root, _)| root_dirs.iter().any(|dir| *dir == root));
+    for (root, _) in not_roots {
+        let shown = if root.as_str().is_empty() {
+            "."
+        } else {
+            root.as_str()
+        };
+        facts.input_error(
+            None,
+            Some(shown.to_string()),
+            format!("terraform: `[[scan.terraform]]` names `{shown}` as a root, but it holds no Terraform configuration that was scanned; its variable files are not read"),
+        );
+    }
     let assignment = variants::assign(
         &files,
         &root_dirs.iter().copied().collect(),
         &configured,
         &explicit_roots,
     );
+    for message in &assignment.missing {
+        facts.input_error(None, None, message.clone());
+    }
     for (file, message) in &assignment.notes {
         facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
             rule: Rule::UnresolvedReference,

@@ -241,11 +241,38 @@ fn a_manifest_entry_names_the_root_and_its_files_instead() {
     .collect();
     let refs: Vec<&SourceFile> = sources.iter().collect();
     let rules = crate::rules::RuleSet::builtin().unwrap();
-    let explicit = [TerraformVariants {
-        root: "infra".into(),
-        var_files: vec!["config/live.tfvars".into(), "infra/envs/dev.tfvars".into()],
-    }];
+    let explicit = [
+        TerraformVariants {
+            root: "infra".into(),
+            var_files: vec![
+                "config/live.tfvars".into(),
+                "infra/envs/dev.tfvars".into(),
+                "config/gone.tfvars".into(),
+            ],
+        },
+        TerraformVariants {
+            root: "config".into(),
+            var_files: Vec::new(),
+        },
+    ];
     let facts = extract_variants(&refs, &rules, &explicit);
+    let errors: Vec<&str> = facts
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::InputError)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("`config/gone.tfvars`")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("names `config` as a root")),
+        "{errors:?}"
+    );
     assert_eq!(names(&facts), vec!["dev", "live"]);
     assert_eq!(
         placed(&facts),
