@@ -216,7 +216,7 @@ pub(crate) fn extract_variants(
     let (explicit_roots, not_roots): (Vec<_>, Vec<_>) = explicit
         .iter()
         .map(|entry| (entry.root.clone(), entry.var_files.clone()))
-        .partition(|(root, _)| root_dirs.iter().any(|dir| *dir == root));
+        .partition(|(root, _)| root_dirs.contains(&root));
     for (root, _) in not_roots {
         let shown = if root.as_str().is_empty() {
             "."
