@@ -305,6 +305,7 @@ pub(crate) fn extract_variants(
             continue;
         };
         let mut readings = Vec::new();
+        let differing = differing_spans(list);
         for (i, (name, var_file)) in list.iter().enumerate() {
             let Some(at) = done
                 .iter()
@@ -314,7 +315,11 @@ pub(crate) fn extract_variants(
             };
             let variant = crate::facts::Variant {
                 name: name.clone(),
-                span: var_file.line_span(1),
+                span: differing
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .unwrap_or_else(|| var_file.line_span(1)),
                 source: "tfvars".to_string(),
             };
             readings.push((variant, done.swap_remove(at).1));
@@ -338,6 +343,49 @@ pub(crate) fn extract_variants(
     join_roots(per_root, &root_dirs, &mut facts);
     planned.merge_into(&mut facts);
     facts
+}
+
+/// For each variable file of one root, the first value it sets that another of them sets
+/// differently or not at all: the line that makes its variant differ (none when there is no
+/// such line, or its span is not known).
+fn differing_spans(list: &[(String, &SourceFile)]) -> Vec<Option<Span>> {
+    let parsed: Vec<Vec<Parsed<'_>>> = list
+        .iter()
+        .map(|(_, file)| parse_all(&[*file], None))
+        .collect();
+    let values: Vec<BTreeMap<&str, String>> = parsed
+        .iter()
+        .map(|files| {
+            files
+                .iter()
+                .flat_map(|p| p.body.attributes())
+                .map(|a| {
+                    (
+                        a.key.value().as_str(),
+                        a.value.to_string().trim().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    parsed
+        .iter()
+        .enumerate()
+        .map(|(i, files)| {
+            let parsed = files.first()?;
+            parsed
+                .body
+                .attributes()
+                .find(|attribute| {
+                    let key = attribute.key.value().as_str();
+                    let value = attribute.value.to_string();
+                    values.iter().enumerate().any(|(j, other)| {
+                        j != i && other.get(key).is_none_or(|v| *v != value.trim())
+                    })
+                })
+                .and_then(|attribute| resources::span_of(parsed.file, attribute))
+        })
+        .collect()
 }
 
 /// What was read of one root: once, or once per variant.

@@ -65,6 +65,15 @@ fn a_var_file_below_the_root_is_a_variant_of_it() {
         sources[prod.span.file.0 as usize].path.as_str(),
         "infra/envs/prod.tfvars"
     );
+    // A variant points at the first value its file sets differently from the other: for prod,
+    // `name` (line 1), which dev does not set; for dev, `region` (line 1).
+    let line = |v: &crate::facts::Variant| {
+        sources[v.span.file.0 as usize]
+            .line_column(v.span.start)
+            .line
+    };
+    assert_eq!(line(prod), 1);
+    assert_eq!(line(&facts.variants[0]), 1);
     assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
 }
 
@@ -385,4 +394,28 @@ fn a_var_file_far_from_every_root_is_left_alone() {
     ]);
     assert!(facts.variants.is_empty(), "{:?}", facts.variants);
     assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+}
+
+#[test]
+fn a_variant_points_at_the_first_value_that_differs() {
+    let (sources, facts) = scan(&[
+        ("main.tf", BUCKET),
+        (
+            "envs/dev.tfvars",
+            "# development\nowner = \"shop\"\nregion = \"eu-central-1\"\n",
+        ),
+        (
+            "envs/prod.tfvars",
+            "# production\nowner = \"shop\"\n\nregion = \"us-east-1\"\n",
+        ),
+    ]);
+    let lines: Vec<(String, u32)> = facts
+        .variants
+        .iter()
+        .map(|v| {
+            let file = &sources[v.span.file.0 as usize];
+            (v.name.clone(), file.line_column(v.span.start).line)
+        })
+        .collect();
+    assert_eq!(lines, vec![("dev".to_string(), 3), ("prod".to_string(), 4)]);
 }
