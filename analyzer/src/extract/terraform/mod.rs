@@ -219,17 +219,31 @@ pub(crate) fn extract_variants(
     root_dirs.sort();
 
     // Variable files that are not loaded automatically: each is a variant of its root.
-    let explicit_roots: Vec<(Utf8PathBuf, Vec<Utf8PathBuf>)> = explicit
+    let (explicit_roots, not_roots): (Vec<_>, Vec<_>) = explicit
         .iter()
-        .filter(|entry| root_dirs.iter().any(|dir| **dir == entry.root))
         .map(|entry| (entry.root.clone(), entry.var_files.clone()))
-        .collect();
+        .partition(|(root, _)| root_dirs.contains(&root));
+    for (root, _) in not_roots {
+        let shown = if root.as_str().is_empty() {
+            "."
+        } else {
+            root.as_str()
+        };
+        facts.input_error(
+            None,
+            Some(shown.to_string()),
+            format!("terraform: `[[scan.terraform]]` names `{shown}` as a root, but it holds no Terraform configuration that was scanned; its variable files are not read"),
+        );
+    }
     let assignment = variants::assign(
         &files,
         &root_dirs.iter().copied().collect(),
         &configured,
         &explicit_roots,
     );
+    for message in &assignment.missing {
+        facts.input_error(None, None, message.clone());
+    }
     for (file, message) in &assignment.notes {
         facts.diagnostics.push(crate::facts::ExtractionDiagnostic {
             rule: Rule::UnresolvedReference,
@@ -297,6 +311,7 @@ pub(crate) fn extract_variants(
             continue;
         };
         let mut readings = Vec::new();
+        let differing = differing_spans(list);
         for (i, (name, var_file)) in list.iter().enumerate() {
             let Some(at) = done
                 .iter()
@@ -306,7 +321,11 @@ pub(crate) fn extract_variants(
             };
             let variant = crate::facts::Variant {
                 name: name.clone(),
-                span: var_file.line_span(1),
+                span: differing
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .unwrap_or_else(|| var_file.line_span(1)),
                 source: "tfvars".to_string(),
             };
             readings.push((variant, done.swap_remove(at).1));
@@ -336,6 +355,49 @@ pub(crate) fn extract_variants(
     units.merge_into(&mut facts);
     planned.merge_into(&mut facts);
     facts
+}
+
+/// For each variable file of one root, the first value it sets that another of them sets
+/// differently or not at all: the line that makes its variant differ (none when there is no
+/// such line, or its span is not known).
+fn differing_spans(list: &[(String, &SourceFile)]) -> Vec<Option<Span>> {
+    let parsed: Vec<Vec<Parsed<'_>>> = list
+        .iter()
+        .map(|(_, file)| parse_all(&[*file], None))
+        .collect();
+    let values: Vec<BTreeMap<&str, String>> = parsed
+        .iter()
+        .map(|files| {
+            files
+                .iter()
+                .flat_map(|p| p.body.attributes())
+                .map(|a| {
+                    (
+                        a.key.value().as_str(),
+                        a.value.to_string().trim().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    parsed
+        .iter()
+        .enumerate()
+        .map(|(i, files)| {
+            let parsed = files.first()?;
+            parsed
+                .body
+                .attributes()
+                .find(|attribute| {
+                    let key = attribute.key.value().as_str();
+                    let value = attribute.value.to_string();
+                    values.iter().enumerate().any(|(j, other)| {
+                        j != i && other.get(key).is_none_or(|v| *v != value.trim())
+                    })
+                })
+                .and_then(|attribute| resources::span_of(parsed.file, attribute))
+        })
+        .collect()
 }
 
 /// What was read of one root: once, or once per variant.

@@ -65,6 +65,15 @@ fn a_var_file_below_the_root_is_a_variant_of_it() {
         sources[prod.span.file.0 as usize].path.as_str(),
         "infra/envs/prod.tfvars"
     );
+    // A variant points at the first value its file sets differently from the other: for prod,
+    // `name` (line 1), which dev does not set; for dev, `region` (line 1).
+    let line = |v: &crate::facts::Variant| {
+        sources[v.span.file.0 as usize]
+            .line_column(v.span.start)
+            .line
+    };
+    assert_eq!(line(prod), 1);
+    assert_eq!(line(&facts.variants[0]), 1);
     assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
 }
 
@@ -241,11 +250,38 @@ fn a_manifest_entry_names_the_root_and_its_files_instead() {
     .collect();
     let refs: Vec<&SourceFile> = sources.iter().collect();
     let rules = crate::rules::RuleSet::builtin().unwrap();
-    let explicit = [TerraformVariants {
-        root: "infra".into(),
-        var_files: vec!["config/live.tfvars".into(), "infra/envs/dev.tfvars".into()],
-    }];
+    let explicit = [
+        TerraformVariants {
+            root: "infra".into(),
+            var_files: vec![
+                "config/live.tfvars".into(),
+                "infra/envs/dev.tfvars".into(),
+                "config/gone.tfvars".into(),
+            ],
+        },
+        TerraformVariants {
+            root: "config".into(),
+            var_files: Vec::new(),
+        },
+    ];
     let facts = extract_variants(&refs, &rules, &explicit);
+    let errors: Vec<&str> = facts
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == Rule::InputError)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("`config/gone.tfvars`")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("names `config` as a root")),
+        "{errors:?}"
+    );
     assert_eq!(names(&facts), vec!["dev", "live"]);
     assert_eq!(
         placed(&facts),
@@ -358,4 +394,28 @@ fn a_var_file_far_from_every_root_is_left_alone() {
     ]);
     assert!(facts.variants.is_empty(), "{:?}", facts.variants);
     assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+}
+
+#[test]
+fn a_variant_points_at_the_first_value_that_differs() {
+    let (sources, facts) = scan(&[
+        ("main.tf", BUCKET),
+        (
+            "envs/dev.tfvars",
+            "# development\nowner = \"shop\"\nregion = \"eu-central-1\"\n",
+        ),
+        (
+            "envs/prod.tfvars",
+            "# production\nowner = \"shop\"\n\nregion = \"us-east-1\"\n",
+        ),
+    ]);
+    let lines: Vec<(String, u32)> = facts
+        .variants
+        .iter()
+        .map(|v| {
+            let file = &sources[v.span.file.0 as usize];
+            (v.name.clone(), file.line_column(v.span.start).line)
+        })
+        .collect();
+    assert_eq!(lines, vec![("dev".to_string(), 3), ("prod".to_string(), 4)]);
 }

@@ -28,6 +28,8 @@ pub(crate) struct Assignment<'f> {
     pub roots: BTreeMap<Utf8PathBuf, Vec<(String, &'f SourceFile)>>,
     /// (file, message): a variable file whose root is unknown, or a root with too many.
     pub notes: Vec<(&'f SourceFile, String)>,
+    /// Messages about `[[scan.terraform]]` variable files that are not among the files read.
+    pub missing: Vec<String>,
 }
 
 /// Assigns the variable files among `files` to `roots` (see the module's documentation).
@@ -50,9 +52,15 @@ pub(crate) fn assign<'f>(
     for (root, var_files) in explicit {
         let list = found.entry(root.clone()).or_default();
         for path in var_files {
-            if let Some((path, file)) = by_path.get_key_value(path.as_path()) {
-                taken.insert(path);
-                list.push(*file);
+            match by_path.get_key_value(path.as_path()) {
+                Some((path, file)) => {
+                    taken.insert(path);
+                    list.push(*file);
+                }
+                None => assignment.missing.push(format!(
+                    "terraform: `{path}`, a variable file of the root `{}` in `[[scan.terraform]]`, is not among the scanned files (excluded, ignored, or not a `.tfvars` file); the root is read without it",
+                    shown_dir(root)
+                )),
             }
         }
     }
