@@ -18,6 +18,7 @@ fn scan_case(case: &Path) -> Scan {
         cache: None,
         terraform_plans: Vec::new(),
         rendered: Vec::new(),
+        variants: Vec::new(),
     };
     scan(&options, &rules).unwrap()
 }

@@ -46,6 +46,7 @@ fn facts_of(dir: &Path) -> Facts {
     let ctx = ExtractContext {
         rules: &rules,
         owners: &owners,
+        terraform: &[],
     };
     extract_all(&files(dir), &ctx)
 }

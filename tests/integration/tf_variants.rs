@@ -18,6 +18,8 @@ fn scanned(root: &Path) -> Scan {
         date: Date::parse(FIXTURE_DATE).unwrap(),
         cache: None,
         terraform_plans: Vec::new(),
+        rendered: Vec::new(),
+        variants: Vec::new(),
     };
     scan(&options, &rules).unwrap_or_else(|e| panic!("{}: {e}", root.display()))
 }

@@ -29,6 +29,8 @@ fn scan_sample() -> Scan {
         date: Date::parse(FIXTURE_DATE).unwrap_or_else(|e| panic!("{e:?}")),
         cache: None,
         terraform_plans: Vec::new(),
+        rendered: Vec::new(),
+        variants: Vec::new(),
     };
     scan(&options, rules()).unwrap_or_else(|e| panic!("{e}"))
 }
