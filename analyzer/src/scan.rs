@@ -169,25 +169,14 @@ pub fn scan_with_policy_from(
     let (manifest_file, mut manifest) =
         load_manifest(root, &manifest_path, &manifest_display, explicit, rules)?;
     let terraform_roots = terraform_roots(manifest_file.as_ref(), &manifest, root)?;
-    // `--policy-from`: the policy and waivers at REF replace the working tree's, whose changes
-    // to them become `policy-changed` diagnostics.
-    let governing = match policy_from {
-        Some(policy_from) => Some(crate::policy_from::Governing::load(
-            policy_from,
-            root,
-            &manifest_path,
-            rules,
-        )?),
-        None => None,
-    };
-    let mut policy_changes = match &governing {
-        Some(governing) => governing.govern_manifest(
-            &mut manifest,
-            manifest_file.is_some(),
-            manifest_display.as_str(),
-        ),
-        None => Vec::new(),
-    };
+    let (governing, mut policy_changes) = govern(
+        policy_from,
+        root,
+        &manifest_path,
+        &manifest_display,
+        (manifest_file.is_some(), &mut manifest),
+        rules,
+    )?;
 
     let cache = open_cache(options, root, rules)?;
     let extractors = extractors();
@@ -267,6 +256,30 @@ pub fn scan_with_policy_from(
             selected
         },
     })
+}
+
+/// `--policy-from`: the policy and waivers at REF replace the working tree's (in `manifest`),
+/// whose changes to them become `policy-changed` diagnostics.
+fn govern(
+    policy_from: Option<&crate::policy_from::PolicyFrom>,
+    root: &Path,
+    manifest_path: &Path,
+    manifest_display: &camino::Utf8Path,
+    (written, manifest): (bool, &mut Manifest),
+    rules: &RuleSet,
+) -> Result<
+    (
+        Option<crate::policy_from::Governing>,
+        Vec<ExtractionDiagnostic>,
+    ),
+    ScanError,
+> {
+    let Some(policy_from) = policy_from else {
+        return Ok((None, Vec::new()));
+    };
+    let governing = crate::policy_from::Governing::load(policy_from, root, manifest_path, rules)?;
+    let changes = governing.govern_manifest(manifest, written, manifest_display.as_str());
+    Ok((Some(governing), changes))
 }
 
 /// The model and its evaluation: one model as always when the repository has no deployment

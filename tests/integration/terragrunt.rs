@@ -1,5 +1,5 @@
 //! Terragrunt units as deployment variants: the facts of a live repository's units (one variant
-//! per unit, named by its directory under the live root), remote modules left unknown, and
+//! per environment directory under the live root, its units together), remote modules left unknown, and
 //! hostile configurations (paths out of the root, include and read cycles) bounded.
 
 use crate::support::{borderline, fixtures_dir, stdout, write_file};
@@ -79,7 +79,7 @@ fn line_of(files: &[SourceFile], span: borderline::source::Span) -> (String, Str
 }
 
 #[test]
-fn each_unit_is_a_variant_and_only_what_differs_carries_it() {
+fn the_units_of_an_environment_are_one_variant_and_only_what_differs_carries_it() {
     let files = read_tree(&fixtures_dir().join("tg-live-us"));
     let facts = facts_of(&files);
     let replicas = nodes(&facts, "aws_s3_bucket.replica");
@@ -93,11 +93,11 @@ fn each_unit_is_a_variant_and_only_what_differs_carries_it() {
         [
             (
                 "eu-west-1".to_string(),
-                vec!["staging/eu-central-1/exports".to_string()]
+                vec!["staging/eu-central-1".to_string()]
             ),
             (
                 "us-east-1".to_string(),
-                vec!["production/eu-central-1/exports".to_string()]
+                vec!["production/eu-central-1".to_string()]
             ),
         ]
     );
@@ -116,7 +116,8 @@ fn each_unit_is_a_variant_and_only_what_differs_carries_it() {
         ("root.hcl", "region = \"${local.aws_region}\"")
     );
 
-    // The variants name the unit's file, at the input that sets a region.
+    // The variants name each unit's file, at the input that sets a region: the units of one
+    // environment directory are one variant, so a store one unit creates is there for the others.
     let mut variants: Vec<(String, String, String, String)> = facts
         .variants
         .iter()
@@ -130,13 +131,13 @@ fn each_unit_is_a_variant_and_only_what_differs_carries_it() {
         variants,
         [
             (
-                "production/eu-central-1/exports".to_string(),
+                "production/eu-central-1".to_string(),
                 "terragrunt".to_string(),
                 "production/eu-central-1/exports/terragrunt.hcl".to_string(),
                 "replica_region = \"us-east-1\"".to_string()
             ),
             (
-                "staging/eu-central-1/exports".to_string(),
+                "staging/eu-central-1".to_string(),
                 "terragrunt".to_string(),
                 "staging/eu-central-1/exports/terragrunt.hcl".to_string(),
                 "replica_region = \"eu-west-1\"".to_string()
@@ -157,7 +158,7 @@ fn a_remote_module_is_noted_and_its_region_never_guessed() {
     assert!(message.contains("prod/us-east-1/mysql"), "{message}");
     assert!(message.contains("not in the scanned tree"), "{message}");
     // The unit is a variant all the same: it is deployed, with nothing read in it.
-    assert_eq!(facts.variant_names(), ["prod/us-east-1/mysql"]);
+    assert_eq!(facts.variant_names(), ["prod/us-east-1"]);
 }
 
 #[test]
@@ -171,11 +172,7 @@ fn the_eea_trap_stays_in_the_eea_in_every_unit() {
     let names: Vec<String> = facts.variant_names();
     assert_eq!(
         names,
-        [
-            "production/eu-central-1/exports",
-            "production/eu-central-1/search",
-            "staging/eu-central-1/exports"
-        ]
+        ["production/eu-central-1", "staging/eu-central-1"]
     );
 }
 

@@ -103,13 +103,15 @@ fn mark_varying_locations(model: &mut Model, runs: &[(String, Model, Evaluation)
         if places.len() < 2 {
             continue;
         }
-        let reason = format!(
-            "differs by variant: {}",
-            seen.iter()
-                .map(|(name, at)| format!("{name}: {at}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let places = seen
+            .iter()
+            .map(|(name, at)| format!("{name}: {at}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let reason = format!("differs by variant: {places}");
+        // The label carries the places too: the map and the JSON name each variant's.
+        let label = node.label.clone().unwrap_or_else(|| node.id.clone());
+        node.label = Some(format!("{label} (by variant: {places})"));
         node.location = Some(crate::facts::LocatedAt {
             location: crate::facts::Location::Unknown,
             span: node.location.as_ref().and_then(|l| l.span),
@@ -242,8 +244,15 @@ impl Merged {
 
 /// Names, among a finding's related locations, the file that makes each of its variants differ.
 fn relate(finding: &mut Finding, declared: &[Variant]) {
+    // A variant made of many files (the units of a Terragrunt environment) names its first few:
+    // the finding's own location already points at the line that decides.
+    const PER_VARIANT: usize = 3;
     for name in &finding.variants {
-        for variant in declared.iter().filter(|v| &v.name == name) {
+        for variant in declared
+            .iter()
+            .filter(|v| &v.name == name)
+            .take(PER_VARIANT)
+        {
             let related = Related {
                 span: Some(variant.span),
                 message: format!("variant `{}` ({})", variant.name, variant.source),

@@ -1,7 +1,9 @@
-//! Terragrunt: each unit (a `terragrunt.hcl` whose `terraform { source }` is its own or an
-//! included parent's) is a deployment variant, named by its directory relative to the live root
-//! (the directory of the root configuration it includes through `find_in_parent_folders`, else
-//! the scanned root): `prod/eu-west-1/mysql`.
+//! Terragrunt: units (a `terragrunt.hcl` whose `terraform { source }` is its own or an included
+//! parent's) are named by their directory relative to the live root (the directory of the root
+//! configuration they include through `find_in_parent_folders`, else the scanned root):
+//! `prod/eu-west-1/mysql`. The units of one environment directory (`prod/eu-west-1`) deploy one
+//! system together and are one deployment variant: judging `mysql` without the `vpc` or the
+//! store another unit creates would report what is not missing.
 //!
 //! A unit's configuration is resolved without running anything: `include` blocks (their `locals`
 //! and `inputs`, the child winning; `merge_strategy = "deep"` merges maps), `locals`,
@@ -1288,6 +1290,7 @@ pub(super) fn read_units(
         read.facts.input_error(span, None, message);
     }
     let mut per_variant: Vec<(Variant, Facts)> = Vec::new();
+    let mut deployed: BTreeSet<(String, Utf8PathBuf)> = BTreeSet::new();
     let notes: BTreeSet<(Option<Span>, String)> = units
         .iter()
         .take(MAX_UNITS)
@@ -1305,8 +1308,11 @@ pub(super) fn read_units(
             );
             break;
         }
+        // The units of one environment directory (`prod/eu-west-1/{mysql,search}`) deploy one
+        // system together: they are one variant, so a store one unit creates is there when
+        // another unit's flow reaches it.
         let variant = Variant {
-            name: unit.name.clone(),
+            name: environment_of(&unit.name).to_string(),
             span: variant_span(unit),
             source: "terragrunt".to_string(),
         };
@@ -1357,6 +1363,14 @@ pub(super) fn read_units(
         let mut facts = Facts::default();
         let found = read_unit(unit, &module_dir, by_dir, calls, catalogue);
         super::join_roots(vec![super::Read::Once(found)], &[&module_dir], &mut facts);
+        // Two units of one environment that deploy the same module create stores of the same
+        // names: the later one's are named by its unit, so neither hides the other.
+        if !deployed.insert((variant.name.clone(), module_dir.clone())) {
+            qualify_ids(
+                &mut facts,
+                unit.dir.file_name().unwrap_or(unit.name.as_str()),
+            );
+        }
         for node in &facts.nodes {
             read.module_of
                 .entry(node.id.clone())
@@ -1364,8 +1378,52 @@ pub(super) fn read_units(
         }
         per_variant.push((variant, facts));
     }
-    read.facts.extend(Facts::from_variants(per_variant));
+    read.facts
+        .extend(Facts::from_variants(by_environment(per_variant)));
     read
+}
+
+/// The environment a unit belongs to: its directory's parent under the live root
+/// (`prod/eu-west-1/mysql` is in `prod/eu-west-1`); a unit directly under the live root is its
+/// own environment.
+fn environment_of(unit: &str) -> &str {
+    unit.rsplit_once('/')
+        .map_or(unit, |(environment, _)| environment)
+}
+
+/// The units' facts joined per environment, in the order environments first appear; each unit's
+/// own record (the line that makes it differ) is kept among the variant's records.
+fn by_environment(per_unit: Vec<(Variant, Facts)>) -> Vec<(Variant, Facts)> {
+    let mut joined: Vec<(Variant, Facts)> = Vec::new();
+    for (variant, mut facts) in per_unit {
+        facts.variants.push(variant.clone());
+        match joined.iter_mut().find(|(v, _)| v.name == variant.name) {
+            Some((_, into)) => into.extend(facts),
+            None => joined.push((variant, facts)),
+        }
+    }
+    joined
+}
+
+/// Names the nodes of `facts` (and the flows' references to them) by `unit` as well.
+fn qualify_ids(facts: &mut Facts, unit: &str) {
+    let ids: BTreeSet<String> = facts.nodes.iter().map(|n| n.id.clone()).collect();
+    let qualify = |id: &mut String| {
+        if ids.contains(id.as_str()) {
+            *id = format!("{unit}/{id}");
+        }
+    };
+    for node in &mut facts.nodes {
+        qualify(&mut node.id);
+    }
+    for flow in &mut facts.flows {
+        if let Some(from) = &mut flow.from {
+            qualify(&mut from.id);
+        }
+        if let crate::facts::FlowTarget::Node(to) = &mut flow.to {
+            qualify(&mut to.id);
+        }
+    }
 }
 
 impl Read {
