@@ -328,9 +328,14 @@ fn selected_variants(
             )
         }
     };
+    // Variant names are short (`prod`): a swapped pair of letters is a typo worth naming.
     let hint = |name: &str| {
-        crate::suggest::closest_id(name, found.iter().map(String::as_str))
-            .map(|close| format!("; did you mean `{close}`?"))
+        found
+            .iter()
+            .map(|f| (crate::suggest::swap_distance(name, f), f))
+            .filter(|(distance, _)| *distance <= (name.chars().count() / 3).max(1))
+            .min()
+            .map(|(_, close)| format!("; did you mean `{close}`?"))
             .unwrap_or_default()
     };
     let mut selected: Vec<String> = if options.variants.is_empty() {

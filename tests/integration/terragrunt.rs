@@ -170,10 +170,7 @@ fn the_eea_trap_stays_in_the_eea_in_every_unit() {
     regions.dedup();
     assert_eq!(regions, ["eu-central-1", "eu-north-1", "eu-west-1"]);
     let names: Vec<String> = facts.variant_names();
-    assert_eq!(
-        names,
-        ["production/eu-central-1", "staging/eu-central-1"]
-    );
+    assert_eq!(names, ["production/eu-central-1", "staging/eu-central-1"]);
 }
 
 #[test]
