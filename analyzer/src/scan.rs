@@ -664,20 +664,51 @@ fn given_plans(
         if !seen.insert(shown.clone()) {
             continue;
         }
-        let text =
-            crate::safe_io::read_text(path, &[root, current.as_path()], plan::MAX_PLAN_BYTES)
-                .map_err(|error| ScanError::Io {
-                    path: shown.to_string(),
-                    message: format!("cannot read the Terraform plan: {}", error.reason()),
-                })?;
+        let given = Given {
+            path,
+            shown,
+            max_bytes: plan::MAX_PLAN_BYTES,
+            what: "the Terraform plan",
+        };
+        given.push(root, &current, inputs, first)?;
+    }
+    Ok(())
+}
+
+/// A file given on the command line (`--terraform-plan`, `--rendered`), to read into the inputs.
+struct Given<'a> {
+    path: &'a Path,
+    /// The name it is shown and classed by.
+    shown: Utf8PathBuf,
+    max_bytes: u64,
+    /// What it is, for the error when it cannot be read.
+    what: &'static str,
+}
+
+impl Given<'_> {
+    /// Reads the file (no symlink out of `root` or the working directory followed, at most
+    /// `max_bytes`) and adds it after the inputs there are.
+    fn push(
+        self,
+        root: &Path,
+        current: &Path,
+        inputs: &mut Vec<InputFile>,
+        first: u32,
+    ) -> Result<(), ScanError> {
+        let text = crate::safe_io::read_text(self.path, &[root, current], self.max_bytes).map_err(
+            |error| ScanError::Io {
+                path: self.shown.to_string(),
+                message: format!("cannot read {}: {}", self.what, error.reason()),
+            },
+        )?;
         let index = u32::try_from(inputs.len()).unwrap_or(u32::MAX - first);
         inputs.push(InputFile {
             id: FileId(first.saturating_add(index)),
-            path: shown,
+            path: self.shown,
             input: Input::Text(Arc::from(text)),
         });
+        Ok(())
     }
-    Ok(())
 }
 
 /// Adds the manifests given with `--rendered` to the inputs, after the walked files and plans, as
@@ -724,21 +755,13 @@ fn given_rendered(
         if !seen.insert(shown.clone()) {
             continue;
         }
-        let text = crate::safe_io::read_text(
+        let given = Given {
             path,
-            &[root, current.as_path()],
-            crate::discover::MAX_FILE_BYTES,
-        )
-        .map_err(|error| ScanError::Io {
-            path: shown.to_string(),
-            message: format!("cannot read the rendered manifest: {}", error.reason()),
-        })?;
-        let index = u32::try_from(inputs.len()).unwrap_or(u32::MAX - first);
-        inputs.push(InputFile {
-            id: FileId(first.saturating_add(index)),
-            path: shown,
-            input: Input::Text(Arc::from(text)),
-        });
+            shown,
+            max_bytes: crate::discover::MAX_FILE_BYTES,
+            what: "the rendered manifest",
+        };
+        given.push(root, &current, inputs, first)?;
     }
     Ok(())
 }

@@ -926,6 +926,25 @@ fn read_root(
     given: &module::Given<'_>,
     catalogue: &Catalogue<'_>,
 ) -> Found {
+    let parsed = parsed_from(dir, by_dir, calls);
+    let refs: Vec<(&Utf8PathBuf, Vec<&Parsed<'_>>)> = parsed
+        .iter()
+        .map(|(dir, parsed)| (*dir, parsed.iter().collect()))
+        .collect();
+    let modules: BTreeMap<Utf8PathBuf, Module<'_>> = refs
+        .iter()
+        .map(|(dir, files)| ((*dir).clone(), Module::new((*dir).clone(), files)))
+        .collect();
+    read_modules(dir, &modules, given, catalogue)
+}
+
+/// The directories `dir` reaches through local module calls (itself included), each with its
+/// parsed files.
+pub(super) fn parsed_from<'d, 'f>(
+    dir: &'d Utf8PathBuf,
+    by_dir: &'d BTreeMap<Utf8PathBuf, Vec<&'f SourceFile>>,
+    calls: &'d BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
+) -> Vec<(&'d Utf8PathBuf, Vec<Parsed<'f>>)> {
     let mut reached: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
     let mut queue = vec![dir];
     while let Some(next) = queue.pop() {
@@ -937,7 +956,7 @@ fn read_root(
         }
         queue.extend(calls.get(key).into_iter().flatten());
     }
-    let parsed: Vec<(&Utf8PathBuf, Vec<Parsed<'_>>)> = reached
+    reached
         .iter()
         .map(|dir| {
             (
@@ -947,16 +966,7 @@ fn read_root(
         })
         // A directory none of whose files parse is not a module (its errors are reported once).
         .filter(|(_, parsed)| !parsed.is_empty())
-        .collect();
-    let refs: Vec<(&Utf8PathBuf, Vec<&Parsed<'_>>)> = parsed
-        .iter()
-        .map(|(dir, parsed)| (*dir, parsed.iter().collect()))
-        .collect();
-    let modules: BTreeMap<Utf8PathBuf, Module<'_>> = refs
-        .iter()
-        .map(|(dir, files)| ((*dir).clone(), Module::new((*dir).clone(), files)))
-        .collect();
-    read_modules(dir, &modules, given, catalogue)
+        .collect()
 }
 
 /// Reads the root module at `dir`, following its calls into `modules`.

@@ -1502,27 +1502,7 @@ fn read_unit(
     calls: &BTreeMap<&Utf8PathBuf, BTreeSet<Utf8PathBuf>>,
     catalogue: &super::Catalogue<'_>,
 ) -> Found {
-    let mut reached: BTreeSet<&Utf8PathBuf> = BTreeSet::new();
-    let mut queue = vec![module_dir];
-    while let Some(next) = queue.pop() {
-        let Some((key, _)) = by_dir.get_key_value(next) else {
-            continue;
-        };
-        if !reached.insert(key) {
-            continue;
-        }
-        queue.extend(calls.get(key).into_iter().flatten());
-    }
-    let parsed: Vec<(&Utf8PathBuf, Vec<Parsed<'_>>)> = reached
-        .iter()
-        .map(|dir| {
-            (
-                *dir,
-                super::parse_all(by_dir.get(*dir).map_or(&[], Vec::as_slice), None),
-            )
-        })
-        .filter(|(_, parsed)| !parsed.is_empty())
-        .collect();
+    let parsed = super::parsed_from(module_dir, by_dir, calls);
     let refs: Vec<(&Utf8PathBuf, Vec<&Parsed<'_>>)> = parsed
         .iter()
         .map(|(dir, parsed)| (*dir, parsed.iter().collect()))
