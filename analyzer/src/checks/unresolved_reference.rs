@@ -4,7 +4,9 @@
 //! A flow, waiver or code annotation that names a node that exists nowhere: not in
 //! `borderline.toml`, not in code annotations, not in infrastructure. Also a flow whose source
 //! cannot be told because its file belongs to no node. The flow is left out of the map; the rest
-//! of the scan goes on.
+//! of the scan goes on. As a note: a Terragrunt unit whose module is remote (git, registry) or
+//! not in the scanned tree, a `generate` block whose Terraform is not read, a var file beside
+//! several Terraform roots: what they deploy is not read, and its locations are unknown.
 //!
 //! An id a person wrote as a flow's `from` or `to` (a `[[flow]]`, a Rust attribute, a comment
 //! tag) that names neither a node nor a vendor of the rule data is an `error`: the transfer it
