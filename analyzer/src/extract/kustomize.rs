@@ -358,7 +358,15 @@ impl<'a> Tree<'a> {
     fn families(&self) -> Vec<Vec<Utf8PathBuf>> {
         let mut families: Vec<(BTreeSet<Utf8PathBuf>, Vec<Utf8PathBuf>)> = Vec::new();
         for root in self.roots() {
-            let (reached, _) = self.reach(&root);
+            let (mut reached, _) = self.reach(&root);
+            // A component is an add-on many unrelated builds include (every service of a
+            // repository with the same `components/cloud-sql`): sharing one does not make two
+            // builds one configuration, so their `production` overlays are one variant.
+            reached.retain(|dir| {
+                self.kustomizations
+                    .get(dir)
+                    .is_none_or(|kustomization| !kustomization.component)
+            });
             let mut merged = (reached, vec![root]);
             let mut kept = Vec::new();
             for family in families {
@@ -853,7 +861,10 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
             matched = true;
             merge(document, patch, 0);
         }
-        if !matched && !patch.entries().is_empty() {
+        // A `target` selector that selects nothing changes nothing, as in Kustomize (a component's
+        // patches meet builds without their target); a patch that names its own resource and
+        // finds none fails the build.
+        if !matched && target.is_none() && !patch.entries().is_empty() {
             self.unread(
                 at,
                 "a patch whose target no resource of this build matches: what it sets is not \
@@ -878,21 +889,12 @@ impl<'t, 'a, 'p> Build<'t, 'a, 'p> {
             );
             return;
         };
+        // As for a strategic patch's selector: selecting nothing changes nothing.
         let selector = Selector::of_target(target);
-        let mut matched = false;
         for document in documents.iter_mut().filter(|d| selector.matches(d)) {
-            matched = true;
             for operation in patch.as_seq() {
                 apply_operation(document, operation);
             }
-        }
-        if !matched {
-            self.unread(
-                at,
-                "a patch whose target no resource of this build matches: what it sets is not \
-                 read"
-                    .to_string(),
-            );
         }
     }
 }
