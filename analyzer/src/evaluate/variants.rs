@@ -15,7 +15,7 @@ use crate::facts::{Facts, Variant};
 use crate::model::{Model, ModelInput, build};
 use crate::policy::Waiver;
 use crate::rules::RuleSet;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What to evaluate: the variants asked for (`selected`, sorted, each one of `found`) and every
 /// variant the repository has (`found`, sorted).
@@ -31,20 +31,17 @@ pub struct VariantRun<'a> {
 /// variant selected, that variant's model; with several, the model of every fact of the selected
 /// variants, whose nodes and flows carry their variants.
 pub fn evaluate_variants(
-    input: ModelInput,
+    mut input: ModelInput,
     run: &VariantRun<'_>,
     rules: &RuleSet,
     prepare: &dyn Fn(&mut Model),
 ) -> (Model, Evaluation) {
     let declared = input.extracted.variants.clone();
-    let mut runs: Vec<(String, Model, Evaluation)> = Vec::new();
-    for name in run.selected {
-        let mut model = build(input_with(&input, input.extracted.in_variant(name)), rules);
-        prepare(&mut model);
-        let evaluation = evaluate(&model, rules, run.date);
-        runs.push((name.clone(), model, evaluation));
-    }
-    let shown = match runs.len() {
+    let groups = groups(&mut input, run.selected);
+    // With one variant, its own model is the one drawn; with several, the model of every
+    // selected fact. Variant models are judged one at a time and dropped: at most two models
+    // are in memory, whatever the number of variants.
+    let mut shown = match groups.len() {
         1 => None,
         _ => {
             let facts = of_selected(&input.extracted, run.selected);
@@ -53,9 +50,34 @@ pub fn evaluate_variants(
             Some(model)
         }
     };
-    let mut shown = shown;
+    let mut merged = Merged::default();
+    let mut places: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut alone = None;
+    for names in &groups {
+        let facts = match names.as_slice() {
+            [name] => input.extracted.in_variant(name),
+            _ => of_selected(&input.extracted, names),
+        };
+        let mut model = build(input_with(&input, facts), rules);
+        prepare(&mut model);
+        let evaluation = evaluate(&model, rules, run.date);
+        merged.add(names, &model, &evaluation, shown.as_ref().unwrap_or(&model));
+        for node in &model.nodes {
+            let at = node
+                .location
+                .as_ref()
+                .map_or_else(|| "unknown".to_string(), |l| l.location.to_string());
+            places
+                .entry(node.id.clone())
+                .or_default()
+                .push((names.join(", "), at));
+        }
+        if shown.is_none() {
+            alone = Some(model);
+        }
+    }
     if let Some(model) = &mut shown {
-        mark_varying_locations(model, &runs);
+        mark_varying_locations(model, &places);
         // A node or flow in every variant is drawn as one without variants.
         let every = |variants: &mut Vec<String>| {
             if variants.as_slice() == run.found {
@@ -65,49 +87,73 @@ pub fn evaluate_variants(
         model.nodes.iter_mut().for_each(|n| every(&mut n.variants));
         model.flows.iter_mut().for_each(|f| every(&mut f.variants));
     }
-    let mut merged = Merged::default();
-    for (name, model, evaluation) in &runs {
-        let target = shown.as_ref().unwrap_or(model);
-        merged.add(name, model, evaluation, target);
-    }
-    let model = match shown {
+    let model = match shown.or(alone) {
         Some(model) => model,
-        None => match runs.pop() {
-            Some((_, model, _)) => model,
-            None => build(input, rules),
-        },
+        None => build(input, rules),
     };
     let evaluation = merged.finish(&model, run, &declared);
     (model, evaluation)
 }
 
+/// How many variants are judged one by one; the others are judged together, in one model.
+const MAX_ALONE: usize = 24;
+
+/// The selected variants in the groups they are judged in: each alone, up to [`MAX_ALONE`] of
+/// them less one, then the rest together, which a note in every model says (a repository may
+/// hold thousands of overlays: a model each would not end).
+fn groups(input: &mut ModelInput, selected: &[String]) -> Vec<Vec<String>> {
+    if selected.len() <= MAX_ALONE {
+        return selected.iter().map(|name| vec![name.clone()]).collect();
+    }
+    let (alone, together) = selected.split_at(MAX_ALONE - 1);
+    input
+        .extracted
+        .diagnostics
+        .push(crate::facts::ExtractionDiagnostic {
+            rule: crate::rule::Rule::InputError,
+            severity: crate::facts::Severity::Note,
+            message: format!(
+                "{} deployment variants: the first {} are judged one by one, the other {} together \
+             (from `{}` on), where a node they place differently takes one place; judge them \
+             alone with `--variant NAME` or `[scan] variants`",
+                selected.len(),
+                alone.len(),
+                together.len(),
+                together.first().map_or("", String::as_str)
+            ),
+            span: None,
+            path: None,
+        });
+    let mut groups: Vec<Vec<String>> = alone.iter().map(|name| vec![name.clone()]).collect();
+    groups.push(together.to_vec());
+    groups
+}
+
 /// In the model of several variants, a node placed differently by different variants has no one
 /// location: it is drawn as unknown, with each variant's location as the reason, so the map never
 /// shows one variant's place for all of them. Its findings are each variant's own.
-fn mark_varying_locations(model: &mut Model, runs: &[(String, Model, Evaluation)]) {
+fn mark_varying_locations(model: &mut Model, places: &BTreeMap<String, Vec<(String, String)>>) {
     for node in &mut model.nodes {
-        let mut seen: Vec<(String, String)> = Vec::new();
-        for (name, run, _) in runs {
-            let Some(placed) = run.node(&node.id) else {
-                continue;
-            };
-            let at = placed
-                .location
-                .as_ref()
-                .map_or_else(|| "unknown".to_string(), |l| l.location.to_string());
-            seen.push((name.clone(), at));
-        }
+        let Some(seen) = places.get(&node.id) else {
+            continue;
+        };
         let mut places: Vec<&String> = seen.iter().map(|(_, at)| at).collect();
         places.sort();
         places.dedup();
         if places.len() < 2 {
             continue;
         }
-        let places = seen
+        // A label stays readable: at most eight variants are named, the count of the others.
+        const NAMED: usize = 8;
+        let mut places = seen
             .iter()
+            .take(NAMED)
             .map(|(name, at)| format!("{name}: {at}"))
             .collect::<Vec<_>>()
             .join(", ");
+        if seen.len() > NAMED {
+            places.push_str(&format!(" and {} more", seen.len() - NAMED));
+        }
         let reason = format!("differs by variant: {places}");
         // The label carries the places too: the map and the JSON name each variant's.
         let label = node.label.clone().unwrap_or_else(|| node.id.clone());
@@ -164,14 +210,14 @@ struct Merged {
 impl Merged {
     /// Adds one variant's evaluation; its transfers' flow indices are made indices into
     /// `target`'s flows (the model the reports draw).
-    fn add(&mut self, name: &str, model: &Model, evaluation: &Evaluation, target: &Model) {
+    fn add(&mut self, names: &[String], model: &Model, evaluation: &Evaluation, target: &Model) {
         for finding in &evaluation.findings {
             let key = format!("{finding:?}");
             let index = *self.finding_at.entry(key).or_insert_with(|| {
                 self.findings.push(finding.clone());
                 self.findings.len() - 1
             });
-            self.findings[index].variants.push(name.to_string());
+            self.findings[index].variants.extend_from_slice(names);
         }
         for (finding, waiver) in &evaluation.waived {
             let key = format!("{finding:?}{waiver:?}");
@@ -179,7 +225,7 @@ impl Merged {
                 self.waived.push((finding.clone(), waiver.clone()));
                 self.waived.len() - 1
             });
-            self.waived[index].0.variants.push(name.to_string());
+            self.waived[index].0.variants.extend_from_slice(names);
         }
         for transfer in &evaluation.transfers {
             let mut transfer = transfer.clone();
@@ -203,7 +249,7 @@ impl Merged {
                 self.transfers.push(transfer);
                 self.transfers.len() - 1
             });
-            self.transfers[index].variants.push(name.to_string());
+            self.transfers[index].variants.extend_from_slice(names);
         }
     }
 
@@ -425,6 +471,59 @@ mod tests {
             panic!("the database is drawn");
         };
         assert_eq!(db.variants, ["prod"]);
+    }
+
+    #[test]
+    fn past_the_limit_variants_are_judged_together_and_said_so() {
+        let Ok(rules) = RuleSet::builtin() else {
+            panic!("built-in rule data loads");
+        };
+        let Ok(date) = "2026-12-01".parse::<Date>() else {
+            panic!("a valid date");
+        };
+        let mut input = input();
+        // Forty more variants, each placing the database in Mumbai.
+        let names: Vec<String> = (0..40).map(|i| format!("tenant-{i:02}")).collect();
+        for name in &names {
+            input.extracted.nodes.push(node(
+                "db",
+                NodeKind::Store,
+                "aws:ap-south-1",
+                &[name.as_str()],
+            ));
+        }
+        let mut found: Vec<String> = ["dev", "prod", "staging"].map(String::from).to_vec();
+        found.extend(names.iter().cloned());
+        found.sort();
+        let run = VariantRun {
+            selected: &found,
+            found: &found,
+            date,
+        };
+        let (_, evaluation) = evaluate_variants(input, &run, &rules, &|_| {});
+        let Some(note) = evaluation
+            .findings
+            .iter()
+            .find(|f| f.rule == Rule::InputError)
+        else {
+            panic!("the grouping is said: {:#?}", evaluation.findings);
+        };
+        assert!(
+            note.message.starts_with(
+                "43 deployment variants: the first 23 are judged one by one, the other 20 together"
+            ),
+            "{}",
+            note.message
+        );
+        // Every variant that sends to Mumbai is named on the one finding; the EEA ones are not.
+        let transfers: Vec<&Finding> = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.rule == Rule::TransferWithoutSafeguard)
+            .collect();
+        assert_eq!(transfers.len(), 1, "{transfers:#?}");
+        assert_eq!(transfers[0].variants.len(), 41);
+        assert!(!transfers[0].variants.contains(&"dev".to_string()));
     }
 
     #[test]
