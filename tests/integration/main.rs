@@ -10,6 +10,7 @@ mod cli_outputs;
 mod cli_paths;
 mod code_calls;
 mod code_sdks;
+mod completions;
 mod config_shapes;
 mod demo;
 mod environments;

@@ -58,6 +58,29 @@ enum Command {
     /// Join graph fragments (`graph --format json`) of many repositories into one map.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(merge_cmd::MergeArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+}
+
+/// `borderline completions SHELL`.
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+/// Writes the completion script of `shell` for every command and option to standard output.
+fn completions(args: &CompletionsArgs) -> i32 {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(args.shell, &mut command, "borderline", &mut out);
+    match out.flush() {
+        Ok(()) => EXIT_OK,
+        Err(_) => EXIT_ERROR,
+    }
 }
 
 // The examples at the end of each command's `--help`. Each line `  borderline ...` is a command
@@ -84,6 +107,9 @@ const INIT_EXAMPLES: &str = "Examples:
   borderline init                                        # write ./borderline.toml from what a scan finds
   borderline init -o -                                   # print the starter manifest instead of writing it
   borderline init -o borderline.starter.toml             # write it elsewhere, next to an existing one";
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  borderline completions bash                            # source it, or save it as ~/.local/share/bash-completion/completions/borderline
+  borderline completions zsh                             # save it as _borderline in a directory of $fpath";
 const MERGE_EXAMPLES: &str = "Examples:
   borderline graph --format json -o shop.json            # in each repository: one fragment
   borderline merge shop.json                             # findings, each flow judged under its repository's policy
@@ -259,6 +285,7 @@ pub fn run() -> i32 {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Init(args) => init_cmd::run(args),
         Command::Merge(args) => merge_cmd::run(args),
+        Command::Completions(args) => Ok(completions(&args)),
     };
     match result {
         Ok(code) => code,
