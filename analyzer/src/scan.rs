@@ -620,6 +620,17 @@ fn narrow_to_scope(model: &Model, evaluation: &mut Evaluation, scope: &camino::U
     });
 }
 
+/// A given file's path relative to the (canonical) root, as the walk names it, when it is inside
+/// the root; `None` outside it.
+fn inside_root(canonical_root: Option<&Path>, absolute: &Path) -> Option<Utf8PathBuf> {
+    let parent = std::fs::canonicalize(absolute.parent()?).ok()?;
+    let inside = parent
+        .strip_prefix(canonical_root?)
+        .ok()?
+        .join(absolute.file_name()?);
+    Some(display_path(Path::new(""), &inside))
+}
+
 /// Adds the plans given with `--terraform-plan` to the inputs, after the walked files. A plan the
 /// walk found already is not added twice; any other is read now (no symlink followed, at most
 /// `MAX_PLAN_BYTES`) and named `./PATH` inside the root or as given outside it, names no walked
@@ -636,12 +647,7 @@ fn given_plans(
     let mut seen: std::collections::BTreeSet<Utf8PathBuf> = std::collections::BTreeSet::new();
     for path in &options.terraform_plans {
         let absolute = crate::safe_io::absolute(path);
-        // Inside the root: its path relative to the root, as the walk names it.
-        let relative = canonical_root.as_ref().and_then(|root| {
-            let parent = std::fs::canonicalize(absolute.parent()?).ok()?;
-            let inside = parent.strip_prefix(root).ok()?.join(absolute.file_name()?);
-            Some(display_path(Path::new(""), &inside))
-        });
+        let relative = inside_root(canonical_root.as_deref(), &absolute);
         if let Some(relative) = &relative
             && inputs.iter().any(|input| &input.path == relative)
             && plan::claims(relative)
@@ -736,11 +742,7 @@ fn given_rendered(
             });
         }
         let absolute = crate::safe_io::absolute(path);
-        let relative = canonical_root.as_ref().and_then(|root| {
-            let parent = std::fs::canonicalize(absolute.parent()?).ok()?;
-            let inside = parent.strip_prefix(root).ok()?.join(absolute.file_name()?);
-            Some(display_path(Path::new(""), &inside))
-        });
+        let relative = inside_root(canonical_root.as_deref(), &absolute);
         if let Some(relative) = &relative
             && inputs.iter().any(|input| &input.path == relative)
             && crate::extract::classify::is_kubernetes_yaml(relative)
