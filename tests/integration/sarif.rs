@@ -112,3 +112,72 @@ fn sarif_marks_baseline_state() {
         assert_eq!(result["baselineState"], "unchanged");
     }
 }
+
+/// What a code-scanning page shows for a rule: every rule explains itself (what it flags, why,
+/// an example, how to fix) in Markdown and in plain text, links to its section of the published
+/// docs/rules.md (derived from the repository URL set once in Cargo.toml), and carries tags and a
+/// precision that tell a guess from a judged fact.
+#[test]
+fn every_rule_carries_help_a_code_scanning_page_can_show() {
+    let log = sarif(&[]);
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    assert!(repository.starts_with("https://"), "{repository}");
+    let mut precisions = std::collections::BTreeMap::new();
+    for rule in &rules {
+        let id = rule["id"].as_str().unwrap_or_default();
+        let markdown = rule["help"]["markdown"].as_str().unwrap_or_default();
+        let text = rule["help"]["text"].as_str().unwrap_or_default();
+        for heading in ["What it flags", "Why it matters", "Example", "How to fix"] {
+            assert!(
+                markdown.contains(&format!("## {heading}")),
+                "{id}: {heading}"
+            );
+            assert!(text.contains(&heading.to_uppercase()), "{id}: {heading}");
+        }
+        assert!(
+            !text.contains("```") && !text.contains("## "),
+            "{id}: {text}"
+        );
+        assert!(
+            !rule["shortDescription"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty()
+        );
+        assert!(
+            !rule["fullDescription"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty()
+        );
+        assert_eq!(
+            rule["helpUri"].as_str().unwrap_or_default(),
+            format!("{repository}/blob/main/docs/rules.md#{id}")
+        );
+        let tags: Vec<&str> = rule["properties"]["tags"]
+            .as_array()
+            .map(|tags| tags.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert!(
+            tags.contains(&"gdpr") && tags.contains(&"privacy"),
+            "{id}: {tags:?}"
+        );
+        precisions.insert(id.to_string(), rule["properties"]["precision"].clone());
+    }
+    assert_eq!(precisions["transfer-without-safeguard"], "high");
+    assert_eq!(precisions["inferred-personal-data"], "low");
+    assert_eq!(precisions["input-error"], "very-high");
+    // The anchors exist: each rule is a `## name` heading of the committed docs/rules.md.
+    let docs = std::fs::read_to_string(crate::support::workspace_root().join("docs/rules.md"))
+        .unwrap_or_default();
+    for id in precisions.keys() {
+        assert!(
+            docs.contains(&format!("\n## {id}\n")),
+            "docs/rules.md has no `## {id}`"
+        );
+    }
+}

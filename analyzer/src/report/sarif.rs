@@ -19,6 +19,9 @@ use std::collections::BTreeMap;
 pub const FINGERPRINT_KEY: &str = "borderline/v1";
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Where each rule's documentation is published: the project's repository (`repository` in the
+/// workspace's package metadata, set once), its generated `docs/rules.md`.
+const RULES_DOC: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules.md");
 const SRCROOT: &str = "%SRCROOT%";
 
 #[derive(Serialize)]
@@ -65,6 +68,8 @@ struct ReportingDescriptor {
     name: String,
     short_description: Text,
     full_description: Text,
+    /// The rule's section of `docs/rules.md` in the project's repository.
+    help_uri: String,
     help: Help,
     default_configuration: Configuration,
     properties: RuleProperties,
@@ -72,7 +77,7 @@ struct ReportingDescriptor {
 
 #[derive(Serialize)]
 struct RuleProperties {
-    tags: Vec<&'static str>,
+    tags: &'static [&'static str],
     precision: &'static str,
     #[serde(rename = "problem.severity")]
     problem_severity: &'static str,
@@ -364,6 +369,64 @@ fn code_flow(model: &Model, flows: &FlowIndex, finding: &Finding) -> Option<Code
     })
 }
 
+/// Code scanning's filters: every rule is about privacy under the GDPR; the rest says which part.
+const fn tags(rule: Rule) -> &'static [&'static str] {
+    match rule {
+        Rule::TransferWithoutSafeguard
+        | Rule::AdequacyScopeNotMet
+        | Rule::ExpiredSafeguard
+        | Rule::UnapprovedMechanism
+        | Rule::MissingTia
+        | Rule::DerogationForSystematicTransfer => &["privacy", "gdpr", "data-transfer"],
+        Rule::SpecialCategoryTransfer => &["privacy", "gdpr", "data-transfer", "special-category"],
+        Rule::UnknownLocation => &["privacy", "gdpr", "data-transfer", "data-map"],
+        Rule::InferredPersonalData | Rule::UnknownDataCategory => &["privacy", "gdpr", "data-map"],
+        Rule::UnresolvedReference | Rule::InputError | Rule::UnusedWaiver | Rule::PolicyChanged => {
+            &["privacy", "gdpr", "configuration"]
+        }
+    }
+}
+
+/// How often a result of the rule is right (SARIF `precision`, which code scanning uses to rank):
+/// the transfer rules judge configured facts against rule data (`high`: a fact can be stale);
+/// a node's location can be unknown for a reason a reader resolves at once (`medium`); a field
+/// name that looks like personal data is a guess to confirm (`low`); the rest report what the
+/// input itself says (`very-high`).
+const fn precision(rule: Rule) -> &'static str {
+    match rule {
+        Rule::InferredPersonalData => "low",
+        Rule::UnknownLocation => "medium",
+        Rule::InputError
+        | Rule::UnknownDataCategory
+        | Rule::UnusedWaiver
+        | Rule::PolicyChanged
+        | Rule::UnresolvedReference => "very-high",
+        Rule::TransferWithoutSafeguard
+        | Rule::AdequacyScopeNotMet
+        | Rule::ExpiredSafeguard
+        | Rule::UnapprovedMechanism
+        | Rule::SpecialCategoryTransfer
+        | Rule::MissingTia
+        | Rule::DerogationForSystematicTransfer => "high",
+    }
+}
+
+/// The check's Markdown documentation as plain text, for viewers that show `help.text`: headings
+/// become upper-case lines, code fences and inline backticks go, the text itself stays.
+fn plain_text(markdown: &str) -> String {
+    let mut lines = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            continue;
+        }
+        match line.strip_prefix("## ").or_else(|| line.strip_prefix("# ")) {
+            Some(heading) => lines.push(heading.to_uppercase()),
+            None => lines.push(line.replace('`', "")),
+        }
+    }
+    lines.join("\n")
+}
+
 fn rules() -> Vec<ReportingDescriptor> {
     Rule::ALL
         .into_iter()
@@ -392,16 +455,17 @@ fn rules() -> Vec<ReportingDescriptor> {
                 full_description: Text {
                     text: full.replace('\n', " "),
                 },
+                help_uri: format!("{RULES_DOC}#{}", rule.name()),
                 help: Help {
-                    text: documentation.clone(),
+                    text: plain_text(&documentation),
                     markdown: documentation,
                 },
                 default_configuration: Configuration {
                     level: level(rule.default_severity()),
                 },
                 properties: RuleProperties {
-                    tags: vec!["privacy", "gdpr", "data-transfer"],
-                    precision: "high",
+                    tags: tags(rule),
+                    precision: precision(rule),
                     problem_severity: level(rule.default_severity()),
                 },
             }
