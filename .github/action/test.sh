@@ -163,7 +163,7 @@ if [ -n "$distrib" ]; then
     version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' "$root/Cargo.toml")"
     releases="$work/releases"
     mkdir -p "$releases/download/v$version" "$releases/latest"
-    cp "$distrib"/borderline-* "$releases/download/v$version/"
+    find "$distrib" -maxdepth 1 -type f -name "borderline-*" -exec cp {} "$releases/download/v$version/" \;
     ln -s "../download/v$version" "$releases/latest/download"
     install_action() {
         local status=0
