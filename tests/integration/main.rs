@@ -5,6 +5,7 @@
 
 mod baseline;
 mod cache;
+mod ci_formats;
 mod cli;
 mod cli_outputs;
 mod cli_paths;
