@@ -33,6 +33,7 @@ mod invariants;
 mod k8s14;
 mod kustomize;
 mod links14;
+mod manifest_schema;
 mod merge_judgement;
 mod merge_steps;
 mod mistakes_fail;
