@@ -1041,6 +1041,25 @@ const SAFEGUARD_READERS: &[KeyReader<SafeguardInput>] = &[
 /// waiver must have; its rule list is `WAIVABLE_RULES`.
 const WAIVER_KEYS: &[&str] = &["rule", "from", "to", "reason", "expires"];
 
+/// Every table of the manifest (by its path; `""` is the top level) and the keys it may hold, as
+/// the reader reads them: what the JSON Schema of `manifest_schema` must allow, no more, no less.
+pub fn manifest_keys() -> Vec<(&'static str, Vec<&'static str>)> {
+    fn keys<T>(readers: &[KeyReader<T>]) -> Vec<&'static str> {
+        readers.iter().map(|(key, _)| *key).collect()
+    }
+    vec![
+        ("", keys(ROOT_KEYS)),
+        ("project", keys(PROJECT_KEYS)),
+        ("policy", keys(POLICY_READERS)),
+        ("scan", keys(SCAN_KEYS)),
+        ("scan.terraform", keys(TERRAFORM_KEYS)),
+        ("node", keys(NODE_READERS)),
+        ("flow", keys(FLOW_READERS)),
+        ("safeguard", keys(SAFEGUARD_READERS)),
+        ("waiver", WAIVER_KEYS.to_vec()),
+    ]
+}
+
 /// "`a` or `b`", "`a`, `b` or `c`": the allowed values of a key, for a message.
 fn either_of(values: &[&str]) -> String {
     let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();

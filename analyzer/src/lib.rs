@@ -13,6 +13,7 @@ pub mod extract;
 pub mod facts;
 pub mod git_tree;
 pub mod hash;
+pub mod manifest_schema;
 pub mod merge;
 pub mod model;
 pub mod policy;

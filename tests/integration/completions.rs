@@ -67,3 +67,38 @@ fn the_bash_script_is_valid_bash_and_an_unknown_shell_is_a_usage_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn every_command_has_a_man_page_naming_its_options() {
+    let dir = std::env::temp_dir();
+    let top = stdout(&borderline(&dir, &["manpage"]));
+    assert!(top.contains(".TH borderline 1"), "{top}");
+    for command in COMMANDS.iter().chain(&["manpage"]) {
+        assert!(top.contains(&format!("borderline\\-{}(1)", command.replace('-', "\\-"))));
+        let output = borderline(&dir, &["manpage", command]);
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        let page = stdout(&output);
+        assert!(
+            page.contains(&format!(".TH borderline-{command} 1")),
+            "{page}"
+        );
+        // Every long option of the command's --help is in its page (roff escapes the dashes).
+        let help = stdout(&borderline(&dir, &[command, "--help"]));
+        for option in help.split_whitespace().filter(|w| w.starts_with("--")) {
+            let option = option.trim_end_matches([',', '.', ')', '`', ';']);
+            let name = option
+                .split(['=', '[', '<', '`'])
+                .next()
+                .unwrap_or_default();
+            if name.len() > 2 && !help.contains(&format!("`{name}")) {
+                assert!(
+                    page.contains(&name.replace('-', "\\-")),
+                    "{command}: no `{name}` in its man page"
+                );
+            }
+        }
+    }
+    let output = borderline(&dir, &["manpage", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no command `nope`; one of: scan"));
+}

@@ -12,7 +12,7 @@ use std::path::Path;
 /// Ids, purposes and a vendor's name carrying CI workflow commands after line breaks, terminal
 /// escapes, bidi overrides and zero-width characters, spreadsheet formulas (also after a `;` or a
 /// space), and Markdown mentions, references, URLs and HTML.
-const MANIFEST: &str = r#"[[node]]
+pub(crate) const MANIFEST: &str = r#"[[node]]
 id = "web"
 location = "DE"
 

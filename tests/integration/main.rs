@@ -5,6 +5,7 @@
 
 mod baseline;
 mod cache;
+mod ci_formats;
 mod cli;
 mod cli_outputs;
 mod cli_paths;
@@ -32,6 +33,7 @@ mod invariants;
 mod k8s14;
 mod kustomize;
 mod links14;
+mod manifest_schema;
 mod merge_judgement;
 mod merge_steps;
 mod mistakes_fail;

@@ -147,6 +147,33 @@ fn hostile_names_leave_every_output_format_well_formed() {
     assert_markdown_tables("scan markdown", &markdown);
     assert!(!markdown.contains("<script>"), "{markdown}");
 
+    let gitlab = run(dir.path(), &["scan", "--format", "gitlab"]);
+    let _: serde_json::Value = serde_json::from_str(&gitlab).unwrap();
+    assert_no_control("gitlab", &gitlab);
+
+    let github = run(dir.path(), &["scan", "--format", "github"]);
+    assert_no_control("github", &github);
+    // Only borderline's own lines are workflow commands, and a name cannot add a property.
+    for line in github.lines().filter(|l| l.starts_with("::")) {
+        let head = line.split("::").nth(1).unwrap_or_default();
+        let properties = head.split_once(' ').map_or("", |(_, p)| p);
+        for property in properties.split(',') {
+            let key = property.split('=').next().unwrap_or_default();
+            assert!(
+                ["file", "line", "col", "title"].contains(&key),
+                "github: {line}"
+            );
+        }
+    }
+
+    let junit = run(dir.path(), &["scan", "--format", "junit"]);
+    assert_no_control("junit", &junit);
+    let parsed = roxmltree::Document::parse(&junit);
+    assert!(
+        parsed.is_ok(),
+        "JUnit XML does not parse: {parsed:?}\n{junit}"
+    );
+
     let register = run(dir.path(), &["ropa", "--format", "markdown"]);
     assert_no_control("ropa markdown", &register);
     assert_markdown_tables("ropa markdown", &register);

@@ -56,6 +56,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "source",
         ],
     ),
+    // The JSON Schema of the manifest, for editors: typed mirrors of the tables `config` reads.
+    ("manifest_schema", &["facts", "rule"]),
     // Extraction (with its cache, `extract::cache`).
     (
         "extract",
@@ -130,6 +132,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "evaluate::finding",
             "evaluate::transfer",
             "facts",
+            "manifest_schema",
             "model",
             "policy",
             "report::neutral",

@@ -61,6 +61,59 @@ enum Command {
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
+    /// Print a man page (roff): borderline's, or one command's (`manpage scan`).
+    #[command(after_help = MANPAGE_EXAMPLES)]
+    Manpage(ManpageArgs),
+}
+
+/// `borderline manpage [COMMAND]`.
+#[derive(Debug, Args)]
+struct ManpageArgs {
+    /// The command whose page to print (default: the page of borderline itself).
+    #[arg(value_name = "COMMAND")]
+    command: Option<String>,
+}
+
+/// Writes the man page of borderline, or of one command as `borderline-COMMAND(1)`, the way git
+/// names its commands' pages. No date: the same binary prints the same page.
+fn manpage(args: &ManpageArgs) -> i32 {
+    use clap::CommandFactory;
+    // clap's `help` command prints the help again: it has no page of its own to point to.
+    let top = Cli::command().disable_help_subcommand(true);
+    let (page, title) = match args.command.as_deref() {
+        None => (top, "borderline".to_string()),
+        Some(name) => match top.find_subcommand(name).filter(|c| !c.is_hide_set()) {
+            Some(command) => (
+                command
+                    .clone()
+                    .name(format!("borderline-{name}"))
+                    .bin_name(format!("borderline {name}")),
+                format!("borderline-{name}"),
+            ),
+            None => {
+                let names: Vec<String> = top
+                    .get_subcommands()
+                    .filter(|c| !c.is_hide_set())
+                    .map(|c| c.get_name().to_string())
+                    .collect();
+                eprintln!(
+                    "error: no command `{}`; one of: {}",
+                    for_log(name),
+                    names.join(", ")
+                );
+                return EXIT_ERROR;
+            }
+        },
+    };
+    let man = clap_mangen::Man::new(page)
+        .title(title)
+        .source(concat!("borderline ", env!("CARGO_PKG_VERSION")))
+        .manual("borderline manual");
+    let mut out = std::io::stdout().lock();
+    match man.render(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(_) => EXIT_ERROR,
+    }
 }
 
 /// `borderline completions SHELL`.
@@ -110,6 +163,9 @@ const INIT_EXAMPLES: &str = "Examples:
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   borderline completions bash                            # source it, or save it as ~/.local/share/bash-completion/completions/borderline
   borderline completions zsh                             # save it as _borderline in a directory of $fpath";
+const MANPAGE_EXAMPLES: &str = "Examples:
+  borderline manpage | man -l -                          # read it now
+  borderline manpage scan                                # the page of one command, borderline-scan(1)";
 const MERGE_EXAMPLES: &str = "Examples:
   borderline graph --format json -o shop.json            # in each repository: one fragment
   borderline merge shop.json                             # findings, each flow judged under its repository's policy
@@ -286,6 +342,7 @@ pub fn run() -> i32 {
         Command::Init(args) => init_cmd::run(args),
         Command::Merge(args) => merge_cmd::run(args),
         Command::Completions(args) => Ok(completions(&args)),
+        Command::Manpage(args) => Ok(manpage(&args)),
     };
     match result {
         Ok(code) => code,

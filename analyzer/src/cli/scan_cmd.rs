@@ -2,12 +2,13 @@
 
 use super::{
     EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, RepoOptions, for_log, scan_repository_with_baseline,
-    use_color, write_file, write_output, write_output_with,
+    use_color, write_file, write_output_with,
 };
 use borderline::baseline::Baseline;
 use borderline::facts::Severity;
 use borderline::report;
 use clap::{Args, ValueEnum};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -20,6 +21,34 @@ pub enum ScanFormat {
     Sarif,
     /// A pull-request comment: counts, a table of findings, a Mermaid diagram.
     Markdown,
+    /// GitLab Code Quality JSON (`artifacts:reports:codequality`).
+    Gitlab,
+    /// GitHub Actions workflow commands: annotations without SARIF.
+    Github,
+    /// JUnit XML for CI test reports: a suite a rule, a case a finding.
+    Junit,
+}
+
+/// `--report FORMAT=FILE`: another output of the same scan, written to a file.
+fn parse_report(value: &str) -> Result<(ScanFormat, PathBuf), String> {
+    let Some((format, file)) = value.split_once('=') else {
+        return Err(format!(
+            "expected FORMAT=FILE, such as sarif=borderline.sarif, not `{value}`"
+        ));
+    };
+    let format = ScanFormat::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = ScanFormat::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!("unknown format `{format}`; one of: {}", names.join(", "))
+    })?;
+    if file.is_empty() || file == "-" {
+        return Err(format!(
+            "`{value}`: --report writes a file (standard output is --format's)"
+        ));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -37,6 +66,10 @@ pub struct ScanArgs {
     pub path: PathBuf,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ScanFormat,
+    /// Also write FORMAT to FILE, from the same scan (repeatable): e.g. `--report
+    /// sarif=borderline.sarif --report markdown=summary.md` beside the text on the terminal.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub report: Vec<(ScanFormat, PathBuf)>,
     /// Lowest severity that fails the run (exit 1). Default: the manifest's `policy.fail_on`, else `error`.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
@@ -86,38 +119,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         let json = Baseline::of(&scanned.evaluation.findings).to_json();
         write_file(path, &mut |out| out.write_all(json.as_bytes()))?;
     }
-    let (model, evaluation) = (&scanned.model, &scanned.evaluation);
-    let text = match args.format {
-        // JSON is written as it is serialised: it is the largest report.
-        ScanFormat::Json => {
-            write_output_with(&args.common, &mut |out| {
-                report::json::write_with_variants(
-                    out,
-                    model,
-                    evaluation,
-                    &rules,
-                    &scanned.skipped,
-                    &evaluated_variants(&scanned),
-                )
-            })?;
-            None
-        }
-        ScanFormat::Text => Some(text_report(&args, &scanned)),
-        ScanFormat::Sarif => Some(report::sarif::render(model, evaluation, baseline.is_some())),
-        ScanFormat::Markdown => {
-            let mut text = report::markdown::render(model, evaluation, &rules);
-            // The directories the walk did not enter, last, as in the text report.
-            if let Some(line) = report::text::skipped_line(&scanned.skipped) {
-                text.push('\n');
-                text.push_str(&report::neutral::markdown_cell(&line));
-                text.push('\n');
-            }
-            Some(text)
-        }
-    };
-    if let Some(text) = text {
-        write_output(&args.common, &text)?;
-    }
+    let model = &scanned.model;
     let threshold = match args.fail_on {
         Some(FailOn::Error) => Some(Severity::Error),
         Some(FailOn::Warning) => Some(Severity::Warning),
@@ -125,6 +127,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         Some(FailOn::Never) => None,
         None => model.policy.fail_on,
     };
+    let report = Report {
+        args: &args,
+        scanned: &scanned,
+        rules: &rules,
+        baseline: baseline.is_some(),
+        threshold,
+    };
+    let color = use_color(&args.common);
+    write_output_with(&args.common, &mut |out| {
+        report.write(args.format, color, out)
+    })?;
+    for (format, path) in &args.report {
+        write_file(path, &mut |out| report.write(*format, false, out))?;
+    }
+    let evaluation = &scanned.evaluation;
     let failing = threshold.is_some_and(|threshold| {
         evaluation
             .findings
@@ -132,6 +149,51 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             .any(|f| !f.known && f.severity >= threshold)
     });
     Ok(if failing { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// One scan, rendered in any format: the main output and each `--report` are written from it.
+struct Report<'a> {
+    args: &'a ScanArgs,
+    scanned: &'a borderline::scan::Scan,
+    rules: &'a borderline::rules::RuleSet,
+    baseline: bool,
+    threshold: Option<Severity>,
+}
+
+impl Report<'_> {
+    fn write(&self, format: ScanFormat, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+        let (scanned, rules) = (self.scanned, self.rules);
+        let (model, evaluation) = (&scanned.model, &scanned.evaluation);
+        let text = match format {
+            // JSON is written as it is serialised: it is the largest report.
+            ScanFormat::Json => {
+                return report::json::write_with_variants(
+                    out,
+                    model,
+                    evaluation,
+                    rules,
+                    &scanned.skipped,
+                    &evaluated_variants(scanned),
+                );
+            }
+            ScanFormat::Text => text_report(self.args, scanned, color),
+            ScanFormat::Sarif => report::sarif::render(model, evaluation, self.baseline),
+            ScanFormat::Markdown => {
+                let mut text = report::markdown::render(model, evaluation, rules);
+                // The directories the walk did not enter, last, as in the text report.
+                if let Some(line) = report::text::skipped_line(&scanned.skipped) {
+                    text.push('\n');
+                    text.push_str(&report::neutral::markdown_cell(&line));
+                    text.push('\n');
+                }
+                text
+            }
+            ScanFormat::Gitlab => report::gitlab::render(model, evaluation),
+            ScanFormat::Github => report::github::render(model, evaluation),
+            ScanFormat::Junit => report::junit::render(model, evaluation, self.threshold),
+        };
+        out.write_all(text.as_bytes())
+    }
 }
 
 /// Reads and parses the baseline at `path`, or says why it cannot, as the error line shows it.
@@ -169,13 +231,13 @@ fn evaluated_variants(scanned: &borderline::scan::Scan) -> Vec<borderline::facts
         .collect()
 }
 
-fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan) -> String {
+fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan, color: bool) -> String {
     let (model, evaluation) = (&scanned.model, &scanned.evaluation);
     let mut text = report::text::render_with(
         &model.files,
         &evaluation.findings,
         evaluation.waived.len(),
-        use_color(&args.common),
+        color,
         args.show_known,
     );
     // What was judged (adequate transfers are no finding) and the directories the walk did

@@ -52,10 +52,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
         };
         // A finding found only in some deployment variants names them after its message (no
         // column: a table of a repository without variants reads as before).
-        let message = match super::variants_line(&finding.variants) {
-            Some(line) => format!("{} ({line})", finding.message),
-            None => finding.message.clone(),
-        };
+        let message = super::message_with_variants(finding);
         out.push_str(&format!(
             "| {icon} | `{}` | {place} | {flow} | {} |\n",
             finding.rule,

@@ -2,8 +2,11 @@
 //! files table, so file:line:column agree across formats.
 
 pub mod flow_explain;
+pub mod github;
+pub mod gitlab;
 pub mod graph;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod neutral;
 pub mod ropa;
@@ -39,6 +42,15 @@ pub fn position(files: &Files, span: Option<Span>, path: Option<&str>) -> Option
 /// directory names): each format escapes the line as it does other repository text.
 pub fn variants_line(variants: &[String]) -> Option<String> {
     (!variants.is_empty()).then(|| format!("in: {}", variants.join(", ")))
+}
+
+/// A finding's message, with the deployment variants it is found in when it is not in all of them
+/// (`... (in: prod, prod-us)`): what every format that has only a message to show prints.
+pub fn message_with_variants(finding: &Finding) -> String {
+    match variants_line(&finding.variants) {
+        Some(line) => format!("{} ({line})", finding.message),
+        None => finding.message.clone(),
+    }
 }
 
 /// Counts of findings by severity, leaving out known (baselined) ones.

@@ -502,10 +502,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
             level: level(finding.severity),
             // Code scanning shows the message, not the properties: a finding found only in some
             // deployment variants names them there too.
-            message: message_text(&match super::variants_line(&finding.variants) {
-                Some(line) => format!("{} ({line})", finding.message),
-                None => finding.message.clone(),
-            }),
+            message: message_text(&super::message_with_variants(finding)),
             locations,
             related_locations,
             code_flows: code_flow(model, &flows, finding).into_iter().collect(),

@@ -47,7 +47,10 @@ const HEADER: &str = "# borderline.toml: written by `borderline init` from what 
 # Reference: docs/getting-started.md; the `borderline.toml` section of the README; `borderline explain RULE`\n\n";
 
 pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet, project: &str) -> String {
-    let mut out = String::from(HEADER);
+    // The first line names the manifest's JSON Schema: Taplo (Even Better TOML) then completes
+    // and checks the keys as they are filled in.
+    let mut out = format!("#:schema {}\n", crate::manifest_schema::SCHEMA_URL);
+    out.push_str(HEADER);
     out.push_str(&format!("[project]\nname = {}\n\n", toml_string(project)));
     out.push_str("# [policy]\n# approved_mechanisms = [\"adequacy\", \"scc\", \"bcr\"]\n# require_tia = true\n# fail_on = \"error\"\n\n");
     let known: Vec<_> = model
