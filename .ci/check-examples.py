@@ -7,7 +7,9 @@
 - every `uses:` of this action, every pre-commit `repo:`/`rev:` and every installer URL names
   the repository and version of the workspace's Cargo.toml (the project's home, set once);
 - analyzer/Cargo.toml's cargo-binstall `pkg-url`, rendered for each release target, is an
-  archive `dist plan` announces (given its JSON manifest as the first argument).
+  archive `dist plan` announces (given its JSON manifest as the first argument), and `bin-dir`
+  is where that archive holds the binary (checked on the tarballs `dist build` wrote, given their
+  directory as the second argument).
 The schemas themselves are checked by check-jsonschema and pre-commit in .ci/run.
 """
 import json
@@ -95,6 +97,23 @@ if len(sys.argv) > 1:
         archive = plan["artifacts"].get(name, {})
         if archive.get("checksum") is None:
             errors.append(f"dist plan gives {name} no checksum")
+        # Where the binary is inside the archive: dist's tarballs hold a directory named after
+        # the archive, its zips are flat (checked on a real tarball below).
+        exe = next((a["path"] for a in archive.get("assets", []) if a.get("kind") == "executable"), None)
+        root_dir = "" if fmt == "zip" else name.removesuffix(suffixes[fmt]) + "/"
+        bin_dir = (override.get("bin-dir", binstall["bin-dir"]).replace("{ target }", target)
+                   .replace("{ bin }", "borderline").replace("{ binary-ext }", ".exe" if "windows" in target else ""))
+        if exe is None or bin_dir != root_dir + exe:
+            errors.append(f"binstall bin-dir for {target} is {bin_dir}; the archive holds {root_dir}{exe}")
+
+# A tarball dist built here (second argument): its layout is the one assumed above.
+if len(sys.argv) > 2:
+    import tarfile
+    for tarball in sorted(pathlib.Path(sys.argv[2]).glob("borderline-*.tar.xz")):
+        stem = tarball.name.removesuffix(".tar.xz")
+        with tarfile.open(tarball) as archive:
+            if f"{stem}/borderline" not in archive.getnames():
+                errors.append(f"{tarball.name} holds no {stem}/borderline: {archive.getnames()}")
 
 for error in errors:
     print(f"error: {error}", file=sys.stderr)
