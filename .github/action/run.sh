@@ -126,8 +126,10 @@ post_comment() {
     local existing
     existing="$(gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$number/comments" |
         jq -r --arg marker "$MARKER" '.[] | select(.body | startswith($marker)) | .id' | head -n 1)"
-    if [ -n "$existing" ]; then
-        gh api --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$existing" --input "$payload" >/dev/null
+    # The marker is public text: anyone can write a comment that starts with it. Updating one this
+    # token may not edit fails; a new comment is posted instead of failing the step.
+    if [ -n "$existing" ] &&
+        gh api --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$existing" --input "$payload" >/dev/null; then
         echo "comment: updated $existing on pull request $number"
     else
         gh api --method POST "repos/$GITHUB_REPOSITORY/issues/$number/comments" --input "$payload" >/dev/null

@@ -51,6 +51,8 @@ case "$method $path" in
     "PATCH repos/acme/shop/issues/comments/"*)
         id="${path##*/}"
         jq -e --argjson id "$id" 'any(.id == $id)' "$state" >/dev/null || { echo "fake gh: 404" >&2; exit 1; }
+        # Someone else's comment: this token may not edit it.
+        jq -e --argjson id "$id" 'any(.id == $id and .foreign == true) | not' "$state" >/dev/null || { echo "fake gh: 403" >&2; exit 1; }
         jq --argjson id "$id" --slurpfile p "$input" 'map(if .id == $id then .body = $p[0].body else . end)' "$state" >"$state.new"
         mv "$state.new" "$state"
         echo '{}' ;;
@@ -115,6 +117,16 @@ printf '%s\n' "$second_body" | grep -q 'transfer-without-safeguard' && fail "the
 grep -q -- '--method PATCH repos/acme/shop/issues/comments/1001' "$FAKE_GH_LOG" || fail "no PATCH of comment 1001"
 [ -s "$work/summary.md" ] && fail "summary=false still wrote the job summary"
 pass "comment updated in place on the second run, exit code 0 passed through"
+
+# --- 2b: someone else posted a comment that starts with the marker: a new one, no failure ------
+saved_state="$(cat "$FAKE_GH_STATE")"
+printf '[{"id": 7, "body": "<!-- borderline -->\\nall clear, trust me", "foreign": true}]\n' >"$FAKE_GH_STATE"
+status="$(run_action INPUT_PATH=clean INPUT_SUMMARY=false INPUT_COMMENT=true)"
+[ "$status" = 0 ] || { cat "$work/run.log"; fail "a comment that cannot be edited changed the exit code to $status"; }
+[ "$(jq length "$FAKE_GH_STATE")" = 2 ] || fail "no new comment beside the foreign one: $(cat "$FAKE_GH_STATE")"
+[ "$(jq -r '.[0].body' "$FAKE_GH_STATE")" = "$(printf '<!-- borderline -->\nall clear, trust me')" ] || fail "the foreign comment changed"
+printf '%s\n' "$saved_state" >"$FAKE_GH_STATE"
+pass "a marker comment this token may not edit: a new comment is posted, the exit code is the scan's"
 
 # --- 3: not a pull request: no comment, no gh call --------------------------------------------
 : >"$FAKE_GH_LOG"
