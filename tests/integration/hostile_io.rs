@@ -42,7 +42,7 @@ fn output_files_are_never_written_through_a_symlink() {
     symlink(&victim, repo.path().join("baseline.json")).unwrap();
     symlink(outside.path(), repo.path().join("out")).unwrap();
 
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 7] = [
         &[
             "ropa",
             ".",
@@ -55,6 +55,9 @@ fn output_files_are_never_written_through_a_symlink() {
         &["scan", ".", "--format", "json", "-o", "borderline.sarif"],
         &["scan", ".", "--write-baseline", "baseline.json"],
         &["graph", ".", "--format", "dot", "-o", "out/map.dot"],
+        // Each `--report` file is written as `-o` is.
+        &["scan", ".", "--report", "sarif=borderline.sarif"],
+        &["scan", ".", "--report", "junit=out/junit.xml"],
     ];
     for args in cases {
         let mut args = args.to_vec();
@@ -70,6 +73,7 @@ fn output_files_are_never_written_through_a_symlink() {
         );
     }
     assert!(!outside.path().join("map.dot").exists());
+    assert!(!outside.path().join("junit.xml").exists());
     // The symlinks themselves are still there: nothing was replaced either.
     assert!(
         std::fs::symlink_metadata(repo.path().join("borderline.sarif"))
