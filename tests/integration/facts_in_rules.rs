@@ -24,7 +24,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "the Java integration-test suffix (`CheckoutIT.java`), not Italy",
     ),
     (
-        "report/graph.rs",
+        "report/graph/dot.rs",
         "LR",
         "Graphviz `rankdir` left to right, not Liberia",
     ),

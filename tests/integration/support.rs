@@ -236,3 +236,28 @@ pub fn require_dot() {
          graphviz`; `.ci/run` does) so the SVG and DOT tests can check the rendered graph"
     );
 }
+
+/// The edge from `from` to `to` in the map's DOT, which draws it through a label node
+/// (`"from" -> "edge N"`, `"edge N" -> "to"`): the label node's line and the second half's line.
+pub fn dot_edge(dot: &str, from: &str, to: &str) -> (String, String) {
+    let head = format!("\"{from}\" -> \"");
+    let lines: Vec<&str> = dot.lines().map(str::trim).collect();
+    for line in &lines {
+        let Some(rest) = line.strip_prefix(&head) else {
+            continue;
+        };
+        let Some(label) = rest.split('"').next() else {
+            continue;
+        };
+        let second = format!("\"{label}\" -> \"{to}\"");
+        if let Some(edge) = lines.iter().find(|l| l.starts_with(&second)) {
+            let node = format!("\"{label}\"[label=");
+            let label_line = lines
+                .iter()
+                .find(|l| l.starts_with(&node))
+                .unwrap_or_else(|| panic!("no label node {label} in\n{dot}"));
+            return (label_line.to_string(), edge.to_string());
+        }
+    }
+    panic!("no edge {from} -> {to} in\n{dot}");
+}

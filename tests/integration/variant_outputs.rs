@@ -208,21 +208,13 @@ fn the_map_labels_edges_and_nodes_that_exist_only_in_some_variants() {
     let varied = sample_with_variants_set_by_hand();
     let view = GraphView::build(&varied.model, &varied.evaluation, rules());
     let dot = report::graph::to_dot(&view);
-    let edge = dot
-        .lines()
-        .find(|l| l.contains("\"checkout\" -> \"events-archive\""))
-        .unwrap_or_default();
+    let (label, line) = crate::support::dot_edge(&dot, "checkout", "events-archive");
+    assert!(label.contains("\\nin: prod\""), "{label}");
+    assert!(line.contains("style=\"dotted\""), "{line}");
+    let (plain_label, plain_line) = crate::support::dot_edge(&dot, "checkout", "deskforce");
     assert!(
-        edge.contains("\\nin: prod\"") && edge.contains("style=\"dashed\""),
-        "{edge}"
-    );
-    let plain_edge = dot
-        .lines()
-        .find(|l| l.contains("\"checkout\" -> \"deskforce\""))
-        .unwrap_or_default();
-    assert!(
-        !plain_edge.contains("in:") && !plain_edge.contains("dashed"),
-        "{plain_edge}"
+        !plain_label.contains("in:") && !plain_line.contains("dotted"),
+        "{plain_label}\n{plain_line}"
     );
     let node = dot
         .lines()
@@ -231,14 +223,20 @@ fn the_map_labels_edges_and_nodes_that_exist_only_in_some_variants() {
     assert!(node.contains("\\nin: prod\""), "{node}");
     let mermaid = report::graph::to_mermaid(&view);
     assert!(
-        mermaid.contains("-.->|\"behavior.browsing_history<br/>in: prod\"|"),
+        mermaid.contains("-.->|\"DPF · behavior.browsing_history<br/>in: prod\"|"),
         "{mermaid}"
     );
     // The same map without variants is the map as before: only the lines of the two flows
     // and the node with variants differ.
     let plain = scan_sample();
     let plain_view = GraphView::build(&plain.model, &plain.evaluation, rules());
-    let plain_mermaid = report::graph::to_mermaid(&plain_view);
+    // Without legends: the varied map's legend has a line for dotted edges the plain one lacks.
+    let bare = report::graph::MapOptions {
+        legend: false,
+        ..Default::default()
+    };
+    let plain_mermaid = report::graph::to_mermaid_with(&plain_view, &bare);
+    let mermaid = report::graph::to_mermaid_with(&view, &bare);
     let only_in = |a: &str, b: &str| -> Vec<String> {
         a.lines()
             .filter(|l| !b.lines().any(|m| m == *l))
@@ -249,13 +247,15 @@ fn the_map_labels_edges_and_nodes_that_exist_only_in_some_variants() {
     assert_eq!(gone.len(), 3, "{gone:?}");
     for line in only_in(&mermaid, &plain_mermaid) {
         assert!(
-            line.contains("in: prod") || line.ends_with("stroke-dasharray:5 5"),
+            line.contains("in: prod") || line.ends_with("stroke-dasharray:2 2"),
             "{line}"
         );
     }
     insta::assert_snapshot!("variant_outputs_mermaid", mermaid);
-    let plain_dot = report::graph::to_dot(&plain_view);
-    assert_eq!(only_in(&plain_dot, &dot).len(), 3, "{dot}");
+    let plain_dot = report::graph::to_dot_with(&plain_view, &bare);
+    let dot = report::graph::to_dot_with(&view, &bare);
+    // The node, and for each of the two edges its label node and its two halves (dotted).
+    assert_eq!(only_in(&plain_dot, &dot).len(), 7, "{dot}");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 
 use super::{CommonArgs, EXIT_ERROR, EXIT_OK, RepoOptions, scan_repository, write_output};
 use borderline::model::fragment::GraphView;
-use borderline::report::graph::{render_svg, to_dot, to_mermaid};
+use borderline::report::graph::{
+    GroupBy, MapOptions, render_svg, to_dot_with, to_mermaid_with, transfers_only,
+};
 use borderline::report::sanitize_for_terminal;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -19,6 +21,50 @@ pub enum GraphFormat {
     Json,
 }
 
+/// `--group-by`: what a jurisdiction group is divided into.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GroupByArg {
+    /// Nothing: each node stands alone in its jurisdiction group.
+    Node,
+    /// A service with the nodes only it exchanges data with.
+    Service,
+    /// Adequate and third countries by country.
+    Country,
+    /// By hosting provider (aws, gcp, azure, ...).
+    Provider,
+}
+
+/// How the map is drawn: shared by `graph` and `merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MapArgs {
+    /// Draw only the nodes on a transfer path: transfers, stores abroad, nodes with findings and
+    /// every node and flow through which data reaches them (map formats).
+    #[arg(long)]
+    pub transfers_only: bool,
+    /// Divide each jurisdiction group by country, provider or service, or not at all (map
+    /// formats).
+    #[arg(long, value_enum, default_value = "country", value_name = "GROUPING")]
+    pub group_by: GroupByArg,
+    /// Leave the legend out (map formats).
+    #[arg(long)]
+    pub no_legend: bool,
+}
+
+impl MapArgs {
+    pub fn options(&self) -> MapOptions {
+        MapOptions {
+            transfers_only: self.transfers_only,
+            group_by: match self.group_by {
+                GroupByArg::Node => GroupBy::Node,
+                GroupByArg::Service => GroupBy::Service,
+                GroupByArg::Country => GroupBy::Country,
+                GroupByArg::Provider => GroupBy::Provider,
+            },
+            legend: !self.no_legend,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct GraphArgs {
     /// The repository to scan.
@@ -29,6 +75,8 @@ pub struct GraphArgs {
     /// Draw only this node and the nodes it exchanges data with.
     #[arg(long, value_name = "NODE")]
     pub focus: Option<String>,
+    #[command(flatten)]
+    pub map: MapArgs,
     #[command(flatten)]
     pub common: RepoOptions,
 }
@@ -44,14 +92,23 @@ pub fn run(args: GraphArgs) -> anyhow::Result<i32> {
     {
         view.variant = Some(one.clone());
     }
-    render(view, args.format, args.focus.as_deref(), &args.common)
+    render(
+        view,
+        args.format,
+        args.focus.as_deref(),
+        &args.map.options(),
+        &args.common,
+    )
 }
 
 /// Shared with `merge`: focuses the view, renders it, writes it. Unknown focus or missing `dot` → 2.
+/// The JSON fragment is the whole view (or its focus): `--transfers-only` cuts it too, so that a
+/// fragment and its drawing show the same nodes.
 pub fn render(
     view: GraphView,
     format: GraphFormat,
     focus: Option<&str>,
+    options: &MapOptions,
     common: &CommonArgs,
 ) -> anyhow::Result<i32> {
     let view = match focus {
@@ -73,10 +130,11 @@ pub fn render(
         },
     };
     let text = match format {
-        GraphFormat::Dot => to_dot(&view),
-        GraphFormat::Mermaid => to_mermaid(&view),
+        GraphFormat::Dot => to_dot_with(&view, options),
+        GraphFormat::Mermaid => to_mermaid_with(&view, options),
+        GraphFormat::Json if options.transfers_only => transfers_only(&view).to_json(),
         GraphFormat::Json => view.to_json(),
-        GraphFormat::Svg => match render_svg(&to_dot(&view)) {
+        GraphFormat::Svg => match render_svg(&to_dot_with(&view, options)) {
             Ok(svg) => svg,
             Err(error) => {
                 // `dot` may quote labels (repository text) in its messages.

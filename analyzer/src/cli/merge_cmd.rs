@@ -2,7 +2,7 @@
 //! judged flow by flow under the policy of the repository that declared it (or of `--config`),
 //! reported like a scan, with the same exit codes.
 
-use super::graph_cmd::{GraphFormat, render};
+use super::graph_cmd::{GraphFormat, MapArgs, render};
 use super::scan_cmd::FailOn;
 use super::{
     CommonArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, RuleDataOptions, for_log, load_rules, use_color,
@@ -53,6 +53,8 @@ pub struct MergeArgs {
     /// Draw only this node and the nodes it exchanges data with (map formats).
     #[arg(long, value_name = "NODE")]
     pub focus: Option<String>,
+    #[command(flatten)]
+    pub map: MapArgs,
     /// An org manifest whose `[policy]` and waivers judge every repository's flows (its nodes
     /// and flows are not read). Default: each repository's own, as its fragment carries them.
     #[arg(long, value_name = "FILE")]
@@ -118,6 +120,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
             merged_view(&merged, &rules),
             format,
             args.focus.as_deref(),
+            &args.map.options(),
             &common,
         )
     };

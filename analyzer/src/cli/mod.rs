@@ -143,7 +143,7 @@ const SCAN_EXAMPLES: &str = "Examples:
   borderline scan --write-baseline borderline-baseline.json   # accept today's findings
   borderline scan --baseline borderline-baseline.json    # then fail only on new ones (known ones on one line)";
 const GRAPH_EXAMPLES: &str = "Examples:
-  borderline graph --format mermaid                      # a diagram GitHub renders in Markdown
+  borderline graph --format mermaid --transfers-only     # what leads abroad, a diagram GitHub renders
   borderline graph --format svg --focus checkout -o checkout.svg   # one service and its partners (needs Graphviz)
   borderline graph --format json -o shop.json            # a fragment for borderline merge";
 const ROPA_EXAMPLES: &str = "Examples:

@@ -270,6 +270,19 @@ pub struct GraphNode {
     /// variant (or there are none). `merge` reads them back into the node's facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<String>,
+    /// Findings about the node that a waiver accepts (a store abroad): the map draws them as
+    /// waived, with the expiry. Absent when there are none; `merge` judges waivers again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waived: Vec<GraphWaived>,
+}
+
+/// A finding a waiver accepts, as the map shows it: the rule and until when.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GraphWaived {
+    pub rule: String,
+    /// The waiver's expiry, `YYYY-MM-DD`.
+    pub expires: String,
+    pub reason: String,
 }
 
 /// A declared safeguard, as plain strings.
@@ -335,8 +348,18 @@ pub struct GraphFlow {
     pub transfer: String,
     #[serde(default)]
     pub basis: Option<String>,
+    /// What a transfer rests on, as the map labels its edge: `adequacy`, `DPF` (an adequacy
+    /// decision that requires a certification, named by it), `SCC 2021/914 M2`, `BCR`,
+    /// `Art. 49(1)(a)`, `none`; with `(expired)` or `(not approved)` when the verdict says so.
+    /// Absent for a flow that is not a transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
     #[serde(default)]
     pub findings: Vec<GraphFinding>,
+    /// Findings about the flow that a waiver accepts: the map draws the edge dashed, "waived
+    /// until DATE". Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waived: Vec<GraphWaived>,
     #[serde(default)]
     pub location: Option<Position>,
     /// Whether the flow rests on a guess (a URL literal, a field name): `merge` caps its findings

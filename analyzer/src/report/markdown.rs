@@ -1,7 +1,7 @@
 //! The Markdown report: a pull-request comment (or `$GITHUB_STEP_SUMMARY`) with counts by
 //! severity, a table of findings linking to file:line, and a Mermaid diagram of the flows involved.
 
-use super::graph::to_mermaid;
+use super::graph::{MapOptions, to_mermaid_with};
 use super::{Summary, position};
 use crate::evaluate::Evaluation;
 use crate::model::Model;
@@ -73,7 +73,12 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
     let view = GraphView::build(model, evaluation, rules).involved(&involved);
     if !view.nodes.is_empty() {
         out.push_str("\n<details open><summary>Flows involved</summary>\n\n```mermaid\n");
-        out.push_str(&to_mermaid(&view));
+        // No legend in a comment: the edges' labels say basis, rule and waiver themselves.
+        let options = MapOptions {
+            legend: false,
+            ..MapOptions::default()
+        };
+        out.push_str(&to_mermaid_with(&view, &options));
         out.push_str("```\n\n</details>\n");
     }
     out.push_str(&waived_table(model, evaluation));

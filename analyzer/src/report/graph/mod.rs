@@ -5,22 +5,27 @@
 //! Every label comes from the scanned repository, so every renderer escapes it itself: a node name
 //! may hold `"`, `]`, newlines or HTML, and must neither break the output nor inject markup.
 
+mod dot;
+mod draw;
+mod mermaid;
+
+pub use dot::{to_dot, to_dot_with};
+pub use draw::{GroupBy, MapOptions, data_summary, short_category, transfers_only};
+pub use mermaid::{to_mermaid, to_mermaid_with};
+
 use super::position;
 use crate::evaluate::Evaluation;
 use crate::evaluate::finding::Finding;
-use crate::evaluate::transfer::Verdict;
+use crate::evaluate::transfer::{Transfer, Verdict};
 use crate::model::fragment::{
     GRAPH_FORMAT_VERSION, GraphCovers, GraphFinding, GraphFlow, GraphJudgement, GraphNode,
-    GraphPolicy, GraphRelated, GraphReportFinding, GraphSafeguard, GraphView, GraphWaiver,
+    GraphPolicy, GraphRelated, GraphReportFinding, GraphSafeguard, GraphView, GraphWaived,
+    GraphWaiver,
 };
-use crate::model::{JurisdictionStatus, Model, ResolvedLocation};
+use crate::model::{Model, ResolvedLocation};
 use crate::policy::Waiver;
 use crate::rule::Rule;
 use crate::rules::RuleSet;
-use graphviz_rust::dot_structures::{
-    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
-};
-use graphviz_rust::printer::{DotPrinter, PrinterContext};
 use std::collections::{BTreeMap, BTreeSet};
 
 // The fragment conversions that resolve spans through a scan's files table (and read findings)
@@ -130,21 +135,50 @@ fn countries(resolved: &ResolvedLocation) -> Vec<String> {
     }
 }
 
-/// Each finding's place on the map: the flow it points at, else the first flow between its
-/// nodes, else its destination node. Returns the findings of each flow (by index) and of each
-/// node (by id).
-fn findings_by_place(
-    model: &Model,
-    evaluation: &Evaluation,
-) -> (
-    BTreeMap<usize, Vec<GraphFinding>>,
-    BTreeMap<String, Vec<GraphFinding>>,
-) {
-    let mut flow_findings: BTreeMap<usize, Vec<GraphFinding>> = BTreeMap::new();
-    let mut node_findings: BTreeMap<String, Vec<GraphFinding>> = BTreeMap::new();
+/// Where a finding sits on the map: the flow it points at, else the first flow between its nodes,
+/// else its destination node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Place<'a> {
+    Flow(usize),
+    Node(&'a str),
+}
+
+/// The findings of each flow and node, judged and waived, in the map's terms.
+#[derive(Default)]
+struct Placed {
+    flows: BTreeMap<usize, Vec<GraphFinding>>,
+    nodes: BTreeMap<String, Vec<GraphFinding>>,
+    waived_flows: BTreeMap<usize, Vec<GraphWaived>>,
+    waived_nodes: BTreeMap<String, Vec<GraphWaived>>,
+}
+
+type FlowsAt<'m> = BTreeMap<(&'m str, &'m str, Option<crate::source::Span>), usize>;
+
+/// A finding's [`Place`], given the first flow at each (from, to, span) and between each pair.
+fn place<'f>(
+    finding: &'f Finding,
+    flow_at: &FlowsAt<'_>,
+    flow_between: &BTreeMap<(&str, &str), usize>,
+) -> Option<Place<'f>> {
+    let flow = match (finding.from.as_deref(), finding.to.as_deref()) {
+        (Some(from), Some(to)) => flow_at
+            .get(&(from, to, finding.span))
+            .or_else(|| flow_between.get(&(from, to)))
+            .copied(),
+        _ => None,
+    };
+    match (flow, finding.to.as_deref()) {
+        (Some(index), _) if finding.rule != Rule::UnknownLocation => Some(Place::Flow(index)),
+        (_, Some(to)) => Some(Place::Node(to)),
+        _ => None,
+    }
+}
+
+/// Each finding's place on the map (see [`Place`]), and each waived finding's.
+fn findings_by_place(model: &Model, evaluation: &Evaluation) -> Placed {
     // The first flow at each (from, to, span) and between each pair, indexed once: searching
     // every flow for each finding was quadratic (40,000 flows with findings took minutes).
-    let mut flow_at: BTreeMap<(&str, &str, Option<crate::source::Span>), usize> = BTreeMap::new();
+    let mut flow_at: FlowsAt<'_> = BTreeMap::new();
     let mut flow_between: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (index, flow) in model.flows.iter().enumerate() {
         flow_at
@@ -154,31 +188,131 @@ fn findings_by_place(
             .entry((flow.from.as_str(), flow.to.as_str()))
             .or_insert(index);
     }
+    let place = |finding| place(finding, &flow_at, &flow_between);
+    let mut placed = Placed::default();
     for finding in &evaluation.findings {
-        // A finding belongs to the flow it points at, else to the first flow between its nodes,
-        // else to its destination node.
-        let flow = match (finding.from.as_deref(), finding.to.as_deref()) {
-            (Some(from), Some(to)) => flow_at
-                .get(&(from, to, finding.span))
-                .or_else(|| flow_between.get(&(from, to)))
-                .copied(),
-            _ => None,
-        };
-        match (flow, &finding.to) {
-            (Some(index), _) if finding.rule != Rule::UnknownLocation => {
-                flow_findings
-                    .entry(index)
-                    .or_default()
-                    .push(graph_finding(finding));
-            }
-            (_, Some(to)) => node_findings
-                .entry(to.clone())
+        match place(finding) {
+            Some(Place::Flow(index)) => placed
+                .flows
+                .entry(index)
                 .or_default()
                 .push(graph_finding(finding)),
-            _ => {}
+            Some(Place::Node(id)) => placed
+                .nodes
+                .entry(id.to_string())
+                .or_default()
+                .push(graph_finding(finding)),
+            None => {}
         }
     }
-    (flow_findings, node_findings)
+    for (finding, waiver) in &evaluation.waived {
+        let waived = GraphWaived {
+            rule: finding.rule.to_string(),
+            expires: waiver.expires.to_string(),
+            reason: waiver.reason.clone(),
+        };
+        match place(finding) {
+            Some(Place::Flow(index)) => placed.waived_flows.entry(index).or_default().push(waived),
+            Some(Place::Node(id)) => placed
+                .waived_nodes
+                .entry(id.to_string())
+                .or_default()
+                .push(waived),
+            None => {}
+        }
+    }
+    for list in placed
+        .waived_flows
+        .values_mut()
+        .chain(placed.waived_nodes.values_mut())
+    {
+        list.sort();
+        list.dedup();
+    }
+    placed
+}
+
+/// What a transfer rests on, in the words of the map's edge labels (see `GraphFlow::legal_basis`).
+pub fn legal_basis(transfer: &Transfer, rules: &RuleSet) -> String {
+    let safeguard = transfer
+        .safeguard
+        .as_ref()
+        .map(|(safeguard, _)| safeguard_label(safeguard, rules));
+    match &transfer.verdict {
+        Verdict::Adequate { decisions } => {
+            adequacy_label(decisions, &transfer.third_countries, rules)
+        }
+        Verdict::Safeguarded { mechanism } => {
+            safeguard.unwrap_or_else(|| mechanism.as_str().to_string())
+        }
+        Verdict::Expired { .. } => format!(
+            "{} (expired)",
+            safeguard.unwrap_or_else(|| "adequacy".to_string())
+        ),
+        Verdict::Unapproved { mechanism, .. } => format!(
+            "{} (not approved)",
+            safeguard.unwrap_or_else(|| mechanism.as_str().to_string())
+        ),
+        Verdict::NoBasis { .. } | Verdict::ScopeNotMet { .. } => "none".to_string(),
+    }
+}
+
+/// `adequacy`, or the certification an adequacy decision requires (`DPF`), per decision relied
+/// on, joined with ` + ` when the destination countries rest on different ones.
+fn adequacy_label(decisions: &[String], countries: &[String], rules: &RuleSet) -> String {
+    let mut labels: BTreeSet<String> = BTreeSet::new();
+    for country in countries {
+        for decision in rules.adequacy_decisions(country) {
+            if !decisions
+                .iter()
+                .any(|d| *d == decision.instrument || *d == decision.id)
+            {
+                continue;
+            }
+            let certification = decision.conditions.iter().find_map(|c| match &c.kind {
+                crate::rules::ConditionKind::Certification(name) => Some(name.to_uppercase()),
+                crate::rules::ConditionKind::Assumed => None,
+            });
+            labels.insert(certification.unwrap_or_else(|| "adequacy".to_string()));
+        }
+    }
+    if labels.is_empty() {
+        return "adequacy".to_string();
+    }
+    labels.into_iter().collect::<Vec<_>>().join(" + ")
+}
+
+/// `SCC 2021/914 M2`, `BCR`, `Art. 49(1)(a)`: a safeguard as an edge label names it.
+fn safeguard_label(safeguard: &crate::facts::Safeguard, rules: &RuleSet) -> String {
+    use crate::facts::MechanismKind;
+    match safeguard.mechanism {
+        MechanismKind::Scc => {
+            let mut label = String::from("SCC");
+            if let Some(version) = &safeguard.version {
+                label.push(' ');
+                label.push_str(version);
+            }
+            if let Some(module) = safeguard.module {
+                label.push_str(&format!(" M{module}"));
+            }
+            label
+        }
+        MechanismKind::Bcr => "BCR".to_string(),
+        MechanismKind::Derogation => {
+            match safeguard
+                .derogation
+                .as_deref()
+                .and_then(|d| rules.derogation(d))
+            {
+                Some(derogation) => format!("Art. {}", derogation.article),
+                None => "Art. 49".to_string(),
+            }
+        }
+        MechanismKind::Adequacy => "adequacy".to_string(),
+        MechanismKind::CodeOfConduct => "code of conduct".to_string(),
+        MechanismKind::Certification => "certification".to_string(),
+        MechanismKind::AdHocClauses => "ad hoc clauses".to_string(),
+    }
 }
 
 /// A node of the map, with its findings.
@@ -188,6 +322,7 @@ fn graph_node(
     rules: &RuleSet,
     node: &crate::model::Node,
     findings: Vec<GraphFinding>,
+    waived: Vec<GraphWaived>,
 ) -> GraphNode {
     GraphNode {
         id: node.id.clone(),
@@ -216,6 +351,7 @@ fn graph_node(
             .collect(),
         aliases: node.aliases.clone(),
         variants: node.variants.clone(),
+        waived,
     }
 }
 
@@ -224,7 +360,8 @@ fn graph_node(
 fn graph_flows(
     model: &Model,
     evaluation: &Evaluation,
-    flow_findings: &mut BTreeMap<usize, Vec<GraphFinding>>,
+    rules: &RuleSet,
+    placed: &mut Placed,
 ) -> Vec<GraphFlow> {
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     // One lookup table, not a search per flow: a map of many flows must stay linear.
@@ -248,8 +385,9 @@ fn graph_flows(
                 format!("{}->{}#{count}", flow.from, flow.to)
             };
             let transfer = transfer_of.get(&index).copied();
-            let mut findings = flow_findings.remove(&index).unwrap_or_default();
+            let mut findings = placed.flows.remove(&index).unwrap_or_default();
             findings.sort();
+            let waived = placed.waived_flows.remove(&index).unwrap_or_default();
             GraphFlow {
                 id,
                 from: flow.from.clone(),
@@ -275,7 +413,9 @@ fn graph_flows(
                     Some(_) => "finding".into(),
                 },
                 basis: transfer.and_then(|t| super::json::basis(&t.verdict)),
+                legal_basis: transfer.map(|t| legal_basis(t, rules)),
                 findings,
+                waived,
                 location: position(&model.files, flow.span, None),
                 inferred: flow.inferred,
                 variants: flow.variants.clone(),
@@ -287,17 +427,18 @@ fn graph_flows(
 impl GraphView {
     /// The map of a scanned repository.
     pub fn build(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> GraphView {
-        let (mut flow_findings, mut node_findings) = findings_by_place(model, evaluation);
+        let mut placed = findings_by_place(model, evaluation);
         let nodes = model
             .nodes
             .iter()
             .map(|node| {
-                let mut findings = node_findings.remove(&node.id).unwrap_or_default();
+                let mut findings = placed.nodes.remove(&node.id).unwrap_or_default();
                 findings.sort();
-                graph_node(model, evaluation, rules, node, findings)
+                let waived = placed.waived_nodes.remove(&node.id).unwrap_or_default();
+                graph_node(model, evaluation, rules, node, findings, waived)
             })
             .collect();
-        let flows = graph_flows(model, evaluation, &mut flow_findings);
+        let flows = graph_flows(model, evaluation, rules, &mut placed);
         GraphView {
             version: GRAPH_FORMAT_VERSION.to_string(),
             project: model.project_name.clone(),
@@ -384,91 +525,6 @@ impl GraphView {
     }
 }
 
-/// `user.contact.email` → `contact.email`: the `user.` prefix says nothing on a diagram.
-pub fn short_category(key: &str) -> &str {
-    key.strip_prefix("user.").unwrap_or(key)
-}
-
-/// Data categories for an edge label: the first two, abbreviated, then `+N more`.
-pub fn data_summary(data: &[String]) -> String {
-    if data.is_empty() {
-        return "unspecified data".into();
-    }
-    let mut parts: Vec<String> = data
-        .iter()
-        .take(2)
-        .map(|d| short_category(d).to_string())
-        .collect();
-    if data.len() > 2 {
-        parts.push(format!("+{} more", data.len() - 2));
-    }
-    parts.join(", ")
-}
-
-/// The rule names of a flow's (or node's) findings, without repeats, in order. A rule found only
-/// in some deployment variants of an element that exists in more is followed by them:
-/// `transfer-without-safeguard (in: prod)` on an edge drawn for every variant.
-fn rule_names(findings: &[GraphFinding], element_variants: &[String]) -> Vec<String> {
-    // The variants of each rule's findings; `None` once one of them is in every variant.
-    let mut rules: BTreeMap<&str, Option<BTreeSet<&str>>> = BTreeMap::new();
-    for finding in findings {
-        let entry = rules
-            .entry(finding.rule.as_str())
-            .or_insert_with(|| Some(BTreeSet::new()));
-        match entry {
-            Some(names) if !finding.variants.is_empty() => {
-                names.extend(finding.variants.iter().map(String::as_str));
-            }
-            _ => *entry = None,
-        }
-    }
-    let element: BTreeSet<&str> = element_variants.iter().map(String::as_str).collect();
-    rules
-        .into_iter()
-        .map(|(rule, variants)| match variants {
-            Some(names) if !names.is_empty() && names != element => {
-                let names: Vec<String> = names.into_iter().map(str::to_string).collect();
-                format!(
-                    "{rule} ({})",
-                    super::variants_line(&names).unwrap_or_default()
-                )
-            }
-            _ => rule.to_string(),
-        })
-        .collect()
-}
-
-/// `IE` or `US, JP` or `unknown`.
-fn country_text(node: &GraphNode) -> String {
-    if node.countries.is_empty() {
-        "unknown".into()
-    } else {
-        node.countries.join(", ")
-    }
-}
-
-/// The lines of a node's box: the rules of its findings (a store's data at rest judged a
-/// violation is drawn like a violating flow), its name, its id when the name differs, its kind
-/// and countries.
-fn node_lines(node: &GraphNode) -> Vec<String> {
-    let mut lines = Vec::new();
-    let rules = rule_names(&node.findings, &node.variants);
-    if !rules.is_empty() {
-        lines.push(rules.join(", "));
-    }
-    match node.label.as_deref() {
-        Some(label) if label != node.id => {
-            lines.push(label.to_string());
-            lines.push(format!("({})", node.id));
-        }
-        _ => lines.push(node.id.clone()),
-    }
-    lines.push(format!("{} · {}", node.kind, country_text(node)));
-    // A node that exists only in some deployment variants says in which.
-    lines.extend(super::variants_line(&node.variants));
-    lines
-}
-
 /// What a character from the repository becomes in a diagram label, before the format's own
 /// escapes: a control character or a Unicode line or paragraph separator becomes a space (a label
 /// never spans lines), a bidirectional control becomes U+FFFD (it could reorder what a reviewer
@@ -504,198 +560,6 @@ pub fn dot_escape(text: &str) -> String {
     out
 }
 
-fn quoted(text: &str) -> Id {
-    Id::Escaped(format!("\"{}\"", dot_escape(text)))
-}
-
-fn quoted_lines(lines: &[String]) -> Id {
-    let escaped: Vec<String> = lines.iter().map(|l| dot_escape(l)).collect();
-    Id::Escaped(format!("\"{}\"", escaped.join("\\n")))
-}
-
-fn attr(key: &str, value: Id) -> Attribute {
-    Attribute(Id::Plain(key.to_string()), value)
-}
-
-fn plain(text: &str) -> Id {
-    Id::Plain(text.to_string())
-}
-
-const CLUSTERS: [(JurisdictionStatus, &str, &str); 4] = [
-    (JurisdictionStatus::Eea, "cluster_eea", "#e8f1fb"),
-    (JurisdictionStatus::Adequate, "cluster_adequate", "#eaf6ea"),
-    (
-        JurisdictionStatus::ThirdCountry,
-        "cluster_third_country",
-        "#fdeeee",
-    ),
-    (JurisdictionStatus::Unknown, "cluster_unknown", "#f3f3f3"),
-];
-
-fn cluster_label(status: JurisdictionStatus, nodes: &[&GraphNode]) -> String {
-    let countries: BTreeSet<&str> = nodes
-        .iter()
-        .flat_map(|n| n.countries.iter().map(String::as_str))
-        .collect();
-    if countries.is_empty() {
-        status.title().to_string()
-    } else {
-        format!(
-            "{} ({})",
-            status.title(),
-            countries.into_iter().collect::<Vec<_>>().join(", ")
-        )
-    }
-}
-
-fn shape(kind: &str) -> &'static str {
-    match kind {
-        "store" => "cylinder",
-        "vendor" => "component",
-        "client" => "ellipse",
-        _ => "box",
-    }
-}
-
-/// The view as it is drawn: a map drawn for one variant (`graph --variant NAME`) holds only what
-/// is in that variant, so no node, edge or rule is labelled with variants (the title names the
-/// variant); a map drawn for every variant is drawn as it is.
-fn drawn(view: &GraphView) -> std::borrow::Cow<'_, GraphView> {
-    if view.variant.is_none() {
-        return std::borrow::Cow::Borrowed(view);
-    }
-    let mut view = view.clone();
-    for node in &mut view.nodes {
-        node.variants.clear();
-        node.findings.iter_mut().for_each(|f| f.variants.clear());
-    }
-    for flow in &mut view.flows {
-        flow.variants.clear();
-        flow.findings.iter_mut().for_each(|f| f.variants.clear());
-    }
-    std::borrow::Cow::Owned(view)
-}
-
-/// DOT, built as a graphviz-rust AST and printed by its printer.
-pub fn to_dot(view: &GraphView) -> String {
-    let view = &*drawn(view);
-    let mut stmts: Vec<Stmt> = vec![
-        Stmt::GAttribute(GraphAttributes::Graph(vec![
-            attr("rankdir", plain("LR")),
-            // Graphviz 2.43 (Debian's) fails on some maps with clusters ("trouble in init_rank");
-            // the newer ranking pass lays them out. `concentrate=true` (merging parallel edges) is
-            // not set: with clusters, 2.43 still failed on 7 of 150 random maps with it
-            // ("rebuiltd_vlists: lead is null"), or crashed, and without it on none.
-            attr("newrank", plain("true")),
-            attr("fontname", quoted("Helvetica")),
-            attr("nodesep", plain("0.4")),
-            attr("ranksep", plain("1.2")),
-            attr("label", quoted(&view_title(view))),
-            attr("labelloc", plain("t")),
-        ])),
-        Stmt::GAttribute(GraphAttributes::Node(vec![
-            attr("fontname", quoted("Helvetica")),
-            attr("fontsize", plain("11")),
-            attr("style", quoted("rounded,filled")),
-            attr("fillcolor", plain("white")),
-        ])),
-        Stmt::GAttribute(GraphAttributes::Edge(vec![
-            attr("fontname", quoted("Helvetica")),
-            attr("fontsize", plain("9")),
-            attr("color", quoted("#555555")),
-        ])),
-    ];
-    for (status, name, fill) in CLUSTERS {
-        let members: Vec<&GraphNode> = view
-            .nodes
-            .iter()
-            .filter(|n| n.jurisdiction == status)
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        let mut cluster = vec![
-            Stmt::Attribute(attr("label", quoted(&cluster_label(status, &members)))),
-            Stmt::Attribute(attr("style", quoted("rounded,filled"))),
-            Stmt::Attribute(attr("fillcolor", quoted(fill))),
-            Stmt::Attribute(attr("color", quoted("#999999"))),
-        ];
-        for node in members {
-            let mut attributes = vec![
-                attr("label", quoted_lines(&node_lines(node))),
-                attr("shape", plain(shape(&node.kind))),
-            ];
-            // Drawn dashed: the node exists only in the variants its last line names.
-            if !node.variants.is_empty() {
-                attributes.push(attr("style", quoted("rounded,filled,dashed")));
-            }
-            if !node.findings.is_empty() {
-                attributes.push(attr("color", quoted("#cc0000")));
-                attributes.push(attr("fontcolor", quoted("#cc0000")));
-                attributes.push(attr("penwidth", plain("2")));
-            }
-            cluster.push(Stmt::Node(Node::new(
-                NodeId(quoted(&node.id), None),
-                attributes,
-            )));
-        }
-        stmts.push(Stmt::Subgraph(Subgraph {
-            id: plain(name),
-            stmts: cluster,
-        }));
-    }
-    for flow in &view.flows {
-        let mut lines = vec![data_summary(&flow.data)];
-        let rules = rule_names(&flow.findings, &flow.variants);
-        let mut attributes = Vec::new();
-        if rules.is_empty() {
-            if flow.transfer == "lawful" {
-                attributes.push(attr("color", quoted("#2e7d32")));
-            }
-        } else {
-            lines.insert(0, rules.join(", "));
-            attributes.push(attr("color", quoted("#cc0000")));
-            attributes.push(attr("fontcolor", quoted("#cc0000")));
-            attributes.push(attr("penwidth", plain("2.5")));
-        }
-        // An edge that exists only in some deployment variants names them and is dashed; edges
-        // that exist in every variant are drawn as before.
-        if let Some(line) = super::variants_line(&flow.variants) {
-            lines.push(line);
-            attributes.push(attr("style", quoted("dashed")));
-        }
-        attributes.insert(0, attr("label", quoted_lines(&lines)));
-        stmts.push(Stmt::Edge(Edge {
-            ty: EdgeTy::Pair(
-                Vertex::N(NodeId(quoted(&flow.from), None)),
-                Vertex::N(NodeId(quoted(&flow.to), None)),
-            ),
-            attributes,
-        }));
-    }
-    let graph = Graph::DiGraph {
-        id: plain("borderline"),
-        strict: false,
-        stmts,
-    };
-    let mut out = graph.print(&mut PrinterContext::default());
-    out.push('\n');
-    out
-}
-
-fn view_title(view: &GraphView) -> String {
-    let flows = match &view.variant {
-        Some(variant) => format!("personal data flows in variant {variant}"),
-        None => "personal data flows".into(),
-    };
-    match (&view.project, &view.evaluation_date) {
-        (Some(project), Some(date)) => format!("{project}: {flows} ({date})"),
-        (Some(project), None) => format!("{project}: {flows}"),
-        (None, Some(date)) => format!("{flows} ({date})"),
-        (None, None) => flows,
-    }
-}
-
 /// Escapes text for a Mermaid `"..."` label with entity codes, so that quotes, brackets, pipes,
 /// HTML and Markdown from the repository stay text. `%` is coded too, so no `%%{init: ...}%%`
 /// directive (which Mermaid looks for anywhere in the text) can be spelt, and so are `ﬂ` and `¶`,
@@ -720,100 +584,6 @@ pub fn mermaid_escape(text: &str) -> String {
             '\u{B6}' => out.push_str("#182;"),
             c => out.push(c),
         }
-    }
-    out
-}
-
-/// Mermaid `flowchart LR` with one subgraph per jurisdiction group; node ids are generated
-/// (`n0`, `n1`, ...) because repository ids may hold characters Mermaid does not accept.
-pub fn to_mermaid(view: &GraphView) -> String {
-    let view = &*drawn(view);
-    let ids: BTreeMap<&str, String> = view
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), format!("n{i}")))
-        .collect();
-    let mut out = String::from("flowchart LR\n");
-    for (status, name, fill) in CLUSTERS {
-        let members: Vec<&GraphNode> = view
-            .nodes
-            .iter()
-            .filter(|n| n.jurisdiction == status)
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        let name = name.trim_start_matches("cluster_");
-        out.push_str(&format!(
-            "  subgraph {name}[\"{}\"]\n",
-            mermaid_escape(&cluster_label(status, &members))
-        ));
-        for node in &members {
-            let label = node_lines(node)
-                .iter()
-                .map(|l| mermaid_escape(l))
-                .collect::<Vec<_>>()
-                .join("<br/>");
-            let id = ids
-                .get(node.id.as_str())
-                .map(String::as_str)
-                .unwrap_or("unknown");
-            let (open, close) = match node.kind.as_str() {
-                "store" => ("[(", ")]"),
-                "client" => ("([", "])"),
-                _ => ("[", "]"),
-            };
-            out.push_str(&format!("    {id}{open}\"{label}\"{close}\n"));
-        }
-        out.push_str("  end\n");
-        out.push_str(&format!("  style {name} fill:{fill},stroke:#999999\n"));
-    }
-    let mut red_links = Vec::new();
-    for (index, flow) in view.flows.iter().enumerate() {
-        let (Some(from), Some(to)) = (ids.get(flow.from.as_str()), ids.get(flow.to.as_str()))
-        else {
-            continue;
-        };
-        let rules = rule_names(&flow.findings, &flow.variants);
-        let mut label = mermaid_escape(&data_summary(&flow.data));
-        if !rules.is_empty() {
-            label = format!("{}<br/>{label}", mermaid_escape(&rules.join(", ")));
-            red_links.push(index);
-        }
-        // An edge that exists only in some deployment variants names them and is dotted; edges
-        // that exist in every variant are drawn as before.
-        let arrow = match super::variants_line(&flow.variants) {
-            Some(line) => {
-                label = format!("{label}<br/>{}", mermaid_escape(&line));
-                "-.->"
-            }
-            None => "-->",
-        };
-        out.push_str(&format!("  {from} {arrow}|\"{label}\"| {to}\n"));
-    }
-    for node in view.nodes.iter().filter(|n| !n.findings.is_empty()) {
-        if let Some(id) = ids.get(node.id.as_str()) {
-            out.push_str(&format!(
-                "  style {id} stroke:#cc0000,stroke-width:2px,color:#cc0000\n"
-            ));
-        }
-    }
-    // A node that exists only in some deployment variants is drawn dashed (its box names them).
-    for node in view.nodes.iter().filter(|n| !n.variants.is_empty()) {
-        if let Some(id) = ids.get(node.id.as_str()) {
-            out.push_str(&format!("  style {id} stroke-dasharray:5 5\n"));
-        }
-    }
-    if !red_links.is_empty() {
-        let list = red_links
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        out.push_str(&format!(
-            "  linkStyle {list} stroke:#cc0000,stroke-width:2.5px,color:#cc0000\n"
-        ));
     }
     out
 }
@@ -903,19 +673,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_are_abbreviated() {
-        let data = [
-            "user.contact.email",
-            "user.name",
-            "user.device.cookie_id",
-            "user.behavior",
-        ]
-        .map(String::from);
-        assert_eq!(data_summary(&data), "contact.email, name, +2 more");
-        assert_eq!(data_summary(&[]), "unspecified data");
-    }
-
-    #[test]
     fn escaping_keeps_labels_inert() {
         assert_eq!(dot_escape("a\"b\\c\nd]"), "a\\\"b\\\\c d]");
         assert_eq!(
@@ -933,49 +690,13 @@ mod tests {
         );
     }
 
-    fn finding(rule: &str, variants: &[&str]) -> GraphFinding {
-        GraphFinding {
-            rule: rule.into(),
-            severity: "error".into(),
-            message: String::new(),
-            fingerprint: String::new(),
-            variants: variants.iter().map(|v| v.to_string()).collect(),
-        }
-    }
-
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|v| v.to_string()).collect()
     }
 
     #[test]
-    fn a_rule_found_in_fewer_variants_than_its_edge_names_them() {
-        let findings = [
-            finding("transfer-without-safeguard", &["prod"]),
-            finding("transfer-without-safeguard", &["prod-us"]),
-            finding("missing-tia", &[]),
-        ];
-        assert_eq!(
-            rule_names(&findings, &[]),
-            [
-                "missing-tia",
-                "transfer-without-safeguard (in: prod, prod-us)"
-            ]
-        );
-        // On an edge of those very variants, the edge's own line says it.
-        assert_eq!(
-            rule_names(&findings[..2], &names(&["prod", "prod-us"])),
-            ["transfer-without-safeguard"]
-        );
-        // One finding of the rule in every variant: the rule is in every variant.
-        let everywhere = [
-            finding("missing-tia", &["prod"]),
-            finding("missing-tia", &[]),
-        ];
-        assert_eq!(rule_names(&everywhere, &[]), ["missing-tia"]);
-    }
-
-    #[test]
     fn variant_names_from_the_repository_stay_inert_on_the_map() {
+        use crate::model::JurisdictionStatus;
         let node = GraphNode {
             id: "db".into(),
             kind: "store".into(),
@@ -994,6 +715,7 @@ mod tests {
             via: Vec::new(),
             aliases: Vec::new(),
             variants: names(&["x\"] -> y [color=red", "%%{init}%%|]"]),
+            waived: Vec::new(),
         };
         let flow = GraphFlow {
             id: "db->db".into(),
@@ -1004,7 +726,9 @@ mod tests {
             safeguard: None,
             transfer: "none".into(),
             basis: None,
+            legal_basis: None,
             findings: Vec::new(),
+            waived: Vec::new(),
             location: None,
             inferred: false,
             variants: node.variants.clone(),
@@ -1035,7 +759,7 @@ mod tests {
             "{mermaid}"
         );
         assert!(mermaid.contains("-.->"), "{mermaid}");
-        assert!(mermaid.contains("stroke-dasharray:5 5"), "{mermaid}");
+        assert!(mermaid.contains("stroke-dasharray:2 2"), "{mermaid}");
         // Drawn for one variant, the map names it in its title and labels nothing else.
         view.variant = Some("<b>prod".into());
         let dot = to_dot(&view);
@@ -1043,7 +767,7 @@ mod tests {
             dot.contains("label=\"personal data flows in variant &lt;b&gt;prod\""),
             "{dot}"
         );
-        assert!(!dot.contains("in: ") && !dot.contains("dashed"), "{dot}");
+        assert!(!dot.contains("in: ") && !dot.contains("dotted"), "{dot}");
         let mermaid = to_mermaid(&view);
         assert!(
             !mermaid.contains("in: ") && !mermaid.contains("-.->"),
