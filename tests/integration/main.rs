@@ -34,6 +34,7 @@ mod k8s14;
 mod kustomize;
 mod links14;
 mod manifest_schema;
+mod map;
 mod merge_judgement;
 mod merge_steps;
 mod mistakes_fail;

@@ -206,7 +206,8 @@ fn label_node(id: &str, style: EdgeStyle, lines: &[String]) -> Stmt {
         NodeId(quoted(id), None),
         vec![
             attr("label", quoted_lines(lines)),
-            attr("shape", plain("plain")),
+            // `plaintext`, not `plain`: its margin keeps other text at a distance.
+            attr("shape", plain("plaintext")),
             attr("fontsize", plain("9")),
             attr("fontcolor", quoted(color)),
             attr("style", quoted("")),
