@@ -1,13 +1,16 @@
 //! The transfer register (`borderline ropa`): one row per transfer, for the Art. 30(1)(e) record of
-//! processing activities. CSV (RFC 4180, safe to open in a spreadsheet), Markdown or JSON.
+//! processing activities. CSV (RFC 4180, safe to open in a spreadsheet), Markdown or JSON; the
+//! workbook (`xlsx`) is written by [`super::xlsx`] from the same rows.
 
 use super::{markdown::cell, position};
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::{SafeguardSource, Transfer, Verdict};
 use crate::facts::{MechanismKind, Safeguard};
 use crate::model::Model;
+use crate::model::location::ResolvedLocation;
 use crate::rules::RuleSet;
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One transfer, as a privacy engineer records it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -175,16 +178,92 @@ fn row(
 
 /// Every transfer of the evaluation, sorted by (exporter, recipient, evidence).
 pub fn rows(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RegisterRow> {
-    let statuses = crate::report::TransferStatuses::located(evaluation, Some(&model.files));
-    let mut rows: Vec<RegisterRow> = evaluation
-        .transfers
-        .iter()
-        .map(|t| row(model, &statuses, rules, t))
+    let mut rows: Vec<RegisterRow> = unsorted_rows(model, evaluation, rules)
+        .map(|(_, row)| row)
         .collect();
     rows.sort_by(|a, b| {
         (&a.exporter, &a.recipient, &a.evidence).cmp(&(&b.exporter, &b.recipient, &b.evidence))
     });
     rows
+}
+
+/// Each transfer with its row, in the evaluation's order.
+fn unsorted_rows<'a>(
+    model: &'a Model,
+    evaluation: &'a Evaluation,
+    rules: &'a RuleSet,
+) -> impl Iterator<Item = (&'a Transfer, RegisterRow)> + 'a {
+    let statuses = crate::report::TransferStatuses::located(evaluation, Some(&model.files));
+    evaluation
+        .transfers
+        .iter()
+        .map(move |t| (t, row(model, &statuses, rules, t)))
+}
+
+/// A node that receives transfers, as the workbook's sheet of recipients lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientRow {
+    pub id: String,
+    /// Its label, else its id.
+    pub name: String,
+    pub kind: String,
+    /// Where it is: its countries, its bloc (`EU`), or `unknown`.
+    pub countries: String,
+    pub provider: String,
+    /// Certification names, `(unverified)` after those rule data does not confirm.
+    pub certifications: Vec<String>,
+    /// The mechanisms its transfers rest on, as the register's `mechanism` column says them.
+    pub basis: BTreeSet<String>,
+    pub transfers: usize,
+}
+
+/// One row per node that a transfer reaches (for data at rest, the store itself; the register
+/// names its hosting provider), sorted by id.
+pub fn recipients(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RecipientRow> {
+    let mut by_id: BTreeMap<String, RecipientRow> = BTreeMap::new();
+    for (transfer, row) in unsorted_rows(model, evaluation, rules) {
+        let entry = by_id.entry(transfer.to.clone()).or_insert_with(|| {
+            let node = model.node(&transfer.to);
+            RecipientRow {
+                id: transfer.to.clone(),
+                name: node
+                    .and_then(|n| n.label.clone())
+                    .unwrap_or_else(|| transfer.to.clone()),
+                kind: node
+                    .map(|n| n.kind.as_str().to_string())
+                    .unwrap_or_default(),
+                countries: node.map(|n| whereabouts(&n.resolved)).unwrap_or_default(),
+                provider: node.and_then(|n| n.provider.clone()).unwrap_or_default(),
+                certifications: node
+                    .map(|n| {
+                        n.certifications
+                            .iter()
+                            .map(|c| match c.verified {
+                                true => c.name.clone(),
+                                false => format!("{} (unverified)", c.name),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                basis: BTreeSet::new(),
+                transfers: 0,
+            }
+        });
+        entry.basis.insert(row.mechanism);
+        entry.transfers += 1;
+    }
+    by_id.into_values().collect()
+}
+
+/// A node's location in one cell: `DE, US`, `EU`, or `unknown`.
+fn whereabouts(location: &ResolvedLocation) -> String {
+    match location {
+        ResolvedLocation::Countries { countries, .. } => {
+            countries.iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+        ResolvedLocation::Bloc(bloc) => bloc.clone(),
+        ResolvedLocation::Unknown { .. } => "unknown".to_string(),
+    }
 }
 
 /// The heading of the column of deployment variants, there only when a transfer has some.
@@ -256,6 +335,14 @@ fn row_cells(row: &RegisterRow, with_variants: bool) -> Vec<String> {
         cells.push(row.variants.join(", "));
     }
     cells
+}
+
+/// The register as a table: its headings and each row's cells, as the CSV has them before
+/// escaping (the workbook's sheet of transfers is this table).
+pub fn table(rows: &[RegisterRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let with_variants = has_variants(rows);
+    let cells = rows.iter().map(|r| row_cells(r, with_variants)).collect();
+    (headers(rows), cells)
 }
 
 /// CSV with CRLF line ends, as RFC 4180 says.
