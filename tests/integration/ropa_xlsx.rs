@@ -134,10 +134,12 @@ fn the_demo_and_a_shop_with_waivers_read_back_as_their_csv() {
         let mut workbook = open(&bytes);
         assert_eq!(workbook.sheet_names(), SHEETS, "{name}");
         assert_transfers_are_the_csv(&repo, &mut workbook);
-        let transfers = csv(&repo).len() - 1;
+        let register = csv(&repo);
+        let transfers = register.len() - 1;
         assert!(transfers >= 9, "{name}: several transfers ({transfers})");
 
-        // Recipients: one row per node a transfer reaches; the counts add up to the transfers.
+        // Recipients: one row per recipient the register names (the sheets join on it); the
+        // counts add up to the transfers.
         let recipients = sheet(&mut workbook, "Recipients");
         assert_eq!(
             recipients[0],
@@ -162,6 +164,12 @@ fn the_demo_and_a_shop_with_waivers_read_back_as_their_csv() {
         sorted.sort();
         sorted.dedup();
         assert_eq!(ids, sorted, "{name}: one row per recipient, sorted");
+        let named: std::collections::BTreeSet<&String> =
+            register[1..].iter().map(|r| &r[1]).collect();
+        assert_eq!(
+            ids.into_iter().collect::<std::collections::BTreeSet<_>>(),
+            named
+        );
 
         // Findings: every finding of the scan and every waived one, with its waiver.
         let scan = borderline(
@@ -214,6 +222,20 @@ fn the_demo_and_a_shop_with_waivers_read_back_as_their_csv() {
             assert_eq!(
                 telegram[1..],
                 ["Telegram Bot API", "vendor", "AE", "", "", "none", "1"]
+            );
+            // Two buckets in India: one row for their hosting provider, as the register names it.
+            let aws = recipients.iter().find(|r| r[0] == "aws").unwrap();
+            assert_eq!(
+                aws[1..],
+                [
+                    "Amazon Web Services, Inc.",
+                    "hosting provider",
+                    "IN",
+                    "aws",
+                    "dpf (unverified)",
+                    "none",
+                    "2"
+                ]
             );
             let paytm = by_fingerprint[waived[0]["fingerprint"].as_str().unwrap()];
             assert_eq!(

@@ -200,69 +200,78 @@ fn unsorted_rows<'a>(
         .map(move |t| (t, row(model, &statuses, rules, t)))
 }
 
-/// A node that receives transfers, as the workbook's sheet of recipients lists it.
+/// A recipient of transfers, as the workbook's sheet of recipients lists it: keyed by the
+/// register's `recipient` column, so that the two sheets join on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipientRow {
+    /// The node id, or for data at rest the hosting provider's id.
     pub id: String,
-    /// Its label, else its id.
+    /// The register's `recipient name`: the node's label (else its id), or the provider's legal
+    /// entity.
     pub name: String,
+    /// The node's kind, or `hosting provider`.
     pub kind: String,
-    /// Where it is: its countries, its bloc (`EU`), or `unknown`.
-    pub countries: String,
+    /// Where the data is: countries, a bloc (`EU`) or `unknown`, of every node its transfers reach.
+    pub countries: BTreeSet<String>,
     pub provider: String,
-    /// Certification names, `(unverified)` after those rule data does not confirm.
-    pub certifications: Vec<String>,
+    /// Certification names of those nodes, `(unverified)` after those rule data does not confirm.
+    pub certifications: BTreeSet<String>,
     /// The mechanisms its transfers rest on, as the register's `mechanism` column says them.
     pub basis: BTreeSet<String>,
     pub transfers: usize,
 }
 
-/// One row per node that a transfer reaches (for data at rest, the store itself; the register
-/// names its hosting provider), sorted by id.
+/// Kind of a recipient that holds data at rest for the organisation.
+const HOSTING_PROVIDER: &str = "hosting provider";
+
+/// One row per recipient the register names, sorted by id: a node a flow reaches, or the
+/// provider hosting a store that holds data outside the EEA (with every such store's countries
+/// and certifications).
 pub fn recipients(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RecipientRow> {
     let mut by_id: BTreeMap<String, RecipientRow> = BTreeMap::new();
     for (transfer, row) in unsorted_rows(model, evaluation, rules) {
-        let entry = by_id.entry(transfer.to.clone()).or_insert_with(|| {
-            let node = model.node(&transfer.to);
-            RecipientRow {
-                id: transfer.to.clone(),
-                name: node
-                    .and_then(|n| n.label.clone())
-                    .unwrap_or_else(|| transfer.to.clone()),
-                kind: node
-                    .map(|n| n.kind.as_str().to_string())
-                    .unwrap_or_default(),
-                countries: node.map(|n| whereabouts(&n.resolved)).unwrap_or_default(),
-                provider: node.and_then(|n| n.provider.clone()).unwrap_or_default(),
-                certifications: node
-                    .map(|n| {
-                        n.certifications
-                            .iter()
-                            .map(|c| match c.verified {
-                                true => c.name.clone(),
-                                false => format!("{} (unverified)", c.name),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+        let node = model.node(&transfer.to);
+        let hosting = row.recipient != transfer.to;
+        let entry = by_id
+            .entry(row.recipient.clone())
+            .or_insert_with(|| RecipientRow {
+                id: row.recipient.clone(),
+                name: row.recipient_name.clone(),
+                kind: match (hosting, node) {
+                    (true, _) => HOSTING_PROVIDER.to_string(),
+                    (false, Some(node)) => node.kind.as_str().to_string(),
+                    (false, None) => String::new(),
+                },
+                countries: BTreeSet::new(),
+                provider: match hosting {
+                    true => row.recipient.clone(),
+                    false => node.and_then(|n| n.provider.clone()).unwrap_or_default(),
+                },
+                certifications: BTreeSet::new(),
                 basis: BTreeSet::new(),
                 transfers: 0,
-            }
-        });
+            });
+        if let Some(node) = node {
+            entry.countries.extend(whereabouts(&node.resolved));
+            entry
+                .certifications
+                .extend(node.certifications.iter().map(|c| match c.verified {
+                    true => c.name.clone(),
+                    false => format!("{} (unverified)", c.name),
+                }));
+        }
         entry.basis.insert(row.mechanism);
         entry.transfers += 1;
     }
     by_id.into_values().collect()
 }
 
-/// A node's location in one cell: `DE, US`, `EU`, or `unknown`.
-fn whereabouts(location: &ResolvedLocation) -> String {
+/// A node's location: its countries, its bloc (`EU`), or `unknown`.
+fn whereabouts(location: &ResolvedLocation) -> Vec<String> {
     match location {
-        ResolvedLocation::Countries { countries, .. } => {
-            countries.iter().cloned().collect::<Vec<_>>().join(", ")
-        }
-        ResolvedLocation::Bloc(bloc) => bloc.clone(),
-        ResolvedLocation::Unknown { .. } => "unknown".to_string(),
+        ResolvedLocation::Countries { countries, .. } => countries.iter().cloned().collect(),
+        ResolvedLocation::Bloc(bloc) => vec![bloc.clone()],
+        ResolvedLocation::Unknown { .. } => vec!["unknown".to_string()],
     }
 }
 

@@ -1,6 +1,6 @@
 //! The transfer register as a workbook (`borderline ropa --format xlsx`), where privacy teams work
 //! on it: a sheet of transfers (the CSV's rows and columns, cell for cell), a sheet of recipients
-//! and a sheet of the scan's findings, waived ones with their waiver. Each sheet has a bold frozen
+//! (one per value of the register's `recipient` column) and a sheet of the scan's findings, waived ones with their waiver. Each sheet has a bold frozen
 //! header row, an autofilter over its table and column widths from its content.
 //!
 //! Repository text reaches the cells as the CSV neutralises it (no formula, no control character)
@@ -178,21 +178,17 @@ fn write_table(
 }
 
 fn recipient_cells(recipient: &RecipientRow) -> Vec<Cell> {
+    let list = |set: &std::collections::BTreeSet<String>| {
+        Cell::Text(set.iter().cloned().collect::<Vec<_>>().join(", "))
+    };
     vec![
         Cell::Text(recipient.id.clone()),
         Cell::Text(recipient.name.clone()),
         Cell::Text(recipient.kind.clone()),
-        Cell::Text(recipient.countries.clone()),
+        list(&recipient.countries),
         Cell::Text(recipient.provider.clone()),
-        Cell::Text(recipient.certifications.join(", ")),
-        Cell::Text(
-            recipient
-                .basis
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
+        list(&recipient.certifications),
+        list(&recipient.basis),
         Cell::Number(u32::try_from(recipient.transfers).unwrap_or(u32::MAX)),
     ]
 }
