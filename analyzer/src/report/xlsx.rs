@@ -115,7 +115,11 @@ pub fn to_xlsx(
                 env!("CARGO_PKG_VERSION"),
                 evaluation.date
             ))
-            .set_creation_datetime(&creation_date(evaluation.date)),
+            .set_creation_datetime(&creation_date(
+                evaluation.date.year,
+                evaluation.date.month,
+                evaluation.date.day,
+            )),
     );
     let tables: [(&[&str], Vec<Vec<Cell>>); 3] = [
         (&headers, transfers),
@@ -132,10 +136,10 @@ pub fn to_xlsx(
 
 /// The document's creation date: the evaluation date at midnight UTC, never the clock (a date
 /// Excel cannot hold, before 1900 or after 9999, becomes 1980-01-01, the zip entries' date).
-fn creation_date(date: crate::date::Date) -> ExcelDateTime {
-    u16::try_from(date.year)
+fn creation_date(year: i32, month: u8, day: u8) -> ExcelDateTime {
+    u16::try_from(year)
         .ok()
-        .and_then(|year| ExcelDateTime::from_ymd(year, date.month, date.day).ok())
+        .and_then(|year| ExcelDateTime::from_ymd(year, month, day).ok())
         .or_else(|| ExcelDateTime::from_ymd(1980, 1, 1).ok())
         .unwrap_or_default()
 }
@@ -217,10 +221,7 @@ fn finding_cells(model: &Model, finding: &Finding, waiver: Option<&Waiver>) -> V
         Cell::Text(countries),
         Cell::Text(finding.data.join(", ")),
         Cell::Text(at.as_ref().map(|p| p.file.clone()).unwrap_or_default()),
-        match at.as_ref().map(|p| u32::try_from(p.line)) {
-            Some(Ok(line)) => Cell::Number(line),
-            _ => Cell::Empty,
-        },
+        at.as_ref().map_or(Cell::Empty, |p| Cell::Number(p.line)),
         Cell::Text(finding.fingerprint.clone()),
         Cell::Text(status.to_string()),
         text(waiver.map(|w| &w.reason)),
