@@ -128,6 +128,15 @@ fn assert_transfers_are_the_csv(repo: &Path, workbook: &mut Xlsx<Cursor<Vec<u8>>
 
 #[test]
 fn the_demo_and_a_shop_with_waivers_read_back_as_their_csv() {
+    // A register with deployment variants has one more column.
+    let repo = fixtures_dir().join("helm-env-saas");
+    let mut workbook = open(&workbook_bytes(&repo, FIXTURE_DATE));
+    assert_transfers_are_the_csv(&repo, &mut workbook);
+    assert_eq!(
+        sheet(&mut workbook, "Transfers")[0].last().unwrap(),
+        "variants"
+    );
+
     for name in ["demo", "wv15-shop"] {
         let repo = fixtures_dir().join(name);
         let bytes = workbook_bytes(&repo, FIXTURE_DATE);
