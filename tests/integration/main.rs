@@ -44,6 +44,7 @@ mod one_service;
 mod output_safety;
 mod policy_from;
 mod properties;
+mod ropa_xlsx;
 mod rule_identity;
 mod rust_valid;
 mod safeguards_one;

@@ -43,7 +43,7 @@ enum Command {
     /// The data map: --format dot|svg|mermaid|json.
     #[command(after_help = GRAPH_EXAMPLES)]
     Graph(graph_cmd::GraphArgs),
-    /// The transfer register (Art. 30 record): --format csv|markdown|json.
+    /// The transfer register (Art. 30 record): --format csv|markdown|json|xlsx.
     #[command(after_help = ROPA_EXAMPLES)]
     Ropa(ropa_cmd::RopaArgs),
     /// Explain a rule (`explain transfer-without-safeguard`) or a flow (`explain checkout acme-analytics`).
@@ -148,7 +148,8 @@ const GRAPH_EXAMPLES: &str = "Examples:
   borderline graph --format json -o shop.json            # a fragment for borderline merge";
 const ROPA_EXAMPLES: &str = "Examples:
   borderline ropa                                        # CSV on standard output
-  borderline ropa --format markdown -o transfers.md      # a table for the records of processing";
+  borderline ropa --format markdown -o transfers.md      # a table for the records of processing
+  borderline ropa --format xlsx -o transfers.xlsx        # a workbook: transfers, recipients, findings";
 const EXPLAIN_EXAMPLES: &str = "Examples:
   borderline explain transfer-without-safeguard          # what the rule means and how to fix it
   borderline explain storefront clicklens                # why the flow from storefront to clicklens is (not) lawful

@@ -1,13 +1,16 @@
 //! The transfer register (`borderline ropa`): one row per transfer, for the Art. 30(1)(e) record of
-//! processing activities. CSV (RFC 4180, safe to open in a spreadsheet), Markdown or JSON.
+//! processing activities. CSV (RFC 4180, safe to open in a spreadsheet), Markdown or JSON; the
+//! workbook (`xlsx`) is written by [`super::xlsx`] from the same rows.
 
 use super::{markdown::cell, position};
 use crate::evaluate::Evaluation;
 use crate::evaluate::transfer::{SafeguardSource, Transfer, Verdict};
 use crate::facts::{MechanismKind, Safeguard};
 use crate::model::Model;
+use crate::model::location::ResolvedLocation;
 use crate::rules::RuleSet;
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One transfer, as a privacy engineer records it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -175,16 +178,101 @@ fn row(
 
 /// Every transfer of the evaluation, sorted by (exporter, recipient, evidence).
 pub fn rows(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RegisterRow> {
-    let statuses = crate::report::TransferStatuses::located(evaluation, Some(&model.files));
-    let mut rows: Vec<RegisterRow> = evaluation
-        .transfers
-        .iter()
-        .map(|t| row(model, &statuses, rules, t))
+    let mut rows: Vec<RegisterRow> = unsorted_rows(model, evaluation, rules)
+        .map(|(_, row)| row)
         .collect();
     rows.sort_by(|a, b| {
         (&a.exporter, &a.recipient, &a.evidence).cmp(&(&b.exporter, &b.recipient, &b.evidence))
     });
     rows
+}
+
+/// Each transfer with its row, in the evaluation's order.
+fn unsorted_rows<'a>(
+    model: &'a Model,
+    evaluation: &'a Evaluation,
+    rules: &'a RuleSet,
+) -> impl Iterator<Item = (&'a Transfer, RegisterRow)> + 'a {
+    let statuses = crate::report::TransferStatuses::located(evaluation, Some(&model.files));
+    evaluation
+        .transfers
+        .iter()
+        .map(move |t| (t, row(model, &statuses, rules, t)))
+}
+
+/// A recipient of transfers, as the workbook's sheet of recipients lists it: keyed by the
+/// register's `recipient` column, so that the two sheets join on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientRow {
+    /// The node id, or for data at rest the hosting provider's id.
+    pub id: String,
+    /// The register's `recipient name`: the node's label (else its id), or the provider's legal
+    /// entity.
+    pub name: String,
+    /// The node's kind, or `hosting provider`.
+    pub kind: String,
+    /// Where the data is: countries, a bloc (`EU`) or `unknown`, of every node its transfers reach.
+    pub countries: BTreeSet<String>,
+    pub provider: String,
+    /// Certification names of those nodes, `(unverified)` after those rule data does not confirm.
+    pub certifications: BTreeSet<String>,
+    /// The mechanisms its transfers rest on, as the register's `mechanism` column says them.
+    pub basis: BTreeSet<String>,
+    pub transfers: usize,
+}
+
+/// Kind of a recipient that holds data at rest for the organisation.
+const HOSTING_PROVIDER: &str = "hosting provider";
+
+/// One row per recipient the register names, sorted by id: a node a flow reaches, or the
+/// provider hosting a store that holds data outside the EEA (with every such store's countries
+/// and certifications).
+pub fn recipients(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> Vec<RecipientRow> {
+    let mut by_id: BTreeMap<String, RecipientRow> = BTreeMap::new();
+    for (transfer, row) in unsorted_rows(model, evaluation, rules) {
+        let node = model.node(&transfer.to);
+        let hosting = row.recipient != transfer.to;
+        let entry = by_id
+            .entry(row.recipient.clone())
+            .or_insert_with(|| RecipientRow {
+                id: row.recipient.clone(),
+                name: row.recipient_name.clone(),
+                kind: match (hosting, node) {
+                    (true, _) => HOSTING_PROVIDER.to_string(),
+                    (false, Some(node)) => node.kind.as_str().to_string(),
+                    (false, None) => String::new(),
+                },
+                countries: BTreeSet::new(),
+                provider: match hosting {
+                    true => row.recipient.clone(),
+                    false => node.and_then(|n| n.provider.clone()).unwrap_or_default(),
+                },
+                certifications: BTreeSet::new(),
+                basis: BTreeSet::new(),
+                transfers: 0,
+            });
+        if let Some(node) = node {
+            entry.countries.extend(whereabouts(&node.resolved));
+            entry
+                .certifications
+                .extend(node.certifications.iter().map(|c| match c.verified {
+                    true => c.name.clone(),
+                    false => format!("{} (unverified)", c.name),
+                }));
+        }
+        entry.basis.insert(row.mechanism);
+        entry.transfers += 1;
+    }
+    by_id.into_values().collect()
+}
+
+/// A node's location: its countries, its bloc (`EU`), or `unknown`.
+fn whereabouts(location: &ResolvedLocation) -> Vec<String> {
+    match location {
+        ResolvedLocation::Countries { countries, .. } => countries.iter().cloned().collect(),
+        ResolvedLocation::Bloc(bloc) => vec![bloc.clone()],
+        ResolvedLocation::Unknown { .. } => vec!["unknown".to_string()],
+    }
 }
 
 /// The heading of the column of deployment variants, there only when a transfer has some.
@@ -256,6 +344,14 @@ fn row_cells(row: &RegisterRow, with_variants: bool) -> Vec<String> {
         cells.push(row.variants.join(", "));
     }
     cells
+}
+
+/// The register as a table: its headings and each row's cells, as the CSV has them before
+/// escaping (the workbook's sheet of transfers is this table).
+pub fn table(rows: &[RegisterRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let with_variants = has_variants(rows);
+    let cells = rows.iter().map(|r| row_cells(r, with_variants)).collect();
+    (headers(rows), cells)
 }
 
 /// CSV with CRLF line ends, as RFC 4180 says.
