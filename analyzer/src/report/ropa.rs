@@ -258,6 +258,14 @@ fn row_cells(row: &RegisterRow, with_variants: bool) -> Vec<String> {
     cells
 }
 
+/// The register as headings and rows of cells, the columns `--format csv` writes, for renderers
+/// that escape cells their own way (the HTML report).
+pub fn table(rows: &[RegisterRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let with_variants = has_variants(rows);
+    let cells = rows.iter().map(|r| row_cells(r, with_variants)).collect();
+    (headers(rows), cells)
+}
+
 /// CSV with CRLF line ends, as RFC 4180 says.
 pub fn to_csv(rows: &[RegisterRow]) -> String {
     let with_variants = has_variants(rows);
