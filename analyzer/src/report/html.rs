@@ -12,7 +12,6 @@
 //! (`report.html#rule=missing-tia&country=US`), so a filtered view can be linked.
 
 use super::graph::{RenderError, render_svg, to_dot};
-use crate::model::fragment::GraphView;
 use super::neutral::html_escape;
 use super::{Summary, flow_explain, position, ropa};
 use crate::evaluate::Evaluation;
@@ -20,6 +19,7 @@ use crate::evaluate::finding::Finding;
 use crate::evaluate::transfer::Verdict;
 use crate::facts::Severity;
 use crate::model::Model;
+use crate::model::fragment::GraphView;
 use crate::rules::RuleSet;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,14 +80,14 @@ fn page(name: &str, body: &str) -> String {
         csp_hash(STYLE)
     );
     let mut out = String::with_capacity(body.len() + STYLE.len() + SCRIPT.len() + 1024);
-    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
     let _ = writeln!(
         out,
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\"/>"
     );
-    out.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str("<link rel=\"icon\" href=\"data:,\">\n");
+    out.push_str("<meta name=\"referrer\" content=\"no-referrer\"/>\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
+    out.push_str("<link rel=\"icon\" href=\"data:,\"/>\n");
     let _ = writeln!(
         out,
         "<title>borderline report: {}</title>",
@@ -106,8 +106,7 @@ pub fn csp_hash(text: &str) -> String {
 
 /// Standard base64 with padding (RFC 4648 §4), the encoding CSP hashes use.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -142,7 +141,11 @@ fn rule_data_version(rules: &RuleSet) -> String {
             "v{} (newest of {} files{})",
             file.version,
             files.len(),
-            if overridden { ", with --rules overrides" } else { "" }
+            if overridden {
+                ", with --rules overrides"
+            } else {
+                ""
+            }
         ),
         None => "none".to_string(),
     }
@@ -331,9 +334,8 @@ impl FilterValues {
     fn select(&self, key: &str) -> String {
         let mut ordered: Vec<(&String, &usize)> = self.index.iter().collect();
         ordered.sort_by_key(|(_, index)| **index);
-        let mut out = format!(
-            "<label>{key}<select id=\"filter-{key}\"><option value=\"\">all</option>"
-        );
+        let mut out =
+            format!("<label>{key}<select id=\"filter-{key}\"><option value=\"\">all</option>");
         for (value, _) in ordered {
             let _ = write!(
                 out,
@@ -475,7 +477,9 @@ fn waived_section(model: &Model, evaluation: &Evaluation) -> String {
     if evaluation.waived.is_empty() {
         return String::new();
     }
-    let mut out = String::from("<section id=\"waived\">\n<h2>Waived findings</h2>\n<table>\n<thead><tr><th>rule</th><th>flow</th><th>waiver</th><th>finding</th></tr></thead>\n<tbody>\n");
+    let mut out = String::from(
+        "<section id=\"waived\">\n<h2>Waived findings</h2>\n<table>\n<thead><tr><th>rule</th><th>flow</th><th>waiver</th><th>finding</th></tr></thead>\n<tbody>\n",
+    );
     for (finding, waiver) in &evaluation.waived {
         let _ = writeln!(
             out,
@@ -541,7 +545,8 @@ fn explanations_section(model: &Model, evaluation: &Evaluation, rules: &RuleSet)
             }
         }
     }
-    let mut out = String::from("<section id=\"explain\">\n<h2>Why each transfer is (not) lawful</h2>\n");
+    let mut out =
+        String::from("<section id=\"explain\">\n<h2>Why each transfer is (not) lawful</h2>\n");
     if pairs.is_empty() && at_rest.is_empty() {
         out.push_str("<p>No transfers out of the EEA were found.</p>\n</section>\n");
         return out;
@@ -626,8 +631,10 @@ details[open] summary{margin-bottom:6px}
 
 /// The page's one script: the filters (from and to the URL fragment) and the map's size toggle.
 /// It only reads attributes and sets `hidden`, `textContent` and classes; no repository text is
-/// ever parsed as HTML.
+/// ever parsed as HTML. Its body sits in a CDATA section behind line comments (a comment to
+/// JavaScript), so that the page is well-formed XML too: the tests parse it as such.
 const SCRIPT: &str = r#"
+//<![CDATA[
 (function () {
   'use strict';
   var keys = ['rule', 'severity', 'country', 'node'];
@@ -718,6 +725,7 @@ const SCRIPT: &str = r#"
   fromFragment();
   apply();
 })();
+//]]>
 "#;
 
 #[cfg(test)]
