@@ -56,7 +56,7 @@ fn base64(bytes: &[u8]) -> String {
     for byte in bytes {
         bits.push_str(&format!("{byte:08b}"));
     }
-    while bits.len() % 6 != 0 {
+    while !bits.len().is_multiple_of(6) {
         bits.push('0');
     }
     let mut out: String = bits
@@ -67,7 +67,7 @@ fn base64(bytes: &[u8]) -> String {
             char::from(alphabet[index])
         })
         .collect();
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
@@ -388,6 +388,19 @@ fn without_graphviz_the_page_says_so_where_the_map_would_be() {
     let xml = parse(&page);
     assert_eq!(body_rows(&xml, "findings").len(), 11);
     assert!(!body_rows(&xml, "register").is_empty());
+}
+
+#[test]
+fn a_repository_without_nodes_gets_no_map_but_a_sentence() {
+    require_dot();
+    let repository = tempfile::tempdir().unwrap();
+    std::fs::write(repository.path().join("README.md"), "nothing here\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (output, page) = render_page(repository.path(), &out.path().join("r.html"), &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(page.contains("No nodes or flows were found"), "{page}");
+    assert!(!page.contains("<svg") && !page.contains("not drawn"));
+    assert!(page.contains("No findings"));
 }
 
 /// A repository where `web` sends names to `count` vendors in a third country without a

@@ -42,11 +42,18 @@ pub fn render(
     rules: &RuleSet,
     context: PageContext<'_>,
 ) -> String {
-    let map = render_svg(&to_dot(&GraphView::build(model, evaluation, rules)));
+    let view = GraphView::build(model, evaluation, rules);
+    // Graphviz would draw an empty map as its title alone, blown up to the page's width.
+    let map = if view.nodes.is_empty() {
+        Ok(String::new())
+    } else {
+        render_svg(&to_dot(&view))
+    };
     render_with_map(model, evaluation, rules, context, map)
 }
 
-/// The page, with the map already rendered (or the reason it is not).
+/// The page, with the map already rendered (empty when there is nothing to draw), or the reason
+/// it is not.
 pub fn render_with_map(
     model: &Model,
     evaluation: &Evaluation,
@@ -63,23 +70,24 @@ pub fn render_with_map(
     body.push_str(&header(name, evaluation, rules));
     body.push_str("<main>\n");
     body.push_str(&summary_section(evaluation, rules, context.notes));
-    body.push_str(&map_section(map));
+    let (map, map_style) = map_section(map);
+    body.push_str(&map);
     body.push_str(&findings_section(model, evaluation));
     body.push_str(&waived_section(model, evaluation));
     body.push_str(&register_section(model, evaluation, rules));
     body.push_str(&explanations_section(model, evaluation, rules));
     body.push_str("</main>\n");
-    page(name, &body)
+    page(name, &body, &format!("{STYLE}{map_style}"))
 }
 
 /// The document around `body`: the policy, the style and the script, each hashed as written.
-fn page(name: &str, body: &str) -> String {
+fn page(name: &str, body: &str, style: &str) -> String {
     let policy = format!(
         "default-src 'none'; script-src '{}'; style-src '{}'; img-src data:; base-uri 'none'; form-action 'none'",
         csp_hash(SCRIPT),
-        csp_hash(STYLE)
+        csp_hash(style)
     );
-    let mut out = String::with_capacity(body.len() + STYLE.len() + SCRIPT.len() + 1024);
+    let mut out = String::with_capacity(body.len() + style.len() + SCRIPT.len() + 1024);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
     let _ = writeln!(
         out,
@@ -93,7 +101,7 @@ fn page(name: &str, body: &str) -> String {
         "<title>borderline report: {}</title>",
         html_escape(name)
     );
-    let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
+    let _ = writeln!(out, "<style>{style}</style>\n</head>\n<body>");
     out.push_str(body);
     let _ = writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>");
     out
@@ -249,14 +257,19 @@ fn rule_files(rules: &RuleSet) -> String {
     out
 }
 
-/// The map as inline SVG, or why it is not drawn.
-fn map_section(map: Result<String, RenderError>) -> String {
+/// The map as inline SVG, or why it is not drawn; and the style rule that sizes it.
+fn map_section(map: Result<String, RenderError>) -> (String, String) {
     let mut out = String::from("<section id=\"map\">\n<h2>Map</h2>\n");
+    let mut style = String::new();
     match map {
+        Ok(svg) if svg.is_empty() => {
+            out.push_str("<p>No nodes or flows were found: there is no map to draw.</p>\n");
+        }
         Ok(svg) => {
             out.push_str("<p class=\"meta\">Every node and flow found; red edges carry a finding. <button type=\"button\" id=\"map-size\">Actual size</button></p>\n<div class=\"frame\">\n");
             out.push_str(&inline_svg(&svg));
             out.push_str("\n</div>\n");
+            style = map_size_style(&svg);
         }
         Err(error) => {
             let _ = writeln!(
@@ -267,7 +280,38 @@ fn map_section(map: Result<String, RenderError>) -> String {
         }
     }
     out.push_str("</section>\n");
-    out
+    (out, style)
+}
+
+/// The map's size, from the `viewBox` Graphviz writes (in points): fitted to the page, it keeps
+/// its proportions and is never drawn larger than it is; at actual size, it is that size. A
+/// style rule, since the policy allows no `style` attribute.
+fn map_size_style(svg: &str) -> String {
+    let tag = svg
+        .find("<svg")
+        .and_then(|start| svg[start..].find('>').map(|end| &svg[start..start + end]));
+    let view_box = tag.and_then(|tag| {
+        let value = tag.split("viewBox=\"").nth(1)?.split('"').next()?;
+        let numbers: Vec<f64> = value
+            .split_whitespace()
+            .map(str::parse::<f64>)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        match numbers.as_slice() {
+            [_, _, width, height]
+                if width.is_finite() && height.is_finite() && *width > 0.0 && *height > 0.0 =>
+            {
+                Some((*width, *height))
+            }
+            _ => None,
+        }
+    });
+    match view_box {
+        Some((width, height)) => format!(
+            "#map svg{{max-width:{width}pt;aspect-ratio:{width}/{height}}}\n#map.actual svg{{max-width:none;width:{width}pt;height:{height}pt}}\n"
+        ),
+        None => String::new(),
+    }
 }
 
 /// Graphviz's SVG without what an HTML document cannot hold or does not need: the XML prolog and
@@ -606,6 +650,7 @@ table.verdicts{width:auto;min-width:440px}
 th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:var(--panel);font-weight:600;white-space:nowrap}
 .findings thead th{position:sticky;top:0}
+.findings td:nth-child(2){overflow-wrap:normal;white-space:nowrap}
 .sev{font-weight:600;white-space:nowrap}
 .sev-error{color:var(--error)}.sev-warning{color:var(--warning)}.sev-note{color:var(--note)}
 .known{font-weight:400;color:var(--muted);border:1px solid var(--line);border-radius:4px;padding:0 4px}
@@ -618,8 +663,8 @@ tr.bad td:nth-last-child(2){color:var(--error);font-weight:600}
 select,button{font:inherit;font-size:13px;padding:3px 6px;max-width:280px}
 .count{margin-left:auto;color:var(--muted);font-weight:600}
 #map .frame{border:1px solid var(--line);border-radius:8px;overflow:auto;max-height:85vh}
-#map svg{display:block;width:100%;height:56vh}
-#map.actual svg{width:auto;height:auto}
+#map svg{display:block;width:100%;height:auto;max-height:60vh;margin:0 auto}
+#map.actual svg{max-height:none}
 .missing{padding:14px;border:1px dashed var(--warning);border-radius:8px;color:var(--warning)}
 .wide{overflow-x:auto}
 .register{font-size:12.5px}
@@ -761,5 +806,18 @@ mod tests {
             "<svg width=\"8pt\">\n<g id=\"edge1\"><title>a&#45;&gt;b</title></g>\n</svg>"
         );
         assert_eq!(inline_svg("<svg><!-- open"), "<svg>");
+    }
+
+    #[test]
+    fn the_map_is_sized_from_its_view_box() {
+        let svg = "<svg width=\"1456pt\" height=\"1622pt\"\n viewBox=\"0.00 0.00 1456.00 1622.00\" xmlns=\"http://www.w3.org/2000/svg\">";
+        assert_eq!(
+            map_size_style(svg),
+            "#map svg{max-width:1456pt;aspect-ratio:1456/1622}\n#map.actual svg{max-width:none;width:1456pt;height:1622pt}\n"
+        );
+        // A view box that is not four numbers is left to the default style.
+        assert_eq!(map_size_style("<svg viewBox=\"0 0 1e3;}x 5\">"), "");
+        assert_eq!(map_size_style("<svg>"), "");
+        assert_eq!(map_size_style("<svg viewBox=\"0 0 inf 5\">"), "");
     }
 }
