@@ -293,13 +293,15 @@ fn the_page_is_the_same_bytes_from_format_and_from_report() {
     assert!(first == second, "two renderings of one scan differ");
 }
 
-/// Names that would run, load or break out of their element if written into a page unescaped.
-const HOSTILE: [&str; 5] = [
+/// Names that would run, load or break out of their element if written into a page unescaped,
+/// and one of character references that must stay as written.
+const HOSTILE: [&str; 6] = [
     "<script>alert(1)</script>",
     "\" onload=\"x",
     "rtl\u{202E}gnp.exe --> <!-- ]]> '",
     "<img src=x onerror=alert(2)>",
     "</pre><svg onload=alert(3)>",
+    "&lt;b&gt;&#60;i&#62;&bogus;",
 ];
 
 fn toml_string(text: &str) -> String {
@@ -355,7 +357,7 @@ fn hostile_names_stay_text_in_the_table_the_map_and_the_explanations() {
         .filter(|n| n.is_text())
         .filter_map(|n| n.text())
         .collect();
-    for name in [HOSTILE[0], HOSTILE[1], HOSTILE[3]] {
+    for name in [HOSTILE[0], HOSTILE[1], HOSTILE[3], HOSTILE[5]] {
         // Graphviz's own escaping keeps the name whole in the SVG title of its node.
         let titles = xml
             .descendants()
@@ -584,5 +586,5 @@ fn in_chromium_a_hostile_page_runs_nothing_but_its_own_script() {
     ));
     assert!(console.is_empty(), "console messages: {console:#?}");
     assert_eq!(dom.matches("<script").count(), 1, "{dom}");
-    assert_eq!(shown_text(&dom), "1 of 5 shown");
+    assert_eq!(shown_text(&dom), "1 of 6 shown");
 }
