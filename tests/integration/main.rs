@@ -26,6 +26,7 @@ mod hostile_io;
 mod hostile_sinks;
 mod hostile_terraform;
 mod hostile_walk;
+mod html_report;
 mod init_green;
 mod inline_waivers;
 mod inplace_tags;

@@ -27,6 +27,8 @@ pub enum ScanFormat {
     Github,
     /// JUnit XML for CI test reports: a suite a rule, a case a finding.
     Junit,
+    /// One self-contained HTML page: summary, map, findings with filters, register, explanations.
+    Html,
 }
 
 /// `--report FORMAT=FILE`: another output of the same scan, written to a file.
@@ -191,6 +193,7 @@ impl Report<'_> {
             ScanFormat::Gitlab => report::gitlab::render(model, evaluation),
             ScanFormat::Github => report::github::render(model, evaluation),
             ScanFormat::Junit => report::junit::render(model, evaluation, self.threshold),
+            ScanFormat::Html => html_report(self.args, scanned, rules),
         };
         out.write_all(text.as_bytes())
     }
@@ -229,6 +232,27 @@ fn evaluated_variants(scanned: &borderline::scan::Scan) -> Vec<borderline::facts
         .filter(|v| scanned.evaluated_variants.contains(&v.name))
         .cloned()
         .collect()
+}
+
+/// The HTML page, named after the scanned directory when the manifest names no project, with the
+/// directories the walk did not enter in its summary.
+fn html_report(
+    args: &ScanArgs,
+    scanned: &borderline::scan::Scan,
+    rules: &borderline::rules::RuleSet,
+) -> String {
+    let directory = borderline::safe_io::absolute(&args.path);
+    let fallback_name = directory
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned());
+    let notes: Vec<String> = report::text::skipped_line(&scanned.skipped)
+        .into_iter()
+        .collect();
+    let context = report::html::PageContext {
+        fallback_name: fallback_name.as_deref(),
+        notes: &notes,
+    };
+    report::html::render(&scanned.model, &scanned.evaluation, rules, context)
 }
 
 fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan, color: bool) -> String {

@@ -332,6 +332,35 @@ pub fn toml_string(text: &str) -> String {
     out
 }
 
+/// Repository text for HTML, as text content or as a quoted attribute value (either quote): `&`,
+/// `<`, `>`, `"` and `'` as character references, so that no text starts a tag, ends an attribute
+/// or forms an entity of its own; every control character but the line break and the tab, every
+/// hidden character ([`is_hidden`], bidi controls among them) and the noncharacters HTML calls
+/// parse errors become a visible replacement.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() || is_hidden(c) || is_noncharacter(c) => out.push(REPLACEMENT),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The code points Unicode sets aside as never being characters: `U+FDD0..=U+FDEF` and the last
+/// two of every plane.
+fn is_noncharacter(c: char) -> bool {
+    let code = c as u32;
+    (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +439,21 @@ mod tests {
         assert_eq!(markdown_file_link("../x.rs", 3), "`../x.rs:3`");
         assert_eq!(markdown_file_link("a b(1).rs", 3), "`a b(1).rs:3`");
         assert_eq!(markdown_file_link("a\\..\\b.rs", 3), "`a\\..\\b.rs:3`");
+    }
+
+    #[test]
+    fn html_text_is_inert_in_content_and_attributes() {
+        assert_eq!(
+            html_escape("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(html_escape("\" onload=\"x"), "&quot; onload=&quot;x");
+        assert_eq!(html_escape("a'b&amp;"), "a&#39;b&amp;amp;");
+        assert_eq!(
+            html_escape("rtl\u{202E}gnp\u{2066}\u{1b}[31m\u{9b}\r\u{FFFF}\u{FDD0}"),
+            "rtl\u{FFFD}gnp\u{FFFD}\u{FFFD}[31m\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(html_escape("two\nlines\tü"), "two\nlines\tü");
     }
 
     #[test]

@@ -346,8 +346,8 @@ fn row_cells(row: &RegisterRow, with_variants: bool) -> Vec<String> {
     cells
 }
 
-/// The register as a table: its headings and each row's cells, as the CSV has them before
-/// escaping (the workbook's sheet of transfers is this table).
+/// The register as a table: its headings and each row's cells, the columns `--format csv` writes,
+/// before escaping (the workbook's sheet of transfers, the HTML report's register).
 pub fn table(rows: &[RegisterRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let with_variants = has_variants(rows);
     let cells = rows.iter().map(|r| row_cells(r, with_variants)).collect();
