@@ -30,5 +30,5 @@ fi
 timeout -k 5 60 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --hide-scrollbars --user-data-dir="$work/profile" \
-    --window-size=1400,1600 --screenshot="$output" "file://$work/report.html" 2>/dev/null
+    --window-size=1400,3000 --screenshot="$output" "file://$work/report.html" 2>/dev/null
 echo "wrote $output ($(wc -c <"$output") bytes)"
