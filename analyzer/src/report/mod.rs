@@ -5,6 +5,7 @@ pub mod flow_explain;
 pub mod github;
 pub mod gitlab;
 pub mod graph;
+pub mod impact;
 pub mod json;
 pub mod junit;
 pub mod markdown;
