@@ -256,16 +256,28 @@ impl Impact {
             }
             let _ = writeln!(out, "  today: {}", one(&transfer.today));
             for remaining in &transfer.if_annulled {
-                let _ = writeln!(out, "  if annulled: {}", one(&remaining.verdict));
-                for finding in &remaining.findings {
-                    let _ = writeln!(
+                // The verdict in full is in the JSON form and in `scan --assume-invalid`: here,
+                // what is left and the findings it would get.
+                let what = if remaining.basis.is_some() {
+                    remaining.verdict.clone()
+                } else {
+                    "no basis left".to_string()
+                };
+                let findings: Vec<String> = remaining
+                    .findings
+                    .iter()
+                    .map(|f| format!("{} ({})", f.rule, f.severity))
+                    .collect();
+                let _ = if findings.is_empty() {
+                    writeln!(out, "  if annulled: {}", one(&what))
+                } else {
+                    writeln!(
                         out,
-                        "    -> {} ({}): {}",
-                        finding.rule,
-                        finding.severity,
-                        one(&finding.message)
-                    );
-                }
+                        "  if annulled: {}; it would get {}",
+                        one(&what),
+                        findings.join(", ")
+                    )
+                };
             }
         }
         // Rule data may come from `--rules DIR`, and ids from the repository.
