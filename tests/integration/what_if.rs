@@ -42,7 +42,10 @@ fn impact_of_the_dpf_json() {
     let transfers = report["transfers"].as_array().unwrap();
     // Only the two US vendors rest on the DPF: the EU vendor is no transfer, the Swiss one is
     // adequate under another decision.
-    let to: Vec<&str> = transfers.iter().map(|t| t["to"].as_str().unwrap()).collect();
+    let to: Vec<&str> = transfers
+        .iter()
+        .map(|t| t["to"].as_str().unwrap())
+        .collect();
     assert_eq!(to, ["segment", "stripe"], "{report:#}");
     assert_eq!(transfers[0]["if_annulled"][0]["basis"], Value::Null);
     assert_eq!(
@@ -81,7 +84,11 @@ fn impact_exits_0_when_every_transfer_keeps_a_basis() {
         &["rules", "--impact", "ch-2000-518", "--date", FIXTURE_DATE],
     );
     assert_eq!(swiss.status.code(), Some(1), "{}", stderr(&swiss));
-    assert!(stdout(&swiss).contains("orders -> smsup (CH)"), "{}", stdout(&swiss));
+    assert!(
+        stdout(&swiss).contains("orders -> smsup (CH)"),
+        "{}",
+        stdout(&swiss)
+    );
 }
 
 #[test]
@@ -98,7 +105,11 @@ fn scan_assuming_the_dpf_invalid() {
     let text = stdout(&output);
     // Hypothetical at both ends of the report.
     assert!(text.starts_with("HYPOTHETICAL: eu-us-dpf"), "{text}");
-    assert!(text.trim_end().ends_with("not the verdicts of the rule data in force"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("not the verdicts of the rule data in force"),
+        "{text}"
+    );
     insta::assert_snapshot!("scan_assuming_the_dpf_invalid", transcript(&args, &output));
     // The same scan without the assumption is clean: the finding is the assumption's.
     let real = borderline(&fixture(), &["scan", "--date", FIXTURE_DATE]);
@@ -122,7 +133,12 @@ fn every_report_of_a_hypothetical_run_says_so() {
                 "-q",
             ],
         );
-        assert_eq!(output.status.code(), Some(1), "{format}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{format}: {}",
+            stderr(&output)
+        );
         stdout(&output)
     };
     let report = json(&scan("json"));
@@ -150,6 +166,19 @@ fn every_report_of_a_hypothetical_run_says_so() {
     );
     let errors = crate::sarif::schema_errors(&sarif);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let github = scan("github");
+    assert!(
+        github.contains("::HYPOTHETICAL (eu-us-dpf assumed invalid): transfer orders -> segment"),
+        "{github}"
+    );
+    let gitlab = json(&scan("gitlab"));
+    assert!(
+        gitlab[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("HYPOTHETICAL (eu-us-dpf assumed invalid): "),
+        "{gitlab:#}"
+    );
     // A real run's JSON has no such field.
     let real = borderline(
         &fixture(),
@@ -159,10 +188,20 @@ fn every_report_of_a_hypothetical_run_says_so() {
     // Outputs with no place for it (the register's CSV) get the warning on standard error.
     let ropa = borderline(
         &fixture(),
-        &["ropa", "--assume-invalid", "eu-us-dpf", "--date", FIXTURE_DATE],
+        &[
+            "ropa",
+            "--assume-invalid",
+            "eu-us-dpf",
+            "--date",
+            FIXTURE_DATE,
+        ],
     );
     assert_eq!(ropa.status.code(), Some(0), "{}", stderr(&ropa));
-    assert!(stderr(&ropa).contains("warning: HYPOTHETICAL: eu-us-dpf"), "{}", stderr(&ropa));
+    assert!(
+        stderr(&ropa).contains("warning: HYPOTHETICAL: eu-us-dpf"),
+        "{}",
+        stderr(&ropa)
+    );
 }
 
 /// A vendor in the UK and one in the US without the DPF, from a service in Frankfurt.
@@ -287,10 +326,20 @@ fn unknown_or_contradictory_assumptions_are_usage_errors() {
     );
     let impact = borderline(&fixture, &["rules", "--impact", "eu-us-dfp"]);
     assert_eq!(impact.status.code(), Some(2));
-    assert!(stderr(&impact).contains("did you mean `eu-us-dpf`?"), "{}", stderr(&impact));
+    assert!(
+        stderr(&impact).contains("did you mean `eu-us-dpf`?"),
+        "{}",
+        stderr(&impact)
+    );
     let twice = borderline(
         &fixture,
-        &["rules", "--impact", "eu-us-dpf", "--assume-invalid", "eu-us-dpf"],
+        &[
+            "rules",
+            "--impact",
+            "eu-us-dpf",
+            "--assume-invalid",
+            "eu-us-dpf",
+        ],
     );
     assert_eq!(twice.status.code(), Some(2), "{}", stdout(&twice));
     // Repository options belong to --impact.

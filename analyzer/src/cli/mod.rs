@@ -10,11 +10,9 @@ mod rules_cmd;
 mod scan_cmd;
 
 use borderline::date::Date;
-use borderline::rules::RuleSet;
 use borderline::evaluate::Evaluation;
-use borderline::scan::{
-    Scan, ScanError, ScanOptions, scan_judged_twice, scan_with_policy_from,
-};
+use borderline::rules::RuleSet;
+use borderline::scan::{Scan, ScanError, ScanOptions, scan_judged_twice, scan_with_policy_from};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -52,7 +50,7 @@ enum Command {
     /// Explain a rule (`explain transfer-without-safeguard`) or a flow (`explain checkout acme-analytics`).
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(explain::ExplainArgs),
-    /// Print the checks and the rule data in force, with versions and dates.
+    /// Print the checks and the rule data in force, with versions and dates (--impact: what if a decision fell).
     #[command(after_help = RULES_EXAMPLES)]
     Rules(rules_cmd::RulesArgs),
     /// Write a starter borderline.toml from what a scan discovers.
@@ -158,7 +156,8 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   borderline explain 'storefront->clicklens' --path .    # the same, quoted (unquoted, the shell reads > as a redirection)";
 const RULES_EXAMPLES: &str = "Examples:
   borderline rules                                       # checks, rule data and adequacy decisions in force today
-  borderline rules --date 2026-01-01 --format json       # as they stood on a date";
+  borderline rules --date 2026-01-01 --format json       # as they stood on a date
+  borderline rules --impact eu-us-dpf                    # what if the DPF fell: the transfers resting on it and what each keeps";
 const INIT_EXAMPLES: &str = "Examples:
   borderline init                                        # write ./borderline.toml from what a scan finds
   borderline init -o -                                   # print the starter manifest instead of writing it
@@ -360,7 +359,7 @@ impl clap::FromArgMatches for RulesOptions {
 
 impl Args for RulesOptions {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        let repository: Vec<clap::Id> = RepoArgs::augment_args(clap::Command::new("repository"))
+        let repository: Vec<clap::Id> = RepoArgs::augment_args(clap::Command::default())
             .get_arguments()
             .map(|arg| arg.get_id().clone())
             .collect();
@@ -597,8 +596,9 @@ pub fn scan_loaded(
     let result = match other {
         Some(other) => scan_judged_twice(&options, rules, policy_from.as_ref(), other)
             .map(|(scan, evaluation)| (scan, Some(evaluation))),
-        None => scan_with_policy_from(&options, rules, policy_from.as_ref())
-            .map(|scan| (scan, None)),
+        None => {
+            scan_with_policy_from(&options, rules, policy_from.as_ref()).map(|scan| (scan, None))
+        }
     };
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();

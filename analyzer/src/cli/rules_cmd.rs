@@ -143,11 +143,7 @@ fn impact(args: &RulesArgs, decision_id: &str) -> anyhow::Result<i32> {
             .unwrap_or_else(|| format!("--impact {decision_id}: no such adequacy decision"));
         anyhow::bail!("{error}");
     };
-    if rules
-        .hypotheses()
-        .iter()
-        .any(|h| h.decision == decision.id)
-    {
+    if rules.hypotheses().iter().any(|h| h.decision == decision.id) {
         anyhow::bail!(
             "--impact {} compares the run with {} assumed invalid; it cannot also be given to --assume-invalid or --assume-valid",
             decision.id,
@@ -189,11 +185,17 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
     }
     let rules = load_rules(&args.common)?;
     let date = args.common.date.unwrap_or_else(Date::today);
-    if args.vendors {
-        let text = vendors(&rules, args.format, date)?;
-        write_output(&args.common, &text)?;
-        return Ok(EXIT_OK);
-    }
+    let text = if args.vendors {
+        vendors(&rules, args.format, date)?
+    } else {
+        listing(&args, &rules, date)?
+    };
+    write_output(&args.common, &text)?;
+    Ok(EXIT_OK)
+}
+
+/// `borderline rules`: the checks, the rule-data files and the adequacy decisions on `date`.
+fn listing(args: &RulesArgs, rules: &RuleSet, date: Date) -> anyhow::Result<String> {
     let text = match args.format {
         RulesFormat::Json => {
             let checks: Vec<_> = Rule::ALL
@@ -262,60 +264,66 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                     one_line(&file.source.to_string())
                 )?;
             }
-            writeln!(
-                out,
-                "\nAdequacy decisions on {date} (ID: what --assume-invalid, --assume-valid and --impact take)"
-            )?;
-            let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
-            decisions.sort_by(|a, b| {
-                a.jurisdiction
-                    .cmp(&b.jurisdiction)
-                    .then(a.adopted.cmp(&b.adopted))
-            });
-            for decision in decisions {
-                let status = if decision.in_force_on(date) {
-                    "in force"
-                } else if decision.adopted > date {
-                    "not yet adopted"
-                } else {
-                    "expired"
-                };
-                writeln!(
-                    out,
-                    "  {:<18} {:<6} {:<52} adopted {}{}  {}{}",
-                    one_line(&decision.id),
-                    one_line(&decision.jurisdiction.to_string()),
-                    one_line(&decision.instrument.to_string()),
-                    decision.adopted,
-                    decision
-                        .expires
-                        .map(|e| format!(", expires {e}"))
-                        .unwrap_or_default(),
-                    status,
-                    if decision.confidence.is_verified() {
-                        ""
-                    } else {
-                        " (unverified)"
-                    }
-                )?;
-                for pending in &decision.pending {
-                    writeln!(
-                        out,
-                        "  {:<18} {:<6} {} {} before the {}, lodged {}: pending, checked {}",
-                        "",
-                        "",
-                        one_line(&pending.kind),
-                        one_line(&pending.case),
-                        one_line(&pending.court),
-                        pending.lodged,
-                        pending.checked
-                    )?;
-                }
-            }
+            decisions_text(rules, date, &mut out)?;
             // Rule data may come from `--rules DIR`, which may sit in the scanned checkout.
             neutral::defuse_workflow_commands(&out)
         }
     };
-    write_output(&args.common, &text)?;
-    Ok(EXIT_OK)
+    Ok(text)
+}
+
+/// The adequacy decisions of the listing, by jurisdiction then adoption, each with its id (what
+/// `--assume-invalid`, `--assume-valid` and `--impact` take) and the proceedings pending against it.
+fn decisions_text(rules: &RuleSet, date: Date, out: &mut String) -> std::fmt::Result {
+    writeln!(
+        out,
+        "\nAdequacy decisions on {date} (ID: what --assume-invalid, --assume-valid and --impact take)"
+    )?;
+    let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
+    decisions.sort_by(|a, b| {
+        a.jurisdiction
+            .cmp(&b.jurisdiction)
+            .then(a.adopted.cmp(&b.adopted))
+    });
+    for decision in decisions {
+        let status = if decision.in_force_on(date) {
+            "in force"
+        } else if decision.adopted > date {
+            "not yet adopted"
+        } else {
+            "expired"
+        };
+        writeln!(
+            out,
+            "  {:<18} {:<6} {:<52} adopted {}{}  {}{}",
+            one_line(&decision.id),
+            one_line(&decision.jurisdiction.to_string()),
+            one_line(&decision.instrument.to_string()),
+            decision.adopted,
+            decision
+                .expires
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default(),
+            status,
+            if decision.confidence.is_verified() {
+                ""
+            } else {
+                " (unverified)"
+            }
+        )?;
+        for pending in &decision.pending {
+            writeln!(
+                out,
+                "  {:<18} {:<6} {} {} before the {}, lodged {}: pending, checked {}",
+                "",
+                "",
+                one_line(&pending.kind),
+                one_line(&pending.case),
+                one_line(&pending.court),
+                pending.lodged,
+                pending.checked
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -147,12 +147,11 @@ impl Impact {
                     .filter(|other| same_transfer(t, other))
                     .filter(|other| !matches!(other.verdict, Verdict::Adequate { .. }))
                     .collect();
-                (!counterparts.is_empty()).then(|| affected(model, today, annulled, t, &counterparts))
+                (!counterparts.is_empty())
+                    .then(|| affected(model, today, annulled, t, &counterparts))
             })
             .collect();
-        transfers.sort_by(|a, b| {
-            (&a.from, &a.to, &a.variants).cmp(&(&b.from, &b.to, &b.variants))
-        });
+        transfers.sort_by(|a, b| (&a.from, &a.to, &a.variants).cmp(&(&b.from, &b.to, &b.variants)));
         let left_without_basis = transfers.iter().filter(|t| t.loses_basis()).count();
         Impact {
             decision: DecisionSummary {

@@ -490,12 +490,7 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
     // Code scanning shows messages, not run properties: in a hypothetical run each message says
     // what it assumes, so that an alert uploaded by mistake is never read as a real one.
     let hypothetical = !evaluation.hypotheses.is_empty();
-    let prefix = if hypothetical {
-        let assumed: Vec<String> = evaluation.hypotheses.iter().map(|h| h.short()).collect();
-        format!("HYPOTHETICAL ({}): ", assumed.join(", "))
-    } else {
-        String::new()
-    };
+    let prefix = super::hypothetical_prefix(evaluation);
     let result = |finding: &Finding| {
         let related_locations = finding
             .related

@@ -113,7 +113,11 @@ fn pending_cases(
     let mut cases = Vec::new();
     for raw in records {
         let mut valid = true;
-        for (name, value) in [("case", &raw.case), ("kind", &raw.kind), ("court", &raw.court)] {
+        for (name, value) in [
+            ("case", &raw.case),
+            ("kind", &raw.kind),
+            ("court", &raw.court),
+        ] {
             if value.get_ref().trim().is_empty() {
                 context.error(file, value.span(), format!("`{name}` is empty"));
                 valid = false;
