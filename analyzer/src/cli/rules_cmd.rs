@@ -152,7 +152,7 @@ fn impact(args: &RulesArgs, decision_id: &str) -> anyhow::Result<i32> {
     }
     let annulled = rules
         .clone()
-        .assuming(&[decision.id.clone()], &[])
+        .assuming(std::slice::from_ref(&decision.id), &[])
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let Some((scanned, Some(other))) =

@@ -213,3 +213,68 @@ impl RuleSet {
             .find(|d| d.id.eq_ignore_ascii_case(wanted))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        Date::parse(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn builtin() -> RuleSet {
+        RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn an_assumption_decides_the_standing_and_nothing_else_does() {
+        let rules = builtin();
+        let dpf = rules.adequacy_decision("EU-US-DPF").unwrap().clone();
+        let uk = rules.adequacy_decision("gb-2021-1772").unwrap().clone();
+        let today = date("2026-11-29");
+        assert_eq!(rules.standing(&dpf, today), Standing::InForce);
+        assert_eq!(rules.standing(&uk, date("2032-01-01")), Standing::Expired);
+        assert_eq!(
+            rules.standing(&dpf, date("2023-01-01")),
+            Standing::NotYetAdopted
+        );
+        let assumed = rules
+            .assuming(&["eu-us-dpf".into()], &["GB-2021-1772".into()])
+            .unwrap();
+        assert_eq!(assumed.standing(&dpf, today), Standing::AssumedInvalid);
+        assert_eq!(
+            assumed.standing(&uk, date("2032-01-01")),
+            Standing::AssumedValid
+        );
+        // Assumed valid while in force anyway: simply in force.
+        assert_eq!(assumed.standing(&uk, today), Standing::InForce);
+        assert!(assumed.adequacy_in_force("US", today).is_empty());
+        let hypotheses = assumed.hypotheses();
+        assert_eq!(
+            hypotheses.iter().map(Hypothesis::short).collect::<Vec<_>>(),
+            ["eu-us-dpf assumed invalid", "gb-2021-1772 assumed valid"]
+        );
+    }
+
+    #[test]
+    fn unknown_and_contradictory_ids_are_refused() {
+        match builtin().assuming(&["eu-us-dfp".into()], &[]) {
+            Err(AssumptionError::Unknown { closest, known, .. }) => {
+                assert_eq!(closest.as_deref(), Some("eu-us-dpf"));
+                assert!(known.iter().any(|k| k == "ch-2000-518"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let both = builtin().assuming(&["eu-us-dpf".into()], &["eu-us-dpf".into()]);
+        assert!(
+            matches!(both, Err(AssumptionError::Both { .. })),
+            "{both:?}"
+        );
+        // Added later, the other way round, it is the same contradiction.
+        let later = builtin()
+            .assuming(&["eu-us-dpf".into()], &[])
+            .and_then(|r| r.assuming(&[], &["eu-us-dpf".into()]));
+        assert!(matches!(later, Err(AssumptionError::Both { .. })));
+        assert_eq!(hypothetical_line(&[]), None);
+    }
+}
