@@ -342,6 +342,17 @@ fn unknown_or_contradictory_assumptions_are_usage_errors() {
         ],
     );
     assert_eq!(twice.status.code(), Some(2), "{}", stdout(&twice));
+    // A graph fragment has no place to say it is hypothetical: `merge` would take it as real.
+    let fragment = borderline(
+        &fixture,
+        &["graph", "--format", "json", "--assume-invalid", "eu-us-dpf"],
+    );
+    assert_eq!(fragment.status.code(), Some(2));
+    assert!(
+        stderr(&fragment).contains("borderline merge"),
+        "{}",
+        stderr(&fragment)
+    );
     // Repository options belong to --impact.
     let alone = borderline(&fixture, &["rules", "--assume-invalid", "eu-us-dpf"]);
     assert_eq!(alone.status.code(), Some(2));
