@@ -510,7 +510,8 @@ pub fn merge(
         rules,
     );
     let (out, transfers) = judge(&joined, &mut model, rules, &mut warnings);
-    let (model, evaluation, fail_on) = gather(model, &parts, out, transfers, date);
+    let (model, mut evaluation, fail_on) = gather(model, &parts, out, transfers, date);
+    evaluation.hypotheses = rules.hypotheses();
     Ok(Merged {
         model,
         evaluation,
@@ -1134,6 +1135,7 @@ fn gather(
         waived,
         transfers,
         date,
+        hypotheses: Vec::new(),
     };
     (model, evaluation, fail_on)
 }

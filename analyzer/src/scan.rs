@@ -144,6 +144,37 @@ pub fn scan_with_policy_from(
     rules: &RuleSet,
     policy_from: Option<&crate::policy_from::PolicyFrom>,
 ) -> Result<Scan, ScanError> {
+    scan_judged(options, rules, policy_from, None).map(|(scan, _)| scan)
+}
+
+/// Scans a repository once and judges what it found twice: under `rules` (the scan) and under
+/// `other` (the returned evaluation), as `borderline rules --impact` compares the verdicts of
+/// today with those if a decision were annulled. The two share one extraction and one model, so
+/// they differ only by what the rule sets say.
+pub fn scan_judged_twice(
+    options: &ScanOptions,
+    rules: &RuleSet,
+    policy_from: Option<&crate::policy_from::PolicyFrom>,
+    other: &RuleSet,
+) -> Result<(Scan, Evaluation), ScanError> {
+    let (scan, other) = scan_judged(options, rules, policy_from, Some(other))?;
+    match other {
+        Some(evaluation) => Ok((scan, evaluation)),
+        // `scan_judged` judges under `other` whenever it is given.
+        None => Err(ScanError::Io {
+            path: options.root.display().to_string(),
+            message: "the repository was not judged a second time".into(),
+        }),
+    }
+}
+
+// long-fn: the pipeline in order (walk, extract, govern, model, judge), one step after another.
+fn scan_judged(
+    options: &ScanOptions,
+    rules: &RuleSet,
+    policy_from: Option<&crate::policy_from::PolicyFrom>,
+    other: Option<&RuleSet>,
+) -> Result<(Scan, Option<Evaluation>), ScanError> {
     if !options.root.is_dir() {
         return Err(ScanError::Io {
             path: options.root.display().to_string(),
@@ -238,11 +269,17 @@ pub fn scan_with_policy_from(
     };
     let found_variants = input.extracted.variants.clone();
     let prepare = |model: &mut Model| vet_tia_paths(model, root, &manifest_path);
+    // The second judgement works on a copy of the input: the first one moves it into its model.
+    let other = other.map(|other| judge(input.clone(), &run, other, &prepare).1);
     let (model, mut evaluation) = judge(input, &run, rules, &prepare);
+    let mut other = other;
     if let Some(scope) = scope.filter(|scope| !scope.as_str().is_empty()) {
         narrow_to_scope(&model, &mut evaluation, scope);
+        if let Some(other) = other.as_mut() {
+            narrow_to_scope(&model, other, scope);
+        }
     }
-    Ok(Scan {
+    let scan = Scan {
         model,
         evaluation,
         cache: cache.as_ref().map(Cache::stats),
@@ -255,7 +292,8 @@ pub fn scan_with_policy_from(
         } else {
             selected
         },
-    })
+    };
+    Ok((scan, other))
 }
 
 /// `--policy-from`: the policy and waivers at REF replace the working tree's (in `manifest`),

@@ -68,3 +68,4 @@ mod variant_outputs;
 mod variants;
 mod vendor_catalogue;
 mod vendor_nodes;
+mod what_if;

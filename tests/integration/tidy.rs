@@ -196,6 +196,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "baseline",
             "date",
+            "evaluate",
             "facts",
             "merge",
             "model",

@@ -82,6 +82,15 @@ pub struct GraphArgs {
 }
 
 pub fn run(args: GraphArgs) -> anyhow::Result<i32> {
+    // A fragment is what `merge` judges again as this repository's facts and findings: it has no
+    // place to say that they are hypothetical, so a hypothetical run does not write one.
+    if matches!(args.format, GraphFormat::Json)
+        && !(args.common.assume_invalid.is_empty() && args.common.assume_valid.is_empty())
+    {
+        anyhow::bail!(
+            "--format json writes a fragment for `borderline merge`, which would take hypothetical verdicts as real: run it without --assume-invalid/--assume-valid (the other formats take them)"
+        );
+    }
     let Some((scanned, rules)) = scan_repository(&args.path, &args.common, false)? else {
         return Ok(EXIT_ERROR);
     };

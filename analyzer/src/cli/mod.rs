@@ -10,8 +10,9 @@ mod rules_cmd;
 mod scan_cmd;
 
 use borderline::date::Date;
+use borderline::evaluate::Evaluation;
 use borderline::rules::RuleSet;
-use borderline::scan::{Scan, ScanError, ScanOptions, scan_with_policy_from};
+use borderline::scan::{Scan, ScanError, ScanOptions, scan_judged_twice, scan_with_policy_from};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -49,7 +50,7 @@ enum Command {
     /// Explain a rule (`explain transfer-without-safeguard`) or a flow (`explain checkout acme-analytics`).
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(explain::ExplainArgs),
-    /// Print the checks and the rule data in force, with versions and dates.
+    /// Print the checks and the rule data in force, with versions and dates (--impact: what if a decision fell).
     #[command(after_help = RULES_EXAMPLES)]
     Rules(rules_cmd::RulesArgs),
     /// Write a starter borderline.toml from what a scan discovers.
@@ -156,7 +157,8 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   borderline explain 'storefront->clicklens' --path .    # the same, quoted (unquoted, the shell reads > as a redirection)";
 const RULES_EXAMPLES: &str = "Examples:
   borderline rules                                       # checks, rule data and adequacy decisions in force today
-  borderline rules --date 2026-01-01 --format json       # as they stood on a date";
+  borderline rules --date 2026-01-01 --format json       # as they stood on a date
+  borderline rules --impact eu-us-dpf                    # what if the DPF fell: the transfers resting on it and what each keeps";
 const INIT_EXAMPLES: &str = "Examples:
   borderline init                                        # write ./borderline.toml from what a scan finds
   borderline init -o -                                   # print the starter manifest instead of writing it
@@ -201,6 +203,10 @@ pub struct CommonArgs {
     pub variant: Vec<String>,
     /// Rendered Kubernetes manifests (`helm template`, `kustomize build`), read with the repository.
     pub rendered: Vec<PathBuf>,
+    /// Adequacy decisions to treat as annulled on the evaluation date (a hypothetical run).
+    pub assume_invalid: Vec<String>,
+    /// Adequacy decisions to treat as in force on the evaluation date (a hypothetical run).
+    pub assume_valid: Vec<String>,
 }
 
 /// Options of every command: the rule data, the evaluation date, the output file.
@@ -250,6 +256,15 @@ pub struct RepoArgs {
     /// templates compute the values. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub rendered: Vec<PathBuf>,
+    /// What if: judge as if this adequacy decision (an id `borderline rules` lists, e.g.
+    /// `eu-us-dpf`) were annulled on the evaluation date; transfers that relied on it need
+    /// another basis. Repeatable. Every report then says the run is hypothetical.
+    #[arg(long, value_name = "DECISION")]
+    pub assume_invalid: Vec<String>,
+    /// What if: judge as if this adequacy decision were in force on the evaluation date (one
+    /// that expired or is not yet adopted); its scope conditions still apply. Repeatable.
+    #[arg(long, value_name = "DECISION")]
+    pub assume_valid: Vec<String>,
 }
 
 /// The options a command takes, parsed by clap as the groups `REPO` selects and read by the run
@@ -292,6 +307,8 @@ impl<const REPO: bool> clap::FromArgMatches for Options<REPO> {
                 terraform_plan: repo.terraform_plan,
                 variant: repo.variant,
                 rendered: repo.rendered,
+                assume_invalid: repo.assume_invalid,
+                assume_valid: repo.assume_valid,
             },
         })
     }
@@ -310,6 +327,48 @@ impl<const REPO: bool> Args for Options<REPO> {
         } else {
             cmd
         }
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// The options of `borderline rules`: the rule-data options, and the repository options, which
+/// only `--impact` uses (given without it they are a usage error, as for the other commands that
+/// do not use them).
+#[derive(Debug, Clone, Default)]
+pub struct RulesOptions(RepoOptions);
+
+impl std::ops::Deref for RulesOptions {
+    type Target = CommonArgs;
+    fn deref(&self) -> &CommonArgs {
+        &self.0
+    }
+}
+
+impl clap::FromArgMatches for RulesOptions {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        RepoOptions::from_arg_matches(matches).map(RulesOptions)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for RulesOptions {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let repository: Vec<clap::Id> = RepoArgs::augment_args(clap::Command::default())
+            .get_arguments()
+            .map(|arg| arg.get_id().clone())
+            .collect();
+        let mut cmd = RepoOptions::augment_args(cmd);
+        for id in repository {
+            cmd = cmd.mut_arg(id, |arg| arg.requires("impact"));
+        }
+        cmd
     }
 
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
@@ -354,16 +413,20 @@ pub fn run() -> i32 {
     }
 }
 
-/// Loads rule data (built-in, merged with `--rules DIR`), with every error at file:line:col.
+/// Loads rule data (built-in, merged with `--rules DIR`), with every error at file:line:col, and
+/// the run's `--assume-invalid`/`--assume-valid` applied to it.
 pub fn load_rules(common: &CommonArgs) -> anyhow::Result<RuleSet> {
-    RuleSet::load(common.rules.as_deref()).map_err(|errors| {
+    let rules = RuleSet::load(common.rules.as_deref()).map_err(|errors| {
         let listed = errors
             .iter()
             .map(|e| format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message))
             .collect::<Vec<_>>()
             .join("\n");
         anyhow::anyhow!("invalid rule data:\n{listed}")
-    })
+    })?;
+    rules
+        .assuming(&common.assume_invalid, &common.assume_valid)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// `--jobs` is never more than this many threads, or the number of CPUs when that is larger:
@@ -482,8 +545,29 @@ pub fn scan_repository_with_baseline(
     baseline: Option<&std::path::Path>,
 ) -> anyhow::Result<Option<(Scan, RuleSet)>> {
     configure_jobs(common)?;
-    let _ = SCANNED_ROOT.set(borderline::safe_io::absolute(path));
     let rules = load_rules(common)?;
+    Ok(scan_loaded(path, common, progress, baseline, &rules, None)?.map(|(scan, _)| (scan, rules)))
+}
+
+/// Scans PATH under `rules`, already loaded, and judges what it found again under `other` when it
+/// is given (`borderline rules --impact`): one extraction, two evaluations. `Ok(None)` as for
+/// [`scan_repository`].
+pub fn scan_loaded(
+    path: &std::path::Path,
+    common: &CommonArgs,
+    progress: bool,
+    baseline: Option<&std::path::Path>,
+    rules: &RuleSet,
+    other: Option<&RuleSet>,
+) -> anyhow::Result<Option<(Scan, Option<Evaluation>)>> {
+    let _ = SCANNED_ROOT.set(borderline::safe_io::absolute(path));
+    // Every command's output of a hypothetical run is hypothetical: the reports say so, and so
+    // does standard error, for the outputs that have no place to say it (CSV, DOT).
+    if let Some(line) = borderline::rules::hypothetical_line(&rules.hypotheses())
+        && !common.quiet
+    {
+        eprintln!("warning: {}", for_log(&line));
+    }
     let options = ScanOptions {
         root: path.to_path_buf(),
         config: common.config.clone(),
@@ -510,12 +594,18 @@ pub fn scan_repository_with_baseline(
                 reference: reference.clone(),
                 baseline: baseline.map(std::path::Path::to_path_buf),
             });
-    let result = scan_with_policy_from(&options, &rules, policy_from.as_ref());
+    let result = match other {
+        Some(other) => scan_judged_twice(&options, rules, policy_from.as_ref(), other)
+            .map(|(scan, evaluation)| (scan, Some(evaluation))),
+        None => {
+            scan_with_policy_from(&options, rules, policy_from.as_ref()).map(|scan| (scan, None))
+        }
+    };
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
     match result {
-        Ok(scanned) => {
+        Ok((scanned, other)) => {
             // The manifest that applies is not where the user looked (PATH/borderline.toml): say
             // which one, so a policy that fails the run is never a surprise.
             if let Some(manifest) = scanned.manifest_above.as_deref().filter(|_| !common.quiet) {
@@ -544,7 +634,7 @@ pub fn scan_repository_with_baseline(
                 }
                 eprintln!("{note}");
             }
-            Ok(Some((scanned, rules)))
+            Ok(Some((scanned, other)))
         }
         Err(ScanError::Manifest(errors)) => {
             for error in &errors {

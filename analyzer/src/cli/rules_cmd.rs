@@ -1,12 +1,13 @@
 //! `borderline rules`: the checks and the rule data in force, with versions and dates.
 
-use super::{EXIT_OK, RuleDataOptions, load_rules, write_output};
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, RulesOptions, load_rules, write_output};
 use borderline::date::Date;
 use borderline::report::neutral;
 use borderline::rule::Rule;
 use borderline::rules::RuleSet;
 use clap::{Args, ValueEnum};
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 /// Rule-data text on one line of the listing: no terminal controls or hidden characters, no line
 /// break that would start a line of its own.
@@ -26,10 +27,19 @@ pub struct RulesArgs {
     pub format: RulesFormat,
     /// List the SaaS vendors of the rule data instead: the ids a flow or a node may name
     /// (`to = "sendgrid"`, `[[node]] id = "sentry"`), with country, certifications and hosts.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "impact")]
     pub vendors: bool,
+    /// What if this adequacy decision (an id of the listing, e.g. `eu-us-dpf`) were annulled:
+    /// list every transfer of the repository at PATH that rests on it today and what each would
+    /// still have (an SCC, a TIA, BCRs, a derogation, or nothing and the finding it would get).
+    /// Exit 1 when a transfer would be left without any basis. Takes the options of `scan`.
+    #[arg(long, value_name = "DECISION")]
+    pub impact: Option<String>,
+    /// The repository `--impact` looks at.
+    #[arg(value_name = "PATH", requires = "impact")]
+    pub path: Option<PathBuf>,
     #[command(flatten)]
-    pub common: RuleDataOptions,
+    pub common: RulesOptions,
 }
 
 /// `borderline rules --vendors`: one row per vendor of the rule data, by id.
@@ -117,14 +127,75 @@ fn vendors(rules: &RuleSet, format: RulesFormat, date: Date) -> anyhow::Result<S
     }
 }
 
+/// `borderline rules --impact DECISION [PATH]`: the repository judged as it is and with the
+/// decision assumed invalid, from one extraction, compared transfer by transfer.
+fn impact(args: &RulesArgs, decision_id: &str) -> anyhow::Result<i32> {
+    let common = &args.common;
+    super::configure_jobs(common)?;
+    let rules = load_rules(common)?;
+    let Some(decision) = rules.adequacy_decision(decision_id) else {
+        // The same message as `--assume-invalid` with an unknown id.
+        let error = rules
+            .clone()
+            .assuming(&[decision_id.to_string()], &[])
+            .err()
+            .map(|e| e.to_string().replacen("--assume-invalid", "--impact", 1))
+            .unwrap_or_else(|| format!("--impact {decision_id}: no such adequacy decision"));
+        anyhow::bail!("{error}");
+    };
+    if rules.hypotheses().iter().any(|h| h.decision == decision.id) {
+        anyhow::bail!(
+            "--impact {} compares the run with {} assumed invalid; it cannot also be given to --assume-invalid or --assume-valid",
+            decision.id,
+            decision.id
+        );
+    }
+    let annulled = rules
+        .clone()
+        .assuming(std::slice::from_ref(&decision.id), &[])
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let Some((scanned, Some(other))) =
+        super::scan_loaded(&path, common, false, None, &rules, Some(&annulled))?
+    else {
+        return Ok(EXIT_ERROR);
+    };
+    let report = borderline::report::impact::Impact::compare(
+        &scanned.model,
+        &scanned.evaluation,
+        &other,
+        &rules,
+        decision,
+    );
+    let text = match args.format {
+        RulesFormat::Json => report.to_json(),
+        RulesFormat::Text => report.to_text(),
+    };
+    write_output(common, &text)?;
+    Ok(if report.leaves_a_transfer_without_basis() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
 pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
+    if let Some(decision) = args.impact.clone() {
+        return impact(&args, &decision);
+    }
     let rules = load_rules(&args.common)?;
     let date = args.common.date.unwrap_or_else(Date::today);
-    if args.vendors {
-        let text = vendors(&rules, args.format, date)?;
-        write_output(&args.common, &text)?;
-        return Ok(EXIT_OK);
-    }
+    let text = if args.vendors {
+        vendors(&rules, args.format, date)?
+    } else {
+        listing(&args, &rules, date)?
+    };
+    write_output(&args.common, &text)?;
+    Ok(EXIT_OK)
+}
+
+/// `borderline rules`: the checks, the rule-data files and the adequacy decisions on `date`.
+fn listing(args: &RulesArgs, rules: &RuleSet, date: Date) -> anyhow::Result<String> {
     let text = match args.format {
         RulesFormat::Json => {
             let checks: Vec<_> = Rule::ALL
@@ -137,6 +208,12 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                     "id": d.id, "jurisdiction": d.jurisdiction, "instrument": d.instrument,
                     "adopted": d.adopted.to_string(), "expires": d.expires.map(|e| e.to_string()),
                     "in_force": d.in_force_on(date), "verified": d.confidence.is_verified(),
+                    "pending": d.pending.iter().map(|p| serde_json::json!({
+                        "case": p.case, "kind": p.kind, "court": p.court,
+                        "against": p.against, "lodged": p.lodged.to_string(),
+                        "checked": p.checked.to_string(), "source": p.source,
+                        "verified": p.confidence.is_verified(),
+                    })).collect::<Vec<_>>(),
                 }))
                 .collect();
             let value = serde_json::json!({
@@ -187,43 +264,66 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                     one_line(&file.source.to_string())
                 )?;
             }
-            writeln!(out, "\nAdequacy decisions on {date}")?;
-            let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
-            decisions.sort_by(|a, b| {
-                a.jurisdiction
-                    .cmp(&b.jurisdiction)
-                    .then(a.adopted.cmp(&b.adopted))
-            });
-            for decision in decisions {
-                let status = if decision.in_force_on(date) {
-                    "in force"
-                } else if decision.adopted > date {
-                    "not yet adopted"
-                } else {
-                    "expired"
-                };
-                writeln!(
-                    out,
-                    "  {:<6} {:<52} adopted {}{}  {}{}",
-                    one_line(&decision.jurisdiction.to_string()),
-                    one_line(&decision.instrument.to_string()),
-                    decision.adopted,
-                    decision
-                        .expires
-                        .map(|e| format!(", expires {e}"))
-                        .unwrap_or_default(),
-                    status,
-                    if decision.confidence.is_verified() {
-                        ""
-                    } else {
-                        " (unverified)"
-                    }
-                )?;
-            }
+            decisions_text(rules, date, &mut out)?;
             // Rule data may come from `--rules DIR`, which may sit in the scanned checkout.
             neutral::defuse_workflow_commands(&out)
         }
     };
-    write_output(&args.common, &text)?;
-    Ok(EXIT_OK)
+    Ok(text)
+}
+
+/// The adequacy decisions of the listing, by jurisdiction then adoption, each with its id (what
+/// `--assume-invalid`, `--assume-valid` and `--impact` take) and the proceedings pending against it.
+fn decisions_text(rules: &RuleSet, date: Date, out: &mut String) -> std::fmt::Result {
+    writeln!(
+        out,
+        "\nAdequacy decisions on {date} (ID: what --assume-invalid, --assume-valid and --impact take)"
+    )?;
+    let mut decisions: Vec<_> = rules.all_adequacy_decisions().collect();
+    decisions.sort_by(|a, b| {
+        a.jurisdiction
+            .cmp(&b.jurisdiction)
+            .then(a.adopted.cmp(&b.adopted))
+    });
+    for decision in decisions {
+        let status = if decision.in_force_on(date) {
+            "in force"
+        } else if decision.adopted > date {
+            "not yet adopted"
+        } else {
+            "expired"
+        };
+        writeln!(
+            out,
+            "  {:<18} {:<6} {:<52} adopted {}{}  {}{}",
+            one_line(&decision.id),
+            one_line(&decision.jurisdiction.to_string()),
+            one_line(&decision.instrument.to_string()),
+            decision.adopted,
+            decision
+                .expires
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default(),
+            status,
+            if decision.confidence.is_verified() {
+                ""
+            } else {
+                " (unverified)"
+            }
+        )?;
+        for pending in &decision.pending {
+            writeln!(
+                out,
+                "  {:<18} {:<6} {} {} before the {}, lodged {}: pending, checked {}",
+                "",
+                "",
+                one_line(&pending.kind),
+                one_line(&pending.case),
+                one_line(&pending.court),
+                pending.lodged,
+                pending.checked
+            )?;
+        }
+    }
+    Ok(())
 }

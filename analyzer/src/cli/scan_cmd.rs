@@ -257,13 +257,20 @@ fn html_report(
 
 fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan, color: bool) -> String {
     let (model, evaluation) = (&scanned.model, &scanned.evaluation);
-    let mut text = report::text::render_with(
+    // A hypothetical run says so first and last, so that neither end of the report is mistaken
+    // for the real verdicts.
+    let hypothetical = report::text::hypothetical_line(&evaluation.hypotheses);
+    let mut text = hypothetical
+        .as_ref()
+        .map(|line| format!("{line}\n\n"))
+        .unwrap_or_default();
+    text.push_str(&report::text::render_with(
         &model.files,
         &evaluation.findings,
         evaluation.waived.len(),
         color,
         args.show_known,
-    );
+    ));
     // What was judged (adequate transfers are no finding) and the directories the walk did
     // not enter follow the summary line.
     if let Some(line) = report::text::transfers_line(&evaluation.transfers) {
@@ -282,5 +289,9 @@ fn text_report(args: &ScanArgs, scanned: &borderline::scan::Scan, color: bool) -
         &model.files,
         &evaluation.waived,
     ));
+    if let Some(line) = hypothetical {
+        text.push_str(&line);
+        text.push('\n');
+    }
     text
 }

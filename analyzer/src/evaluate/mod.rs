@@ -13,7 +13,7 @@ use crate::hash::fnv1a;
 use crate::model::Model;
 use crate::policy::Waiver;
 use crate::rule::Rule;
-use crate::rules::RuleSet;
+use crate::rules::{Hypothesis, RuleSet};
 use std::collections::BTreeMap;
 use transfer::{Context, Transfer};
 
@@ -26,6 +26,9 @@ pub struct Evaluation {
     pub waived: Vec<(Finding, Waiver)>,
     pub transfers: Vec<Transfer>,
     pub date: Date,
+    /// What the run assumes about adequacy decisions (`--assume-invalid`, `--assume-valid`):
+    /// when not empty the evaluation is hypothetical, and every report says so.
+    pub hypotheses: Vec<Hypothesis>,
 }
 
 /// Runs the checks, applies waivers, and sorts the findings deterministically.
@@ -55,6 +58,7 @@ pub fn evaluate(model: &Model, rules: &RuleSet, date: Date) -> Evaluation {
         waived,
         transfers: ctx.transfers,
         date,
+        hypotheses: rules.hypotheses(),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::date::Date;
 use crate::facts::{DataRef, MechanismKind, Safeguard};
 use crate::model::{Model, Node};
 use crate::policy::{Policy, SpecialCategoryPolicy};
-use crate::rules::{ConditionKind, RuleSet};
+use crate::rules::{ConditionKind, RuleSet, Standing};
 use crate::source::Span;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -421,6 +421,11 @@ enum AdequacyStatus {
         decision: String,
         expired: String,
     },
+    /// The run assumes the decision annulled (`--assume-invalid`).
+    AssumedInvalid {
+        decision: String,
+        id: String,
+    },
     Distrusted,
     NotApproved,
     None,
@@ -445,10 +450,31 @@ fn adequacy_for(
     if decisions.is_empty() {
         return AdequacyStatus::None;
     }
-    let in_force: Vec<_> = decisions.iter().filter(|d| d.in_force_on(date)).collect();
+    // Where each decision stands under the run's assumptions (`--assume-invalid`,
+    // `--assume-valid`): `RuleSet::standing` is the one place they apply.
+    let standings: Vec<_> = decisions
+        .iter()
+        .map(|d| (*d, rules.standing(d, date)))
+        .collect();
+    let in_force: Vec<_> = standings
+        .iter()
+        .filter(|(_, standing)| standing.is_in_force())
+        .collect();
     if in_force.is_empty() {
-        return match decisions.iter().find(|d| d.expired_on(date)) {
-            Some(expired) => AdequacyStatus::Expired {
+        if let Some((annulled, _)) = standings
+            .iter()
+            .find(|(_, standing)| *standing == Standing::AssumedInvalid)
+        {
+            return AdequacyStatus::AssumedInvalid {
+                decision: annulled.instrument.clone(),
+                id: annulled.id.clone(),
+            };
+        }
+        return match standings
+            .iter()
+            .find(|(_, standing)| *standing == Standing::Expired)
+        {
+            Some((expired, _)) => AdequacyStatus::Expired {
                 decision: expired.instrument.clone(),
                 expired: expired.expires.map(|e| e.to_string()).unwrap_or_default(),
             },
@@ -462,9 +488,15 @@ fn adequacy_for(
         return AdequacyStatus::NotApproved;
     }
     let mut first_failure = None;
-    for decision in in_force {
+    for (decision, standing) in in_force {
         let mut assumptions = Vec::new();
         let mut unmet = None;
+        if *standing == Standing::AssumedValid {
+            assumptions.push(format!(
+                "{} ({}) is assumed in force for this run (--assume-valid)",
+                decision.instrument, decision.id
+            ));
+        }
         if !decision.confidence.is_verified() {
             assumptions.push(format!("{} is unverified rule data", decision.instrument));
         }
@@ -574,6 +606,15 @@ fn assess_basis(
                         "the adequacy decision for {country} ({decision}) expired on {expired}"
                     ),
                     span: adequacy_span,
+                },
+            )),
+            AdequacyStatus::AssumedInvalid { decision, id } => Some((
+                4,
+                Verdict::NoBasis {
+                    reason: format!(
+                        "{decision} ({id}) is assumed annulled for this run (--assume-invalid), \
+                         and {country} has no other adequacy decision in force on {date}"
+                    ),
                 },
             )),
             AdequacyStatus::NotApproved => Some((

@@ -91,7 +91,8 @@ pub fn evaluate_variants(
         Some(model) => model,
         None => build(input, rules),
     };
-    let evaluation = merged.finish(&model, run, &declared);
+    let mut evaluation = merged.finish(&model, run, &declared);
+    evaluation.hypotheses = rules.hypotheses();
     (model, evaluation)
 }
 
@@ -284,6 +285,7 @@ impl Merged {
             waived,
             transfers,
             date: run.date,
+            hypotheses: Vec::new(),
         }
     }
 }

@@ -204,8 +204,9 @@ impl Model {
     }
 }
 
-/// What the model is built from.
-#[derive(Debug)]
+/// What the model is built from. Cloned only to judge one extraction twice
+/// (`scan::scan_judged_twice`).
+#[derive(Debug, Clone)]
 pub struct ModelInput {
     pub files: Files,
     pub manifest_facts: Facts,

@@ -103,7 +103,8 @@ fn describe_node(
     )
 }
 
-fn verdict_text(verdict: &Verdict) -> String {
+/// A verdict in words, for `explain` and `rules --impact`.
+pub(super) fn verdict_text(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Adequate { decisions } => {
             format!("lawful under adequacy: {}", decisions.join("; "))
@@ -146,10 +147,13 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
                 Some(expires) => format!("adopted {}, expires {expires}", decision.adopted),
                 None => format!("adopted {}, no expiry", decision.adopted),
             };
-            let in_force = if decision.in_force_on(evaluation.date) {
-                "in force"
-            } else {
-                "not in force"
+            // As the verdicts see it: under the run's `--assume-invalid`/`--assume-valid`.
+            let in_force = match rules.standing(decision, evaluation.date) {
+                crate::rules::Standing::InForce => "in force",
+                crate::rules::Standing::NotYetAdopted | crate::rules::Standing::Expired => {
+                    "not in force"
+                }
+                other => other.describe(),
             };
             out.push_str(&format!(
                 "    - {}: {} ({validity}; {in_force} on {})\n",
@@ -162,6 +166,17 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
                 out.push_str(&format!(
                     "      condition: {}\n",
                     one_line(&condition.description)
+                ));
+            }
+            for pending in &decision.pending {
+                out.push_str(&format!(
+                    "      pending: {} {} before the {}, lodged {}, checked {} ({})\n",
+                    one_line(&pending.kind),
+                    one_line(&pending.case),
+                    one_line(&pending.court),
+                    pending.lodged,
+                    pending.checked,
+                    one_line(&pending.source)
                 ));
             }
             out.push_str(&format!(
@@ -217,6 +232,33 @@ fn rule_data(transfer: &Transfer, rules: &RuleSet, evaluation: &Evaluation, out:
     for assumption in &transfer.assumptions {
         out.push_str(&format!("    - assumed: {}\n", one_line(assumption)));
     }
+}
+
+/// An adequate transfer relying on a decision with proceedings pending against it says so beside
+/// its verdict: `relies on eu-us-dpf (...); appeal C-703/25 P pending, checked 2026-11-30`, with
+/// how to see what would happen without it.
+fn relies_on_pending(transfer: &Transfer, rules: &RuleSet) -> Vec<String> {
+    let Verdict::Adequate { decisions } = &transfer.verdict else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for country in &transfer.third_countries {
+        for decision in rules.adequacy_decisions(country) {
+            if decision.pending.is_empty() || !decisions.contains(&decision.instrument) {
+                continue;
+            }
+            let pending: Vec<String> = decision.pending.iter().map(|p| p.summary()).collect();
+            lines.push(format!(
+                "relies on {} ({}); {} (what if it fell: borderline rules --impact {})",
+                decision.id,
+                decision.instrument,
+                pending.join("; "),
+                decision.id
+            ));
+        }
+    }
+    lines.dedup();
+    lines
 }
 
 /// What would make a transfer lawful, in order of effort.
@@ -336,11 +378,15 @@ pub fn explain_flow(
         to: to.to_string(),
     })?;
     let mut out = format!(
-        "{} -> {} (evaluated on {})\n\npath of the data:\n",
+        "{} -> {} (evaluated on {})\n",
         one_line(from),
         one_line(to),
         evaluation.date
     );
+    if let Some(line) = crate::rules::hypothetical_line(&evaluation.hypotheses) {
+        out.push_str(&format!("{}\n", one_line(&line)));
+    }
+    out.push_str("\npath of the data:\n");
     let mut ids = vec![from.to_string()];
     ids.extend(hops.iter().map(|i| model.flows[*i].to.clone()));
     for id in &ids {
@@ -469,6 +515,9 @@ fn describe_hop(
             "  verdict: {}\n",
             one_line(&verdict_text(&transfer.verdict))
         ));
+        for line in relies_on_pending(transfer, rules) {
+            out.push_str(&format!("  {}\n", one_line(&line)));
+        }
         out.push_str("  rule data:\n");
         rule_data(transfer, rules, evaluation, out);
         transfers.push(*transfer);

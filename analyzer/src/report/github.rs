@@ -37,7 +37,7 @@ const fn command(severity: Severity) -> &'static str {
     }
 }
 
-fn annotation(model: &Model, finding: &Finding) -> String {
+fn annotation(model: &Model, finding: &Finding, prefix: &str) -> String {
     // A known (baselined) finding does not fail the gate: it is a notice, marked as known.
     let (name, title) = if finding.known {
         ("notice", format!("borderline {} (known)", finding.rule))
@@ -55,7 +55,7 @@ fn annotation(model: &Model, finding: &Finding) -> String {
     }
     properties.push(format!("title={}", property(&title)));
     // The message, then what would make it right, as the annotation's second paragraph.
-    let mut message = data(&message_with_variants(finding));
+    let mut message = data(&format!("{prefix}{}", message_with_variants(finding)));
     if let Some(help) = &finding.help {
         message.push_str("%0A%0Ahelp: ");
         message.push_str(&data(help));
@@ -65,14 +65,16 @@ fn annotation(model: &Model, finding: &Finding) -> String {
 
 /// One command a finding, then a plain summary line (which the runner prints as it is).
 pub fn render(model: &Model, evaluation: &Evaluation) -> String {
+    // A hypothetical run (`--assume-invalid`) says so in each annotation a reviewer sees.
+    let prefix = super::hypothetical_prefix(evaluation);
     let mut out: String = evaluation
         .findings
         .iter()
-        .map(|finding| annotation(model, finding))
+        .map(|finding| annotation(model, finding, &prefix))
         .collect();
     let summary = Summary::of(&evaluation.findings, evaluation.waived.len());
     out.push_str(&format!(
-        "borderline: errors {}, warnings {}, notes {}, known {}, waived {}\n",
+        "borderline: {prefix}errors {}, warnings {}, notes {}, known {}, waived {}\n",
         summary.errors, summary.warnings, summary.notes, summary.known, summary.waived
     ));
     out

@@ -54,7 +54,7 @@ const fn severity(severity: Severity) -> &'static str {
     }
 }
 
-fn issue<'a>(model: &Model, finding: &'a Finding) -> Issue<'a> {
+fn issue<'a>(model: &Model, finding: &'a Finding, prefix: &str) -> Issue<'a> {
     // A finding about the scan as a whole has no file: GitLab needs a path, and the root's is
     // the honest one.
     let (path, begin) = match position(&model.files, finding.span, finding.path.as_deref()) {
@@ -64,7 +64,7 @@ fn issue<'a>(model: &Model, finding: &'a Finding) -> Issue<'a> {
     Issue {
         kind: "issue",
         check_name: finding.rule.name(),
-        description: message_with_variants(finding),
+        description: format!("{prefix}{}", message_with_variants(finding)),
         content: finding.help.clone().map(|body| Content { body }),
         categories: ["Security"],
         location: Location {
@@ -78,10 +78,12 @@ fn issue<'a>(model: &Model, finding: &'a Finding) -> Issue<'a> {
 
 /// The report: a JSON array, `[]` when there are no findings (GitLab then shows none).
 pub fn render(model: &Model, evaluation: &Evaluation) -> String {
+    // A hypothetical run (`--assume-invalid`) says so in each issue GitLab shows.
+    let prefix = super::hypothetical_prefix(evaluation);
     let issues: Vec<Issue<'_>> = evaluation
         .findings
         .iter()
-        .map(|finding| issue(model, finding))
+        .map(|finding| issue(model, finding, &prefix))
         .collect();
     super::json::to_pretty_string(&issues)
 }

@@ -17,6 +17,10 @@ struct Report<'a> {
     version: &'static str,
     borderline: &'static str,
     evaluation_date: String,
+    /// What a hypothetical run assumes (`--assume-invalid`, `--assume-valid`): each decision, its
+    /// instrument and `invalid` or `valid`. Absent for a real run.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    hypothetical: &'a [crate::rules::Hypothesis],
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
     waived: Vec<JsonWaived<'a>>,
@@ -284,6 +288,7 @@ pub fn write_with_variants(
         version: JSON_FORMAT_VERSION,
         borderline: env!("CARGO_PKG_VERSION"),
         evaluation_date: evaluation.date.to_string(),
+        hypothetical: &evaluation.hypotheses,
         summary: Summary::of(&evaluation.findings, evaluation.waived.len()),
         findings: json_findings(model, evaluation),
         waived: json_waived(model, evaluation),

@@ -18,6 +18,13 @@ pub fn cell(text: &str) -> String {
 pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String {
     let summary = Summary::of(&evaluation.findings, evaluation.waived.len());
     let mut out = String::from("## borderline: personal data transfers\n\n");
+    // A hypothetical run (`--assume-invalid`, `--assume-valid`) says so before anything else.
+    if let Some(line) = crate::rules::hypothetical_line(&evaluation.hypotheses) {
+        out.push_str(&format!(
+            "> [!WARNING]\n> {}\n\n",
+            super::neutral::markdown_cell(&line)
+        ));
+    }
     out.push_str(&format!(
         "| errors | warnings | notes | known | waived |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n\n",
         summary.errors, summary.warnings, summary.notes, summary.known, summary.waived

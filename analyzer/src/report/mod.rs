@@ -6,6 +6,7 @@ pub mod github;
 pub mod gitlab;
 pub mod graph;
 pub mod html;
+pub mod impact;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -53,6 +54,18 @@ pub fn message_with_variants(finding: &Finding) -> String {
         Some(line) => format!("{} ({line})", finding.message),
         None => finding.message.clone(),
     }
+}
+
+/// What a finding's message starts with in a hypothetical run (`--assume-invalid`,
+/// `--assume-valid`), in the formats a reader sees one finding at a time (SARIF, GitHub
+/// annotations, GitLab Code Quality): `HYPOTHETICAL (eu-us-dpf assumed invalid): `. Empty for a real
+/// run. Decision ids come from rule data and are validated: no repository text.
+pub fn hypothetical_prefix(evaluation: &crate::evaluate::Evaluation) -> String {
+    if evaluation.hypotheses.is_empty() {
+        return String::new();
+    }
+    let assumed: Vec<String> = evaluation.hypotheses.iter().map(|h| h.short()).collect();
+    format!("HYPOTHETICAL ({}): ", assumed.join(", "))
 }
 
 /// Counts of findings by severity, leaving out known (baselined) ones.

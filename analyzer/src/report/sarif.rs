@@ -40,6 +40,16 @@ struct Run {
     column_kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     automation_details: Option<AutomationDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties>,
+}
+
+/// A hypothetical run (`--assume-invalid`, `--assume-valid`) says so in the run's property bag,
+/// with what it assumes.
+#[derive(Serialize)]
+struct RunProperties {
+    hypothetical: bool,
+    assumptions: Vec<crate::rules::Hypothesis>,
 }
 
 #[derive(Serialize)]
@@ -477,6 +487,10 @@ fn rules() -> Vec<ReportingDescriptor> {
 /// whether it is `new` or `unchanged`.
 pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String {
     let flows = flow_index(model);
+    // Code scanning shows messages, not run properties: in a hypothetical run each message says
+    // what it assumes, so that an alert uploaded by mistake is never read as a real one.
+    let hypothetical = !evaluation.hypotheses.is_empty();
+    let prefix = super::hypothetical_prefix(evaluation);
     let result = |finding: &Finding| {
         let related_locations = finding
             .related
@@ -502,7 +516,10 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
             level: level(finding.severity),
             // Code scanning shows the message, not the properties: a finding found only in some
             // deployment variants names them there too.
-            message: message_text(&super::message_with_variants(finding)),
+            message: message_text(&format!(
+                "{prefix}{}",
+                super::message_with_variants(finding)
+            )),
             locations,
             related_locations,
             code_flows: code_flow(model, &flows, finding).into_iter().collect(),
@@ -560,8 +577,23 @@ pub fn render(model: &Model, evaluation: &Evaluation, baseline: bool) -> String 
             },
             results,
             column_kind: "unicodeCodePoints",
-            automation_details: model.project_name.as_ref().map(|p| AutomationDetails {
-                id: format!("borderline/{p}/"),
+            // A hypothetical analysis is a category of its own, so that uploading it never
+            // closes or replaces the alerts of the real one.
+            automation_details: match (&model.project_name, hypothetical) {
+                (Some(p), false) => Some(AutomationDetails {
+                    id: format!("borderline/{p}/"),
+                }),
+                (Some(p), true) => Some(AutomationDetails {
+                    id: format!("borderline/{p}/hypothetical/"),
+                }),
+                (None, true) => Some(AutomationDetails {
+                    id: "borderline/hypothetical/".to_string(),
+                }),
+                (None, false) => None,
+            },
+            properties: hypothetical.then(|| RunProperties {
+                hypothetical: true,
+                assumptions: evaluation.hypotheses.clone(),
             }),
         }],
     };

@@ -119,6 +119,13 @@ pub fn summary_line(summary: &Summary) -> String {
     line
 }
 
+/// The line a hypothetical run (`--assume-invalid`, `--assume-valid`) prints at the top and at the
+/// bottom of its text report, or `None` for a real run. Instruments come from rule data, which
+/// `--rules DIR` may take from the scanned checkout: neutralised like repository text.
+pub fn hypothetical_line(hypotheses: &[crate::rules::Hypothesis]) -> Option<String> {
+    crate::rules::hypothetical_line(hypotheses).map(|line| neutral::terminal_inline(&line))
+}
+
 /// The line counting the transfers out of the EEA by verdict, with their countries, for the
 /// summary area, or `None` when there are none: `transfers out of the EEA: 3 (1 of data at rest):
 /// 2 adequate (US), 1 without a valid basis (SG); the register: borderline ropa`. An adequate

@@ -4,6 +4,7 @@
 //! overridable with `--rules DIR`); this module only reads, validates and
 //! indexes them. See `rules/README.md` for the schema.
 
+mod assumptions;
 mod catalogue;
 mod csv;
 mod load;
@@ -15,6 +16,7 @@ mod settings;
 mod tests;
 mod vendor_index;
 
+pub use assumptions::{Assumed, AssumptionError, Hypothesis, Standing, hypothetical_line};
 pub use load::KNOWN_FILES;
 pub use model::*;
 pub use settings::{ResourceKind, SettingValue, Settings, SiteSetting};
@@ -114,6 +116,9 @@ pub struct RuleSet {
     /// Upper-case code or alias -> index in `jurisdictions`.
     jurisdiction_index: BTreeMap<String, usize>,
     adequacy: Vec<AdequacyDecision>,
+    /// What the run assumes about decisions (`--assume-invalid`, `--assume-valid`), by id; see
+    /// [`RuleSet::standing`].
+    assumptions: BTreeMap<String, Assumed>,
     mechanisms: Vec<Mechanism>,
     derogations: Vec<Derogation>,
     providers: Vec<Provider>,
@@ -212,6 +217,7 @@ impl RuleSet {
             jurisdictions: parts.jurisdictions,
             jurisdiction_index,
             adequacy: parts.adequacy,
+            assumptions: BTreeMap::new(),
             mechanisms: parts.mechanisms,
             derogations: parts.derogations,
             providers: parts.providers,
@@ -385,7 +391,8 @@ impl RuleSet {
             .collect()
     }
 
-    /// The GDPR adequacy decisions for a jurisdiction in force on `date`.
+    /// The GDPR adequacy decisions for a jurisdiction in force on `date` (under the run's
+    /// assumptions).
     pub fn adequacy_in_force(
         &self,
         jurisdiction: &str,
@@ -393,7 +400,7 @@ impl RuleSet {
     ) -> Vec<&AdequacyDecision> {
         self.adequacy_decisions(jurisdiction)
             .into_iter()
-            .filter(|d| d.is_gdpr() && d.in_force_on(date))
+            .filter(|d| d.is_gdpr() && self.standing(d, date).is_in_force())
             .collect()
     }
 

@@ -117,12 +117,43 @@ pub struct AdequacyDecision {
     pub scope: String,
     pub conditions: Vec<ScopeCondition>,
     pub litigation: Option<String>,
+    /// Court proceedings against the decision still open when last checked (the DPF's appeal).
+    pub pending: Vec<PendingCase>,
     /// When EEA/EFTA states (IS, LI, NO) can rely on it; `None` means unknown or pending.
     pub eea_effective: Option<Date>,
     pub note: Option<String>,
     pub source: String,
     pub as_of: Date,
     pub confidence: Confidence,
+}
+
+/// Court proceedings against an adequacy decision, open on the day they were last checked: what
+/// a verdict relying on the decision says beside it ("appeal C-703/25 P pending, checked ...").
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingCase {
+    /// The case number (`C-703/25 P`).
+    pub case: String,
+    /// What it is (`appeal`, `action for annulment`).
+    pub kind: String,
+    pub court: String,
+    /// The judgment or act it is brought against, when that is not the decision itself.
+    pub against: Option<String>,
+    pub lodged: Date,
+    /// The last day the case was seen pending.
+    pub checked: Date,
+    pub source: String,
+    pub confidence: Confidence,
+    pub note: Option<String>,
+}
+
+impl PendingCase {
+    /// `appeal C-703/25 P pending, checked 2026-11-30`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {} pending, checked {}",
+            self.kind, self.case, self.checked
+        )
+    }
 }
 
 impl AdequacyDecision {

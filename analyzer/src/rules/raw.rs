@@ -65,9 +65,26 @@ pub(crate) struct RawDecision {
     pub note: Option<String>,
     #[serde(default)]
     pub condition: Vec<RawCondition>,
+    #[serde(default)]
+    pub pending: Vec<RawPending>,
     pub source: Option<String>,
     pub as_of: Option<Spanned<Datetime>>,
     pub confidence: Option<Confidence>,
+}
+
+/// `[[decision.pending]]`: court proceedings against a decision that are still open.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPending {
+    pub case: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub court: Spanned<String>,
+    pub against: Option<String>,
+    pub lodged: Spanned<Datetime>,
+    pub checked: Spanned<Datetime>,
+    pub source: Option<String>,
+    pub confidence: Option<Confidence>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

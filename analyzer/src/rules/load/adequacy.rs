@@ -7,8 +7,9 @@ use crate::rules::model::*;
 use crate::rules::raw::*;
 use std::collections::BTreeMap;
 
-/// Validates the decisions: a known jurisdiction, `expires` after `adopted`, and conditions
-/// whose `value` fits their kind. A decision without a valid adoption date is left out.
+/// Validates the decisions: a known jurisdiction, `expires` after `adopted`, conditions whose
+/// `value` fits their kind, and pending cases (see [`pending_cases`]). A decision without a valid
+/// adoption date is left out.
 pub(in crate::rules) fn build(
     context: &mut Context,
     defaults: &BTreeMap<usize, Defaults>,
@@ -60,6 +61,7 @@ pub(in crate::rules) fn build(
                 description: condition.description,
             });
         }
+        let pending = pending_cases(context, defaults, file, adopted, r.pending);
         let next_review = optional_date(context, file, r.next_review.as_ref());
         let eea_effective = optional_date(context, file, r.eea_effective.as_ref());
         let Provenance {
@@ -87,6 +89,7 @@ pub(in crate::rules) fn build(
             scope: r.scope,
             conditions,
             litigation: r.litigation,
+            pending,
             eea_effective,
             note: r.note,
             source,
@@ -95,4 +98,68 @@ pub(in crate::rules) fn build(
         });
     }
     adequacy
+}
+
+/// `[[decision.pending]]`: a case number, kind and court that say something, `lodged` not before
+/// the decision was adopted (nothing can be brought against a decision not yet adopted) and
+/// `checked` not before `lodged`. Source and confidence fall back to the file's `[meta]`.
+fn pending_cases(
+    context: &mut Context,
+    defaults: &BTreeMap<usize, Defaults>,
+    file: usize,
+    adopted: Option<crate::date::Date>,
+    records: Vec<RawPending>,
+) -> Vec<PendingCase> {
+    let mut cases = Vec::new();
+    for raw in records {
+        let mut valid = true;
+        for (name, value) in [
+            ("case", &raw.case),
+            ("kind", &raw.kind),
+            ("court", &raw.court),
+        ] {
+            if value.get_ref().trim().is_empty() {
+                context.error(file, value.span(), format!("`{name}` is empty"));
+                valid = false;
+            }
+        }
+        let lodged = context.date(file, &raw.lodged);
+        let checked = context.date(file, &raw.checked);
+        if let (Some(adopted), Some(lodged)) = (adopted, lodged)
+            && lodged < adopted
+        {
+            context.error(
+                file,
+                raw.lodged.span(),
+                format!("lodged {lodged} is before the decision was adopted ({adopted})"),
+            );
+            valid = false;
+        }
+        if let (Some(lodged), Some(checked)) = (lodged, checked)
+            && checked < lodged
+        {
+            context.error(
+                file,
+                raw.checked.span(),
+                format!("checked {checked} is before the case was lodged ({lodged})"),
+            );
+            valid = false;
+        }
+        let provenance = Provenance::of(context, defaults, file, raw.source, None, raw.confidence);
+        let (Some(lodged), Some(checked), true) = (lodged, checked, valid) else {
+            continue;
+        };
+        cases.push(PendingCase {
+            case: raw.case.get_ref().trim().to_string(),
+            kind: raw.kind.get_ref().trim().to_string(),
+            court: raw.court.get_ref().trim().to_string(),
+            against: raw.against,
+            lodged,
+            checked,
+            source: provenance.source,
+            confidence: provenance.confidence,
+            note: raw.note,
+        });
+    }
+    cases
 }
