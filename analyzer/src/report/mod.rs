@@ -13,6 +13,7 @@ pub mod ropa;
 pub mod sarif;
 pub mod starter;
 pub mod text;
+pub mod transfer_diff;
 
 use crate::evaluate::finding::Finding;
 use crate::facts::Severity;
