@@ -203,17 +203,7 @@ fn states(view: &GraphView) -> BTreeMap<PairKey, TransferState> {
             .or_default()
             .push(flow);
     }
-    // The waived findings of the scan that wrote the map, by pair: a waived transfer has no
-    // finding on its flow, and a waiver that lapses is a change worth seeing.
-    let mut waived: BTreeMap<PairKey, BTreeSet<String>> = BTreeMap::new();
-    for finding in view.judgement.iter().flat_map(|j| &j.findings) {
-        if let (Some(_), Some(to)) = (&finding.waived, &finding.to) {
-            waived
-                .entry((finding.from.clone(), to.clone()))
-                .or_default()
-                .insert(finding.rule.clone());
-        }
-    }
+    let waived = waived_rules(view);
     let waived_of = |key: &PairKey| -> Vec<String> {
         waived
             .get(key)
@@ -267,8 +257,32 @@ fn states(view: &GraphView) -> BTreeMap<PairKey, TransferState> {
             },
         );
     }
-    // A store with no flow into it that holds personal data at a known place: outside the EEA it
-    // is itself a transfer (SPEC §6), inside it an internal "pair" a move can make a transfer.
+    store_states(view, &waived_of, &mut out);
+    out
+}
+
+/// The waived findings of the scan that wrote the map, by pair: a waived transfer has no finding
+/// on its flow, and a waiver that lapses is a change worth seeing.
+fn waived_rules(view: &GraphView) -> BTreeMap<PairKey, BTreeSet<String>> {
+    let mut waived: BTreeMap<PairKey, BTreeSet<String>> = BTreeMap::new();
+    for finding in view.judgement.iter().flat_map(|j| &j.findings) {
+        if let (Some(_), Some(to)) = (&finding.waived, &finding.to) {
+            waived
+                .entry((finding.from.clone(), to.clone()))
+                .or_default()
+                .insert(finding.rule.clone());
+        }
+    }
+    waived
+}
+
+/// A store with no flow into it that holds personal data at a known place: outside the EEA it is
+/// itself a transfer (SPEC §6), inside it an internal "pair" a move can make a transfer.
+fn store_states(
+    view: &GraphView,
+    waived_of: &dyn Fn(&PairKey) -> Vec<String>,
+    out: &mut BTreeMap<PairKey, TransferState>,
+) {
     let receiving: BTreeSet<&str> = view.flows.iter().map(|f| f.to.as_str()).collect();
     for node in &view.nodes {
         if node.kind != "store"
@@ -314,12 +328,16 @@ fn states(view: &GraphView) -> BTreeMap<PairKey, TransferState> {
                 data,
                 from_countries: Vec::new(),
                 to_countries: node.countries.clone(),
-                safeguards: node.safeguard.as_ref().map(safeguard_line).into_iter().collect(),
+                safeguards: node
+                    .safeguard
+                    .as_ref()
+                    .map(safeguard_line)
+                    .into_iter()
+                    .collect(),
                 location: node.defined_at.clone(),
             },
         );
     }
-    out
 }
 
 /// `DE, FR`, or `unknown`.
@@ -810,7 +828,10 @@ fn markdown_row(change: &TransferChange) -> String {
         ChangeKind::Changed => "🟠",
     };
     let state = change.current();
-    let from = change.from.as_deref().map_or("data at rest".to_string(), markdown_cell);
+    let from = change
+        .from
+        .as_deref()
+        .map_or("data at rest".to_string(), markdown_cell);
     let countries = |pick: fn(&TransferState) -> &Vec<String>| {
         state.map(|s| country_list(pick(s))).unwrap_or_default()
     };
