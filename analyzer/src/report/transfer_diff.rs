@@ -119,9 +119,13 @@ pub struct TransferChange {
 }
 
 impl TransferChange {
-    /// The side that exists now, else the one that did.
+    /// The side on which it is a transfer: before for a removed one (which may be internal now),
+    /// after for the others.
     fn current(&self) -> Option<&TransferState> {
-        self.after.as_ref().or(self.before.as_ref())
+        match self.change {
+            ChangeKind::Removed => self.before.as_ref().or(self.after.as_ref()),
+            _ => self.after.as_ref().or(self.before.as_ref()),
+        }
     }
 
     /// Whether the transfer now has findings.
@@ -497,7 +501,15 @@ impl TransferDiff {
                     };
                     (kind, aspects, why)
                 }
-                (_, true, _, _) => (ChangeKind::Added, vec![], vec!["new flow".to_string()]),
+                (_, true, _, _) => (
+                    ChangeKind::Added,
+                    vec![],
+                    vec![if key.0.is_some() {
+                        "new flow".to_string()
+                    } else {
+                        "new store".to_string()
+                    }],
+                ),
                 _ => (
                     ChangeKind::Removed,
                     vec![],
@@ -855,4 +867,117 @@ fn markdown_row(change: &TransferChange) -> String {
         markdown_cell(&basis_cell(change)),
         markdown_cell(&data)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A map of `web` (DE) sending to `vendor` (US) through the flows given as JSON values.
+    fn map(flows: serde_json::Value, judgement: serde_json::Value) -> GraphView {
+        let value = serde_json::json!({
+            "version": "1",
+            "nodes": [
+                {"id": "web", "kind": "service", "countries": ["DE"], "jurisdiction": "eea"},
+                {"id": "vendor", "kind": "vendor", "countries": ["US"], "jurisdiction": "third-country"},
+            ],
+            "flows": flows,
+            "judgement": {"findings": judgement},
+        });
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("not a map: {e}"))
+    }
+
+    fn flow(id: &str, transfer: &str, rules: &[&str], line: u32) -> serde_json::Value {
+        let findings: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|rule| {
+                serde_json::json!({"rule": rule, "severity": "error", "message": "m", "fingerprint": "f"})
+            })
+            .collect();
+        serde_json::json!({
+            "id": id, "from": "web", "to": "vendor", "data": ["user.name"], "transfer": transfer,
+            "basis": if transfer == "lawful" { Some("scc") } else { None },
+            "findings": findings, "location": {"file": "borderline.toml", "line": line, "column": 1},
+        })
+    }
+
+    #[test]
+    fn the_flows_of_one_pair_are_compared_as_a_set() {
+        let old = map(
+            serde_json::json!([
+                flow("web->vendor", "lawful", &[], 3),
+                flow("web->vendor#2", "lawful", &[], 9)
+            ]),
+            serde_json::json!([]),
+        );
+        // The second flow loses its basis; the first moved down a line, which is no change.
+        let new = map(
+            serde_json::json!([
+                flow("web->vendor", "lawful", &[], 4),
+                flow(
+                    "web->vendor#2",
+                    "finding",
+                    &["transfer-without-safeguard"],
+                    10
+                )
+            ]),
+            serde_json::json!([]),
+        );
+        let diff = TransferDiff::between("old", &old, "new", &new);
+        assert_eq!(diff.changes.len(), 1, "{diff:#?}");
+        let change = &diff.changes[0];
+        assert_eq!(change.change, ChangeKind::Changed);
+        assert!(change.worse);
+        assert_eq!(change.differences, vec!["transfer", "findings"]);
+        assert_eq!(
+            change.why,
+            vec![
+                "verdict lawful -> finding".to_string(),
+                "findings + transfer-without-safeguard".to_string()
+            ]
+        );
+        let moved_only = map(
+            serde_json::json!([
+                flow("web->vendor", "lawful", &[], 30),
+                flow("web->vendor#2", "lawful", &[], 90)
+            ]),
+            serde_json::json!([]),
+        );
+        let same = TransferDiff::between("old", &old, "new", &moved_only);
+        assert!(same.changes.is_empty(), "{same:#?}");
+        assert_eq!(same.summary.unchanged, 1);
+    }
+
+    #[test]
+    fn a_lapsed_waiver_is_a_worse_change() {
+        let waived = serde_json::json!([{
+            "rule": "transfer-without-safeguard", "severity": "error", "message": "m",
+            "from": "web", "to": "vendor", "fingerprint": "f", "waived": "pilot until June",
+        }]);
+        let old = map(
+            serde_json::json!([flow("web->vendor", "finding", &[], 3)]),
+            waived,
+        );
+        let new = map(
+            serde_json::json!([flow(
+                "web->vendor",
+                "finding",
+                &["transfer-without-safeguard"],
+                3
+            )]),
+            serde_json::json!([]),
+        );
+        let diff = TransferDiff::between("old", &old, "new", &new);
+        let change = &diff.changes[0];
+        assert_eq!(change.differences, vec!["findings", "waivers"]);
+        assert!(change.worse, "{change:#?}");
+        assert_eq!(
+            change.before.as_ref().map(verdict_text).as_deref(),
+            Some("waived: transfer-without-safeguard")
+        );
+        // The other way round, a waiver accepts the finding: a change, not a worse one.
+        let back = TransferDiff::between("new", &new, "old", &old);
+        assert!(!back.changes[0].worse);
+        assert!(!back.worse_any());
+    }
 }
