@@ -396,6 +396,11 @@ fn moves(key: &PairKey, before: &TransferState, after: &TransferState) -> Vec<St
     out
 }
 
+/// The node ids of a map, looked up once per changed store rather than searched.
+fn node_ids(view: &GraphView) -> BTreeSet<&str> {
+    view.nodes.iter().map(|node| node.id.as_str()).collect()
+}
+
 fn or_none(list: &[String]) -> String {
     if list.is_empty() {
         "none".into()
@@ -463,6 +468,7 @@ impl TransferDiff {
         let before = states(old);
         let after = states(new);
         let keys: BTreeSet<&PairKey> = before.keys().chain(after.keys()).collect();
+        let (old_nodes, new_nodes) = (node_ids(old), node_ids(new));
         let mut summary = DiffSummary::default();
         let mut changes = Vec::new();
         for key in keys {
@@ -501,22 +507,26 @@ impl TransferDiff {
                     };
                     (kind, aspects, why)
                 }
+                // Data at rest appears or goes when the store does, or when a flow into it starts
+                // (then that flow is the transfer) or stops.
                 (_, true, _, _) => (
                     ChangeKind::Added,
                     vec![],
-                    vec![if key.0.is_some() {
-                        "new flow".to_string()
-                    } else {
-                        "new store".to_string()
+                    vec![match (&key.0, old_nodes.contains(key.1.as_str())) {
+                        (Some(_), _) => "new flow".to_string(),
+                        (None, true) => "no flow reaches the store any more".to_string(),
+                        (None, false) => "new store".to_string(),
                     }],
                 ),
                 _ => (
                     ChangeKind::Removed,
                     vec![],
-                    vec![if key.0.is_some() {
-                        "the flow is gone".to_string()
-                    } else {
-                        "the store is gone".to_string()
+                    vec![match (&key.0, new_nodes.contains(key.1.as_str())) {
+                        (Some(_), _) => "the flow is gone".to_string(),
+                        (None, true) => {
+                            "a flow into the store carries the transfer now".to_string()
+                        }
+                        (None, false) => "the store is gone".to_string(),
                     }],
                 ),
             };
