@@ -326,3 +326,64 @@ fn hostile_names_stay_inert_in_every_format() {
         }
     }
 }
+
+#[test]
+fn a_large_diff_keeps_the_comment_readable_and_lists_new_findings_first() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("empty.json"),
+        r#"{"version": "1", "nodes": [], "flows": []}"#,
+    )
+    .unwrap();
+    // 400 new lawful transfers, then one with a finding (last in the diff's order).
+    let mut nodes =
+        vec![json!({"id": "web", "kind": "service", "countries": ["DE"], "jurisdiction": "eea"})];
+    let mut flows = Vec::new();
+    for i in 0..401 {
+        let (id, transfer, rules) = if i == 400 {
+            (
+                "zz-bad".to_string(),
+                "finding",
+                vec![
+                    json!({"rule": "transfer-without-safeguard", "severity": "error", "message": "m", "fingerprint": "f"}),
+                ],
+            )
+        } else {
+            (format!("vendor-{i:03}"), "lawful", vec![])
+        };
+        nodes.push(
+            json!({"id": id, "kind": "vendor", "countries": ["US"], "jurisdiction": "adequate"}),
+        );
+        flows.push(json!({"id": format!("web->{id}"), "from": "web", "to": id, "transfer": transfer, "findings": rules}));
+    }
+    let view = json!({"version": "1", "nodes": nodes, "flows": flows});
+    std::fs::write(dir.path().join("big.json"), view.to_string()).unwrap();
+    let output = borderline(
+        dir.path(),
+        &["diff", "empty.json", "big.json", "--format", "markdown"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let markdown = stdout(&output);
+    let rows: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 301, "a header and 300 rows");
+    assert!(
+        rows[1].contains("zz-bad"),
+        "the new finding first: {}",
+        rows[1]
+    );
+    assert!(
+        markdown
+            .contains("\n101 more changes are not listed here; the JSON output lists every one.\n")
+    );
+    assert_eq!(markdown.matches("linkStyle").count(), 200);
+    assert!(
+        markdown.contains("The map draws the first 200 changes (those with new findings first).")
+    );
+    // The JSON has every change.
+    let json = borderline(
+        dir.path(),
+        &["diff", "empty.json", "big.json", "--format", "json"],
+    );
+    let value: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["changes"].as_array().map(Vec::len), Some(401));
+}

@@ -638,91 +638,123 @@ impl TransferDiff {
         out.push_str(
             "\n| change | from → to | countries | basis before → after | data |\n|---|---|---|---|---|\n",
         );
-        for change in &self.changes {
+        let listed = self.first(MAX_ROWS);
+        for change in &listed {
             out.push_str(&markdown_row(change));
         }
+        if listed.len() < self.changes.len() {
+            out.push_str(&format!(
+                "\n{} more changes are not listed here; the JSON output lists every one.\n",
+                self.changes.len() - listed.len()
+            ));
+        }
+        let drawn = self.first(MAX_DRAWN);
         out.push_str("\n```mermaid\n");
-        out.push_str(&self.to_mermaid());
+        out.push_str(&mermaid(&drawn));
         out.push_str("```\n");
+        if drawn.len() < self.changes.len() {
+            out.push_str(&format!(
+                "\nThe map draws the first {} changes (those with new findings first).\n",
+                drawn.len()
+            ));
+        }
         out
+    }
+
+    /// At most `count` changes, those with new findings first, each group in the diff's order:
+    /// what a reviewer must see is never cut for what they may.
+    fn first(&self, count: usize) -> Vec<&TransferChange> {
+        let worse = self.changes.iter().filter(|c| c.worse);
+        let rest = self.changes.iter().filter(|c| !c.worse);
+        worse.chain(rest).take(count).collect()
     }
 
     /// Mermaid `flowchart LR` of only the changed edges: added green, removed grey and dashed,
     /// changed orange, and red whatever the change when the transfer now has findings.
     pub fn to_mermaid(&self) -> String {
-        let mut nodes: BTreeMap<&str, &[String]> = BTreeMap::new();
-        let mut at_rest = false;
-        for change in &self.changes {
-            let Some(state) = change.current() else {
-                continue;
-            };
-            match &change.from {
-                Some(from) => {
-                    nodes.entry(from).or_insert(&state.from_countries);
-                }
-                None => at_rest = true,
-            }
-            nodes.insert(&change.to, &state.to_countries);
-        }
-        let ids: BTreeMap<&str, String> = nodes
-            .keys()
-            .enumerate()
-            .map(|(i, id)| (*id, format!("n{i}")))
-            .collect();
-        let mut out = String::from("flowchart LR\n");
-        if at_rest {
-            out.push_str("  rest([\"data at rest\"])\n");
-        }
-        for ((id, countries), generated) in nodes.iter().zip(ids.values()) {
-            out.push_str(&format!(
-                "  {generated}[\"{}<br/>{}\"]\n",
-                mermaid_escape(id),
-                mermaid_escape(&country_list(countries))
-            ));
-        }
-        let mut styles = Vec::new();
-        let mut index = 0;
-        for change in &self.changes {
-            let from = match change.from.as_deref() {
-                None => Some("rest"),
-                Some(from) => ids.get(from).map(String::as_str),
-            };
-            let (Some(from), Some(to)) = (from, ids.get(change.to.as_str())) else {
-                continue;
-            };
-            let state = change.current();
-            let mut label = vec![change.change.as_str().to_string()];
-            if let Some(state) = state {
-                if !state.findings.is_empty() {
-                    label.push(state.findings.join(", "));
-                }
-                label.push(data_summary(&state.data));
-            }
-            let label = label
-                .iter()
-                .map(|l| mermaid_escape(l))
-                .collect::<Vec<_>>()
-                .join("<br/>");
-            let arrow = if change.change == ChangeKind::Removed {
-                "-.->"
-            } else {
-                "-->"
-            };
-            out.push_str(&format!("  {from} {arrow}|\"{label}\"| {to}\n"));
-            let style = match change.change {
-                _ if change.violates() => "stroke:#cc0000,stroke-width:2.5px,color:#cc0000",
-                ChangeKind::Added => "stroke:#2e7d32,stroke-width:2px,color:#2e7d32",
-                ChangeKind::Removed => "stroke:#999999,stroke-dasharray:5 5,color:#777777",
-                ChangeKind::Changed => "stroke:#ef6c00,stroke-width:2px,color:#ef6c00",
-            };
-            styles.push(format!("  linkStyle {index} {style}\n"));
-            index += 1;
-        }
-        for style in styles {
-            out.push_str(&style);
-        }
-        out
+        mermaid(&self.changes.iter().collect::<Vec<_>>())
     }
+}
+
+/// Rows of the Markdown table at most: past them a pull-request comment is cut anyway.
+const MAX_ROWS: usize = 300;
+/// Edges of the Mermaid map at most: GitHub's Mermaid refuses to draw more than 500.
+const MAX_DRAWN: usize = 200;
+
+/// The Mermaid map of these changes.
+fn mermaid(changes: &[&TransferChange]) -> String {
+    let mut nodes: BTreeMap<&str, &[String]> = BTreeMap::new();
+    let mut at_rest = false;
+    for change in changes {
+        let Some(state) = change.current() else {
+            continue;
+        };
+        match &change.from {
+            Some(from) => {
+                nodes.entry(from).or_insert(&state.from_countries);
+            }
+            None => at_rest = true,
+        }
+        nodes.insert(&change.to, &state.to_countries);
+    }
+    let ids: BTreeMap<&str, String> = nodes
+        .keys()
+        .enumerate()
+        .map(|(i, id)| (*id, format!("n{i}")))
+        .collect();
+    let mut out = String::from("flowchart LR\n");
+    if at_rest {
+        out.push_str("  rest([\"data at rest\"])\n");
+    }
+    for ((id, countries), generated) in nodes.iter().zip(ids.values()) {
+        out.push_str(&format!(
+            "  {generated}[\"{}<br/>{}\"]\n",
+            mermaid_escape(id),
+            mermaid_escape(&country_list(countries))
+        ));
+    }
+    let mut styles = Vec::new();
+    let mut index = 0;
+    for change in changes {
+        let from = match change.from.as_deref() {
+            None => Some("rest"),
+            Some(from) => ids.get(from).map(String::as_str),
+        };
+        let (Some(from), Some(to)) = (from, ids.get(change.to.as_str())) else {
+            continue;
+        };
+        let state = change.current();
+        let mut label = vec![change.change.as_str().to_string()];
+        if let Some(state) = state {
+            if !state.findings.is_empty() {
+                label.push(state.findings.join(", "));
+            }
+            label.push(data_summary(&state.data));
+        }
+        let label = label
+            .iter()
+            .map(|l| mermaid_escape(l))
+            .collect::<Vec<_>>()
+            .join("<br/>");
+        let arrow = if change.change == ChangeKind::Removed {
+            "-.->"
+        } else {
+            "-->"
+        };
+        out.push_str(&format!("  {from} {arrow}|\"{label}\"| {to}\n"));
+        let style = match change.change {
+            _ if change.violates() => "stroke:#cc0000,stroke-width:2.5px,color:#cc0000",
+            ChangeKind::Added => "stroke:#2e7d32,stroke-width:2px,color:#2e7d32",
+            ChangeKind::Removed => "stroke:#999999,stroke-dasharray:5 5,color:#777777",
+            ChangeKind::Changed => "stroke:#ef6c00,stroke-width:2px,color:#ef6c00",
+        };
+        styles.push(format!("  linkStyle {index} {style}\n"));
+        index += 1;
+    }
+    for style in styles {
+        out.push_str(&style);
+    }
+    out
 }
 
 /// Data categories, shortened, at most three and a count: `contact.email, name, +2 more`.
