@@ -11,7 +11,8 @@
 #   INPUT_CONFIG      a borderline.toml, or empty
 #   INPUT_BASELINE_GRAPH  the base branch's map: a fragment (`borderline graph --format json`),
 #                     or a directory holding the base branch's checkout of what INPUT_PATH
-#                     scans, whose map is drawn first (with the `--date` of INPUT_ARGS, if any);
+#                     scans, whose map is drawn first (with the `--date`, `--rules` and
+#                     `--variant` of INPUT_ARGS, if any);
 #                     the reports then show the transfers the change adds, removes or changes
 #   INPUT_ARGS        more arguments for `borderline scan`, split on whitespace (no quoting,
 #                     no expansion of any kind)
@@ -75,11 +76,11 @@ if [ -n "$baseline_graph" ] && [ -d "$baseline_graph" ]; then
     base_fragment="$out_dir/base-graph.json"
     rm -f "$base_fragment"
     graph_args=(graph "$baseline_graph" --format json --quiet -o "$base_fragment")
-    # The scan's evaluation date, so that no verdict differs by the day alone.
+    # The scan's evaluation date, rule data and variants, so that no verdict differs by them alone.
     for ((i = 0; i < ${#extra[@]}; i++)); do
         case "${extra[$i]}" in
-            --date) graph_args+=(--date "${extra[$((i + 1))]:-}") ;;
-            --date=*) graph_args+=("${extra[$i]}") ;;
+            --date | --rules | --variant) graph_args+=("${extra[$i]}" "${extra[$((i + 1))]:-}") ;;
+            --date=* | --rules=* | --variant=*) graph_args+=("${extra[$i]}") ;;
         esac
     done
     echo "borderline ${graph_args[*]}"
