@@ -140,6 +140,17 @@ fn identical_maps_change_no_transfer() {
     let text = stdout(&markdown);
     assert!(text.contains("no transfer changed"), "{text}");
     assert!(!text.contains("mermaid"), "no map of nothing: {text}");
+    assert!(output.stderr.is_empty(), "{}", stderr(&output));
+    // A base map of another project: said on standard error, the diff as it is.
+    let mut other: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("base.json")).unwrap()).unwrap();
+    other["project"] = json!("billing");
+    std::fs::write(dir.path().join("other.json"), other.to_string()).unwrap();
+    let mismatch = borderline(dir.path(), &["diff", "other.json", "pr.json"]);
+    assert_eq!(
+        stderr(&mismatch),
+        "warning: other.json is a map of the project `billing` and pr.json of `lumen`: every transfer of one shows as removed or added\n"
+    );
 }
 
 #[test]

@@ -61,6 +61,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<i32> {
     }
     let (old, new) = (&views[0], &views[1]);
     let diff = TransferDiff::between(&old.source, &old.view, &new.source, &new.view);
+    if let Some(warning) = diff.project_mismatch() {
+        eprintln!("warning: {}", for_log(&warning));
+    }
     let text = match args.format {
         DiffFormat::Text => diff.to_text(),
         DiffFormat::Json => diff.to_json(),

@@ -154,6 +154,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             &view,
         )
     });
+    if let Some(warning) = transfer_diff
+        .as_ref()
+        .and_then(TransferDiff::project_mismatch)
+        .filter(|_| !args.common.quiet)
+    {
+        eprintln!("warning: {}", for_log(&warning));
+    }
     let report = Report {
         args: &args,
         scanned: &scanned,

@@ -570,6 +570,18 @@ impl TransferDiff {
         }
     }
 
+    /// A warning when the two maps name different projects: a base map of another repository (or
+    /// directory) makes every transfer look added or removed.
+    pub fn project_mismatch(&self) -> Option<String> {
+        match (&self.old.project, &self.new.project) {
+            (Some(old), Some(new)) if old != new => Some(format!(
+                "{} is a map of the project `{old}` and {} of `{new}`: every transfer of one shows as removed or added",
+                self.old.source, self.new.source
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether any transfer was added (whatever its verdict).
     pub fn added_any(&self) -> bool {
         self.summary.added > 0
