@@ -9,6 +9,11 @@
 #   INPUT_FAIL_ON     error|warning|note|never, or empty for the manifest's `policy.fail_on`
 #   INPUT_BASELINE    a baseline file, or empty
 #   INPUT_CONFIG      a borderline.toml, or empty
+#   INPUT_BASELINE_GRAPH  the base branch's map: a fragment (`borderline graph --format json`),
+#                     or a directory holding the base branch's checkout of what INPUT_PATH
+#                     scans, whose map is drawn first (with the `--date`, `--rules` and
+#                     `--variant` of INPUT_ARGS, if any);
+#                     the reports then show the transfers the change adds, removes or changes
 #   INPUT_ARGS        more arguments for `borderline scan`, split on whitespace (no quoting,
 #                     no expansion of any kind)
 #   INPUT_SARIF       true: write SARIF for the upload step (its path goes to the step output
@@ -53,17 +58,51 @@ if is_true "${INPUT_COMMENT:-false}"; then
     want_markdown=true
 fi
 
-args=(scan "${INPUT_PATH:-.}" --format text)
-[ -n "${INPUT_FAIL_ON:-}" ] && args+=(--fail-on "$INPUT_FAIL_ON")
-[ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
-[ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
-[ "$want_sarif" = true ] && args+=(--report "sarif=$sarif_file")
-[ "$want_markdown" = true ] && args+=(--report "markdown=$markdown_file")
+output() {
+    if [ -n "${GITHUB_OUTPUT:-}" ]; then
+        printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
+    fi
+}
+
 # `read -a` splits on whitespace only: no globbing, no quotes, no substitution.
 extra=()
 if [ -n "${INPUT_ARGS:-}" ]; then
     read -r -a extra <<<"$INPUT_ARGS"
 fi
+
+# The base branch's map: a fragment file as given, or drawn here from the base branch's checkout.
+baseline_graph="${INPUT_BASELINE_GRAPH:-}"
+if [ -n "$baseline_graph" ] && [ -d "$baseline_graph" ]; then
+    base_fragment="$out_dir/base-graph.json"
+    rm -f "$base_fragment"
+    graph_args=(graph "$baseline_graph" --format json --quiet -o "$base_fragment")
+    # The scan's evaluation date, rule data and variants, so that no verdict differs by them alone.
+    for ((i = 0; i < ${#extra[@]}; i++)); do
+        case "${extra[$i]}" in
+            --date | --rules | --variant) graph_args+=("${extra[$i]}" "${extra[$((i + 1))]:-}") ;;
+            --date=* | --rules=* | --variant=*) graph_args+=("${extra[$i]}") ;;
+        esac
+    done
+    echo "borderline ${graph_args[*]}"
+    set +e
+    "$borderline" "${graph_args[@]}"
+    graph_status=$?
+    set -e
+    if [ "$graph_status" -ne 0 ]; then
+        echo "::error::borderline could not draw the base branch's map (exit $graph_status)"
+        output exit-code 2
+        exit 2
+    fi
+    baseline_graph="$base_fragment"
+fi
+
+args=(scan "${INPUT_PATH:-.}" --format text)
+[ -n "${INPUT_FAIL_ON:-}" ] && args+=(--fail-on "$INPUT_FAIL_ON")
+[ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
+[ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
+[ -n "$baseline_graph" ] && args+=(--baseline-graph "$baseline_graph")
+[ "$want_sarif" = true ] && args+=(--report "sarif=$sarif_file")
+[ "$want_markdown" = true ] && args+=(--report "markdown=$markdown_file")
 
 echo "borderline ${args[*]} ${extra[*]+${extra[*]}}"
 set +e
@@ -73,11 +112,6 @@ status=$?
 set -e
 echo "borderline exited with $status"
 
-output() {
-    if [ -n "${GITHUB_OUTPUT:-}" ]; then
-        printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
-    fi
-}
 output exit-code "$status"
 
 if [ "$want_sarif" = true ]; then

@@ -2,7 +2,8 @@
 # Tests the Action's scripts the way action.yml runs them, with a fake `gh` on PATH:
 #   run.sh      one scan writes SARIF, appends the job summary, posts ONE pull-request comment and
 #               updates it on the next run; the scan's exit code (0, 1, 2) is the script's; inputs
-#               holding `$(...)`, backticks, quotes or `;` are never executed.
+#               holding `$(...)`, backticks, quotes or `;` are never executed; `baseline-graph`
+#               (a fragment, or the base branch's checkout) puts the transfer diff in the comment.
 #   install.sh  installs a release archive from a releases directory laid out as GitHub's
 #               (BORDERLINE_DISTRIB: the archives `dist build` wrote), verifies its checksum,
 #               refuses a tampered archive, and asks for a build when no asset fits.
@@ -69,6 +70,9 @@ echo '{"pull_request": {"number": 42}}' >"$work/event.json"
 # Copies of the fixtures as a checkout would hold them.
 cp -R "$root/fixtures/demo" "$work/demo"
 cp -R "$root/fixtures/tf-registry-aws-frankfurt" "$work/clean"
+# A pull request and its base branch (the region moves to us-east-1, a vendor is added).
+cp -R "$root/fixtures/diff-shop" "$work/shop-base"
+cp -R "$root/fixtures/diff-shop-pr" "$work/shop-pr"
 
 # One run of run.sh as action.yml's scan step runs it; prints its exit code.
 run_action() {
@@ -135,10 +139,29 @@ status="$(EVENT=push run_action INPUT_PATH=clean INPUT_COMMENT=true)"
 [ -s "$FAKE_GH_LOG" ] && fail "gh was called outside a pull request"
 pass "no comment outside a pull request"
 
+# --- 3b: baseline-graph, as the base branch's checkout and as a fragment: the diff in the comment -
+: >"$FAKE_GH_LOG"
+for base in shop-base shop-base.json; do
+    if [ "$base" = shop-base.json ]; then
+        "$borderline" graph "$work/shop-base" --format json --date 2026-11-29 -o "$work/shop-base.json"
+    fi
+    status="$(run_action INPUT_PATH=shop-pr INPUT_BASELINE_GRAPH="$base" INPUT_ARGS="--date 2026-11-29" \
+        INPUT_SUMMARY=false INPUT_COMMENT=true)"
+    # The pull request's vendor outside the DPF fails the scan; the diff does not change that.
+    [ "$status" = 1 ] || { cat "$work/run.log"; fail "baseline-graph=$base: expected the scan's exit 1, got $status"; }
+    body="$(jq -r '.[1].body' "$FAKE_GH_STATE")"
+    printf '%s\n' "$body" | grep -q '^### Transfer changes' || fail "baseline-graph=$base: no transfer changes in the comment"
+    printf '%s\n' "$body" | grep -q '3 added, 1 removed, 1 changed' || fail "baseline-graph=$base: wrong counts: $body"
+    printf '%s\n' "$body" | grep -q 'aws\\_s3\\_bucket.invoices moved from IE to US' || fail "baseline-graph=$base: the moved bucket is not named"
+done
+grep -q -- '--date 2026-11-29' "$work/run.log" || fail "the base map was not drawn at the scan's date"
+pass "baseline-graph (a checkout or a fragment): the comment shows the transfers the pull request changes"
+
 # --- 4: hostile inputs are data: exit 2 (borderline's usage error), nothing executed ----------
 mark="$work/pwned"
 status="$(run_action INPUT_PATH="\$(touch $mark-path)" INPUT_BASELINE="\`touch $mark-baseline\`" \
     INPUT_CONFIG="x\"; touch $mark-config; echo \"" INPUT_FAIL_ON="error; touch $mark-failon" \
+    INPUT_BASELINE_GRAPH="\$(touch $mark-graph).json" \
     INPUT_ARGS="\"; rm -rf $work/demo; touch $mark-args; echo \$(touch $mark-args2)" INPUT_COMMENT=true)"
 [ "$status" = 2 ] || { cat "$work/run.log"; fail "hostile inputs: expected borderline's exit 2, got $status"; }
 ls "$work" | grep -q pwned && fail "an input was executed: $(ls "$work" | grep pwned)"

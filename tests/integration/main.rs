@@ -64,6 +64,7 @@ mod terraform_values;
 mod terragrunt;
 mod tf_variants;
 mod tidy;
+mod transfer_diff;
 mod variant_outputs;
 mod variants;
 mod vendor_catalogue;

@@ -1,6 +1,7 @@
 //! Command-line interface (clap, derive style). Exit codes: 0 clean, 1 findings at or above the
 //! threshold, 2 borderline could not do its job.
 
+mod diff_cmd;
 mod explain;
 mod graph_cmd;
 mod init_cmd;
@@ -59,6 +60,9 @@ enum Command {
     /// Join graph fragments (`graph --format json`) of many repositories into one map.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(merge_cmd::MergeArgs),
+    /// The transfers a change adds, removes or changes, from two graph fragments (before, after).
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(diff_cmd::DiffArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -163,6 +167,10 @@ const INIT_EXAMPLES: &str = "Examples:
   borderline init                                        # write ./borderline.toml from what a scan finds
   borderline init -o -                                   # print the starter manifest instead of writing it
   borderline init -o borderline.starter.toml             # write it elsewhere, next to an existing one";
+const DIFF_EXAMPLES: &str = "Examples:
+  borderline graph --format json -o base.json            # on the base branch: the map before the change
+  borderline graph --format json -o head.json            # on the pull request's branch: the map after it
+  borderline diff base.json head.json --format markdown  # transfers added, removed and changed, for a PR comment";
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   borderline completions bash                            # source it, or save it as ~/.local/share/bash-completion/completions/borderline
   borderline completions zsh                             # save it as _borderline in a directory of $fpath";
@@ -401,6 +409,7 @@ pub fn run() -> i32 {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Init(args) => init_cmd::run(args),
         Command::Merge(args) => merge_cmd::run(args),
+        Command::Diff(args) => diff_cmd::run(args),
         Command::Completions(args) => Ok(completions(&args)),
         Command::Manpage(args) => Ok(manpage(&args)),
     };

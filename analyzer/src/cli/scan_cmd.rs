@@ -6,7 +6,10 @@ use super::{
 };
 use borderline::baseline::Baseline;
 use borderline::facts::Severity;
+use borderline::merge::Fragment;
+use borderline::model::fragment::GraphView;
 use borderline::report;
+use borderline::report::transfer_diff::TransferDiff;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -85,6 +88,10 @@ pub struct ScanArgs {
     /// With --baseline, print known findings in full in the text report (default: one line each).
     #[arg(long)]
     pub show_known: bool,
+    /// The base branch's map (`graph --format json`): the text, JSON and Markdown reports add
+    /// the transfers this tree adds, removes or changes. The exit code does not depend on it.
+    #[arg(long, value_name = "FILE")]
+    pub baseline_graph: Option<PathBuf>,
     #[command(flatten)]
     pub common: RepoOptions,
 }
@@ -101,6 +108,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             Ok(baseline) => Some(baseline),
             Err(message) => {
                 eprintln!("error: {message}");
+                return Ok(EXIT_ERROR);
+            }
+        },
+    };
+    // The base branch's map, read before scanning for the same reason.
+    let base_graph = match &args.baseline_graph {
+        None => None,
+        Some(path) => match Fragment::read(path) {
+            Ok(fragment) => Some(fragment),
+            Err(e) => {
+                eprintln!("error: {}", for_log(&e.to_string()));
                 return Ok(EXIT_ERROR);
             }
         },
@@ -129,12 +147,29 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         Some(FailOn::Never) => None,
         None => model.policy.fail_on,
     };
+    let transfer_diff = base_graph.map(|base| {
+        let view = GraphView::build(model, &scanned.evaluation, &rules);
+        TransferDiff::between(
+            &base.source,
+            &base.view,
+            &args.path.display().to_string(),
+            &view,
+        )
+    });
+    if let Some(warning) = transfer_diff
+        .as_ref()
+        .and_then(TransferDiff::project_mismatch)
+        .filter(|_| !args.common.quiet)
+    {
+        eprintln!("warning: {}", for_log(&warning));
+    }
     let report = Report {
         args: &args,
         scanned: &scanned,
         rules: &rules,
         baseline: baseline.is_some(),
         threshold,
+        transfer_diff: transfer_diff.as_ref(),
     };
     let color = use_color(&args.common);
     write_output_with(&args.common, &mut |out| {
@@ -160,6 +195,8 @@ struct Report<'a> {
     rules: &'a borderline::rules::RuleSet,
     baseline: bool,
     threshold: Option<Severity>,
+    /// The transfers changed since `--baseline-graph`'s map.
+    transfer_diff: Option<&'a TransferDiff>,
 }
 
 impl Report<'_> {
@@ -169,19 +206,33 @@ impl Report<'_> {
         let text = match format {
             // JSON is written as it is serialised: it is the largest report.
             ScanFormat::Json => {
-                return report::json::write_with_variants(
+                return report::json::write_with_diff(
                     out,
                     model,
                     evaluation,
                     rules,
                     &scanned.skipped,
                     &evaluated_variants(scanned),
+                    self.transfer_diff,
                 );
             }
-            ScanFormat::Text => text_report(self.args, scanned, color),
+            ScanFormat::Text => {
+                let mut text = text_report(self.args, scanned, color);
+                // What the change does to transfers, last: after the findings that gate the run.
+                if let Some(diff) = self.transfer_diff {
+                    text.push('\n');
+                    text.push_str(&diff.to_text());
+                }
+                text
+            }
             ScanFormat::Sarif => report::sarif::render(model, evaluation, self.baseline),
             ScanFormat::Markdown => {
-                let mut text = report::markdown::render(model, evaluation, rules);
+                let mut text = report::markdown::render_with_diff(
+                    model,
+                    evaluation,
+                    rules,
+                    self.transfer_diff,
+                );
                 // The directories the walk did not enter, last, as in the text report.
                 if let Some(line) = report::text::skipped_line(&scanned.skipped) {
                     text.push('\n');

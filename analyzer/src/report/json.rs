@@ -37,6 +37,10 @@ struct Report<'a> {
     /// reads as before.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     variants: Vec<JsonVariant>,
+    /// The transfers changed since a base branch's map (`scan --baseline-graph`); absent
+    /// without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transfer_diff: Option<&'a super::transfer_diff::TransferDiff>,
 }
 
 /// A deployment variant (`prod`): every input that makes it differ, of every source.
@@ -284,6 +288,20 @@ pub fn write_with_variants(
     skipped: &Skipped,
     variants: &[crate::facts::Variant],
 ) -> std::io::Result<()> {
+    write_with_diff(out, model, evaluation, rules, skipped, variants, None)
+}
+
+/// [`write_with_variants`], with the transfer diff against a base branch's map
+/// (`"transfer_diff"`, left out without one).
+pub fn write_with_diff(
+    out: &mut dyn std::io::Write,
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    skipped: &Skipped,
+    variants: &[crate::facts::Variant],
+    transfer_diff: Option<&super::transfer_diff::TransferDiff>,
+) -> std::io::Result<()> {
     let report = Report {
         version: JSON_FORMAT_VERSION,
         borderline: env!("CARGO_PKG_VERSION"),
@@ -307,6 +325,7 @@ pub fn write_with_variants(
             .collect(),
         skipped_unlisted: skipped.unlisted(),
         variants: json_variants(model, variants),
+        transfer_diff,
     };
     write_pretty(&mut *out, &report)?;
     out.write_all(b"\n")

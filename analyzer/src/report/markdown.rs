@@ -16,6 +16,17 @@ pub fn cell(text: &str) -> String {
 
 /// Renders the comment; file links are relative to the scanned root.
 pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String {
+    render_with_diff(model, evaluation, rules, None)
+}
+
+/// [`render`], with the transfer diff against a base branch's map (`scan --baseline-graph`)
+/// between the counts and the findings: what the pull request changes comes first.
+pub fn render_with_diff(
+    model: &Model,
+    evaluation: &Evaluation,
+    rules: &RuleSet,
+    transfer_diff: Option<&super::transfer_diff::TransferDiff>,
+) -> String {
     let summary = Summary::of(&evaluation.findings, evaluation.waived.len());
     let mut out = String::from("## borderline: personal data transfers\n\n");
     // A hypothetical run (`--assume-invalid`, `--assume-valid`) says so before anything else.
@@ -29,6 +40,10 @@ pub fn render(model: &Model, evaluation: &Evaluation, rules: &RuleSet) -> String
         "| errors | warnings | notes | known | waived |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n\n",
         summary.errors, summary.warnings, summary.notes, summary.known, summary.waived
     ));
+    if let Some(diff) = transfer_diff {
+        out.push_str(&diff.to_markdown("### Transfer changes"));
+        out.push('\n');
+    }
     if evaluation.findings.is_empty() {
         out.push_str("No findings: every transfer has a Chapter V basis.\n");
         out.push_str(&waived_table(model, evaluation));

@@ -15,6 +15,7 @@ pub mod ropa;
 pub mod sarif;
 pub mod starter;
 pub mod text;
+pub mod transfer_diff;
 pub mod xlsx;
 
 use crate::evaluate::finding::Finding;
