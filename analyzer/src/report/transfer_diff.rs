@@ -228,7 +228,9 @@ fn states(view: &GraphView) -> BTreeMap<PairKey, TransferState> {
         let mut data = BTreeSet::new();
         let mut safeguards = BTreeSet::new();
         for flow in &counted {
-            basis.extend(flow.basis.clone());
+            // The map's short basis (`DPF`, `SCC 2021/914 M2`, `none`); older fragments have only
+            // the lawful transfers' long one.
+            basis.extend(flow.legal_basis.clone().or_else(|| flow.basis.clone()));
             findings.extend(flow.findings.iter().map(|f| f.rule.clone()));
             data.extend(flow.data.iter().cloned());
             safeguards.extend(flow.safeguard.as_ref().map(safeguard_line));
