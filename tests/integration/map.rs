@@ -469,3 +469,58 @@ fn a_map_of_200_nodes_has_no_overlapping_labels() {
         );
     }
 }
+
+#[test]
+fn a_map_drawn_as_if_the_dpf_fell_says_so_and_regroups_its_us_recipients() {
+    let shop = fixtures_dir().join("whatif-dpf");
+    let real = graph(&shop, &[]);
+    assert!(holds_node(&cluster(&real, "cluster_adequate"), "segment"));
+    assert!(dot_edge(&real, "orders", "segment").0.contains("\"DPF · "));
+    let dot = graph(&shop, &["--assume-invalid", "eu-us-dpf"]);
+    assert!(
+        dot.contains("label=\"HYPOTHETICAL (eu-us-dpf assumed invalid): whatif-shop: "),
+        "{dot}"
+    );
+    let third = cluster(&dot, "cluster_third_country");
+    assert!(
+        holds_node(&third, "segment") && holds_node(&third, "stripe"),
+        "{dot}"
+    );
+    // Segment had the DPF only; Stripe keeps its SCC.
+    let (segment, _) = dot_edge(&dot, "orders", "segment");
+    assert!(
+        segment.contains("transfer-without-safeguard\\nnone · "),
+        "{segment}"
+    );
+    let (stripe, _) = dot_edge(&dot, "orders", "stripe");
+    assert!(stripe.contains("\"SCC 2021/914 M2 · "), "{stripe}");
+    let mermaid = graph(
+        &shop,
+        &["--assume-invalid", "eu-us-dpf", "--format", "mermaid"],
+    );
+    assert!(
+        mermaid.contains("transfer-without-safeguard<br/>none · "),
+        "{mermaid}"
+    );
+    // The HTML page opens with the same warning.
+    let html = stdout(&borderline(
+        &shop,
+        &[
+            "scan",
+            ".",
+            "--format",
+            "html",
+            "--assume-invalid",
+            "eu-us-dpf",
+            "--date",
+            FIXTURE_DATE,
+        ],
+    ));
+    let banner = html
+        .find("<p class=\"hypothetical\">HYPOTHETICAL")
+        .unwrap_or_else(|| panic!("no banner"));
+    assert!(
+        banner < html.find("<h1>").unwrap_or(0),
+        "the banner comes first"
+    );
+}

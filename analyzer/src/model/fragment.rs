@@ -59,6 +59,10 @@ pub struct GraphView {
     /// `variants`), and in fragments written before variants existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// What a hypothetical run assumed (`eu-us-dpf assumed invalid`): the map's title says it.
+    /// `graph --format json` refuses such a run, so a fragment never carries one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hypotheses: Vec<String>,
 }
 
 /// A repository's `[policy]` with defaults applied, as plain strings.

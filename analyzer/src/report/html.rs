@@ -160,9 +160,13 @@ fn rule_data_version(rules: &RuleSet) -> String {
 }
 
 /// The page's title and the evaluation date, borderline's version and the rule data's.
+/// A hypothetical run (`--assume-invalid`, `--assume-valid`) says so first, in a banner.
 fn header(name: &str, evaluation: &Evaluation, rules: &RuleSet) -> String {
+    let banner = crate::rules::hypothetical_line(&evaluation.hypotheses)
+        .map(|line| format!("<p class=\"hypothetical\">{}</p>\n", html_escape(&line)))
+        .unwrap_or_default();
     format!(
-        "<header>\n<h1>borderline report: {}</h1>\n<p class=\"meta\">evaluated on <b>{}</b> · borderline {} · rule data {}</p>\n</header>\n",
+        "<header>\n{banner}<h1>borderline report: {}</h1>\n<p class=\"meta\">evaluated on <b>{}</b> · borderline {} · rule data {}</p>\n</header>\n",
         html_escape(name),
         evaluation.date,
         env!("CARGO_PKG_VERSION"),
@@ -638,6 +642,7 @@ h1{font-size:22px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 10px}
 main{padding:0 28px 40px}
 .meta{color:var(--muted)}
+.hypothetical{margin:0 0 10px;padding:8px 12px;border:2px solid var(--warning);border-radius:6px;color:var(--warning);font-weight:600}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12.5px}
 pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:10px 12px;white-space:pre-wrap;overflow-wrap:anywhere}
 .overview{display:flex;flex-wrap:wrap;gap:14px 32px;align-items:flex-start}

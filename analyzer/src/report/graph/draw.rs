@@ -601,11 +601,17 @@ pub(super) fn view_title(view: &GraphView, options: &MapOptions) -> String {
     if options.transfers_only {
         flows.push_str(", transfers only");
     }
-    match (&view.project, &view.evaluation_date) {
+    let title = match (&view.project, &view.evaluation_date) {
         (Some(project), Some(date)) => format!("{project}: {flows} ({date})"),
         (Some(project), None) => format!("{project}: {flows}"),
         (None, Some(date)) => format!("{flows} ({date})"),
         (None, None) => flows,
+    };
+    // A hypothetical map says so before anything else.
+    if view.hypotheses.is_empty() {
+        title
+    } else {
+        format!("HYPOTHETICAL ({}): {title}", view.hypotheses.join(", "))
     }
 }
 

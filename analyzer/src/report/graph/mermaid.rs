@@ -80,7 +80,15 @@ pub fn to_mermaid_with(view: &GraphView, options: &MapOptions) -> String {
         .map(|(i, n)| (n.id.as_str(), format!("n{i}")))
         .collect();
     let id_of = |id: &str| ids.get(id).cloned().unwrap_or_else(|| "unknown".into());
-    let mut out = String::from("flowchart LR\n");
+    let mut out = String::new();
+    // A hypothetical map says so in its title (Mermaid's front matter); ids come from rule data.
+    if !view.hypotheses.is_empty() {
+        out.push_str(&format!(
+            "---\ntitle: \"HYPOTHETICAL ({})\"\n---\n",
+            mermaid_escape(&view.hypotheses.join(", "))
+        ));
+    }
+    out.push_str("flowchart LR\n");
     let mut styles = Vec::new();
     for group in &drawing.groups {
         out.push_str(&format!(

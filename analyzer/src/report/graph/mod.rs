@@ -466,6 +466,7 @@ impl GraphView {
             }),
             // Set by the caller that drew the map for one variant.
             variant: None,
+            hypotheses: evaluation.hypotheses.iter().map(|h| h.short()).collect(),
         }
     }
 
@@ -744,6 +745,7 @@ mod tests {
             judgement: None,
             sources: BTreeMap::new(),
             variant: None,
+            hypotheses: Vec::new(),
         };
         let dot = to_dot(&view);
         assert!(
