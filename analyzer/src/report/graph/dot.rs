@@ -285,11 +285,8 @@ fn legend_cluster(legend: &Legend, prefix: &str) -> Stmt {
             vec![attr("shape", plain(shape(kind)))],
         ));
     }
-    let point = vec![
-        attr("shape", plain("point")),
-        attr("width", plain("0.05")),
-        attr("label", quoted("")),
-    ];
+    // Edge styles as lines of text drawn in the style's colour and dash: a real edge would span
+    // from the first rank to the next, as wide as the map's widest node in between.
     let mut styles: Vec<(EdgeStyle, bool, &str)> = legend
         .styles
         .iter()
@@ -299,25 +296,21 @@ fn legend_cluster(legend: &Legend, prefix: &str) -> Stmt {
         styles.push((
             EdgeStyle::Internal,
             true,
-            "dotted: only in the deployment variants named",
+            "only in the deployment variants named",
         ));
     }
     for (index, (style, variants, meaning)) in styles.into_iter().enumerate() {
-        let (from, to) = (
-            format!("{prefix} edge {index} from"),
-            format!("{prefix} edge {index} to"),
-        );
-        members.push(Stmt::Node(Node::new(
-            NodeId(quoted(&from), None),
-            point.clone(),
-        )));
-        members.push(Stmt::Node(Node::new(
-            NodeId(quoted(&to), None),
-            point.clone(),
-        )));
-        let label = format!("{prefix} edge {index}");
-        members.push(label_node(&label, style, &[meaning.to_string()]));
-        members.extend(labelled_edge(&from, &label, &to, style, variants));
+        let line = match (style, variants) {
+            (EdgeStyle::Waived, _) => "╍╍╍╍▶",
+            (_, true) => "┈┈┈┈▶",
+            (EdgeStyle::Violation, false) => "━━━━▶",
+            _ => "────▶",
+        };
+        members.push(label_node(
+            &format!("{prefix} edge {index}"),
+            style,
+            &[format!("{line}  {meaning}")],
+        ));
     }
     let mut stmts = vec![
         Stmt::Attribute(attr("label", quoted("Legend"))),
