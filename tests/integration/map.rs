@@ -524,3 +524,37 @@ fn a_map_drawn_as_if_the_dpf_fell_says_so_and_regroups_its_us_recipients() {
         "the banner comes first"
     );
 }
+
+#[test]
+fn nodes_named_like_the_maps_own_nodes_stay_apart_from_them() {
+    // The drawing adds label nodes (`edge N`) and legend nodes (`legend ...`); a repository that
+    // names its nodes so must not merge with them or draw into the legend.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("borderline.toml"),
+        "[[node]]\nid = \"edge 0\"\nkind = \"service\"\nlocation = \"DE\"\n\n[[node]]\nid = \"legend kind store\"\nkind = \"store\"\nlocation = \"US\"\n\n[[flow]]\nfrom = \"edge 0\"\nto = \"legend kind store\"\ndata = [\"user.name\"]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dot = graph(dir.path(), &[]);
+    let defined = |id: &str| {
+        dot.lines()
+            .filter(|l| l.trim().starts_with(&format!("\"{id}\"[")))
+            .count()
+    };
+    assert_eq!(defined("edge 0"), 1, "{dot}");
+    assert_eq!(defined("legend kind store"), 1, "{dot}");
+    // The edge goes through a label node of another name, and reaches the repository's node.
+    let (label, line) = dot_edge(&dot, "edge 0", "legend kind store");
+    assert!(
+        label.starts_with("\"edge_ 0\"[label=\"adequacy-scope-not-met\\nnone · name\""),
+        "{label}"
+    );
+    assert!(
+        line.starts_with("\"edge_ 0\" -> \"legend kind store\""),
+        "{line}"
+    );
+    assert!(
+        dot.contains("\"legend_ kind store\"[label=\"store\""),
+        "{dot}"
+    );
+}

@@ -229,23 +229,14 @@ pub fn transfers_only(view: &GraphView) -> GraphView {
         }
     }
     keep.extend(upstream.iter().copied());
-    let flows: Vec<GraphFlow> = view
-        .flows
-        .iter()
-        .filter(|f| f.transfer != "none" || upstream.contains(f.to.as_str()))
-        .filter(|f| keep.contains(f.from.as_str()) && keep.contains(f.to.as_str()))
-        .cloned()
-        .collect();
-    GraphView {
-        nodes: view
-            .nodes
-            .iter()
-            .filter(|n| keep.contains(n.id.as_str()))
-            .cloned()
-            .collect(),
-        flows,
-        ..view.clone()
-    }
+    view.subset(
+        |n| keep.contains(n.id.as_str()),
+        |f| {
+            (f.transfer != "none" || upstream.contains(f.to.as_str()))
+                && keep.contains(f.from.as_str())
+                && keep.contains(f.to.as_str())
+        },
+    )
 }
 
 /// `user.contact.email` → `contact.email`: the `user.` prefix says nothing on a diagram.

@@ -474,50 +474,58 @@ impl GraphView {
         self.nodes.iter().find(|n| n.id == id)
     }
 
-    /// The neighbourhood of one node: the node, the nodes it exchanges data with, and those flows.
-    pub fn focus(&self, id: &str) -> Option<GraphView> {
-        self.node(id)?;
-        let flows: Vec<GraphFlow> = self
-            .flows
-            .iter()
-            .filter(|f| f.from == id || f.to == id)
-            .cloned()
-            .collect();
-        let keep: BTreeSet<&str> = flows
-            .iter()
-            .flat_map(|f| [f.from.as_str(), f.to.as_str()])
-            .chain(std::iter::once(id))
-            .collect();
-        Some(GraphView {
+    /// The view with only the nodes and flows kept; its title, policy, waivers and judgement stay.
+    /// Fields are named one by one so that only what is kept is cloned.
+    fn subset(
+        &self,
+        keep_node: impl Fn(&GraphNode) -> bool,
+        keep_flow: impl Fn(&GraphFlow) -> bool,
+    ) -> GraphView {
+        GraphView {
+            version: self.version.clone(),
+            project: self.project.clone(),
+            evaluation_date: self.evaluation_date.clone(),
             nodes: self
                 .nodes
                 .iter()
-                .filter(|n| keep.contains(n.id.as_str()))
+                .filter(|n| keep_node(n))
                 .cloned()
                 .collect(),
-            flows,
-            ..self.clone()
-        })
+            flows: self
+                .flows
+                .iter()
+                .filter(|f| keep_flow(f))
+                .cloned()
+                .collect(),
+            policy: self.policy.clone(),
+            waivers: self.waivers.clone(),
+            judgement: self.judgement.clone(),
+            sources: self.sources.clone(),
+            variant: self.variant.clone(),
+            hypotheses: self.hypotheses.clone(),
+        }
+    }
+
+    /// The neighbourhood of one node: the node, the nodes it exchanges data with, and those flows.
+    pub fn focus(&self, id: &str) -> Option<GraphView> {
+        self.node(id)?;
+        let touches = |f: &GraphFlow| f.from == id || f.to == id;
+        let keep: BTreeSet<&str> = self
+            .flows
+            .iter()
+            .filter(|f| touches(f))
+            .flat_map(|f| [f.from.as_str(), f.to.as_str()])
+            .chain(std::iter::once(id))
+            .collect();
+        Some(self.subset(|n| keep.contains(n.id.as_str()), touches))
     }
 
     /// Only the flows with findings and the flows of the paths they lie on (the nodes they touch).
     pub fn involved(&self, node_ids: &BTreeSet<String>) -> GraphView {
-        let flows: Vec<GraphFlow> = self
-            .flows
-            .iter()
-            .filter(|f| node_ids.contains(&f.from) && node_ids.contains(&f.to))
-            .cloned()
-            .collect();
-        GraphView {
-            nodes: self
-                .nodes
-                .iter()
-                .filter(|n| node_ids.contains(&n.id))
-                .cloned()
-                .collect(),
-            flows,
-            ..self.clone()
-        }
+        self.subset(
+            |n| node_ids.contains(&n.id),
+            |f| node_ids.contains(&f.from) && node_ids.contains(&f.to),
+        )
     }
 
     /// Pretty JSON ending in a newline.
