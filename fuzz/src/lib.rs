@@ -128,6 +128,17 @@ pub fn ignore_file(data: &[u8]) {
     }
 }
 
+/// Decodes `data` as the scanned root's `.git/index` and looks paths up in it: never a panic and
+/// never an unbounded allocation, whatever the index declares.
+pub fn git_index(data: &[u8]) {
+    if let Ok(tracked) = borderline::discover::Tracked::from_index(data) {
+        for path in ["terraform/terraform.tfvars", "", "a\\b/.env", "deep/er/x.yaml"] {
+            let _ = tracked.tracks_file(path);
+            let _ = tracked.tracks_below(path);
+        }
+    }
+}
+
 /// Parses `data` as a graph fragment and merges it with itself, as `merge a.json a.json` would:
 /// never a panic, whatever the fragment declares.
 pub fn fragment(data: &[u8]) {

@@ -5,8 +5,11 @@
 //! Files that cannot carry a comment on the offending line (binary, wrong encoding, truncated) put
 //! their expectations in the case's `expect.txt` instead: one `path:line: rule` per line, the path
 //! relative to the case; blank lines and lines starting with `#` are ignored.
+//!
+//! A case with a `git-tracked.txt` is scanned as a git repository of its files (see
+//! [`scanned_root`]): what its ignore files leave out but git tracks is part of it.
 
-use crate::support::{FIXTURE_DATE, fixtures_dir};
+use crate::support::{FIXTURE_DATE, fixtures_dir, git_repository_of};
 use borderline::checks::CHECKS;
 use borderline::date::Date;
 use borderline::rules::RuleSet;
@@ -147,9 +150,21 @@ fn case_date(case: &Path) -> Date {
         })
 }
 
+/// A case with a `git-tracked.txt` is a git repository in real life: it is scanned from a git
+/// repository of a copy of it ([`git_repository_of`]). Anything else is scanned where it is.
+fn scanned_root(case: &Path) -> (PathBuf, Option<tempfile::TempDir>) {
+    let copy = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    if git_repository_of(case, copy.path()) {
+        (copy.path().to_path_buf(), Some(copy))
+    } else {
+        (case.to_path_buf(), None)
+    }
+}
+
 fn actual(case: &Path, rules: &RuleSet) -> Expectations {
+    let (root, _copy) = scanned_root(case);
     let options = ScanOptions {
-        root: case.to_path_buf(),
+        root,
         config: None,
         date: case_date(case),
         cache: None,

@@ -165,6 +165,88 @@ fn gitignore_semantics_are_kept_nested_negated_and_directory_only() {
     );
 }
 
+/// Git tracks a committed file whatever `.gitignore` says: the walk consults the root's index and
+/// scans tracked files an ignore file matches, in an ignored directory too, while the untracked
+/// files beside them stay out as git leaves them out.
+#[test]
+fn files_git_tracks_are_scanned_even_where_an_ignore_file_matches_them() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(root.join(".gitignore"), "generated/\n*.tf\n");
+    write(root.join("main.tf"), NOT_UTF8_TF);
+    write(root.join("local.tf"), NOT_UTF8_TF);
+    write(root.join("generated/keep.tf"), NOT_UTF8_TF);
+    write(root.join("generated/scratch.tf"), NOT_UTF8_TF);
+    write(root.join("generated/sub/deep.tf"), NOT_UTF8_TF);
+    // An ignored directory with nothing tracked below it is still left out, and named.
+    write(root.join("generated/cache/old.tf"), NOT_UTF8_TF);
+    // A nested negation does not bring back an untracked file of an ignored directory (git
+    // never looks inside one).
+    write(root.join("generated/sub/.gitignore"), "!*.tf\n");
+    write(root.join("generated/sub/untracked.tf"), NOT_UTF8_TF);
+    crate::support::git(root, &["init", "-q"]);
+    crate::support::git(
+        root,
+        &[
+            "add",
+            "-f",
+            "main.tf",
+            "generated/keep.tf",
+            "generated/sub/deep.tf",
+        ],
+    );
+    let report = json(&borderline(root, JSON_ARGS));
+    let files: Vec<String> = findings(&report).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        files,
+        ["generated/keep.tf", "generated/sub/deep.tf", "main.tf"],
+        "{report}"
+    );
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([
+            {"path": ".git/", "reason": "git-metadata"},
+            {"path": "generated/cache/", "reason": "ignore-file", "file": ".gitignore"}
+        ])
+    );
+
+    // The same files outside a repository: the ignore file is all there is to go by.
+    std::fs::remove_dir_all(root.join(".git")).unwrap();
+    let report = json(&borderline(root, JSON_ARGS));
+    assert!(findings(&report).is_empty(), "{report}");
+}
+
+/// An index that is not one, or a symlink, is not used (and a symlink not followed): a note says
+/// so and the ignore files apply as written.
+#[test]
+fn an_unreadable_git_index_is_a_note_and_the_ignore_files_apply() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(root.join(".gitignore"), "*.tf\n");
+    write(root.join("main.tf"), NOT_UTF8_TF);
+    write(
+        root.join(".git/index"),
+        b"DIRC\0\0\0\x02\xff\xff\xff\xffnot an index",
+    );
+    let report = json(&borderline(root, JSON_ARGS));
+    assert!(!has_finding_in(&report, "main.tf"), "{report}");
+    assert!(
+        has_message(&report, &[".git/index: not read", "not a git index"]),
+        "{report}"
+    );
+
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path().join("index"), b"DIRC");
+    std::fs::remove_file(root.join(".git/index")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("index"), root.join(".git/index")).unwrap();
+    let report = json(&borderline(root, JSON_ARGS));
+    assert!(!has_finding_in(&report, "main.tf"), "{report}");
+    assert!(
+        has_message(&report, &[".git/index: not read", "symbolic link"]),
+        "{report}"
+    );
+}
+
 #[test]
 fn a_three_megabyte_gitignore_is_refused_with_a_note_within_bounds() {
     let repo = tempfile::tempdir().unwrap();

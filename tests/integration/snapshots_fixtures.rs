@@ -4,7 +4,8 @@
 //! unseen; the rule cases under `fixtures/rules/<rule>/<fires|quiet>` each have one too.
 
 use crate::support::{
-    FIXTURE_DATE, borderline, check_each, fixtures_dir, transcript, workspace_root,
+    FIXTURE_DATE, borderline, check_each, fixtures_dir, git_repository_of, transcript,
+    workspace_root,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -68,7 +69,15 @@ fn every_fixture_has_a_text_output_snapshot() {
     let transcripts = in_parallel(&paths, |path| {
         let date = fixture_date(path);
         let args = ["scan", path, "--format", "text", "--date", &date];
-        transcript(&args, &borderline(&workspace_root(), &args))
+        // A fixture that is a git repository in real life is scanned as one, from a directory
+        // that names it by the same relative path.
+        let copy = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let from = if git_repository_of(&workspace_root().join(path), &copy.path().join(path)) {
+            copy.path().to_path_buf()
+        } else {
+            workspace_root()
+        };
+        transcript(&args, &borderline(&from, &args))
     });
     check_each("scan --format text", &paths, |path| {
         insta::assert_snapshot!(snapshot_name(path), transcripts[path].as_str());

@@ -183,6 +183,26 @@ pub fn git(dir: &Path, args: &[&str]) {
     );
 }
 
+/// Makes `into` a git repository of a copy of the fixture `case`, if the case asks for one with a
+/// `git-tracked.txt`: `git add .` adds what the case's ignore files allow, then `git add -f` adds
+/// each path the file lists (blank lines and `#` comments aside). Returns whether it did.
+pub fn git_repository_of(case: &Path, into: &Path) -> bool {
+    let Ok(listed) = std::fs::read_to_string(case.join("git-tracked.txt")) else {
+        return false;
+    };
+    copy_dir(case, into);
+    git(into, &["init", "-q"]);
+    git(into, &["add", "."]);
+    for path in listed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        git(into, &["add", "-f", "--", path]);
+    }
+    true
+}
+
 /// What a user sees of one run, for a snapshot: the command line, the exit code, standard output
 /// and standard error. Each stream is headed by its length in bytes, because a snapshot comparison
 /// forgives trailing newlines and the byte-identity of the output is what the snapshot guards.

@@ -26,6 +26,7 @@ const TARGETS: &[&str] = &[
     "baseline",
     "ignore_file",
     "fragment",
+    "git_index",
 ];
 
 /// The slots of the `scan` target's generated repository (same order as `fuzz/src/lib.rs`).
@@ -159,6 +160,11 @@ fn seed(root: &Path) -> Result<Vec<(&'static str, usize)>> {
         "seed-fragment".into(),
         br#"{"version":"1","project":null,"evaluation_date":"2026-11-29","nodes":[{"id":"api","kind":"service","label":null,"location":"DE","countries":["DE"],"jurisdiction":"eea","provider":null,"certifications":[],"data":[],"domains":[],"personal_data":null,"safeguard":null,"findings":[],"defined_at":{"file":"borderline.toml","line":2,"column":6}},{"id":"crm","kind":"vendor","label":null,"location":"US","countries":["US"],"jurisdiction":"adequate","provider":null,"certifications":[],"data":[],"domains":[],"personal_data":null,"safeguard":null,"findings":[],"defined_at":{"file":"borderline.toml","line":6,"column":6}}],"flows":[{"id":"api->crm","from":"api","to":"crm","data":["user.contact.email"],"purpose":"support","safeguard":{"mechanism":"scc","version":"2021/914","module":2,"reference":null,"signed":null,"expires":null,"tia":null,"derogation":null},"transfer":"finding","basis":"scc","findings":[{"rule":"missing-tia","severity":"warning","message":"transfer api -> crm (US) relies on `scc` without a transfer impact assessment","fingerprint":"6196a712261a1e53"}],"location":{"file":"borderline.toml","line":11,"column":8}}]}"#,
     )?;
+    // A git index: what `git add` writes for the fixture that is a repository in real life (a
+    // tracked file an ignore file matches), when a `git` program is at hand.
+    if let Some(index) = git_index_of(&fixtures.join("git-tracked-tfvars")) {
+        add("git_index", "seed-git-index".into(), &index)?;
+    }
     // Whole scans: each fixture case becomes one repository, its first file of each kind in a slot.
     let mut cases: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(&fixtures)?.flatten() {
@@ -188,6 +194,34 @@ fn seed(root: &Path) -> Result<Vec<(&'static str, usize)>> {
         add("scan", format!("seed-{name}"), &parts.join(&0u8))?;
     }
     Ok(counts)
+}
+
+/// The `.git/index` of a repository made from a copy of `case`'s files (`git add -A -f`), or
+/// `None` when git is not installed or fails.
+fn git_index_of(case: &Path) -> Option<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!("borderline-fuzz-seed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut files = Vec::new();
+    files_under(case, &mut files);
+    for file in &files {
+        let target = dir.join(file.strip_prefix(case).ok()?);
+        std::fs::create_dir_all(target.parent()?).ok()?;
+        std::fs::copy(file, target).ok()?;
+    }
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let index = (git(&["init", "-q"]) && git(&["add", "-A", "-f"]))
+        .then(|| std::fs::read(dir.join(".git/index")).ok())
+        .flatten();
+    let _ = std::fs::remove_dir_all(&dir);
+    index
 }
 
 /// Whether `rustup toolchain list` shows a nightly toolchain.

@@ -27,11 +27,13 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 mod ignores;
 mod skipped;
+mod tracked;
 
 pub use ignores::{
     CompiledIgnore, MAX_IGNORE_FILE_BYTES, MAX_PATTERNS_PER_FILE, compile as compile_ignore_file,
 };
 pub use skipped::{MAX_SKIPPED_LISTED, SkipReason, Skipped, SkippedPath};
+pub use tracked::{MAX_INDEX_BYTES, Tracked};
 
 /// `scan.exclude` patterns beyond this many are dropped: each costs time to compile.
 pub const MAX_EXCLUDE_PATTERNS: usize = 2048;
@@ -65,6 +67,12 @@ struct Filter {
     scope: Option<String>,
     excludes: globset::GlobSet,
     ignores: ignores::Ignores,
+    /// The root's git index, read the first time an ignore file matches: what git tracks is
+    /// scanned whatever the ignore files say.
+    tracked: std::sync::OnceLock<Result<Option<tracked::Tracked>, ExtractionDiagnostic>>,
+    /// Directories an ignore file leaves out that were entered for the tracked files below them,
+    /// with that ignore file: inside them only tracked files are scanned, as git sees them.
+    entered_for_tracked: std::sync::RwLock<std::collections::HashMap<PathBuf, String>>,
     skipped: std::sync::Mutex<Skipped>,
 }
 
@@ -109,9 +117,12 @@ impl Filter {
                     .map(|_| SkipReason::Exclude)
             })
             .or_else(|| {
-                self.ignores
+                let file = self
+                    .ignores
                     .ignored_by(entry.path(), entry.depth(), is_dir)
-                    .map(|file| SkipReason::IgnoreFile { file })
+                    .or_else(|| self.inside_entered_for_tracked(entry.path()))?;
+                (!self.keeps_tracked(entry.path(), is_dir, &file))
+                    .then_some(SkipReason::IgnoreFile { file })
             });
         let Some(reason) = reason else {
             return true;
@@ -135,6 +146,44 @@ impl Filter {
                 });
         }
         false
+    }
+
+    /// The ignore file that left out the directory holding `path`, when that directory was
+    /// entered only for its tracked files.
+    fn inside_entered_for_tracked(&self, path: &Path) -> Option<String> {
+        let entered = self
+            .entered_for_tracked
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entered.is_empty() {
+            return None;
+        }
+        entered.get(path.parent()?).cloned()
+    }
+
+    /// Whether an entry an ignore file (`file`) leaves out is scanned anyway because git tracks
+    /// it (a file) or tracks files below it (a directory, then recorded as entered for them).
+    fn keeps_tracked(&self, path: &Path, is_dir: bool, file: &str) -> bool {
+        let Ok(Some(tracked)) = self
+            .tracked
+            .get_or_init(|| tracked::Tracked::load(&self.root))
+        else {
+            return false;
+        };
+        let Some(relative) = relative_path(path, &self.root) else {
+            return false;
+        };
+        if !is_dir {
+            return tracked.tracks_file(&relative);
+        }
+        if !tracked.tracks_below(&relative) {
+            return false;
+        }
+        self.entered_for_tracked
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path.to_path_buf(), file.to_string());
+        true
     }
 }
 
@@ -166,6 +215,8 @@ pub fn discover_within(
             .filter(|s| !s.is_empty()),
         excludes,
         ignores: ignores::Ignores::new(root),
+        tracked: std::sync::OnceLock::new(),
+        entered_for_tracked: std::sync::RwLock::default(),
         skipped: std::sync::Mutex::new(Skipped::default()),
     });
     let shared = Arc::clone(&filter);
@@ -211,6 +262,9 @@ pub fn discover_within(
     // The walker threads are done, so the filter is no longer shared.
     if let Some(filter) = Arc::into_inner(filter) {
         discovery.diagnostics.extend(filter.ignores.into_notes());
+        if let Some(Err(note)) = filter.tracked.into_inner() {
+            discovery.diagnostics.push(note);
+        }
         discovery.skipped = filter
             .skipped
             .into_inner()
