@@ -282,7 +282,12 @@ fn report(file: &SourceFile, error: &serde_saphyr::Error, facts: &mut Facts) {
         .next()
         .unwrap_or("malformed YAML")
         .trim()
-        .to_string();
+        // The parser's advice is to its programmer (an option of the library), not to the user.
+        .replace(
+            ", set DuplicateKeyPolicy in Options if acceptable",
+            " (YAML allows a key once in a mapping; which value the program reading the file \
+             keeps is not guessed)",
+        );
     let span = error
         .location()
         .filter(|l| l.line() > 0)
@@ -459,6 +464,20 @@ mod tests {
         }
         let mut facts = Facts::default();
         assert!(parse_documents(&file("a: 1\r\nb: \"x\"\r\n"), &mut facts).is_some());
+    }
+
+    /// A duplicate key is said in the user's terms: no advice meant for the library's programmer.
+    #[test]
+    fn a_duplicate_key_is_reported_without_the_parser_options_advice() {
+        let mut facts = Facts::default();
+        assert!(parse_documents(&file("anchor: {id: 1}\nanchor: {id: 2}\n"), &mut facts).is_none());
+        let message = &facts.diagnostics[0].message;
+        assert!(
+            message.contains("duplicate mapping key: anchor"),
+            "{message}"
+        );
+        assert!(message.contains("is not guessed"), "{message}");
+        assert!(!message.contains("Options"), "{message}");
     }
 
     #[test]
