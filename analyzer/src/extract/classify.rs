@@ -101,6 +101,8 @@ const NOT_CONFIG_DIRECTORIES: [&str; 23] = [
     ".circleci",
     "schemas",
 ];
+/// Directories of a forge's or a CI service's own settings (issue forms, pipelines).
+const CI_DIRECTORIES: [&str; 4] = [".github", ".circleci", ".gitlab", ".buildkite"];
 /// File names in a config directory that are tool or package metadata, not configuration.
 const NOT_CONFIG_NAMES: [&str; 14] = [
     "package",
@@ -122,6 +124,16 @@ const NOT_CONFIG_NAMES: [&str; 14] = [
 /// True for application config files named as such: `appsettings*.json`,
 /// `application*.{yml,yaml,properties}`, `config*.{toml,yaml,yml,json}`.
 pub fn is_named_app_config(path: &Utf8Path) -> bool {
+    // `.github/ISSUE_TEMPLATE/config.yml`, `.circleci/config.yml`: a CI service's or a forge's
+    // own settings, whatever their name; no service runs with them.
+    if path
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.components())
+        .any(|c| CI_DIRECTORIES.contains(&c.as_str()))
+    {
+        return false;
+    }
     let name = path.file_name().unwrap_or("").to_ascii_lowercase();
     let extension = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     // `config.tf.json` and `config.auto.tfvars.json` are Terraform's, read by its extractor.
@@ -214,10 +226,9 @@ pub fn is_kubernetes_yaml(path: &Utf8Path) -> bool {
         return false;
     }
     // Helm templates are Go templates, not YAML; CI and tool configs are not deployments.
-    let skipped_dirs = ["templates", ".github", ".circleci"];
     if path
         .components()
-        .any(|c| skipped_dirs.contains(&c.as_str()))
+        .any(|c| c.as_str() == "templates" || CI_DIRECTORIES.contains(&c.as_str()))
     {
         return false;
     }
@@ -258,6 +269,10 @@ mod tests {
         // Helm templates and CI configs are no one's.
         assert!(owner("charts/api/templates/deployment.yaml").is_empty());
         assert!(owner(".github/workflows/ci.yml").is_empty());
+        // Named like an app config, but a forge's or a CI service's settings.
+        assert!(owner(".github/ISSUE_TEMPLATE/config.yml").is_empty());
+        assert!(owner(".circleci/config.yml").is_empty());
+        assert!(owner(".gitlab/config.yaml").is_empty());
     }
 
     #[test]
