@@ -353,6 +353,25 @@ fn unknown_or_contradictory_assumptions_are_usage_errors() {
         "{}",
         stderr(&fragment)
     );
+    // Nor has a baseline: a hypothetical finding written as known would hide the real one later.
+    let out = tempfile::tempdir().unwrap();
+    let baseline = out.path().join("baseline.json");
+    let written = borderline(
+        &fixture,
+        &[
+            "scan",
+            "--assume-invalid",
+            "eu-us-dpf",
+            "--write-baseline",
+            baseline.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(written.status.code(), Some(2), "{}", stdout(&written));
+    assert!(
+        stderr(&written).contains("--write-baseline") && !baseline.exists(),
+        "{}",
+        stderr(&written)
+    );
     // Repository options belong to --impact.
     let alone = borderline(&fixture, &["rules", "--assume-invalid", "eu-us-dpf"]);
     assert_eq!(alone.status.code(), Some(2));

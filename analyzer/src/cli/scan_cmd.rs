@@ -97,6 +97,15 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
+    // A baseline has no place to say that its findings are hypothetical: written from a run that
+    // assumes the DPF annulled, it would later mark that very finding as known when it is real.
+    if args.write_baseline.is_some()
+        && !(args.common.assume_invalid.is_empty() && args.common.assume_valid.is_empty())
+    {
+        anyhow::bail!(
+            "--write-baseline records findings as known for later runs, which would take hypothetical verdicts as real: run it without --assume-invalid/--assume-valid"
+        );
+    }
     // The baseline is read before scanning: a missing or corrupt file is a usage error (exit 2),
     // and it would be a waste to scan a large repository first.
     // With `--policy-from`, the baseline is read at REF during the scan instead.
