@@ -245,6 +245,16 @@ fn an_unreadable_git_index_is_a_note_and_the_ignore_files_apply() {
         has_message(&report, &[".git/index: not read", "symbolic link"]),
         "{report}"
     );
+
+    // A worktree's `.git` is a file naming its git directory elsewhere: that is not read, and
+    // says nothing (there is no index at the root to read).
+    std::fs::remove_dir_all(root.join(".git")).unwrap();
+    write(
+        root.join(".git"),
+        format!("gitdir: {}\n", outside.path().display()),
+    );
+    let report = json(&borderline(root, JSON_ARGS));
+    assert!(findings(&report).is_empty(), "{report}");
 }
 
 #[test]

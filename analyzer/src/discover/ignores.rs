@@ -327,7 +327,7 @@ fn read_ignore_file(path: &Path, root: &Path, kind: Kind) -> Result<Option<Strin
     }
 }
 
-/// `.git` is a file in a worktree or submodule: there is no `info/exclude` below it.
-fn is_not_a_directory(error: &SafeIoError) -> bool {
+/// `.git` is a file in a worktree or submodule: there is no `info/exclude` (nor `index`) below it.
+pub(super) fn is_not_a_directory(error: &SafeIoError) -> bool {
     matches!(error, SafeIoError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotADirectory)
 }

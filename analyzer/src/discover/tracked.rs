@@ -10,6 +10,7 @@
 //! index (not a repository, a worktree whose `.git` is a file, an export) ignore files apply as
 //! they are; when the index cannot be used that is said in a note.
 
+use super::ignores::is_not_a_directory;
 use super::note;
 use crate::facts::ExtractionDiagnostic;
 use crate::safe_io;
@@ -46,13 +47,7 @@ impl Tracked {
         let path = root.join(".git").join("index");
         let bytes = match safe_io::read_bytes(&path, &[root], MAX_INDEX_BYTES) {
             Ok(bytes) => bytes,
-            Err(error)
-                if error.is_not_found()
-                    || matches!(&error, safe_io::SafeIoError::Io { source, .. }
-                        if source.kind() == std::io::ErrorKind::NotADirectory) =>
-            {
-                return Ok(None);
-            }
+            Err(error) if error.is_not_found() || is_not_a_directory(&error) => return Ok(None),
             Err(error) => return Err(refused(error.reason())),
         };
         let tracked = Tracked::from_index(&bytes);
